@@ -1,0 +1,92 @@
+//! The consumption figures the pages, the API and the exports all show, from one place so
+//! that they always agree.
+
+use crate::config::Config;
+use crate::domain::{DepartmentId, MeterId, Resource};
+use crate::store::{Resolution, Store, StoreError};
+
+use super::period::{PeriodError, Step, TimeRange};
+use super::series::{into_buckets, local_rfc3339, select_meters, Series};
+
+/// What to total: a resource, for the office, one department or one meter.
+#[derive(Debug, Clone)]
+pub struct ConsumptionQuery {
+    pub resource: Resource,
+    pub department: Option<DepartmentId>,
+    pub meter: Option<MeterId>,
+    pub range: TimeRange,
+    pub step: Step,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FigureError {
+    /// The question cannot be answered as asked; the message says how to ask it.
+    #[error("{0}")]
+    BadQuery(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<PeriodError> for FigureError {
+    fn from(e: PeriodError) -> Self {
+        FigureError::BadQuery(e.0)
+    }
+}
+
+pub async fn consumption(
+    store: &dyn Store,
+    config: &Config,
+    query: &ConsumptionQuery,
+) -> Result<Series, FigureError> {
+    let tz = &config.office.timezone;
+    let meters = match &query.meter {
+        Some(id) => {
+            let meter = config.meter(id).ok_or_else(|| {
+                FigureError::BadQuery(format!("no meter `{id}` is configured: see /api/v1/meters for the ids"))
+            })?;
+            if meter.resource != query.resource {
+                return Err(FigureError::BadQuery(format!(
+                    "meter `{id}` measures {}, not {}: send resource={}",
+                    meter.resource, query.resource, meter.resource
+                )));
+            }
+            if query.department.as_ref().is_some_and(|d| meter.department.as_ref() != Some(d)) {
+                return Err(FigureError::BadQuery(format!(
+                    "meter `{id}` does not belong to that department: leave department out or pick one of its meters"
+                )));
+            }
+            vec![id.clone()]
+        }
+        None => {
+            if let Some(d) = &query.department {
+                if config.department(d).is_none() {
+                    return Err(FigureError::BadQuery(format!(
+                        "no department `{d}` is configured: use one of {}",
+                        config.departments.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")
+                    )));
+                }
+            }
+            select_meters(&config.meters, query.resource, query.department.as_ref())
+        }
+    };
+    // Daily rollups answer whole-day questions quickly; anything finer needs hours.
+    let resolution = if query.step != Step::Hour && query.range.is_whole_days(tz) {
+        Resolution::Day
+    } else {
+        Resolution::Hour
+    };
+    // Check the bucket count before asking the store for rows.
+    query.range.buckets(query.step, tz)?;
+    let rows = store.consumption(meters, query.range, resolution).await?;
+    let series = into_buckets(&query.range, query.step, tz, &rows)?;
+    let total = series.iter().map(|b| b.value).sum();
+    Ok(Series {
+        resource: query.resource,
+        unit: query.resource.canonical_unit().config_name(),
+        step: query.step,
+        from: local_rfc3339(query.range.from(), tz),
+        to: local_rfc3339(query.range.to(), tz),
+        total,
+        series,
+    })
+}

@@ -1,0 +1,10 @@
+//! Figures from stored consumption: totals by period, meter selection, series. Pure functions
+//! of what the store returns.
+
+pub mod consumption;
+pub mod figures;
+pub mod period;
+pub mod series;
+
+pub use period::{PeriodError, Step, TimeRange};
+pub use series::{select_meters, Bucket, Series};

@@ -1,0 +1,133 @@
+//! The one entry point shared by `main` and the tests: build every part from a config, run
+//! until asked to stop, stop cleanly.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::{Broker, Config, StoreConfig};
+use crate::ingest::mqtt::{self, IngestStatus};
+use crate::ingest::{broker, Pipeline};
+use crate::store::{SqliteStore, Store, StoreError};
+use crate::web::{self, AppState, BrokerInfo};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Broker(#[from] broker::BrokerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the web server cannot listen on {addr}: {reason}; set web.listen (or XANH_WEB_LISTEN) to a free address")]
+    WebBind { addr: SocketAddr, reason: String },
+    #[error("the web server failed: {0}")]
+    Serve(String),
+}
+
+/// Asks a running [`Application`] to stop; cheap to clone.
+#[derive(Clone)]
+pub struct Shutdown(Arc<watch::Sender<bool>>);
+
+impl Shutdown {
+    pub fn trigger(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    web_addr: SocketAddr,
+    mqtt_addr: (String, u16),
+    state: AppState,
+    ingest: JoinHandle<()>,
+    shutdown: Shutdown,
+}
+
+impl Application {
+    /// Start the broker (if embedded), open the store, start ingesting and bind the web port.
+    pub async fn build(config: Config) -> Result<Application, StartError> {
+        let config = Arc::new(config);
+        let (host, port, embedded) = match &config.mqtt.broker {
+            Broker::Embedded { listen } => {
+                let addr = broker::start(*listen)?;
+                tracing::info!(%addr, "embedded MQTT broker listening");
+                let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+                (host, addr.port(), true)
+            }
+            Broker::External { host, port } => (host.clone(), *port, false),
+        };
+        let store: Arc<dyn Store> = match &config.store {
+            StoreConfig::Sqlite { path } => {
+                let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+                tracing::info!(path = %store.path().display(), "SQLite store open");
+                Arc::new(store)
+            }
+        };
+        let listener = TcpListener::bind(config.web_listen).await.map_err(|e| StartError::WebBind {
+            addr: config.web_listen,
+            reason: e.to_string(),
+        })?;
+        let web_addr = listener.local_addr().map_err(|e| StartError::WebBind {
+            addr: config.web_listen,
+            reason: e.to_string(),
+        })?;
+
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let status = Arc::new(IngestStatus::default());
+        let pipeline = Pipeline::new(&config.meters, config.ingest);
+        let ingest = mqtt::spawn(
+            mqtt::Connection { host: host.clone(), port, settings: config.mqtt.clone() },
+            pipeline,
+            Arc::clone(&store),
+            config.ingest.batch_size,
+            Arc::clone(&status),
+            shutdown_rx,
+        );
+        let state = AppState {
+            config,
+            store,
+            ingest: status,
+            broker: BrokerInfo { embedded, address: format!("{host}:{port}") },
+        };
+        Ok(Application {
+            listener,
+            web_addr,
+            mqtt_addr: (host, port),
+            state,
+            ingest,
+            shutdown: Shutdown(Arc::new(shutdown_tx)),
+        })
+    }
+
+    pub fn web_addr(&self) -> SocketAddr {
+        self.web_addr
+    }
+
+    /// The broker the ingestor reads from: the embedded one's real port when it asked for 0.
+    pub fn mqtt_addr(&self) -> (String, u16) {
+        self.mqtt_addr.clone()
+    }
+
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// Serve until [`Shutdown::trigger`]: then stop taking messages, finish the batch being
+    /// stored, acknowledge it, and return.
+    pub async fn run(self) -> Result<(), StartError> {
+        let mut stop = self.shutdown.0.subscribe();
+        let router = web::router(self.state);
+        let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        });
+        let served = server.await.map_err(|e| StartError::Serve(e.to_string()));
+        // The web server returns once asked to stop; ingest gets a while to commit and ack.
+        if tokio::time::timeout(Duration::from_secs(15), self.ingest).await.is_err() {
+            tracing::warn!("ingest did not finish within 15 s; unacknowledged messages will be delivered again");
+        }
+        served
+    }
+}

@@ -1,0 +1,173 @@
+//! The command line: `xanh serve` (the default) and `xanh simulate`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use jiff::civil::Date;
+
+use crate::app::Application;
+use crate::config::Config;
+use crate::simulate::{self, SimulateOptions, Target};
+
+#[derive(Parser)]
+#[command(name = "xanh", version, about = "Xanh: electricity, water and paper use of an office against its saving targets")]
+struct Cli {
+    /// The config file (default: config/default.toml, or the built-in copy of it).
+    #[arg(long, global = true, env = "XANH_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the broker (if embedded), the ingestor, the store and the dashboard (the default).
+    Serve,
+    /// Publish realistic readings for every configured meter: history first, then live.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args)]
+struct SimulateArgs {
+    /// First day of the history to publish (a local date); default: 1 January this year.
+    #[arg(long, value_name = "DATE")]
+    from: Option<Date>,
+    /// End of the history (exclusive, a local date); default: now.
+    #[arg(long, value_name = "DATE")]
+    to: Option<Date>,
+    /// Time between two readings of a meter in the history: 30s, 1m, 15m, 1h.
+    #[arg(long, default_value = "15m", value_parser = parse_duration)]
+    interval: Duration,
+    /// Time between live readings once the history is published.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    live_every: Duration,
+    /// Stop after the history instead of going on live.
+    #[arg(long)]
+    no_live: bool,
+    /// Write the history straight into the configured store instead of publishing it over
+    /// MQTT: much faster, for seeding a large history (the service may be stopped).
+    #[arg(long)]
+    into_store: bool,
+    /// Seed for the simulated noise; the same seed gives the same readings.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a duration: write 30s, 15m or 1h"))?;
+    let seconds = match unit {
+        "s" | "" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        _ => return Err(format!("`{text}` has an unknown unit: use s, m or h")),
+    };
+    if seconds == 0 {
+        return Err("the duration must be more than 0".into());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    // rumqttd logs every ordinary client disconnect as an error; its real failures (a port
+    // already taken) are checked by Xanh itself.
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rumqttd=off,rumqttc=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("xanh: the config is not valid:\n{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("xanh: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::Simulate(args) => simulate(config, args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xanh: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(config = %config.source, office = %config.office.name, "starting");
+    let app = Application::build(config).await?;
+    tracing::info!("dashboard on http://{}", app.web_addr());
+    let shutdown = app.shutdown_handle();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("stopping: finishing the readings in hand");
+        shutdown.trigger();
+    });
+    app.run().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn simulate(config: Config, args: SimulateArgs) -> anyhow::Result<()> {
+    let options = SimulateOptions {
+        from: args.from,
+        to: args.to,
+        interval: args.interval,
+        live_every: (!args.no_live).then_some(args.live_every),
+        target: if args.into_store { Target::Store } else { Target::Mqtt },
+        seed: args.seed,
+    };
+    simulate::run(&config, options).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_people_write_them() {
+        assert_eq!(parse_duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5 minutes").is_err());
+    }
+}

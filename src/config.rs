@@ -1,0 +1,767 @@
+//! Load and validate the TOML config (plus `XANH_*` environment overrides and secrets).
+//!
+//! The file is parsed into plain serde structs (`deny_unknown_fields`), the environment is
+//! applied, and then everything is checked and turned into domain types. Every error names the
+//! file, the key and the fix.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::domain::{
+    Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, Resource,
+    Topic, Unit,
+};
+
+/// The config used when no `--config` is given.
+pub const DEFAULT_PATH: &str = "config/default.toml";
+/// A copy of `config/default.toml` built into the binary, used when that file is absent.
+pub const BUILT_IN_DEFAULT: &str = include_str!("../config/default.toml");
+
+/// One thing wrong with the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub key: String,
+    pub problem: String,
+    pub fix: String,
+}
+
+/// Everything wrong with a config file, reported together so one edit can fix them all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub file: String,
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}: {}: {}; fix: {}", self.file, p.key, p.problem, p.fix)?;
+        }
+        Ok(())
+    }
+}
+
+// ---- the file as written -------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    office: OfficeSection,
+    #[serde(default)]
+    web: WebSection,
+    #[serde(default)]
+    mqtt: MqttSection,
+    #[serde(default)]
+    store: StoreSection,
+    #[serde(default)]
+    ingest: IngestSection,
+    #[serde(default)]
+    departments: Vec<DepartmentEntry>,
+    #[serde(default)]
+    meters: Vec<MeterEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OfficeSection {
+    name: String,
+    #[serde(default = "default_timezone")]
+    timezone: String,
+}
+
+fn default_timezone() -> String {
+    "Asia/Ho_Chi_Minh".to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct WebSection {
+    listen: String,
+}
+
+impl Default for WebSection {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct MqttSection {
+    embedded: bool,
+    listen: String,
+    host: Option<String>,
+    port: u16,
+    client_id: String,
+    username: Option<String>,
+    keep_alive_s: u64,
+    inflight: u16,
+}
+
+impl Default for MqttSection {
+    fn default() -> Self {
+        Self {
+            embedded: true,
+            listen: "127.0.0.1:1883".to_owned(),
+            host: None,
+            port: 1883,
+            client_id: "xanh-ingest".to_owned(),
+            username: None,
+            keep_alive_s: 30,
+            inflight: 100,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct StoreSection {
+    backend: String,
+    path: PathBuf,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        Self {
+            backend: "sqlite".to_owned(),
+            path: PathBuf::from("data/xanh.db"),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct IngestSection {
+    max_clock_skew_s: u64,
+    max_age_days: u32,
+    batch_size: usize,
+}
+
+impl Default for IngestSection {
+    fn default() -> Self {
+        Self {
+            max_clock_skew_s: 600,
+            max_age_days: 3660,
+            batch_size: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DepartmentEntry {
+    id: String,
+    name: String,
+    headcount: u32,
+    area_m2: f64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeterEntry {
+    id: String,
+    name: String,
+    resource: String,
+    department: Option<String>,
+    parent: Option<String>,
+    kind: String,
+    unit: String,
+    #[serde(default = "default_format")]
+    format: String,
+    topic: Option<String>,
+    register_max: Option<f64>,
+}
+
+fn default_format() -> String {
+    "generic".to_owned()
+}
+
+// ---- the config as the program uses it -----------------------------------------------------
+
+/// Which broker the ingestor reads from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Broker {
+    /// Start the built-in broker on this address and read from it.
+    Embedded { listen: SocketAddr },
+    /// Connect to a broker run elsewhere (Mosquitto, EMQX…).
+    External { host: String, port: u16 },
+}
+
+#[derive(Clone)]
+pub struct MqttConfig {
+    pub broker: Broker,
+    pub client_id: String,
+    pub username: Option<String>,
+    /// From `XANH_MQTT_PASSWORD` only, never from the file.
+    pub password: Option<String>,
+    pub keep_alive: Duration,
+    /// QoS 1 messages the broker may send before Xanh acknowledges them.
+    pub inflight: u16,
+}
+
+impl fmt::Debug for MqttConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MqttConfig")
+            .field("broker", &self.broker)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "(set)"))
+            .field("keep_alive", &self.keep_alive)
+            .field("inflight", &self.inflight)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    Sqlite { path: PathBuf },
+}
+
+/// Limits that decide whether a reading's time is believable.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestConfig {
+    pub max_clock_skew: Duration,
+    pub max_age: Duration,
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the config came from, for messages.
+    pub source: String,
+    pub office: Office,
+    pub web_listen: SocketAddr,
+    pub mqtt: MqttConfig,
+    pub store: StoreConfig,
+    pub ingest: IngestConfig,
+    pub departments: Vec<Department>,
+    pub meters: Vec<Meter>,
+}
+
+impl Config {
+    /// Load `path`, or the default config when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_with_env(path, &|name| std::env::var(name).ok())
+    }
+
+    /// As [`Config::load`], with the environment given, so tests don't touch the process's.
+    pub fn load_with_env(
+        path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let (file, text) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+                    file: path.display().to_string(),
+                    problems: vec![ConfigProblem {
+                        key: "(file)".into(),
+                        problem: format!("cannot be read: {e}"),
+                        fix: "check the path given with --config (or XANH_CONFIG)".into(),
+                    }],
+                })?;
+                (path.display().to_string(), text)
+            }
+            None => match std::fs::read_to_string(DEFAULT_PATH) {
+                Ok(text) => (DEFAULT_PATH.to_owned(), text),
+                Err(_) => (
+                    format!("{DEFAULT_PATH} (built-in copy)"),
+                    BUILT_IN_DEFAULT.to_owned(),
+                ),
+            },
+        };
+        Self::parse(&file, &text, env)
+    }
+
+    /// Parse and validate config text; `file` names it in errors.
+    pub fn parse(
+        file: &str,
+        text: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut raw: ConfigFile = toml::from_str(text).map_err(|e| ConfigError {
+            file: file.to_owned(),
+            problems: vec![toml_problem(text, &e)],
+        })?;
+        let mut problems = Vec::new();
+        apply_env(&mut raw, env, &mut problems);
+        let password = env("XANH_MQTT_PASSWORD").filter(|p| !p.is_empty());
+        let config = resolve(file, raw, password, &mut problems);
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(ConfigError {
+                file: file.to_owned(),
+                problems,
+            }),
+        }
+    }
+
+    pub fn meter(&self, id: &MeterId) -> Option<&Meter> {
+        self.meters.iter().find(|m| &m.id == id)
+    }
+
+    pub fn department(&self, id: &DepartmentId) -> Option<&Department> {
+        self.departments.iter().find(|d| &d.id == id)
+    }
+}
+
+fn toml_problem(text: &str, e: &toml::de::Error) -> ConfigProblem {
+    let location = e
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let line_text = text.lines().nth(line - 1).unwrap_or("").trim();
+            format!("line {line} (`{line_text}`)")
+        })
+        .unwrap_or_else(|| "(file)".to_owned());
+    let message = e.message().trim().to_owned();
+    let fix = if message.contains("`password`") || message.contains("`token`") {
+        "secrets are not kept in the file: remove the key and set XANH_MQTT_PASSWORD in the environment"
+            .to_owned()
+    } else if message.contains("unknown field") {
+        "remove the key or correct its spelling (the accepted keys are listed above)".to_owned()
+    } else if message.contains("missing field") {
+        "add the key; see the config reference in README.md".to_owned()
+    } else {
+        "correct the value; see the config reference in README.md".to_owned()
+    };
+    ConfigProblem {
+        key: location,
+        problem: message,
+        fix,
+    }
+}
+
+/// Settings the environment may override, with the variable that carries each.
+fn apply_env(
+    raw: &mut ConfigFile,
+    env: &dyn Fn(&str) -> Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+) {
+    let mut bad = |var: &str, value: &str, want: &str| {
+        problems.push(ConfigProblem {
+            key: format!("environment variable {var}"),
+            problem: format!("`{value}` is not {want}"),
+            fix: format!("set {var} to {want}, or unset it"),
+        })
+    };
+    if let Some(v) = env("XANH_WEB_LISTEN") {
+        raw.web.listen = v;
+    }
+    if let Some(v) = env("XANH_MQTT_EMBEDDED") {
+        match v.as_str() {
+            "true" | "1" => raw.mqtt.embedded = true,
+            "false" | "0" => raw.mqtt.embedded = false,
+            _ => bad("XANH_MQTT_EMBEDDED", &v, "true or false"),
+        }
+    }
+    if let Some(v) = env("XANH_MQTT_LISTEN") {
+        raw.mqtt.listen = v;
+    }
+    if let Some(v) = env("XANH_MQTT_HOST") {
+        raw.mqtt.host = Some(v);
+    }
+    if let Some(v) = env("XANH_MQTT_PORT") {
+        match v.parse() {
+            Ok(port) => raw.mqtt.port = port,
+            Err(_) => bad("XANH_MQTT_PORT", &v, "a port number (1–65535)"),
+        }
+    }
+    if let Some(v) = env("XANH_MQTT_CLIENT_ID") {
+        raw.mqtt.client_id = v;
+    }
+    if let Some(v) = env("XANH_MQTT_USERNAME") {
+        raw.mqtt.username = Some(v);
+    }
+    if let Some(v) = env("XANH_STORE_BACKEND") {
+        raw.store.backend = v;
+    }
+    if let Some(v) = env("XANH_STORE_PATH") {
+        raw.store.path = PathBuf::from(v);
+    }
+}
+
+/// Check everything and build the typed config; problems are collected, not returned early.
+fn resolve(
+    _file: &str,
+    raw: ConfigFile,
+    password: Option<String>,
+    problems: &mut Vec<ConfigProblem>,
+) -> Option<Config> {
+    let mut problem = |key: String, problem: String, fix: String| {
+        problems.push(ConfigProblem { key, problem, fix })
+    };
+
+    let timezone = match TimeZone::get(&raw.office.timezone) {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            problem(
+                "office.timezone".into(),
+                format!("`{}` is not a known IANA time zone", raw.office.timezone),
+                "use a name such as \"Asia/Ho_Chi_Minh\"".into(),
+            );
+            None
+        }
+    };
+    if raw.office.name.trim().is_empty() {
+        problem(
+            "office.name".into(),
+            "is empty".into(),
+            "give the office's name, such as \"Văn phòng UBND tỉnh\"".into(),
+        );
+    }
+
+    let web_listen = parse_addr(&raw.web.listen, "web.listen", &mut problem);
+
+    let broker = if raw.mqtt.embedded {
+        parse_addr(&raw.mqtt.listen, "mqtt.listen", &mut problem)
+            .map(|listen| Broker::Embedded { listen })
+    } else {
+        match raw.mqtt.host.as_deref().map(str::trim) {
+            Some(host) if !host.is_empty() => Some(Broker::External {
+                host: host.to_owned(),
+                port: raw.mqtt.port,
+            }),
+            _ => {
+                problem(
+                    "mqtt.host".into(),
+                    "is not set but mqtt.embedded is false".into(),
+                    "set host = \"broker.example\" (and port), or embedded = true".into(),
+                );
+                None
+            }
+        }
+    };
+    if raw.mqtt.client_id.is_empty() || raw.mqtt.client_id.len() > 23 * 4 {
+        problem(
+            "mqtt.client_id".into(),
+            "must be a non-empty, stable id so that the broker keeps Xanh's session".into(),
+            "set client_id = \"xanh-ingest\" (a different one for each running instance)".into(),
+        );
+    }
+    if raw.mqtt.inflight == 0 {
+        problem(
+            "mqtt.inflight".into(),
+            "is 0, which would stop all delivery".into(),
+            "use a value such as 100".into(),
+        );
+    }
+
+    let store = match raw.store.backend.as_str() {
+        "sqlite" => Some(StoreConfig::Sqlite {
+            path: raw.store.path.clone(),
+        }),
+        other => {
+            problem(
+                "store.backend".into(),
+                format!("`{other}` is not a store backend this version knows"),
+                "use backend = \"sqlite\"".into(),
+            );
+            None
+        }
+    };
+    if raw.ingest.batch_size == 0 {
+        problem(
+            "ingest.batch_size".into(),
+            "is 0".into(),
+            "use a value such as 1000".into(),
+        );
+    }
+
+    let departments = resolve_departments(&raw.departments, &mut problem);
+    let department_ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
+    let meters = resolve_meters(&raw.meters, &department_ids, &mut problem);
+
+    Some(Config {
+        source: _file.to_owned(),
+        office: Office {
+            name: raw.office.name,
+            timezone: timezone?,
+            timezone_name: raw.office.timezone,
+        },
+        web_listen: web_listen?,
+        mqtt: MqttConfig {
+            broker: broker?,
+            client_id: raw.mqtt.client_id,
+            username: raw.mqtt.username,
+            password,
+            keep_alive: Duration::from_secs(raw.mqtt.keep_alive_s.max(5)),
+            inflight: raw.mqtt.inflight,
+        },
+        store: store?,
+        ingest: IngestConfig {
+            max_clock_skew: Duration::from_secs(raw.ingest.max_clock_skew_s),
+            max_age: Duration::from_secs(u64::from(raw.ingest.max_age_days) * 86_400),
+            batch_size: raw.ingest.batch_size.max(1),
+        },
+        departments,
+        meters,
+    })
+}
+
+fn parse_addr(
+    value: &str,
+    key: &str,
+    problem: &mut impl FnMut(String, String, String),
+) -> Option<SocketAddr> {
+    match value.parse() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            problem(
+                key.into(),
+                format!("`{value}` is not an address with a port"),
+                "write it as \"127.0.0.1:8080\" (IP and port; port 0 picks a free one)".into(),
+            );
+            None
+        }
+    }
+}
+
+fn resolve_departments(
+    entries: &[DepartmentEntry],
+    problem: &mut impl FnMut(String, String, String),
+) -> Vec<Department> {
+    let mut seen = HashSet::new();
+    let mut departments = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let key = |field: &str| format!("departments[{i}].{field}");
+        let id = match DepartmentId::try_from(entry.id.clone()) {
+            Ok(id) => id,
+            Err(e) => {
+                problem(key("id"), e.to_string(), "use a slug such as \"phong-tong-hop\"".into());
+                continue;
+            }
+        };
+        if !seen.insert(id.clone()) {
+            problem(
+                key("id"),
+                format!("`{id}` is used by another department"),
+                "give each department its own id".into(),
+            );
+        }
+        if entry.name.trim().is_empty() {
+            problem(key("name"), "is empty".into(), "give the department's Vietnamese name".into());
+        }
+        if !(entry.area_m2.is_finite() && entry.area_m2 > 0.0) {
+            problem(
+                key("area_m2"),
+                format!("{} is not a floor area", entry.area_m2),
+                "give the area in m², greater than 0".into(),
+            );
+        }
+        departments.push(Department {
+            id,
+            name: entry.name.clone(),
+            headcount: entry.headcount,
+            area_m2: entry.area_m2,
+        });
+    }
+    departments
+}
+
+fn resolve_meters(
+    entries: &[MeterEntry],
+    departments: &HashSet<&DepartmentId>,
+    problem: &mut impl FnMut(String, String, String),
+) -> Vec<Meter> {
+    let mut meters: Vec<Meter> = Vec::new();
+    let mut topics: HashMap<Topic, MeterId> = HashMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let key = |field: &str| format!("meters[{i}].{field}");
+        let id = match MeterId::try_from(entry.id.clone()) {
+            Ok(id) => id,
+            Err(e) => {
+                problem(key("id"), e.to_string(), "use a slug such as \"dien-tong-hop\"".into());
+                continue;
+            }
+        };
+        let key = |field: &str| format!("meters[{i}] (\"{id}\").{field}");
+        if meters.iter().any(|m| m.id == id) {
+            problem(key("id"), "is used by another meter".into(), "give each meter its own id".into());
+        }
+        let resource: Option<Resource> = match entry.resource.parse() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                problem(key("resource"), format!("{e}"), "write electricity, water or paper".into());
+                None
+            }
+        };
+        let department = match &entry.department {
+            None => None,
+            Some(d) => match DepartmentId::try_from(d.clone()) {
+                Ok(d) if departments.contains(&d) => Some(d),
+                _ => {
+                    problem(
+                        key("department"),
+                        format!("`{d}` is not a configured department"),
+                        "use the id of a [[departments]] entry, or leave it out for the whole building".into(),
+                    );
+                    None
+                }
+            },
+        };
+        let kind = match entry.kind.as_str() {
+            "counter" => Some(MeterKind::Counter),
+            "delta" => Some(MeterKind::Delta),
+            other => {
+                problem(
+                    key("kind"),
+                    format!("`{other}` is not a meter kind"),
+                    "write \"counter\" (a cumulative register) or \"delta\" (an amount per interval)".into(),
+                );
+                None
+            }
+        };
+        let unit: Option<Unit> = match toml::Value::String(entry.unit.clone()).try_into() {
+            Ok(u) => Some(u),
+            Err(_) => {
+                problem(
+                    key("unit"),
+                    format!("`{}` is not a unit Xanh knows", entry.unit),
+                    "use Wh, kWh, MWh, L, m3, sheet or ream".into(),
+                );
+                None
+            }
+        };
+        let conversion = match (unit, resource) {
+            (Some(u), Some(r)) => match Conversion::new(u, r) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    problem(key("unit"), e.to_string(), format!("change unit or resource"));
+                    None
+                }
+            },
+            _ => None,
+        };
+        let format = match entry.format.as_str() {
+            "generic" => Some(Format::Generic),
+            other => {
+                problem(
+                    key("format"),
+                    format!("`{other}` is not a payload format this version decodes"),
+                    "use format = \"generic\"".into(),
+                );
+                None
+            }
+        };
+        let topic = match &entry.topic {
+            None => Some(Topic::generic_for(&id)),
+            Some(t) => match Topic::try_from(t.clone()) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    problem(key("topic"), e.to_string(), "give the exact topic the meter publishes on".into());
+                    None
+                }
+            },
+        };
+        if let Some(topic) = &topic {
+            if let Some(other) = topics.insert(topic.clone(), id.clone()) {
+                problem(
+                    key("topic"),
+                    format!("`{topic}` is also the topic of meter `{other}`"),
+                    "give each meter its own topic".into(),
+                );
+            }
+            if topic.matches_filter(crate::ingest::GENERIC_FILTER)
+                && topic.as_str() != Topic::generic_for(&id).as_str()
+            {
+                problem(
+                    key("topic"),
+                    format!("`{topic}` looks like another meter's generic topic"),
+                    format!("use xanh/{id}/reading or a topic outside xanh/+/reading"),
+                );
+            }
+        }
+        let register_max = match (entry.register_max, kind, conversion) {
+            (None, _, _) => None,
+            (Some(max), Some(MeterKind::Counter), Some(c)) if max.is_finite() && max > 0.0 => {
+                Some(c.to_canonical(max))
+            }
+            (Some(max), _, _) => {
+                problem(
+                    key("register_max"),
+                    format!("{max} cannot be the wrap-around value of this meter"),
+                    "set it only on counter meters, to the positive value (in the meter's unit) at which the register returns to zero, such as 100000".into(),
+                );
+                None
+            }
+        };
+        let parent = match &entry.parent {
+            None => None,
+            Some(p) => match MeterId::try_from(p.clone()) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    problem(key("parent"), e.to_string(), "use the id of another meter".into());
+                    None
+                }
+            },
+        };
+        if let (Some(resource), Some(kind), Some(conversion), Some(format), Some(topic)) =
+            (resource, kind, conversion, format, topic)
+        {
+            meters.push(Meter {
+                id,
+                name: entry.name.clone(),
+                resource,
+                department,
+                parent,
+                kind,
+                conversion,
+                format,
+                topic,
+                register_max,
+            });
+        }
+    }
+    check_parents(&meters, problem);
+    meters
+}
+
+fn check_parents(meters: &[Meter], problem: &mut impl FnMut(String, String, String)) {
+    let by_id: HashMap<&MeterId, &Meter> = meters.iter().map(|m| (&m.id, m)).collect();
+    for meter in meters {
+        let Some(parent_id) = &meter.parent else { continue };
+        let key = format!("meters (\"{}\").parent", meter.id);
+        match by_id.get(parent_id) {
+            None => problem(
+                key,
+                format!("`{parent_id}` is not a configured meter"),
+                "use the id of the meter above this one, or leave parent out".into(),
+            ),
+            Some(parent) if parent.resource != meter.resource => problem(
+                key,
+                format!("`{parent_id}` measures {}, not {}", parent.resource, meter.resource),
+                "a parent meter must measure the same resource".into(),
+            ),
+            Some(_) => {
+                // Walk up; a chain longer than the meter count is a cycle.
+                let mut current = parent_id;
+                for _ in 0..=meters.len() {
+                    match by_id.get(current).and_then(|m| m.parent.as_ref()) {
+                        Some(next) if next == &meter.id => {
+                            problem(
+                                key.clone(),
+                                "the parent chain leads back to this meter".into(),
+                                "remove the cycle: a meter cannot be above itself".into(),
+                            );
+                            break;
+                        }
+                        Some(next) => current = next,
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The office's vocabulary as types that cannot be misused: ids, resources, units, meters and
+//! readings. Everything here is built once from checked input and trusted afterwards.
+
+mod ids;
+mod reading;
+mod rejection;
+mod resource;
+mod topic;
+
+pub use ids::{DepartmentId, InvalidId, MeterId};
+pub use reading::{Reading, Source};
+pub use rejection::{Incoming, Origin, RejectReason, Rejection};
+pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
+pub use topic::{InvalidTopic, Topic};
+
+use jiff::tz::TimeZone;
+
+/// The office (đơn vị) whose use Xanh watches.
+#[derive(Debug, Clone)]
+pub struct Office {
+    pub name: String,
+    pub timezone: TimeZone,
+    /// The IANA name of `timezone`, for display and for the API.
+    pub timezone_name: String,
+}
+
+/// A department (phòng, ban, trung tâm).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub name: String,
+    pub headcount: u32,
+    pub area_m2: f64,
+}
+
+/// How a meter reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MeterKind {
+    /// A cumulative register: consumption is the difference between readings.
+    Counter,
+    /// An amount used in an interval: reams issued, a monthly bill.
+    Delta,
+}
+
+/// The payload format a meter's messages arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// `{"value": 12.5, "ts": "…"}` or a bare number.
+    Generic,
+}
+
+/// A configured meter.
+#[derive(Debug, Clone)]
+pub struct Meter {
+    pub id: MeterId,
+    pub name: String,
+    pub resource: Resource,
+    /// The department it serves; `None` for the whole building.
+    pub department: Option<DepartmentId>,
+    /// A meter above this one (a building main meter above floor sub-meters).
+    pub parent: Option<MeterId>,
+    pub kind: MeterKind,
+    /// From the unit values arrive in to the resource's canonical unit.
+    pub conversion: Conversion,
+    pub format: Format,
+    pub topic: Topic,
+    /// The canonical value at which a counter's register wraps back to zero.
+    pub register_max: Option<f64>,
+}

@@ -1,0 +1,94 @@
+//! What ingest hands to the store: a reading to keep, or input it refused, with the reason.
+//! Nothing is dropped: a refused message is kept with its raw topic and payload.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::{MeterId, Reading, Source};
+
+/// Where and when a piece of input arrived, kept with whatever it became.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    pub source: Source,
+    pub received_at: Timestamp,
+    /// The MQTT topic, for messages from the broker.
+    pub topic: Option<String>,
+    pub payload: Vec<u8>,
+}
+
+/// Why input was not stored as a reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    /// No configured meter publishes on this topic.
+    UnknownTopic,
+    /// The message names a meter that is not configured.
+    UnknownMeter,
+    /// The payload is not in the meter's format.
+    Undecodable,
+    /// The value is NaN or infinite.
+    NonFinite,
+    /// A meter's value or an amount cannot be below zero.
+    Negative,
+    /// Stamped further ahead than the allowed clock skew.
+    FutureTimestamp,
+    /// Stamped before the oldest time the office accepts.
+    TooOld,
+    /// The meter already has a different value at exactly this time.
+    ConflictingDuplicate,
+}
+
+impl RejectReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectReason::UnknownTopic => "unknown_topic",
+            RejectReason::UnknownMeter => "unknown_meter",
+            RejectReason::Undecodable => "undecodable",
+            RejectReason::NonFinite => "non_finite",
+            RejectReason::Negative => "negative",
+            RejectReason::FutureTimestamp => "future_timestamp",
+            RejectReason::TooOld => "too_old",
+            RejectReason::ConflictingDuplicate => "conflicting_duplicate",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<RejectReason> {
+        [
+            RejectReason::UnknownTopic,
+            RejectReason::UnknownMeter,
+            RejectReason::Undecodable,
+            RejectReason::NonFinite,
+            RejectReason::Negative,
+            RejectReason::FutureTimestamp,
+            RejectReason::TooOld,
+            RejectReason::ConflictingDuplicate,
+        ]
+        .into_iter()
+        .find(|r| r.code() == code)
+    }
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Input that was refused, kept for the people who must fix its sender or the config.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    pub origin: Origin,
+    pub meter: Option<MeterId>,
+    pub reason: RejectReason,
+    /// A sentence a person can act on.
+    pub detail: String,
+}
+
+/// One decoded and validated piece of input, ready for the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Reading(Reading, Origin),
+    Rejected(Rejection),
+}

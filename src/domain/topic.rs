@@ -1,0 +1,109 @@
+//! MQTT topic names and filters, checked against the MQTT rules before they reach a client.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{value}` is not a valid MQTT topic: {why}")]
+pub struct InvalidTopic {
+    pub value: String,
+    pub why: &'static str,
+}
+
+/// A topic a meter publishes on: no wildcards, not empty, no NUL, at most 65535 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Topic(String);
+
+impl Topic {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The generic format's topic for a meter: `xanh/<meter-id>/reading`.
+    pub fn generic_for(meter: &super::MeterId) -> Topic {
+        Topic(format!("xanh/{meter}/reading"))
+    }
+
+    /// Whether an MQTT subscription `filter` (with `+` and `#`) matches this topic.
+    pub fn matches_filter(&self, filter: &str) -> bool {
+        let mut levels = self.0.split('/');
+        for part in filter.split('/') {
+            match part {
+                "#" => return true,
+                "+" => {
+                    if levels.next().is_none() {
+                        return false;
+                    }
+                }
+                exact => {
+                    if levels.next() != Some(exact) {
+                        return false;
+                    }
+                }
+            }
+        }
+        levels.next().is_none()
+    }
+}
+
+impl TryFrom<String> for Topic {
+    type Error = InvalidTopic;
+    fn try_from(value: String) -> Result<Self, InvalidTopic> {
+        let why = if value.is_empty() {
+            Some("it is empty")
+        } else if value.len() > 65_535 {
+            Some("it is longer than 65535 bytes")
+        } else if value.contains(['+', '#']) {
+            Some("a topic that a meter publishes on cannot hold the wildcards + or #")
+        } else if value.contains('\0') {
+            Some("it contains a NUL character")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => Err(InvalidTopic { value, why }),
+            None => Ok(Topic(value)),
+        }
+    }
+}
+
+impl From<Topic> for String {
+    fn from(topic: Topic) -> String {
+        topic.0
+    }
+}
+
+impl fmt::Display for Topic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topic(s: &str) -> Topic {
+        Topic::try_from(s.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn wildcards_empty_and_nul_are_refused() {
+        for bad in ["", "xanh/+/reading", "xanh/#", "a\0b"] {
+            assert!(Topic::try_from(bad.to_owned()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn filters_match_like_a_broker_does() {
+        let t = topic("xanh/dien-a/reading");
+        assert!(t.matches_filter("xanh/+/reading"));
+        assert!(t.matches_filter("xanh/#"));
+        assert!(t.matches_filter("xanh/dien-a/reading"));
+        assert!(!t.matches_filter("xanh/+"));
+        assert!(!t.matches_filter("xanh/+/reading/+"));
+        assert!(!t.matches_filter("tele/+/SENSOR"));
+    }
+}

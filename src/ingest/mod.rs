@@ -1,0 +1,9 @@
+//! Ingest: the embedded broker, the MQTT client and the path from a raw message to a stored
+//! reading. Ingest never writes SQL: it hands [`crate::domain::Incoming`] to the store.
+
+pub mod broker;
+pub mod formats;
+pub mod mqtt;
+mod pipeline;
+
+pub use pipeline::{Pipeline, GENERIC_FILTER};

@@ -1,0 +1,176 @@
+//! From a raw message to what the store keeps: find the meter, decode, convert, validate.
+//! MQTT, the web form and the HTTP API all come through here.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::formats::{decoder_for, RawValue};
+use crate::config::IngestConfig;
+use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection};
+
+/// The subscription that catches every generic-format topic, configured or not, so that a
+/// message for an unknown meter is kept among the rejected instead of never being seen.
+pub const GENERIC_FILTER: &str = "xanh/+/reading";
+
+/// Turns messages into readings or rejections. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    meters: Arc<HashMap<MeterId, Meter>>,
+    by_topic: Arc<HashMap<String, MeterId>>,
+    limits: IngestConfig,
+}
+
+impl Pipeline {
+    pub fn new(meters: &[Meter], limits: IngestConfig) -> Pipeline {
+        Pipeline {
+            by_topic: Arc::new(meters.iter().map(|m| (m.topic.as_str().to_owned(), m.id.clone())).collect()),
+            meters: Arc::new(meters.iter().map(|m| (m.id.clone(), m.clone())).collect()),
+            limits,
+        }
+    }
+
+    /// The MQTT subscriptions that cover every configured meter.
+    pub fn subscriptions(&self) -> Vec<String> {
+        let mut filters = vec![GENERIC_FILTER.to_owned()];
+        let mut others: Vec<&String> = self
+            .by_topic
+            .keys()
+            .filter(|t| !crate::domain::Topic::try_from((*t).clone()).is_ok_and(|t| t.matches_filter(GENERIC_FILTER)))
+            .collect();
+        others.sort();
+        filters.extend(others.into_iter().cloned());
+        filters
+    }
+
+    /// Decode one MQTT message.
+    pub fn from_mqtt(&self, topic: &str, payload: &[u8], received_at: Timestamp) -> Vec<Incoming> {
+        let origin = Origin {
+            source: crate::domain::Source::Mqtt,
+            received_at,
+            topic: Some(topic.to_owned()),
+            payload: payload.to_vec(),
+        };
+        let meter = match self.by_topic.get(topic) {
+            Some(id) => &self.meters[id],
+            None => return vec![Incoming::Rejected(unknown_topic(topic, origin))],
+        };
+        match decoder_for(meter.format).decode(payload) {
+            Ok(values) if values.is_empty() => vec![Incoming::Rejected(Rejection {
+                origin,
+                meter: Some(meter.id.clone()),
+                reason: RejectReason::Undecodable,
+                detail: "the message holds no value for this meter".into(),
+            })],
+            Ok(values) => values
+                .into_iter()
+                .map(|raw| self.validate(meter, raw, origin.clone()))
+                .collect(),
+            Err(e) => vec![Incoming::Rejected(Rejection {
+                origin,
+                meter: Some(meter.id.clone()),
+                reason: RejectReason::Undecodable,
+                detail: e.0,
+            })],
+        }
+    }
+
+    /// Check one value of a known meter and convert it to the canonical unit.
+    pub fn validate(&self, meter: &Meter, raw: RawValue, origin: Origin) -> Incoming {
+        let reject = |reason, detail: String| {
+            Incoming::Rejected(Rejection {
+                origin: origin.clone(),
+                meter: Some(meter.id.clone()),
+                reason,
+                detail,
+            })
+        };
+        if !raw.value.is_finite() {
+            return reject(RejectReason::NonFinite, format!("the value {} is not a finite number", raw.value));
+        }
+        if raw.value < 0.0 {
+            let what = match meter.kind {
+                MeterKind::Counter => "a meter register cannot read below zero",
+                MeterKind::Delta => "an amount used cannot be negative (enter a correction instead)",
+            };
+            return reject(RejectReason::Negative, format!("the value {} is negative: {what}", raw.value));
+        }
+        let ts = raw.ts.unwrap_or(origin.received_at);
+        let skew = SignedDuration::try_from(self.limits.max_clock_skew).unwrap_or(SignedDuration::MAX);
+        let max_age = SignedDuration::try_from(self.limits.max_age).unwrap_or(SignedDuration::MAX);
+        let latest = origin.received_at.checked_add(skew).unwrap_or(Timestamp::MAX);
+        let earliest = origin.received_at.checked_sub(max_age).unwrap_or(Timestamp::MIN);
+        for (name, time) in [("ts", Some(ts)), ("from", raw.period_start)] {
+            let Some(time) = time else { continue };
+            if time > latest {
+                return reject(
+                    RejectReason::FutureTimestamp,
+                    format!(
+                        "`{name}` {time} is more than {} s ahead of the time it arrived ({}); check the device's clock and time zone",
+                        self.limits.max_clock_skew.as_secs(),
+                        origin.received_at
+                    ),
+                );
+            }
+            if time < earliest {
+                return reject(
+                    RejectReason::TooOld,
+                    format!(
+                        "`{name}` {time} is older than the {} days the office accepts (ingest.max_age_days)",
+                        self.limits.max_age.as_secs() / 86_400
+                    ),
+                );
+            }
+        }
+        let period_start = match (meter.kind, raw.period_start) {
+            (MeterKind::Delta, Some(start)) if start < ts => Some(start),
+            (MeterKind::Delta, Some(start)) => {
+                return reject(
+                    RejectReason::Undecodable,
+                    format!("the period start {start} is not before the reading's time {ts}"),
+                )
+            }
+            // A counter's value is a point on its register; a period means nothing to it.
+            _ => None,
+        };
+        Incoming::Reading(
+            Reading {
+                meter: meter.id.clone(),
+                ts,
+                value: meter.conversion.to_canonical(raw.value),
+                period_start,
+                source: origin.source,
+                entered_by: None,
+            },
+            origin,
+        )
+    }
+}
+
+fn unknown_topic(topic: &str, origin: Origin) -> Rejection {
+    let generic_id = topic
+        .strip_prefix("xanh/")
+        .and_then(|rest| rest.strip_suffix("/reading"))
+        .filter(|id| !id.contains('/'));
+    match generic_id.map(|id| (id, id.parse::<MeterId>())) {
+        Some((_, Ok(id))) => Rejection {
+            origin,
+            detail: format!("no meter `{id}` is configured; add it under [[meters]] or fix the sender's topic"),
+            meter: Some(id),
+            reason: RejectReason::UnknownMeter,
+        },
+        Some((raw, Err(e))) => Rejection {
+            origin,
+            meter: None,
+            reason: RejectReason::UnknownMeter,
+            detail: format!("the topic names meter `{raw}`, which cannot be a meter id: {e}"),
+        },
+        None => Rejection {
+            origin,
+            meter: None,
+            reason: RejectReason::UnknownTopic,
+            detail: format!("no configured meter publishes on `{topic}`; set the meter's `topic` in the config"),
+        },
+    }
+}

@@ -1,0 +1,530 @@
+//! A simulated office: realistic readings for every configured meter, published over MQTT (or
+//! written straight into the store to seed a long history). The demo, the tests and the
+//! benchmarks all use it.
+//!
+//! Working hours are 7:00–11:30 and 13:30–17:00 on weekdays, with a lunch dip; nights and
+//! weekends run at base load. Electricity follows floor area, water and printing follow
+//! headcount. A meter above others (a building main meter) reads what its sub-meters read
+//! plus the common areas' use, so the figures add up the way a real building's do.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+
+use crate::analysis::period::local_midnight;
+use crate::config::{Broker, Config, StoreConfig};
+use crate::domain::{Conversion, Meter, MeterId, MeterKind, Origin, Resource, Source, Topic, SHEETS_PER_REAM};
+use crate::ingest::formats::RawValue;
+use crate::ingest::Pipeline;
+use crate::store::{SqliteStore, Store};
+
+/// Where simulated readings go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Mqtt,
+    Store,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimulateOptions {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub interval: Duration,
+    /// Go on publishing live at this pace after the history; `None` stops after it.
+    pub live_every: Option<Duration>,
+    pub target: Target,
+    pub seed: u64,
+}
+
+/// One simulated reading, in the unit the meter reports in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimReading {
+    pub meter: MeterId,
+    pub topic: Topic,
+    pub ts: Timestamp,
+    pub value: f64,
+}
+
+impl SimReading {
+    /// The generic-format payload a device would send.
+    pub fn payload(&self) -> String {
+        format!(r#"{{"value": {}, "ts": "{}"}}"#, self.value, self.ts)
+    }
+}
+
+/// How busy the office is at a local time: 1 in working hours, a dip at lunch, 0 at night
+/// and at weekends.
+pub fn occupancy(local: &jiff::Zoned) -> f64 {
+    if matches!(local.weekday(), Weekday::Saturday | Weekday::Sunday) {
+        return 0.0;
+    }
+    let hour = f64::from(local.hour()) + f64::from(local.minute()) / 60.0;
+    match hour {
+        h if (6.5..7.0).contains(&h) => 0.4,
+        h if (7.0..11.5).contains(&h) => 1.0,
+        h if (11.5..13.5).contains(&h) => 0.35,
+        h if (13.5..17.0).contains(&h) => 1.0,
+        h if (17.0..18.0).contains(&h) => 0.25,
+        _ => 0.0,
+    }
+}
+
+/// What one meter serves, for its own load.
+#[derive(Debug, Clone, Copy, Default)]
+struct Served {
+    headcount: f64,
+    area_m2: f64,
+    /// A building meter also carries halls, lifts, pumps and the server room.
+    common: bool,
+}
+
+struct SimMeter {
+    id: MeterId,
+    topic: Topic,
+    resource: Resource,
+    kind: MeterKind,
+    conversion: Conversion,
+    served: Served,
+    children: Vec<usize>,
+    /// Canonical register value (counters) or amount not yet issued (delta meters).
+    register: f64,
+    rng: u64,
+}
+
+impl SimMeter {
+    fn noise(&mut self) -> f64 {
+        // xorshift64*: deterministic per meter and seed, no dependency needed.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let x = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        0.8 + 0.4 * ((x >> 11) as f64 / (1u64 << 53) as f64)
+    }
+
+    /// Canonical amount per hour used by what this meter serves itself (not its children).
+    fn own_rate(&self, occupancy: f64) -> f64 {
+        let s = self.served;
+        let common = if s.common { 1.0 } else { 0.0 };
+        match self.resource {
+            // Lights, air conditioning and computers by floor area; standby at night.
+            Resource::Electricity => s.area_m2 * (2.5 + 37.5 * occupancy) / 1000.0 + common * (3.0 + 6.0 * occupancy),
+            // About 40 litres a person a working day, plus cleaning.
+            Resource::Water => s.headcount * 0.006 * occupancy + common * 0.03 * occupancy,
+            // Pages printed.
+            Resource::Paper => s.headcount * 2.5 * occupancy,
+        }
+    }
+}
+
+/// The simulated office: one register per configured meter.
+pub struct Model {
+    meters: Vec<SimMeter>,
+    /// Children before parents, so a parent can add up what its children used.
+    order: Vec<usize>,
+    tz: TimeZone,
+}
+
+fn seed_for(id: &MeterId, seed: u64) -> u64 {
+    // FNV-1a of the id, mixed with the seed; never zero, which xorshift cannot leave.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.as_str().bytes() {
+        hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1
+}
+
+impl Model {
+    pub fn new(config: &Config, seed: u64) -> Model {
+        let index: HashMap<&MeterId, usize> = config.meters.iter().enumerate().map(|(i, m)| (&m.id, i)).collect();
+        let mut meters: Vec<SimMeter> = config
+            .meters
+            .iter()
+            .map(|m| {
+                let rng = seed_for(&m.id, seed);
+                let start = match m.resource {
+                    Resource::Electricity => 10_000.0 + (rng % 40_000) as f64,
+                    Resource::Water => 1_000.0 + (rng % 4_000) as f64,
+                    Resource::Paper => 20_000.0 + (rng % 80_000) as f64,
+                };
+                SimMeter {
+                    id: m.id.clone(),
+                    topic: m.topic.clone(),
+                    resource: m.resource,
+                    kind: m.kind,
+                    conversion: m.conversion,
+                    served: served_by(m, config),
+                    children: Vec::new(),
+                    register: if m.kind == MeterKind::Counter { start } else { 0.0 },
+                    rng,
+                }
+            })
+            .collect();
+        for (i, m) in config.meters.iter().enumerate() {
+            if let Some(parent) = m.parent.as_ref().and_then(|p| index.get(p)) {
+                meters[*parent].children.push(i);
+            }
+        }
+        let mut order = Vec::with_capacity(meters.len());
+        let mut placed = vec![false; meters.len()];
+        fn place(i: usize, meters: &[SimMeter], placed: &mut [bool], order: &mut Vec<usize>) {
+            if placed[i] {
+                return;
+            }
+            placed[i] = true;
+            for &child in &meters[i].children {
+                place(child, meters, placed, order);
+            }
+            order.push(i);
+        }
+        for i in 0..meters.len() {
+            place(i, &meters, &mut placed, &mut order);
+        }
+        Model { meters, order, tz: config.office.timezone.clone() }
+    }
+
+    /// Advance every register over `[from, to)` and return the readings taken at `to`.
+    /// Delta meters give a reading only when something was issued.
+    pub fn advance(&mut self, from: Timestamp, to: Timestamp) -> Vec<SimReading> {
+        let mut used = vec![0.0; self.meters.len()];
+        // Sub-steps of at most 5 minutes follow the working day's edges closely enough.
+        let span = to.as_millisecond() - from.as_millisecond();
+        let steps = (span / 300_000).max(1);
+        let step_hours = span as f64 / steps as f64 / 3_600_000.0;
+        for k in 0..steps {
+            let mid = from.as_millisecond() + (2 * k + 1) * span / (2 * steps);
+            let local = Timestamp::from_millisecond(mid).unwrap_or(from).to_zoned(self.tz.clone());
+            let occ = occupancy(&local);
+            for &i in &self.order {
+                let own = self.meters[i].own_rate(occ) * step_hours;
+                let children: f64 = self.meters[i].children.iter().map(|&c| used[c]).sum();
+                used[i] += own + children;
+            }
+        }
+        let mut readings = Vec::with_capacity(self.meters.len());
+        for &i in &self.order {
+            let noise = self.meters[i].noise();
+            // A parent adds its children's (already noisy) use to its own noisy use.
+            let children: f64 = self.meters[i].children.iter().map(|&c| used[c]).sum();
+            let own = (used[i] - children).max(0.0) * noise;
+            used[i] = own + children;
+            let meter = &mut self.meters[i];
+            let value = match (meter.kind, meter.resource) {
+                (MeterKind::Counter, Resource::Paper) => {
+                    // A page counter moves in whole pages.
+                    meter.register += used[i];
+                    meter.register.floor()
+                }
+                (MeterKind::Counter, _) => {
+                    meter.register += used[i];
+                    (meter.register * 1000.0).round() / 1000.0
+                }
+                (MeterKind::Delta, _) => {
+                    meter.register += used[i];
+                    let unit_size = meter.conversion.to_canonical(1.0).max(1.0);
+                    let issue = if meter.resource == Resource::Paper { SHEETS_PER_REAM } else { unit_size };
+                    if meter.register < issue {
+                        continue;
+                    }
+                    let whole = (meter.register / issue).floor() * issue;
+                    meter.register -= whole;
+                    whole
+                }
+            };
+            readings.push(SimReading {
+                meter: meter.id.clone(),
+                topic: meter.topic.clone(),
+                ts: to,
+                value: meter.conversion.from_canonical(value),
+            });
+        }
+        readings
+    }
+}
+
+/// What a meter serves itself: its department, or for a building meter every department that
+/// no sub-meter below it covers.
+fn served_by(meter: &Meter, config: &Config) -> Served {
+    if let Some(d) = meter.department.as_ref().and_then(|d| config.department(d)) {
+        return Served { headcount: f64::from(d.headcount), area_m2: d.area_m2, common: false };
+    }
+    let covered: Vec<_> = config
+        .meters
+        .iter()
+        .filter(|m| m.parent.as_ref() == Some(&meter.id))
+        .filter_map(|m| m.department.as_ref())
+        .collect();
+    let rest = config.departments.iter().filter(|d| !covered.contains(&&d.id));
+    let mut served = Served { common: true, ..Served::default() };
+    for d in rest {
+        served.headcount += f64::from(d.headcount);
+        served.area_m2 += d.area_m2;
+    }
+    served
+}
+
+/// Run the simulator as the command line asked.
+pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()> {
+    let tz = &config.office.timezone;
+    let now = Timestamp::now();
+    let from = match options.from {
+        Some(date) => local_midnight(date, tz)?,
+        None => local_midnight(Date::new(now.to_zoned(tz.clone()).year(), 1, 1)?, tz)?,
+    };
+    let to = match options.to {
+        Some(date) => local_midnight(date, tz)?.min(now),
+        None => now,
+    };
+    let interval = SignedDuration::try_from(options.interval)?;
+    let mut model = Model::new(config, options.seed);
+    eprintln!("simulate: {} meters, history {} → {} every {:?}", config.meters.len(), from, to, options.interval);
+    match options.target {
+        Target::Store => {
+            let StoreConfig::Sqlite { path } = &config.store;
+            let store = SqliteStore::open(path, tz, &config.office.timezone_name, &config.meters)?;
+            let pipeline = Pipeline::new(&config.meters, config.ingest);
+            let last = write_history(&mut model, &store, &pipeline, config, from, to, interval).await?;
+            if let Some(every) = options.live_every {
+                eprintln!("simulate: history stored; live readings go over MQTT");
+                let client = Publisher::connect(config).await?;
+                client.live(&mut model, last, every).await?;
+            }
+        }
+        Target::Mqtt => {
+            let client = Publisher::connect(config).await?;
+            let last = client.history(&mut model, from, to, interval).await?;
+            if let Some(every) = options.live_every {
+                client.live(&mut model, last, every).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The grid of history times: `from + k × interval`, up to `to`.
+fn grid(from: Timestamp, to: Timestamp, interval: SignedDuration) -> impl Iterator<Item = (Timestamp, Timestamp)> {
+    let mut previous = from;
+    std::iter::from_fn(move || {
+        let next = previous.checked_add(interval).ok()?;
+        if next > to {
+            return None;
+        }
+        let step = (previous, next);
+        previous = next;
+        Some(step)
+    })
+}
+
+fn progress(done: i64, from: Timestamp, to: Timestamp, last: &mut i64) {
+    let total = (to.as_millisecond() - from.as_millisecond()).max(1);
+    let percent = done * 100 / total;
+    if percent >= *last + 5 {
+        *last = percent;
+        eprint!("\rsimulate: {percent:>3} %");
+        let _ = std::io::stderr().flush();
+    }
+}
+
+async fn write_history(
+    model: &mut Model,
+    store: &SqliteStore,
+    pipeline: &Pipeline,
+    config: &Config,
+    from: Timestamp,
+    to: Timestamp,
+    interval: SignedDuration,
+) -> anyhow::Result<Timestamp> {
+    let meters: HashMap<&MeterId, &Meter> = config.meters.iter().map(|m| (&m.id, m)).collect();
+    let received_at = Timestamp::now();
+    let mut batch = Vec::new();
+    let mut last = from;
+    let mut shown = -5;
+    let mut stored = 0usize;
+    for (start, end) in grid(from, to, interval) {
+        for reading in model.advance(start, end) {
+            let meter = meters[&reading.meter];
+            let origin = Origin { source: Source::Import, received_at, topic: None, payload: Vec::new() };
+            let raw = RawValue { value: reading.value, ts: Some(reading.ts), period_start: None };
+            batch.push(pipeline.validate(meter, raw, origin));
+        }
+        last = end;
+        if batch.len() >= 20_000 {
+            stored += store.write(std::mem::take(&mut batch)).await?.stored;
+            progress(end.as_millisecond() - from.as_millisecond(), from, to, &mut shown);
+        }
+    }
+    stored += store.write(batch).await?.stored;
+    eprintln!("\rsimulate: stored {stored} readings");
+    Ok(last)
+}
+
+/// An MQTT client that publishes with QoS 1 and knows when the broker has every message.
+struct Publisher {
+    client: AsyncClient,
+    acked: Arc<AtomicU64>,
+    published: AtomicU64,
+}
+
+impl Publisher {
+    async fn connect(config: &Config) -> anyhow::Result<Publisher> {
+        let (host, port) = match &config.mqtt.broker {
+            Broker::Embedded { listen } => {
+                let host = if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() };
+                (host, listen.port())
+            }
+            Broker::External { host, port } => (host.clone(), *port),
+        };
+        let mut options = MqttOptions::new(format!("xanh-simulator-{}", std::process::id()), host.clone(), port);
+        options.set_keep_alive(Duration::from_secs(30)).set_inflight(200);
+        if let Some(user) = &config.mqtt.username {
+            options.set_credentials(user.clone(), config.mqtt.password.clone().unwrap_or_default());
+        }
+        let (client, mut eventloop) = AsyncClient::new(options, 1000);
+        let acked = Arc::new(AtomicU64::new(0));
+        let (connected_tx, connected_rx) = tokio::sync::oneshot::channel();
+        let counter = Arc::clone(&acked);
+        tokio::spawn(async move {
+            let mut connected = Some(connected_tx);
+            loop {
+                match eventloop.poll().await {
+                    Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                        if let Some(tx) = connected.take() {
+                            let _ = tx.send(Ok(()));
+                        }
+                    }
+                    Ok(Event::Incoming(Packet::PubAck(_))) => {
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        if let Some(tx) = connected.take() {
+                            let _ = tx.send(Err(e.to_string()));
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        match tokio::time::timeout(Duration::from_secs(10), connected_rx).await {
+            Ok(Ok(Ok(()))) => Ok(Publisher { client, acked, published: AtomicU64::new(0) }),
+            Ok(Ok(Err(e))) => anyhow::bail!("cannot connect to the MQTT broker at {host}:{port}: {e}; is `xanh serve` running?"),
+            _ => anyhow::bail!("no answer from the MQTT broker at {host}:{port} within 10 s; is `xanh serve` running?"),
+        }
+    }
+
+    async fn publish(&self, readings: Vec<SimReading>) -> anyhow::Result<()> {
+        for reading in readings {
+            self.client
+                .publish(reading.topic.as_str(), QoS::AtLeastOnce, false, reading.payload())
+                .await
+                .context("publishing a simulated reading")?;
+            self.published.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    /// Wait until the broker has acknowledged everything published.
+    async fn drain(&self) {
+        let target = self.published.load(Ordering::Relaxed);
+        for _ in 0..3000 {
+            if self.acked.load(Ordering::Relaxed) >= target {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        eprintln!("simulate: the broker did not acknowledge every message within 30 s");
+    }
+
+    async fn history(&self, model: &mut Model, from: Timestamp, to: Timestamp, interval: SignedDuration) -> anyhow::Result<Timestamp> {
+        let mut last = from;
+        let mut shown = -5;
+        for (start, end) in grid(from, to, interval) {
+            self.publish(model.advance(start, end)).await?;
+            last = end;
+            progress(end.as_millisecond() - from.as_millisecond(), from, to, &mut shown);
+        }
+        self.drain().await;
+        eprintln!("\rsimulate: published {} readings of history", self.published.load(Ordering::Relaxed));
+        Ok(last)
+    }
+
+    async fn live(&self, model: &mut Model, mut last: Timestamp, every: Duration) -> anyhow::Result<()> {
+        eprintln!("simulate: publishing live every {every:?}; Ctrl-C stops");
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = tokio::signal::ctrl_c() => break,
+            }
+            let now = Timestamp::now();
+            self.publish(model.advance(last, now)).await?;
+            last = now;
+        }
+        self.drain().await;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config::parse("test.toml", crate::config::BUILT_IN_DEFAULT, &|_| None).unwrap()
+    }
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_office_uses_more_at_work_than_at_night() {
+        let config = config();
+        let mut model = Model::new(&config, 1);
+        let read = |r: &[SimReading], id: &str| r.iter().find(|r| r.meter.as_str() == id).unwrap().value;
+        let t = |s: &str| at(&format!("2026-11-23T{s}:00+07:00")); // a Monday
+        let midnight = model.advance(t("00:00"), t("00:00"));
+        let one = model.advance(t("00:00"), t("01:00"));
+        let nine = model.advance(t("01:00"), t("09:00"));
+        let ten = model.advance(t("09:00"), t("10:00"));
+        let night = read(&one, "dien-tong-hop") - read(&midnight, "dien-tong-hop");
+        let work = read(&ten, "dien-tong-hop") - read(&nine, "dien-tong-hop");
+        // 168 m² at 2.5 W/m² by night and 40 W/m² at work, give or take 20 % noise.
+        assert!((0.3..0.55).contains(&night), "night {night}");
+        assert!(work > 8.0 * night, "work {work}, night {night}");
+
+        // The main meter reads at least what its sub-meters used.
+        let used = |id: &str| read(&ten, id) - read(&midnight, id);
+        let subs: f64 = config
+            .meters
+            .iter()
+            .filter(|m| m.parent.as_ref().is_some_and(|p| p.as_str() == "dien-toa-nha"))
+            .map(|m| used(m.id.as_str()))
+            .sum();
+        assert!(used("dien-toa-nha") > subs, "main {} ≤ subs {subs}", used("dien-toa-nha"));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_readings() {
+        let config = config();
+        let (a, b) = (at("2026-11-23T00:00:00+07:00"), at("2026-11-23T12:00:00+07:00"));
+        assert_eq!(Model::new(&config, 7).advance(a, b), Model::new(&config, 7).advance(a, b));
+    }
+
+    #[test]
+    fn weekends_and_nights_are_empty_offices() {
+        let tz = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        let local = |s: &str| at(s).to_zoned(tz.clone());
+        assert_eq!(occupancy(&local("2026-11-28T10:00:00+07:00")), 0.0); // Saturday
+        assert_eq!(occupancy(&local("2026-11-27T10:00:00+07:00")), 1.0); // Friday morning
+        assert!(occupancy(&local("2026-11-27T12:00:00+07:00")) < 0.5); // lunch
+        assert_eq!(occupancy(&local("2026-11-27T22:00:00+07:00")), 0.0);
+    }
+}

@@ -1,0 +1,95 @@
+//! The time-series store: readings, the hourly and daily consumption they imply, meter status
+//! and rejected input. A trait, so that other backends (InfluxDB) can stand beside SQLite and
+//! pass the same conformance tests.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::analysis::TimeRange;
+use crate::domain::{Incoming, MeterId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("cannot open the store at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("the store's worker stopped: {0}")]
+    Worker(String),
+}
+
+/// What one write did with its batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WriteReport {
+    pub stored: usize,
+    /// Readings the store already had (same meter, time and value): stored once.
+    pub duplicates: usize,
+    pub rejected: usize,
+}
+
+/// The grain the store answers consumption queries at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    Hour,
+    /// Local days in the office's time zone; only for ranges of whole local days.
+    Day,
+}
+
+/// What the store knows of a meter's latest reading.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterStatus {
+    pub meter: MeterId,
+    pub last_ts: Option<Timestamp>,
+    pub last_value: Option<f64>,
+    /// When Xanh last received a reading from it.
+    pub last_seen: Option<Timestamp>,
+    pub readings: u64,
+}
+
+/// A refused piece of input as kept in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRejection {
+    pub id: i64,
+    pub received_at: Timestamp,
+    pub source: String,
+    pub topic: Option<String>,
+    /// The payload as text (invalid UTF-8 shown with replacement characters).
+    pub payload: String,
+    pub meter: Option<String>,
+    pub reason: String,
+    pub detail: String,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// A short name for health reports: "sqlite".
+    fn backend(&self) -> &'static str;
+
+    /// Durably store a batch: readings (a reading already held is counted as a duplicate,
+    /// a different value at the same meter and time is rejected) and rejections. When this
+    /// returns `Ok`, everything in the batch survives a crash.
+    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError>;
+
+    /// Consumption rows `(start in ms, amount)` of these meters within `range`, one per meter
+    /// and hour (or local day); the caller sums them.
+    async fn consumption(
+        &self,
+        meters: Vec<MeterId>,
+        range: TimeRange,
+        resolution: Resolution,
+    ) -> Result<Vec<(i64, f64)>, StoreError>;
+
+    /// The latest reading of every meter that has sent one.
+    async fn meter_status(&self) -> Result<Vec<MeterStatus>, StoreError>;
+
+    /// Rejected input, newest first, and how many there are in all.
+    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError>;
+
+    /// A cheap round trip that proves the store answers.
+    async fn check(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,598 @@
+//! The embedded SQLite store (WAL, synchronous = FULL): one writer connection, a few readers.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
+
+use super::{MeterStatus, Resolution, Store, StoreError, StoredRejection, WriteReport};
+use crate::analysis::consumption::{
+    ceil_hour, counter_intervals, delta_interval, floor_hour, spread_hourly, Sample, HOUR_MS,
+};
+use crate::analysis::period::day_start;
+use crate::analysis::TimeRange;
+use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, RejectReason, Rejection};
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE readings (
+        meter        TEXT    NOT NULL,
+        ts           INTEGER NOT NULL,   -- ms since the Unix epoch
+        value        REAL    NOT NULL,   -- canonical unit
+        period_start INTEGER,            -- delta meters: start of the period the amount covers
+        source       TEXT    NOT NULL,
+        entered_by   TEXT,
+        received_at  INTEGER NOT NULL,
+        PRIMARY KEY (meter, ts)
+    ) WITHOUT ROWID;
+    CREATE TABLE consumption_hourly (
+        meter  TEXT    NOT NULL,
+        hour   INTEGER NOT NULL,         -- ms, start of a UTC hour
+        amount REAL    NOT NULL,
+        PRIMARY KEY (meter, hour)
+    ) WITHOUT ROWID;
+    CREATE TABLE consumption_daily (
+        meter  TEXT    NOT NULL,
+        day    INTEGER NOT NULL,         -- ms, local midnight in the office's time zone
+        amount REAL    NOT NULL,
+        PRIMARY KEY (meter, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE meter_status (
+        meter            TEXT PRIMARY KEY,
+        last_ts          INTEGER NOT NULL,
+        last_value       REAL    NOT NULL,
+        last_received_at INTEGER NOT NULL,
+        readings         INTEGER NOT NULL
+    );
+    CREATE TABLE rejected (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at INTEGER NOT NULL,
+        source      TEXT    NOT NULL,
+        topic       TEXT,
+        payload     BLOB    NOT NULL,
+        meter       TEXT,
+        reason      TEXT    NOT NULL,
+        detail      TEXT    NOT NULL
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#];
+
+/// How the store turns one meter's readings into consumption.
+#[derive(Debug, Clone, Copy)]
+struct MeterRule {
+    kind: MeterKind,
+    register_max: Option<f64>,
+}
+
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    tz: TimeZone,
+    rules: HashMap<MeterId, MeterRule>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave SQLite half-written (the transaction rolls
+    // back), so the connection stays usable.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a committed batch survives a power cut, which is what a QoS 1 ack promises.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the store at `path` for these meters, with days in `tz`.
+    pub fn open(
+        path: &Path,
+        tz: &TimeZone,
+        timezone_name: &str,
+        meters: &[Meter],
+    ) -> Result<SqliteStore, StoreError> {
+        let open_error = |reason: String| StoreError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut conn = open_connection(path).map_err(|e| open_error(e.to_string()))?;
+        migrate(&mut conn).map_err(|e| open_error(format!("schema migration failed: {e}")))?;
+        let rules = meters
+            .iter()
+            .map(|m| {
+                let rule = MeterRule {
+                    kind: m.kind,
+                    register_max: m.register_max,
+                };
+                (m.id.clone(), rule)
+            })
+            .collect();
+        let inner = Inner {
+            path: path.to_owned(),
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            tz: tz.clone(),
+            rules,
+        };
+        inner
+            .ensure_day_rollup_zone(timezone_name)
+            .map_err(|e| open_error(format!("cannot rebuild daily totals: {e}")))?;
+        Ok(SqliteStore {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(|e| StoreError::Worker(e.to_string()))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn ms(ts: Timestamp) -> i64 {
+    ts.as_millisecond()
+}
+
+fn from_ms(value: i64) -> Timestamp {
+    Timestamp::from_millisecond(value).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn insert_rejection(tx: &Transaction<'_>, rejection: &Rejection) -> Result<(), rusqlite::Error> {
+    let origin = &rejection.origin;
+    tx.prepare_cached(
+        "INSERT INTO rejected (received_at, source, topic, payload, meter, reason, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        ms(origin.received_at),
+        origin.source.as_str(),
+        origin.topic,
+        origin.payload,
+        rejection.meter.as_ref().map(MeterId::as_str),
+        rejection.reason.code(),
+        rejection.detail,
+    ])?;
+    Ok(())
+}
+
+impl Inner {
+    fn rule(&self, meter: &MeterId) -> MeterRule {
+        self.rules.get(meter).copied().unwrap_or(MeterRule {
+            kind: MeterKind::Counter,
+            register_max: None,
+        })
+    }
+
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, StoreError> {
+        let pooled = lock(&self.readers).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.path)?,
+        };
+        let result = work(&conn);
+        lock(&self.readers).push(conn);
+        Ok(result?)
+    }
+
+    fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction()?;
+        let mut report = WriteReport::default();
+        // Newly stored samples per meter, and the latest receive time among them.
+        let mut fresh: BTreeMap<MeterId, (Vec<Sample>, i64)> = BTreeMap::new();
+        for item in batch {
+            match item {
+                Incoming::Reading(reading, origin) => {
+                    let sample = Sample {
+                        ts_ms: ms(reading.ts),
+                        value: reading.value,
+                        period_start_ms: reading.period_start.map(ms),
+                    };
+                    let inserted = tx
+                        .prepare_cached(
+                            "INSERT OR IGNORE INTO readings
+                             (meter, ts, value, period_start, source, entered_by, received_at)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                        )?
+                        .execute(params![
+                            reading.meter.as_str(),
+                            sample.ts_ms,
+                            sample.value,
+                            sample.period_start_ms,
+                            reading.source.as_str(),
+                            reading.entered_by,
+                            ms(origin.received_at),
+                        ])?;
+                    if inserted == 1 {
+                        report.stored += 1;
+                        let entry = fresh.entry(reading.meter).or_insert((Vec::new(), i64::MIN));
+                        entry.0.push(sample);
+                        entry.1 = entry.1.max(ms(origin.received_at));
+                    } else if let Some(conflict) = conflicting(&tx, &reading.meter, sample, origin)? {
+                        insert_rejection(&tx, &conflict)?;
+                        report.rejected += 1;
+                    } else {
+                        report.duplicates += 1;
+                    }
+                }
+                Incoming::Rejected(rejection) => {
+                    insert_rejection(&tx, &rejection)?;
+                    report.rejected += 1;
+                }
+            }
+        }
+        for (meter, (mut samples, received_at)) in fresh {
+            samples.sort_by_key(|s| s.ts_ms);
+            self.apply(&tx, &meter, &samples, received_at)?;
+        }
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Bring consumption and status up to date with a meter's newly stored samples.
+    fn apply(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        samples: &[Sample],
+        received_at: i64,
+    ) -> Result<(), rusqlite::Error> {
+        let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+            return Ok(());
+        };
+        let prior: Option<(i64, f64)> = tx
+            .prepare_cached("SELECT last_ts, last_value FROM meter_status WHERE meter = ?1")?
+            .query_row([meter.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let rule = self.rule(meter);
+        match rule.kind {
+            MeterKind::Delta => {
+                // Each amount stands alone, so a late one simply adds to its hours.
+                let intervals: Vec<_> = samples.iter().copied().map(delta_interval).collect();
+                self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
+            }
+            MeterKind::Counter => match prior {
+                Some((last_ts, _)) if first.ts_ms < last_ts => {
+                    self.recompute_counter(tx, meter, rule, first.ts_ms, last.ts_ms)?;
+                }
+                _ => {
+                    // The common case, readings in order: only the new intervals add.
+                    let mut chain = Vec::with_capacity(samples.len() + 1);
+                    if let Some((ts_ms, value)) = prior {
+                        chain.push(Sample { ts_ms, value, period_start_ms: None });
+                    }
+                    chain.extend_from_slice(samples);
+                    let intervals = counter_intervals(&chain, rule.register_max);
+                    self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
+                }
+            },
+        }
+        let (last_ts, last_value) = match prior {
+            Some((ts, value)) if ts > last.ts_ms => (ts, value),
+            _ => (last.ts_ms, last.value),
+        };
+        tx.prepare_cached(
+            "INSERT INTO meter_status (meter, last_ts, last_value, last_received_at, readings)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (meter) DO UPDATE SET
+                 last_ts = excluded.last_ts,
+                 last_value = excluded.last_value,
+                 last_received_at = max(last_received_at, excluded.last_received_at),
+                 readings = readings + excluded.readings",
+        )?
+        .execute(params![meter.as_str(), last_ts, last_value, received_at, samples.len() as i64])?;
+        Ok(())
+    }
+
+    /// Add amounts to a meter's hourly and daily totals.
+    fn add_hours(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        hours: &BTreeMap<i64, f64>,
+    ) -> Result<(), rusqlite::Error> {
+        let mut add_hour = tx.prepare_cached(
+            "INSERT INTO consumption_hourly (meter, hour, amount) VALUES (?1, ?2, ?3)
+             ON CONFLICT (meter, hour) DO UPDATE SET amount = amount + excluded.amount",
+        )?;
+        let mut days: BTreeMap<i64, f64> = BTreeMap::new();
+        for (&hour, &amount) in hours {
+            add_hour.execute(params![meter.as_str(), hour, amount])?;
+            *days.entry(self.day_of(hour)).or_insert(0.0) += amount;
+        }
+        let mut add_day = tx.prepare_cached(
+            "INSERT INTO consumption_daily (meter, day, amount) VALUES (?1, ?2, ?3)
+             ON CONFLICT (meter, day) DO UPDATE SET amount = amount + excluded.amount",
+        )?;
+        for (day, amount) in days {
+            add_day.execute(params![meter.as_str(), day, amount])?;
+        }
+        Ok(())
+    }
+
+    fn day_of(&self, hour_ms: i64) -> i64 {
+        ms(day_start(from_ms(hour_ms), &self.tz))
+    }
+
+    /// Recompute a counter's hours around readings that arrived out of order: every hour
+    /// that an interval touching `[tmin, tmax]` covers is rebuilt from the readings.
+    fn recompute_counter(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        rule: MeterRule,
+        tmin: i64,
+        tmax: i64,
+    ) -> Result<(), rusqlite::Error> {
+        let id = meter.as_str();
+        let neighbour = |sql: &str, ts: i64| -> Result<Option<i64>, rusqlite::Error> {
+            tx.prepare_cached(sql)?.query_row(params![id, ts], |r| r.get(0))
+        };
+        let before = "SELECT max(ts) FROM readings WHERE meter = ?1 AND ts < ?2";
+        let at_or_before = "SELECT max(ts) FROM readings WHERE meter = ?1 AND ts <= ?2";
+        let after = "SELECT min(ts) FROM readings WHERE meter = ?1 AND ts > ?2";
+        let at_or_after = "SELECT min(ts) FROM readings WHERE meter = ?1 AND ts >= ?2";
+
+        let window_start = floor_hour(neighbour(before, tmin)?.unwrap_or(tmin));
+        let window_end = ceil_hour(neighbour(after, tmax)?.unwrap_or(tmax)).max(window_start + HOUR_MS);
+        // Hours at the window's edges also hold parts of intervals reaching outside it.
+        let fetch_from = neighbour(at_or_before, window_start)?.unwrap_or(window_start);
+        let fetch_to = neighbour(at_or_after, window_end)?.unwrap_or(window_end);
+        let samples = tx
+            .prepare_cached(
+                "SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts",
+            )?
+            .query_map(params![id, fetch_from, fetch_to], |r| {
+                Ok(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: None })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let hours = spread_hourly(
+            &counter_intervals(&samples, rule.register_max),
+            window_start,
+            window_end,
+        );
+        tx.prepare_cached("DELETE FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3")?
+            .execute(params![id, window_start, window_end])?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO consumption_hourly (meter, hour, amount) VALUES (?1, ?2, ?3)",
+        )?;
+        for (hour, amount) in &hours {
+            insert.execute(params![id, hour, amount])?;
+        }
+        let mut days = BTreeSet::new();
+        let mut hour = window_start;
+        while hour < window_end {
+            days.insert(self.day_of(hour));
+            hour += HOUR_MS;
+        }
+        for day in days {
+            self.rebuild_day(tx, id, day)?;
+        }
+        Ok(())
+    }
+
+    /// Set a meter's daily total from its hourly totals.
+    fn rebuild_day(&self, tx: &Transaction<'_>, meter: &str, day: i64) -> Result<(), rusqlite::Error> {
+        let next = day_start(from_ms(day + 36 * HOUR_MS), &self.tz);
+        let sum: Option<f64> = tx
+            .prepare_cached(
+                "SELECT sum(amount) FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3",
+            )?
+            .query_row(params![meter, day, ms(next)], |r| r.get(0))?;
+        match sum {
+            Some(amount) => tx
+                .prepare_cached("INSERT OR REPLACE INTO consumption_daily (meter, day, amount) VALUES (?1, ?2, ?3)")?
+                .execute(params![meter, day, amount])?,
+            None => tx
+                .prepare_cached("DELETE FROM consumption_daily WHERE meter = ?1 AND day = ?2")?
+                .execute(params![meter, day])?,
+        };
+        Ok(())
+    }
+
+    /// Daily totals are keyed by local midnight: if the office's time zone changed since they
+    /// were built, build them again from the hourly totals.
+    fn ensure_day_rollup_zone(&self, timezone_name: &str) -> Result<(), rusqlite::Error> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction()?;
+        let built_for: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'day_timezone'", [], |r| r.get(0))
+            .optional()?;
+        if built_for.as_deref() != Some(timezone_name) {
+            tx.execute("DELETE FROM consumption_daily", [])?;
+            let mut days: BTreeMap<(String, i64), f64> = BTreeMap::new();
+            {
+                let mut rows = tx.prepare("SELECT meter, hour, amount FROM consumption_hourly")?;
+                let mut rows = rows.query([])?;
+                while let Some(row) = rows.next()? {
+                    let hour: i64 = row.get(1)?;
+                    *days.entry((row.get(0)?, self.day_of(hour))).or_insert(0.0) += row.get::<_, f64>(2)?;
+                }
+            }
+            let mut insert = tx.prepare("INSERT INTO consumption_daily (meter, day, amount) VALUES (?1, ?2, ?3)")?;
+            for ((meter, day), amount) in days {
+                insert.execute(params![meter, day, amount])?;
+            }
+            drop(insert);
+            tx.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('day_timezone', ?1)",
+                [timezone_name],
+            )?;
+        }
+        tx.commit()
+    }
+}
+
+/// If the store holds a different value for this meter and time, the rejection to keep.
+fn conflicting(
+    tx: &Transaction<'_>,
+    meter: &MeterId,
+    sample: Sample,
+    origin: Origin,
+) -> Result<Option<Rejection>, rusqlite::Error> {
+    let (value, period_start): (f64, Option<i64>) = tx
+        .prepare_cached("SELECT value, period_start FROM readings WHERE meter = ?1 AND ts = ?2")?
+        .query_row(params![meter.as_str(), sample.ts_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let same_value = (value - sample.value).abs() <= 1e-9 * value.abs().max(1.0);
+    if same_value && period_start == sample.period_start_ms {
+        return Ok(None);
+    }
+    Ok(Some(Rejection {
+        origin,
+        meter: Some(meter.clone()),
+        reason: RejectReason::ConflictingDuplicate,
+        detail: format!(
+            "meter {meter} already has the value {value} at {}; a different value {} at the same time was not stored (correct the reading instead)",
+            from_ms(sample.ts_ms),
+            sample.value
+        ),
+    }))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
+        self.blocking(move |inner| inner.write(batch)).await
+    }
+
+    async fn consumption(
+        &self,
+        meters: Vec<MeterId>,
+        range: TimeRange,
+        resolution: Resolution,
+    ) -> Result<Vec<(i64, f64)>, StoreError> {
+        if meters.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.blocking(move |inner| {
+            let (table, key) = match resolution {
+                Resolution::Hour => ("consumption_hourly", "hour"),
+                Resolution::Day => ("consumption_daily", "day"),
+            };
+            let placeholders = vec!["?"; meters.len()].join(", ");
+            let sql = format!(
+                "SELECT {key}, amount FROM {table}
+                 WHERE meter IN ({placeholders}) AND {key} >= ? AND {key} < ?"
+            );
+            inner.read(|conn| {
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let bind = meters
+                    .iter()
+                    .map(|m| rusqlite::types::Value::Text(m.as_str().to_owned()))
+                    .chain([
+                        rusqlite::types::Value::Integer(range.from_ms()),
+                        rusqlite::types::Value::Integer(range.to_ms()),
+                    ]);
+                let rows = stmt
+                    .query_map(params_from_iter(bind), |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(rows)
+            })
+        })
+        .await
+    }
+
+    async fn meter_status(&self) -> Result<Vec<MeterStatus>, StoreError> {
+        self.blocking(|inner| {
+            inner.read(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT meter, last_ts, last_value, last_received_at, readings FROM meter_status ORDER BY meter",
+                )?;
+                let rows = stmt.query_map([], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, i64>(4)?))
+                })?;
+                let mut statuses = Vec::new();
+                for row in rows {
+                    let (meter, last_ts, last_value, last_seen, readings) = row?;
+                    // A meter removed from the config may still have rows; its id stays valid.
+                    let Ok(meter) = MeterId::try_from(meter) else { continue };
+                    statuses.push(MeterStatus {
+                        meter,
+                        last_ts: Some(from_ms(last_ts)),
+                        last_value: Some(last_value),
+                        last_seen: Some(from_ms(last_seen)),
+                        readings: readings.max(0) as u64,
+                    });
+                }
+                Ok(statuses)
+            })
+        })
+        .await
+    }
+
+    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError> {
+        self.blocking(move |inner| {
+            inner.read(|conn| {
+                let total: i64 = conn.query_row("SELECT count(*) FROM rejected", [], |r| r.get(0))?;
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, received_at, source, topic, payload, meter, reason, detail
+                     FROM rejected ORDER BY id DESC LIMIT ?1",
+                )?;
+                let rows = stmt
+                    .query_map([limit as i64], |r| {
+                        let payload: Vec<u8> = r.get(4)?;
+                        Ok(StoredRejection {
+                            id: r.get(0)?,
+                            received_at: from_ms(r.get(1)?),
+                            source: r.get(2)?,
+                            topic: r.get(3)?,
+                            payload: String::from_utf8_lossy(&payload).into_owned(),
+                            meter: r.get(5)?,
+                            reason: r.get(6)?,
+                            detail: r.get(7)?,
+                        })
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((rows, total.max(0) as u64))
+            })
+        })
+        .await
+    }
+
+    async fn check(&self) -> Result<(), StoreError> {
+        self.blocking(|inner| inner.read(|conn| conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())))
+            .await
+    }
+}

@@ -1,0 +1,137 @@
+//! Numbers, dates and words the way each language writes them: Vietnamese first
+//! (1.234,5 and 28/11/2026), English on request.
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+use crate::domain::Resource;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Vi,
+    En,
+}
+
+impl Lang {
+    /// `?lang=en` picks English; anything else, or nothing, is Vietnamese.
+    pub fn from_query(value: Option<&str>) -> Lang {
+        match value {
+            Some("en") => Lang::En,
+            _ => Lang::Vi,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// A number with `decimals` places, grouped by thousands: 1.234,5 (vi) or 1,234.5 (en).
+pub fn number(value: f64, decimals: usize, lang: Lang) -> String {
+    let (group, point) = match lang {
+        Lang::Vi => ('.', ','),
+        Lang::En => (',', '.'),
+    };
+    if !value.is_finite() {
+        return "—".to_owned();
+    }
+    let text = format!("{:.*}", decimals, value.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut out = String::with_capacity(text.len() + whole.len() / 3 + 1);
+    // "-0,0" would read as a loss where there is none.
+    if value < 0.0 && text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        out.push('-');
+    }
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(group);
+        }
+        out.push(digit);
+    }
+    if !fraction.is_empty() {
+        out.push(point);
+        out.push_str(fraction);
+    }
+    out
+}
+
+/// A figure with as many decimals as its size deserves: 12.345 kWh, 123,4 kWh, 0,57 m³.
+pub fn amount(value: f64, lang: Lang) -> String {
+    let decimals = match value.abs() {
+        v if v >= 1000.0 => 0,
+        v if v >= 10.0 => 1,
+        _ => 2,
+    };
+    number(value, decimals, lang)
+}
+
+/// 28/11/2026, in the office's time zone.
+pub fn date(ts: Timestamp, tz: &TimeZone) -> String {
+    ts.to_zoned(tz.clone()).strftime("%d/%m/%Y").to_string()
+}
+
+/// 07:05 28/11/2026 (vi) or 28/11/2026 07:05 (en), in the office's time zone.
+pub fn date_time(ts: Timestamp, tz: &TimeZone, lang: Lang) -> String {
+    let zoned = ts.to_zoned(tz.clone());
+    match lang {
+        Lang::Vi => zoned.strftime("%H:%M %d/%m/%Y").to_string(),
+        Lang::En => zoned.strftime("%d/%m/%Y %H:%M").to_string(),
+    }
+}
+
+pub fn resource_name(resource: Resource, lang: Lang) -> &'static str {
+    match (resource, lang) {
+        (Resource::Electricity, Lang::Vi) => "Điện",
+        (Resource::Water, Lang::Vi) => "Nước",
+        (Resource::Paper, Lang::Vi) => "Giấy",
+        (Resource::Electricity, Lang::En) => "Electricity",
+        (Resource::Water, Lang::En) => "Water",
+        (Resource::Paper, Lang::En) => "Paper",
+    }
+}
+
+/// The unit as people read it: kWh, m³, tờ / sheets.
+pub fn unit(resource: Resource, lang: Lang) -> &'static str {
+    match (resource, lang) {
+        (Resource::Electricity, _) => "kWh",
+        (Resource::Water, _) => "m³",
+        (Resource::Paper, Lang::Vi) => "tờ",
+        (Resource::Paper, Lang::En) => "sheets",
+    }
+}
+
+/// Short month names for chart axes.
+pub fn month_label(month: i8, lang: Lang) -> String {
+    const EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    match lang {
+        Lang::Vi => format!("T{month}"),
+        Lang::En => EN[usize::try_from(month - 1).unwrap_or(0).min(11)].to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_numbers_group_with_dots_and_use_a_decimal_comma() {
+        assert_eq!(number(1234.5, 1, Lang::Vi), "1.234,5");
+        assert_eq!(number(1234567.891, 2, Lang::Vi), "1.234.567,89");
+        assert_eq!(number(999.0, 0, Lang::Vi), "999");
+        assert_eq!(number(-1234.0, 0, Lang::Vi), "-1.234");
+        assert_eq!(number(-0.001, 1, Lang::Vi), "0,0");
+        assert_eq!(number(1234.5, 1, Lang::En), "1,234.5");
+    }
+
+    #[test]
+    fn dates_are_day_month_year_in_the_office_time_zone() {
+        let tz = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+        // 17:30 UTC on 27/11 is already 28/11 in Hà Nội.
+        let ts: Timestamp = "2026-11-27T17:30:00Z".parse().unwrap();
+        assert_eq!(date(ts, &tz), "28/11/2026");
+        assert_eq!(date_time(ts, &tz, Lang::Vi), "00:30 28/11/2026");
+    }
+}

@@ -1,0 +1,100 @@
+//! The web server: the dashboard pages and the JSON API under /api/v1. Web never parses
+//! payloads and never writes SQL: it asks `analysis` for figures and the store for status.
+
+mod api;
+pub mod charts;
+pub mod format;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::ingest::mqtt::IngestStatus;
+use crate::store::Store;
+
+/// Which broker the ingestor reads, for the health report.
+#[derive(Debug, Clone)]
+pub struct BrokerInfo {
+    pub embedded: bool,
+    pub address: String,
+}
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub ingest: Arc<IngestStatus>,
+    pub broker: BrokerInfo,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/static/xanh.css", get(stylesheet))
+        .route("/api/v1/health", get(api::health))
+        .route("/api/v1/meters", get(api::meters))
+        .route("/api/v1/consumption", get(api::consumption))
+        .route("/api/v1/rejected", get(api::rejected))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("xanh.css"),
+    )
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("nothing at {}: the API is under /api/v1 (see /api/v1/openapi.json)", uri.path()))
+}
+
+/// The web layer's error: a 4xx says what to send instead; a 500 keeps its detail in the log.
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    NotFound(String),
+    Internal(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error while answering a request");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error: the details are in the server's log".to_owned(),
+                )
+            }
+        };
+        (status, Json(json!({ "error": message }))).into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::analysis::figures::FigureError> for ApiError {
+    fn from(e: crate::analysis::figures::FigureError) -> Self {
+        use crate::analysis::figures::FigureError;
+        match e {
+            FigureError::BadQuery(m) => ApiError::BadRequest(m),
+            FigureError::Store(e) => e.into(),
+        }
+    }
+}
