@@ -1,0 +1,156 @@
+//! Xanh behind a real Mosquitto: readings from the real `mosquitto_pub`, and no loss when
+//! the service is killed in the middle of a QoS 1 stream.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{approx, config_text, external_mqtt, free_port, mosquitto_pub, publish, reading, spawn_app_with, Mosquitto};
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readings_from_mosquitto_pub_reach_the_api() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(&external_mqtt(broker.port, "xanh-test-pub"), dir).await;
+    assert_eq!(app.health().await["broker"]["embedded"], false);
+
+    mosquitto_pub(broker.port, "xanh/dien-a/reading", &reading(500.0, "08:00"));
+    mosquitto_pub(broker.port, "xanh/dien-a/reading", &reading(512.5, "09:00"));
+    mosquitto_pub(broker.port, "xanh/dien-a/reading", &reading(530.0, "10:00"));
+    mosquitto_pub(broker.port, "xanh/dien-a/reading", "oops");
+    app.wait_processed(4).await;
+
+    let day = app.consumption("resource=electricity&department=phong-a&from=2026-11-02&to=2026-11-03&step=day").await;
+    // 512,5 − 500 + 530 − 512,5 = 30 kWh.
+    approx(&day["total"], 30.0);
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["items"][0]["payload"], "oops");
+    app.stop().await;
+}
+
+/// The real binary, run as a separate process so that it can be killed.
+struct Service {
+    child: Child,
+}
+
+impl Service {
+    fn start(config: &std::path::Path) -> Service {
+        let child = Command::new(common::binary())
+            .args(["serve", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("xanh starts");
+        Service { child }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL: no chance to finish anything
+        self.child.wait().unwrap();
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        // A failed test must not leave the service running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn get(http: &reqwest::Client, url: &str) -> Option<Value> {
+    http.get(url).send().await.ok()?.json().await.ok()
+}
+
+/// Poll `check` until it holds or `timeout` passes; whether it held.
+async fn wait_for(timeout: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_service_mid_stream_loses_and_doubles_nothing() {
+    const READINGS: usize = 3000;
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let web_port = free_port();
+    let config = dir.path().join("xanh.toml");
+    let text = config_text(&external_mqtt(broker.port, "xanh-durability"), &dir.path().join("xanh.db"))
+        .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{web_port}\""));
+    std::fs::write(&config, text).unwrap();
+    let http = reqwest::Client::new();
+    let health = format!("http://127.0.0.1:{web_port}/api/v1/health");
+    let meters = format!("http://127.0.0.1:{web_port}/api/v1/meters");
+
+    let service = Service::start(&config);
+    let connected = wait_for(Duration::from_secs(20), async || {
+        get(&http, &health).await.is_some_and(|h| h["broker"]["connected"] == true)
+    });
+    assert!(connected.await, "the service did not connect to Mosquitto");
+
+    // A counter that rises by 1 kWh a minute, published in paced chunks so that the kill
+    // lands while messages are in flight.
+    let base: jiff::Timestamp = "2026-11-02T00:00:00+07:00".parse().unwrap();
+    let messages: Vec<(&str, String)> = (0..READINGS)
+        .map(|i| {
+            let ts = base + jiff::SignedDuration::from_mins(i as i64);
+            ("xanh/dien-a/reading", format!(r#"{{"value": {i}, "ts": "{ts}"}}"#))
+        })
+        .collect();
+    let publisher = {
+        let broker = broker.broker();
+        tokio::spawn(async move {
+            for chunk in messages.chunks(100) {
+                publish(&broker, chunk).await;
+                tokio::time::sleep(Duration::from_millis(40)).await;
+            }
+        })
+    };
+    let stored = async || {
+        get(&http, &meters).await.and_then(|m| {
+            m.as_array()?.iter().find(|m| m["id"] == "dien-a").map(|m| m["readings"].as_u64().unwrap_or(0))
+        })
+    };
+    let started = wait_for(Duration::from_secs(30), async || stored().await.unwrap_or(0) >= 500);
+    assert!(started.await, "no readings were stored before the kill");
+    service.kill();
+    let at_kill = publisher.is_finished();
+
+    // The stream goes on while the service is down; Mosquitto queues it for Xanh's session.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let service = Service::start(&config);
+    publisher.await.unwrap();
+    let complete = wait_for(Duration::from_secs(60), async || stored().await == Some(READINGS as u64)).await;
+    assert!(complete, "after the restart {:?} of {READINGS} readings were stored", stored().await);
+    assert!(!at_kill, "the publisher had finished before the kill; the test proved nothing");
+
+    let total = get(&http, &format!(
+        "http://127.0.0.1:{web_port}/api/v1/consumption?resource=electricity&meter=dien-a&from=2026-11-02&to=2026-11-05&step=day"
+    ))
+    .await
+    .unwrap();
+    // Values 0, 1, …, 2999: exactly 2 999 kWh if nothing is lost or counted twice.
+    approx(&total["total"], (READINGS - 1) as f64);
+    let rejected = get(&http, &format!("http://127.0.0.1:{web_port}/api/v1/rejected")).await.unwrap();
+    assert_eq!(rejected["total"], 0, "{rejected}");
+
+    // SIGTERM: a clean stop with exit status 0.
+    let status = service.terminate();
+    assert!(status.success(), "xanh exited with {status}");
+}
