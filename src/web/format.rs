@@ -68,6 +68,15 @@ pub fn amount(value: f64, lang: Lang) -> String {
     number(value, decimals, lang)
 }
 
+/// A resource's figure with its unit: 1.234,5 kWh, 0,57 m³, 1.500 tờ (sheets are whole).
+pub fn quantity(resource: Resource, value: f64, lang: Lang) -> String {
+    let number = match resource {
+        Resource::Paper => number(value, 0, lang),
+        _ => amount(value, lang),
+    };
+    format!("{number} {}", unit(resource, lang))
+}
+
 /// 28/11/2026, in the office's time zone.
 pub fn date(ts: Timestamp, tz: &TimeZone) -> String {
     ts.to_zoned(tz.clone()).strftime("%d/%m/%Y").to_string()

@@ -159,9 +159,9 @@ pub async fn overview(
                 .enumerate()
                 .max_by(|a, b| a.1.value.total_cmp(&b.1.value))
                 .filter(|(_, b)| b.value > 0.0);
-            let mut text = format!("{}: {} {unit}", w.total, format::amount(series.total, lang));
+            let mut text = format!("{}: {}", w.total, format::quantity(panel.resource, series.total, lang));
             if let Some((i, b)) = peak {
-                text.push_str(&format!("; {} {}: {} {unit}", w.highest, label(i), format::amount(b.value, lang)));
+                text.push_str(&format!("; {} {}: {}", w.highest, label(i), format::quantity(panel.resource, b.value, lang)));
             }
             text
         };
@@ -221,8 +221,8 @@ pub async fn overview(
                                 h2 { (format::resource_name(panel.resource, lang)) " (" (format::unit(panel.resource, lang)) ")" }
                                 @if panel.has_meters {
                                     dl.totals {
-                                        div { dt { (month_label) } dd data-figure="month-total" { (format::amount(panel.month.total, lang)) " " (format::unit(panel.resource, lang)) } }
-                                        div { dt { (year_label) } dd data-figure="year-total" { (format::amount(panel.year.total, lang)) " " (format::unit(panel.resource, lang)) } }
+                                        div { dt { (month_label) } dd data-figure="month-total" { (format::quantity(panel.resource, panel.month.total, lang)) } }
+                                        div { dt { (year_label) } dd data-figure="year-total" { (format::quantity(panel.resource, panel.year.total, lang)) } }
                                     }
                                     figure data-chart="month" { (PreEscaped(month_chart)) }
                                     figure data-chart="year" { (PreEscaped(year_chart)) }
@@ -245,7 +245,7 @@ pub async fn overview(
                                         @match status.and_then(|s| s.last_value.zip(s.last_ts).zip(s.last_seen)) {
                                             Some(((value, ts), seen)) => {
                                                 td.num {
-                                                    (format::amount(value, lang)) " " (format::unit(meter.resource, lang))
+                                                    (format::quantity(meter.resource, value, lang))
                                                     @if meter.kind == MeterKind::Delta { " (Δ)" }
                                                 }
                                                 td { (format::date_time(ts, tz, lang)) }

@@ -1,0 +1,120 @@
+//! Shared by the benchmarks: a 100-meter office, Mosquitto, the real `xanh` binary, timing.
+#![allow(dead_code)] // each bench uses its own subset
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const DEPARTMENTS: usize = 10;
+
+/// 10 departments, each with 7 electricity sub-circuits, 2 water meters and a printer
+/// counter: 100 meters, none below another, so office-wide figures add up all of them.
+pub fn office_config(mqtt: &str, web_port: u16, store: &Path) -> String {
+    let mut text = format!(
+        "[office]\nname = \"Văn phòng đo hiệu năng\"\ntimezone = \"Asia/Ho_Chi_Minh\"\n\n\
+         [web]\nlisten = \"127.0.0.1:{web_port}\"\n\n[mqtt]\n{mqtt}\n\n[store]\npath = \"{}\"\n\n",
+        store.display()
+    );
+    for d in 0..DEPARTMENTS {
+        text += &format!("[[departments]]\nid = \"phong-{d}\"\nname = \"Phòng {d}\"\nheadcount = {}\narea_m2 = {}.0\n\n", 8 + d, 100 + 10 * d);
+    }
+    for d in 0..DEPARTMENTS {
+        let mut meter = |id: String, resource: &str, unit: &str| {
+            text += &format!(
+                "[[meters]]\nid = \"{id}\"\nname = \"{id}\"\nresource = \"{resource}\"\ndepartment = \"phong-{d}\"\nkind = \"counter\"\nunit = \"{unit}\"\n\n"
+            );
+        };
+        for c in 0..7 {
+            meter(format!("dien-{d}-{c}"), "electricity", "kWh");
+        }
+        for c in 0..2 {
+            meter(format!("nuoc-{d}-{c}"), "water", "m3");
+        }
+        meter(format!("may-in-{d}"), "paper", "sheet");
+    }
+    text
+}
+
+pub fn meter_ids() -> Vec<String> {
+    let mut ids = Vec::new();
+    for d in 0..DEPARTMENTS {
+        ids.extend((0..7).map(|c| format!("dien-{d}-{c}")));
+        ids.extend((0..2).map(|c| format!("nuoc-{d}-{c}")));
+        ids.push(format!("may-in-{d}"));
+    }
+    ids
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process killed on drop.
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Process {
+    /// Peak resident memory so far, from /proc.
+    pub fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map(|kib| kib / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+}
+
+/// Mosquitto with the limits raised that its defaults would otherwise use to drop messages.
+pub fn start_mosquitto(dir: &Path) -> (Process, u16) {
+    let port = free_port();
+    let conf = dir.join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\nmax_queued_messages 1000000\nmax_queued_bytes 0\n"),
+    )
+    .unwrap();
+    let child = Command::new("mosquitto").arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("mosquitto is installed");
+    wait_port(port);
+    (Process(child), port)
+}
+
+pub fn xanh_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_xanh"))
+}
+
+/// Start `xanh serve` on a config and wait for its web port.
+pub fn start_xanh(config: &Path, web_port: u16) -> Process {
+    let child = Command::new(xanh_binary())
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("xanh starts");
+    wait_port(web_port);
+    Process(child)
+}
+
+/// Median and 95th percentile of durations, in milliseconds.
+pub fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    (at(0.5), at(0.95))
+}
