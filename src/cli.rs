@@ -53,6 +53,9 @@ struct SimulateArgs {
     /// Seed for the simulated noise; the same seed gives the same readings.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// Most messages a second to publish over MQTT, so that the ingestor keeps up.
+    #[arg(long, default_value_t = 5000)]
+    rate: u32,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -154,6 +157,7 @@ async fn simulate(config: Config, args: SimulateArgs) -> anyhow::Result<()> {
         live_every: (!args.no_live).then_some(args.live_every),
         target: if args.into_store { Target::Store } else { Target::Mqtt },
         seed: args.seed,
+        rate: args.rate,
     };
     simulate::run(&config, options).await
 }

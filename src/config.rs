@@ -404,6 +404,14 @@ fn resolve(
     };
 
     let timezone = match TimeZone::get(&raw.office.timezone) {
+        Ok(tz) if !whole_hour_offsets(&tz) => {
+            problem(
+                "office.timezone".into(),
+                format!("`{}` is not a whole number of hours from UTC, and consumption is kept by the UTC hour", raw.office.timezone),
+                "use a time zone with whole-hour offsets, such as \"Asia/Ho_Chi_Minh\"".into(),
+            );
+            None
+        }
         Ok(tz) => Some(tz),
         Err(_) => {
             problem(
@@ -507,6 +515,18 @@ fn resolve(
         },
         departments,
         meters,
+    })
+}
+
+/// Whether local days start on UTC hours, so that hourly totals add up to local days.
+/// Checked at the solstices of this year and the last, which catches daylight-saving shifts.
+fn whole_hour_offsets(tz: &TimeZone) -> bool {
+    let year = jiff::Timestamp::now().to_zoned(tz.clone()).year();
+    [year - 1, year].iter().flat_map(|y| [(*y, 1), (*y, 7)]).all(|(y, m)| {
+        jiff::civil::date(y, m, 1)
+            .to_zoned(tz.clone())
+            .map(|z| z.offset().seconds() % 3600 == 0)
+            .unwrap_or(false)
     })
 }
 
@@ -763,5 +783,69 @@ fn check_parents(meters: &[Meter], problem: &mut impl FnMut(String, String, Stri
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse("office.toml", text, &|_| None)
+    }
+
+    #[test]
+    fn the_default_config_is_valid() {
+        let config = parse(BUILT_IN_DEFAULT).unwrap();
+        assert_eq!(config.office.name, "Văn phòng UBND tỉnh");
+        assert_eq!(config.meters.len(), 19);
+        assert_eq!(config.mqtt.broker, Broker::Embedded { listen: "127.0.0.1:1883".parse().unwrap() });
+    }
+
+    #[test]
+    fn half_hour_time_zones_are_refused() {
+        let err = parse("[office]\nname = \"X\"\ntimezone = \"Asia/Kolkata\"\n").unwrap_err().to_string();
+        assert!(err.contains("office.timezone") && err.contains("whole number of hours"), "{err}");
+    }
+
+    #[test]
+    fn meters_are_checked_against_departments_parents_and_each_other() {
+        let text = r#"
+[office]
+name = "X"
+[[departments]]
+id = "phong-a"
+name = "A"
+headcount = 1
+area_m2 = 10.0
+[[meters]]
+id = "m1"
+name = "m1"
+resource = "water"
+kind = "counter"
+unit = "L"
+parent = "m2"
+[[meters]]
+id = "m2"
+name = "m2"
+resource = "water"
+kind = "counter"
+unit = "m3"
+parent = "m1"
+[[meters]]
+id = "m3"
+name = "m3"
+resource = "paper"
+kind = "delta"
+unit = "ream"
+register_max = 100
+topic = "xanh/m1/reading"
+"#;
+        let err = parse(text).unwrap_err();
+        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert!(keys.contains(&"meters[2] (\"m3\").topic"), "{err}");
+        assert!(keys.contains(&"meters[2] (\"m3\").register_max"), "{err}");
+        assert!(keys.contains(&"meters (\"m1\").parent"), "{err}");
+        assert!(err.to_string().contains("leads back to this meter"), "{err}");
     }
 }

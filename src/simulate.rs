@@ -42,6 +42,8 @@ pub struct SimulateOptions {
     pub live_every: Option<Duration>,
     pub target: Target,
     pub seed: u64,
+    /// Most messages a second to publish over MQTT.
+    pub rate: u32,
 }
 
 /// One simulated reading, in the unit the meter reports in.
@@ -293,12 +295,12 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
             let last = write_history(&mut model, &store, &pipeline, config, from, to, interval).await?;
             if let Some(every) = options.live_every {
                 eprintln!("simulate: history stored; live readings go over MQTT");
-                let client = Publisher::connect(config).await?;
+                let client = Publisher::connect(config, options.rate).await?;
                 client.live(&mut model, last, every).await?;
             }
         }
         Target::Mqtt => {
-            let client = Publisher::connect(config).await?;
+            let client = Publisher::connect(config, options.rate).await?;
             let last = client.history(&mut model, from, to, interval).await?;
             if let Some(every) = options.live_every {
                 client.live(&mut model, last, every).await?;
@@ -370,10 +372,14 @@ struct Publisher {
     client: AsyncClient,
     acked: Arc<AtomicU64>,
     published: AtomicU64,
+    /// Messages a second; a broker acknowledges a publisher long before its subscribers
+    /// have read the message, so the publisher must not outrun the ingestor.
+    rate: u32,
+    started: std::time::Instant,
 }
 
 impl Publisher {
-    async fn connect(config: &Config) -> anyhow::Result<Publisher> {
+    async fn connect(config: &Config, rate: u32) -> anyhow::Result<Publisher> {
         let (host, port) = match &config.mqtt.broker {
             Broker::Embedded { listen } => {
                 let host = if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() };
@@ -414,7 +420,13 @@ impl Publisher {
             }
         });
         match tokio::time::timeout(Duration::from_secs(10), connected_rx).await {
-            Ok(Ok(Ok(()))) => Ok(Publisher { client, acked, published: AtomicU64::new(0) }),
+            Ok(Ok(Ok(()))) => Ok(Publisher {
+                client,
+                acked,
+                published: AtomicU64::new(0),
+                rate: rate.max(1),
+                started: std::time::Instant::now(),
+            }),
             Ok(Ok(Err(e))) => anyhow::bail!("cannot connect to the MQTT broker at {host}:{port}: {e}; is `xanh serve` running?"),
             _ => anyhow::bail!("no answer from the MQTT broker at {host}:{port} within 10 s; is `xanh serve` running?"),
         }
@@ -426,7 +438,13 @@ impl Publisher {
                 .publish(reading.topic.as_str(), QoS::AtLeastOnce, false, reading.payload())
                 .await
                 .context("publishing a simulated reading")?;
-            self.published.fetch_add(1, Ordering::Relaxed);
+            let published = self.published.fetch_add(1, Ordering::Relaxed) + 1;
+            if published % 100 == 0 {
+                let due = Duration::from_secs_f64(published as f64 / f64::from(self.rate));
+                if let Some(ahead) = due.checked_sub(self.started.elapsed()) {
+                    tokio::time::sleep(ahead).await;
+                }
+            }
         }
         Ok(())
     }

@@ -50,11 +50,15 @@ pub fn start(listen: SocketAddr) -> Result<SocketAddr, BrokerError> {
     let config = Config {
         id: 0,
         // The default router config allows zero connections; these limits are explicit.
+        // The router keeps each subscription's recent messages in memory segments (here
+        // 8 × 2 MiB, which bounds its memory) and skips the oldest when they are full: a
+        // subscriber more than about 16 MiB behind loses messages. The README says so and
+        // the simulator paces itself.
         router: RouterConfig {
             max_connections: 10_000,
             max_outgoing_packet_count: 500,
-            max_segment_size: 1024 * 1024,
-            max_segment_count: 10,
+            max_segment_size: 2 * 1024 * 1024,
+            max_segment_count: 8,
             ..RouterConfig::default()
         },
         v4: Some(HashMap::from([("xanh".to_owned(), server)])),
