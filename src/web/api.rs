@@ -22,6 +22,18 @@ fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {}", e.body_text())))
 }
 
+/// An optional id parameter: absent or empty is `None`, anything else must be a valid id.
+fn optional_id<T: std::str::FromStr<Err = crate::domain::InvalidId>>(
+    value: Option<String>,
+    name: &str,
+) -> Result<Option<T>, ApiError> {
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<T>())
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(format!("{name}: {e}")))
+}
+
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.check().await;
     let ingest = state.ingest.snapshot();
@@ -107,18 +119,8 @@ pub async fn consumption(
     let to = required(params.to, "to")?;
     let step = Step::parse(&required(params.step, "step")?).map_err(|e| ApiError::BadRequest(e.0))?;
     let range = TimeRange::parse(&from, &to, &state.config.office.timezone).map_err(|e| ApiError::BadRequest(e.0))?;
-    let department = params
-        .department
-        .filter(|d| !d.is_empty())
-        .map(|d| d.parse::<DepartmentId>())
-        .transpose()
-        .map_err(|e| ApiError::BadRequest(format!("department: {e}")))?;
-    let meter = params
-        .meter
-        .filter(|m| !m.is_empty())
-        .map(|m| m.parse::<MeterId>())
-        .transpose()
-        .map_err(|e| ApiError::BadRequest(format!("meter: {e}")))?;
+    let department = optional_id::<DepartmentId>(params.department, "department")?;
+    let meter = optional_id::<MeterId>(params.meter, "meter")?;
     let series = figures::consumption(
         state.store.as_ref(),
         &state.config,

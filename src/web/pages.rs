@@ -152,41 +152,29 @@ pub async fn overview(
     for panel in &panels {
         let name = format::resource_name(panel.resource, lang);
         let unit = format::unit(panel.resource, lang);
-        let describe = |series: &Series, label: &dyn Fn(usize) -> String| {
-            let peak = series
-                .series
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.value.total_cmp(&b.1.value))
-                .filter(|(_, b)| b.value > 0.0);
-            let mut text = format!("{}: {}", w.total, format::quantity(panel.resource, series.total, lang));
-            if let Some((i, b)) = peak {
-                text.push_str(&format!("; {} {}: {}", w.highest, label(i), format::quantity(panel.resource, b.value, lang)));
+        // A bar chart of one series, with a sentence for screen readers: total and peak.
+        let chart = |title: String, series: &Series, label: &dyn Fn(usize) -> String| {
+            let quantity = |value| format::quantity(panel.resource, value, lang);
+            let mut description = format!("{}: {}", w.total, quantity(series.total));
+            let peak = series.series.iter().enumerate().max_by(|a, b| a.1.value.total_cmp(&b.1.value));
+            if let Some((i, bucket)) = peak.filter(|(_, b)| b.value > 0.0) {
+                description.push_str(&format!("; {} {}: {}", w.highest, label(i), quantity(bucket.value)));
             }
-            text
+            bar_chart(&BarChart {
+                title,
+                description,
+                labels: (0..series.series.len()).map(label).collect(),
+                values: series.series.iter().map(|b| b.value).collect(),
+                unit: unit.to_owned(),
+                lang,
+                colour: colour(panel.resource),
+            })
+            .map_err(|e| ApiError::Internal(e.to_string()))
         };
         let day_label = |i: usize| (i + 1).to_string();
         let month_name = |i: usize| format::month_label(i as i8 + 1, lang);
-        let month_chart = bar_chart(&BarChart {
-            title: format!("{name} — {} {}", month_label.to_lowercase(), w.by_day),
-            description: describe(&panel.month, &day_label),
-            labels: (0..panel.month.series.len()).map(day_label).collect(),
-            values: panel.month.series.iter().map(|b| b.value).collect(),
-            unit: unit.to_owned(),
-            lang,
-            colour: colour(panel.resource),
-        })
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let year_chart = bar_chart(&BarChart {
-            title: format!("{name} — {} {}", today.year(), w.by_month),
-            description: describe(&panel.year, &month_name),
-            labels: (0..panel.year.series.len()).map(month_name).collect(),
-            values: panel.year.series.iter().map(|b| b.value).collect(),
-            unit: unit.to_owned(),
-            lang,
-            colour: colour(panel.resource),
-        })
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let month_chart = chart(format!("{name} — {} {}", month_label.to_lowercase(), w.by_day), &panel.month, &day_label)?;
+        let year_chart = chart(format!("{name} — {} {}", today.year(), w.by_month), &panel.year, &month_name)?;
         charts.push((month_chart, year_chart));
     }
 
