@@ -77,7 +77,7 @@ impl Application {
 
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let status = Arc::new(IngestStatus::default());
-        let pipeline = Pipeline::new(&config.meters, config.ingest);
+        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
         let ingest = mqtt::spawn(
             mqtt::Connection { host: host.clone(), port, settings: config.mqtt.clone() },
             pipeline,

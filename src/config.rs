@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::domain::{
     Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, Resource,
-    Topic, Unit,
+    Topic, Unit, ValueSelector,
 };
 
 /// The config used when no `--config` is given.
@@ -181,6 +181,9 @@ struct MeterEntry {
     format: String,
     topic: Option<String>,
     register_max: Option<f64>,
+    field: Option<String>,
+    channel: Option<i64>,
+    device_id: Option<String>,
 }
 
 fn default_format() -> String {
@@ -596,7 +599,7 @@ fn resolve_meters(
     problem: &mut impl FnMut(String, String, String),
 ) -> Vec<Meter> {
     let mut meters: Vec<Meter> = Vec::new();
-    let mut topics: HashMap<Topic, MeterId> = HashMap::new();
+    let mut topics: HashMap<Topic, Vec<TopicSharer>> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
         let key = |field: &str| format!("meters[{i}].{field}");
         let id = match MeterId::try_from(entry.id.clone()) {
@@ -649,7 +652,7 @@ fn resolve_meters(
                 problem(
                     key("unit"),
                     format!("`{}` is not a unit Xanh knows", entry.unit),
-                    "use Wh, kWh, MWh, L, m3, sheet or ream".into(),
+                    format!("use one of {}", unit_names()),
                 );
                 None
             }
@@ -664,20 +667,29 @@ fn resolve_meters(
             },
             _ => None,
         };
-        let format = match entry.format.as_str() {
-            "generic" => Some(Format::Generic),
-            other => {
+        let format = match Format::ALL.into_iter().find(|f| f.config_name() == entry.format) {
+            Some(f) => Some(f),
+            None => {
                 problem(
                     key("format"),
-                    format!("`{other}` is not a payload format this version decodes"),
-                    "use format = \"generic\"".into(),
+                    format!("`{}` is not a payload format this version decodes", entry.format),
+                    format!("use one of {}", Format::names_where(|_| true)),
                 );
                 None
             }
         };
-        let topic = match &entry.topic {
-            None => Some(Topic::generic_for(&id)),
-            Some(t) => match Topic::try_from(t.clone()) {
+        let topic = match (&entry.topic, format) {
+            (None, Some(Format::Generic)) => Some(Topic::generic_for(&id)),
+            (None, Some(f)) => {
+                problem(
+                    key("topic"),
+                    format!("is required for format {}: Xanh cannot guess the device's topic", f.config_name()),
+                    format!("set topic to the exact topic the device publishes on, such as \"{}\"", f.example_topic()),
+                );
+                None
+            }
+            (None, None) => None,
+            (Some(t), _) => match Topic::try_from(t.clone()) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     problem(key("topic"), e.to_string(), "give the exact topic the meter publishes on".into());
@@ -685,14 +697,49 @@ fn resolve_meters(
                 }
             },
         };
-        if let Some(topic) = &topic {
-            if let Some(other) = topics.insert(topic.clone(), id.clone()) {
+        let select = resolve_selector(entry, format, &key, problem);
+        if let (Some(format), Some(kind)) = (format, kind) {
+            if format != Format::Generic && kind != MeterKind::Counter {
                 problem(
-                    key("topic"),
-                    format!("`{topic}` is also the topic of meter `{other}`"),
-                    "give each meter its own topic".into(),
+                    key("kind"),
+                    format!("format {} sends a cumulative register, not amounts per interval", format.config_name()),
+                    "set kind = \"counter\"".into(),
                 );
             }
+        }
+        if let (Some(Format::ShellyGen1), Some(topic)) = (format, &topic) {
+            match crate::ingest::formats::shelly_gen1_unit(topic.as_str()) {
+                Some(sent) if unit != Some(sent) => problem(
+                    key("unit"),
+                    format!("Shelly Gen1 sends `{topic}` in {}", sent.config_name()),
+                    format!("set unit = \"{}\"", sent.config_name()),
+                ),
+                Some(_) => {}
+                None => problem(
+                    key("topic"),
+                    format!("`{topic}` is not a Shelly Gen1 energy topic"),
+                    "use shellies/<id>/emeter/<i>/total (Wh) or shellies/<id>/relay/<i>/energy (Wmin)".into(),
+                ),
+            }
+        }
+        if let Some(topic) = &topic {
+            let sharers = topics.entry(topic.clone()).or_default();
+            for other in sharers.iter() {
+                match (&other.device_id, &select.device_id) {
+                    (Some(theirs), Some(ours)) if other.format == format && theirs != ours => {}
+                    (Some(theirs), Some(ours)) if theirs == ours => problem(
+                        key("device_id"),
+                        format!("`{ours}` is also the device_id of meter `{}` on `{topic}`", other.id),
+                        "give each radio meter on a shared topic its own device_id".into(),
+                    ),
+                    _ => problem(
+                        key("topic"),
+                        format!("`{topic}` is also the topic of meter `{}`", other.id),
+                        "give each meter its own topic; only wmbusmeters meters with different device_id values may share one".into(),
+                    ),
+                }
+            }
+            sharers.push(TopicSharer { id: id.clone(), format, device_id: select.device_id.clone() });
             if topic.matches_filter(crate::ingest::GENERIC_FILTER)
                 && topic.as_str() != Topic::generic_for(&id).as_str()
             {
@@ -740,12 +787,83 @@ fn resolve_meters(
                 conversion,
                 format,
                 topic,
+                select,
                 register_max,
             });
         }
     }
     check_parents(&meters, problem);
     meters
+}
+
+/// A meter already seen on a topic, to tell whether the next one may share it.
+struct TopicSharer {
+    id: MeterId,
+    format: Option<Format>,
+    device_id: Option<String>,
+}
+
+fn unit_names() -> String {
+    let names: Vec<&str> = Unit::ALL.into_iter().map(Unit::config_name).collect();
+    names.join(", ")
+}
+
+/// `field`, `channel` and `device_id`: each checked against the format that gives it meaning.
+fn resolve_selector(
+    entry: &MeterEntry,
+    format: Option<Format>,
+    key: &dyn Fn(&str) -> String,
+    problem: &mut impl FnMut(String, String, String),
+) -> ValueSelector {
+    let mut select = ValueSelector::default();
+    let applies = |name: &str, takes: fn(Format) -> bool, problem: &mut dyn FnMut(String, String, String)| {
+        match format {
+            Some(f) if !takes(f) => {
+                problem(
+                    key(name),
+                    format!("means nothing for format {}", f.config_name()),
+                    format!("remove it; it applies to the formats {}", Format::names_where(takes)),
+                );
+                false
+            }
+            _ => true,
+        }
+    };
+    if let Some(field) = &entry.field {
+        if field.trim().is_empty() {
+            problem(key("field"), "is empty".into(), "name the value to take, such as \"total_m3\", or leave field out".into());
+        } else if format == Some(Format::Tasmota) && (field.ends_with("Today") || field.ends_with("Yesterday")) {
+            problem(
+                key("field"),
+                format!("`{field}` resets every day, so it is not a meter register"),
+                "leave field out to take ENERGY.Total".into(),
+            );
+        } else if applies("field", Format::takes_field, problem) {
+            select.field = Some(field.clone());
+        }
+    }
+    if let Some(channel) = entry.channel {
+        match usize::try_from(channel) {
+            Ok(c) if c < 64 => {
+                if applies("channel", Format::takes_channel, problem) {
+                    select.channel = c;
+                }
+            }
+            _ => problem(
+                key("channel"),
+                format!("{channel} is not a channel number"),
+                "count channels from 0: channel = 1 is the device's second channel".into(),
+            ),
+        }
+    }
+    if let Some(device_id) = &entry.device_id {
+        if device_id.trim().is_empty() {
+            problem(key("device_id"), "is empty".into(), "give the radio meter's id as it sends it, such as \"33225544\"".into());
+        } else if applies("device_id", Format::takes_device_id, problem) {
+            select.device_id = Some(device_id.clone());
+        }
+    }
+    select
 }
 
 fn check_parents(meters: &[Meter], problem: &mut impl FnMut(String, String, String)) {
@@ -847,5 +965,73 @@ topic = "xanh/m1/reading"
         assert!(keys.contains(&"meters[2] (\"m3\").register_max"), "{err}");
         assert!(keys.contains(&"meters (\"m1\").parent"), "{err}");
         assert!(err.to_string().contains("leads back to this meter"), "{err}");
+    }
+
+    /// An office with one meter per entry, each given as its own TOML lines (a counter unless
+    /// the lines set `kind`).
+    fn office_with_meters(meters: &[&str]) -> String {
+        let mut text = "[office]\nname = \"X\"\n".to_owned();
+        for (i, meter) in meters.iter().enumerate() {
+            let kind = if meter.contains("kind =") { "" } else { "kind = \"counter\"\n" };
+            text.push_str(&format!("[[meters]]\nid = \"m{i}\"\nname = \"m{i}\"\n{kind}{meter}\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn device_formats_with_their_keys_are_accepted() {
+        let text = office_with_meters(&[
+            "resource = \"electricity\"\nunit = \"kWh\"\nformat = \"tasmota\"\ntopic = \"tele/plug/SENSOR\"\nchannel = 1",
+            "resource = \"electricity\"\nunit = \"Wmin\"\nformat = \"shelly-gen1\"\ntopic = \"shellies/plug/relay/0/energy\"",
+            "resource = \"water\"\nunit = \"m3\"\nformat = \"wmbusmeters\"\ntopic = \"wmbus/water\"\ndevice_id = \"1\"",
+            "resource = \"water\"\nunit = \"L\"\nformat = \"wmbusmeters\"\ntopic = \"wmbus/water\"\ndevice_id = \"2\"\nfield = \"total_m3\"",
+            "resource = \"electricity\"\nunit = \"J\"\nformat = \"senml\"\ntopic = \"senml/a\"\nfield = \"energy\"",
+        ]);
+        let config = parse(&text).unwrap();
+        assert_eq!(config.meters[0].format, Format::Tasmota);
+        assert_eq!(config.meters[0].select.channel, 1);
+        assert_eq!(config.meters[3].select.device_id.as_deref(), Some("2"));
+        assert_eq!(config.meters[4].select.field.as_deref(), Some("energy"));
+    }
+
+    #[test]
+    fn device_format_keys_are_checked_with_fixes() {
+        let text = office_with_meters(&[
+            "resource = \"electricity\"\nunit = \"kWh\"\nformat = \"tasmota\"",
+            "resource = \"electricity\"\nunit = \"kWh\"\nformat = \"esphome\"\ntopic = \"e/sensor/x/state\"\nchannel = 1",
+            "resource = \"electricity\"\nunit = \"kWh\"\nformat = \"tasmota\"\ntopic = \"tele/a/SENSOR\"\ndevice_id = \"7\"\nfield = \"ENERGY.Today\"",
+            "resource = \"electricity\"\nunit = \"Wh\"\nformat = \"shelly-gen1\"\ntopic = \"shellies/p/relay/0/energy\"",
+            "resource = \"water\"\nunit = \"m3\"\nformat = \"wmbusmeters\"\ntopic = \"wmbus/water\"",
+            "resource = \"water\"\nunit = \"m3\"\nformat = \"wmbusmeters\"\ntopic = \"wmbus/water\"\ndevice_id = \"9\"",
+            "resource = \"water\"\nunit = \"m3\"\nformat = \"wmbusmeters\"\ntopic = \"wmbus/water2\"\ndevice_id = \"9\"\nchannel = -1",
+            "resource = \"paper\"\nunit = \"ream\"\nformat = \"senml\"\ntopic = \"senml/p\"\nkind = \"delta\"",
+            "resource = \"paper\"\nunit = \"sheet\"\nformat = \"modbus\"",
+        ]);
+        let err = parse(&text).unwrap_err();
+        let said = |key: &str, words: &str| {
+            assert!(
+                err.problems.iter().any(|p| p.key == key && format!("{} {}", p.problem, p.fix).contains(words)),
+                "{key} should say {words:?}:\n{err}"
+            )
+        };
+        said("meters[0] (\"m0\").topic", "tele/tasmota_5A3F2C/SENSOR");
+        said("meters[1] (\"m1\").channel", "applies to the formats tasmota");
+        said("meters[2] (\"m2\").device_id", "applies to the formats wmbusmeters");
+        said("meters[2] (\"m2\").field", "resets every day");
+        said("meters[3] (\"m3\").unit", "set unit = \"Wmin\"");
+        said("meters[5] (\"m5\").topic", "is also the topic of meter `m4`");
+        said("meters[6] (\"m6\").channel", "count channels from 0");
+        said("meters[7] (\"m7\").kind", "set kind = \"counter\"");
+        said("meters[8] (\"m8\").format", "generic, tasmota, shelly-gen1");
+    }
+
+    #[test]
+    fn radio_meters_on_one_topic_need_different_device_ids() {
+        let text = office_with_meters(&[
+            "resource = \"water\"\nunit = \"m3\"\nformat = \"wmbusmeters\"\ntopic = \"wmbus/water\"\ndevice_id = \"9\"",
+            "resource = \"water\"\nunit = \"m3\"\nformat = \"wmbusmeters\"\ntopic = \"wmbus/water\"\ndevice_id = \"9\"",
+        ]);
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.problems[0].key, "meters[1] (\"m1\").device_id", "{err}");
     }
 }

@@ -291,7 +291,7 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
         Target::Store => {
             let StoreConfig::Sqlite { path } = &config.store;
             let store = SqliteStore::open(path, tz, &config.office.timezone_name, &config.meters)?;
-            let pipeline = Pipeline::new(&config.meters, config.ingest);
+            let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
             let last = write_history(&mut model, &store, &pipeline, config, from, to, interval).await?;
             if let Some(every) = options.live_every {
                 eprintln!("simulate: history stored; live readings go over MQTT");

@@ -112,6 +112,7 @@ mod tests {
             kind: MeterKind::Counter,
             conversion: Conversion::new(Unit::KilowattHour, Resource::Electricity).unwrap(),
             format: Format::Generic,
+            select: Default::default(),
             register_max: None,
         }
     }

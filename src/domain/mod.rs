@@ -1,12 +1,14 @@
 //! The office's vocabulary as types that cannot be misused: ids, resources, units, meters and
 //! readings. Everything here is built once from checked input and trusted afterwards.
 
+mod format;
 mod ids;
 mod reading;
 mod rejection;
 mod resource;
 mod topic;
 
+pub use format::{Format, ValueSelector};
 pub use ids::{DepartmentId, InvalidId, MeterId};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
@@ -43,14 +45,6 @@ pub enum MeterKind {
     Delta,
 }
 
-/// The payload format a meter's messages arrive in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Format {
-    /// `{"value": 12.5, "ts": "…"}` or a bare number.
-    Generic,
-}
-
 /// A configured meter.
 #[derive(Debug, Clone)]
 pub struct Meter {
@@ -66,6 +60,8 @@ pub struct Meter {
     pub conversion: Conversion,
     pub format: Format,
     pub topic: Topic,
+    /// Which value of the device's messages is this meter's (`field`, `channel`, `device_id`).
+    pub select: ValueSelector,
     /// The canonical value at which a counter's register wraps back to zero.
     pub register_max: Option<f64>,
 }

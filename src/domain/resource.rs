@@ -65,6 +65,12 @@ pub enum Unit {
     KilowattHour,
     #[serde(rename = "MWh")]
     MegawattHour,
+    /// What Shelly Gen1 relays and emeters count `energy` in: 1 Wmin = 1/60 Wh.
+    #[serde(rename = "Wmin")]
+    WattMinute,
+    /// What SenML sums of power come to (1 kWh = 3.6 MJ).
+    #[serde(rename = "J")]
+    Joule,
     #[serde(rename = "L")]
     Litre,
     #[serde(rename = "m3", alias = "m³")]
@@ -79,11 +85,25 @@ pub enum Unit {
 pub const SHEETS_PER_REAM: f64 = 500.0;
 
 impl Unit {
+    pub const ALL: [Unit; 9] = [
+        Unit::WattHour,
+        Unit::KilowattHour,
+        Unit::MegawattHour,
+        Unit::WattMinute,
+        Unit::Joule,
+        Unit::Litre,
+        Unit::CubicMetre,
+        Unit::Sheet,
+        Unit::Ream,
+    ];
+
     pub fn symbol(self) -> &'static str {
         match self {
             Unit::WattHour => "Wh",
             Unit::KilowattHour => "kWh",
             Unit::MegawattHour => "MWh",
+            Unit::WattMinute => "Wmin",
+            Unit::Joule => "J",
             Unit::Litre => "L",
             Unit::CubicMetre => "m³",
             Unit::Sheet => "tờ",
@@ -97,6 +117,8 @@ impl Unit {
             Unit::WattHour => "Wh",
             Unit::KilowattHour => "kWh",
             Unit::MegawattHour => "MWh",
+            Unit::WattMinute => "Wmin",
+            Unit::Joule => "J",
             Unit::Litre => "L",
             Unit::CubicMetre => "m3",
             Unit::Sheet => "sheet",
@@ -107,7 +129,11 @@ impl Unit {
     /// The resource this unit measures.
     pub fn resource(self) -> Resource {
         match self {
-            Unit::WattHour | Unit::KilowattHour | Unit::MegawattHour => Resource::Electricity,
+            Unit::WattHour
+            | Unit::KilowattHour
+            | Unit::MegawattHour
+            | Unit::WattMinute
+            | Unit::Joule => Resource::Electricity,
             Unit::Litre | Unit::CubicMetre => Resource::Water,
             Unit::Sheet | Unit::Ream => Resource::Paper,
         }
@@ -119,6 +145,8 @@ impl Unit {
             Unit::WattHour => 0.001,
             Unit::KilowattHour => 1.0,
             Unit::MegawattHour => 1000.0,
+            Unit::WattMinute => 0.001 / 60.0,
+            Unit::Joule => 1.0 / 3.6e6,
             Unit::Litre => 0.001,
             Unit::CubicMetre => 1.0,
             Unit::Sheet => 1.0,
@@ -128,19 +156,11 @@ impl Unit {
 
     /// The units a meter of `resource` may report in, for error messages.
     pub fn names_for(resource: Resource) -> String {
-        let units: Vec<&str> = [
-            Unit::WattHour,
-            Unit::KilowattHour,
-            Unit::MegawattHour,
-            Unit::Litre,
-            Unit::CubicMetre,
-            Unit::Sheet,
-            Unit::Ream,
-        ]
-        .into_iter()
-        .filter(|u| u.resource() == resource)
-        .map(Unit::config_name)
-        .collect();
+        let units: Vec<&str> = Unit::ALL
+            .into_iter()
+            .filter(|u| u.resource() == resource)
+            .map(Unit::config_name)
+            .collect();
         units.join(", ")
     }
 }
@@ -197,6 +217,10 @@ mod tests {
         assert_eq!(litres.to_canonical(250.0), 0.25);
         let reams = Conversion::new(Unit::Ream, Resource::Paper).unwrap();
         assert_eq!(reams.to_canonical(3.0), 1500.0);
+        let watt_minutes = Conversion::new(Unit::WattMinute, Resource::Electricity).unwrap();
+        assert!((watt_minutes.to_canonical(60_000.0) - 1.0).abs() < 1e-12);
+        let joules = Conversion::new(Unit::Joule, Resource::Electricity).unwrap();
+        assert!((joules.to_canonical(3.6e6) - 1.0).abs() < 1e-12);
     }
 
     #[test]
@@ -204,7 +228,7 @@ mod tests {
         let err = Conversion::new(Unit::CubicMetre, Resource::Electricity).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "m3 does not measure electricity: use one of Wh, kWh, MWh"
+            "m3 does not measure electricity: use one of Wh, kWh, MWh, Wmin, J"
         );
     }
 }

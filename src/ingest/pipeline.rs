@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use super::formats::{decoder_for, RawValue};
+use super::formats::{decoder_for, DecodeContext, RawValue};
 use crate::config::IngestConfig;
 use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection};
 
@@ -18,16 +19,24 @@ pub const GENERIC_FILTER: &str = "xanh/+/reading";
 #[derive(Clone)]
 pub struct Pipeline {
     meters: Arc<HashMap<MeterId, Meter>>,
-    by_topic: Arc<HashMap<String, MeterId>>,
+    /// Several wmbusmeters meters may share a topic, told apart by their `device_id`.
+    by_topic: Arc<HashMap<String, Vec<MeterId>>>,
     limits: IngestConfig,
+    /// The office's, for device times written without an offset.
+    timezone: TimeZone,
 }
 
 impl Pipeline {
-    pub fn new(meters: &[Meter], limits: IngestConfig) -> Pipeline {
+    pub fn new(meters: &[Meter], limits: IngestConfig, timezone: TimeZone) -> Pipeline {
+        let mut by_topic: HashMap<String, Vec<MeterId>> = HashMap::new();
+        for meter in meters {
+            by_topic.entry(meter.topic.as_str().to_owned()).or_default().push(meter.id.clone());
+        }
         Pipeline {
-            by_topic: Arc::new(meters.iter().map(|m| (m.topic.as_str().to_owned(), m.id.clone())).collect()),
+            by_topic: Arc::new(by_topic),
             meters: Arc::new(meters.iter().map(|m| (m.id.clone(), m.clone())).collect()),
             limits,
+            timezone,
         }
     }
 
@@ -52,11 +61,12 @@ impl Pipeline {
             topic: Some(topic.to_owned()),
             payload: payload.to_vec(),
         };
-        let meter = match self.by_topic.get(topic) {
-            Some(id) => &self.meters[id],
-            None => return vec![Incoming::Rejected(unknown_topic(topic, origin))],
+        let meter = match self.meter_for(topic, payload, &origin) {
+            Ok(meter) => meter,
+            Err(rejection) => return vec![Incoming::Rejected(rejection)],
         };
-        match decoder_for(meter.format).decode(payload) {
+        let context = DecodeContext::for_meter(meter, &self.timezone, received_at);
+        match decoder_for(meter.format).decode(payload, &context) {
             Ok(values) if values.is_empty() => vec![Incoming::Rejected(Rejection {
                 origin,
                 meter: Some(meter.id.clone()),
@@ -74,6 +84,40 @@ impl Pipeline {
                 detail: e.0,
             })],
         }
+    }
+
+    /// The meter a message on `topic` belongs to: the topic's only meter, or, where radio
+    /// meters share a topic, the one whose `device_id` the message names.
+    fn meter_for(&self, topic: &str, payload: &[u8], origin: &Origin) -> Result<&Meter, Rejection> {
+        let reject = |reason, detail: String| Rejection { origin: origin.clone(), meter: None, reason, detail };
+        let candidates: Vec<&Meter> = match self.by_topic.get(topic) {
+            Some(ids) => ids.iter().map(|id| &self.meters[id]).collect(),
+            None => Vec::new(),
+        };
+        // Meters share a topic only with the same format: the config checks it.
+        let format = match candidates[..] {
+            [] => return Err(unknown_topic(topic, origin.clone())),
+            [only] if only.select.device_id.is_none() => return Ok(only),
+            [first, ..] => first.format,
+        };
+        let named = decoder_for(format)
+            .device_id(payload)
+            .map_err(|e| reject(RejectReason::Undecodable, e.0))?
+            .ok_or_else(|| {
+                reject(
+                    RejectReason::Undecodable,
+                    format!("the message does not name its device, which tells the meters on `{topic}` apart"),
+                )
+            })?;
+        candidates
+            .into_iter()
+            .find(|m| m.select.device_id.as_deref() == Some(named.as_str()))
+            .ok_or_else(|| {
+                reject(
+                    RejectReason::UnknownMeter,
+                    format!("no meter on `{topic}` has device_id = \"{named}\"; set it on the meter for that device under [[meters]]"),
+                )
+            })
     }
 
     /// Check one value of a known meter and convert it to the canonical unit.

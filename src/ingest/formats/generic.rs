@@ -4,7 +4,8 @@
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::{DecodeError, PayloadDecoder, RawValue};
+use super::payload::{shorten, text};
+use super::{DecodeContext, DecodeError, PayloadDecoder, RawValue};
 
 pub struct Generic;
 
@@ -19,13 +20,8 @@ struct Message {
 const EXPECTED: &str = r#"send {"value": 1234.5, "ts": "2026-11-28T07:00:00+07:00"} or a bare number"#;
 
 impl PayloadDecoder for Generic {
-    fn decode(&self, payload: &[u8]) -> Result<Vec<RawValue>, DecodeError> {
-        let text = std::str::from_utf8(payload)
-            .map_err(|_| DecodeError(format!("the payload is not UTF-8 text; {EXPECTED}")))?
-            .trim();
-        if text.is_empty() {
-            return Err(DecodeError(format!("the payload is empty; {EXPECTED}")));
-        }
+    fn decode(&self, payload: &[u8], _: &DecodeContext) -> Result<Vec<RawValue>, DecodeError> {
+        let text = text(payload, EXPECTED)?;
         if !text.starts_with('{') {
             // A bare number; Rust also reads "NaN" and "inf", which the validator refuses
             // with a clearer reason than "not a number".
@@ -66,21 +62,14 @@ fn parse_time(key: &str, value: &str) -> Result<Timestamp, DecodeError> {
     })
 }
 
-/// Quote at most 60 characters of untrusted input back to the user.
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(60).collect();
-    if s.chars().count() > 60 {
-        out.push('…');
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Unit;
+    use crate::ingest::formats::test_support::context;
 
     fn decode(s: &str) -> Result<Vec<RawValue>, DecodeError> {
-        Generic.decode(s.as_bytes())
+        Generic.decode(s.as_bytes(), &context(Unit::KilowattHour))
     }
 
     #[test]
@@ -99,7 +88,7 @@ mod tests {
             let err = decode(bad).unwrap_err();
             assert!(err.0.contains("send") || err.0.contains("RFC 3339"), "{bad}: {err}");
         }
-        assert!(Generic.decode(&[0xff, 0xfe]).is_err());
+        assert!(Generic.decode(&[0xff, 0xfe], &context(Unit::KilowattHour)).is_err());
     }
 
     #[test]
