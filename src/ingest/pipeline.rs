@@ -218,3 +218,70 @@ fn unknown_topic(topic: &str, origin: Origin) -> Rejection {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    const RADIO_METERS: &str = r#"
+[office]
+name = "X"
+[[meters]]
+id = "nuoc-1"
+name = "1"
+resource = "water"
+kind = "counter"
+unit = "m3"
+format = "wmbusmeters"
+topic = "wmbus/water"
+device_id = "33225544"
+[[meters]]
+id = "nuoc-2"
+name = "2"
+resource = "water"
+kind = "counter"
+unit = "L"
+format = "wmbusmeters"
+topic = "wmbus/water"
+device_id = "11223344"
+"#;
+
+    fn pipeline() -> Pipeline {
+        let config = Config::parse("test.toml", RADIO_METERS, &|_| None).expect("the test config is valid");
+        Pipeline::new(&config.meters, config.ingest, config.office.timezone)
+    }
+
+    fn decode(payload: &str) -> Incoming {
+        let received_at = "2024-03-03T18:40:00Z".parse().expect("a valid time");
+        let mut incoming = pipeline().from_mqtt("wmbus/water", payload.as_bytes(), received_at);
+        assert_eq!(incoming.len(), 1, "{incoming:?}");
+        incoming.remove(0)
+    }
+
+    fn message(id: &str) -> String {
+        format!(r#"{{"id":"{id}","total_m3":123.529,"timestamp":"2024-03-03T18:37:00Z"}}"#)
+    }
+
+    #[test]
+    fn radio_meters_on_one_topic_are_told_apart_by_id() {
+        for (id, meter) in [("33225544", "nuoc-1"), ("11223344", "nuoc-2")] {
+            match decode(&message(id)) {
+                Incoming::Reading(reading, _) => {
+                    assert_eq!((reading.meter.as_str(), reading.value), (meter, 123.529));
+                }
+                other => panic!("{id}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_unknown_or_missing_id_is_rejected_with_the_reason() {
+        let Incoming::Rejected(rejection) = decode(&message("99999999")) else { panic!("an unknown id is stored") };
+        assert_eq!(rejection.reason, RejectReason::UnknownMeter);
+        assert!(rejection.detail.contains("device_id = \"99999999\""), "{}", rejection.detail);
+        let Incoming::Rejected(rejection) = decode(r#"{"total_m3":1}"#) else { panic!("a message without id is stored") };
+        assert_eq!(rejection.reason, RejectReason::Undecodable);
+        assert!(rejection.detail.contains("`id`"), "{}", rejection.detail);
+    }
+}
