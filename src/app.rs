@@ -80,7 +80,7 @@ impl Application {
         let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
         let ingest = mqtt::spawn(
             mqtt::Connection { host: host.clone(), port, settings: config.mqtt.clone() },
-            pipeline,
+            pipeline.clone(),
             Arc::clone(&store),
             config.ingest.batch_size,
             Arc::clone(&status),
@@ -91,6 +91,7 @@ impl Application {
             store,
             ingest: status,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },
+            pipeline,
         };
         Ok(Application {
             listener,

@@ -8,7 +8,9 @@ use clap::{Args, Parser, Subcommand};
 use jiff::civil::Date;
 
 use crate::app::Application;
-use crate::config::Config;
+use crate::config::{Config, StoreConfig};
+use crate::ingest::import::import_csv;
+use crate::store::SqliteStore;
 use crate::simulate::{self, SimulateOptions, Target};
 
 #[derive(Parser)]
@@ -27,6 +29,18 @@ enum Command {
     Serve,
     /// Publish realistic readings for every configured meter: history first, then live.
     Simulate(SimulateArgs),
+    /// Import readings from a CSV file (header: meter,ts,value[,from][,entered_by]) into the
+    /// store, through the same checks as MQTT; rejected rows are kept with the reason.
+    Import(ImportArgs),
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The CSV file (UTF-8; `,`, `;` or tab between fields).
+    file: PathBuf,
+    /// Who entered these readings, for rows without an entered_by column.
+    #[arg(long, value_name = "NAME")]
+    entered_by: Option<String>,
 }
 
 #[derive(Args)]
@@ -104,6 +118,7 @@ pub fn main() -> ExitCode {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config).await,
             Command::Simulate(args) => simulate(config, args).await,
+            Command::Import(args) => import(config, args).await,
         }
     });
     match result {
@@ -147,6 +162,30 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
+    use std::io::Write;
+    let StoreConfig::Sqlite { path } = &config.store;
+    let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+    let summary = import_csv(&args.file, &config, &store, args.entered_by, |done, total| {
+        eprint!("\rimport: {done} / {total} rows ({} %)", done * 100 / total.max(1));
+        let _ = std::io::stderr().flush();
+    })
+    .await?;
+    eprintln!();
+    let report = &summary.report;
+    println!(
+        "import: {} rows: {} stored, {} already stored, {} rejected",
+        summary.rows, report.stored, report.duplicates, report.rejected
+    );
+    for (row, reason) in &summary.first_rejected {
+        println!("  row {row}: {reason}");
+    }
+    if report.rejected > 0 {
+        println!("rejected rows are kept with their reason: see /rejected or GET /api/v1/rejected");
+    }
+    Ok(())
 }
 
 async fn simulate(config: Config, args: SimulateArgs) -> anyhow::Result<()> {

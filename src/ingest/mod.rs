@@ -4,6 +4,9 @@
 pub mod broker;
 pub mod formats;
 pub mod mqtt;
+pub mod import;
+pub mod manual;
 mod pipeline;
+pub mod retry;
 
 pub use pipeline::{Pipeline, GENERIC_FILTER};

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::analysis::TimeRange;
-use crate::domain::{Incoming, MeterId};
+use crate::domain::{Incoming, MeterId, Origin, RejectReason};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -24,12 +24,23 @@ pub enum StoreError {
 }
 
 /// What one write did with its batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct WriteReport {
     pub stored: usize,
     /// Readings the store already had (same meter, time and value): stored once.
     pub duplicates: usize,
     pub rejected: usize,
+    /// What became of each item, in the order of the batch.
+    #[serde(skip)]
+    pub outcomes: Vec<Outcome>,
+}
+
+/// What became of one item of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Stored,
+    Duplicate,
+    Rejected { reason: RejectReason, detail: String },
 }
 
 /// The grain the store answers consumption queries at.
@@ -65,6 +76,13 @@ pub struct StoredRejection {
     pub detail: String,
 }
 
+/// A rejected item with what is needed to decode it again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryItem {
+    pub id: i64,
+    pub origin: Origin,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A short name for health reports: "sqlite".
@@ -87,8 +105,16 @@ pub trait Store: Send + Sync + 'static {
     /// The latest reading of every meter that has sent one.
     async fn meter_status(&self) -> Result<Vec<MeterStatus>, StoreError>;
 
-    /// Rejected input, newest first, and how many there are in all.
+    /// Rejected input not yet reprocessed, newest first, and how many there are in all.
     async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError>;
+
+    /// Rejected input not yet reprocessed with id above `after_id`, oldest first, with the
+    /// raw payload, for a second attempt after the config was fixed.
+    async fn rejected_for_retry(&self, after_id: i64, limit: usize) -> Result<Vec<RetryItem>, StoreError>;
+
+    /// Store what rejected items became on a second attempt and mark them reprocessed, in
+    /// one transaction.
+    async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError>;
 
     /// A cheap round trip that proves the store answers.
     async fn check(&self) -> Result<(), StoreError>;

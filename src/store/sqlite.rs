@@ -9,13 +9,13 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
 
-use super::{MeterStatus, Resolution, Store, StoreError, StoredRejection, WriteReport};
+use super::{MeterStatus, Outcome, Resolution, RetryItem, Store, StoreError, StoredRejection, WriteReport};
 use crate::analysis::consumption::{
     ceil_hour, counter_intervals, delta_interval, floor_hour, spread_hourly, Sample, HOUR_MS,
 };
 use crate::analysis::period::day_start;
 use crate::analysis::TimeRange;
-use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, RejectReason, Rejection};
+use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, RejectReason, Rejection, Source};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[r#"
@@ -59,6 +59,9 @@ const MIGRATIONS: &[&str] = &[r#"
         detail      TEXT    NOT NULL
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#, r#"
+    -- A rejected item that a second attempt stored is kept, marked, for the record.
+    ALTER TABLE rejected ADD COLUMN reprocessed_at INTEGER;
 "#];
 
 /// How the store turns one meter's readings into consumption.
@@ -215,11 +218,33 @@ impl Inner {
     fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction()?;
-        let mut report = WriteReport::default();
+        let report = self.write_in(&tx, batch)?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction()?;
+        let now = ms(Timestamp::now());
+        let mut mark = tx.prepare_cached("UPDATE rejected SET reprocessed_at = ?1 WHERE id = ?2")?;
+        let mut batch = Vec::new();
+        for (id, items) in retried {
+            mark.execute(params![now, id])?;
+            batch.extend(items);
+        }
+        drop(mark);
+        let report = self.write_in(&tx, batch)?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    fn write_in(&self, tx: &Transaction<'_>, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
+        let mut report = WriteReport { outcomes: Vec::with_capacity(batch.len()), ..WriteReport::default() };
         // Newly stored samples per meter, and the latest receive time among them.
         let mut fresh: BTreeMap<MeterId, (Vec<Sample>, i64)> = BTreeMap::new();
         for item in batch {
-            match item {
+            let outcome = match item {
                 Incoming::Reading(reading, origin) => {
                     let sample = Sample {
                         ts_ms: ms(reading.ts),
@@ -242,28 +267,33 @@ impl Inner {
                             ms(origin.received_at),
                         ])?;
                     if inserted == 1 {
-                        report.stored += 1;
                         let entry = fresh.entry(reading.meter).or_insert((Vec::new(), i64::MIN));
                         entry.0.push(sample);
                         entry.1 = entry.1.max(ms(origin.received_at));
-                    } else if let Some(conflict) = conflicting(&tx, &reading.meter, sample, origin)? {
-                        insert_rejection(&tx, &conflict)?;
-                        report.rejected += 1;
+                        Outcome::Stored
+                    } else if let Some(conflict) = conflicting(tx, &reading.meter, sample, origin)? {
+                        insert_rejection(tx, &conflict)?;
+                        Outcome::Rejected { reason: conflict.reason, detail: conflict.detail }
                     } else {
-                        report.duplicates += 1;
+                        Outcome::Duplicate
                     }
                 }
                 Incoming::Rejected(rejection) => {
-                    insert_rejection(&tx, &rejection)?;
-                    report.rejected += 1;
+                    insert_rejection(tx, &rejection)?;
+                    Outcome::Rejected { reason: rejection.reason, detail: rejection.detail }
                 }
+            };
+            match outcome {
+                Outcome::Stored => report.stored += 1,
+                Outcome::Duplicate => report.duplicates += 1,
+                Outcome::Rejected { .. } => report.rejected += 1,
             }
+            report.outcomes.push(outcome);
         }
         for (meter, (mut samples, received_at)) in fresh {
             samples.sort_by_key(|s| s.ts_ms);
-            self.apply(&tx, &meter, &samples, received_at)?;
+            self.apply(tx, &meter, &samples, received_at)?;
         }
-        tx.commit()?;
         Ok(report)
     }
 
@@ -565,10 +595,11 @@ impl Store for SqliteStore {
     async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError> {
         self.blocking(move |inner| {
             inner.read(|conn| {
-                let total: i64 = conn.query_row("SELECT count(*) FROM rejected", [], |r| r.get(0))?;
+                let total: i64 =
+                    conn.query_row("SELECT count(*) FROM rejected WHERE reprocessed_at IS NULL", [], |r| r.get(0))?;
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, received_at, source, topic, payload, meter, reason, detail
-                     FROM rejected ORDER BY id DESC LIMIT ?1",
+                     FROM rejected WHERE reprocessed_at IS NULL ORDER BY id DESC LIMIT ?1",
                 )?;
                 let rows = stmt
                     .query_map([limit as i64], |r| {
@@ -589,6 +620,37 @@ impl Store for SqliteStore {
             })
         })
         .await
+    }
+
+    async fn rejected_for_retry(&self, after_id: i64, limit: usize) -> Result<Vec<RetryItem>, StoreError> {
+        self.blocking(move |inner| {
+            inner.read(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, received_at, source, topic, payload FROM rejected
+                     WHERE reprocessed_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![after_id, limit as i64], |r| {
+                    let source: String = r.get(2)?;
+                    Ok(RetryItem {
+                        id: r.get(0)?,
+                        origin: Origin {
+                            // Sources are written by this store from the enum; an unknown
+                            // one can only be a row from a newer version: retry it as MQTT.
+                            source: Source::parse(&source).unwrap_or(Source::Mqtt),
+                            received_at: from_ms(r.get(1)?),
+                            topic: r.get(3)?,
+                            payload: r.get(4)?,
+                        },
+                    })
+                })?;
+                rows.collect()
+            })
+        })
+        .await
+    }
+
+    async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
+        self.blocking(move |inner| inner.reprocess(retried)).await
     }
 
     async fn check(&self) -> Result<(), StoreError> {

@@ -3,6 +3,7 @@
 
 mod api;
 pub mod charts;
+mod entry;
 pub mod format;
 mod pages;
 
@@ -10,12 +11,13 @@ use std::sync::Arc;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
 use crate::config::Config;
 use crate::ingest::mqtt::IngestStatus;
+use crate::ingest::Pipeline;
 use crate::store::Store;
 
 /// Which broker the ingestor reads, for the health report.
@@ -32,6 +34,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub ingest: Arc<IngestStatus>,
     pub broker: BrokerInfo,
+    /// Reads readings sent over HTTP the way MQTT messages are read.
+    pub pipeline: Pipeline,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -41,7 +45,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/meters", get(api::meters))
         .route("/api/v1/consumption", get(api::consumption))
+        .route("/api/v1/readings", post(entry::post_readings))
         .route("/api/v1/rejected", get(api::rejected))
+        .route("/api/v1/rejected/reprocess", post(entry::reprocess))
+        .route("/rejected", get(pages::rejected))
+        .route("/rejected/reprocess", post(pages::reprocess_form))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(not_found)
         .with_state(state)
@@ -63,6 +71,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 pub enum ApiError {
     BadRequest(String),
     NotFound(String),
+    UnsupportedMediaType(String),
     Internal(String),
 }
 
@@ -71,6 +80,7 @@ impl IntoResponse for ApiError {
         let (status, message) = match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error while answering a request");
                 (

@@ -122,7 +122,12 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(mqtt: &str, dir: TempDir) -> TestApp {
     let text = config_text(mqtt, &dir.path().join("xanh.db"));
-    let config = Config::parse("test.toml", &text, &|_| None).expect("the test config is valid");
+    spawn_app_from(&text, dir).await
+}
+
+/// Start the application from a whole config text, keeping `dir` alive with it.
+pub async fn spawn_app_from(text: &str, dir: TempDir) -> TestApp {
+    let config = Config::parse("test.toml", text, &|_| None).expect("the test config is valid");
     let app = Application::build(config).await.expect("the app starts");
     let web = app.web_addr();
     let mqtt = app.mqtt_addr();
@@ -186,8 +191,14 @@ impl TestApp {
     }
 
     pub async fn stop(self) {
+        self.dir_and_stop().await;
+    }
+
+    /// Stop the app and hand back its data directory, to start another app on it.
+    pub async fn dir_and_stop(self) -> TempDir {
         self.shutdown.trigger();
         tokio::time::timeout(Duration::from_secs(20), self.task).await.expect("the app stops").unwrap();
+        self.dir
     }
 }
 

@@ -5,26 +5,19 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
-use maud::{html, Markup, PreEscaped, DOCTYPE};
-use serde::Deserialize;
+use maud::{html, Markup, PreEscaped};
 
-use super::charts::{bar_chart, BarChart};
-use super::format::{self, Lang};
-use super::{ApiError, AppState};
+use super::{layout, PageParams};
+use crate::web::charts::{bar_chart, BarChart};
+use crate::web::format::{self, Lang};
+use crate::web::{ApiError, AppState};
 use crate::analysis::figures::{self, ConsumptionQuery};
 use crate::analysis::series::Series;
 use crate::analysis::{Step, TimeRange};
 use crate::domain::{MeterKind, Resource};
 
-#[derive(Deserialize)]
-pub struct PageParams {
-    lang: Option<String>,
-}
-
 /// The words of the overview page in one language.
 struct Words {
-    subtitle: &'static str,
-    other_language: (&'static str, &'static str),
     updated: &'static str,
     broker_ok: &'static str,
     broker_down: &'static str,
@@ -47,8 +40,6 @@ struct Words {
 }
 
 const VI: Words = Words {
-    subtitle: "Theo dõi tiết kiệm điện, nước, giấy",
-    other_language: ("?lang=en", "English"),
     updated: "Cập nhật lúc",
     broker_ok: "MQTT: đã kết nối",
     broker_down: "MQTT: mất kết nối",
@@ -71,8 +62,6 @@ const VI: Words = Words {
 };
 
 const EN: Words = Words {
-    subtitle: "Electricity, water and paper savings",
-    other_language: ("?lang=vi", "Tiếng Việt"),
     updated: "Updated at",
     broker_ok: "MQTT: connected",
     broker_down: "MQTT: disconnected",
@@ -121,7 +110,7 @@ pub async fn overview(
     State(state): State<AppState>,
     Query(params): Query<PageParams>,
 ) -> Result<Markup, ApiError> {
-    let lang = Lang::from_query(params.lang.as_deref());
+    let lang = params.lang();
     let w = words(lang);
     let config = &state.config;
     let tz = &config.office.timezone;
@@ -179,75 +168,59 @@ pub async fn overview(
     }
 
     let departments: HashMap<_, _> = config.departments.iter().map(|d| (&d.id, d.name.as_str())).collect();
-    Ok(html! {
-        (DOCTYPE)
-        html lang=(lang.code()) {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                // New readings show up without a click.
-                meta http-equiv="refresh" content="30";
-                title { "Xanh — " (config.office.name) }
-                link rel="stylesheet" href="/static/xanh.css";
+    let body = html! {
+        main {
+            p.status {
+                (w.updated) " " span data-figure="updated" { (format::date_time(now, tz, lang)) }
+                " · "
+                @if ingest.connected { span { (w.broker_ok) } } @else { span.bad { (w.broker_down) } }
+                " · " a href=(format!("/rejected?lang={}", lang.code())) { (w.rejected) ": " span data-figure="rejected" { (format::number(rejected_total as f64, 0, lang)) } }
             }
-            body {
-                header {
-                    h1 { "Xanh · " (config.office.name) }
-                    span { (w.subtitle) }
-                    nav { a href=(w.other_language.0) hreflang=(if lang == Lang::Vi { "en" } else { "vi" }) { (w.other_language.1) } }
-                }
-                main {
-                    p.status {
-                        (w.updated) " " span data-figure="updated" { (format::date_time(now, tz, lang)) }
-                        " · "
-                        @if ingest.connected { span { (w.broker_ok) } } @else { span.bad { (w.broker_down) } }
-                        " · " a href="/api/v1/rejected" { (w.rejected) ": " span data-figure="rejected" { (format::number(rejected_total as f64, 0, lang)) } }
+            section.resources {
+                @for (panel, (month_chart, year_chart)) in panels.iter().zip(&charts) {
+                    article.resource id=(format!("resource-{}", panel.resource)) data-resource=(panel.resource.as_str()) {
+                        h2 { (format::resource_name(panel.resource, lang)) " (" (format::unit(panel.resource, lang)) ")" }
+                        @if panel.has_meters {
+                            dl.totals {
+                                div { dt { (month_label) } dd data-figure="month-total" { (format::quantity(panel.resource, panel.month.total, lang)) } }
+                                div { dt { (year_label) } dd data-figure="year-total" { (format::quantity(panel.resource, panel.year.total, lang)) } }
+                            }
+                            figure data-chart="month" { (PreEscaped(month_chart)) }
+                            figure data-chart="year" { (PreEscaped(year_chart)) }
+                        } @else {
+                            p.empty { (w.no_meters) }
+                        }
                     }
-                    section.resources {
-                        @for (panel, (month_chart, year_chart)) in panels.iter().zip(&charts) {
-                            article.resource id=(format!("resource-{}", panel.resource)) data-resource=(panel.resource.as_str()) {
-                                h2 { (format::resource_name(panel.resource, lang)) " (" (format::unit(panel.resource, lang)) ")" }
-                                @if panel.has_meters {
-                                    dl.totals {
-                                        div { dt { (month_label) } dd data-figure="month-total" { (format::quantity(panel.resource, panel.month.total, lang)) } }
-                                        div { dt { (year_label) } dd data-figure="year-total" { (format::quantity(panel.resource, panel.year.total, lang)) } }
+                }
+            }
+            section {
+                h2 { (w.meters) }
+                div.table-wrap { table {
+                    thead { tr { th { (w.meter) } th { (w.department) } th { (w.last_value) } th { (w.reading_time) } th { (w.last_seen) } } }
+                    tbody {
+                        @for meter in &config.meters {
+                            @let status = status_of.get(&meter.id);
+                            tr data-meter=(meter.id.as_str()) {
+                                td { (meter.name) br; small { code { (meter.id.as_str()) } } }
+                                td { @match &meter.department { Some(d) => (departments.get(d).copied().unwrap_or(d.as_str())), None => (w.whole_building) } }
+                                @match status.and_then(|s| s.last_value.zip(s.last_ts).zip(s.last_seen)) {
+                                    Some(((value, ts), seen)) => {
+                                        td.num {
+                                            (format::quantity(meter.resource, value, lang))
+                                            @if meter.kind == MeterKind::Delta { " (Δ)" }
+                                        }
+                                        td { (format::date_time(ts, tz, lang)) }
+                                        td { (format::date_time(seen, tz, lang)) }
                                     }
-                                    figure data-chart="month" { (PreEscaped(month_chart)) }
-                                    figure data-chart="year" { (PreEscaped(year_chart)) }
-                                } @else {
-                                    p.empty { (w.no_meters) }
+                                    None => { td.empty colspan="3" { (w.never) } }
                                 }
                             }
                         }
                     }
-                    section {
-                        h2 { (w.meters) }
-                        div.table-wrap { table {
-                            thead { tr { th { (w.meter) } th { (w.department) } th { (w.last_value) } th { (w.reading_time) } th { (w.last_seen) } } }
-                            tbody {
-                                @for meter in &config.meters {
-                                    @let status = status_of.get(&meter.id);
-                                    tr data-meter=(meter.id.as_str()) {
-                                        td { (meter.name) br; small { code { (meter.id.as_str()) } } }
-                                        td { @match &meter.department { Some(d) => (departments.get(d).copied().unwrap_or(d.as_str())), None => (w.whole_building) } }
-                                        @match status.and_then(|s| s.last_value.zip(s.last_ts).zip(s.last_seen)) {
-                                            Some(((value, ts), seen)) => {
-                                                td.num {
-                                                    (format::quantity(meter.resource, value, lang))
-                                                    @if meter.kind == MeterKind::Delta { " (Δ)" }
-                                                }
-                                                td { (format::date_time(ts, tz, lang)) }
-                                                td { (format::date_time(seen, tz, lang)) }
-                                            }
-                                            None => { td.empty colspan="3" { (w.never) } }
-                                        }
-                                    }
-                                }
-                            }
-                        } }
-                    }
-                }
+                } }
             }
         }
-    })
+    };
+    // New readings show up without a click.
+    Ok(layout(&config.office.name, lang, "/", Some(30), body))
 }

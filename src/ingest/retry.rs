@@ -1,0 +1,59 @@
+//! A second attempt at rejected input, after the config was fixed (a meter added, a unit or a
+//! topic corrected). What decodes now is stored and its rejection marked reprocessed; what
+//! still fails stays among the rejected.
+
+use serde::Serialize;
+
+use super::manual::{Entry, Row};
+use super::Pipeline;
+use crate::config::Config;
+use crate::domain::{Incoming, Source};
+use crate::store::{Store, StoreError};
+
+/// What a second attempt did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetrySummary {
+    /// Rejected items that decode now.
+    pub reprocessed: usize,
+    /// Readings stored from them.
+    pub stored: usize,
+    /// Items that still cannot be stored.
+    pub still_rejected: usize,
+}
+
+const PAGE: usize = 1000;
+
+pub async fn reprocess_rejected(store: &dyn Store, pipeline: &Pipeline, config: &Config) -> Result<RetrySummary, StoreError> {
+    let mut summary = RetrySummary::default();
+    let mut after = 0;
+    loop {
+        let page = store.rejected_for_retry(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let mut retried = Vec::new();
+        for item in page {
+            let origin = item.origin;
+            let results = match (&origin.source, &origin.topic) {
+                (Source::Mqtt, Some(topic)) => pipeline.from_mqtt(topic, &origin.payload, origin.received_at),
+                _ => {
+                    let entry = Entry { config, pipeline, source: origin.source, entered_by: None, received_at: origin.received_at };
+                    match serde_json::from_slice::<Row>(&origin.payload) {
+                        Ok(row) => vec![entry.row(row)],
+                        // A row that never read as one cannot read now either.
+                        Err(_) => Vec::new(),
+                    }
+                }
+            };
+            if !results.is_empty() && results.iter().all(|r| matches!(r, Incoming::Reading(..))) {
+                retried.push((item.id, results));
+            } else {
+                summary.still_rejected += 1;
+            }
+        }
+        summary.reprocessed += retried.len();
+        if !retried.is_empty() {
+            summary.stored += store.reprocess(retried).await?.stored;
+        }
+    }
+    Ok(summary)
+}

@@ -1,0 +1,59 @@
+//! The dashboard's pages, rendered on the server: Vietnamese by default, `?lang=en` for
+//! English. Each page fills the shared layout.
+
+mod overview;
+mod rejected;
+
+pub use overview::overview;
+pub use rejected::{reprocess_form, rejected};
+
+use maud::{html, Markup, DOCTYPE};
+use serde::Deserialize;
+
+use super::format::Lang;
+
+#[derive(Deserialize)]
+pub struct PageParams {
+    lang: Option<String>,
+}
+
+impl PageParams {
+    fn lang(&self) -> Lang {
+        Lang::from_query(self.lang.as_deref())
+    }
+}
+
+/// The page shell: title, header with navigation and the language switch, then `main`.
+/// `path` is the page's own path, for the language link; `refresh` reloads it every so many
+/// seconds.
+fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Markup) -> Markup {
+    let (subtitle, overview, rejected, other, other_code) = match lang {
+        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Số liệu bị từ chối", "English", "en"),
+        Lang::En => ("Electricity, water and paper savings", "Overview", "Rejected readings", "Tiếng Việt", "vi"),
+    };
+    let code = lang.code();
+    html! {
+        (DOCTYPE)
+        html lang=(code) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = refresh { meta http-equiv="refresh" content=(seconds); }
+                title { "Xanh — " (office) }
+                link rel="stylesheet" href="/static/xanh.css";
+            }
+            body {
+                header {
+                    h1 { "Xanh · " (office) }
+                    span { (subtitle) }
+                    nav {
+                        a href=(format!("/?lang={code}")) { (overview) }
+                        a href=(format!("/rejected?lang={code}")) { (rejected) }
+                        a href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }
+                    }
+                }
+                (main)
+            }
+        }
+    }
+}

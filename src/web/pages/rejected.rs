@@ -1,0 +1,106 @@
+//! Rejected input, for the people who fix senders and the config, with a button that tries
+//! it all again after a fix.
+
+use axum::extract::{Query, State};
+use axum::response::Redirect;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout;
+use crate::ingest::retry::reprocess_rejected;
+use crate::web::format::{self, Lang};
+use crate::web::{ApiError, AppState};
+
+/// How many rejected items the page lists.
+const SHOWN: usize = 200;
+
+#[derive(Deserialize)]
+pub struct RejectedParams {
+    lang: Option<String>,
+    /// After a retry: how many items it stored and how many still fail.
+    reprocessed: Option<usize>,
+    still: Option<usize>,
+}
+
+fn reason_text(code: &str, lang: Lang) -> &str {
+    let vi = match code {
+        "unknown_topic" => "Chủ đề không thuộc công tơ nào",
+        "unknown_meter" => "Công tơ chưa được khai báo",
+        "undecodable" => "Không đọc được nội dung",
+        "non_finite" => "Giá trị không phải số hữu hạn",
+        "negative" => "Giá trị âm",
+        "future_timestamp" => "Thời điểm ở tương lai",
+        "too_old" => "Thời điểm quá cũ",
+        "conflicting_duplicate" => "Trùng thời điểm nhưng khác giá trị",
+        other => other,
+    };
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => code,
+    }
+}
+
+pub async fn rejected(State(state): State<AppState>, Query(params): Query<RejectedParams>) -> Result<Markup, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let tz = &state.config.office.timezone;
+    let (items, total) = state.store.rejected(SHOWN).await?;
+    let vi = lang == Lang::Vi;
+    let body = html! {
+        main {
+            h2 { (if vi { "Số liệu bị từ chối" } else { "Rejected readings" }) ": " span data-figure="rejected-total" { (format::number(total as f64, 0, lang)) } }
+            p {
+                @if vi {
+                    "Bản tin và số liệu nhập không lưu được được giữ lại kèm lý do, không bị bỏ đi. "
+                    "Sau khi sửa cấu hình (thêm công tơ, sửa đơn vị hoặc chủ đề), bấm “Xử lý lại” để thử lưu lại."
+                } @else {
+                    "Messages and entries that could not be stored are kept with the reason, never dropped. "
+                    "After fixing the config (a meter added, a unit or topic corrected), press “Retry” to store them."
+                }
+            }
+            @if let (Some(done), Some(still)) = (params.reprocessed, params.still) {
+                p.status data-figure="retry-result" {
+                    @if vi { "Đã xử lý lại " (done) " mục; còn " (still) " mục chưa lưu được." }
+                    @else { "Retried: " (done) " stored; " (still) " still rejected." }
+                }
+            }
+            form method="post" action=(format!("/rejected/reprocess?lang={}", lang.code())) {
+                button type="submit" { (if vi { "Xử lý lại" } else { "Retry" }) }
+            }
+            @if items.is_empty() {
+                p.empty { (if vi { "Không có số liệu nào bị từ chối." } else { "Nothing was rejected." }) }
+            } @else {
+                div.table-wrap { table {
+                    thead { tr {
+                        @if vi { th { "Thời điểm nhận" } th { "Nguồn" } th { "Chủ đề / công tơ" } th { "Lý do" } th { "Chi tiết" } th { "Nội dung" } }
+                        @else { th { "Received" } th { "Source" } th { "Topic / meter" } th { "Reason" } th { "Detail" } th { "Payload" } }
+                    } }
+                    tbody {
+                        @for item in &items {
+                            tr data-rejected=(item.id) {
+                                td { (format::date_time(item.received_at, tz, lang)) }
+                                td { (item.source) }
+                                td { @if let Some(topic) = &item.topic { code { (topic) } br; } @if let Some(meter) = &item.meter { (meter) } }
+                                td data-reason=(item.reason) { (reason_text(&item.reason, lang)) }
+                                td { (item.detail) }
+                                td { code { (item.payload.chars().take(200).collect::<String>()) } }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+    };
+    Ok(layout(&state.config.office.name, lang, "/rejected", None, body))
+}
+
+/// The page's retry button: try every rejected item again, then show the result.
+pub async fn reprocess_form(State(state): State<AppState>, Query(params): Query<RejectedParams>) -> Result<Redirect, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let summary = reprocess_rejected(state.store.as_ref(), &state.pipeline, &state.config).await?;
+    Ok(Redirect::to(&format!(
+        "/rejected?lang={}&reprocessed={}&still={}",
+        lang.code(),
+        summary.reprocessed,
+        summary.still_rejected
+    )))
+}
