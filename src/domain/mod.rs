@@ -1,6 +1,7 @@
 //! The office's vocabulary as types that cannot be misused: ids, resources, units, meters and
 //! readings. Everything here is built once from checked input and trusted afterwards.
 
+mod correction;
 mod format;
 mod ids;
 mod reading;
@@ -8,6 +9,7 @@ mod rejection;
 mod resource;
 mod topic;
 
+pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use format::{Format, ValueSelector};
 pub use ids::{DepartmentId, InvalidId, MeterId};
 pub use reading::{Reading, Source};

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::analysis::TimeRange;
-use crate::domain::{Incoming, MeterId, Origin, RejectReason};
+use crate::domain::{Correction, CorrectionRecord, Incoming, MeterId, Origin, RejectReason};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -76,6 +76,17 @@ pub struct StoredRejection {
     pub detail: String,
 }
 
+/// A stored reading as listed for people checking a meter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredReading {
+    pub ts: Timestamp,
+    pub value: f64,
+    pub period_start: Option<Timestamp>,
+    pub source: String,
+    pub entered_by: Option<String>,
+    pub received_at: Timestamp,
+}
+
 /// A rejected item with what is needed to decode it again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryItem {
@@ -115,6 +126,16 @@ pub trait Store: Send + Sync + 'static {
     /// Store what rejected items became on a second attempt and mark them reprocessed, in
     /// one transaction.
     async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError>;
+
+    /// Change or remove one stored reading, keep the correction, and recompute what the
+    /// reading touched. `Ok(None)`: the meter has no reading at that time.
+    async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError>;
+
+    /// Corrections, newest first, of one meter or of all.
+    async fn corrections(&self, meter: Option<MeterId>, limit: usize) -> Result<Vec<CorrectionRecord>, StoreError>;
+
+    /// A meter's stored readings in `[from_ms, to_ms)`, newest first, at most `limit`.
+    async fn readings(&self, meter: MeterId, from_ms: i64, to_ms: i64, limit: usize) -> Result<Vec<StoredReading>, StoreError>;
 
     /// A cheap round trip that proves the store answers.
     async fn check(&self) -> Result<(), StoreError>;

@@ -3,6 +3,7 @@
 
 mod api;
 pub mod charts;
+mod corrections;
 mod entry;
 pub mod format;
 mod pages;
@@ -45,9 +46,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/meters", get(api::meters))
         .route("/api/v1/consumption", get(api::consumption))
-        .route("/api/v1/readings", post(entry::post_readings))
+        .route("/api/v1/readings", post(entry::post_readings).get(corrections::readings))
+        .route("/api/v1/corrections", post(corrections::post_correction).get(corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected))
         .route("/api/v1/rejected/reprocess", post(entry::reprocess))
+        .route("/entry", get(pages::entry))
+        .route("/entry/reading", post(pages::reading_form))
+        .route("/entry/correct", post(pages::correct_form))
         .route("/rejected", get(pages::rejected))
         .route("/rejected/reprocess", post(pages::reprocess_form))
         .route("/api/v1/openapi.json", get(api::openapi))

@@ -1,9 +1,11 @@
 //! The dashboard's pages, rendered on the server: Vietnamese by default, `?lang=en` for
 //! English. Each page fills the shared layout.
 
+mod entry;
 mod overview;
 mod rejected;
 
+pub use entry::{correct_form, entry, reading_form};
 pub use overview::overview;
 pub use rejected::{reprocess_form, rejected};
 
@@ -23,13 +25,32 @@ impl PageParams {
     }
 }
 
+/// A rejection reason as people read it.
+pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
+    let vi = match code {
+        "unknown_topic" => "Chủ đề không thuộc công tơ nào",
+        "unknown_meter" => "Công tơ chưa được khai báo",
+        "undecodable" => "Không đọc được nội dung",
+        "non_finite" => "Giá trị không phải số hữu hạn",
+        "negative" => "Giá trị âm",
+        "future_timestamp" => "Thời điểm ở tương lai",
+        "too_old" => "Thời điểm quá cũ",
+        "conflicting_duplicate" => "Trùng thời điểm nhưng khác giá trị",
+        other => other,
+    };
+    match lang {
+        Lang::Vi => vi,
+        Lang::En => code,
+    }
+}
+
 /// The page shell: title, header with navigation and the language switch, then `main`.
 /// `path` is the page's own path, for the language link; `refresh` reloads it every so many
 /// seconds.
 fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Markup) -> Markup {
-    let (subtitle, overview, rejected, other, other_code) = match lang {
-        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Số liệu bị từ chối", "English", "en"),
-        Lang::En => ("Electricity, water and paper savings", "Overview", "Rejected readings", "Tiếng Việt", "vi"),
+    let (subtitle, overview, entry, rejected, other, other_code) = match lang {
+        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Số liệu bị từ chối", "English", "en"),
+        Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Rejected readings", "Tiếng Việt", "vi"),
     };
     let code = lang.code();
     html! {
@@ -48,6 +69,7 @@ fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Mark
                     span { (subtitle) }
                     nav {
                         a href=(format!("/?lang={code}")) { (overview) }
+                        a href=(format!("/entry?lang={code}")) { (entry) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         a href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }
                     }

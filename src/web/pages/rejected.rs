@@ -6,7 +6,7 @@ use axum::response::Redirect;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::layout;
+use super::{layout, reason_text};
 use crate::ingest::retry::reprocess_rejected;
 use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
@@ -20,24 +20,6 @@ pub struct RejectedParams {
     /// After a retry: how many items it stored and how many still fail.
     reprocessed: Option<usize>,
     still: Option<usize>,
-}
-
-fn reason_text(code: &str, lang: Lang) -> &str {
-    let vi = match code {
-        "unknown_topic" => "Chủ đề không thuộc công tơ nào",
-        "unknown_meter" => "Công tơ chưa được khai báo",
-        "undecodable" => "Không đọc được nội dung",
-        "non_finite" => "Giá trị không phải số hữu hạn",
-        "negative" => "Giá trị âm",
-        "future_timestamp" => "Thời điểm ở tương lai",
-        "too_old" => "Thời điểm quá cũ",
-        "conflicting_duplicate" => "Trùng thời điểm nhưng khác giá trị",
-        other => other,
-    };
-    match lang {
-        Lang::Vi => vi,
-        Lang::En => code,
-    }
 }
 
 pub async fn rejected(State(state): State<AppState>, Query(params): Query<RejectedParams>) -> Result<Markup, ApiError> {

@@ -1,5 +1,7 @@
 //! The embedded SQLite store (WAL, synchronous = FULL): one writer connection, a few readers.
 
+mod corrections;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -9,13 +11,13 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
 
-use super::{MeterStatus, Outcome, Resolution, RetryItem, Store, StoreError, StoredRejection, WriteReport};
+use super::{MeterStatus, Outcome, Resolution, RetryItem, Store, StoreError, StoredReading, StoredRejection, WriteReport};
 use crate::analysis::consumption::{
     ceil_hour, counter_intervals, delta_interval, floor_hour, spread_hourly, Sample, HOUR_MS,
 };
 use crate::analysis::period::day_start;
 use crate::analysis::TimeRange;
-use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, RejectReason, Rejection, Source};
+use crate::domain::{Correction, CorrectionRecord, Incoming, Meter, MeterId, MeterKind, Origin, RejectReason, Rejection, Source};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[r#"
@@ -62,6 +64,20 @@ const MIGRATIONS: &[&str] = &[r#"
 "#, r#"
     -- A rejected item that a second attempt stored is kept, marked, for the record.
     ALTER TABLE rejected ADD COLUMN reprocessed_at INTEGER;
+"#, r#"
+    -- Every change to a stored reading: the old value, the new one (NULL: removed), who,
+    -- when and why.
+    CREATE TABLE corrections (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        meter        TEXT    NOT NULL,
+        ts           INTEGER NOT NULL,
+        old_value    REAL    NOT NULL,
+        new_value    REAL,
+        corrected_by TEXT    NOT NULL,
+        corrected_at INTEGER NOT NULL,
+        reason       TEXT    NOT NULL
+    );
+    CREATE INDEX corrections_by_meter ON corrections (meter, ts);
 "#];
 
 /// How the store turns one meter's readings into consumption.
@@ -419,13 +435,47 @@ impl Inner {
             window_start,
             window_end,
         );
+        self.replace_hours(tx, id, window_start, window_end, &hours)
+    }
+
+    /// Recompute a delta meter's hours in `[window_start, window_end)` from every amount whose
+    /// period reaches into it, after one was corrected or removed.
+    fn recompute_delta(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        window_start: i64,
+        window_end: i64,
+    ) -> Result<(), rusqlite::Error> {
+        let id = meter.as_str();
+        // An amount is stamped at the end of its period, so only later stamps can reach in.
+        let intervals = tx
+            .prepare_cached("SELECT ts, value, period_start FROM readings WHERE meter = ?1 AND ts >= ?2")?
+            .query_map(params![id, window_start], |r| {
+                Ok(delta_interval(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: r.get(2)? }))
+            })?
+            .filter(|i| i.as_ref().map_or(true, |i| i.start_ms < window_end))
+            .collect::<Result<Vec<_>, _>>()?;
+        let hours = spread_hourly(&intervals, window_start, window_end);
+        self.replace_hours(tx, id, window_start, window_end, &hours)
+    }
+
+    /// Put `hours` in place of a meter's hourly totals in the window and rebuild its days.
+    fn replace_hours(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &str,
+        window_start: i64,
+        window_end: i64,
+        hours: &BTreeMap<i64, f64>,
+    ) -> Result<(), rusqlite::Error> {
         tx.prepare_cached("DELETE FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3")?
-            .execute(params![id, window_start, window_end])?;
+            .execute(params![meter, window_start, window_end])?;
         let mut insert = tx.prepare_cached(
             "INSERT INTO consumption_hourly (meter, hour, amount) VALUES (?1, ?2, ?3)",
         )?;
-        for (hour, amount) in &hours {
-            insert.execute(params![id, hour, amount])?;
+        for (hour, amount) in hours {
+            insert.execute(params![meter, hour, amount])?;
         }
         let mut days = BTreeSet::new();
         let mut hour = window_start;
@@ -434,7 +484,7 @@ impl Inner {
             hour += HOUR_MS;
         }
         for day in days {
-            self.rebuild_day(tx, id, day)?;
+            self.rebuild_day(tx, meter, day)?;
         }
         Ok(())
     }
@@ -651,6 +701,37 @@ impl Store for SqliteStore {
 
     async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
         self.blocking(move |inner| inner.reprocess(retried)).await
+    }
+
+    async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError> {
+        self.blocking(move |inner| inner.correct(&correction)).await
+    }
+
+    async fn corrections(&self, meter: Option<MeterId>, limit: usize) -> Result<Vec<CorrectionRecord>, StoreError> {
+        self.blocking(move |inner| inner.corrections(meter.as_ref(), limit)).await
+    }
+
+    async fn readings(&self, meter: MeterId, start_ms: i64, end_ms: i64, limit: usize) -> Result<Vec<StoredReading>, StoreError> {
+        self.blocking(move |inner| {
+            inner.read(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT ts, value, period_start, source, entered_by, received_at FROM readings
+                     WHERE meter = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC LIMIT ?4",
+                )?;
+                let rows = stmt.query_map(params![meter.as_str(), start_ms, end_ms, limit as i64], |r| {
+                    Ok(StoredReading {
+                        ts: from_ms(r.get(0)?),
+                        value: r.get(1)?,
+                        period_start: r.get::<_, Option<i64>>(2)?.map(from_ms),
+                        source: r.get(3)?,
+                        entered_by: r.get(4)?,
+                        received_at: from_ms(r.get(5)?),
+                    })
+                })?;
+                rows.collect()
+            })
+        })
+        .await
     }
 
     async fn check(&self) -> Result<(), StoreError> {

@@ -1,0 +1,208 @@
+//! Readings entered by hand: a meter's reading, an amount for a period (reams issued, a
+//! bill), and corrections of stored readings, with the recent corrections listed.
+
+use axum::extract::{Query, State};
+use axum::response::Redirect;
+use axum::Form;
+use jiff::{Timestamp, ToSpan};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{layout, reason_text};
+use crate::domain::{Incoming, Meter, MeterKind, Source};
+use crate::ingest::manual::{parse_number, parse_time, Entry, Row};
+use crate::store::Outcome;
+use crate::web::corrections::{self, CorrectionBody};
+use crate::web::format::{self, Lang};
+use crate::web::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct EntryParams {
+    lang: Option<String>,
+    /// The result of the last form sent, shown at the top.
+    ok: Option<String>,
+    error: Option<String>,
+}
+
+fn back(lang: Lang, result: Result<String, String>) -> Redirect {
+    let (key, message) = match result {
+        Ok(message) => ("ok", message),
+        Err(message) => ("error", message),
+    };
+    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
+    Redirect::to(&format!("/entry?{query}"))
+}
+
+fn meter_label(meter: &Meter) -> String {
+    format!("{} — {} ({})", meter.name, meter.id, meter.conversion.unit().config_name())
+}
+
+pub async fn entry(State(state): State<AppState>, Query(params): Query<EntryParams>) -> Result<Markup, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let vi = lang == Lang::Vi;
+    let tz = &state.config.office.timezone;
+    let now = Timestamp::now().to_zoned(tz.clone());
+    let today = now.strftime("%d/%m/%Y").to_string();
+    let time = now.strftime("%H:%M").to_string();
+    let counters: Vec<&Meter> = state.config.meters.iter().filter(|m| m.kind == MeterKind::Counter).collect();
+    let deltas: Vec<&Meter> = state.config.meters.iter().filter(|m| m.kind == MeterKind::Delta).collect();
+    let recent = state.store.corrections(None, 50).await?;
+    let t = |vi_text: &'static str, en_text: &'static str| if vi { vi_text } else { en_text };
+    let body = html! {
+        main.entry {
+            @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
+            @if let Some(error) = &params.error { p.status.bad data-result="error" { (error) } }
+            section {
+                h2 { (t("Nhập chỉ số công tơ", "A meter reading")) }
+                p { (t("Chỉ số đọc trên công tơ hoặc đồng hồ, theo đơn vị ghi trong ngoặc. Số viết kiểu Việt Nam: 1.234,5.",
+                       "The value read on the meter, in the unit in brackets. Numbers as 1.234,5 or 1234.5.")) }
+                form method="post" action=(format!("/entry/reading?lang={}", lang.code())) {
+                    label { (t("Công tơ", "Meter")) select name="meter" required {
+                        @for m in &counters { option value=(m.id.as_str()) { (meter_label(m)) } }
+                    } }
+                    label { (t("Ngày đo", "Date")) input name="date" value=(today) placeholder="28/11/2026" required; }
+                    label { (t("Giờ", "Time")) input name="time" value=(time) placeholder="07:30"; }
+                    label { (t("Chỉ số", "Reading")) input name="value" inputmode="decimal" placeholder="1.234,5" required; }
+                    label { (t("Người nhập", "Entered by")) input name="by" required; }
+                    button type="submit" { (t("Lưu", "Save")) }
+                }
+            }
+            @if !deltas.is_empty() {
+                section {
+                    h2 { (t("Nhập lượng sử dụng theo kỳ", "An amount for a period")) }
+                    p { (t("Giấy cấp phát, hoá đơn tháng…: lượng dùng từ ngày đến ngày (tính cả hai ngày).",
+                           "Paper issued, a monthly bill…: the amount used from one day to another, both included.")) }
+                    form method="post" action=(format!("/entry/reading?lang={}", lang.code())) {
+                        label { (t("Công tơ / loại", "Meter")) select name="meter" required {
+                            @for m in &deltas { option value=(m.id.as_str()) { (meter_label(m)) } }
+                        } }
+                        label { (t("Từ ngày", "From")) input name="from" value=(today) placeholder="15/10/2026" required; }
+                        label { (t("Đến ngày", "To")) input name="date" value=(today) placeholder="14/11/2026" required; }
+                        label { (t("Lượng", "Amount")) input name="value" inputmode="decimal" placeholder="3" required; }
+                        label { (t("Người nhập", "Entered by")) input name="by" required; }
+                        button type="submit" { (t("Lưu", "Save")) }
+                    }
+                }
+            }
+            section {
+                h2 { (t("Hiệu chỉnh số liệu", "Correct a reading")) }
+                p { (t("Số liệu sai không bị ghi đè âm thầm: giá trị cũ, giá trị mới, người sửa, thời điểm và lý do đều được lưu. Giá trị mới theo đơn vị hiển thị (kWh, m³, tờ); để trống để xoá số liệu.",
+                       "A wrong reading is never silently overwritten: the old and new values, who, when and why are kept. The new value is in the unit shown (kWh, m³, sheets); leave it empty to remove the reading.")) }
+                form method="post" action=(format!("/entry/correct?lang={}", lang.code())) {
+                    label { (t("Công tơ", "Meter")) select name="meter" required {
+                        @for m in &state.config.meters { option value=(m.id.as_str()) { (m.name) " — " (m.id.as_str()) } }
+                    } }
+                    label { (t("Thời điểm của số liệu", "Time of the reading")) input name="ts" placeholder="28/11/2026 07:30" required; }
+                    label { (t("Giá trị mới", "New value")) input name="value" inputmode="decimal"; }
+                    label { (t("Người hiệu chỉnh", "Corrected by")) input name="by" required; }
+                    label { (t("Lý do", "Reason")) input name="reason" required minlength="5"; }
+                    button type="submit" { (t("Hiệu chỉnh", "Correct")) }
+                }
+            }
+            section {
+                h2 { (t("Các lần hiệu chỉnh gần đây", "Recent corrections")) }
+                @if recent.is_empty() {
+                    p.empty { (t("Chưa có lần hiệu chỉnh nào.", "No correction yet.")) }
+                } @else {
+                    div.table-wrap { table {
+                        thead { tr {
+                            th { (t("Công tơ", "Meter")) } th { (t("Số liệu lúc", "Reading at")) } th { (t("Cũ", "Old")) }
+                            th { (t("Mới", "New")) } th { (t("Người sửa", "By")) } th { (t("Lúc", "At")) } th { (t("Lý do", "Reason")) }
+                        } }
+                        tbody {
+                            @for c in &recent {
+                                tr data-correction=(c.id) {
+                                    td { (c.meter) }
+                                    td { (format::date_time(c.ts, tz, lang)) }
+                                    td.num { (format::number(c.old_value, 3, lang)) }
+                                    td.num { @match c.new_value { Some(v) => (format::number(v, 3, lang)), None => (t("đã xoá", "removed")) } }
+                                    td { (c.by) }
+                                    td { (format::date_time(c.at, tz, lang)) }
+                                    td { (c.reason) }
+                                }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(layout(&state.config.office.name, lang, "/entry", None, body))
+}
+
+#[derive(Deserialize)]
+pub struct ReadingForm {
+    meter: String,
+    /// The day of a reading, or the last day of a period (included).
+    date: String,
+    time: Option<String>,
+    /// The first day of a period, for delta meters.
+    from: Option<String>,
+    value: String,
+    by: String,
+}
+
+pub async fn reading_form(State(state): State<AppState>, Query(params): Query<EntryParams>, Form(form): Form<ReadingForm>) -> Result<Redirect, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let tz = &state.config.office.timezone;
+    let empty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let (ts, from) = match empty(&form.from) {
+        // A period's last day is included: its amount runs to the next midnight.
+        Some(from) => match parse_time(&form.date, tz).and_then(|end| {
+            end.to_zoned(tz.clone()).checked_add(1.day()).map(|z| z.timestamp().to_string()).map_err(|e| e.to_string())
+        }) {
+            Ok(end) => (end, Some(from)),
+            Err(e) => return Ok(back(lang, Err(e))),
+        },
+        None => (format!("{} {}", form.date.trim(), empty(&form.time).unwrap_or_else(|| "00:00".into())), None),
+    };
+    let entry = Entry {
+        config: &state.config,
+        pipeline: &state.pipeline,
+        source: Source::Manual,
+        entered_by: Some(form.by.clone()),
+        received_at: Timestamp::now(),
+    };
+    let row = Row { meter: form.meter, value: serde_json::Value::String(form.value), ts: Some(ts), from, entered_by: None };
+    let item = entry.row(row);
+    let meter = match &item {
+        Incoming::Reading(r, _) => r.meter.to_string(),
+        Incoming::Rejected(r) => r.meter.as_ref().map(|m| m.to_string()).unwrap_or_default(),
+    };
+    let report = state.store.write(vec![item]).await?;
+    let vi = lang == Lang::Vi;
+    let result = match report.outcomes.first() {
+        Some(Outcome::Stored) => Ok(if vi { format!("Đã lưu số liệu của {meter}.") } else { format!("Stored the reading of {meter}.") }),
+        Some(Outcome::Duplicate) => Ok(if vi { format!("{meter} đã có đúng số liệu này.") } else { format!("{meter} already has this reading.") }),
+        Some(Outcome::Rejected { reason, detail }) => Err(format!("{}: {detail}", reason_text(reason.code(), lang))),
+        None => Err("nothing was stored".into()),
+    };
+    Ok(back(lang, result))
+}
+
+#[derive(Deserialize)]
+pub struct CorrectForm {
+    meter: String,
+    ts: String,
+    value: Option<String>,
+    by: String,
+    reason: String,
+}
+
+pub async fn correct_form(State(state): State<AppState>, Query(params): Query<EntryParams>, Form(form): Form<CorrectForm>) -> Result<Redirect, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let value = match form.value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(parse_number).transpose() {
+        Ok(value) => value,
+        Err(e) => return Ok(back(lang, Err(e))),
+    };
+    let body = CorrectionBody { meter: form.meter, ts: form.ts, value, by: form.by, reason: form.reason };
+    let result = match corrections::apply(&state, body).await {
+        Ok(record) => Ok(match lang {
+            Lang::Vi => format!("Đã hiệu chỉnh số liệu của {} lúc {}.", record.meter, format::date_time(record.ts, &state.config.office.timezone, lang)),
+            Lang::En => format!("Corrected the reading of {} at {}.", record.meter, format::date_time(record.ts, &state.config.office.timezone, lang)),
+        }),
+        Err(ApiError::BadRequest(m) | ApiError::NotFound(m)) => Err(m),
+        Err(other) => return Err(other),
+    };
+    Ok(back(lang, result))
+}
