@@ -181,6 +181,7 @@ struct MeterEntry {
     format: String,
     topic: Option<String>,
     register_max: Option<f64>,
+    max_rate: Option<f64>,
     field: Option<String>,
     channel: Option<i64>,
     device_id: Option<String>,
@@ -764,6 +765,17 @@ fn resolve_meters(
                 None
             }
         };
+        let max_rate = match entry.max_rate {
+            Some(rate) if !(rate.is_finite() && rate > 0.0) => {
+                problem(
+                    key("max_rate"),
+                    format!("{rate} cannot be the most this meter can use in an hour"),
+                    "give a positive amount per hour in the resource's unit (kWh, m3 or sheets an hour), such as 50".into(),
+                );
+                None
+            }
+            rate => rate,
+        };
         let parent = match &entry.parent {
             None => None,
             Some(p) => match MeterId::try_from(p.clone()) {
@@ -789,6 +801,7 @@ fn resolve_meters(
                 topic,
                 select,
                 register_max,
+                max_rate,
             });
         }
     }

@@ -114,6 +114,7 @@ mod tests {
             format: Format::Generic,
             select: Default::default(),
             register_max: None,
+            max_rate: None,
         }
     }
 

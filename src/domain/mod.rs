@@ -66,4 +66,7 @@ pub struct Meter {
     pub select: ValueSelector,
     /// The canonical value at which a counter's register wraps back to zero.
     pub register_max: Option<f64>,
+    /// The most the meter can plausibly use in an hour, in the canonical unit (kWh, m³,
+    /// sheets); a jump beyond it is held for review instead of being counted.
+    pub max_rate: Option<f64>,
 }
