@@ -182,6 +182,7 @@ struct MeterEntry {
     topic: Option<String>,
     register_max: Option<f64>,
     max_rate: Option<f64>,
+    expected_interval: Option<String>,
     field: Option<String>,
     channel: Option<i64>,
     device_id: Option<String>,
@@ -776,6 +777,22 @@ fn resolve_meters(
             }
             rate => rate,
         };
+        let expected_interval = match (&entry.expected_interval, kind) {
+            (None, Some(MeterKind::Counter)) => Some(DEFAULT_COUNTER_INTERVAL),
+            (None, _) => None,
+            (Some(text), _) if text.trim() == "none" => None,
+            (Some(text), _) => match parse_interval(text) {
+                Ok(interval) => Some(interval),
+                Err(e) => {
+                    problem(
+                        key("expected_interval"),
+                        e,
+                        "write a duration such as \"15m\", \"1h\" or \"31d\" (s, m, h, d), or \"none\" for a meter that reports only when it has something".into(),
+                    );
+                    None
+                }
+            },
+        };
         let parent = match &entry.parent {
             None => None,
             Some(p) => match MeterId::try_from(p.clone()) {
@@ -802,11 +819,36 @@ fn resolve_meters(
                 select,
                 register_max,
                 max_rate,
+                expected_interval,
             });
         }
     }
     check_parents(&meters, problem);
     meters
+}
+
+/// How long a counter may stay silent when its `expected_interval` is not given.
+pub const DEFAULT_COUNTER_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// A duration as the config writes it: a whole number and a unit, `30s`, `15m`, `1h`, `31d`;
+/// from one second to ten years.
+pub fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let bad = || format!("`{text}` is not a duration");
+    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| format!("`{text}` has no unit"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| bad())?;
+    let seconds_each = match unit {
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    match number.checked_mul(seconds_each) {
+        Some(s) if (1..=3660 * 86_400).contains(&s) => Ok(Duration::from_secs(s)),
+        _ => Err(format!("`{text}` is not between 1s and 3660d")),
+    }
 }
 
 /// A meter already seen on a topic, to tell whether the next one may share it.
@@ -1036,6 +1078,42 @@ topic = "xanh/m1/reading"
         said("meters[6] (\"m6\").channel", "count channels from 0");
         said("meters[7] (\"m7\").kind", "set kind = \"counter\"");
         said("meters[8] (\"m8\").format", "generic, tasmota, shelly-gen1");
+    }
+
+    #[test]
+    fn expected_intervals_default_by_kind_and_are_checked() {
+        let text = office_with_meters(&[
+            "resource = \"electricity\"\nunit = \"kWh\"",
+            "resource = \"paper\"\nunit = \"ream\"\nkind = \"delta\"",
+            "resource = \"water\"\nunit = \"m3\"\nexpected_interval = \"31d\"",
+            "resource = \"water\"\nunit = \"m3\"\nexpected_interval = \"none\"",
+            "resource = \"paper\"\nunit = \"ream\"\nkind = \"delta\"\nexpected_interval = \"15m\"",
+        ]);
+        let config = parse(&text).unwrap();
+        let intervals: Vec<Option<u64>> = config.meters.iter().map(|m| m.expected_interval.map(|d| d.as_secs())).collect();
+        assert_eq!(intervals, vec![Some(3600), None, Some(31 * 86_400), None, Some(900)]);
+
+        let text = office_with_meters(&[
+            "resource = \"electricity\"\nunit = \"kWh\"\nexpected_interval = \"15\"",
+            "resource = \"electricity\"\nunit = \"kWh\"\nexpected_interval = \"0s\"",
+            "resource = \"electricity\"\nunit = \"kWh\"\nexpected_interval = \"1 week\"",
+        ]);
+        let err = parse(&text).unwrap_err();
+        for i in 0..3 {
+            let key = format!("meters[{i}] (\"m{i}\").expected_interval");
+            assert!(err.problems.iter().any(|p| p.key == key && p.fix.contains("\"15m\"")), "{key}:\n{err}");
+        }
+    }
+
+    #[test]
+    fn intervals_parse_with_checked_arithmetic() {
+        assert_eq!(parse_interval("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(parse_interval(" 1h "), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_interval("31d"), Ok(Duration::from_secs(31 * 86_400)));
+        assert_eq!(parse_interval("1s"), Ok(Duration::from_secs(1)));
+        for bad in ["", "h", "-1h", "1.5h", "1y", "99999999999999999999d", "18446744073709551615d", "3661d", "0m"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

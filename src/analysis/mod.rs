@@ -3,8 +3,10 @@
 
 pub mod consumption;
 pub mod figures;
+pub mod freshness;
 pub mod period;
 pub mod series;
 
+pub use freshness::{freshness, Freshness};
 pub use period::{PeriodError, Step, TimeRange};
 pub use series::{select_meters, Bucket, Series};

@@ -115,6 +115,7 @@ mod tests {
             select: Default::default(),
             register_max: None,
             max_rate: None,
+            expected_interval: None,
         }
     }
 

@@ -69,4 +69,7 @@ pub struct Meter {
     /// The most the meter can plausibly use in an hour, in the canonical unit (kWh, m³,
     /// sheets); a jump beyond it is held for review instead of being counted.
     pub max_rate: Option<f64>,
+    /// The longest a meter may stay silent before its figures count as incomplete; `None` for
+    /// a meter that reports when it has something (a delta meter, a manual monthly reading).
+    pub expected_interval: Option<std::time::Duration>,
 }

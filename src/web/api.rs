@@ -62,12 +62,14 @@ pub async fn meters(State(state): State<AppState>) -> Result<Json<Vec<Value>>, A
     let statuses = state.store.meter_status().await?;
     let by_id: HashMap<&MeterId, _> = statuses.iter().map(|s| (&s.meter, s)).collect();
     let tz = &state.config.office.timezone;
+    let now = jiff::Timestamp::now();
     let meters = state
         .config
         .meters
         .iter()
         .map(|m| {
             let status = by_id.get(&m.id);
+            let last_seen = status.and_then(|s| s.last_seen);
             json!({
                 "id": m.id,
                 "name": m.name,
@@ -83,6 +85,8 @@ pub async fn meters(State(state): State<AppState>) -> Result<Json<Vec<Value>>, A
                 "last_reading_at": status.and_then(|s| s.last_ts).map(|t| local_rfc3339(t, tz)),
                 "last_seen": status.and_then(|s| s.last_seen).map(|t| local_rfc3339(t, tz)),
                 "readings": status.map(|s| s.readings).unwrap_or(0),
+                "status": crate::analysis::freshness(m, last_seen, now),
+                "expected_interval_s": m.expected_interval.map(|d| d.as_secs()),
             })
         })
         .collect();

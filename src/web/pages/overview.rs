@@ -12,7 +12,8 @@ use crate::web::charts::{bar_chart, BarChart};
 use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
 use crate::analysis::figures::{self, ConsumptionQuery};
-use crate::analysis::series::Series;
+use crate::analysis::series::{select_meters, Series};
+use crate::analysis::{freshness, Freshness};
 use crate::analysis::{Step, TimeRange};
 use crate::domain::{MeterKind, Resource};
 
@@ -37,6 +38,13 @@ struct Words {
     never: &'static str,
     total: &'static str,
     highest: &'static str,
+    status: &'static str,
+    on_time: &'static str,
+    late_since: &'static str,
+    no_data: &'static str,
+    incomplete: &'static str,
+    not_sent_since: &'static str,
+    never_sent: &'static str,
 }
 
 const VI: Words = Words {
@@ -59,6 +67,13 @@ const VI: Words = Words {
     never: "chưa có số liệu",
     total: "Tổng",
     highest: "cao nhất",
+    status: "Trạng thái",
+    on_time: "Đúng hạn",
+    late_since: "Chậm: chưa gửi từ",
+    no_data: "Chưa có số liệu",
+    incomplete: "Số liệu chưa đầy đủ",
+    not_sent_since: "chưa gửi số liệu từ",
+    never_sent: "chưa có số liệu",
 };
 
 const EN: Words = Words {
@@ -81,6 +96,13 @@ const EN: Words = Words {
     never: "no data yet",
     total: "Total",
     highest: "highest",
+    status: "Status",
+    on_time: "On time",
+    late_since: "Late: nothing since",
+    no_data: "No data yet",
+    incomplete: "Figures incomplete",
+    not_sent_since: "has sent nothing since",
+    never_sent: "has never sent a reading",
 };
 
 fn words(lang: Lang) -> &'static Words {
@@ -104,6 +126,9 @@ struct ResourcePanel {
     has_meters: bool,
     month: Series,
     year: Series,
+    /// The meters counting towards these figures that are late or never reported, as a
+    /// sentence: the figures are missing their use.
+    incomplete: Option<String>,
 }
 
 pub async fn overview(
@@ -128,10 +153,29 @@ pub async fn overview(
         let series = |range, step| ConsumptionQuery { resource, department: None, meter: None, range, step };
         let month = figures::consumption(state.store.as_ref(), config, &series(month_range, Step::Day)).await?;
         let year = figures::consumption(state.store.as_ref(), config, &series(year_range, Step::Month)).await?;
-        panels.push(ResourcePanel { resource, has_meters, month, year });
+        panels.push(ResourcePanel { resource, has_meters, month, year, incomplete: None });
     }
     let statuses = state.store.meter_status().await?;
     let status_of: HashMap<_, _> = statuses.iter().map(|s| (&s.meter, s)).collect();
+    let fresh_of: HashMap<_, _> = config
+        .meters
+        .iter()
+        .map(|m| (&m.id, freshness(m, status_of.get(&m.id).and_then(|s| s.last_seen), now)))
+        .collect();
+    for panel in &mut panels {
+        let gaps: Vec<String> = select_meters(&config.meters, panel.resource, None)
+            .iter()
+            .filter_map(|id| Some((config.meter(id)?, *fresh_of.get(id)?)))
+            .filter_map(|(meter, fresh)| match fresh {
+                Freshness::Ok => None,
+                Freshness::Late { since } => Some(format!("{} {} {}", meter.name, w.not_sent_since, format::date_time(since, tz, lang))),
+                Freshness::Never => Some(format!("{} {}", meter.name, w.never_sent)),
+            })
+            .collect();
+        if !gaps.is_empty() {
+            panel.incomplete = Some(format!("{}: {}", w.incomplete, gaps.join("; ")));
+        }
+    }
     let (_, rejected_total) = state.store.rejected(1).await?;
     let ingest = state.ingest.snapshot();
 
@@ -180,6 +224,9 @@ pub async fn overview(
                 @for (panel, (month_chart, year_chart)) in panels.iter().zip(&charts) {
                     article.resource id=(format!("resource-{}", panel.resource)) data-resource=(panel.resource.as_str()) {
                         h2 { (format::resource_name(panel.resource, lang)) " (" (format::unit(panel.resource, lang)) ")" }
+                        @if let Some(note) = &panel.incomplete {
+                            p.incomplete data-incomplete=(panel.resource.as_str()) { (note) }
+                        }
                         @if panel.has_meters {
                             dl.totals {
                                 div { dt { (month_label) } dd data-figure="month-total" { (format::quantity(panel.resource, panel.month.total, lang)) } }
@@ -196,7 +243,7 @@ pub async fn overview(
             section {
                 h2 { (w.meters) }
                 div.table-wrap { table {
-                    thead { tr { th { (w.meter) } th { (w.department) } th { (w.last_value) } th { (w.reading_time) } th { (w.last_seen) } } }
+                    thead { tr { th { (w.meter) } th { (w.department) } th { (w.last_value) } th { (w.reading_time) } th { (w.last_seen) } th { (w.status) } } }
                     tbody {
                         @for meter in &config.meters {
                             @let status = status_of.get(&meter.id);
@@ -213,6 +260,11 @@ pub async fn overview(
                                         td { (format::date_time(seen, tz, lang)) }
                                     }
                                     None => { td.empty colspan="3" { (w.never) } }
+                                }
+                                @match fresh_of.get(&meter.id).copied().unwrap_or(Freshness::Never) {
+                                    Freshness::Ok => { td.fresh data-status="ok" { (w.on_time) } }
+                                    Freshness::Late { since } => { td.late data-status="late" { (w.late_since) " " (format::date_time(since, tz, lang)) } }
+                                    Freshness::Never => { td.never data-status="never" { (w.no_data) } }
                                 }
                             }
                         }
