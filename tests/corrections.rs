@@ -15,23 +15,25 @@ async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_corrected_reading_keeps_its_history_and_the_figures_follow() {
     let app = spawn_app().await;
-    // 01:00 was typed as 1 100 instead of 110: a slip of ×10.
+    // 01:00 was typed as 101 instead of 110.
     let rows = json!([
         {"meter": "dien-a", "value": 100, "ts": "02/11/2026 00:00"},
-        {"meter": "dien-a", "value": 1100, "ts": "02/11/2026 01:00"},
+        {"meter": "dien-a", "value": 101, "ts": "02/11/2026 01:00"},
         {"meter": "dien-a", "value": 125, "ts": "02/11/2026 02:00"},
     ]);
     let (status, _) = post_json(&app, "/api/v1/readings", rows).await;
     assert_eq!(status, 200);
     let day = "resource=electricity&meter=dien-a&from=2026-11-02&to=2026-11-03&step=day";
-    // Before: 100 → 1 100 is 1 000, then 1 100 → 125 is a drop, read as a reset: 125.
-    approx(&app.consumption(day).await["total"], 1125.0);
+    let hours = "resource=electricity&meter=dien-a&from=2026-11-02T00:00:00%2B07:00&to=2026-11-02T02:00:00%2B07:00&step=hour";
+    let values = |body: Value| body["series"].as_array().unwrap().iter().map(|b| b["value"].as_f64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(values(app.consumption(hours).await), vec![1.0, 24.0]);
 
-    let correction = json!({"meter": "dien-a", "ts": "02/11/2026 01:00", "value": 110, "by": "Chị Lan (HC-QT)", "reason": "nhập nhầm một chữ số 0"});
+    let correction = json!({"meter": "dien-a", "ts": "02/11/2026 01:00", "value": 110, "by": "Chị Lan (HC-QT)", "reason": "nhập nhầm hai chữ số"});
     let (status, record) = post_json(&app, "/api/v1/corrections", correction).await;
     assert_eq!(status, 200, "{record}");
-    assert_eq!((record["old_value"].as_f64(), record["new_value"].as_f64()), (Some(1100.0), Some(110.0)));
-    // After: 10 + 15 = 25 kWh.
+    assert_eq!((record["old_value"].as_f64(), record["new_value"].as_f64()), (Some(101.0), Some(110.0)));
+    // After: 10 in the first hour, 15 in the second.
+    assert_eq!(values(app.consumption(hours).await), vec![10.0, 15.0]);
     approx(&app.consumption(day).await["total"], 25.0);
 
     // Removing the last reading leaves 10 kWh and moves the meter's last reading back.
@@ -48,7 +50,7 @@ async fn a_corrected_reading_keeps_its_history_and_the_figures_follow() {
     assert_eq!(items.len(), 2);
     assert!(items[0]["new_value"].is_null() && items[0]["old_value"] == 125.0, "{list}");
     assert_eq!(items[1]["by"], "Chị Lan (HC-QT)");
-    assert_eq!(items[1]["reason"], "nhập nhầm một chữ số 0");
+    assert_eq!(items[1]["reason"], "nhập nhầm hai chữ số");
     assert_eq!(items[1]["ts"], "2026-11-02T01:00:00+07:00");
     // The stored readings show the corrected value.
     let (_, readings) = app.get("/api/v1/readings?meter=dien-a").await;

@@ -39,7 +39,7 @@ pub fn ceil_hour(ts_ms: i64) -> i64 {
 /// two readings); otherwise it is a reset or a replaced meter, counted from zero. Consumption
 /// is never negative.
 pub fn counter_intervals(samples: &[Sample], register_max: Option<f64>) -> Vec<Interval> {
-    samples
+    without_glitches(samples)
         .windows(2)
         .map(|pair| {
             let (a, b) = (pair[0], pair[1]);
@@ -52,6 +52,28 @@ pub fn counter_intervals(samples: &[Sample], register_max: Option<f64>) -> Vec<I
         .collect()
 }
 
+/// How many later readings may bring a counter back before a drop counts as a reset.
+pub const GLITCH_LOOKAHEAD: usize = 3;
+
+/// Leave out the readings a restarting device sends for a moment: a drop (to zero, or to
+/// garbage) that one of the next few readings undoes by returning to the old total. Counted
+/// as a reset, such a drop would count the whole register twice, the failure users of other
+/// tools meet most. A real reset goes on from near zero and is kept. The readings stay
+/// stored; they only do not count.
+pub fn without_glitches(samples: &[Sample]) -> Vec<Sample> {
+    let mut kept: Vec<Sample> = Vec::with_capacity(samples.len());
+    for (i, sample) in samples.iter().enumerate() {
+        if let Some(last) = kept.last() {
+            let undone = || samples[i + 1..].iter().take(GLITCH_LOOKAHEAD).any(|later| later.value >= last.value);
+            if sample.value < last.value && undone() {
+                continue;
+            }
+        }
+        kept.push(*sample);
+    }
+    kept
+}
+
 /// The amount a counter used from `before` to `after`.
 pub fn counter_step(before: f64, after: f64, register_max: Option<f64>) -> f64 {
     if after >= before {
@@ -60,6 +82,38 @@ pub fn counter_step(before: f64, after: f64, register_max: Option<f64>) -> f64 {
     match register_max {
         Some(max) if max - before + after <= max / 2.0 && before <= max => max - before + after,
         _ => after,
+    }
+}
+
+/// Why a counter's step from `before` to `after` is too unlikely to count without a person
+/// looking at it, if it is: a rise faster than the meter's `max_rate` (canonical units an
+/// hour), a value ten or a thousand times the last (a unit slip), or a drop that is neither a
+/// return to near zero (a reset or a restarting device) nor a rollover (a digit lost).
+pub fn implausible_step(before: Sample, after: Sample, register_max: Option<f64>, max_rate: Option<f64>) -> Option<String> {
+    let hours = (after.ts_ms - before.ts_ms) as f64 / HOUR_MS as f64;
+    let (a, b) = (before.value, after.value);
+    let is_rollover = b < a && register_max.is_some_and(|max| max - a + b <= max / 2.0 && a <= max);
+    if b < a && !is_rollover {
+        return (b > a * 0.05).then(|| {
+            format!("the register drops from {a} to {b}: neither a return to near zero (a reset) nor a rollover; a lost digit?")
+        });
+    }
+    if a >= 10.0 {
+        let ratio = b / a;
+        for slip in [10.0, 1000.0] {
+            if (ratio / slip - 1.0).abs() <= 0.05 {
+                return Some(format!("the register jumps from {a} to {b}, ×{slip}: a unit slip?"));
+            }
+        }
+    }
+    let used = counter_step(a, b, register_max);
+    match max_rate {
+        Some(max) if hours > 0.0 && used / hours > max => Some(format!(
+            "{used} used in {:.2} h is {:.1} an hour, above the meter's max_rate of {max}",
+            hours,
+            used / hours
+        )),
+        _ => None,
     }
 }
 
@@ -135,6 +189,41 @@ mod tests {
         assert_eq!(counter_step(99_998.0, 5.0, Some(100_000.0)), 7.0);
         // A drop from the middle of the register is a reset, even with a wrap configured.
         assert_eq!(counter_step(40_000.0, 5.0, Some(100_000.0)), 5.0);
+    }
+
+    #[test]
+    fn a_device_restarting_at_zero_is_a_glitch_not_a_reset() {
+        let h = |i: i64| T0 + i * HOUR_MS;
+        // 5 000 → 0 (restart) → 5 002: 2 kWh used, not 5 002.
+        let restart = [s(h(0), 5000.0), s(h(1), 0.0), s(h(2), 5002.0)];
+        let total: f64 = counter_intervals(&restart, None).iter().map(|i| i.amount).sum();
+        assert_eq!(total, 2.0);
+        // Garbage for two readings, then back.
+        let garbage = [s(h(0), 5000.0), s(h(1), 3.7), s(h(2), 0.0), s(h(3), 5001.0)];
+        let total: f64 = counter_intervals(&garbage, None).iter().map(|i| i.amount).sum();
+        assert_eq!(total, 1.0);
+        // A real reset goes on from near zero: 5 000 → 0 → 1 → 2 is 2.
+        let reset = [s(h(0), 5000.0), s(h(1), 0.0), s(h(2), 1.0), s(h(3), 2.0)];
+        let total: f64 = counter_intervals(&reset, None).iter().map(|i| i.amount).sum();
+        assert_eq!(total, 2.0);
+        // The interval over a glitch runs from the last good reading to the next one.
+        let intervals = counter_intervals(&restart, None);
+        assert_eq!((intervals[0].start_ms, intervals[0].end_ms), (h(0), h(2)));
+    }
+
+    #[test]
+    fn unlikely_steps_are_held_and_ordinary_ones_pass() {
+        let h = |i: i64| T0 + i * HOUR_MS;
+        let step = |a: f64, b: f64, max_rate| implausible_step(s(h(0), a), s(h(1), b), Some(100_000.0), max_rate);
+        assert_eq!(step(1234.0, 1240.0, Some(50.0)), None);
+        assert!(step(1234.0, 12_340.0, None).unwrap().contains("×10"));
+        assert!(step(1234.0, 1_234_000.0, None).unwrap().contains("×1000"));
+        assert!(step(1234.0, 1300.0, Some(50.0)).unwrap().contains("max_rate"));
+        assert!(step(12_345.0, 1234.5, None).unwrap().contains("lost digit"));
+        // A reset or a restart to near zero, and a rollover, are ordinary.
+        assert_eq!(step(5000.0, 0.0, None), None);
+        assert_eq!(step(5000.0, 3.7, None), None);
+        assert_eq!(step(99_990.0, 5.0, Some(50.0)), None);
     }
 
     #[test]

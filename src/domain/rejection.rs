@@ -38,6 +38,9 @@ pub enum RejectReason {
     TooOld,
     /// The meter already has a different value at exactly this time.
     ConflictingDuplicate,
+    /// An unlikely jump (a unit slip, a rate above the meter's maximum), kept out of the
+    /// figures until a person accepts or rejects it.
+    HeldForReview,
 }
 
 impl RejectReason {
@@ -51,6 +54,7 @@ impl RejectReason {
             RejectReason::FutureTimestamp => "future_timestamp",
             RejectReason::TooOld => "too_old",
             RejectReason::ConflictingDuplicate => "conflicting_duplicate",
+            RejectReason::HeldForReview => "held_for_review",
         }
     }
 
@@ -64,6 +68,7 @@ impl RejectReason {
             RejectReason::FutureTimestamp,
             RejectReason::TooOld,
             RejectReason::ConflictingDuplicate,
+            RejectReason::HeldForReview,
         ]
         .into_iter()
         .find(|r| r.code() == code)

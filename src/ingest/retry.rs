@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::manual::{Entry, Row};
 use super::Pipeline;
 use crate::config::Config;
-use crate::domain::{Incoming, Source};
+use crate::domain::{Incoming, Origin, RejectReason, Source};
 use crate::store::{Store, StoreError};
 
 /// What a second attempt did.
@@ -23,6 +23,21 @@ pub struct RetrySummary {
 
 const PAGE: usize = 1000;
 
+/// What a kept message or row decodes to with the current config.
+pub fn decode_again(origin: &Origin, pipeline: &Pipeline, config: &Config) -> Vec<Incoming> {
+    match (&origin.source, &origin.topic) {
+        (Source::Mqtt, Some(topic)) => pipeline.from_mqtt(topic, &origin.payload, origin.received_at),
+        _ => {
+            let entry = Entry { config, pipeline, source: origin.source, entered_by: None, received_at: origin.received_at };
+            match serde_json::from_slice::<Row>(&origin.payload) {
+                Ok(row) => vec![entry.row(row)],
+                // A row that never read as one cannot read now either.
+                Err(_) => Vec::new(),
+            }
+        }
+    }
+}
+
 pub async fn reprocess_rejected(store: &dyn Store, pipeline: &Pipeline, config: &Config) -> Result<RetrySummary, StoreError> {
     let mut summary = RetrySummary::default();
     let mut after = 0;
@@ -32,18 +47,12 @@ pub async fn reprocess_rejected(store: &dyn Store, pipeline: &Pipeline, config: 
         after = last.id;
         let mut retried = Vec::new();
         for item in page {
-            let origin = item.origin;
-            let results = match (&origin.source, &origin.topic) {
-                (Source::Mqtt, Some(topic)) => pipeline.from_mqtt(topic, &origin.payload, origin.received_at),
-                _ => {
-                    let entry = Entry { config, pipeline, source: origin.source, entered_by: None, received_at: origin.received_at };
-                    match serde_json::from_slice::<Row>(&origin.payload) {
-                        Ok(row) => vec![entry.row(row)],
-                        // A row that never read as one cannot read now either.
-                        Err(_) => Vec::new(),
-                    }
-                }
-            };
+            // A held reading waits for a person's decision, not for a config fix.
+            if item.reason == Some(RejectReason::HeldForReview) {
+                summary.still_rejected += 1;
+                continue;
+            }
+            let results = decode_again(&item.origin, pipeline, config);
             if !results.is_empty() && results.iter().all(|r| matches!(r, Incoming::Reading(..))) {
                 retried.push((item.id, results));
             } else {

@@ -87,11 +87,21 @@ pub struct StoredReading {
     pub received_at: Timestamp,
 }
 
+/// A reviewer's decision on a held reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    pub accept: bool,
+    pub by: String,
+    pub reason: String,
+}
+
 /// A rejected item with what is needed to decode it again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryItem {
     pub id: i64,
     pub origin: Origin,
+    /// Why it was rejected; `None` for a reason this version does not know.
+    pub reason: Option<RejectReason>,
 }
 
 #[async_trait]
@@ -136,6 +146,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// A meter's stored readings in `[from_ms, to_ms)`, newest first, at most `limit`.
     async fn readings(&self, meter: MeterId, from_ms: i64, to_ms: i64, limit: usize) -> Result<Vec<StoredReading>, StoreError>;
+
+    /// A person's decision on an item held for review: an accepted one is stored from
+    /// `accepted` (what it decodes to) without the plausibility check. `Ok(None)`: no item
+    /// with that id is waiting for review.
+    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError>;
 
     /// A cheap round trip that proves the store answers.
     async fn check(&self) -> Result<(), StoreError>;

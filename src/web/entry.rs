@@ -2,17 +2,18 @@
 //! Web only routes bodies to ingest, which reads them.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{ApiError, AppState};
 use crate::domain::{Incoming, Source};
 use crate::ingest::manual::Entry;
-use crate::ingest::retry::{reprocess_rejected, RetrySummary};
-use crate::store::Outcome;
+use crate::ingest::retry::{decode_again, reprocess_rejected, RetrySummary};
+use crate::store::{Outcome, Review};
 
 pub async fn post_readings(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
     let entry = Entry {
@@ -68,4 +69,56 @@ pub async fn reprocess(State(state): State<AppState>) -> Result<Json<RetrySummar
     let summary = reprocess_rejected(state.store.as_ref(), &state.pipeline, &state.config).await?;
     tracing::info!(?summary, "rejected input reprocessed");
     Ok(Json(summary))
+}
+
+/// A reviewer's decision on a held reading, as sent.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    pub decision: String,
+    pub by: String,
+    pub reason: String,
+}
+
+/// Accept (store) or reject a reading held for review; who and why are kept.
+pub async fn apply_review(state: &AppState, id: i64, body: ReviewBody) -> Result<usize, ApiError> {
+    let accept = match body.decision.as_str() {
+        "accept" => true,
+        "reject" => false,
+        other => return Err(ApiError::BadRequest(format!("decision `{other}` is not known: send \"accept\" or \"reject\""))),
+    };
+    let (by, reason) = (body.by.trim(), body.reason.trim());
+    if by.is_empty() || reason.chars().count() < 5 {
+        return Err(ApiError::BadRequest("say who decides (`by`) and why (`reason`, at least a few words)".into()));
+    }
+    let not_waiting = || ApiError::NotFound(format!("no reading {id} is waiting for review; see GET /api/v1/rejected"));
+    let item = state.store.rejected_for_retry(id - 1, 1).await?.into_iter().find(|item| item.id == id).ok_or_else(not_waiting)?;
+    let accepted = if accept {
+        let items = decode_again(&item.origin, &state.pipeline, &state.config);
+        if items.is_empty() || !items.iter().all(|i| matches!(i, Incoming::Reading(..))) {
+            return Err(ApiError::BadRequest(format!(
+                "reading {id} no longer decodes with the current config; fix the config, or reject it"
+            )));
+        }
+        items
+    } else {
+        Vec::new()
+    };
+    let review = Review { accept, by: by.to_owned(), reason: reason.to_owned() };
+    let report = state.store.review(id, review, accepted).await?.ok_or_else(not_waiting)?;
+    tracing::info!(id, accept, by, "held reading reviewed");
+    Ok(report.stored)
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: Result<Json<ReviewBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!("{}; send {{\"decision\": \"accept\" or \"reject\", \"by\": \"…\", \"reason\": \"…\"}}", e.body_text()))
+    })?;
+    let decision = body.decision.clone();
+    let stored = apply_review(&state, id, body).await?;
+    Ok(Json(json!({ "id": id, "decision": decision, "stored": stored })))
 }

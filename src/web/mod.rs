@@ -4,7 +4,7 @@
 mod api;
 pub mod charts;
 mod corrections;
-mod entry;
+pub(crate) mod entry;
 pub mod format;
 mod pages;
 
@@ -50,11 +50,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/corrections", post(corrections::post_correction).get(corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected))
         .route("/api/v1/rejected/reprocess", post(entry::reprocess))
+        .route("/api/v1/rejected/{id}/review", post(entry::review))
         .route("/entry", get(pages::entry))
         .route("/entry/reading", post(pages::reading_form))
         .route("/entry/correct", post(pages::correct_form))
         .route("/rejected", get(pages::rejected))
         .route("/rejected/reprocess", post(pages::reprocess_form))
+        .route("/rejected/{id}/review", post(pages::review_form))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(not_found)
         .with_state(state)

@@ -11,9 +11,10 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
 
-use super::{MeterStatus, Outcome, Resolution, RetryItem, Store, StoreError, StoredReading, StoredRejection, WriteReport};
+use super::{MeterStatus, Outcome, Resolution, RetryItem, Review, Store, StoreError, StoredReading, StoredRejection, WriteReport};
 use crate::analysis::consumption::{
-    ceil_hour, counter_intervals, delta_interval, floor_hour, spread_hourly, Sample, HOUR_MS,
+    ceil_hour, counter_intervals, delta_interval, floor_hour, implausible_step, spread_hourly, Sample, GLITCH_LOOKAHEAD,
+    HOUR_MS,
 };
 use crate::analysis::period::day_start;
 use crate::analysis::TimeRange;
@@ -78,13 +79,27 @@ const MIGRATIONS: &[&str] = &[r#"
         reason       TEXT    NOT NULL
     );
     CREATE INDEX corrections_by_meter ON corrections (meter, ts);
+"#, r#"
+    -- A person's decision on an item held for review: accepted (then stored) or rejected.
+    ALTER TABLE rejected ADD COLUMN review_decision TEXT;
+    ALTER TABLE rejected ADD COLUMN reviewed_by TEXT;
+    ALTER TABLE rejected ADD COLUMN review_reason TEXT;
 "#];
+
+/// Whether a reading's step from the one before is checked for plausibility: always, except
+/// for a held reading a person has accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plausibility {
+    Check,
+    Accepted,
+}
 
 /// How the store turns one meter's readings into consumption.
 #[derive(Debug, Clone, Copy)]
 struct MeterRule {
     kind: MeterKind,
     register_max: Option<f64>,
+    max_rate: Option<f64>,
 }
 
 pub struct SqliteStore {
@@ -138,6 +153,7 @@ impl SqliteStore {
                 let rule = MeterRule {
                     kind: m.kind,
                     register_max: m.register_max,
+                    max_rate: m.max_rate,
                 };
                 (m.id.clone(), rule)
             })
@@ -214,6 +230,7 @@ impl Inner {
         self.rules.get(meter).copied().unwrap_or(MeterRule {
             kind: MeterKind::Counter,
             register_max: None,
+            max_rate: None,
         })
     }
 
@@ -234,7 +251,7 @@ impl Inner {
     fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction()?;
-        let report = self.write_in(&tx, batch)?;
+        let report = self.write_in(&tx, batch, Plausibility::Check)?;
         tx.commit()?;
         Ok(report)
     }
@@ -250,12 +267,12 @@ impl Inner {
             batch.extend(items);
         }
         drop(mark);
-        let report = self.write_in(&tx, batch)?;
+        let report = self.write_in(&tx, batch, Plausibility::Check)?;
         tx.commit()?;
         Ok(report)
     }
 
-    fn write_in(&self, tx: &Transaction<'_>, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
+    fn write_in(&self, tx: &Transaction<'_>, batch: Vec<Incoming>, plausibility: Plausibility) -> Result<WriteReport, StoreError> {
         let mut report = WriteReport { outcomes: Vec::with_capacity(batch.len()), ..WriteReport::default() };
         // Newly stored samples per meter, and the latest receive time among them.
         let mut fresh: BTreeMap<MeterId, (Vec<Sample>, i64)> = BTreeMap::new();
@@ -267,6 +284,12 @@ impl Inner {
                         value: reading.value,
                         period_start_ms: reading.period_start.map(ms),
                     };
+                    if let Some(held) = self.held(tx, &reading, sample, &origin, plausibility)? {
+                        insert_rejection(tx, &held)?;
+                        report.rejected += 1;
+                        report.outcomes.push(Outcome::Rejected { reason: held.reason, detail: held.detail });
+                        continue;
+                    }
                     let inserted = tx
                         .prepare_cached(
                             "INSERT OR IGNORE INTO readings
@@ -313,6 +336,60 @@ impl Inner {
         Ok(report)
     }
 
+    /// The rejection that holds a counter reading for review, if its step from the reading
+    /// before is too unlikely to count unseen.
+    fn held(
+        &self,
+        tx: &Transaction<'_>,
+        reading: &crate::domain::Reading,
+        sample: Sample,
+        origin: &Origin,
+        plausibility: Plausibility,
+    ) -> Result<Option<Rejection>, rusqlite::Error> {
+        let rule = self.rule(&reading.meter);
+        if plausibility == Plausibility::Accepted || rule.kind != MeterKind::Counter {
+            return Ok(None);
+        }
+        let Some(before) = self.readings_before(tx, &reading.meter, sample.ts_ms, 1)?.pop() else {
+            return Ok(None);
+        };
+        Ok(implausible_step(before, sample, rule.register_max, rule.max_rate).map(|why| Rejection {
+            origin: origin.clone(),
+            meter: Some(reading.meter.clone()),
+            reason: RejectReason::HeldForReview,
+            detail: format!("held for review: {why} (from {} to {})", from_ms(before.ts_ms), reading.ts),
+        }))
+    }
+
+    /// Record a person's decision on a held item; an accepted one is stored as it is.
+    /// `Ok(None)`: no item with that id is waiting for review.
+    fn review(&self, id: i64, review: &Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction()?;
+        let waiting: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM rejected WHERE id = ?1 AND reason = ?2 AND reprocessed_at IS NULL AND review_decision IS NULL",
+                params![id, RejectReason::HeldForReview.code()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if waiting.is_none() {
+            return Ok(None);
+        }
+        let report = if review.accept {
+            tx.execute("UPDATE rejected SET reprocessed_at = ?2 WHERE id = ?1", params![id, ms(Timestamp::now())])?;
+            self.write_in(&tx, accepted, Plausibility::Accepted)?
+        } else {
+            WriteReport::default()
+        };
+        tx.execute(
+            "UPDATE rejected SET review_decision = ?2, reviewed_by = ?3, review_reason = ?4 WHERE id = ?1",
+            params![id, if review.accept { "accepted" } else { "rejected" }, review.by, review.reason],
+        )?;
+        tx.commit()?;
+        Ok(Some(report))
+    }
+
     /// Bring consumption and status up to date with a meter's newly stored samples.
     fn apply(
         &self,
@@ -340,14 +417,19 @@ impl Inner {
                     self.recompute_counter(tx, meter, rule, first.ts_ms, last.ts_ms)?;
                 }
                 _ => {
-                    // The common case, readings in order: only the new intervals add.
-                    let mut chain = Vec::with_capacity(samples.len() + 1);
-                    if let Some((ts_ms, value)) = prior {
-                        chain.push(Sample { ts_ms, value, period_start_ms: None });
-                    }
+                    // The last few stored readings: a drop among them may turn out to be a
+                    // glitch that the new readings undo.
+                    let mut chain = self.readings_before(tx, meter, first.ts_ms, GLITCH_LOOKAHEAD)?;
+                    let stored = chain.len();
                     chain.extend_from_slice(samples);
-                    let intervals = counter_intervals(&chain, rule.register_max);
-                    self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
+                    if chain.windows(2).any(|pair| pair[1].value < pair[0].value) {
+                        self.recompute_counter(tx, meter, rule, chain[0].ts_ms, last.ts_ms)?;
+                    } else {
+                        // The common case, readings in order: only the new intervals add.
+                        let tail = &chain[stored.saturating_sub(1)..];
+                        let intervals = counter_intervals(tail, rule.register_max);
+                        self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
+                    }
                 }
             },
         }
@@ -366,6 +448,24 @@ impl Inner {
         )?
         .execute(params![meter.as_str(), last_ts, last_value, received_at, samples.len() as i64])?;
         Ok(())
+    }
+
+    /// Up to `count` stored readings just before `ts`, oldest first.
+    fn readings_before(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        ts: i64,
+        count: usize,
+    ) -> Result<Vec<Sample>, rusqlite::Error> {
+        let mut rows = tx
+            .prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3")?
+            .query_map(params![meter.as_str(), ts, count as i64], |r| {
+                Ok(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: None })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.reverse();
+        Ok(rows)
     }
 
     /// Add amounts to a meter's hourly and daily totals.
@@ -413,15 +513,26 @@ impl Inner {
             tx.prepare_cached(sql)?.query_row(params![id, ts], |r| r.get(0))
         };
         let before = "SELECT max(ts) FROM readings WHERE meter = ?1 AND ts < ?2";
-        let at_or_before = "SELECT max(ts) FROM readings WHERE meter = ?1 AND ts <= ?2";
         let after = "SELECT min(ts) FROM readings WHERE meter = ?1 AND ts > ?2";
-        let at_or_after = "SELECT min(ts) FROM readings WHERE meter = ?1 AND ts >= ?2";
 
         let window_start = floor_hour(neighbour(before, tmin)?.unwrap_or(tmin));
         let window_end = ceil_hour(neighbour(after, tmax)?.unwrap_or(tmax)).max(window_start + HOUR_MS);
-        // Hours at the window's edges also hold parts of intervals reaching outside it.
-        let fetch_from = neighbour(at_or_before, window_start)?.unwrap_or(window_start);
-        let fetch_to = neighbour(at_or_after, window_end)?.unwrap_or(window_end);
+        // Hours at the window's edges also hold parts of intervals reaching outside it, and
+        // telling a glitch from a reset needs a few readings on either side.
+        let context = GLITCH_LOOKAHEAD as i64 + 1;
+        let edge = |sql: &str, ts: i64| -> Result<Option<i64>, rusqlite::Error> {
+            tx.prepare_cached(sql)?.query_row(params![id, ts, context], |r| r.get(0))
+        };
+        let fetch_from = edge(
+            "SELECT min(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts <= ?2 ORDER BY ts DESC LIMIT ?3)",
+            window_start,
+        )?
+        .unwrap_or(window_start);
+        let fetch_to = edge(
+            "SELECT max(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts >= ?2 ORDER BY ts LIMIT ?3)",
+            window_end,
+        )?
+        .unwrap_or(window_end);
         let samples = tx
             .prepare_cached(
                 "SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts",
@@ -646,10 +757,10 @@ impl Store for SqliteStore {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let total: i64 =
-                    conn.query_row("SELECT count(*) FROM rejected WHERE reprocessed_at IS NULL", [], |r| r.get(0))?;
+                    conn.query_row("SELECT count(*) FROM rejected WHERE reprocessed_at IS NULL AND review_decision IS NULL", [], |r| r.get(0))?;
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, received_at, source, topic, payload, meter, reason, detail
-                     FROM rejected WHERE reprocessed_at IS NULL ORDER BY id DESC LIMIT ?1",
+                     FROM rejected WHERE reprocessed_at IS NULL AND review_decision IS NULL ORDER BY id DESC LIMIT ?1",
                 )?;
                 let rows = stmt
                     .query_map([limit as i64], |r| {
@@ -676,8 +787,8 @@ impl Store for SqliteStore {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT id, received_at, source, topic, payload FROM rejected
-                     WHERE reprocessed_at IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+                    "SELECT id, received_at, source, topic, payload, reason FROM rejected
+                     WHERE reprocessed_at IS NULL AND review_decision IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
                 )?;
                 let rows = stmt.query_map(params![after_id, limit as i64], |r| {
                     let source: String = r.get(2)?;
@@ -691,6 +802,7 @@ impl Store for SqliteStore {
                             topic: r.get(3)?,
                             payload: r.get(4)?,
                         },
+                        reason: RejectReason::parse(&r.get::<_, String>(5)?),
                     })
                 })?;
                 rows.collect()
@@ -732,6 +844,10 @@ impl Store for SqliteStore {
             })
         })
         .await
+    }
+
+    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
+        self.blocking(move |inner| inner.review(id, &review, accepted)).await
     }
 
     async fn check(&self) -> Result<(), StoreError> {

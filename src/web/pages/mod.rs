@@ -7,7 +7,7 @@ mod rejected;
 
 pub use entry::{correct_form, entry, reading_form};
 pub use overview::overview;
-pub use rejected::{reprocess_form, rejected};
+pub use rejected::{rejected, reprocess_form, review_form};
 
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
@@ -36,6 +36,7 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
         "future_timestamp" => "Thời điểm ở tương lai",
         "too_old" => "Thời điểm quá cũ",
         "conflicting_duplicate" => "Trùng thời điểm nhưng khác giá trị",
+        "held_for_review" => "Tăng giảm bất thường, chờ xem xét",
         other => other,
     };
     match lang {

@@ -1,7 +1,8 @@
 //! Rejected input, for the people who fix senders and the config, with a button that tries
 //! it all again after a fix.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::Form;
 use axum::response::Redirect;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -9,6 +10,7 @@ use serde::Deserialize;
 use super::{layout, reason_text};
 use crate::ingest::retry::reprocess_rejected;
 use crate::web::format::{self, Lang};
+use crate::web::entry::{apply_review, ReviewBody};
 use crate::web::{ApiError, AppState};
 
 /// How many rejected items the page lists.
@@ -20,6 +22,9 @@ pub struct RejectedParams {
     /// After a retry: how many items it stored and how many still fail.
     reprocessed: Option<usize>,
     still: Option<usize>,
+    /// After a review: the result.
+    ok: Option<String>,
+    error: Option<String>,
 }
 
 pub async fn rejected(State(state): State<AppState>, Query(params): Query<RejectedParams>) -> Result<Markup, ApiError> {
@@ -45,6 +50,8 @@ pub async fn rejected(State(state): State<AppState>, Query(params): Query<Reject
                     @else { "Retried: " (done) " stored; " (still) " still rejected." }
                 }
             }
+            @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
+            @if let Some(error) = &params.error { p.status.bad data-result="error" { (error) } }
             form method="post" action=(format!("/rejected/reprocess?lang={}", lang.code())) {
                 button type="submit" { (if vi { "Xử lý lại" } else { "Retry" }) }
             }
@@ -63,7 +70,17 @@ pub async fn rejected(State(state): State<AppState>, Query(params): Query<Reject
                                 td { (item.source) }
                                 td { @if let Some(topic) = &item.topic { code { (topic) } br; } @if let Some(meter) = &item.meter { (meter) } }
                                 td data-reason=(item.reason) { (reason_text(&item.reason, lang)) }
-                                td { (item.detail) }
+                                td {
+                                    (item.detail)
+                                    @if item.reason == "held_for_review" {
+                                        form.review method="post" action=(format!("/rejected/{}/review?lang={}", item.id, lang.code())) {
+                                            input name="by" required placeholder=(if vi { "Người xem xét" } else { "Reviewer" });
+                                            input name="reason" required minlength="5" placeholder=(if vi { "Lý do" } else { "Reason" });
+                                            button type="submit" name="decision" value="accept" { (if vi { "Chấp nhận" } else { "Accept" }) }
+                                            button.secondary type="submit" name="decision" value="reject" { (if vi { "Loại bỏ" } else { "Reject" }) }
+                                        }
+                                    }
+                                }
                                 td { code { (item.payload.chars().take(200).collect::<String>()) } }
                             }
                         }
@@ -73,6 +90,34 @@ pub async fn rejected(State(state): State<AppState>, Query(params): Query<Reject
         }
     };
     Ok(layout(&state.config.office.name, lang, "/rejected", None, body))
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    decision: String,
+    by: String,
+    reason: String,
+}
+
+/// The accept and reject buttons of a held reading.
+pub async fn review_form(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(params): Query<RejectedParams>,
+    Form(form): Form<ReviewForm>,
+) -> Result<Redirect, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let body = ReviewBody { decision: form.decision, by: form.by, reason: form.reason };
+    let (key, message) = match apply_review(&state, id, body).await {
+        Ok(stored) => ("ok", match lang {
+            Lang::Vi => format!("Đã ghi quyết định; {stored} số liệu được lưu."),
+            Lang::En => format!("Decision recorded; {stored} reading(s) stored."),
+        }),
+        Err(ApiError::BadRequest(m) | ApiError::NotFound(m)) => ("error", m),
+        Err(other) => return Err(other),
+    };
+    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
+    Ok(Redirect::to(&format!("/rejected?{query}")))
 }
 
 /// The page's retry button: try every rejected item again, then show the result.
