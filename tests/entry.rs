@@ -58,11 +58,11 @@ async fn json_rows_are_answered_one_by_one_and_stored_like_mqtt_readings() {
 async fn a_csv_from_excel_is_read_with_semicolons_and_a_byte_order_mark() {
     let app = spawn_app().await;
     // Excel's "CSV UTF-8" starts with a BOM; Vietnamese Excel separates fields with ';'.
-    let csv = "\u{feff}meter;ts;value;from\n\
-               giay-a;03/11/2026 09:00;3;\n\
-               dien-thang;20/10/2026;1.000;\n\
-               dien-thang;20/11/2026;\"1.744,0\";\n\
-               dien-a;;;\n";
+    let csv = "\u{feff}meter;ts;value;from;cost_vnd\n\
+               giay-a;03/11/2026 09:00;3;;\"225.000\"\n\
+               dien-thang;20/10/2026;1.000;;\n\
+               dien-thang;20/11/2026;\"1.744,0\";;\n\
+               dien-a;;;;\n";
     let (status, answer) = post(&app, "text/csv; charset=utf-8", csv.to_owned()).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["stored"], 3, "{answer}");
@@ -70,6 +70,9 @@ async fn a_csv_from_excel_is_read_with_semicolons_and_a_byte_order_mark() {
     // 3 reams are 1 500 sheets; 744 kWh over 744 hours leaves 456 in November.
     let paper = app.consumption("resource=paper&from=2026-11-03&to=2026-11-04&step=day").await;
     approx(&paper["total"], 1500.0);
+    // The price on the delivery note is kept with the amount.
+    let (_, readings) = app.get("/api/v1/readings?meter=giay-a").await;
+    approx(&readings["readings"][0]["cost_vnd"], 225_000.0);
     let november = app.consumption("resource=electricity&meter=dien-thang&from=2026-11-01&to=2026-12-01&step=month").await;
     approx(&november["total"], 456.0);
     app.stop().await;

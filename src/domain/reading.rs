@@ -56,4 +56,6 @@ pub struct Reading {
     pub source: Source,
     /// Who entered it, for manual entry and the API.
     pub entered_by: Option<String>,
+    /// What a bill charged for this amount, in VND, when it was entered from a bill.
+    pub cost_vnd: Option<f64>,
 }

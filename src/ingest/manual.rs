@@ -40,6 +40,9 @@ pub struct Row {
     pub from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entered_by: Option<String>,
+    /// What a bill charged, in VND: a number or text such as "4.563.300".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_vnd: Option<serde_json::Value>,
 }
 
 const JSON_EXAMPLE: &str = r#"send {"meter": "dien-tong-hop", "value": 1234.5, "ts": "2026-11-28T07:00:00+07:00"} or an array of such objects"#;
@@ -95,14 +98,28 @@ impl Entry<'_> {
         let times = row.ts.as_deref().map(|t| parse_time(t, tz)).transpose().and_then(|ts| {
             Ok((ts, row.from.as_deref().map(|t| parse_time(t, tz)).transpose()?))
         });
-        let (value, (ts, period_start)) = match (value, times) {
-            (Ok(value), Ok(times)) => (value, times),
-            (Err(detail), _) | (_, Err(detail)) => return self.reject(Some(id), payload, RejectReason::Undecodable, detail),
+        let cost = match &row.cost_vnd {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| format!("the cost {n} is out of range")),
+            Some(serde_json::Value::String(text)) if text.trim().is_empty() => Ok(None),
+            Some(serde_json::Value::String(text)) => parse_number(text).map(Some),
+            Some(other) => Err(format!("the cost {other} is not a number of đồng")),
+        }
+        .and_then(|cost| match cost {
+            Some(c) if !(c.is_finite() && c >= 0.0) => Err(format!("the cost {c} must be a number of đồng, zero or more")),
+            cost => Ok(cost),
+        });
+        let (value, (ts, period_start), cost_vnd) = match (value, times, cost) {
+            (Ok(value), Ok(times), Ok(cost)) => (value, times, cost),
+            (Err(detail), _, _) | (_, Err(detail), _) | (_, _, Err(detail)) => {
+                return self.reject(Some(id), payload, RejectReason::Undecodable, detail)
+            }
         };
         let origin = self.origin(payload);
         match self.pipeline.validate(meter, RawValue { value, ts, period_start }, origin) {
             Incoming::Reading(mut reading, origin) => {
                 reading.entered_by = row.entered_by.or_else(|| self.entered_by.clone()).filter(|s| !s.trim().is_empty());
+                reading.cost_vnd = cost_vnd;
                 Incoming::Reading(reading, origin)
             }
             rejected => rejected,
@@ -206,6 +223,7 @@ struct Columns {
     ts: Option<usize>,
     from: Option<usize>,
     entered_by: Option<usize>,
+    cost_vnd: Option<usize>,
 }
 
 const CSV_EXAMPLE: &str = "the first line must name the columns, for example: meter,ts,value (optionally from and entered_by)";
@@ -221,10 +239,17 @@ impl<'a> CsvTable<'a> {
         let (Some(meter), Some(value)) = (find("meter"), find("value")) else {
             return Err(EntryError(format!("the header `{header}` lacks `meter` or `value`; {CSV_EXAMPLE}")));
         };
-        if let Some(unknown) = names.iter().find(|n| !["meter", "value", "ts", "from", "entered_by"].contains(&n.as_str())) {
+        if let Some(unknown) = names.iter().find(|n| !["meter", "value", "ts", "from", "entered_by", "cost_vnd"].contains(&n.as_str())) {
             return Err(EntryError(format!("the header names an unknown column `{unknown}`; {CSV_EXAMPLE}")));
         }
-        let columns = Columns { meter, value, ts: find("ts"), from: find("from"), entered_by: find("entered_by") };
+        let columns = Columns {
+            meter,
+            value,
+            ts: find("ts"),
+            from: find("from"),
+            entered_by: find("entered_by"),
+            cost_vnd: find("cost_vnd"),
+        };
         Ok(CsvTable { delimiter, columns, lines: lines.map(|(i, l)| (i + 1, l)).collect() })
     }
 
@@ -241,6 +266,7 @@ impl<'a> CsvTable<'a> {
                     ts: optional(self.columns.ts),
                     from: optional(self.columns.from),
                     entered_by: optional(self.columns.entered_by),
+                    cost_vnd: optional(self.columns.cost_vnd).map(serde_json::Value::String),
                 }),
                 _ => Err((line.to_owned(), format!("line {number} has no meter or no value"))),
             }

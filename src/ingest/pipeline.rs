@@ -186,6 +186,7 @@ impl Pipeline {
                 period_start,
                 source: origin.source,
                 entered_by: None,
+                cost_vnd: None,
             },
             origin,
         )

@@ -85,6 +85,7 @@ pub struct StoredReading {
     pub source: String,
     pub entered_by: Option<String>,
     pub received_at: Timestamp,
+    pub cost_vnd: Option<f64>,
 }
 
 /// A reviewer's decision on a held reading.

@@ -53,6 +53,7 @@ pub async fn readings(State(state): State<AppState>, params: Result<Query<Readin
                 "from": r.period_start.map(|t| local_rfc3339(t, tz)),
                 "source": r.source,
                 "entered_by": r.entered_by,
+                "cost_vnd": r.cost_vnd,
                 "received_at": local_rfc3339(r.received_at, tz),
             })
         })

@@ -84,6 +84,9 @@ const MIGRATIONS: &[&str] = &[r#"
     ALTER TABLE rejected ADD COLUMN review_decision TEXT;
     ALTER TABLE rejected ADD COLUMN reviewed_by TEXT;
     ALTER TABLE rejected ADD COLUMN review_reason TEXT;
+"#, r#"
+    -- What a bill charged for an amount entered from it, in VND.
+    ALTER TABLE readings ADD COLUMN cost_vnd REAL;
 "#];
 
 /// Whether a reading's step from the one before is checked for plausibility: always, except
@@ -293,8 +296,8 @@ impl Inner {
                     let inserted = tx
                         .prepare_cached(
                             "INSERT OR IGNORE INTO readings
-                             (meter, ts, value, period_start, source, entered_by, received_at)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                             (meter, ts, value, period_start, source, entered_by, received_at, cost_vnd)
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                         )?
                         .execute(params![
                             reading.meter.as_str(),
@@ -304,6 +307,7 @@ impl Inner {
                             reading.source.as_str(),
                             reading.entered_by,
                             ms(origin.received_at),
+                            reading.cost_vnd,
                         ])?;
                     if inserted == 1 {
                         let entry = fresh.entry(reading.meter).or_insert((Vec::new(), i64::MIN));
@@ -827,7 +831,7 @@ impl Store for SqliteStore {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT ts, value, period_start, source, entered_by, received_at FROM readings
+                    "SELECT ts, value, period_start, source, entered_by, received_at, cost_vnd FROM readings
                      WHERE meter = ?1 AND ts >= ?2 AND ts < ?3 ORDER BY ts DESC LIMIT ?4",
                 )?;
                 let rows = stmt.query_map(params![meter.as_str(), start_ms, end_ms, limit as i64], |r| {
@@ -838,6 +842,7 @@ impl Store for SqliteStore {
                         source: r.get(3)?,
                         entered_by: r.get(4)?,
                         received_at: from_ms(r.get(5)?),
+                        cost_vnd: r.get(6)?,
                     })
                 })?;
                 rows.collect()

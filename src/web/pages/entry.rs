@@ -79,6 +79,7 @@ pub async fn entry(State(state): State<AppState>, Query(params): Query<EntryPara
                         label { (t("Từ ngày", "From")) input name="from" value=(today) placeholder="15/10/2026" required; }
                         label { (t("Đến ngày", "To")) input name="date" value=(today) placeholder="14/11/2026" required; }
                         label { (t("Lượng", "Amount")) input name="value" inputmode="decimal" placeholder="3" required; }
+                        label { (t("Số tiền (đồng, nếu có hoá đơn)", "Cost (VND, from the bill)")) input name="cost_vnd" inputmode="decimal" placeholder="4.563.300"; }
                         label { (t("Người nhập", "Entered by")) input name="by" required; }
                         button type="submit" { (t("Lưu", "Save")) }
                     }
@@ -140,6 +141,7 @@ pub struct ReadingForm {
     from: Option<String>,
     value: String,
     by: String,
+    cost_vnd: Option<String>,
 }
 
 pub async fn reading_form(State(state): State<AppState>, Query(params): Query<EntryParams>, Form(form): Form<ReadingForm>) -> Result<Redirect, ApiError> {
@@ -163,7 +165,14 @@ pub async fn reading_form(State(state): State<AppState>, Query(params): Query<En
         entered_by: Some(form.by.clone()),
         received_at: Timestamp::now(),
     };
-    let row = Row { meter: form.meter, value: serde_json::Value::String(form.value), ts: Some(ts), from, entered_by: None };
+    let row = Row {
+        meter: form.meter,
+        value: serde_json::Value::String(form.value),
+        ts: Some(ts),
+        from,
+        entered_by: None,
+        cost_vnd: form.cost_vnd.map(serde_json::Value::String),
+    };
     let item = entry.row(row);
     let meter = match &item {
         Incoming::Reading(r, _) => r.meter.to_string(),
