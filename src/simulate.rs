@@ -21,7 +21,7 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 use crate::analysis::period::local_midnight;
 use crate::config::{Broker, Config, StoreConfig};
-use crate::domain::{Conversion, Meter, MeterId, MeterKind, Origin, Resource, Source, Topic, SHEETS_PER_REAM};
+use crate::domain::{Conversion, Format, Meter, MeterId, MeterKind, Origin, Resource, Source, Topic, SHEETS_PER_REAM};
 use crate::ingest::formats::RawValue;
 use crate::ingest::Pipeline;
 use crate::store::{SqliteStore, Store};
@@ -285,6 +285,13 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
         None => now,
     };
     let interval = SignedDuration::try_from(options.interval)?;
+    // The simulator speaks the generic format only; a device's own format comes from it.
+    let (generic, skipped): (Vec<Meter>, Vec<Meter>) = config.meters.iter().cloned().partition(|m| m.format == Format::Generic);
+    if !skipped.is_empty() {
+        let ids: Vec<&str> = skipped.iter().map(|m| m.id.as_str()).collect();
+        eprintln!("simulate: skipping meters with a device format (their devices publish for them): {}", ids.join(", "));
+    }
+    let config = &Config { meters: generic, ..config.clone() };
     let mut model = Model::new(config, options.seed);
     eprintln!("simulate: {} meters, history {} → {} every {:?}", config.meters.len(), from, to, options.interval);
     match options.target {
