@@ -89,6 +89,9 @@ const MIGRATIONS: &[&str] = &[r#"
     ALTER TABLE readings ADD COLUMN cost_vnd REAL;
 "#];
 
+/// Each meter's latest stored reading as a batch is written (`None`: it has none yet).
+type Latest = HashMap<MeterId, Option<Sample>>;
+
 /// Whether a reading's step from the one before is checked for plausibility: always, except
 /// for a held reading a person has accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,6 +280,7 @@ impl Inner {
 
     fn write_in(&self, tx: &Transaction<'_>, batch: Vec<Incoming>, plausibility: Plausibility) -> Result<WriteReport, StoreError> {
         let mut report = WriteReport { outcomes: Vec::with_capacity(batch.len()), ..WriteReport::default() };
+        let mut latest = Latest::new();
         // Newly stored samples per meter, and the latest receive time among them.
         let mut fresh: BTreeMap<MeterId, (Vec<Sample>, i64)> = BTreeMap::new();
         for item in batch {
@@ -287,7 +291,7 @@ impl Inner {
                         value: reading.value,
                         period_start_ms: reading.period_start.map(ms),
                     };
-                    if let Some(held) = self.held(tx, &reading, sample, &origin, plausibility)? {
+                    if let Some(held) = self.held(tx, &reading, sample, &origin, plausibility, &mut latest)? {
                         insert_rejection(tx, &held)?;
                         report.rejected += 1;
                         report.outcomes.push(Outcome::Rejected { reason: held.reason, detail: held.detail });
@@ -310,6 +314,11 @@ impl Inner {
                             reading.cost_vnd,
                         ])?;
                     if inserted == 1 {
+                        if let Some(last) = latest.get_mut(&reading.meter) {
+                            if last.is_none_or(|l| l.ts_ms < sample.ts_ms) {
+                                *last = Some(sample);
+                            }
+                        }
                         let entry = fresh.entry(reading.meter).or_insert((Vec::new(), i64::MIN));
                         entry.0.push(sample);
                         entry.1 = entry.1.max(ms(origin.received_at));
@@ -349,12 +358,13 @@ impl Inner {
         sample: Sample,
         origin: &Origin,
         plausibility: Plausibility,
+        latest: &mut Latest,
     ) -> Result<Option<Rejection>, rusqlite::Error> {
         let rule = self.rule(&reading.meter);
         if plausibility == Plausibility::Accepted || rule.kind != MeterKind::Counter {
             return Ok(None);
         }
-        let Some(before) = self.readings_before(tx, &reading.meter, sample.ts_ms, 1)?.pop() else {
+        let Some(before) = self.previous(tx, &reading.meter, sample.ts_ms, latest)? else {
             return Ok(None);
         };
         Ok(implausible_step(before, sample, rule.register_max, rule.max_rate).map(|why| Rejection {
@@ -363,6 +373,29 @@ impl Inner {
             reason: RejectReason::HeldForReview,
             detail: format!("held for review: {why} (from {} to {})", from_ms(before.ts_ms), reading.ts),
         }))
+    }
+
+    /// The stored reading just before `ts`. Readings mostly arrive in order, so the meter's
+    /// latest reading (read once a batch, then kept up to date) answers without a query.
+    fn previous(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        ts: i64,
+        latest: &mut Latest,
+    ) -> Result<Option<Sample>, rusqlite::Error> {
+        if !latest.contains_key(meter) {
+            let status: Option<Sample> = tx
+                .prepare_cached("SELECT last_ts, last_value FROM meter_status WHERE meter = ?1")?
+                .query_row([meter.as_str()], |r| Ok(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: None }))
+                .optional()?;
+            latest.insert(meter.clone(), status);
+        }
+        match latest.get(meter) {
+            Some(Some(last)) if last.ts_ms < ts => Ok(Some(*last)),
+            Some(None) => Ok(None),
+            _ => Ok(self.readings_before(tx, meter, ts, 1)?.pop()),
+        }
     }
 
     /// Record a person's decision on a held item; an accepted one is stored as it is.
