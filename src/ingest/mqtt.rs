@@ -217,7 +217,14 @@ async fn store_loop(
                 }
             }
         }
-        unacked.extend(publishes);
+        // An ack needs only the packet id and QoS: drop topics and payloads now, so that acks
+        // waiting for room in the event loop's request queue (full while a flood keeps the
+        // poll task waiting on ours) do not hold every stored payload in memory.
+        unacked.extend(publishes.into_iter().map(|mut publish| {
+            publish.payload = Default::default();
+            publish.topic = String::new();
+            publish
+        }));
         send_acks(&client, &mut unacked);
     }
     // Shutting down: the acks for what was stored must leave before we disconnect.
