@@ -1,0 +1,158 @@
+//! Good readings under a flood of garbage, through Mosquitto with QoS 1: the rate at which N
+//! good readings from the 100 bench meters are stored alone, then again (fresh store and
+//! broker) while a second publisher pushes 2×N garbage messages as fast as it can (malformed
+//! JSON, unknown meters, non-numeric values, 10 KB payloads, NaN). Every garbage message must
+//! be kept among the rejected. Run with `cargo bench --bench flood`.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use serde_json::Value;
+use support::*;
+
+const READINGS_PER_METER: usize = 1_000;
+const GARBAGE_PER_GOOD: usize = 2;
+
+/// Publish with QoS 1 as fast as the broker takes them; returns when all are acknowledged.
+async fn publish_all(port: u16, name: &str, messages: Vec<(String, Vec<u8>)>) {
+    let mut options = MqttOptions::new(format!("bench-{name}-{}", free_port()), "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000).set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut eventloop) = AsyncClient::new(options, 10_000);
+    let total = messages.len();
+    let acks = tokio::spawn(async move {
+        let mut acked = 0;
+        while acked < total {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
+                Ok(_) => {}
+                Err(e) => panic!("publisher lost the broker: {e}"),
+            }
+        }
+    });
+    for (topic, payload) in messages {
+        client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+    }
+    acks.await.unwrap();
+}
+
+fn good_messages() -> Vec<(String, Vec<u8>)> {
+    let base: jiff::Timestamp = "2026-01-05T00:00:00+07:00".parse().unwrap();
+    let ids = meter_ids();
+    let mut out = Vec::with_capacity(ids.len() * READINGS_PER_METER);
+    for i in 0..READINGS_PER_METER {
+        let ts = base + jiff::SignedDuration::from_mins(i as i64);
+        for id in &ids {
+            let payload = format!(r#"{{"value": {}, "ts": "{ts}"}}"#, 1000.0 + i as f64 * 0.25);
+            out.push((format!("xanh/{id}/reading"), payload.into_bytes()));
+        }
+    }
+    out
+}
+
+/// The kinds of garbage, in turn: each is refused for a different reason.
+const KINDS: [&str; 5] = ["malformed JSON", "unknown meter", "non-numeric value", "10 KB payload", "NaN"];
+
+fn garbage_messages(count: usize) -> Vec<(String, Vec<u8>)> {
+    let ids = meter_ids();
+    let huge = format!(r#"{{"value": "{}"}}"#, "x".repeat(10 * 1024)).into_bytes();
+    (0..count)
+        .map(|i| {
+            let meter = &ids[i % ids.len()];
+            let real = format!("xanh/{meter}/reading");
+            match i % KINDS.len() {
+                0 => (real, format!(r#"{{"value": {i}, "ts": "2026-01-05T00:00"#).into_bytes()),
+                1 => (format!("xanh/khong-co-{i}/reading"), format!(r#"{{"value": {i}}}"#).into_bytes()),
+                2 => (real, br#"{"value": "mot nghin"}"#.to_vec()),
+                3 => (real, huge.clone()),
+                _ => (real, b"NaN".to_vec()),
+            }
+        })
+        .collect()
+}
+
+async fn get(http: &reqwest::Client, web_port: u16, path: &str) -> Value {
+    match http.get(format!("http://127.0.0.1:{web_port}{path}")).send().await {
+        Ok(r) => r.json().await.unwrap_or_default(),
+        Err(_) => Value::Null,
+    }
+}
+
+async fn counter(http: &reqwest::Client, web_port: u16, name: &str) -> u64 {
+    get(http, web_port, "/api/v1/health").await["ingest"][name].as_u64().unwrap_or(0)
+}
+
+struct Run {
+    good: usize,
+    good_secs: f64,
+    garbage: usize,
+    garbage_secs: f64,
+    kept: u64,
+    peak_rss: f64,
+}
+
+async fn run(flood: bool) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let (_mosquitto, port) = start_mosquitto(dir.path());
+    let web_port = free_port();
+    let config = dir.path().join("bench.toml");
+    let mqtt = format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"xanh-bench\"\ninflight = 1000");
+    std::fs::write(&config, office_config(&mqtt, web_port, &dir.path().join("bench.db"))).unwrap();
+    let xanh = start_xanh(&config, web_port);
+    let http = reqwest::Client::new();
+    while !http.get(format!("http://127.0.0.1:{web_port}/api/v1/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let good = good_messages();
+    let good_count = good.len();
+    let garbage = if flood { garbage_messages(good_count * GARBAGE_PER_GOOD) } else { Vec::new() };
+    let garbage_count = garbage.len();
+    let start = Instant::now();
+    let flooder = tokio::spawn(publish_all(port, "garbage", garbage));
+    let publisher = tokio::spawn(publish_all(port, "good", good));
+    while counter(&http, web_port, "stored").await < good_count as u64 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let good_secs = start.elapsed().as_secs_f64();
+    publisher.await.unwrap();
+    flooder.await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while counter(&http, web_port, "rejected").await < garbage_count as u64 {
+        assert!(Instant::now() < deadline, "the garbage was not all handled");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let garbage_secs = start.elapsed().as_secs_f64();
+    let stored = counter(&http, web_port, "stored").await;
+    assert_eq!(stored, good_count as u64, "garbage was stored as readings");
+    let kept = get(&http, web_port, "/api/v1/rejected?limit=1").await["total"].as_u64().unwrap_or(0);
+    Run { good: good_count, good_secs, garbage: garbage_count, garbage_secs, kept, peak_rss: xanh.peak_rss_mib() }
+}
+
+#[tokio::main]
+async fn main() {
+    let alone = run(false).await;
+    let flooded = run(true).await;
+    let rate = |r: &Run| r.good as f64 / r.good_secs;
+    println!("good readings through Mosquitto, QoS 1, {} readings from 100 meters", alone.good);
+    println!("  alone:                  {:>8.0} readings/s ({:.2} s)", rate(&alone), alone.good_secs);
+    println!(
+        "  with {} garbage:     {:>8.0} readings/s ({:.2} s)",
+        flooded.garbage,
+        rate(&flooded),
+        flooded.good_secs
+    );
+    println!("  slowdown:               {:>8.2}×", rate(&alone) / rate(&flooded));
+    println!(
+        "  garbage ({}): all handled after {:.2} s ({:.0} msg/s with the good ones), kept as rejected: {} of {}",
+        KINDS.join(", "),
+        flooded.garbage_secs,
+        (flooded.good + flooded.garbage) as f64 / flooded.garbage_secs,
+        flooded.kept,
+        flooded.garbage
+    );
+    println!("  Xanh peak RSS:          {:>8.1} MiB alone, {:.1} MiB flooded", alone.peak_rss, flooded.peak_rss);
+    assert_eq!(flooded.kept, flooded.garbage as u64, "garbage was lost");
+}
