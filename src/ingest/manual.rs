@@ -336,6 +336,59 @@ mod tests {
         assert!(utc("yesterday").unwrap_err().contains("28/11/2026"));
     }
 
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::web::format::{number, Lang};
+
+        /// Text made of what numbers and times are written with, so generated strings reach
+        /// past the first check.
+        fn number_ish() -> impl Strategy<Value = String> {
+            "[0-9.,+\\- \u{a0}eE]{0,24}"
+        }
+
+        fn time_ish() -> impl Strategy<Value = String> {
+            "[0-9/:T +\\-Z.]{0,30}"
+        }
+
+        proptest! {
+            #[test]
+            fn parse_number_never_panics(text in any::<String>(), ish in number_ish()) {
+                let _ = parse_number(&text);
+                if let Ok(value) = parse_number(&ish) {
+                    prop_assert!(!value.is_nan(), "{ish} read as NaN");
+                }
+            }
+
+            #[test]
+            fn vietnamese_numbers_read_back_as_written(value in -1e12f64..1e12, decimals in 0usize..4) {
+                let text = number(value, decimals, Lang::Vi);
+                let expected: f64 = format!("{:.*}", decimals, value).parse().unwrap();
+                prop_assert_eq!(parse_number(&text), Ok(expected), "{}", text);
+            }
+
+            #[test]
+            fn parse_time_never_panics(text in any::<String>(), ish in time_ish()) {
+                let tz = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+                let _ = parse_time(&text, &tz);
+                let _ = parse_time(&ish, &tz);
+                let _ = parse_time(&ish, &TimeZone::UTC);
+            }
+
+            #[test]
+            fn local_dates_and_times_in_range_are_read(y in 1i16..9999, m in 1i8..=12, d in 1i8..=28, h in 0i8..24, min in 0i8..60) {
+                let tz = TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+                let text = format!("{d:02}/{m:02}/{y:04} {h:02}:{min:02}");
+                let read = parse_time(&text, &tz);
+                // Only the far edges of jiff's range may fail, and then with a message.
+                if (2..9998).contains(&y) {
+                    prop_assert!(read.is_ok(), "{}: {:?}", text, read);
+                }
+            }
+        }
+    }
+
     #[test]
     fn csv_fields_may_be_quoted_and_separated_by_semicolons() {
         assert_eq!(split_csv(r#"a;"1.234,5";"say ""hi"""#, ';'), vec!["a", "1.234,5", "say \"hi\""]);
