@@ -84,10 +84,16 @@ async fn a_unit_slip_is_held_until_a_reviewer_rejects_it() {
 async fn a_rate_above_the_meter_maximum_counts_once_a_reviewer_accepts_it() {
     let app = app().await;
     let topic = "xanh/dien-gioi-han/reading";
-    // max_rate is 20 kWh an hour; 100 → 190 in one hour is 90.
-    publish(&app.mqtt, &[(topic, reading(100.0, "08:00")), (topic, reading(190.0, "09:00"))]).await;
-    app.wait_processed(2).await;
-    approx(&app.consumption(&day("dien-gioi-han")).await["total"], 0.0);
+    // A restart to zero and back is a glitch, not a jump of 100 kWh in an hour.
+    publish(&app.mqtt, &[(topic, reading(100.0, "04:00")), (topic, reading(0.0, "05:00")), (topic, reading(101.0, "06:00"))]).await;
+    app.wait_processed(3).await;
+    approx(&app.consumption(&day("dien-gioi-han")).await["total"], 1.0);
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["total"], 0, "{rejected}");
+    // max_rate is 20 kWh an hour; 101 → 190 in one hour is 89.
+    publish(&app.mqtt, &[(topic, reading(101.0, "08:00")), (topic, reading(190.0, "09:00"))]).await;
+    app.wait_processed(5).await;
+    approx(&app.consumption(&day("dien-gioi-han")).await["total"], 1.0);
     let (_, rejected) = app.get("/api/v1/rejected").await;
     let held = &rejected["items"][0];
     assert_eq!(held["reason"], "held_for_review");
@@ -100,7 +106,7 @@ async fn a_rate_above_the_meter_maximum_counts_once_a_reviewer_accepts_it() {
     let (status, answer) = review(&app, &held["id"], json!({"decision": "accept", "by": "Chị Lan", "reason": "hội nghị cả ngày, điều hoà chạy hết công suất"})).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["stored"], 1);
-    approx(&app.consumption(&day("dien-gioi-han")).await["total"], 90.0);
+    approx(&app.consumption(&day("dien-gioi-han")).await["total"], 90.0); // 1 + 89
     let (_, rejected) = app.get("/api/v1/rejected").await;
     assert_eq!(rejected["total"], 0);
     app.stop().await;

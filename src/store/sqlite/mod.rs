@@ -13,7 +13,8 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transact
 
 use super::{MeterStatus, Outcome, Resolution, RetryItem, Review, Store, StoreError, StoredReading, StoredRejection, WriteReport};
 use crate::analysis::consumption::{
-    ceil_hour, counter_intervals, delta_interval, floor_hour, implausible_step, spread_hourly, Sample, GLITCH_LOOKAHEAD,
+    ceil_hour, counter_intervals, delta_interval, floor_hour, implausible_step, spread_hourly, without_glitches, Sample,
+    GLITCH_LOOKAHEAD,
     HOUR_MS,
 };
 use crate::analysis::period::day_start;
@@ -89,8 +90,8 @@ const MIGRATIONS: &[&str] = &[r#"
     ALTER TABLE readings ADD COLUMN cost_vnd REAL;
 "#];
 
-/// Each meter's latest stored reading as a batch is written (`None`: it has none yet).
-type Latest = HashMap<MeterId, Option<Sample>>;
+/// Each meter's last few stored readings, oldest first, as a batch is written.
+type Latest = HashMap<MeterId, Vec<Sample>>;
 
 /// Whether a reading's step from the one before is checked for plausibility: always, except
 /// for a held reading a person has accepted.
@@ -314,9 +315,12 @@ impl Inner {
                             reading.cost_vnd,
                         ])?;
                     if inserted == 1 {
-                        if let Some(last) = latest.get_mut(&reading.meter) {
-                            if last.is_none_or(|l| l.ts_ms < sample.ts_ms) {
-                                *last = Some(sample);
+                        if let Some(tail) = latest.get_mut(&reading.meter) {
+                            if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) {
+                                tail.push(sample);
+                                if tail.len() > GLITCH_LOOKAHEAD + 1 {
+                                    tail.remove(0);
+                                }
                             }
                         }
                         let entry = fresh.entry(reading.meter).or_insert((Vec::new(), i64::MIN));
@@ -364,7 +368,7 @@ impl Inner {
         if plausibility == Plausibility::Accepted || rule.kind != MeterKind::Counter {
             return Ok(None);
         }
-        let Some(before) = self.previous(tx, &reading.meter, sample.ts_ms, latest)? else {
+        let Some(before) = self.previous(tx, &reading.meter, sample, latest)? else {
             return Ok(None);
         };
         Ok(implausible_step(before, sample, rule.register_max, rule.max_rate).map(|why| Rejection {
@@ -375,27 +379,29 @@ impl Inner {
         }))
     }
 
-    /// The stored reading just before `ts`. Readings mostly arrive in order, so the meter's
-    /// latest reading (read once a batch, then kept up to date) answers without a query.
+    /// The stored reading a new one at `ts` follows, glitches left out: a device that came
+    /// back from a restart is compared with its total before the restart, not with the zero
+    /// it sent meanwhile. Readings mostly arrive in order, so the meter's last few readings
+    /// (read once a batch, then kept up to date) answer without a query.
     fn previous(
         &self,
         tx: &Transaction<'_>,
         meter: &MeterId,
-        ts: i64,
+        sample: Sample,
         latest: &mut Latest,
     ) -> Result<Option<Sample>, rusqlite::Error> {
+        let context = GLITCH_LOOKAHEAD + 1;
         if !latest.contains_key(meter) {
-            let status: Option<Sample> = tx
-                .prepare_cached("SELECT last_ts, last_value FROM meter_status WHERE meter = ?1")?
-                .query_row([meter.as_str()], |r| Ok(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: None }))
-                .optional()?;
-            latest.insert(meter.clone(), status);
+            let tail = self.readings_before(tx, meter, i64::MAX, context)?;
+            latest.insert(meter.clone(), tail);
         }
-        match latest.get(meter) {
-            Some(Some(last)) if last.ts_ms < ts => Ok(Some(*last)),
-            Some(None) => Ok(None),
-            _ => Ok(self.readings_before(tx, meter, ts, 1)?.pop()),
-        }
+        let mut chain = match latest.get(meter) {
+            Some(tail) if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) => tail.clone(),
+            _ => self.readings_before(tx, meter, sample.ts_ms, context)?,
+        };
+        chain.push(sample);
+        let kept = without_glitches(&chain);
+        Ok(kept.iter().rev().find(|s| s.ts_ms < sample.ts_ms).copied())
     }
 
     /// Record a person's decision on a held item; an accepted one is stored as it is.
