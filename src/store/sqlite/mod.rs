@@ -18,6 +18,7 @@ use crate::analysis::consumption::{
     HOUR_MS,
 };
 use crate::analysis::period::day_start;
+use crate::analysis::series::local_rfc3339;
 use crate::analysis::TimeRange;
 use crate::domain::{Correction, CorrectionRecord, Incoming, Meter, MeterId, MeterKind, Origin, RejectReason, Rejection, Source};
 
@@ -375,7 +376,11 @@ impl Inner {
             origin: origin.clone(),
             meter: Some(reading.meter.clone()),
             reason: RejectReason::HeldForReview,
-            detail: format!("held for review: {why} (from {} to {})", from_ms(before.ts_ms), reading.ts),
+            detail: format!(
+                "held for review: {why} (from {} to {})",
+                local_rfc3339(from_ms(before.ts_ms), &self.tz),
+                local_rfc3339(reading.ts, &self.tz)
+            ),
         }))
     }
 
