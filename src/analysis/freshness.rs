@@ -59,25 +59,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::domain::{Conversion, Format, MeterKind, Resource, Topic, Unit};
 
     fn meter(interval: Option<Duration>) -> Meter {
-        let id: crate::domain::MeterId = "dien-a".parse().unwrap();
-        Meter {
-            topic: Topic::generic_for(&id),
-            id,
-            name: "Công tơ điện Phòng A".into(),
-            resource: Resource::Electricity,
-            department: None,
-            parent: None,
-            kind: MeterKind::Counter,
-            conversion: Conversion::new(Unit::KilowattHour, Resource::Electricity).unwrap(),
-            format: Format::Generic,
-            select: Default::default(),
-            register_max: None,
-            max_rate: None,
-            expected_interval: interval,
-        }
+        Meter { name: "Công tơ điện Phòng A".into(), expected_interval: interval, ..Meter::test_counter("dien-a") }
     }
 
     fn at(text: &str) -> Timestamp {

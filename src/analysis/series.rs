@@ -98,24 +98,12 @@ pub fn into_buckets(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Conversion, Format, MeterKind, Topic, Unit};
 
     fn meter(id: &str, dept: Option<&str>, parent: Option<&str>) -> Meter {
-        let id: MeterId = id.parse().unwrap();
         Meter {
-            topic: Topic::generic_for(&id),
-            id,
-            name: String::new(),
-            resource: Resource::Electricity,
             department: dept.map(|d| d.parse().unwrap()),
             parent: parent.map(|p| p.parse().unwrap()),
-            kind: MeterKind::Counter,
-            conversion: Conversion::new(Unit::KilowattHour, Resource::Electricity).unwrap(),
-            format: Format::Generic,
-            select: Default::default(),
-            register_max: None,
-            max_rate: None,
-            expected_interval: None,
+            ..Meter::test_counter(id)
         }
     }
 

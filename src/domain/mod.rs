@@ -73,3 +73,26 @@ pub struct Meter {
     /// a meter that reports when it has something (a delta meter, a manual monthly reading).
     pub expected_interval: Option<std::time::Duration>,
 }
+
+#[cfg(test)]
+impl Meter {
+    /// A plain kWh counter on its generic topic, for tests to adjust.
+    pub(crate) fn test_counter(id: &str) -> Meter {
+        let id: MeterId = id.parse().expect("a valid test meter id");
+        Meter {
+            topic: Topic::generic_for(&id),
+            id,
+            name: String::new(),
+            resource: Resource::Electricity,
+            department: None,
+            parent: None,
+            kind: MeterKind::Counter,
+            conversion: Conversion::new(Unit::KilowattHour, Resource::Electricity).expect("kWh measures electricity"),
+            format: Format::Generic,
+            select: Default::default(),
+            register_max: None,
+            max_rate: None,
+            expected_interval: None,
+        }
+    }
+}
