@@ -154,3 +154,29 @@ async fn killing_the_service_mid_stream_loses_and_doubles_nothing() {
     let status = service.terminate();
     assert!(status.success(), "xanh exited with {status}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_message_is_kept_as_rejected_and_ingest_goes_on() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(&external_mqtt(broker.port, "xanh-test-big"), dir).await;
+    // 400 KB of garbage, larger than any meter sends: it must neither stall the session
+    // (a client that cannot read it would reconnect and be sent it again forever) nor be lost.
+    let big = app.dir.path().join("big.txt");
+    std::fs::write(&big, "x".repeat(400 * 1024)).unwrap();
+    let status = Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &broker.port.to_string(), "-q", "1", "-t", "xanh/dien-a/reading", "-f"])
+        .arg(&big)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    mosquitto_pub(broker.port, "xanh/dien-a/reading", &reading(42.0, "07:00"));
+    app.wait_processed(2).await;
+    approx(&app.meter("dien-a").await["last_value"], 42.0);
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    let kept = &rejected["items"][0];
+    assert_eq!(kept["reason"], "undecodable", "{kept}");
+    assert!(kept["detail"].as_str().unwrap().contains("409600 bytes"), "{kept}");
+    assert!(kept["payload"].as_str().unwrap().starts_with("xxxx"), "the start of the payload is kept");
+    app.stop().await;
+}

@@ -24,6 +24,8 @@ use crate::store::Store;
 /// in-flight window; this bound only matters for QoS 0 floods.
 const QUEUE: usize = 20_000;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// The largest packet MQTT can carry (its remaining-length field tops out at 256 MiB).
+const MQTT_MAX_PACKET: usize = 268_435_455 + 5;
 
 /// Live counters for the health endpoint and the dashboard.
 #[derive(Debug, Default)]
@@ -87,7 +89,10 @@ pub fn spawn(
         .set_clean_session(false)
         .set_manual_acks(true)
         .set_inflight(settings.inflight)
-        .set_max_packet_size(256 * 1024, 256 * 1024);
+        // Read any packet the broker may deliver (MQTT's own limit): a client that cannot read
+        // one drops the connection, and the broker sends it again on every reconnect, stalling
+        // ingest for good. The pipeline refuses what is too large to be a reading.
+        .set_max_packet_size(MQTT_MAX_PACKET, 256 * 1024);
     if let Some(user) = &settings.username {
         options.set_credentials(user.clone(), settings.password.clone().unwrap_or_default());
     }

@@ -15,6 +15,11 @@ use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, Reading, Reject
 /// message for an unknown meter is kept among the rejected instead of never being seen.
 pub const GENERIC_FILTER: &str = "xanh/+/reading";
 
+/// The largest payload decoded; meters send a few hundred bytes.
+const MAX_PAYLOAD: usize = 256 * 1024;
+/// How much of a larger payload is kept among the rejected.
+const KEPT_OF_OVERSIZED: usize = 4096;
+
 /// Turns messages into readings or rejections. Cheap to clone.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -55,6 +60,24 @@ impl Pipeline {
 
     /// Decode one MQTT message.
     pub fn from_mqtt(&self, topic: &str, payload: &[u8], received_at: Timestamp) -> Vec<Incoming> {
+        if payload.len() > MAX_PAYLOAD {
+            // Its start is kept, enough to tell which sender to fix.
+            let origin = Origin {
+                source: crate::domain::Source::Mqtt,
+                received_at,
+                topic: Some(topic.to_owned()),
+                payload: payload[..KEPT_OF_OVERSIZED].to_vec(),
+            };
+            return vec![Incoming::Rejected(Rejection {
+                origin,
+                meter: None,
+                reason: RejectReason::Undecodable,
+                detail: format!(
+                    "the payload of {} bytes is larger than any meter sends ({MAX_PAYLOAD} bytes at most); its first {KEPT_OF_OVERSIZED} bytes are kept",
+                    payload.len()
+                ),
+            })];
+        }
         let origin = Origin {
             source: crate::domain::Source::Mqtt,
             received_at,
