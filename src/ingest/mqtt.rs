@@ -20,8 +20,9 @@ use super::Pipeline;
 use crate::config::MqttConfig;
 use crate::store::Store;
 
-/// Messages waiting between the two tasks. QoS 1 deliveries are bounded by the broker's
-/// in-flight window; this bound only matters for QoS 0 floods.
+/// Messages waiting between the two tasks. When it is full the poll task waits for room, so
+/// the broker's backlog stays with the broker (Mosquitto was seen sending well beyond its
+/// in-flight window, so this bound, not the broker's, limits what Xanh holds).
 const QUEUE: usize = 20_000;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// The largest packet MQTT can carry (its remaining-length field tops out at 256 MiB).
