@@ -111,3 +111,52 @@ async fn a_rate_above_the_meter_maximum_counts_once_a_reviewer_accepts_it() {
     assert_eq!(rejected["total"], 0);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn glitches_are_found_however_the_readings_arrive() {
+    let app = app().await;
+    // Three zeros from a restarting plug, each in its own message, then the old total again.
+    let topic = "xanh/dien-a/reading";
+    let sent = [(5000.0, "10:00"), (0.0, "10:15"), (0.0, "10:30"), (0.0, "10:45"), (5003.0, "11:00")];
+    for (i, (value, time)) in sent.iter().enumerate() {
+        publish(&app.mqtt, &[(topic, reading(*value, time))]).await;
+        app.wait_processed(i as u64 + 1).await;
+    }
+    approx(&app.consumption(&day("dien-a")).await["total"], 3.0);
+
+    // A late reading that turns an earlier drop into a glitch moves the hours before it too:
+    // 5 000 @10, 0 @11, 5 002 @13 spreads 2 kWh over three hours; 5 001 @12 arriving late
+    // makes it 0,5 + 0,5 in hours 10 and 11 and 1 in hour 12.
+    let topic = "xanh/dien-thang/reading";
+    publish(&app.mqtt, &[(topic, reading(5000.0, "10:00")), (topic, reading(0.0, "11:00")), (topic, reading(5002.0, "13:00"))]).await;
+    app.wait_processed(8).await;
+    publish(&app.mqtt, &[(topic, reading(5001.0, "12:00"))]).await;
+    app.wait_processed(9).await;
+    let hours = app
+        .consumption("resource=electricity&meter=dien-thang&from=2026-11-02T10:00:00%2B07:00&to=2026-11-02T13:00:00%2B07:00&step=hour")
+        .await;
+    let values: Vec<f64> = hours["series"].as_array().unwrap().iter().map(|b| b["value"].as_f64().unwrap()).collect();
+    assert!(values.iter().zip([0.5, 0.5, 1.0]).all(|(a, b)| (a - b).abs() < 1e-9), "{values:?}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amounts_without_a_time_all_count_and_absurd_values_are_refused() {
+    let app = app().await;
+    // Two reams issued, sent as bare numbers at once: the same arrival time, both count.
+    publish(&app.mqtt, &[("xanh/giay-a/reading", "1".to_owned()), ("xanh/giay-a/reading", "1".to_owned())]).await;
+    app.wait_processed(2).await;
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap()).date();
+    let tomorrow = today.tomorrow().unwrap();
+    let paper = app.consumption(&format!("resource=paper&from={today}&to={tomorrow}&step=day")).await;
+    approx(&paper["total"], 1000.0);
+
+    // A value no meter can read is refused, and the dashboard still draws.
+    publish(&app.mqtt, &[("xanh/dien-a/reading", reading(1e308, "08:00"))]).await;
+    app.wait_processed(3).await;
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["items"][0]["reason"], "non_finite", "{rejected}");
+    let page = app.http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    app.stop().await;
+}

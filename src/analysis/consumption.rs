@@ -156,7 +156,8 @@ pub fn spread_hourly(
         while hour < last {
             let overlap = (interval.end_ms.min(hour + HOUR_MS) - interval.start_ms.max(hour)) as f64;
             if overlap > 0.0 {
-                *hours.entry(hour).or_insert(0.0) += interval.amount * overlap / length;
+                // The share first: amount × overlap could overflow where the result does not.
+                *hours.entry(hour).or_insert(0.0) += interval.amount * (overlap / length);
             }
             hour += HOUR_MS;
         }

@@ -50,6 +50,8 @@ impl fmt::Display for Source {
 pub struct Reading {
     pub meter: MeterId,
     pub ts: Timestamp,
+    /// The device sent no time, so `ts` is when the reading arrived.
+    pub ts_assumed: bool,
     pub value: f64,
     /// For a `delta` meter: the start of the period the amount covers (a bill from 15/10).
     pub period_start: Option<Timestamp>,

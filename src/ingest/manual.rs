@@ -150,7 +150,8 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
     let grouped_by = |separator: char| {
         let mut groups = digits.split(separator);
         let first = groups.next().unwrap_or("");
-        (1..=3).contains(&first.len()) && groups.all(|g| g.len() == 3)
+        // "0.750" is a decimal: no thousands group follows a lone zero.
+        (1..=3).contains(&first.len()) && !first.starts_with('0') && groups.all(|g| g.len() == 3)
     };
     let normal = match (trimmed.contains('.'), trimmed.contains(',')) {
         (false, false) => trimmed.clone(),
@@ -310,6 +311,7 @@ mod tests {
             ("10.720", 10_720.0),
             ("12.3456", 12.3456),
             ("0.75", 0.75),
+            ("0.750", 0.75),
             ("1.5", 1.5),
             ("1,234,567", 1_234_567.0),
             ("1.234.567,25", 1_234_567.25),

@@ -107,7 +107,7 @@ async fn poll_loop(
     mut eventloop: EventLoop,
     client: AsyncClient,
     filters: Vec<String>,
-    queue: mpsc::Sender<Publish>,
+    queue: mpsc::Sender<(Publish, Timestamp)>,
     status: Arc<IngestStatus>,
     mut shutdown: watch::Receiver<bool>,
     storer: JoinHandle<()>,
@@ -133,16 +133,22 @@ async fn poll_loop(
                     status.connected.store(true, Ordering::Relaxed);
                     status.set_error(None);
                     backoff = Duration::from_millis(500);
-                    let subscriptions = filters.iter().map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce));
-                    if let Err(e) = client.try_subscribe_many(subscriptions) {
-                        tracing::error!(error = %e, "ingest: cannot subscribe");
-                    }
+                    // From a task of its own: it may wait for room behind queued acks, which
+                    // only this loop's polling makes, and it must not be dropped when full.
+                    let subscriptions: Vec<_> = filters.iter().map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)).collect();
+                    let client = client.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = client.subscribe_many(subscriptions).await {
+                            tracing::error!(error = %e, "ingest: cannot subscribe");
+                        }
+                    });
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
                     status.messages.fetch_add(1, Ordering::Relaxed);
                     if let Some(queue) = &queue {
                         // Waits only while the storing task catches up; it never waits on us.
-                        if queue.send(publish).await.is_err() {
+                        // Stamped on arrival: a reading without a device time is taken now.
+                        if queue.send((publish, Timestamp::now())).await.is_err() {
                             break;
                         }
                     }
@@ -166,9 +172,6 @@ async fn poll_loop(
                 }
             }
         }
-        if storer.is_finished() && queue.is_none() {
-            break;
-        }
     }
     status.connected.store(false, Ordering::Relaxed);
     drop(queue);
@@ -176,7 +179,7 @@ async fn poll_loop(
 }
 
 async fn store_loop(
-    mut queue: mpsc::Receiver<Publish>,
+    mut queue: mpsc::Receiver<(Publish, Timestamp)>,
     client: AsyncClient,
     pipeline: Pipeline,
     store: Arc<dyn Store>,
@@ -200,10 +203,9 @@ async fn store_loop(
                 Err(_) => break,
             }
         }
-        let received_at = Timestamp::now();
         let batch: Vec<_> = publishes
             .iter()
-            .flat_map(|p| pipeline.from_mqtt(&p.topic, &p.payload, received_at))
+            .flat_map(|(p, received_at)| pipeline.from_mqtt(&p.topic, &p.payload, *received_at))
             .collect();
         let mut backoff = Duration::from_millis(200);
         loop {
@@ -226,7 +228,7 @@ async fn store_loop(
         // An ack needs only the packet id and QoS: drop topics and payloads now, so that acks
         // waiting for room in the event loop's request queue (full while a flood keeps the
         // poll task waiting on ours) do not hold every stored payload in memory.
-        unacked.extend(publishes.into_iter().map(|mut publish| {
+        unacked.extend(publishes.into_iter().map(|(mut publish, _)| {
             publish.payload = Default::default();
             publish.topic = String::new();
             publish
@@ -241,7 +243,8 @@ async fn store_loop(
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let _ = client.try_disconnect();
+    // Queued behind the acks, so the poll task sends them all before it sees this.
+    let _ = client.disconnect().await;
 }
 
 /// Hand acks to the event loop without waiting; what does not fit is retried shortly.

@@ -17,6 +17,11 @@ pub const GENERIC_FILTER: &str = "xanh/+/reading";
 
 /// The largest payload decoded; meters send a few hundred bytes.
 const MAX_PAYLOAD: usize = 256 * 1024;
+/// No meter reads more than this in its canonical unit; beyond it a value is a fault, and
+/// sums of such values could overflow.
+const MAX_VALUE: f64 = 1e12;
+/// The longest period one delta amount may cover.
+const MAX_PERIOD: SignedDuration = SignedDuration::from_hours(400 * 24);
 /// How much of a larger payload is kept among the rejected.
 const KEPT_OF_OVERSIZED: usize = 4096;
 
@@ -153,8 +158,15 @@ impl Pipeline {
                 detail,
             })
         };
-        if !raw.value.is_finite() {
+        let value = meter.conversion.to_canonical(raw.value);
+        if !value.is_finite() {
             return reject(RejectReason::NonFinite, format!("the value {} is not a finite number", raw.value));
+        }
+        if value.abs() > MAX_VALUE {
+            return reject(
+                RejectReason::NonFinite,
+                format!("the value {} is beyond any meter's range (at most {MAX_VALUE} {})", raw.value, meter.resource.canonical_unit().config_name()),
+            );
         }
         if raw.value < 0.0 {
             let what = match meter.kind {
@@ -191,6 +203,12 @@ impl Pipeline {
             }
         }
         let period_start = match (meter.kind, raw.period_start) {
+            (MeterKind::Delta, Some(start)) if start < ts && ts.duration_since(start) > MAX_PERIOD => {
+                return reject(
+                    RejectReason::Undecodable,
+                    format!("the period from {start} to {ts} is longer than 400 days: enter it as one amount a year or a month"),
+                )
+            }
             (MeterKind::Delta, Some(start)) if start < ts => Some(start),
             (MeterKind::Delta, Some(start)) => {
                 return reject(
@@ -205,7 +223,8 @@ impl Pipeline {
             Reading {
                 meter: meter.id.clone(),
                 ts,
-                value: meter.conversion.to_canonical(raw.value),
+                value,
+                ts_assumed: raw.ts.is_none(),
                 period_start,
                 source: origin.source,
                 entered_by: None,

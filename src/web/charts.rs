@@ -47,7 +47,8 @@ pub fn bar_chart(chart: &BarChart) -> Result<String, ChartError> {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| draw_error(&e))?;
         let count = chart.values.len().max(1);
-        let top = chart.values.iter().copied().fold(0.0_f64, f64::max);
+        // A value that is not finite would give the axis no end.
+        let top = chart.values.iter().copied().filter(|v| v.is_finite()).fold(0.0_f64, f64::max);
         let top = if top > 0.0 { top * 1.1 } else { 1.0 };
         let lang = chart.lang;
         let labels = &chart.labels;

@@ -92,7 +92,7 @@ pub async fn apply_review(state: &AppState, id: i64, body: ReviewBody) -> Result
         return Err(ApiError::BadRequest("say who decides (`by`) and why (`reason`, at least a few words)".into()));
     }
     let not_waiting = || ApiError::NotFound(format!("no reading {id} is waiting for review; see GET /api/v1/rejected"));
-    let item = state.store.rejected_for_retry(id - 1, 1).await?.into_iter().find(|item| item.id == id).ok_or_else(not_waiting)?;
+    let item = state.store.rejected_for_retry(id.saturating_sub(1), 1).await?.into_iter().find(|item| item.id == id).ok_or_else(not_waiting)?;
     let accepted = if accept {
         let items = decode_again(&item.origin, &state.pipeline, &state.config);
         if items.is_empty() || !items.iter().all(|i| matches!(i, Incoming::Reading(..))) {

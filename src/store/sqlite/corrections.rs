@@ -2,7 +2,7 @@
 //! and recompute the consumption it touched.
 
 use jiff::Timestamp;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
 
 use super::{from_ms, lock, ms, Inner};
 use crate::analysis::consumption::{ceil_hour, delta_interval, floor_hour, Sample};
@@ -12,7 +12,7 @@ use crate::store::StoreError;
 impl Inner {
     pub(super) fn correct(&self, correction: &Correction) -> Result<Option<CorrectionRecord>, StoreError> {
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let meter = correction.meter();
         let ts = ms(correction.ts());
         let old: Option<(f64, Option<i64>)> = tx

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::{MeterStatus, Outcome, Resolution, RetryItem, Review, Store, StoreError, StoredReading, StoredRejection, WriteReport};
 use crate::analysis::consumption::{
@@ -199,7 +199,7 @@ impl SqliteStore {
 fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version as i64 + 1)?;
         tx.commit()?;
@@ -258,7 +258,7 @@ impl Inner {
 
     fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let report = self.write_in(&tx, batch, Plausibility::Check)?;
         tx.commit()?;
         Ok(report)
@@ -266,7 +266,7 @@ impl Inner {
 
     fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = ms(Timestamp::now());
         let mut mark = tx.prepare_cached("UPDATE rejected SET reprocessed_at = ?1 WHERE id = ?2")?;
         let mut batch = Vec::new();
@@ -299,23 +299,25 @@ impl Inner {
                         report.outcomes.push(Outcome::Rejected { reason: held.reason, detail: held.detail });
                         continue;
                     }
-                    let inserted = tx
-                        .prepare_cached(
-                            "INSERT OR IGNORE INTO readings
-                             (meter, ts, value, period_start, source, entered_by, received_at, cost_vnd)
-                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                        )?
-                        .execute(params![
-                            reading.meter.as_str(),
-                            sample.ts_ms,
-                            sample.value,
-                            sample.period_start_ms,
-                            reading.source.as_str(),
-                            reading.entered_by,
-                            ms(origin.received_at),
-                            reading.cost_vnd,
-                        ])?;
-                    if inserted == 1 {
+                    let mut sample = sample;
+                    let mut inserted = insert_reading(tx, &reading, sample, &origin)?;
+                    if !inserted && reading.ts_assumed {
+                        // The device sent no time, so readings that arrived in the same
+                        // millisecond (a backlog delivered at once) take the next free one
+                        // instead of clashing; a counter's repeated value is still one reading.
+                        let counter = self.rule(&reading.meter).kind == MeterKind::Counter;
+                        for _ in 0..1000 {
+                            if counter && conflicting(tx, &reading.meter, sample, origin.clone())?.is_none() {
+                                break;
+                            }
+                            sample.ts_ms += 1;
+                            inserted = insert_reading(tx, &reading, sample, &origin)?;
+                            if inserted {
+                                break;
+                            }
+                        }
+                    }
+                    if inserted {
                         if let Some(tail) = latest.get_mut(&reading.meter) {
                             if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) {
                                 tail.push(sample);
@@ -413,7 +415,7 @@ impl Inner {
     /// `Ok(None)`: no item with that id is waiting for review.
     fn review(&self, id: i64, review: &Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let waiting: Option<i64> = tx
             .query_row(
                 "SELECT id FROM rejected WHERE id = ?1 AND reason = ?2 AND reprocessed_at IS NULL AND review_decision IS NULL",
@@ -467,7 +469,8 @@ impl Inner {
                 _ => {
                     // The last few stored readings: a drop among them may turn out to be a
                     // glitch that the new readings undo.
-                    let mut chain = self.readings_before(tx, meter, first.ts_ms, GLITCH_LOOKAHEAD)?;
+                    // One more than the lookahead: the drop may sit that far back.
+                    let mut chain = self.readings_before(tx, meter, first.ts_ms, GLITCH_LOOKAHEAD + 1)?;
                     let stored = chain.len();
                     chain.extend_from_slice(samples);
                     if chain.windows(2).any(|pair| pair[1].value < pair[0].value) {
@@ -546,8 +549,9 @@ impl Inner {
         ms(day_start(from_ms(hour_ms), &self.tz))
     }
 
-    /// Recompute a counter's hours around readings that arrived out of order: every hour
-    /// that an interval touching `[tmin, tmax]` covers is rebuilt from the readings.
+    /// Recompute a counter's hours around readings that arrived out of order, were corrected
+    /// or undo a glitch: every hour that an interval touching `[tmin, tmax]`, or one a
+    /// glitch decision near it moves, covers is rebuilt from the readings.
     fn recompute_counter(
         &self,
         tx: &Transaction<'_>,
@@ -557,30 +561,21 @@ impl Inner {
         tmax: i64,
     ) -> Result<(), rusqlite::Error> {
         let id = meter.as_str();
-        let neighbour = |sql: &str, ts: i64| -> Result<Option<i64>, rusqlite::Error> {
-            tx.prepare_cached(sql)?.query_row(params![id, ts], |r| r.get(0))
+        // The reading `count` places before (or after) `ts`, or the nearest one there is.
+        let nth = |sql: &str, ts: i64, count: i64| -> Result<Option<i64>, rusqlite::Error> {
+            tx.prepare_cached(sql)?.query_row(params![id, ts, count], |r| r.get(0))
         };
-        let before = "SELECT max(ts) FROM readings WHERE meter = ?1 AND ts < ?2";
-        let after = "SELECT min(ts) FROM readings WHERE meter = ?1 AND ts > ?2";
-
-        let window_start = floor_hour(neighbour(before, tmin)?.unwrap_or(tmin));
-        let window_end = ceil_hour(neighbour(after, tmax)?.unwrap_or(tmax)).max(window_start + HOUR_MS);
+        let before = "SELECT min(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3)";
+        let after = "SELECT max(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts > ?2 ORDER BY ts LIMIT ?3)";
+        // A change can turn readings up to the lookahead on either side from glitch to reset
+        // or back, and so move where their intervals start and end.
+        let reach = GLITCH_LOOKAHEAD as i64 + 1;
+        let window_start = floor_hour(nth(before, tmin, reach)?.unwrap_or(tmin));
+        let window_end = ceil_hour(nth(after, tmax, reach)?.unwrap_or(tmax)).max(window_start + HOUR_MS);
         // Hours at the window's edges also hold parts of intervals reaching outside it, and
-        // telling a glitch from a reset needs a few readings on either side.
-        let context = GLITCH_LOOKAHEAD as i64 + 1;
-        let edge = |sql: &str, ts: i64| -> Result<Option<i64>, rusqlite::Error> {
-            tx.prepare_cached(sql)?.query_row(params![id, ts, context], |r| r.get(0))
-        };
-        let fetch_from = edge(
-            "SELECT min(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts <= ?2 ORDER BY ts DESC LIMIT ?3)",
-            window_start,
-        )?
-        .unwrap_or(window_start);
-        let fetch_to = edge(
-            "SELECT max(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts >= ?2 ORDER BY ts LIMIT ?3)",
-            window_end,
-        )?
-        .unwrap_or(window_end);
+        // telling a glitch from a reset there needs as many readings again.
+        let fetch_from = nth(before, window_start + 1, 2 * reach)?.unwrap_or(window_start);
+        let fetch_to = nth(after, window_end - 1, 2 * reach)?.unwrap_or(window_end);
         let samples = tx
             .prepare_cached(
                 "SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts",
@@ -671,7 +666,7 @@ impl Inner {
     /// were built, build them again from the hourly totals.
     fn ensure_day_rollup_zone(&self, timezone_name: &str) -> Result<(), rusqlite::Error> {
         let mut conn = lock(&self.writer);
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let built_for: Option<String> = tx
             .query_row("SELECT value FROM meta WHERE key = 'day_timezone'", [], |r| r.get(0))
             .optional()?;
@@ -698,6 +693,32 @@ impl Inner {
         }
         tx.commit()
     }
+}
+
+/// Insert a reading unless the meter already has one at that time; whether it went in.
+fn insert_reading(
+    tx: &Transaction<'_>,
+    reading: &crate::domain::Reading,
+    sample: Sample,
+    origin: &Origin,
+) -> Result<bool, rusqlite::Error> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO readings
+             (meter, ts, value, period_start, source, entered_by, received_at, cost_vnd)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            reading.meter.as_str(),
+            sample.ts_ms,
+            sample.value,
+            sample.period_start_ms,
+            reading.source.as_str(),
+            reading.entered_by,
+            ms(origin.received_at),
+            reading.cost_vnd,
+        ])?;
+    Ok(inserted == 1)
 }
 
 /// If the store holds a different value for this meter and time, the rejection to keep.
