@@ -9,34 +9,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
 use support::*;
 
 const READINGS_PER_METER: usize = 1_000;
 const GARBAGE_PER_GOOD: usize = 2;
-
-/// Publish with QoS 1 as fast as the broker takes them; returns when all are acknowledged.
-async fn publish_all(port: u16, name: &str, messages: Vec<(String, Vec<u8>)>) {
-    let mut options = MqttOptions::new(format!("bench-{name}-{}", free_port()), "127.0.0.1", port);
-    options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000).set_max_packet_size(1 << 20, 1 << 20);
-    let (client, mut eventloop) = AsyncClient::new(options, 10_000);
-    let total = messages.len();
-    let acks = tokio::spawn(async move {
-        let mut acked = 0;
-        while acked < total {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
-                Ok(_) => {}
-                Err(e) => panic!("publisher lost the broker: {e}"),
-            }
-        }
-    });
-    for (topic, payload) in messages {
-        client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
-    }
-    acks.await.unwrap();
-}
 
 fn good_messages() -> Vec<(String, Vec<u8>)> {
     let base: jiff::Timestamp = "2026-01-05T00:00:00+07:00".parse().unwrap();
@@ -80,10 +57,6 @@ async fn get(http: &reqwest::Client, web_port: u16, path: &str) -> Value {
     }
 }
 
-async fn counter(http: &reqwest::Client, web_port: u16, name: &str) -> u64 {
-    get(http, web_port, "/api/v1/health").await["ingest"][name].as_u64().unwrap_or(0)
-}
-
 struct Run {
     good: usize,
     good_secs: f64,
@@ -96,15 +69,7 @@ struct Run {
 async fn run(flood: bool) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let (_mosquitto, port) = start_mosquitto(dir.path());
-    let web_port = free_port();
-    let config = dir.path().join("bench.toml");
-    let mqtt = format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"xanh-bench\"\ninflight = 1000");
-    std::fs::write(&config, office_config(&mqtt, web_port, &dir.path().join("bench.db"))).unwrap();
-    let xanh = start_xanh(&config, web_port);
-    let http = reqwest::Client::new();
-    while !http.get(format!("http://127.0.0.1:{web_port}/api/v1/health")).send().await.is_ok_and(|r| r.status().is_success()) {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (xanh, web_port, http) = start_xanh_behind(dir.path(), port).await;
 
     let good = good_messages();
     let good_count = good.len();
@@ -113,19 +78,19 @@ async fn run(flood: bool) -> Run {
     let start = Instant::now();
     let flooder = tokio::spawn(publish_all(port, "garbage", garbage));
     let publisher = tokio::spawn(publish_all(port, "good", good));
-    while counter(&http, web_port, "stored").await < good_count as u64 {
+    while ingest_counter(&http, web_port, "stored").await < good_count as u64 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let good_secs = start.elapsed().as_secs_f64();
     publisher.await.unwrap();
     flooder.await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(600);
-    while counter(&http, web_port, "rejected").await < garbage_count as u64 {
+    while ingest_counter(&http, web_port, "rejected").await < garbage_count as u64 {
         assert!(Instant::now() < deadline, "the garbage was not all handled");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let garbage_secs = start.elapsed().as_secs_f64();
-    let stored = counter(&http, web_port, "stored").await;
+    let stored = ingest_counter(&http, web_port, "stored").await;
     assert_eq!(stored, good_count as u64, "garbage was stored as readings");
     let kept = get(&http, web_port, "/api/v1/rejected?limit=1").await["total"].as_u64().unwrap_or(0);
     Run { good: good_count, good_secs, garbage: garbage_count, garbage_secs, kept, peak_rss: xanh.peak_rss_mib() }

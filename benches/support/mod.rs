@@ -112,6 +112,53 @@ pub fn start_xanh(config: &Path, web_port: u16) -> Process {
     Process(child)
 }
 
+/// Publish with QoS 1 as fast as the broker takes them; returns when all are acknowledged.
+pub async fn publish_all(port: u16, name: &str, messages: Vec<(String, Vec<u8>)>) {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let mut options = MqttOptions::new(format!("bench-{name}-{}", free_port()), "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000).set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut eventloop) = AsyncClient::new(options, 10_000);
+    let total = messages.len();
+    let acks = tokio::spawn(async move {
+        let mut acked = 0;
+        while acked < total {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::PubAck(_))) => acked += 1,
+                Ok(_) => {}
+                Err(e) => panic!("publisher lost the broker: {e}"),
+            }
+        }
+    });
+    for (topic, payload) in messages {
+        client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+    }
+    acks.await.unwrap();
+}
+
+/// `xanh serve` for the 100-meter office behind the Mosquitto on `port`, ready to answer.
+pub async fn start_xanh_behind(dir: &Path, port: u16) -> (Process, u16, reqwest::Client) {
+    let web_port = free_port();
+    let config = dir.join("bench.toml");
+    let mqtt = format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"xanh-bench\"\ninflight = 1000");
+    std::fs::write(&config, office_config(&mqtt, web_port, &dir.join("bench.db"))).unwrap();
+    let xanh = start_xanh(&config, web_port);
+    let http = reqwest::Client::new();
+    while !http.get(format!("http://127.0.0.1:{web_port}/api/v1/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (xanh, web_port, http)
+}
+
+/// One of the ingest counters of `/api/v1/health` (stored, duplicates, rejected); 0 while the
+/// service does not answer.
+pub async fn ingest_counter(http: &reqwest::Client, web_port: u16, name: &str) -> u64 {
+    let health: serde_json::Value = match http.get(format!("http://127.0.0.1:{web_port}/api/v1/health")).send().await {
+        Ok(r) => r.json().await.unwrap_or_default(),
+        Err(_) => return 0,
+    };
+    health["ingest"][name].as_u64().unwrap_or(0)
+}
+
 /// Median and 95th percentile of durations, in milliseconds.
 pub fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
     samples.sort();
