@@ -15,20 +15,6 @@ use support::*;
 const READINGS_PER_METER: usize = 1_000;
 const GARBAGE_PER_GOOD: usize = 2;
 
-fn good_messages() -> Vec<(String, Vec<u8>)> {
-    let base: jiff::Timestamp = "2026-01-05T00:00:00+07:00".parse().unwrap();
-    let ids = meter_ids();
-    let mut out = Vec::with_capacity(ids.len() * READINGS_PER_METER);
-    for i in 0..READINGS_PER_METER {
-        let ts = base + jiff::SignedDuration::from_mins(i as i64);
-        for id in &ids {
-            let payload = format!(r#"{{"value": {}, "ts": "{ts}"}}"#, 1000.0 + i as f64 * 0.25);
-            out.push((format!("xanh/{id}/reading"), payload.into_bytes()));
-        }
-    }
-    out
-}
-
 /// The kinds of garbage, in turn: each is refused for a different reason.
 const KINDS: [&str; 5] = ["malformed JSON", "unknown meter", "non-numeric value", "10 KB payload", "NaN"];
 
@@ -71,7 +57,7 @@ async fn run(flood: bool) -> Run {
     let (_mosquitto, port) = start_mosquitto(dir.path());
     let (xanh, web_port, http) = start_xanh_behind(dir.path(), port).await;
 
-    let good = good_messages();
+    let good = readings("xanh", READINGS_PER_METER);
     let good_count = good.len();
     let garbage = if flood { garbage_messages(good_count * GARBAGE_PER_GOOD) } else { Vec::new() };
     let garbage_count = garbage.len();

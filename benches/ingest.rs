@@ -14,20 +14,6 @@ use support::*;
 
 const READINGS_PER_METER: usize = 2_000;
 
-fn messages(prefix: &str) -> Vec<(String, Vec<u8>)> {
-    let base: jiff::Timestamp = "2026-01-05T00:00:00+07:00".parse().unwrap();
-    let ids = meter_ids();
-    let mut out = Vec::with_capacity(ids.len() * READINGS_PER_METER);
-    for i in 0..READINGS_PER_METER {
-        let ts = base + jiff::SignedDuration::from_mins(i as i64);
-        for id in &ids {
-            let topic = format!("{prefix}/{id}/reading");
-            out.push((topic, format!(r#"{{"value": {}, "ts": "{ts}"}}"#, 1000.0 + i as f64 * 0.25).into_bytes()));
-        }
-    }
-    out
-}
-
 async fn raw_rate(port: u16) -> f64 {
     let mut options = MqttOptions::new("bench-raw-sub", "127.0.0.1", port);
     options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000);
@@ -47,7 +33,7 @@ async fn raw_rate(port: u16) -> f64 {
         }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let batch = messages("raw");
+    let batch = readings("raw", READINGS_PER_METER);
     let total = batch.len() as u64;
     let start = Instant::now();
     publish_all(port, "raw", batch).await;
@@ -66,7 +52,7 @@ async fn main() {
     let raw = raw_rate(port).await;
 
     let (xanh, web_port, http) = start_xanh_behind(dir.path(), port).await;
-    let batch = messages("xanh");
+    let batch = readings("xanh", READINGS_PER_METER);
     let total = batch.len() as u64;
     let start = Instant::now();
     publish_all(port, "xanh", batch).await;

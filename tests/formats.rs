@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{approx, external_mqtt, mosquitto_pub, spawn_app_from, Mosquitto, TestApp};
+use common::{approx, external_mqtt, mosquitto_pub, office_config_text, spawn_app_from, Mosquitto, TestApp};
 use serde_json::Value;
 
 /// The devices of a small office, one meter per format (two radio meters share a topic).
@@ -127,11 +127,7 @@ field = "energy"
 
 async fn start(broker: &Mosquitto) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "{DEVICES}\n[web]\nlisten = \"127.0.0.1:0\"\n\n[mqtt]\n{}\n\n[store]\npath = \"{}\"\n",
-        external_mqtt(broker.port, "xanh-formats"),
-        dir.path().join("xanh.db").display()
-    );
+    let text = office_config_text(DEVICES, &external_mqtt(broker.port, "xanh-formats"), &dir.path().join("xanh.db"));
     spawn_app_from(&text, dir).await
 }
 

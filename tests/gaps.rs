@@ -52,11 +52,7 @@ async fn overview(app: &TestApp, query: &str) -> String {
 #[tokio::test]
 async fn late_and_silent_meters_are_flagged_and_their_figures_marked_incomplete() {
     let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        "{OFFICE}\n[web]\nlisten = \"127.0.0.1:0\"\n\n[mqtt]\n{}\n\n[store]\npath = \"{}\"\n",
-        embedded_mqtt(),
-        dir.path().join("xanh.db").display()
-    );
+    let text = office_config_text(OFFICE, &embedded_mqtt(), &dir.path().join("xanh.db"));
     let app = spawn_app_from(&text, dir).await;
 
     for (id, interval) in [("dien-nhanh", Some(1)), ("nuoc-a", Some(60)), ("giay-a", None)] {

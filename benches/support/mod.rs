@@ -112,6 +112,22 @@ pub fn start_xanh(config: &Path, web_port: u16) -> Process {
     Process(child)
 }
 
+/// `per_meter` generic readings for each bench meter on `<prefix>/<id>/reading`, a minute
+/// apart, meter after meter, as 100 devices reporting together would send them.
+pub fn readings(prefix: &str, per_meter: usize) -> Vec<(String, Vec<u8>)> {
+    let base: jiff::Timestamp = "2026-01-05T00:00:00+07:00".parse().unwrap();
+    let ids = meter_ids();
+    let mut out = Vec::with_capacity(ids.len() * per_meter);
+    for i in 0..per_meter {
+        let ts = base + jiff::SignedDuration::from_mins(i as i64);
+        for id in &ids {
+            let payload = format!(r#"{{"value": {}, "ts": "{ts}"}}"#, 1000.0 + i as f64 * 0.25);
+            out.push((format!("{prefix}/{id}/reading"), payload.into_bytes()));
+        }
+    }
+    out
+}
+
 /// Publish with QoS 1 as fast as the broker takes them; returns when all are acknowledged.
 pub async fn publish_all(port: u16, name: &str, messages: Vec<(String, Vec<u8>)>) {
     use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};

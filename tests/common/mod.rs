@@ -89,10 +89,15 @@ kind = "delta"
 unit = "ream"
 "#;
 
-/// The config text for an app whose broker and store are as given.
+/// The config text for the test office with the broker and store given.
 pub fn config_text(mqtt: &str, store: &Path) -> String {
+    office_config_text(OFFICE, mqtt, store)
+}
+
+/// The config text for `office` (its departments and meters) with the broker and store given.
+pub fn office_config_text(office: &str, mqtt: &str, store: &Path) -> String {
     format!(
-        "{OFFICE}\n[web]\nlisten = \"127.0.0.1:0\"\n\n[mqtt]\n{mqtt}\n\n[store]\npath = \"{}\"\n",
+        "{office}\n[web]\nlisten = \"127.0.0.1:0\"\n\n[mqtt]\n{mqtt}\n\n[store]\npath = \"{}\"\n",
         store.display()
     )
 }
