@@ -4,18 +4,19 @@
 //! applied, and then everything is checked and turned into domain types. Every error names the
 //! file, the key and the fix.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 use crate::domain::{
     Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, Resource,
-    Topic, Unit, ValueSelector,
+    Topic, Unit, ValueSelector, WorkingDays, WorkingHours,
 };
 
 /// The config used when no `--config` is given.
@@ -76,6 +77,10 @@ struct OfficeSection {
     name: String,
     #[serde(default = "default_timezone")]
     timezone: String,
+    working_hours: Option<String>,
+    working_days: Option<Vec<String>>,
+    #[serde(default)]
+    holidays: Vec<String>,
 }
 
 fn default_timezone() -> String {
@@ -435,6 +440,7 @@ fn resolve(
         );
     }
 
+    let (working_hours, working_days, holidays) = resolve_calendar(&raw.office, &mut problem);
     let web_listen = parse_addr(&raw.web.listen, "web.listen", &mut problem);
 
     let broker = if raw.mqtt.embedded {
@@ -502,6 +508,9 @@ fn resolve(
             name: raw.office.name,
             timezone: timezone?,
             timezone_name: raw.office.timezone,
+            working_hours: working_hours?,
+            working_days: working_days?,
+            holidays: holidays?,
         },
         web_listen: web_listen?,
         mqtt: MqttConfig {
@@ -551,6 +560,82 @@ fn parse_addr(
             None
         }
     }
+}
+
+/// The office's working hours, working days and holidays; the defaults are a Vietnamese state
+/// office's: 07:30–17:00, Monday to Friday, no holidays.
+fn resolve_calendar(
+    office: &OfficeSection,
+    problem: &mut impl FnMut(String, String, String),
+) -> (Option<WorkingHours>, Option<WorkingDays>, Option<BTreeSet<Date>>) {
+    let hours = match &office.working_hours {
+        None => Some(WorkingHours::default()),
+        Some(text) => WorkingHours::parse(text)
+            .map_err(|e| {
+                problem(
+                    "office.working_hours".into(),
+                    e.to_string(),
+                    "write the start and end of the working day as \"07:30-17:00\"".into(),
+                )
+            })
+            .ok(),
+    };
+    let days = match &office.working_days {
+        None => Some(WorkingDays::default()),
+        Some(names) => {
+            let mut days = Vec::new();
+            let mut ok = true;
+            for name in names {
+                match weekday(name) {
+                    Some(day) => days.push(day),
+                    None => {
+                        ok = false;
+                        problem(
+                            "office.working_days".into(),
+                            format!("`{name}` is not a day of the week"),
+                            "use mon, tue, wed, thu, fri, sat or sun".into(),
+                        );
+                    }
+                }
+            }
+            if ok && days.is_empty() {
+                ok = false;
+                problem("office.working_days".into(), "is empty".into(), "list the days the office works, such as [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]".into());
+            }
+            ok.then(|| days.into_iter().collect())
+        }
+    };
+    let mut holidays = BTreeSet::new();
+    let mut ok = true;
+    for text in &office.holidays {
+        match text.parse::<Date>() {
+            Ok(date) if date.to_string() == *text => {
+                holidays.insert(date);
+            }
+            _ => {
+                ok = false;
+                problem(
+                    "office.holidays".into(),
+                    format!("`{text}` is not a date"),
+                    "write each holiday as YYYY-MM-DD, such as \"2026-09-02\"".into(),
+                );
+            }
+        }
+    }
+    (hours, days, ok.then_some(holidays))
+}
+
+fn weekday(name: &str) -> Option<Weekday> {
+    Some(match name {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => return None,
+    })
 }
 
 fn resolve_departments(
@@ -965,6 +1050,24 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse("office.toml", text, &|_| None)
+    }
+
+    #[test]
+    fn the_office_calendar_is_read_and_checked() {
+        let config = parse(
+            "[office]\nname = \"X\"\nworking_hours = \"08:00-16:30\"\nworking_days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\"]\nholidays = [\"2026-09-02\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.office.working_hours.to_string(), "08:00-16:30");
+        assert!(config.office.is_working_day(jiff::civil::date(2026, 11, 28)), "Saturday is a working day here");
+        assert!(!config.office.is_working_day(jiff::civil::date(2026, 9, 2)));
+
+        let err = parse("[office]\nname = \"X\"\nworking_hours = \"17:00-07:30\"\nworking_days = [\"monday\"]\nholidays = [\"02/09/2026\"]\n")
+            .unwrap_err()
+            .to_string();
+        for expected in ["office.working_hours", "\"07:30-17:00\"", "office.working_days", "`monday`", "office.holidays", "YYYY-MM-DD"] {
+            assert!(err.contains(expected), "{expected} missing from: {err}");
+        }
     }
 
     #[test]

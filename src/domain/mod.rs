@@ -4,6 +4,7 @@
 mod correction;
 mod format;
 mod ids;
+mod office;
 mod reading;
 mod rejection;
 mod resource;
@@ -12,21 +13,12 @@ mod topic;
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use format::{Format, ValueSelector};
 pub use ids::{DepartmentId, InvalidId, MeterId};
+pub use office::{InvalidWorkingHours, Office, WorkingDays, WorkingHours};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
 pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
 pub use topic::{InvalidTopic, Topic};
 
-use jiff::tz::TimeZone;
-
-/// The office (đơn vị) whose use Xanh watches.
-#[derive(Debug, Clone)]
-pub struct Office {
-    pub name: String,
-    pub timezone: TimeZone,
-    /// The IANA name of `timezone`, for display and for the API.
-    pub timezone_name: String,
-}
 
 /// A department (phòng, ban, trung tâm).
 #[derive(Debug, Clone, PartialEq)]
