@@ -1,4 +1,6 @@
-//! The command line: `xanh serve` (the default) and `xanh simulate`.
+//! The command line: `xanh serve` (the default), `simulate`, `import` and `user`.
+
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +34,8 @@ enum Command {
     /// Import readings from a CSV file (header: meter,ts,value[,from][,entered_by]) into the
     /// store, through the same checks as MQTT; rejected rows are kept with the reason.
     Import(ImportArgs),
+    /// Manage users and API tokens: add, list, disable, enable, reset, token.
+    User(user::UserArgs),
 }
 
 #[derive(Args)]
@@ -119,6 +123,7 @@ pub fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Simulate(args) => simulate(config, args).await,
             Command::Import(args) => import(config, args).await,
+            Command::User(args) => user::run(config, args).await,
         }
     });
     match result {
@@ -134,6 +139,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(config = %config.source, office = %config.office.name, "starting");
     let app = Application::build(config).await?;
     tracing::info!("dashboard on http://{}", app.web_addr());
+    app.announce_setup().await?;
     let shutdown = app.shutdown_handle();
     tokio::spawn(async move {
         wait_for_signal().await;

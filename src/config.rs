@@ -90,15 +90,44 @@ fn default_timezone() -> String {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct WebSection {
+    #[serde(default = "default_web_listen")]
     listen: String,
+    #[serde(default = "default_session_hours")]
+    session_hours: u32,
+    #[serde(default)]
+    public_overview: bool,
+    #[serde(default)]
+    secure_cookies: bool,
+}
+
+fn default_web_listen() -> String {
+    "127.0.0.1:8080".to_owned()
+}
+
+fn default_session_hours() -> u32 {
+    8
 }
 
 impl Default for WebSection {
     fn default() -> Self {
         Self {
-            listen: "127.0.0.1:8080".to_owned(),
+            listen: default_web_listen(),
+            session_hours: default_session_hours(),
+            public_overview: false,
+            secure_cookies: false,
         }
     }
+}
+
+/// Who may see what on the web, and how sessions behave.
+#[derive(Debug, Clone, Copy)]
+pub struct WebAccess {
+    /// How long a sign-in lasts.
+    pub session_ttl: jiff::SignedDuration,
+    /// The overview page is readable without signing in.
+    pub public_overview: bool,
+    /// Session cookies carry `Secure` even when a request does not say it came over HTTPS.
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -252,6 +281,7 @@ pub struct Config {
     pub source: String,
     pub office: Office,
     pub web_listen: SocketAddr,
+    pub web_access: WebAccess,
     pub mqtt: MqttConfig,
     pub store: StoreConfig,
     pub ingest: IngestConfig,
@@ -442,6 +472,13 @@ fn resolve(
 
     let (working_hours, working_days, holidays) = resolve_calendar(&raw.office, &mut problem);
     let web_listen = parse_addr(&raw.web.listen, "web.listen", &mut problem);
+    if !(1..=720).contains(&raw.web.session_hours) {
+        problem(
+            "web.session_hours".into(),
+            format!("{} is not a session length", raw.web.session_hours),
+            "give the hours a sign-in lasts, from 1 to 720 (8: a working day)".into(),
+        );
+    }
 
     let broker = if raw.mqtt.embedded {
         parse_addr(&raw.mqtt.listen, "mqtt.listen", &mut problem)
@@ -513,6 +550,11 @@ fn resolve(
             holidays: holidays?,
         },
         web_listen: web_listen?,
+        web_access: WebAccess {
+            session_ttl: jiff::SignedDuration::from_hours(i64::from(raw.web.session_hours)),
+            public_overview: raw.web.public_overview,
+            secure_cookies: raw.web.secure_cookies,
+        },
         mqtt: MqttConfig {
             broker: broker?,
             client_id: raw.mqtt.client_id,

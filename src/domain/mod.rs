@@ -1,6 +1,7 @@
 //! The office's vocabulary as types that cannot be misused: ids, resources, units, meters and
 //! readings. Everything here is built once from checked input and trusted afterwards.
 
+mod access;
 mod correction;
 mod format;
 mod ids;
@@ -10,6 +11,7 @@ mod rejection;
 mod resource;
 mod topic;
 
+pub use access::{InvalidUsername, Role, UnknownRole, User, Username};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use format::{Format, ValueSelector};
 pub use ids::{DepartmentId, InvalidId, MeterId};
