@@ -790,7 +790,7 @@ fn resolve_meters(
             (Some(u), Some(r)) => match Conversion::new(u, r) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    problem(key("unit"), e.to_string(), format!("change unit or resource"));
+                    problem(key("unit"), e.to_string(), "change unit or resource".to_owned());
                     None
                 }
             },

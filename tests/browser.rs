@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{publish, spawn_app, TestApp};
+use common::{publish, TestApp};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use xanh::simulate::Model;
 use xanh::web::format::{self, Lang};
