@@ -5,7 +5,9 @@ pub mod consumption;
 pub mod figures;
 pub mod freshness;
 pub mod period;
+pub mod progress;
 pub mod series;
+pub mod staffing;
 
 pub use freshness::{freshness, Freshness};
 pub use period::{PeriodError, Step, TimeRange};

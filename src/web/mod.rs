@@ -7,6 +7,7 @@ mod corrections;
 pub(crate) mod entry;
 pub mod format;
 mod pages;
+mod progress;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/readings", post(entry::post_readings).get(corrections::readings))
         .route("/api/v1/corrections", post(corrections::post_correction).get(corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected))
+        .route("/api/v1/progress", get(progress::progress))
         .route("/api/v1/rejected/reprocess", post(entry::reprocess))
         .route("/api/v1/rejected/{id}/review", post(entry::review))
         .route("/entry", get(pages::entry))
