@@ -2,6 +2,7 @@
 //! of what the store returns.
 
 pub mod consumption;
+pub mod documents;
 pub mod figures;
 pub mod freshness;
 pub mod period;

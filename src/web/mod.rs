@@ -4,6 +4,7 @@
 mod api;
 pub mod charts;
 mod corrections;
+mod documents;
 pub(crate) mod entry;
 pub mod format;
 mod pages;
@@ -51,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/corrections", post(corrections::post_correction).get(corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected))
         .route("/api/v1/progress", get(progress::progress))
+        .route("/api/v1/documents", get(documents::get_documents).post(documents::post_documents))
+        .route("/documents", get(pages::documents_page).post(pages::documents_form))
         .route("/api/v1/rejected/reprocess", post(entry::reprocess))
         .route("/api/v1/rejected/{id}/review", post(entry::review))
         .route("/entry", get(pages::entry))

@@ -1,10 +1,12 @@
 //! The dashboard's pages, rendered on the server: Vietnamese by default, `?lang=en` for
 //! English. Each page fills the shared layout.
 
+mod documents;
 mod entry;
 mod overview;
 mod rejected;
 
+pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
 pub use overview::overview;
 pub use rejected::{rejected, reprocess_form, review_form};
@@ -49,9 +51,9 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
 /// `path` is the page's own path, for the language link; `refresh` reloads it every so many
 /// seconds.
 fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Markup) -> Markup {
-    let (subtitle, overview, entry, rejected, other, other_code) = match lang {
-        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Số liệu bị từ chối", "English", "en"),
-        Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Rejected readings", "Tiếng Việt", "vi"),
+    let (subtitle, overview, entry, documents, rejected, other, other_code) = match lang {
+        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Văn bản điện tử", "Số liệu bị từ chối", "English", "en"),
+        Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Electronic documents", "Rejected readings", "Tiếng Việt", "vi"),
     };
     let code = lang.code();
     html! {
@@ -71,6 +73,7 @@ fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Mark
                     nav {
                         a href=(format!("/?lang={code}")) { (overview) }
                         a href=(format!("/entry?lang={code}")) { (entry) }
+                        a href=(format!("/documents?lang={code}")) { (documents) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         a href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }
                     }
