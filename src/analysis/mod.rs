@@ -6,7 +6,10 @@ pub mod documents;
 pub mod figures;
 pub mod freshness;
 pub mod period;
+pub mod plan;
 pub mod progress;
+pub mod scores;
+pub mod scoring;
 pub mod series;
 pub mod staffing;
 

@@ -9,6 +9,7 @@ pub(crate) mod entry;
 pub mod format;
 mod pages;
 mod progress;
+mod scores;
 
 use std::sync::Arc;
 
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/corrections", post(corrections::post_correction).get(corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected))
         .route("/api/v1/progress", get(progress::progress))
+        .route("/api/v1/scores", get(scores::scores))
         .route("/api/v1/documents", get(documents::get_documents).post(documents::post_documents))
         .route("/documents", get(pages::documents_page).post(pages::documents_form))
         .route("/api/v1/rejected/reprocess", post(entry::reprocess))
