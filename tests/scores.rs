@@ -4,7 +4,11 @@
 
 mod common;
 
-use common::{approx, office_config_text, embedded_mqtt, spawn_app_from, TestApp};
+use std::io::Cursor;
+use std::process::Command;
+
+use calamine::{open_workbook_from_rs, Data, Range, Reader, Xlsx};
+use common::{approx, embedded_mqtt, office_config_text, spawn_app_from, TestApp};
 use serde_json::{json, Value};
 
 /// Two departments. Phòng A has electricity, water and a printer counter; Phòng B electricity
@@ -218,4 +222,180 @@ async fn scores_need_a_period_they_understand() {
         assert_eq!(body["period"], period);
     }
     app.stop().await;
+}
+
+async fn bytes(app: &TestApp, path: &str) -> (u16, String, String, Vec<u8>) {
+    let response = app.http.get(app.url(path)).send().await.unwrap();
+    let status = response.status().as_u16();
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let (content_type, disposition) = (header("content-type"), header("content-disposition"));
+    (status, content_type, disposition, response.bytes().await.unwrap().to_vec())
+}
+
+fn number_cell(range: &Range<Data>, row: u32, col: u32) -> f64 {
+    match range.get_value((row, col)) {
+        Some(Data::Float(v)) => *v,
+        Some(Data::Int(v)) => *v as f64,
+        other => panic!("cell ({row}, {col}) is {other:?}, not a number"),
+    }
+}
+
+fn text_cell(range: &Range<Data>, row: u32, col: u32) -> String {
+    match range.get_value((row, col)) {
+        Some(Data::String(s)) => s.clone(),
+        other => panic!("cell ({row}, {col}) is {other:?}, not text"),
+    }
+}
+
+/// A JSON figure as the workbook holds it: a number, or "—" when there is none.
+fn same(range: &Range<Data>, row: u32, col: u32, expected: &Value) {
+    match expected.as_f64() {
+        Some(v) => assert!((number_cell(range, row, col) - v).abs() < 1e-9, "({row}, {col}): {:?} against {v}", range.get_value((row, col))),
+        None => assert_eq!(text_cell(range, row, col), "—", "({row}, {col})"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workbook_holds_the_apis_figures_cell_by_cell() {
+    let app = seeded_app().await;
+    let (_, report) = app.get("/api/v1/scores?period=2025").await;
+    let (status, content_type, disposition, xlsx) = bytes(&app, "/api/v1/export/scores.xlsx?period=2025").await;
+    assert_eq!(status, 200);
+    assert!(content_type.contains("spreadsheetml"), "{content_type}");
+    assert!(disposition.contains("xanh-diem-thi-dua-2025.xlsx"), "{disposition}");
+
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(xlsx)).unwrap();
+    assert_eq!(workbook.sheet_names(), vec!["Tổng hợp", "Điện", "Nước", "Giấy"]);
+    let departments = report["departments"].as_array().unwrap();
+
+    // Summary: headers on row 2, one row per department from row 3, then the averages.
+    let summary = workbook.worksheet_range("Tổng hợp").unwrap();
+    assert_eq!(text_cell(&summary, 1, 0), "Phòng, ban");
+    assert_eq!(text_cell(&summary, 1, 5), "Tổng điểm");
+    assert_eq!(text_cell(&summary, 1, 6), "Xếp loại");
+    for (i, d) in departments.iter().enumerate() {
+        let row = 2 + i as u32;
+        assert_eq!(text_cell(&summary, row, 0), d["name"].as_str().unwrap());
+        for (col, c) in d["criteria"].as_array().unwrap().iter().enumerate() {
+            let expected = if c["standing"] == "not_applicable" { Value::Null } else { c["points"].clone() };
+            same(&summary, row, 1 + col as u32, &expected);
+        }
+        same(&summary, row, 5, &d["total"]);
+        assert_eq!(text_cell(&summary, row, 6), d["classification"].as_str().unwrap());
+        same(&summary, row, 7, &d["rank"]);
+    }
+    // The average of the totals is a formula: (93,75 + (−10)) / 2 = 41,875.
+    let formulas = workbook.worksheet_formula("Tổng hợp").unwrap();
+    assert_eq!(formulas.get_value((4, 5)).map(String::as_str), Some("AVERAGE(F3:F4)"));
+    approx(&json!(number_cell(&summary, 4, 5)), 41.875);
+    // Water applies to Phòng A only: its average is Phòng A's 12.
+    approx(&json!(number_cell(&summary, 4, 2)), 12.0);
+
+    // One sheet per resource: baseline, baseline to date, target, actual, saving (a
+    // fraction shown as %), headcount, per person, area, per m², CO2e, cost, status.
+    for (index, (sheet, resource)) in [("Điện", "electricity"), ("Nước", "water"), ("Giấy", "paper")].into_iter().enumerate() {
+        let range = workbook.worksheet_range(sheet).unwrap();
+        let mut actual_sum = 0.0;
+        for (i, d) in departments.iter().enumerate() {
+            let p = &d["resources"][index];
+            assert_eq!(p["resource"], resource);
+            let row = 2 + i as u32;
+            assert_eq!(text_cell(&range, row, 0), d["name"].as_str().unwrap());
+            same(&range, row, 1, &p["baseline"]["amount"]);
+            same(&range, row, 2, &p["baseline"]["to_date"]);
+            same(&range, row, 3, &p["target"]["amount"]);
+            same(&range, row, 4, &p["actual"]);
+            same(&range, row, 5, &p["saving_percent"].as_f64().map(|s| json!(s / 100.0)).unwrap_or(Value::Null));
+            same(&range, row, 6, &p["headcount"]);
+            same(&range, row, 7, &p["per_person"]);
+            same(&range, row, 8, &p["area_m2"]);
+            same(&range, row, 9, &p["per_m2"]);
+            same(&range, row, 10, &p["co2e"]["actual_kg"]);
+            same(&range, row, 11, &p["cost"]["actual_vnd"]);
+            let status = match p["status"].as_str() {
+                Some("dat") => "đạt",
+                Some("co_nguy_co") => "có nguy cơ",
+                Some("khong_dat") => "không đạt",
+                _ => "—",
+            };
+            assert_eq!(text_cell(&range, row, 12), status);
+            actual_sum += p["actual"].as_f64().unwrap();
+        }
+        // The totals row sums with formulas whose cached values match.
+        let formulas = workbook.worksheet_formula(sheet).unwrap();
+        assert_eq!(formulas.get_value((4, 4)).map(String::as_str), Some("SUM(E3:E4)"), "{sheet}");
+        assert!((number_cell(&range, 4, 4) - actual_sum).abs() < 1e-9, "{sheet}");
+    }
+    // Electricity in all: 3 504 + 1 879,75 = 5 383,75 kWh against a baseline of 3 650 + 1 825
+    // = 5 475: saved 91,25 / 5 475 = 1,6667 %, a formula over the totals.
+    let electricity = workbook.worksheet_range("Điện").unwrap();
+    approx(&json!(number_cell(&electricity, 4, 4)), 5383.75);
+    approx(&json!(number_cell(&electricity, 4, 5)), 91.25 / 5475.0);
+    let formulas = workbook.worksheet_formula("Điện").unwrap();
+    assert_eq!(formulas.get_value((4, 5)).map(String::as_str), Some("IF(C5>0,(C5-E5)/C5,0)"));
+    // Which factor and tariffs the figures used is written under the table.
+    let notes: Vec<String> = (6..10).filter_map(|r| electricity.get_value((r, 0)).map(|v| v.to_string())).collect();
+    assert!(notes.iter().any(|n| n.contains("0,6592 tCO2/MWh")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("10/05/2025") && n.contains("2.226 đồng/kWh")), "{notes:?}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_csv_the_page_and_the_command_line_show_the_same_figures() {
+    let app = seeded_app().await;
+    let (_, report) = app.get("/api/v1/scores?period=2025").await;
+    let (status, content_type, _, csv) = bytes(&app, "/api/v1/export/scores.csv?period=2025").await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/csv"), "{content_type}");
+    // UTF-8 with a BOM, so Excel shows the diacritics.
+    assert_eq!(&csv[..3], b"\xEF\xBB\xBF");
+    let text = String::from_utf8(csv.clone()).unwrap();
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].starts_with("Kỳ,Mã phòng,\"Phòng, ban\",Tiêu chí,Đơn vị,Mốc cơ sở cả kỳ"), "{}", lines[0]);
+    // Two departments × four criteria.
+    assert_eq!(lines.len(), 1 + 8);
+    let a_electricity: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!((a_electricity[0], a_electricity[1], a_electricity[3]), ("2025", "phong-a", "Điện"));
+    let a = &report["departments"][0];
+    assert_eq!(a_electricity[8].parse::<f64>().unwrap(), a["resources"][0]["actual"].as_f64().unwrap());
+    approx(&json!(a_electricity[15].parse::<f64>().unwrap()), 31.0);
+    assert_eq!((a_electricity[17], a_electricity[18]), ("Tốt", "1"));
+    let b_water: Vec<&str> = lines[6].split(',').collect();
+    assert_eq!((b_water[1], b_water[3], b_water[5], b_water[15]), ("phong-b", "Nước", "", ""), "no water meter, no points");
+
+    // The page shows the same figures, written the Vietnamese way.
+    let page = app.http.get(app.url("/scores?period=2025")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"data-figure="total">93,75<"#), "{page}");
+    assert!(page.contains(r#"data-figure="total">-10,00<"#), "{page}");
+    assert!(page.contains(r#"data-figure="cost">7.520.026<"#), "the electricity cost, rounded to the đồng");
+    assert!(page.contains(r#"href="/api/v1/export/scores.xlsx?period=2025""#));
+    assert!(page.contains(r#"data-figure="classification">Tốt<"#));
+
+    // `xanh export` on the same store writes the same CSV and a workbook.
+    let dir = app.dir_and_stop().await;
+    let config = dir.path().join("office.toml");
+    std::fs::write(&config, office_config_text(OFFICE, &embedded_mqtt(), &dir.path().join("xanh.db"))).unwrap();
+    let out = dir.path().join("diem.csv");
+    let output = Command::new(common::binary())
+        .args(["--config", config.to_str().unwrap(), "export", "--period", "2025", "--format", "csv", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("2 departments"));
+    assert_eq!(std::fs::read(&out).unwrap(), csv);
+    let out = dir.path().join("diem.xlsx");
+    let output = Command::new(common::binary())
+        .args(["--config", config.to_str().unwrap(), "export", "--period", "2025", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(std::fs::read(&out).unwrap())).unwrap();
+    approx(&json!(number_cell(&workbook.worksheet_range("Tổng hợp").unwrap(), 2, 5)), 93.75);
+    // A wrong period or format is refused before anything is written.
+    let output = Command::new(common::binary())
+        .args(["--config", config.to_str().unwrap(), "export", "--period", "2025-Q5", "--format", "pdf", "--out", "x"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2026-Q3"), "{}", String::from_utf8_lossy(&output.stderr));
 }

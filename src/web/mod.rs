@@ -9,7 +9,7 @@ pub(crate) mod entry;
 pub mod format;
 mod pages;
 mod progress;
-mod scores;
+pub(crate) mod scores;
 
 use std::sync::Arc;
 
@@ -54,6 +54,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/rejected", get(api::rejected))
         .route("/api/v1/progress", get(progress::progress))
         .route("/api/v1/scores", get(scores::scores))
+        .route("/api/v1/export/scores.xlsx", get(scores::export_xlsx))
+        .route("/api/v1/export/scores.csv", get(scores::export_csv))
+        .route("/scores", get(pages::scores_page))
         .route("/api/v1/documents", get(documents::get_documents).post(documents::post_documents))
         .route("/documents", get(pages::documents_page).post(pages::documents_form))
         .route("/api/v1/rejected/reprocess", post(entry::reprocess))

@@ -3,6 +3,8 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 
@@ -10,6 +12,7 @@ use super::progress::period_param;
 use super::{ApiError, AppState};
 use crate::analysis::period::NamedPeriod;
 use crate::analysis::scores::{self, ScoreReport};
+use crate::export::{self, ExportFormat};
 
 #[derive(Deserialize)]
 pub struct ScoreParams {
@@ -30,4 +33,21 @@ fn period_of(params: Result<Query<ScoreParams>, QueryRejection>, path: &str) -> 
 pub async fn scores(State(state): State<AppState>, params: Result<Query<ScoreParams>, QueryRejection>) -> Result<Json<ScoreReport>, ApiError> {
     let period = period_of(params, "/api/v1/scores")?;
     Ok(Json(report(&state, &period).await?))
+}
+
+async fn export(state: &AppState, params: Result<Query<ScoreParams>, QueryRejection>, format: ExportFormat) -> Result<Response, ApiError> {
+    let path = format!("/api/v1/export/scores.{}", format.extension());
+    let period = period_of(params, &path)?;
+    let report = report(state, &period).await?;
+    let bytes = export::render(&report, &state.config.office.name, format).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let disposition = format!("attachment; filename=\"{}\"", export::file_name(&period, format));
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+pub async fn export_xlsx(State(state): State<AppState>, params: Result<Query<ScoreParams>, QueryRejection>) -> Result<Response, ApiError> {
+    export(&state, params, ExportFormat::Xlsx).await
+}
+
+pub async fn export_csv(State(state): State<AppState>, params: Result<Query<ScoreParams>, QueryRejection>) -> Result<Response, ApiError> {
+    export(&state, params, ExportFormat::Csv).await
 }
