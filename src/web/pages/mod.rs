@@ -4,12 +4,14 @@
 mod documents;
 mod entry;
 mod overview;
+mod plan;
 mod rejected;
 mod scores;
 
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
 pub use overview::overview;
+pub use plan::{baseline_form, plan_page, target_form};
 pub use scores::scores_page;
 pub use rejected::{rejected, reprocess_form, review_form};
 
@@ -53,9 +55,9 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
 /// `path` is the page's own path, for the language link; `refresh` reloads it every so many
 /// seconds.
 fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Markup) -> Markup {
-    let (subtitle, overview, entry, documents, scores, rejected, other, other_code) = match lang {
-        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Văn bản điện tử", "Chấm điểm", "Số liệu bị từ chối", "English", "en"),
-        Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Electronic documents", "Scores", "Rejected readings", "Tiếng Việt", "vi"),
+    let (subtitle, overview, entry, documents, plan, scores, rejected, other, other_code) = match lang {
+        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Văn bản điện tử", "Mốc và mục tiêu", "Chấm điểm", "Số liệu bị từ chối", "English", "en"),
+        Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Electronic documents", "Baselines and targets", "Scores", "Rejected readings", "Tiếng Việt", "vi"),
     };
     let code = lang.code();
     html! {
@@ -76,6 +78,7 @@ fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Mark
                         a href=(format!("/?lang={code}")) { (overview) }
                         a href=(format!("/entry?lang={code}")) { (entry) }
                         a href=(format!("/documents?lang={code}")) { (documents) }
+                        a href=(format!("/plan?lang={code}")) { (plan) }
                         a href=(format!("/scores?lang={code}")) { (scores) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         a href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }
