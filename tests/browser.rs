@@ -127,3 +127,27 @@ async fn the_overview_shows_the_api_figures_in_vietnamese_with_every_chart() {
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scores_plan_and_documents_pages_render_in_vietnamese() {
+    let app = spawn_app().await;
+    let body = serde_json::json!({"department": "phong-a", "month": "2025-12", "electronic": 19, "paper": 1, "by": "Chị Lan"});
+    app.http.post(app.url("/api/v1/documents")).json(&body).send().await.unwrap();
+
+    let scores = run_chromium(&["--dump-dom", &app.url("/scores?period=2025-Q4")]);
+    assert!(scores.contains("Chấm điểm thi đua") && scores.contains("Xếp loại"), "{scores}");
+    assert!(scores.contains("href=\"/api/v1/export/scores.xlsx?period=2025-Q4\""));
+    // Without readings nothing can be scored: each department is "không hoàn thành".
+    assert_eq!(scores.matches("data-figure=\"classification\">Không hoàn thành<").count(), 2, "{scores}");
+    let documents = run_chromium(&["--dump-dom", &app.url("/documents?period=2025-12")]);
+    assert!(documents.contains("data-figure=\"share\">95,0 %"), "{documents}");
+    let plan = run_chromium(&["--dump-dom", &app.url("/plan")]);
+    assert!(plan.contains("Mốc cơ sở và mục tiêu đang áp dụng") && plan.contains("−2,0 % (−10,0 %)"), "{plan}");
+
+    for (path, name) in [("/scores?period=2025-Q4", "scores-desktop.png"), ("/plan", "plan-desktop.png"), ("/documents", "documents-desktop.png")] {
+        let shot = screenshot(&app.url(path), name, 1366, 1400);
+        let bytes = std::fs::read(&shot).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000, "{name} is not a real screenshot");
+    }
+    app.stop().await;
+}

@@ -40,6 +40,12 @@ pub fn points(rule: &CriterionRule, achieved: f64, target: f64) -> f64 {
     }
 }
 
+/// Points are kept to the hundredth, as the council's table shows them, so the shown points add
+/// up to the shown total and a classification threshold is met or not as people read it.
+fn hundredths(points: f64) -> f64 {
+    (points * 100.0).round() / 100.0
+}
+
 /// Score one criterion.
 pub fn score(rubric: &Rubric, criterion: Criterion, standing: Standing, achieved: Option<f64>, target: Option<f64>) -> CriterionScore {
     let rule = rubric.rule(criterion);
@@ -48,7 +54,7 @@ pub fn score(rubric: &Rubric, criterion: Criterion, standing: Standing, achieved
         (Standing::MissingData, _, _) => -rule.missing_data,
         _ => 0.0,
     };
-    CriterionScore { criterion, max_points: rule.points, standing, achieved_percent: achieved, target_percent: target, points }
+    CriterionScore { criterion, max_points: rule.points, standing, achieved_percent: achieved, target_percent: target, points: hundredths(points) }
 }
 
 /// The total, rescaled to the rubric's maximum when criteria do not apply.
@@ -58,7 +64,7 @@ pub fn total(rubric: &Rubric, criteria: &[CriterionScore]) -> f64 {
     if possible <= 0.0 {
         return 0.0;
     }
-    applicable.iter().map(|c| c.points).sum::<f64>() * rubric.max_points() / possible
+    hundredths(applicable.iter().map(|c| c.points).sum::<f64>() * rubric.max_points() / possible)
 }
 
 /// The highest class whose total and per-criterion share the department reaches.
@@ -126,5 +132,9 @@ mod tests {
         without_water[1].standing = Standing::NotApplicable;
         assert_eq!(total(&rubric, &without_water), 90.0);
         assert_eq!(ranks(&[80.0, 92.0, 80.0, 10.0]), vec![2, 1, 2, 4]);
+        // Points are kept to the hundredth: 1 % of a 7 % target is 30 / 7 = 4,2857… → 4,29.
+        assert_eq!(score(&rubric, Criterion::Electricity, Standing::Scored, Some(1.0), Some(7.0)).points, 4.29);
+        assert_eq!(score(&rubric, Criterion::Water, Standing::MissingData, None, Some(5.0)).points, -5.0);
+        assert_eq!(score(&rubric, Criterion::Water, Standing::NotApplicable, None, None).points, 0.0);
     }
 }
