@@ -14,6 +14,12 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+mod plan;
+mod scoring;
+
+pub use scoring::{default_rubric, Class, Criterion, CriterionRule, Rubric};
+pub use plan::{Basis, Baselines, EmissionFactor, EnteredBaseline, Plan, StaffingChange, Tariff, TargetRule};
+
 use crate::domain::{
     Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, Resource,
     Topic, Unit, ValueSelector, WorkingDays, WorkingHours,
@@ -69,6 +75,14 @@ struct ConfigFile {
     departments: Vec<DepartmentEntry>,
     #[serde(default)]
     meters: Vec<MeterEntry>,
+    #[serde(default)]
+    staffing: Vec<plan::StaffingEntry>,
+    #[serde(default)]
+    baselines: plan::BaselinesSection,
+    targets: Option<Vec<plan::TargetEntry>>,
+    emission_factors: Option<Vec<plan::EmissionFactorEntry>>,
+    tariffs: Option<Vec<plan::TariffEntry>>,
+    scoring: Option<scoring::ScoringSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -287,6 +301,11 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
+    /// Baselines, targets, emission factors and tariffs as the config gives them (the web
+    /// app's edits are laid over them by `analysis::plan`).
+    pub plan: Plan,
+    /// How departments are scored (the shipped default unless `[scoring]` is given).
+    pub rubric: Rubric,
 }
 
 impl Config {
@@ -538,6 +557,19 @@ fn resolve(
     let departments = resolve_departments(&raw.departments, &mut problem);
     let department_ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
     let meters = resolve_meters(&raw.meters, &department_ids, &mut problem);
+    let department_list: Vec<DepartmentId> = departments.iter().map(|d| d.id.clone()).collect();
+    let plan = plan::resolve_plan(
+        plan::PlanSections {
+            staffing: raw.staffing,
+            baselines: raw.baselines,
+            targets: raw.targets,
+            emission_factors: raw.emission_factors,
+            tariffs: raw.tariffs,
+        },
+        &department_list,
+        &mut problem,
+    );
+    let rubric = scoring::resolve_rubric(raw.scoring, &mut problem);
 
     Some(Config {
         source: _file.to_owned(),
@@ -571,6 +603,8 @@ fn resolve(
         },
         departments,
         meters,
+        plan: plan?,
+        rubric,
     })
 }
 

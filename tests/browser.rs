@@ -132,3 +132,22 @@ async fn the_overview_shows_the_api_figures_in_vietnamese_with_every_chart() {
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scores_plan_and_documents_pages_render_in_vietnamese() {
+    let app = common::spawn_app().await;
+    let body = serde_json::json!({"department": "phong-a", "month": "2025-12", "electronic": 19, "paper": 1});
+    app.http.post(app.url("/api/v1/documents")).json(&body).send().await.unwrap();
+    let session = app.sign_in(common::ADMIN, common::PASSWORD).await.unwrap();
+
+    let (_, scores) = session.get("/scores?period=2025-Q4").await;
+    assert!(scores.contains("Chấm điểm thi đua") && scores.contains("Xếp loại"), "{scores}");
+    assert!(scores.contains("href=\"/api/v1/export/scores.xlsx?period=2025-Q4\""));
+    // Without readings nothing can be scored: each department is "không hoàn thành".
+    assert_eq!(scores.matches("data-figure=\"classification\">Không hoàn thành<").count(), 2, "{scores}");
+    let (_, documents) = session.get("/documents?period=2025-12").await;
+    assert!(documents.contains("data-figure=\"share\">95,0 %"), "{documents}");
+    let (_, plan) = session.get("/plan").await;
+    assert!(plan.contains("Mốc cơ sở và mục tiêu đang áp dụng") && plan.contains("−2,0 % (−10,0 %)"), "{plan}");
+    app.stop().await;
+}

@@ -49,6 +49,11 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
         "/api/v1/corrections",
         "/api/v1/rejected",
         "/api/v1/me",
+        "/api/v1/progress?resource=electricity&period=2026",
+        "/api/v1/scores?period=2026",
+        "/api/v1/export/scores.csv?period=2026",
+        "/api/v1/documents?period=2026",
+        "/api/v1/plan/edits",
     ];
     for path in reads {
         assert_eq!(send(anonymous.get(app.url(path))).await.0, 401, "anonymous GET {path}");
@@ -67,14 +72,14 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
         assert_eq!(send(anonymous.get(app.url(path))).await.0, 200, "anonymous GET {path}");
     }
     // Pages: a person who is not signed in is sent to the login page, and comes back after.
-    for path in ["/", "/entry", "/rejected", "/admin/users", "/admin/audit"] {
+    for path in ["/", "/entry", "/rejected", "/scores", "/plan", "/documents", "/admin/users", "/admin/audit"] {
         let response = anonymous.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 303, "anonymous GET {path}");
         let location = response.headers()["location"].to_str().unwrap();
         assert!(location.starts_with("/login?next="), "{path} → {location}");
     }
     for (path, viewer_status, reporter_status) in
-        [("/", 200, 200), ("/rejected", 200, 200), ("/entry", 403, 200), ("/admin/users", 403, 403), ("/admin/audit", 403, 403)]
+        [("/", 200, 200), ("/rejected", 200, 200), ("/scores", 200, 200), ("/plan", 200, 200), ("/documents", 200, 200), ("/entry", 403, 200), ("/admin/users", 403, 403), ("/admin/audit", 403, 403)]
     {
         assert_eq!(send(viewer_client.get(app.url(path))).await.0, viewer_status, "viewer GET {path}");
         assert_eq!(send(reporter_client.get(app.url(path))).await.0, reporter_status, "reporter GET {path}");
@@ -84,10 +89,19 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
     // Writes: nobody anonymous, no viewer; a reporter for their meters; reviews for admins.
     let own = json!([reading("dien-a", 102.0, 2)]);
     let correction = json!({"meter": "dien-a", "ts": "2026-11-02T00:00:00+07:00", "value": 100.5, "reason": "đọc lại công tơ"});
-    for (path, body) in [("/api/v1/readings", &own), ("/api/v1/corrections", &correction)] {
+    let documents = json!({"department": "phong-a", "month": "2026-10", "electronic": 40, "paper": 2});
+    for (path, body) in [("/api/v1/readings", &own), ("/api/v1/corrections", &correction), ("/api/v1/documents", &documents)] {
         assert_eq!(send(anonymous.post(app.url(path)).json(body)).await.0, 401, "anonymous POST {path}");
         assert_eq!(send(viewer_client.post(app.url(path)).json(body)).await.0, 403, "viewer POST {path}");
         assert_eq!(send(reporter_client.post(app.url(path)).json(body)).await.0, 200, "reporter POST {path}");
+    }
+    // Baselines and targets are HC-QT's alone.
+    let target = json!({"resource": "water", "saving_percent": 6, "reason": "Kế hoạch năm 2026"});
+    for path in ["/api/v1/plan/target"] {
+        assert_eq!(send(anonymous.post(app.url(path)).json(&target)).await.0, 401, "anonymous POST {path}");
+        assert_eq!(send(viewer_client.post(app.url(path)).json(&target)).await.0, 403, "viewer POST {path}");
+        assert_eq!(send(reporter_client.post(app.url(path)).json(&target)).await.0, 403, "reporter POST {path}");
+        assert_eq!(send(app.http.post(app.url(path)).json(&target)).await.0, 200, "admin POST {path}");
     }
     let review = json!({"decision": "reject", "reason": "không hợp lý"});
     for path in ["/api/v1/rejected/reprocess", "/api/v1/rejected/1/review"] {
@@ -136,6 +150,13 @@ async fn a_reporter_cannot_touch_another_departments_meters() {
     let form = [("csrf", csrf.as_str()), ("meter", "dien-b-wh"), ("date", "02/11/2026"), ("time", "03:00"), ("value", "9")];
     assert_eq!(session.post_form("/entry/reading", &form).await.0, 403);
     assert_eq!(readings_of(&app, "dien-b-wh").await, 1, "still only the admin's reading");
+
+    // Documents issued: her department's counts, not another's.
+    let counts = |department: &str| json!({"department": department, "month": "2026-10", "electronic": 40, "paper": 2});
+    assert_eq!(send(lan_client.post(app.url("/api/v1/documents")).json(&counts("phong-b"))).await.0, 403);
+    let (_, shares) = app.get("/api/v1/documents?period=2026-10").await;
+    assert!(shares["departments"][1]["share_percent"].is_null(), "nothing stored for Phòng B: {shares}");
+    assert_eq!(send(lan_client.post(app.url("/api/v1/documents")).json(&counts("phong-a"))).await.0, 200);
 
     // A token limited to one meter cannot write another of the same department.
     let (gateway, _) = app.token_client(&lan, Role::Reporter, Some(&["dien-a"])).await;

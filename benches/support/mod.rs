@@ -193,6 +193,30 @@ pub async fn ingest_counter(http: &reqwest::Client, web_port: u16, name: &str) -
     health["ingest"][name].as_u64().unwrap_or(0)
 }
 
+/// The 100 meters × 1 year of one-minute readings in the store the config at
+/// `config_for_seed` names, generated with `xanh simulate --into-store` unless `data` holds
+/// them already (delete `data/complete` to generate them again).
+pub fn ensure_year_of_data(data: &Path, config_for_seed: &Path) {
+    let done = data.join("complete");
+    if done.exists() {
+        return;
+    }
+    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let today = jiff::Timestamp::now().to_zoned(tz).date();
+    let from = today.checked_sub(jiff::Span::new().days(365)).unwrap();
+    eprintln!("generating 100 meters × 1 year of minute readings ({from} → {today}); this takes a few minutes");
+    let start = Instant::now();
+    let status = Command::new(xanh_binary())
+        .args(["simulate", "--into-store", "--no-live", "--interval", "1m"])
+        .args(["--from", &from.to_string(), "--to", &today.to_string(), "--config"])
+        .arg(config_for_seed)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    eprintln!("generated in {:.0} s", start.elapsed().as_secs_f64());
+    std::fs::write(done, b"").unwrap();
+}
+
 /// Median and 95th percentile of durations, in milliseconds.
 pub fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
     samples.sort();

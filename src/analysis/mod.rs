@@ -2,10 +2,16 @@
 //! of what the store returns.
 
 pub mod consumption;
+pub mod documents;
 pub mod figures;
 pub mod freshness;
 pub mod period;
+pub mod plan;
+pub mod progress;
+pub mod scores;
+pub mod scoring;
 pub mod series;
+pub mod staffing;
 
 pub use freshness::{freshness, Freshness};
 pub use period::{PeriodError, Step, TimeRange};

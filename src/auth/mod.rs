@@ -70,6 +70,18 @@ impl Principal {
         }
     }
 
+    /// Whether they may enter figures for `department` as a whole (documents issued): an admin
+    /// any department, a reporter their own; a token limited to some meters none.
+    pub fn may_write_department(&self, department: &DepartmentId) -> bool {
+        let by_role = match self.role() {
+            Role::Admin => true,
+            Role::Reporter => self.user.departments.contains(department),
+            Role::Viewer => false,
+        };
+        let meter_token = matches!(&self.via, Via::Token { meters: Some(_), .. });
+        by_role && !meter_token
+    }
+
     /// Whether they may enter and correct readings of `meter`: an admin any meter; a reporter
     /// the meters of their departments (not the whole building's); a token only its meters.
     pub fn may_write(&self, meter: &Meter) -> bool {

@@ -3,6 +3,7 @@
 
 mod access;
 mod correction;
+mod documents;
 mod format;
 mod ids;
 mod office;
@@ -12,6 +13,7 @@ mod resource;
 mod topic;
 
 pub use access::{InvalidUsername, Role, UnknownRole, User, Username};
+pub use documents::{DocumentCount, InvalidMonth, Month};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use format::{Format, ValueSelector};
 pub use ids::{DepartmentId, InvalidId, MeterId};

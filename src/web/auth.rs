@@ -63,6 +63,20 @@ impl Writer {
     }
 }
 
+impl Writer {
+    /// The department, if this writer may enter its figures; otherwise a 403 that names it.
+    pub fn check_department(&self, department: &crate::domain::DepartmentId) -> Result<(), super::ApiError> {
+        if self.0.may_write_department(department) {
+            Ok(())
+        } else {
+            Err(super::ApiError::Forbidden(format!(
+                "{} may not enter figures for `{department}`: a reporter enters only their own departments'",
+                self.0.name()
+            )))
+        }
+    }
+}
+
 /// Why a request was refused.
 #[derive(Debug)]
 pub enum AccessDenied {

@@ -417,6 +417,19 @@ impl Session {
         hidden_field(&html, "csrf").unwrap_or_else(|| panic!("{page} has no form with a CSRF token"))
     }
 
+    /// Fill in the form at `action` as it stands on `page` (with its CSRF token), send it, and
+    /// follow the redirect: the page shown after.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> String {
+        let csrf = self.csrf(page).await;
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &csrf));
+        let (status, location) = self.post_form(action, &fields).await;
+        assert_eq!(status, 303, "{action}: {location}");
+        let (status, html) = self.get(&location).await;
+        assert_eq!(status, 200, "{location}: {html}");
+        html
+    }
+
     /// POST a form as the browser would: the status, and the `Location` of a redirect or else
     /// the body.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {

@@ -3,14 +3,20 @@
 
 mod account;
 mod admin;
+mod documents;
 mod entry;
 mod overview;
+mod plan;
 mod rejected;
+mod scores;
 
 pub use account::{login, login_page, logout, setup, setup_page};
 pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
+pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
 pub use overview::overview;
+pub use plan::{baseline_form, plan_page, target_form};
+pub use scores::scores_page;
 pub use rejected::{rejected, reprocess_form, review_form};
 
 use maud::{html, Markup, DOCTYPE};
@@ -56,9 +62,9 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
 /// button, and the language switch, then `main`. `path` is the page's own path, for the
 /// language link; `refresh` reloads it every so many seconds.
 fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, who: Option<&Principal>, main: Markup) -> Markup {
-    let (subtitle, overview, entry, rejected, other, other_code) = match lang {
-        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Số liệu bị từ chối", "English", "en"),
-        Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Rejected readings", "Tiếng Việt", "vi"),
+    let (subtitle, overview, entry, documents, plan, scores, rejected, other, other_code) = match lang {
+        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Văn bản điện tử", "Mốc và mục tiêu", "Chấm điểm", "Số liệu bị từ chối", "English", "en"),
+        Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Electronic documents", "Baselines and targets", "Scores", "Rejected readings", "Tiếng Việt", "vi"),
     };
     let code = lang.code();
     html! {
@@ -78,6 +84,9 @@ fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, who: Optio
                     nav {
                         a href=(format!("/?lang={code}")) { (overview) }
                         a href=(format!("/entry?lang={code}")) { (entry) }
+                        a href=(format!("/documents?lang={code}")) { (documents) }
+                        a href=(format!("/plan?lang={code}")) { (plan) }
+                        a href=(format!("/scores?lang={code}")) { (scores) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         @if who.is_some_and(|p| p.role() == Role::Admin) {
                             a href=(format!("/admin/users?lang={code}")) { (match lang { Lang::Vi => "Người dùng", Lang::En => "Users" }) }
