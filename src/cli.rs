@@ -1,4 +1,5 @@
-//! The command line: `xanh serve` (the default) and `xanh simulate`.
+//! The command line: `xanh serve` (the default), `xanh simulate`, `xanh import` and
+//! `xanh mqtt-password`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use jiff::civil::Date;
 
 use crate::app::Application;
 use crate::config::{Config, StoreConfig};
+use crate::domain::PasswordDigest;
 use crate::ingest::import::import_csv;
 use crate::store::SqliteStore;
 use crate::simulate::{self, SimulateOptions, Target};
@@ -32,6 +34,9 @@ enum Command {
     /// Import readings from a CSV file (header: meter,ts,value[,from][,entered_by]) into the
     /// store, through the same checks as MQTT; rejected rows are kept with the reason.
     Import(ImportArgs),
+    /// Read a password on standard input and print its argon2id hash, for password_hash in
+    /// [[mqtt.clients]]: `xanh mqtt-password < file`, or type it and press Enter.
+    MqttPassword,
 }
 
 #[derive(Args)]
@@ -99,6 +104,9 @@ fn init_logging() {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::MqttPassword) = cli.command {
+        return mqtt_password();
+    }
     init_logging();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
@@ -119,6 +127,7 @@ pub fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Simulate(args) => simulate(config, args).await,
             Command::Import(args) => import(config, args).await,
+            Command::MqttPassword => unreachable!("handled before the config is read"),
         }
     });
     match result {
@@ -128,6 +137,28 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The first line of standard input (without its line end) hashed; needs no config.
+fn mqtt_password() -> ExitCode {
+    use std::io::{IsTerminal, Write};
+    if std::io::stdin().is_terminal() {
+        eprint!("Password for the MQTT client (shown as you type): ");
+        let _ = std::io::stderr().flush();
+    }
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("xanh: cannot read the password from standard input: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        eprintln!("xanh: the password is empty; give it on standard input, such as: xanh mqtt-password < tang-1.pass");
+        return ExitCode::from(2);
+    }
+    println!("{}", PasswordDigest::hash(password).as_str());
+    ExitCode::SUCCESS
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ mod office;
 mod reading;
 mod rejection;
 mod resource;
+mod secret;
 mod topic;
 
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
@@ -17,7 +18,8 @@ pub use office::{InvalidWorkingHours, Office, WorkingDays, WorkingHours};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
 pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
-pub use topic::{InvalidTopic, Topic};
+pub use secret::{random_secret, PasswordDigest};
+pub use topic::{InvalidTopic, Topic, TopicFilter};
 
 
 /// A department (phòng, ban, trung tâm).

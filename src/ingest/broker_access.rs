@@ -1,0 +1,213 @@
+//! Who may connect to the embedded broker and what each client may publish.
+//!
+//! rumqttd 0.20 checks logins through an async handler but has no per-client publish ACL (its
+//! only topic check is a fixed `/tenants/<org>/` prefix taken from TLS client certificates).
+//! Its listener takes the MQTT codec as a parameter (`Server<P: Protocol>`), cloned for each
+//! connection, so [`TopicGuard`] wraps the v4 codec: it remembers the CONNECT's username and
+//! refuses a PUBLISH outside that client's topics before the packet reaches the router, which
+//! closes the connection without a PUBACK (MQTT 3.1.1 §3.3.5 allows exactly this).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
+
+use bytes::BytesMut;
+use rumqttd::protocol::v4::V4;
+use rumqttd::protocol::{self, Packet, Protocol};
+use tokio::sync::Semaphore;
+
+use crate::config::{BrokerClient, INGEST_USERNAME};
+use crate::domain::{random_secret, PasswordDigest, TopicFilter};
+
+/// Password checks running at once: each takes ~19 MiB and a core for tens of milliseconds.
+const CONCURRENT_CHECKS: usize = 2;
+/// CONNECTs waiting for a check beyond which new ones are refused at once, so that a flood
+/// of logins cannot queue unbounded work.
+const MAX_WAITING_CHECKS: usize = 64;
+
+/// Checked against unknown usernames, so that they take as long as a wrong password.
+static UNKNOWN_USER: LazyLock<PasswordDigest> = LazyLock::new(|| PasswordDigest::hash(&random_secret()));
+
+struct Client {
+    password_hash: PasswordDigest,
+    publish: Vec<TopicFilter>,
+}
+
+/// The login Xanh's ingestor uses on its own embedded broker.
+#[derive(Clone)]
+pub struct IngestLogin {
+    pub username: String,
+    pub password: String,
+}
+
+/// The embedded broker's clients, or none (an open broker).
+pub struct Access {
+    clients: HashMap<String, Client>,
+    ingest: Option<(IngestLogin, String)>,
+    checks: Semaphore,
+    waiting: AtomicUsize,
+}
+
+impl Access {
+    /// Anyone may connect and publish anywhere.
+    pub fn open() -> Access {
+        Access { clients: HashMap::new(), ingest: None, checks: Semaphore::new(CONCURRENT_CHECKS), waiting: AtomicUsize::new(0) }
+    }
+
+    /// Only `clients` and Xanh's ingestor (client id `ingest_client_id`) may connect. The
+    /// ingestor's password is made here, in memory, for this run: it is never written down.
+    pub fn with_clients(clients: &[BrokerClient], ingest_client_id: &str) -> Access {
+        let clients = clients
+            .iter()
+            .map(|c| (c.username.clone(), Client { password_hash: c.password_hash.clone(), publish: c.publish.clone() }))
+            .collect();
+        let login = IngestLogin { username: INGEST_USERNAME.to_owned(), password: random_secret() };
+        Access { clients, ingest: Some((login, ingest_client_id.to_owned())), ..Access::open() }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.ingest.is_none()
+    }
+
+    pub fn ingest_login(&self) -> Option<IngestLogin> {
+        self.ingest.as_ref().map(|(login, _)| login.clone())
+    }
+
+    /// Whether a CONNECT with these credentials may go on. The argon2 check runs on a
+    /// blocking thread, never on the broker's runtime.
+    pub async fn check_login(self: Arc<Self>, client_id: String, username: String, password: String) -> bool {
+        let Some((ingest, ingest_client_id)) = &self.ingest else { return true };
+        if username == ingest.username {
+            return same_secret(&password, &ingest.password);
+        }
+        if &client_id == ingest_client_id {
+            tracing::warn!(%username, %client_id, "embedded broker: refused a client that used Xanh's own client id, which would end Xanh's session");
+            return false;
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING_CHECKS {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!(%username, %client_id, "embedded broker: refused a login, too many logins are waiting to be checked");
+            return false;
+        }
+        let permit = self.checks.acquire().await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let Ok(_permit) = permit else { return false };
+        let access = Arc::clone(&self);
+        let name = username.clone();
+        let (known, matches) = tokio::task::spawn_blocking(move || match access.clients.get(&name) {
+            Some(client) => (true, client.password_hash.verify(&password)),
+            None => (false, UNKNOWN_USER.verify(&password)),
+        })
+        .await
+        .unwrap_or((false, false));
+        match (known, matches) {
+            (true, true) => {
+                tracing::info!(%username, %client_id, "embedded broker: client logged in");
+                true
+            }
+            (true, false) => {
+                tracing::warn!(%username, %client_id, "embedded broker: refused a login: wrong password");
+                false
+            }
+            (false, _) => {
+                tracing::warn!(%username, %client_id, "embedded broker: refused a login: unknown username");
+                false
+            }
+        }
+    }
+
+    /// Whether `username` (as logged in) may publish on `topic`. Xanh's ingestor publishes nothing.
+    fn may_publish(&self, username: Option<&str>, topic: &str) -> bool {
+        if self.is_open() {
+            return true;
+        }
+        username
+            .and_then(|name| self.clients.get(name))
+            .is_some_and(|client| client.publish.iter().any(|filter| filter.matches(topic)))
+    }
+
+    fn allowed_topics(&self, username: Option<&str>) -> String {
+        let topics: Vec<&str> = username
+            .and_then(|name| self.clients.get(name))
+            .map(|client| client.publish.iter().map(TopicFilter::as_str).collect())
+            .unwrap_or_default();
+        topics.join(", ")
+    }
+}
+
+/// Compare two secrets without stopping at the first difference.
+fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+}
+
+/// The MQTT 3.1.1 codec with the publish limits: one per connection (rumqttd clones the
+/// listener's), so it knows who logged in on this connection.
+pub struct TopicGuard {
+    access: Arc<Access>,
+    codec: V4,
+    username: Option<String>,
+}
+
+impl TopicGuard {
+    pub fn new(access: Arc<Access>) -> TopicGuard {
+        TopicGuard { access, codec: V4, username: None }
+    }
+
+    /// Refuse `topic` unless this connection's client may publish on it. rumqttd's protocol
+    /// errors have no "not authorized"; any error closes the connection, and the log says why.
+    fn check(&self, topic: &[u8], what: &str) -> Result<(), protocol::Error> {
+        let topic = std::str::from_utf8(topic).map_err(|_| protocol::Error::TopicNotUtf8)?;
+        if self.access.may_publish(self.username.as_deref(), topic) {
+            return Ok(());
+        }
+        tracing::warn!(
+            username = self.username.as_deref().unwrap_or("(none)"),
+            topic,
+            allowed = %self.access.allowed_topics(self.username.as_deref()),
+            "embedded broker: refused a {what} outside the client's topics and closed its connection"
+        );
+        Err(protocol::Error::InvalidProtocol)
+    }
+}
+
+impl Clone for TopicGuard {
+    /// A fresh guard for a new connection: nobody has logged in on it yet.
+    fn clone(&self) -> Self {
+        TopicGuard::new(Arc::clone(&self.access))
+    }
+}
+
+impl Protocol for TopicGuard {
+    fn read_mut(&mut self, stream: &mut BytesMut, max_size: usize) -> Result<Packet, protocol::Error> {
+        let packet = self.codec.read_mut(stream, max_size)?;
+        match &packet {
+            // rumqttd checks the password right after reading this packet and drops the
+            // connection if it is wrong, so no PUBLISH is read under a name not checked.
+            Packet::Connect(_, _, will, _, login) => {
+                self.username = login.as_ref().map(|l| l.username.clone());
+                if let Some(will) = will {
+                    self.check(&will.topic, "last-will message")?;
+                }
+            }
+            Packet::Publish(publish, _) => self.check(&publish.topic, "publish")?,
+            _ => {}
+        }
+        Ok(packet)
+    }
+
+    fn write(&self, packet: Packet, write: &mut BytesMut) -> Result<usize, protocol::Error> {
+        self.codec.write(packet, write)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abd", "abc"));
+        assert!(!same_secret("ab", "abc"));
+    }
+}
