@@ -78,7 +78,11 @@ impl Access {
     pub async fn check_login(self: Arc<Self>, client_id: String, username: String, password: String) -> bool {
         let Some((ingest, ingest_client_id)) = &self.ingest else { return true };
         if username == ingest.username {
-            return same_secret(&password, &ingest.password);
+            let matches = same_secret(&password, &ingest.password);
+            if !matches {
+                tracing::warn!(%client_id, "embedded broker: refused a login as Xanh's own ingestor: wrong password");
+            }
+            return matches;
         }
         if &client_id == ingest_client_id {
             tracing::warn!(%username, %client_id, "embedded broker: refused a client that used Xanh's own client id, which would end Xanh's session");
@@ -202,7 +206,69 @@ impl Protocol for TopicGuard {
 
 #[cfg(test)]
 mod tests {
+    use rumqttd::protocol::{Connect, LastWill, Login, Publish, QoS};
+
     use super::*;
+
+    fn access() -> Arc<Access> {
+        let client = BrokerClient {
+            username: "tang-1".into(),
+            // Never checked here: the guard only limits topics.
+            password_hash: PasswordDigest::parse("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
+            publish: vec![TopicFilter::try_from("gateways/tang-1/#".to_owned()).unwrap()],
+        };
+        Arc::new(Access::with_clients(&[client], "xanh-ingest"))
+    }
+
+    /// The bytes a client would send: CONNECT (as `username`, with a last will on
+    /// `will_topic` if given), then one PUBLISH per topic.
+    fn wire(username: &str, will_topic: Option<&str>, topics: &[&str]) -> BytesMut {
+        let mut bytes = BytesMut::new();
+        let connect = Connect { keep_alive: 30, client_id: "gw".into(), clean_session: true };
+        let will = will_topic.map(|t| LastWill { topic: t.to_owned().into(), message: "offline".into(), qos: QoS::AtMostOnce, retain: false });
+        let login = Login { username: username.into(), password: "p".into() };
+        V4.write(Packet::Connect(connect, None, will, None, Some(login)), &mut bytes).unwrap();
+        for topic in topics {
+            V4.write(Packet::Publish(Publish::new(topic.to_string(), "1".to_owned(), false), None), &mut bytes).unwrap();
+        }
+        bytes
+    }
+
+    #[test]
+    fn the_guard_lets_through_own_topics_and_stops_at_the_first_other() {
+        let mut guard = TopicGuard::new(access());
+        let mut bytes = wire("tang-1", Some("gateways/tang-1/status"), &["gateways/tang-1/dien", "gateways/tang-2/dien", "gateways/tang-1/nuoc"]);
+        assert!(matches!(guard.read_mut(&mut bytes, 1024), Ok(Packet::Connect(..))));
+        assert!(matches!(guard.read_mut(&mut bytes, 1024), Ok(Packet::Publish(..))));
+        assert!(guard.read_mut(&mut bytes, 1024).is_err(), "tang-2's topic must be refused");
+
+        // A new connection starts with nobody logged in, whatever the last one was.
+        let mut fresh = guard.clone();
+        let mut bytes = wire("tang-1", None, &[]);
+        V4.write(Packet::Publish(Publish::new("gateways/tang-1/dien".to_owned(), "1".to_owned(), false), None), &mut bytes).unwrap();
+        assert!(fresh.read_mut(&mut bytes, 1024).is_ok());
+        assert!(fresh.read_mut(&mut bytes, 1024).is_ok());
+    }
+
+    #[test]
+    fn the_guard_refuses_a_last_will_elsewhere_and_publishes_by_xanh_itself() {
+        let mut guard = TopicGuard::new(access());
+        let mut bytes = wire("tang-1", Some("xanh/dien-a/reading"), &[]);
+        assert!(guard.read_mut(&mut bytes, 1024).is_err());
+
+        let mut guard = TopicGuard::new(access());
+        let mut bytes = wire(INGEST_USERNAME, None, &["gateways/tang-1/dien"]);
+        assert!(guard.read_mut(&mut bytes, 1024).is_ok());
+        assert!(guard.read_mut(&mut bytes, 1024).is_err(), "Xanh's ingestor publishes nothing");
+    }
+
+    #[test]
+    fn an_open_broker_guards_nothing() {
+        let mut guard = TopicGuard::new(Arc::new(Access::open()));
+        let mut bytes = wire("anyone", Some("x/y"), &["gateways/tang-2/dien"]);
+        assert!(guard.read_mut(&mut bytes, 1024).is_ok());
+        assert!(guard.read_mut(&mut bytes, 1024).is_ok());
+    }
 
     #[test]
     fn secrets_compare_whole() {
