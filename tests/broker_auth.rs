@@ -113,13 +113,21 @@ async fn a_gateway_publishes_over_tls_with_its_password() {
     let text = office_config_text(FLOORS, &embedded_with_gateways(&tls), &dir.path().join("xanh.db"));
     let app = spawn_app_from(&text, dir).await;
 
-    // The real mosquitto_pub, checking the broker's certificate against the test CA.
-    assert!(mosquitto_pub_tls(tls_port, &cert, TANG_1, "gateways/tang-1/dien", &reading(100.0, "08:00")));
-    assert!(!mosquitto_pub_tls(tls_port, &cert, (TANG_1.0, "mat-khau-sai"), "gateways/tang-1/dien", &reading(150.0, "09:00")));
-    app.wait_processed(1).await;
+    // A client that opens a connection and never starts its handshake must not hold up others.
+    let _idle = std::net::TcpStream::connect(("127.0.0.1", tls_port)).unwrap();
+    // The real mosquitto_pub, checking the broker's certificate against the test CA, by name
+    // and by IP address (which OpenSSL also sends as the TLS server name).
+    let topic = "gateways/tang-1/dien";
+    assert!(mosquitto_pub_tls("localhost", tls_port, &cert, TANG_1, topic, &reading(100.0, "08:00")));
+    assert!(mosquitto_pub_tls("127.0.0.1", tls_port, &cert, TANG_1, topic, &reading(110.0, "09:00")));
+    assert!(!mosquitto_pub_tls("127.0.0.1", tls_port, &cert, (TANG_1.0, "mat-khau-sai"), topic, &reading(150.0, "10:00")));
+    // The topic limits hold behind TLS too: mosquitto_pub fails when its connection is closed.
+    assert!(!mosquitto_pub_tls("127.0.0.1", tls_port, &cert, TANG_1, "gateways/tang-2/dien", &reading(150.0, "10:00")));
+    app.wait_processed(2).await;
     let meter = app.meter("dien-tang-1").await;
-    assert_eq!(meter["readings"], 1, "{meter}");
-    assert_eq!(app.health().await["ingest"]["messages"], 1);
+    assert_eq!(meter["readings"], 2, "{meter}");
+    assert_eq!(app.meter("dien-tang-2").await["readings"], 0);
+    assert_eq!(app.health().await["ingest"]["messages"], 2);
     app.stop().await;
 }
 

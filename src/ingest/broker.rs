@@ -6,17 +6,17 @@
 //!
 //! Xanh starts rumqttd's router and listeners itself (rather than `Broker::start`) so that
 //! each listener uses [`TopicGuard`], the codec that enforces each client's publish topics.
+//! TLS is served in front of a loopback listener (see `broker_tls`).
 
-use std::io::BufReader;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rumqttd::{ConnectionSettings, LinkType, Router, RouterConfig, Server, ServerSettings, TlsConfig};
+use rumqttd::{ConnectionSettings, LinkType, Router, RouterConfig, Server, ServerSettings};
 
 use super::broker_access::{Access, IngestLogin, TopicGuard};
-use crate::config::{BrokerTls, EmbeddedBroker};
+use super::broker_tls;
+use crate::config::EmbeddedBroker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
@@ -39,8 +39,15 @@ pub struct Started {
 /// `ingest_client_id` is Xanh's own client id, which no other client may take.
 pub fn start(broker: &EmbeddedBroker, config_file: &str, ingest_client_id: &str) -> Result<Started, BrokerError> {
     let addr = probe(broker.listen, "mqtt.listen (or XANH_MQTT_LISTEN)")?;
+    // The TLS listener stays bound from here on, and its files are checked before anything starts.
     let tls = match &broker.tls {
-        Some(tls) => Some((probe(tls.listen, "mqtt.tls.listen")?, check_tls(tls, config_file)?)),
+        Some(tls) => {
+            let listener = TcpListener::bind(tls.listen).map_err(|e| bind_error("mqtt.tls.listen", tls.listen, e))?;
+            let tls_addr = listener.local_addr().map_err(|e| bind_error("mqtt.tls.listen", tls.listen, e))?;
+            let acceptor = broker_tls::load(tls, config_file)?;
+            let backend = probe(SocketAddr::from(([127, 0, 0, 1], 0)), "mqtt.tls.listen")?;
+            Some((listener, tls_addr, acceptor, backend))
+        }
         None => None,
     };
     let access = Arc::new(if broker.clients.is_empty() {
@@ -78,16 +85,15 @@ pub fn start(broker: &EmbeddedBroker, config_file: &str, ingest_client_id: &str)
     // The router runs on a thread of its own for the life of the process (it has no
     // shutdown call), and so does each listener.
     let router_tx = Router::new(0, router).spawn();
-    let mut listeners = vec![(addr, None)];
-    if let Some((tls_addr, tls_config)) = &tls {
-        listeners.push((*tls_addr, Some(tls_config.clone())));
+    let mut listeners = vec![("mqtt-broker", addr)];
+    if let Some((_, _, _, backend)) = &tls {
+        listeners.push(("mqtt-broker-behind-tls", *backend));
     }
-    for (listen, tls_config) in listeners {
-        let name = if tls_config.is_some() { "mqtt-broker-tls" } else { "mqtt-broker" };
+    for (name, listen) in listeners {
         let settings = ServerSettings {
             name: name.to_owned(),
             listen,
-            tls: tls_config,
+            tls: None,
             next_connection_delay_ms: 1,
             connections: connections.clone(),
         };
@@ -103,18 +109,28 @@ pub fn start(broker: &EmbeddedBroker, config_file: &str, ingest_client_id: &str)
                     tracing::error!(error = %e, "embedded MQTT broker stopped listening on {listen}");
                 }
             })
-            .map_err(|e| BrokerError::Bind { key: "mqtt.listen", addr: listen, reason: e.to_string() })?;
+            .map_err(|e| bind_error("mqtt.listen", listen, e))?;
         wait_listening(listen)?;
     }
-    Ok(Started { addr, tls_addr: tls.map(|(a, _)| a), ingest_login: access.ingest_login() })
+    let tls_addr = match tls {
+        Some((listener, tls_addr, acceptor, backend)) => {
+            broker_tls::spawn(listener, acceptor, backend).map_err(|e| bind_error("mqtt.tls.listen", tls_addr, e))?;
+            Some(tls_addr)
+        }
+        None => None,
+    };
+    Ok(Started { addr, tls_addr, ingest_login: access.ingest_login() })
+}
+
+fn bind_error(key: &'static str, addr: SocketAddr, e: std::io::Error) -> BrokerError {
+    BrokerError::Bind { key, addr, reason: e.to_string() }
 }
 
 /// rumqttd binds inside its own thread and only logs a failure, so check the address here
 /// first; this also turns port 0 into a concrete port we can report.
 fn probe(listen: SocketAddr, key: &'static str) -> Result<SocketAddr, BrokerError> {
-    let bind_error = |e: std::io::Error| BrokerError::Bind { key, addr: listen, reason: e.to_string() };
-    let probe = TcpListener::bind(listen).map_err(bind_error)?;
-    probe.local_addr().map_err(bind_error)
+    let probe = TcpListener::bind(listen).map_err(|e| bind_error(key, listen, e))?;
+    probe.local_addr().map_err(|e| bind_error(key, listen, e))
 }
 
 fn wait_listening(addr: SocketAddr) -> Result<(), BrokerError> {
@@ -126,47 +142,4 @@ fn wait_listening(addr: SocketAddr) -> Result<(), BrokerError> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Err(BrokerError::NotReady(addr))
-}
-
-/// Load the certificate chain and key as rumqttd will (it reads them again for every
-/// connection and only logs a failure), so that a wrong path or file stops Xanh at start-up.
-fn check_tls(tls: &BrokerTls, config_file: &str) -> Result<TlsConfig, BrokerError> {
-    use tokio_rustls::rustls::ServerConfig;
-    let problem = |key: &'static str, problem: String, fix: &str| BrokerError::Tls {
-        file: config_file.to_owned(),
-        key,
-        problem,
-        fix: fix.to_owned(),
-    };
-    let open = |key: &'static str, path: &Path| {
-        std::fs::File::open(path).map(BufReader::new).map_err(|e| {
-            problem(key, format!("`{}` cannot be read: {e}", path.display()), "give the path of a PEM file that Xanh's user can read")
-        })
-    };
-    let certs = rustls_pemfile::certs(&mut open("mqtt.tls.cert", &tls.cert)?)
-        .collect::<Result<Vec<_>, _>>()
-        .ok()
-        .filter(|certs| !certs.is_empty())
-        .ok_or_else(|| {
-            problem(
-                "mqtt.tls.cert",
-                format!("`{}` holds no PEM certificate", tls.cert.display()),
-                "give the broker's certificate (-----BEGIN CERTIFICATE-----), followed by any intermediate ones",
-            )
-        })?;
-    let key = rustls_pemfile::private_key(&mut open("mqtt.tls.key", &tls.key)?).ok().flatten().ok_or_else(|| {
-        problem(
-            "mqtt.tls.key",
-            format!("`{}` holds no PEM private key", tls.key.display()),
-            "give the certificate's private key, unencrypted (-----BEGIN PRIVATE KEY-----, RSA or EC)",
-        )
-    })?;
-    ServerConfig::builder().with_no_client_auth().with_single_cert(certs, key).map_err(|e| {
-        problem("mqtt.tls.key", format!("cannot be used with the certificate: {e}"), "give the private key that belongs to mqtt.tls.cert")
-    })?;
-    Ok(TlsConfig::Rustls {
-        capath: None,
-        certpath: tls.cert.display().to_string(),
-        keypath: tls.key.display().to_string(),
-    })
 }

@@ -3,6 +3,7 @@
 
 pub mod broker;
 mod broker_access;
+mod broker_tls;
 pub mod formats;
 pub mod mqtt;
 pub mod import;

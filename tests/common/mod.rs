@@ -333,12 +333,11 @@ pub fn test_certificate(dir: &Path) -> (PathBuf, PathBuf) {
     (cert, key)
 }
 
-/// `mosquitto_pub` over TLS, trusting `ca`, logged in as `user`; whether the broker took it.
-/// It connects to `localhost`: OpenSSL sends an IP address as the TLS server name, which the
-/// embedded broker's rustls 0.22 refuses (see the README).
-pub fn mosquitto_pub_tls(port: u16, ca: &Path, user: (&str, &str), topic: &str, payload: &str) -> bool {
+/// `mosquitto_pub` over TLS to `host`, trusting `ca`, logged in as `user`; whether the
+/// broker took it.
+pub fn mosquitto_pub_tls(host: &str, port: u16, ca: &Path, user: (&str, &str), topic: &str, payload: &str) -> bool {
     Command::new("mosquitto_pub")
-        .args(["-h", "localhost", "-p", &port.to_string(), "-q", "1", "-t", topic, "-m", payload])
+        .args(["-h", host, "-p", &port.to_string(), "-q", "1", "-t", topic, "-m", payload])
         .args(["-u", user.0, "-P", user.1, "--cafile"])
         .arg(ca)
         .stderr(Stdio::null())
