@@ -439,6 +439,13 @@ fn apply_env(
     if let Some(v) = env("XANH_MQTT_LISTEN") {
         raw.mqtt.listen = v;
     }
+    if let Some(v) = env("XANH_MQTT_ALLOW_ANONYMOUS") {
+        match v.as_str() {
+            "true" | "1" => raw.mqtt.allow_anonymous = true,
+            "false" | "0" => raw.mqtt.allow_anonymous = false,
+            _ => bad("XANH_MQTT_ALLOW_ANONYMOUS", &v, "true or false"),
+        }
+    }
     if let Some(v) = env("XANH_MQTT_HOST") {
         raw.mqtt.host = Some(v);
     }
@@ -678,7 +685,7 @@ fn resolve_embedded(mqtt: &MqttSection, problem: &mut impl FnMut(String, String,
                 problem(
                     key.into(),
                     format!("{addr} can be reached from other machines, and with no [[mqtt.clients]] anyone there could publish readings"),
-                    "add [[mqtt.clients]] with username, password_hash and publish (see README), listen on 127.0.0.1, or set allow_anonymous = true to accept an open broker".into(),
+                    "add [[mqtt.clients]] with username, password_hash and publish (see README), listen on 127.0.0.1, or set allow_anonymous = true (or XANH_MQTT_ALLOW_ANONYMOUS=true) to accept an open broker".into(),
                 );
             }
         }
@@ -1270,6 +1277,12 @@ mod tests {
         let err = parse("[office]\nname = \"X\"\n[mqtt.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n").unwrap_err();
         assert_eq!(err.problems[0].key, "mqtt.tls.listen", "{err}");
         assert!(parse("[office]\nname = \"X\"\n[mqtt]\nlisten = \"0.0.0.0:1883\"\nallow_anonymous = true\n").is_ok());
+        let env = |name: &str| match name {
+            "XANH_MQTT_LISTEN" => Some("0.0.0.0:1883".to_owned()),
+            "XANH_MQTT_ALLOW_ANONYMOUS" => Some("true".to_owned()),
+            _ => None,
+        };
+        assert!(Config::parse("office.toml", "[office]\nname = \"X\"\n", &env).is_ok());
         assert!(parse("[office]\nname = \"X\"\n[mqtt]\nlisten = \"[::1]:1883\"\n").is_ok());
         let err = parse("[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\nallow_anonymous = true\n").unwrap_err();
         assert!(err.problems[0].fix.contains("Securing the broker"), "{err}");
