@@ -61,8 +61,8 @@ async fn main() {
     std::fs::write(&config, office_config(&mqtt, web_port, &data.join("year.db"))).unwrap();
     ensure_year_of_data(&data, &config);
 
+    let http = admin_client(&config);
     let xanh = start_xanh(&config, web_port);
-    let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{web_port}");
     let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
     let today = jiff::Timestamp::now().to_zoned(tz).date();

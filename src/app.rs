@@ -12,7 +12,8 @@ use tokio::task::JoinHandle;
 use crate::config::{Broker, Config, EmbeddedBroker, StoreConfig};
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{broker, Pipeline};
-use crate::store::{SqliteStore, Store, StoreError};
+use crate::auth::{Auth, AuthError};
+use crate::store::{Accounts, SqliteStore, Store, StoreError};
 use crate::web::{self, AppState, BrokerInfo};
 
 #[derive(Debug, thiserror::Error)]
@@ -65,13 +66,14 @@ impl Application {
             }
             Broker::External { host, port } => (host.clone(), *port, false),
         };
-        let store: Arc<dyn Store> = match &config.store {
+        let (store, accounts): (Arc<dyn Store>, Accounts) = match &config.store {
             StoreConfig::Sqlite { path } => {
                 let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
                 tracing::info!(path = %store.path().display(), "SQLite store open");
-                Arc::new(store)
+                (Arc::new(store), Accounts::open(path)?)
             }
         };
+        let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));
         let listener = TcpListener::bind(config.web_listen).await.map_err(|e| StartError::WebBind {
             addr: config.web_listen,
             reason: e.to_string(),
@@ -98,6 +100,7 @@ impl Application {
             ingest: status,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },
             pipeline,
+            auth,
         };
         Ok(Application {
             listener,
@@ -122,11 +125,28 @@ impl Application {
         self.shutdown.clone()
     }
 
+    /// Users, sessions and tokens, for the command line and the tests.
+    pub fn auth(&self) -> Arc<Auth> {
+        Arc::clone(&self.state.auth)
+    }
+
+    /// With no user yet, log a one-time link to the page that creates the first admin.
+    pub async fn announce_setup(&self) -> Result<(), AuthError> {
+        if let Some(secret) = self.state.auth.setup_secret().await? {
+            tracing::warn!(
+                "no user can sign in yet: open http://{}/setup?token={secret} to create the first admin \
+                 (the link works once, until the service restarts), or run `xanh user add --admin NAME`",
+                self.web_addr
+            );
+        }
+        Ok(())
+    }
+
     /// Serve until [`Shutdown::trigger`]: then stop taking messages, finish the batch being
     /// stored, acknowledge it, and return.
     pub async fn run(self) -> Result<(), StartError> {
         let mut stop = self.shutdown.0.subscribe();
-        let router = web::router(self.state);
+        let router = web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
             let _ = stop.wait_for(|stopping| *stopping).await;
         });

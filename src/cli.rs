@@ -1,5 +1,7 @@
-//! The command line: `xanh serve` (the default), `xanh simulate`, `xanh import` and
-//! `xanh mqtt-password`.
+//! The command line: `xanh serve` (the default), `simulate`, `import`, `user` and
+//! `mqtt-password`.
+
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +12,7 @@ use jiff::civil::Date;
 
 use crate::app::Application;
 use crate::config::{Config, StoreConfig};
-use crate::domain::PasswordDigest;
+use crate::auth::password::Password;
 use crate::ingest::import::import_csv;
 use crate::store::SqliteStore;
 use crate::simulate::{self, SimulateOptions, Target};
@@ -34,6 +36,8 @@ enum Command {
     /// Import readings from a CSV file (header: meter,ts,value[,from][,entered_by]) into the
     /// store, through the same checks as MQTT; rejected rows are kept with the reason.
     Import(ImportArgs),
+    /// Manage users and API tokens: add, list, disable, enable, reset, token.
+    User(user::UserArgs),
     /// Read a password on standard input and print its argon2id hash, for password_hash in
     /// [[mqtt.clients]]: `xanh mqtt-password < file`, or type it and press Enter.
     MqttPassword,
@@ -127,6 +131,7 @@ pub fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Simulate(args) => simulate(config, args).await,
             Command::Import(args) => import(config, args).await,
+            Command::User(args) => user::run(config, args).await,
             Command::MqttPassword => unreachable!("handled before the config is read"),
         }
     });
@@ -139,32 +144,28 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The first line of standard input (without its line end) hashed; needs no config.
+/// A password from standard input (prompted for without echo on a terminal), hashed as
+/// user passwords are; needs no config.
 fn mqtt_password() -> ExitCode {
-    use std::io::{IsTerminal, Write};
-    if std::io::stdin().is_terminal() {
-        eprint!("Password for the MQTT client (shown as you type): ");
-        let _ = std::io::stderr().flush();
+    let hashed = user::read_password("Password for the MQTT client (at least 10 characters)")
+        .and_then(|text| Ok(Password::new(&text)?.hash()?));
+    match hashed {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xanh: {e}; give the password on standard input, such as: xanh mqtt-password < tang-1.pass");
+            ExitCode::from(2)
+        }
     }
-    let mut line = String::new();
-    if let Err(e) = std::io::stdin().read_line(&mut line) {
-        eprintln!("xanh: cannot read the password from standard input: {e}");
-        return ExitCode::FAILURE;
-    }
-    let password = line.strip_suffix('\n').unwrap_or(&line);
-    let password = password.strip_suffix('\r').unwrap_or(password);
-    if password.is_empty() {
-        eprintln!("xanh: the password is empty; give it on standard input, such as: xanh mqtt-password < tang-1.pass");
-        return ExitCode::from(2);
-    }
-    println!("{}", PasswordDigest::hash(password).as_str());
-    ExitCode::SUCCESS
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(config = %config.source, office = %config.office.name, "starting");
     let app = Application::build(config).await?;
     tracing::info!("dashboard on http://{}", app.web_addr());
+    app.announce_setup().await?;
     let shutdown = app.shutdown_handle();
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -90,15 +90,44 @@ fn default_timezone() -> String {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct WebSection {
+    #[serde(default = "default_web_listen")]
     listen: String,
+    #[serde(default = "default_session_hours")]
+    session_hours: u32,
+    #[serde(default)]
+    public_overview: bool,
+    #[serde(default)]
+    secure_cookies: bool,
+}
+
+fn default_web_listen() -> String {
+    "127.0.0.1:8080".to_owned()
+}
+
+fn default_session_hours() -> u32 {
+    8
 }
 
 impl Default for WebSection {
     fn default() -> Self {
         Self {
-            listen: "127.0.0.1:8080".to_owned(),
+            listen: default_web_listen(),
+            session_hours: default_session_hours(),
+            public_overview: false,
+            secure_cookies: false,
         }
     }
+}
+
+/// Who may see what on the web, and how sessions behave.
+#[derive(Debug, Clone, Copy)]
+pub struct WebAccess {
+    /// How long a sign-in lasts.
+    pub session_ttl: jiff::SignedDuration,
+    /// The overview page is readable without signing in.
+    pub public_overview: bool,
+    /// Session cookies carry `Secure` even when a request does not say it came over HTTPS.
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -309,6 +338,7 @@ pub struct Config {
     pub source: String,
     pub office: Office,
     pub web_listen: SocketAddr,
+    pub web_access: WebAccess,
     pub mqtt: MqttConfig,
     pub store: StoreConfig,
     pub ingest: IngestConfig,
@@ -509,6 +539,13 @@ fn resolve(
 
     let (working_hours, working_days, holidays) = resolve_calendar(&raw.office, &mut problem);
     let web_listen = parse_addr(&raw.web.listen, "web.listen", &mut problem);
+    if !(1..=720).contains(&raw.web.session_hours) {
+        problem(
+            "web.session_hours".into(),
+            format!("{} is not a session length", raw.web.session_hours),
+            "give the hours a sign-in lasts, from 1 to 720 (8: a working day)".into(),
+        );
+    }
 
     let broker = if raw.mqtt.embedded {
         resolve_embedded(&raw.mqtt, &mut problem).map(Broker::Embedded)
@@ -592,6 +629,11 @@ fn resolve(
             holidays: holidays?,
         },
         web_listen: web_listen?,
+        web_access: WebAccess {
+            session_ttl: jiff::SignedDuration::from_hours(i64::from(raw.web.session_hours)),
+            public_overview: raw.web.public_overview,
+            secure_cookies: raw.web.secure_cookies,
+        },
         mqtt: MqttConfig {
             broker: broker?,
             client_id: raw.mqtt.client_id,
@@ -897,7 +939,7 @@ fn resolve_meters(
             (Some(u), Some(r)) => match Conversion::new(u, r) {
                 Ok(c) => Some(c),
                 Err(e) => {
-                    problem(key("unit"), e.to_string(), format!("change unit or resource"));
+                    problem(key("unit"), e.to_string(), "change unit or resource".to_owned());
                     None
                 }
             },
@@ -1242,7 +1284,7 @@ mod tests {
         let config = parse(&text).unwrap();
         let Broker::Embedded(embedded) = &config.mqtt.broker else { panic!() };
         assert_eq!(embedded.clients[0].username, "tang-1");
-        assert!(embedded.clients[0].password_hash.verify("tang-1-secret"));
+        assert!(crate::auth::password::verify("tang-1-secret", embedded.clients[0].password_hash.as_str()));
         assert!(embedded.clients[0].publish[1].matches("tele/o-cam/SENSOR"));
         let tls = embedded.tls.as_ref().unwrap();
         assert_eq!((tls.listen.port(), tls.cert.to_str().unwrap()), (8883, "/etc/xanh/mqtt.crt"));

@@ -66,10 +66,20 @@ async fn the_openapi_description_lists_every_endpoint() {
     let (status, doc) = app.get("/api/v1/openapi.json").await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/health", "/api/v1/meters", "/api/v1/consumption", "/api/v1/rejected"] {
+    for path in ["/api/v1/health", "/api/v1/meters", "/api/v1/consumption", "/api/v1/rejected", "/api/v1/me", "/api/v1/audit"] {
         assert!(doc["paths"][path]["get"].is_object(), "{path} is not described");
-        let (status, _) = app.get(&format!("{path}?resource=water&from=2026-11-01&to=2026-11-02&step=day")).await;
-        assert_eq!(status, 200, "{path} is described but does not answer");
+    }
+    // Everything described as a GET answers (with the parameters the required ones need).
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if item["get"].is_object() && !path.contains('{') {
+            let response = app.http.get(app.url(&format!("{path}?resource=water&from=2026-11-01&to=2026-11-02&step=day&meter=nuoc-tong"))).send().await.unwrap();
+            assert_eq!(response.status().as_u16(), 200, "{path} is described but does not answer");
+        }
+    }
+    // Everything but health and the description itself asks for credentials.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let open = item.as_object().unwrap().values().all(|op| op["security"] == serde_json::json!([]));
+        assert_eq!(open, ["/api/v1/health", "/api/v1/openapi.json"].contains(&path.as_str()), "{path}");
     }
     app.stop().await;
 }

@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{publish, spawn_app, TestApp};
+use common::{publish, TestApp};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use xanh::simulate::Model;
 use xanh::web::format::{self, Lang};
@@ -80,7 +80,12 @@ async fn seed(app: &TestApp) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_shows_the_api_figures_in_vietnamese_with_every_chart() {
-    let app = spawn_app().await;
+    // The command-line browser cannot sign in, so this office opens its overview to everyone
+    // (web.public_overview); the other pages stay behind the login.
+    let dir = tempfile::tempdir().unwrap();
+    let text = common::config_text(&common::embedded_mqtt(), &dir.path().join("xanh.db"))
+        .replace("[web]\n", "[web]\npublic_overview = true\n");
+    let app = common::spawn_app_from(&text, dir).await;
     let sent = seed(&app).await;
     app.wait_processed(sent as u64).await;
 

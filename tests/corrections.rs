@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{approx, spawn_app, TestApp};
+use common::{approx, spawn_app, TestApp, ADMIN, PASSWORD};
+use xanh::domain::Role;
 use serde_json::{json, Value};
 
 async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
@@ -28,8 +29,12 @@ async fn a_corrected_reading_keeps_its_history_and_the_figures_follow() {
     let values = |body: Value| body["series"].as_array().unwrap().iter().map(|b| b["value"].as_f64().unwrap()).collect::<Vec<_>>();
     assert_eq!(values(app.consumption(hours).await), vec![1.0, 24.0]);
 
-    let correction = json!({"meter": "dien-a", "ts": "02/11/2026 01:00", "value": 110, "by": "Chị Lan (HC-QT)", "reason": "nhập nhầm hai chữ số"});
-    let (status, record) = post_json(&app, "/api/v1/corrections", correction).await;
+    // Lan reports for Phòng A, whose meter this is; her script corrects it.
+    let lan = app.add_user("lan", Role::Reporter, &["phong-a"]).await;
+    let (lan_script, _) = app.token_client(&lan, Role::Reporter, None).await;
+    let correction = json!({"meter": "dien-a", "ts": "02/11/2026 01:00", "value": 110, "reason": "nhập nhầm hai chữ số"});
+    let response = lan_script.post(app.url("/api/v1/corrections")).json(&correction).send().await.unwrap();
+    let (status, record): (u16, Value) = (response.status().as_u16(), response.json().await.unwrap());
     assert_eq!(status, 200, "{record}");
     assert_eq!((record["old_value"].as_f64(), record["new_value"].as_f64()), (Some(101.0), Some(110.0)));
     // After: 10 in the first hour, 15 in the second.
@@ -37,7 +42,7 @@ async fn a_corrected_reading_keeps_its_history_and_the_figures_follow() {
     approx(&app.consumption(day).await["total"], 25.0);
 
     // Removing the last reading leaves 10 kWh and moves the meter's last reading back.
-    let removal = json!({"meter": "dien-a", "ts": "2026-11-02T02:00:00+07:00", "value": null, "by": "Chị Lan (HC-QT)", "reason": "công tơ đọc nhầm, đọc lại sau"});
+    let removal = json!({"meter": "dien-a", "ts": "2026-11-02T02:00:00+07:00", "value": null, "reason": "công tơ đọc nhầm, đọc lại sau"});
     let (status, _) = post_json(&app, "/api/v1/corrections", removal).await;
     assert_eq!(status, 200);
     approx(&app.consumption(day).await["total"], 10.0);
@@ -49,7 +54,7 @@ async fn a_corrected_reading_keeps_its_history_and_the_figures_follow() {
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert!(items[0]["new_value"].is_null() && items[0]["old_value"] == 125.0, "{list}");
-    assert_eq!(items[1]["by"], "Chị Lan (HC-QT)");
+    assert_eq!(items[1]["by"], "lan/script", "who corrected it is who signed the request");
     assert_eq!(items[1]["reason"], "nhập nhầm hai chữ số");
     assert_eq!(items[1]["ts"], "2026-11-02T01:00:00+07:00");
     // The stored readings show the corrected value.
@@ -67,16 +72,15 @@ async fn a_corrected_amount_recomputes_its_period_and_bad_corrections_are_refuse
     let day = "resource=paper&from=2026-11-03&to=2026-11-04&step=day";
     approx(&app.consumption(day).await["total"], 1500.0);
     // Two reams were issued, not three: 1 000 sheets.
-    let (status, _) = post_json(&app, "/api/v1/corrections", json!({"meter": "giay-a", "ts": "03/11/2026 09:00", "value": 1000, "by": "Anh Minh", "reason": "phiếu xuất ghi 2 ram"})).await;
+    let (status, _) = post_json(&app, "/api/v1/corrections", json!({"meter": "giay-a", "ts": "03/11/2026 09:00", "value": 1000, "reason": "phiếu xuất ghi 2 ram"})).await;
     assert_eq!(status, 200);
     approx(&app.consumption(day).await["total"], 1000.0);
 
     let cases = [
-        (json!({"meter": "giay-a", "ts": "04/11/2026 09:00", "value": 1, "by": "A", "reason": "không có số liệu"}), 404, "GET /api/v1/readings"),
-        (json!({"meter": "giay-a", "ts": "03/11/2026 09:00", "value": 1, "by": "A", "reason": ""}), 400, "reason"),
-        (json!({"meter": "giay-a", "ts": "03/11/2026 09:00", "value": 1, "by": " ", "reason": "lý do đủ dài"}), 400, "who"),
-        (json!({"meter": "giay-a", "ts": "03/11/2026 09:00", "value": -1, "by": "A", "reason": "lý do đủ dài"}), 400, "zero or more"),
-        (json!({"meter": "khong-co", "ts": "03/11/2026 09:00", "value": 1, "by": "A", "reason": "lý do đủ dài"}), 404, "/api/v1/meters"),
+        (json!({"meter": "giay-a", "ts": "04/11/2026 09:00", "value": 1, "reason": "không có số liệu"}), 404, "GET /api/v1/readings"),
+        (json!({"meter": "giay-a", "ts": "03/11/2026 09:00", "value": 1, "reason": ""}), 400, "reason"),
+        (json!({"meter": "giay-a", "ts": "03/11/2026 09:00", "value": -1, "reason": "lý do đủ dài"}), 400, "zero or more"),
+        (json!({"meter": "khong-co", "ts": "03/11/2026 09:00", "value": 1, "reason": "lý do đủ dài"}), 404, "/api/v1/meters"),
         (json!({"meter": "giay-a", "value": 1}), 400, "reason"),
     ];
     for (body, status, hint) in cases {
@@ -91,42 +95,44 @@ async fn a_corrected_amount_recomputes_its_period_and_bad_corrections_are_refuse
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_entry_forms_store_readings_periods_and_corrections() {
     let app = spawn_app().await;
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let page = http.get(app.url("/entry")).send().await.unwrap().text().await.unwrap();
+    let session = app.sign_in(ADMIN, PASSWORD).await.unwrap();
+    let (_, page) = session.get("/entry").await;
     assert!(page.contains("Nhập chỉ số công tơ") && page.contains("Hiệu chỉnh số liệu"), "the page is Vietnamese");
+    let csrf = session.csrf("/entry").await;
 
     let submit = async |path: &str, form: &[(&str, &str)]| -> String {
-        let response = http.post(app.url(path)).form(form).send().await.unwrap();
-        assert_eq!(response.status().as_u16(), 303);
-        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        let mut form = form.to_vec();
+        form.push(("csrf", &csrf));
+        let (status, location) = session.post_form(path, &form).await;
+        assert_eq!(status, 303, "{location}");
         let query: Vec<(String, String)> = serde_urlencoded::from_str(location.split_once('?').unwrap().1).unwrap();
         query.into_iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
     };
     // A water meter read by hand, Vietnamese style.
-    let result = submit("/entry/reading", &[("meter", "nuoc-tong"), ("date", "02/11/2026"), ("time", "08:00"), ("value", "1.234,5"), ("by", "Chị Lan")]).await;
+    let result = submit("/entry/reading", &[("meter", "nuoc-tong"), ("date", "02/11/2026"), ("time", "08:00"), ("value", "1.234,5")]).await;
     assert!(result.contains("ok=Đã lưu"), "{result}");
-    let result = submit("/entry/reading", &[("meter", "nuoc-tong"), ("date", "02/11/2026"), ("time", "18:00"), ("value", "1.240"), ("by", "Chị Lan")]).await;
+    let result = submit("/entry/reading", &[("meter", "nuoc-tong"), ("date", "02/11/2026"), ("time", "18:00"), ("value", "1.240")]).await;
     assert!(result.contains("ok="), "{result}");
     approx(&app.consumption("resource=water&meter=nuoc-tong&from=2026-11-02&to=2026-11-03&step=day").await["total"], 5.5);
     let (_, readings) = app.get("/api/v1/readings?meter=nuoc-tong").await;
-    assert_eq!(readings["readings"][0]["entered_by"], "Chị Lan");
+    assert_eq!(readings["readings"][0]["entered_by"], ADMIN, "the signed-in person entered it");
     assert_eq!(readings["readings"][0]["source"], "manual");
 
     // 4 reams issued for 01/11 to 02/11, both days included: 1 000 sheets a day.
-    let result = submit("/entry/reading", &[("meter", "giay-a"), ("from", "01/11/2026"), ("date", "02/11/2026"), ("value", "4"), ("by", "Anh Minh")]).await;
+    let result = submit("/entry/reading", &[("meter", "giay-a"), ("from", "01/11/2026"), ("date", "02/11/2026"), ("value", "4")]).await;
     assert!(result.contains("ok="), "{result}");
     let days = app.consumption("resource=paper&from=2026-11-01&to=2026-11-03&step=day").await;
     approx(&days["series"][0]["value"], 1000.0);
     approx(&days["series"][1]["value"], 1000.0);
 
     // A reading that cannot be stored comes back with the reason in Vietnamese.
-    let result = submit("/entry/reading", &[("meter", "nuoc-tong"), ("date", "02/11/2026"), ("time", "19:00"), ("value", "-3"), ("by", "Chị Lan")]).await;
+    let result = submit("/entry/reading", &[("meter", "nuoc-tong"), ("date", "02/11/2026"), ("time", "19:00"), ("value", "-3")]).await;
     assert!(result.contains("error=Giá trị âm"), "{result}");
 
-    let result = submit("/entry/correct", &[("meter", "nuoc-tong"), ("ts", "02/11/2026 18:00"), ("value", "1.236,5"), ("by", "Chị Lan"), ("reason", "đọc lại đồng hồ")]).await;
+    let result = submit("/entry/correct", &[("meter", "nuoc-tong"), ("ts", "02/11/2026 18:00"), ("value", "1.236,5"), ("reason", "đọc lại đồng hồ")]).await;
     assert!(result.contains("ok=Đã hiệu chỉnh"), "{result}");
     approx(&app.consumption("resource=water&meter=nuoc-tong&from=2026-11-02&to=2026-11-03&step=day").await["total"], 2.0);
-    let page = http.get(app.url("/entry")).send().await.unwrap().text().await.unwrap();
+    let (_, page) = session.get("/entry").await;
     assert!(page.contains("đọc lại đồng hồ") && page.contains("1.240,000") && page.contains("1.236,500"), "the correction is listed");
     app.stop().await;
 }

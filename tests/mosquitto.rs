@@ -94,7 +94,7 @@ async fn killing_the_service_mid_stream_loses_and_doubles_nothing() {
     let text = config_text(&external_mqtt(broker.port, "xanh-durability"), &dir.path().join("xanh.db"))
         .replace("listen = \"127.0.0.1:0\"", &format!("listen = \"127.0.0.1:{web_port}\""));
     std::fs::write(&config, text).unwrap();
-    let http = reqwest::Client::new();
+    let http = common::admin_client_by_command_line(&config);
     let health = format!("http://127.0.0.1:{web_port}/api/v1/health");
     let meters = format!("http://127.0.0.1:{web_port}/api/v1/meters");
 

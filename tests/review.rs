@@ -68,12 +68,12 @@ async fn a_unit_slip_is_held_until_a_reviewer_rejects_it() {
     assert!(page.contains("Tăng giảm bất thường, chờ xem xét") && page.contains("Chấp nhận"), "the page offers the review");
 
     let slip = held.iter().find(|i| i["detail"].as_str().unwrap().contains("×10")).unwrap();
-    let (status, answer) = review(&app, &slip["id"], json!({"decision": "reject", "by": "Anh Hùng (HC-QT)", "reason": "nhân viên gõ thừa số 0"})).await;
+    let (status, answer) = review(&app, &slip["id"], json!({"decision": "reject", "reason": "nhân viên gõ thừa số 0"})).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["stored"], 0);
     approx(&app.consumption(&day("dien-a")).await["total"], 12.0);
     // Decided once: a second decision on it is refused.
-    let (status, _) = review(&app, &slip["id"], json!({"decision": "accept", "by": "X", "reason": "thử lại lần nữa"})).await;
+    let (status, _) = review(&app, &slip["id"], json!({"decision": "accept", "reason": "thử lại lần nữa"})).await;
     assert_eq!(status, 404);
     let (_, rejected) = app.get("/api/v1/rejected").await;
     assert_eq!(rejected["total"], 1, "the rejected slip leaves the list of items waiting: {rejected}");
@@ -99,11 +99,11 @@ async fn a_rate_above_the_meter_maximum_counts_once_a_reviewer_accepts_it() {
     assert_eq!(held["reason"], "held_for_review");
     assert!(held["detail"].as_str().unwrap().contains("max_rate"), "{held}");
 
-    let (status, answer) = review(&app, &held["id"], json!({"decision": "maybe", "by": "A", "reason": "không rõ lắm"})).await;
+    let (status, answer) = review(&app, &held["id"], json!({"decision": "maybe", "reason": "không rõ lắm"})).await;
     assert_eq!(status, 400, "{answer}");
-    let (status, answer) = review(&app, &held["id"], json!({"decision": "accept", "by": "Chị Lan", "reason": ""})).await;
+    let (status, answer) = review(&app, &held["id"], json!({"decision": "accept", "reason": ""})).await;
     assert_eq!(status, 400, "{answer}");
-    let (status, answer) = review(&app, &held["id"], json!({"decision": "accept", "by": "Chị Lan", "reason": "hội nghị cả ngày, điều hoà chạy hết công suất"})).await;
+    let (status, answer) = review(&app, &held["id"], json!({"decision": "accept", "reason": "hội nghị cả ngày, điều hoà chạy hết công suất"})).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["stored"], 1);
     approx(&app.consumption(&day("dien-gioi-han")).await["total"], 90.0); // 1 + 89

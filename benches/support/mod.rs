@@ -100,6 +100,24 @@ pub fn xanh_binary() -> PathBuf {
 }
 
 /// Start `xanh serve` on a config and wait for its web port.
+/// An HTTP client holding an admin's API token for the store of `config`, made with the
+/// `xanh user` command line (the admin is added once; a cached store already has them).
+pub fn admin_client(config: &Path) -> reqwest::Client {
+    use std::io::Write;
+    let xanh = |args: &[&str]| {
+        let mut child = Command::new(xanh_binary()).args(args).arg("--config").arg(config).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        writeln!(child.stdin.take().unwrap(), "mật khẩu của bài đo").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    xanh(&["user", "add", "bench", "--admin", "--name", "Bench"]);
+    let token = xanh(&["user", "token", "bench", "--name", "bench", "--role", "admin"]);
+    assert!(token.status.success(), "xanh user token failed");
+    let mut headers = reqwest::header::HeaderMap::new();
+    let bearer = format!("Bearer {}", String::from_utf8(token.stdout).unwrap().trim());
+    headers.insert(reqwest::header::AUTHORIZATION, bearer.parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
 pub fn start_xanh(config: &Path, web_port: u16) -> Process {
     let child = Command::new(xanh_binary())
         .args(["serve", "--config"])
@@ -165,8 +183,8 @@ pub async fn start_xanh_behind(dir: &Path, port: u16) -> (Process, u16, reqwest:
     let config = dir.join("bench.toml");
     let mqtt = format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"xanh-bench\"\ninflight = 1000");
     std::fs::write(&config, office_config(&mqtt, web_port, &dir.join("bench.db"))).unwrap();
+    let http = admin_client(&config);
     let xanh = start_xanh(&config, web_port);
-    let http = reqwest::Client::new();
     while !http.get(format!("http://127.0.0.1:{web_port}/api/v1/health")).send().await.is_ok_and(|r| r.status().is_success()) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -1,6 +1,7 @@
 //! The office's vocabulary as types that cannot be misused: ids, resources, units, meters and
 //! readings. Everything here is built once from checked input and trusted afterwards.
 
+mod access;
 mod correction;
 mod format;
 mod ids;
@@ -8,9 +9,10 @@ mod office;
 mod reading;
 mod rejection;
 mod resource;
-mod secret;
+mod digest;
 mod topic;
 
+pub use access::{InvalidUsername, Role, UnknownRole, User, Username};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use format::{Format, ValueSelector};
 pub use ids::{DepartmentId, InvalidId, MeterId};
@@ -18,7 +20,7 @@ pub use office::{InvalidWorkingHours, Office, WorkingDays, WorkingHours};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
 pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
-pub use secret::{random_secret, PasswordDigest};
+pub use digest::PasswordDigest;
 pub use topic::{InvalidTopic, Topic, TopicFilter};
 
 

@@ -9,24 +9,23 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use rumqttd::protocol::v4::V4;
 use rumqttd::protocol::{self, Packet, Protocol};
 use tokio::sync::Semaphore;
 
+use crate::auth::password::{decoy_hash, verify};
+use crate::auth::secret::{random_secret, same};
 use crate::config::{BrokerClient, INGEST_USERNAME};
-use crate::domain::{random_secret, PasswordDigest, TopicFilter};
+use crate::domain::{PasswordDigest, TopicFilter};
 
 /// Password checks running at once: each takes ~19 MiB and a core for tens of milliseconds.
 const CONCURRENT_CHECKS: usize = 2;
 /// CONNECTs waiting for a check beyond which new ones are refused at once, so that a flood
 /// of logins cannot queue unbounded work.
 const MAX_WAITING_CHECKS: usize = 64;
-
-/// Checked against unknown usernames, so that they take as long as a wrong password.
-static UNKNOWN_USER: LazyLock<PasswordDigest> = LazyLock::new(|| PasswordDigest::hash(&random_secret()));
 
 struct Client {
     password_hash: PasswordDigest,
@@ -78,7 +77,7 @@ impl Access {
     pub async fn check_login(self: Arc<Self>, client_id: String, username: String, password: String) -> bool {
         let Some((ingest, ingest_client_id)) = &self.ingest else { return true };
         if username == ingest.username {
-            let matches = same_secret(&password, &ingest.password);
+            let matches = same(&password, &ingest.password);
             if !matches {
                 tracing::warn!(%client_id, "embedded broker: refused a login as Xanh's own ingestor: wrong password");
             }
@@ -99,8 +98,9 @@ impl Access {
         let access = Arc::clone(&self);
         let name = username.clone();
         let (known, matches) = tokio::task::spawn_blocking(move || match access.clients.get(&name) {
-            Some(client) => (true, client.password_hash.verify(&password)),
-            None => (false, UNKNOWN_USER.verify(&password)),
+            Some(client) => (true, verify(&password, client.password_hash.as_str())),
+            // As long as a wrong password takes, so that the time tells nothing.
+            None => (false, verify(&password, decoy_hash())),
         })
         .await
         .unwrap_or((false, false));
@@ -137,11 +137,6 @@ impl Access {
             .unwrap_or_default();
         topics.join(", ")
     }
-}
-
-/// Compare two secrets without stopping at the first difference.
-fn same_secret(given: &str, expected: &str) -> bool {
-    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
 }
 
 /// The MQTT 3.1.1 codec with the publish limits: one per connection (rumqttd clones the
@@ -270,10 +265,4 @@ mod tests {
         assert!(guard.read_mut(&mut bytes, 1024).is_ok());
     }
 
-    #[test]
-    fn secrets_compare_whole() {
-        assert!(same_secret("abc", "abc"));
-        assert!(!same_secret("abd", "abc"));
-        assert!(!same_secret("ab", "abc"));
-    }
 }

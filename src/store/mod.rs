@@ -2,8 +2,10 @@
 //! and rejected input. A trait, so that other backends (InfluxDB) can stand beside SQLite and
 //! pass the same conformance tests.
 
+pub mod accounts;
 mod sqlite;
 
+pub use accounts::Accounts;
 pub use sqlite::SqliteStore;
 
 use async_trait::async_trait;

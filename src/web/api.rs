@@ -10,6 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::auth::{Admin, Viewer};
 use super::{ApiError, AppState};
 use crate::analysis::figures::{self, ConsumptionQuery};
 use crate::analysis::series::local_rfc3339;
@@ -58,7 +59,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     (status, Json(body))
 }
 
-pub async fn meters(State(state): State<AppState>) -> Result<Json<Vec<Value>>, ApiError> {
+pub async fn meters(State(state): State<AppState>, _: Viewer) -> Result<Json<Vec<Value>>, ApiError> {
     let statuses = state.store.meter_status().await?;
     let by_id: HashMap<&MeterId, _> = statuses.iter().map(|s| (&s.meter, s)).collect();
     let tz = &state.config.office.timezone;
@@ -108,6 +109,7 @@ const CONSUMPTION_EXAMPLE: &str =
 
 pub async fn consumption(
     State(state): State<AppState>,
+    _: Viewer,
     params: Result<Query<ConsumptionParams>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let params = query(params)?;
@@ -141,6 +143,7 @@ pub struct RejectedParams {
 
 pub async fn rejected(
     State(state): State<AppState>,
+    _: Viewer,
     params: Result<Query<RejectedParams>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let limit = query(params)?.limit.unwrap_or(100);
@@ -169,4 +172,87 @@ pub async fn rejected(
 
 pub async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], include_str!("openapi.json"))
+}
+
+/// Who is asking: their user name, name, role, departments, and how they signed in.
+pub async fn me(Viewer(who): Viewer) -> Json<Value> {
+    let via = match &who.via {
+        crate::auth::Via::Session { .. } => json!({ "kind": "session" }),
+        crate::auth::Via::Token { id, name, meters, .. } => json!({ "kind": "token", "id": id, "name": name, "meters": meters }),
+    };
+    Json(json!({
+        "username": who.user.username,
+        "display_name": who.user.display_name,
+        "role": who.role(),
+        "departments": who.user.departments,
+        "via": via,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct AuditParams {
+    before: Option<i64>,
+    limit: Option<usize>,
+}
+
+/// The audit log, newest first; `before` pages back by id.
+pub async fn audit(State(state): State<AppState>, _: Admin, params: Result<Query<AuditParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+    let params = query(params)?;
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::BadRequest("`limit` must be between 1 and 10000".into()));
+    }
+    let records = state.auth.audit_log(params.before, limit).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let tz = &state.config.office.timezone;
+    let items: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            json!({ "id": r.id, "at": local_rfc3339(r.at, tz), "actor": r.actor, "address": r.address, "action": r.action,
+                    "target": r.target, "before": r.before, "after": r.after })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+/// The whole audit log as CSV (UTF-8 with BOM, so Excel shows Vietnamese names), oldest last.
+pub async fn audit_csv(State(state): State<AppState>, _: Admin) -> Result<impl IntoResponse, ApiError> {
+    let tz = &state.config.office.timezone;
+    let mut csv = String::from("\u{feff}id,at,actor,address,action,target,before,after\r\n");
+    let mut before = None;
+    loop {
+        let page = state.auth.audit_log(before, 5_000).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        for r in &page {
+            let json = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
+            let fields = [
+                r.id.to_string(),
+                local_rfc3339(r.at, tz),
+                r.actor.clone(),
+                r.address.clone().unwrap_or_default(),
+                r.action.clone(),
+                r.target.clone(),
+                json(&r.before),
+                json(&r.after),
+            ];
+            csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+            csv.push_str("\r\n");
+        }
+        match page.last() {
+            Some(last) if page.len() == 5_000 => before = Some(last.id),
+            _ => break,
+        }
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"xanh-audit.csv\""),
+        ],
+        csv,
+    ))
+}
+
+/// A CSV field, quoted when it holds a separator, a quote or a line break; a leading `=`, `+`,
+/// `-` or `@` is prefixed with `'` so that a spreadsheet does not run it as a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
+    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }

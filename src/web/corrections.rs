@@ -8,6 +8,8 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::auth::{AccessDenied, Viewer, Writer};
+use super::entry::audit;
 use super::{ApiError, AppState};
 use crate::analysis::series::local_rfc3339;
 use crate::domain::{Correction, CorrectionRecord, MeterId};
@@ -25,7 +27,7 @@ pub struct ReadingsParams {
     limit: Option<usize>,
 }
 
-pub async fn readings(State(state): State<AppState>, params: Result<Query<ReadingsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn readings(State(state): State<AppState>, _: Viewer, params: Result<Query<ReadingsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let tz = &state.config.office.timezone;
     let meter = meter_id(params.meter.as_deref().unwrap_or_default())?;
@@ -69,7 +71,6 @@ pub struct CorrectionBody {
     pub meter: String,
     pub ts: String,
     pub value: Option<f64>,
-    pub by: String,
     pub reason: String,
 }
 
@@ -86,31 +87,39 @@ pub fn record_json(record: &CorrectionRecord, tz: &jiff::tz::TimeZone) -> Value 
     })
 }
 
-/// Check a correction as sent and apply it.
-pub async fn apply(state: &AppState, body: CorrectionBody) -> Result<CorrectionRecord, ApiError> {
+/// Check a correction as sent and apply it, if the writer may correct that meter.
+pub async fn apply(state: &AppState, writer: &Writer, body: CorrectionBody) -> Result<CorrectionRecord, ApiError> {
     let tz = &state.config.office.timezone;
     let meter = meter_id(&body.meter)?;
-    if state.config.meter(&meter).is_none() {
+    let Some(configured) = state.config.meter(&meter) else {
         return Err(ApiError::NotFound(format!("no meter `{meter}` is configured; see /api/v1/meters")));
-    }
+    };
+    writer.check_meter(configured).map_err(|denied| match denied {
+        AccessDenied::Forbidden { message, .. } => ApiError::Forbidden(message),
+        other => ApiError::Internal(format!("{other:?}")),
+    })?;
     let ts = parse_time(&body.ts, tz).map_err(ApiError::BadRequest)?;
-    let correction = Correction::new(meter.clone(), ts, body.value, &body.by, &body.reason).map_err(|e| ApiError::BadRequest(e.0))?;
-    state.store.correct(correction).await?.ok_or_else(|| {
+    let correction = Correction::new(meter.clone(), ts, body.value, &writer.0.name(), &body.reason).map_err(|e| ApiError::BadRequest(e.0))?;
+    let record = state.store.correct(correction).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "meter `{meter}` has no reading at {}: see GET /api/v1/readings?meter={meter} for the exact times",
             local_rfc3339(ts, tz)
         ))
-    })
+    })?;
+    let before = json!({ "value": record.old_value });
+    let after = json!({ "value": record.new_value, "reason": record.reason });
+    audit(state, &writer.0, "reading.correct", format!("{} {}", record.meter, local_rfc3339(record.ts, tz)), Some(before), Some(after)).await?;
+    Ok(record)
 }
 
-pub async fn post_correction(State(state): State<AppState>, body: Result<Json<CorrectionBody>, axum::extract::rejection::JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn post_correction(State(state): State<AppState>, writer: Writer, body: Result<Json<CorrectionBody>, axum::extract::rejection::JsonRejection>) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| {
         ApiError::BadRequest(format!(
-            "{}; send {{\"meter\": \"dien-tong-hop\", \"ts\": \"2026-11-28T07:00:00+07:00\", \"value\": 1234.5, \"by\": \"…\", \"reason\": \"…\"}} (value null removes the reading)",
+            "{}; send {{\"meter\": \"dien-tong-hop\", \"ts\": \"2026-11-28T07:00:00+07:00\", \"value\": 1234.5, \"reason\": \"…\"}} (value null removes the reading)",
             e.body_text()
         ))
     })?;
-    let record = apply(&state, body).await?;
+    let record = apply(&state, &writer, body).await?;
     tracing::info!(meter = %record.meter, by = %record.by, "reading corrected");
     Ok(Json(record_json(&record, &state.config.office.timezone)))
 }
@@ -121,7 +130,7 @@ pub struct CorrectionsParams {
     limit: Option<usize>,
 }
 
-pub async fn list_corrections(State(state): State<AppState>, params: Result<Query<CorrectionsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn list_corrections(State(state): State<AppState>, _: Viewer, params: Result<Query<CorrectionsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let meter = params.meter.as_deref().filter(|m| !m.is_empty()).map(meter_id).transpose()?;
     let limit = params.limit.unwrap_or(100).clamp(1, 10_000);

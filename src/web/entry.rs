@@ -13,14 +13,16 @@ use super::{ApiError, AppState};
 use crate::domain::{Incoming, Source};
 use crate::ingest::manual::Entry;
 use crate::ingest::retry::{decode_again, reprocess_rejected, RetrySummary};
-use crate::store::{Outcome, Review};
+use crate::auth::Principal;
+use crate::store::{Outcome, Review, WriteReport};
+use crate::web::auth::{AccessDenied, Admin, Writer};
 
-pub async fn post_readings(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn post_readings(State(state): State<AppState>, writer: Writer, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
     let entry = Entry {
         config: &state.config,
         pipeline: &state.pipeline,
         source: Source::Api,
-        entered_by: None,
+        entered_by: Some(writer.0.name()),
         received_at: Timestamp::now(),
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -42,7 +44,7 @@ pub async fn post_readings(State(state): State<AppState>, headers: HeaderMap, bo
             Incoming::Rejected(rejection) => rejection.meter.as_ref().map(|m| m.to_string()),
         })
         .collect();
-    let report = state.store.write(items).await?;
+    let report = write_as(&state, &writer, items, "readings.submit").await?;
     let rows: Vec<Value> = report
         .outcomes
         .iter()
@@ -65,10 +67,55 @@ pub async fn post_readings(State(state): State<AppState>, headers: HeaderMap, bo
     })))
 }
 
-pub async fn reprocess(State(state): State<AppState>) -> Result<Json<RetrySummary>, ApiError> {
+/// Store what a writer sent, if every reading is for a meter they may write: otherwise a 403
+/// and nothing is stored. The submission is recorded in the audit log as `action`.
+pub async fn write_as(state: &AppState, writer: &Writer, items: Vec<Incoming>, action: &str) -> Result<WriteReport, ApiError> {
+    for item in &items {
+        let meter = match item {
+            Incoming::Reading(reading, _) => Some(&reading.meter),
+            Incoming::Rejected(rejection) => rejection.meter.as_ref(),
+        };
+        if let Some(meter) = meter.and_then(|id| state.config.meter(id)) {
+            writer.check_meter(meter).map_err(|denied| match denied {
+                AccessDenied::Forbidden { message, .. } => ApiError::Forbidden(message),
+                other => ApiError::Internal(format!("{other:?}")),
+            })?;
+        }
+    }
+    let summary: Vec<Value> = items
+        .iter()
+        .filter_map(|item| match item {
+            Incoming::Reading(r, _) => Some(json!({ "meter": r.meter, "ts": r.ts.to_string(), "value": r.value })),
+            Incoming::Rejected(_) => None,
+        })
+        .take(AUDITED_READINGS)
+        .collect();
+    let count = items.len();
+    let report = state.store.write(items).await?;
+    let after = json!({ "stored": report.stored, "duplicates": report.duplicates, "rejected": report.rejected, "readings": summary });
+    audit(state, &writer.0, action, format!("{count} item(s)"), None, Some(after)).await?;
+    Ok(report)
+}
+
+/// How many readings of one submission the audit log lists (a CSV import can hold thousands;
+/// the readings themselves keep who entered them).
+const AUDITED_READINGS: usize = 20;
+
+/// Record an action in the audit log; a failure to record it is an internal error.
+pub async fn audit(state: &AppState, who: &Principal, action: &str, target: String, before: Option<Value>, after: Option<Value>) -> Result<(), ApiError> {
+    state.auth.audit(Some(who), action, target, before, after).await.map_err(|e| ApiError::Internal(format!("the audit log could not record {action}: {e}")))
+}
+
+/// Decode every rejected item again with the current config (an admin's action).
+pub async fn reprocess(state: &AppState, admin: &Admin) -> Result<RetrySummary, ApiError> {
     let summary = reprocess_rejected(state.store.as_ref(), &state.pipeline, &state.config).await?;
-    tracing::info!(?summary, "rejected input reprocessed");
-    Ok(Json(summary))
+    tracing::info!(?summary, by = %admin.0.name(), "rejected input reprocessed");
+    audit(state, &admin.0, "rejected.reprocess", "rejected input".into(), None, Some(json!(summary))).await?;
+    Ok(summary)
+}
+
+pub async fn post_reprocess(State(state): State<AppState>, admin: Admin) -> Result<Json<RetrySummary>, ApiError> {
+    Ok(Json(reprocess(&state, &admin).await?))
 }
 
 /// A reviewer's decision on a held reading, as sent.
@@ -76,20 +123,19 @@ pub async fn reprocess(State(state): State<AppState>) -> Result<Json<RetrySummar
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     pub decision: String,
-    pub by: String,
     pub reason: String,
 }
 
 /// Accept (store) or reject a reading held for review; who and why are kept.
-pub async fn apply_review(state: &AppState, id: i64, body: ReviewBody) -> Result<usize, ApiError> {
+pub async fn apply_review(state: &AppState, admin: &Admin, id: i64, body: ReviewBody) -> Result<usize, ApiError> {
     let accept = match body.decision.as_str() {
         "accept" => true,
         "reject" => false,
         other => return Err(ApiError::BadRequest(format!("decision `{other}` is not known: send \"accept\" or \"reject\""))),
     };
-    let (by, reason) = (body.by.trim(), body.reason.trim());
-    if by.is_empty() || reason.chars().count() < 5 {
-        return Err(ApiError::BadRequest("say who decides (`by`) and why (`reason`, at least a few words)".into()));
+    let (by, reason) = (admin.0.name(), body.reason.trim());
+    if reason.chars().count() < 5 {
+        return Err(ApiError::BadRequest("say why (`reason`, at least a few words)".into()));
     }
     let not_waiting = || ApiError::NotFound(format!("no reading {id} is waiting for review; see GET /api/v1/rejected"));
     let item = state.store.rejected_for_retry(id.saturating_sub(1), 1).await?.into_iter().find(|item| item.id == id).ok_or_else(not_waiting)?;
@@ -104,21 +150,24 @@ pub async fn apply_review(state: &AppState, id: i64, body: ReviewBody) -> Result
     } else {
         Vec::new()
     };
-    let review = Review { accept, by: by.to_owned(), reason: reason.to_owned() };
+    let review = Review { accept, by: by.clone(), reason: reason.to_owned() };
     let report = state.store.review(id, review, accepted).await?.ok_or_else(not_waiting)?;
     tracing::info!(id, accept, by, "held reading reviewed");
+    let after = json!({ "decision": body.decision, "reason": reason, "stored": report.stored });
+    audit(state, &admin.0, "rejected.review", format!("rejected item {id}"), None, Some(after)).await?;
     Ok(report.stored)
 }
 
 pub async fn review(
     State(state): State<AppState>,
+    admin: Admin,
     Path(id): Path<i64>,
     body: Result<Json<ReviewBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| {
-        ApiError::BadRequest(format!("{}; send {{\"decision\": \"accept\" or \"reject\", \"by\": \"…\", \"reason\": \"…\"}}", e.body_text()))
+        ApiError::BadRequest(format!("{}; send {{\"decision\": \"accept\" or \"reject\", \"reason\": \"…\"}}", e.body_text()))
     })?;
     let decision = body.decision.clone();
-    let stored = apply_review(&state, id, body).await?;
+    let stored = apply_review(&state, &admin, id, body).await?;
     Ok(Json(json!({ "id": id, "decision": decision, "stored": stored })))
 }

@@ -2,6 +2,7 @@
 //! payloads and never writes SQL: it asks `analysis` for figures and the store for status.
 
 mod api;
+pub mod auth;
 pub mod charts;
 mod corrections;
 pub(crate) mod entry;
@@ -16,6 +17,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::ingest::mqtt::IngestStatus;
 use crate::ingest::Pipeline;
@@ -37,11 +39,29 @@ pub struct AppState {
     pub broker: BrokerInfo,
     /// Reads readings sent over HTTP the way MQTT messages are read.
     pub pipeline: Pipeline,
+    pub auth: Arc<Auth>,
 }
 
+/// The largest request body accepted (a CSV of readings for a month of a few meters fits).
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// Every route, with the role it needs in its handler's extractors (see `auth`): pages and
+/// reads need a signed-in viewer, entries a writer, approvals and administration an admin;
+/// health, the OpenAPI description, the stylesheet, login and setup are open.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(pages::overview))
+        .route("/login", get(pages::login_page).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/setup", get(pages::setup_page).post(pages::setup))
+        .route("/admin/users", get(pages::users_page).post(pages::create_user_form))
+        .route("/admin/users/{username}", post(pages::user_action_form))
+        .route("/admin/tokens", post(pages::create_token_form))
+        .route("/admin/tokens/{id}/revoke", post(pages::revoke_token_form))
+        .route("/admin/audit", get(pages::audit_page))
+        .route("/api/v1/me", get(api::me))
+        .route("/api/v1/audit", get(api::audit))
+        .route("/api/v1/export/audit.csv", get(api::audit_csv))
         .route("/static/xanh.css", get(stylesheet))
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/meters", get(api::meters))
@@ -49,7 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/readings", post(entry::post_readings).get(corrections::readings))
         .route("/api/v1/corrections", post(corrections::post_correction).get(corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected))
-        .route("/api/v1/rejected/reprocess", post(entry::reprocess))
+        .route("/api/v1/rejected/reprocess", post(entry::post_reprocess))
         .route("/api/v1/rejected/{id}/review", post(entry::review))
         .route("/entry", get(pages::entry))
         .route("/entry/reading", post(pages::reading_form))
@@ -59,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         .route("/rejected/{id}/review", post(pages::review_form))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(auth::security_headers))
         .with_state(state)
 }
 
@@ -77,6 +99,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest(String),
+    Forbidden(String),
     NotFound(String),
     UnsupportedMediaType(String),
     Internal(String),
@@ -86,6 +109,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ApiError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
             ApiError::Internal(detail) => {

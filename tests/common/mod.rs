@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
 use tempfile::TempDir;
+use std::sync::Arc;
+
 use xanh::app::{Application, Shutdown};
+use xanh::auth::Auth;
 use xanh::config::Config;
+use xanh::domain::{Role, User};
 
 /// A small office for tests. `{store}` and the broker section are filled in by `config_text`.
 pub const OFFICE: &str = r#"
@@ -110,10 +114,20 @@ pub fn external_mqtt(port: u16, client_id: &str) -> String {
     format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"{client_id}\"")
 }
 
+/// The admin every test app starts with; `TestApp::http` carries one of their API tokens.
+pub const ADMIN: &str = "quan.tri";
+/// The password of the users tests create.
+pub const PASSWORD: &str = "mật khẩu thử nghiệm";
+
 pub struct TestApp {
     pub web: SocketAddr,
     pub mqtt: (String, u16),
+    /// An HTTP client signed in as the admin (an API token in every request).
     pub http: reqwest::Client,
+    /// An HTTP client with no credentials.
+    pub anonymous: reqwest::Client,
+    pub auth: Arc<Auth>,
+    pub admin: User,
     pub dir: TempDir,
     shutdown: Shutdown,
     task: tokio::task::JoinHandle<()>,
@@ -144,13 +158,63 @@ pub async fn spawn_app_from_env(text: &str, dir: TempDir, env: &[(&str, &str)]) 
     let web = app.web_addr();
     let mqtt = app.mqtt_addr();
     let shutdown = app.shutdown_handle();
+    let auth = app.auth();
+    let admin = match auth.users().await.unwrap().into_iter().find(|u| u.username.as_str() == ADMIN) {
+        Some(admin) => admin,
+        None => auth.add_user(ADMIN, "Quản trị HC-QT", Role::Admin, Vec::new(), PASSWORD).await.unwrap(),
+    };
+    let (token, _) = auth.create_token(&admin, "tests", Role::Admin, None).await.unwrap();
     let task = tokio::spawn(async move { app.run().await.expect("the app runs") });
-    let test_app = TestApp { web, mqtt, http: reqwest::Client::new(), dir, shutdown, task };
+    let test_app = TestApp { web, mqtt, http: bearer_client(&token), anonymous: reqwest::Client::new(), auth, admin, dir, shutdown, task };
     test_app.wait_connected().await;
     test_app
 }
 
+/// A client that sends `Authorization: Bearer <token>` with every request.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
 impl TestApp {
+    /// A new user with `role` (a reporter for `departments`) and the test password.
+    pub async fn add_user(&self, username: &str, role: Role, departments: &[&str]) -> User {
+        let departments = departments.iter().map(|d| d.parse().unwrap()).collect();
+        self.auth.add_user(username, &format!("Người dùng {username}"), role, departments, PASSWORD).await.unwrap()
+    }
+
+    /// A client holding a new API token of `user`'s, limited to `meters` when given.
+    pub async fn token_client(&self, user: &User, role: Role, meters: Option<&[&str]>) -> (reqwest::Client, i64) {
+        let meters = meters.map(|m| m.iter().map(|id| id.parse().unwrap()).collect());
+        let (token, record) = self.auth.create_token(user, "script", role, meters).await.unwrap();
+        (bearer_client(&token), record.id)
+    }
+
+    /// Sign in through the login form like a browser, keeping the cookies by hand.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<Session, (u16, String)> {
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = http.get(self.url("/login")).send().await.unwrap();
+        let form_cookie = set_cookie(&page, "xanh_form").expect("the login page sets its form cookie");
+        let html = page.text().await.unwrap();
+        let csrf = hidden_field(&html, "csrf").expect("the login form carries a CSRF token");
+        let answer = http
+            .post(self.url("/login"))
+            .header("cookie", format!("xanh_form={form_cookie}"))
+            .form(&[("csrf", csrf.as_str()), ("username", username), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        match set_cookie(&answer, "xanh_session") {
+            Some(session) => Ok(Session { base: format!("http://{}", self.web), http, cookie: format!("xanh_session={session}") }),
+            None => {
+                let status = answer.status().as_u16();
+                let location = answer.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+                Err((status, location))
+            }
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.web, path)
     }
@@ -448,6 +512,24 @@ pub fn mosquitto_pub(port: u16, topic: &str, payload: &str) {
     assert!(status.success(), "mosquitto_pub failed for {topic}");
 }
 
+/// Add an admin with the `xanh user` command line, the way an office's IT centre does, and
+/// return a client holding an API token made the same way.
+pub fn admin_client_by_command_line(config: &Path) -> reqwest::Client {
+    use std::io::Write;
+    let mut add = Command::new(binary())
+        .args(["user", "add", ADMIN, "--admin", "--name", "Quản trị HC-QT", "--config"])
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(add.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(add.wait().unwrap().success(), "xanh user add failed");
+    let token = Command::new(binary()).args(["user", "token", ADMIN, "--name", "tests", "--role", "admin", "--config"]).arg(config).output().unwrap();
+    assert!(token.status.success(), "xanh user token failed: {}", String::from_utf8_lossy(&token.stderr));
+    bearer_client(String::from_utf8(token.stdout).unwrap().trim())
+}
+
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_xanh"))
 }
@@ -455,4 +537,58 @@ pub fn binary() -> PathBuf {
 pub fn approx(actual: &Value, expected: f64) {
     let actual = actual.as_f64().unwrap_or_else(|| panic!("{actual} is not a number"));
     assert!((actual - expected).abs() < 1e-6, "expected {expected}, got {actual}");
+}
+
+/// A browser-like session: its cookie, sent by hand, and no redirects followed.
+pub struct Session {
+    base: String,
+    pub http: reqwest::Client,
+    pub cookie: String,
+}
+
+impl Session {
+    /// GET a page: its status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self.http.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// The CSRF token of this session's forms, read from `page`'s HTML.
+    pub async fn csrf(&self, page: &str) -> String {
+        let (status, html) = self.get(page).await;
+        assert_eq!(status, 200, "{page}: {html}");
+        hidden_field(&html, "csrf").unwrap_or_else(|| panic!("{page} has no form with a CSRF token"))
+    }
+
+    /// POST a form as the browser would: the status, and the `Location` of a redirect or else
+    /// the body.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+        let response = self.http.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(fields).send().await.unwrap();
+        let status = response.status().as_u16();
+        match response.headers().get("location") {
+            Some(location) => (status, location.to_str().unwrap().to_owned()),
+            None => (status, response.text().await.unwrap()),
+        }
+    }
+}
+
+/// The value a response sets for cookie `name`.
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The value of the first hidden input called `name` in an HTML page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
 }

@@ -3,16 +3,17 @@
 
 use axum::extract::{Query, State};
 use axum::response::Redirect;
-use axum::Form;
 use jiff::{Timestamp, ToSpan};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{layout, reason_text};
+use super::{csrf_field, layout, reason_text};
 use crate::domain::{Incoming, Meter, MeterKind, Source};
 use crate::ingest::manual::{parse_number, parse_time, Entry, Row};
 use crate::store::Outcome;
+use crate::web::auth::{CsrfForm, Writer};
 use crate::web::corrections::{self, CorrectionBody};
+use crate::web::entry::write_as;
 use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
 
@@ -37,15 +38,17 @@ fn meter_label(meter: &Meter) -> String {
     format!("{} — {} ({})", meter.name, meter.id, meter.conversion.unit().config_name())
 }
 
-pub async fn entry(State(state): State<AppState>, Query(params): Query<EntryParams>) -> Result<Markup, ApiError> {
+pub async fn entry(State(state): State<AppState>, Writer(who): Writer, Query(params): Query<EntryParams>) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;
     let tz = &state.config.office.timezone;
     let now = Timestamp::now().to_zoned(tz.clone());
     let today = now.strftime("%d/%m/%Y").to_string();
     let time = now.strftime("%H:%M").to_string();
-    let counters: Vec<&Meter> = state.config.meters.iter().filter(|m| m.kind == MeterKind::Counter).collect();
-    let deltas: Vec<&Meter> = state.config.meters.iter().filter(|m| m.kind == MeterKind::Delta).collect();
+    // Only the meters this person may enter: a reporter sees their departments' meters.
+    let writable: Vec<&Meter> = state.config.meters.iter().filter(|m| who.may_write(m)).collect();
+    let counters: Vec<&Meter> = writable.iter().copied().filter(|m| m.kind == MeterKind::Counter).collect();
+    let deltas: Vec<&Meter> = writable.iter().copied().filter(|m| m.kind == MeterKind::Delta).collect();
     let recent = state.store.corrections(None, 50).await?;
     let t = |vi_text: &'static str, en_text: &'static str| if vi { vi_text } else { en_text };
     let body = html! {
@@ -57,13 +60,13 @@ pub async fn entry(State(state): State<AppState>, Query(params): Query<EntryPara
                 p { (t("Chỉ số đọc trên công tơ hoặc đồng hồ, theo đơn vị ghi trong ngoặc. Số viết kiểu Việt Nam: 1.234,5.",
                        "The value read on the meter, in the unit in brackets. Numbers as 1.234,5 or 1234.5.")) }
                 form method="post" action=(format!("/entry/reading?lang={}", lang.code())) {
+                    (csrf_field(&who))
                     label { (t("Công tơ", "Meter")) select name="meter" required {
                         @for m in &counters { option value=(m.id.as_str()) { (meter_label(m)) } }
                     } }
                     label { (t("Ngày đo", "Date")) input name="date" value=(today) placeholder="28/11/2026" required; }
                     label { (t("Giờ", "Time")) input name="time" value=(time) placeholder="07:30"; }
                     label { (t("Chỉ số", "Reading")) input name="value" inputmode="decimal" placeholder="1.234,5" required; }
-                    label { (t("Người nhập", "Entered by")) input name="by" required; }
                     button type="submit" { (t("Lưu", "Save")) }
                 }
             }
@@ -73,6 +76,7 @@ pub async fn entry(State(state): State<AppState>, Query(params): Query<EntryPara
                     p { (t("Giấy cấp phát, hoá đơn tháng…: lượng dùng từ ngày đến ngày (tính cả hai ngày).",
                            "Paper issued, a monthly bill…: the amount used from one day to another, both included.")) }
                     form method="post" action=(format!("/entry/reading?lang={}", lang.code())) {
+                        (csrf_field(&who))
                         label { (t("Công tơ / loại", "Meter")) select name="meter" required {
                             @for m in &deltas { option value=(m.id.as_str()) { (meter_label(m)) } }
                         } }
@@ -80,7 +84,6 @@ pub async fn entry(State(state): State<AppState>, Query(params): Query<EntryPara
                         label { (t("Đến ngày", "To")) input name="date" value=(today) placeholder="14/11/2026" required; }
                         label { (t("Lượng", "Amount")) input name="value" inputmode="decimal" placeholder="3" required; }
                         label { (t("Số tiền (đồng, nếu có hoá đơn)", "Cost (VND, from the bill)")) input name="cost_vnd" inputmode="decimal" placeholder="4.563.300"; }
-                        label { (t("Người nhập", "Entered by")) input name="by" required; }
                         button type="submit" { (t("Lưu", "Save")) }
                     }
                 }
@@ -90,12 +93,12 @@ pub async fn entry(State(state): State<AppState>, Query(params): Query<EntryPara
                 p { (t("Số liệu sai không bị ghi đè âm thầm: giá trị cũ, giá trị mới, người sửa, thời điểm và lý do đều được lưu. Giá trị mới theo đơn vị hiển thị (kWh, m³, tờ); để trống để xoá số liệu.",
                        "A wrong reading is never silently overwritten: the old and new values, who, when and why are kept. The new value is in the unit shown (kWh, m³, sheets); leave it empty to remove the reading.")) }
                 form method="post" action=(format!("/entry/correct?lang={}", lang.code())) {
+                    (csrf_field(&who))
                     label { (t("Công tơ", "Meter")) select name="meter" required {
-                        @for m in &state.config.meters { option value=(m.id.as_str()) { (m.name) " — " (m.id.as_str()) } }
+                        @for m in &writable { option value=(m.id.as_str()) { (m.name) " — " (m.id.as_str()) } }
                     } }
                     label { (t("Thời điểm của số liệu", "Time of the reading")) input name="ts" placeholder="28/11/2026 07:30" required; }
                     label { (t("Giá trị mới", "New value")) input name="value" inputmode="decimal"; }
-                    label { (t("Người hiệu chỉnh", "Corrected by")) input name="by" required; }
                     label { (t("Lý do", "Reason")) input name="reason" required minlength="5"; }
                     button type="submit" { (t("Hiệu chỉnh", "Correct")) }
                 }
@@ -128,7 +131,7 @@ pub async fn entry(State(state): State<AppState>, Query(params): Query<EntryPara
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/entry", None, body))
+    Ok(layout(&state.config.office.name, lang, "/entry", None, Some(&who), body))
 }
 
 #[derive(Deserialize)]
@@ -140,11 +143,10 @@ pub struct ReadingForm {
     /// The first day of a period, for delta meters.
     from: Option<String>,
     value: String,
-    by: String,
     cost_vnd: Option<String>,
 }
 
-pub async fn reading_form(State(state): State<AppState>, Query(params): Query<EntryParams>, Form(form): Form<ReadingForm>) -> Result<Redirect, ApiError> {
+pub async fn reading_form(State(state): State<AppState>, writer: Writer, Query(params): Query<EntryParams>, CsrfForm(form): CsrfForm<ReadingForm>) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let tz = &state.config.office.timezone;
     let empty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
@@ -162,7 +164,7 @@ pub async fn reading_form(State(state): State<AppState>, Query(params): Query<En
         config: &state.config,
         pipeline: &state.pipeline,
         source: Source::Manual,
-        entered_by: Some(form.by.clone()),
+        entered_by: Some(writer.0.name()),
         received_at: Timestamp::now(),
     };
     let row = Row {
@@ -178,7 +180,7 @@ pub async fn reading_form(State(state): State<AppState>, Query(params): Query<En
         Incoming::Reading(r, _) => r.meter.to_string(),
         Incoming::Rejected(r) => r.meter.as_ref().map(|m| m.to_string()).unwrap_or_default(),
     };
-    let report = state.store.write(vec![item]).await?;
+    let report = write_as(&state, &writer, vec![item], "reading.enter").await?;
     let vi = lang == Lang::Vi;
     let result = match report.outcomes.first() {
         Some(Outcome::Stored) => Ok(if vi { format!("Đã lưu số liệu của {meter}.") } else { format!("Stored the reading of {meter}.") }),
@@ -194,18 +196,17 @@ pub struct CorrectForm {
     meter: String,
     ts: String,
     value: Option<String>,
-    by: String,
     reason: String,
 }
 
-pub async fn correct_form(State(state): State<AppState>, Query(params): Query<EntryParams>, Form(form): Form<CorrectForm>) -> Result<Redirect, ApiError> {
+pub async fn correct_form(State(state): State<AppState>, writer: Writer, Query(params): Query<EntryParams>, CsrfForm(form): CsrfForm<CorrectForm>) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let value = match form.value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(parse_number).transpose() {
         Ok(value) => value,
         Err(e) => return Ok(back(lang, Err(e))),
     };
-    let body = CorrectionBody { meter: form.meter, ts: form.ts, value, by: form.by, reason: form.reason };
-    let result = match corrections::apply(&state, body).await {
+    let body = CorrectionBody { meter: form.meter, ts: form.ts, value, reason: form.reason };
+    let result = match corrections::apply(&state, &writer, body).await {
         Ok(record) => Ok(match lang {
             Lang::Vi => format!("Đã hiệu chỉnh số liệu của {} lúc {}.", record.meter, format::date_time(record.ts, &state.config.office.timezone, lang)),
             Lang::En => format!("Corrected the reading of {} at {}.", record.meter, format::date_time(record.ts, &state.config.office.timezone, lang)),

@@ -1,10 +1,14 @@
 //! The dashboard's pages, rendered on the server: Vietnamese by default, `?lang=en` for
 //! English. Each page fills the shared layout.
 
+mod account;
+mod admin;
 mod entry;
 mod overview;
 mod rejected;
 
+pub use account::{login, login_page, logout, setup, setup_page};
+pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
 pub use entry::{correct_form, entry, reading_form};
 pub use overview::overview;
 pub use rejected::{rejected, reprocess_form, review_form};
@@ -12,7 +16,10 @@ pub use rejected::{rejected, reprocess_form, review_form};
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 
+use super::auth;
 use super::format::Lang;
+use crate::auth::Principal;
+use crate::domain::Role;
 
 #[derive(Deserialize)]
 pub struct PageParams {
@@ -45,10 +52,10 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
     }
 }
 
-/// The page shell: title, header with navigation and the language switch, then `main`.
-/// `path` is the page's own path, for the language link; `refresh` reloads it every so many
-/// seconds.
-fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Markup) -> Markup {
+/// The page shell: title, header with navigation, the signed-in person with a sign-out
+/// button, and the language switch, then `main`. `path` is the page's own path, for the
+/// language link; `refresh` reloads it every so many seconds.
+fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, who: Option<&Principal>, main: Markup) -> Markup {
     let (subtitle, overview, entry, rejected, other, other_code) = match lang {
         Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Số liệu bị từ chối", "English", "en"),
         Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Rejected readings", "Tiếng Việt", "vi"),
@@ -72,11 +79,41 @@ fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Mark
                         a href=(format!("/?lang={code}")) { (overview) }
                         a href=(format!("/entry?lang={code}")) { (entry) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
+                        @if who.is_some_and(|p| p.role() == Role::Admin) {
+                            a href=(format!("/admin/users?lang={code}")) { (match lang { Lang::Vi => "Người dùng", Lang::En => "Users" }) }
+                            a href=(format!("/admin/audit?lang={code}")) { (match lang { Lang::Vi => "Nhật ký", Lang::En => "Audit log" }) }
+                        }
                         a href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }
+                    }
+                    @if let Some(who) = who {
+                        form.account method="post" action=(format!("/logout?lang={code}")) {
+                            span { (who.user.display_name) " (" (role_name(who.role(), lang)) ")" }
+                            input type="hidden" name="csrf" value=(auth::csrf_token(who));
+                            button type="submit" { (match lang { Lang::Vi => "Đăng xuất", Lang::En => "Sign out" }) }
+                        }
+                    } @else {
+                        a.account href=(format!("/login?lang={code}")) { (match lang { Lang::Vi => "Đăng nhập", Lang::En => "Sign in" }) }
                     }
                 }
                 (main)
             }
         }
     }
+}
+
+/// A role as people read it.
+pub(crate) fn role_name(role: Role, lang: Lang) -> &'static str {
+    match (role, lang) {
+        (Role::Admin, Lang::Vi) => "quản trị",
+        (Role::Reporter, Lang::Vi) => "nhập liệu",
+        (Role::Viewer, Lang::Vi) => "xem",
+        (Role::Admin, Lang::En) => "admin",
+        (Role::Reporter, Lang::En) => "reporter",
+        (Role::Viewer, Lang::En) => "viewer",
+    }
+}
+
+/// A hidden field with the form's CSRF token.
+pub(crate) fn csrf_field(who: &Principal) -> Markup {
+    html! { input type="hidden" name="csrf" value=(auth::csrf_token(who)); }
 }

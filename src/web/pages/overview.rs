@@ -1,5 +1,6 @@
 //! The dashboard pages, rendered on the server: Vietnamese by default, `?lang=en` for English.
 
+use crate::web::auth::OverviewReader;
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
@@ -133,6 +134,7 @@ struct ResourcePanel {
 
 pub async fn overview(
     State(state): State<AppState>,
+    OverviewReader(who): OverviewReader,
     Query(params): Query<PageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = params.lang();
@@ -274,5 +276,5 @@ pub async fn overview(
         }
     };
     // New readings show up without a click.
-    Ok(layout(&config.office.name, lang, "/", Some(30), body))
+    Ok(layout(&config.office.name, lang, "/", Some(30), who.as_ref(), body))
 }

@@ -2,15 +2,15 @@
 //! it all again after a fix.
 
 use axum::extract::{Path, Query, State};
-use axum::Form;
 use axum::response::Redirect;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{layout, reason_text};
-use crate::ingest::retry::reprocess_rejected;
+use super::{csrf_field, layout, reason_text};
+use crate::domain::Role;
+use crate::web::auth::{Admin, CsrfForm, Viewer};
 use crate::web::format::{self, Lang};
-use crate::web::entry::{apply_review, ReviewBody};
+use crate::web::entry::{apply_review, reprocess, ReviewBody};
 use crate::web::{ApiError, AppState};
 
 /// How many rejected items the page lists.
@@ -27,7 +27,8 @@ pub struct RejectedParams {
     error: Option<String>,
 }
 
-pub async fn rejected(State(state): State<AppState>, Query(params): Query<RejectedParams>) -> Result<Markup, ApiError> {
+pub async fn rejected(State(state): State<AppState>, Viewer(who): Viewer, Query(params): Query<RejectedParams>) -> Result<Markup, ApiError> {
+    let admin = who.role() == Role::Admin;
     let lang = Lang::from_query(params.lang.as_deref());
     let tz = &state.config.office.timezone;
     let (items, total) = state.store.rejected(SHOWN).await?;
@@ -52,9 +53,10 @@ pub async fn rejected(State(state): State<AppState>, Query(params): Query<Reject
             }
             @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
             @if let Some(error) = &params.error { p.status.bad data-result="error" { (error) } }
-            form method="post" action=(format!("/rejected/reprocess?lang={}", lang.code())) {
+            @if admin { form method="post" action=(format!("/rejected/reprocess?lang={}", lang.code())) {
+                (csrf_field(&who))
                 button type="submit" { (if vi { "Xử lý lại" } else { "Retry" }) }
-            }
+            } }
             @if items.is_empty() {
                 p.empty { (if vi { "Không có số liệu nào bị từ chối." } else { "Nothing was rejected." }) }
             } @else {
@@ -72,9 +74,9 @@ pub async fn rejected(State(state): State<AppState>, Query(params): Query<Reject
                                 td data-reason=(item.reason) { (reason_text(&item.reason, lang)) }
                                 td {
                                     (item.detail)
-                                    @if item.reason == "held_for_review" {
+                                    @if item.reason == "held_for_review" && admin {
                                         form.review method="post" action=(format!("/rejected/{}/review?lang={}", item.id, lang.code())) {
-                                            input name="by" required placeholder=(if vi { "Người xem xét" } else { "Reviewer" });
+                                            (csrf_field(&who))
                                             input name="reason" required minlength="5" placeholder=(if vi { "Lý do" } else { "Reason" });
                                             button type="submit" name="decision" value="accept" { (if vi { "Chấp nhận" } else { "Accept" }) }
                                             button.secondary type="submit" name="decision" value="reject" { (if vi { "Loại bỏ" } else { "Reject" }) }
@@ -89,26 +91,26 @@ pub async fn rejected(State(state): State<AppState>, Query(params): Query<Reject
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/rejected", None, body))
+    Ok(layout(&state.config.office.name, lang, "/rejected", None, Some(&who), body))
 }
 
 #[derive(Deserialize)]
 pub struct ReviewForm {
     decision: String,
-    by: String,
     reason: String,
 }
 
 /// The accept and reject buttons of a held reading.
 pub async fn review_form(
     State(state): State<AppState>,
+    admin: Admin,
     Path(id): Path<i64>,
     Query(params): Query<RejectedParams>,
-    Form(form): Form<ReviewForm>,
+    CsrfForm(form): CsrfForm<ReviewForm>,
 ) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let body = ReviewBody { decision: form.decision, by: form.by, reason: form.reason };
-    let (key, message) = match apply_review(&state, id, body).await {
+    let body = ReviewBody { decision: form.decision, reason: form.reason };
+    let (key, message) = match apply_review(&state, &admin, id, body).await {
         Ok(stored) => ("ok", match lang {
             Lang::Vi => format!("Đã ghi quyết định; {stored} số liệu được lưu."),
             Lang::En => format!("Decision recorded; {stored} reading(s) stored."),
@@ -121,9 +123,14 @@ pub async fn review_form(
 }
 
 /// The page's retry button: try every rejected item again, then show the result.
-pub async fn reprocess_form(State(state): State<AppState>, Query(params): Query<RejectedParams>) -> Result<Redirect, ApiError> {
+pub async fn reprocess_form(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(params): Query<RejectedParams>,
+    CsrfForm(_): CsrfForm<Vec<(String, String)>>,
+) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let summary = reprocess_rejected(state.store.as_ref(), &state.pipeline, &state.config).await?;
+    let summary = reprocess(&state, &admin).await?;
     Ok(Redirect::to(&format!(
         "/rejected?lang={}&reprocessed={}&still={}",
         lang.code(),

@@ -1,0 +1,174 @@
+//! Signing in and out, and the one-time setup page that creates the first admin.
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout;
+use crate::web::AppState;
+use crate::auth::AuthError;
+use crate::web::auth::{self as web_auth, form_token, form_token_matches, read_plain_form, session_cookie, Viewer};
+use crate::web::format::Lang;
+
+#[derive(Deserialize)]
+pub struct LoginParams {
+    lang: Option<String>,
+    next: Option<String>,
+    error: Option<String>,
+    token: Option<String>,
+}
+
+/// Only a path on this site may follow a login, never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+fn with_form_cookie(headers: &HeaderMap, page: impl FnOnce(&str) -> Markup) -> Response {
+    let (token, set_cookie) = form_token(headers);
+    let mut response = page(&token).into_response();
+    if let Some(cookie) = set_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+pub async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<LoginParams>) -> Response {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let vi = lang == Lang::Vi;
+    let next = safe_next(params.next.as_deref());
+    with_form_cookie(&headers, |token| {
+        let body = html! {
+            main.login {
+                h2 { (if vi { "Đăng nhập" } else { "Sign in" }) }
+                @if let Some(error) = &params.error { p.message.error role="alert" { (error) } }
+                form method="post" action=(format!("/login?lang={}", lang.code())) {
+                    input type="hidden" name="csrf" value=(token);
+                    input type="hidden" name="next" value=(next);
+                    label { (if vi { "Tên đăng nhập" } else { "User name" }) input name="username" autocomplete="username" required autofocus; }
+                    label { (if vi { "Mật khẩu" } else { "Password" }) input type="password" name="password" autocomplete="current-password" required; }
+                    button type="submit" { (if vi { "Đăng nhập" } else { "Sign in" }) }
+                }
+            }
+        };
+        layout(&state.config.office.name, lang, "/login", None, None, body)
+    })
+}
+
+fn back_to_login(lang: Lang, next: &str, error: &str) -> Response {
+    let query = serde_urlencoded::to_string([("lang", lang.code()), ("next", next), ("error", error)]).unwrap_or_default();
+    Redirect::to(&format!("/login?{query}")).into_response()
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Query(params): Query<LoginParams>,
+    body: Bytes,
+) -> Response {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let form = read_plain_form(&body);
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
+    let next = safe_next(Some(field("next")));
+    if !form_token_matches(&headers, field("csrf")) {
+        return web_auth::AccessDenied::BadCsrf.into_response();
+    }
+    let username = field("username");
+    match state.auth.login(username, field("password"), Some(peer.ip())).await {
+        Ok((user, session)) => {
+            let max_age = session.expires_at.duration_since(jiff::Timestamp::now()).as_secs();
+            let secure = state.config.web_access.secure_cookies || web_auth::came_over_https(&headers);
+            tracing::info!(user = %user.username, address = %peer.ip(), "signed in");
+            let mut response = Redirect::to(&next).into_response();
+            response.headers_mut().append(header::SET_COOKIE, session_cookie(&session.secret, max_age, secure));
+            response
+        }
+        Err(AuthError::BadCredentials) => {
+            tracing::warn!(user = username, address = %peer.ip(), "failed sign-in");
+            let message = match lang {
+                Lang::Vi => "Sai tên đăng nhập hoặc mật khẩu.",
+                Lang::En => "Wrong user name or password.",
+            };
+            back_to_login(lang, &next, message)
+        }
+        Err(AuthError::Throttled(wait)) => {
+            tracing::warn!(user = username, address = %peer.ip(), "sign-in refused: too many failures");
+            let minutes = wait.as_secs().div_ceil(60);
+            let message = match lang {
+                Lang::Vi => format!("Đăng nhập sai quá nhiều lần. Hãy thử lại sau {minutes} phút."),
+                Lang::En => format!("Too many failed sign-ins. Try again in {minutes} minutes."),
+            };
+            let mut response = back_to_login(lang, &next, &message);
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            response
+        }
+        Err(e) => super::super::ApiError::Internal(e.to_string()).into_response(),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, Viewer(who): Viewer, Query(params): Query<LoginParams>, web_auth::CsrfForm(_): web_auth::CsrfForm<Vec<(String, String)>>) -> Response {
+    let lang = Lang::from_query(params.lang.as_deref());
+    if let Err(e) = state.auth.logout(&who).await {
+        return super::super::ApiError::Internal(e.to_string()).into_response();
+    }
+    let mut response = Redirect::to(&format!("/login?lang={}", lang.code())).into_response();
+    response.headers_mut().append(header::SET_COOKIE, session_cookie("", 0, false));
+    response
+}
+
+pub async fn setup_page(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<LoginParams>) -> Response {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let vi = lang == Lang::Vi;
+    let secret = params.token.unwrap_or_default();
+    if !state.auth.setup_open(&secret) {
+        return (StatusCode::NOT_FOUND, "Liên kết cài đặt đã dùng hoặc hết hạn. / This setup link is used or out of date.").into_response();
+    }
+    with_form_cookie(&headers, |token| {
+        let body = html! {
+            main.login {
+                h2 { (if vi { "Tạo tài khoản quản trị đầu tiên" } else { "Create the first admin" }) }
+                @if let Some(error) = &params.error { p.message.error role="alert" { (error) } }
+                form method="post" action=(format!("/setup?lang={}", lang.code())) {
+                    input type="hidden" name="csrf" value=(token);
+                    input type="hidden" name="token" value=(secret);
+                    label { (if vi { "Tên đăng nhập" } else { "User name" }) input name="username" autocomplete="username" required; }
+                    label { (if vi { "Họ và tên" } else { "Full name" }) input name="display_name" required; }
+                    label { (if vi { "Mật khẩu (ít nhất 10 ký tự)" } else { "Password (at least 10 characters)" }) input type="password" name="password" autocomplete="new-password" required minlength="10"; }
+                    button type="submit" { (if vi { "Tạo tài khoản" } else { "Create the account" }) }
+                }
+            }
+        };
+        layout(&state.config.office.name, lang, "/setup", None, None, body)
+    })
+}
+
+pub async fn setup(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<LoginParams>, body: Bytes) -> Response {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let form = read_plain_form(&body);
+    let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
+    if !form_token_matches(&headers, field("csrf")) {
+        return web_auth::AccessDenied::BadCsrf.into_response();
+    }
+    match state.auth.complete_setup(field("token"), field("username"), field("display_name"), field("password")).await {
+        Ok(user) => {
+            let after = serde_json::json!({ "username": user.username, "role": user.role });
+            if let Err(e) = state.auth.audit(None, "user.setup", user.username.to_string(), None, Some(after)).await {
+                tracing::error!(error = %e, "the audit log could not record the first admin");
+            }
+            tracing::info!(user = %user.username, "first admin created through the setup link");
+            Redirect::to(&format!("/login?lang={}", lang.code())).into_response()
+        }
+        Err(AuthError::Invalid(message) | AuthError::Conflict(message)) => {
+            let query = serde_urlencoded::to_string([("lang", lang.code()), ("token", field("token")), ("error", message.as_str())]).unwrap_or_default();
+            Redirect::to(&format!("/setup?{query}")).into_response()
+        }
+        Err(AuthError::NotFound(message)) => (StatusCode::NOT_FOUND, message).into_response(),
+        Err(e) => super::super::ApiError::Internal(e.to_string()).into_response(),
+    }
+}
