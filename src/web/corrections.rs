@@ -133,7 +133,10 @@ pub struct CorrectionsParams {
 pub async fn list_corrections(State(state): State<AppState>, _: Viewer, params: Result<Query<CorrectionsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let meter = params.meter.as_deref().filter(|m| !m.is_empty()).map(meter_id).transpose()?;
-    let limit = params.limit.unwrap_or(100).clamp(1, 10_000);
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::BadRequest("`limit` must be between 1 and 10000".into()));
+    }
     let records = state.store.corrections(meter, limit).await?;
     let tz = &state.config.office.timezone;
     Ok(Json(json!({ "items": records.iter().map(|r| record_json(r, tz)).collect::<Vec<_>>() })))

@@ -2,6 +2,7 @@
 //! Web only routes bodies to ingest, which reads them.
 
 use axum::body::Bytes;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::Json;
@@ -142,7 +143,7 @@ pub async fn apply_review(state: &AppState, admin: &Admin, id: i64, body: Review
     let accepted = if accept {
         let items = decode_again(&item.origin, &state.pipeline, &state.config);
         if items.is_empty() || !items.iter().all(|i| matches!(i, Incoming::Reading(..))) {
-            return Err(ApiError::BadRequest(format!(
+            return Err(ApiError::Conflict(format!(
                 "reading {id} no longer decodes with the current config; fix the config, or reject it"
             )));
         }
@@ -161,12 +162,13 @@ pub async fn apply_review(state: &AppState, admin: &Admin, id: i64, body: Review
 pub async fn review(
     State(state): State<AppState>,
     admin: Admin,
-    Path(id): Path<i64>,
+    id: Result<Path<i64>, PathRejection>,
     body: Result<Json<ReviewBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| {
         ApiError::BadRequest(format!("{}; send {{\"decision\": \"accept\" or \"reject\", \"reason\": \"…\"}}", e.body_text()))
     })?;
+    let Path(id) = id.map_err(|_| ApiError::BadRequest("the id in the path must be a whole number, as listed by GET /api/v1/rejected".into()))?;
     let decision = body.decision.clone();
     let stored = apply_review(&state, &admin, id, body).await?;
     Ok(Json(json!({ "id": id, "decision": decision, "stored": stored })))

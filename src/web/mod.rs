@@ -101,6 +101,8 @@ pub enum ApiError {
     BadRequest(String),
     Forbidden(String),
     NotFound(String),
+    /// The request is well formed but the state does not allow it (the config changed).
+    Conflict(String),
     UnsupportedMediaType(String),
     Internal(String),
 }
@@ -111,6 +113,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
             ApiError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error while answering a request");

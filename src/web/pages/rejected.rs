@@ -115,7 +115,7 @@ pub async fn review_form(
             Lang::Vi => format!("Đã ghi quyết định; {stored} số liệu được lưu."),
             Lang::En => format!("Decision recorded; {stored} reading(s) stored."),
         }),
-        Err(ApiError::BadRequest(m) | ApiError::NotFound(m)) => ("error", m),
+        Err(ApiError::BadRequest(m) | ApiError::NotFound(m) | ApiError::Conflict(m)) => ("error", m),
         Err(other) => return Err(other),
     };
     let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
