@@ -87,13 +87,13 @@ impl Access {
             tracing::warn!(%username, %client_id, "embedded broker: refused a client that used Xanh's own client id, which would end Xanh's session");
             return false;
         }
-        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING_CHECKS {
-            self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let waiting = Waiting::join(&self.waiting);
+        if waiting.ahead >= MAX_WAITING_CHECKS {
             tracing::warn!(%username, %client_id, "embedded broker: refused a login, too many logins are waiting to be checked");
             return false;
         }
         let permit = self.checks.acquire().await;
-        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        drop(waiting);
         let Ok(_permit) = permit else { return false };
         let access = Arc::clone(&self);
         let name = username.clone();
@@ -136,6 +136,25 @@ impl Access {
             .map(|client| client.publish.iter().map(TopicFilter::as_str).collect())
             .unwrap_or_default();
         topics.join(", ")
+    }
+}
+
+/// A place in the queue of logins waiting for a check, given up when dropped (even if the
+/// login's task is cancelled while it waits).
+struct Waiting<'a> {
+    count: &'a AtomicUsize,
+    ahead: usize,
+}
+
+impl<'a> Waiting<'a> {
+    fn join(count: &'a AtomicUsize) -> Waiting<'a> {
+        Waiting { count, ahead: count.fetch_add(1, Ordering::SeqCst) }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -255,6 +274,17 @@ mod tests {
         let mut bytes = wire(INGEST_USERNAME, None, &["gateways/tang-1/dien"]);
         assert!(guard.read_mut(&mut bytes, 1024).is_ok());
         assert!(guard.read_mut(&mut bytes, 1024).is_err(), "Xanh's ingestor publishes nothing");
+    }
+
+    #[test]
+    fn a_place_in_the_login_queue_is_given_up_when_dropped() {
+        let count = AtomicUsize::new(0);
+        let first = Waiting::join(&count);
+        let second = Waiting::join(&count);
+        assert_eq!((first.ahead, second.ahead), (0, 1));
+        drop(first);
+        drop(second);
+        assert_eq!(Waiting::join(&count).ahead, 0);
     }
 
     #[test]
