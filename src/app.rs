@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Broker, Config, StoreConfig};
+use crate::config::{Broker, Config, EmbeddedBroker, StoreConfig};
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{broker, Pipeline};
 use crate::auth::{Auth, AuthError};
@@ -51,10 +51,16 @@ impl Application {
     /// Start the broker (if embedded), open the store, start ingesting and bind the web port.
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let config = Arc::new(config);
+        let mut ingest_settings = config.mqtt.clone();
         let (host, port, embedded) = match &config.mqtt.broker {
-            Broker::Embedded { listen } => {
-                let addr = broker::start(*listen)?;
-                tracing::info!(%addr, "embedded MQTT broker listening");
+            Broker::Embedded(embedded) => {
+                let started = broker::start(embedded, &config.source, &config.mqtt.client_id)?;
+                log_embedded_broker(embedded, &started);
+                if let Some(login) = started.ingest_login {
+                    ingest_settings.username = Some(login.username);
+                    ingest_settings.password = Some(login.password);
+                }
+                let addr = started.addr;
                 let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
                 (host, addr.port(), true)
             }
@@ -81,7 +87,7 @@ impl Application {
         let status = Arc::new(IngestStatus::default());
         let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
         let ingest = mqtt::spawn(
-            mqtt::Connection { host: host.clone(), port, settings: config.mqtt.clone() },
+            mqtt::Connection { host: host.clone(), port, settings: ingest_settings },
             pipeline.clone(),
             Arc::clone(&store),
             config.ingest.batch_size,
@@ -150,5 +156,18 @@ impl Application {
             tracing::warn!("ingest did not finish within 15 s; unacknowledged messages will be delivered again");
         }
         served
+    }
+}
+
+/// Say who may use the embedded broker, so that an open one is never a surprise.
+fn log_embedded_broker(embedded: &EmbeddedBroker, started: &broker::Started) {
+    let addr = started.addr;
+    let tls = started.tls_addr.map(|a| a.to_string()).unwrap_or_else(|| "off".into());
+    if !embedded.clients.is_empty() {
+        tracing::info!(%addr, %tls, clients = embedded.clients.len(), "embedded MQTT broker listening: clients log in with their password and publish only on their topics");
+    } else if addr.ip().is_loopback() && started.tls_addr.is_none_or(|a| a.ip().is_loopback()) {
+        tracing::info!(%addr, %tls, "embedded MQTT broker listening on this machine only, open to any client without a password (add [[mqtt.clients]] before opening it to the network)");
+    } else {
+        tracing::warn!(%addr, %tls, "embedded MQTT broker listening OPEN to the network (allow_anonymous = true): anyone who reaches it can publish readings");
     }
 }

@@ -1,4 +1,5 @@
-//! The command line: `xanh serve` (the default), `simulate`, `import`, `export` and `user`.
+//! The command line: `xanh serve` (the default), `simulate`, `import`, `export`, `user` and
+//! `mqtt-password`.
 
 mod user;
 
@@ -13,6 +14,7 @@ use crate::app::Application;
 use crate::analysis::period::NamedPeriod;
 use crate::config::{Config, StoreConfig};
 use crate::export::ExportFormat;
+use crate::auth::password::Password;
 use crate::ingest::import::import_csv;
 use crate::store::SqliteStore;
 use crate::simulate::{self, SimulateOptions, Target};
@@ -38,6 +40,9 @@ enum Command {
     Import(ImportArgs),
     /// Manage users and API tokens: add, list, disable, enable, reset, token.
     User(user::UserArgs),
+    /// Read a password on standard input and print its argon2id hash, for password_hash in
+    /// [[mqtt.clients]]: `xanh mqtt-password < file`, or type it and press Enter.
+    MqttPassword,
     /// Write the emulation scores of a period to an XLSX or CSV file, as the dashboard and the
     /// API export them.
     Export(ExportArgs),
@@ -125,6 +130,9 @@ fn init_logging() {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::MqttPassword) = cli.command {
+        return mqtt_password();
+    }
     init_logging();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
@@ -147,6 +155,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import(config, args).await,
             Command::User(args) => user::run(config, args).await,
             Command::Export(args) => export(config, args).await,
+            Command::MqttPassword => unreachable!("handled before the config is read"),
         }
     });
     match result {
@@ -154,6 +163,23 @@ pub fn main() -> ExitCode {
         Err(e) => {
             eprintln!("xanh: {e:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// A password from standard input (prompted for without echo on a terminal), hashed as
+/// user passwords are; needs no config.
+fn mqtt_password() -> ExitCode {
+    let hashed = user::read_password("Password for the MQTT client (at least 10 characters)")
+        .and_then(|text| Ok(Password::new(&text)?.hash()?));
+    match hashed {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("xanh: {e}; give the password on standard input, such as: xanh mqtt-password < tang-1.pass");
+            ExitCode::from(2)
         }
     }
 }

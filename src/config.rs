@@ -21,8 +21,8 @@ pub use scoring::{default_rubric, Class, Criterion, CriterionRule, Rubric};
 pub use plan::{Basis, Baselines, EmissionFactor, EnteredBaseline, Plan, StaffingChange, Tariff, TargetRule};
 
 use crate::domain::{
-    Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, Resource,
-    Topic, Unit, ValueSelector, WorkingDays, WorkingHours,
+    Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, PasswordDigest,
+    Resource, Topic, TopicFilter, Unit, ValueSelector, WorkingDays, WorkingHours,
 };
 
 /// The config used when no `--config` is given.
@@ -155,6 +155,31 @@ struct MqttSection {
     username: Option<String>,
     keep_alive_s: u64,
     inflight: u16,
+    allow_anonymous: bool,
+    clients: Vec<ClientEntry>,
+    tls: Option<TlsEntry>,
+}
+
+/// A gateway or meter allowed to connect to the embedded broker.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientEntry {
+    username: String,
+    password_hash: String,
+    publish: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsEntry {
+    #[serde(default = "default_tls_listen")]
+    listen: String,
+    cert: PathBuf,
+    key: PathBuf,
+}
+
+fn default_tls_listen() -> String {
+    "0.0.0.0:8883".to_owned()
 }
 
 impl Default for MqttSection {
@@ -168,6 +193,9 @@ impl Default for MqttSection {
             username: None,
             keep_alive_s: 30,
             inflight: 100,
+            allow_anonymous: false,
+            clients: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -245,11 +273,40 @@ fn default_format() -> String {
 /// Which broker the ingestor reads from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Broker {
-    /// Start the built-in broker on this address and read from it.
-    Embedded { listen: SocketAddr },
+    /// Start the built-in broker and read from it.
+    Embedded(EmbeddedBroker),
     /// Connect to a broker run elsewhere (Mosquitto, EMQX…).
     External { host: String, port: u16 },
 }
+
+/// The built-in broker: where it listens and who may connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedBroker {
+    pub listen: SocketAddr,
+    /// Empty: any client may connect without a password (only allowed on a loopback address
+    /// unless `allow_anonymous`); otherwise only these, plus Xanh's own ingestor.
+    pub clients: Vec<BrokerClient>,
+    pub tls: Option<BrokerTls>,
+}
+
+/// A gateway or meter with its password hash and the topics it may publish on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerClient {
+    pub username: String,
+    pub password_hash: PasswordDigest,
+    pub publish: Vec<TopicFilter>,
+}
+
+/// The embedded broker's TLS listener; the files are read when it starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerTls {
+    pub listen: SocketAddr,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// The username Xanh's own ingestor uses on the embedded broker; no configured client may take it.
+pub const INGEST_USERNAME: &str = "xanh-ingest";
 
 #[derive(Clone)]
 pub struct MqttConfig {
@@ -385,7 +442,10 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> ConfigProblem {
         })
         .unwrap_or_else(|| "(file)".to_owned());
     let message = e.message().trim().to_owned();
-    let fix = if message.contains("`password`") || message.contains("`token`") {
+    let fix = if message.contains("`password_hash`") {
+        "the broker keeps only hashes: run `xanh mqtt-password`, type the password, and put the line it prints in password_hash"
+            .to_owned()
+    } else if message.contains("`password`") || message.contains("`token`") {
         "secrets are not kept in the file: remove the key and set XANH_MQTT_PASSWORD in the environment"
             .to_owned()
     } else if message.contains("unknown field") {
@@ -427,6 +487,13 @@ fn apply_env(
     }
     if let Some(v) = env("XANH_MQTT_LISTEN") {
         raw.mqtt.listen = v;
+    }
+    if let Some(v) = env("XANH_MQTT_ALLOW_ANONYMOUS") {
+        match v.as_str() {
+            "true" | "1" => raw.mqtt.allow_anonymous = true,
+            "false" | "0" => raw.mqtt.allow_anonymous = false,
+            _ => bad("XANH_MQTT_ALLOW_ANONYMOUS", &v, "true or false"),
+        }
     }
     if let Some(v) = env("XANH_MQTT_HOST") {
         raw.mqtt.host = Some(v);
@@ -500,9 +567,21 @@ fn resolve(
     }
 
     let broker = if raw.mqtt.embedded {
-        parse_addr(&raw.mqtt.listen, "mqtt.listen", &mut problem)
-            .map(|listen| Broker::Embedded { listen })
+        resolve_embedded(&raw.mqtt, &mut problem).map(Broker::Embedded)
     } else {
+        for (key, set) in [
+            ("mqtt.clients", !raw.mqtt.clients.is_empty()),
+            ("mqtt.tls", raw.mqtt.tls.is_some()),
+            ("mqtt.allow_anonymous", raw.mqtt.allow_anonymous),
+        ] {
+            if set {
+                problem(
+                    key.into(),
+                    "applies to the embedded broker only, and mqtt.embedded is false".into(),
+                    "remove it and set users, topic limits and TLS on your broker (README: \"Securing the broker\")".into(),
+                );
+            }
+        }
         match raw.mqtt.host.as_deref().map(str::trim) {
             Some(host) if !host.is_empty() => Some(Broker::External {
                 host: host.to_owned(),
@@ -618,6 +697,76 @@ fn whole_hour_offsets(tz: &TimeZone) -> bool {
             .map(|z| z.offset().seconds() % 3600 == 0)
             .unwrap_or(false)
     })
+}
+
+/// The embedded broker's listeners and clients. An open broker (no clients) must stay on a
+/// loopback address unless the config says `allow_anonymous = true`.
+fn resolve_embedded(mqtt: &MqttSection, problem: &mut impl FnMut(String, String, String)) -> Option<EmbeddedBroker> {
+    let listen = parse_addr(&mqtt.listen, "mqtt.listen", problem);
+    let tls = mqtt.tls.as_ref().and_then(|tls| {
+        let listen = parse_addr(&tls.listen, "mqtt.tls.listen", problem)?;
+        Some(BrokerTls { listen, cert: tls.cert.clone(), key: tls.key.clone() })
+    });
+    let mut clients = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, entry) in mqtt.clients.iter().enumerate() {
+        let key = |name: &str| format!("mqtt.clients[{i}] (\"{}\").{name}", entry.username);
+        let username_ok = !entry.username.is_empty()
+            && entry.username.len() <= 64
+            && entry.username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        if !username_ok {
+            problem(
+                key("username"),
+                format!("`{}` is not a username this broker accepts", entry.username),
+                "use 1 to 64 letters, digits, `-`, `_` or `.`, such as \"tang-1\"".into(),
+            );
+        } else if entry.username == INGEST_USERNAME {
+            problem(
+                key("username"),
+                format!("`{INGEST_USERNAME}` is the name Xanh's own ingestor uses on the embedded broker"),
+                "choose another username".into(),
+            );
+        } else if !seen.insert(entry.username.as_str()) {
+            problem(key("username"), "is given to another client too".into(), "give each client its own username".into());
+        }
+        let hash = PasswordDigest::parse(&entry.password_hash).map_err(|why| {
+            problem(
+                key("password_hash"),
+                why,
+                "run `xanh mqtt-password`, type the password, and paste the line it prints (starting $argon2id$)".into(),
+            )
+        });
+        let mut publish = Vec::new();
+        for text in &entry.publish {
+            match TopicFilter::try_from(text.clone()) {
+                Ok(filter) => publish.push(filter),
+                Err(e) => problem(key("publish"), e.to_string(), "list the topics it may publish on, such as [\"gateways/tang-1/#\"]".into()),
+            }
+        }
+        if let Ok(password_hash) = hash {
+            clients.push(BrokerClient { username: entry.username.clone(), password_hash, publish });
+        }
+    }
+    if mqtt.allow_anonymous && !mqtt.clients.is_empty() {
+        problem(
+            "mqtt.allow_anonymous".into(),
+            "is true, but with [[mqtt.clients]] configured every client must log in".into(),
+            "remove allow_anonymous, or remove the clients to run an open broker".into(),
+        );
+    }
+    if mqtt.clients.is_empty() && !mqtt.allow_anonymous {
+        let open = [("mqtt.listen", listen), ("mqtt.tls.listen", tls.as_ref().map(|t| t.listen))];
+        for (key, addr) in open {
+            if let Some(addr) = addr.filter(|a| !a.ip().is_loopback()) {
+                problem(
+                    key.into(),
+                    format!("{addr} can be reached from other machines, and with no [[mqtt.clients]] anyone there could publish readings"),
+                    "add [[mqtt.clients]] with username, password_hash and publish (see README), listen on 127.0.0.1, or set allow_anonymous = true (or XANH_MQTT_ALLOW_ANONYMOUS=true) to accept an open broker".into(),
+                );
+            }
+        }
+    }
+    Some(EmbeddedBroker { listen: listen?, clients, tls })
 }
 
 fn parse_addr(
@@ -1151,7 +1300,68 @@ mod tests {
         let config = parse(BUILT_IN_DEFAULT).unwrap();
         assert_eq!(config.office.name, "Văn phòng UBND tỉnh");
         assert_eq!(config.meters.len(), 19);
-        assert_eq!(config.mqtt.broker, Broker::Embedded { listen: "127.0.0.1:1883".parse().unwrap() });
+        let Broker::Embedded(embedded) = &config.mqtt.broker else { panic!("{:?}", config.mqtt.broker) };
+        assert_eq!(embedded.listen, "127.0.0.1:1883".parse().unwrap());
+        assert!(embedded.clients.is_empty() && embedded.tls.is_none());
+    }
+
+    /// A hash of "tang-1-secret", made once with `xanh mqtt-password`.
+    const TANG_1_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Pruc6pFUGhO98sdlK8X87Q$aa7BBr4ha1gSuvzNrCxOjPeJhkB3qxIWs2jFtbRXh1E";
+
+    #[test]
+    fn broker_clients_and_tls_are_read_and_checked() {
+        let text = format!(
+            "[office]\nname = \"X\"\n[mqtt]\nlisten = \"0.0.0.0:1883\"\n\
+             [[mqtt.clients]]\nusername = \"tang-1\"\npassword_hash = \"{TANG_1_HASH}\"\npublish = [\"gateways/tang-1/#\", \"tele/+/SENSOR\"]\n\
+             [mqtt.tls]\ncert = \"/etc/xanh/mqtt.crt\"\nkey = \"/etc/xanh/mqtt.key\"\n"
+        );
+        let config = parse(&text).unwrap();
+        let Broker::Embedded(embedded) = &config.mqtt.broker else { panic!() };
+        assert_eq!(embedded.clients[0].username, "tang-1");
+        assert!(crate::auth::password::verify("tang-1-secret", embedded.clients[0].password_hash.as_str()));
+        assert!(embedded.clients[0].publish[1].matches("tele/o-cam/SENSOR"));
+        let tls = embedded.tls.as_ref().unwrap();
+        assert_eq!((tls.listen.port(), tls.cert.to_str().unwrap()), (8883, "/etc/xanh/mqtt.crt"));
+
+        let text = format!(
+            "[office]\nname = \"X\"\n[mqtt]\nallow_anonymous = true\n\
+             [[mqtt.clients]]\nusername = \"tang 1\"\npassword_hash = \"tang-1-secret\"\npublish = [\"gateways/#/x\"]\n\
+             [[mqtt.clients]]\nusername = \"xanh-ingest\"\npassword_hash = \"{TANG_1_HASH}\"\npublish = []\n"
+        );
+        let err = parse(&text).unwrap_err();
+        let said = |key: &str, words: &str| {
+            assert!(
+                err.problems.iter().any(|p| p.key == key && format!("{} {}", p.problem, p.fix).contains(words)),
+                "{key} should say {words:?}:\n{err}"
+            )
+        };
+        said("mqtt.clients[0] (\"tang 1\").username", "letters, digits");
+        said("mqtt.clients[0] (\"tang 1\").password_hash", "xanh mqtt-password");
+        said("mqtt.clients[0] (\"tang 1\").publish", "# may only be the whole last level");
+        said("mqtt.clients[1] (\"xanh-ingest\").username", "Xanh's own ingestor");
+        said("mqtt.allow_anonymous", "every client must log in");
+
+        let err = parse("[office]\nname = \"X\"\n[[mqtt.clients]]\nusername = \"a\"\npassword = \"x\"\npublish = []\n").unwrap_err();
+        assert!(err.to_string().contains("run `xanh mqtt-password`"), "{err}");
+    }
+
+    #[test]
+    fn an_open_embedded_broker_stays_on_loopback_unless_allowed() {
+        let err = parse("[office]\nname = \"X\"\n[mqtt]\nlisten = \"0.0.0.0:1883\"\n").unwrap_err();
+        assert_eq!(err.problems[0].key, "mqtt.listen");
+        assert!(err.problems[0].fix.contains("allow_anonymous = true"), "{err}");
+        let err = parse("[office]\nname = \"X\"\n[mqtt.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n").unwrap_err();
+        assert_eq!(err.problems[0].key, "mqtt.tls.listen", "{err}");
+        assert!(parse("[office]\nname = \"X\"\n[mqtt]\nlisten = \"0.0.0.0:1883\"\nallow_anonymous = true\n").is_ok());
+        let env = |name: &str| match name {
+            "XANH_MQTT_LISTEN" => Some("0.0.0.0:1883".to_owned()),
+            "XANH_MQTT_ALLOW_ANONYMOUS" => Some("true".to_owned()),
+            _ => None,
+        };
+        assert!(Config::parse("office.toml", "[office]\nname = \"X\"\n", &env).is_ok());
+        assert!(parse("[office]\nname = \"X\"\n[mqtt]\nlisten = \"[::1]:1883\"\n").is_ok());
+        let err = parse("[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\nallow_anonymous = true\n").unwrap_err();
+        assert!(err.problems[0].fix.contains("Securing the broker"), "{err}");
     }
 
     #[test]

@@ -388,7 +388,8 @@ struct Publisher {
 impl Publisher {
     async fn connect(config: &Config, rate: u32) -> anyhow::Result<Publisher> {
         let (host, port) = match &config.mqtt.broker {
-            Broker::Embedded { listen } => {
+            Broker::Embedded(embedded) => {
+                let listen = embedded.listen;
                 let host = if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() };
                 (host, listen.port())
             }

@@ -148,9 +148,17 @@ pub fn readings(prefix: &str, per_meter: usize) -> Vec<(String, Vec<u8>)> {
 
 /// Publish with QoS 1 as fast as the broker takes them; returns when all are acknowledged.
 pub async fn publish_all(port: u16, name: &str, messages: Vec<(String, Vec<u8>)>) {
+    publish_all_as(port, name, None, messages).await
+}
+
+/// As [`publish_all`], logged in with this username and password.
+pub async fn publish_all_as(port: u16, name: &str, login: Option<(&str, &str)>, messages: Vec<(String, Vec<u8>)>) {
     use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
     let mut options = MqttOptions::new(format!("bench-{name}-{}", free_port()), "127.0.0.1", port);
     options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000).set_max_packet_size(1 << 20, 1 << 20);
+    if let Some((username, password)) = login {
+        options.set_credentials(username, password);
+    }
     let (client, mut eventloop) = AsyncClient::new(options, 10_000);
     let total = messages.len();
     let acks = tokio::spawn(async move {

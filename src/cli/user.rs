@@ -63,7 +63,7 @@ enum UserCommand {
 
 /// A password from standard input: prompted for, without echo, on a terminal; otherwise the
 /// first line (so that `printf '%s\n' "$PASSWORD" | xanh user add …` works in scripts).
-fn read_password(prompt: &str) -> anyhow::Result<String> {
+pub(super) fn read_password(prompt: &str) -> anyhow::Result<String> {
     let stdin = std::io::stdin();
     let terminal = stdin.is_terminal();
     if terminal {

@@ -10,6 +10,7 @@ mod office;
 mod reading;
 mod rejection;
 mod resource;
+mod digest;
 mod topic;
 
 pub use access::{InvalidUsername, Role, UnknownRole, User, Username};
@@ -21,7 +22,8 @@ pub use office::{InvalidWorkingHours, Office, WorkingDays, WorkingHours};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
 pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
-pub use topic::{InvalidTopic, Topic};
+pub use digest::PasswordDigest;
+pub use topic::{InvalidTopic, Topic, TopicFilter};
 
 
 /// A department (phòng, ban, trung tâm).

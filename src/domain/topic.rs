@@ -81,6 +81,65 @@ impl fmt::Display for Topic {
     }
 }
 
+/// A topic filter with `+` and `#` that a client of the embedded broker may publish under,
+/// checked against the MQTT rules: `#` only as the whole last level, `+` only as a whole level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicFilter(String);
+
+impl TopicFilter {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether a topic someone publishes on falls under this filter, as MQTT matches it: `a/#`
+    /// also matches `a`, and a wildcard first level never matches a `$…` topic.
+    pub fn matches(&self, topic: &str) -> bool {
+        if topic.starts_with('$') && self.0.starts_with(['+', '#']) {
+            return false;
+        }
+        let mut levels = topic.split('/');
+        for part in self.0.split('/') {
+            match (part, levels.next()) {
+                ("#", _) => return true,
+                ("+", Some(_)) => {}
+                (exact, Some(level)) if exact == level => {}
+                _ => return false,
+            }
+        }
+        levels.next().is_none()
+    }
+}
+
+impl TryFrom<String> for TopicFilter {
+    type Error = InvalidTopic;
+    fn try_from(value: String) -> Result<Self, InvalidTopic> {
+        let levels: Vec<&str> = value.split('/').collect();
+        let why = if value.is_empty() {
+            Some("it is empty")
+        } else if value.len() > 65_535 {
+            Some("it is longer than 65535 bytes")
+        } else if value.contains('\0') {
+            Some("it contains a NUL character")
+        } else if levels.iter().enumerate().any(|(i, l)| l.contains('#') && (*l != "#" || i + 1 != levels.len())) {
+            Some("# may only be the whole last level, as in gateways/tang-1/#")
+        } else if levels.iter().any(|l| l.contains('+') && *l != "+") {
+            Some("+ may only stand for a whole level, as in gateways/+/status")
+        } else {
+            None
+        };
+        match why {
+            Some(why) => Err(InvalidTopic { value, why }),
+            None => Ok(TopicFilter(value)),
+        }
+    }
+}
+
+impl fmt::Display for TopicFilter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +164,28 @@ mod tests {
         assert!(!t.matches_filter("xanh/+"));
         assert!(!t.matches_filter("xanh/+/reading/+"));
         assert!(!t.matches_filter("tele/+/SENSOR"));
+    }
+
+    fn filter(s: &str) -> TopicFilter {
+        TopicFilter::try_from(s.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn publish_filters_are_checked_and_match_like_mosquitto() {
+        for bad in ["", "a/#/b", "a/b#", "a/+b", "a\0"] {
+            assert!(TopicFilter::try_from(bad.to_owned()).is_err(), "{bad:?}");
+        }
+        let own = filter("gateways/tang-1/#");
+        assert!(own.matches("gateways/tang-1/dien-a"));
+        assert!(own.matches("gateways/tang-1"));
+        assert!(!own.matches("gateways/tang-10/dien-a"));
+        assert!(!own.matches("gateways/tang-2/dien-a"));
+        assert!(!own.matches("gateways"));
+        let plus = filter("tele/+/SENSOR");
+        assert!(plus.matches("tele/plug-1/SENSOR"));
+        assert!(!plus.matches("tele/plug-1/STATE"));
+        assert!(!plus.matches("tele/a/b/SENSOR"));
+        assert!(filter("#").matches("xanh/m/reading"));
+        assert!(!filter("#").matches("$SYS/broker"));
     }
 }

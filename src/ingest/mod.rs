@@ -2,6 +2,8 @@
 //! reading. Ingest never writes SQL: it hands [`crate::domain::Incoming`] to the store.
 
 pub mod broker;
+mod broker_access;
+mod broker_tls;
 pub mod formats;
 pub mod mqtt;
 pub mod import;

@@ -146,7 +146,14 @@ pub async fn spawn_app_with(mqtt: &str, dir: TempDir) -> TestApp {
 
 /// Start the application from a whole config text, keeping `dir` alive with it.
 pub async fn spawn_app_from(text: &str, dir: TempDir) -> TestApp {
-    let config = Config::parse("test.toml", text, &|_| None).expect("the test config is valid");
+    spawn_app_from_env(text, dir, &[]).await
+}
+
+/// As [`spawn_app_from`], with these `XANH_*` environment variables (given to the config
+/// only, not set on the test process).
+pub async fn spawn_app_from_env(text: &str, dir: TempDir, env: &[(&str, &str)]) -> TestApp {
+    let lookup = |name: &str| env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string());
+    let config = Config::parse("test.toml", text, &lookup).expect("the test config is valid");
     let app = Application::build(config).await.expect("the app starts");
     let web = app.web_addr();
     let mqtt = app.mqtt_addr();
@@ -295,6 +302,114 @@ pub async fn publish(broker: &(String, u16), messages: &[(&str, String)]) {
     tokio::time::timeout(Duration::from_secs(30), waiter).await.expect("the broker acknowledged every message").unwrap();
 }
 
+/// Why the application refuses to start with this (valid) config text.
+pub async fn start_error(text: &str) -> String {
+    let config = Config::parse("test.toml", text, &|_| None).expect("the test config is valid");
+    match Application::build(config).await {
+        Ok(_) => panic!("the application started, but it should have refused"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// How one QoS 1 publish on a fresh connection ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PublishOutcome {
+    /// The broker acknowledged it (PUBACK).
+    Acked,
+    /// The connection ended before the broker accepted the login (no CONNACK, or a refusal).
+    RefusedAtConnect,
+    /// The broker accepted the login, then closed the connection without a PUBACK.
+    ClosedWithoutAck,
+}
+
+/// Connect (with `login` as username and password, if given), publish one QoS 1 message and
+/// say how it ended.
+pub async fn publish_once(broker: &(String, u16), login: Option<(&str, &str)>, topic: &str, payload: String) -> PublishOutcome {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let id = format!("test-once-{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    publish_once_as(broker, &id, login, topic, payload).await
+}
+
+/// As [`publish_once`], under the client id given.
+pub async fn publish_once_as(
+    broker: &(String, u16),
+    client_id: &str,
+    login: Option<(&str, &str)>,
+    topic: &str,
+    payload: String,
+) -> PublishOutcome {
+    let mut options = MqttOptions::new(client_id, broker.0.clone(), broker.1);
+    options.set_keep_alive(Duration::from_secs(30));
+    if let Some((username, password)) = login {
+        options.set_credentials(username, password);
+    }
+    let (client, mut eventloop) = AsyncClient::new(options, 10);
+    client.publish(topic, QoS::AtLeastOnce, false, payload).await.unwrap();
+    let mut connected = false;
+    let outcome = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => connected = true,
+                Ok(Event::Incoming(Packet::PubAck(_))) => return PublishOutcome::Acked,
+                Ok(_) => {}
+                Err(_) if connected => return PublishOutcome::ClosedWithoutAck,
+                Err(_) => return PublishOutcome::RefusedAtConnect,
+            }
+        }
+    })
+    .await
+    .expect("the broker answered within 15 s");
+    let _ = client.disconnect().await;
+    outcome
+}
+
+/// The argon2id hash of `password`, made by the real `xanh mqtt-password`.
+pub fn mqtt_password_hash(password: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(binary())
+        .arg("mqtt-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("xanh mqtt-password starts");
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "xanh mqtt-password failed");
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost and its key, made with the openssl
+/// command in `dir`: (certificate, key).
+pub fn test_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let (cert, key) = (dir.join("broker.crt"), dir.join("broker.key"));
+    let status = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2"])
+        .args(["-subj", "/CN=xanh-test-broker", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is installed (scripts/test installs it)");
+    assert!(status.success(), "openssl could not make a test certificate");
+    (cert, key)
+}
+
+/// `mosquitto_pub` over TLS to `host`, trusting `ca`, logged in as `user`; whether the
+/// broker took it.
+pub fn mosquitto_pub_tls(host: &str, port: u16, ca: &Path, user: (&str, &str), topic: &str, payload: &str) -> bool {
+    Command::new("mosquitto_pub")
+        .args(["-h", host, "-p", &port.to_string(), "-q", "1", "-t", topic, "-m", payload])
+        .args(["-u", user.0, "-P", user.1, "--cafile"])
+        .arg(ca)
+        .stderr(Stdio::null())
+        .status()
+        .expect("mosquitto_pub is installed (scripts/test installs mosquitto-clients)")
+        .success()
+}
+
 /// `{"value": v, "ts": "<local time>"}` for 2026-11-02 (a Monday) at `time` in Hà Nội.
 pub fn reading(value: f64, time: &str) -> String {
     format!(r#"{{"value": {value}, "ts": "{}+07:00"}}"#, local(time))
@@ -318,13 +433,41 @@ pub struct Mosquitto {
 
 impl Mosquitto {
     pub fn start() -> Mosquitto {
+        Mosquitto::launch(tempfile::tempdir().unwrap(), "allow_anonymous true\n")
+    }
+
+    /// Mosquitto with these users (made with the real `mosquitto_passwd`) and this ACL file
+    /// text, as the README describes; no anonymous clients.
+    pub fn start_secured(users: &[(&str, &str)], acl: &str) -> Mosquitto {
         let dir = tempfile::tempdir().unwrap();
+        let passwords = dir.path().join("passwords");
+        for (user, password) in users {
+            let status = Command::new("mosquitto_passwd")
+                .arg("-b")
+                .args(if passwords.exists() { vec![] } else { vec!["-c"] })
+                .arg(&passwords)
+                .args([user, password])
+                .status()
+                .expect("mosquitto_passwd is installed (package mosquitto)");
+            assert!(status.success(), "mosquitto_passwd failed for {user}");
+        }
+        let acl_file = dir.path().join("acl");
+        std::fs::write(&acl_file, acl).unwrap();
+        let security = format!(
+            "allow_anonymous false\npassword_file {}\nacl_file {}\n",
+            passwords.display(),
+            acl_file.display()
+        );
+        Mosquitto::launch(dir, &security)
+    }
+
+    fn launch(dir: TempDir, security: &str) -> Mosquitto {
         let port = free_port();
         let conf = dir.path().join("mosquitto.conf");
         std::fs::write(
             &conf,
             format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                "listener {port} 127.0.0.1\n{security}persistence false\n\
                  max_inflight_messages 1000\nmax_queued_messages 1000000\nmax_queued_bytes 0\n"
             ),
         )
