@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Broker, Config, StoreConfig};
+use crate::config::{Broker, Config, ConfigError, StoreConfig};
+use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{broker, Pipeline};
 use crate::store::{SqliteStore, Store, StoreError};
@@ -21,6 +22,9 @@ pub enum StartError {
     Broker(#[from] broker::BrokerError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A dashboard page file is wrong: the message names the file, the key and the fix.
+    #[error(transparent)]
+    Dashboards(#[from] ConfigError),
     #[error("the web server cannot listen on {addr}: {reason}; set web.listen (or XANH_WEB_LISTEN) to a free address")]
     WebBind { addr: SocketAddr, reason: String },
     #[error("the web server failed: {0}")]
@@ -50,6 +54,8 @@ impl Application {
     /// Start the broker (if embedded), open the store, start ingesting and bind the web port.
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let config = Arc::new(config);
+        // Checked before anything starts, so a wrong page file stops nothing half-started.
+        let dashboards = Arc::new(Dashboards::load(config.web_dashboards.as_deref())?);
         let (host, port, embedded) = match &config.mqtt.broker {
             Broker::Embedded { listen } => {
                 let addr = broker::start(*listen)?;
@@ -88,6 +94,7 @@ impl Application {
         );
         let state = AppState {
             config,
+            dashboards,
             store,
             ingest: status,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },

@@ -91,12 +91,15 @@ fn default_timezone() -> String {
 #[serde(deny_unknown_fields, default)]
 struct WebSection {
     listen: String,
+    /// The folder of dashboard page files; absent: `dashboards/` if present, else built in.
+    dashboards: Option<PathBuf>,
 }
 
 impl Default for WebSection {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".to_owned(),
+            dashboards: None,
         }
     }
 }
@@ -252,6 +255,8 @@ pub struct Config {
     pub source: String,
     pub office: Office,
     pub web_listen: SocketAddr,
+    /// `web.dashboards`: the folder of dashboard pages, when the config names one.
+    pub web_dashboards: Option<PathBuf>,
     pub mqtt: MqttConfig,
     pub store: StoreConfig,
     pub ingest: IngestConfig,
@@ -513,6 +518,7 @@ fn resolve(
             holidays: holidays?,
         },
         web_listen: web_listen?,
+        web_dashboards: raw.web.dashboards,
         mqtt: MqttConfig {
             broker: broker?,
             client_id: raw.mqtt.client_id,

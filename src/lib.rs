@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod domain;
 pub mod ingest;
 pub mod simulate;

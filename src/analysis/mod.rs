@@ -1,11 +1,13 @@
 //! Figures from stored consumption: totals by period, meter selection, series. Pure functions
 //! of what the store returns.
 
+pub mod compare;
 pub mod consumption;
 pub mod figures;
 pub mod freshness;
 pub mod period;
 pub mod series;
+pub mod waste;
 
 pub use freshness::{freshness, Freshness};
 pub use period::{PeriodError, Step, TimeRange};

@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::config::Config;
+use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::IngestStatus;
 use crate::ingest::Pipeline;
 use crate::store::Store;
@@ -32,6 +33,8 @@ pub struct BrokerInfo {
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// The pages loaded from dashboards/ at start-up.
+    pub dashboards: Arc<Dashboards>,
     pub store: Arc<dyn Store>,
     pub ingest: Arc<IngestStatus>,
     pub broker: BrokerInfo,
@@ -40,8 +43,15 @@ pub struct AppState {
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(pages::overview))
+    let mut router = Router::new();
+    for (index, page) in state.dashboards.pages.iter().enumerate() {
+        router = router.route(
+            &page.path,
+            get(move |state, params, raw| pages::dashboard(state, index, params, raw)),
+        );
+    }
+    router
+        .route("/charts/{page}/{file}", get(pages::chart_png))
         .route("/static/xanh.css", get(stylesheet))
         .route("/api/v1/health", get(api::health))
         .route("/api/v1/meters", get(api::meters))

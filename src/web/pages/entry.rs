@@ -128,7 +128,7 @@ pub async fn entry(State(state): State<AppState>, Query(params): Query<EntryPara
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/entry", None, body))
+    Ok(layout(&state, lang, "/entry", None, body))
 }
 
 #[derive(Deserialize)]

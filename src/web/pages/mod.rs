@@ -1,29 +1,19 @@
 //! The dashboard's pages, rendered on the server: Vietnamese by default, `?lang=en` for
 //! English. Each page fills the shared layout.
 
+mod dashboard;
 mod entry;
-mod overview;
+mod panels;
 mod rejected;
 
+pub use dashboard::{chart_png, dashboard};
 pub use entry::{correct_form, entry, reading_form};
-pub use overview::overview;
 pub use rejected::{rejected, reprocess_form, review_form};
 
 use maud::{html, Markup, DOCTYPE};
-use serde::Deserialize;
 
 use super::format::Lang;
-
-#[derive(Deserialize)]
-pub struct PageParams {
-    lang: Option<String>,
-}
-
-impl PageParams {
-    fn lang(&self) -> Lang {
-        Lang::from_query(self.lang.as_deref())
-    }
-}
+use super::AppState;
 
 /// A rejection reason as people read it.
 pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
@@ -45,15 +35,17 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
     }
 }
 
-/// The page shell: title, header with navigation and the language switch, then `main`.
-/// `path` is the page's own path, for the language link; `refresh` reloads it every so many
-/// seconds.
-fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Markup) -> Markup {
-    let (subtitle, overview, entry, rejected, other, other_code) = match lang {
-        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Số liệu bị từ chối", "English", "en"),
-        Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Rejected readings", "Tiếng Việt", "vi"),
+/// The page shell: title, header with navigation (the dashboard pages, then entry and
+/// rejected input) and the language switch, then `main`. `path` is the page's own path, for
+/// the language link; `refresh` reloads it every so many seconds.
+fn layout(state: &AppState, lang: Lang, path: &str, refresh: Option<u32>, main: Markup) -> Markup {
+    let office = &state.config.office.name;
+    let (subtitle, entry, rejected, other, other_code) = match lang {
+        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Nhập số liệu", "Số liệu bị từ chối", "English", "en"),
+        Lang::En => ("Electricity, water and paper savings", "Enter readings", "Rejected readings", "Tiếng Việt", "vi"),
     };
     let code = lang.code();
+    let pages = state.dashboards.pages.iter().filter(|p| p.nav.is_some());
     html! {
         (DOCTYPE)
         html lang=(code) {
@@ -69,7 +61,11 @@ fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, main: Mark
                     h1 { "Xanh · " (office) }
                     span { (subtitle) }
                     nav {
-                        a href=(format!("/?lang={code}")) { (overview) }
+                        @for page in pages {
+                            a href=(format!("{}?lang={code}", page.path)) aria-current=[(page.path == path).then_some("page")] {
+                                (match lang { Lang::Vi => &page.title.vi, Lang::En => &page.title.en })
+                            }
+                        }
                         a href=(format!("/entry?lang={code}")) { (entry) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         a href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }

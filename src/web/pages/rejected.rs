@@ -89,7 +89,7 @@ pub async fn rejected(State(state): State<AppState>, Query(params): Query<Reject
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/rejected", None, body))
+    Ok(layout(&state, lang, "/rejected", None, body))
 }
 
 #[derive(Deserialize)]
