@@ -91,7 +91,8 @@ impl Chart {
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
-            self.draw(&root)?;
+            // The page shows the title above the chart; the SVG carries it for screen readers.
+            self.draw(&root, 1.0, false)?;
             root.present().map_err(draw_error)?;
         }
         Ok(with_accessible_text(&svg, &self.title, &self.description))
@@ -106,7 +107,7 @@ impl Chart {
         {
             let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
             // Every size scaled by two, so the PNG looks like the page's chart.
-            self.draw_scaled(&root, 2.0)?;
+            self.draw(&root, 2.0, true)?;
             root.present().map_err(draw_error)?;
         }
         use image::ImageEncoder;
@@ -117,12 +118,11 @@ impl Chart {
         Ok(png)
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), ChartError> {
-        self.draw_scaled(root, 1.0)
-    }
-
-    fn draw_scaled<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, scale: f64) -> Result<(), ChartError> {
+    /// Draw at `scale` times the page's size; `caption`: the title above the chart (for the
+    /// PNG, which travels without the page).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, scale: f64, caption: bool) -> Result<(), ChartError> {
         root.fill(&WHITE).map_err(draw_error)?;
+        let title = if caption { self.title.as_str() } else { "" };
         let px = |v: f64| (v * scale).round() as u32;
         let font = |size: f64| ("sans-serif", size * scale);
         let lang = self.lang;
@@ -136,7 +136,7 @@ impl Chart {
                     .margin(px(8.0))
                     .x_label_area_size(px(28.0))
                     .y_label_area_size(px(64.0))
-                    .caption(&self.title, font(16.0))
+                    .caption(title, font(16.0))
                     .build_cartesian_2d((0..count).into_segmented(), 0.0..top)
                     .map_err(draw_error)?;
                 ctx.configure_mesh()
@@ -181,14 +181,17 @@ impl Chart {
                     .margin(px(8.0))
                     .x_label_area_size(px(28.0))
                     .y_label_area_size(px(210.0))
-                    .caption(&self.title, font(16.0))
+                    .caption(title, font(16.0))
                     .build_cartesian_2d(0.0..top, (0..count).into_segmented())
                     .map_err(draw_error)?;
                 ctx.configure_mesh()
                     .disable_y_mesh()
                     .y_labels(count)
+                    // Row 0 is drawn at the bottom: the first (largest) goes on top.
                     .y_label_formatter(&|v| match v {
-                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i).map(|l| shorten(l, 30)).unwrap_or_default(),
+                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                            labels.get(count - 1 - (*i).min(count - 1)).map(|l| shorten(l, 30)).unwrap_or_default()
+                        }
                         SegmentValue::Last => String::new(),
                     })
                     .x_labels(5)
@@ -203,7 +206,7 @@ impl Chart {
                     Histogram::horizontal(&ctx)
                         .style(RGBColor(r, g, b).filled())
                         .margin(px(3.0))
-                        .data(chart.values.iter().enumerate().map(|(i, v)| (i, *v))),
+                        .data(chart.values.iter().enumerate().map(|(i, v)| (count - 1 - i, *v))),
                 )
                 .map_err(draw_error)?;
             }
@@ -214,8 +217,8 @@ impl Chart {
                     .margin(px(8.0))
                     .x_label_area_size(px(28.0))
                     .y_label_area_size(px(48.0))
-                    .caption(&self.title, font(16.0))
-                    .build_cartesian_2d(0..24, 0..7)
+                    .caption(title, font(16.0))
+                    .build_cartesian_2d(0..24, (0..7).into_segmented())
                     .map_err(draw_error)?;
                 ctx.configure_mesh()
                     .disable_mesh()
@@ -223,8 +226,10 @@ impl Chart {
                     .x_label_formatter(&|h: &i32| format!("{h}h"))
                     .y_labels(7)
                     // Row 0 is drawn at the bottom: put Monday on top.
-                    .y_label_formatter(&|d: &i32| days.get(6 - (*d).clamp(0, 6) as usize).cloned().unwrap_or_default())
-                    .y_label_offset(px(-10.0) as i32)
+                    .y_label_formatter(&|v: &SegmentValue<i32>| match v {
+                        SegmentValue::CenterOf(d) | SegmentValue::Exact(d) => days.get(6 - (*d).clamp(0, 6) as usize).cloned().unwrap_or_default(),
+                        SegmentValue::Last => String::new(),
+                    })
                     .label_style(font(11.0))
                     .draw()
                     .map_err(draw_error)?;
@@ -237,13 +242,11 @@ impl Chart {
                 ctx.draw_series(chart.cells.iter().enumerate().flat_map(|(day, hours)| {
                     hours.iter().enumerate().map(move |(hour, value)| {
                         let row = 6 - day as i32;
-                        Rectangle::new([(hour as i32, row), (hour as i32 + 1, row + 1)], shade(*value).filled())
+                        let top = if row == 6 { SegmentValue::Last } else { SegmentValue::Exact(row + 1) };
+                        Rectangle::new([(hour as i32, SegmentValue::Exact(row)), (hour as i32 + 1, top)], shade(*value).filled())
                     })
                 }))
                 .map_err(draw_error)?;
-                let note = format!("0 – {} {}", format::number(top, if top < 10.0 { 2 } else { 1 }, lang), chart.unit);
-                root.draw(&Text::new(note, (px(WIDTH as f64 - 150.0) as i32, px(6.0) as i32), font(11.0)))
-                    .map_err(draw_error)?;
             }
         }
         Ok(())

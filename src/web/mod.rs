@@ -7,6 +7,7 @@ mod corrections;
 pub(crate) mod entry;
 pub mod format;
 mod pages;
+mod waste_api;
 
 use std::sync::Arc;
 
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/readings", post(entry::post_readings).get(corrections::readings))
         .route("/api/v1/corrections", post(corrections::post_correction).get(corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected))
+        .route("/api/v1/waste", get(waste_api::waste))
         .route("/api/v1/rejected/reprocess", post(entry::reprocess))
         .route("/api/v1/rejected/{id}/review", post(entry::review))
         .route("/entry", get(pages::entry))

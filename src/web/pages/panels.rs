@@ -403,8 +403,8 @@ async fn heatmap(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
         None => tr(lang, "Chưa có số liệu", "No data yet").to_owned(),
     };
     let title = format!("{} {} — {}", ctx.subject(resource), tr(lang, "theo giờ trong tuần", "by hour of the week"), ctx.period_label(&range, spec));
+    let body = html! { p.note { (tr(lang, "Ô càng đậm, giờ đó dùng càng nhiều.", "The darker the cell, the more used in that hour.")) " " (description) } };
     let chart = Chart { title: title.clone(), description, lang, drawing: Drawing::Heatmap(HeatmapChart { cells, day_labels: days, unit, colour: colour(resource) }) };
-    let body = html! { p.note { (tr(lang, "Ô càng đậm, giờ đó dùng càng nhiều (trung bình).", "The darker the cell, the more used in that hour (on average).")) } };
     Ok(PanelView { title, resource: Some(resource), body, chart: Some(chart) })
 }
 
