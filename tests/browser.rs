@@ -141,7 +141,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         for shown in panels(&browser).await {
             if let Some(url) = shown["png"].as_str() {
                 let (w, h) = decoded_png(&browser, url).await;
-                assert!(w == 1280 && h >= 200, "{url}: {w}×{h}");
+                assert!(w == 1120 && h >= 200, "{url}: {w}×{h}");
             }
         }
     }

@@ -129,14 +129,25 @@ pub struct NightLoad {
     pub working_per_hour: Option<f64>,
 }
 
-/// The night base load; `None` when the range has no night hour.
+/// The night base load; `None` when no night of the range used anything. A night without any
+/// use is taken as a night without readings (a building always draws something), so that
+/// days before the meters were installed do not pull the base to zero.
 pub fn night_load(hourly: &Hourly, office: &Office) -> Option<NightLoad> {
-    let mut night = Vec::new();
+    let mut night: Vec<f64> = nights(hourly, &office.timezone)
+        .into_iter()
+        .filter(|(_, values)| values.iter().any(|v| *v > 0.0))
+        .flat_map(|(_, values)| values)
+        .collect();
+    // Working hours count only on days that used something, for the same reason.
+    let mut used_on = std::collections::BTreeSet::new();
+    for (local, value) in hourly.local_hours(&office.timezone) {
+        if value > 0.0 {
+            used_on.insert(local.date());
+        }
+    }
     let (mut working_sum, mut working_hours) = (0.0, 0u32);
     for (local, value) in hourly.local_hours(&office.timezone) {
-        if NIGHT_HOURS.contains(&local.hour()) {
-            night.push(value);
-        } else if is_working_hour(office, &local) {
+        if is_working_hour(office, &local) && used_on.contains(&local.date()) {
             working_sum += value;
             working_hours += 1;
         }
@@ -315,6 +326,15 @@ mod tests {
         let night = night_load(&hours, &office).unwrap();
         assert_eq!(night.base_per_hour, 0.5);
         assert_eq!(night.working_per_hour, Some(2.0));
+        // A night with no use at all is a night without readings: left out.
+        let mut gap = week(3, &office);
+        gap.values[24..29].fill(0.0);
+        gap.values[48] = 0.1;
+        assert_eq!(night_load(&gap, &office).unwrap().base_per_hour, 0.5);
+        let mut idle_day = week(3, &office);
+        idle_day.values[24..48].fill(0.0);
+        assert_eq!(night_load(&idle_day, &office).unwrap().working_per_hour, Some(2.0), "a day without readings is left out");
+        assert_eq!(night_load(&Hourly { from: gap.from, values: vec![0.0; 48] }, &office), None);
     }
 
     #[test]

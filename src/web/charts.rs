@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::format::{self, Lang};
 
@@ -74,14 +75,15 @@ pub struct Chart {
     pub drawing: Drawing,
 }
 
-const WIDTH: u32 = 640;
+/// Drawn about as wide as a chart shows on a wide screen, so that its text reads at its size.
+const WIDTH: u32 = 560;
 
 impl Chart {
     fn size(&self) -> (u32, u32) {
         match &self.drawing {
-            Drawing::Bars(_) => (WIDTH, 280),
+            Drawing::Bars(_) => (WIDTH, 270),
             Drawing::Ranking(r) => (WIDTH, 60 + 24 * r.values.len().max(1) as u32),
-            Drawing::Heatmap(_) => (WIDTH, 250),
+            Drawing::Heatmap(_) => (WIDTH, 240),
         }
     }
 
@@ -149,7 +151,7 @@ impl Chart {
                     .y_labels(5)
                     .y_label_formatter(&|v| format::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
                     .y_desc(chart.unit.as_str())
-                    .label_style(font(11.0))
+                    .label_style(font(12.0))
                     .axis_desc_style(font(12.0))
                     .draw()
                     .map_err(draw_error)?;
@@ -189,15 +191,16 @@ impl Chart {
                     .y_labels(count)
                     // Row 0 is drawn at the bottom: the first (largest) goes on top.
                     .y_label_formatter(&|v| match v {
-                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                            labels.get(count - 1 - (*i).min(count - 1)).map(|l| shorten(l, 30)).unwrap_or_default()
+                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if *i < count => {
+                            labels.get(count - 1 - i).map(|l| shorten(l, 30)).unwrap_or_default()
                         }
+                        SegmentValue::CenterOf(_) | SegmentValue::Exact(_) => String::new(),
                         SegmentValue::Last => String::new(),
                     })
                     .x_labels(5)
                     .x_label_formatter(&|v| format::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
                     .x_desc(chart.unit.as_str())
-                    .label_style(font(11.0))
+                    .label_style(font(12.0))
                     .axis_desc_style(font(12.0))
                     .draw()
                     .map_err(draw_error)?;
@@ -212,27 +215,27 @@ impl Chart {
             }
             Drawing::Heatmap(chart) => {
                 let top = finite_max(chart.cells.iter().flatten().copied()).max(0.0);
-                let days = &chart.day_labels;
+                // Hours 0–24 across, days down (Monday on top); the day names are drawn inside
+                // the plot, left of hour 0, so that they sit in the middle of their rows.
                 let mut ctx = ChartBuilder::on(root)
                     .margin(px(8.0))
                     .x_label_area_size(px(28.0))
-                    .y_label_area_size(px(48.0))
                     .caption(title, font(16.0))
-                    .build_cartesian_2d(0..24, (0..7).into_segmented())
+                    .build_cartesian_2d(-1.6..24.0, 0.0..7.0)
                     .map_err(draw_error)?;
                 ctx.configure_mesh()
                     .disable_mesh()
-                    .x_labels(12)
-                    .x_label_formatter(&|h: &i32| format!("{h}h"))
-                    .y_labels(7)
-                    // Row 0 is drawn at the bottom: put Monday on top.
-                    .y_label_formatter(&|v: &SegmentValue<i32>| match v {
-                        SegmentValue::CenterOf(d) | SegmentValue::Exact(d) => days.get(6 - (*d).clamp(0, 6) as usize).cloned().unwrap_or_default(),
-                        SegmentValue::Last => String::new(),
-                    })
-                    .label_style(font(11.0))
+                    .disable_y_axis()
+                    .x_labels(14)
+                    .x_label_formatter(&|h: &f64| if *h >= 0.0 { format!("{h:.0}h") } else { String::new() })
+                    .label_style(font(12.0))
                     .draw()
                     .map_err(draw_error)?;
+                let left = ("sans-serif", 12.0 * scale).into_text_style(root).pos(Pos::new(HPos::Left, VPos::Center));
+                ctx.draw_series(chart.day_labels.iter().enumerate().map(|(day, name)| {
+                    Text::new(name.clone(), (-1.5, 6.5 - day as f64), left.clone())
+                }))
+                .map_err(draw_error)?;
                 let (r, g, b) = chart.colour;
                 let shade = |value: f64| {
                     let t = if top > 0.0 && value.is_finite() { (value / top).clamp(0.0, 1.0) } else { 0.0 };
@@ -241,9 +244,8 @@ impl Chart {
                 };
                 ctx.draw_series(chart.cells.iter().enumerate().flat_map(|(day, hours)| {
                     hours.iter().enumerate().map(move |(hour, value)| {
-                        let row = 6 - day as i32;
-                        let top = if row == 6 { SegmentValue::Last } else { SegmentValue::Exact(row + 1) };
-                        Rectangle::new([(hour as i32, SegmentValue::Exact(row)), (hour as i32 + 1, top)], shade(*value).filled())
+                        let row = 6.0 - day as f64;
+                        Rectangle::new([(hour as f64, row), (hour as f64 + 1.0, row + 1.0)], shade(*value).filled())
                     })
                 }))
                 .map_err(draw_error)?;
@@ -321,7 +323,7 @@ mod tests {
     fn the_same_chart_is_a_png_twice_the_size() {
         let png = bars().png().unwrap();
         let image = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
-        assert_eq!((image.width(), image.height()), (1280, 560));
+        assert_eq!((image.width(), image.height()), (1120, 540));
         // Some pixels carry the bar colour.
         let rgb = image.to_rgb8();
         assert!(rgb.pixels().any(|p| p.0 == [46, 125, 50]));

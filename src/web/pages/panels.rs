@@ -362,7 +362,7 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
                     tr data-row=(r.id) {
                         td { (i + 1) }
                         td { (r.name) }
-                        td.num data-figure="total" { (format::amount(r.total, lang)) }
+                        td.num data-figure="total" { (amount_of(resource, r.total, lang)) }
                         @if departments {
                             td.num data-figure="per-person" { (number(r.per_person, 2)) }
                             td.num data-figure="per-m2" { (number(r.per_m2, 2)) }
@@ -374,6 +374,14 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     };
     let chart = Chart { title: title.clone(), description, lang, drawing: Drawing::Ranking(RankingChart { labels, values, unit: measure_unit, colour: colour(resource) }) };
     Ok(PanelView { title, resource: Some(resource), body, chart: Some(chart) })
+}
+
+/// A figure without its unit, sheets whole: 1.234,5 (kWh) or 1.500 (tờ).
+fn amount_of(resource: Resource, value: f64, lang: Lang) -> String {
+    match resource {
+        Resource::Paper => format::number(value, 0, lang),
+        _ => format::amount(value, lang),
+    }
 }
 
 pub(super) fn day_names(lang: Lang) -> [String; 7] {
