@@ -14,6 +14,10 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+mod plan;
+
+pub use plan::{Basis, Baselines, EmissionFactor, EnteredBaseline, Plan, StaffingChange, Tariff, TargetRule};
+
 use crate::domain::{
     Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, Resource,
     Topic, Unit, ValueSelector, WorkingDays, WorkingHours,
@@ -69,6 +73,13 @@ struct ConfigFile {
     departments: Vec<DepartmentEntry>,
     #[serde(default)]
     meters: Vec<MeterEntry>,
+    #[serde(default)]
+    staffing: Vec<plan::StaffingEntry>,
+    #[serde(default)]
+    baselines: plan::BaselinesSection,
+    targets: Option<Vec<plan::TargetEntry>>,
+    emission_factors: Option<Vec<plan::EmissionFactorEntry>>,
+    tariffs: Option<Vec<plan::TariffEntry>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -262,6 +273,9 @@ pub struct Config {
     pub ingest: IngestConfig,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
+    /// Baselines, targets, emission factors and tariffs as the config gives them (the web
+    /// app's edits are laid over them by `analysis::plan`).
+    pub plan: Plan,
 }
 
 impl Config {
@@ -506,6 +520,18 @@ fn resolve(
     let departments = resolve_departments(&raw.departments, &mut problem);
     let department_ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
     let meters = resolve_meters(&raw.meters, &department_ids, &mut problem);
+    let department_list: Vec<DepartmentId> = departments.iter().map(|d| d.id.clone()).collect();
+    let plan = plan::resolve_plan(
+        plan::PlanSections {
+            staffing: raw.staffing,
+            baselines: raw.baselines,
+            targets: raw.targets,
+            emission_factors: raw.emission_factors,
+            tariffs: raw.tariffs,
+        },
+        &department_list,
+        &mut problem,
+    );
 
     Some(Config {
         source: _file.to_owned(),
@@ -535,6 +561,7 @@ fn resolve(
         },
         departments,
         meters,
+        plan: plan?,
     })
 }
 

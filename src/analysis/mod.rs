@@ -3,11 +3,14 @@
 
 pub mod compare;
 pub mod consumption;
+pub mod documents;
 pub mod figures;
 pub mod freshness;
 pub mod period;
+pub mod progress;
 pub mod series;
 pub mod waste;
+pub mod staffing;
 
 pub use freshness::{freshness, Freshness};
 pub use period::{PeriodError, Step, TimeRange};

@@ -2,6 +2,7 @@
 //! readings. Everything here is built once from checked input and trusted afterwards.
 
 mod correction;
+mod documents;
 mod format;
 mod ids;
 mod office;
@@ -10,6 +11,7 @@ mod rejection;
 mod resource;
 mod topic;
 
+pub use documents::{DocumentCount, InvalidMonth, Month};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use format::{Format, ValueSelector};
 pub use ids::{DepartmentId, InvalidId, MeterId};

@@ -10,8 +10,11 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::analysis::period::NamedPeriod;
 use crate::analysis::TimeRange;
-use crate::domain::{Correction, CorrectionRecord, Incoming, MeterId, Origin, RejectReason};
+use crate::domain::{
+    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, MeterId, Month, Origin, RejectReason, Resource,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -21,6 +24,8 @@ pub enum StoreError {
     Open { path: String, reason: String },
     #[error("the store's worker stopped: {0}")]
     Worker(String),
+    #[error("the store holds a value this version cannot read: {0}")]
+    Corrupt(String),
 }
 
 /// What one write did with its batch.
@@ -105,6 +110,47 @@ pub struct RetryItem {
     pub reason: Option<RejectReason>,
 }
 
+/// A department's document counts for a month as stored, with who entered them and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentRecord {
+    pub count: DocumentCount,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
+/// A baseline or a target as the web app sets it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PlanValue {
+    /// A baseline amount (kWh, m³, sheets) over the edit's period, entered by hand.
+    Baseline { amount: f64, note: String },
+    Target { saving_percent: f64, stretch_percent: Option<f64> },
+}
+
+/// A change to a baseline or a target made in the web app: `new` is `None` when the change
+/// goes back to the config's value; `old` is what was in force before.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanEdit {
+    pub resource: Resource,
+    /// `None`: the whole office.
+    pub department: Option<DepartmentId>,
+    /// A baseline's reference period; a target's period (`None`: every period).
+    pub period: Option<NamedPeriod>,
+    pub target: bool,
+    pub old: Option<PlanValue>,
+    pub new: Option<PlanValue>,
+    pub by: String,
+    pub reason: String,
+}
+
+/// A kept plan edit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanEditRecord {
+    pub id: i64,
+    pub at: Timestamp,
+    pub edit: PlanEdit,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A short name for health reports: "sqlite".
@@ -152,6 +198,18 @@ pub trait Store: Send + Sync + 'static {
     /// `accepted` (what it decodes to) without the plausibility check. `Ok(None)`: no item
     /// with that id is waiting for review.
     async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError>;
+
+    /// Store a department's document counts for a month, replacing any counts it had.
+    async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError>;
+
+    /// Document counts of the months in `[first, last_exclusive)`, by month then department.
+    async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError>;
+
+    /// Keep a change to a baseline or a target.
+    async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError>;
+
+    /// Every plan edit, oldest first.
+    async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError>;
 
     /// A cheap round trip that proves the store answers.
     async fn check(&self) -> Result<(), StoreError>;

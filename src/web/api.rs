@@ -16,14 +16,14 @@ use crate::analysis::series::local_rfc3339;
 use crate::analysis::{Step, TimeRange};
 use crate::domain::{DepartmentId, MeterId, Resource};
 
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(super) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query
         .map(|Query(q)| q)
         .map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {}", e.body_text())))
 }
 
 /// An optional id parameter: absent or empty is `None`, anything else must be a valid id.
-fn optional_id<T: std::str::FromStr<Err = crate::domain::InvalidId>>(
+pub(super) fn optional_id<T: std::str::FromStr<Err = crate::domain::InvalidId>>(
     value: Option<String>,
     name: &str,
 ) -> Result<Option<T>, ApiError> {

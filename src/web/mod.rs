@@ -4,10 +4,12 @@
 mod api;
 pub mod charts;
 mod corrections;
+mod documents;
 pub(crate) mod entry;
 pub mod format;
 mod pages;
 mod waste_api;
+mod progress;
 
 use std::sync::Arc;
 
@@ -61,6 +63,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/corrections", post(corrections::post_correction).get(corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected))
         .route("/api/v1/waste", get(waste_api::waste))
+        .route("/api/v1/progress", get(progress::progress))
+        .route("/api/v1/documents", get(documents::get_documents).post(documents::post_documents))
+        .route("/documents", get(pages::documents_page).post(pages::documents_form))
         .route("/api/v1/rejected/reprocess", post(entry::reprocess))
         .route("/api/v1/rejected/{id}/review", post(entry::review))
         .route("/entry", get(pages::entry))

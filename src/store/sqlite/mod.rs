@@ -1,6 +1,7 @@
 //! The embedded SQLite store (WAL, synchronous = FULL): one writer connection, a few readers.
 
 mod corrections;
+mod plan;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{MeterStatus, Outcome, Resolution, RetryItem, Review, Store, StoreError, StoredReading, StoredRejection, WriteReport};
+use super::{DocumentRecord, MeterStatus, Outcome, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, Store, StoreError, StoredReading, StoredRejection, WriteReport};
 use crate::analysis::consumption::{
     ceil_hour, counter_intervals, delta_interval, floor_hour, implausible_step, spread_hourly, without_glitches, Sample,
     GLITCH_LOOKAHEAD,
@@ -20,7 +21,7 @@ use crate::analysis::consumption::{
 use crate::analysis::period::day_start;
 use crate::analysis::series::local_rfc3339;
 use crate::analysis::TimeRange;
-use crate::domain::{Correction, CorrectionRecord, Incoming, Meter, MeterId, MeterKind, Origin, RejectReason, Rejection, Source};
+use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Month, Meter, MeterId, MeterKind, Origin, RejectReason, Rejection, Source};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[r#"
@@ -89,6 +90,30 @@ const MIGRATIONS: &[&str] = &[r#"
 "#, r#"
     -- What a bill charged for an amount entered from it, in VND.
     ALTER TABLE readings ADD COLUMN cost_vnd REAL;
+"#, r#"
+    -- Documents a department issued in a month (YYYY-MM), electronically and on paper.
+    CREATE TABLE documents (
+        department TEXT    NOT NULL,
+        month      TEXT    NOT NULL,
+        electronic INTEGER NOT NULL,
+        paper      INTEGER NOT NULL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL,
+        PRIMARY KEY (month, department)
+    ) WITHOUT ROWID;
+    -- Changes to baselines and targets made in the web app; the latest per key is in force.
+    CREATE TABLE plan_edits (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind       TEXT    NOT NULL,     -- baseline | target
+        resource   TEXT    NOT NULL,
+        department TEXT,                 -- NULL: the whole office
+        period     TEXT,                 -- NULL: every period (targets)
+        old_value  TEXT,                 -- JSON; NULL: the config's value was in force
+        new_value  TEXT,                 -- JSON; NULL: back to the config's value
+        edited_by  TEXT    NOT NULL,
+        edited_at  INTEGER NOT NULL,
+        reason     TEXT    NOT NULL
+    );
 "#];
 
 /// Each meter's last few stored readings, oldest first, as a batch is written.
@@ -918,6 +943,22 @@ impl Store for SqliteStore {
 
     async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
         self.blocking(move |inner| inner.review(id, &review, accepted)).await
+    }
+
+    async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError> {
+        self.blocking(move |inner| inner.set_documents(count, by)).await
+    }
+
+    async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.blocking(move |inner| inner.documents(first, last_exclusive)).await
+    }
+
+    async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError> {
+        self.blocking(move |inner| inner.record_plan_edit(edit)).await
+    }
+
+    async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError> {
+        self.blocking(|inner| inner.plan_edits()).await
     }
 
     async fn check(&self) -> Result<(), StoreError> {

@@ -1,0 +1,617 @@
+//! Progress against the saving plan for a resource, a department (or the whole office) and a
+//! named period: use to date, the same period last year, the baseline scaled to the period,
+//! the target, a forecast to the period's end, the status, CO2e and cost. The dashboard, the
+//! API, the scores and the exports all take their figures from here.
+
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+use serde::Serialize;
+
+use super::consumption::floor_hour;
+use super::figures::{self, ConsumptionQuery, FigureError};
+use super::period::{day_start, NamedPeriod, Step, TimeRange};
+use super::series::local_rfc3339;
+use super::staffing::{average_size, basis_weight};
+use crate::config::{Basis, Config, EmissionFactor, Plan, Tariff};
+use crate::domain::{DepartmentId, Resource};
+use crate::store::Store;
+
+/// What to report on: a resource, for one department or (`None`) the whole office, over a
+/// named period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressQuery {
+    pub resource: Resource,
+    pub department: Option<DepartmentId>,
+    pub period: NamedPeriod,
+}
+
+/// Whether the period's use meets its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Đạt: the use (or its forecast) is within the target.
+    Dat,
+    /// Có nguy cơ: forecast above the target but not above the baseline.
+    CoNguyCo,
+    /// Không đạt: the period ended above its target, or the forecast is above the baseline.
+    KhongDat,
+}
+
+impl Status {
+    /// The word the council uses: đạt, có nguy cơ, không đạt.
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            Status::Dat => "đạt",
+            Status::CoNguyCo => "có nguy cơ",
+            Status::KhongDat => "không đạt",
+        }
+    }
+
+    pub fn english(self) -> &'static str {
+        match self {
+            Status::Dat => "on target",
+            Status::CoNguyCo => "at risk",
+            Status::KhongDat => "off target",
+        }
+    }
+}
+
+/// Where a baseline came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BaselineSource {
+    /// Summed from stored readings over the reference period.
+    Computed,
+    /// Entered by hand (from old bills) in the config or the web app.
+    Entered,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaselineFigure {
+    /// The period the baseline amount covers.
+    pub reference: NamedPeriod,
+    /// The use over `reference`.
+    pub reference_amount: f64,
+    pub source: BaselineSource,
+    pub note: String,
+    /// How the amount carries over to this period.
+    pub basis: Basis,
+    /// Scaled to the whole period.
+    pub amount: f64,
+    /// Scaled to the part of the period up to `as_of`.
+    pub to_date: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetFigure {
+    pub saving_percent: f64,
+    pub stretch_percent: Option<f64>,
+    /// The most the period may use: the baseline less the saving.
+    pub amount: f64,
+    pub stretch_amount: Option<f64>,
+    /// The rule's own scope: the period it is for (`None`: every period) and whether it is a
+    /// department's own or office-wide.
+    pub rule_period: Option<NamedPeriod>,
+    pub department_rule: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForecastMethod {
+    /// The period is over: the forecast is what was used.
+    Final,
+    /// The rest of the period as it went last year, scaled by this year's use to date.
+    LastYear,
+    /// The rest of the period at this period's average daily use so far, working days and
+    /// days off apart.
+    Trend,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast {
+    pub amount: f64,
+    pub method: ForecastMethod,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LastYear {
+    pub period: NamedPeriod,
+    pub total: f64,
+    /// Up to the same point of last year's period as `as_of` is of this one.
+    pub to_date: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Co2e {
+    pub actual_kg: f64,
+    pub forecast_kg: Option<f64>,
+    pub baseline_kg: Option<f64>,
+    pub target_kg: Option<f64>,
+    /// The factor of the period's year (or the latest one before it).
+    pub factor: EmissionFactor,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cost {
+    /// Each day's use at the tariff in force that day.
+    pub actual_vnd: f64,
+    pub forecast_vnd: Option<f64>,
+    pub baseline_vnd: Option<f64>,
+    pub target_vnd: Option<f64>,
+    /// The tariffs the actual cost used, oldest first.
+    pub tariffs: Vec<Tariff>,
+    /// The tariff forecast, baseline and target are priced at: the one in force on the
+    /// period's last day (or on `as_of` for a period still running).
+    pub projection_tariff: Tariff,
+    /// Use on days before any tariff was in force, left out of `actual_vnd`.
+    pub unpriced: f64,
+}
+
+/// A resource's progress against the plan over a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Progress {
+    pub resource: Resource,
+    pub unit: &'static str,
+    pub department: Option<DepartmentId>,
+    pub period: NamedPeriod,
+    pub from: String,
+    pub to: String,
+    /// Where "to date" ends: the current hour, or the period's end once it is over.
+    pub as_of: String,
+    pub finished: bool,
+    /// Used from the period's start to `as_of`.
+    pub actual: f64,
+    pub last_year: Option<LastYear>,
+    pub baseline: Option<BaselineFigure>,
+    pub target: Option<TargetFigure>,
+    pub forecast: Option<Forecast>,
+    /// Saved to date, in percent of the baseline to date (negative: used more).
+    pub saving_percent: Option<f64>,
+    pub status: Option<Status>,
+    /// Average over the period.
+    pub headcount: f64,
+    pub area_m2: f64,
+    pub per_person: Option<f64>,
+    pub per_m2: Option<f64>,
+    pub co2e: Option<Co2e>,
+    pub cost: Option<Cost>,
+}
+
+/// Progress with the plan in force.
+pub async fn progress(store: &dyn Store, config: &Config, query: &ProgressQuery, now: Timestamp) -> Result<Progress, FigureError> {
+    progress_with(store, config, &config.plan, query, now).await
+}
+
+/// Progress under a given plan, for callers that compute many figures with one plan.
+pub async fn progress_with(
+    store: &dyn Store,
+    config: &Config,
+    plan: &Plan,
+    query: &ProgressQuery,
+    now: Timestamp,
+) -> Result<Progress, FigureError> {
+    let tz = &config.office.timezone;
+    let range = query.period.range(tz)?;
+    let dept = query.department.as_ref();
+    let now_hour = Timestamp::from_millisecond(floor_hour(now.as_millisecond())).unwrap_or(now);
+    let as_of = now_hour.clamp(range.from(), range.to());
+    let finished = as_of >= range.to();
+
+    let days = daily_amounts(store, config, query, range.from(), as_of).await?;
+    let actual: f64 = days.iter().map(|(_, a)| a).sum();
+
+    let last_year = match query.period.previous_year() {
+        Some(period) => {
+            let ly = period.range(tz)?;
+            let total: f64 = daily_amounts(store, config, query, ly.from(), ly.to()).await?.iter().map(|(_, a)| a).sum();
+            let ly_as_of = year_earlier(as_of, tz).clamp(ly.from(), ly.to());
+            let to_date: f64 = daily_amounts(store, config, query, ly.from(), ly_as_of).await?.iter().map(|(_, a)| a).sum();
+            Some(LastYear { period, total, to_date })
+        }
+        None => None,
+    };
+
+    let baseline = baseline(store, config, plan, query, &range, as_of).await?;
+    let target = baseline.as_ref().and_then(|b| {
+        plan.target(query.resource, dept, &query.period).map(|rule| TargetFigure {
+            saving_percent: rule.saving_percent,
+            stretch_percent: rule.stretch_percent,
+            amount: b.amount * (1.0 - rule.saving_percent / 100.0),
+            stretch_amount: rule.stretch_percent.map(|s| b.amount * (1.0 - s / 100.0)),
+            rule_period: rule.period,
+            department_rule: rule.department.is_some(),
+        })
+    });
+
+    let forecast = forecast(config, &days, actual, last_year.as_ref(), as_of, &range, finished);
+    let saving_percent = baseline
+        .as_ref()
+        .filter(|b| b.to_date > 0.0)
+        .map(|b| (b.to_date - actual) / b.to_date * 100.0);
+    let status = match (&target, &baseline, &forecast) {
+        (Some(t), _, _) if finished => Some(if actual <= t.amount { Status::Dat } else { Status::KhongDat }),
+        (Some(t), Some(b), Some(f)) => Some(if f.amount <= t.amount {
+            Status::Dat
+        } else if f.amount <= b.amount {
+            Status::CoNguyCo
+        } else {
+            Status::KhongDat
+        }),
+        _ => None,
+    };
+
+    let (headcount, area_m2) = average_size(config, plan, dept, range.from(), range.to());
+    let per = |size: f64| (size > 0.0).then(|| actual / size);
+    let year = range.from().to_zoned(tz.clone()).year();
+    let co2e = plan.emission_factor(query.resource, year).map(|factor| Co2e {
+        actual_kg: actual * factor.kg_per_unit,
+        forecast_kg: forecast.as_ref().map(|f| f.amount * factor.kg_per_unit),
+        baseline_kg: baseline.as_ref().map(|b| b.amount * factor.kg_per_unit),
+        target_kg: target.as_ref().map(|t| t.amount * factor.kg_per_unit),
+        factor: factor.clone(),
+    });
+    let last_day = local_date(if finished { range.to() } else { as_of }, tz)
+        .checked_sub(if finished { 1.day() } else { 0.days() })
+        .unwrap_or_else(|_| local_date(as_of, tz));
+    let cost = cost(plan, query.resource, &days, last_day, forecast.as_ref(), baseline.as_ref(), target.as_ref());
+
+    Ok(Progress {
+        resource: query.resource,
+        unit: query.resource.canonical_unit().config_name(),
+        department: query.department.clone(),
+        period: query.period,
+        from: local_rfc3339(range.from(), tz),
+        to: local_rfc3339(range.to(), tz),
+        as_of: local_rfc3339(as_of, tz),
+        finished,
+        actual,
+        last_year,
+        baseline,
+        target,
+        forecast,
+        saving_percent,
+        status,
+        headcount,
+        area_m2,
+        per_person: per(headcount),
+        per_m2: per(area_m2),
+        co2e,
+        cost,
+    })
+}
+
+fn local_date(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Date {
+    ts.to_zoned(tz.clone()).date()
+}
+
+/// The same local time a year earlier (29 February falls back to 28).
+fn year_earlier(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Timestamp {
+    ts.to_zoned(tz.clone()).checked_sub(1.year()).map(|z| z.timestamp()).unwrap_or(ts)
+}
+
+/// Use per local day over `[from, to)`: whole days from the daily rollup, a last part-day from
+/// the hourly one. Days with nothing used are kept, with 0.
+async fn daily_amounts(
+    store: &dyn Store,
+    config: &Config,
+    query: &ProgressQuery,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(Date, f64)>, FigureError> {
+    let tz = &config.office.timezone;
+    let mut out = Vec::new();
+    let midnight = day_start(to, tz).max(from);
+    for (start, end) in [(from, midnight), (midnight, to)] {
+        let Ok(range) = TimeRange::new(start, end) else { continue };
+        let series = figures::consumption(
+            store,
+            config,
+            &ConsumptionQuery {
+                resource: query.resource,
+                department: query.department.clone(),
+                meter: None,
+                range,
+                step: Step::Day,
+            },
+        )
+        .await?;
+        out.extend(series.series.into_iter().map(|b| (local_date(b.start, tz), b.value)));
+    }
+    Ok(out)
+}
+
+async fn baseline(
+    store: &dyn Store,
+    config: &Config,
+    plan: &Plan,
+    query: &ProgressQuery,
+    range: &TimeRange,
+    as_of: Timestamp,
+) -> Result<Option<BaselineFigure>, FigureError> {
+    let tz = &config.office.timezone;
+    let dept = query.department.as_ref();
+    let basis = plan.baselines.basis(query.resource);
+    let (reference, reference_amount, source, note) = match plan.baselines.entered(query.resource, dept) {
+        Some(entered) => (entered.period, entered.amount, BaselineSource::Entered, entered.note.clone()),
+        None => {
+            let reference = plan.baselines.reference;
+            let r = reference.range(tz)?;
+            let amount: f64 = daily_amounts(store, config, query, r.from(), r.to()).await?.iter().map(|(_, a)| a).sum();
+            (reference, amount, BaselineSource::Computed, String::new())
+        }
+    };
+    let r = reference.range(tz)?;
+    let reference_weight = basis_weight(config, plan, basis, dept, r.from(), r.to());
+    if reference_amount <= 0.0 || reference_weight <= 0.0 {
+        return Ok(None);
+    }
+    let scale = |from: Timestamp, to: Timestamp| reference_amount * basis_weight(config, plan, basis, dept, from, to) / reference_weight;
+    Ok(Some(BaselineFigure {
+        reference,
+        reference_amount,
+        source,
+        note,
+        basis,
+        amount: scale(range.from(), range.to()),
+        to_date: scale(range.from(), as_of),
+    }))
+}
+
+fn forecast(
+    config: &Config,
+    days: &[(Date, f64)],
+    actual: f64,
+    last_year: Option<&LastYear>,
+    as_of: Timestamp,
+    range: &TimeRange,
+    finished: bool,
+) -> Option<Forecast> {
+    if finished {
+        return Some(Forecast { amount: actual, method: ForecastMethod::Final });
+    }
+    if let Some(ly) = last_year.filter(|ly| ly.total > 0.0) {
+        // This year's pace against last year's, applied to what last year used after this point.
+        let pace = if ly.to_date > 0.0 && actual > 0.0 { actual / ly.to_date } else { 1.0 };
+        return Some(Forecast { amount: actual + (ly.total - ly.to_date) * pace, method: ForecastMethod::LastYear });
+    }
+    // Whole days so far, working days and days off apart: offices use far less on days off.
+    let tz = &config.office.timezone;
+    let today = local_date(as_of, tz);
+    let whole: Vec<&(Date, f64)> = days.iter().filter(|(d, _)| *d < today).collect();
+    let mean = |working: bool| {
+        let of_kind: Vec<f64> = whole.iter().filter(|(d, _)| config.office.is_working_day(*d) == working).map(|(_, a)| *a).collect();
+        (!of_kind.is_empty()).then(|| of_kind.iter().sum::<f64>() / of_kind.len() as f64)
+    };
+    let overall = (!whole.is_empty()).then(|| whole.iter().map(|(_, a)| a).sum::<f64>() / whole.len() as f64)?;
+    let (working_rate, off_rate) = (mean(true).unwrap_or(overall), mean(false).unwrap_or(overall));
+    let mut rest = 0.0;
+    let (mut day, end) = (today, local_date(range.to(), tz));
+    // Today's use so far is in `actual`; the rest of today counts in proportion.
+    let today_done = days.iter().find(|(d, _)| *d == today).map(|_| {
+        let start = day_start(as_of, tz);
+        (as_of.as_millisecond() - start.as_millisecond()) as f64 / 86_400_000.0
+    });
+    while day < end {
+        let rate = if config.office.is_working_day(day) { working_rate } else { off_rate };
+        let share = if day == today { 1.0 - today_done.unwrap_or(0.0) } else { 1.0 };
+        rest += rate * share;
+        let Ok(next) = day.tomorrow() else { break };
+        day = next;
+    }
+    Some(Forecast { amount: actual + rest, method: ForecastMethod::Trend })
+}
+
+fn cost(
+    plan: &Plan,
+    resource: Resource,
+    days: &[(Date, f64)],
+    last_day: Date,
+    forecast: Option<&Forecast>,
+    baseline: Option<&BaselineFigure>,
+    target: Option<&TargetFigure>,
+) -> Option<Cost> {
+    let projection = plan.tariff(resource, last_day)?.clone();
+    let mut tariffs: Vec<Tariff> = Vec::new();
+    let (mut actual_vnd, mut unpriced) = (0.0, 0.0);
+    for (day, amount) in days {
+        match plan.tariff(resource, *day) {
+            Some(t) => {
+                actual_vnd += amount * t.vnd_per_unit;
+                if *amount > 0.0 && !tariffs.contains(t) {
+                    tariffs.push(t.clone());
+                }
+            }
+            None => unpriced += amount,
+        }
+    }
+    let price = |amount: f64| amount * projection.vnd_per_unit;
+    let forecast_vnd = forecast.map(|f| match f.method {
+        ForecastMethod::Final => actual_vnd,
+        _ => actual_vnd + price(f.amount - days.iter().map(|(_, a)| a).sum::<f64>()),
+    });
+    Some(Cost {
+        actual_vnd,
+        forecast_vnd,
+        baseline_vnd: baseline.map(|b| price(b.amount)),
+        target_vnd: target.map(|t| price(t.amount)),
+        tariffs,
+        projection_tariff: projection,
+        unpriced,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Incoming, MeterId, Origin, Reading, Source};
+    use crate::store::SqliteStore;
+
+    const OFFICE: &str = r#"
+[office]
+name = "Văn phòng thử"
+[[departments]]
+id = "phong-a"
+name = "Phòng A"
+headcount = 10
+area_m2 = 100.0
+[[departments]]
+id = "phong-b"
+name = "Phòng B"
+headcount = 5
+area_m2 = 50.0
+[[meters]]
+id = "dien-a"
+name = "Điện A"
+resource = "electricity"
+department = "phong-a"
+kind = "counter"
+unit = "kWh"
+"#;
+
+    /// Phòng A's counter: 0 at the start of 2025, 3 650 at the start of 2026 (10 kWh a day
+    /// through 2025) and 4 460 at 1 April 2026 (810 kWh in the 90 days of Q1: 9 a day).
+    async fn seeded(extra: &str) -> (tempfile::TempDir, SqliteStore, Config) {
+        let config = Config::parse("test.toml", &format!("{OFFICE}{extra}"), &|_| None).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("x.db"), &config.office.timezone, &config.office.timezone_name, &config.meters).unwrap();
+        let reading = |ts: &str, value: f64| {
+            let reading = Reading {
+                meter: MeterId::try_from("dien-a".to_owned()).unwrap(),
+                ts: ts.parse().unwrap(),
+                ts_assumed: false,
+                value,
+                period_start: None,
+                source: Source::Import,
+                entered_by: None,
+                cost_vnd: None,
+            };
+            let origin = Origin { source: Source::Import, received_at: Timestamp::now(), topic: None, payload: Vec::new() };
+            Incoming::Reading(reading, origin)
+        };
+        let batch = vec![
+            reading("2025-01-01T00:00:00+07:00", 0.0),
+            reading("2026-01-01T00:00:00+07:00", 3650.0),
+            reading("2026-04-01T00:00:00+07:00", 4460.0),
+        ];
+        assert_eq!(store.write(batch).await.unwrap().stored, 3);
+        (dir, store, config)
+    }
+
+    fn query(period: &str) -> ProgressQuery {
+        ProgressQuery { resource: Resource::Electricity, department: Some("phong-a".parse().unwrap()), period: NamedPeriod::parse(period).unwrap() }
+    }
+
+    fn close(actual: f64, expected: f64) {
+        assert!((actual - expected).abs() < 1e-6, "expected {expected}, got {actual}");
+    }
+
+    #[tokio::test]
+    async fn a_finished_quarter_against_a_baseline_scaled_by_days() {
+        let (_dir, store, config) = seeded("[baselines]\nelectricity = \"total\"\n").await;
+        let now: Timestamp = "2026-11-28T10:00:00+07:00".parse().unwrap();
+        let p = progress(&store, &config, &query("2026-Q1"), now).await.unwrap();
+        assert!(p.finished);
+        // Q1 2026 used 4 460 − 3 650 = 810 kWh; Q1 2025 used 90 days × 10 = 900.
+        close(p.actual, 810.0);
+        close(p.last_year.as_ref().unwrap().total, 900.0);
+        // Baseline: 2025's 3 650 kWh × 90 days / 365 days = 900; target −2 %: 882; stretch
+        // −10 %: 810.
+        let b = p.baseline.as_ref().unwrap();
+        assert_eq!((b.source, b.basis, b.reference.to_string()), (BaselineSource::Computed, Basis::Total, "2025".into()));
+        close(b.reference_amount, 3650.0);
+        close(b.amount, 900.0);
+        let t = p.target.as_ref().unwrap();
+        close(t.amount, 882.0);
+        close(t.stretch_amount.unwrap(), 810.0);
+        // Saved (900 − 810) / 900 = 10 %: within the target.
+        close(p.saving_percent.unwrap(), 10.0);
+        assert_eq!(p.status, Some(Status::Dat));
+        assert_eq!(p.forecast.as_ref().unwrap().method, ForecastMethod::Final);
+        // 10 people, 100 m²: 81 kWh a person, 8,1 kWh a m².
+        close(p.per_person.unwrap(), 81.0);
+        close(p.per_m2.unwrap(), 8.1);
+        // 810 kWh × 0.6592 kg/kWh = 533,952 kg CO2e; 810 × 2 226 VND = 1 803 060 VND.
+        let co2e = p.co2e.as_ref().unwrap();
+        close(co2e.actual_kg, 533.952);
+        assert_eq!(co2e.factor.year, 2023);
+        let cost = p.cost.as_ref().unwrap();
+        close(cost.actual_vnd, 1_803_060.0);
+        close(cost.baseline_vnd.unwrap(), 900.0 * 2226.0);
+        assert_eq!(cost.tariffs.len(), 1);
+        assert_eq!(cost.tariffs[0].price_vnd, 2226.0);
+    }
+
+    #[tokio::test]
+    async fn a_running_year_is_forecast_from_last_year_at_this_years_pace() {
+        let (_dir, store, config) = seeded("[baselines]\nelectricity = \"total\"\n").await;
+        let now: Timestamp = "2026-04-01T00:00:00+07:00".parse().unwrap();
+        let p = progress(&store, &config, &query("2026"), now).await.unwrap();
+        assert!(!p.finished);
+        // To date (Q1): 810 against 900 last year, a pace of 0,9; last year used 3 650 − 900
+        // = 2 750 after this point, so the forecast is 810 + 2 750 × 0,9 = 3 285.
+        let ly = p.last_year.as_ref().unwrap();
+        close(ly.to_date, 900.0);
+        let f = p.forecast.as_ref().unwrap();
+        assert_eq!(f.method, ForecastMethod::LastYear);
+        close(f.amount, 3285.0);
+        // Baseline for the year 3 650, to date 3 650 × 90 / 365 = 900; target 3 577.
+        close(p.baseline.as_ref().unwrap().amount, 3650.0);
+        close(p.baseline.as_ref().unwrap().to_date, 900.0);
+        close(p.target.as_ref().unwrap().amount, 3577.0);
+        assert_eq!(p.status, Some(Status::Dat));
+    }
+
+    #[tokio::test]
+    async fn a_phase_has_no_last_year_and_is_forecast_from_the_trend() {
+        let (_dir, store, config) = seeded("").await;
+        let now: Timestamp = "2026-04-01T00:00:00+07:00".parse().unwrap();
+        let p = progress(&store, &config, &query("gd1"), now).await.unwrap();
+        assert!(p.last_year.is_none());
+        // 9 kWh every day so far, on working days and days off alike; 803 days remain from
+        // 01/04/2026 to 11/06/2028 (365 + 366 + 72): 810 + 9 × 803 = 8 037.
+        let f = p.forecast.as_ref().unwrap();
+        assert_eq!(f.method, ForecastMethod::Trend);
+        close(f.amount, 8037.0);
+    }
+
+    #[tokio::test]
+    async fn baselines_follow_headcount_working_days_and_entered_bills() {
+        // Phòng A grows from 10 to 12 people on 02/03/2026. Q1 2026 holds 60 days × 10 + 30
+        // days × 12 = 960 person-days against 365 × 10 = 3 650 in 2025: 3 650 × 960 / 3 650
+        // = 960 kWh.
+        let staffing = "[[staffing]]\ndepartment = \"phong-a\"\nfrom = \"2026-03-02\"\nheadcount = 12\n[baselines]\nelectricity = \"per_person\"\n";
+        let (_dir, store, config) = seeded(staffing).await;
+        let now: Timestamp = "2026-11-28T10:00:00+07:00".parse().unwrap();
+        let p = progress(&store, &config, &query("2026-Q1"), now).await.unwrap();
+        close(p.baseline.as_ref().unwrap().amount, 960.0);
+        // The average headcount over the quarter is 960 / 90 person-days a day.
+        close(p.headcount, 960.0 / 90.0);
+
+        // By working days (Monday to Friday): 261 in 2025, 64 in Q1 2026: 3 650 × 64 / 261.
+        let (_dir, store, config) = seeded("[baselines]\nelectricity = \"per_working_day\"\n").await;
+        let p = progress(&store, &config, &query("2026-Q1"), now).await.unwrap();
+        close(p.baseline.as_ref().unwrap().amount, 3650.0 * 64.0 / 261.0);
+
+        // Entered from the bills of Q1 2025 (90 days): 1 800 kWh.
+        let entered = "[baselines]\nelectricity = \"total\"\n[[baselines.entered]]\nresource = \"electricity\"\ndepartment = \"phong-a\"\nperiod = \"2025-Q1\"\namount = 1800.0\nnote = \"Hoá đơn EVN\"\n";
+        let (_dir, store, config) = seeded(entered).await;
+        let p = progress(&store, &config, &query("2026-Q1"), now).await.unwrap();
+        let b = p.baseline.as_ref().unwrap();
+        assert_eq!((b.source, b.note.as_str()), (BaselineSource::Entered, "Hoá đơn EVN"));
+        // Q1 2025 and Q1 2026 both have 90 days: the bill's 1 800 carries over whole.
+        close(b.amount, 1800.0);
+    }
+
+    #[tokio::test]
+    async fn the_whole_office_without_data_has_no_baseline_and_no_status() {
+        let (_dir, store, config) = seeded("").await;
+        let now: Timestamp = "2026-11-28T10:00:00+07:00".parse().unwrap();
+        let q = ProgressQuery { resource: Resource::Water, department: None, period: NamedPeriod::parse("2026").unwrap() };
+        let p = progress(&store, &config, &q, now).await.unwrap();
+        assert_eq!((p.actual, p.baseline.is_none(), p.status), (0.0, true, None));
+        // No water tariff ships: the office sets its own price.
+        assert!(p.cost.is_none());
+        // The whole office: 10 + 5 people.
+        close(p.headcount, 15.0);
+    }
+}

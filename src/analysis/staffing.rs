@@ -1,0 +1,87 @@
+//! Headcount and floor area in force on a day, and how much of a basis (days, person-days,
+//! m²-days, working days) a span of time holds, so baselines carry over between periods.
+
+use jiff::civil::Date;
+use jiff::{Timestamp, ToSpan};
+
+use super::period::local_midnight;
+use crate::config::{Basis, Config, Plan};
+use crate::domain::DepartmentId;
+
+/// A department's headcount on `day`: the latest staffing change by then, else the config's.
+pub fn headcount(config: &Config, plan: &Plan, department: &DepartmentId, day: Date) -> f64 {
+    let changed = plan
+        .staffing
+        .iter()
+        .filter(|c| &c.department == department && c.from <= day)
+        .filter_map(|c| c.headcount)
+        .next_back();
+    let configured = config.department(department).map(|d| d.headcount).unwrap_or(0);
+    f64::from(changed.unwrap_or(configured))
+}
+
+/// A department's floor area on `day`, as [`headcount`].
+pub fn area_m2(config: &Config, plan: &Plan, department: &DepartmentId, day: Date) -> f64 {
+    let changed = plan
+        .staffing
+        .iter()
+        .filter(|c| &c.department == department && c.from <= day)
+        .filter_map(|c| c.area_m2)
+        .next_back();
+    changed.unwrap_or_else(|| config.department(department).map(|d| d.area_m2).unwrap_or(0.0))
+}
+
+/// What one day counts for a basis, for a department or (`None`) the whole office.
+fn day_weight(config: &Config, plan: &Plan, basis: Basis, department: Option<&DepartmentId>, day: Date) -> f64 {
+    let sum = |each: &dyn Fn(&DepartmentId) -> f64| match department {
+        Some(d) => each(d),
+        None => config.departments.iter().map(|d| each(&d.id)).sum(),
+    };
+    match basis {
+        Basis::Total => 1.0,
+        Basis::PerWorkingDay => f64::from(u8::from(config.office.is_working_day(day))),
+        Basis::PerPerson => sum(&|d| headcount(config, plan, d, day)),
+        Basis::PerM2 => sum(&|d| area_m2(config, plan, d, day)),
+    }
+}
+
+/// How much of `basis` the span `[from, to)` holds: days (a part of a day counts in
+/// proportion), person-days, m²-days or working days.
+pub fn basis_weight(
+    config: &Config,
+    plan: &Plan,
+    basis: Basis,
+    department: Option<&DepartmentId>,
+    from: Timestamp,
+    to: Timestamp,
+) -> f64 {
+    let tz = &config.office.timezone;
+    let mut day = from.to_zoned(tz.clone()).date();
+    let mut total = 0.0;
+    while let Ok(start) = local_midnight(day, tz) {
+        if start >= to {
+            break;
+        }
+        let Ok(next_day) = day.checked_add(1.day()) else { break };
+        let Ok(end) = local_midnight(next_day, tz) else { break };
+        let overlap = (end.min(to).as_millisecond() - start.max(from).as_millisecond()).max(0) as f64;
+        let length = (end.as_millisecond() - start.as_millisecond()) as f64;
+        if overlap > 0.0 {
+            total += day_weight(config, plan, basis, department, day) * overlap / length;
+        }
+        day = next_day;
+    }
+    total
+}
+
+/// The average headcount and floor area over `[from, to)`, for per-person and per-m² figures.
+pub fn average_size(config: &Config, plan: &Plan, department: Option<&DepartmentId>, from: Timestamp, to: Timestamp) -> (f64, f64) {
+    let days = basis_weight(config, plan, Basis::Total, department, from, to);
+    if days <= 0.0 {
+        return (0.0, 0.0);
+    }
+    (
+        basis_weight(config, plan, Basis::PerPerson, department, from, to) / days,
+        basis_weight(config, plan, Basis::PerM2, department, from, to) / days,
+    )
+}

@@ -1,0 +1,88 @@
+//! Electronic documents over the API: `GET /api/v1/documents?period=…` (shares per department
+//! and for the office) and `POST /api/v1/documents` (a department's counts for a month).
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::progress::period_param;
+use super::{ApiError, AppState};
+use crate::analysis::documents;
+use crate::domain::{DepartmentId, DocumentCount, Month};
+use crate::ingest::manual::parse_number;
+use crate::store::DocumentRecord;
+
+const BODY_EXAMPLE: &str =
+    r#"send {"department": "phong-tong-hop", "month": "2026-11", "electronic": 120, "paper": 4, "by": "Nguyễn Văn A"}"#;
+
+/// A department's counts for a month as sent: counts may be JSON numbers or text (1.234).
+#[derive(Deserialize)]
+pub struct DocumentBody {
+    pub department: String,
+    pub month: String,
+    pub electronic: Value,
+    pub paper: Value,
+    pub by: String,
+}
+
+fn count(value: &Value, name: &str) -> Result<u32, ApiError> {
+    let number = match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => parse_number(s).ok(),
+        _ => None,
+    };
+    match number {
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(n as u32),
+        _ => Err(ApiError::BadRequest(format!("`{name}` = {value} is not a count of documents: send a whole number, 0 or more"))),
+    }
+}
+
+/// Check and store one month's counts; shared by the API and the page's form.
+pub(crate) async fn apply(state: &AppState, body: DocumentBody) -> Result<DocumentRecord, ApiError> {
+    let department: DepartmentId = body.department.trim().parse().map_err(|e| ApiError::BadRequest(format!("department: {e}")))?;
+    if state.config.department(&department).is_none() {
+        let ids: Vec<&str> = state.config.departments.iter().map(|d| d.id.as_str()).collect();
+        return Err(ApiError::BadRequest(format!("no department `{department}` is configured: use one of {}", ids.join(", "))));
+    }
+    let month = Month::parse(&body.month).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let electronic = count(&body.electronic, "electronic")?;
+    let paper = count(&body.paper, "paper")?;
+    let by = body.by.trim();
+    if by.is_empty() {
+        return Err(ApiError::BadRequest("say who enters the counts (`by`)".into()));
+    }
+    let today = Month::of(jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date());
+    if month > today {
+        return Err(ApiError::BadRequest(format!("{month} has not begun: enter the counts of a month once it has")));
+    }
+    let counts = DocumentCount { department, month, electronic, paper };
+    Ok(state.store.set_documents(counts, by.to_owned()).await?)
+}
+
+pub async fn post_documents(State(state): State<AppState>, body: Result<Json<DocumentBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| ApiError::BadRequest(format!("{}; {BODY_EXAMPLE}", e.body_text())))?;
+    let record = apply(&state, body).await?;
+    let c = &record.count;
+    Ok(Json(json!({
+        "department": c.department,
+        "month": c.month.to_string(),
+        "electronic": c.electronic,
+        "paper": c.paper,
+        "entered_by": record.entered_by,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct DocumentParams {
+    period: Option<String>,
+}
+
+pub async fn get_documents(State(state): State<AppState>, params: Result<Query<DocumentParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+    let params = super::api::query(params)?;
+    let period = period_param(params.period, "for example /api/v1/documents?period=2026")?;
+    let mut departments = documents::shares(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
+    let office = departments.pop();
+    Ok(Json(json!({ "period": period, "departments": departments, "office": office })))
+}

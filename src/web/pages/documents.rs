@@ -1,0 +1,136 @@
+//! The electronic documents page: a department's counts for a month, and the share issued
+//! electronically per department over a period.
+
+use axum::extract::{Query, State};
+use axum::response::Redirect;
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout;
+use crate::analysis::documents;
+use crate::analysis::period::NamedPeriod;
+use crate::domain::Month;
+use crate::web::documents::{apply, DocumentBody};
+use crate::web::format::{self, Lang};
+use crate::web::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct DocumentPageParams {
+    lang: Option<String>,
+    period: Option<String>,
+    ok: Option<String>,
+    error: Option<String>,
+}
+
+fn back(lang: Lang, result: Result<String, String>) -> Redirect {
+    let (key, message) = match result {
+        Ok(message) => ("ok", message),
+        Err(message) => ("error", message),
+    };
+    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
+    Redirect::to(&format!("/documents?{query}"))
+}
+
+pub async fn documents_page(State(state): State<AppState>, Query(params): Query<DocumentPageParams>) -> Result<Markup, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
+    let now = jiff::Timestamp::now();
+    let today = now.to_zoned(state.config.office.timezone.clone()).date();
+    let (period, period_error) = match params.period.as_deref().filter(|p| !p.is_empty()) {
+        None => (NamedPeriod::Year(today.year()), None),
+        Some(text) => match NamedPeriod::parse(text) {
+            Ok(p) => (p, None),
+            Err(e) => (NamedPeriod::Year(today.year()), Some(e.0)),
+        },
+    };
+    let shares = documents::shares(state.store.as_ref(), &state.config, &period, now).await?;
+    let last_month = Month::of(today.first_of_month().yesterday().unwrap_or(today));
+    let name = |id: Option<&crate::domain::DepartmentId>| match id {
+        Some(id) => state.config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
+        None => t("Toàn cơ quan", "Whole office").to_owned(),
+    };
+    let body = html! {
+        main.documents {
+            @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
+            @if let Some(error) = params.error.as_ref().or(period_error.as_ref()) { p.status.bad data-result="error" { (error) } }
+            section {
+                h2 { (t("Văn bản điện tử", "Electronic documents")) }
+                p { (t("Phong trào yêu cầu 100 % văn bản (trừ văn bản mật) được phát hành dưới dạng điện tử. Mỗi phòng, ban nhập số văn bản phát hành trong tháng; nhập lại một tháng sẽ thay số đã nhập.",
+                       "The movement asks that 100 % of documents (classified ones aside) be issued electronically. Each department enters the documents it issued in a month; entering a month again replaces its counts.")) }
+                form method="post" action=(format!("/documents?lang={}", lang.code())) {
+                    label { (t("Phòng, ban", "Department")) select name="department" required {
+                        @for d in &state.config.departments { option value=(d.id.as_str()) { (d.name) } }
+                    } }
+                    label { (t("Tháng", "Month")) input name="month" value=(format!("{:02}/{}", last_month.month(), last_month.year())) placeholder="11/2026" required; }
+                    label { (t("Số văn bản điện tử", "Issued electronically")) input name="electronic" inputmode="numeric" required; }
+                    label { (t("Số văn bản giấy", "Issued on paper")) input name="paper" inputmode="numeric" required; }
+                    label { (t("Người nhập", "Entered by")) input name="by" required; }
+                    button type="submit" { (t("Lưu", "Save")) }
+                }
+            }
+            section {
+                h2 { (t("Tỷ lệ văn bản điện tử", "Share issued electronically")) " · " span data-figure="period" { (period) } }
+                form method="get" action="/documents" {
+                    input type="hidden" name="lang" value=(lang.code());
+                    label { (t("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
+                    button type="submit" { (t("Xem", "Show")) }
+                }
+                div.table-wrap { table {
+                    thead { tr {
+                        th { (t("Phòng, ban", "Department")) } th { (t("Điện tử", "Electronic")) } th { (t("Giấy", "Paper")) }
+                        th { (t("Tỷ lệ điện tử", "Electronic share")) } th { (t("Tháng chưa nhập", "Months not entered")) }
+                    } }
+                    tbody {
+                        @for s in &shares {
+                            tr data-department=(s.department.as_ref().map(|d| d.as_str()).unwrap_or("office")) {
+                                td { (name(s.department.as_ref())) }
+                                td.num { (format::number(s.electronic as f64, 0, lang)) }
+                                td.num { (format::number(s.paper as f64, 0, lang)) }
+                                td.num data-figure="share" { @match s.share_percent { Some(v) => { (format::number(v, 1, lang)) " %" }, None => "—" } }
+                                td { (s.missing_months.iter().map(|m| format!("{:02}/{}", m.month(), m.year())).collect::<Vec<_>>().join(", ")) }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+    };
+    Ok(layout(&state, lang, "/documents", None, body))
+}
+
+#[derive(Deserialize)]
+pub struct DocumentForm {
+    department: String,
+    month: String,
+    electronic: String,
+    paper: String,
+    by: String,
+}
+
+pub async fn documents_form(
+    State(state): State<AppState>,
+    Query(params): Query<DocumentPageParams>,
+    Form(form): Form<DocumentForm>,
+) -> Result<Redirect, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let body = DocumentBody {
+        department: form.department,
+        month: form.month,
+        electronic: serde_json::Value::String(form.electronic),
+        paper: serde_json::Value::String(form.paper),
+        by: form.by,
+    };
+    let result = match apply(&state, body).await {
+        Ok(record) => {
+            let c = &record.count;
+            Ok(match lang {
+                Lang::Vi => format!("Đã lưu văn bản tháng {:02}/{} của {}.", c.month.month(), c.month.year(), c.department),
+                Lang::En => format!("Stored the documents of {} for {:02}/{}.", c.department, c.month.month(), c.month.year()),
+            })
+        }
+        Err(ApiError::BadRequest(m)) => Err(m),
+        Err(other) => return Err(other),
+    };
+    Ok(back(lang, result))
+}
