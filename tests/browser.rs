@@ -28,13 +28,27 @@ kind = "counter"
 unit = "m3"
 "#;
 
+/// Baselines from last year's bills, so that the plan has targets to show.
+const PLAN: &str = r#"
+[[baselines.entered]]
+resource = "electricity"
+period = "2025"
+amount = 90000.0
+note = "Hoá đơn EVN năm 2025"
+
+[[baselines.entered]]
+resource = "water"
+period = "2025"
+amount = 900.0
+"#;
+
 const SEEDED_DAYS: i64 = 4;
 
 /// The test office plus the leaking meter, fed four simulated days up to now over MQTT; the
 /// leaking meter gains 10 litres every 15 minutes, day and night.
 async fn seeded_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let text = office_config_text(&format!("{OFFICE}\n{LEAKING_METER}"), &embedded_mqtt(), &dir.path().join("xanh.db"));
+    let text = office_config_text(&format!("{OFFICE}\n{LEAKING_METER}\n{PLAN}"), &embedded_mqtt(), &dir.path().join("xanh.db"));
     let app = spawn_app_from(&text, dir).await;
     let base = xanh::config::Config::parse("test.toml", &common::config_text(&embedded_mqtt(), Path::new("x.db")), &|_| None).unwrap();
     let mut model = Model::new(&base, 42);
@@ -146,22 +160,58 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         }
     }
 
-    // The overview: this month and this year so far, as the API totals them.
+    // The overview: this month and this year against the plan, as the API has them.
     browser.resize(DESKTOP).await;
     browser.open(&app, "/").await;
+    let this_month = format!("{}", month.strftime("%Y-%m"));
     for resource in Resource::ALL {
         let r = resource.as_str();
+        let quantity = |v: &Value| v.as_f64().map(|v| format::quantity(resource, v, Lang::Vi)).unwrap_or_else(|| "—".into());
         let progress = format!("article[data-kind=progress][data-resource={r}]");
-        let month_so_far = total(&app, &format!("resource={r}&from={month}&to={tomorrow}&step=day")).await;
+        for (key, period) in [("month", this_month.clone()), ("year", year.year().to_string())] {
+            let (status, api) = app.get(&format!("/api/v1/progress?resource={r}&period={period}")).await;
+            assert_eq!(status, 200, "{api}");
+            let shown = |figure: &str| {
+                let selector = format!("{progress} [data-figure={key}-{figure}]");
+                let browser = &browser;
+                async move { text(browser, &selector).await }
+            };
+            assert_eq!(shown("total").await, quantity(&api["actual"]), "{r} {period}");
+            assert_eq!(shown("last-year").await, quantity(&api["last_year"]["to_date"]), "{r} {period}");
+            assert_eq!(shown("baseline").await, quantity(&api["baseline"]["amount"]), "{r} {period}");
+            assert!(shown("target").await.starts_with(&quantity(&api["target"]["amount"])), "{r} {period}");
+            assert_eq!(shown("forecast").await, quantity(&api["forecast"]["amount"]), "{r} {period}");
+            let status_word = match api["status"].as_str() {
+                Some("dat") => "đạt",
+                Some("co_nguy_co") => "có nguy cơ",
+                Some("khong_dat") => "không đạt",
+                _ => "—",
+            };
+            assert_eq!(shown("status").await, status_word, "{r} {period}: {api}");
+            if resource == Resource::Electricity {
+                assert!(api["target"]["amount"].as_f64().unwrap() > 0.0, "the entered baseline gives a target: {api}");
+                let tonnes = api["co2e"]["actual_kg"].as_f64().unwrap() / 1000.0;
+                assert_eq!(shown("co2e").await, format!("{} tấn CO2e", format::number(tonnes, 2, Lang::Vi)));
+                assert_eq!(shown("cost").await, format!("{} đ", format::number(api["cost"]["actual_vnd"].as_f64().unwrap(), 0, Lang::Vi)));
+            }
+        }
         let year_so_far = total(&app, &format!("resource={r}&from={year}&to={tomorrow}&step=month")).await;
-        assert_eq!(text(&browser, &format!("{progress} [data-figure=month-total]")).await, format::quantity(resource, month_so_far, Lang::Vi));
-        assert_eq!(text(&browser, &format!("{progress} [data-figure=year-total]")).await, format::quantity(resource, year_so_far, Lang::Vi));
         if resource != Resource::Paper {
             assert!(year_so_far > 0.0, "the simulator used some {r}");
         }
+        // The month's bars: the API's total, and the month's target as a dashed red line.
         let whole_month = total(&app, &format!("resource={r}&from={month}&to={next_month}&step=day")).await;
-        let bars = format!("article[data-kind=bars][data-resource={r}] [data-figure=total]");
-        assert_eq!(text(&browser, &bars).await, format::quantity(resource, whole_month, Lang::Vi));
+        let bars = format!("article[data-kind=bars][data-resource={r}]");
+        assert_eq!(text(&browser, &format!("{bars} [data-figure=total]")).await, format::quantity(resource, whole_month, Lang::Vi));
+        let (_, plan) = app.get(&format!("/api/v1/progress?resource={r}&period={this_month}")).await;
+        let svg = browser.script("return document.querySelector(arguments[0]).outerHTML", json!([format!("{bars} svg")])).await;
+        match plan["target"]["amount"].as_f64() {
+            Some(target) => {
+                assert_eq!(text(&browser, &format!("{bars} [data-figure=target]")).await, format::quantity(resource, target, Lang::Vi));
+                assert!(svg.as_str().unwrap().contains("stroke=\"#B71C1C\""), "{r}: the target line is drawn");
+            }
+            None => assert!(!svg.as_str().unwrap().contains("#B71C1C"), "{r}: no target, no line"),
+        }
     }
     assert!(text(&browser, "[data-figure=updated]").await.ends_with(&today.strftime("%d/%m/%Y").to_string()));
 

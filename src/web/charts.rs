@@ -33,8 +33,8 @@ fn draw_error(e: impl std::fmt::Display) -> ChartError {
 pub struct BarChart {
     pub labels: Vec<String>,
     pub values: Vec<f64>,
-    /// The most a bucket may use to stay on target, drawn as a dashed line.
-    pub target: Option<f64>,
+    /// The most each bucket may use to stay on target, drawn as a dashed line.
+    pub target: Option<Vec<f64>>,
     pub unit: String,
     /// Bar colour as RGB.
     pub colour: (u8, u8, u8),
@@ -131,7 +131,7 @@ impl Chart {
         match &self.drawing {
             Drawing::Bars(chart) => {
                 let count = chart.values.len().max(1);
-                let top = finite_max(chart.values.iter().copied().chain(chart.target)).max(0.0);
+                let top = finite_max(chart.values.iter().copied().chain(chart.target.iter().flatten().copied())).max(0.0);
                 let top = if top > 0.0 { top * 1.1 } else { 1.0 };
                 let labels = &chart.labels;
                 let mut ctx = ChartBuilder::on(root)
@@ -163,15 +163,14 @@ impl Chart {
                         .data(chart.values.iter().enumerate().map(|(i, v)| (i, *v))),
                 )
                 .map_err(draw_error)?;
-                if let Some(target) = chart.target.filter(|t| t.is_finite()) {
+                if let Some(target) = &chart.target {
                     let red = RGBColor(183, 28, 28);
-                    let dash = DashedLineSeries::new(
-                        [(SegmentValue::Exact(0), target), (SegmentValue::Last, target)],
-                        px(6.0),
-                        px(4.0),
-                        red.stroke_width(px(2.0)),
-                    );
-                    ctx.draw_series(dash).map_err(draw_error)?;
+                    // A dashed step per bucket, from its left edge to the next one's.
+                    for (i, t) in target.iter().enumerate().filter(|(_, t)| t.is_finite()) {
+                        let end = if i + 1 < count { SegmentValue::Exact(i + 1) } else { SegmentValue::Last };
+                        let step = DashedLineSeries::new([(SegmentValue::Exact(i), *t), (end, *t)], px(5.0), px(3.0), red.stroke_width(px(2.0)));
+                        ctx.draw_series(step).map_err(draw_error)?;
+                    }
                 }
             }
             Drawing::Ranking(chart) => {
@@ -300,7 +299,7 @@ mod tests {
             drawing: Drawing::Bars(BarChart {
                 labels: vec!["1".into(), "2".into(), "3".into()],
                 values: vec![10.0, 0.0, 30.0],
-                target: Some(20.0),
+                target: Some(vec![20.0, 20.0, 20.0]),
                 unit: "kWh".into(),
                 colour: (46, 125, 50),
             }),

@@ -11,6 +11,8 @@ use crate::analysis::series::{select_meters, Series};
 use crate::analysis::{compare, freshness, waste, Freshness, Step, TimeRange};
 use crate::dashboard::{ChartKind, Group, Measure, Panel, PeriodSpec};
 use crate::analysis::period::{NamedPeriod, Phase};
+use crate::analysis::progress::{self, ProgressQuery, Status};
+use crate::config::Basis;
 use crate::domain::{DepartmentId, MeterKind, Resource};
 use crate::store::MeterStatus;
 use crate::web::charts::{BarChart, Chart, Drawing, HeatmapChart, RankingChart};
@@ -45,10 +47,6 @@ pub(super) struct PanelView {
     pub resource: Option<Resource>,
     pub body: Markup,
     pub chart: Option<Chart>,
-}
-
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
 }
 
 pub(super) fn colour(resource: Resource) -> (u8, u8, u8) {
@@ -223,54 +221,71 @@ async fn series(ctx: &Context<'_>, resource: Resource, range: TimeRange, step: S
     Ok(figures::consumption(ctx.state.store.as_ref(), &ctx.state.config, &query).await?)
 }
 
-/// This month and the year so far, each beside the same period a year earlier.
+/// This month and this year against the plan: use to date, the same period last year, the
+/// baseline, the target, the forecast to the period's end and its status; CO2e and cost.
 async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, ApiError> {
     let lang = ctx.lang;
-    let tz = ctx.tz();
-    let now_local = ctx.now.to_zoned(tz.clone());
-    let today = now_local.date();
-    let tomorrow = today.tomorrow().map_err(internal)?;
-    let year_ago = |d: jiff::civil::Date| d.checked_sub(jiff::Span::new().years(1)).map_err(internal);
-    let total = |first, last_exclusive| async move {
-        let range = TimeRange::days(first, last_exclusive, tz).map_err(|e| ApiError::Internal(e.0))?;
-        Ok::<f64, ApiError>(series(ctx, resource, range, Step::Month).await?.total)
-    };
-    let month_first = today.first_of_month();
-    let year_first = today.first_of_year();
-    let month = total(month_first, tomorrow).await?;
-    let month_before = total(year_ago(month_first)?, year_ago(tomorrow)?).await?;
-    let year = total(year_first, tomorrow).await?;
-    let year_before = total(year_ago(year_first)?, year_ago(tomorrow)?).await?;
-
+    let today = ctx.now.to_zoned(ctx.tz().clone()).date();
+    let mut periods = Vec::new();
+    for period in [NamedPeriod::Month(today.year(), today.month()), NamedPeriod::Year(today.year())] {
+        let query = ProgressQuery { resource, department: ctx.department.clone(), period };
+        periods.push(progress::progress(ctx.state.store.as_ref(), &ctx.state.config, &query, ctx.now).await?);
+    }
     let incomplete = incomplete_note(ctx, resource);
     let has_meters = ctx.state.config.meters.iter().any(|m| m.resource == resource);
-    let q = |v| format::quantity(resource, v, lang);
-    let change = |now: f64, before: f64| {
-        (before > 0.0).then(|| {
-            let pct = (now - before) / before * 100.0;
-            format!("{}{} %", if pct > 0.0 { "+" } else { "" }, format::number(pct, 1, lang))
-        })
+    let q = |v: f64| format::quantity(resource, v, lang);
+    let optional = |v: Option<f64>| v.map(q).unwrap_or_else(|| "—".to_owned());
+    let tonnes = |kg: f64| format!("{} {}", format::number(kg / 1000.0, 2, lang), tr(lang, "tấn CO2e", "t CO2e"));
+    let vnd = |v: f64| format!("{} đ", format::number(v, 0, lang));
+    let status_word = |s: Status| match lang {
+        Lang::Vi => s.vietnamese(),
+        Lang::En => s.english(),
     };
-    let month_label = format!("{} {}", tr(lang, "Tháng", "Month"), month_first.strftime("%m/%Y"));
-    let year_label = format!("{} {}", tr(lang, "Từ đầu năm", "Year to date"), today.year());
-    let last_year = tr(lang, "cùng kỳ năm trước", "same period last year");
+    let status_class = |s: Status| match s {
+        Status::Dat => "status-ok",
+        Status::CoNguyCo => "status-risk",
+        Status::KhongDat => "status-bad",
+    };
+    let keys = ["month", "year"];
+    let headings = [
+        format!("{} {}", tr(lang, "Tháng", "Month"), today.strftime("%m/%Y")),
+        format!("{} {}", tr(lang, "Năm", "Year"), today.year()),
+    ];
+    let has_co2e = periods.iter().any(|p| p.co2e.is_some());
+    let has_cost = periods.iter().any(|p| p.cost.is_some());
     let body = html! {
         @if let Some(note) = incomplete { p.incomplete data-incomplete=(resource.as_str()) { (note) } }
         @if has_meters {
-            dl.totals {
-                div {
-                    dt { (month_label) }
-                    dd data-figure="month-total" { (q(month)) }
-                    dd.compare { (last_year) ": " span data-figure="month-last-year" { (q(month_before)) }
-                        @if let Some(c) = change(month, month_before) { " (" span data-figure="month-change" { (c) } ")" } }
+            div.table-wrap { table.progress {
+                thead { tr { th {} @for h in &headings { th.num { (h) } } } }
+                tbody {
+                    tr.actual { th { (tr(lang, "Đã dùng đến nay", "Used to date")) }
+                        @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-total")) { strong { (q(p.actual)) } } } }
+                    tr { th { (tr(lang, "Cùng kỳ năm trước", "Same period last year")) }
+                        @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-last-year")) { (optional(p.last_year.as_ref().map(|l| l.to_date))) } } }
+                    tr { th { (tr(lang, "Định mức (cả kỳ)", "Baseline (whole period)")) }
+                        @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-baseline")) { (optional(p.baseline.as_ref().map(|b| b.amount))) } } }
+                    tr { th { (tr(lang, "Mục tiêu (cả kỳ)", "Target (whole period)")) }
+                        @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-target")) {
+                            (optional(p.target.as_ref().map(|t| t.amount)))
+                            @if let Some(t) = &p.target { br; small { "−" (format::number(t.saving_percent, 1, lang)) " %" } }
+                        } } }
+                    tr { th { (tr(lang, "Dự báo cuối kỳ", "Forecast to the end")) }
+                        @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-forecast")) { (optional(p.forecast.as_ref().map(|f| f.amount))) } } }
+                    tr { th { (tr(lang, "Trạng thái", "Status")) }
+                        @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-status")) {
+                            @match p.status { Some(s) => span.badge class=(status_class(s)) { (status_word(s)) }, None => "—" }
+                        } } }
+                    @if has_co2e {
+                        tr { th { (tr(lang, "Phát thải", "Emissions")) }
+                            @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-co2e")) { (p.co2e.as_ref().map(|c| tonnes(c.actual_kg)).unwrap_or_else(|| "—".into())) } } }
+                    }
+                    @if has_cost {
+                        tr { th { (tr(lang, "Chi phí", "Cost")) }
+                            @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-cost")) { (p.cost.as_ref().map(|c| vnd(c.actual_vnd)).unwrap_or_else(|| "—".into())) } } }
+                    }
                 }
-                div {
-                    dt { (year_label) }
-                    dd data-figure="year-total" { (q(year)) }
-                    dd.compare { (last_year) ": " span data-figure="year-last-year" { (q(year_before)) }
-                        @if let Some(c) = change(year, year_before) { " (" span data-figure="year-change" { (c) } ")" } }
-                }
-            }
+            } }
         } @else {
             p.empty { (tr(lang, "Chưa có công tơ nào cho tài nguyên này.", "No meter is configured for this resource.")) }
         }
@@ -281,6 +296,40 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
         body,
         chart: None,
     })
+}
+
+/// The period a panel's range is, when it is one the plan has targets for.
+fn named_period(ctx: &Context<'_>, spec: Option<PeriodSpec>) -> Option<NamedPeriod> {
+    let today = ctx.now.to_zoned(ctx.tz().clone()).date();
+    match spec? {
+        PeriodSpec::ThisMonth => Some(NamedPeriod::Month(today.year(), today.month())),
+        PeriodSpec::ThisYear => Some(NamedPeriod::Year(today.year())),
+        PeriodSpec::Named(named) => Some(named),
+        _ => None,
+    }
+}
+
+/// Each bucket's share of the period's target: by working days when the baseline carries
+/// over by working days, else by calendar days.
+fn target_per_bucket(ctx: &Context<'_>, series: &Series, range: &TimeRange, target: f64, basis: Basis) -> Vec<f64> {
+    let office = &ctx.state.config.office;
+    let tz = ctx.tz();
+    let date = |ts: Timestamp| ts.to_zoned(tz.clone()).date();
+    let weight = |from: Timestamp, to: Timestamp| -> f64 {
+        let (first, last) = (date(from), date(to));
+        match basis {
+            Basis::PerWorkingDay => f64::from(office.working_days_between(first, last)),
+            _ => first.until(last).map(|span| f64::from(span.get_days())).unwrap_or(0.0),
+        }
+    };
+    let ends: Vec<Timestamp> = series.series.iter().skip(1).map(|b| b.start).chain([range.to()]).collect();
+    let whole = weight(range.from(), range.to());
+    series
+        .series
+        .iter()
+        .zip(ends)
+        .map(|(bucket, end)| if whole > 0.0 { target * weight(bucket.start, end) / whole } else { 0.0 })
+        .collect()
 }
 
 /// The meters counting towards a resource's figures that are late or never reported.
@@ -307,15 +356,41 @@ async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<Pa
     let series = series(ctx, resource, range, step).await?;
     let labels = bucket_labels(&series, step, ctx.tz(), lang);
     let values: Vec<f64> = series.series.iter().map(|b| b.value).collect();
+    // The target line: the period's target spread over its buckets (not for hours, where a
+    // day's shape matters more than its share).
+    let mut target = None;
+    if let Some(period) = named_period(ctx, spec).filter(|_| step != Step::Hour) {
+        let query = ProgressQuery { resource, department: ctx.department.clone(), period };
+        let figures = progress::progress(ctx.state.store.as_ref(), &ctx.state.config, &query, ctx.now).await?;
+        if let (Some(t), Some(b)) = (figures.target, figures.baseline) {
+            target = Some((t.amount, target_per_bucket(ctx, &series, &range, t.amount, b.basis)));
+        }
+    }
     let title = format!("{} — {} {}", ctx.subject(resource), ctx.period_label(&range, spec), step_words(step, lang));
+    let mut description = describe(resource, &values, &labels, lang);
+    if let Some((whole, _)) = &target {
+        description.push_str(&format!("; {}: {}", tr(lang, "mục tiêu cả kỳ", "target for the period"), format::quantity(resource, *whole, lang)));
+    }
+    let body = html! {
+        p.figure {
+            (tr(lang, "Tổng", "Total")) ": " strong data-figure="total" { (format::quantity(resource, series.total, lang)) }
+            @if let Some((whole, _)) = &target {
+                " · " span.target-key { (tr(lang, "mục tiêu cả kỳ (đường đứt đỏ)", "target for the period (dashed red line)")) ": " }
+                strong data-figure="target" { (format::quantity(resource, *whole, lang)) }
+            }
+        }
+    };
     let chart = Chart {
         title: title.clone(),
-        description: describe(resource, &values, &labels, lang),
+        description,
         lang,
-        drawing: Drawing::Bars(BarChart { labels, values, target: None, unit: format::unit(resource, lang).to_owned(), colour: colour(resource) }),
-    };
-    let body = html! {
-        p.figure { (tr(lang, "Tổng", "Total")) ": " strong data-figure="total" { (format::quantity(resource, series.total, lang)) } }
+        drawing: Drawing::Bars(BarChart {
+            labels,
+            values,
+            target: target.map(|(_, per_bucket)| per_bucket),
+            unit: format::unit(resource, lang).to_owned(),
+            colour: colour(resource),
+        }),
     };
     Ok(PanelView { title, resource: Some(resource), body, chart: Some(chart) })
 }
