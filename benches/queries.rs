@@ -8,33 +8,11 @@
 mod support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use support::*;
 
 const REQUESTS: usize = 200;
-
-fn ensure_year_of_data(data: &Path, config_for_seed: &Path) {
-    let done = data.join("complete");
-    if done.exists() {
-        return;
-    }
-    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
-    let today = jiff::Timestamp::now().to_zoned(tz).date();
-    let from = today.checked_sub(jiff::Span::new().days(365)).unwrap();
-    eprintln!("generating 100 meters × 1 year of minute readings ({from} → {today}); this takes a few minutes");
-    let start = Instant::now();
-    let status = Command::new(xanh_binary())
-        .args(["simulate", "--into-store", "--no-live", "--interval", "1m"])
-        .args(["--from", &from.to_string(), "--to", &today.to_string(), "--config"])
-        .arg(config_for_seed)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    eprintln!("generated in {:.0} s", start.elapsed().as_secs_f64());
-    std::fs::write(done, b"").unwrap();
-}
 
 async fn measure(http: &reqwest::Client, url: &str) -> (f64, f64, usize) {
     let mut samples = Vec::with_capacity(REQUESTS);

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::browser::{base64_decode, Browser, Screen, DESKTOP, PHONE};
+use common::browser::{base64_decode, Browser, Screen, A4, DESKTOP, PHONE};
 use common::{embedded_mqtt, office_config_text, publish, spawn_app_from, TestApp, OFFICE};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
@@ -190,8 +190,8 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
             assert_eq!(shown("status").await, status_word, "{r} {period}: {api}");
             if resource == Resource::Electricity {
                 assert!(api["target"]["amount"].as_f64().unwrap() > 0.0, "the entered baseline gives a target: {api}");
-                let tonnes = api["co2e"]["actual_kg"].as_f64().unwrap() / 1000.0;
-                assert_eq!(shown("co2e").await, format!("{} tấn CO2e", format::number(tonnes, 2, Lang::Vi)));
+                let kg = api["co2e"]["actual_kg"].as_f64().unwrap();
+                assert_eq!(shown("co2e").await, format!("{} kg CO2e", format::amount(kg, Lang::Vi)));
                 assert_eq!(shown("cost").await, format!("{} đ", format::number(api["cost"]["actual_vnd"].as_f64().unwrap(), 0, Lang::Vi)));
             }
         }
@@ -265,6 +265,22 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         let shown = text(&browser, &format!("tr[data-meter={id}] [data-figure=last-value]")).await;
         assert!(shown.starts_with(&format::quantity(resource, value, Lang::Vi)), "{id}: {shown}");
     }
+
+    // Printed on A4: no navigation, no controls, no download links; every chart on the paper.
+    browser.resize(A4).await;
+    browser.open(&app, "/").await;
+    browser.print_media(true).await;
+    let hidden = browser
+        .script("return ['header nav', 'p.download'].map(s => getComputedStyle(document.querySelector(s)).display)", json!([]))
+        .await;
+    assert_eq!(hidden, json!(["none", "none"]));
+    let widest = browser.script("return Math.max(...Array.from(document.querySelectorAll('figure svg')).map(s => s.getBoundingClientRect().right))", json!([])).await;
+    assert!(widest.as_f64().unwrap() <= f64::from(A4.width), "a chart runs off the paper: {widest}");
+    browser.screenshot("overview-a4.png").await;
+    let pdf = browser.pdf("overview-a4.pdf").await;
+    assert!(pdf.starts_with(b"%PDF"), "the overview prints");
+    browser.print_media(false).await;
+    browser.resize(DESKTOP).await;
 
     // English on request.
     browser.open(&app, "/?lang=en").await;

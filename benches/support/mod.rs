@@ -181,3 +181,26 @@ pub fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
     (at(0.5), at(0.95))
 }
+
+/// Generate 100 meters × 1 year of minute readings into the store `config_for_seed` names,
+/// once: a `complete` marker in `data` says it is done.
+pub fn ensure_year_of_data(data: &Path, config_for_seed: &Path) {
+    let done = data.join("complete");
+    if done.exists() {
+        return;
+    }
+    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let today = jiff::Timestamp::now().to_zoned(tz).date();
+    let from = today.checked_sub(jiff::Span::new().days(365)).unwrap();
+    eprintln!("generating 100 meters × 1 year of minute readings ({from} → {today}); this takes a few minutes");
+    let start = Instant::now();
+    let status = Command::new(xanh_binary())
+        .args(["simulate", "--into-store", "--no-live", "--interval", "1m"])
+        .args(["--from", &from.to_string(), "--to", &today.to_string(), "--config"])
+        .arg(config_for_seed)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    eprintln!("generated in {:.0} s", start.elapsed().as_secs_f64());
+    std::fs::write(done, b"").unwrap();
+}

@@ -219,7 +219,10 @@ pub struct Waste {
     pub never_stop: Vec<NeverStops>,
 }
 
-/// The hours of the selected meters' use over the range.
+/// The longest range the waste figures cover: they read every hour of it.
+pub const MAX_DAYS: i64 = 366;
+
+/// The hours of the selected meters' use over the range (at most [`MAX_DAYS`]).
 pub async fn hourly(
     store: &dyn Store,
     config: &Config,
@@ -227,6 +230,11 @@ pub async fn hourly(
     department: Option<&DepartmentId>,
     range: TimeRange,
 ) -> Result<Hourly, FigureError> {
+    if range.to_ms() - range.from_ms() > MAX_DAYS * 24 * HOUR_MS {
+        return Err(FigureError::BadQuery(format!(
+            "the waste figures cover at most {MAX_DAYS} days: choose a year or less"
+        )));
+    }
     let meters = select_meters(&config.meters, resource, department);
     let rows = store.consumption(meters, range, Resolution::Hour).await?;
     Ok(Hourly::from_rows(&range, &rows))

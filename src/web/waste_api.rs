@@ -50,10 +50,6 @@ pub async fn waste(State(state): State<AppState>, params: Result<Query<WastePara
         _ => return Err(ApiError::BadRequest(format!("send either `period` or both `from` and `to`: {EXAMPLE}"))),
     }
     .map_err(|e| ApiError::BadRequest(e.0))?;
-    // A year of hours is the most one answer covers.
-    if range.to_ms() - range.from_ms() > 366 * 24 * 3_600_000 {
-        return Err(ApiError::BadRequest("the range is longer than a year: ask for a year or less".into()));
-    }
     let store = state.store.as_ref();
     let hours = waste::hourly(store, config, resource, department.as_ref(), range).await?;
     let figures = waste::waste(store, config, resource, department.as_ref(), range, &hours).await?;

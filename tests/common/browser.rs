@@ -28,6 +28,8 @@ pub struct Screen {
 
 pub const DESKTOP: Screen = Screen { name: "desktop", width: 1366, height: 900, mobile: false };
 pub const PHONE: Screen = Screen { name: "phone", width: 390, height: 844, mobile: true };
+/// An A4 page's printable width at 96 dpi (210 mm less 2 × 12 mm margins).
+pub const A4: Screen = Screen { name: "a4", width: 703, height: 1000, mobile: false };
 
 fn binary(candidates: &[&str]) -> PathBuf {
     candidates
@@ -133,6 +135,21 @@ impl Browser {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         path
+    }
+
+    /// Show the page as printed (the print stylesheet) or as on screen.
+    pub async fn print_media(&self, print: bool) {
+        self.cdp("Emulation.setEmulatedMedia", json!({ "media": if print { "print" } else { "" } })).await;
+    }
+
+    /// Print the page to an A4 PDF in target/screenshots; returns its bytes.
+    pub async fn pdf(&self, name: &str) -> Vec<u8> {
+        let pdf = self.cdp("Page.printToPDF", json!({ "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": true })).await;
+        let bytes = base64_decode(pdf["data"].as_str().expect("a PDF"));
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), &bytes).unwrap();
+        bytes
     }
 
     pub async fn quit(mut self) {

@@ -73,7 +73,7 @@ async fn context<'a>(state: &'a AppState, page: &Page, params: &DashboardParams,
         tracing::error!(detail = %e, "meter status for a dashboard page");
         "the store did not answer: the details are in the server's log".to_owned()
     })?;
-    Ok(Context { state, lang, now: Timestamp::now(), department, resource, period, range, step, statuses })
+    Ok(Context { state, lang, now: Timestamp::now(), department, resource, period, range, step, statuses, progress: Default::default(), hours: Default::default() })
 }
 
 pub async fn dashboard(

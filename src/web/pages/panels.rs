@@ -11,7 +11,7 @@ use crate::analysis::series::{select_meters, Series};
 use crate::analysis::{compare, freshness, waste, Freshness, Step, TimeRange};
 use crate::dashboard::{ChartKind, Group, Measure, Panel, PeriodSpec};
 use crate::analysis::period::{NamedPeriod, Phase};
-use crate::analysis::progress::{self, ProgressQuery, Status};
+use crate::analysis::progress::{self, Progress, ProgressQuery, Status};
 use crate::config::Basis;
 use crate::domain::{DepartmentId, MeterKind, Resource};
 use crate::store::MeterStatus;
@@ -39,6 +39,10 @@ pub(super) struct Context<'a> {
     pub range: Option<TimeRange>,
     pub step: Option<Step>,
     pub statuses: Vec<MeterStatus>,
+    /// Progress already worked out for this request: the overview asks for each twice.
+    pub progress: std::sync::Mutex<HashMap<(Resource, NamedPeriod), Progress>>,
+    /// Hourly use already read for this request: a heat map and a waste panel share it.
+    pub hours: std::sync::Mutex<HashMap<(Resource, i64, i64), waste::Hourly>>,
 }
 
 /// A panel ready to show.
@@ -58,6 +62,33 @@ pub(super) fn colour(resource: Resource) -> (u8, u8, u8) {
 }
 
 impl Context<'_> {
+    /// The plan's figures for a resource (for the page's department) over a period.
+    async fn progress(&self, resource: Resource, period: NamedPeriod) -> Result<Progress, ApiError> {
+        let known = self.progress.lock().ok().and_then(|cache| cache.get(&(resource, period)).cloned());
+        if let Some(figures) = known {
+            return Ok(figures);
+        }
+        let query = ProgressQuery { resource, department: self.department.clone(), period };
+        let figures = progress::progress(self.state.store.as_ref(), &self.state.config, &query, self.now).await?;
+        if let Ok(mut cache) = self.progress.lock() {
+            cache.insert((resource, period), figures.clone());
+        }
+        Ok(figures)
+    }
+
+    /// The hourly use of a resource (for the page's department) over a range.
+    async fn hourly(&self, resource: Resource, range: TimeRange) -> Result<waste::Hourly, ApiError> {
+        let known = self.hours.lock().ok().and_then(|cache| cache.get(&(resource, range.from_ms(), range.to_ms())).cloned());
+        if let Some(hours) = known {
+            return Ok(hours);
+        }
+        let hours = waste::hourly(self.state.store.as_ref(), &self.state.config, resource, self.department.as_ref(), range).await?;
+        if let Ok(mut cache) = self.hours.lock() {
+            cache.insert((resource, range.from_ms(), range.to_ms()), hours.clone());
+        }
+        Ok(hours)
+    }
+
     fn tz(&self) -> &jiff::tz::TimeZone {
         &self.state.config.office.timezone
     }
@@ -228,14 +259,13 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
     let today = ctx.now.to_zoned(ctx.tz().clone()).date();
     let mut periods = Vec::new();
     for period in [NamedPeriod::Month(today.year(), today.month()), NamedPeriod::Year(today.year())] {
-        let query = ProgressQuery { resource, department: ctx.department.clone(), period };
-        periods.push(progress::progress(ctx.state.store.as_ref(), &ctx.state.config, &query, ctx.now).await?);
+        periods.push(ctx.progress(resource, period).await?);
     }
     let incomplete = incomplete_note(ctx, resource);
     let has_meters = ctx.state.config.meters.iter().any(|m| m.resource == resource);
     let q = |v: f64| format::quantity(resource, v, lang);
     let optional = |v: Option<f64>| v.map(q).unwrap_or_else(|| "—".to_owned());
-    let tonnes = |kg: f64| format!("{} {}", format::number(kg / 1000.0, 2, lang), tr(lang, "tấn CO2e", "t CO2e"));
+    let co2e = |kg: f64| format!("{} kg CO2e", format::amount(kg, lang));
     let vnd = |v: f64| format!("{} đ", format::number(v, 0, lang));
     let status_word = |s: Status| match lang {
         Lang::Vi => s.vietnamese(),
@@ -278,7 +308,7 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
                         } } }
                     @if has_co2e {
                         tr { th { (tr(lang, "Phát thải", "Emissions")) }
-                            @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-co2e")) { (p.co2e.as_ref().map(|c| tonnes(c.actual_kg)).unwrap_or_else(|| "—".into())) } } }
+                            @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-co2e")) { (p.co2e.as_ref().map(|c| co2e(c.actual_kg)).unwrap_or_else(|| "—".into())) } } }
                     }
                     @if has_cost {
                         tr { th { (tr(lang, "Chi phí", "Cost")) }
@@ -360,8 +390,7 @@ async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<Pa
     // day's shape matters more than its share).
     let mut target = None;
     if let Some(period) = named_period(ctx, spec).filter(|_| step != Step::Hour) {
-        let query = ProgressQuery { resource, department: ctx.department.clone(), period };
-        let figures = progress::progress(ctx.state.store.as_ref(), &ctx.state.config, &query, ctx.now).await?;
+        let figures = ctx.progress(resource, period).await?;
         if let (Some(t), Some(b)) = (figures.target, figures.baseline) {
             target = Some((t.amount, target_per_bucket(ctx, &series, &range, t.amount, b.basis)));
         }
@@ -470,8 +499,7 @@ pub(super) fn day_names(lang: Lang) -> [String; 7] {
 async fn heatmap(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<PanelView, ApiError> {
     let lang = ctx.lang;
     let (range, spec) = ctx.range(panel)?;
-    let config = &ctx.state.config;
-    let hours = waste::hourly(ctx.state.store.as_ref(), config, resource, ctx.department.as_ref(), range).await?;
+    let hours = ctx.hourly(resource, range).await?;
     let cells = waste::hour_of_week(&hours, ctx.tz());
     let days = day_names(lang);
     let unit = format!("{}/{}", format::unit(resource, lang), tr(lang, "giờ", "hour"));
@@ -496,7 +524,7 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
     let (range, spec) = ctx.range(panel)?;
     let store = ctx.state.store.as_ref();
     let config = &ctx.state.config;
-    let hours = waste::hourly(store, config, resource, ctx.department.as_ref(), range).await?;
+    let hours = ctx.hourly(resource, range).await?;
     let figures = waste::waste(store, config, resource, ctx.department.as_ref(), range, &hours).await?;
     let split = figures.split;
     let pct = |part: f64| split.share(part).map(|s| format!("{} %", format::number(s * 100.0, 1, lang))).unwrap_or_else(|| "—".into());
