@@ -62,7 +62,8 @@ pub struct HeatmapChart {
 pub enum Drawing {
     Bars(BarChart),
     Ranking(RankingChart),
-    Heatmap(HeatmapChart),
+    /// Boxed: its 168 cells would make every chart that large.
+    Heatmap(Box<HeatmapChart>),
 }
 
 /// A chart with the words that go with it.
@@ -336,12 +337,12 @@ mod tests {
             title: "Điện theo giờ trong tuần".into(),
             description: "Cao nhất thứ Hai 9 giờ".into(),
             lang: Lang::Vi,
-            drawing: Drawing::Heatmap(HeatmapChart {
+            drawing: Drawing::Heatmap(Box::new(HeatmapChart {
                 cells,
                 day_labels: ["T2", "T3", "T4", "T5", "T6", "T7", "CN"].map(String::from),
                 unit: "kWh".into(),
                 colour: (46, 125, 50),
-            }),
+            })),
         };
         let svg = chart.svg().unwrap();
         assert_eq!(svg.matches("<rect").count() - 1, 7 * 24, "a cell per hour (and the background)");

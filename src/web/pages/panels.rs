@@ -515,7 +515,7 @@ async fn heatmap(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     };
     let title = format!("{} {} — {}", ctx.subject(resource), tr(lang, "theo giờ trong tuần", "by hour of the week"), ctx.period_label(&range, spec));
     let body = html! { p.note { (tr(lang, "Ô càng đậm, giờ đó dùng càng nhiều.", "The darker the cell, the more used in that hour.")) " " (description) } };
-    let chart = Chart { title: title.clone(), description, lang, drawing: Drawing::Heatmap(HeatmapChart { cells, day_labels: days, unit, colour: colour(resource) }) };
+    let chart = Chart { title: title.clone(), description, lang, drawing: Drawing::Heatmap(Box::new(HeatmapChart { cells, day_labels: days, unit, colour: colour(resource) })) };
     Ok(PanelView { title, resource: Some(resource), body, chart: Some(chart) })
 }
 
