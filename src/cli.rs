@@ -1,4 +1,5 @@
-//! The command line: `xanh serve` (the default) and `xanh simulate`.
+//! The command line: `xanh serve` (the default), `xanh simulate`, `xanh import` and
+//! `xanh export`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +9,9 @@ use clap::{Args, Parser, Subcommand};
 use jiff::civil::Date;
 
 use crate::app::Application;
+use crate::analysis::period::NamedPeriod;
 use crate::config::{Config, StoreConfig};
+use crate::export::ExportFormat;
 use crate::ingest::import::import_csv;
 use crate::store::SqliteStore;
 use crate::simulate::{self, SimulateOptions, Target};
@@ -32,6 +35,26 @@ enum Command {
     /// Import readings from a CSV file (header: meter,ts,value[,from][,entered_by]) into the
     /// store, through the same checks as MQTT; rejected rows are kept with the reason.
     Import(ImportArgs),
+    /// Write the emulation scores of a period to an XLSX or CSV file, as the dashboard and the
+    /// API export them.
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The period: a year (2026), a quarter (2026-Q3), a month (2026-11) or a phase (gd1, gd2).
+    #[arg(long, value_parser = parse_period)]
+    period: NamedPeriod,
+    /// xlsx or csv (UTF-8 with a BOM).
+    #[arg(long, default_value = "xlsx", value_parser = ExportFormat::parse)]
+    format: ExportFormat,
+    /// The file to write.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+}
+
+fn parse_period(text: &str) -> Result<NamedPeriod, String> {
+    NamedPeriod::parse(text).map_err(|e| e.0)
 }
 
 #[derive(Args)]
@@ -119,6 +142,7 @@ pub fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::Simulate(args) => simulate(config, args).await,
             Command::Import(args) => import(config, args).await,
+            Command::Export(args) => export(config, args).await,
         }
     });
     match result {
@@ -185,6 +209,22 @@ async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
     if report.rejected > 0 {
         println!("rejected rows are kept with their reason: see /rejected or GET /api/v1/rejected");
     }
+    Ok(())
+}
+
+async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
+    let StoreConfig::Sqlite { path } = &config.store;
+    let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+    let plan = crate::analysis::plan::in_force(&store, &config).await?;
+    let report = crate::analysis::scores::scores(&store, &config, &plan, &args.period, jiff::Timestamp::now()).await?;
+    let bytes = crate::export::render(&report, &config.office.name, args.format)?;
+    std::fs::write(&args.out, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.out.display()))?;
+    println!(
+        "export: the scores of {} for {} departments written to {}",
+        args.period,
+        report.departments.len(),
+        args.out.display()
+    );
     Ok(())
 }
 

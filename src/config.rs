@@ -15,7 +15,9 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 
 mod plan;
+mod scoring;
 
+pub use scoring::{default_rubric, Class, Criterion, CriterionRule, Rubric};
 pub use plan::{Basis, Baselines, EmissionFactor, EnteredBaseline, Plan, StaffingChange, Tariff, TargetRule};
 
 use crate::domain::{
@@ -80,6 +82,7 @@ struct ConfigFile {
     targets: Option<Vec<plan::TargetEntry>>,
     emission_factors: Option<Vec<plan::EmissionFactorEntry>>,
     tariffs: Option<Vec<plan::TariffEntry>>,
+    scoring: Option<scoring::ScoringSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,6 +279,8 @@ pub struct Config {
     /// Baselines, targets, emission factors and tariffs as the config gives them (the web
     /// app's edits are laid over them by `analysis::plan`).
     pub plan: Plan,
+    /// How departments are scored (the shipped default unless `[scoring]` is given).
+    pub rubric: Rubric,
 }
 
 impl Config {
@@ -532,6 +537,7 @@ fn resolve(
         &department_list,
         &mut problem,
     );
+    let rubric = scoring::resolve_rubric(raw.scoring, &mut problem);
 
     Some(Config {
         source: _file.to_owned(),
@@ -562,6 +568,7 @@ fn resolve(
         departments,
         meters,
         plan: plan?,
+        rubric,
     })
 }
 

@@ -291,6 +291,36 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
     app.stop().await;
 }
 
+/// The pages of the saving plan (issue 5): scores, documents and the plan, in Vietnamese.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scores_plan_and_documents_pages_render_in_vietnamese() {
+    let app = common::spawn_app().await;
+    let body = json!({"department": "phong-a", "month": "2025-12", "electronic": 19, "paper": 1, "by": "Chị Lan"});
+    app.http.post(app.url("/api/v1/documents")).json(&body).send().await.unwrap();
+    let browser = Browser::start().await;
+    browser.resize(DESKTOP).await;
+
+    browser.open(&app, "/scores?period=2025-Q4").await;
+    let scores = browser.dom().await;
+    assert!(scores.contains("Chấm điểm thi đua") && scores.contains("Xếp loại"), "{scores}");
+    assert!(scores.contains("href=\"/api/v1/export/scores.xlsx?period=2025-Q4\""));
+    // Without readings nothing can be scored: each department is "không hoàn thành".
+    assert_eq!(scores.matches("data-figure=\"classification\">Không hoàn thành<").count(), 2, "{scores}");
+    browser.screenshot("scores-desktop.png").await;
+    browser.open(&app, "/documents?period=2025-12").await;
+    let documents = browser.dom().await;
+    assert!(documents.contains("data-figure=\"share\">95,0 %"), "{documents}");
+    browser.screenshot("documents-desktop.png").await;
+    browser.open(&app, "/plan").await;
+    let plan = browser.dom().await;
+    assert!(plan.contains("Mốc cơ sở và mục tiêu đang áp dụng") && plan.contains("−2,0 % (−10,0 %)"), "{plan}");
+    let shot = browser.screenshot("plan-desktop.png").await;
+    let bytes = std::fs::read(&shot).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000, "{} is not a real screenshot", shot.display());
+    browser.quit().await;
+    app.stop().await;
+}
+
 #[test]
 fn base64_decodes_what_encoders_write() {
     assert_eq!(base64_decode("eGFuaA=="), b"xanh");

@@ -68,3 +68,114 @@ async fn bad_progress_requests_say_what_to_send() {
     assert!(doc["paths"]["/api/v1/progress"]["get"].is_object());
     app.stop().await;
 }
+
+async fn post(app: &TestApp, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let response = app.http.post(app.url(path)).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hc_qt_changes_targets_and_baselines_and_every_change_is_kept() {
+    let app = spawn_app().await;
+    seed(&app).await;
+    let progress = "/api/v1/progress?resource=electricity&department=phong-a&period=2026-Q1";
+    let baseline = 3650.0 * 64.0 / 261.0;
+
+    // Phòng A's own electricity target: 5 % instead of the office's 2 %.
+    let body = json!({"resource": "electricity", "department": "phong-a", "saving_percent": "5", "by": "Chị Lan (HC-QT)", "reason": "Kế hoạch riêng của phòng"});
+    let (status, edit) = post(&app, "/api/v1/plan/target", body).await;
+    assert_eq!(status, 200, "{edit}");
+    assert!(edit["old"].is_null(), "the department had no rule of its own: {edit}");
+    let (_, p) = app.get(progress).await;
+    approx(&p["target"]["amount"], baseline * 0.95);
+    assert_eq!(p["target"]["department_rule"], true);
+
+    // A baseline entered from Q1 2025's bills: 1.800 kWh (the Vietnamese way). Q1 2025 and
+    // Q1 2026 both have 64 working days, so it carries over whole.
+    let body = json!({"resource": "electricity", "department": "phong-a", "period": "2025-Q1", "amount": "1.800", "note": "Hoá đơn EVN quý I/2025", "by": "Chị Lan (HC-QT)", "reason": "Số liệu công tơ 2025 thiếu"});
+    let (status, edit) = post(&app, "/api/v1/plan/baseline", body).await;
+    assert_eq!(status, 200, "{edit}");
+    let (_, p) = app.get(progress).await;
+    assert_eq!(p["baseline"]["source"], "entered");
+    assert_eq!(p["baseline"]["note"], "Hoá đơn EVN quý I/2025");
+    approx(&p["baseline"]["amount"], 1800.0);
+    approx(&p["target"]["amount"], 1800.0 * 0.95);
+
+    // The office-wide default is changed too: its old value is the config's.
+    let body = json!({"resource": "electricity", "saving_percent": 3, "stretch_percent": 12, "by": "Anh Minh", "reason": "Nghị quyết của cơ quan"});
+    let (_, edit) = post(&app, "/api/v1/plan/target", body).await;
+    assert_eq!(edit["old"], json!({"kind": "target", "saving_percent": 2.0, "stretch_percent": 10.0}));
+
+    // Back to the config's target for Phòng A: the office's new 3 % applies.
+    let body = json!({"resource": "electricity", "department": "phong-a", "reset": true, "by": "Chị Lan (HC-QT)", "reason": "Thống nhất với toàn cơ quan"});
+    let (status, edit) = post(&app, "/api/v1/plan/target", body.clone()).await;
+    assert_eq!(status, 200, "{edit}");
+    assert_eq!(edit["old"]["saving_percent"], 5.0);
+    assert!(edit["new"].is_null());
+    let (_, p) = app.get(progress).await;
+    approx(&p["target"]["amount"], 1800.0 * 0.97);
+    let (status, again) = post(&app, "/api/v1/plan/target", body).await;
+    assert_eq!(status, 400);
+    assert!(again["error"].as_str().unwrap().contains("nothing to reset"));
+
+    // Every change, newest first, with who, when, old and new.
+    let (_, edits) = app.get("/api/v1/plan/edits").await;
+    let edits = edits.as_array().unwrap();
+    assert_eq!(edits.len(), 4);
+    assert_eq!((edits[0]["kind"].as_str(), edits[0]["by"].as_str()), (Some("target"), Some("Chị Lan (HC-QT)")));
+    assert_eq!(edits[2]["new"], json!({"kind": "baseline", "amount": 1800.0, "note": "Hoá đơn EVN quý I/2025"}));
+    assert!(edits[3]["at"].as_str().unwrap().ends_with("+07:00"));
+
+    // The page lists the values in force and the history.
+    let page = app.http.get(app.url("/plan")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("1.800 kWh · 2025-Q1 · Hoá đơn EVN quý I/2025"), "{page}");
+    assert!(page.contains("−3,0 % (−12,0 %)"), "{page}");
+    assert_eq!(page.matches("data-edit=").count(), 4);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_plan_changes_say_what_to_send_and_the_form_keeps_nothing_wrong() {
+    let app = spawn_app().await;
+    let who = |mut body: serde_json::Value| {
+        body["by"] = json!("Chị Lan");
+        body["reason"] = json!("Điều chỉnh kế hoạch");
+        body
+    };
+    let cases = [
+        ("/api/v1/plan/target", who(json!({"resource": "electricity", "saving_percent": 120})), "below 100"),
+        ("/api/v1/plan/target", who(json!({"resource": "electricity", "saving_percent": 5, "stretch_percent": 3})), "stretch"),
+        ("/api/v1/plan/target", who(json!({"resource": "electricity"})), "`saving_percent` is missing"),
+        ("/api/v1/plan/target", who(json!({"resource": "gas", "saving_percent": 5})), "electricity, water or paper"),
+        ("/api/v1/plan/target", who(json!({"resource": "water", "saving_percent": 5, "department": "phong-z"})), "phong-a"),
+        ("/api/v1/plan/target", who(json!({"resource": "water", "saving_percent": 5, "period": "2026-Q9"})), "2026-Q3"),
+        ("/api/v1/plan/target", json!({"resource": "water", "saving_percent": 5, "by": "", "reason": "Điều chỉnh"}), "`by`"),
+        ("/api/v1/plan/target", json!({"resource": "water", "saving_percent": 5, "by": "A", "reason": "x"}), "`reason`"),
+        ("/api/v1/plan/baseline", who(json!({"resource": "water", "amount": 100})), "`period` is missing"),
+        ("/api/v1/plan/baseline", who(json!({"resource": "water", "period": "2025", "amount": "mười"})), "not a number"),
+        ("/api/v1/plan/baseline", who(json!({"resource": "water", "period": "2025", "amount": 0})), "greater than 0"),
+        ("/api/v1/plan/baseline", who(json!({"resource": "water", "reset": true})), "nothing to reset"),
+        ("/api/v1/plan/baseline", json!({"resource": "water"}), "\"reset\": true"),
+    ];
+    for (path, body, hint) in cases {
+        let (status, answer) = post(&app, path, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.contains(hint), "{body}: `{message}` should mention `{hint}`");
+    }
+    let form = |saving: &'static str| {
+        [("resource", "water"), ("department", ""), ("period", "2026"), ("saving_percent", saving), ("stretch_percent", ""), ("by", "Chị Lan"), ("reason", "Kế hoạch năm 2026")]
+    };
+    let page = app.http.post(app.url("/plan/target")).form(&form("150")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"data-result="error""#), "{page}");
+    let (_, edits) = app.get("/api/v1/plan/edits").await;
+    assert_eq!(edits, json!([]));
+    // A right form, with a Vietnamese decimal comma, is kept.
+    let page = app.http.post(app.url("/plan/target")).form(&form("7,5")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"data-result="ok""#), "{page}");
+    let (_, edits) = app.get("/api/v1/plan/edits").await;
+    assert_eq!(edits[0]["new"]["saving_percent"], 7.5);
+    assert_eq!(edits[0]["period"], "2026");
+    app.stop().await;
+}

@@ -175,15 +175,9 @@ pub async fn ingest_counter(http: &reqwest::Client, web_port: u16, name: &str) -
     health["ingest"][name].as_u64().unwrap_or(0)
 }
 
-/// Median and 95th percentile of durations, in milliseconds.
-pub fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
-    (at(0.5), at(0.95))
-}
-
-/// Generate 100 meters × 1 year of minute readings into the store `config_for_seed` names,
-/// once: a `complete` marker in `data` says it is done.
+/// The 100 meters × 1 year of one-minute readings in the store the config at
+/// `config_for_seed` names, generated with `xanh simulate --into-store` unless `data` holds
+/// them already (delete `data/complete` to generate them again).
 pub fn ensure_year_of_data(data: &Path, config_for_seed: &Path) {
     let done = data.join("complete");
     if done.exists() {
@@ -203,4 +197,11 @@ pub fn ensure_year_of_data(data: &Path, config_for_seed: &Path) {
     assert!(status.success());
     eprintln!("generated in {:.0} s", start.elapsed().as_secs_f64());
     std::fs::write(done, b"").unwrap();
+}
+
+/// Median and 95th percentile of durations, in milliseconds.
+pub fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
+    (at(0.5), at(0.95))
 }

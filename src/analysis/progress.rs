@@ -177,9 +177,10 @@ pub struct Progress {
     pub cost: Option<Cost>,
 }
 
-/// Progress with the plan in force.
+/// Progress with the plan in force (the config's, with the web app's edits over it).
 pub async fn progress(store: &dyn Store, config: &Config, query: &ProgressQuery, now: Timestamp) -> Result<Progress, FigureError> {
-    progress_with(store, config, &config.plan, query, now).await
+    let plan = super::plan::in_force(store, config).await?;
+    progress_with(store, config, &plan, query, now).await
 }
 
 /// Progress under a given plan, for callers that compute many figures with one plan.

@@ -9,7 +9,9 @@ pub(crate) mod entry;
 pub mod format;
 mod pages;
 mod waste_api;
+mod plan;
 mod progress;
+pub(crate) mod scores;
 
 use std::sync::Arc;
 
@@ -64,6 +66,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/rejected", get(api::rejected))
         .route("/api/v1/waste", get(waste_api::waste))
         .route("/api/v1/progress", get(progress::progress))
+        .route("/api/v1/scores", get(scores::scores))
+        .route("/api/v1/export/scores.xlsx", get(scores::export_xlsx))
+        .route("/api/v1/export/scores.csv", get(scores::export_csv))
+        .route("/scores", get(pages::scores_page))
+        .route("/plan", get(pages::plan_page))
+        .route("/plan/baseline", post(pages::baseline_form))
+        .route("/plan/target", post(pages::target_form))
+        .route("/api/v1/plan/baseline", post(plan::post_baseline))
+        .route("/api/v1/plan/target", post(plan::post_target))
+        .route("/api/v1/plan/edits", get(plan::edits))
         .route("/api/v1/documents", get(documents::get_documents).post(documents::post_documents))
         .route("/documents", get(pages::documents_page).post(pages::documents_form))
         .route("/api/v1/rejected/reprocess", post(entry::reprocess))

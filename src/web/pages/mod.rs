@@ -5,11 +5,15 @@ mod dashboard;
 mod documents;
 mod entry;
 mod panels;
+mod plan;
 mod rejected;
+mod scores;
 
 pub use dashboard::{chart_png, dashboard};
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
+pub use plan::{baseline_form, plan_page, target_form};
+pub use scores::scores_page;
 pub use rejected::{rejected, reprocess_form, review_form};
 
 use maud::{html, Markup, DOCTYPE};
@@ -37,14 +41,14 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
     }
 }
 
-/// The page shell: title, header with navigation (the dashboard pages, then entry, documents
-/// and rejected input) and the language switch, then `main`. `path` is the page's own path,
-/// for the language link; `refresh` reloads it every so many seconds.
+/// The page shell: title, header with navigation (the dashboard pages, then entry,
+/// documents, plan, scores and rejected input) and the language switch, then `main`. `path` is
+/// the page's own path, for the language link; `refresh` reloads it every so many seconds.
 fn layout(state: &AppState, lang: Lang, path: &str, refresh: Option<u32>, main: Markup) -> Markup {
     let office = &state.config.office.name;
-    let (subtitle, entry, documents, rejected, other, other_code) = match lang {
-        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Nhập số liệu", "Văn bản điện tử", "Số liệu bị từ chối", "English", "en"),
-        Lang::En => ("Electricity, water and paper savings", "Enter readings", "Electronic documents", "Rejected readings", "Tiếng Việt", "vi"),
+    let (subtitle, entry, documents, plan, scores, rejected, other, other_code) = match lang {
+        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Nhập số liệu", "Văn bản điện tử", "Mốc và mục tiêu", "Chấm điểm", "Số liệu bị từ chối", "English", "en"),
+        Lang::En => ("Electricity, water and paper savings", "Enter readings", "Electronic documents", "Baselines and targets", "Scores", "Rejected readings", "Tiếng Việt", "vi"),
     };
     let code = lang.code();
     let pages = state.dashboards.pages.iter().filter(|p| p.nav.is_some());
@@ -70,6 +74,8 @@ fn layout(state: &AppState, lang: Lang, path: &str, refresh: Option<u32>, main: 
                         }
                         a href=(format!("/entry?lang={code}")) { (entry) }
                         a href=(format!("/documents?lang={code}")) { (documents) }
+                        a href=(format!("/plan?lang={code}")) { (plan) }
+                        a href=(format!("/scores?lang={code}")) { (scores) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         a href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }
                     }

@@ -1,0 +1,105 @@
+//! The council's table for a period: each department's progress on every resource, its
+//! electronic documents, the points the rubric gives them, the total, the classification and
+//! the rank. The API, the page and the exports all show this one report.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::documents::{self, DocumentShare};
+use super::figures::FigureError;
+use super::period::NamedPeriod;
+use super::progress::{progress_with, Progress, ProgressQuery};
+use super::scoring::{self, CriterionScore, Standing};
+use super::series::{local_rfc3339, select_meters};
+use crate::config::{Config, Criterion, Plan};
+use crate::domain::{DepartmentId, Resource};
+use crate::store::Store;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepartmentScore {
+    pub department: DepartmentId,
+    pub name: String,
+    /// Electricity, water, paper, documents.
+    pub criteria: Vec<CriterionScore>,
+    pub total: f64,
+    pub classification: String,
+    pub rank: usize,
+    /// Electricity, water, paper.
+    pub resources: Vec<Progress>,
+    pub documents: DocumentShare,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoreReport {
+    pub period: NamedPeriod,
+    pub from: String,
+    pub to: String,
+    pub as_of: String,
+    pub max_points: f64,
+    /// In the config's order.
+    pub departments: Vec<DepartmentScore>,
+}
+
+/// Score every department over `period` with the plan given.
+pub async fn scores(store: &dyn Store, config: &Config, plan: &Plan, period: &NamedPeriod, now: Timestamp) -> Result<ScoreReport, FigureError> {
+    let tz = &config.office.timezone;
+    let range = period.range(tz)?;
+    let rubric = &config.rubric;
+    let shares = documents::shares(store, config, period, now).await?;
+    let mut departments = Vec::new();
+    for (department, share) in config.departments.iter().zip(shares) {
+        let mut resources = Vec::new();
+        let mut criteria = Vec::new();
+        for resource in Resource::ALL {
+            let query = ProgressQuery { resource, department: Some(department.id.clone()), period: *period };
+            let p = progress_with(store, config, plan, &query, now).await?;
+            let has_meter = !select_meters(&config.meters, resource, Some(&department.id)).is_empty();
+            let entered = plan.baselines.entered(resource, Some(&department.id)).is_some();
+            let standing = if !has_meter && !entered {
+                Standing::NotApplicable
+            } else if p.saving_percent.is_none() || p.actual <= 0.0 || p.target.is_none() {
+                Standing::MissingData
+            } else {
+                Standing::Scored
+            };
+            let target = p.target.as_ref().map(|t| t.saving_percent);
+            criteria.push(scoring::score(rubric, criterion_of(resource), standing, p.saving_percent, target));
+            resources.push(p);
+        }
+        let standing = if share.share_percent.is_none() || !share.missing_months.is_empty() { Standing::MissingData } else { Standing::Scored };
+        criteria.push(scoring::score(rubric, Criterion::Documents, standing, share.share_percent, rubric.documents.target_percent));
+        let total = scoring::total(rubric, &criteria);
+        let classification = scoring::classify(rubric, total, &criteria).to_owned();
+        departments.push(DepartmentScore {
+            department: department.id.clone(),
+            name: department.name.clone(),
+            criteria,
+            total,
+            classification,
+            rank: 0,
+            resources,
+            documents: share,
+        });
+    }
+    let totals: Vec<f64> = departments.iter().map(|d| d.total).collect();
+    for (department, rank) in departments.iter_mut().zip(scoring::ranks(&totals)) {
+        department.rank = rank;
+    }
+    let as_of = departments.first().and_then(|d| d.resources.first()).map(|p| p.as_of.clone()).unwrap_or_default();
+    Ok(ScoreReport {
+        period: *period,
+        from: local_rfc3339(range.from(), tz),
+        to: local_rfc3339(range.to(), tz),
+        as_of,
+        max_points: rubric.max_points(),
+        departments,
+    })
+}
+
+fn criterion_of(resource: Resource) -> Criterion {
+    match resource {
+        Resource::Electricity => Criterion::Electricity,
+        Resource::Water => Criterion::Water,
+        Resource::Paper => Criterion::Paper,
+    }
+}

@@ -1,0 +1,140 @@
+//! Points from the rubric: pure functions of what was achieved, the target and the rule.
+
+use serde::Serialize;
+
+use crate::config::{Criterion, CriterionRule, Rubric};
+
+/// Whether a criterion could be scored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    Scored,
+    /// The department has no meter for the resource: left out, the total is rescaled.
+    NotApplicable,
+    /// Nothing to score it on (no baseline, no use recorded, months of documents not entered):
+    /// the rule's `missing_data` points are taken.
+    MissingData,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CriterionScore {
+    pub criterion: Criterion,
+    pub max_points: f64,
+    pub standing: Standing,
+    /// The saving achieved (resources) or the electronic share (documents), in percent.
+    pub achieved_percent: Option<f64>,
+    pub target_percent: Option<f64>,
+    pub points: f64,
+}
+
+/// Points for `achieved` percent against `target` percent: in proportion up to the target,
+/// the full points at it, a capped bonus beyond; below zero (use above the baseline) a capped
+/// deduction, or zero when the rule deducts nothing.
+pub fn points(rule: &CriterionRule, achieved: f64, target: f64) -> f64 {
+    if achieved >= target {
+        rule.points + (rule.bonus_per_point * (achieved - target)).min(rule.bonus_max)
+    } else if achieved >= 0.0 {
+        rule.points * achieved / target
+    } else {
+        -(rule.deduction_per_point * -achieved).min(rule.deduction_max)
+    }
+}
+
+/// Points are kept to the hundredth, as the council's table shows them, so the shown points add
+/// up to the shown total and a classification threshold is met or not as people read it.
+fn hundredths(points: f64) -> f64 {
+    (points * 100.0).round() / 100.0
+}
+
+/// Score one criterion.
+pub fn score(rubric: &Rubric, criterion: Criterion, standing: Standing, achieved: Option<f64>, target: Option<f64>) -> CriterionScore {
+    let rule = rubric.rule(criterion);
+    let points = match (standing, achieved, target) {
+        (Standing::Scored, Some(a), Some(t)) => points(rule, a, t),
+        (Standing::MissingData, _, _) => -rule.missing_data,
+        _ => 0.0,
+    };
+    CriterionScore { criterion, max_points: rule.points, standing, achieved_percent: achieved, target_percent: target, points: hundredths(points) }
+}
+
+/// The total, rescaled to the rubric's maximum when criteria do not apply.
+pub fn total(rubric: &Rubric, criteria: &[CriterionScore]) -> f64 {
+    let applicable: Vec<&CriterionScore> = criteria.iter().filter(|c| c.standing != Standing::NotApplicable).collect();
+    let possible: f64 = applicable.iter().map(|c| c.max_points).sum();
+    if possible <= 0.0 {
+        return 0.0;
+    }
+    hundredths(applicable.iter().map(|c| c.points).sum::<f64>() * rubric.max_points() / possible)
+}
+
+/// The highest class whose total and per-criterion share the department reaches.
+pub fn classify<'a>(rubric: &'a Rubric, total: f64, criteria: &[CriterionScore]) -> &'a str {
+    rubric
+        .classes
+        .iter()
+        .find(|class| {
+            total >= class.min_points
+                && criteria
+                    .iter()
+                    .filter(|c| c.standing != Standing::NotApplicable)
+                    .all(|c| c.points >= c.max_points * class.min_share_percent / 100.0)
+        })
+        .map(|class| class.name.as_str())
+        .unwrap_or(&rubric.unclassified)
+}
+
+/// Competition ranks (1, 2, 2, 4) of totals, highest first, in the totals' order.
+pub fn ranks(totals: &[f64]) -> Vec<usize> {
+    totals.iter().map(|t| 1 + totals.iter().filter(|other| *other > t).count()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::default_rubric;
+
+    #[test]
+    fn points_are_linear_to_the_target_with_a_capped_bonus_and_deduction() {
+        let rubric = default_rubric();
+        let electricity = &rubric.electricity; // 30 points, 0,5 a point beyond, at most 2; −1 a point, at most −5
+        // 1 % saved of a 2 % target: half the way, 15 points.
+        assert_eq!(points(electricity, 1.0, 2.0), 15.0);
+        assert_eq!(points(electricity, 2.0, 2.0), 30.0);
+        // 4 % saved: 2 points beyond the target, 0,5 each: 31.
+        assert_eq!(points(electricity, 4.0, 2.0), 31.0);
+        // 20 % saved: the bonus stops at 2: 32.
+        assert_eq!(points(electricity, 20.0, 2.0), 32.0);
+        // 3 % more used than the baseline: −3; 12 % more: −5 at most.
+        assert_eq!(points(electricity, -3.0, 2.0), -3.0);
+        assert_eq!(points(electricity, -12.0, 2.0), -5.0);
+        // Documents: 90 % electronic of a 100 % target: 22,5 of 25.
+        assert_eq!(points(&rubric.documents, 90.0, 100.0), 22.5);
+    }
+
+    #[test]
+    fn classes_need_the_total_and_a_share_of_every_criterion() {
+        let rubric = default_rubric();
+        let c = |criterion, points: f64| CriterionScore {
+            criterion,
+            max_points: rubric.rule(criterion).points,
+            standing: Standing::Scored,
+            achieved_percent: None,
+            target_percent: None,
+            points,
+        };
+        // 30 + 20 + 25 + 17 = 92, but documents at 17 of 25 is 68 % (< 70 %): not xuất sắc.
+        let criteria = [c(Criterion::Electricity, 30.0), c(Criterion::Water, 20.0), c(Criterion::Paper, 25.0), c(Criterion::Documents, 17.0)];
+        assert_eq!(total(&rubric, &criteria), 92.0);
+        assert_eq!(classify(&rubric, 92.0, &criteria), "Tốt");
+        assert_eq!(classify(&rubric, 69.9, &criteria), "Không hoàn thành");
+        // Water not applicable (no meter): 30 + 25 + 17 = 72 of 80 possible, scaled to 90.
+        let mut without_water = criteria.clone();
+        without_water[1].standing = Standing::NotApplicable;
+        assert_eq!(total(&rubric, &without_water), 90.0);
+        assert_eq!(ranks(&[80.0, 92.0, 80.0, 10.0]), vec![2, 1, 2, 4]);
+        // Points are kept to the hundredth: 1 % of a 7 % target is 30 / 7 = 4,2857… → 4,29.
+        assert_eq!(score(&rubric, Criterion::Electricity, Standing::Scored, Some(1.0), Some(7.0)).points, 4.29);
+        assert_eq!(score(&rubric, Criterion::Water, Standing::MissingData, None, Some(5.0)).points, -5.0);
+        assert_eq!(score(&rubric, Criterion::Water, Standing::NotApplicable, None, None).points, 0.0);
+    }
+}

@@ -1,0 +1,61 @@
+//! The council's table as files: XLSX (a summary sheet and one sheet per resource) and CSV
+//! (UTF-8 with a BOM, one row per department and criterion). Pure functions of a
+//! [`ScoreReport`], so a file shows exactly what the API and the page show.
+//!
+//! [`ScoreReport`]: crate::analysis::scores::ScoreReport
+
+pub mod csv;
+pub mod xlsx;
+
+use crate::analysis::period::NamedPeriod;
+use crate::analysis::scores::ScoreReport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot build the workbook: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}
+
+/// The formats an export can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+}
+
+impl ExportFormat {
+    pub fn parse(text: &str) -> Result<ExportFormat, String> {
+        match text {
+            "xlsx" => Ok(ExportFormat::Xlsx),
+            "csv" => Ok(ExportFormat::Csv),
+            other => Err(format!("`{other}` is not an export format: use xlsx or csv")),
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Csv => "csv",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// The report in `format`, as the bytes of a file.
+pub fn render(report: &ScoreReport, office: &str, format: ExportFormat) -> Result<Vec<u8>, ExportError> {
+    match format {
+        ExportFormat::Xlsx => xlsx::workbook(report, office),
+        ExportFormat::Csv => Ok(csv::table(report).into_bytes()),
+    }
+}
+
+/// A file name that says what the file holds: xanh-diem-thi-dua-2026-Q3.xlsx.
+pub fn file_name(period: &NamedPeriod, format: ExportFormat) -> String {
+    format!("xanh-diem-thi-dua-{period}.{}", format.extension())
+}

@@ -1,0 +1,238 @@
+//! The plan page: the baselines and targets in force, forms for HC-QT to change them, and
+//! every change with who made it, when, the old and the new value.
+
+use axum::extract::{Query, State};
+use axum::response::Redirect;
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout;
+use crate::analysis::period::NamedPeriod;
+use crate::analysis::plan::in_force;
+use crate::domain::{DepartmentId, Resource};
+use crate::store::PlanValue;
+use crate::web::format::{self, Lang};
+use crate::web::plan::{apply_baseline, apply_target, BaselineBody, TargetBody};
+use crate::web::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct PlanPageParams {
+    lang: Option<String>,
+    ok: Option<String>,
+    error: Option<String>,
+}
+
+fn back(lang: Lang, result: Result<String, String>) -> Redirect {
+    let (key, message) = match result {
+        Ok(message) => ("ok", message),
+        Err(message) => ("error", message),
+    };
+    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
+    Redirect::to(&format!("/plan?{query}"))
+}
+
+fn value_text(value: &Option<PlanValue>, resource: Resource, lang: Lang) -> String {
+    match value {
+        None => if lang == Lang::Vi { "theo cấu hình".into() } else { "as configured".into() },
+        Some(PlanValue::Baseline { amount, note }) => {
+            let amount = format::quantity(resource, *amount, lang);
+            if note.is_empty() { amount } else { format!("{amount} ({note})") }
+        }
+        Some(PlanValue::Target { saving_percent, stretch_percent }) => match stretch_percent {
+            Some(s) => format!("−{} % (−{} %)", format::number(*saving_percent, 1, lang), format::number(*s, 1, lang)),
+            None => format!("−{} %", format::number(*saving_percent, 1, lang)),
+        },
+    }
+}
+
+pub async fn plan_page(State(state): State<AppState>, Query(params): Query<PlanPageParams>) -> Result<Markup, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
+    let tz = &state.config.office.timezone;
+    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let edits = state.store.plan_edits().await?;
+    let year = NamedPeriod::Year(jiff::Timestamp::now().to_zoned(tz.clone()).year());
+    let scopes: Vec<(Option<&DepartmentId>, String)> = std::iter::once((None, t("Toàn cơ quan", "Whole office").to_owned()))
+        .chain(state.config.departments.iter().map(|d| (Some(&d.id), d.name.clone())))
+        .collect();
+    let name_of = |id: Option<&DepartmentId>| match id {
+        Some(id) => state.config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
+        None => t("Toàn cơ quan", "Whole office").to_owned(),
+    };
+    let resources = Resource::ALL;
+    let department_select = html! {
+        select name="department" {
+            option value="" { (t("Toàn cơ quan", "Whole office")) }
+            @for d in &state.config.departments { option value=(d.id.as_str()) { (d.name) } }
+        }
+    };
+    let resource_select = html! {
+        select name="resource" required {
+            @for r in resources { option value=(r.as_str()) { (format::resource_name(r, lang)) " (" (format::unit(r, lang)) ")" } }
+        }
+    };
+    let body = html! {
+        main.plan {
+            @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
+            @if let Some(error) = &params.error { p.status.bad data-result="error" { (error) } }
+            section {
+                h2 { (t("Mốc cơ sở và mục tiêu đang áp dụng", "Baselines and targets in force")) }
+                p { (t("Giá trị trong cấu hình, cùng các thay đổi mới nhất của HC-QT dưới đây. Mốc cơ sở tính từ số liệu đo kỳ ", "The config's values with HC-QT's latest changes below. Computed baselines are the use measured over "))
+                    (plan.baselines.reference) (t(" trừ khi được nhập từ hoá đơn.", " unless entered from bills.")) }
+                div.table-wrap { table {
+                    thead { tr {
+                        th { (t("Phạm vi", "Scope")) }
+                        @for r in resources { th { (t("Mốc cơ sở", "Baseline")) " · " (format::resource_name(r, lang)) } th { (t("Mục tiêu", "Target")) " " (year) " · " (format::resource_name(r, lang)) } }
+                    } }
+                    tbody {
+                        @for (scope, name) in &scopes {
+                            tr data-scope=(scope.map(|d| d.as_str()).unwrap_or("office")) {
+                                td { (name) }
+                                @for r in resources {
+                                    td data-figure=(format!("baseline-{}", r.as_str())) {
+                                        @match plan.baselines.entered(r, *scope) {
+                                            Some(b) => { (format::quantity(r, b.amount, lang)) " · " (b.period) @if !b.note.is_empty() { " · " (b.note) } }
+                                            None => { (t("tính từ số liệu ", "measured ")) (plan.baselines.reference) }
+                                        }
+                                    }
+                                    td.num data-figure=(format!("target-{}", r.as_str())) {
+                                        @match plan.target(r, *scope, &year) {
+                                            Some(rule) => { "−" (format::number(rule.saving_percent, 1, lang)) " %" @if let Some(s) = rule.stretch_percent { " (−" (format::number(s, 1, lang)) " %)" } }
+                                            None => "—",
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                } }
+            }
+            section {
+                h2 { (t("Nhập mốc cơ sở từ hoá đơn", "Enter a baseline from bills")) }
+                form method="post" action=(format!("/plan/baseline?lang={}", lang.code())) {
+                    label { (t("Tài nguyên", "Resource")) (resource_select) }
+                    label { (t("Phạm vi", "Scope")) (department_select) }
+                    label { (t("Kỳ của số liệu (2025, 2025-Q4…)", "Period it covers (2025, 2025-Q4…)")) input name="period" placeholder="2025"; }
+                    label { (t("Lượng dùng trong kỳ", "Use over the period")) input name="amount" inputmode="decimal" placeholder="21.900"; }
+                    label { (t("Ghi chú (nguồn)", "Note (source)")) input name="note" placeholder="Hoá đơn EVN 2025"; }
+                    label.check { input type="checkbox" name="reset" value="true"; (t("Trở về giá trị cấu hình", "Back to the config's value")) }
+                    label { (t("Người thay đổi", "Changed by")) input name="by" required; }
+                    label { (t("Lý do", "Reason")) input name="reason" required minlength="5"; }
+                    button type="submit" { (t("Lưu mốc cơ sở", "Save the baseline")) }
+                }
+            }
+            section {
+                h2 { (t("Đặt mục tiêu tiết kiệm", "Set a saving target")) }
+                form method="post" action=(format!("/plan/target?lang={}", lang.code())) {
+                    label { (t("Tài nguyên", "Resource")) (resource_select) }
+                    label { (t("Phạm vi", "Scope")) (department_select) }
+                    label { (t("Kỳ (để trống: mọi kỳ)", "Period (empty: every period)")) input name="period" placeholder="2026, 2026-Q3, gd1"; }
+                    label { (t("Tiết kiệm (%)", "Saving (%)")) input name="saving_percent" inputmode="decimal" placeholder="2"; }
+                    label { (t("Mục tiêu phấn đấu (%)", "Stretch (%)")) input name="stretch_percent" inputmode="decimal" placeholder="10"; }
+                    label.check { input type="checkbox" name="reset" value="true"; (t("Trở về giá trị cấu hình", "Back to the config's value")) }
+                    label { (t("Người thay đổi", "Changed by")) input name="by" required; }
+                    label { (t("Lý do", "Reason")) input name="reason" required minlength="5"; }
+                    button type="submit" { (t("Lưu mục tiêu", "Save the target")) }
+                }
+            }
+            section {
+                h2 { (t("Lịch sử thay đổi", "Change history")) }
+                @if edits.is_empty() {
+                    p.empty { (t("Chưa có thay đổi nào: đang áp dụng đúng cấu hình.", "No change yet: the config's values are in force.")) }
+                } @else {
+                    div.table-wrap { table {
+                        thead { tr {
+                            th { (t("Lúc", "At")) } th { (t("Người thay đổi", "By")) } th { (t("Nội dung", "What")) } th { (t("Phạm vi", "Scope")) }
+                            th { (t("Kỳ", "Period")) } th { (t("Cũ", "Old")) } th { (t("Mới", "New")) } th { (t("Lý do", "Reason")) }
+                        } }
+                        tbody {
+                            @for r in edits.iter().rev() {
+                                tr data-edit=(r.id) {
+                                    td { (format::date_time(r.at, tz, lang)) }
+                                    td { (r.edit.by) }
+                                    td { (if r.edit.target { t("Mục tiêu", "Target") } else { t("Mốc cơ sở", "Baseline") }) " · " (format::resource_name(r.edit.resource, lang)) }
+                                    td { (name_of(r.edit.department.as_ref())) }
+                                    td { (r.edit.period.map(|p| p.to_string()).unwrap_or_else(|| t("mọi kỳ", "every period").to_owned())) }
+                                    td data-figure="old" { (value_text(&r.edit.old, r.edit.resource, lang)) }
+                                    td data-figure="new" { (value_text(&r.edit.new, r.edit.resource, lang)) }
+                                    td { (r.edit.reason) }
+                                }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(layout(&state, lang, "/plan", None, body))
+}
+
+#[derive(Deserialize)]
+pub struct BaselineForm {
+    resource: String,
+    department: Option<String>,
+    period: Option<String>,
+    amount: Option<String>,
+    #[serde(default)]
+    note: String,
+    reset: Option<String>,
+    by: String,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+pub struct TargetForm {
+    resource: String,
+    department: Option<String>,
+    period: Option<String>,
+    saving_percent: Option<String>,
+    stretch_percent: Option<String>,
+    reset: Option<String>,
+    by: String,
+    reason: String,
+}
+
+fn saved(lang: Lang, result: Result<crate::store::PlanEditRecord, ApiError>) -> Result<Redirect, ApiError> {
+    let message = match result {
+        Ok(record) => Ok(match (lang, record.edit.target) {
+            (Lang::Vi, false) => "Đã lưu mốc cơ sở; lịch sử thay đổi ở cuối trang.".to_owned(),
+            (Lang::Vi, true) => "Đã lưu mục tiêu; lịch sử thay đổi ở cuối trang.".to_owned(),
+            (Lang::En, false) => "Saved the baseline; the change is listed at the bottom.".to_owned(),
+            (Lang::En, true) => "Saved the target; the change is listed at the bottom.".to_owned(),
+        }),
+        Err(ApiError::BadRequest(m)) => Err(m),
+        Err(other) => return Err(other),
+    };
+    Ok(back(lang, message))
+}
+
+pub async fn baseline_form(State(state): State<AppState>, Query(params): Query<PlanPageParams>, Form(form): Form<BaselineForm>) -> Result<Redirect, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let body = BaselineBody {
+        resource: form.resource,
+        department: form.department,
+        period: form.period,
+        amount: form.amount.map(serde_json::Value::String),
+        note: form.note,
+        reset: form.reset.is_some(),
+        by: form.by,
+        reason: form.reason,
+    };
+    saved(lang, apply_baseline(&state, body).await)
+}
+
+pub async fn target_form(State(state): State<AppState>, Query(params): Query<PlanPageParams>, Form(form): Form<TargetForm>) -> Result<Redirect, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let body = TargetBody {
+        resource: form.resource,
+        department: form.department,
+        period: form.period,
+        saving_percent: form.saving_percent.map(serde_json::Value::String),
+        stretch_percent: form.stretch_percent.map(serde_json::Value::String),
+        reset: form.reset.is_some(),
+        by: form.by,
+        reason: form.reason,
+    };
+    saved(lang, apply_target(&state, body).await)
+}

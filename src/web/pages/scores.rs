@@ -1,0 +1,108 @@
+//! The council's page: each department's points, total, classification and rank for a
+//! period, the figures behind them per resource, and the downloads of the same table.
+
+use axum::extract::{Query, State};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::layout;
+use crate::analysis::period::NamedPeriod;
+use crate::analysis::scoring::Standing;
+use crate::domain::Resource;
+use crate::web::format::{self, Lang};
+use crate::web::scores::report;
+use crate::web::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct ScorePageParams {
+    lang: Option<String>,
+    period: Option<String>,
+}
+
+fn optional(value: Option<f64>, decimals: usize, lang: Lang) -> String {
+    value.map(|v| format::number(v, decimals, lang)).unwrap_or_else(|| "—".to_owned())
+}
+
+pub async fn scores_page(State(state): State<AppState>, Query(params): Query<ScorePageParams>) -> Result<Markup, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
+    let year = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).year();
+    let (period, error) = match params.period.as_deref().filter(|p| !p.is_empty()).map(NamedPeriod::parse) {
+        None => (NamedPeriod::Year(year), None),
+        Some(Ok(p)) => (p, None),
+        Some(Err(e)) => (NamedPeriod::Year(year), Some(e.0)),
+    };
+    let report = report(&state, &period).await?;
+    let criteria = [t("Điện", "Electricity"), t("Nước", "Water"), t("Giấy", "Paper"), t("Văn bản điện tử", "E-documents")];
+    let body = html! {
+        main.scores {
+            @if let Some(error) = &error { p.status.bad data-result="error" { (error) } }
+            section {
+                h2 { (t("Chấm điểm thi đua", "Emulation scores")) " · " span data-figure="period" { (period) } }
+                form method="get" action="/scores" {
+                    input type="hidden" name="lang" value=(lang.code());
+                    label { (t("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
+                    button type="submit" { (t("Xem", "Show")) }
+                }
+                p.downloads {
+                    a href=(format!("/api/v1/export/scores.xlsx?period={period}")) download { (t("Tải Excel (XLSX)", "Download Excel (XLSX)")) }
+                    " · "
+                    a href=(format!("/api/v1/export/scores.csv?period={period}")) download { (t("Tải CSV", "Download CSV")) }
+                }
+                div.table-wrap { table {
+                    thead { tr {
+                        th { (t("Phòng, ban", "Department")) }
+                        @for c in criteria { th { (c) } }
+                        th { (t("Tổng điểm", "Total")) } th { (t("Xếp loại", "Classification")) } th { (t("Xếp hạng", "Rank")) }
+                    } }
+                    tbody {
+                        @for d in &report.departments {
+                            tr data-department=(d.department.as_str()) {
+                                td { (d.name) }
+                                @for c in &d.criteria {
+                                    td.num data-criterion=(c.criterion.code()) {
+                                        @if c.standing == Standing::NotApplicable { "—" } @else { (format::number(c.points, 2, lang)) }
+                                    }
+                                }
+                                td.num data-figure="total" { (format::number(d.total, 2, lang)) }
+                                td data-figure="classification" { (d.classification) }
+                                td.num data-figure="rank" { (d.rank) }
+                            }
+                        }
+                    }
+                } }
+            }
+            @for (index, resource) in Resource::ALL.into_iter().enumerate() {
+                section data-resource=(resource.as_str()) {
+                    h3 { (format::resource_name(resource, lang)) " (" (format::unit(resource, lang)) ")" }
+                    div.table-wrap { table {
+                        thead { tr {
+                            th { (t("Phòng, ban", "Department")) } th { (t("Mốc cơ sở", "Baseline")) } th { (t("Mục tiêu", "Target")) }
+                            th { (t("Thực tế đến nay", "Actual to date")) } th { (t("Tiết kiệm", "Saving")) } th { (t("Theo đầu người", "Per person")) }
+                            th { (t("Theo m²", "Per m²")) } th { "CO2e (kg)" } th { (t("Chi phí (đồng)", "Cost (VND)")) } th { (t("Trạng thái", "Status")) }
+                        } }
+                        tbody {
+                            @for d in &report.departments {
+                                @if let Some(p) = d.resources.get(index) {
+                                    tr data-department=(d.department.as_str()) {
+                                        td { (d.name) }
+                                        td.num data-figure="baseline" { (optional(p.baseline.as_ref().map(|b| b.amount), 1, lang)) }
+                                        td.num data-figure="target" { (optional(p.target.as_ref().map(|t| t.amount), 1, lang)) }
+                                        td.num data-figure="actual" { (format::number(p.actual, 1, lang)) }
+                                        td.num data-figure="saving" { (optional(p.saving_percent, 1, lang)) @if p.saving_percent.is_some() { " %" } }
+                                        td.num data-figure="per-person" { (optional(p.per_person, 1, lang)) }
+                                        td.num data-figure="per-m2" { (optional(p.per_m2, 2, lang)) }
+                                        td.num data-figure="co2e" { (optional(p.co2e.as_ref().map(|c| c.actual_kg), 1, lang)) }
+                                        td.num data-figure="cost" { (optional(p.cost.as_ref().map(|c| c.actual_vnd), 0, lang)) }
+                                        td data-figure="status" { (p.status.map(|s| if lang == Lang::Vi { s.vietnamese() } else { s.english() }).unwrap_or("—")) }
+                                    }
+                                }
+                            }
+                        }
+                    } }
+                }
+            }
+        }
+    };
+    Ok(layout(&state, lang, "/scores", None, body))
+}

@@ -1,0 +1,202 @@
+//! Baselines and targets changed in the web app, each change kept with who, when, the old and
+//! the new value: `POST /api/v1/plan/baseline`, `POST /api/v1/plan/target`,
+//! `GET /api/v1/plan/edits`. The values in force are the config's with the latest edits over
+//! them (`analysis::plan`).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{ApiError, AppState};
+use crate::analysis::period::NamedPeriod;
+use crate::analysis::plan::in_force;
+use crate::analysis::series::local_rfc3339;
+use crate::domain::{DepartmentId, Resource};
+use crate::ingest::manual::parse_number;
+use crate::store::{PlanEdit, PlanEditRecord, PlanValue};
+
+/// A change to a baseline as sent: numbers may be JSON numbers or text (1.234,5).
+#[derive(Deserialize)]
+pub struct BaselineBody {
+    pub resource: String,
+    /// Absent or empty: the whole office.
+    pub department: Option<String>,
+    /// The period the amount covers: 2025, 2025-Q4…
+    pub period: Option<String>,
+    pub amount: Option<Value>,
+    #[serde(default)]
+    pub note: String,
+    /// Go back to the config's baseline instead.
+    #[serde(default)]
+    pub reset: bool,
+    pub by: String,
+    pub reason: String,
+}
+
+#[derive(Deserialize)]
+pub struct TargetBody {
+    pub resource: String,
+    pub department: Option<String>,
+    /// Absent or empty: every period.
+    pub period: Option<String>,
+    pub saving_percent: Option<Value>,
+    pub stretch_percent: Option<Value>,
+    #[serde(default)]
+    pub reset: bool,
+    pub by: String,
+    pub reason: String,
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(message.into())
+}
+
+fn resource(text: &str) -> Result<Resource, ApiError> {
+    text.trim().parse().map_err(|e| bad(format!("{e}")))
+}
+
+fn department(state: &AppState, text: Option<&str>) -> Result<Option<DepartmentId>, ApiError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    let id: DepartmentId = text.parse().map_err(|e| bad(format!("department: {e}")))?;
+    if state.config.department(&id).is_none() {
+        let ids: Vec<&str> = state.config.departments.iter().map(|d| d.id.as_str()).collect();
+        return Err(bad(format!("no department `{id}` is configured: use one of {} (or none for the whole office)", ids.join(", "))));
+    }
+    Ok(Some(id))
+}
+
+fn period(text: Option<&str>) -> Result<Option<NamedPeriod>, ApiError> {
+    text.map(str::trim).filter(|t| !t.is_empty()).map(NamedPeriod::parse).transpose().map_err(|e| bad(e.0))
+}
+
+fn number(value: Option<&Value>, name: &str) -> Result<Option<f64>, ApiError> {
+    let parsed = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => parse_number(s).ok(),
+        Some(_) => None,
+    };
+    parsed.filter(|v| v.is_finite()).map(Some).ok_or_else(|| bad(format!("`{name}` is not a number: write it as 1.234,5 or 1234.5")))
+}
+
+fn who_and_why(by: &str, reason: &str) -> Result<(String, String), ApiError> {
+    let (by, reason) = (by.trim(), reason.trim());
+    if by.is_empty() {
+        return Err(bad("say who makes the change (`by`)"));
+    }
+    if reason.chars().count() < 5 {
+        return Err(bad("give the reason for the change (`reason`, at least a few words)"));
+    }
+    Ok((by.to_owned(), reason.to_owned()))
+}
+
+/// Whether the latest edit of this key set a value, so a reset has something to undo.
+fn changed_in_app(edits: &[PlanEditRecord], target: bool, resource: Resource, department: &Option<DepartmentId>, period: Option<NamedPeriod>) -> bool {
+    edits
+        .iter()
+        .rev()
+        .find(|r| r.edit.target == target && r.edit.resource == resource && &r.edit.department == department && (!target || r.edit.period == period))
+        .is_some_and(|r| r.edit.new.is_some())
+}
+
+/// Check and keep a change to a baseline; shared by the API and the page's form.
+pub(crate) async fn apply_baseline(state: &AppState, body: BaselineBody) -> Result<PlanEditRecord, ApiError> {
+    let resource = resource(&body.resource)?;
+    let department = department(state, body.department.as_deref())?;
+    let (by, reason) = who_and_why(&body.by, &body.reason)?;
+    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let current = plan.baselines.entered(resource, department.as_ref());
+    let old = current.map(|b| PlanValue::Baseline { amount: b.amount, note: b.note.clone() });
+    let (period, new) = if body.reset {
+        let edits = state.store.plan_edits().await?;
+        if !changed_in_app(&edits, false, resource, &department, None) {
+            return Err(bad("this baseline was not changed in the app: there is nothing to reset"));
+        }
+        (current.map(|b| b.period), None)
+    } else {
+        let period = period(body.period.as_deref())?
+            .ok_or_else(|| bad("`period` is missing: give the period the amount covers, such as 2025 or 2025-Q4"))?;
+        let amount = number(body.amount.as_ref(), "amount")?
+            .filter(|a| *a > 0.0)
+            .ok_or_else(|| bad("`amount` must be the use over the period in kWh, m³ or sheets, greater than 0"))?;
+        (Some(period), Some(PlanValue::Baseline { amount, note: body.note.trim().to_owned() }))
+    };
+    let edit = PlanEdit { resource, department, period, target: false, old, new, by, reason };
+    Ok(state.store.record_plan_edit(edit).await?)
+}
+
+/// Check and keep a change to a target; shared by the API and the page's form.
+pub(crate) async fn apply_target(state: &AppState, body: TargetBody) -> Result<PlanEditRecord, ApiError> {
+    let resource = resource(&body.resource)?;
+    let department = department(state, body.department.as_deref())?;
+    let period = period(body.period.as_deref())?;
+    let (by, reason) = who_and_why(&body.by, &body.reason)?;
+    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let old = plan
+        .targets
+        .iter()
+        .find(|t| t.resource == resource && t.department == department && t.period == period)
+        .map(|t| PlanValue::Target { saving_percent: t.saving_percent, stretch_percent: t.stretch_percent });
+    let new = if body.reset {
+        let edits = state.store.plan_edits().await?;
+        if !changed_in_app(&edits, true, resource, &department, period) {
+            return Err(bad("this target was not changed in the app: there is nothing to reset"));
+        }
+        None
+    } else {
+        let percent = |value: Option<f64>, name: &str| match value {
+            Some(v) if (0.0..100.0).contains(&v) => Ok(Some(v)),
+            Some(v) => Err(bad(format!("`{name}` = {v} is not a saving in percent: give 0 to below 100, such as 2 for 2 %"))),
+            None => Ok(None),
+        };
+        let saving = percent(number(body.saving_percent.as_ref(), "saving_percent")?, "saving_percent")?
+            .ok_or_else(|| bad("`saving_percent` is missing: give the saving in percent of the baseline, such as 2"))?;
+        let stretch = percent(number(body.stretch_percent.as_ref(), "stretch_percent")?, "stretch_percent")?;
+        if stretch.is_some_and(|s| s < saving) {
+            return Err(bad("`stretch_percent` is below `saving_percent`: a stretch target saves more; raise it or leave it out"));
+        }
+        Some(PlanValue::Target { saving_percent: saving, stretch_percent: stretch })
+    };
+    let edit = PlanEdit { resource, department, period, target: true, old, new, by, reason };
+    Ok(state.store.record_plan_edit(edit).await?)
+}
+
+pub(crate) fn edit_json(record: &PlanEditRecord, tz: &jiff::tz::TimeZone) -> Value {
+    let e = &record.edit;
+    json!({
+        "id": record.id,
+        "at": local_rfc3339(record.at, tz),
+        "kind": if e.target { "target" } else { "baseline" },
+        "resource": e.resource,
+        "department": e.department,
+        "period": e.period,
+        "old": e.old,
+        "new": e.new,
+        "by": e.by,
+        "reason": e.reason,
+    })
+}
+
+const BASELINE_EXAMPLE: &str = r#"send {"resource": "electricity", "department": "phong-tong-hop", "period": "2025", "amount": 21900, "note": "Hoá đơn EVN 2025", "by": "…", "reason": "…"} (or "reset": true)"#;
+const TARGET_EXAMPLE: &str = r#"send {"resource": "water", "department": "phong-tong-hop", "period": "2026", "saving_percent": 7, "stretch_percent": 10, "by": "…", "reason": "…"} (department and period optional; or "reset": true)"#;
+
+pub async fn post_baseline(State(state): State<AppState>, body: Result<Json<BaselineBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| bad(format!("{}; {BASELINE_EXAMPLE}", e.body_text())))?;
+    let record = apply_baseline(&state, body).await?;
+    Ok(Json(edit_json(&record, &state.config.office.timezone)))
+}
+
+pub async fn post_target(State(state): State<AppState>, body: Result<Json<TargetBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| bad(format!("{}; {TARGET_EXAMPLE}", e.body_text())))?;
+    let record = apply_target(&state, body).await?;
+    Ok(Json(edit_json(&record, &state.config.office.timezone)))
+}
+
+/// Every change, newest first.
+pub async fn edits(State(state): State<AppState>) -> Result<Json<Vec<Value>>, ApiError> {
+    let edits = state.store.plan_edits().await?;
+    Ok(Json(edits.iter().rev().map(|r| edit_json(r, &state.config.office.timezone)).collect()))
+}
