@@ -40,6 +40,12 @@ note = "Hoá đơn EVN năm 2025"
 resource = "water"
 period = "2025"
 amount = 900.0
+
+[[baselines.entered]]
+resource = "electricity"
+department = "phong-a"
+period = "2025"
+amount = 3000.0
 "#;
 
 const SEEDED_DAYS: i64 = 4;
@@ -229,6 +235,15 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         let row = format!("article[data-resource=electricity] tr[data-row={department}]");
         assert_eq!(text(&browser, &format!("{row} [data-figure=total]")).await, format::amount(used, Lang::Vi));
         assert_eq!(text(&browser, &format!("{row} [data-figure=per-person]")).await, format::number(used / headcount, 2, Lang::Vi));
+        let (_, plan) = app.get(&format!("/api/v1/progress?resource=electricity&department={department}&period={}", year.year())).await;
+        if department == "phong-a" {
+            assert!(plan["saving_percent"].is_f64(), "phong-a has an entered baseline: {plan}");
+        }
+        let expected = match plan["saving_percent"].as_f64() {
+            Some(saved) => format!("{}{} %", if saved < 0.0 { "+" } else { "" }, format::number(-saved, 1, Lang::Vi)),
+            None => "—".to_owned(),
+        };
+        assert_eq!(text(&browser, &format!("{row} [data-figure=vs-baseline]")).await, expected, "{plan}");
     }
 
     // One department: the first one unless another is chosen, with only its meters.

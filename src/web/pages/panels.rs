@@ -450,6 +450,20 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
         None => tr(lang, "Chưa có số liệu", "No data yet").to_owned(),
     };
     let departments = panel.group == Group::Departments;
+    // Each department against its own baseline, when the period is one the plan covers:
+    // positive, it used more than its baseline to date.
+    let mut against_baseline: HashMap<String, Option<f64>> = HashMap::new();
+    if let Some(period) = named_period(ctx, spec).filter(|_| departments) {
+        for department in &config.departments {
+            let query = ProgressQuery { resource, department: Some(department.id.clone()), period };
+            let figures = progress::progress(store, config, &query, ctx.now).await?;
+            against_baseline.insert(department.id.to_string(), figures.saving_percent.map(|saved| -saved));
+        }
+    }
+    let change = |id: &str| match against_baseline.get(id).copied().flatten() {
+        Some(pct) => format!("{}{} %", if pct > 0.0 { "+" } else { "" }, format::number(pct, 1, lang)),
+        None => "—".to_owned(),
+    };
     let body = html! {
         div.table-wrap { table.ranking {
             thead { tr {
@@ -459,6 +473,7 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
                 @if departments {
                     th.num { (unit) "/" (tr(lang, "người", "person")) }
                     th.num { (unit) "/m²" }
+                    @if !against_baseline.is_empty() { th.num { (tr(lang, "So với mốc cơ sở (đến nay)", "Against its baseline (to date)")) } }
                 }
             } }
             tbody {
@@ -470,6 +485,7 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
                         @if departments {
                             td.num data-figure="per-person" { (number(r.per_person, 2)) }
                             td.num data-figure="per-m2" { (number(r.per_m2, 2)) }
+                            @if !against_baseline.is_empty() { td.num data-figure="vs-baseline" { (change(&r.id)) } }
                         }
                     }
                 }
