@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Broker, Config, EmbeddedBroker, StoreConfig};
+use crate::config::{Broker, Config, ConfigError, EmbeddedBroker, StoreConfig};
+use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{broker, Pipeline};
 use crate::auth::{Auth, AuthError};
@@ -22,6 +23,9 @@ pub enum StartError {
     Broker(#[from] broker::BrokerError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A dashboard page file is wrong: the message names the file, the key and the fix.
+    #[error(transparent)]
+    Dashboards(#[from] ConfigError),
     #[error("the web server cannot listen on {addr}: {reason}; set web.listen (or XANH_WEB_LISTEN) to a free address")]
     WebBind { addr: SocketAddr, reason: String },
     #[error("the web server failed: {0}")]
@@ -51,6 +55,8 @@ impl Application {
     /// Start the broker (if embedded), open the store, start ingesting and bind the web port.
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let config = Arc::new(config);
+        // Checked before anything starts, so a wrong page file stops nothing half-started.
+        let dashboards = Arc::new(Dashboards::load(config.web_dashboards.as_deref())?);
         let mut ingest_settings = config.mqtt.clone();
         let (host, port, embedded) = match &config.mqtt.broker {
             Broker::Embedded(embedded) => {
@@ -96,6 +102,7 @@ impl Application {
         );
         let state = AppState {
             config,
+            dashboards,
             store,
             ingest: status,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },

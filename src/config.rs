@@ -106,6 +106,8 @@ fn default_timezone() -> String {
 struct WebSection {
     #[serde(default = "default_web_listen")]
     listen: String,
+    /// The folder of dashboard page files; absent: `dashboards/` if present, else built in.
+    dashboards: Option<PathBuf>,
     #[serde(default = "default_session_hours")]
     session_hours: u32,
     #[serde(default)]
@@ -129,6 +131,7 @@ impl Default for WebSection {
             session_hours: default_session_hours(),
             public_overview: false,
             secure_cookies: false,
+            dashboards: None,
         }
     }
 }
@@ -353,6 +356,8 @@ pub struct Config {
     pub office: Office,
     pub web_listen: SocketAddr,
     pub web_access: WebAccess,
+    /// `web.dashboards`: the folder of dashboard pages, when the config names one.
+    pub web_dashboards: Option<PathBuf>,
     pub mqtt: MqttConfig,
     pub store: StoreConfig,
     pub ingest: IngestConfig,
@@ -666,6 +671,7 @@ fn resolve(
             public_overview: raw.web.public_overview,
             secure_cookies: raw.web.secure_cookies,
         },
+        web_dashboards: raw.web.dashboards,
         mqtt: MqttConfig {
             broker: broker?,
             client_id: raw.mqtt.client_id,

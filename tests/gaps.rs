@@ -45,8 +45,8 @@ kind = "delta"
 unit = "ream"
 "#;
 
-async fn overview(app: &TestApp, query: &str) -> String {
-    app.http.get(app.url(&format!("/{query}"))).send().await.unwrap().text().await.unwrap()
+async fn page(app: &TestApp, path: &str) -> String {
+    app.http.get(app.url(path)).send().await.unwrap().text().await.unwrap()
 }
 
 #[tokio::test]
@@ -75,11 +75,13 @@ async fn late_and_silent_meters_are_flagged_and_their_figures_marked_incomplete(
     assert_eq!(app.meter("nuoc-a").await["status"], "ok");
     assert_eq!(app.meter("giay-a").await["status"], "never");
 
-    let html = overview(&app, "").await;
-    assert_eq!(html.matches(r#"data-status="late""#).count(), 1, "{html}");
-    assert_eq!(html.matches(r#"data-status="ok""#).count(), 1);
-    assert_eq!(html.matches(r#"data-status="never""#).count(), 1);
-    assert!(html.contains("Chậm: chưa gửi từ"), "{html}");
+    // The meters page lists each meter's standing; the overview marks the figures it affects.
+    let meters = page(&app, "/meters").await;
+    assert_eq!(meters.matches(r#"data-status="late""#).count(), 1, "{meters}");
+    assert_eq!(meters.matches(r#"data-status="ok""#).count(), 1);
+    assert_eq!(meters.matches(r#"data-status="never""#).count(), 1);
+    assert!(meters.contains("Chậm: chưa gửi từ"), "{meters}");
+    let html = page(&app, "/").await;
     let note = |resource: &str| {
         let start = html.find(&format!(r#"data-incomplete="{resource}""#))?;
         let end = html[start..].find("</p>")? + start;
@@ -91,8 +93,9 @@ async fn late_and_silent_meters_are_flagged_and_their_figures_marked_incomplete(
     assert!(paper.contains("Giấy cấp phát Phòng A chưa có số liệu"), "{paper}");
     assert_eq!(note("water"), None, "water's only meter is on time");
 
-    let english = overview(&app, "?lang=en").await;
+    let english = page(&app, "/?lang=en").await;
     assert!(english.contains("Figures incomplete: Công tơ điện Phòng A has sent nothing since"), "{english}");
+    let english = page(&app, "/meters?lang=en").await;
     assert!(english.contains("No data yet") && english.contains("On time"));
 
     app.stop().await;

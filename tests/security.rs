@@ -426,3 +426,22 @@ async fn the_user_command_line_manages_users() {
     assert!(log["items"].as_array().unwrap().iter().any(|i| i["action"] == "user.disable" && i["actor"] == "(command line)"), "{log}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_overview_opens_only_the_overview() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = common::config_text(&common::embedded_mqtt(), &dir.path().join("xanh.db")).replace("[web]\n", "[web]\npublic_overview = true\n");
+    let app = common::spawn_app_from(&text, dir).await;
+    let anonymous = no_redirects();
+    let overview = anonymous.get(app.url("/")).send().await.unwrap();
+    assert_eq!(overview.status().as_u16(), 200);
+    let html = overview.text().await.unwrap();
+    assert!(html.contains("Đăng nhập") && !html.contains("Đăng xuất"), "a visitor is offered the login");
+    let png = anonymous.get(app.url("/charts/overview/0.png")).send().await.unwrap();
+    assert_ne!(png.status().as_u16(), 303, "the overview's charts are public with it");
+    for path in ["/resource", "/waste", "/entry", "/charts/waste/0.png"] {
+        assert_eq!(anonymous.get(app.url(path)).send().await.unwrap().status().as_u16(), 303, "{path} still needs a sign-in");
+    }
+    assert_eq!(send(anonymous.get(app.url("/api/v1/meters"))).await.0, 401);
+    app.stop().await;
+}

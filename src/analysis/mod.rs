@@ -1,6 +1,7 @@
 //! Figures from stored consumption: totals by period, meter selection, series. Pure functions
 //! of what the store returns.
 
+pub mod compare;
 pub mod consumption;
 pub mod documents;
 pub mod figures;
@@ -11,6 +12,7 @@ pub mod progress;
 pub mod scores;
 pub mod scoring;
 pub mod series;
+pub mod waste;
 pub mod staffing;
 
 pub use freshness::{freshness, Freshness};

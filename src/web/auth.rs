@@ -225,6 +225,18 @@ impl FromRequestParts<AppState> for OverviewReader {
     }
 }
 
+impl OverviewReader {
+    /// Who reads the dashboard page at `path`: only the overview (`/`) may be read without
+    /// signing in, and only when `web.public_overview` is on.
+    pub fn for_page(self, path: &str, path_and_query: &str) -> Result<Option<Principal>, AccessDenied> {
+        match self.0 {
+            Some(principal) => Ok(Some(principal)),
+            None if path == "/" => Ok(None),
+            None => Err(AccessDenied::Unauthenticated { api: false, path_and_query: path_and_query.to_owned() }),
+        }
+    }
+}
+
 /// A form posted by a signed-in person, checked against their session's CSRF token (field
 /// `csrf`) before it is read as `T`. Requests with an API token carry no cookie, so they need
 /// no CSRF token.

@@ -1,11 +1,13 @@
-//! Charts drawn on the server as SVG with plotters: pure functions of the figures, so a chart
-//! shows exactly what the API returns. Each SVG carries a title and a description for screen
-//! readers.
+//! Charts drawn on the server with plotters: pure functions of the figures, so a chart shows
+//! exactly what the API returns. Each is drawn as SVG for the page (with a title and a
+//! description for screen readers) or as PNG for reports, from the same drawing code.
 
 use std::sync::OnceLock;
 
 use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::format::{self, Lang};
 
@@ -22,67 +24,249 @@ fn register_font() -> Result<(), ChartError> {
     if ok { Ok(()) } else { Err(ChartError("the embedded font could not be loaded".into())) }
 }
 
-/// A bar per bucket: a month by day, a year by month.
+fn draw_error(e: impl std::fmt::Display) -> ChartError {
+    ChartError(e.to_string())
+}
+
+/// A bar per bucket: a month by day, a year by month; optionally a target per bucket.
 #[derive(Debug, Clone)]
 pub struct BarChart {
-    pub title: String,
-    /// One sentence a screen reader says about the chart.
-    pub description: String,
     pub labels: Vec<String>,
     pub values: Vec<f64>,
+    /// The most each bucket may use to stay on target, drawn as a dashed line.
+    pub target: Option<Vec<f64>>,
     pub unit: String,
-    pub lang: Lang,
     /// Bar colour as RGB.
     pub colour: (u8, u8, u8),
 }
 
-const WIDTH: u32 = 640;
-const HEIGHT: u32 = 280;
+/// Bars side by side, longest first: departments or meters compared.
+#[derive(Debug, Clone)]
+pub struct RankingChart {
+    pub labels: Vec<String>,
+    pub values: Vec<f64>,
+    pub unit: String,
+    pub colour: (u8, u8, u8),
+}
 
-pub fn bar_chart(chart: &BarChart) -> Result<String, ChartError> {
-    register_font()?;
-    let draw_error = |e: &dyn std::fmt::Display| ChartError(e.to_string());
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| draw_error(&e))?;
-        let count = chart.values.len().max(1);
-        // A value that is not finite would give the axis no end.
-        let top = chart.values.iter().copied().filter(|v| v.is_finite()).fold(0.0_f64, f64::max);
-        let top = if top > 0.0 { top * 1.1 } else { 1.0 };
-        let lang = chart.lang;
-        let labels = &chart.labels;
-        let mut ctx = ChartBuilder::on(&root)
-            .margin(8)
-            .x_label_area_size(28)
-            .y_label_area_size(64)
-            .caption(&chart.title, ("sans-serif", 16))
-            .build_cartesian_2d((0..count).into_segmented(), 0.0..top)
-            .map_err(|e| draw_error(&e))?;
-        ctx.configure_mesh()
-            .disable_x_mesh()
-            .x_labels(count.min(16))
-            .x_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i).cloned().unwrap_or_default(),
-                SegmentValue::Last => String::new(),
-            })
-            .y_labels(5)
-            .y_label_formatter(&|v| format::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
-            .y_desc(chart.unit.as_str())
-            .label_style(("sans-serif", 11))
-            .draw()
-            .map_err(|e| draw_error(&e))?;
-        let (r, g, b) = chart.colour;
-        ctx.draw_series(
-            Histogram::vertical(&ctx)
-                .style(RGBColor(r, g, b).filled())
-                .margin(1)
-                .data(chart.values.iter().enumerate().map(|(i, v)| (i, *v))),
-        )
-        .map_err(|e| draw_error(&e))?;
-        root.present().map_err(|e| draw_error(&e))?;
+/// Average use by hour (columns) and day of the week (rows, Monday first).
+#[derive(Debug, Clone)]
+pub struct HeatmapChart {
+    pub cells: [[f64; 24]; 7],
+    pub day_labels: [String; 7],
+    pub unit: String,
+    pub colour: (u8, u8, u8),
+}
+
+#[derive(Debug, Clone)]
+pub enum Drawing {
+    Bars(BarChart),
+    Ranking(RankingChart),
+    /// Boxed: its 168 cells would make every chart that large.
+    Heatmap(Box<HeatmapChart>),
+}
+
+/// A chart with the words that go with it.
+#[derive(Debug, Clone)]
+pub struct Chart {
+    pub title: String,
+    /// One sentence a screen reader says about the chart.
+    pub description: String,
+    pub lang: Lang,
+    pub drawing: Drawing,
+}
+
+/// Drawn about as wide as a chart shows on a wide screen, so that its text reads at its size.
+const WIDTH: u32 = 560;
+
+impl Chart {
+    fn size(&self) -> (u32, u32) {
+        match &self.drawing {
+            Drawing::Bars(_) => (WIDTH, 270),
+            Drawing::Ranking(r) => (WIDTH, 60 + 24 * r.values.len().max(1) as u32),
+            Drawing::Heatmap(_) => (WIDTH, 240),
+        }
     }
-    Ok(with_accessible_text(&svg, &chart.title, &chart.description))
+
+    /// The chart as an SVG element, with `<title>` and `<desc>` for screen readers.
+    pub fn svg(&self) -> Result<String, ChartError> {
+        register_font()?;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, self.size()).into_drawing_area();
+            // The page shows the title above the chart; the SVG carries it for screen readers.
+            self.draw(&root, 1.0, false)?;
+            root.present().map_err(draw_error)?;
+        }
+        Ok(with_accessible_text(&svg, &self.title, &self.description))
+    }
+
+    /// The chart as a PNG file, twice the page's size so that it prints sharply.
+    pub fn png(&self) -> Result<Vec<u8>, ChartError> {
+        register_font()?;
+        let (w, h) = self.size();
+        let (w, h) = (w * 2, h * 2);
+        let mut pixels = vec![0u8; (w * h * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+            // Every size scaled by two, so the PNG looks like the page's chart.
+            self.draw(&root, 2.0, true)?;
+            root.present().map_err(draw_error)?;
+        }
+        use image::ImageEncoder;
+        let mut png = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut png)
+            .write_image(&pixels, w, h, image::ColorType::Rgb8)
+            .map_err(draw_error)?;
+        Ok(png)
+    }
+
+    /// Draw at `scale` times the page's size; `caption`: the title above the chart (for the
+    /// PNG, which travels without the page).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, scale: f64, caption: bool) -> Result<(), ChartError> {
+        root.fill(&WHITE).map_err(draw_error)?;
+        let title = if caption { self.title.as_str() } else { "" };
+        let px = |v: f64| (v * scale).round() as u32;
+        let font = |size: f64| ("sans-serif", size * scale);
+        let lang = self.lang;
+        match &self.drawing {
+            Drawing::Bars(chart) => {
+                let count = chart.values.len().max(1);
+                let top = finite_max(chart.values.iter().copied().chain(chart.target.iter().flatten().copied())).max(0.0);
+                let top = if top > 0.0 { top * 1.1 } else { 1.0 };
+                let labels = &chart.labels;
+                let mut ctx = ChartBuilder::on(root)
+                    .margin(px(8.0))
+                    .x_label_area_size(px(28.0))
+                    .y_label_area_size(px(64.0))
+                    .caption(title, font(16.0))
+                    .build_cartesian_2d((0..count).into_segmented(), 0.0..top)
+                    .map_err(draw_error)?;
+                ctx.configure_mesh()
+                    .disable_x_mesh()
+                    .x_labels(count.min(16))
+                    .x_label_formatter(&|v| match v {
+                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i).cloned().unwrap_or_default(),
+                        SegmentValue::Last => String::new(),
+                    })
+                    .y_labels(5)
+                    .y_label_formatter(&|v| format::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
+                    .y_desc(chart.unit.as_str())
+                    .label_style(font(12.0))
+                    .axis_desc_style(font(12.0))
+                    .draw()
+                    .map_err(draw_error)?;
+                let (r, g, b) = chart.colour;
+                ctx.draw_series(
+                    Histogram::vertical(&ctx)
+                        .style(RGBColor(r, g, b).filled())
+                        .margin(px(1.0))
+                        .data(chart.values.iter().enumerate().map(|(i, v)| (i, *v))),
+                )
+                .map_err(draw_error)?;
+                if let Some(target) = &chart.target {
+                    let red = RGBColor(183, 28, 28);
+                    // A dashed step per bucket, from its left edge to the next one's.
+                    for (i, t) in target.iter().enumerate().filter(|(_, t)| t.is_finite()) {
+                        let end = if i + 1 < count { SegmentValue::Exact(i + 1) } else { SegmentValue::Last };
+                        let step = DashedLineSeries::new([(SegmentValue::Exact(i), *t), (end, *t)], px(5.0), px(3.0), red.stroke_width(px(2.0)));
+                        ctx.draw_series(step).map_err(draw_error)?;
+                    }
+                }
+            }
+            Drawing::Ranking(chart) => {
+                let count = chart.values.len().max(1);
+                let top = finite_max(chart.values.iter().copied()).max(0.0);
+                let top = if top > 0.0 { top * 1.1 } else { 1.0 };
+                let labels = &chart.labels;
+                let mut ctx = ChartBuilder::on(root)
+                    .margin(px(8.0))
+                    .x_label_area_size(px(28.0))
+                    .y_label_area_size(px(210.0))
+                    .caption(title, font(16.0))
+                    .build_cartesian_2d(0.0..top, (0..count).into_segmented())
+                    .map_err(draw_error)?;
+                ctx.configure_mesh()
+                    .disable_y_mesh()
+                    .y_labels(count)
+                    // Row 0 is drawn at the bottom: the first (largest) goes on top.
+                    .y_label_formatter(&|v| match v {
+                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if *i < count => {
+                            labels.get(count - 1 - i).map(|l| shorten(l, 30)).unwrap_or_default()
+                        }
+                        SegmentValue::CenterOf(_) | SegmentValue::Exact(_) => String::new(),
+                        SegmentValue::Last => String::new(),
+                    })
+                    .x_labels(5)
+                    .x_label_formatter(&|v| format::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
+                    .x_desc(chart.unit.as_str())
+                    .label_style(font(12.0))
+                    .axis_desc_style(font(12.0))
+                    .draw()
+                    .map_err(draw_error)?;
+                let (r, g, b) = chart.colour;
+                ctx.draw_series(
+                    Histogram::horizontal(&ctx)
+                        .style(RGBColor(r, g, b).filled())
+                        .margin(px(3.0))
+                        .data(chart.values.iter().enumerate().map(|(i, v)| (count - 1 - i, *v))),
+                )
+                .map_err(draw_error)?;
+            }
+            Drawing::Heatmap(chart) => {
+                let top = finite_max(chart.cells.iter().flatten().copied()).max(0.0);
+                // Hours 0–24 across, days down (Monday on top); the day names are drawn inside
+                // the plot, left of hour 0, so that they sit in the middle of their rows.
+                let mut ctx = ChartBuilder::on(root)
+                    .margin(px(8.0))
+                    .x_label_area_size(px(28.0))
+                    .caption(title, font(16.0))
+                    .build_cartesian_2d(-1.6..24.0, 0.0..7.0)
+                    .map_err(draw_error)?;
+                ctx.configure_mesh()
+                    .disable_mesh()
+                    .disable_y_axis()
+                    .x_labels(14)
+                    .x_label_formatter(&|h: &f64| if *h >= 0.0 { format!("{h:.0}h") } else { String::new() })
+                    .label_style(font(12.0))
+                    .draw()
+                    .map_err(draw_error)?;
+                let left = ("sans-serif", 12.0 * scale).into_text_style(root).pos(Pos::new(HPos::Left, VPos::Center));
+                ctx.draw_series(chart.day_labels.iter().enumerate().map(|(day, name)| {
+                    Text::new(name.clone(), (-1.5, 6.5 - day as f64), left.clone())
+                }))
+                .map_err(draw_error)?;
+                let (r, g, b) = chart.colour;
+                let shade = |value: f64| {
+                    let t = if top > 0.0 && value.is_finite() { (value / top).clamp(0.0, 1.0) } else { 0.0 };
+                    let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * t).round() as u8;
+                    RGBColor(mix(r), mix(g), mix(b))
+                };
+                ctx.draw_series(chart.cells.iter().enumerate().flat_map(|(day, hours)| {
+                    hours.iter().enumerate().map(move |(hour, value)| {
+                        let row = 6.0 - day as f64;
+                        Rectangle::new([(hour as f64, row), (hour as f64 + 1.0, row + 1.0)], shade(*value).filled())
+                    })
+                }))
+                .map_err(draw_error)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn finite_max(values: impl Iterator<Item = f64>) -> f64 {
+    values.filter(|v| v.is_finite()).fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// A long name cut to `max` characters with an ellipsis, so the axis keeps its room.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(max - 1).collect();
+    short.push('…');
+    short
 }
 
 /// Put `<title>` and `<desc>` first inside the `<svg>` element and point `aria` at them.
@@ -108,23 +292,60 @@ fn xml_escape(text: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_chart_is_svg_with_its_title_description_and_a_bar_per_value() {
-        let svg = bar_chart(&BarChart {
+    fn bars() -> Chart {
+        Chart {
             title: "Điện tháng 11/2026 theo ngày".into(),
             description: "Tổng 1.234,5 kWh; cao nhất ngày 3".into(),
-            labels: vec!["1".into(), "2".into(), "3".into()],
-            values: vec![10.0, 0.0, 30.0],
-            unit: "kWh".into(),
             lang: Lang::Vi,
-            colour: (46, 125, 50),
-        })
-        .unwrap();
+            drawing: Drawing::Bars(BarChart {
+                labels: vec!["1".into(), "2".into(), "3".into()],
+                values: vec![10.0, 0.0, 30.0],
+                target: Some(vec![20.0, 20.0, 20.0]),
+                unit: "kWh".into(),
+                colour: (46, 125, 50),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_chart_is_svg_with_its_title_description_and_a_bar_per_value() {
+        let svg = bars().svg().unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("<title>Điện tháng 11/2026 theo ngày</title>"));
         assert!(svg.contains("<desc>Tổng 1.234,5 kWh; cao nhất ngày 3</desc>"));
         assert!(svg.contains("role=\"img\""));
-        // Two non-zero bars in the bar colour.
+        // Two non-zero bars in the bar colour, and the target line in red.
         assert!(svg.matches("fill=\"#2E7D32\"").count() >= 2, "{svg}");
+        assert!(svg.contains("#B71C1C"), "the target line is drawn");
+    }
+
+    #[test]
+    fn the_same_chart_is_a_png_twice_the_size() {
+        let png = bars().png().unwrap();
+        let image = image::load_from_memory_with_format(&png, image::ImageFormat::Png).unwrap();
+        assert_eq!((image.width(), image.height()), (1120, 540));
+        // Some pixels carry the bar colour.
+        let rgb = image.to_rgb8();
+        assert!(rgb.pixels().any(|p| p.0 == [46, 125, 50]));
+    }
+
+    #[test]
+    fn a_heatmap_has_a_cell_per_hour_of_the_week() {
+        let mut cells = [[0.0; 24]; 7];
+        cells[0][9] = 5.0;
+        let chart = Chart {
+            title: "Điện theo giờ trong tuần".into(),
+            description: "Cao nhất thứ Hai 9 giờ".into(),
+            lang: Lang::Vi,
+            drawing: Drawing::Heatmap(Box::new(HeatmapChart {
+                cells,
+                day_labels: ["T2", "T3", "T4", "T5", "T6", "T7", "CN"].map(String::from),
+                unit: "kWh".into(),
+                colour: (46, 125, 50),
+            })),
+        };
+        let svg = chart.svg().unwrap();
+        assert_eq!(svg.matches("<rect").count() - 1, 7 * 24, "a cell per hour (and the background)");
+        assert!(svg.contains("fill=\"#2E7D32\""), "the busiest hour is the darkest");
     }
 }

@@ -9,6 +9,7 @@ mod documents;
 pub(crate) mod entry;
 pub mod format;
 mod pages;
+mod waste_api;
 mod plan;
 mod progress;
 pub(crate) mod scores;
@@ -23,6 +24,7 @@ use serde_json::json;
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::IngestStatus;
 use crate::ingest::Pipeline;
 use crate::store::Store;
@@ -38,6 +40,8 @@ pub struct BrokerInfo {
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// The pages loaded from dashboards/ at start-up.
+    pub dashboards: Arc<Dashboards>,
     pub store: Arc<dyn Store>,
     pub ingest: Arc<IngestStatus>,
     pub broker: BrokerInfo,
@@ -53,8 +57,15 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// reads need a signed-in viewer, entries a writer, approvals and administration an admin;
 /// health, the OpenAPI description, the stylesheet, login and setup are open.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(pages::overview))
+    let mut router = Router::new();
+    for (index, page) in state.dashboards.pages.iter().enumerate() {
+        router = router.route(
+            &page.path,
+            get(move |state, reader, params, raw| pages::dashboard(state, reader, index, params, raw)),
+        );
+    }
+    router
+        .route("/charts/{page}/{file}", get(pages::chart_png))
         .route("/login", get(pages::login_page).post(pages::login))
         .route("/logout", post(pages::logout))
         .route("/setup", get(pages::setup_page).post(pages::setup))
@@ -73,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/readings", post(entry::post_readings).get(corrections::readings))
         .route("/api/v1/corrections", post(corrections::post_correction).get(corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected))
+        .route("/api/v1/waste", get(waste_api::waste))
         .route("/api/v1/progress", get(progress::progress))
         .route("/api/v1/scores", get(scores::scores))
         .route("/api/v1/export/scores.xlsx", get(scores::export_xlsx))

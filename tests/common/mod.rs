@@ -2,6 +2,8 @@
 //! publish with a real MQTT client, start a real Mosquitto.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
+pub mod browser;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

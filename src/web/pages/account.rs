@@ -56,7 +56,7 @@ pub async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query
                 }
             }
         };
-        layout(&state.config.office.name, lang, "/login", None, None, body)
+        layout(&state, lang, "/login", None, None, body)
     })
 }
 
@@ -144,7 +144,7 @@ pub async fn setup_page(State(state): State<AppState>, headers: HeaderMap, Query
                 }
             }
         };
-        layout(&state.config.office.name, lang, "/setup", None, None, body)
+        layout(&state, lang, "/setup", None, None, body)
     })
 }
 

@@ -145,7 +145,7 @@ pub async fn users_page(State(state): State<AppState>, Admin(who): Admin, Query(
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/admin/users", None, Some(&who), body))
+    Ok(layout(&state, lang, "/admin/users", None, Some(&who), body))
 }
 
 fn department_ids(state: &AppState, ids: &[String]) -> Result<Vec<DepartmentId>, String> {
@@ -309,5 +309,5 @@ pub async fn audit_page(State(state): State<AppState>, Admin(who): Admin, Query(
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/admin/audit", None, Some(&who), body))
+    Ok(layout(&state, lang, "/admin/audit", None, Some(&who), body))
 }

@@ -98,7 +98,7 @@ pub async fn documents_page(State(state): State<AppState>, Viewer(who): Viewer, 
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/documents", None, Some(&who), body))
+    Ok(layout(&state, lang, "/documents", None, Some(&who), body))
 }
 
 #[derive(Deserialize)]

@@ -131,7 +131,7 @@ pub async fn entry(State(state): State<AppState>, Writer(who): Writer, Query(par
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/entry", None, Some(&who), body))
+    Ok(layout(&state, lang, "/entry", None, Some(&who), body))
 }
 
 #[derive(Deserialize)]

@@ -3,40 +3,30 @@
 
 mod account;
 mod admin;
+mod dashboard;
 mod documents;
 mod entry;
-mod overview;
+mod panels;
 mod plan;
 mod rejected;
 mod scores;
 
 pub use account::{login, login_page, logout, setup, setup_page};
 pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
+pub use dashboard::{chart_png, dashboard};
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
-pub use overview::overview;
 pub use plan::{baseline_form, plan_page, target_form};
 pub use scores::scores_page;
 pub use rejected::{rejected, reprocess_form, review_form};
 
 use maud::{html, Markup, DOCTYPE};
-use serde::Deserialize;
 
 use super::auth;
 use super::format::Lang;
+use super::AppState;
 use crate::auth::Principal;
 use crate::domain::Role;
-
-#[derive(Deserialize)]
-pub struct PageParams {
-    lang: Option<String>,
-}
-
-impl PageParams {
-    fn lang(&self) -> Lang {
-        Lang::from_query(self.lang.as_deref())
-    }
-}
 
 /// A rejection reason as people read it.
 pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
@@ -58,15 +48,18 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
     }
 }
 
-/// The page shell: title, header with navigation, the signed-in person with a sign-out
-/// button, and the language switch, then `main`. `path` is the page's own path, for the
-/// language link; `refresh` reloads it every so many seconds.
-fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, who: Option<&Principal>, main: Markup) -> Markup {
-    let (subtitle, overview, entry, documents, plan, scores, rejected, other, other_code) = match lang {
-        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Tổng quan", "Nhập số liệu", "Văn bản điện tử", "Mốc và mục tiêu", "Chấm điểm", "Số liệu bị từ chối", "English", "en"),
-        Lang::En => ("Electricity, water and paper savings", "Overview", "Enter readings", "Electronic documents", "Baselines and targets", "Scores", "Rejected readings", "Tiếng Việt", "vi"),
+/// The page shell: title, header with navigation (the dashboard pages, then entry,
+/// documents, plan, scores and rejected input, and for admins users and the audit log), the
+/// signed-in person with a sign-out button, and the language switch, then `main`. `path` is
+/// the page's own path, for the language link; `refresh` reloads it every so many seconds.
+fn layout(state: &AppState, lang: Lang, path: &str, refresh: Option<u32>, who: Option<&Principal>, main: Markup) -> Markup {
+    let office = &state.config.office.name;
+    let (subtitle, entry, documents, plan, scores, rejected, other, other_code) = match lang {
+        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Nhập số liệu", "Văn bản điện tử", "Mốc và mục tiêu", "Chấm điểm", "Số liệu bị từ chối", "English", "en"),
+        Lang::En => ("Electricity, water and paper savings", "Enter readings", "Electronic documents", "Baselines and targets", "Scores", "Rejected readings", "Tiếng Việt", "vi"),
     };
     let code = lang.code();
+    let pages = state.dashboards.pages.iter().filter(|p| p.nav.is_some());
     html! {
         (DOCTYPE)
         html lang=(code) {
@@ -82,7 +75,11 @@ fn layout(office: &str, lang: Lang, path: &str, refresh: Option<u32>, who: Optio
                     h1 { "Xanh · " (office) }
                     span { (subtitle) }
                     nav {
-                        a href=(format!("/?lang={code}")) { (overview) }
+                        @for page in pages {
+                            a href=(format!("{}?lang={code}", page.path)) aria-current=[(page.path == path).then_some("page")] {
+                                (match lang { Lang::Vi => &page.title.vi, Lang::En => &page.title.en })
+                            }
+                        }
                         a href=(format!("/entry?lang={code}")) { (entry) }
                         a href=(format!("/documents?lang={code}")) { (documents) }
                         a href=(format!("/plan?lang={code}")) { (plan) }

@@ -168,7 +168,7 @@ pub async fn plan_page(State(state): State<AppState>, Viewer(who): Viewer, Query
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/plan", None, Some(&who), body))
+    Ok(layout(&state, lang, "/plan", None, Some(&who), body))
 }
 
 #[derive(Deserialize)]

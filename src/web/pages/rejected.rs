@@ -91,7 +91,7 @@ pub async fn rejected(State(state): State<AppState>, Viewer(who): Viewer, Query(
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/rejected", None, Some(&who), body))
+    Ok(layout(&state, lang, "/rejected", None, Some(&who), body))
 }
 
 #[derive(Deserialize)]

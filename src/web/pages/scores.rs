@@ -105,5 +105,5 @@ pub async fn scores_page(State(state): State<AppState>, Viewer(who): Viewer, Que
             }
         }
     };
-    Ok(layout(&state.config.office.name, lang, "/scores", None, Some(&who), body))
+    Ok(layout(&state, lang, "/scores", None, Some(&who), body))
 }

@@ -1,0 +1,83 @@
+//! Departments (or meters) compared over a period: in all, per person and per m².
+
+use serde::Serialize;
+
+use super::figures::{self, ConsumptionQuery, FigureError};
+use super::{Step, TimeRange};
+use crate::config::Config;
+use crate::domain::{DepartmentId, Resource};
+use crate::store::Store;
+
+/// One department's (or meter's) use over the period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ranked {
+    pub id: String,
+    pub name: String,
+    pub total: f64,
+    /// Departments only.
+    pub per_person: Option<f64>,
+    pub per_m2: Option<f64>,
+}
+
+/// Every department's use of `resource` over `range`, in the config's order.
+pub async fn departments(store: &dyn Store, config: &Config, resource: Resource, range: TimeRange) -> Result<Vec<Ranked>, FigureError> {
+    let mut ranked = Vec::new();
+    for department in &config.departments {
+        let query = ConsumptionQuery { resource, department: Some(department.id.clone()), meter: None, range, step: Step::Month };
+        let total = figures::consumption(store, config, &query).await?.total;
+        ranked.push(Ranked {
+            id: department.id.to_string(),
+            name: department.name.clone(),
+            total,
+            per_person: (department.headcount > 0).then(|| total / f64::from(department.headcount)),
+            per_m2: (department.area_m2 > 0.0).then(|| total / department.area_m2),
+        });
+    }
+    Ok(ranked)
+}
+
+/// Each meter of `resource` (of one department, or all), with its own use over `range`.
+pub async fn meters(
+    store: &dyn Store,
+    config: &Config,
+    resource: Resource,
+    department: Option<&DepartmentId>,
+    range: TimeRange,
+) -> Result<Vec<Ranked>, FigureError> {
+    let mut ranked = Vec::new();
+    let chosen = config.meters.iter().filter(|m| m.resource == resource && (department.is_none() || m.department.as_ref() == department));
+    for meter in chosen {
+        let query = ConsumptionQuery { resource, department: None, meter: Some(meter.id.clone()), range, step: Step::Month };
+        let total = figures::consumption(store, config, &query).await?.total;
+        ranked.push(Ranked { id: meter.id.to_string(), name: meter.name.clone(), total, per_person: None, per_m2: None });
+    }
+    Ok(ranked)
+}
+
+/// Sort largest first by `key`; those without a value go last.
+pub fn sort_by(ranked: &mut [Ranked], key: impl Fn(&Ranked) -> Option<f64>) {
+    ranked.sort_by(|a, b| match (key(a), key(b)) {
+        (Some(x), Some(y)) => y.total_cmp(&x),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ranked(id: &str, total: f64, per_person: Option<f64>) -> Ranked {
+        Ranked { id: id.into(), name: id.into(), total, per_person, per_m2: None }
+    }
+
+    #[test]
+    fn the_largest_comes_first_and_the_unknown_last() {
+        let mut list = vec![ranked("a", 10.0, Some(1.0)), ranked("b", 5.0, None), ranked("c", 1.0, Some(2.0))];
+        sort_by(&mut list, |r| r.per_person);
+        assert_eq!(list.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["c", "a", "b"]);
+        sort_by(&mut list, |r| Some(r.total));
+        assert_eq!(list.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
+    }
+}

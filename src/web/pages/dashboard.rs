@@ -1,0 +1,282 @@
+//! The pages defined in dashboards/: the controls a page offers (resource, department,
+//! period or dates, step), then its panels, each with a PNG download of its chart.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use maud::{html, Markup, PreEscaped};
+use serde::Deserialize;
+
+use super::layout;
+use crate::web::auth::OverviewReader;
+use super::panels::{self, named_label, tr, Context};
+use crate::analysis::period::NamedPeriod;
+use crate::analysis::{Step, TimeRange};
+use crate::dashboard::{Control, Page, PeriodSpec, RELATIVE_PERIODS};
+use crate::domain::{DepartmentId, Resource};
+use crate::web::format::{self, Lang};
+use crate::web::{ApiError, AppState};
+
+/// What a dashboard page's address may say; each is checked before any figure is asked for.
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardParams {
+    lang: Option<String>,
+    resource: Option<String>,
+    department: Option<String>,
+    period: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    step: Option<String>,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Read the page's settings from its address; a mistake comes back as a sentence saying what
+/// to send instead.
+async fn context<'a>(state: &'a AppState, page: &Page, params: &DashboardParams, lang: Lang) -> Result<Context<'a>, String> {
+    let config = &state.config;
+    let tz = &config.office.timezone;
+    let resource = match given(&params.resource).filter(|_| page.has(Control::Resource)) {
+        Some(r) => Some(r.parse::<Resource>().map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let department = match given(&params.department).filter(|_| page.has(Control::Department)) {
+        Some(d) => {
+            let id: DepartmentId = d.parse().map_err(|e| format!("department: {e}"))?;
+            if config.department(&id).is_none() {
+                return Err(format!(
+                    "no department `{id}` is configured: choose one of {}",
+                    config.departments.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")
+                ));
+            }
+            Some(id)
+        }
+        None if page.department_required => config.departments.first().map(|d| d.id.clone()),
+        None => None,
+    };
+    let (mut period, mut range) = (None, None);
+    if page.has(Control::Period) {
+        match (given(&params.from), given(&params.to)) {
+            (Some(from), Some(to)) => range = Some(TimeRange::parse(from, to, tz).map_err(|e| e.0)?),
+            (None, None) => {}
+            _ => return Err("give both `from` and `to` (local dates such as 2026-11-01), or neither".into()),
+        }
+        if range.is_none() {
+            period = given(&params.period).map(PeriodSpec::parse).transpose().map_err(|e| e.0)?;
+        }
+    }
+    let step = given(&params.step).filter(|_| page.has(Control::Step)).map(Step::parse).transpose().map_err(|e| e.0)?;
+    let statuses = state.store.meter_status().await.map_err(|e| {
+        tracing::error!(detail = %e, "meter status for a dashboard page");
+        "the store did not answer: the details are in the server's log".to_owned()
+    })?;
+    Ok(Context { state, lang, now: Timestamp::now(), department, resource, period, range, step, statuses, progress: Default::default(), hours: Default::default() })
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    reader: OverviewReader,
+    index: usize,
+    params: Result<Query<DashboardParams>, QueryRejection>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Some(page) = state.dashboards.pages.get(index) else {
+        return ApiError::Internal(format!("dashboard page {index} is not loaded")).into_response();
+    };
+    let query = raw.as_ref().map(|q| format!("?{q}")).unwrap_or_default();
+    let who = match reader.for_page(&page.path, &format!("{}{query}", page.path)) {
+        Ok(who) => who,
+        Err(denied) => return denied.into_response(),
+    };
+    let params = match params {
+        Ok(Query(p)) => p,
+        Err(e) => return error_page(&state, page, Lang::Vi, &e.body_text()),
+    };
+    let lang = Lang::from_query(params.lang.as_deref());
+    let ctx = match context(&state, page, &params, lang).await {
+        Ok(ctx) => ctx,
+        Err(message) => return error_page(&state, page, lang, &message),
+    };
+    let mut views = Vec::new();
+    for panel in &page.panels {
+        match panels::panel(&ctx, panel).await {
+            Ok(view) => views.push(view),
+            Err(ApiError::BadRequest(message)) => return error_page(&state, page, lang, &message),
+            Err(e) => return e.into_response(),
+        }
+    }
+    let mut charts = Vec::new();
+    for view in &views {
+        match view.chart.as_ref().map(|c| c.svg()).transpose() {
+            Ok(svg) => charts.push(svg),
+            Err(e) => return ApiError::Internal(e.to_string()).into_response(),
+        }
+    }
+    let (_, rejected_total) = match state.store.rejected(1).await {
+        Ok(r) => r,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let ingest = state.ingest.snapshot();
+    let tz = &state.config.office.timezone;
+    let body = html! {
+        main.dashboard data-page=(page.id) {
+            p.status {
+                (tr(lang, "Cập nhật lúc", "Updated at")) " " span data-figure="updated" { (format::date_time(ctx.now, tz, lang)) }
+                " · "
+                @if ingest.connected { span { (tr(lang, "MQTT: đã kết nối", "MQTT: connected")) } } @else { span.bad { (tr(lang, "MQTT: mất kết nối", "MQTT: disconnected")) } }
+                " · " a href=(format!("/rejected?lang={}", lang.code())) { (tr(lang, "Số liệu bị từ chối", "Rejected readings")) ": " span data-figure="rejected" { (format::number(rejected_total as f64, 0, lang)) } }
+            }
+            h2.page-title { (title(page, lang)) }
+            @if !page.controls.is_empty() { (controls(&ctx, page, &params)) }
+            section.panels {
+                @for (i, (view, svg)) in views.iter().zip(&charts).enumerate() {
+                    article.panel data-panel=(i) data-kind=(page.panels[i].chart.as_str()) data-resource=[view.resource.map(|r| r.as_str())] {
+                        h3 { (view.title) }
+                        (view.body)
+                        @if let Some(svg) = svg {
+                            figure data-chart=(i) { (PreEscaped(svg)) }
+                            p.download { a href=(format!("/charts/{}/{i}.png{query}", page.id)) download=(format!("xanh-{}-{i}.png", page.id)) data-png=(i) {
+                                (tr(lang, "Tải ảnh PNG", "Download PNG"))
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout(&state, lang, &page.path, page.refresh_s, who.as_ref(), body).into_response()
+}
+
+fn title(page: &Page, lang: Lang) -> &str {
+    match lang {
+        Lang::Vi => &page.title.vi,
+        Lang::En => &page.title.en,
+    }
+}
+
+/// The page with nothing but what was wrong with its address, as a 400.
+fn error_page(state: &AppState, page: &Page, lang: Lang, message: &str) -> Response {
+    let body = html! {
+        main.dashboard {
+            h2.page-title { (title(page, lang)) }
+            p.alert data-error="query" { (message) }
+            p { a href=(format!("{}?lang={}", page.path, lang.code())) { (tr(lang, "Về trang mặc định", "Back to the page's defaults")) } }
+        }
+    };
+    (StatusCode::BAD_REQUEST, layout(state, lang, &page.path, None, None, body)).into_response()
+}
+
+/// The form at the top of a page: a GET of the page itself, so its address can be shared.
+fn controls(ctx: &Context<'_>, page: &Page, params: &DashboardParams) -> Markup {
+    let lang = ctx.lang;
+    let config = &ctx.state.config;
+    let this_year = ctx.now.to_zoned(config.office.timezone.clone()).year();
+    let chosen_period = given(&params.period).unwrap_or("");
+    let mut periods: Vec<(String, String)> = RELATIVE_PERIODS
+        .iter()
+        .map(|(code, spec)| (code.to_string(), relative_label(*spec, lang).to_owned()))
+        .collect();
+    for named in [NamedPeriod::Year(this_year - 1), NamedPeriod::Year(this_year), NamedPeriod::Phase(crate::analysis::period::Phase::One), NamedPeriod::Phase(crate::analysis::period::Phase::Two)] {
+        periods.push((named.to_string(), named_label(named, lang)));
+    }
+    if let Some(PeriodSpec::Named(named)) = ctx.period {
+        if !periods.iter().any(|(code, _)| *code == named.to_string()) {
+            periods.push((named.to_string(), named_label(named, lang)));
+        }
+    }
+    html! {
+        form.controls method="get" action=(page.path) {
+            input type="hidden" name="lang" value=(lang.code());
+            @if page.has(Control::Resource) {
+                label { (tr(lang, "Tài nguyên", "Resource"))
+                    select name="resource" {
+                        option value="" { (tr(lang, "như trang", "as the page")) }
+                        @for r in Resource::ALL { option value=(r.as_str()) selected[ctx.resource == Some(r)] { (format::resource_name(r, lang)) } }
+                    }
+                }
+            }
+            @if page.has(Control::Department) {
+                label { (tr(lang, "Phòng, ban", "Department"))
+                    select name="department" {
+                        @if !page.department_required { option value="" { (tr(lang, "Toàn cơ quan", "Whole office")) } }
+                        @for d in &config.departments { option value=(d.id.as_str()) selected[ctx.department.as_ref() == Some(&d.id)] { (d.name) } }
+                    }
+                }
+            }
+            @if page.has(Control::Period) {
+                label { (tr(lang, "Kỳ", "Period"))
+                    select name="period" {
+                        option value="" { (tr(lang, "như trang", "as the page")) }
+                        @for (code, label) in &periods { option value=(code) selected[*code == chosen_period] { (label) } }
+                    }
+                }
+                label { (tr(lang, "hoặc từ ngày", "or from")) input type="date" name="from" value=(given(&params.from).unwrap_or("")); }
+                label { (tr(lang, "đến trước ngày", "to (not included)")) input type="date" name="to" value=(given(&params.to).unwrap_or("")); }
+            }
+            @if page.has(Control::Step) {
+                label { (tr(lang, "Bước", "Step"))
+                    select name="step" {
+                        option value="" { (tr(lang, "tự động", "automatic")) }
+                        @for (step, vi, en) in [(Step::Hour, "giờ", "hour"), (Step::Day, "ngày", "day"), (Step::Month, "tháng", "month")] {
+                            option value=(step.as_str()) selected[ctx.step == Some(step)] { (tr(lang, vi, en)) }
+                        }
+                    }
+                }
+            }
+            button type="submit" { (tr(lang, "Xem", "Show")) }
+        }
+    }
+}
+
+fn relative_label(spec: PeriodSpec, lang: Lang) -> &'static str {
+    match spec {
+        PeriodSpec::Today => tr(lang, "Hôm nay", "Today"),
+        PeriodSpec::Last7Days => tr(lang, "7 ngày qua", "Last 7 days"),
+        PeriodSpec::Last30Days => tr(lang, "30 ngày qua", "Last 30 days"),
+        PeriodSpec::ThisMonth => tr(lang, "Tháng này", "This month"),
+        PeriodSpec::ThisYear => tr(lang, "Năm nay", "This year"),
+        PeriodSpec::Last12Months => tr(lang, "12 tháng qua", "Last 12 months"),
+        PeriodSpec::Named(_) => "",
+    }
+}
+
+/// `GET /charts/{page}/{n}.png`: panel `n` of a page as a PNG, with the page's own settings.
+pub async fn chart_png(
+    State(state): State<AppState>,
+    reader: OverviewReader,
+    Path((page_id, file)): Path<(String, String)>,
+    params: Result<Query<DashboardParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {}", e.body_text())))?;
+    let page = state.dashboards.page(&page_id).ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no dashboard page `{page_id}`: use one of {}",
+            state.dashboards.pages.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    if let Err(denied) = reader.for_page(&page.path, &format!("/charts/{page_id}/{file}")) {
+        return Ok(denied.into_response());
+    }
+    let index = file
+        .strip_suffix(".png")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n < page.panels.len())
+        .ok_or_else(|| ApiError::NotFound(format!("`{file}` is not a chart of `{page_id}`: ask for 0.png to {}.png", page.panels.len().saturating_sub(1))))?;
+    let lang = Lang::from_query(params.lang.as_deref());
+    let ctx = context(&state, page, &params, lang).await.map_err(ApiError::BadRequest)?;
+    let view = panels::panel(&ctx, &page.panels[index]).await?;
+    let chart = view.chart.ok_or_else(|| ApiError::NotFound(format!("panel {index} of `{page_id}` is a table, not a chart")))?;
+    let png = chart.png().map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("inline; filename=\"xanh-{page_id}-{index}.png\"")),
+        ],
+        png,
+    )
+        .into_response())
+}
