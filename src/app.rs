@@ -14,7 +14,7 @@ use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{broker, Pipeline};
 use crate::auth::{Auth, AuthError};
-use crate::store::{Accounts, SqliteStore, Store, StoreError};
+use crate::store::{Accounts, SqliteStore, Store, StoreError, StoreReads};
 use crate::web::{self, AppState, BrokerInfo};
 
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +103,8 @@ impl Application {
         let state = AppState {
             config,
             dashboards,
-            store,
+            store: Arc::clone(&store) as Arc<dyn StoreReads>,
+            writes: web::auth::Writes::new(store),
             ingest: status,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },
             pipeline,

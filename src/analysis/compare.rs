@@ -6,7 +6,7 @@ use super::figures::{self, ConsumptionQuery, FigureError};
 use super::{Step, TimeRange};
 use crate::config::Config;
 use crate::domain::{DepartmentId, Resource};
-use crate::store::Store;
+use crate::store::StoreReads;
 
 /// One department's (or meter's) use over the period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -20,7 +20,7 @@ pub struct Ranked {
 }
 
 /// Every department's use of `resource` over `range`, in the config's order.
-pub async fn departments(store: &dyn Store, config: &Config, resource: Resource, range: TimeRange) -> Result<Vec<Ranked>, FigureError> {
+pub async fn departments(store: &dyn StoreReads, config: &Config, resource: Resource, range: TimeRange) -> Result<Vec<Ranked>, FigureError> {
     let mut ranked = Vec::new();
     for department in &config.departments {
         let query = ConsumptionQuery { resource, department: Some(department.id.clone()), meter: None, range, step: Step::Month };
@@ -38,7 +38,7 @@ pub async fn departments(store: &dyn Store, config: &Config, resource: Resource,
 
 /// Each meter of `resource` (of one department, or all), with its own use over `range`.
 pub async fn meters(
-    store: &dyn Store,
+    store: &dyn StoreReads,
     config: &Config,
     resource: Resource,
     department: Option<&DepartmentId>,

@@ -8,7 +8,7 @@ use super::figures::FigureError;
 use super::period::NamedPeriod;
 use crate::config::Config;
 use crate::domain::{DepartmentId, Month};
-use crate::store::{DocumentRecord, Store};
+use crate::store::{DocumentRecord, StoreReads};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocumentShare {
@@ -36,7 +36,7 @@ pub fn months_of(period: &NamedPeriod) -> (Month, Month) {
 }
 
 /// The shares of every configured department, in config order, then the office's.
-pub async fn shares(store: &dyn Store, config: &Config, period: &NamedPeriod, now: Timestamp) -> Result<Vec<DocumentShare>, FigureError> {
+pub async fn shares(store: &dyn StoreReads, config: &Config, period: &NamedPeriod, now: Timestamp) -> Result<Vec<DocumentShare>, FigureError> {
     let (first, last_exclusive) = months_of(period);
     let records = store.documents(first, last_exclusive).await?;
     let this_month = Month::of(now.to_zoned(config.office.timezone.clone()).date());

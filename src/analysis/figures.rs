@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::domain::{DepartmentId, MeterId, Resource};
-use crate::store::{Resolution, Store, StoreError};
+use crate::store::{Resolution, StoreReads, StoreError};
 
 use super::period::{PeriodError, Step, TimeRange};
 use super::series::{into_buckets, local_rfc3339, select_meters, Series};
@@ -34,7 +34,7 @@ impl From<PeriodError> for FigureError {
 }
 
 pub async fn consumption(
-    store: &dyn Store,
+    store: &dyn StoreReads,
     config: &Config,
     query: &ConsumptionQuery,
 ) -> Result<Series, FigureError> {

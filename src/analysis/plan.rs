@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::config::{Config, EnteredBaseline, Plan, TargetRule};
-use crate::store::{PlanEditRecord, PlanValue, Store, StoreError};
+use crate::store::{PlanEditRecord, PlanValue, StoreReads, StoreError};
 
 /// The config's plan with the stored edits over it.
-pub async fn in_force(store: &dyn Store, config: &Config) -> Result<Plan, StoreError> {
+pub async fn in_force(store: &dyn StoreReads, config: &Config) -> Result<Plan, StoreError> {
     Ok(overlay(&config.plan, &store.plan_edits().await?))
 }
 

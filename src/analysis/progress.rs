@@ -14,7 +14,7 @@ use super::series::local_rfc3339;
 use super::staffing::{average_size, basis_weight};
 use crate::config::{Basis, Config, EmissionFactor, Plan, Tariff};
 use crate::domain::{DepartmentId, Resource};
-use crate::store::Store;
+use crate::store::StoreReads;
 
 /// What to report on: a resource, for one department or (`None`) the whole office, over a
 /// named period.
@@ -178,14 +178,14 @@ pub struct Progress {
 }
 
 /// Progress with the plan in force (the config's, with the web app's edits over it).
-pub async fn progress(store: &dyn Store, config: &Config, query: &ProgressQuery, now: Timestamp) -> Result<Progress, FigureError> {
+pub async fn progress(store: &dyn StoreReads, config: &Config, query: &ProgressQuery, now: Timestamp) -> Result<Progress, FigureError> {
     let plan = super::plan::in_force(store, config).await?;
     progress_with(store, config, &plan, query, now).await
 }
 
 /// Progress under a given plan, for callers that compute many figures with one plan.
 pub async fn progress_with(
-    store: &dyn Store,
+    store: &dyn StoreReads,
     config: &Config,
     plan: &Plan,
     query: &ProgressQuery,
@@ -293,7 +293,7 @@ fn year_earlier(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Timestamp {
 /// Use per local day over `[from, to)`: whole days from the daily rollup, a last part-day from
 /// the hourly one. Days with nothing used are kept, with 0.
 async fn daily_amounts(
-    store: &dyn Store,
+    store: &dyn StoreReads,
     config: &Config,
     query: &ProgressQuery,
     from: Timestamp,
@@ -322,7 +322,7 @@ async fn daily_amounts(
 }
 
 async fn baseline(
-    store: &dyn Store,
+    store: &dyn StoreReads,
     config: &Config,
     plan: &Plan,
     query: &ProgressQuery,
@@ -445,7 +445,7 @@ fn cost(
 mod tests {
     use super::*;
     use crate::domain::{Incoming, MeterId, Origin, Reading, Source};
-    use crate::store::SqliteStore;
+    use crate::store::{SqliteStore, Store};
 
     const OFFICE: &str = r#"
 [office]

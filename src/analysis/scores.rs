@@ -13,7 +13,7 @@ use super::scoring::{self, CriterionScore, Standing};
 use super::series::{local_rfc3339, select_meters};
 use crate::config::{Config, Criterion, Plan};
 use crate::domain::{DepartmentId, Resource};
-use crate::store::Store;
+use crate::store::StoreReads;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DepartmentScore {
@@ -41,7 +41,7 @@ pub struct ScoreReport {
 }
 
 /// Score every department over `period` with the plan given.
-pub async fn scores(store: &dyn Store, config: &Config, plan: &Plan, period: &NamedPeriod, now: Timestamp) -> Result<ScoreReport, FigureError> {
+pub async fn scores(store: &dyn StoreReads, config: &Config, plan: &Plan, period: &NamedPeriod, now: Timestamp) -> Result<ScoreReport, FigureError> {
     let tz = &config.office.timezone;
     let range = period.range(tz)?;
     let rubric = &config.rubric;

@@ -13,7 +13,7 @@ use super::series::select_meters;
 use super::TimeRange;
 use crate::config::Config;
 use crate::domain::{DepartmentId, MeterId, Office, Resource};
-use crate::store::{Resolution, Store};
+use crate::store::{Resolution, StoreReads};
 
 /// Night, when an office should use nothing but its base load: 00:00 to 05:00 local time.
 pub const NIGHT_HOURS: std::ops::Range<i8> = 0..5;
@@ -224,7 +224,7 @@ pub const MAX_DAYS: i64 = 366;
 
 /// The hours of the selected meters' use over the range (at most [`MAX_DAYS`]).
 pub async fn hourly(
-    store: &dyn Store,
+    store: &dyn StoreReads,
     config: &Config,
     resource: Resource,
     department: Option<&DepartmentId>,
@@ -243,7 +243,7 @@ pub async fn hourly(
 /// The waste figures; for water, each meter's last nights (up to a week) are checked for a
 /// flow that never stops.
 pub async fn waste(
-    store: &dyn Store,
+    store: &dyn StoreReads,
     config: &Config,
     resource: Resource,
     department: Option<&DepartmentId>,

@@ -153,15 +153,12 @@ pub struct PlanEditRecord {
     pub edit: PlanEdit,
 }
 
+/// What the store can be asked. Everything that reads figures takes this, so it cannot change
+/// anything; the web layer hands out the writing half only to the roles allowed to write.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait StoreReads: Send + Sync + 'static {
     /// A short name for health reports: "sqlite".
     fn backend(&self) -> &'static str;
-
-    /// Durably store a batch: readings (a reading already held is counted as a duplicate,
-    /// a different value at the same meter and time is rejected) and rejections. When this
-    /// returns `Ok`, everything in the batch survives a crash.
-    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError>;
 
     /// Consumption rows `(start in ms, amount)` of these meters within `range`, one per meter
     /// and hour (or local day); the caller sums them.
@@ -182,6 +179,30 @@ pub trait Store: Send + Sync + 'static {
     /// raw payload, for a second attempt after the config was fixed.
     async fn rejected_for_retry(&self, after_id: i64, limit: usize) -> Result<Vec<RetryItem>, StoreError>;
 
+    /// Corrections, newest first, of one meter or of all.
+    async fn corrections(&self, meter: Option<MeterId>, limit: usize) -> Result<Vec<CorrectionRecord>, StoreError>;
+
+    /// A meter's stored readings in `[from_ms, to_ms)`, newest first, at most `limit`.
+    async fn readings(&self, meter: MeterId, from_ms: i64, to_ms: i64, limit: usize) -> Result<Vec<StoredReading>, StoreError>;
+
+    /// Document counts of the months in `[first, last_exclusive)`, by month then department.
+    async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError>;
+
+    /// Every plan edit, oldest first.
+    async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError>;
+
+    /// A cheap round trip that proves the store answers.
+    async fn check(&self) -> Result<(), StoreError>;
+}
+
+/// The store: what it can be asked, and the changes it makes durably.
+#[async_trait]
+pub trait Store: StoreReads {
+    /// Durably store a batch: readings (a reading already held is counted as a duplicate,
+    /// a different value at the same meter and time is rejected) and rejections. When this
+    /// returns `Ok`, everything in the batch survives a crash.
+    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError>;
+
     /// Store what rejected items became on a second attempt and mark them reprocessed, in
     /// one transaction.
     async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError>;
@@ -189,12 +210,6 @@ pub trait Store: Send + Sync + 'static {
     /// Change or remove one stored reading, keep the correction, and recompute what the
     /// reading touched. `Ok(None)`: the meter has no reading at that time.
     async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError>;
-
-    /// Corrections, newest first, of one meter or of all.
-    async fn corrections(&self, meter: Option<MeterId>, limit: usize) -> Result<Vec<CorrectionRecord>, StoreError>;
-
-    /// A meter's stored readings in `[from_ms, to_ms)`, newest first, at most `limit`.
-    async fn readings(&self, meter: MeterId, from_ms: i64, to_ms: i64, limit: usize) -> Result<Vec<StoredReading>, StoreError>;
 
     /// A person's decision on an item held for review: an accepted one is stored from
     /// `accepted` (what it decodes to) without the plausibility check. `Ok(None)`: no item
@@ -204,15 +219,6 @@ pub trait Store: Send + Sync + 'static {
     /// Store a department's document counts for a month, replacing any counts it had.
     async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError>;
 
-    /// Document counts of the months in `[first, last_exclusive)`, by month then department.
-    async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError>;
-
     /// Keep a change to a baseline or a target.
     async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError>;
-
-    /// Every plan edit, oldest first.
-    async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError>;
-
-    /// A cheap round trip that proves the store answers.
-    async fn check(&self) -> Result<(), StoreError>;
 }

@@ -24,7 +24,10 @@ use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use std::sync::Arc;
+
 use super::AppState;
+use crate::store::Store;
 use crate::auth::{AuthError, Principal, Via};
 use crate::domain::{Meter, Role};
 
@@ -36,11 +39,45 @@ pub const FORM_COOKIE: &str = "xanh_form";
 pub struct Viewer(pub Principal);
 
 /// A reporter or an admin: may enter and correct readings, each meter checked with
-/// [`Writer::check_meter`].
-pub struct Writer(pub Principal);
+/// [`Writer::check_meter`]. Only this module makes one, from a request's credentials.
+pub struct Writer(Principal);
 
-/// An admin (HC-QT).
-pub struct Admin(pub Principal);
+/// An admin (HC-QT). Only this module makes one, from a request's credentials.
+pub struct Admin(Principal);
+
+impl Writer {
+    pub fn principal(&self) -> &Principal {
+        &self.0
+    }
+
+    /// The store, to change what this writer has been checked for.
+    pub fn store<'a>(&self, state: &'a AppState) -> &'a dyn Store {
+        state.writes.0.as_ref()
+    }
+}
+
+impl Admin {
+    pub fn principal(&self) -> &Principal {
+        &self.0
+    }
+
+    /// The store, for an admin's changes (reviews, reprocessing, the plan).
+    pub fn store<'a>(&self, state: &'a AppState) -> &'a dyn Store {
+        state.writes.0.as_ref()
+    }
+}
+
+/// The store's writing half in the app's state: its field is private to this module, so a
+/// handler reaches it only through a [`Writer`] or an [`Admin`], which only a request with the
+/// right credentials yields.
+#[derive(Clone)]
+pub struct Writes(Arc<dyn Store>);
+
+impl Writes {
+    pub fn new(store: Arc<dyn Store>) -> Writes {
+        Writes(store)
+    }
+}
 
 /// The overview page: anyone signed in, or everyone when `web.public_overview` is on.
 pub struct OverviewReader(pub Option<Principal>);

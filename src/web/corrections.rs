@@ -99,8 +99,8 @@ pub async fn apply(state: &AppState, writer: &Writer, body: CorrectionBody) -> R
         other => ApiError::Internal(format!("{other:?}")),
     })?;
     let ts = parse_time(&body.ts, tz).map_err(ApiError::BadRequest)?;
-    let correction = Correction::new(meter.clone(), ts, body.value, &writer.0.name(), &body.reason).map_err(|e| ApiError::BadRequest(e.0))?;
-    let record = state.store.correct(correction).await?.ok_or_else(|| {
+    let correction = Correction::new(meter.clone(), ts, body.value, &writer.principal().name(), &body.reason).map_err(|e| ApiError::BadRequest(e.0))?;
+    let record = writer.store(state).correct(correction).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "meter `{meter}` has no reading at {}: see GET /api/v1/readings?meter={meter} for the exact times",
             local_rfc3339(ts, tz)
@@ -108,7 +108,7 @@ pub async fn apply(state: &AppState, writer: &Writer, body: CorrectionBody) -> R
     })?;
     let before = json!({ "value": record.old_value });
     let after = json!({ "value": record.new_value, "reason": record.reason });
-    audit(state, &writer.0, "reading.correct", format!("{} {}", record.meter, local_rfc3339(record.ts, tz)), Some(before), Some(after)).await?;
+    audit(state, writer.principal(), "reading.correct", format!("{} {}", record.meter, local_rfc3339(record.ts, tz)), Some(before), Some(after)).await?;
     Ok(record)
 }
 

@@ -57,9 +57,9 @@ pub(crate) async fn apply(state: &AppState, writer: &Writer, body: DocumentBody)
         return Err(ApiError::BadRequest(format!("{month} has not begun: enter the counts of a month once it has")));
     }
     let counts = DocumentCount { department, month, electronic, paper };
-    let record = state.store.set_documents(counts, writer.0.name()).await?;
+    let record = writer.store(state).set_documents(counts, writer.principal().name()).await?;
     let after = json!({ "electronic": record.count.electronic, "paper": record.count.paper });
-    audit(state, &writer.0, "documents.enter", format!("{} {}", record.count.department, record.count.month), None, Some(after)).await?;
+    audit(state, writer.principal(), "documents.enter", format!("{} {}", record.count.department, record.count.month), None, Some(after)).await?;
     Ok(record)
 }
 

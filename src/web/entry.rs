@@ -23,7 +23,7 @@ pub async fn post_readings(State(state): State<AppState>, writer: Writer, header
         config: &state.config,
         pipeline: &state.pipeline,
         source: Source::Api,
-        entered_by: Some(writer.0.name()),
+        entered_by: Some(writer.principal().name()),
         received_at: Timestamp::now(),
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -92,9 +92,9 @@ pub async fn write_as(state: &AppState, writer: &Writer, items: Vec<Incoming>, a
         .take(AUDITED_READINGS)
         .collect();
     let count = items.len();
-    let report = state.store.write(items).await?;
+    let report = writer.store(state).write(items).await?;
     let after = json!({ "stored": report.stored, "duplicates": report.duplicates, "rejected": report.rejected, "readings": summary });
-    audit(state, &writer.0, action, format!("{count} item(s)"), None, Some(after)).await?;
+    audit(state, writer.principal(), action, format!("{count} item(s)"), None, Some(after)).await?;
     Ok(report)
 }
 
@@ -109,9 +109,9 @@ pub async fn audit(state: &AppState, who: &Principal, action: &str, target: Stri
 
 /// Decode every rejected item again with the current config (an admin's action).
 pub async fn reprocess(state: &AppState, admin: &Admin) -> Result<RetrySummary, ApiError> {
-    let summary = reprocess_rejected(state.store.as_ref(), &state.pipeline, &state.config).await?;
-    tracing::info!(?summary, by = %admin.0.name(), "rejected input reprocessed");
-    audit(state, &admin.0, "rejected.reprocess", "rejected input".into(), None, Some(json!(summary))).await?;
+    let summary = reprocess_rejected(admin.store(state), &state.pipeline, &state.config).await?;
+    tracing::info!(?summary, by = %admin.principal().name(), "rejected input reprocessed");
+    audit(state, admin.principal(), "rejected.reprocess", "rejected input".into(), None, Some(json!(summary))).await?;
     Ok(summary)
 }
 
@@ -134,7 +134,7 @@ pub async fn apply_review(state: &AppState, admin: &Admin, id: i64, body: Review
         "reject" => false,
         other => return Err(ApiError::BadRequest(format!("decision `{other}` is not known: send \"accept\" or \"reject\""))),
     };
-    let (by, reason) = (admin.0.name(), body.reason.trim());
+    let (by, reason) = (admin.principal().name(), body.reason.trim());
     if reason.chars().count() < 5 {
         return Err(ApiError::BadRequest("say why (`reason`, at least a few words)".into()));
     }
@@ -152,10 +152,10 @@ pub async fn apply_review(state: &AppState, admin: &Admin, id: i64, body: Review
         Vec::new()
     };
     let review = Review { accept, by: by.clone(), reason: reason.to_owned() };
-    let report = state.store.review(id, review, accepted).await?.ok_or_else(not_waiting)?;
+    let report = admin.store(state).review(id, review, accepted).await?.ok_or_else(not_waiting)?;
     tracing::info!(id, accept, by, "held reading reviewed");
     let after = json!({ "decision": body.decision, "reason": reason, "stored": report.stored });
-    audit(state, &admin.0, "rejected.review", format!("rejected item {id}"), None, Some(after)).await?;
+    audit(state, admin.principal(), "rejected.review", format!("rejected item {id}"), None, Some(after)).await?;
     Ok(report.stored)
 }
 

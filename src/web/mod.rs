@@ -27,7 +27,7 @@ use crate::config::Config;
 use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::IngestStatus;
 use crate::ingest::Pipeline;
-use crate::store::Store;
+use crate::store::StoreReads;
 
 /// Which broker the ingestor reads, for the health report.
 #[derive(Debug, Clone)]
@@ -42,7 +42,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The pages loaded from dashboards/ at start-up.
     pub dashboards: Arc<Dashboards>,
-    pub store: Arc<dyn Store>,
+    /// The store, for reading; its changes go through `writes`.
+    pub store: Arc<dyn StoreReads>,
+    /// The store's writing half, reachable only with a writer's or an admin's credentials.
+    pub writes: auth::Writes,
     pub ingest: Arc<IngestStatus>,
     pub broker: BrokerInfo,
     /// Reads readings sent over HTTP the way MQTT messages are read.

@@ -87,7 +87,7 @@ fn who_and_why(admin: &Admin, reason: &str) -> Result<(String, String), ApiError
     if reason.chars().count() < 5 {
         return Err(bad("give the reason for the change (`reason`, at least a few words)"));
     }
-    Ok((admin.0.name(), reason.to_owned()))
+    Ok((admin.principal().name(), reason.to_owned()))
 }
 
 /// Keep a change to the plan and record it in the audit log.
@@ -95,8 +95,8 @@ async fn record(state: &AppState, admin: &Admin, edit: PlanEdit) -> Result<PlanE
     let action = if edit.target { "plan.target" } else { "plan.baseline" };
     let target = format!("{} {} {}", edit.resource.as_str(), edit.department.as_ref().map(|d| d.as_str()).unwrap_or("office"), edit.period.map(|p| p.to_string()).unwrap_or_default());
     let (before, after) = (json!(edit.old), json!({ "value": edit.new, "reason": edit.reason }));
-    let record = state.store.record_plan_edit(edit).await?;
-    audit(state, &admin.0, action, target.trim_end().to_owned(), Some(before), Some(after)).await?;
+    let record = admin.store(state).record_plan_edit(edit).await?;
+    audit(state, admin.principal(), action, target.trim_end().to_owned(), Some(before), Some(after)).await?;
     Ok(record)
 }
 

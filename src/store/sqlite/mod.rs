@@ -12,7 +12,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{DocumentRecord, MeterStatus, Outcome, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, Store, StoreError, StoredReading, StoredRejection, WriteReport};
+use super::{DocumentRecord, MeterStatus, Outcome, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport};
 use crate::analysis::consumption::{
     ceil_hour, counter_intervals, delta_interval, floor_hour, implausible_step, spread_hourly, without_glitches, Sample,
     GLITCH_LOOKAHEAD,
@@ -773,13 +773,9 @@ fn conflicting(
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl StoreReads for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
-    }
-
-    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
-        self.blocking(move |inner| inner.write(batch)).await
     }
 
     async fn consumption(
@@ -905,14 +901,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
-        self.blocking(move |inner| inner.reprocess(retried)).await
-    }
-
-    async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError> {
-        self.blocking(move |inner| inner.correct(&correction)).await
-    }
-
     async fn corrections(&self, meter: Option<MeterId>, limit: usize) -> Result<Vec<CorrectionRecord>, StoreError> {
         self.blocking(move |inner| inner.corrections(meter.as_ref(), limit)).await
     }
@@ -941,20 +929,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
-        self.blocking(move |inner| inner.review(id, &review, accepted)).await
-    }
-
-    async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError> {
-        self.blocking(move |inner| inner.set_documents(count, by)).await
-    }
-
     async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError> {
         self.blocking(move |inner| inner.documents(first, last_exclusive)).await
-    }
-
-    async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError> {
-        self.blocking(move |inner| inner.record_plan_edit(edit)).await
     }
 
     async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError> {
@@ -964,5 +940,32 @@ impl Store for SqliteStore {
     async fn check(&self) -> Result<(), StoreError> {
         self.blocking(|inner| inner.read(|conn| conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())))
             .await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
+        self.blocking(move |inner| inner.write(batch)).await
+    }
+
+    async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
+        self.blocking(move |inner| inner.reprocess(retried)).await
+    }
+
+    async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError> {
+        self.blocking(move |inner| inner.correct(&correction)).await
+    }
+
+    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
+        self.blocking(move |inner| inner.review(id, &review, accepted)).await
+    }
+
+    async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError> {
+        self.blocking(move |inner| inner.set_documents(count, by)).await
+    }
+
+    async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError> {
+        self.blocking(move |inner| inner.record_plan_edit(edit)).await
     }
 }

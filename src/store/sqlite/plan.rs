@@ -111,7 +111,7 @@ impl Inner {
 mod tests {
     use super::*;
     use crate::domain::Resource;
-    use crate::store::{SqliteStore, Store};
+    use crate::store::{SqliteStore, Store, StoreReads};
 
     fn open(dir: &tempfile::TempDir) -> SqliteStore {
         let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();

@@ -49,7 +49,8 @@ fn user_error(e: AuthError) -> Result<String, ApiError> {
     }
 }
 
-pub async fn users_page(State(state): State<AppState>, Admin(who): Admin, Query(params): Query<AdminParams>) -> Result<Markup, ApiError> {
+pub async fn users_page(State(state): State<AppState>, admin: Admin, Query(params): Query<AdminParams>) -> Result<Markup, ApiError> {
+    let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;
     let t = |vi_text: &'static str, en_text: &'static str| if vi { vi_text } else { en_text };
@@ -72,7 +73,7 @@ pub async fn users_page(State(state): State<AppState>, Admin(who): Admin, Query(
                         td { @if user.disabled { (t("đã khoá", "disabled")) } @else { (t("hoạt động", "active")) } }
                         td {
                             form method="post" action=(format!("/admin/users/{}?lang={code}", user.username)) {
-                                (csrf_field(&who))
+                                (csrf_field(who))
                                 @if user.disabled {
                                     button name="action" value="enable" { (t("Mở khoá", "Enable")) }
                                 } @else if user.id != who.user.id {
@@ -88,7 +89,7 @@ pub async fn users_page(State(state): State<AppState>, Admin(who): Admin, Query(
             section {
                 h3 { (t("Thêm người dùng", "Add a user")) }
                 form method="post" action=(format!("/admin/users?lang={code}")) {
-                    (csrf_field(&who))
+                    (csrf_field(who))
                     label { (t("Tên đăng nhập", "User name")) input name="username" required placeholder="nguyen.lan"; }
                     label { (t("Họ và tên", "Full name")) input name="display_name" required; }
                     label { (t("Vai trò", "Role")) select name="role" {
@@ -122,7 +123,7 @@ pub async fn users_page(State(state): State<AppState>, Admin(who): Admin, Query(
                         td { @match token.last_used { Some(at) => (format::date_time(at, tz, lang)), None => "—" } }
                         td { @if token.revoked_at.is_some() { (t("đã thu hồi", "revoked")) } @else {
                             form method="post" action=(format!("/admin/tokens/{}/revoke?lang={code}", token.id)) {
-                                (csrf_field(&who))
+                                (csrf_field(who))
                                 button { (t("Thu hồi", "Revoke")) }
                             }
                         } }
@@ -130,7 +131,7 @@ pub async fn users_page(State(state): State<AppState>, Admin(who): Admin, Query(
                 } }
                 h3 { (t("Tạo mã cho thiết bị hoặc phần mềm", "Create a token for a gateway or a script")) }
                 form method="post" action=(format!("/admin/tokens?lang={code}")) {
-                    (csrf_field(&who))
+                    (csrf_field(who))
                     label { (t("Tên", "Name")) input name="name" required placeholder="gateway-tang-1"; }
                     label { (t("Vai trò", "Role")) select name="role" {
                         option value="reporter" { (t("gửi số liệu", "submit readings")) }
@@ -145,7 +146,7 @@ pub async fn users_page(State(state): State<AppState>, Admin(who): Admin, Query(
             }
         }
     };
-    Ok(layout(&state, lang, "/admin/users", None, Some(&who), body))
+    Ok(layout(&state, lang, "/admin/users", None, Some(who), body))
 }
 
 fn department_ids(state: &AppState, ids: &[String]) -> Result<Vec<DepartmentId>, String> {
@@ -167,7 +168,8 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
-pub async fn create_user_form(State(state): State<AppState>, Admin(who): Admin, Query(params): Query<AdminParams>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn create_user_form(State(state): State<AppState>, admin: Admin, Query(params): Query<AdminParams>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+    let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let role: Role = match field(&form, "role").parse() {
         Ok(role) => role,
@@ -180,7 +182,7 @@ pub async fn create_user_form(State(state): State<AppState>, Admin(who): Admin, 
     let result = match state.auth.add_user(field(&form, "username"), field(&form, "display_name"), role, departments, field(&form, "password")).await {
         Ok(user) => {
             let after = json!({ "username": user.username, "display_name": user.display_name, "role": user.role, "departments": user.departments });
-            state.auth.audit(Some(&who), "user.add", user.username.to_string(), None, Some(after)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+            state.auth.audit(Some(who), "user.add", user.username.to_string(), None, Some(after)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(match lang {
                 Lang::Vi => format!("Đã thêm người dùng {}.", user.username),
                 Lang::En => format!("Added user {}.", user.username),
@@ -193,11 +195,12 @@ pub async fn create_user_form(State(state): State<AppState>, Admin(who): Admin, 
 
 pub async fn user_action_form(
     State(state): State<AppState>,
-    Admin(who): Admin,
+    admin: Admin,
     Path(username): Path<String>,
     Query(params): Query<AdminParams>,
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let username: Username = match username.parse() {
         Ok(u) => u,
@@ -215,7 +218,7 @@ pub async fn user_action_form(
         Ok(()) => {
             state
                 .auth
-                .audit(Some(&who), &format!("user.{action}"), username.to_string(), None, None)
+                .audit(Some(who), &format!("user.{action}"), username.to_string(), None, None)
                 .await
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(match lang {
@@ -228,7 +231,8 @@ pub async fn user_action_form(
     Ok(back("/admin/users", lang, result))
 }
 
-pub async fn create_token_form(State(state): State<AppState>, Admin(who): Admin, Query(params): Query<AdminParams>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn create_token_form(State(state): State<AppState>, admin: Admin, Query(params): Query<AdminParams>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+    let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let role: Role = match field(&form, "role").parse() {
         Ok(role) => role,
@@ -249,7 +253,7 @@ pub async fn create_token_form(State(state): State<AppState>, Admin(who): Admin,
     match state.auth.create_token(&who.user, field(&form, "name"), role, meters).await {
         Ok((secret, record)) => {
             let after = json!({ "id": record.id, "name": record.name, "role": record.role, "meters": record.meters });
-            state.auth.audit(Some(&who), "token.create", format!("token {}", record.id), None, Some(after)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+            state.auth.audit(Some(who), "token.create", format!("token {}", record.id), None, Some(after)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
             let query = serde_urlencoded::to_string([("lang", lang.code()), ("secret", secret.as_str())]).unwrap_or_default();
             Ok(Redirect::to(&format!("/admin/users?{query}#tokens")).into_response())
         }
@@ -259,15 +263,16 @@ pub async fn create_token_form(State(state): State<AppState>, Admin(who): Admin,
 
 pub async fn revoke_token_form(
     State(state): State<AppState>,
-    Admin(who): Admin,
+    admin: Admin,
     Path(id): Path<i64>,
     Query(params): Query<AdminParams>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
+    let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let result = match state.auth.revoke_token(id).await {
         Ok(()) => {
-            state.auth.audit(Some(&who), "token.revoke", format!("token {id}"), None, None).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+            state.auth.audit(Some(who), "token.revoke", format!("token {id}"), None, None).await.map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(match lang {
                 Lang::Vi => format!("Đã thu hồi mã {id}."),
                 Lang::En => format!("Revoked token {id}."),
@@ -279,7 +284,8 @@ pub async fn revoke_token_form(
 }
 
 /// The audit log, newest first, a page at a time; CSV at /api/v1/export/audit.csv.
-pub async fn audit_page(State(state): State<AppState>, Admin(who): Admin, Query(params): Query<AdminParams>) -> Result<Markup, ApiError> {
+pub async fn audit_page(State(state): State<AppState>, admin: Admin, Query(params): Query<AdminParams>) -> Result<Markup, ApiError> {
+    let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;
     let t = |vi_text: &'static str, en_text: &'static str| if vi { vi_text } else { en_text };
@@ -309,5 +315,5 @@ pub async fn audit_page(State(state): State<AppState>, Admin(who): Admin, Query(
             }
         }
     };
-    Ok(layout(&state, lang, "/admin/audit", None, Some(&who), body))
+    Ok(layout(&state, lang, "/admin/audit", None, Some(who), body))
 }

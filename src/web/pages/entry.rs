@@ -38,7 +38,8 @@ fn meter_label(meter: &Meter) -> String {
     format!("{} — {} ({})", meter.name, meter.id, meter.conversion.unit().config_name())
 }
 
-pub async fn entry(State(state): State<AppState>, Writer(who): Writer, Query(params): Query<EntryParams>) -> Result<Markup, ApiError> {
+pub async fn entry(State(state): State<AppState>, writer: Writer, Query(params): Query<EntryParams>) -> Result<Markup, ApiError> {
+    let who = writer.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;
     let tz = &state.config.office.timezone;
@@ -60,7 +61,7 @@ pub async fn entry(State(state): State<AppState>, Writer(who): Writer, Query(par
                 p { (t("Chỉ số đọc trên công tơ hoặc đồng hồ, theo đơn vị ghi trong ngoặc. Số viết kiểu Việt Nam: 1.234,5.",
                        "The value read on the meter, in the unit in brackets. Numbers as 1.234,5 or 1234.5.")) }
                 form method="post" action=(format!("/entry/reading?lang={}", lang.code())) {
-                    (csrf_field(&who))
+                    (csrf_field(who))
                     label { (t("Công tơ", "Meter")) select name="meter" required {
                         @for m in &counters { option value=(m.id.as_str()) { (meter_label(m)) } }
                     } }
@@ -76,7 +77,7 @@ pub async fn entry(State(state): State<AppState>, Writer(who): Writer, Query(par
                     p { (t("Giấy cấp phát, hoá đơn tháng…: lượng dùng từ ngày đến ngày (tính cả hai ngày).",
                            "Paper issued, a monthly bill…: the amount used from one day to another, both included.")) }
                     form method="post" action=(format!("/entry/reading?lang={}", lang.code())) {
-                        (csrf_field(&who))
+                        (csrf_field(who))
                         label { (t("Công tơ / loại", "Meter")) select name="meter" required {
                             @for m in &deltas { option value=(m.id.as_str()) { (meter_label(m)) } }
                         } }
@@ -93,7 +94,7 @@ pub async fn entry(State(state): State<AppState>, Writer(who): Writer, Query(par
                 p { (t("Số liệu sai không bị ghi đè âm thầm: giá trị cũ, giá trị mới, người sửa, thời điểm và lý do đều được lưu. Giá trị mới theo đơn vị hiển thị (kWh, m³, tờ); để trống để xoá số liệu.",
                        "A wrong reading is never silently overwritten: the old and new values, who, when and why are kept. The new value is in the unit shown (kWh, m³, sheets); leave it empty to remove the reading.")) }
                 form method="post" action=(format!("/entry/correct?lang={}", lang.code())) {
-                    (csrf_field(&who))
+                    (csrf_field(who))
                     label { (t("Công tơ", "Meter")) select name="meter" required {
                         @for m in &writable { option value=(m.id.as_str()) { (m.name) " — " (m.id.as_str()) } }
                     } }
@@ -131,7 +132,7 @@ pub async fn entry(State(state): State<AppState>, Writer(who): Writer, Query(par
             }
         }
     };
-    Ok(layout(&state, lang, "/entry", None, Some(&who), body))
+    Ok(layout(&state, lang, "/entry", None, Some(who), body))
 }
 
 #[derive(Deserialize)]
@@ -164,7 +165,7 @@ pub async fn reading_form(State(state): State<AppState>, writer: Writer, Query(p
         config: &state.config,
         pipeline: &state.pipeline,
         source: Source::Manual,
-        entered_by: Some(writer.0.name()),
+        entered_by: Some(writer.principal().name()),
         received_at: Timestamp::now(),
     };
     let row = Row {
