@@ -231,3 +231,35 @@ pub fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1000.0;
     (at(0.5), at(0.95))
 }
+
+/// `xanh serve` over the 100 meters × 1 year store in target/bench-data (built on first use),
+/// with an admin's client: the process, the base URL and the client.
+pub fn start_year_service(config_name: &str) -> (Process, String, reqwest::Client) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    std::fs::create_dir_all(&data).unwrap();
+    let web_port = free_port();
+    let mqtt_port = free_port();
+    let config = data.join(config_name);
+    let mqtt = format!("embedded = true\nlisten = \"127.0.0.1:{mqtt_port}\"");
+    std::fs::write(&config, office_config(&mqtt, web_port, &data.join("year.db"))).unwrap();
+    ensure_year_of_data(&data, &config);
+    let http = admin_client(&config);
+    let xanh = start_xanh(&config, web_port);
+    (xanh, format!("http://127.0.0.1:{web_port}"), http)
+}
+
+/// Median and 95th percentile in ms of `requests` sequential GETs of `url`, and the size of
+/// the answer in bytes.
+pub async fn measure(http: &reqwest::Client, url: &str, requests: usize) -> (f64, f64, usize) {
+    let mut samples = Vec::with_capacity(requests);
+    let mut bytes = 0;
+    for _ in 0..requests {
+        let start = Instant::now();
+        let response = http.get(url).send().await.unwrap();
+        assert!(response.status().is_success(), "{url}: {}", response.status());
+        bytes = response.bytes().await.unwrap().len();
+        samples.push(start.elapsed());
+    }
+    let (median, p95) = percentiles(samples);
+    (median, p95, bytes)
+}

@@ -7,7 +7,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{csrf_field, layout, role_name};
+use super::{back_to, csrf_field, layout, role_name};
 use crate::web::AppState;
 use crate::auth::AuthError;
 use crate::domain::{DepartmentId, MeterId, Role, Username};
@@ -26,12 +26,7 @@ pub struct AdminParams {
 }
 
 fn back(path: &str, lang: Lang, result: Result<String, String>) -> Response {
-    let (key, message) = match result {
-        Ok(message) => ("ok", message),
-        Err(message) => ("error", message),
-    };
-    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
-    Redirect::to(&format!("{path}?{query}")).into_response()
+    back_to(path, lang, result).into_response()
 }
 
 fn messages(params: &AdminParams) -> Markup {

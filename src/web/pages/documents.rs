@@ -6,7 +6,7 @@ use axum::response::Redirect;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{csrf_field, layout};
+use super::{back_to, csrf_field, layout};
 use crate::web::auth::{CsrfForm, Viewer, Writer};
 use crate::analysis::documents;
 use crate::analysis::period::NamedPeriod;
@@ -24,12 +24,7 @@ pub struct DocumentPageParams {
 }
 
 fn back(lang: Lang, result: Result<String, String>) -> Redirect {
-    let (key, message) = match result {
-        Ok(message) => ("ok", message),
-        Err(message) => ("error", message),
-    };
-    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
-    Redirect::to(&format!("/documents?{query}"))
+    back_to("/documents", lang, result)
 }
 
 pub async fn documents_page(State(state): State<AppState>, Viewer(who): Viewer, Query(params): Query<DocumentPageParams>) -> Result<Markup, ApiError> {

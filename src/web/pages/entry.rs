@@ -7,7 +7,7 @@ use jiff::{Timestamp, ToSpan};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{csrf_field, layout, reason_text};
+use super::{back_to, csrf_field, layout, reason_text};
 use crate::domain::{Incoming, Meter, MeterKind, Source};
 use crate::ingest::manual::{parse_number, parse_time, Entry, Row};
 use crate::store::Outcome;
@@ -26,12 +26,7 @@ pub struct EntryParams {
 }
 
 fn back(lang: Lang, result: Result<String, String>) -> Redirect {
-    let (key, message) = match result {
-        Ok(message) => ("ok", message),
-        Err(message) => ("error", message),
-    };
-    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
-    Redirect::to(&format!("/entry?{query}"))
+    back_to("/entry", lang, result)
 }
 
 fn meter_label(meter: &Meter) -> String {

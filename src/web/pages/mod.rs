@@ -123,3 +123,14 @@ pub(crate) fn role_name(role: Role, lang: Lang) -> &'static str {
 pub(crate) fn csrf_field(who: &Principal) -> Markup {
     html! { input type="hidden" name="csrf" value=(auth::csrf_token(who)); }
 }
+
+/// Back to the page at `path` after a form, with the result to show at its top (`ok` or
+/// `error` in the address).
+pub(crate) fn back_to(path: &str, lang: Lang, result: Result<String, String>) -> axum::response::Redirect {
+    let (key, message) = match result {
+        Ok(message) => ("ok", message),
+        Err(message) => ("error", message),
+    };
+    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
+    axum::response::Redirect::to(&format!("{path}?{query}"))
+}

@@ -6,7 +6,7 @@ use axum::response::Redirect;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::{csrf_field, layout};
+use super::{back_to, csrf_field, layout};
 use crate::domain::Role;
 use crate::web::auth::{Admin, CsrfForm, Viewer};
 use crate::analysis::period::NamedPeriod;
@@ -25,12 +25,7 @@ pub struct PlanPageParams {
 }
 
 fn back(lang: Lang, result: Result<String, String>) -> Redirect {
-    let (key, message) = match result {
-        Ok(message) => ("ok", message),
-        Err(message) => ("error", message),
-    };
-    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
-    Redirect::to(&format!("/plan?{query}"))
+    back_to("/plan", lang, result)
 }
 
 fn value_text(value: &Option<PlanValue>, resource: Resource, lang: Lang) -> String {
