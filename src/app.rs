@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Broker, Config, ConfigError, EmbeddedBroker, StoreConfig};
 use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::{self, IngestStatus};
+use crate::ingest::mqtt_tls::{self, MqttTlsError};
 use crate::ingest::{broker, Pipeline};
 use crate::auth::{Auth, AuthError};
 use crate::store::{Accounts, SqliteStore, Store, StoreError, StoreReads};
@@ -21,6 +22,8 @@ use crate::web::{self, AppState, BrokerInfo};
 pub enum StartError {
     #[error(transparent)]
     Broker(#[from] broker::BrokerError),
+    #[error(transparent)]
+    MqttTls(#[from] MqttTlsError),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A dashboard page file is wrong: the message names the file, the key and the fix.
@@ -58,6 +61,7 @@ impl Application {
         // Checked before anything starts, so a wrong page file stops nothing half-started.
         let dashboards = Arc::new(Dashboards::load(config.web_dashboards.as_deref())?);
         let mut ingest_settings = config.mqtt.clone();
+        let (mut tls, mut shared_group) = (None, None);
         let (host, port, embedded) = match &config.mqtt.broker {
             Broker::Embedded(embedded) => {
                 let started = broker::start(embedded, &config.source, &config.mqtt.client_id)?;
@@ -70,7 +74,11 @@ impl Application {
                 let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
                 (host, addr.port(), true)
             }
-            Broker::External { host, port } => (host.clone(), *port, false),
+            Broker::External(external) => {
+                tls = external.tls.as_ref().map(|t| mqtt_tls::client_config(t, &config.source)).transpose()?;
+                shared_group = external.shared_group.clone();
+                (external.host.clone(), external.port, false)
+            }
         };
         let (store, accounts): (Arc<dyn Store>, Accounts) = match &config.store {
             StoreConfig::Sqlite { path } => {
@@ -90,10 +98,13 @@ impl Application {
         })?;
 
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        let status = Arc::new(IngestStatus::default());
+        let status = Arc::new(match &shared_group {
+            Some(group) => IngestStatus::with_peers(group.peer_topic()),
+            None => IngestStatus::default(),
+        });
         let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
         let ingest = mqtt::spawn(
-            mqtt::Connection { host: host.clone(), port, settings: ingest_settings },
+            mqtt::Connection { host: host.clone(), port, settings: ingest_settings, tls, shared_group },
             pipeline.clone(),
             Arc::clone(&store),
             config.ingest.batch_size,

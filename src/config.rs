@@ -22,7 +22,7 @@ pub use plan::{Basis, Baselines, EmissionFactor, EnteredBaseline, Plan, Staffing
 
 use crate::domain::{
     Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, PasswordDigest,
-    Resource, Topic, TopicFilter, Unit, ValueSelector, WorkingDays, WorkingHours,
+    Resource, ShareGroup, Topic, TopicFilter, Unit, ValueSelector, WorkingDays, WorkingHours, PEER_TOPIC_ROOT,
 };
 
 /// The config used when no `--config` is given.
@@ -153,7 +153,8 @@ struct MqttSection {
     embedded: bool,
     listen: String,
     host: Option<String>,
-    port: u16,
+    /// Absent: 1883, or 8883 with `[mqtt.tls]`.
+    port: Option<u16>,
     client_id: String,
     username: Option<String>,
     keep_alive_s: u64,
@@ -161,6 +162,7 @@ struct MqttSection {
     allow_anonymous: bool,
     clients: Vec<ClientEntry>,
     tls: Option<TlsEntry>,
+    shared_group: Option<String>,
 }
 
 /// A gateway or meter allowed to connect to the embedded broker.
@@ -172,18 +174,21 @@ struct ClientEntry {
     publish: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `[mqtt.tls]`: the embedded broker's TLS listener (`listen`, `cert`, `key`), or TLS to an
+/// external broker (`ca_file`, `client_cert`, `client_key`); which keys apply is checked
+/// against `embedded`.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TlsEntry {
-    #[serde(default = "default_tls_listen")]
-    listen: String,
-    cert: PathBuf,
-    key: PathBuf,
+    listen: Option<String>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
 }
 
-fn default_tls_listen() -> String {
-    "0.0.0.0:8883".to_owned()
-}
+const DEFAULT_TLS_LISTEN: &str = "0.0.0.0:8883";
 
 impl Default for MqttSection {
     fn default() -> Self {
@@ -191,7 +196,7 @@ impl Default for MqttSection {
             embedded: true,
             listen: "127.0.0.1:1883".to_owned(),
             host: None,
-            port: 1883,
+            port: None,
             client_id: "xanh-ingest".to_owned(),
             username: None,
             keep_alive_s: 30,
@@ -199,6 +204,7 @@ impl Default for MqttSection {
             allow_anonymous: false,
             clients: Vec::new(),
             tls: None,
+            shared_group: None,
         }
     }
 }
@@ -279,7 +285,33 @@ pub enum Broker {
     /// Start the built-in broker and read from it.
     Embedded(EmbeddedBroker),
     /// Connect to a broker run elsewhere (Mosquitto, EMQX…).
-    External { host: String, port: u16 },
+    External(ExternalBroker),
+}
+
+/// A broker run elsewhere, and how Xanh shares it with other instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalBroker {
+    pub host: String,
+    pub port: u16,
+    pub tls: Option<ClientTls>,
+    /// Instances of one group split the devices' messages (`$share/<group>/…`) and send each
+    /// other what they stored, so that each holds every reading.
+    pub shared_group: Option<ShareGroup>,
+}
+
+/// TLS to an external broker; the files are read and checked when ingest starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientTls {
+    /// The CA that signed the broker's certificate (PEM); `None`: the system's trusted roots.
+    pub ca_file: Option<PathBuf>,
+    /// A client certificate chain and its key (PEM), for a broker that asks for one.
+    pub client_auth: Option<ClientAuth>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAuth {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// The built-in broker: where it listens and who may connect.
@@ -505,7 +537,7 @@ fn apply_env(
     }
     if let Some(v) = env("XANH_MQTT_PORT") {
         match v.parse() {
-            Ok(port) => raw.mqtt.port = port,
+            Ok(port) => raw.mqtt.port = Some(port),
             Err(_) => bad("XANH_MQTT_PORT", &v, "a port number (1–65535)"),
         }
     }
@@ -514,6 +546,9 @@ fn apply_env(
     }
     if let Some(v) = env("XANH_MQTT_USERNAME") {
         raw.mqtt.username = Some(v);
+    }
+    if let Some(v) = env("XANH_MQTT_SHARED_GROUP") {
+        raw.mqtt.shared_group = Some(v);
     }
     if let Some(v) = env("XANH_STORE_BACKEND") {
         raw.store.backend = v;
@@ -574,33 +609,7 @@ fn resolve(
     let broker = if raw.mqtt.embedded {
         resolve_embedded(&raw.mqtt, &mut problem).map(Broker::Embedded)
     } else {
-        for (key, set) in [
-            ("mqtt.clients", !raw.mqtt.clients.is_empty()),
-            ("mqtt.tls", raw.mqtt.tls.is_some()),
-            ("mqtt.allow_anonymous", raw.mqtt.allow_anonymous),
-        ] {
-            if set {
-                problem(
-                    key.into(),
-                    "applies to the embedded broker only, and mqtt.embedded is false".into(),
-                    "remove it and set users, topic limits and TLS on your broker (README: \"Securing the broker\")".into(),
-                );
-            }
-        }
-        match raw.mqtt.host.as_deref().map(str::trim) {
-            Some(host) if !host.is_empty() => Some(Broker::External {
-                host: host.to_owned(),
-                port: raw.mqtt.port,
-            }),
-            _ => {
-                problem(
-                    "mqtt.host".into(),
-                    "is not set but mqtt.embedded is false".into(),
-                    "set host = \"broker.example\" (and port), or embedded = true".into(),
-                );
-                None
-            }
-        }
+        resolve_external(&raw.mqtt, &mut problem).map(Broker::External)
     };
     if raw.mqtt.client_id.is_empty() || raw.mqtt.client_id.len() > 23 * 4 {
         problem(
@@ -709,9 +718,37 @@ fn whole_hour_offsets(tz: &TimeZone) -> bool {
 /// loopback address unless the config says `allow_anonymous = true`.
 fn resolve_embedded(mqtt: &MqttSection, problem: &mut impl FnMut(String, String, String)) -> Option<EmbeddedBroker> {
     let listen = parse_addr(&mqtt.listen, "mqtt.listen", problem);
+    if mqtt.shared_group.is_some() {
+        problem(
+            "mqtt.shared_group".into(),
+            "applies to an external broker only (the embedded broker serves one instance), and mqtt.embedded is true".into(),
+            "remove it, or set embedded = false and point every instance at the same broker with host".into(),
+        );
+    }
     let tls = mqtt.tls.as_ref().and_then(|tls| {
-        let listen = parse_addr(&tls.listen, "mqtt.tls.listen", problem)?;
-        Some(BrokerTls { listen, cert: tls.cert.clone(), key: tls.key.clone() })
+        for (key, set) in [("mqtt.tls.ca_file", tls.ca_file.is_some()), ("mqtt.tls.client_cert", tls.client_cert.is_some()), ("mqtt.tls.client_key", tls.client_key.is_some())] {
+            if set {
+                problem(
+                    key.into(),
+                    "applies to TLS to an external broker, and mqtt.embedded is true".into(),
+                    "remove it; the embedded broker's TLS listener takes listen, cert and key".into(),
+                );
+            }
+        }
+        let listen = parse_addr(tls.listen.as_deref().unwrap_or(DEFAULT_TLS_LISTEN), "mqtt.tls.listen", problem);
+        let required = |key: &str, path: &Option<PathBuf>, problem: &mut dyn FnMut(String, String, String)| {
+            if path.is_none() {
+                problem(
+                    key.into(),
+                    "is missing: the embedded broker's TLS listener needs its certificate and key".into(),
+                    "give the PEM file's path, such as cert = \"/etc/xanh/mqtt.crt\" and key = \"/etc/xanh/mqtt.key\"".into(),
+                );
+            }
+            path.clone()
+        };
+        let cert = required("mqtt.tls.cert", &tls.cert, problem);
+        let key = required("mqtt.tls.key", &tls.key, problem);
+        Some(BrokerTls { listen: listen?, cert: cert?, key: key? })
     });
     let mut clients = Vec::new();
     let mut seen = HashSet::new();
@@ -773,6 +810,60 @@ fn resolve_embedded(mqtt: &MqttSection, problem: &mut impl FnMut(String, String,
         }
     }
     Some(EmbeddedBroker { listen: listen?, clients, tls })
+}
+
+/// An external broker: where it is, TLS to it, and the shared subscription's group.
+fn resolve_external(mqtt: &MqttSection, problem: &mut impl FnMut(String, String, String)) -> Option<ExternalBroker> {
+    for (key, set) in [("mqtt.clients", !mqtt.clients.is_empty()), ("mqtt.allow_anonymous", mqtt.allow_anonymous)] {
+        if set {
+            problem(
+                key.into(),
+                "applies to the embedded broker only, and mqtt.embedded is false".into(),
+                "remove it and set users, topic limits and TLS on your broker (README: \"Securing the broker\")".into(),
+            );
+        }
+    }
+    let tls = mqtt.tls.as_ref().map(|tls| {
+        for (key, set) in [("mqtt.tls.listen", tls.listen.is_some()), ("mqtt.tls.cert", tls.cert.is_some()), ("mqtt.tls.key", tls.key.is_some())] {
+            if set {
+                problem(
+                    key.into(),
+                    "applies to the embedded broker's TLS listener, and mqtt.embedded is false".into(),
+                    "remove it; for TLS to an external broker give ca_file (and client_cert with client_key if the broker asks for a client certificate)".into(),
+                );
+            }
+        }
+        let client_auth = match (&tls.client_cert, &tls.client_key) {
+            (Some(cert), Some(key)) => Some(ClientAuth { cert: cert.clone(), key: key.clone() }),
+            (None, None) => None,
+            (Some(_), None) | (None, Some(_)) => {
+                problem(
+                    "mqtt.tls.client_cert".into(),
+                    "and mqtt.tls.client_key go together: only one is given".into(),
+                    "give both the client certificate and its key (PEM), or neither".into(),
+                );
+                None
+            }
+        };
+        ClientTls { ca_file: tls.ca_file.clone(), client_auth }
+    });
+    let shared_group = mqtt.shared_group.as_ref().and_then(|group| {
+        ShareGroup::try_from(group.clone())
+            .map_err(|e| problem("mqtt.shared_group".into(), e.to_string(), "give every instance of the group the same plain name, such as shared_group = \"xanh\"".into()))
+            .ok()
+    });
+    let port = mqtt.port.unwrap_or(if tls.is_some() { 8883 } else { 1883 });
+    match mqtt.host.as_deref().map(str::trim) {
+        Some(host) if !host.is_empty() => Some(ExternalBroker { host: host.to_owned(), port, tls, shared_group }),
+        _ => {
+            problem(
+                "mqtt.host".into(),
+                "is not set but mqtt.embedded is false".into(),
+                "set host = \"broker.example\" (and port), or embedded = true".into(),
+            );
+            None
+        }
+    }
 }
 
 fn parse_addr(
@@ -1065,6 +1156,15 @@ fn resolve_meters(
                     key("topic"),
                     format!("`{topic}` looks like another meter's generic topic"),
                     format!("use xanh/{id}/reading or a topic outside xanh/+/reading"),
+                );
+            }
+            // Instances of a shared subscription talk to each other there: a device message
+            // on it would be taken for a peer's batch, and a peer's batch for a reading.
+            if topic.matches_filter(&format!("{PEER_TOPIC_ROOT}/#")) || topic.as_str().starts_with('$') {
+                problem(
+                    key("topic"),
+                    format!("`{topic}` is reserved: {PEER_TOPIC_ROOT}/… carries Xanh instances' own messages, and topics starting with $ are the broker's"),
+                    "use the topic the device publishes on, outside xanh-peers/ and not starting with $".into(),
                 );
             }
         }
@@ -1368,6 +1468,47 @@ mod tests {
         assert!(parse("[office]\nname = \"X\"\n[mqtt]\nlisten = \"[::1]:1883\"\n").is_ok());
         let err = parse("[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\nallow_anonymous = true\n").unwrap_err();
         assert!(err.problems[0].fix.contains("Securing the broker"), "{err}");
+    }
+
+    #[test]
+    fn an_external_broker_takes_tls_and_a_shared_group() {
+        let config = parse(
+            "[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"mqtt.example\"\nshared_group = \"xanh\"\n\
+             [mqtt.tls]\nca_file = \"/etc/xanh/ca.crt\"\n",
+        )
+        .unwrap();
+        let Broker::External(external) = &config.mqtt.broker else { panic!("{:?}", config.mqtt.broker) };
+        assert_eq!(external.port, 8883, "TLS defaults to MQTT's TLS port");
+        assert_eq!(external.tls.as_ref().unwrap().ca_file.as_deref(), Some(Path::new("/etc/xanh/ca.crt")));
+        assert_eq!(external.shared_group.as_ref().map(ShareGroup::as_str), Some("xanh"));
+        // Without [mqtt.tls]: plain MQTT on 1883, the system's roots never involved.
+        let plain = parse("[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\n").unwrap();
+        let Broker::External(plain) = &plain.mqtt.broker else { panic!() };
+        assert_eq!((plain.port, plain.tls.is_none(), plain.shared_group.is_none()), (1883, true, true));
+
+        let err = parse(
+            "[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\nshared_group = \"xanh/#\"\n\
+             [mqtt.tls]\ncert = \"c.pem\"\nclient_cert = \"me.pem\"\n\
+             [[meters]]\nid = \"m\"\nname = \"m\"\nresource = \"water\"\nkind = \"counter\"\nunit = \"m3\"\ntopic = \"xanh-peers/xanh\"\n",
+        )
+        .unwrap_err();
+        let said = |key: &str, words: &str| {
+            assert!(
+                err.problems.iter().any(|p| p.key == key && format!("{} {}", p.problem, p.fix).contains(words)),
+                "{key} should say {words:?}:\n{err}"
+            )
+        };
+        said("mqtt.shared_group", "letters, digits");
+        said("mqtt.tls.cert", "ca_file");
+        said("mqtt.tls.client_cert", "client_key go together");
+        said("meters[0] (\"m\").topic", "reserved");
+
+        let err = parse("[office]\nname = \"X\"\n[mqtt]\nshared_group = \"xanh\"\n[mqtt.tls]\nlisten = \"127.0.0.1:8883\"\nca_file = \"ca.pem\"\n").unwrap_err();
+        let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(keys, ["mqtt.shared_group", "mqtt.tls.ca_file", "mqtt.tls.cert", "mqtt.tls.key"], "{err}");
+        let env = |name: &str| (name == "XANH_MQTT_SHARED_GROUP").then(|| "nhóm".to_owned());
+        let err = Config::parse("office.toml", "[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\n", &env).unwrap_err();
+        assert_eq!(err.problems[0].key, "mqtt.shared_group", "{err}");
     }
 
     #[test]

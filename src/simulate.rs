@@ -387,15 +387,21 @@ struct Publisher {
 
 impl Publisher {
     async fn connect(config: &Config, rate: u32) -> anyhow::Result<Publisher> {
-        let (host, port) = match &config.mqtt.broker {
+        let (host, port, tls) = match &config.mqtt.broker {
             Broker::Embedded(embedded) => {
                 let listen = embedded.listen;
                 let host = if listen.ip().is_unspecified() { "127.0.0.1".to_owned() } else { listen.ip().to_string() };
-                (host, listen.port())
+                (host, listen.port(), None)
             }
-            Broker::External { host, port } => (host.clone(), *port),
+            Broker::External(external) => {
+                let tls = external.tls.as_ref().map(|t| crate::ingest::mqtt_tls::client_config(t, &config.source)).transpose()?;
+                (external.host.clone(), external.port, tls)
+            }
         };
         let mut options = MqttOptions::new(format!("xanh-simulator-{}", std::process::id()), host.clone(), port);
+        if let Some(tls) = tls {
+            options.set_transport(rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(tls)));
+        }
         options.set_keep_alive(Duration::from_secs(30)).set_inflight(200);
         if let Some(user) = &config.mqtt.username {
             options.set_credentials(user.clone(), config.mqtt.password.clone().unwrap_or_default());

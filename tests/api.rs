@@ -125,11 +125,18 @@ fn the_environment_overrides_settings_and_carries_the_password() {
         "XANH_MQTT_PORT" => Some("8883".to_owned()),
         "XANH_MQTT_USERNAME" => Some("xanh".to_owned()),
         "XANH_MQTT_PASSWORD" => Some("s3cret".to_owned()),
+        "XANH_MQTT_SHARED_GROUP" => Some("xanh".to_owned()),
         "XANH_WEB_LISTEN" => Some("0.0.0.0:9000".to_owned()),
         _ => None,
     };
     let config = xanh::config::Config::parse("t.toml", &text, &env).unwrap();
-    assert_eq!(config.mqtt.broker, xanh::config::Broker::External { host: "broker.example".into(), port: 8883 });
+    let expected = xanh::config::ExternalBroker {
+        host: "broker.example".into(),
+        port: 8883,
+        tls: None,
+        shared_group: Some("xanh".to_owned().try_into().unwrap()),
+    };
+    assert_eq!(config.mqtt.broker, xanh::config::Broker::External(expected));
     assert_eq!(config.mqtt.password.as_deref(), Some("s3cret"));
     assert_eq!(config.web_listen.to_string(), "0.0.0.0:9000");
     // The password never shows in logs of the config.

@@ -23,7 +23,7 @@ pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
 pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
 pub use digest::PasswordDigest;
-pub use topic::{InvalidTopic, Topic, TopicFilter};
+pub use topic::{InvalidShareGroup, InvalidTopic, ShareGroup, Topic, TopicFilter, PEER_TOPIC_ROOT};
 
 
 /// A department (phòng, ban, trung tâm).

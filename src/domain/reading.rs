@@ -15,6 +15,9 @@ pub enum Source {
     Manual,
     Api,
     Import,
+    /// Stored first by another Xanh instance of the same shared subscription, which sent it
+    /// on (`entered_by` names that instance's client id).
+    Peer,
 }
 
 impl Source {
@@ -24,6 +27,7 @@ impl Source {
             Source::Manual => "manual",
             Source::Api => "api",
             Source::Import => "import",
+            Source::Peer => "peer",
         }
     }
 
@@ -33,6 +37,7 @@ impl Source {
             "manual" => Some(Source::Manual),
             "api" => Some(Source::Api),
             "import" => Some(Source::Import),
+            "peer" => Some(Source::Peer),
             _ => None,
         }
     }

@@ -140,6 +140,51 @@ impl fmt::Display for TopicFilter {
     }
 }
 
+/// The first level of the topic on which Xanh instances that share a subscription send each
+/// other the readings they stored (`xanh-peers/<group>`). No meter may publish under it.
+pub const PEER_TOPIC_ROOT: &str = "xanh-peers";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a shared-subscription group name: use 1 to 64 letters, digits, `-` or `_`, such as \"xanh\"")]
+pub struct InvalidShareGroup(pub String);
+
+/// The group of an MQTT shared subscription (`$share/<group>/<filter>`): several Xanh
+/// instances in one group split the devices' messages between them. One topic level of
+/// letters, digits, `-` and `_`, so that it can hold neither a wildcard nor a `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareGroup(String);
+
+impl ShareGroup {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The shared form of a device subscription.
+    pub fn share(&self, filter: &str) -> String {
+        format!("$share/{}/{filter}", self.0)
+    }
+
+    /// Where the group's instances send each other what they stored; every instance
+    /// subscribes to it unshared, so each gets every other's batches.
+    pub fn peer_topic(&self) -> String {
+        format!("{PEER_TOPIC_ROOT}/{}", self.0)
+    }
+}
+
+impl TryFrom<String> for ShareGroup {
+    type Error = InvalidShareGroup;
+    fn try_from(value: String) -> Result<Self, InvalidShareGroup> {
+        let ok = (1..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        if ok { Ok(ShareGroup(value)) } else { Err(InvalidShareGroup(value)) }
+    }
+}
+
+impl fmt::Display for ShareGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,5 +232,15 @@ mod tests {
         assert!(!plus.matches("tele/a/b/SENSOR"));
         assert!(filter("#").matches("xanh/m/reading"));
         assert!(!filter("#").matches("$SYS/broker"));
+    }
+
+    #[test]
+    fn share_groups_are_one_plain_level() {
+        for bad in ["", "a/b", "a+", "#", "xanh peers", "nhóm", &"a".repeat(65)] {
+            assert!(ShareGroup::try_from(bad.to_owned()).is_err(), "{bad:?}");
+        }
+        let group = ShareGroup::try_from("xanh_1-a".to_owned()).unwrap();
+        assert_eq!(group.share("xanh/+/reading"), "$share/xanh_1-a/xanh/+/reading");
+        assert_eq!(group.peer_topic(), "xanh-peers/xanh_1-a");
     }
 }

@@ -6,6 +6,8 @@ mod broker_access;
 mod broker_tls;
 pub mod formats;
 pub mod mqtt;
+pub mod mqtt_tls;
+mod peers;
 pub mod import;
 pub mod manual;
 mod pipeline;

@@ -4,6 +4,11 @@
 //! Two tasks: one polls the event loop and never waits on the store; the other decodes,
 //! stores in batches and acknowledges. Acks go through `try_ack`, so the storing task never
 //! blocks on the event loop either, and neither can deadlock the other.
+//!
+//! With a shared group, device subscriptions are shared (`$share/<group>/…`) and what a batch
+//! of device messages stored is published to the other instances (see `peers`) before those
+//! messages are acknowledged: both go through one ordered queue into the same connection, so
+//! the broker has the peer batch whenever it has the acknowledgement.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -11,14 +16,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubscribeFilter};
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubscribeFilter,
+    TlsConfiguration, Transport,
+};
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::peers::{self, PeerBatch, PeerReading, Received};
 use super::Pipeline;
 use crate::config::MqttConfig;
-use crate::store::Store;
+use crate::domain::{Incoming, ShareGroup};
+use crate::store::{Outcome, Store};
 
 /// Messages waiting between the two tasks. When it is full the poll task waits for room, so
 /// the broker's backlog stays with the broker (Mosquitto was seen sending well beyond its
@@ -37,19 +47,55 @@ pub struct IngestStatus {
     duplicates: AtomicU64,
     rejected: AtomicU64,
     last_error: Mutex<Option<String>>,
+    /// Set when the ingestor is one of a shared subscription's group.
+    peers: Option<PeerCounters>,
+}
+
+/// What a group's instance sent to and received from the others.
+#[derive(Debug)]
+struct PeerCounters {
+    topic: String,
+    sent: AtomicU64,
+    received: AtomicU64,
+    returned: AtomicU64,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct IngestSnapshot {
     pub connected: bool,
+    /// Device messages this instance received (with a shared group: its share of them).
     pub messages: u64,
+    /// Readings stored, its own and its peers'.
     pub stored: u64,
     pub duplicates: u64,
     pub rejected: u64,
     pub last_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peers: Option<PeerSnapshot>,
+}
+
+/// The exchange with the other instances of a shared subscription.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerSnapshot {
+    pub topic: String,
+    /// Batches of stored readings published to the others.
+    pub sent: u64,
+    /// Batches received from the others.
+    pub received: u64,
+    /// This instance's own batches back from the broker: fewer than `sent` for long means the
+    /// broker does not let Xanh publish or subscribe on the peer topic (check its ACL).
+    pub returned: u64,
 }
 
 impl IngestStatus {
+    /// Counters for an ingestor of a shared subscription's group, which exchanges readings on `peer_topic`.
+    pub fn with_peers(peer_topic: String) -> IngestStatus {
+        IngestStatus {
+            peers: Some(PeerCounters { topic: peer_topic, sent: AtomicU64::new(0), received: AtomicU64::new(0), returned: AtomicU64::new(0) }),
+            ..IngestStatus::default()
+        }
+    }
+
     pub fn snapshot(&self) -> IngestSnapshot {
         IngestSnapshot {
             connected: self.connected.load(Ordering::Relaxed),
@@ -58,6 +104,18 @@ impl IngestStatus {
             duplicates: self.duplicates.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             last_error: self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            peers: self.peers.as_ref().map(|p| PeerSnapshot {
+                topic: p.topic.clone(),
+                sent: p.sent.load(Ordering::Relaxed),
+                received: p.received.load(Ordering::Relaxed),
+                returned: p.returned.load(Ordering::Relaxed),
+            }),
+        }
+    }
+
+    fn count_peer(&self, counter: impl Fn(&PeerCounters) -> &AtomicU64) {
+        if let Some(peers) = &self.peers {
+            counter(peers).fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -71,6 +129,16 @@ pub struct Connection {
     pub host: String,
     pub port: u16,
     pub settings: MqttConfig,
+    /// TLS to the broker, checked at start-up (`mqtt_tls::client_config`).
+    pub tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
+    pub shared_group: Option<ShareGroup>,
+}
+
+/// Where a group's instance sends what it stored, and the id that marks its own batches.
+#[derive(Clone)]
+struct PeerExchange {
+    topic: String,
+    own_id: String,
 }
 
 /// Start ingesting; the task ends after `shutdown` turns true and the last batch is stored
@@ -97,16 +165,27 @@ pub fn spawn(
     if let Some(user) = &settings.username {
         options.set_credentials(user.clone(), settings.password.clone().unwrap_or_default());
     }
+    if let Some(tls) = &connection.tls {
+        options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(Arc::clone(tls))));
+    }
+    let exchange = connection.shared_group.as_ref().map(|group| PeerExchange { topic: group.peer_topic(), own_id: settings.client_id.clone() });
+    let subscriptions = match &connection.shared_group {
+        // Devices' messages split between the group; every peer batch reaches every instance.
+        Some(group) => pipeline.subscriptions().iter().map(|f| group.share(f)).chain([group.peer_topic()]).collect(),
+        None => pipeline.subscriptions(),
+    };
     let (client, eventloop) = AsyncClient::new(options, 10_000);
     let (queue_tx, queue_rx) = mpsc::channel(QUEUE);
-    let storer = tokio::spawn(store_loop(queue_rx, client.clone(), pipeline.clone(), store, batch_size, Arc::clone(&status)));
-    tokio::spawn(poll_loop(eventloop, client, pipeline.subscriptions(), queue_tx, status, shutdown, storer))
+    let peer_topic = exchange.as_ref().map(|e| e.topic.clone());
+    let storer = tokio::spawn(store_loop(queue_rx, client.clone(), pipeline, exchange, store, batch_size, Arc::clone(&status)));
+    tokio::spawn(poll_loop(eventloop, client, subscriptions, peer_topic, queue_tx, status, shutdown, storer))
 }
 
 async fn poll_loop(
     mut eventloop: EventLoop,
     client: AsyncClient,
     filters: Vec<String>,
+    peer_topic: Option<String>,
     queue: mpsc::Sender<(Publish, Timestamp)>,
     status: Arc<IngestStatus>,
     mut shutdown: watch::Receiver<bool>,
@@ -144,7 +223,9 @@ async fn poll_loop(
                     });
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
-                    status.messages.fetch_add(1, Ordering::Relaxed);
+                    if peer_topic.as_deref() != Some(publish.topic.as_str()) {
+                        status.messages.fetch_add(1, Ordering::Relaxed);
+                    }
                     if let Some(queue) = &queue {
                         // Waits only while the storing task catches up; it never waits on us.
                         // Stamped on arrival: a reading without a device time is taken now.
@@ -162,8 +243,9 @@ async fn poll_loop(
                     if queue.is_none() {
                         break;
                     }
-                    tracing::warn!(error = %e, retry_in = ?backoff, "ingest: MQTT connection lost");
-                    status.set_error(Some(format!("MQTT: {e}")));
+                    let error = explain(&e);
+                    tracing::warn!(%error, retry_in = ?backoff, "ingest: MQTT connection lost");
+                    status.set_error(Some(error));
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.changed() => {}
@@ -182,16 +264,17 @@ async fn store_loop(
     mut queue: mpsc::Receiver<(Publish, Timestamp)>,
     client: AsyncClient,
     pipeline: Pipeline,
+    exchange: Option<PeerExchange>,
     store: Arc<dyn Store>,
     batch_size: usize,
     status: Arc<IngestStatus>,
 ) {
-    let mut unacked: VecDeque<Publish> = VecDeque::new();
+    let mut pending: VecDeque<Request> = VecDeque::new();
     loop {
         let first = tokio::select! {
             message = queue.recv() => message,
-            _ = tokio::time::sleep(Duration::from_millis(5)), if !unacked.is_empty() => {
-                send_acks(&client, &mut unacked);
+            _ = tokio::time::sleep(Duration::from_millis(5)), if !pending.is_empty() => {
+                send_pending(&client, &mut pending, &status);
                 continue;
             }
         };
@@ -203,18 +286,36 @@ async fn store_loop(
                 Err(_) => break,
             }
         }
-        let batch: Vec<_> = publishes
-            .iter()
-            .flat_map(|(p, received_at)| pipeline.from_mqtt(&p.topic, &p.payload, *received_at))
-            .collect();
+        // Each item with whether it came from a device here (and so goes on to the peers).
+        let mut batch: Vec<Incoming> = Vec::new();
+        let mut from_device: Vec<bool> = Vec::new();
+        for (publish, received_at) in &publishes {
+            match &exchange {
+                Some(exchange) if publish.topic == exchange.topic => {
+                    match peers::receive(&publish.payload, &publish.topic, &exchange.own_id, &pipeline, *received_at) {
+                        Received::Own => status.count_peer(|p| &p.returned),
+                        Received::Peer(items) => {
+                            status.count_peer(|p| &p.received);
+                            from_device.extend(items.iter().map(|_| false));
+                            batch.extend(items);
+                        }
+                    }
+                }
+                _ => {
+                    let items = pipeline.from_mqtt(&publish.topic, &publish.payload, *received_at);
+                    from_device.extend(items.iter().map(|_| true));
+                    batch.extend(items);
+                }
+            }
+        }
         let mut backoff = Duration::from_millis(200);
-        loop {
+        let outcomes = loop {
             match store.write(batch.clone()).await {
                 Ok(report) => {
                     status.stored.fetch_add(report.stored as u64, Ordering::Relaxed);
                     status.duplicates.fetch_add(report.duplicates as u64, Ordering::Relaxed);
                     status.rejected.fetch_add(report.rejected as u64, Ordering::Relaxed);
-                    break;
+                    break report.outcomes;
                 }
                 Err(e) => {
                     // Not acknowledged, so not lost: keep trying; the broker keeps the messages.
@@ -224,21 +325,26 @@ async fn store_loop(
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
+        };
+        // Queued before the acks: on one connection, in order, so the broker holds the
+        // peers' copy of every device message it has an acknowledgement for.
+        if let Some(exchange) = &exchange {
+            pending.extend(peer_batches(exchange, &batch, &from_device, &outcomes));
         }
         // An ack needs only the packet id and QoS: drop topics and payloads now, so that acks
         // waiting for room in the event loop's request queue (full while a flood keeps the
         // poll task waiting on ours) do not hold every stored payload in memory.
-        unacked.extend(publishes.into_iter().map(|(mut publish, _)| {
+        pending.extend(publishes.into_iter().map(|(mut publish, _)| {
             publish.payload = Default::default();
             publish.topic = String::new();
-            publish
+            Request::Ack(publish)
         }));
-        send_acks(&client, &mut unacked);
+        send_pending(&client, &mut pending, &status);
     }
     // Shutting down: the acks for what was stored must leave before we disconnect.
     for _ in 0..200 {
-        send_acks(&client, &mut unacked);
-        if unacked.is_empty() {
+        send_pending(&client, &mut pending, &status);
+        if pending.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -247,18 +353,65 @@ async fn store_loop(
     let _ = client.disconnect().await;
 }
 
-/// Hand acks to the event loop without waiting; what does not fit is retried shortly.
-fn send_acks(client: &AsyncClient, unacked: &mut VecDeque<Publish>) {
-    while let Some(publish) = unacked.front() {
-        if publish.qos == QoS::AtMostOnce {
-            unacked.pop_front();
-            continue;
+/// What the storing task hands to the event loop, in this order.
+enum Request {
+    PeerBatch { topic: String, payload: Vec<u8> },
+    Ack(Publish),
+}
+
+/// The peer messages for what a batch of device messages became: every reading stored, and
+/// every duplicate too (its message may be a redelivery after a crash that came before the
+/// peers had it). A backend that does not say what became of each item gets every reading.
+fn peer_batches(exchange: &PeerExchange, batch: &[Incoming], from_device: &[bool], outcomes: &[Outcome]) -> Vec<Request> {
+    let known = outcomes.len() == batch.len();
+    let readings: Vec<PeerReading> = batch
+        .iter()
+        .zip(from_device)
+        .enumerate()
+        .filter(|(i, (_, device))| **device && (!known || matches!(outcomes[*i], Outcome::Stored | Outcome::Duplicate)))
+        .filter_map(|(_, (item, _))| match item {
+            Incoming::Reading(reading, origin) => Some(PeerReading::of(reading, origin)),
+            Incoming::Rejected(_) => None,
+        })
+        .collect();
+    readings
+        .chunks(peers::MAX_READINGS)
+        .map(|chunk| {
+            let batch = PeerBatch { sender: exchange.own_id.clone(), readings: chunk.to_vec() };
+            Request::PeerBatch { topic: exchange.topic.clone(), payload: serde_json::to_vec(&batch).unwrap_or_default() }
+        })
+        .collect()
+}
+
+/// Hand requests to the event loop in order without waiting; what does not fit is retried
+/// shortly, and nothing behind it overtakes it.
+fn send_pending(client: &AsyncClient, pending: &mut VecDeque<Request>, status: &IngestStatus) {
+    while let Some(request) = pending.front() {
+        let sent = match request {
+            Request::Ack(publish) if publish.qos == QoS::AtMostOnce => Ok(()),
+            Request::Ack(publish) => client.try_ack(publish),
+            Request::PeerBatch { topic, payload } => client.try_publish(topic.as_str(), QoS::AtLeastOnce, false, payload.clone()),
+        };
+        if sent.is_err() {
+            return;
         }
-        match client.try_ack(publish) {
-            Ok(()) => {
-                unacked.pop_front();
-            }
-            Err(_) => return,
+        if let Some(Request::PeerBatch { .. }) = pending.pop_front() {
+            status.count_peer(|p| &p.sent);
         }
     }
+}
+
+/// A connection error as a person can act on it.
+fn explain(error: &ConnectionError) -> String {
+    let hint = match error {
+        ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized) => {
+            "; check mqtt.username and XANH_MQTT_PASSWORD against the broker's password file"
+        }
+        ConnectionError::ConnectionRefused(ConnectReturnCode::BadClientId) => "; give each instance its own mqtt.client_id (XANH_MQTT_CLIENT_ID)",
+        ConnectionError::Tls(_) => {
+            "; check that mqtt.tls.ca_file is the CA that signed the broker's certificate, that the certificate names mqtt.host, and that mqtt.port is the broker's TLS listener"
+        }
+        _ => "",
+    };
+    format!("MQTT: {error}{hint}")
 }

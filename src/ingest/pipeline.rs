@@ -63,6 +63,10 @@ impl Pipeline {
         filters
     }
 
+    pub fn meter(&self, id: &MeterId) -> Option<&Meter> {
+        self.meters.get(id)
+    }
+
     /// Decode one MQTT message.
     pub fn from_mqtt(&self, topic: &str, payload: &[u8], received_at: Timestamp) -> Vec<Incoming> {
         if payload.len() > MAX_PAYLOAD {
