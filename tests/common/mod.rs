@@ -154,6 +154,13 @@ pub async fn spawn_app_from(text: &str, dir: TempDir) -> TestApp {
 /// As [`spawn_app_from`], with these `XANH_*` environment variables (given to the config
 /// only, not set on the test process).
 pub async fn spawn_app_from_env(text: &str, dir: TempDir, env: &[(&str, &str)]) -> TestApp {
+    let test_app = start_app_from_env(text, dir, env).await;
+    test_app.wait_connected().await;
+    test_app
+}
+
+/// As [`spawn_app_from_env`], without waiting for the ingestor to reach its broker.
+pub async fn start_app_from_env(text: &str, dir: TempDir, env: &[(&str, &str)]) -> TestApp {
     let lookup = |name: &str| env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string());
     let config = Config::parse("test.toml", text, &lookup).expect("the test config is valid");
     let app = Application::build(config).await.expect("the app starts");
@@ -167,9 +174,7 @@ pub async fn spawn_app_from_env(text: &str, dir: TempDir, env: &[(&str, &str)]) 
     };
     let (token, _) = auth.create_token(&admin, "tests", Role::Admin, None).await.unwrap();
     let task = tokio::spawn(async move { app.run().await.expect("the app runs") });
-    let test_app = TestApp { web, mqtt, http: bearer_client(&token), anonymous: reqwest::Client::new(), auth, admin, dir, shutdown, task };
-    test_app.wait_connected().await;
-    test_app
+    TestApp { web, mqtt, http: bearer_client(&token), anonymous: reqwest::Client::new(), auth, admin, dir, shutdown, task }
 }
 
 /// A client that sends `Authorization: Bearer <token>` with every request.
@@ -426,9 +431,46 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A test CA and a broker certificate it signed for 127.0.0.1 and localhost, made with the
+/// openssl command in `dir` (rustls, unlike OpenSSL, refuses a self-signed CA certificate as
+/// a server's own).
+pub struct TestPki {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+pub fn test_ca_and_certificate(dir: &Path) -> TestPki {
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .current_dir(dir)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl is installed (scripts/test installs it)");
+        assert!(status.success(), "openssl {args:?} failed");
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    openssl(&[&["req", "-x509"][..], &ec, &["-days", "2", "-subj", "/CN=xanh-test-ca", "-keyout", "ca.key", "-out", "ca.crt"]].concat());
+    openssl(&[&["req", "-new"][..], &ec, &["-subj", "/CN=xanh-test-broker", "-keyout", "broker.key", "-out", "broker.csr"]].concat());
+    std::fs::write(
+        dir.join("broker.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509", "-req", "-in", "broker.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "broker.ext",
+        "-out", "broker.crt",
+    ]);
+    TestPki { ca: dir.join("ca.crt"), cert: dir.join("broker.crt"), key: dir.join("broker.key") }
+}
+
 /// A real Mosquitto on a free port, with the limits Xanh needs raised; killed on drop.
 pub struct Mosquitto {
     pub port: u16,
+    /// Its TLS listener, when started with one.
+    pub tls_port: Option<u16>,
     child: Child,
     _dir: TempDir,
 }
@@ -441,6 +483,33 @@ impl Mosquitto {
     /// Mosquitto with these users (made with the real `mosquitto_passwd`) and this ACL file
     /// text, as the README describes; no anonymous clients.
     pub fn start_secured(users: &[(&str, &str)], acl: &str) -> Mosquitto {
+        Mosquitto::start_secured_with(users, acl, "")
+    }
+
+    /// As [`Mosquitto::start_secured`], with a TLS listener serving `pki`'s certificate.
+    pub fn start_secured_tls(users: &[(&str, &str)], acl: &str, pki: &TestPki) -> Mosquitto {
+        let tls_port = free_port();
+        // Started as root, Mosquitto drops to its own user, which cannot read the test's
+        // private key: it stays the user running the tests instead.
+        let me = Command::new("id").arg("-un").output().expect("id runs").stdout;
+        let listener = format!(
+            "user {}\nlistener {tls_port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+            String::from_utf8_lossy(&me).trim(),
+            pki.ca.display(),
+            pki.cert.display(),
+            pki.key.display()
+        );
+        let mut broker = Mosquitto::start_secured_with(users, acl, &listener);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", tls_port)).is_err() {
+            assert!(Instant::now() < deadline, "mosquitto did not listen on {tls_port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        broker.tls_port = Some(tls_port);
+        broker
+    }
+
+    fn start_secured_with(users: &[(&str, &str)], acl: &str, more: &str) -> Mosquitto {
         let dir = tempfile::tempdir().unwrap();
         let passwords = dir.path().join("passwords");
         for (user, password) in users {
@@ -456,7 +525,7 @@ impl Mosquitto {
         let acl_file = dir.path().join("acl");
         std::fs::write(&acl_file, acl).unwrap();
         let security = format!(
-            "allow_anonymous false\npassword_file {}\nacl_file {}\n",
+            "allow_anonymous false\npassword_file {}\nacl_file {}\n{more}",
             passwords.display(),
             acl_file.display()
         );
@@ -490,7 +559,7 @@ impl Mosquitto {
             assert!(Instant::now() < deadline, "mosquitto did not listen on {port}");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Mosquitto { port, child, _dir: dir }
+        Mosquitto { port, tls_port: None, child, _dir: dir }
     }
 
     pub fn broker(&self) -> (String, u16) {
