@@ -206,6 +206,19 @@ async fn two_instances_split_the_devices_messages_and_give_a_single_instances_fi
     assert!((expected[0] - (values[values.len() - 1] - values[0])).abs() < 1e-6, "{expected:?}");
     assert_same_figures("a", &figures(&a).await, &expected);
     assert_same_figures("b", &figures(&b).await, &expected);
+
+    // Messages delivered again (a device that did not see its PUBACK) are harmless: the
+    // instance that gets one finds its reading stored, sends it on anyway, and its peer
+    // finds it stored too.
+    let again: Vec<_> = messages[..20].iter().chain(&messages[COUNTER_READINGS..COUNTER_READINGS + 5]).cloned().collect();
+    publish(&broker.broker(), &again).await;
+    let duplicates = async |app: &TestApp| app.health().await["ingest"]["duplicates"].as_u64().unwrap();
+    let both = wait_for(Duration::from_secs(20), async || (duplicates(&a).await + duplicates(&b).await == 2 * again.len() as u64).then_some(())).await;
+    assert!(both.is_some(), "a: {}\nb: {}", a.health().await, b.health().await);
+    for (name, app) in [("a", &a), ("b", &b)] {
+        assert_eq!(held(app).await, all, "{name}");
+        assert_same_figures(name, &figures(app).await, &expected);
+    }
     for app in [a, b, single] {
         app.stop().await;
     }

@@ -134,6 +134,12 @@ pub struct Connection {
     pub shared_group: Option<ShareGroup>,
 }
 
+/// What the ingestor subscribes to, and which of it is the peer topic (not a device's).
+struct Subscriptions {
+    filters: Vec<String>,
+    peer_topic: Option<String>,
+}
+
 /// Where a group's instance sends what it stored, and the id that marks its own batches.
 #[derive(Clone)]
 struct PeerExchange {
@@ -169,23 +175,22 @@ pub fn spawn(
         options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(Arc::clone(tls))));
     }
     let exchange = connection.shared_group.as_ref().map(|group| PeerExchange { topic: group.peer_topic(), own_id: settings.client_id.clone() });
-    let subscriptions = match &connection.shared_group {
+    let filters = match &connection.shared_group {
         // Devices' messages split between the group; every peer batch reaches every instance.
         Some(group) => pipeline.subscriptions().iter().map(|f| group.share(f)).chain([group.peer_topic()]).collect(),
         None => pipeline.subscriptions(),
     };
+    let subscriptions = Subscriptions { filters, peer_topic: exchange.as_ref().map(|e| e.topic.clone()) };
     let (client, eventloop) = AsyncClient::new(options, 10_000);
     let (queue_tx, queue_rx) = mpsc::channel(QUEUE);
-    let peer_topic = exchange.as_ref().map(|e| e.topic.clone());
     let storer = tokio::spawn(store_loop(queue_rx, client.clone(), pipeline, exchange, store, batch_size, Arc::clone(&status)));
-    tokio::spawn(poll_loop(eventloop, client, subscriptions, peer_topic, queue_tx, status, shutdown, storer))
+    tokio::spawn(poll_loop(eventloop, client, subscriptions, queue_tx, status, shutdown, storer))
 }
 
 async fn poll_loop(
     mut eventloop: EventLoop,
     client: AsyncClient,
-    filters: Vec<String>,
-    peer_topic: Option<String>,
+    subscriptions: Subscriptions,
     queue: mpsc::Sender<(Publish, Timestamp)>,
     status: Arc<IngestStatus>,
     mut shutdown: watch::Receiver<bool>,
@@ -214,16 +219,16 @@ async fn poll_loop(
                     backoff = Duration::from_millis(500);
                     // From a task of its own: it may wait for room behind queued acks, which
                     // only this loop's polling makes, and it must not be dropped when full.
-                    let subscriptions: Vec<_> = filters.iter().map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)).collect();
+                    let filters: Vec<_> = subscriptions.filters.iter().map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)).collect();
                     let client = client.clone();
                     tokio::spawn(async move {
-                        if let Err(e) = client.subscribe_many(subscriptions).await {
+                        if let Err(e) = client.subscribe_many(filters).await {
                             tracing::error!(error = %e, "ingest: cannot subscribe");
                         }
                     });
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
-                    if peer_topic.as_deref() != Some(publish.topic.as_str()) {
+                    if subscriptions.peer_topic.as_deref() != Some(publish.topic.as_str()) {
                         status.messages.fetch_add(1, Ordering::Relaxed);
                     }
                     if let Some(queue) = &queue {
