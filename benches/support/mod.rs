@@ -179,10 +179,16 @@ pub async fn publish_all_as(port: u16, name: &str, login: Option<(&str, &str)>, 
 
 /// `xanh serve` for the 100-meter office behind the Mosquitto on `port`, ready to answer.
 pub async fn start_xanh_behind(dir: &Path, port: u16) -> (Process, u16, reqwest::Client) {
+    start_xanh_named(dir, "bench", &format!("port = {port}\nclient_id = \"xanh-bench\"")).await
+}
+
+/// As [`start_xanh_behind`], with its own config, store and these `[mqtt]` keys (port,
+/// client id, shared group) besides the external broker on 127.0.0.1.
+pub async fn start_xanh_named(dir: &Path, name: &str, mqtt: &str) -> (Process, u16, reqwest::Client) {
     let web_port = free_port();
-    let config = dir.join("bench.toml");
-    let mqtt = format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"xanh-bench\"\ninflight = 1000");
-    std::fs::write(&config, office_config(&mqtt, web_port, &dir.join("bench.db"))).unwrap();
+    let config = dir.join(format!("{name}.toml"));
+    let mqtt = format!("embedded = false\nhost = \"127.0.0.1\"\ninflight = 1000\n{mqtt}");
+    std::fs::write(&config, office_config(&mqtt, web_port, &dir.join(format!("{name}.db")))).unwrap();
     let http = admin_client(&config);
     let xanh = start_xanh(&config, web_port);
     while !http.get(format!("http://127.0.0.1:{web_port}/api/v1/health")).send().await.is_ok_and(|r| r.status().is_success()) {
