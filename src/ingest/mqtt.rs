@@ -37,6 +37,8 @@ const QUEUE: usize = 20_000;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// The largest packet MQTT can carry (its remaining-length field tops out at 256 MiB).
 const MQTT_MAX_PACKET: usize = 268_435_455 + 5;
+/// The largest packet Xanh sends (acks, subscriptions, peer batches).
+pub(super) const MAX_OUTGOING_PACKET: usize = 256 * 1024;
 
 /// Live counters for the health endpoint and the dashboard.
 #[derive(Debug, Default)]
@@ -167,7 +169,7 @@ pub fn spawn(
         // Read any packet the broker may deliver (MQTT's own limit): a client that cannot read
         // one drops the connection, and the broker sends it again on every reconnect, stalling
         // ingest for good. The pipeline refuses what is too large to be a reading.
-        .set_max_packet_size(MQTT_MAX_PACKET, 256 * 1024);
+        .set_max_packet_size(MQTT_MAX_PACKET, MAX_OUTGOING_PACKET);
     if let Some(user) = &settings.username {
         options.set_credentials(user.clone(), settings.password.clone().unwrap_or_default());
     }

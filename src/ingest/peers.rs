@@ -179,6 +179,15 @@ mod tests {
     }
 
     #[test]
+    fn a_full_batch_fits_in_one_packet_xanh_sends() {
+        let longest_id: MeterId = format!("m{}", "-9".repeat(31)).parse().unwrap();
+        let reading = PeerReading { meter: longest_id, ts: i64::MAX, value: -1.234_567_890_123_456_7e-300, from: Some(i64::MIN), received_at: i64::MIN };
+        let batch = PeerBatch { sender: "x".repeat(92), readings: vec![reading; MAX_READINGS] };
+        let size = serde_json::to_vec(&batch).unwrap().len();
+        assert!(size + 1024 < super::super::mqtt::MAX_OUTGOING_PACKET, "{size} bytes");
+    }
+
+    #[test]
     fn what_cannot_be_stored_is_kept_with_the_reason() {
         let reason = |payload: &[u8]| match receive(payload, "xanh-peers/g", "xanh-a", &pipeline(), now()) {
             Received::Peer(items) => match &items[..] {
