@@ -99,7 +99,7 @@ async fn readings_arrive_over_tls_with_a_password_and_a_wrong_ca_or_password_is_
 
 /// The ingestor's last error, once it has one.
 async fn last_error(app: &TestApp) -> String {
-    let found = wait_for(Duration::from_secs(15), async || app.health().await["ingest"]["last_error"].as_str().map(str::to_owned)).await;
+    let found = wait_for(Duration::from_secs(25), async || app.health().await["ingest"]["last_error"].as_str().map(str::to_owned)).await;
     match found {
         Some(error) => error,
         None => panic!("no error was reported: {}", app.health().await),
@@ -262,4 +262,24 @@ async fn a_stopped_instance_catches_up_from_its_session_when_it_returns() {
     for app in [a, b, single] {
         app.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_that_drops_the_peer_batches_is_told_in_health() {
+    // The ACL lets Xanh read the devices but not use its peer topic: Mosquitto acknowledges
+    // the batches and drops them, so only their failure to come back shows it.
+    let acl = "user xanh\ntopic read xanh/+/reading\n\nuser tang-1\ntopic write xanh/+/reading\n";
+    let broker = Mosquitto::start_secured(&[XANH, GATEWAY], acl);
+    let dir = tempfile::tempdir().unwrap();
+    let mqtt = group_mqtt(broker.port, "xanh-acl") + "\nusername = \"xanh\"";
+    let text = office_config_text(OFFICE, &mqtt, &dir.path().join("xanh.db"));
+    let app = spawn_app_from_env(&text, dir, &[("XANH_MQTT_PASSWORD", XANH.1)]).await;
+    let outcome = common::publish_once(&broker.broker(), Some(GATEWAY), "xanh/dien-a/reading", common::reading(500.0, "08:00")).await;
+    assert_eq!(outcome, common::PublishOutcome::Acked);
+    app.wait_processed(1).await;
+    let error = last_error(&app).await;
+    assert!(error.contains("xanh-peers/xanh") && error.contains("ACL"), "{error}");
+    let peers = app.health().await["ingest"]["peers"].clone();
+    assert_eq!((peers["sent"].as_u64(), peers["returned"].as_u64()), (Some(1), Some(0)), "{peers}");
+    app.stop().await;
 }

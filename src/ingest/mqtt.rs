@@ -22,6 +22,7 @@ use rumqttc::{
 };
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 use tokio::task::JoinHandle;
 
 use super::peers::{self, PeerBatch, PeerReading, Received};
@@ -277,11 +278,19 @@ async fn store_loop(
     status: Arc<IngestStatus>,
 ) {
     let mut pending: VecDeque<Request> = VecDeque::new();
+    let mut returns = ReturnWatch::default();
     loop {
+        let overdue = returns.deadline();
         let first = tokio::select! {
             message = queue.recv() => message,
             _ = tokio::time::sleep(Duration::from_millis(5)), if !pending.is_empty() => {
-                send_pending(&client, &mut pending, &status);
+                send_pending(&client, &mut pending, &status, &mut returns);
+                continue;
+            }
+            _ = tokio::time::sleep_until(overdue.unwrap_or_else(Instant::now)), if overdue.is_some() => {
+                if let Some(exchange) = &exchange {
+                    returns.overdue(&status, &exchange.topic);
+                }
                 continue;
             }
         };
@@ -300,7 +309,10 @@ async fn store_loop(
             match &exchange {
                 Some(exchange) if publish.topic == exchange.topic => {
                     match peers::receive(&publish.payload, &publish.topic, &exchange.own_id, &pipeline, *received_at) {
-                        Received::Own => status.count_peer(|p| &p.returned),
+                        Received::Own => {
+                            status.count_peer(|p| &p.returned);
+                            returns.returned(&status);
+                        }
                         Received::Peer(items) => {
                             status.count_peer(|p| &p.received);
                             from_device.extend(items.iter().map(|_| false));
@@ -346,11 +358,11 @@ async fn store_loop(
             publish.topic = String::new();
             Request::Ack(publish)
         }));
-        send_pending(&client, &mut pending, &status);
+        send_pending(&client, &mut pending, &status, &mut returns);
     }
     // Shutting down: the acks for what was stored must leave before we disconnect.
     for _ in 0..200 {
-        send_pending(&client, &mut pending, &status);
+        send_pending(&client, &mut pending, &status, &mut returns);
         if pending.is_empty() {
             break;
         }
@@ -392,7 +404,7 @@ fn peer_batches(exchange: &PeerExchange, batch: &[Incoming], from_device: &[bool
 
 /// Hand requests to the event loop in order without waiting; what does not fit is retried
 /// shortly, and nothing behind it overtakes it.
-fn send_pending(client: &AsyncClient, pending: &mut VecDeque<Request>, status: &IngestStatus) {
+fn send_pending(client: &AsyncClient, pending: &mut VecDeque<Request>, status: &IngestStatus, returns: &mut ReturnWatch) {
     while let Some(request) = pending.front() {
         let sent = match request {
             Request::Ack(publish) if publish.qos == QoS::AtMostOnce => Ok(()),
@@ -404,7 +416,57 @@ fn send_pending(client: &AsyncClient, pending: &mut VecDeque<Request>, status: &
         }
         if let Some(Request::PeerBatch { .. }) = pending.pop_front() {
             status.count_peer(|p| &p.sent);
+            returns.sent();
         }
+    }
+}
+
+/// How long an instance's own peer batch may take to come back from the broker before the
+/// health report says so; one normally returns within milliseconds.
+const RETURN_TIME: Duration = Duration::from_secs(15);
+
+/// Watches that this instance's peer batches come back from the broker. Mosquitto
+/// acknowledges a publish its ACL denies and drops it, so their silence is the only sign that
+/// the peers never get them.
+#[derive(Default)]
+struct ReturnWatch {
+    /// Batches sent and not back yet (batches sent before a restart may come back after it).
+    outstanding: u64,
+    /// Since when nothing has come back while batches are out.
+    waiting_since: Option<Instant>,
+    told: bool,
+}
+
+impl ReturnWatch {
+    fn sent(&mut self) {
+        self.outstanding += 1;
+        self.waiting_since.get_or_insert_with(Instant::now);
+    }
+
+    fn returned(&mut self, status: &IngestStatus) {
+        self.outstanding = self.outstanding.saturating_sub(1);
+        self.waiting_since = (self.outstanding > 0).then(Instant::now);
+        if std::mem::take(&mut self.told) {
+            status.set_error(None);
+        }
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        self.waiting_since.filter(|_| !self.told).map(|since| since + RETURN_TIME)
+    }
+
+    fn overdue(&mut self, status: &IngestStatus, topic: &str) {
+        if !status.connected.load(Ordering::Relaxed) {
+            // Nothing comes back while the connection is down; the poll task reports that.
+            self.waiting_since = Some(Instant::now());
+            return;
+        }
+        self.told = true;
+        status.set_error(Some(format!(
+            "none of this instance's readings sent on {topic} came back from the broker within {} s, so the other instances may not get them either: \
+             let Xanh's MQTT user publish and read {topic} in the broker's ACL (Mosquitto drops a denied publish silently), or, if ingest is far behind, wait",
+            RETURN_TIME.as_secs()
+        )));
     }
 }
 
