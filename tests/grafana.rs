@@ -12,7 +12,7 @@ use serde_json::Value;
 /// The uid the provisioned data source has and every panel refers to.
 const DATASOURCE_UID: &str = "xanh-influxdb";
 /// The tags Xanh writes on its points (the agreed schema).
-const TAGS: [&str; 4] = ["office", "meter", "resource", "department"];
+const TAGS: [&str; 5] = ["office", "meter", "resource", "department", "parent"];
 /// The columns every InfluxDB table has.
 const COLUMNS: [&str; 6] = ["_measurement", "_field", "_value", "_time", "_start", "_stop"];
 /// How the dashboards read the bucket: the `bucket` variable.
