@@ -31,7 +31,7 @@ fn start(dir: &std::path::Path, with_client: bool) -> (Process, u16) {
     let name = if with_client { "clients" } else { "open" };
     let config = dir.join(format!("{name}.toml"));
     std::fs::write(&config, office_config(&mqtt, web_port, &dir.join(format!("{name}.db")))).unwrap();
-    (start_xanh(&config, web_port), mqtt_port)
+    (start_xanh(&config, web_port, &[]), mqtt_port)
 }
 
 /// Time from opening a connection to the broker's CONNACK.

@@ -30,7 +30,7 @@ async fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let (_mosquitto, port) = start_mosquitto(dir.path());
-    let (single, web_port, http) = start_xanh_named(dir.path(), "single", &format!("port = {port}\nclient_id = \"xanh-single\"")).await;
+    let (single, web_port, http) = start_xanh_with_store(dir.path(), port, "single", "", &[]).await;
     let start = Instant::now();
     publish_all(port, "single", readings.clone()).await;
     let one = until_stored(&[(web_port, http)], total, start).await;
@@ -40,9 +40,9 @@ async fn main() {
     // A fresh broker, so that the stopped instance's session does not collect messages.
     let dir = tempfile::tempdir().unwrap();
     let (_mosquitto, port) = start_mosquitto(dir.path());
-    let group = |id: &str| format!("port = {port}\nclient_id = \"{id}\"\nshared_group = \"bench\"");
-    let (a, a_port, a_http) = start_xanh_named(dir.path(), "a", &group("xanh-a")).await;
-    let (b, b_port, b_http) = start_xanh_named(dir.path(), "b", &group("xanh-b")).await;
+    let group = [("XANH_MQTT_SHARED_GROUP", "bench")];
+    let (a, a_port, a_http) = start_xanh_with_store(dir.path(), port, "a", "", &group).await;
+    let (b, b_port, b_http) = start_xanh_with_store(dir.path(), port, "b", "", &group).await;
     let start = Instant::now();
     publish_all(port, "group", readings).await;
     let shares = [ingest_counter(&a_http, a_port, "messages").await, ingest_counter(&b_http, b_port, "messages").await];

@@ -21,12 +21,14 @@ pub use scoring::{default_rubric, Class, Criterion, CriterionRule, Rubric};
 pub use plan::{Basis, Baselines, EmissionFactor, EnteredBaseline, Plan, StaffingChange, Tariff, TargetRule};
 
 use crate::domain::{
-    Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, PasswordDigest,
+    Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, OfficeId, PasswordDigest,
     Resource, ShareGroup, Topic, TopicFilter, Unit, ValueSelector, WorkingDays, WorkingHours, PEER_TOPIC_ROOT,
 };
 
 /// The config used when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/default.toml";
+/// The office id when the config gives none: enough for one office on its own store.
+pub const DEFAULT_OFFICE_ID: &str = "van-phong";
 /// A copy of `config/default.toml` built into the binary, used when that file is absent.
 pub const BUILT_IN_DEFAULT: &str = include_str!("../config/default.toml");
 
@@ -88,6 +90,8 @@ struct ConfigFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OfficeSection {
+    /// The office's id, tagged on every point it writes to a shared store.
+    id: Option<String>,
     name: String,
     #[serde(default = "default_timezone")]
     timezone: String,
@@ -569,6 +573,17 @@ fn resolve(
         problems.push(ConfigProblem { key, problem, fix })
     };
 
+    let office_id = match raw.office.id.as_deref().unwrap_or(DEFAULT_OFFICE_ID).parse::<OfficeId>() {
+        Ok(id) => Some(id),
+        Err(e) => {
+            problem(
+                "office.id".into(),
+                e.to_string(),
+                "give the office a short id of its own, such as \"vp-ubnd-tinh\"; every office writing to one InfluxDB needs a different one".into(),
+            );
+            None
+        }
+    };
     let timezone = match TimeZone::get(&raw.office.timezone) {
         Ok(tz) if !whole_hour_offsets(&tz) => {
             problem(
@@ -667,6 +682,7 @@ fn resolve(
     Some(Config {
         source: _file.to_owned(),
         office: Office {
+            id: office_id?,
             name: raw.office.name,
             timezone: timezone?,
             timezone_name: raw.office.timezone,

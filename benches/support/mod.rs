@@ -102,10 +102,18 @@ pub fn xanh_binary() -> PathBuf {
 /// Start `xanh serve` on a config and wait for its web port.
 /// An HTTP client holding an admin's API token for the store of `config`, made with the
 /// `xanh user` command line (the admin is added once; a cached store already has them).
-pub fn admin_client(config: &Path) -> reqwest::Client {
+pub fn admin_client(config: &Path, env: &[(&str, &str)]) -> reqwest::Client {
     use std::io::Write;
     let xanh = |args: &[&str]| {
-        let mut child = Command::new(xanh_binary()).args(args).arg("--config").arg(config).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+        let mut child = Command::new(xanh_binary())
+            .args(args)
+            .arg("--config")
+            .arg(config)
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
         writeln!(child.stdin.take().unwrap(), "mật khẩu của bài đo").unwrap();
         child.wait_with_output().unwrap()
     };
@@ -118,10 +126,11 @@ pub fn admin_client(config: &Path) -> reqwest::Client {
     reqwest::Client::builder().default_headers(headers).build().unwrap()
 }
 
-pub fn start_xanh(config: &Path, web_port: u16) -> Process {
+pub fn start_xanh(config: &Path, web_port: u16, env: &[(&str, &str)]) -> Process {
     let child = Command::new(xanh_binary())
         .args(["serve", "--config"])
         .arg(config)
+        .envs(env.iter().copied())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -133,7 +142,11 @@ pub fn start_xanh(config: &Path, web_port: u16) -> Process {
 /// `per_meter` generic readings for each bench meter on `<prefix>/<id>/reading`, a minute
 /// apart, meter after meter, as 100 devices reporting together would send them.
 pub fn readings(prefix: &str, per_meter: usize) -> Vec<(String, Vec<u8>)> {
-    let base: jiff::Timestamp = "2026-01-05T00:00:00+07:00".parse().unwrap();
+    readings_from(prefix, "2026-01-05T00:00:00+07:00".parse().unwrap(), per_meter)
+}
+
+/// As [`readings`], the first ones at `base`.
+pub fn readings_from(prefix: &str, base: jiff::Timestamp, per_meter: usize) -> Vec<(String, Vec<u8>)> {
     let ids = meter_ids();
     let mut out = Vec::with_capacity(ids.len() * per_meter);
     for i in 0..per_meter {
@@ -179,22 +192,48 @@ pub async fn publish_all_as(port: u16, name: &str, login: Option<(&str, &str)>, 
 
 /// `xanh serve` for the 100-meter office behind the Mosquitto on `port`, ready to answer.
 pub async fn start_xanh_behind(dir: &Path, port: u16) -> (Process, u16, reqwest::Client) {
-    start_xanh_named(dir, "bench", &format!("port = {port}\nclient_id = \"xanh-bench\"")).await
+    start_xanh_with_store(dir, port, "bench", "", &[]).await
 }
 
-/// As [`start_xanh_behind`], with its own config, store and these `[mqtt]` keys (port,
-/// client id, shared group) besides the external broker on 127.0.0.1.
-pub async fn start_xanh_named(dir: &Path, name: &str, mqtt: &str) -> (Process, u16, reqwest::Client) {
+/// As [`start_xanh_behind`], as client `name` (its own files), with these extra `[store]`
+/// lines (an InfluxDB backend) and environment variables.
+pub async fn start_xanh_with_store(dir: &Path, port: u16, name: &str, store: &str, env: &[(&str, &str)]) -> (Process, u16, reqwest::Client) {
     let web_port = free_port();
     let config = dir.join(format!("{name}.toml"));
-    let mqtt = format!("embedded = false\nhost = \"127.0.0.1\"\ninflight = 1000\n{mqtt}");
-    std::fs::write(&config, office_config(&mqtt, web_port, &dir.join(format!("{name}.db")))).unwrap();
-    let http = admin_client(&config);
-    let xanh = start_xanh(&config, web_port);
+    let mqtt = format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"xanh-{name}\"\ninflight = 1000");
+    let text = office_config(&mqtt, web_port, &dir.join(format!("{name}.db")))
+        .replacen("[office]\n", &format!("[office]\nid = \"{name}\"\n"), 1)
+        .replacen("[store]\n", &format!("[store]\n{store}"), 1);
+    std::fs::write(&config, text).unwrap();
+    let http = admin_client(&config, env);
+    let xanh = start_xanh(&config, web_port, env);
     while !http.get(format!("http://127.0.0.1:{web_port}/api/v1/health")).send().await.is_ok_and(|r| r.status().is_success()) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     (xanh, web_port, http)
+}
+
+/// `/api/v1/health` of the service on `web_port`; `Null` while it does not answer.
+pub async fn health(http: &reqwest::Client, web_port: u16) -> serde_json::Value {
+    match http.get(format!("http://127.0.0.1:{web_port}/api/v1/health")).send().await {
+        Ok(r) => r.json().await.unwrap_or_default(),
+        Err(_) => serde_json::Value::Null,
+    }
+}
+
+/// VictoriaMetrics (Debian's package), which takes InfluxDB's `/api/v2/write`, on `port`
+/// with its data in `data`; the same two again restart it with what it had.
+pub fn start_victoria_metrics(data: &Path, port: u16) -> Process {
+    let child = Command::new("victoria-metrics")
+        .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+        .arg(format!("-storageDataPath={}", data.display()))
+        .arg("-retentionPeriod=100y")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("victoria-metrics is installed (Debian package victoria-metrics)");
+    wait_port(port);
+    Process(child)
 }
 
 /// One of the ingest counters of `/api/v1/health` (stored, duplicates, rejected); 0 while the
@@ -249,8 +288,8 @@ pub fn start_year_service(config_name: &str) -> (Process, String, reqwest::Clien
     let mqtt = format!("embedded = true\nlisten = \"127.0.0.1:{mqtt_port}\"");
     std::fs::write(&config, office_config(&mqtt, web_port, &data.join("year.db"))).unwrap();
     ensure_year_of_data(&data, &config);
-    let http = admin_client(&config);
-    let xanh = start_xanh(&config, web_port);
+    let http = admin_client(&config, &[]);
+    let xanh = start_xanh(&config, web_port, &[]);
     (xanh, format!("http://127.0.0.1:{web_port}"), http)
 }
 

@@ -6,6 +6,7 @@ pub mod consumption;
 pub mod documents;
 pub mod figures;
 pub mod freshness;
+pub mod offices;
 pub mod period;
 pub mod plan;
 pub mod progress;

@@ -79,6 +79,10 @@ slug_id!(
     /// A department's id: `phong-tong-hop`.
     DepartmentId
 );
+slug_id!(
+    /// An office's id, which keeps its points apart in a shared store: `vp-ubnd-tinh`.
+    OfficeId
+);
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@ pub mod accounts;
 mod sqlite;
 
 pub use accounts::Accounts;
-pub use sqlite::SqliteStore;
+pub use sqlite::{Cursor, HistoryPoint, Series, SqliteStore};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -153,6 +153,18 @@ pub struct PlanEditRecord {
     pub edit: PlanEdit,
 }
 
+/// One meter's consumption over a range, as a store that holds several offices tags it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterTotal {
+    pub office: String,
+    pub meter: String,
+    pub resource: Resource,
+    pub department: Option<String>,
+    /// The meter above it, whose consumption already includes this one's.
+    pub parent: Option<String>,
+    pub amount: f64,
+}
+
 /// What the store can be asked. Everything that reads figures takes this, so it cannot change
 /// anything; the web layer hands out the writing half only to the roles allowed to write.
 #[async_trait]
@@ -190,6 +202,10 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// Every plan edit, oldest first.
     async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError>;
+
+    /// Every meter's consumption over `range` in every office the store holds, or `None`
+    /// when the store holds only this office (the embedded one).
+    async fn meter_totals(&self, range: TimeRange) -> Result<Option<Vec<MeterTotal>>, StoreError>;
 
     /// A cheap round trip that proves the store answers.
     async fn check(&self) -> Result<(), StoreError>;

@@ -8,6 +8,7 @@ mod corrections;
 mod documents;
 pub(crate) mod entry;
 pub mod format;
+mod offices;
 mod pages;
 mod waste_api;
 mod plan;
@@ -93,6 +94,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/export/scores.xlsx", get(scores::export_xlsx))
         .route("/api/v1/export/scores.csv", get(scores::export_csv))
         .route("/scores", get(pages::scores_page))
+        .route("/offices", get(pages::offices_page))
+        .route("/api/v1/offices", get(offices::offices))
         .route("/plan", get(pages::plan_page))
         .route("/plan/baseline", post(pages::baseline_form))
         .route("/plan/target", post(pages::target_form))
@@ -111,7 +114,10 @@ pub fn router(state: AppState) -> Router {
         .route("/rejected/{id}/review", post(pages::review_form))
         .route("/api/v1/openapi.json", get(api::openapi))
         .fallback(not_found)
-        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Refuses a body whose declared length is too big before reading any of it, and
+        // stops reading one without a length once it passes the limit.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .layer(axum::middleware::from_fn(auth::security_headers))
         .with_state(state)
 }

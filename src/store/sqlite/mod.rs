@@ -1,7 +1,10 @@
 //! The embedded SQLite store (WAL, synchronous = FULL): one writer connection, a few readers.
 
 mod corrections;
+mod history;
 mod plan;
+
+pub use history::{Cursor, HistoryPoint, Series};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -12,7 +15,7 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::{DocumentRecord, MeterStatus, Outcome, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport};
+use super::{DocumentRecord, MeterStatus, MeterTotal, Outcome, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport};
 use crate::analysis::consumption::{
     ceil_hour, counter_intervals, delta_interval, floor_hour, implausible_step, spread_hourly, without_glitches, Sample,
     GLITCH_LOOKAHEAD,
@@ -935,6 +938,10 @@ impl StoreReads for SqliteStore {
 
     async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError> {
         self.blocking(|inner| inner.plan_edits()).await
+    }
+
+    async fn meter_totals(&self, _range: TimeRange) -> Result<Option<Vec<MeterTotal>>, StoreError> {
+        Ok(None)
     }
 
     async fn check(&self) -> Result<(), StoreError> {

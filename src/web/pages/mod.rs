@@ -7,6 +7,7 @@ mod dashboard;
 mod documents;
 mod entry;
 mod panels;
+mod offices;
 mod plan;
 mod rejected;
 mod scores;
@@ -16,6 +17,7 @@ pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_fo
 pub use dashboard::{chart_png, dashboard};
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
+pub use offices::offices_page;
 pub use plan::{baseline_form, plan_page, target_form};
 pub use scores::scores_page;
 pub use rejected::{rejected, reprocess_form, review_form};
@@ -84,6 +86,7 @@ fn layout(state: &AppState, lang: Lang, path: &str, refresh: Option<u32>, who: O
                         a href=(format!("/documents?lang={code}")) { (documents) }
                         a href=(format!("/plan?lang={code}")) { (plan) }
                         a href=(format!("/scores?lang={code}")) { (scores) }
+                        a href=(format!("/offices?lang={code}")) { (match lang { Lang::Vi => "Các văn phòng", Lang::En => "Offices" }) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         @if who.is_some_and(|p| p.role() == Role::Admin) {
                             a href=(format!("/admin/users?lang={code}")) { (match lang { Lang::Vi => "Người dùng", Lang::En => "Users" }) }

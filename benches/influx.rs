@@ -1,0 +1,149 @@
+//! Issue 6's figures, in one run: ingest through Mosquitto (QoS 1, acks after the durable
+//! commit) into the SQLite backend and into the InfluxDB backend, whose points go to a server
+//! that takes InfluxDB's v2 write API (VictoriaMetrics, from Debian; InfluxDB 2 itself cannot
+//! be installed here); then how fast the outbox drains after that server was down.
+//!
+//! `cargo bench --bench influx`. The outage lasts XANH_BENCH_OUTAGE_SECS (default 600: ten
+//! minutes) while readings keep arriving at XANH_BENCH_OUTAGE_RATE a second (default 200, as
+//! 2 000 meters reporting every 10 s would send them).
+
+#[path = "support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use support::*;
+
+const READINGS_PER_METER: usize = 1_000;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Readings stored and acknowledged per second, from the first publish to the last store.
+async fn ingest_rate(http: &reqwest::Client, web_port: u16, mqtt_port: u16, publisher: &str) -> (f64, u64, Instant) {
+    let batch = readings("xanh", READINGS_PER_METER);
+    let total = batch.len() as u64;
+    let start = Instant::now();
+    publish_all(mqtt_port, publisher, batch).await;
+    while ingest_counter(http, web_port, "stored").await < total {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (total as f64 / start.elapsed().as_secs_f64(), total, start)
+}
+
+async fn outbox_pending(http: &reqwest::Client, web_port: u16) -> u64 {
+    health(http, web_port).await["store"]["outbox"]["pending"].as_u64().unwrap_or(u64::MAX)
+}
+
+/// How many points of `metric` of `office` VictoriaMetrics holds, after flushing its buffers.
+async fn points_held(vm_port: u16, metric: &str, office: &str) -> u64 {
+    let http = reqwest::Client::new();
+    http.get(format!("http://127.0.0.1:{vm_port}/internal/force_flush")).send().await.unwrap();
+    let export = http
+        .get(format!("http://127.0.0.1:{vm_port}/api/v1/export"))
+        .query(&[("match[]", format!("{metric}{{office=\"{office}\"}}"))])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    export
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .map(|series| series["values"].as_array().map_or(0, |v| v.len() as u64))
+        .sum()
+}
+
+/// Publish `rate` readings a second for `seconds`, continuing the bench meters' counters.
+async fn paced(mqtt_port: u16, rate: u64, seconds: u64) -> u64 {
+    let mut options = MqttOptions::new(format!("bench-paced-{}", free_port()), "127.0.0.1", mqtt_port);
+    options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000);
+    let (client, mut eventloop) = AsyncClient::new(options, 10_000);
+    let poll = tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::Disconnect)) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    });
+    let total = rate * seconds;
+    let per_meter = (total as usize).div_ceil(meter_ids().len());
+    // After the first part's readings, so none is a duplicate.
+    let base = "2026-03-01T00:00:00+07:00".parse().unwrap();
+    let messages = readings_from("xanh", base, per_meter);
+    let started = Instant::now();
+    for (second, chunk) in messages.chunks(rate as usize).take(seconds as usize).enumerate() {
+        for (topic, payload) in chunk {
+            client.publish(topic.clone(), QoS::AtLeastOnce, false, payload.clone()).await.unwrap();
+        }
+        let next = Duration::from_secs(second as u64 + 1);
+        if let Some(wait) = next.checked_sub(started.elapsed()) {
+            tokio::time::sleep(wait).await;
+        }
+        if second % 60 == 59 {
+            eprintln!("  outage: {} s of {seconds}", second + 1);
+        }
+    }
+    client.disconnect().await.ok();
+    poll.await.ok();
+    total.min(messages.len() as u64)
+}
+
+#[tokio::main]
+async fn main() {
+    let outage_secs = env_number("XANH_BENCH_OUTAGE_SECS", 600);
+    let outage_rate = env_number("XANH_BENCH_OUTAGE_RATE", 200);
+    let dir = tempfile::tempdir().unwrap();
+    let (_mosquitto, mqtt_port) = start_mosquitto(dir.path());
+    let vm_port = free_port();
+    let vm_data = dir.path().join("victoria-metrics");
+    let vm = start_victoria_metrics(&vm_data, vm_port);
+
+    let (sqlite_xanh, sqlite_web, sqlite_http) = start_xanh_with_store(dir.path(), mqtt_port, "sqlite", "", &[]).await;
+    let (sqlite_rate, total, _) = ingest_rate(&sqlite_http, sqlite_web, mqtt_port, "sqlite").await;
+    let sqlite_rss = sqlite_xanh.peak_rss_mib();
+    drop(sqlite_xanh);
+
+    let store = format!("backend = \"influxdb\"\nurl = \"http://127.0.0.1:{vm_port}\"\norg = \"xanh\"\nbucket = \"xanh\"\n");
+    let env = [("XANH_INFLUXDB_TOKEN", "bench-token")];
+    let (influx_xanh, web, http) = start_xanh_with_store(dir.path(), mqtt_port, "influx", &store, &env).await;
+    let (influx_rate, _, started) = ingest_rate(&http, web, mqtt_port, "influx").await;
+    while outbox_pending(&http, web).await > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let through = total as f64 / started.elapsed().as_secs_f64();
+    let readings_held = points_held(vm_port, "reading_value", "influx").await;
+    let hours_held = points_held(vm_port, "consumption_consumption", "influx").await;
+
+    println!("ingest through Mosquitto, QoS 1, acks after the durable commit, {total} readings from 100 meters");
+    println!("  SQLite backend:                      {sqlite_rate:>9.0} readings/s (peak RSS {sqlite_rss:.1} MiB)");
+    println!("  InfluxDB backend (journal + outbox): {influx_rate:>9.0} readings/s ({:.0} % of SQLite)", 100.0 * influx_rate / sqlite_rate);
+    println!("    … and written to the server:       {through:>9.0} readings/s end to end");
+    println!("    the server holds {readings_held} reading points and {hours_held} consumption points");
+
+    drop(vm);
+    eprintln!("server down; {outage_rate} readings/s for {outage_secs} s");
+    let sent = paced(mqtt_port, outage_rate, outage_secs).await;
+    while ingest_counter(&http, web, "stored").await < total + sent {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let backlog = outbox_pending(&http, web).await;
+    let status = health(&http, web).await;
+    let _vm = start_victoria_metrics(&vm_data, vm_port);
+    let start = Instant::now();
+    while outbox_pending(&http, web).await > 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let drain = start.elapsed().as_secs_f64();
+    let readings_after = points_held(vm_port, "reading_value", "influx").await;
+    println!("outage of the server: {outage_secs} s at {outage_rate} readings/s ({sent} readings, all stored and acknowledged)");
+    println!("  health during the outage: {} (outbox oldest {} s)", status["status"], status["store"]["outbox"]["oldest_pending_age_s"]);
+    println!("  outbox backlog when it came back: {backlog} points");
+    println!("  drained in {drain:.1} s: {:.0} points/s", backlog as f64 / drain);
+    println!("  the server holds {readings_after} reading points ({} expected)", total + sent);
+    println!("  Xanh peak RSS: {:.1} MiB", influx_xanh.peak_rss_mib());
+}

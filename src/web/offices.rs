@@ -1,0 +1,27 @@
+//! The province's comparison: `GET /api/v1/offices?period=…`, every office the store holds
+//! with each resource against the same period a year earlier, and each office's departments.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::Json;
+use serde::Deserialize;
+
+use super::auth::Viewer;
+use super::progress::period_param;
+use super::{ApiError, AppState};
+use crate::analysis::offices::{self, OfficeComparison};
+
+#[derive(Deserialize)]
+pub struct OfficeParams {
+    period: Option<String>,
+}
+
+pub async fn offices(
+    State(state): State<AppState>,
+    _: Viewer,
+    params: Result<Query<OfficeParams>, QueryRejection>,
+) -> Result<Json<OfficeComparison>, ApiError> {
+    let params = super::api::query(params)?;
+    let period = period_param(params.period, "for example /api/v1/offices?period=2026-11 (or 2026, 2026-Q3, gd1, gd2)")?;
+    Ok(Json(offices::compare(state.store.as_ref(), &state.config, &period).await?))
+}

@@ -1,0 +1,335 @@
+//! One conformance suite for the store: every scenario is written once against the `Store`
+//! trait and runs against every backend. The embedded SQLite store always runs; the InfluxDB 2
+//! backend runs the same scenarios when a real InfluxDB 2 is given (see `influxdb` below).
+//!
+//! The figures are worked out by hand in the comments. Times are local (Asia/Ho_Chi_Minh,
+//! +07:00), because that is how the office reads them and where a day begins.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tempfile::TempDir;
+
+use xanh::analysis::TimeRange;
+use xanh::config::Config;
+use xanh::domain::{
+    Correction, DocumentCount, Incoming, Month, Origin, Reading, RejectReason, Rejection, Resource, Source,
+};
+use xanh::store::{PlanEdit, PlanValue, Resolution, Review, SqliteStore, Store};
+
+/// The office every scenario uses: a counter, a counter whose register wraps and whose
+/// jumps are checked, and a delta meter.
+const OFFICE: &str = r#"
+[office]
+name = "Văn phòng kiểm tra kho dữ liệu"
+timezone = "Asia/Ho_Chi_Minh"
+
+[[departments]]
+id = "phong-a"
+name = "Phòng A"
+headcount = 10
+area_m2 = 100.0
+
+[[meters]]
+id = "dien-a"
+name = "Công tơ điện Phòng A"
+resource = "electricity"
+department = "phong-a"
+kind = "counter"
+unit = "kWh"
+
+[[meters]]
+id = "nuoc-tong"
+name = "Đồng hồ nước tổng"
+resource = "water"
+kind = "counter"
+unit = "m3"
+register_max = 10000
+max_rate = 5
+
+[[meters]]
+id = "giay-a"
+name = "Giấy cấp phát Phòng A"
+resource = "paper"
+department = "phong-a"
+kind = "delta"
+unit = "sheet"
+"#;
+
+/// A store under test, with what its backend needs before written data can be read back.
+struct Harness {
+    store: Arc<dyn Store>,
+    /// Waits until what was written can be read (the InfluxDB backend's outbox has drained).
+    settle: Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>,
+    _dir: TempDir,
+}
+
+impl Harness {
+    async fn write(&self, batch: Vec<Incoming>) -> xanh::store::WriteReport {
+        let report = self.store.write(batch).await.expect("the store takes the batch");
+        (self.settle)().await;
+        report
+    }
+
+    /// `(local start, amount)` of a meter's consumption rows in the local range, in order.
+    async fn consumption(&self, meter: &str, from: &str, to: &str, resolution: Resolution) -> Vec<(String, f64)> {
+        let range = TimeRange::new(local(from), local(to)).unwrap();
+        let mut rows = self.store.consumption(vec![meter.parse().unwrap()], range, resolution).await.unwrap();
+        rows.sort_by_key(|(start, _)| *start);
+        rows.into_iter()
+            .map(|(start, amount)| {
+                let at = Timestamp::from_millisecond(start).unwrap().to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap());
+                (at.strftime("%Y-%m-%d %H:%M").to_string(), amount)
+            })
+            .collect()
+    }
+}
+
+fn config(store: &std::path::Path) -> Config {
+    let text = format!("{OFFICE}\n[store]\npath = \"{}\"\n", store.display());
+    Config::parse("conformance.toml", &text, &|_| None).expect("the conformance config is valid")
+}
+
+/// A moment in the office's time zone, written `2026-11-02 07:30`.
+fn local(text: &str) -> Timestamp {
+    let civil: jiff::civil::DateTime = text.parse().unwrap();
+    civil.to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap()).unwrap().timestamp()
+}
+
+fn origin() -> Origin {
+    Origin { source: Source::Api, received_at: Timestamp::now(), topic: None, payload: b"{}".to_vec() }
+}
+
+fn reading(meter: &str, at: &str, value: f64) -> Incoming {
+    Incoming::Reading(
+        Reading {
+            meter: meter.parse().unwrap(),
+            ts: local(at),
+            ts_assumed: false,
+            value,
+            period_start: None,
+            source: Source::Api,
+            entered_by: Some("kiem.tra".into()),
+            cost_vnd: None,
+        },
+        origin(),
+    )
+}
+
+/// An amount a delta meter counted over `[from, to)`.
+fn amount(meter: &str, from: &str, to: &str, value: f64) -> Incoming {
+    match reading(meter, to, value) {
+        Incoming::Reading(mut reading, origin) => {
+            reading.period_start = Some(local(from));
+            Incoming::Reading(reading, origin)
+        }
+        Incoming::Rejected(_) => unreachable!("reading() builds a reading"),
+    }
+}
+
+fn assert_rows(actual: Vec<(String, f64)>, expected: &[(&str, f64)]) {
+    let close = actual.len() == expected.len()
+        && actual.iter().zip(expected).all(|((at, a), (want_at, want))| at == want_at && (a - want).abs() < 1e-9);
+    assert!(close, "consumption rows\n  actual:   {actual:?}\n  expected: {expected:?}");
+}
+
+async fn counter_readings_are_spread_over_hours_and_local_days(h: Harness) {
+    // 07:00 → 100, 07:30 → 101, 08:30 → 104 kWh. [07:00, 07:30] used 1 kWh, all in hour 07;
+    // [07:30, 08:30] used 3 kWh, half in hour 07 and half in hour 08: 2.5 and 1.5.
+    let report = h
+        .write(vec![
+            reading("dien-a", "2026-11-02 07:00", 100.0),
+            reading("dien-a", "2026-11-02 07:30", 101.0),
+            reading("dien-a", "2026-11-02 08:30", 104.0),
+        ])
+        .await;
+    assert_eq!((report.stored, report.duplicates, report.rejected), (3, 0, 0));
+    let hours = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
+    assert_rows(hours, &[("2026-11-02 07:00", 2.5), ("2026-11-02 08:00", 1.5)]);
+    let days = h.consumption("dien-a", "2026-11-01 00:00", "2026-11-04 00:00", Resolution::Day).await;
+    assert_rows(days, &[("2026-11-02 00:00", 4.0)]);
+
+    let status = h.store.meter_status().await.unwrap();
+    let meter = status.iter().find(|s| s.meter.as_str() == "dien-a").expect("dien-a has a status");
+    assert_eq!((meter.last_ts, meter.last_value, meter.readings), (Some(local("2026-11-02 08:30")), Some(104.0), 3));
+}
+
+async fn days_begin_at_local_midnight(h: Harness) {
+    // 23:30 → 10 kWh, 00:30 the next day → 12 kWh: 1 kWh on each local day. A UTC day would
+    // put both halves on the same day (local midnight is 17:00 UTC).
+    h.write(vec![reading("dien-a", "2026-11-02 23:30", 10.0), reading("dien-a", "2026-11-03 00:30", 12.0)]).await;
+    let days = h.consumption("dien-a", "2026-11-01 00:00", "2026-11-05 00:00", Resolution::Day).await;
+    assert_rows(days, &[("2026-11-02 00:00", 1.0), ("2026-11-03 00:00", 1.0)]);
+    // A range that starts at local midnight of the 3rd sees only its own half.
+    let third = h.consumption("dien-a", "2026-11-03 00:00", "2026-11-04 00:00", Resolution::Day).await;
+    assert_rows(third, &[("2026-11-03 00:00", 1.0)]);
+}
+
+async fn a_reading_sent_twice_is_stored_once_and_a_different_value_is_rejected(h: Harness) {
+    h.write(vec![reading("dien-a", "2026-11-02 07:00", 100.0), reading("dien-a", "2026-11-02 08:00", 102.0)]).await;
+    let again = h.write(vec![reading("dien-a", "2026-11-02 08:00", 102.0)]).await;
+    assert_eq!((again.stored, again.duplicates, again.rejected), (0, 1, 0));
+    let conflicting = h.write(vec![reading("dien-a", "2026-11-02 08:00", 150.0)]).await;
+    assert_eq!((conflicting.stored, conflicting.duplicates, conflicting.rejected), (0, 0, 1));
+
+    let hours = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
+    assert_rows(hours, &[("2026-11-02 07:00", 2.0)]);
+    let (rejected, total) = h.store.rejected(10).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(rejected[0].reason, RejectReason::ConflictingDuplicate.code());
+    assert_eq!(rejected[0].meter.as_deref(), Some("dien-a"));
+}
+
+async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
+    h.write(vec![
+        reading("dien-a", "2026-11-02 07:00", 100.0),
+        reading("dien-a", "2026-11-02 07:30", 101.0),
+        reading("dien-a", "2026-11-02 08:30", 104.0),
+    ])
+    .await;
+    // 101 → 102: [07:00, 07:30] used 2, [07:30, 08:30] used 2 (1 + 1): hour 07 3, hour 08 1.
+    let fix = Correction::new("dien-a".parse().unwrap(), local("2026-11-02 07:30"), Some(102.0), "Chị Lan", "ghi nhầm chỉ số khi đọc").unwrap();
+    let record = h.store.correct(fix).await.unwrap().expect("the reading exists");
+    assert_eq!((record.old_value, record.new_value), (101.0, Some(102.0)));
+    (h.settle)().await;
+    let hours = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
+    assert_rows(hours, &[("2026-11-02 07:00", 3.0), ("2026-11-02 08:00", 1.0)]);
+
+    // Removing 08:30 leaves only [07:00, 07:30]: hour 08 has no consumption at all.
+    let remove = Correction::new("dien-a".parse().unwrap(), local("2026-11-02 08:30"), None, "Chị Lan", "công tơ báo lỗi hôm đó").unwrap();
+    h.store.correct(remove).await.unwrap().expect("the reading exists");
+    (h.settle)().await;
+    let hours = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
+    assert_rows(hours, &[("2026-11-02 07:00", 2.0)]);
+    let days = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Day).await;
+    assert_rows(days, &[("2026-11-02 00:00", 2.0)]);
+
+    let corrections = h.store.corrections(Some("dien-a".parse().unwrap()), 10).await.unwrap();
+    assert_eq!(corrections.len(), 2, "both corrections are kept");
+    assert_eq!(corrections[0].new_value, None, "newest first");
+    let missing = Correction::new("dien-a".parse().unwrap(), local("2026-11-02 09:00"), Some(1.0), "Chị Lan", "thử sửa một chỉ số không có").unwrap();
+    assert!(h.store.correct(missing).await.unwrap().is_none(), "no reading at that time");
+}
+
+async fn a_delta_amount_is_spread_over_its_period(h: Harness) {
+    // 1 000 sheets issued over [07:00, 09:00): 500 in each hour.
+    h.write(vec![amount("giay-a", "2026-11-02 07:00", "2026-11-02 09:00", 1000.0)]).await;
+    let hours = h.consumption("giay-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
+    assert_rows(hours, &[("2026-11-02 07:00", 500.0), ("2026-11-02 08:00", 500.0)]);
+}
+
+async fn a_register_that_wraps_counts_across_the_wrap(h: Harness) {
+    // 9 999 → 1 m³ on a register that wraps at 10 000: 2 m³ used, not a reset.
+    h.write(vec![reading("nuoc-tong", "2026-11-02 07:00", 9999.0), reading("nuoc-tong", "2026-11-02 08:00", 1.0)]).await;
+    let hours = h.consumption("nuoc-tong", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
+    assert_rows(hours, &[("2026-11-02 07:00", 2.0)]);
+}
+
+async fn an_unlikely_jump_waits_for_review_and_counts_once_accepted(h: Harness) {
+    // max_rate is 5 m³ an hour: 100 → 160 in an hour is held, not counted.
+    let report = h.write(vec![reading("nuoc-tong", "2026-11-02 07:00", 100.0), reading("nuoc-tong", "2026-11-02 08:00", 160.0)]).await;
+    assert_eq!((report.stored, report.rejected), (1, 1));
+    let hours = h.consumption("nuoc-tong", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
+    assert_rows(hours, &[]);
+    let (held, _) = h.store.rejected(10).await.unwrap();
+    assert_eq!(held[0].reason, RejectReason::HeldForReview.code());
+
+    let review = Review { accept: true, by: "Anh Minh".into(), reason: "rò rỉ đã kiểm tra".into() };
+    let accepted = vec![reading("nuoc-tong", "2026-11-02 08:00", 160.0)];
+    let stored = h.store.review(held[0].id, review, accepted).await.unwrap().expect("the item waits for review");
+    assert_eq!(stored.stored, 1);
+    (h.settle)().await;
+    let hours = h.consumption("nuoc-tong", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
+    assert_rows(hours, &[("2026-11-02 07:00", 60.0)]);
+    let (waiting, total) = h.store.rejected(10).await.unwrap();
+    assert_eq!((waiting.len(), total), (0, 0), "a decided item no longer waits");
+}
+
+async fn refused_input_is_kept_with_its_reason_and_can_be_retried(h: Harness) {
+    let refused = Incoming::Rejected(Rejection {
+        origin: Origin { source: Source::Mqtt, received_at: Timestamp::now(), topic: Some("xanh/la/reading".into()), payload: b"{\"value\": 5}".to_vec() },
+        meter: None,
+        reason: RejectReason::UnknownTopic,
+        detail: "không có công tơ nào gửi trên chủ đề này".into(),
+    });
+    let report = h.write(vec![refused]).await;
+    assert_eq!(report.rejected, 1);
+    let (rejected, total) = h.store.rejected(10).await.unwrap();
+    assert_eq!(total, 1);
+    assert_eq!((rejected[0].topic.as_deref(), rejected[0].payload.as_str()), (Some("xanh/la/reading"), "{\"value\": 5}"));
+
+    // After the config is fixed, the retried item becomes a reading and leaves the list.
+    let retry = h.store.rejected_for_retry(0, 10).await.unwrap();
+    assert_eq!(retry.len(), 1);
+    let report = h.store.reprocess(vec![(retry[0].id, vec![reading("dien-a", "2026-11-02 07:00", 5.0)])]).await.unwrap();
+    assert_eq!(report.stored, 1);
+    (h.settle)().await;
+    let (_, total) = h.store.rejected(10).await.unwrap();
+    assert_eq!(total, 0);
+    let listed = h.store.readings("dien-a".parse().unwrap(), 0, i64::MAX, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|r| r.value).collect::<Vec<_>>(), vec![5.0]);
+}
+
+async fn documents_and_plan_edits_are_kept(h: Harness) {
+    let count = DocumentCount { department: "phong-a".parse().unwrap(), month: Month::parse("2026-11").unwrap(), electronic: 48, paper: 2 };
+    h.store.set_documents(count.clone(), "Chị Lan".into()).await.unwrap();
+    let kept = h.store.documents(Month::parse("2026-11").unwrap(), Month::parse("2026-12").unwrap()).await.unwrap();
+    assert_eq!((kept.len(), &kept[0].count, kept[0].entered_by.as_str()), (1, &count, "Chị Lan"));
+
+    let edit = PlanEdit {
+        resource: Resource::Electricity,
+        department: None,
+        period: None,
+        target: true,
+        old: None,
+        new: Some(PlanValue::Target { saving_percent: 5.0, stretch_percent: Some(10.0) }),
+        by: "Chị Lan".into(),
+        reason: "Kế hoạch 2027".into(),
+    };
+    h.store.record_plan_edit(edit.clone()).await.unwrap();
+    assert_eq!(h.store.plan_edits().await.unwrap().into_iter().map(|e| e.edit).collect::<Vec<_>>(), vec![edit]);
+    h.store.check().await.expect("the store answers");
+}
+
+/// One `#[tokio::test]` per scenario for a backend, each on a fresh store from `$harness`,
+/// with the attributes given (`#[ignore = …]` for a backend that needs a server).
+macro_rules! conformance {
+    ($backend:ident, $harness:path, [$(#[$attr:meta])*]) => {
+        mod $backend {
+            conformance!(@each $harness, [$(#[$attr])*];
+                counter_readings_are_spread_over_hours_and_local_days,
+                days_begin_at_local_midnight,
+                a_reading_sent_twice_is_stored_once_and_a_different_value_is_rejected,
+                a_correction_changes_the_hours_the_reading_touched,
+                a_delta_amount_is_spread_over_its_period,
+                a_register_that_wraps_counts_across_the_wrap,
+                an_unlikely_jump_waits_for_review_and_counts_once_accepted,
+                refused_input_is_kept_with_its_reason_and_can_be_retried,
+                documents_and_plan_edits_are_kept,
+            );
+        }
+    };
+    (@each $harness:path, $attrs:tt; $($scenario:ident),+ $(,)?) => {
+        $( conformance!(@one $harness, $attrs, $scenario); )+
+    };
+    (@one $harness:path, [$(#[$attr:meta])*], $scenario:ident) => {
+        #[tokio::test]
+        $(#[$attr])*
+        async fn $scenario() {
+            super::$scenario($harness().await).await;
+        }
+    };
+}
+
+async fn sqlite() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir.path().join("xanh.db"));
+    let xanh::config::StoreConfig::Sqlite { path } = &config.store;
+    let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)
+        .expect("the SQLite store opens");
+    Harness { store: Arc::new(store), settle: Box::new(|| Box::pin(async {})), _dir: dir }
+}
+
+conformance!(sqlite, super::sqlite, []);
