@@ -283,3 +283,37 @@ async fn a_broker_that_drops_the_peer_batches_is_told_in_health() {
     assert_eq!((peers["sent"].as_u64(), peers["returned"].as_u64()), (Some(1), Some(0)), "{peers}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_that_asks_for_a_client_certificate_gets_xanhs() {
+    let pki_dir = tempfile::tempdir().unwrap();
+    let pki = test_ca_and_certificate(pki_dir.path());
+    let (client_cert, client_key) = common::test_client_certificate(&pki, "xanh");
+    let broker = Mosquitto::start_secured_tls_with(&[XANH, GATEWAY], ACL, &pki, "require_certificate true");
+    let tls_port = broker.tls_port.unwrap();
+    let mqtt = |client_auth: &str| {
+        format!(
+            "{}\nusername = \"xanh\"\n[mqtt.tls]\nca_file = \"{}\"\n{client_auth}",
+            external_mqtt(tls_port, "xanh-client-cert"),
+            pki.ca.display()
+        )
+    };
+    let with_certificate = format!("client_cert = \"{}\"\nclient_key = \"{}\"", client_cert.display(), client_key.display());
+    let dir = tempfile::tempdir().unwrap();
+    let text = office_config_text(OFFICE, &mqtt(&with_certificate), &dir.path().join("xanh.db"));
+    let app = spawn_app_from_env(&text, dir, &[("XANH_MQTT_PASSWORD", XANH.1)]).await;
+    app.stop().await;
+
+    // Without it the broker ends the handshake, and health says where to look.
+    let dir = tempfile::tempdir().unwrap();
+    let text = office_config_text(OFFICE, &mqtt(""), &dir.path().join("xanh.db"));
+    let app = start_app_from_env(&text, dir, &[("XANH_MQTT_PASSWORD", XANH.1)]).await;
+    let error = last_error(&app).await;
+    assert!(error.contains("mqtt.tls.client_cert"), "{error}");
+    app.stop().await;
+
+    // A key that is not the certificate's stops the start.
+    let text = office_config_text(OFFICE, &mqtt(&with_certificate.replace("xanh.key", "broker.key")), &pki_dir.path().join("x.db"));
+    let error = start_error(&text).await;
+    assert!(error.contains("mqtt.tls.client_key") && error.contains("belongs to mqtt.tls.client_cert"), "{error}");
+}

@@ -472,6 +472,7 @@ impl ReturnWatch {
 
 /// A connection error as a person can act on it.
 fn explain(error: &ConnectionError) -> String {
+    let text = error.to_string();
     let hint = match error {
         ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized) => {
             "; check mqtt.username and XANH_MQTT_PASSWORD against the broker's password file"
@@ -480,7 +481,10 @@ fn explain(error: &ConnectionError) -> String {
         ConnectionError::Tls(_) => {
             "; check that mqtt.tls.ca_file is the CA that signed the broker's certificate, that the certificate names mqtt.host, and that mqtt.port is the broker's TLS listener"
         }
+        // With TLS 1.3 the broker refuses a missing certificate after the handshake, as an alert.
+        _ if text.contains("CertificateRequired") => "; the broker asks for a client certificate: set mqtt.tls.client_cert and mqtt.tls.client_key",
+        _ if text.contains("alert") => "; the broker ended the TLS session: compare [mqtt.tls] with its TLS listener's settings and look at its log",
         _ => "",
     };
-    format!("MQTT: {error}{hint}")
+    format!("MQTT: {text}{hint}")
 }

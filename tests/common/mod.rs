@@ -466,6 +466,22 @@ pub fn test_ca_and_certificate(dir: &Path) -> TestPki {
     TestPki { ca: dir.join("ca.crt"), cert: dir.join("broker.crt"), key: dir.join("broker.key") }
 }
 
+/// A client certificate that `pki`'s CA signed, for a broker that asks for one:
+/// (certificate, key), in the CA's directory.
+pub fn test_client_certificate(pki: &TestPki, name: &str) -> (PathBuf, PathBuf) {
+    let dir = pki.ca.parent().unwrap();
+    let (cert, key, csr, ext) = (format!("{name}.crt"), format!("{name}.key"), format!("{name}.csr"), format!("{name}.ext"));
+    std::fs::write(dir.join(&ext), "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n").unwrap();
+    for args in [
+        vec!["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=xanh", "-keyout", &key, "-out", &csr],
+        vec!["x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", &ext, "-out", &cert],
+    ] {
+        let status = Command::new("openssl").current_dir(dir).args(&args).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+        assert!(status.success(), "openssl {args:?} failed");
+    }
+    (dir.join(cert), dir.join(key))
+}
+
 /// A real Mosquitto on a free port, with the limits Xanh needs raised; killed on drop.
 pub struct Mosquitto {
     pub port: u16,
@@ -488,12 +504,18 @@ impl Mosquitto {
 
     /// As [`Mosquitto::start_secured`], with a TLS listener serving `pki`'s certificate.
     pub fn start_secured_tls(users: &[(&str, &str)], acl: &str, pki: &TestPki) -> Mosquitto {
+        Mosquitto::start_secured_tls_with(users, acl, pki, "")
+    }
+
+    /// As [`Mosquitto::start_secured_tls`], with more settings for the TLS listener
+    /// (`require_certificate true`).
+    pub fn start_secured_tls_with(users: &[(&str, &str)], acl: &str, pki: &TestPki, listener_settings: &str) -> Mosquitto {
         let tls_port = free_port();
         // Started as root, Mosquitto drops to its own user, which cannot read the test's
         // private key: it stays the user running the tests instead.
         let me = Command::new("id").arg("-un").output().expect("id runs").stdout;
         let listener = format!(
-            "user {}\nlistener {tls_port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+            "user {}\nlistener {tls_port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n{listener_settings}\n",
             String::from_utf8_lossy(&me).trim(),
             pki.ca.display(),
             pki.cert.display(),
