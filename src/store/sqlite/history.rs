@@ -34,8 +34,10 @@ impl Series {
 
     fn count(self) -> &'static str {
         match self {
-            Series::Readings => "SELECT count(*) FROM readings WHERE ts < ?1",
-            Series::Consumption => "SELECT count(*) FROM consumption_hourly WHERE hour < ?1",
+            Series::Readings => "SELECT count(*) FROM readings WHERE (meter > ?1 OR (meter = ?1 AND ts > ?2)) AND ts < ?3",
+            Series::Consumption => {
+                "SELECT count(*) FROM consumption_hourly WHERE (meter > ?1 OR (meter = ?1 AND hour > ?2)) AND hour < ?3"
+            }
         }
     }
 
@@ -86,10 +88,15 @@ impl SqliteStore {
         .await
     }
 
-    /// How many points of `series` lie before `until`: the size of the copy.
-    pub async fn history_len(&self, series: Series, until: Timestamp) -> Result<u64, StoreError> {
+    /// How many points of `series` lie after `cursor` and before `until`: what a copy has
+    /// left to do.
+    pub async fn history_len_after(&self, series: Series, cursor: &Cursor, until: Timestamp) -> Result<u64, StoreError> {
+        let cursor = cursor.clone();
         self.blocking(move |inner| {
-            inner.read(|conn| conn.query_row(series.count(), params![until.as_millisecond()], |r| r.get::<_, i64>(0)))
+            inner
+                .read(|conn| {
+                    conn.query_row(series.count(), params![cursor.meter, cursor.ts_ms, until.as_millisecond()], |r| r.get::<_, i64>(0))
+                })
                 .map(|n| n.max(0) as u64)
         })
         .await
