@@ -79,6 +79,11 @@ slug_id!(
     /// A department's id: `phong-tong-hop`.
     DepartmentId
 );
+slug_id!(
+    /// The office's own id (`[office] id`), the `office` tag of its points in InfluxDB, where
+    /// several offices may share a bucket: `vp-ubnd-tinh`.
+    OfficeId
+);
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,7 @@ pub use access::{InvalidUsername, Role, UnknownRole, User, Username};
 pub use documents::{DocumentCount, InvalidMonth, Month};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use format::{Format, ValueSelector};
-pub use ids::{DepartmentId, InvalidId, MeterId};
+pub use ids::{DepartmentId, InvalidId, MeterId, OfficeId};
 pub use office::{InvalidWorkingHours, Office, WorkingDays, WorkingHours};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};

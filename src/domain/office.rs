@@ -8,9 +8,13 @@ use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 use jiff::Zoned;
 
+use super::OfficeId;
+
 /// The office (đơn vị) whose use Xanh watches.
 #[derive(Debug, Clone)]
 pub struct Office {
+    /// `[office] id`: tags the office's points in a shared InfluxDB bucket.
+    pub id: Option<OfficeId>,
     pub name: String,
     pub timezone: TimeZone,
     /// The IANA name of `timezone`, for display and for the API.
@@ -138,6 +142,7 @@ mod tests {
 
     fn office() -> Office {
         Office {
+            id: None,
             name: "X".into(),
             timezone: TimeZone::get("Asia/Ho_Chi_Minh").unwrap(),
             timezone_name: "Asia/Ho_Chi_Minh".into(),
