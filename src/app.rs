@@ -14,7 +14,8 @@ use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{broker, Pipeline};
 use crate::auth::{Auth, AuthError};
-use crate::store::{Accounts, SqliteStore, Store, StoreError, StoreReads};
+use crate::store::influx::{Drainer, OutboxStatus};
+use crate::store::{Accounts, InfluxStore, SqliteStore, Store, StoreError, StoreReads};
 use crate::web::{self, AppState, BrokerInfo};
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +49,8 @@ pub struct Application {
     mqtt_addr: (String, u16),
     state: AppState,
     ingest: JoinHandle<()>,
+    /// The InfluxDB backend's outbox drainer.
+    drainer: Option<JoinHandle<()>>,
     shutdown: Shutdown,
 }
 
@@ -72,11 +75,17 @@ impl Application {
             }
             Broker::External { host, port } => (host.clone(), *port, false),
         };
-        let (store, accounts): (Arc<dyn Store>, Accounts) = match &config.store {
+        let (store, accounts, outbox): (Arc<dyn Store>, Accounts, Option<(Arc<OutboxStatus>, Drainer)>) = match &config.store {
             StoreConfig::Sqlite { path } => {
                 let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
                 tracing::info!(path = %store.path().display(), "SQLite store open");
-                (Arc::new(store), Accounts::open(path)?)
+                (Arc::new(store), Accounts::open(path)?, None)
+            }
+            StoreConfig::Influx(influx) => {
+                let store = InfluxStore::open(influx, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+                tracing::info!(url = %influx.url, org = %influx.org, bucket = %influx.bucket, path = %influx.path.display(), "InfluxDB store open, with its journal and outbox in SQLite");
+                let outbox = (store.status(), store.drainer());
+                (Arc::new(store), Accounts::open(&influx.path)?, Some(outbox))
             }
         };
         let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));
@@ -90,6 +99,10 @@ impl Application {
         })?;
 
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (outbox, drainer) = match outbox {
+            Some((status, drainer)) => (Some(status), Some(tokio::spawn(drainer.run(shutdown_rx.clone())))),
+            None => (None, None),
+        };
         let status = Arc::new(IngestStatus::default());
         let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
         let ingest = mqtt::spawn(
@@ -106,6 +119,7 @@ impl Application {
             store: Arc::clone(&store) as Arc<dyn StoreReads>,
             writes: web::auth::Writes::new(store),
             ingest: status,
+            outbox,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },
             pipeline,
             auth,
@@ -116,6 +130,7 @@ impl Application {
             mqtt_addr: (host, port),
             state,
             ingest,
+            drainer,
             shutdown: Shutdown(Arc::new(shutdown_tx)),
         })
     }
@@ -162,6 +177,10 @@ impl Application {
         // The web server returns once asked to stop; ingest gets a while to commit and ack.
         if tokio::time::timeout(Duration::from_secs(15), self.ingest).await.is_err() {
             tracing::warn!("ingest did not finish within 15 s; unacknowledged messages will be delivered again");
+        }
+        // The drainer stops at once; what it had not sent stays in the outbox.
+        if let Some(drainer) = self.drainer {
+            let _ = tokio::time::timeout(Duration::from_secs(5), drainer).await;
         }
         served
     }

@@ -12,7 +12,7 @@ use jiff::civil::Date;
 
 use crate::app::Application;
 use crate::analysis::period::NamedPeriod;
-use crate::config::{Config, StoreConfig};
+use crate::config::Config;
 use crate::export::ExportFormat;
 use crate::auth::password::Password;
 use crate::ingest::import::import_csv;
@@ -221,9 +221,8 @@ async fn wait_for_signal() {
 
 async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
     use std::io::Write;
-    let StoreConfig::Sqlite { path } = &config.store;
-    let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
-    let summary = import_csv(&args.file, &config, &store, args.entered_by, |done, total| {
+    let store = crate::store::open_configured(&config)?;
+    let summary = import_csv(&args.file, &config, &*store, args.entered_by, |done, total| {
         eprint!("\rimport: {done} / {total} rows ({} %)", done * 100 / total.max(1));
         let _ = std::io::stderr().flush();
     })
@@ -244,8 +243,7 @@ async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
 }
 
 async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
-    let StoreConfig::Sqlite { path } = &config.store;
-    let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+    let store = SqliteStore::open(config.store.embedded_path(), &config.office.timezone, &config.office.timezone_name, &config.meters)?;
     let plan = crate::analysis::plan::in_force(&store, &config).await?;
     let report = crate::analysis::scores::scores(&store, &config, &plan, &args.period, jiff::Timestamp::now()).await?;
     let bytes = crate::export::render(&report, &config.office.name, args.format)?;
