@@ -158,8 +158,16 @@ impl InfluxStore {
         }
     }
 
-    fn committed<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    /// After a write: count the backlog at once, so that the health report never shows an
+    /// empty outbox while the points of a committed write wait, and wake the drainer.
+    async fn committed<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         if result.is_ok() {
+            let outbox = Arc::clone(&self.outbox);
+            match tokio::task::spawn_blocking(move || outbox.backlog()).await {
+                Ok(Ok(backlog)) => self.status.set_backlog(backlog),
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot count the InfluxDB outbox"),
+                Err(e) => tracing::warn!(error = %e, "cannot count the InfluxDB outbox"),
+            }
             self.wake.notify_one();
         }
         result
@@ -224,22 +232,22 @@ impl StoreReads for InfluxStore {
 impl Store for InfluxStore {
     async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
         let result = self.journal.write(batch).await;
-        self.committed(result)
+        self.committed(result).await
     }
 
     async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
         let result = self.journal.reprocess(retried).await;
-        self.committed(result)
+        self.committed(result).await
     }
 
     async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError> {
         let result = self.journal.correct(correction).await;
-        self.committed(result)
+        self.committed(result).await
     }
 
     async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
         let result = self.journal.review(id, review, accepted).await;
-        self.committed(result)
+        self.committed(result).await
     }
 
     async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError> {
