@@ -460,6 +460,105 @@ mod tests {
         assert_eq!(kept, all[..2].iter().map(|p| (p.line.clone(), "HTTP 400: partial write".to_owned())).collect::<Vec<_>>());
     }
 
+    /// A stand-in for InfluxDB's write endpoint: it answers the n-th request with the n-th
+    /// status of `answers` (204 after them) and reports each request's status and lines.
+    fn write_endpoint(answers: Vec<u16>) -> (String, std::sync::mpsc::Receiver<(u16, Vec<String>)>) {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let answers = Arc::new(Mutex::new(answers.into_iter()));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let (tx, answers) = (tx.clone(), Arc::clone(&answers));
+                std::thread::spawn(move || {
+                    let mut stream = stream.unwrap();
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    loop {
+                        let mut head = Vec::new();
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == "\r\n" {
+                                break;
+                            }
+                            head.push(line.to_ascii_lowercase());
+                        }
+                        assert!(head[0].starts_with("post /api/v2/write?bucket=xanh&org=vp&precision=ms "), "{head:?}");
+                        let mut body = Vec::new();
+                        if head.iter().any(|h| h.starts_with("transfer-encoding: chunked")) {
+                            loop {
+                                let mut size = String::new();
+                                reader.read_line(&mut size).unwrap();
+                                let size = usize::from_str_radix(size.trim(), 16).unwrap();
+                                let mut chunk = vec![0; size + 2];
+                                reader.read_exact(&mut chunk).unwrap();
+                                if size == 0 {
+                                    break;
+                                }
+                                body.extend_from_slice(&chunk[..size]);
+                            }
+                        } else if let Some(length) = head.iter().find_map(|h| h.strip_prefix("content-length: ")) {
+                            body.resize(length.trim().parse().unwrap(), 0);
+                            reader.read_exact(&mut body).unwrap();
+                        }
+                        let status = answers.lock().unwrap().next().unwrap_or(204);
+                        let text = if status == 400 { r#"{"code":"invalid","message":"partial write: field type conflict"}"# } else { "" };
+                        // Reported before answering, so the test has it once the drainer moves on.
+                        let lines = String::from_utf8(body).unwrap().lines().map(str::to_owned).collect();
+                        let _ = tx.send((status, lines));
+                        write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n\r\n{text}", text.len()).unwrap();
+                    }
+                });
+            }
+        });
+        (url, rx)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_drainer_sends_in_order_retries_a_failure_and_sets_a_refused_batch_aside() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = open(&dir);
+        store.write(vec![reading(1.0, "2026-11-02T00:30:00Z"), reading(2.0, "2026-11-02T01:30:00Z"), reading(3.0, "2026-11-02T02:30:00Z")]).await.unwrap();
+        let queued = lines(&store);
+        assert_eq!(queued.len(), 6, "three readings, three hours: {queued:#?}");
+        // Unavailable once, then taken; then a batch refused as bad; then taken.
+        let (url, requests) = write_endpoint(vec![503, 204, 400, 204]);
+        let drainer = Drainer {
+            outbox: Arc::clone(&store.outbox),
+            client: influxdb2::Client::new(url, "vp", "t"),
+            bucket: "xanh".into(),
+            batch_size: 2,
+            timeout: Duration::from_secs(5),
+            status: store.status(),
+            wake: Arc::new(Notify::new()),
+        };
+        let (stop, shutdown) = watch::channel(false);
+        let task = tokio::spawn(drainer.run(shutdown));
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while store.outbox.backlog().unwrap().pending > 0 {
+            assert!(std::time::Instant::now() < deadline, "the outbox did not empty: {:?}", store.status().snapshot());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        stop.send_replace(true);
+        tokio::time::timeout(Duration::from_secs(5), task).await.expect("the drainer stops when asked").unwrap();
+
+        let batch = |i: usize| queued[2 * i..2 * i + 2].to_vec();
+        let seen: Vec<(u16, Vec<String>)> = requests.try_iter().collect();
+        assert_eq!(seen, vec![(503, batch(0)), (204, batch(0)), (400, batch(1)), (204, batch(2))]);
+        let dead: Vec<(String, String)> = store
+            .outbox
+            .with(|c| c.prepare("SELECT line, error FROM influx_dead_letters ORDER BY seq")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .unwrap();
+        assert_eq!(dead.iter().map(|(line, _)| line.clone()).collect::<Vec<_>>(), batch(1));
+        assert!(dead[0].1.starts_with("HTTP 400: ") && dead[0].1.contains("partial write"), "{dead:?}");
+        let status = store.status().snapshot();
+        assert_eq!((status.pending, status.dead_letters, status.last_error.as_deref()), (0, 2, None));
+        assert!(status.last_written_at.is_some());
+    }
+
     #[tokio::test]
     async fn the_sqlite_backend_fills_no_outbox() {
         let dir = tempfile::tempdir().unwrap();
