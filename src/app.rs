@@ -14,7 +14,6 @@ use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{broker, Pipeline};
 use crate::auth::{Auth, AuthError};
-use crate::store::influx::{Drainer, OutboxStatus};
 use crate::store::{Accounts, InfluxStore, SqliteStore, Store, StoreError, StoreReads};
 use crate::web::{self, AppState, BrokerInfo};
 
@@ -75,17 +74,17 @@ impl Application {
             }
             Broker::External { host, port } => (host.clone(), *port, false),
         };
-        let (store, accounts, outbox): (Arc<dyn Store>, Accounts, Option<(Arc<OutboxStatus>, Drainer)>) = match &config.store {
+        let (store, accounts, outbox) = match &config.store {
             StoreConfig::Sqlite { path } => {
                 let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
                 tracing::info!(path = %store.path().display(), "SQLite store open");
-                (Arc::new(store), Accounts::open(path)?, None)
+                (Arc::new(store) as Arc<dyn Store>, Accounts::open(path)?, None)
             }
             StoreConfig::Influx(influx) => {
                 let store = InfluxStore::open(influx, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
                 tracing::info!(url = %influx.url, org = %influx.org, bucket = %influx.bucket, path = %influx.path.display(), "InfluxDB store open, with its journal and outbox in SQLite");
                 let outbox = (store.status(), store.drainer());
-                (Arc::new(store), Accounts::open(&influx.path)?, Some(outbox))
+                (Arc::new(store) as Arc<dyn Store>, Accounts::open(&influx.path)?, Some(outbox))
             }
         };
         let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));

@@ -360,7 +360,7 @@ pub enum StoreConfig {
     Sqlite { path: PathBuf },
     /// Readings and consumption go to InfluxDB 2 through an outbox in the embedded database,
     /// which keeps everything else.
-    Influx(InfluxConfig),
+    Influx(Box<InfluxConfig>),
 }
 
 impl StoreConfig {
@@ -724,7 +724,7 @@ fn resolve(
             Some(StoreConfig::Sqlite { path: raw.store.path.clone() })
         }
         "influxdb" => resolve_influx(&raw.store, raw.office.id.is_some(), office_id.clone(), secrets.influxdb_token, &mut problem)
-            .map(StoreConfig::Influx),
+            .map(|influx| StoreConfig::Influx(Box::new(influx))),
         other => {
             problem(
                 "store.backend".into(),
