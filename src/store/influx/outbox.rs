@@ -293,11 +293,11 @@ impl Drainer {
     }
 
     /// Refresh the status from the database, then wait `how_long`, or until a write when
-    /// `until_write`; a write during a backoff refreshes the status but does not cut it short.
+    /// `until_write`; a write does not cut a backoff short (the store counts its points).
     async fn pause(&self, how_long: Duration, until_write: bool, shutdown: &mut watch::Receiver<bool>) -> Wait {
         let until = tokio::time::Instant::now() + how_long;
+        self.refresh().await;
         loop {
-            self.refresh().await;
             tokio::select! {
                 _ = tokio::time::sleep_until(until) => return Wait::Go,
                 _ = self.wake.notified() => {
