@@ -72,8 +72,8 @@ fn classify(status: u16, text: &str) -> Result<(), WriteFailure> {
     let message = format!("HTTP {status}: {}", text.trim());
     match status {
         200..=299 => Ok(()),
-        // 400: malformed or a partial write; 413: the batch is too large; 422: unprocessable
-        // (points outside the bucket's retention).
+        // InfluxDB 2: 400 a malformed line (nothing written); 413 the request is too large;
+        // 422 some points refused (a field type conflict, outside the retention).
         400 | 413 | 422 => Err(WriteFailure::BadBatch(message)),
         // 401/403/404 (token, bucket), 429 and 5xx: the batch is fine, InfluxDB is not (yet).
         _ => Err(WriteFailure::Retry(message)),
