@@ -15,7 +15,7 @@ use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::mqtt_tls::{self, MqttTlsError};
 use crate::ingest::{broker, Pipeline};
 use crate::auth::{Auth, AuthError};
-use crate::store::{Accounts, SqliteStore, Store, StoreError, StoreReads};
+use crate::store::{Accounts, InfluxStore, SqliteStore, Store, StoreError, StoreReads};
 use crate::web::{self, AppState, BrokerInfo};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +51,8 @@ pub struct Application {
     mqtt_addr: (String, u16),
     state: AppState,
     ingest: JoinHandle<()>,
+    /// The InfluxDB backend's outbox drainer.
+    drainer: Option<JoinHandle<()>>,
     shutdown: Shutdown,
 }
 
@@ -80,11 +82,17 @@ impl Application {
                 (external.host.clone(), external.port, false)
             }
         };
-        let (store, accounts): (Arc<dyn Store>, Accounts) = match &config.store {
+        let (store, accounts, outbox) = match &config.store {
             StoreConfig::Sqlite { path } => {
                 let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
                 tracing::info!(path = %store.path().display(), "SQLite store open");
-                (Arc::new(store), Accounts::open(path)?)
+                (Arc::new(store) as Arc<dyn Store>, Accounts::open(path)?, None)
+            }
+            StoreConfig::Influx(influx) => {
+                let store = InfluxStore::open(influx, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+                tracing::info!(url = %influx.url, org = %influx.org, bucket = %influx.bucket, path = %influx.path.display(), "InfluxDB store open, with its journal and outbox in SQLite");
+                let outbox = (store.status(), store.drainer());
+                (Arc::new(store) as Arc<dyn Store>, Accounts::open(&influx.path)?, Some(outbox))
             }
         };
         let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));
@@ -98,6 +106,10 @@ impl Application {
         })?;
 
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let (outbox, drainer) = match outbox {
+            Some((status, drainer)) => (Some(status), Some(tokio::spawn(drainer.run(shutdown_rx.clone())))),
+            None => (None, None),
+        };
         let status = Arc::new(match &shared_group {
             Some(group) => IngestStatus::with_peers(group.peer_topic()),
             None => IngestStatus::default(),
@@ -117,6 +129,7 @@ impl Application {
             store: Arc::clone(&store) as Arc<dyn StoreReads>,
             writes: web::auth::Writes::new(store),
             ingest: status,
+            outbox,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },
             pipeline,
             auth,
@@ -127,6 +140,7 @@ impl Application {
             mqtt_addr: (host, port),
             state,
             ingest,
+            drainer,
             shutdown: Shutdown(Arc::new(shutdown_tx)),
         })
     }
@@ -173,6 +187,10 @@ impl Application {
         // The web server returns once asked to stop; ingest gets a while to commit and ack.
         if tokio::time::timeout(Duration::from_secs(15), self.ingest).await.is_err() {
             tracing::warn!("ingest did not finish within 15 s; unacknowledged messages will be delivered again");
+        }
+        // The drainer stops at once; what it had not sent stays in the outbox.
+        if let Some(drainer) = self.drainer {
+            let _ = tokio::time::timeout(Duration::from_secs(5), drainer).await;
         }
         served
     }

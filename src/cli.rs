@@ -1,5 +1,5 @@
-//! The command line: `xanh serve` (the default), `simulate`, `import`, `export`, `user` and
-//! `mqtt-password`.
+//! The command line: `xanh serve` (the default), `simulate`, `import`, `export`, `migrate`,
+//! `user` and `mqtt-password`.
 
 mod user;
 
@@ -46,6 +46,27 @@ enum Command {
     /// Write the emulation scores of a period to an XLSX or CSV file, as the dashboard and the
     /// API export them.
     Export(ExportArgs),
+    /// Copy the office's history (readings and hourly consumption) from the embedded store to
+    /// the InfluxDB the config names. Resumable: a copy that stops goes on from where it was.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Args)]
+struct MigrateArgs {
+    /// Where to copy to; `influxdb` is the only target.
+    #[arg(long, value_enum)]
+    to: MigrateTarget,
+    /// Points per write to InfluxDB.
+    #[arg(long, default_value_t = 5000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    batch: u32,
+    /// Forget where an earlier copy stopped and copy everything again.
+    #[arg(long)]
+    from_start: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum MigrateTarget {
+    Influxdb,
 }
 
 #[derive(Args)]
@@ -155,6 +176,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import(config, args).await,
             Command::User(args) => user::run(config, args).await,
             Command::Export(args) => export(config, args).await,
+            Command::Migrate(args) => migrate(config, args).await,
             Command::MqttPassword => unreachable!("handled before the config is read"),
         }
     });
@@ -221,9 +243,8 @@ async fn wait_for_signal() {
 
 async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
     use std::io::Write;
-    let StoreConfig::Sqlite { path } = &config.store;
-    let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
-    let summary = import_csv(&args.file, &config, &store, args.entered_by, |done, total| {
+    let store = crate::store::open_configured(&config)?;
+    let summary = import_csv(&args.file, &config, &*store, args.entered_by, |done, total| {
         eprint!("\rimport: {done} / {total} rows ({} %)", done * 100 / total.max(1));
         let _ = std::io::stderr().flush();
     })
@@ -243,9 +264,53 @@ async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
+    use crate::store::influx::migrate::{migrate, MigrateOptions};
+    use std::io::Write;
+    let MigrateTarget::Influxdb = args.to;
+    let StoreConfig::Influx(influx) = &config.store else {
+        anyhow::bail!(
+            "{}: store.backend: is not \"influxdb\"; fix: set backend = \"influxdb\" with url, org and bucket in [store] \
+             (keeping path = the embedded database to copy from), [office] id, and XANH_INFLUXDB_TOKEN in the environment",
+            config.source
+        );
+    };
+    eprintln!("migrate: copying {} to {} (bucket {}, office {}); Ctrl-C stops after the batch in flight", influx.path.display(), influx.url, influx.bucket, influx.office);
+    let options = MigrateOptions { batch: args.batch as usize, from_start: args.from_start };
+    let mut last_line = std::time::Instant::now() - std::time::Duration::from_secs(1);
+    let summary = migrate(&config, influx, options, |p| {
+        // At most twice a second, and always at the end of a series.
+        if p.copied < p.total && last_line.elapsed() < std::time::Duration::from_millis(500) {
+            return;
+        }
+        last_line = std::time::Instant::now();
+        let rate = p.copied as f64 / p.elapsed.as_secs_f64().max(0.001);
+        eprint!(
+            "\rmigrate: {}: {} / {} ({} %), {rate:.0} points/s   ",
+            p.series,
+            p.copied,
+            p.total,
+            p.copied * 100 / p.total.max(1)
+        );
+        if p.copied == p.total {
+            eprintln!();
+        }
+        let _ = std::io::stderr().flush();
+    })
+    .await?;
+    eprintln!();
+    println!("migrate: {} readings and {} hours of consumption copied", summary.readings, summary.hours);
+    if summary.skipped > 0 {
+        println!("migrate: {} points of meters no longer in the config were left behind (their tags are unknown)", summary.skipped);
+    }
+    if summary.interrupted {
+        println!("migrate: stopped; run the same command again to go on from where it stopped");
+    }
+    Ok(())
+}
+
 async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
-    let StoreConfig::Sqlite { path } = &config.store;
-    let store = SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+    let store = SqliteStore::open(config.store.embedded_path(), &config.office.timezone, &config.office.timezone_name, &config.meters)?;
     let plan = crate::analysis::plan::in_force(&store, &config).await?;
     let report = crate::analysis::scores::scores(&store, &config, &plan, &args.period, jiff::Timestamp::now()).await?;
     let bytes = crate::export::render(&report, &config.office.name, args.format)?;

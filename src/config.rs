@@ -27,8 +27,6 @@ use crate::domain::{
 
 /// The config used when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/default.toml";
-/// The office id when the config gives none: enough for one office on its own store.
-pub const DEFAULT_OFFICE_ID: &str = "van-phong";
 /// A copy of `config/default.toml` built into the binary, used when that file is absent.
 pub const BUILT_IN_DEFAULT: &str = include_str!("../config/default.toml");
 
@@ -218,6 +216,14 @@ impl Default for MqttSection {
 struct StoreSection {
     backend: String,
     path: PathBuf,
+    /// InfluxDB only: where it answers, its organisation and bucket (the token comes from
+    /// XANH_INFLUXDB_TOKEN).
+    url: Option<String>,
+    org: Option<String>,
+    bucket: Option<String>,
+    batch_size: Option<usize>,
+    timeout_s: Option<u64>,
+    outbox_alert_s: Option<u64>,
 }
 
 impl Default for StoreSection {
@@ -225,9 +231,19 @@ impl Default for StoreSection {
         Self {
             backend: "sqlite".to_owned(),
             path: PathBuf::from("data/xanh.db"),
+            url: None,
+            org: None,
+            bucket: None,
+            batch_size: None,
+            timeout_s: None,
+            outbox_alert_s: None,
         }
     }
 }
+
+/// Points per write to InfluxDB unless `store.batch_size` says otherwise (InfluxDB advises
+/// batches of about 5 000 lines).
+pub const DEFAULT_INFLUX_BATCH: usize = 5000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -375,6 +391,57 @@ impl fmt::Debug for MqttConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreConfig {
     Sqlite { path: PathBuf },
+    /// Readings and consumption go to InfluxDB 2 through an outbox in the embedded database,
+    /// which keeps everything else.
+    Influx(Box<InfluxConfig>),
+}
+
+impl StoreConfig {
+    /// The embedded SQLite file: the whole store, or with InfluxDB the journal, the outbox,
+    /// users and everything that is not a time series.
+    pub fn embedded_path(&self) -> &Path {
+        match self {
+            StoreConfig::Sqlite { path } => path,
+            StoreConfig::Influx(influx) => &influx.path,
+        }
+    }
+}
+
+/// Where and how to write to InfluxDB 2.
+#[derive(Clone, PartialEq, Eq)]
+pub struct InfluxConfig {
+    /// http or https with a host: checked here, because the client panics on a bad URL.
+    pub url: url::Url,
+    pub org: String,
+    pub bucket: String,
+    /// From `XANH_INFLUXDB_TOKEN` only, never from the file.
+    pub token: String,
+    /// The embedded database (journal, outbox, users…).
+    pub path: PathBuf,
+    /// The `office` tag of every point.
+    pub office: OfficeId,
+    /// Most points in one write.
+    pub batch_size: usize,
+    /// How long one write may take before it counts as failed and is tried again.
+    pub timeout: Duration,
+    /// A backlog older than this makes the health report degraded.
+    pub outbox_alert_after: Duration,
+}
+
+impl fmt::Debug for InfluxConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InfluxConfig")
+            .field("url", &self.url.as_str())
+            .field("org", &self.org)
+            .field("bucket", &self.bucket)
+            .field("token", &"(set)")
+            .field("path", &self.path)
+            .field("office", &self.office)
+            .field("batch_size", &self.batch_size)
+            .field("timeout", &self.timeout)
+            .field("outbox_alert_after", &self.outbox_alert_after)
+            .finish()
+    }
 }
 
 /// Limits that decide whether a reading's time is believable.
@@ -452,8 +519,11 @@ impl Config {
         })?;
         let mut problems = Vec::new();
         apply_env(&mut raw, env, &mut problems);
-        let password = env("XANH_MQTT_PASSWORD").filter(|p| !p.is_empty());
-        let config = resolve(file, raw, password, &mut problems);
+        let secrets = Secrets {
+            mqtt_password: env("XANH_MQTT_PASSWORD").filter(|p| !p.is_empty()),
+            influxdb_token: env("XANH_INFLUXDB_TOKEN").filter(|t| !t.trim().is_empty()),
+        };
+        let config = resolve(file, raw, secrets, &mut problems);
         match config {
             Some(config) if problems.is_empty() => Ok(config),
             _ => Err(ConfigError {
@@ -485,6 +555,9 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> ConfigProblem {
     let message = e.message().trim().to_owned();
     let fix = if message.contains("`password_hash`") {
         "the broker keeps only hashes: run `xanh mqtt-password`, type the password, and put the line it prints in password_hash"
+            .to_owned()
+    } else if message.contains("unknown field `token`") {
+        "secrets are not kept in the file: remove the key and set XANH_INFLUXDB_TOKEN (an InfluxDB API token that may write to the bucket) in the environment"
             .to_owned()
     } else if message.contains("`password`") || message.contains("`token`") {
         "secrets are not kept in the file: remove the key and set XANH_MQTT_PASSWORD in the environment"
@@ -562,28 +635,23 @@ fn apply_env(
     }
 }
 
+/// The secrets the environment carries.
+struct Secrets {
+    mqtt_password: Option<String>,
+    influxdb_token: Option<String>,
+}
+
 /// Check everything and build the typed config; problems are collected, not returned early.
 fn resolve(
     _file: &str,
     raw: ConfigFile,
-    password: Option<String>,
+    secrets: Secrets,
     problems: &mut Vec<ConfigProblem>,
 ) -> Option<Config> {
     let mut problem = |key: String, problem: String, fix: String| {
         problems.push(ConfigProblem { key, problem, fix })
     };
 
-    let office_id = match raw.office.id.as_deref().unwrap_or(DEFAULT_OFFICE_ID).parse::<OfficeId>() {
-        Ok(id) => Some(id),
-        Err(e) => {
-            problem(
-                "office.id".into(),
-                e.to_string(),
-                "give the office a short id of its own, such as \"vp-ubnd-tinh\"; every office writing to one InfluxDB needs a different one".into(),
-            );
-            None
-        }
-    };
     let timezone = match TimeZone::get(&raw.office.timezone) {
         Ok(tz) if !whole_hour_offsets(&tz) => {
             problem(
@@ -641,15 +709,37 @@ fn resolve(
         );
     }
 
+    let office_id = raw.office.id.as_ref().and_then(|id| {
+        OfficeId::try_from(id.clone())
+            .map_err(|e| problem("office.id".into(), e.to_string(), "use a slug such as \"vp-ubnd-tinh\"".into()))
+            .ok()
+    });
     let store = match raw.store.backend.as_str() {
-        "sqlite" => Some(StoreConfig::Sqlite {
-            path: raw.store.path.clone(),
-        }),
+        "sqlite" => {
+            let influx_keys = [
+                ("store.url", raw.store.url.is_some()),
+                ("store.org", raw.store.org.is_some()),
+                ("store.bucket", raw.store.bucket.is_some()),
+                ("store.batch_size", raw.store.batch_size.is_some()),
+                ("store.timeout_s", raw.store.timeout_s.is_some()),
+                ("store.outbox_alert_s", raw.store.outbox_alert_s.is_some()),
+            ];
+            for (key, _) in influx_keys.iter().filter(|(_, set)| *set) {
+                problem(
+                    (*key).into(),
+                    "applies to the InfluxDB backend only, and store.backend is sqlite".into(),
+                    "remove it, or set backend = \"influxdb\"".into(),
+                );
+            }
+            Some(StoreConfig::Sqlite { path: raw.store.path.clone() })
+        }
+        "influxdb" => resolve_influx(&raw.store, raw.office.id.is_some(), office_id.clone(), secrets.influxdb_token, &mut problem)
+            .map(|influx| StoreConfig::Influx(Box::new(influx))),
         other => {
             problem(
                 "store.backend".into(),
                 format!("`{other}` is not a store backend this version knows"),
-                "use backend = \"sqlite\"".into(),
+                "use backend = \"sqlite\" or \"influxdb\"".into(),
             );
             None
         }
@@ -682,7 +772,7 @@ fn resolve(
     Some(Config {
         source: _file.to_owned(),
         office: Office {
-            id: office_id?,
+            id: office_id,
             name: raw.office.name,
             timezone: timezone?,
             timezone_name: raw.office.timezone,
@@ -701,7 +791,7 @@ fn resolve(
             broker: broker?,
             client_id: raw.mqtt.client_id,
             username: raw.mqtt.username,
-            password,
+            password: secrets.mqtt_password,
             keep_alive: Duration::from_secs(raw.mqtt.keep_alive_s.max(5)),
             inflight: raw.mqtt.inflight,
         },
@@ -715,6 +805,102 @@ fn resolve(
         meters,
         plan: plan?,
         rubric,
+    })
+}
+
+/// The InfluxDB backend's settings; `office_id_given` tells a missing `office.id` from a
+/// wrong one (already reported).
+fn resolve_influx(
+    store: &StoreSection,
+    office_id_given: bool,
+    office: Option<OfficeId>,
+    token: Option<String>,
+    problem: &mut impl FnMut(String, String, String),
+) -> Option<InfluxConfig> {
+    let url = match store.url.as_deref().map(str::trim) {
+        None | Some("") => {
+            problem(
+                "store.url".into(),
+                "is not set but store.backend is influxdb".into(),
+                "set url = \"http://influxdb.example:8086\" (where InfluxDB answers)".into(),
+            );
+            None
+        }
+        Some(text) => match url::Url::parse(text) {
+            // The client puts its API paths in place of the URL's path, so a path prefix
+            // (a reverse proxy's /influx/) would silently be lost.
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) && url.path() != "/" => {
+                problem(
+                    "store.url".into(),
+                    format!("`{text}` has a path, and InfluxDB's API is always at the root of its address"),
+                    "give only the scheme, host and port, such as \"http://influxdb.example:8086\"".into(),
+                );
+                None
+            }
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) => Some(url),
+            Ok(_) | Err(_) => {
+                problem(
+                    "store.url".into(),
+                    format!("`{text}` is not an http or https address with a host"),
+                    "write it as \"http://influxdb.example:8086\" or \"https://…\"".into(),
+                );
+                None
+            }
+        },
+    };
+    let mut named = |key: &str, value: &Option<String>, example: &str| match value.as_deref().map(str::trim) {
+        Some(v) if !v.is_empty() => Some(v.to_owned()),
+        _ => {
+            problem(
+                format!("store.{key}"),
+                "is not set but store.backend is influxdb".into(),
+                format!("set {key} = \"{example}\" (as created in InfluxDB)"),
+            );
+            None
+        }
+    };
+    let org = named("org", &store.org, "vp-ubnd");
+    let bucket = named("bucket", &store.bucket, "xanh");
+    if office.is_none() && !office_id_given {
+        problem(
+            "office.id".into(),
+            "is not set but store.backend is influxdb, which tags every point with the office".into(),
+            "add id = \"vp-ubnd-tinh\" to [office]: lowercase letters, digits and hyphens, unique among the offices writing to the bucket".into(),
+        );
+    }
+    if token.is_none() {
+        problem(
+            "environment variable XANH_INFLUXDB_TOKEN".into(),
+            "is not set but store.backend is influxdb".into(),
+            "set XANH_INFLUXDB_TOKEN to an InfluxDB API token that may write to the bucket".into(),
+        );
+    }
+    let batch_size = store.batch_size.unwrap_or(DEFAULT_INFLUX_BATCH);
+    if !(1..=100_000).contains(&batch_size) {
+        problem(
+            "store.batch_size".into(),
+            format!("{batch_size} is not a number of points per write"),
+            format!("use a value from 1 to 100000, such as {DEFAULT_INFLUX_BATCH}"),
+        );
+    }
+    let timeout_s = store.timeout_s.unwrap_or(10);
+    if !(1..=600).contains(&timeout_s) {
+        problem("store.timeout_s".into(), format!("{timeout_s} is not a timeout"), "give the seconds a write may take, from 1 to 600 (10 is usual)".into());
+    }
+    let alert_s = store.outbox_alert_s.unwrap_or(300);
+    if alert_s == 0 {
+        problem("store.outbox_alert_s".into(), "is 0".into(), "give the seconds a point may wait before the health report says degraded, such as 300".into());
+    }
+    Some(InfluxConfig {
+        url: url?,
+        org: org?,
+        bucket: bucket?,
+        token: token?,
+        path: store.path.clone(),
+        office: office?,
+        batch_size,
+        timeout: Duration::from_secs(timeout_s),
+        outbox_alert_after: Duration::from_secs(alert_s),
     })
 }
 
@@ -1484,6 +1670,64 @@ mod tests {
         assert!(parse("[office]\nname = \"X\"\n[mqtt]\nlisten = \"[::1]:1883\"\n").is_ok());
         let err = parse("[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\nallow_anonymous = true\n").unwrap_err();
         assert!(err.problems[0].fix.contains("Securing the broker"), "{err}");
+    }
+
+    const INFLUX: &str = "[office]\nid = \"vp-thu\"\nname = \"X\"\n[store]\nbackend = \"influxdb\"\nurl = \"http://127.0.0.1:8086\"\norg = \"vp\"\nbucket = \"xanh\"\npath = \"data/x.db\"\n";
+
+    fn influx_token(name: &str) -> Option<String> {
+        (name == "XANH_INFLUXDB_TOKEN").then(|| "token-from-env".to_owned())
+    }
+
+    /// The problems of `text` (with the InfluxDB token set) as "key: problem fix" lines.
+    fn influx_problems(text: &str) -> String {
+        let err = Config::parse("office.toml", text, &influx_token).unwrap_err();
+        err.problems.iter().map(|p| format!("{}: {} {}", p.key, p.problem, p.fix)).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn the_influxdb_backend_takes_its_token_from_the_environment() {
+        let config = Config::parse("office.toml", INFLUX, &influx_token).unwrap();
+        let StoreConfig::Influx(influx) = &config.store else { panic!("{:?}", config.store) };
+        assert_eq!((influx.url.as_str(), influx.org.as_str(), influx.bucket.as_str()), ("http://127.0.0.1:8086/", "vp", "xanh"));
+        assert_eq!((influx.office.as_str(), influx.token.as_str()), ("vp-thu", "token-from-env"));
+        assert_eq!((influx.batch_size, influx.timeout.as_secs(), influx.outbox_alert_after.as_secs()), (DEFAULT_INFLUX_BATCH, 10, 300));
+        assert_eq!(config.store.embedded_path(), Path::new("data/x.db"));
+        assert_eq!(config.office.id.as_ref().map(OfficeId::as_str), Some("vp-thu"));
+        assert!(!format!("{config:?}").contains("token-from-env"), "the token stays out of logs");
+    }
+
+    #[test]
+    fn influxdb_settings_are_checked_with_fixes() {
+        let err = parse(INFLUX).unwrap_err().to_string();
+        assert!(err.contains("environment variable XANH_INFLUXDB_TOKEN: is not set"), "{err}");
+
+        let err = parse(&format!("{INFLUX}token = \"abc\"\n")).unwrap_err().to_string();
+        assert!(err.contains("unknown field `token`") && err.contains("set XANH_INFLUXDB_TOKEN"), "{err}");
+
+        let said = influx_problems(&INFLUX.replace("http://127.0.0.1:8086", "https://proxy.example/influx/"));
+        assert!(said.starts_with("store.url: ") && said.contains("has a path"), "{said}");
+        for url in ["ftp://influx:8086", "influx:8086", "http://", "not a url"] {
+            let said = influx_problems(&INFLUX.replace("http://127.0.0.1:8086", url));
+            assert!(said.starts_with("store.url: ") && said.contains("http or https address with a host"), "{url}: {said}");
+        }
+        let said = influx_problems(&INFLUX.replace("url = \"http://127.0.0.1:8086\"\norg = \"vp\"\nbucket = \"xanh\"\n", ""));
+        for key in ["store.url: is not set", "store.org: is not set", "store.bucket: is not set"] {
+            assert!(said.contains(key), "{key}: {said}");
+        }
+        let said = influx_problems(&INFLUX.replace("id = \"vp-thu\"\n", ""));
+        assert!(said.contains("office.id: is not set but store.backend is influxdb") && said.contains("add id = "), "{said}");
+        let said = influx_problems(&INFLUX.replace("vp-thu", "VP Thử"));
+        assert!(said.starts_with("office.id: ") && said.contains("lowercase"), "{said}");
+        assert_eq!(said.lines().count(), 1, "a wrong id is reported once: {said}");
+
+        let said = influx_problems(&format!("{INFLUX}batch_size = 0\ntimeout_s = 0\noutbox_alert_s = 0\n"));
+        for key in ["store.batch_size", "store.timeout_s", "store.outbox_alert_s"] {
+            assert!(said.contains(&format!("{key}: ")), "{key}: {said}");
+        }
+        let said = influx_problems(&INFLUX.replace("influxdb\"", "sqlite\""));
+        assert!(said.contains("store.url: applies to the InfluxDB backend only"), "{said}");
+        let said = influx_problems(&INFLUX.replace("influxdb\"", "influx\""));
+        assert!(said.contains("or \"influxdb\""), "{said}");
     }
 
     #[test]

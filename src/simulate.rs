@@ -20,11 +20,11 @@ use jiff::{SignedDuration, Timestamp};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 use crate::analysis::period::local_midnight;
-use crate::config::{Broker, Config, StoreConfig};
+use crate::config::{Broker, Config};
 use crate::domain::{Conversion, Format, Meter, MeterId, MeterKind, Origin, Resource, Source, Topic, SHEETS_PER_REAM};
 use crate::ingest::formats::RawValue;
 use crate::ingest::Pipeline;
-use crate::store::{SqliteStore, Store};
+use crate::store::Store;
 
 /// Where simulated readings go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,10 +296,9 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
     eprintln!("simulate: {} meters, history {} → {} every {:?}", config.meters.len(), from, to, options.interval);
     match options.target {
         Target::Store => {
-            let StoreConfig::Sqlite { path } = &config.store;
-            let store = SqliteStore::open(path, tz, &config.office.timezone_name, &config.meters)?;
+            let store = crate::store::open_configured(config)?;
             let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
-            let last = write_history(&mut model, &store, &pipeline, config, from, to, interval).await?;
+            let last = write_history(&mut model, &*store, &pipeline, config, from, to, interval).await?;
             if let Some(every) = options.live_every {
                 eprintln!("simulate: history stored; live readings go over MQTT");
                 let client = Publisher::connect(config, options.rate).await?;
@@ -343,7 +342,7 @@ fn progress(done: i64, from: Timestamp, to: Timestamp, last: &mut i64) {
 
 async fn write_history(
     model: &mut Model,
-    store: &SqliteStore,
+    store: &dyn Store,
     pipeline: &Pipeline,
     config: &Config,
     from: Timestamp,

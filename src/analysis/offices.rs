@@ -62,7 +62,7 @@ pub async fn compare(store: &dyn StoreReads, config: &Config, period: &NamedPeri
         Some(previous) => Some(meter_totals(store, config, previous.range(tz)?).await?.0),
         None => None,
     };
-    let this_office = config.office.id.as_str();
+    let this_office = this_office_id(config);
     let mut offices: BTreeMap<&str, Vec<&MeterTotal>> = BTreeMap::new();
     for total in &now {
         offices.entry(total.office.as_str()).or_default().push(total);
@@ -101,6 +101,15 @@ pub async fn compare(store: &dyn StoreReads, config: &Config, period: &NamedPeri
     Ok(OfficeComparison { period: *period, shared_store, offices: figures })
 }
 
+/// The office's id as the comparison lists it: `[office] id`, which an office on the embedded
+/// store need not set.
+fn this_office_id(config: &Config) -> &str {
+    config.office.id.as_ref().map_or(UNNAMED_OFFICE, |id| id.as_str())
+}
+
+/// The id shown for an office whose config gives none.
+const UNNAMED_OFFICE: &str = "van-phong";
+
 /// Every meter's total over `range`: from the store when it holds several offices, else
 /// this office's meters from its own consumption.
 async fn meter_totals(store: &dyn StoreReads, config: &Config, range: TimeRange) -> Result<(Vec<MeterTotal>, bool), FigureError> {
@@ -111,7 +120,7 @@ async fn meter_totals(store: &dyn StoreReads, config: &Config, range: TimeRange)
     for meter in &config.meters {
         let rows = store.consumption(vec![meter.id.clone()], range, Resolution::Day).await?;
         totals.push(MeterTotal {
-            office: config.office.id.as_str().to_owned(),
+            office: this_office_id(config).to_owned(),
             meter: meter.id.as_str().to_owned(),
             resource: meter.resource,
             department: meter.department.as_ref().map(|d| d.as_str().to_owned()),

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 use crate::auth::Auth;
-use crate::config::{Config, StoreConfig};
+use crate::config::Config;
 use crate::domain::{DepartmentId, MeterId, Role, Username};
 use crate::store::Accounts;
 
@@ -82,8 +82,7 @@ pub(super) fn read_password(prompt: &str) -> anyhow::Result<String> {
 }
 
 pub async fn run(config: Config, args: UserArgs) -> anyhow::Result<()> {
-    let StoreConfig::Sqlite { path } = &config.store;
-    let auth = Auth::new(Accounts::open(path)?, config.web_access.session_ttl);
+    let auth = Auth::new(Accounts::open(config.store.embedded_path())?, config.web_access.session_ttl);
     match args.command {
         UserCommand::Add { username, display_name, admin, role, departments } => {
             let role = if admin { Role::Admin } else { role };

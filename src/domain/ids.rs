@@ -80,7 +80,8 @@ slug_id!(
     DepartmentId
 );
 slug_id!(
-    /// An office's id, which keeps its points apart in a shared store: `vp-ubnd-tinh`.
+    /// The office's own id (`[office] id`), the `office` tag of its points in InfluxDB, where
+    /// several offices may share a bucket: `vp-ubnd-tinh`.
     OfficeId
 );
 

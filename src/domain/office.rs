@@ -13,8 +13,8 @@ use super::OfficeId;
 /// The office (đơn vị) whose use Xanh watches.
 #[derive(Debug, Clone)]
 pub struct Office {
-    /// Tagged on every point in a store shared by several offices.
-    pub id: OfficeId,
+    /// `[office] id`: tags the office's points in a shared InfluxDB bucket.
+    pub id: Option<OfficeId>,
     pub name: String,
     pub timezone: TimeZone,
     /// The IANA name of `timezone`, for display and for the API.
@@ -142,7 +142,7 @@ mod tests {
 
     fn office() -> Office {
         Office {
-            id: "x".parse().unwrap(),
+            id: None,
             name: "X".into(),
             timezone: TimeZone::get("Asia/Ho_Chi_Minh").unwrap(),
             timezone_name: "Asia/Ho_Chi_Minh".into(),

@@ -3,10 +3,12 @@
 //! pass the same conformance tests.
 
 pub mod accounts;
+pub mod influx;
 mod sqlite;
 
 pub use accounts::Accounts;
-pub use sqlite::{Cursor, HistoryPoint, Series, SqliteStore};
+pub use influx::InfluxStore;
+pub use sqlite::{ChangeSink, Cursor, HistoryPoint, Series, SeriesChanges, SqliteStore};
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -28,6 +30,23 @@ pub enum StoreError {
     Worker(String),
     #[error("the store holds a value this version cannot read: {0}")]
     Corrupt(String),
+    #[error("InfluxDB: {0}")]
+    Influx(String),
+}
+
+/// The configured store, for commands that write without serving (`xanh import`, `xanh
+/// simulate --into-store`): with InfluxDB the points wait in the outbox, which the running
+/// service (or its next start) sends.
+pub fn open_configured(config: &crate::config::Config) -> Result<Box<dyn Store>, StoreError> {
+    let office = &config.office;
+    Ok(match &config.store {
+        crate::config::StoreConfig::Sqlite { path } => {
+            Box::new(SqliteStore::open(path, &office.timezone, &office.timezone_name, &config.meters)?)
+        }
+        crate::config::StoreConfig::Influx(influx) => {
+            Box::new(InfluxStore::open(influx, &office.timezone, &office.timezone_name, &config.meters)?)
+        }
+    })
 }
 
 /// What one write did with its batch.

@@ -38,7 +38,23 @@ pub(super) fn optional_id<T: std::str::FromStr<Err = crate::domain::InvalidId>>(
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.check().await;
     let ingest = state.ingest.snapshot();
-    let healthy = store.is_ok() && ingest.connected;
+    let now = jiff::Timestamp::now();
+    let outbox = state.outbox.as_ref().map(|status| (status.snapshot(), status));
+    let overdue = outbox.as_ref().is_some_and(|(snapshot, status)| status.overdue(snapshot, now));
+    let healthy = store.is_ok() && ingest.connected && !overdue;
+    let tz = &state.config.office.timezone;
+    let outbox = outbox.map(|(o, _)| {
+        json!({
+            "pending": o.pending,
+            "oldest_pending_age_s": o.oldest_pending_age(now).map(|age| age.as_secs()),
+            "overdue": overdue,
+            "last_error": o.last_error,
+            "last_written_at": o.last_written_at.map(|t| local_rfc3339(t, tz)),
+            "dead_letters": o.dead_letters,
+            "influxdb_reachable": o.reachable,
+            "reads_from_journal": o.reads_from_journal,
+        })
+    });
     let body = json!({
         "status": if healthy { "ok" } else { "degraded" },
         "version": env!("CARGO_PKG_VERSION"),
@@ -52,6 +68,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "backend": state.store.backend(),
             "ok": store.is_ok(),
             "error": store.err().map(|e| e.to_string()),
+            "outbox": outbox,
         },
         "ingest": ingest,
     });

@@ -91,6 +91,24 @@ pub fn date_time(ts: Timestamp, tz: &TimeZone, lang: Lang) -> String {
     }
 }
 
+/// A time span in its largest whole unit, for "… ago": 45 giây, 3 phút, 2 giờ, 1 ngày
+/// (vi); 45 seconds, 1 minute, 2 hours (en).
+pub fn span(duration: std::time::Duration, lang: Lang) -> String {
+    let seconds = duration.as_secs();
+    let (count, vi, en) = match seconds {
+        s if s < 60 => (s, "giây", "second"),
+        s if s < 3600 => (s / 60, "phút", "minute"),
+        s if s < 86_400 => (s / 3600, "giờ", "hour"),
+        s => (s / 86_400, "ngày", "day"),
+    };
+    let number = number(count as f64, 0, lang);
+    match lang {
+        Lang::Vi => format!("{number} {vi}"),
+        Lang::En if count == 1 => format!("{number} {en}"),
+        Lang::En => format!("{number} {en}s"),
+    }
+}
+
 pub fn resource_name(resource: Resource, lang: Lang) -> &'static str {
     match (resource, lang) {
         (Resource::Electricity, Lang::Vi) => "Điện",
@@ -133,6 +151,16 @@ mod tests {
         assert_eq!(number(-1234.0, 0, Lang::Vi), "-1.234");
         assert_eq!(number(-0.001, 1, Lang::Vi), "0,0");
         assert_eq!(number(1234.5, 1, Lang::En), "1,234.5");
+    }
+
+    #[test]
+    fn spans_use_their_largest_whole_unit() {
+        use std::time::Duration;
+        assert_eq!(span(Duration::from_secs(45), Lang::Vi), "45 giây");
+        assert_eq!(span(Duration::from_secs(200), Lang::Vi), "3 phút");
+        assert_eq!(span(Duration::from_secs(7300), Lang::En), "2 hours");
+        assert_eq!(span(Duration::from_secs(60), Lang::En), "1 minute");
+        assert_eq!(span(Duration::from_secs(86_400 * 1500), Lang::Vi), "1.500 ngày");
     }
 
     #[test]

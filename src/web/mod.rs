@@ -28,6 +28,7 @@ use crate::config::Config;
 use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::IngestStatus;
 use crate::ingest::Pipeline;
+use crate::store::influx::OutboxStatus;
 use crate::store::StoreReads;
 
 /// Which broker the ingestor reads, for the health report.
@@ -48,6 +49,8 @@ pub struct AppState {
     /// The store's writing half, reachable only with a writer's or an admin's credentials.
     pub writes: auth::Writes,
     pub ingest: Arc<IngestStatus>,
+    /// The InfluxDB outbox, when that is the backend.
+    pub outbox: Option<Arc<OutboxStatus>>,
     pub broker: BrokerInfo,
     /// Reads readings sent over HTTP the way MQTT messages are read.
     pub pipeline: Pipeline,

@@ -41,6 +41,7 @@ impl Inner {
             }
         }
         refresh_status(&tx, meter)?;
+        self.report_changes(&tx)?;
         tx.commit()?;
         Ok(Some(CorrectionRecord {
             id,

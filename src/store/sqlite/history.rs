@@ -16,6 +16,15 @@ pub enum Series {
     Consumption,
 }
 
+impl std::fmt::Display for Series {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Series::Readings => "readings",
+            Series::Consumption => "hourly consumption",
+        })
+    }
+}
+
 impl Series {
     fn query(self) -> &'static str {
         match self {

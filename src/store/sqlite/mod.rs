@@ -117,7 +117,57 @@ const MIGRATIONS: &[&str] = &[r#"
         edited_at  INTEGER NOT NULL,
         reason     TEXT    NOT NULL
     );
+"#, r#"
+    -- The InfluxDB backend's outbox: line protocol committed with the change it mirrors,
+    -- sent in seq order, deleted once InfluxDB took it.
+    CREATE TABLE influx_outbox (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        line        TEXT    NOT NULL,
+        enqueued_at INTEGER NOT NULL
+    );
+    -- Lines InfluxDB refused as bad, moved aside with its answer so the queue goes on.
+    CREATE TABLE influx_dead_letters (
+        seq         INTEGER PRIMARY KEY,
+        line        TEXT    NOT NULL,
+        enqueued_at INTEGER NOT NULL,
+        failed_at   INTEGER NOT NULL,
+        error       TEXT    NOT NULL
+    );
 "#];
+
+/// What one transaction changed in the time series: the stored readings it added or changed
+/// and the new amount of every consumption hour it touched (0: the hour lost all its use).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SeriesChanges {
+    /// (meter, ts in ms, value in the canonical unit).
+    pub readings: Vec<(MeterId, i64, f64)>,
+    /// (meter, start of the UTC hour in ms, amount).
+    pub hours: Vec<(MeterId, i64, f64)>,
+}
+
+/// Told, inside the transaction and before it commits, what a write changed in the time
+/// series, so that a mirror of them (the InfluxDB outbox) commits with the change or not at
+/// all.
+pub trait ChangeSink: Send + Sync + 'static {
+    fn record(&self, tx: &Transaction<'_>, changes: &SeriesChanges) -> Result<(), rusqlite::Error>;
+}
+
+/// Temporary triggers on the writer connection that note which readings and hours a
+/// transaction touches, whichever code path touched them; installed only with a sink.
+const CHANGE_TRACKING: &str = r#"
+    CREATE TEMP TABLE changed_readings (meter TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (meter, ts)) WITHOUT ROWID;
+    CREATE TEMP TABLE changed_hours (meter TEXT NOT NULL, hour INTEGER NOT NULL, PRIMARY KEY (meter, hour)) WITHOUT ROWID;
+    CREATE TEMP TRIGGER reading_inserted AFTER INSERT ON main.readings
+        BEGIN INSERT OR IGNORE INTO changed_readings VALUES (new.meter, new.ts); END;
+    CREATE TEMP TRIGGER reading_updated AFTER UPDATE OF value ON main.readings
+        BEGIN INSERT OR IGNORE INTO changed_readings VALUES (new.meter, new.ts); END;
+    CREATE TEMP TRIGGER hour_inserted AFTER INSERT ON main.consumption_hourly
+        BEGIN INSERT OR IGNORE INTO changed_hours VALUES (new.meter, new.hour); END;
+    CREATE TEMP TRIGGER hour_updated AFTER UPDATE ON main.consumption_hourly
+        BEGIN INSERT OR IGNORE INTO changed_hours VALUES (new.meter, new.hour); END;
+    CREATE TEMP TRIGGER hour_deleted AFTER DELETE ON main.consumption_hourly
+        BEGIN INSERT OR IGNORE INTO changed_hours VALUES (old.meter, old.hour); END;
+"#;
 
 /// Each meter's last few stored readings, oldest first, as a batch is written.
 type Latest = HashMap<MeterId, Vec<Sample>>;
@@ -148,6 +198,7 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     tz: TimeZone,
     rules: HashMap<MeterId, MeterRule>,
+    sink: Option<Arc<dyn ChangeSink>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -173,6 +224,18 @@ impl SqliteStore {
         timezone_name: &str,
         meters: &[Meter],
     ) -> Result<SqliteStore, StoreError> {
+        Self::open_with_sink(path, tz, timezone_name, meters, None)
+    }
+
+    /// As [`SqliteStore::open`], telling `sink` in each write's transaction what it changed
+    /// in the readings and hourly consumption.
+    pub fn open_with_sink(
+        path: &Path,
+        tz: &TimeZone,
+        timezone_name: &str,
+        meters: &[Meter],
+        sink: Option<Arc<dyn ChangeSink>>,
+    ) -> Result<SqliteStore, StoreError> {
         let open_error = |reason: String| StoreError::Open {
             path: path.display().to_string(),
             reason,
@@ -183,6 +246,9 @@ impl SqliteStore {
         }
         let mut conn = open_connection(path).map_err(|e| open_error(e.to_string()))?;
         migrate(&mut conn).map_err(|e| open_error(format!("schema migration failed: {e}")))?;
+        if sink.is_some() {
+            conn.execute_batch(CHANGE_TRACKING).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
+        }
         let rules = meters
             .iter()
             .map(|m| {
@@ -200,6 +266,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             tz: tz.clone(),
             rules,
+            sink,
         };
         inner
             .ensure_day_rollup_zone(timezone_name)
@@ -262,6 +329,33 @@ fn insert_rejection(tx: &Transaction<'_>, rejection: &Rejection) -> Result<(), r
 }
 
 impl Inner {
+    /// Tell the sink, if any, what this transaction changed, and start the next one afresh.
+    fn report_changes(&self, tx: &Transaction<'_>) -> Result<(), rusqlite::Error> {
+        let Some(sink) = &self.sink else { return Ok(()) };
+        let meter = |text: String| MeterId::try_from(text).ok();
+        let readings = tx
+            .prepare_cached(
+                "SELECT r.meter, r.ts, r.value FROM temp.changed_readings c
+                 JOIN readings r ON r.meter = c.meter AND r.ts = c.ts ORDER BY r.meter, r.ts",
+            )?
+            .query_map([], |r| Ok((meter(r.get(0)?), r.get(1)?, r.get(2)?)))?
+            .filter_map(|row| row.map(|(m, ts, v)| m.map(|m| (m, ts, v))).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        let hours = tx
+            .prepare_cached(
+                "SELECT c.meter, c.hour, coalesce(h.amount, 0.0) FROM temp.changed_hours c
+                 LEFT JOIN consumption_hourly h ON h.meter = c.meter AND h.hour = c.hour ORDER BY c.meter, c.hour",
+            )?
+            .query_map([], |r| Ok((meter(r.get(0)?), r.get(1)?, r.get(2)?)))?
+            .filter_map(|row| row.map(|(m, hour, amount)| m.map(|m| (m, hour, amount))).transpose())
+            .collect::<Result<Vec<_>, _>>()?;
+        tx.execute_batch("DELETE FROM temp.changed_readings; DELETE FROM temp.changed_hours;")?;
+        if readings.is_empty() && hours.is_empty() {
+            return Ok(());
+        }
+        sink.record(tx, &SeriesChanges { readings, hours })
+    }
+
     fn rule(&self, meter: &MeterId) -> MeterRule {
         self.rules.get(meter).copied().unwrap_or(MeterRule {
             kind: MeterKind::Counter,
@@ -288,6 +382,7 @@ impl Inner {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let report = self.write_in(&tx, batch, Plausibility::Check)?;
+        self.report_changes(&tx)?;
         tx.commit()?;
         Ok(report)
     }
@@ -304,6 +399,7 @@ impl Inner {
         }
         drop(mark);
         let report = self.write_in(&tx, batch, Plausibility::Check)?;
+        self.report_changes(&tx)?;
         tx.commit()?;
         Ok(report)
     }
@@ -464,6 +560,7 @@ impl Inner {
             "UPDATE rejected SET review_decision = ?2, reviewed_by = ?3, review_reason = ?4 WHERE id = ?1",
             params![id, if review.accept { "accepted" } else { "rejected" }, review.by, review.reason],
         )?;
+        self.report_changes(&tx)?;
         tx.commit()?;
         Ok(Some(report))
     }

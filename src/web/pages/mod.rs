@@ -25,7 +25,7 @@ pub use rejected::{rejected, reprocess_form, review_form};
 use maud::{html, Markup, DOCTYPE};
 
 use super::auth;
-use super::format::Lang;
+use super::format::{self, Lang};
 use super::AppState;
 use crate::auth::Principal;
 use crate::domain::Role;
@@ -104,10 +104,29 @@ fn layout(state: &AppState, lang: Lang, path: &str, refresh: Option<u32>, who: O
                         a.account href=(format!("/login?lang={code}")) { (match lang { Lang::Vi => "Đăng nhập", Lang::En => "Sign in" }) }
                     }
                 }
+                @if let Some(banner) = outbox_banner(state, lang) { (banner) }
                 (main)
             }
         }
     }
+}
+
+/// While points wait for InfluxDB, every page says how many and how long the oldest has
+/// waited: the figures shown are complete, InfluxDB's (and Grafana's) are behind.
+fn outbox_banner(state: &AppState, lang: Lang) -> Option<Markup> {
+    let outbox = state.outbox.as_ref()?.snapshot();
+    if outbox.pending == 0 {
+        return None;
+    }
+    let points = format::number(outbox.pending as f64, 0, lang);
+    let age = outbox.oldest_pending_age(jiff::Timestamp::now()).map(|age| format::span(age, lang));
+    let text = match (lang, age) {
+        (Lang::Vi, Some(age)) => format!("Đang chờ ghi {points} điểm vào InfluxDB (cũ nhất {age} trước)"),
+        (Lang::Vi, None) => format!("Đang chờ ghi {points} điểm vào InfluxDB"),
+        (Lang::En, Some(age)) => format!("Waiting to write {points} points to InfluxDB (oldest {age} ago)"),
+        (Lang::En, None) => format!("Waiting to write {points} points to InfluxDB"),
+    };
+    Some(html! { p.alert.outbox role="status" { (text) } })
 }
 
 /// A role as people read it.

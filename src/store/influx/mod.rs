@@ -1,0 +1,290 @@
+//! The InfluxDB 2 backend: readings and hourly consumption go to InfluxDB as line protocol
+//! (see [`line`]); everything else, and the journal the consumption is derived from, stays
+//! in the embedded SQLite database.
+//!
+//! A write commits the readings, the consumption they change and the matching outbox rows in
+//! one SQLite transaction, so a QoS 1 acknowledgement (sent when `write` returns) covers the
+//! outbox too. The [`Drainer`] then sends the outbox to InfluxDB in order; while InfluxDB is
+//! slow or down the rows wait, and the health report and the dashboard show the backlog.
+
+mod flux;
+pub mod line;
+pub mod migrate;
+mod outbox;
+
+pub use outbox::{Drainer, OutboxSnapshot, OutboxStatus};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use influxdb2::api::write::TimestampPrecision;
+use influxdb2::models::WriteDataPoint;
+use influxdb2::{Client, RequestError};
+use jiff::tz::TimeZone;
+use tokio::sync::Notify;
+
+use super::{
+    DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, SqliteStore, Store, StoreError, StoreReads,
+    StoredReading, StoredRejection, WriteReport,
+};
+use crate::analysis::TimeRange;
+use crate::config::InfluxConfig;
+use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, Month};
+use flux::FluxReader;
+use outbox::{Outbox, OutboxWriter};
+
+/// A client for the configured InfluxDB (its token in the `Authorization` header, request
+/// bodies gzipped). The config has checked the URL, which the client would panic on.
+pub fn connect(config: &InfluxConfig) -> Result<Client, StoreError> {
+    influxdb2::ClientBuilder::new(config.url.as_str(), &config.org, &config.token)
+        .gzip(true)
+        .build()
+        .map_err(|e| StoreError::Influx(format!("cannot build the client for {}: {e}", config.url)))
+}
+
+/// Why a batch was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteFailure {
+    /// InfluxDB refused the batch itself (malformed lines, a field type conflict, points
+    /// outside the retention, too large): sending it again cannot help.
+    BadBatch(String),
+    /// Unreachable, too slow, overloaded, or refusing the token or the bucket: worth trying
+    /// again once InfluxDB (or its configuration) is back.
+    Retry(String),
+}
+
+/// Post `lines` (line protocol, millisecond timestamps) to `bucket` as one gzipped request,
+/// giving up after `timeout`.
+pub async fn write_lines(client: &Client, bucket: &str, lines: Vec<String>, timeout: Duration) -> Result<(), WriteFailure> {
+    let points = futures_util::stream::iter(lines.into_iter().map(Line));
+    let write = client.write_with_precision(bucket, points, TimestampPrecision::Milliseconds);
+    match tokio::time::timeout(timeout, write).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(RequestError::Http { status, text })) => classify(status.as_u16(), &text),
+        Ok(Err(e)) => Err(WriteFailure::Retry(e.to_string())),
+        Err(_) => Err(WriteFailure::Retry(format!("no answer within {} s", timeout.as_secs()))),
+    }
+}
+
+/// What an answer other than 204 means for the batch. The client counts any status but 204
+/// as an error, so another 2xx is a success here.
+fn classify(status: u16, text: &str) -> Result<(), WriteFailure> {
+    let message = format!("HTTP {status}: {}", text.trim());
+    match status {
+        200..=299 => Ok(()),
+        // InfluxDB 2: 400 a malformed line (nothing written); 413 the request is too large;
+        // 422 some points refused (a field type conflict, outside the retention).
+        400 | 413 | 422 => Err(WriteFailure::BadBatch(message)),
+        // 401/403/404 (token, bucket), 429 and 5xx: the batch is fine, InfluxDB is not (yet).
+        _ => Err(WriteFailure::Retry(message)),
+    }
+}
+
+/// One line of line protocol, as the client's streaming, gzipping write wants it.
+struct Line(String);
+
+impl WriteDataPoint for Line {
+    fn write_data_point_to<W: std::io::Write>(&self, mut w: W) -> std::io::Result<()> {
+        w.write_all(self.0.as_bytes())?;
+        w.write_all(b"\n")
+    }
+}
+
+/// The InfluxDB store: the embedded journal for everything, with an outbox to InfluxDB.
+pub struct InfluxStore {
+    journal: SqliteStore,
+    outbox: Arc<Outbox>,
+    client: Client,
+    flux: FluxReader,
+    config: InfluxConfig,
+    status: Arc<OutboxStatus>,
+    /// Tells the drainer that a write committed new rows.
+    wake: Arc<Notify>,
+}
+
+impl InfluxStore {
+    /// Open the embedded database at `config.path` with an outbox for these meters' points.
+    /// Nothing is sent until [`InfluxStore::drainer`] runs.
+    pub fn open(config: &InfluxConfig, tz: &TimeZone, timezone_name: &str, meters: &[Meter]) -> Result<InfluxStore, StoreError> {
+        let sink = Arc::new(OutboxWriter { tags: line::tags_of(&config.office, meters) });
+        let journal = SqliteStore::open_with_sink(&config.path, tz, timezone_name, meters, Some(sink))?;
+        let outbox = Arc::new(Outbox::open(&config.path)?);
+        let status = Arc::new(OutboxStatus::new(config.outbox_alert_after));
+        status.set_backlog(outbox.backlog()?);
+        let client = connect(config)?;
+        let flux = FluxReader::new(client.clone(), &config.bucket, config.office.as_str(), timezone_name);
+        Ok(InfluxStore { journal, outbox, client, flux, config: config.clone(), status, wake: Arc::new(Notify::new()) })
+    }
+
+    /// The outbox's status, kept current by the drainer.
+    pub fn status(&self) -> Arc<OutboxStatus> {
+        Arc::clone(&self.status)
+    }
+
+    /// The client this store writes with (the Flux reads can share it).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The embedded database the store keeps its journal and everything else in.
+    pub fn journal(&self) -> &SqliteStore {
+        &self.journal
+    }
+
+    /// The task that sends the outbox to InfluxDB; run it once, with the app's shutdown.
+    pub fn drainer(&self) -> Drainer {
+        Drainer {
+            outbox: Arc::clone(&self.outbox),
+            client: self.client.clone(),
+            bucket: self.config.bucket.clone(),
+            batch_size: self.config.batch_size,
+            timeout: self.config.timeout,
+            status: Arc::clone(&self.status),
+            wake: Arc::clone(&self.wake),
+        }
+    }
+
+    /// Whether InfluxDB answers `/ready` (InfluxDB 2 and VictoriaMetrics both answer 200).
+    async fn ping(&self) -> Result<(), String> {
+        let wait = self.config.timeout.min(Duration::from_secs(2));
+        match tokio::time::timeout(wait, self.client.ready()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer within {} s", wait.as_secs())),
+        }
+    }
+
+    /// After a write: count the backlog at once, so that the health report never shows an
+    /// empty outbox while the points of a committed write wait, and wake the drainer.
+    async fn committed<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if result.is_ok() {
+            let outbox = Arc::clone(&self.outbox);
+            match tokio::task::spawn_blocking(move || outbox.backlog()).await {
+                Ok(Ok(backlog)) => self.status.set_backlog(backlog),
+                Ok(Err(e)) => tracing::warn!(error = %e, "cannot count the InfluxDB outbox"),
+                Err(e) => tracing::warn!(error = %e, "cannot count the InfluxDB outbox"),
+            }
+            self.wake.notify_one();
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl StoreReads for InfluxStore {
+    fn backend(&self) -> &'static str {
+        "influxdb"
+    }
+
+    /// From InfluxDB, summed there into hours or local days. While InfluxDB does not answer,
+    /// from the journal, which holds the same figures (and the points still in the outbox):
+    /// the dashboard keeps working through an outage, its banner saying what waits.
+    async fn consumption(&self, meters: Vec<MeterId>, range: TimeRange, resolution: Resolution) -> Result<Vec<(i64, f64)>, StoreError> {
+        match self.flux.consumption(&meters, range, resolution).await {
+            Ok(rows) => Ok(rows),
+            Err(e) => {
+                tracing::warn!(error = %e, "consumption read from the embedded journal: InfluxDB did not answer the query");
+                self.status.read_from_journal();
+                self.journal.consumption(meters, range, resolution).await
+            }
+        }
+    }
+
+    /// From the journal: it knows when each reading arrived and which readings a correction
+    /// removed, neither of which InfluxDB's points can say.
+    async fn meter_status(&self) -> Result<Vec<MeterStatus>, StoreError> {
+        self.journal.meter_status().await
+    }
+
+    /// Every office's meters from InfluxDB, for the province's comparison.
+    async fn meter_totals(&self, range: TimeRange) -> Result<Option<Vec<MeterTotal>>, StoreError> {
+        self.flux.meter_totals(range).await.map(Some)
+    }
+
+    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError> {
+        self.journal.rejected(limit).await
+    }
+
+    async fn rejected_for_retry(&self, after_id: i64, limit: usize) -> Result<Vec<RetryItem>, StoreError> {
+        self.journal.rejected_for_retry(after_id, limit).await
+    }
+
+    async fn corrections(&self, meter: Option<MeterId>, limit: usize) -> Result<Vec<CorrectionRecord>, StoreError> {
+        self.journal.corrections(meter, limit).await
+    }
+
+    async fn readings(&self, meter: MeterId, from_ms: i64, to_ms: i64, limit: usize) -> Result<Vec<StoredReading>, StoreError> {
+        self.journal.readings(meter, from_ms, to_ms, limit).await
+    }
+
+    async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.journal.documents(first, last_exclusive).await
+    }
+
+    async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError> {
+        self.journal.plan_edits().await
+    }
+
+    /// The embedded database must answer. InfluxDB is asked too, but its absence is no
+    /// failure: the outbox holds its points, and the health report turns degraded when they
+    /// have waited longer than `store.outbox_alert_s`.
+    async fn check(&self) -> Result<(), StoreError> {
+        self.journal.check().await?;
+        let answered = self.ping().await;
+        if let Err(e) = &answered {
+            tracing::debug!(error = %e, "InfluxDB does not answer /ready");
+        }
+        self.status.set_reachable(answered.is_ok());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for InfluxStore {
+    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
+        let result = self.journal.write(batch).await;
+        self.committed(result).await
+    }
+
+    async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
+        let result = self.journal.reprocess(retried).await;
+        self.committed(result).await
+    }
+
+    async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError> {
+        let result = self.journal.correct(correction).await;
+        self.committed(result).await
+    }
+
+    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
+        let result = self.journal.review(id, review, accepted).await;
+        self.committed(result).await
+    }
+
+    async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError> {
+        self.journal.set_documents(count, by).await
+    }
+
+    async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError> {
+        self.journal.record_plan_edit(edit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_batch_is_told_from_an_influxdb_that_is_not_ready() {
+        assert_eq!(classify(204, ""), Ok(()));
+        assert_eq!(classify(200, "ok"), Ok(()));
+        for bad in [400, 413, 422] {
+            let verdict = classify(bad, "partial write: field type conflict\n");
+            assert_eq!(verdict, Err(WriteFailure::BadBatch(format!("HTTP {bad}: partial write: field type conflict"))));
+        }
+        for later in [401, 403, 404, 408, 429, 500, 502, 503, 504] {
+            assert!(matches!(classify(later, "x"), Err(WriteFailure::Retry(_))), "{later}");
+        }
+    }
+}
