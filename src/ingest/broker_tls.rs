@@ -8,17 +8,15 @@
 //! router, the same logins and the same topic limits as the plain listener.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
 
 use super::broker::BrokerError;
+use super::pem::{self, PemProblem};
 use crate::config::BrokerTls;
 
 /// Longest a client may take to finish its TLS handshake.
@@ -33,30 +31,19 @@ pub fn load(tls: &BrokerTls, config_file: &str) -> Result<TlsAcceptor, BrokerErr
         problem,
         fix: fix.to_owned(),
     };
-    let read = |key: &'static str, path: &Path| {
-        std::fs::read(path).map_err(|e| {
-            problem(key, format!("`{}` cannot be read: {e}", path.display()), "give the path of a PEM file that Xanh's user can read")
-        })
-    };
-    let cert_pem = read("mqtt.tls.cert", &tls.cert)?;
-    let certs = CertificateDer::pem_slice_iter(&cert_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .ok()
-        .filter(|certs| !certs.is_empty())
-        .ok_or_else(|| {
-            problem(
-                "mqtt.tls.cert",
-                format!("`{}` holds no PEM certificate", tls.cert.display()),
-                "give the broker's certificate (-----BEGIN CERTIFICATE-----), followed by any intermediate ones",
-            )
-        })?;
-    let key = PrivateKeyDer::from_pem_slice(&read("mqtt.tls.key", &tls.key)?).map_err(|_| {
-        problem(
-            "mqtt.tls.key",
-            format!("`{}` holds no PEM private key", tls.key.display()),
-            "give the certificate's private key, unencrypted (-----BEGIN PRIVATE KEY-----, RSA or EC)",
-        )
-    })?;
+    let from_pem = |p: PemProblem| BrokerError::Tls { file: config_file.to_owned(), key: p.key, problem: p.problem, fix: p.fix };
+    let certs = pem::certificates(
+        "mqtt.tls.cert",
+        &tls.cert,
+        "give the broker's certificate (-----BEGIN CERTIFICATE-----), followed by any intermediate ones",
+    )
+    .map_err(from_pem)?;
+    let key = pem::private_key(
+        "mqtt.tls.key",
+        &tls.key,
+        "give the certificate's private key, unencrypted (-----BEGIN PRIVATE KEY-----, RSA or EC)",
+    )
+    .map_err(from_pem)?;
     let config = ServerConfig::builder().with_no_client_auth().with_single_cert(certs, key).map_err(|e| {
         problem("mqtt.tls.key", format!("cannot be used with the certificate: {e}"), "give the private key that belongs to mqtt.tls.cert")
     })?;

@@ -8,6 +8,7 @@ pub mod formats;
 pub mod mqtt;
 pub mod mqtt_tls;
 mod peers;
+mod pem;
 pub mod import;
 pub mod manual;
 mod pipeline;

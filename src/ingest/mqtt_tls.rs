@@ -6,10 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use tokio_rustls::rustls::crypto::ring;
-use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
+use super::pem::{self, PemProblem};
 use crate::config::ClientTls;
 
 /// A TLS setting that cannot be used, named the way the config names it.
@@ -32,18 +31,8 @@ pub fn client_config(tls: &ClientTls, config_file: &str) -> Result<Arc<ClientCon
         problem,
         fix: fix.to_owned(),
     };
-    let read = |key: &'static str, path: &Path| {
-        std::fs::read(path).map_err(|e| {
-            problem(key, format!("`{}` cannot be read: {e}", path.display()), "give the path of a PEM file that Xanh's user can read")
-        })
-    };
-    let certificates = |key: &'static str, path: &Path, what: &str| -> Result<Vec<CertificateDer<'static>>, MqttTlsError> {
-        CertificateDer::pem_slice_iter(&read(key, path)?)
-            .collect::<Result<Vec<_>, _>>()
-            .ok()
-            .filter(|certs| !certs.is_empty())
-            .ok_or_else(|| problem(key, format!("`{}` holds no PEM certificate", path.display()), what))
-    };
+    let from_pem = |p: PemProblem| MqttTlsError { file: config_file.to_owned(), key: p.key, problem: p.problem, fix: p.fix };
+    let certificates = |key: &'static str, path: &Path, what: &str| pem::certificates(key, path, what).map_err(from_pem);
 
     let mut roots = RootCertStore::empty();
     match &tls.ca_file {
@@ -81,13 +70,12 @@ pub fn client_config(tls: &ClientTls, config_file: &str) -> Result<Arc<ClientCon
                 &auth.cert,
                 "give Xanh's client certificate (-----BEGIN CERTIFICATE-----), followed by any intermediate ones",
             )?;
-            let key = PrivateKeyDer::from_pem_slice(&read("mqtt.tls.client_key", &auth.key)?).map_err(|_| {
-                problem(
-                    "mqtt.tls.client_key",
-                    format!("`{}` holds no PEM private key", auth.key.display()),
-                    "give the client certificate's private key, unencrypted (-----BEGIN PRIVATE KEY-----, RSA or EC)",
-                )
-            })?;
+            let key = pem::private_key(
+                "mqtt.tls.client_key",
+                &auth.key,
+                "give the client certificate's private key, unencrypted (-----BEGIN PRIVATE KEY-----, RSA or EC)",
+            )
+            .map_err(from_pem)?;
             builder.with_client_auth_cert(chain, key).map_err(|e| {
                 problem("mqtt.tls.client_key", format!("cannot be used with the client certificate: {e}"), "give the private key that belongs to mqtt.tls.client_cert")
             })?
