@@ -122,16 +122,6 @@ impl InfluxStore {
         Arc::clone(&self.status)
     }
 
-    /// The client this store writes with (the Flux reads can share it).
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// The embedded database the store keeps its journal and everything else in.
-    pub fn journal(&self) -> &SqliteStore {
-        &self.journal
-    }
-
     /// The task that sends the outbox to InfluxDB; run it once, with the app's shutdown.
     pub fn drainer(&self) -> Drainer {
         Drainer {
