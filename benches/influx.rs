@@ -72,9 +72,9 @@ async fn paced(mqtt_port: u16, rate: u64, seconds: u64) -> u64 {
     });
     let total = rate * seconds;
     let per_meter = (total as usize).div_ceil(meter_ids().len());
-    // After the first part's readings, so none is a duplicate.
+    // After the first part's readings, each meter's counter going on from where it was.
     let base = "2026-03-01T00:00:00+07:00".parse().unwrap();
-    let messages = readings_from("xanh", base, per_meter);
+    let messages = readings_from("xanh", base, READINGS_PER_METER, per_meter);
     let started = Instant::now();
     for (second, chunk) in messages.chunks(rate as usize).take(seconds as usize).enumerate() {
         for (topic, payload) in chunk {
@@ -129,6 +129,8 @@ async fn main() {
     eprintln!("server down; {outage_rate} readings/s for {outage_secs} s");
     let sent = paced(mqtt_port, outage_rate, outage_secs).await;
     while ingest_counter(&http, web, "stored").await < total + sent {
+        let rejected = ingest_counter(&http, web, "rejected").await;
+        assert_eq!(rejected, 0, "readings of the outage were rejected: see the service's /rejected");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let backlog = outbox_pending(&http, web).await;

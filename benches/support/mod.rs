@@ -142,15 +142,16 @@ pub fn start_xanh(config: &Path, web_port: u16, env: &[(&str, &str)]) -> Process
 /// `per_meter` generic readings for each bench meter on `<prefix>/<id>/reading`, a minute
 /// apart, meter after meter, as 100 devices reporting together would send them.
 pub fn readings(prefix: &str, per_meter: usize) -> Vec<(String, Vec<u8>)> {
-    readings_from(prefix, "2026-01-05T00:00:00+07:00".parse().unwrap(), per_meter)
+    readings_from(prefix, "2026-01-05T00:00:00+07:00".parse().unwrap(), 0, per_meter)
 }
 
-/// As [`readings`], the first ones at `base`.
-pub fn readings_from(prefix: &str, base: jiff::Timestamp, per_meter: usize) -> Vec<(String, Vec<u8>)> {
+/// As [`readings`], from the `first`-th reading of each meter on (its time and counter value
+/// go on from the ones before), the first of them at `base`.
+pub fn readings_from(prefix: &str, base: jiff::Timestamp, first: usize, per_meter: usize) -> Vec<(String, Vec<u8>)> {
     let ids = meter_ids();
     let mut out = Vec::with_capacity(ids.len() * per_meter);
-    for i in 0..per_meter {
-        let ts = base + jiff::SignedDuration::from_mins(i as i64);
+    for i in first..first + per_meter {
+        let ts = base + jiff::SignedDuration::from_mins((i - first) as i64);
         for id in &ids {
             let payload = format!(r#"{{"value": {}, "ts": "{ts}"}}"#, 1000.0 + i as f64 * 0.25);
             out.push((format!("{prefix}/{id}/reading"), payload.into_bytes()));
