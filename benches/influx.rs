@@ -125,7 +125,7 @@ async fn main() {
     println!("    … and written to the server:       {through:>9.0} readings/s end to end");
     println!("    the server holds {readings_held} reading points and {hours_held} consumption points");
 
-    drop(vm);
+    vm.terminate();
     eprintln!("server down; {outage_rate} readings/s for {outage_secs} s");
     let sent = paced(mqtt_port, outage_rate, outage_secs).await;
     while ingest_counter(&http, web, "stored").await < total + sent {

@@ -69,6 +69,13 @@ impl Drop for Process {
 }
 
 impl Process {
+    /// Stop it with SIGTERM and wait, so that it can save what it holds (VictoriaMetrics
+    /// killed with SIGKILL forgets its recent series).
+    pub fn terminate(mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = self.0.wait();
+    }
+
     /// Peak resident memory so far, from /proc.
     pub fn peak_rss_mib(&self) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
