@@ -340,6 +340,34 @@ async fn the_scores_plan_and_documents_pages_render_in_vietnamese() {
     app.stop().await;
 }
 
+/// The offices compared (issue 6): on the embedded store, this office alone, read the
+/// Vietnamese way and fitting a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offices_page_compares_with_last_year_and_fits_a_phone() {
+    let app = common::spawn_app().await;
+    let readings = json!([
+        {"meter": "nuoc-tong", "value": 100.0, "ts": "2025-11-03T08:00:00+07:00"},
+        {"meter": "nuoc-tong", "value": 120.0, "ts": "2025-11-20T08:00:00+07:00"},
+        {"meter": "nuoc-tong", "value": 120.0, "ts": "2026-11-03T08:00:00+07:00"},
+        {"meter": "nuoc-tong", "value": 135.5, "ts": "2026-11-20T08:00:00+07:00"},
+    ]);
+    let response = app.http.post(app.url("/api/v1/readings")).json(&readings).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let browser = Browser::start().await;
+    for screen in [DESKTOP, PHONE] {
+        browser.resize(screen).await;
+        browser.open(&app, "/offices?period=2026-11").await;
+        assert_eq!(text(&browser, "main h2").await, "So sánh các văn phòng · 2026-11");
+        assert_eq!(text(&browser, "tr[data-office] td[data-figure=water-amount]").await, "15,5 m³");
+        assert_eq!(text(&browser, "tr[data-office] td[data-figure=water-change]").await, "-22,5 %");
+        let overflow = browser.script("return document.documentElement.scrollWidth", json!([])).await.as_u64().unwrap();
+        assert!(overflow <= u64::from(screen.width), "/offices is {overflow} px wide on a {} px {}", screen.width, screen.name);
+        browser.screenshot(&format!("offices-{}.png", screen.name)).await;
+    }
+    browser.quit().await;
+    app.stop().await;
+}
+
 #[test]
 fn base64_decodes_what_encoders_write() {
     assert_eq!(base64_decode("eGFuaA=="), b"xanh");
