@@ -10,13 +10,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet};
-use support::{free_port, office_config, percentiles, publish_all_as, readings, start_xanh, xanh_binary, Process};
+use support::{Process, free_port, office_config, percentiles, publish_all_as, readings, start_xanh, xanh_binary};
 
 const PASSWORD: &str = "bench-gateway-password";
 
 fn password_hash() -> String {
     use std::io::Write;
-    let mut child = Command::new(xanh_binary()).arg("mqtt-password").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        Command::new(xanh_binary()).arg("mqtt-password").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
     String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap().trim().to_owned()
 }
@@ -26,7 +27,10 @@ fn start(dir: &std::path::Path, with_client: bool) -> (Process, u16) {
     let (mqtt_port, web_port) = (free_port(), free_port());
     let mut mqtt = format!("embedded = true\nlisten = \"127.0.0.1:{mqtt_port}\"\ninflight = 1000\n");
     if with_client {
-        mqtt += &format!("[[mqtt.clients]]\nusername = \"bench\"\npassword_hash = \"{}\"\npublish = [\"xanh/#\"]\n", password_hash());
+        mqtt += &format!(
+            "[[mqtt.clients]]\nusername = \"bench\"\npassword_hash = \"{}\"\npublish = [\"xanh/#\"]\n",
+            password_hash()
+        );
     }
     let name = if with_client { "clients" } else { "open" };
     let config = dir.join(format!("{name}.toml"));
@@ -68,7 +72,8 @@ async fn main() {
         }
         let (median, p95) = percentiles(samples);
         let started = Instant::now();
-        let burst: Vec<_> = (0..20).map(|i| tokio::spawn(connect_once(port, format!("bench-burst-{i}"), with_client))).collect();
+        let burst: Vec<_> =
+            (0..20).map(|i| tokio::spawn(connect_once(port, format!("bench-burst-{i}"), with_client))).collect();
         for connect in burst {
             connect.await.unwrap();
         }

@@ -89,12 +89,7 @@ async fn main() {
     let rate = |r: &Run| r.good as f64 / r.good_secs;
     println!("good readings through Mosquitto, QoS 1, {} readings from 100 meters", alone.good);
     println!("  alone:                  {:>8.0} readings/s ({:.2} s)", rate(&alone), alone.good_secs);
-    println!(
-        "  with {} garbage:     {:>8.0} readings/s ({:.2} s)",
-        flooded.garbage,
-        rate(&flooded),
-        flooded.good_secs
-    );
+    println!("  with {} garbage:     {:>8.0} readings/s ({:.2} s)", flooded.garbage, rate(&flooded), flooded.good_secs);
     println!("  slowdown:               {:>8.2}×", rate(&alone) / rate(&flooded));
     println!(
         "  garbage ({}): all handled after {:.2} s ({:.0} msg/s with the good ones), kept as rejected: {} of {}",

@@ -108,7 +108,8 @@ async fn main() {
     let sqlite_rss = sqlite_xanh.peak_rss_mib();
     drop(sqlite_xanh);
 
-    let store = format!("backend = \"influxdb\"\nurl = \"http://127.0.0.1:{vm_port}\"\norg = \"xanh\"\nbucket = \"xanh\"\n");
+    let store =
+        format!("backend = \"influxdb\"\nurl = \"http://127.0.0.1:{vm_port}\"\norg = \"xanh\"\nbucket = \"xanh\"\n");
     let env = [("XANH_INFLUXDB_TOKEN", "bench-token")];
     let (influx_xanh, web, http) = start_xanh_with_store(dir.path(), mqtt_port, "influx", &store, &env).await;
     let (influx_rate, _, started) = ingest_rate(&http, web, mqtt_port, "influx").await;
@@ -121,7 +122,10 @@ async fn main() {
 
     println!("ingest through Mosquitto, QoS 1, acks after the durable commit, {total} readings from 100 meters");
     println!("  SQLite backend:                      {sqlite_rate:>9.0} readings/s (peak RSS {sqlite_rss:.1} MiB)");
-    println!("  InfluxDB backend (journal + outbox): {influx_rate:>9.0} readings/s ({:.0} % of SQLite)", 100.0 * influx_rate / sqlite_rate);
+    println!(
+        "  InfluxDB backend (journal + outbox): {influx_rate:>9.0} readings/s ({:.0} % of SQLite)",
+        100.0 * influx_rate / sqlite_rate
+    );
     println!("    … and written to the server:       {through:>9.0} readings/s end to end");
     println!("    the server holds {readings_held} reading points and {hours_held} consumption points");
 
@@ -142,8 +146,13 @@ async fn main() {
     }
     let drain = start.elapsed().as_secs_f64();
     let readings_after = points_held(vm_port, "reading_value", "influx").await;
-    println!("outage of the server: {outage_secs} s at {outage_rate} readings/s ({sent} readings, all stored and acknowledged)");
-    println!("  health during the outage: {} (outbox oldest {} s)", status["status"], status["store"]["outbox"]["oldest_pending_age_s"]);
+    println!(
+        "outage of the server: {outage_secs} s at {outage_rate} readings/s ({sent} readings, all stored and acknowledged)"
+    );
+    println!(
+        "  health during the outage: {} (outbox oldest {} s)",
+        status["status"], status["store"]["outbox"]["oldest_pending_age_s"]
+    );
     println!("  outbox backlog when it came back: {backlog} points");
     println!("  drained in {drain:.1} s: {:.0} points/s", backlog as f64 / drain);
     println!("  the server holds {readings_after} reading points ({} expected)", total + sent);

@@ -7,7 +7,6 @@
 #[path = "support/mod.rs"]
 mod support;
 
-
 use support::*;
 use xanh::dashboard::{ChartKind, Dashboards};
 
@@ -17,15 +16,22 @@ const REQUESTS: usize = 60;
 async fn main() {
     let (xanh, base, http) = start_year_service("pages.toml");
     let dashboards = Dashboards::load(None).expect("the shipped dashboards load");
-    let mut cases: Vec<(String, String)> = dashboards.pages.iter().map(|p| (format!("page {}", p.path), format!("{base}{}", p.path))).collect();
-    cases.push(("page /resource, gd1 by month, one department".into(), format!("{base}/resource?department=phong-3&period=gd1&step=month")));
+    let mut cases: Vec<(String, String)> =
+        dashboards.pages.iter().map(|p| (format!("page {}", p.path), format!("{base}{}", p.path))).collect();
+    cases.push((
+        "page /resource, gd1 by month, one department".into(),
+        format!("{base}/resource?department=phong-3&period=gd1&step=month"),
+    ));
     cases.push(("page /resource, this month by hour".into(), format!("{base}/resource?period=this-month&step=hour")));
     if let Some((page, index)) = dashboards
         .pages
         .iter()
         .find_map(|p| p.panels.iter().position(|panel| panel.chart == ChartKind::Bars).map(|i| (p, i)))
     {
-        cases.push((format!("chart PNG /charts/{}/{index}.png", page.id), format!("{base}/charts/{}/{index}.png", page.id)));
+        cases.push((
+            format!("chart PNG /charts/{}/{index}.png", page.id),
+            format!("{base}/charts/{}/{index}.png", page.id),
+        ));
     }
     // One request each first, so that SQLite's page cache is warm as in a running office.
     for (_, url) in &cases {

@@ -7,7 +7,6 @@
 #[path = "support/mod.rs"]
 mod support;
 
-
 use support::*;
 
 const REQUESTS: usize = 200;
@@ -21,9 +20,20 @@ async fn main() {
     let year_ago = today.first_of_month().checked_sub(jiff::Span::new().months(11)).unwrap();
     let next_month = month.checked_add(jiff::Span::new().months(1)).unwrap();
     let cases = [
-        ("year by month (office, electricity)", format!("{base}/api/v1/consumption?resource=electricity&from={year_ago}&to={next_month}&step=month")),
-        ("month by hour (office, electricity)", format!("{base}/api/v1/consumption?resource=electricity&from={month}&to={next_month}&step=hour")),
-        ("month by day (one department)", format!("{base}/api/v1/consumption?resource=electricity&department=phong-3&from={month}&to={next_month}&step=day")),
+        (
+            "year by month (office, electricity)",
+            format!("{base}/api/v1/consumption?resource=electricity&from={year_ago}&to={next_month}&step=month"),
+        ),
+        (
+            "month by hour (office, electricity)",
+            format!("{base}/api/v1/consumption?resource=electricity&from={month}&to={next_month}&step=hour"),
+        ),
+        (
+            "month by day (one department)",
+            format!(
+                "{base}/api/v1/consumption?resource=electricity&department=phong-3&from={month}&to={next_month}&step=day"
+            ),
+        ),
         ("dashboard overview page /", format!("{base}/")),
         ("meters /api/v1/meters", format!("{base}/api/v1/meters")),
     ];

@@ -5,7 +5,6 @@
 #[path = "support/mod.rs"]
 mod support;
 
-
 use support::*;
 
 #[tokio::main]
@@ -31,7 +30,11 @@ async fn main() {
         ("export scores.xlsx, year", format!("{base}/api/v1/export/scores.xlsx?period={year}"), 50),
         ("export scores.csv, year", format!("{base}/api/v1/export/scores.csv?period={year}"), 50),
         ("page /scores, year", format!("{base}/scores?period={year}"), 50),
-        ("progress, office electricity, year", format!("{base}/api/v1/progress?resource=electricity&period={year}"), 200),
+        (
+            "progress, office electricity, year",
+            format!("{base}/api/v1/progress?resource=electricity&period={year}"),
+            200,
+        ),
     ];
     for (_, url, _) in &cases {
         http.get(url).send().await.unwrap();

@@ -47,15 +47,22 @@ async fn main() {
     publish_all(port, "group", readings).await;
     let shares = [ingest_counter(&a_http, a_port, "messages").await, ingest_counter(&b_http, b_port, "messages").await];
     let two = until_stored(&[(a_port, a_http.clone()), (b_port, b_http.clone())], total, start).await;
-    let shares_at_end = [ingest_counter(&a_http, a_port, "messages").await, ingest_counter(&b_http, b_port, "messages").await];
+    let shares_at_end =
+        [ingest_counter(&a_http, a_port, "messages").await, ingest_counter(&b_http, b_port, "messages").await];
 
     println!("{total} readings of 100 meters through Mosquitto, QoS 1, every instance holding all of them");
-    println!("  one instance:               {:>7.0} readings/s ({one:.1} s), peak RSS {single_rss:.1} MiB", total as f64 / one);
+    println!(
+        "  one instance:               {:>7.0} readings/s ({one:.1} s), peak RSS {single_rss:.1} MiB",
+        total as f64 / one
+    );
     println!(
         "  two sharing (same machine): {:>7.0} readings/s ({two:.1} s), peak RSS {:.1} + {:.1} MiB",
         total as f64 / two,
         a.peak_rss_mib(),
         b.peak_rss_mib()
     );
-    println!("  devices' messages decoded:  {} + {} (when publishing ended: {} + {})", shares_at_end[0], shares_at_end[1], shares[0], shares[1]);
+    println!(
+        "  devices' messages decoded:  {} + {} (when publishing ended: {} + {})",
+        shares_at_end[0], shares_at_end[1], shares[0], shares[1]
+    );
 }

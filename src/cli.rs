@@ -10,17 +10,21 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use jiff::civil::Date;
 
-use crate::app::Application;
 use crate::analysis::period::NamedPeriod;
+use crate::app::Application;
+use crate::auth::password::Password;
 use crate::config::{Config, StoreConfig};
 use crate::export::ExportFormat;
-use crate::auth::password::Password;
 use crate::ingest::import::import_csv;
-use crate::store::SqliteStore;
 use crate::simulate::{self, SimulateOptions, Target};
+use crate::store::SqliteStore;
 
 #[derive(Parser)]
-#[command(name = "xanh", version, about = "Xanh: electricity, water and paper use of an office against its saving targets")]
+#[command(
+    name = "xanh",
+    version,
+    about = "Xanh: electricity, water and paper use of an office against its saving targets"
+)]
 struct Cli {
     /// The config file (default: config/default.toml, or the built-in copy of it).
     #[arg(long, global = true, env = "XANH_CONFIG", value_name = "PATH")]
@@ -225,7 +229,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::signal::unix::{SignalKind, signal};
         let mut term = match signal(SignalKind::terminate()) {
             Ok(term) => term,
             Err(_) => return std::future::pending().await,
@@ -265,7 +269,7 @@ async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
-    use crate::store::influx::migrate::{migrate, MigrateOptions};
+    use crate::store::influx::migrate::{MigrateOptions, migrate};
     use std::io::Write;
     let MigrateTarget::Influxdb = args.to;
     let StoreConfig::Influx(influx) = &config.store else {
@@ -275,7 +279,13 @@ async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
             config.source
         );
     };
-    eprintln!("migrate: copying {} to {} (bucket {}, office {}); Ctrl-C stops after the batch in flight", influx.path.display(), influx.url, influx.bucket, influx.office);
+    eprintln!(
+        "migrate: copying {} to {} (bucket {}, office {}); Ctrl-C stops after the batch in flight",
+        influx.path.display(),
+        influx.url,
+        influx.bucket,
+        influx.office
+    );
     let options = MigrateOptions { batch: args.batch as usize, from_start: args.from_start };
     let mut last_line = std::time::Instant::now() - std::time::Duration::from_secs(1);
     let summary = migrate(&config, influx, options, |p| {
@@ -301,7 +311,10 @@ async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
     eprintln!();
     println!("migrate: {} readings and {} hours of consumption copied", summary.readings, summary.hours);
     if summary.skipped > 0 {
-        println!("migrate: {} points of meters no longer in the config were left behind (their tags are unknown)", summary.skipped);
+        println!(
+            "migrate: {} points of meters no longer in the config were left behind (their tags are unknown)",
+            summary.skipped
+        );
     }
     if summary.interrupted {
         println!("migrate: stopped; run the same command again to go on from where it stopped");
@@ -310,7 +323,12 @@ async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
 }
 
 async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
-    let store = SqliteStore::open(config.store.embedded_path(), &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+    let store = SqliteStore::open(
+        config.store.embedded_path(),
+        &config.office.timezone,
+        &config.office.timezone_name,
+        &config.meters,
+    )?;
     let plan = crate::analysis::plan::in_force(&store, &config).await?;
     let report = crate::analysis::scores::scores(&store, &config, &plan, &args.period, jiff::Timestamp::now()).await?;
     let bytes = crate::export::render(&report, &config.office.name, args.format)?;

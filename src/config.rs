@@ -17,12 +17,12 @@ use serde::Deserialize;
 mod plan;
 mod scoring;
 
-pub use scoring::{default_rubric, Class, Criterion, CriterionRule, Rubric};
-pub use plan::{Basis, Baselines, EmissionFactor, EnteredBaseline, Plan, StaffingChange, Tariff, TargetRule};
+pub use plan::{Baselines, Basis, EmissionFactor, EnteredBaseline, Plan, StaffingChange, TargetRule, Tariff};
+pub use scoring::{Class, Criterion, CriterionRule, Rubric, default_rubric};
 
 use crate::domain::{
-    Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, OfficeId, PasswordDigest,
-    Resource, ShareGroup, Topic, TopicFilter, Unit, ValueSelector, WorkingDays, WorkingHours, PEER_TOPIC_ROOT,
+    Conversion, Department, DepartmentId, Format, Meter, MeterId, MeterKind, Office, OfficeId, PEER_TOPIC_ROOT,
+    PasswordDigest, Resource, ShareGroup, Topic, TopicFilter, Unit, ValueSelector, WorkingDays, WorkingHours,
 };
 
 /// The config used when no `--config` is given.
@@ -255,11 +255,7 @@ struct IngestSection {
 
 impl Default for IngestSection {
     fn default() -> Self {
-        Self {
-            max_clock_skew_s: 600,
-            max_age_days: 3660,
-            batch_size: 1000,
-        }
+        Self { max_clock_skew_s: 600, max_age_days: 3660, batch_size: 1000 }
     }
 }
 
@@ -390,7 +386,9 @@ impl fmt::Debug for MqttConfig {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreConfig {
-    Sqlite { path: PathBuf },
+    Sqlite {
+        path: PathBuf,
+    },
     /// Readings and consumption go to InfluxDB 2 through an outbox in the embedded database,
     /// which keeps everything else.
     Influx(Box<InfluxConfig>),
@@ -480,10 +478,7 @@ impl Config {
     }
 
     /// As [`Config::load`], with the environment given, so tests don't touch the process's.
-    pub fn load_with_env(
-        path: Option<&Path>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
+    pub fn load_with_env(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let (file, text) = match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -498,25 +493,16 @@ impl Config {
             }
             None => match std::fs::read_to_string(DEFAULT_PATH) {
                 Ok(text) => (DEFAULT_PATH.to_owned(), text),
-                Err(_) => (
-                    format!("{DEFAULT_PATH} (built-in copy)"),
-                    BUILT_IN_DEFAULT.to_owned(),
-                ),
+                Err(_) => (format!("{DEFAULT_PATH} (built-in copy)"), BUILT_IN_DEFAULT.to_owned()),
             },
         };
         Self::parse(&file, &text, env)
     }
 
     /// Parse and validate config text; `file` names it in errors.
-    pub fn parse(
-        file: &str,
-        text: &str,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
-        let mut raw: ConfigFile = toml::from_str(text).map_err(|e| ConfigError {
-            file: file.to_owned(),
-            problems: vec![toml_problem(text, &e)],
-        })?;
+    pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut raw: ConfigFile = toml::from_str(text)
+            .map_err(|e| ConfigError { file: file.to_owned(), problems: vec![toml_problem(text, &e)] })?;
         let mut problems = Vec::new();
         apply_env(&mut raw, env, &mut problems);
         let secrets = Secrets {
@@ -526,10 +512,7 @@ impl Config {
         let config = resolve(file, raw, secrets, &mut problems);
         match config {
             Some(config) if problems.is_empty() => Ok(config),
-            _ => Err(ConfigError {
-                file: file.to_owned(),
-                problems,
-            }),
+            _ => Err(ConfigError { file: file.to_owned(), problems }),
         }
     }
 
@@ -560,8 +543,7 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> ConfigProblem {
         "secrets are not kept in the file: remove the key and set XANH_INFLUXDB_TOKEN (an InfluxDB API token that may write to the bucket) in the environment"
             .to_owned()
     } else if message.contains("`password`") || message.contains("`token`") {
-        "secrets are not kept in the file: remove the key and set XANH_MQTT_PASSWORD in the environment"
-            .to_owned()
+        "secrets are not kept in the file: remove the key and set XANH_MQTT_PASSWORD in the environment".to_owned()
     } else if message.contains("unknown field") {
         "remove the key or correct its spelling (the accepted keys are listed above)".to_owned()
     } else if message.contains("missing field") {
@@ -569,19 +551,11 @@ fn toml_problem(text: &str, e: &toml::de::Error) -> ConfigProblem {
     } else {
         "correct the value; see the config reference in README.md".to_owned()
     };
-    ConfigProblem {
-        key: location,
-        problem: message,
-        fix,
-    }
+    ConfigProblem { key: location, problem: message, fix }
 }
 
 /// Settings the environment may override, with the variable that carries each.
-fn apply_env(
-    raw: &mut ConfigFile,
-    env: &dyn Fn(&str) -> Option<String>,
-    problems: &mut Vec<ConfigProblem>,
-) {
+fn apply_env(raw: &mut ConfigFile, env: &dyn Fn(&str) -> Option<String>, problems: &mut Vec<ConfigProblem>) {
     let mut bad = |var: &str, value: &str, want: &str| {
         problems.push(ConfigProblem {
             key: format!("environment variable {var}"),
@@ -642,21 +616,17 @@ struct Secrets {
 }
 
 /// Check everything and build the typed config; problems are collected, not returned early.
-fn resolve(
-    _file: &str,
-    raw: ConfigFile,
-    secrets: Secrets,
-    problems: &mut Vec<ConfigProblem>,
-) -> Option<Config> {
-    let mut problem = |key: String, problem: String, fix: String| {
-        problems.push(ConfigProblem { key, problem, fix })
-    };
+fn resolve(_file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<ConfigProblem>) -> Option<Config> {
+    let mut problem = |key: String, problem: String, fix: String| problems.push(ConfigProblem { key, problem, fix });
 
     let timezone = match TimeZone::get(&raw.office.timezone) {
         Ok(tz) if !whole_hour_offsets(&tz) => {
             problem(
                 "office.timezone".into(),
-                format!("`{}` is not a whole number of hours from UTC, and consumption is kept by the UTC hour", raw.office.timezone),
+                format!(
+                    "`{}` is not a whole number of hours from UTC, and consumption is kept by the UTC hour",
+                    raw.office.timezone
+                ),
                 "use a time zone with whole-hour offsets, such as \"Asia/Ho_Chi_Minh\"".into(),
             );
             None
@@ -702,11 +672,7 @@ fn resolve(
         );
     }
     if raw.mqtt.inflight == 0 {
-        problem(
-            "mqtt.inflight".into(),
-            "is 0, which would stop all delivery".into(),
-            "use a value such as 100".into(),
-        );
+        problem("mqtt.inflight".into(), "is 0, which would stop all delivery".into(), "use a value such as 100".into());
     }
 
     let office_id = raw.office.id.as_ref().and_then(|id| {
@@ -733,8 +699,10 @@ fn resolve(
             }
             Some(StoreConfig::Sqlite { path: raw.store.path.clone() })
         }
-        "influxdb" => resolve_influx(&raw.store, raw.office.id.is_some(), office_id.clone(), secrets.influxdb_token, &mut problem)
-            .map(|influx| StoreConfig::Influx(Box::new(influx))),
+        "influxdb" => {
+            resolve_influx(&raw.store, raw.office.id.is_some(), office_id.clone(), secrets.influxdb_token, &mut problem)
+                .map(|influx| StoreConfig::Influx(Box::new(influx)))
+        }
         other => {
             problem(
                 "store.backend".into(),
@@ -745,11 +713,7 @@ fn resolve(
         }
     };
     if raw.ingest.batch_size == 0 {
-        problem(
-            "ingest.batch_size".into(),
-            "is 0".into(),
-            "use a value such as 1000".into(),
-        );
+        problem("ingest.batch_size".into(), "is 0".into(), "use a value such as 1000".into());
     }
 
     let departments = resolve_departments(&raw.departments, &mut problem);
@@ -829,7 +793,11 @@ fn resolve_influx(
         Some(text) => match url::Url::parse(text) {
             // The client puts its API paths in place of the URL's path, so a path prefix
             // (a reverse proxy's /influx/) would silently be lost.
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) && url.path() != "/" => {
+            Ok(url)
+                if matches!(url.scheme(), "http" | "https")
+                    && url.host_str().is_some_and(|h| !h.is_empty())
+                    && url.path() != "/" =>
+            {
                 problem(
                     "store.url".into(),
                     format!("`{text}` has a path, and InfluxDB's API is always at the root of its address"),
@@ -837,7 +805,9 @@ fn resolve_influx(
                 );
                 None
             }
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) => Some(url),
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host_str().is_some_and(|h| !h.is_empty()) => {
+                Some(url)
+            }
             Ok(_) | Err(_) => {
                 problem(
                     "store.url".into(),
@@ -885,11 +855,19 @@ fn resolve_influx(
     }
     let timeout_s = store.timeout_s.unwrap_or(10);
     if !(1..=600).contains(&timeout_s) {
-        problem("store.timeout_s".into(), format!("{timeout_s} is not a timeout"), "give the seconds a write may take, from 1 to 600 (10 is usual)".into());
+        problem(
+            "store.timeout_s".into(),
+            format!("{timeout_s} is not a timeout"),
+            "give the seconds a write may take, from 1 to 600 (10 is usual)".into(),
+        );
     }
     let alert_s = store.outbox_alert_s.unwrap_or(300);
     if alert_s == 0 {
-        problem("store.outbox_alert_s".into(), "is 0".into(), "give the seconds a point may wait before the health report says degraded, such as 300".into());
+        problem(
+            "store.outbox_alert_s".into(),
+            "is 0".into(),
+            "give the seconds a point may wait before the health report says degraded, such as 300".into(),
+        );
     }
     Some(InfluxConfig {
         url: url?,
@@ -909,10 +887,7 @@ fn resolve_influx(
 fn whole_hour_offsets(tz: &TimeZone) -> bool {
     let year = jiff::Timestamp::now().to_zoned(tz.clone()).year();
     [year - 1, year].iter().flat_map(|y| [(*y, 1), (*y, 7)]).all(|(y, m)| {
-        jiff::civil::date(y, m, 1)
-            .to_zoned(tz.clone())
-            .map(|z| z.offset().seconds() % 3600 == 0)
-            .unwrap_or(false)
+        jiff::civil::date(y, m, 1).to_zoned(tz.clone()).map(|z| z.offset().seconds() % 3600 == 0).unwrap_or(false)
     })
 }
 
@@ -923,12 +898,17 @@ fn resolve_embedded(mqtt: &MqttSection, problem: &mut impl FnMut(String, String,
     if mqtt.shared_group.is_some() {
         problem(
             "mqtt.shared_group".into(),
-            "applies to an external broker only (the embedded broker serves one instance), and mqtt.embedded is true".into(),
+            "applies to an external broker only (the embedded broker serves one instance), and mqtt.embedded is true"
+                .into(),
             "remove it, or set embedded = false and point every instance at the same broker with host".into(),
         );
     }
     let tls = mqtt.tls.as_ref().and_then(|tls| {
-        for (key, set) in [("mqtt.tls.ca_file", tls.ca_file.is_some()), ("mqtt.tls.client_cert", tls.client_cert.is_some()), ("mqtt.tls.client_key", tls.client_key.is_some())] {
+        for (key, set) in [
+            ("mqtt.tls.ca_file", tls.ca_file.is_some()),
+            ("mqtt.tls.client_cert", tls.client_cert.is_some()),
+            ("mqtt.tls.client_key", tls.client_key.is_some()),
+        ] {
             if set {
                 problem(
                     key.into(),
@@ -943,7 +923,8 @@ fn resolve_embedded(mqtt: &MqttSection, problem: &mut impl FnMut(String, String,
                 problem(
                     key.into(),
                     "is missing: the embedded broker's TLS listener needs its certificate and key".into(),
-                    "give the PEM file's path, such as cert = \"/etc/xanh/mqtt.crt\" and key = \"/etc/xanh/mqtt.key\"".into(),
+                    "give the PEM file's path, such as cert = \"/etc/xanh/mqtt.crt\" and key = \"/etc/xanh/mqtt.key\""
+                        .into(),
                 );
             }
             path.clone()
@@ -972,20 +953,29 @@ fn resolve_embedded(mqtt: &MqttSection, problem: &mut impl FnMut(String, String,
                 "choose another username".into(),
             );
         } else if !seen.insert(entry.username.as_str()) {
-            problem(key("username"), "is given to another client too".into(), "give each client its own username".into());
+            problem(
+                key("username"),
+                "is given to another client too".into(),
+                "give each client its own username".into(),
+            );
         }
         let hash = PasswordDigest::parse(&entry.password_hash).map_err(|why| {
             problem(
                 key("password_hash"),
                 why,
-                "run `xanh mqtt-password`, type the password, and paste the line it prints (starting $argon2id$)".into(),
+                "run `xanh mqtt-password`, type the password, and paste the line it prints (starting $argon2id$)"
+                    .into(),
             )
         });
         let mut publish = Vec::new();
         for text in &entry.publish {
             match TopicFilter::try_from(text.clone()) {
                 Ok(filter) => publish.push(filter),
-                Err(e) => problem(key("publish"), e.to_string(), "list the topics it may publish on, such as [\"gateways/tang-1/#\"]".into()),
+                Err(e) => problem(
+                    key("publish"),
+                    e.to_string(),
+                    "list the topics it may publish on, such as [\"gateways/tang-1/#\"]".into(),
+                ),
             }
         }
         if let Ok(password_hash) = hash {
@@ -1051,7 +1041,13 @@ fn resolve_external(mqtt: &MqttSection, problem: &mut impl FnMut(String, String,
     });
     let shared_group = mqtt.shared_group.as_ref().and_then(|group| {
         ShareGroup::try_from(group.clone())
-            .map_err(|e| problem("mqtt.shared_group".into(), e.to_string(), "give every instance of the group the same plain name, such as shared_group = \"xanh\"".into()))
+            .map_err(|e| {
+                problem(
+                    "mqtt.shared_group".into(),
+                    e.to_string(),
+                    "give every instance of the group the same plain name, such as shared_group = \"xanh\"".into(),
+                )
+            })
             .ok()
     });
     let port = mqtt.port.unwrap_or(if tls.is_some() { 8883 } else { 1883 });
@@ -1068,11 +1064,7 @@ fn resolve_external(mqtt: &MqttSection, problem: &mut impl FnMut(String, String,
     }
 }
 
-fn parse_addr(
-    value: &str,
-    key: &str,
-    problem: &mut impl FnMut(String, String, String),
-) -> Option<SocketAddr> {
+fn parse_addr(value: &str, key: &str, problem: &mut impl FnMut(String, String, String)) -> Option<SocketAddr> {
     match value.parse() {
         Ok(addr) => Some(addr),
         Err(_) => {
@@ -1124,7 +1116,11 @@ fn resolve_calendar(
             }
             if ok && days.is_empty() {
                 ok = false;
-                problem("office.working_days".into(), "is empty".into(), "list the days the office works, such as [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]".into());
+                problem(
+                    "office.working_days".into(),
+                    "is empty".into(),
+                    "list the days the office works, such as [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]".into(),
+                );
             }
             ok.then(|| days.into_iter().collect())
         }
@@ -1351,8 +1347,7 @@ fn resolve_meters(
                 }
             }
             sharers.push(TopicSharer { id: id.clone(), format, device_id: select.device_id.clone() });
-            if topic.matches_filter(crate::ingest::GENERIC_FILTER)
-                && topic.as_str() != Topic::generic_for(&id).as_str()
+            if topic.matches_filter(crate::ingest::GENERIC_FILTER) && topic.as_str() != Topic::generic_for(&id).as_str()
             {
                 problem(
                     key("topic"),
@@ -1365,16 +1360,16 @@ fn resolve_meters(
             if topic.matches_filter(&format!("{PEER_TOPIC_ROOT}/#")) || topic.as_str().starts_with('$') {
                 problem(
                     key("topic"),
-                    format!("`{topic}` is reserved: {PEER_TOPIC_ROOT}/… carries Xanh instances' own messages, and topics starting with $ are the broker's"),
+                    format!(
+                        "`{topic}` is reserved: {PEER_TOPIC_ROOT}/… carries Xanh instances' own messages, and topics starting with $ are the broker's"
+                    ),
                     "use the topic the device publishes on, outside xanh-peers/ and not starting with $".into(),
                 );
             }
         }
         let register_max = match (entry.register_max, kind, conversion) {
             (None, _, _) => None,
-            (Some(max), Some(MeterKind::Counter), Some(c)) if max.is_finite() && max > 0.0 => {
-                Some(c.to_canonical(max))
-            }
+            (Some(max), Some(MeterKind::Counter), Some(c)) if max.is_finite() && max > 0.0 => Some(c.to_canonical(max)),
             (Some(max), _, _) => {
                 problem(
                     key("register_max"),
@@ -1389,7 +1384,8 @@ fn resolve_meters(
                 problem(
                     key("max_rate"),
                     format!("{rate} cannot be the most this meter can use in an hour"),
-                    "give a positive amount per hour in the resource's unit (kWh, m3 or sheets an hour), such as 50".into(),
+                    "give a positive amount per hour in the resource's unit (kWh, m3 or sheets an hour), such as 50"
+                        .into(),
                 );
                 None
             }
@@ -1489,22 +1485,25 @@ fn resolve_selector(
     problem: &mut impl FnMut(String, String, String),
 ) -> ValueSelector {
     let mut select = ValueSelector::default();
-    let applies = |name: &str, takes: fn(Format) -> bool, problem: &mut dyn FnMut(String, String, String)| {
-        match format {
-            Some(f) if !takes(f) => {
-                problem(
-                    key(name),
-                    format!("means nothing for format {}", f.config_name()),
-                    format!("remove it; it applies to the formats {}", Format::names_where(takes)),
-                );
-                false
-            }
-            _ => true,
+    let applies = |name: &str, takes: fn(Format) -> bool, problem: &mut dyn FnMut(String, String, String)| match format
+    {
+        Some(f) if !takes(f) => {
+            problem(
+                key(name),
+                format!("means nothing for format {}", f.config_name()),
+                format!("remove it; it applies to the formats {}", Format::names_where(takes)),
+            );
+            false
         }
+        _ => true,
     };
     if let Some(field) = &entry.field {
         if field.trim().is_empty() {
-            problem(key("field"), "is empty".into(), "name the value to take, such as \"total_m3\", or leave field out".into());
+            problem(
+                key("field"),
+                "is empty".into(),
+                "name the value to take, such as \"total_m3\", or leave field out".into(),
+            );
         } else if format == Some(Format::Tasmota) && (field.ends_with("Today") || field.ends_with("Yesterday")) {
             problem(
                 key("field"),
@@ -1531,7 +1530,11 @@ fn resolve_selector(
     }
     if let Some(device_id) = &entry.device_id {
         if device_id.trim().is_empty() {
-            problem(key("device_id"), "is empty".into(), "give the radio meter's id as it sends it, such as \"33225544\"".into());
+            problem(
+                key("device_id"),
+                "is empty".into(),
+                "give the radio meter's id as it sends it, such as \"33225544\"".into(),
+            );
         } else if applies("device_id", Format::takes_device_id, problem) {
             select.device_id = Some(device_id.clone());
         }
@@ -1598,7 +1601,14 @@ mod tests {
         let err = parse("[office]\nname = \"X\"\nworking_hours = \"17:00-07:30\"\nworking_days = [\"monday\"]\nholidays = [\"02/09/2026\"]\n")
             .unwrap_err()
             .to_string();
-        for expected in ["office.working_hours", "\"07:30-17:00\"", "office.working_days", "`monday`", "office.holidays", "YYYY-MM-DD"] {
+        for expected in [
+            "office.working_hours",
+            "\"07:30-17:00\"",
+            "office.working_days",
+            "`monday`",
+            "office.holidays",
+            "YYYY-MM-DD",
+        ] {
             assert!(err.contains(expected), "{expected} missing from: {err}");
         }
     }
@@ -1614,7 +1624,8 @@ mod tests {
     }
 
     /// A hash of "tang-1-secret", made once with `xanh mqtt-password`.
-    const TANG_1_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$Pruc6pFUGhO98sdlK8X87Q$aa7BBr4ha1gSuvzNrCxOjPeJhkB3qxIWs2jFtbRXh1E";
+    const TANG_1_HASH: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$Pruc6pFUGhO98sdlK8X87Q$aa7BBr4ha1gSuvzNrCxOjPeJhkB3qxIWs2jFtbRXh1E";
 
     #[test]
     fn broker_clients_and_tls_are_read_and_checked() {
@@ -1649,7 +1660,8 @@ mod tests {
         said("mqtt.clients[1] (\"xanh-ingest\").username", "Xanh's own ingestor");
         said("mqtt.allow_anonymous", "every client must log in");
 
-        let err = parse("[office]\nname = \"X\"\n[[mqtt.clients]]\nusername = \"a\"\npassword = \"x\"\npublish = []\n").unwrap_err();
+        let err = parse("[office]\nname = \"X\"\n[[mqtt.clients]]\nusername = \"a\"\npassword = \"x\"\npublish = []\n")
+            .unwrap_err();
         assert!(err.to_string().contains("run `xanh mqtt-password`"), "{err}");
     }
 
@@ -1668,7 +1680,8 @@ mod tests {
         };
         assert!(Config::parse("office.toml", "[office]\nname = \"X\"\n", &env).is_ok());
         assert!(parse("[office]\nname = \"X\"\n[mqtt]\nlisten = \"[::1]:1883\"\n").is_ok());
-        let err = parse("[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\nallow_anonymous = true\n").unwrap_err();
+        let err = parse("[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\nallow_anonymous = true\n")
+            .unwrap_err();
         assert!(err.problems[0].fix.contains("Securing the broker"), "{err}");
     }
 
@@ -1688,9 +1701,15 @@ mod tests {
     fn the_influxdb_backend_takes_its_token_from_the_environment() {
         let config = Config::parse("office.toml", INFLUX, &influx_token).unwrap();
         let StoreConfig::Influx(influx) = &config.store else { panic!("{:?}", config.store) };
-        assert_eq!((influx.url.as_str(), influx.org.as_str(), influx.bucket.as_str()), ("http://127.0.0.1:8086/", "vp", "xanh"));
+        assert_eq!(
+            (influx.url.as_str(), influx.org.as_str(), influx.bucket.as_str()),
+            ("http://127.0.0.1:8086/", "vp", "xanh")
+        );
         assert_eq!((influx.office.as_str(), influx.token.as_str()), ("vp-thu", "token-from-env"));
-        assert_eq!((influx.batch_size, influx.timeout.as_secs(), influx.outbox_alert_after.as_secs()), (DEFAULT_INFLUX_BATCH, 10, 300));
+        assert_eq!(
+            (influx.batch_size, influx.timeout.as_secs(), influx.outbox_alert_after.as_secs()),
+            (DEFAULT_INFLUX_BATCH, 10, 300)
+        );
         assert_eq!(config.store.embedded_path(), Path::new("data/x.db"));
         assert_eq!(config.office.id.as_ref().map(OfficeId::as_str), Some("vp-thu"));
         assert!(!format!("{config:?}").contains("token-from-env"), "the token stays out of logs");
@@ -1708,14 +1727,21 @@ mod tests {
         assert!(said.starts_with("store.url: ") && said.contains("has a path"), "{said}");
         for url in ["ftp://influx:8086", "influx:8086", "http://", "not a url"] {
             let said = influx_problems(&INFLUX.replace("http://127.0.0.1:8086", url));
-            assert!(said.starts_with("store.url: ") && said.contains("http or https address with a host"), "{url}: {said}");
+            assert!(
+                said.starts_with("store.url: ") && said.contains("http or https address with a host"),
+                "{url}: {said}"
+            );
         }
-        let said = influx_problems(&INFLUX.replace("url = \"http://127.0.0.1:8086\"\norg = \"vp\"\nbucket = \"xanh\"\n", ""));
+        let said =
+            influx_problems(&INFLUX.replace("url = \"http://127.0.0.1:8086\"\norg = \"vp\"\nbucket = \"xanh\"\n", ""));
         for key in ["store.url: is not set", "store.org: is not set", "store.bucket: is not set"] {
             assert!(said.contains(key), "{key}: {said}");
         }
         let said = influx_problems(&INFLUX.replace("id = \"vp-thu\"\n", ""));
-        assert!(said.contains("office.id: is not set but store.backend is influxdb") && said.contains("add id = "), "{said}");
+        assert!(
+            said.contains("office.id: is not set but store.backend is influxdb") && said.contains("add id = "),
+            "{said}"
+        );
         let said = influx_problems(&INFLUX.replace("vp-thu", "VP Thử"));
         assert!(said.starts_with("office.id: ") && said.contains("lowercase"), "{said}");
         assert_eq!(said.lines().count(), 1, "a wrong id is reported once: {said}");
@@ -1767,7 +1793,9 @@ mod tests {
         let keys: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
         assert_eq!(keys, ["mqtt.shared_group", "mqtt.tls.ca_file", "mqtt.tls.cert", "mqtt.tls.key"], "{err}");
         let env = |name: &str| (name == "XANH_MQTT_SHARED_GROUP").then(|| "nhóm".to_owned());
-        let err = Config::parse("office.toml", "[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\n", &env).unwrap_err();
+        let err =
+            Config::parse("office.toml", "[office]\nname = \"X\"\n[mqtt]\nembedded = false\nhost = \"b\"\n", &env)
+                .unwrap_err();
         assert_eq!(err.problems[0].key, "mqtt.shared_group", "{err}");
     }
 
@@ -1886,7 +1914,8 @@ topic = "xanh/m1/reading"
             "resource = \"paper\"\nunit = \"ream\"\nkind = \"delta\"\nexpected_interval = \"15m\"",
         ]);
         let config = parse(&text).unwrap();
-        let intervals: Vec<Option<u64>> = config.meters.iter().map(|m| m.expected_interval.map(|d| d.as_secs())).collect();
+        let intervals: Vec<Option<u64>> =
+            config.meters.iter().map(|m| m.expected_interval.map(|d| d.as_secs())).collect();
         assert_eq!(intervals, vec![Some(3600), None, Some(31 * 86_400), None, Some(900)]);
 
         let text = office_with_meters(&[

@@ -164,7 +164,9 @@ impl PeriodSpec {
     pub fn code(&self) -> String {
         match self {
             PeriodSpec::Named(named) => named.to_string(),
-            other => RELATIVE_PERIODS.iter().find(|(_, s)| s == other).map(|(c, _)| (*c).to_owned()).unwrap_or_default(),
+            other => {
+                RELATIVE_PERIODS.iter().find(|(_, s)| s == other).map(|(c, _)| (*c).to_owned()).unwrap_or_default()
+            }
         }
     }
 
@@ -286,7 +288,11 @@ impl Dashboards {
             if path.extension().is_some_and(|e| e == "toml") {
                 let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
                     file: path.display().to_string(),
-                    problems: vec![ConfigProblem { key: "(file)".into(), problem: format!("cannot be read: {e}"), fix: "check its permissions".into() }],
+                    problems: vec![ConfigProblem {
+                        key: "(file)".into(),
+                        problem: format!("cannot be read: {e}"),
+                        fix: "check its permissions".into(),
+                    }],
                 })?;
                 files.push((path, text));
             }
@@ -297,7 +303,8 @@ impl Dashboards {
     }
 
     pub fn built_in() -> Result<Dashboards, ConfigError> {
-        let files: Vec<(String, &str)> = BUILT_IN.iter().map(|(name, text)| (format!("{DEFAULT_DIR}/{name} (built-in copy)"), *text)).collect();
+        let files: Vec<(String, &str)> =
+            BUILT_IN.iter().map(|(name, text)| (format!("{DEFAULT_DIR}/{name} (built-in copy)"), *text)).collect();
         Self::parse_all(&files)
     }
 
@@ -308,7 +315,12 @@ impl Dashboards {
         for (file, text) in files {
             let page = parse_page(file, text)?;
             if let Some(other) = seen.insert(page.path.clone(), file.clone()) {
-                return Err(one_problem(file, "path", format!("`{}` is already the path of {other}", page.path), "give each page its own path"));
+                return Err(one_problem(
+                    file,
+                    "path",
+                    format!("`{}` is already the path of {other}", page.path),
+                    "give each page its own path",
+                ));
             }
             pages.push(page);
         }
@@ -330,7 +342,10 @@ impl Dashboards {
 }
 
 fn one_problem(file: &str, key: &str, problem: String, fix: &str) -> ConfigError {
-    ConfigError { file: file.to_owned(), problems: vec![ConfigProblem { key: key.to_owned(), problem, fix: fix.to_owned() }] }
+    ConfigError {
+        file: file.to_owned(),
+        problems: vec![ConfigProblem { key: key.to_owned(), problem, fix: fix.to_owned() }],
+    }
 }
 
 /// Parse and check one page file; `file` names it in errors.
@@ -343,17 +358,32 @@ pub fn parse_page(file: &str, text: &str) -> Result<Page, ConfigError> {
                 format!("line {line} (`{}`)", text.lines().nth(line - 1).unwrap_or("").trim())
             })
             .unwrap_or_else(|| "(file)".into());
-        one_problem(file, &key, e.message().trim().to_owned(), "correct it; the page format is described in dashboards/README.md")
+        one_problem(
+            file,
+            &key,
+            e.message().trim().to_owned(),
+            "correct it; the page format is described in dashboards/README.md",
+        )
     })?;
     let mut problems = Vec::new();
     let mut problem = |key: String, problem: String, fix: String| problems.push(ConfigProblem { key, problem, fix });
 
     let path = raw.path.trim().to_owned();
-    let path_ok = path.starts_with('/') && path.chars().all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c)) && !path.contains("//");
+    let path_ok = path.starts_with('/')
+        && path.chars().all(|c| c.is_ascii_alphanumeric() || "/-_".contains(c))
+        && !path.contains("//");
     if !path_ok {
-        problem("path".into(), format!("`{path}` is not a page path"), "write a path such as \"/waste\": a slash, then letters, digits and dashes".into());
+        problem(
+            "path".into(),
+            format!("`{path}` is not a page path"),
+            "write a path such as \"/waste\": a slash, then letters, digits and dashes".into(),
+        );
     } else if RESERVED.iter().any(|r| path == *r || path.starts_with(&format!("{r}/"))) {
-        problem("path".into(), format!("`{path}` is taken by the service itself"), format!("choose a path outside {}", RESERVED.join(", ")));
+        problem(
+            "path".into(),
+            format!("`{path}` is taken by the service itself"),
+            format!("choose a path outside {}", RESERVED.join(", ")),
+        );
     }
     for (key, value) in [("title.vi", &raw.title.vi), ("title.en", &raw.title.en)] {
         if value.trim().is_empty() {
@@ -364,14 +394,26 @@ pub fn parse_page(file: &str, text: &str) -> Result<Page, ConfigError> {
     for (i, name) in raw.controls.iter().enumerate() {
         match Control::ALL.iter().find(|(n, _)| n == name) {
             Some((_, c)) => controls.push(*c),
-            None => problem(format!("controls[{i}]"), format!("`{name}` is not a control"), "use resource, department, period or step".into()),
+            None => problem(
+                format!("controls[{i}]"),
+                format!("`{name}` is not a control"),
+                "use resource, department, period or step".into(),
+            ),
         }
     }
     if raw.department_required && !controls.contains(&Control::Department) {
-        problem("department_required".into(), "needs the department control".into(), "add \"department\" to controls".into());
+        problem(
+            "department_required".into(),
+            "needs the department control".into(),
+            "add \"department\" to controls".into(),
+        );
     }
     if raw.panels.is_empty() {
-        problem("panels".into(), "the page has no panel".into(), "add at least one [[panels]] table with a chart".into());
+        problem(
+            "panels".into(),
+            "the page has no panel".into(),
+            "add at least one [[panels]] table with a chart".into(),
+        );
     }
     let mut panels = Vec::new();
     for (i, p) in raw.panels.iter().enumerate() {
@@ -388,13 +430,26 @@ pub fn parse_page(file: &str, text: &str) -> Result<Page, ConfigError> {
         .and_then(|n| n.split(".toml").next())
         .unwrap_or(file)
         .to_owned();
-    Ok(Page { id, path, title: Text { vi: raw.title.vi, en: raw.title.en }, nav: raw.nav, refresh_s: raw.refresh_s, controls, department_required: raw.department_required, panels })
+    Ok(Page {
+        id,
+        path,
+        title: Text { vi: raw.title.vi, en: raw.title.en },
+        nav: raw.nav,
+        refresh_s: raw.refresh_s,
+        controls,
+        department_required: raw.department_required,
+        panels,
+    })
 }
 
 fn parse_panel(p: &PanelFile, at: &str, problem: &mut dyn FnMut(String, String, String)) -> Option<Panel> {
     let key = |name: &str| format!("{at}.{name}");
     let Some((_, chart)) = ChartKind::ALL.iter().find(|(n, _)| *n == p.chart) else {
-        problem(key("chart"), format!("`{}` is not a chart kind", p.chart), "use progress, bars, ranking, heatmap, waste or meters".into());
+        problem(
+            key("chart"),
+            format!("`{}` is not a chart kind", p.chart),
+            "use progress, bars, ranking, heatmap, waste or meters".into(),
+        );
         return None;
     };
     let chart = *chart;
@@ -406,7 +461,11 @@ fn parse_panel(p: &PanelFile, at: &str, problem: &mut dyn FnMut(String, String, 
         }
         None if chart == ChartKind::Meters => None,
         None => {
-            problem(key("resource"), format!("a {} panel needs a resource", chart.as_str()), "add resource = \"electricity\" (or water, paper)".into());
+            problem(
+                key("resource"),
+                format!("a {} panel needs a resource", chart.as_str()),
+                "add resource = \"electricity\" (or water, paper)".into(),
+            );
             return None;
         }
     };
@@ -414,7 +473,11 @@ fn parse_panel(p: &PanelFile, at: &str, problem: &mut dyn FnMut(String, String, 
         (ChartKind::Ranking, None | Some("departments")) => Group::Departments,
         (ChartKind::Ranking, Some("meters")) => Group::Meters,
         (ChartKind::Ranking, Some(other)) => {
-            problem(key("group"), format!("`{other}` cannot be ranked"), "use group = \"departments\" or \"meters\"".into());
+            problem(
+                key("group"),
+                format!("`{other}` cannot be ranked"),
+                "use group = \"departments\" or \"meters\"".into(),
+            );
             return None;
         }
         (_, None | Some("office")) => Group::Office,
@@ -432,12 +495,20 @@ fn parse_panel(p: &PanelFile, at: &str, problem: &mut dyn FnMut(String, String, 
         (ChartKind::Ranking, Some("per-person")) => Measure::PerPerson,
         (ChartKind::Ranking, Some("per-m2")) if group == Group::Departments => Measure::PerArea,
         (_, Some(other)) => {
-            problem(key("measure"), format!("`{other}` is not a measure of a {} panel", chart.as_str()), "use measure = \"total\", or \"per-person\" / \"per-m2\" in a ranking of departments".into());
+            problem(
+                key("measure"),
+                format!("`{other}` is not a measure of a {} panel", chart.as_str()),
+                "use measure = \"total\", or \"per-person\" / \"per-m2\" in a ranking of departments".into(),
+            );
             return None;
         }
     };
     if matches!(measure, Measure::PerPerson) && group == Group::Meters {
-        problem(key("measure"), "meters have no headcount".into(), "use measure = \"total\" for a ranking of meters".into());
+        problem(
+            key("measure"),
+            "meters have no headcount".into(),
+            "use measure = \"total\" for a ranking of meters".into(),
+        );
         return None;
     }
     let period = match p.period.as_deref() {
@@ -460,7 +531,11 @@ fn parse_panel(p: &PanelFile, at: &str, problem: &mut dyn FnMut(String, String, 
             }
         },
         (_, Some(_)) => {
-            problem(key("step"), format!("a {} panel has no step", chart.as_str()), "remove step; only bars panels have one".into());
+            problem(
+                key("step"),
+                format!("a {} panel has no step", chart.as_str()),
+                "remove step; only bars panels have one".into(),
+            );
             return None;
         }
     };
@@ -486,7 +561,10 @@ mod tests {
     fn a_mistake_names_the_file_the_key_and_the_fix() {
         let text = "path = \"/x\"\ntitle = { vi = \"Thử\", en = \"Try\" }\n[[panels]]\nchart = \"pie\"\n";
         let err = parse_page("dashboards/x.toml", text).unwrap_err().to_string();
-        assert!(err.starts_with("dashboards/x.toml: panels[0].chart: `pie` is not a chart kind; fix: use progress"), "{err}");
+        assert!(
+            err.starts_with("dashboards/x.toml: panels[0].chart: `pie` is not a chart kind; fix: use progress"),
+            "{err}"
+        );
 
         let text = "path = \"/x\"\ntitle = { vi = \"Thử\", en = \"Try\" }\n[[panels]]\nchart = \"bars\"\nresource = \"gas\"\nperiod = \"yesterday\"\n";
         let err = parse_page("x.toml", text).unwrap_err().to_string();

@@ -21,9 +21,9 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 use crate::analysis::period::local_midnight;
 use crate::config::{Broker, Config};
-use crate::domain::{Conversion, Format, Meter, MeterId, MeterKind, Origin, Resource, Source, Topic, SHEETS_PER_REAM};
-use crate::ingest::formats::RawValue;
+use crate::domain::{Conversion, Format, Meter, MeterId, MeterKind, Origin, Resource, SHEETS_PER_REAM, Source, Topic};
 use crate::ingest::Pipeline;
+use crate::ingest::formats::RawValue;
 use crate::store::Store;
 
 /// Where simulated readings go.
@@ -286,10 +286,14 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
     };
     let interval = SignedDuration::try_from(options.interval)?;
     // The simulator speaks the generic format only; a device's own format comes from it.
-    let (generic, skipped): (Vec<Meter>, Vec<Meter>) = config.meters.iter().cloned().partition(|m| m.format == Format::Generic);
+    let (generic, skipped): (Vec<Meter>, Vec<Meter>) =
+        config.meters.iter().cloned().partition(|m| m.format == Format::Generic);
     if !skipped.is_empty() {
         let ids: Vec<&str> = skipped.iter().map(|m| m.id.as_str()).collect();
-        eprintln!("simulate: skipping meters with a device format (their devices publish for them): {}", ids.join(", "));
+        eprintln!(
+            "simulate: skipping meters with a device format (their devices publish for them): {}",
+            ids.join(", ")
+        );
     }
     let config = &Config { meters: generic, ..config.clone() };
     let mut model = Model::new(config, options.seed);
@@ -393,7 +397,11 @@ impl Publisher {
                 (host, listen.port(), None)
             }
             Broker::External(external) => {
-                let tls = external.tls.as_ref().map(|t| crate::ingest::mqtt_tls::client_config(t, &config.source)).transpose()?;
+                let tls = external
+                    .tls
+                    .as_ref()
+                    .map(|t| crate::ingest::mqtt_tls::client_config(t, &config.source))
+                    .transpose()?;
                 (external.host.clone(), external.port, tls)
             }
         };
@@ -440,7 +448,9 @@ impl Publisher {
                 rate: rate.max(1),
                 started: std::time::Instant::now(),
             }),
-            Ok(Ok(Err(e))) => anyhow::bail!("cannot connect to the MQTT broker at {host}:{port}: {e}; is `xanh serve` running?"),
+            Ok(Ok(Err(e))) => {
+                anyhow::bail!("cannot connect to the MQTT broker at {host}:{port}: {e}; is `xanh serve` running?")
+            }
             _ => anyhow::bail!("no answer from the MQTT broker at {host}:{port} within 10 s; is `xanh serve` running?"),
         }
     }
@@ -474,7 +484,13 @@ impl Publisher {
         eprintln!("simulate: the broker did not acknowledge every message within 30 s");
     }
 
-    async fn history(&self, model: &mut Model, from: Timestamp, to: Timestamp, interval: SignedDuration) -> anyhow::Result<Timestamp> {
+    async fn history(
+        &self,
+        model: &mut Model,
+        from: Timestamp,
+        to: Timestamp,
+        interval: SignedDuration,
+    ) -> anyhow::Result<Timestamp> {
         let mut last = from;
         let mut shown = -5;
         for (start, end) in grid(from, to, interval) {

@@ -66,7 +66,9 @@ async fn the_openapi_description_lists_every_endpoint() {
     let (status, doc) = app.get("/api/v1/openapi.json").await;
     assert_eq!(status, 200);
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/health", "/api/v1/meters", "/api/v1/consumption", "/api/v1/rejected", "/api/v1/me", "/api/v1/audit"] {
+    for path in
+        ["/api/v1/health", "/api/v1/meters", "/api/v1/consumption", "/api/v1/rejected", "/api/v1/me", "/api/v1/audit"]
+    {
         assert!(doc["paths"][path]["get"].is_object(), "{path} is not described");
     }
     // Everything described as a GET answers, given the parameters it requires.
@@ -74,7 +76,11 @@ async fn the_openapi_description_lists_every_endpoint() {
         "/api/v1/consumption" => "?resource=water&from=2026-11-01&to=2026-11-02&step=day",
         "/api/v1/readings" => "?meter=nuoc-tong",
         "/api/v1/progress" | "/api/v1/waste" => "?resource=water&period=2026",
-        "/api/v1/scores" | "/api/v1/offices" | "/api/v1/documents" | "/api/v1/export/scores.xlsx" | "/api/v1/export/scores.csv" => "?period=2026",
+        "/api/v1/scores"
+        | "/api/v1/offices"
+        | "/api/v1/documents"
+        | "/api/v1/export/scores.xlsx"
+        | "/api/v1/export/scores.csv" => "?period=2026",
         _ => "",
     };
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -104,7 +110,10 @@ fn a_wrong_config_stops_start_up_naming_the_file_the_key_and_the_fix() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let file = path.display().to_string();
-    assert!(stderr.contains(&format!("{file}: meters[2] (\"dien-b-wh\").unit: m3 does not measure electricity")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{file}: meters[2] (\"dien-b-wh\").unit: m3 does not measure electricity")),
+        "{stderr}"
+    );
     assert!(stderr.contains("use one of Wh, kWh, MWh"), "{stderr}");
     assert!(stderr.contains("department: `phong-z` is not a configured department; fix:"), "{stderr}");
 

@@ -4,8 +4,9 @@
 mod common;
 
 use common::{
-    config_text, external_mqtt, free_port, mosquitto_pub_tls, mqtt_password_hash, office_config_text, publish_once,
-    publish_once_as, reading, spawn_app_from, spawn_app_from_env, start_error, test_certificate, Mosquitto, PublishOutcome,
+    Mosquitto, PublishOutcome, config_text, external_mqtt, free_port, mosquitto_pub_tls, mqtt_password_hash,
+    office_config_text, publish_once, publish_once_as, reading, spawn_app_from, spawn_app_from_env, start_error,
+    test_certificate,
 };
 
 /// Two floors, each with a gateway that publishes its floor's meter under its own prefix.
@@ -93,7 +94,10 @@ async fn the_embedded_broker_lets_in_only_its_clients_and_keeps_each_to_its_topi
 
     // Gateway 2's own reading for that meter, published after, is stored; once it is, Xanh
     // has received exactly the two allowed messages, so the refused one was never routed.
-    assert_eq!(publish_once(&broker, Some(TANG_2), "gateways/tang-2/dien", reading(200.0, "08:00")).await, PublishOutcome::Acked);
+    assert_eq!(
+        publish_once(&broker, Some(TANG_2), "gateways/tang-2/dien", reading(200.0, "08:00")).await,
+        PublishOutcome::Acked
+    );
     app.wait_processed(2).await;
     let health = app.health().await;
     assert_eq!(health["ingest"]["messages"], 2, "{health}");
@@ -109,7 +113,11 @@ async fn a_gateway_publishes_over_tls_with_its_password() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = test_certificate(dir.path());
     let tls_port = free_port();
-    let tls = format!("[mqtt.tls]\nlisten = \"127.0.0.1:{tls_port}\"\ncert = \"{}\"\nkey = \"{}\"\n", cert.display(), key.display());
+    let tls = format!(
+        "[mqtt.tls]\nlisten = \"127.0.0.1:{tls_port}\"\ncert = \"{}\"\nkey = \"{}\"\n",
+        cert.display(),
+        key.display()
+    );
     let text = office_config_text(FLOORS, &embedded_with_gateways(&tls), &dir.path().join("xanh.db"));
     let app = spawn_app_from(&text, dir).await;
 
@@ -120,7 +128,14 @@ async fn a_gateway_publishes_over_tls_with_its_password() {
     let topic = "gateways/tang-1/dien";
     assert!(mosquitto_pub_tls("localhost", tls_port, &cert, TANG_1, topic, &reading(100.0, "08:00")));
     assert!(mosquitto_pub_tls("127.0.0.1", tls_port, &cert, TANG_1, topic, &reading(110.0, "09:00")));
-    assert!(!mosquitto_pub_tls("127.0.0.1", tls_port, &cert, (TANG_1.0, "mat-khau-sai"), topic, &reading(150.0, "10:00")));
+    assert!(!mosquitto_pub_tls(
+        "127.0.0.1",
+        tls_port,
+        &cert,
+        (TANG_1.0, "mat-khau-sai"),
+        topic,
+        &reading(150.0, "10:00")
+    ));
     // The topic limits hold behind TLS too: mosquitto_pub fails when its connection is closed.
     assert!(!mosquitto_pub_tls("127.0.0.1", tls_port, &cert, TANG_1, "gateways/tang-2/dien", &reading(150.0, "10:00")));
     app.wait_processed(2).await;
@@ -136,7 +151,9 @@ async fn tls_files_are_checked_at_start_up_with_the_key_and_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, _key) = test_certificate(dir.path());
     let tls = |cert: &str, key: &str| {
-        let mqtt = format!("embedded = true\nlisten = \"127.0.0.1:0\"\n[mqtt.tls]\nlisten = \"127.0.0.1:0\"\ncert = \"{cert}\"\nkey = \"{key}\"\n");
+        let mqtt = format!(
+            "embedded = true\nlisten = \"127.0.0.1:0\"\n[mqtt.tls]\nlisten = \"127.0.0.1:0\"\ncert = \"{cert}\"\nkey = \"{key}\"\n"
+        );
         config_text(&mqtt, &dir.path().join("xanh.db"))
     };
     let cert = cert.display().to_string();
@@ -163,7 +180,8 @@ async fn xanh_logs_in_to_mosquitto_whose_acl_keeps_gateways_to_their_prefix() {
     let mosquitto = broker.broker();
     let outcome = publish_once(&mosquitto, None, "gateways/tang-1/dien", reading(1.0, "07:00")).await;
     assert_eq!(outcome, PublishOutcome::RefusedAtConnect);
-    let outcome = publish_once(&mosquitto, Some((TANG_1.0, "mat-khau-sai")), "gateways/tang-1/dien", reading(1.0, "07:00")).await;
+    let outcome =
+        publish_once(&mosquitto, Some((TANG_1.0, "mat-khau-sai")), "gateways/tang-1/dien", reading(1.0, "07:00")).await;
     assert_eq!(outcome, PublishOutcome::RefusedAtConnect);
     // Mosquitto acknowledges a publish its ACL denies (MQTT 3.1.1 lets it) and drops it.
     let outcome = publish_once(&mosquitto, Some(TANG_1), "gateways/tang-2/dien", reading(999.0, "08:00")).await;

@@ -7,11 +7,11 @@ mod common;
 
 use std::path::Path;
 
-use common::browser::{base64_decode, Browser, Screen, A4, DESKTOP, PHONE};
-use common::{embedded_mqtt, office_config_text, publish, spawn_app_from, TestApp, OFFICE};
+use common::browser::{A4, Browser, DESKTOP, PHONE, Screen, base64_decode};
+use common::{OFFICE, TestApp, embedded_mqtt, office_config_text, publish, spawn_app_from};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use xanh::dashboard::{ChartKind, Dashboards};
 use xanh::domain::Resource;
 use xanh::simulate::Model;
@@ -54,9 +54,15 @@ const SEEDED_DAYS: i64 = 4;
 /// leaking meter gains 10 litres every 15 minutes, day and night.
 async fn seeded_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let text = office_config_text(&format!("{OFFICE}\n{LEAKING_METER}\n{PLAN}"), &embedded_mqtt(), &dir.path().join("xanh.db"));
+    let text = office_config_text(
+        &format!("{OFFICE}\n{LEAKING_METER}\n{PLAN}"),
+        &embedded_mqtt(),
+        &dir.path().join("xanh.db"),
+    );
     let app = spawn_app_from(&text, dir).await;
-    let base = xanh::config::Config::parse("test.toml", &common::config_text(&embedded_mqtt(), Path::new("x.db")), &|_| None).unwrap();
+    let base =
+        xanh::config::Config::parse("test.toml", &common::config_text(&embedded_mqtt(), Path::new("x.db")), &|_| None)
+            .unwrap();
     let mut model = Model::new(&base, 42);
     let now = Timestamp::now();
     let mut t = now - SignedDuration::from_hours(24 * SEEDED_DAYS);
@@ -84,7 +90,9 @@ fn today() -> Date {
 
 /// The text of the first element matching `selector`, or panics naming it.
 async fn text(browser: &Browser, selector: &str) -> String {
-    let found = browser.script("const e = document.querySelector(arguments[0]); return e && e.textContent.trim();", json!([selector])).await;
+    let found = browser
+        .script("const e = document.querySelector(arguments[0]); return e && e.textContent.trim();", json!([selector]))
+        .await;
     found.as_str().unwrap_or_else(|| panic!("`{selector}` is not on the page")).to_owned()
 }
 
@@ -130,12 +138,27 @@ async fn check_page(browser: &Browser, page: &xanh::dashboard::Page, screen: Scr
             assert!(shown["png"].is_null(), "a table has no PNG: {shown}");
             continue;
         }
-        assert_eq!(shown["svg_title"], shown["heading"], "{}: the chart carries its heading for screen readers", page.path);
+        assert_eq!(
+            shown["svg_title"], shown["heading"],
+            "{}: the chart carries its heading for screen readers",
+            page.path
+        );
         let width = shown["svg_width"].as_f64().unwrap();
-        assert!(width > 200.0 && width <= f64::from(screen.width), "{}: the chart fits the {} screen: {width}", page.path, screen.name);
+        assert!(
+            width > 200.0 && width <= f64::from(screen.width),
+            "{}: the chart fits the {} screen: {width}",
+            page.path,
+            screen.name
+        );
     }
     let overflow = browser.script("return document.documentElement.scrollWidth", json!([])).await.as_u64().unwrap();
-    assert!(overflow <= u64::from(screen.width), "{} is {overflow} px wide on a {} px {}", page.path, screen.width, screen.name);
+    assert!(
+        overflow <= u64::from(screen.width),
+        "{} is {overflow} px wide on a {} px {}",
+        page.path,
+        screen.width,
+        screen.name
+    );
     let shot = browser.screenshot(&format!("{}-{}.png", page.id, screen.name)).await;
     let bytes = std::fs::read(&shot).unwrap();
     assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000, "{} is not a real screenshot", shot.display());
@@ -157,7 +180,12 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         for screen in [DESKTOP, PHONE] {
             browser.resize(screen).await;
             browser.open(&app, &page.path).await;
-            assert_eq!(browser.script("return document.documentElement.lang", json!([])).await, "vi", "{} is Vietnamese", page.path);
+            assert_eq!(
+                browser.script("return document.documentElement.lang", json!([])).await,
+                "vi",
+                "{} is Vietnamese",
+                page.path
+            );
             assert_eq!(text(&browser, "nav a[aria-current=page]").await, page.title.vi);
             check_page(&browser, page, screen).await;
         }
@@ -176,7 +204,8 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
     let this_month = format!("{}", month.strftime("%Y-%m"));
     for resource in Resource::ALL {
         let r = resource.as_str();
-        let quantity = |v: &Value| v.as_f64().map(|v| format::quantity(resource, v, Lang::Vi)).unwrap_or_else(|| "—".into());
+        let quantity =
+            |v: &Value| v.as_f64().map(|v| format::quantity(resource, v, Lang::Vi)).unwrap_or_else(|| "—".into());
         let progress = format!("article[data-kind=progress][data-resource={r}]");
         for (key, period) in [("month", this_month.clone()), ("year", year.year().to_string())] {
             let (status, api) = app.get(&format!("/api/v1/progress?resource={r}&period={period}")).await;
@@ -202,7 +231,10 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
                 assert!(api["target"]["amount"].as_f64().unwrap() > 0.0, "the entered baseline gives a target: {api}");
                 let kg = api["co2e"]["actual_kg"].as_f64().unwrap();
                 assert_eq!(shown("co2e").await, format!("{} kg CO2e", format::amount(kg, Lang::Vi)));
-                assert_eq!(shown("cost").await, format!("{} đ", format::number(api["cost"]["actual_vnd"].as_f64().unwrap(), 0, Lang::Vi)));
+                assert_eq!(
+                    shown("cost").await,
+                    format!("{} đ", format::number(api["cost"]["actual_vnd"].as_f64().unwrap(), 0, Lang::Vi))
+                );
             }
         }
         let year_so_far = total(&app, &format!("resource={r}&from={year}&to={tomorrow}&step=month")).await;
@@ -212,12 +244,20 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         // The month's bars: the API's total, and the month's target as a dashed red line.
         let whole_month = total(&app, &format!("resource={r}&from={month}&to={next_month}&step=day")).await;
         let bars = format!("article[data-kind=bars][data-resource={r}]");
-        assert_eq!(text(&browser, &format!("{bars} [data-figure=total]")).await, format::quantity(resource, whole_month, Lang::Vi));
+        assert_eq!(
+            text(&browser, &format!("{bars} [data-figure=total]")).await,
+            format::quantity(resource, whole_month, Lang::Vi)
+        );
         let (_, plan) = app.get(&format!("/api/v1/progress?resource={r}&period={this_month}")).await;
-        let svg = browser.script("return document.querySelector(arguments[0]).outerHTML", json!([format!("{bars} svg")])).await;
+        let svg = browser
+            .script("return document.querySelector(arguments[0]).outerHTML", json!([format!("{bars} svg")]))
+            .await;
         match plan["target"]["amount"].as_f64() {
             Some(target) => {
-                assert_eq!(text(&browser, &format!("{bars} [data-figure=target]")).await, format::quantity(resource, target, Lang::Vi));
+                assert_eq!(
+                    text(&browser, &format!("{bars} [data-figure=target]")).await,
+                    format::quantity(resource, target, Lang::Vi)
+                );
                 assert!(svg.as_str().unwrap().contains("stroke=\"#B71C1C\""), "{r}: the target line is drawn");
             }
             None => assert!(!svg.as_str().unwrap().contains("#B71C1C"), "{r}: no target, no line"),
@@ -229,17 +269,27 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
     browser.open(&app, "/resource?resource=water&department=phong-a&period=gd1").await;
     let phase = total(&app, "resource=water&department=phong-a&from=2026-01-01&to=2028-06-12&step=month").await;
     assert!(phase > 0.0);
-    assert_eq!(text(&browser, "article[data-kind=bars] [data-figure=total]").await, format::quantity(Resource::Water, phase, Lang::Vi));
+    assert_eq!(
+        text(&browser, "article[data-kind=bars] [data-figure=total]").await,
+        format::quantity(Resource::Water, phase, Lang::Vi)
+    );
     assert!(text(&browser, "article[data-kind=bars] h3").await.contains("giai đoạn 1 (01/01/2026 – 11/06/2028)"));
 
     // Departments compared: each department's year, in all and per person.
     browser.open(&app, "/departments").await;
     for (department, headcount) in [("phong-a", 10.0), ("phong-b", 5.0)] {
-        let used = total(&app, &format!("resource=electricity&department={department}&from={year}&to={next_year}&step=month")).await;
+        let used =
+            total(&app, &format!("resource=electricity&department={department}&from={year}&to={next_year}&step=month"))
+                .await;
         let row = format!("article[data-resource=electricity] tr[data-row={department}]");
         assert_eq!(text(&browser, &format!("{row} [data-figure=total]")).await, format::amount(used, Lang::Vi));
-        assert_eq!(text(&browser, &format!("{row} [data-figure=per-person]")).await, format::number(used / headcount, 2, Lang::Vi));
-        let (_, plan) = app.get(&format!("/api/v1/progress?resource=electricity&department={department}&period={}", year.year())).await;
+        assert_eq!(
+            text(&browser, &format!("{row} [data-figure=per-person]")).await,
+            format::number(used / headcount, 2, Lang::Vi)
+        );
+        let (_, plan) = app
+            .get(&format!("/api/v1/progress?resource=electricity&department={department}&period={}", year.year()))
+            .await;
         if department == "phong-a" {
             assert!(plan["saving_percent"].is_f64(), "phong-a has an entered baseline: {plan}");
         }
@@ -252,9 +302,15 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
 
     // One department: the first one unless another is chosen, with only its meters.
     browser.open(&app, "/department").await;
-    let used = total(&app, &format!("resource=electricity&department=phong-a&from={month}&to={next_month}&step=day")).await;
-    assert_eq!(text(&browser, "article[data-kind=bars][data-resource=electricity] [data-figure=total]").await, format::quantity(Resource::Electricity, used, Lang::Vi));
-    let meters = browser.script("return Array.from(document.querySelectorAll('tr[data-meter]')).map(r => r.dataset.meter)", json!([])).await;
+    let used =
+        total(&app, &format!("resource=electricity&department=phong-a&from={month}&to={next_month}&step=day")).await;
+    assert_eq!(
+        text(&browser, "article[data-kind=bars][data-resource=electricity] [data-figure=total]").await,
+        format::quantity(Resource::Electricity, used, Lang::Vi)
+    );
+    let meters = browser
+        .script("return Array.from(document.querySelectorAll('tr[data-meter]')).map(r => r.dataset.meter)", json!([]))
+        .await;
     assert_eq!(meters, json!(["dien-a", "nuoc-a-lit", "giay-a"]));
 
     // Waste: the shares and the leak, as the API has them.
@@ -264,13 +320,18 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         assert_eq!(status, 200, "{api}");
         let share = api["shares"]["outside_working_time"].as_f64().unwrap();
         assert!(share > 0.0 && share < 1.0, "{resource}: {api}");
-        let shown = text(&browser, &format!("article[data-kind=waste][data-resource={resource}] [data-figure=outside-share]")).await;
+        let shown =
+            text(&browser, &format!("article[data-kind=waste][data-resource={resource}] [data-figure=outside-share]"))
+                .await;
         assert_eq!(shown, format!("{} %", format::number(share * 100.0, 1, Lang::Vi)));
     }
     let (_, water) = app.get("/api/v1/waste?resource=water&period=last-30-days").await;
-    let never_stop: Vec<&str> = water["never_stop_at_night"].as_array().unwrap().iter().map(|m| m["meter"].as_str().unwrap()).collect();
+    let never_stop: Vec<&str> =
+        water["never_stop_at_night"].as_array().unwrap().iter().map(|m| m["meter"].as_str().unwrap()).collect();
     assert_eq!(never_stop, ["nuoc-ve-sinh"], "only the leaking meter runs all night: {water}");
-    let leaks = browser.script("return Array.from(document.querySelectorAll('[data-leak]')).map(l => l.dataset.leak)", json!([])).await;
+    let leaks = browser
+        .script("return Array.from(document.querySelectorAll('[data-leak]')).map(l => l.dataset.leak)", json!([]))
+        .await;
     assert_eq!(leaks, json!(["nuoc-ve-sinh"]));
     assert!(text(&browser, "[data-leak=nuoc-ve-sinh]").await.starts_with("Đồng hồ nước khu vệ sinh: "));
 
@@ -290,7 +351,10 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
     browser.open(&app, "/").await;
     browser.print_media(true).await;
     let hidden = browser
-        .script("return ['header nav', 'p.download'].map(s => getComputedStyle(document.querySelector(s)).display)", json!([]))
+        .script(
+            "return ['header nav', 'p.download'].map(s => getComputedStyle(document.querySelector(s)).display)",
+            json!([]),
+        )
         .await;
     assert_eq!(hidden, json!(["none", "none"]));
     let widest = browser.script("return Math.max(...Array.from(document.querySelectorAll('figure svg')).map(s => s.getBoundingClientRect().right))", json!([])).await;
@@ -361,7 +425,12 @@ async fn the_offices_page_compares_with_last_year_and_fits_a_phone() {
         assert_eq!(text(&browser, "tr[data-office] td[data-figure=water-amount]").await, "15,5 m³");
         assert_eq!(text(&browser, "tr[data-office] td[data-figure=water-change]").await, "-22,5 %");
         let overflow = browser.script("return document.documentElement.scrollWidth", json!([])).await.as_u64().unwrap();
-        assert!(overflow <= u64::from(screen.width), "/offices is {overflow} px wide on a {} px {}", screen.width, screen.name);
+        assert!(
+            overflow <= u64::from(screen.width),
+            "/offices is {overflow} px wide on a {} px {}",
+            screen.width,
+            screen.name
+        );
         browser.screenshot(&format!("offices-{}.png", screen.name)).await;
     }
     browser.quit().await;

@@ -24,11 +24,15 @@ async fn a_wrong_page_file_stops_the_start_naming_the_file_and_the_mistake() {
     let pages = dir.path().join("pages");
     std::fs::create_dir(&pages).unwrap();
     std::fs::write(pages.join("dien.toml"), "path = \"/dien\"\ntitle = { vi = \"Điện\", en = \"Electricity\" }\n\n[[panels]]\nchart = \"pie\"\nresource = \"electricity\"\n").unwrap();
-    let config = Config::parse("test.toml", &config_with_dashboards(&pages, &dir.path().join("x.db")), &|_| None).unwrap();
+    let config =
+        Config::parse("test.toml", &config_with_dashboards(&pages, &dir.path().join("x.db")), &|_| None).unwrap();
     let error = Application::build(config).await.err().expect("the start is refused").to_string();
     let file = pages.join("dien.toml");
     assert!(
-        error.starts_with(&format!("{}: panels[0].chart: `pie` is not a chart kind; fix: use progress, bars", file.display())),
+        error.starts_with(&format!(
+            "{}: panels[0].chart: `pie` is not a chart kind; fix: use progress, bars",
+            file.display()
+        )),
         "{error}"
     );
 }
@@ -93,7 +97,8 @@ async fn a_wrong_choice_in_the_address_says_what_to_choose() {
         assert!(html.contains(expected), "{path}: {html}");
     }
     // The same choices that work in the address work for the chart's PNG.
-    let response = app.http.get(app.url("/charts/resource/0.png?resource=water&period=2026-Q4&step=day")).send().await.unwrap();
+    let response =
+        app.http.get(app.url("/charts/resource/0.png?resource=water&period=2026-Q4&step=day")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let (status, body) = app.get("/charts/resource/0.png?period=yesterday").await;
     assert_eq!(status, 400);

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{approx, spawn_app, TestApp, ADMIN, PASSWORD};
-use serde_json::{json, Value};
+use common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
+use serde_json::{Value, json};
 
 async fn post(app: &TestApp, body: Value) -> (u16, Value) {
     let response = app.http.post(app.url("/api/v1/documents")).json(&body).send().await.unwrap();
@@ -15,9 +15,7 @@ async fn post(app: &TestApp, body: Value) -> (u16, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn counts_give_the_electronic_share_and_the_missing_months() {
     let app = spawn_app().await;
-    let entry = |month: &str, electronic: Value, paper: Value| {
-        json!({"department": "phong-a", "month": month, "electronic": electronic, "paper": paper})
-    };
+    let entry = |month: &str, electronic: Value, paper: Value| json!({"department": "phong-a", "month": month, "electronic": electronic, "paper": paper});
     assert_eq!(post(&app, entry("2025-10", json!(90), json!(10))).await.0, 200);
     // The Vietnamese month and a count as text; then November entered again, replacing it.
     assert_eq!(post(&app, entry("11/2025", json!("1.000"), json!(0))).await.0, 200);
@@ -76,13 +74,21 @@ async fn wrong_counts_are_refused_with_what_to_send() {
     // The page's form says what went wrong and stores nothing; a right one is stored.
     let session = app.sign_in(ADMIN, PASSWORD).await.unwrap();
     let page = session
-        .submit("/documents", "/documents", &[("department", "phong-a"), ("month", "10/2025"), ("electronic", "12"), ("paper", "x")])
+        .submit(
+            "/documents",
+            "/documents",
+            &[("department", "phong-a"), ("month", "10/2025"), ("electronic", "12"), ("paper", "x")],
+        )
         .await;
     assert!(page.contains(r#"data-result="error""#), "{page}");
     let (_, shares) = app.get("/api/v1/documents?period=2025-10").await;
     assert!(shares["office"]["share_percent"].is_null(), "{shares}");
     let page = session
-        .submit("/documents", "/documents", &[("department", "phong-b"), ("month", "10/2025"), ("electronic", "1.200"), ("paper", "300")])
+        .submit(
+            "/documents",
+            "/documents",
+            &[("department", "phong-b"), ("month", "10/2025"), ("electronic", "1.200"), ("paper", "300")],
+        )
         .await;
     assert!(page.contains(r#"data-result="ok""#), "{page}");
     // 1 200 of 1 500 documents: 80 %.

@@ -6,7 +6,7 @@ mod common;
 use std::process::Command;
 
 use common::{approx, config_text, embedded_mqtt, publish, reading, spawn_app, spawn_app_from};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 async fn post(app: &common::TestApp, content_type: &str, body: String) -> (u16, Value) {
     let response = app
@@ -37,8 +37,12 @@ async fn json_rows_are_answered_one_by_one_and_stored_like_mqtt_readings() {
     ]);
     let (status, answer) = post(&app, "application/json", body.to_string()).await;
     assert_eq!(status, 200, "{answer}");
-    assert_eq!((answer["stored"].as_u64(), answer["duplicates"].as_u64(), answer["rejected"].as_u64()), (Some(2), Some(1), Some(4)));
-    let statuses: Vec<&str> = answer["rows"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(
+        (answer["stored"].as_u64(), answer["duplicates"].as_u64(), answer["rejected"].as_u64()),
+        (Some(2), Some(1), Some(4))
+    );
+    let statuses: Vec<&str> =
+        answer["rows"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["stored", "stored", "duplicate", "rejected", "rejected", "rejected", "rejected"]);
     assert_eq!(answer["rows"][3]["reason"], "unknown_meter");
     assert!(answer["rows"][4]["detail"].as_str().unwrap().contains("1.234,5"), "{answer}");
@@ -73,7 +77,8 @@ async fn a_csv_from_excel_is_read_with_semicolons_and_a_byte_order_mark() {
     // The price on the delivery note is kept with the amount.
     let (_, readings) = app.get("/api/v1/readings?meter=giay-a").await;
     approx(&readings["readings"][0]["cost_vnd"], 225_000.0);
-    let november = app.consumption("resource=electricity&meter=dien-thang&from=2026-11-01&to=2026-12-01&step=month").await;
+    let november =
+        app.consumption("resource=electricity&meter=dien-thang&from=2026-11-01&to=2026-12-01&step=month").await;
     approx(&november["total"], 456.0);
     app.stop().await;
 }
@@ -130,7 +135,11 @@ async fn rejected_readings_are_stored_once_the_config_names_their_meter() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("xanh.db");
     let app = spawn_app_from(&config_text(&embedded_mqtt(), &store), dir).await;
-    publish(&app.mqtt, &[("xanh/dien-moi/reading", reading(50.0, "08:00")), ("xanh/dien-moi/reading", reading(58.0, "10:00"))]).await;
+    publish(
+        &app.mqtt,
+        &[("xanh/dien-moi/reading", reading(50.0, "08:00")), ("xanh/dien-moi/reading", reading(58.0, "10:00"))],
+    )
+    .await;
     app.wait_processed(2).await;
     let page = app.http.get(app.url("/rejected")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("Công tơ chưa được khai báo"), "the page names the reason in Vietnamese");
@@ -140,7 +149,8 @@ async fn rejected_readings_are_stored_once_the_config_names_their_meter() {
     let fixed = config_text(&embedded_mqtt(), &store)
         + "\n[[meters]]\nid = \"dien-moi\"\nname = \"Công tơ mới\"\nresource = \"electricity\"\nkind = \"counter\"\nunit = \"kWh\"\n";
     let app = spawn_app_from(&fixed, dir).await;
-    let answer: Value = app.http.post(app.url("/api/v1/rejected/reprocess")).send().await.unwrap().json().await.unwrap();
+    let answer: Value =
+        app.http.post(app.url("/api/v1/rejected/reprocess")).send().await.unwrap().json().await.unwrap();
     assert_eq!(answer, json!({"reprocessed": 2, "stored": 2, "still_rejected": 0}));
     let day = app.consumption("resource=electricity&meter=dien-moi&from=2026-11-02&to=2026-11-03&step=day").await;
     approx(&day["total"], 8.0);

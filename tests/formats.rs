@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{approx, external_mqtt, mosquitto_pub, office_config_text, spawn_app_from, Mosquitto, TestApp};
+use common::{Mosquitto, TestApp, approx, external_mqtt, mosquitto_pub, office_config_text, spawn_app_from};
 use serde_json::Value;
 
 /// The devices of a small office, one meter per format (two radio meters share a topic).
@@ -154,8 +154,14 @@ async fn vendor_samples_become_readings_in_canonical_units() {
         "tele/o-cam-a/SENSOR",
         r#"{"Time":"2026-11-02T08:00:00","ENERGY":{"TotalStartTime":"2022-03-20T15:20:48","Total":514.153,"Yesterday":1.495,"Today":0.537,"Period":0,"Power":56,"Voltage":234,"Current":0.392}}"#,
     );
-    publish("tele/o-cam-a/SENSOR", r#"{"Time":"2026-11-02T09:00:00","ENERGY":{"Total":515.0,"Yesterday":1.495,"Today":1.384}}"#);
-    publish("tele/hai-kenh/SENSOR", r#"{"Time":"2026-11-02T08:00:00","ENERGY":{"Total":[2.813,0.254],"Today":[0.1,0.2]}}"#);
+    publish(
+        "tele/o-cam-a/SENSOR",
+        r#"{"Time":"2026-11-02T09:00:00","ENERGY":{"Total":515.0,"Yesterday":1.495,"Today":1.384}}"#,
+    );
+    publish(
+        "tele/hai-kenh/SENSOR",
+        r#"{"Time":"2026-11-02T08:00:00","ENERGY":{"Total":[2.813,0.254],"Today":[0.1,0.2]}}"#,
+    );
     // Shelly Gen1: Wh and watt-minutes.
     publish("shellies/shellyem-B9F2A1/emeter/0/total", "51234.5");
     publish("shellies/shellyplug-s-7A3B/relay/0/energy", "60000");
@@ -164,16 +170,24 @@ async fn vendor_samples_become_readings_in_canonical_units() {
         "shellyplus1pm-a8032ab1/status/switch:0",
         r#"{"id":0,"source":"init","output":true,"apower":20.5,"aenergy":{"total":1234.5,"by_minute":[340.1,336.9,337.0],"minute_ts":1700000000}}"#,
     );
-    publish("shellypro3em-c8f09e/status/emdata:0", r#"{"id":0,"a_total_act_energy":1000.0,"total_act":5678.9,"total_act_ret":12.0}"#);
+    publish(
+        "shellypro3em-c8f09e/status/emdata:0",
+        r#"{"id":0,"a_total_act_energy":1000.0,"total_act":5678.9,"total_act_ret":12.0}"#,
+    );
     publish("shellyemg3-84fce6/status/em1data:0", r#"{"id":0,"total_act_energy":4321.0,"total_act_ret_energy":0}"#);
     // Zigbee2MQTT: energy, then a partial update without it.
-    publish("zigbee2mqtt/o-cam-phong-a", r#"{"current":0.12,"energy":12.34,"linkquality":120,"power":56,"state":"ON"}"#);
+    publish(
+        "zigbee2mqtt/o-cam-phong-a",
+        r#"{"current":0.12,"energy":12.34,"linkquality":120,"power":56,"state":"ON"}"#,
+    );
     publish("zigbee2mqtt/o-cam-phong-a", r#"{"linkquality":87}"#);
     // ESPHome: litres as text.
     publish("nuoc-tang-1/sensor/water_total/state", "123456");
     // wmbusmeters: two radio meters on one topic, and one nobody configured.
     let wmbus = |id: &str, total: f64| {
-        format!(r#"{{"media":"water","meter":"iperl","name":"MyTapWater","id":"{id}","total_m3":{total},"max_flow_m3h":0,"timestamp":"2026-11-02T01:37:00Z"}}"#)
+        format!(
+            r#"{{"media":"water","meter":"iperl","name":"MyTapWater","id":"{id}","total_m3":{total},"max_flow_m3h":0,"timestamp":"2026-11-02T01:37:00Z"}}"#
+        )
     };
     publish("wmbusmeters/water", &wmbus("33225544", 123.529));
     publish("wmbusmeters/water", &wmbus("11223344", 7.5));
@@ -206,7 +220,8 @@ async fn vendor_samples_become_readings_in_canonical_units() {
     assert_eq!(rejected["total"], 2, "{rejected}");
     let reason_of = |topic: &str| {
         let items = rejected["items"].as_array().unwrap();
-        let item = items.iter().find(|r| r["topic"] == topic).unwrap_or_else(|| panic!("no rejection on {topic}: {rejected}"));
+        let item =
+            items.iter().find(|r| r["topic"] == topic).unwrap_or_else(|| panic!("no rejection on {topic}: {rejected}"));
         (item["reason"].as_str().unwrap().to_owned(), item["detail"].as_str().unwrap().to_owned())
     };
     let (reason, detail) = reason_of("zigbee2mqtt/o-cam-phong-a");

@@ -16,8 +16,9 @@ use xanh::domain::Role;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_survives_fuzzing_from_its_openapi_description() {
-    let schemathesis = std::env::var("XANH_SCHEMATHESIS")
-        .expect("set XANH_SCHEMATHESIS to schemathesis' `st` command: scripts/test installs it into target/schemathesis");
+    let schemathesis = std::env::var("XANH_SCHEMATHESIS").expect(
+        "set XANH_SCHEMATHESIS to schemathesis' `st` command: scripts/test installs it into target/schemathesis",
+    );
     let app = spawn_app().await;
     let (token, _) = app.auth.create_token(&app.admin, "fuzz", Role::Admin, None).await.unwrap();
     let seconds = std::env::var("XANH_FUZZ_SECONDS").unwrap_or_else(|_| "40".into());
@@ -42,11 +43,19 @@ async fn the_api_survives_fuzzing_from_its_openapi_description() {
     .unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     println!("{text}");
-    assert!(output.status.success(), "schemathesis found failures:\n{text}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "schemathesis found failures:\n{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let (_, doc) = app.get("/api/v1/openapi.json").await;
     // schemathesis leaves out the description's own URL, /api/v1/openapi.json.
-    let operations: usize = doc["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum::<usize>() - 1;
-    assert!(text.contains(&format!("Tested: {operations}")), "every one of the {operations} operations was tested:\n{text}");
+    let operations: usize =
+        doc["paths"].as_object().unwrap().values().map(|item| item.as_object().unwrap().len()).sum::<usize>() - 1;
+    assert!(
+        text.contains(&format!("Tested: {operations}")),
+        "every one of the {operations} operations was tested:\n{text}"
+    );
     // The service is still up and healthy after the storm.
     assert_eq!(app.health().await["store"]["ok"], true);
     app.stop().await;

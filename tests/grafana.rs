@@ -47,11 +47,14 @@ fn load() -> Files {
         .into_iter()
         .map(|name| {
             let text = std::fs::read_to_string(dir.join(&name)).unwrap();
-            let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("dashboards/grafana/{name}: not JSON: {e}"));
+            let value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("dashboards/grafana/{name}: not JSON: {e}"));
             (name, value)
         })
         .collect();
-    let read = |path: &str| std::fs::read_to_string(dir.join(path)).unwrap_or_else(|e| panic!("dashboards/grafana/{path}: {e}"));
+    let read = |path: &str| {
+        std::fs::read_to_string(dir.join(path)).unwrap_or_else(|e| panic!("dashboards/grafana/{path}: {e}"))
+    };
     Files {
         dashboards,
         datasource: read("provisioning/datasources/xanh.yaml"),
@@ -93,12 +96,16 @@ fn check_datasource_yaml(text: &str, out: &mut Vec<String>) {
             out.push(format!("{p}: `{key}` is missing"));
         }
     }
-    if !yaml_value(text, "url").is_some_and(|v| v.starts_with("http://") || v.starts_with("https://") || v.starts_with('$')) {
+    if !yaml_value(text, "url")
+        .is_some_and(|v| v.starts_with("http://") || v.starts_with("https://") || v.starts_with('$'))
+    {
         out.push(format!("{p}: `url` should be an http(s) address, is {:?}", yaml_value(text, "url")));
     }
     match yaml_value(text, "token") {
         Some(token) if (token.starts_with("${") || token.starts_with("$__env{")) && token.ends_with('}') => {}
-        other => out.push(format!("{p}: the token must come from the environment (`${{INFLUXDB_TOKEN}}`), is {other:?}")),
+        other => {
+            out.push(format!("{p}: the token must come from the environment (`${{INFLUXDB_TOKEN}}`), is {other:?}"))
+        }
     }
     if !text.contains("secureJsonData:") {
         out.push(format!("{p}: the token belongs under `secureJsonData:`"));
@@ -117,7 +124,10 @@ fn check_provider_yaml(text: &str, out: &mut Vec<String>) {
         out.push(format!("{p}: dashboard provider: `type` should be `file`, is {:?}", yaml_value(text, "type")));
     }
     if !yaml_value(text, "path").is_some_and(|v| v.starts_with('/') || v.starts_with('$')) {
-        out.push(format!("{p}: dashboard provider: `path` should be the absolute folder of the JSON files, is {:?}", yaml_value(text, "path")));
+        out.push(format!(
+            "{p}: dashboard provider: `path` should be the absolute folder of the JSON files, is {:?}",
+            yaml_value(text, "path")
+        ));
     }
 }
 
@@ -201,7 +211,8 @@ fn columns_made(query: &str) -> BTreeSet<String> {
     for args in calls(query, "map") {
         for (i, _) in args.match_indices(':') {
             let before = &args[..i];
-            let name: String = before.chars().rev().take_while(|&c| is_ident(c)).collect::<Vec<_>>().into_iter().rev().collect();
+            let name: String =
+                before.chars().rev().take_while(|&c| is_ident(c)).collect::<Vec<_>>().into_iter().rev().collect();
             let lead = before[..before.len() - name.len()].trim_end();
             if !name.is_empty() && (lead.ends_with('{') || lead.ends_with(',') || lead.ends_with(" with")) {
                 made.insert(name);
@@ -262,7 +273,9 @@ fn check_flux(place: &str, raw: &str, office_variable: bool, out: &mut Vec<Strin
         if fields != want_fields {
             out.push(format!("{place}: field filter {fields:?} does not fit measurement {measurements:?} (reading: value, consumption: consumption)"));
         }
-        if query.contains("r._measurement") && query.matches("r._measurement").count() != query.matches("r._measurement == \"").count() {
+        if query.contains("r._measurement")
+            && query.matches("r._measurement").count() != query.matches("r._measurement == \"").count()
+        {
             out.push(format!("{place}: filter `_measurement` only with `== \"reading\"` or `== \"consumption\"`"));
         }
         for args in calls(query, "range") {
@@ -277,7 +290,9 @@ fn check_flux(place: &str, raw: &str, office_variable: bool, out: &mut Vec<Strin
     let made = columns_made(query);
     for name in columns_named(query) {
         if !TAGS.contains(&name.as_str()) && !COLUMNS.contains(&name.as_str()) && !made.contains(&name) {
-            out.push(format!("{place}: column `{name}` is not a tag Xanh writes (office, meter, resource, department)"));
+            out.push(format!(
+                "{place}: column `{name}` is not a tag Xanh writes (office, meter, resource, department)"
+            ));
         }
     }
     if !office_variable && !query.contains(OFFICE_FILTER) {
@@ -285,9 +300,15 @@ fn check_flux(place: &str, raw: &str, office_variable: bool, out: &mut Vec<Strin
     }
     for name in ["aggregateWindow", "window"] {
         for args in calls(query, name) {
-            let every: String = args.split("every:").nth(1).map(|s| s.trim().chars().take_while(|&c| is_ident(c)).collect()).unwrap_or_default();
+            let every: String = args
+                .split("every:")
+                .nth(1)
+                .map(|s| s.trim().chars().take_while(|&c| is_ident(c)).collect())
+                .unwrap_or_default();
             if is_calendar_duration(&every) && !args.contains(LOCAL_DAYS) {
-                out.push(format!("{place}: {name}(every: {every}) must pass `{LOCAL_DAYS}` so days start at 00:00 +07:00"));
+                out.push(format!(
+                    "{place}: {name}(every: {every}) must pass `{LOCAL_DAYS}` so days start at 00:00 +07:00"
+                ));
             }
         }
     }
@@ -368,12 +389,19 @@ fn check_dashboard(file: &str, d: &Value, default_bucket: Option<&str>, out: &mu
             out.push(format!("{file}: variable bucket should be custom or constant"));
         }
         if default_bucket.is_some_and(|b| bucket["current"]["value"] != b) {
-            out.push(format!("{file}: variable bucket's value {} is not the data source's defaultBucket {default_bucket:?}", bucket["current"]["value"]));
+            out.push(format!(
+                "{file}: variable bucket's value {} is not the data source's defaultBucket {default_bucket:?}",
+                bucket["current"]["value"]
+            ));
         }
     }
     if let Some(office) = variable("office") {
         let query = office["query"].as_str().unwrap_or("");
-        if office["type"] != "query" || office["multi"] != true || !query.contains("schema.tagValues(") || !query.contains("tag: \"office\"") {
+        if office["type"] != "query"
+            || office["multi"] != true
+            || !query.contains("schema.tagValues(")
+            || !query.contains("tag: \"office\"")
+        {
             out.push(format!("{file}: variable office should be a multi-select query `schema.tagValues(bucket: \"${{bucket}}\", tag: \"office\")`"));
         }
     }
@@ -381,7 +409,10 @@ fn check_dashboard(file: &str, d: &Value, default_bucket: Option<&str>, out: &mu
         let name = v["name"].as_str().unwrap_or("?");
         if v["type"] == "query" {
             if v["datasource"]["uid"] != DATASOURCE_UID {
-                out.push(format!("{file}: variable {name}: datasource should be uid {DATASOURCE_UID}, is {}", v["datasource"]));
+                out.push(format!(
+                    "{file}: variable {name}: datasource should be uid {DATASOURCE_UID}, is {}",
+                    v["datasource"]
+                ));
             }
             let query = v["query"].as_str().or(v["query"]["query"].as_str()).unwrap_or("");
             let place = format!("{file}: variable {name}");
@@ -413,7 +444,10 @@ fn check_dashboard(file: &str, d: &Value, default_bucket: Option<&str>, out: &mu
             out.push(format!("{place}: has no query"));
         }
         if panel["datasource"]["uid"] != DATASOURCE_UID || panel["datasource"]["type"] != "influxdb" {
-            out.push(format!("{place}: datasource should be {{type influxdb, uid {DATASOURCE_UID}}}, is {}", panel["datasource"]));
+            out.push(format!(
+                "{place}: datasource should be {{type influxdb, uid {DATASOURCE_UID}}}, is {}",
+                panel["datasource"]
+            ));
         }
         let mut resources = BTreeSet::new();
         for t in &targets {
@@ -500,7 +534,11 @@ fn index_of(files: &Files, title: &str) -> usize {
 #[track_caller]
 fn fails_with(files: &Files, expected: &str) {
     let found = problems(files);
-    assert!(found.iter().any(|p| p.contains(expected)), "expected a problem with {expected:?}, found:\n{}", found.join("\n"));
+    assert!(
+        found.iter().any(|p| p.contains(expected)),
+        "expected a problem with {expected:?}, found:\n{}",
+        found.join("\n")
+    );
 }
 
 fn overview(files: &Files) -> usize {
@@ -590,7 +628,12 @@ fn a_daily_or_monthly_window_in_utc_fails() {
     fails_with(&files, "aggregateWindow(every: 1d) must pass");
     let mut files = load();
     let i = index_of(&files, TITLES[2]);
-    edit_strings(&mut files, i, &format!("every: 1mo, fn: sum, timeSrc: \"_start\", createEmpty: false, {LOCAL_DAYS}"), "every: 1mo, fn: sum");
+    edit_strings(
+        &mut files,
+        i,
+        &format!("every: 1mo, fn: sum, timeSrc: \"_start\", createEmpty: false, {LOCAL_DAYS}"),
+        "every: 1mo, fn: sum",
+    );
     fails_with(&files, "aggregateWindow(every: 1mo) must pass");
     let mut files = load();
     edit_strings(&mut files, i, "import \"timezone\"", "");

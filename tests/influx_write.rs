@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{publish, reading, spawn_app_from_env, TestApp, VictoriaMetrics, ADMIN, PASSWORD};
-use serde_json::{json, Value};
+use common::{ADMIN, PASSWORD, TestApp, VictoriaMetrics, publish, reading, spawn_app_from_env};
+use serde_json::{Value, json};
 
 /// The test office writing to `vm`, its points tagged `office=vp-thu`.
 fn config(vm: &VictoriaMetrics, dir: &Path, outbox_alert_s: u64) -> String {
@@ -98,8 +98,14 @@ fn sample_count(series: &[Value]) -> usize {
 
 /// The hourly consumption Xanh's own derivation gives for a meter on 02/11/2026.
 async fn derived_hours(app: &TestApp, resource: &str, meter: &str) -> BTreeMap<i64, f64> {
-    let body = app.consumption(&format!("resource={resource}&meter={meter}&from=2026-11-02&to=2026-11-03&step=hour")).await;
-    body["series"].as_array().unwrap().iter().map(|b| (ms(b["start"].as_str().unwrap()), b["value"].as_f64().unwrap())).collect()
+    let body =
+        app.consumption(&format!("resource={resource}&meter={meter}&from=2026-11-02&to=2026-11-03&step=hour")).await;
+    body["series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (ms(b["start"].as_str().unwrap()), b["value"].as_f64().unwrap()))
+        .collect()
 }
 
 /// The hours whose amount as Xanh derived it (0 when it has none) was never written, as
@@ -109,7 +115,9 @@ fn differences(written: &BTreeMap<i64, Vec<f64>>, derived: &BTreeMap<i64, f64>) 
     hours
         .into_iter()
         .map(|hour| (hour, written.get(&hour).cloned().unwrap_or_default(), derived.get(&hour).copied().unwrap_or(0.0)))
-        .filter(|(_, w, d)| !(w.iter().any(|w| (w - d).abs() <= 1e-9 * d.abs().max(1.0)) || (w.is_empty() && *d == 0.0)))
+        .filter(|(_, w, d)| {
+            !(w.iter().any(|w| (w - d).abs() <= 1e-9 * d.abs().max(1.0)) || (w.is_empty() && *d == 0.0))
+        })
         .collect()
 }
 
@@ -147,13 +155,19 @@ async fn readings_and_hourly_consumption_arrive_as_points_and_follow_a_correctio
         dien_a["metric"],
         json!({"__name__": "reading_value", "office": "vp-thu", "meter": "dien-a", "resource": "electricity", "department": "phong-a", "parent": "dien-tong"})
     );
-    assert_eq!(by_time(dien_a), BTreeMap::from([(at("07:00"), vec![100.0]), (at("08:30"), vec![103.0]), (at("09:30"), vec![110.0])]));
+    assert_eq!(
+        by_time(dien_a),
+        BTreeMap::from([(at("07:00"), vec![100.0]), (at("08:30"), vec![103.0]), (at("09:30"), vec![110.0])])
+    );
     let tong = of_meter(&readings, "dien-tong").unwrap();
     assert!(tong["metric"].get("department").is_none(), "a building meter has no department: {tong}");
     assert!(tong["metric"].get("parent").is_none(), "the main meter has no parent: {tong}");
     assert_eq!(by_time(tong), BTreeMap::from([(at("07:00"), vec![1000.0]), (at("09:00"), vec![1010.0])]));
     let water = of_meter(&readings, "nuoc-a-lit").unwrap();
-    assert_eq!((water["metric"]["resource"].as_str(), water["metric"]["department"].as_str()), (Some("water"), Some("phong-a")));
+    assert_eq!(
+        (water["metric"]["resource"].as_str(), water["metric"]["department"].as_str()),
+        (Some("water"), Some("phong-a"))
+    );
     assert_eq!(by_time(water), BTreeMap::from([(at("07:00"), vec![5.0]), (at("08:00"), vec![5.6])]));
 
     // Consumption: the hours Xanh derived, hour by hour, at the start of each UTC hour.
@@ -163,7 +177,9 @@ async fn readings_and_hourly_consumption_arrive_as_points_and_follow_a_correctio
         derived.insert(meter, derived_hours(&app, resource, meter).await);
     }
     let consumption = export_until(&vm, r#"{__name__="consumption_consumption"}"#, |s| {
-        meters.iter().all(|(m, _)| of_meter(s, m).is_some_and(|series| differences(&by_time(series), &derived[m]).is_empty()))
+        meters
+            .iter()
+            .all(|(m, _)| of_meter(s, m).is_some_and(|series| differences(&by_time(series), &derived[m]).is_empty()))
     })
     .await;
     assert_eq!(consumption.len(), 3);
@@ -191,7 +207,11 @@ async fn readings_and_hourly_consumption_arrive_as_points_and_follow_a_correctio
     .await;
     assert_same_hours("dien-a", &by_time(&consumption[0]), &derived);
     let readings = export_until(&vm, r#"{__name__="reading_value",meter="dien-a"}"#, |s| sample_count(s) == 4).await;
-    assert_eq!(by_time(&readings[0]).get(&at("08:30")), Some(&vec![103.0, 105.0]), "the corrected value was written too");
+    assert_eq!(
+        by_time(&readings[0]).get(&at("08:30")),
+        Some(&vec![103.0, 105.0]),
+        "the corrected value was written too"
+    );
     app.stop().await;
 }
 
@@ -200,7 +220,11 @@ async fn while_influxdb_is_down_readings_are_kept_shown_waiting_and_sent_in_orde
     let mut vm = VictoriaMetrics::not_started();
     let alert_s = 2;
     let app = spawn(&vm, alert_s).await;
-    publish(&app.mqtt, &[("xanh/dien-a/reading", reading(100.0, "07:00")), ("xanh/dien-a/reading", reading(103.0, "08:30"))]).await;
+    publish(
+        &app.mqtt,
+        &[("xanh/dien-a/reading", reading(100.0, "07:00")), ("xanh/dien-a/reading", reading(103.0, "08:30"))],
+    )
+    .await;
     app.wait_processed(2).await;
     // Acknowledged and stored, though InfluxDB is down.
     let (_, stored) = app.get("/api/v1/readings?meter=dien-a").await;
@@ -235,7 +259,11 @@ async fn while_influxdb_is_down_readings_are_kept_shown_waiting_and_sent_in_orde
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let outbox_now = &health["store"]["outbox"];
-    assert_eq!((health["status"].as_str(), health["store"]["ok"].as_bool()), (Some("degraded"), Some(true)), "{health}");
+    assert_eq!(
+        (health["status"].as_str(), health["store"]["ok"].as_bool()),
+        (Some("degraded"), Some(true)),
+        "{health}"
+    );
     assert_eq!((outbox_now["pending"].as_u64(), outbox_now["overdue"].as_bool()), (Some(7), Some(true)), "{health}");
     assert!(outbox_now["oldest_pending_age_s"].as_u64().unwrap() >= alert_s, "{health}");
     assert!(outbox_now["last_error"].as_str().is_some_and(|e| !e.is_empty()), "{health}");
@@ -246,7 +274,10 @@ async fn while_influxdb_is_down_readings_are_kept_shown_waiting_and_sent_in_orde
     let session = app.sign_in(ADMIN, PASSWORD).await.unwrap();
     let (status, page) = session.get("/").await;
     assert_eq!(status, 200);
-    assert!(page.contains("Đang chờ ghi 7 điểm vào InfluxDB (cũ nhất ") && page.contains(" trước)"), "no banner on the overview");
+    assert!(
+        page.contains("Đang chờ ghi 7 điểm vào InfluxDB (cũ nhất ") && page.contains(" trước)"),
+        "no banner on the overview"
+    );
     let (_, page) = session.get("/?lang=en").await;
     assert!(page.contains("Waiting to write 7 points to InfluxDB (oldest "), "no English banner");
 
@@ -255,14 +286,21 @@ async fn while_influxdb_is_down_readings_are_kept_shown_waiting_and_sent_in_orde
     drained(&app).await;
     let readings = export_until(&vm, r#"{__name__="reading_value"}"#, |s| sample_count(s) == 3).await;
     let series = of_meter(&readings, "dien-a").unwrap();
-    assert_eq!(by_time(series), BTreeMap::from([(at("07:00"), vec![100.0]), (at("08:30"), vec![103.0, 104.0])]), "{series}");
+    assert_eq!(
+        by_time(series),
+        BTreeMap::from([(at("07:00"), vec![100.0]), (at("08:30"), vec![103.0, 104.0])]),
+        "{series}"
+    );
     let consumption = export_until(&vm, r#"{__name__="consumption_consumption"}"#, |s| sample_count(s) == 4).await;
     assert_eq!(sample_count(&readings) + sample_count(&consumption), 7, "every point waiting was written");
     assert_same_hours("dien-a", &by_time(&consumption[0]), &derived_hours(&app, "electricity", "dien-a").await);
 
     let health = app.health().await;
     assert_eq!(health["status"], "ok", "{health}");
-    assert!(health["store"]["outbox"]["last_error"].is_null() && health["store"]["outbox"]["last_written_at"].is_string(), "{health}");
+    assert!(
+        health["store"]["outbox"]["last_error"].is_null() && health["store"]["outbox"]["last_written_at"].is_string(),
+        "{health}"
+    );
     let (_, page) = session.get("/").await;
     assert!(!page.contains("Đang chờ ghi"), "the banner is gone once nothing waits");
     app.stop().await;

@@ -6,11 +6,7 @@ mod common;
 use common::{approx, local, publish, reading, spawn_app};
 
 fn hourly(meter: &str, from: &str, to: &str) -> String {
-    format!(
-        "resource=electricity&meter={meter}&step=hour&from={}%2B07:00&to={}%2B07:00",
-        local(from),
-        local(to)
-    )
+    format!("resource=electricity&meter={meter}&step=hour&from={}%2B07:00&to={}%2B07:00", local(from), local(to))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +80,9 @@ async fn a_register_that_wraps_is_a_rollover_and_units_are_converted() {
     approx(&paper["total"], 1500.0);
     assert_eq!(paper["unit"], "sheet");
     // The paper was issued in the 09:00 hour.
-    let paper_hours = app.consumption("resource=paper&from=2026-11-02T09:00:00%2B07:00&to=2026-11-02T10:00:00%2B07:00&step=hour").await;
+    let paper_hours = app
+        .consumption("resource=paper&from=2026-11-02T09:00:00%2B07:00&to=2026-11-02T10:00:00%2B07:00&step=hour")
+        .await;
     approx(&paper_hours["total"], 1500.0);
 
     // Office-wide water counts the main meter and the sub-meter (no parent link between
@@ -112,7 +110,8 @@ async fn a_monthly_reading_is_spread_over_the_hours_of_both_months() {
     .await;
     app.wait_processed(2).await;
 
-    let months = app.consumption("resource=electricity&meter=dien-thang&from=2026-10-01&to=2026-12-01&step=month").await;
+    let months =
+        app.consumption("resource=electricity&meter=dien-thang&from=2026-10-01&to=2026-12-01&step=month").await;
     let values: Vec<f64> = months["series"].as_array().unwrap().iter().map(|b| b["value"].as_f64().unwrap()).collect();
     // October keeps 12 days × 24 h = 288 kWh, November 19 days × 24 h = 456 kWh.
     assert_eq!(values.len(), 2);
@@ -157,7 +156,8 @@ async fn bad_input_is_kept_with_its_reason_and_ingest_goes_on() {
         ("xanh/dien-a/reading/extra", "1".to_owned(), "unknown_topic"),
     ];
     // The catch-all subscription is xanh/+/reading; publish the odd topic where it is heard.
-    let messages: Vec<(&str, String)> = bad.iter().filter(|b| b.2 != "unknown_topic").map(|(t, p, _)| (*t, p.clone())).collect();
+    let messages: Vec<(&str, String)> =
+        bad.iter().filter(|b| b.2 != "unknown_topic").map(|(t, p, _)| (*t, p.clone())).collect();
     publish(&app.mqtt, &messages).await;
     publish(&app.mqtt, &[("xanh/dien-a/reading", reading(42.0, "07:00"))]).await;
     app.wait_processed(messages.len() as u64 + 1).await;

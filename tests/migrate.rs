@@ -29,7 +29,12 @@ fn sqlite_config(db: &Path) -> String {
 }
 
 fn influx_config(db: &Path, vm: &VictoriaMetrics) -> String {
-    format!("{}\n[store]\nbackend = \"influxdb\"\nurl = \"{}\"\norg = \"vp\"\nbucket = \"xanh\"\npath = \"{}\"\n", office(), vm.url(), db.display())
+    format!(
+        "{}\n[store]\nbackend = \"influxdb\"\nurl = \"{}\"\norg = \"vp\"\nbucket = \"xanh\"\npath = \"{}\"\n",
+        office(),
+        vm.url(),
+        db.display()
+    )
 }
 
 /// A history imported with `xanh import` while the office ran on the embedded store.
@@ -44,13 +49,24 @@ fn import_history(dir: &Path, config: &Path) {
     }
     let file = dir.join("history.csv");
     std::fs::write(&file, csv).unwrap();
-    let out = Command::new(common::binary()).args(["import", "--entered-by", "Chị Lan"]).arg(&file).arg("--config").arg(config).output().unwrap();
+    let out = Command::new(common::binary())
+        .args(["import", "--entered-by", "Chị Lan"])
+        .arg(&file)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn migrate(config: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(common::binary());
-    command.args(["migrate", "--to", "influxdb"]).args(args).arg("--config").arg(config).env("XANH_INFLUXDB_TOKEN", "test-token");
+    command
+        .args(["migrate", "--to", "influxdb"])
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env("XANH_INFLUXDB_TOKEN", "test-token");
     command
 }
 
@@ -58,7 +74,8 @@ fn migrate(config: &Path, args: &[&str]) -> Command {
 async fn points(vm: &VictoriaMetrics, metric: &str) -> BTreeMap<String, BTreeMap<i64, BTreeSet<u64>>> {
     let mut all = BTreeMap::new();
     for series in vm.export(&format!("{{__name__=\"{metric}\"}}")).await {
-        let samples: &mut BTreeMap<i64, BTreeSet<u64>> = all.entry(series["metric"]["meter"].as_str().unwrap().to_owned()).or_default();
+        let samples: &mut BTreeMap<i64, BTreeSet<u64>> =
+            all.entry(series["metric"]["meter"].as_str().unwrap().to_owned()).or_default();
         let times = series["timestamps"].as_array().unwrap();
         for (t, v) in times.iter().zip(series["values"].as_array().unwrap()) {
             // A point sent twice (the batch in flight at Ctrl-C) is two samples here; InfluxDB
@@ -74,7 +91,11 @@ fn count(points: &BTreeMap<String, BTreeMap<i64, BTreeSet<u64>>>) -> usize {
 }
 
 /// Wait until VictoriaMetrics shows `expected` distinct points of `metric`.
-async fn settled(vm: &VictoriaMetrics, metric: &str, expected: usize) -> BTreeMap<String, BTreeMap<i64, BTreeSet<u64>>> {
+async fn settled(
+    vm: &VictoriaMetrics,
+    metric: &str,
+    expected: usize,
+) -> BTreeMap<String, BTreeMap<i64, BTreeSet<u64>>> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let points = points(vm, metric).await;
@@ -109,8 +130,15 @@ async fn history_is_copied_with_its_tags_and_a_stopped_copy_goes_on_where_it_sto
         (name == "XANH_INFLUXDB_TOKEN").then(|| "test-token".to_owned())
     })
     .unwrap();
-    let journal = SqliteStore::open(config.store.embedded_path(), &config.office.timezone, &config.office.timezone_name, &config.meters).unwrap();
-    let range = TimeRange::new("2026-10-01T00:00:00Z".parse().unwrap(), "2026-12-01T00:00:00Z".parse().unwrap()).unwrap();
+    let journal = SqliteStore::open(
+        config.store.embedded_path(),
+        &config.office.timezone,
+        &config.office.timezone_name,
+        &config.meters,
+    )
+    .unwrap();
+    let range =
+        TimeRange::new("2026-10-01T00:00:00Z".parse().unwrap(), "2026-12-01T00:00:00Z".parse().unwrap()).unwrap();
     let mut hours: BTreeMap<String, BTreeMap<i64, f64>> = BTreeMap::new();
     for meter in METERS {
         let rows = journal.consumption(vec![meter.parse().unwrap()], range, Resolution::Hour).await.unwrap();
@@ -128,7 +156,9 @@ async fn history_is_copied_with_its_tags_and_a_stopped_copy_goes_on_where_it_sto
     // A whole progress line (ended by the next \r) showing that some readings were copied.
     let started = |seen: &str| {
         let lines: Vec<&str> = seen.split('\r').collect();
-        lines[..lines.len() - 1].iter().any(|line| line.starts_with("migrate: readings: ") && !line.starts_with("migrate: readings: 0 "))
+        lines[..lines.len() - 1]
+            .iter()
+            .any(|line| line.starts_with("migrate: readings: ") && !line.starts_with("migrate: readings: 0 "))
     };
     while !started(&seen) {
         assert_eq!(stderr.read(&mut byte).unwrap(), 1, "migrate ended before copying anything: {seen}");
@@ -169,7 +199,11 @@ async fn history_is_copied_with_its_tags_and_a_stopped_copy_goes_on_where_it_sto
         assert_eq!(written.len(), hours[meter].len(), "{meter}");
         for (hour, amount) in &hours[meter] {
             // VictoriaMetrics keeps 12 significant digits.
-            assert!((written[hour] - amount).abs() <= 1e-9 * amount.abs().max(1.0), "{meter} at {hour}: {} ≠ {amount}", written[hour]);
+            assert!(
+                (written[hour] - amount).abs() <= 1e-9 * amount.abs().max(1.0),
+                "{meter} at {hour}: {} ≠ {amount}",
+                written[hour]
+            );
         }
     }
     let labels = vm.export(r#"{__name__="consumption_consumption",meter="dien-a"}"#).await;
@@ -192,5 +226,10 @@ fn migrate_refuses_a_config_without_influxdb_and_says_what_to_set() {
     let out = migrate(&sqlite, &[]).output().unwrap();
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(said.contains("store.backend") && said.contains("backend = \"influxdb\"") && said.contains("XANH_INFLUXDB_TOKEN"), "{said}");
+    assert!(
+        said.contains("store.backend")
+            && said.contains("backend = \"influxdb\"")
+            && said.contains("XANH_INFLUXDB_TOKEN"),
+        "{said}"
+    );
 }

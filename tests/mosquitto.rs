@@ -6,7 +6,9 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{approx, config_text, external_mqtt, free_port, mosquitto_pub, publish, reading, spawn_app_with, Mosquitto};
+use common::{
+    Mosquitto, approx, config_text, external_mqtt, free_port, mosquitto_pub, publish, reading, spawn_app_with,
+};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

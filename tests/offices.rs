@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn reading(meter: &str, value: f64, ts: &str) -> Value {
     json!({ "meter": meter, "value": value, "ts": ts })

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{approx, spawn_app, TestApp, ADMIN, PASSWORD};
+use common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
 use serde_json::json;
 
 /// Phòng A's counter: 0 at the start of 2025, 3 650 kWh at the start of 2026, 4 460 on
@@ -123,7 +123,11 @@ async fn hc_qt_changes_targets_and_baselines_and_every_change_is_kept() {
     let (_, edits) = app.get("/api/v1/plan/edits").await;
     let edits = edits.as_array().unwrap();
     assert_eq!(edits.len(), 4);
-    assert_eq!((edits[0]["kind"].as_str(), edits[0]["by"].as_str()), (Some("target"), Some("quan.tri/tests")), "who changed it is who signed the request");
+    assert_eq!(
+        (edits[0]["kind"].as_str(), edits[0]["by"].as_str()),
+        (Some("target"), Some("quan.tri/tests")),
+        "who changed it is who signed the request"
+    );
     assert_eq!(edits[2]["new"], json!({"kind": "baseline", "amount": 1800.0, "note": "Hoá đơn EVN quý I/2025"}));
     assert!(edits[3]["at"].as_str().unwrap().ends_with("+07:00"));
 
@@ -144,15 +148,39 @@ async fn wrong_plan_changes_say_what_to_send_and_the_form_keeps_nothing_wrong() 
     };
     let cases = [
         ("/api/v1/plan/target", with_reason(json!({"resource": "electricity", "saving_percent": 120})), "below 100"),
-        ("/api/v1/plan/target", with_reason(json!({"resource": "electricity", "saving_percent": 5, "stretch_percent": 3})), "stretch"),
+        (
+            "/api/v1/plan/target",
+            with_reason(json!({"resource": "electricity", "saving_percent": 5, "stretch_percent": 3})),
+            "stretch",
+        ),
         ("/api/v1/plan/target", with_reason(json!({"resource": "electricity"})), "`saving_percent` is missing"),
-        ("/api/v1/plan/target", with_reason(json!({"resource": "gas", "saving_percent": 5})), "electricity, water or paper"),
-        ("/api/v1/plan/target", with_reason(json!({"resource": "water", "saving_percent": 5, "department": "phong-z"})), "phong-a"),
-        ("/api/v1/plan/target", with_reason(json!({"resource": "water", "saving_percent": 5, "period": "2026-Q9"})), "2026-Q3"),
+        (
+            "/api/v1/plan/target",
+            with_reason(json!({"resource": "gas", "saving_percent": 5})),
+            "electricity, water or paper",
+        ),
+        (
+            "/api/v1/plan/target",
+            with_reason(json!({"resource": "water", "saving_percent": 5, "department": "phong-z"})),
+            "phong-a",
+        ),
+        (
+            "/api/v1/plan/target",
+            with_reason(json!({"resource": "water", "saving_percent": 5, "period": "2026-Q9"})),
+            "2026-Q3",
+        ),
         ("/api/v1/plan/target", json!({"resource": "water", "saving_percent": 5, "reason": "x"}), "`reason`"),
         ("/api/v1/plan/baseline", with_reason(json!({"resource": "water", "amount": 100})), "`period` is missing"),
-        ("/api/v1/plan/baseline", with_reason(json!({"resource": "water", "period": "2025", "amount": "mười"})), "not a number"),
-        ("/api/v1/plan/baseline", with_reason(json!({"resource": "water", "period": "2025", "amount": 0})), "greater than 0"),
+        (
+            "/api/v1/plan/baseline",
+            with_reason(json!({"resource": "water", "period": "2025", "amount": "mười"})),
+            "not a number",
+        ),
+        (
+            "/api/v1/plan/baseline",
+            with_reason(json!({"resource": "water", "period": "2025", "amount": 0})),
+            "greater than 0",
+        ),
         ("/api/v1/plan/baseline", with_reason(json!({"resource": "water", "reset": true})), "nothing to reset"),
         ("/api/v1/plan/baseline", json!({"resource": "water"}), "\"reset\": true"),
     ];
@@ -163,7 +191,14 @@ async fn wrong_plan_changes_say_what_to_send_and_the_form_keeps_nothing_wrong() 
         assert!(message.contains(hint), "{body}: `{message}` should mention `{hint}`");
     }
     let form = |saving: &'static str| {
-        [("resource", "water"), ("department", ""), ("period", "2026"), ("saving_percent", saving), ("stretch_percent", ""), ("reason", "Kế hoạch năm 2026")]
+        [
+            ("resource", "water"),
+            ("department", ""),
+            ("period", "2026"),
+            ("saving_percent", saving),
+            ("stretch_percent", ""),
+            ("reason", "Kế hoạch năm 2026"),
+        ]
     };
     let session = app.sign_in(ADMIN, PASSWORD).await.unwrap();
     let page = session.submit("/plan", "/plan/target", &form("150")).await;

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::{approx, config_text, embedded_mqtt, publish, reading, spawn_app_from, TestApp};
-use serde_json::{json, Value};
+use common::{TestApp, approx, config_text, embedded_mqtt, publish, reading, spawn_app_from};
+use serde_json::{Value, json};
 
 const CAPPED_METER: &str = "\n[[meters]]\nid = \"dien-gioi-han\"\nname = \"Công tơ có giới hạn\"\nresource = \"electricity\"\nkind = \"counter\"\nunit = \"kWh\"\nmax_rate = 20\n";
 
@@ -29,7 +29,11 @@ async fn a_device_that_restarts_at_zero_is_not_counted_twice() {
     let app = app().await;
     let topic = "xanh/dien-a/reading";
     // 5 000 → 0 (the plug restarted) → 5 002: 2 kWh, not 5 002.
-    publish(&app.mqtt, &[(topic, reading(5000.0, "00:00")), (topic, reading(0.0, "01:00")), (topic, reading(5002.0, "02:00"))]).await;
+    publish(
+        &app.mqtt,
+        &[(topic, reading(5000.0, "00:00")), (topic, reading(0.0, "01:00")), (topic, reading(5002.0, "02:00"))],
+    )
+    .await;
     app.wait_processed(3).await;
     approx(&app.consumption(&day("dien-a")).await["total"], 2.0);
     // The moment at zero is still stored, for the record.
@@ -37,7 +41,12 @@ async fn a_device_that_restarts_at_zero_is_not_counted_twice() {
 
     // A real reset goes on from near zero: 5 000 → 0 → 1 → 3 is 3 kWh.
     let topic = "xanh/dien-thang/reading";
-    let sent = [(topic, reading(5000.0, "00:00")), (topic, reading(0.0, "01:00")), (topic, reading(1.0, "02:00")), (topic, reading(3.0, "03:00"))];
+    let sent = [
+        (topic, reading(5000.0, "00:00")),
+        (topic, reading(0.0, "01:00")),
+        (topic, reading(1.0, "02:00")),
+        (topic, reading(3.0, "03:00")),
+    ];
     publish(&app.mqtt, &sent).await;
     app.wait_processed(7).await;
     approx(&app.consumption(&day("dien-thang")).await["total"], 3.0);
@@ -60,15 +69,20 @@ async fn a_unit_slip_is_held_until_a_reviewer_rejects_it() {
     // Only the plausible steps count: 6 + 6.
     approx(&app.consumption(&day("dien-a")).await["total"], 12.0);
     let (_, rejected) = app.get("/api/v1/rejected").await;
-    let held: Vec<&Value> = rejected["items"].as_array().unwrap().iter().filter(|i| i["reason"] == "held_for_review").collect();
+    let held: Vec<&Value> =
+        rejected["items"].as_array().unwrap().iter().filter(|i| i["reason"] == "held_for_review").collect();
     assert_eq!(held.len(), 2, "{rejected}");
     assert!(held.iter().any(|i| i["detail"].as_str().unwrap().contains("×10")), "{rejected}");
     assert!(held.iter().any(|i| i["detail"].as_str().unwrap().contains("lost digit")), "{rejected}");
     let page = app.http.get(app.url("/rejected")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("Tăng giảm bất thường, chờ xem xét") && page.contains("Chấp nhận"), "the page offers the review");
+    assert!(
+        page.contains("Tăng giảm bất thường, chờ xem xét") && page.contains("Chấp nhận"),
+        "the page offers the review"
+    );
 
     let slip = held.iter().find(|i| i["detail"].as_str().unwrap().contains("×10")).unwrap();
-    let (status, answer) = review(&app, &slip["id"], json!({"decision": "reject", "reason": "nhân viên gõ thừa số 0"})).await;
+    let (status, answer) =
+        review(&app, &slip["id"], json!({"decision": "reject", "reason": "nhân viên gõ thừa số 0"})).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["stored"], 0);
     approx(&app.consumption(&day("dien-a")).await["total"], 12.0);
@@ -85,7 +99,11 @@ async fn a_rate_above_the_meter_maximum_counts_once_a_reviewer_accepts_it() {
     let app = app().await;
     let topic = "xanh/dien-gioi-han/reading";
     // A restart to zero and back is a glitch, not a jump of 100 kWh in an hour.
-    publish(&app.mqtt, &[(topic, reading(100.0, "04:00")), (topic, reading(0.0, "05:00")), (topic, reading(101.0, "06:00"))]).await;
+    publish(
+        &app.mqtt,
+        &[(topic, reading(100.0, "04:00")), (topic, reading(0.0, "05:00")), (topic, reading(101.0, "06:00"))],
+    )
+    .await;
     app.wait_processed(3).await;
     approx(&app.consumption(&day("dien-gioi-han")).await["total"], 1.0);
     let (_, rejected) = app.get("/api/v1/rejected").await;
@@ -103,7 +121,12 @@ async fn a_rate_above_the_meter_maximum_counts_once_a_reviewer_accepts_it() {
     assert_eq!(status, 400, "{answer}");
     let (status, answer) = review(&app, &held["id"], json!({"decision": "accept", "reason": ""})).await;
     assert_eq!(status, 400, "{answer}");
-    let (status, answer) = review(&app, &held["id"], json!({"decision": "accept", "reason": "hội nghị cả ngày, điều hoà chạy hết công suất"})).await;
+    let (status, answer) = review(
+        &app,
+        &held["id"],
+        json!({"decision": "accept", "reason": "hội nghị cả ngày, điều hoà chạy hết công suất"}),
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["stored"], 1);
     approx(&app.consumption(&day("dien-gioi-han")).await["total"], 90.0); // 1 + 89
@@ -128,7 +151,11 @@ async fn glitches_are_found_however_the_readings_arrive() {
     // 5 000 @10, 0 @11, 5 002 @13 spreads 2 kWh over three hours; 5 001 @12 arriving late
     // makes it 0,5 + 0,5 in hours 10 and 11 and 1 in hour 12.
     let topic = "xanh/dien-thang/reading";
-    publish(&app.mqtt, &[(topic, reading(5000.0, "10:00")), (topic, reading(0.0, "11:00")), (topic, reading(5002.0, "13:00"))]).await;
+    publish(
+        &app.mqtt,
+        &[(topic, reading(5000.0, "10:00")), (topic, reading(0.0, "11:00")), (topic, reading(5002.0, "13:00"))],
+    )
+    .await;
     app.wait_processed(8).await;
     publish(&app.mqtt, &[(topic, reading(5001.0, "12:00"))]).await;
     app.wait_processed(9).await;

@@ -7,9 +7,9 @@ mod common;
 use std::io::Cursor;
 use std::process::Command;
 
-use calamine::{open_workbook_from_rs, Data, Range, Reader, Xlsx};
-use common::{approx, embedded_mqtt, office_config_text, spawn_app_from, TestApp};
-use serde_json::{json, Value};
+use calamine::{Data, Range, Reader, Xlsx, open_workbook_from_rs};
+use common::{TestApp, approx, embedded_mqtt, office_config_text, spawn_app_from};
+use serde_json::{Value, json};
 
 /// Two departments. Phòng A has electricity, water and a printer counter; Phòng B electricity
 /// and a printer, no water meter. Baselines are 2024's use carried over by calendar days.
@@ -125,7 +125,8 @@ async fn seed(app: &TestApp) {
     // but December is not entered.
     for (department, months) in [("phong-a", 12), ("phong-b", 11)] {
         for month in 1..=months {
-            let body = json!({"department": department, "month": format!("2025-{month:02}"), "electronic": 95, "paper": 5});
+            let body =
+                json!({"department": department, "month": format!("2025-{month:02}"), "electronic": 95, "paper": 5});
             let response = app.http.post(app.url("/api/v1/documents")).json(&body).send().await.unwrap();
             assert_eq!(response.status().as_u16(), 200);
         }
@@ -250,7 +251,11 @@ fn text_cell(range: &Range<Data>, row: u32, col: u32) -> String {
 /// A JSON figure as the workbook holds it: a number, or "—" when there is none.
 fn same(range: &Range<Data>, row: u32, col: u32, expected: &Value) {
     match expected.as_f64() {
-        Some(v) => assert!((number_cell(range, row, col) - v).abs() < 1e-9, "({row}, {col}): {:?} against {v}", range.get_value((row, col))),
+        Some(v) => assert!(
+            (number_cell(range, row, col) - v).abs() < 1e-9,
+            "({row}, {col}): {:?} against {v}",
+            range.get_value((row, col))
+        ),
         None => assert_eq!(text_cell(range, row, col), "—", "({row}, {col})"),
     }
 }
@@ -293,7 +298,9 @@ async fn the_workbook_holds_the_apis_figures_cell_by_cell() {
 
     // One sheet per resource: baseline, baseline to date, target, actual, saving (a
     // fraction shown as %), headcount, per person, area, per m², CO2e, cost, status.
-    for (index, (sheet, resource)) in [("Điện", "electricity"), ("Nước", "water"), ("Giấy", "paper")].into_iter().enumerate() {
+    for (index, (sheet, resource)) in
+        [("Điện", "electricity"), ("Nước", "water"), ("Giấy", "paper")].into_iter().enumerate()
+    {
         let range = workbook.worksheet_range(sheet).unwrap();
         let mut actual_sum = 0.0;
         for (i, d) in departments.iter().enumerate() {
@@ -362,7 +369,11 @@ async fn the_csv_the_page_and_the_command_line_show_the_same_figures() {
     assert_eq!(a_electricity[15], "31");
     assert_eq!((a_electricity[17], a_electricity[18]), ("Tốt", "1"));
     let b_water: Vec<&str> = lines[6].split(',').collect();
-    assert_eq!((b_water[1], b_water[3], b_water[5], b_water[15]), ("phong-b", "Nước", "", ""), "no water meter, no points");
+    assert_eq!(
+        (b_water[1], b_water[3], b_water[5], b_water[15]),
+        ("phong-b", "Nước", "", ""),
+        "no water meter, no points"
+    );
 
     // The page shows the same figures, written the Vietnamese way.
     let page = app.http.get(app.url("/scores?period=2025")).send().await.unwrap().text().await.unwrap();
@@ -378,7 +389,17 @@ async fn the_csv_the_page_and_the_command_line_show_the_same_figures() {
     std::fs::write(&config, office_config_text(OFFICE, &embedded_mqtt(), &dir.path().join("xanh.db"))).unwrap();
     let out = dir.path().join("diem.csv");
     let output = Command::new(common::binary())
-        .args(["--config", config.to_str().unwrap(), "export", "--period", "2025", "--format", "csv", "--out", out.to_str().unwrap()])
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "export",
+            "--period",
+            "2025",
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

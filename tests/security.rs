@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{bearer_client, hidden_field, set_cookie, spawn_app, TestApp, ADMIN, PASSWORD};
+use common::{ADMIN, PASSWORD, TestApp, bearer_client, hidden_field, set_cookie, spawn_app};
 use reqwest::Client;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use xanh::domain::Role;
 
 /// The status of a request, and its body as JSON (or Null).
@@ -39,7 +39,12 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
     let anonymous = no_redirects();
 
     // Something held for review, so that review routes have an item to act on.
-    let (status, _) = send(app.http.post(app.url("/api/v1/readings")).json(&json!([reading("dien-a", 100.0, 0), reading("dien-a", 101.0, 1)]))).await;
+    let (status, _) = send(
+        app.http
+            .post(app.url("/api/v1/readings"))
+            .json(&json!([reading("dien-a", 100.0, 0), reading("dien-a", 101.0, 1)])),
+    )
+    .await;
     assert_eq!(status, 200);
 
     let reads = [
@@ -73,15 +78,25 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
         assert_eq!(send(anonymous.get(app.url(path))).await.0, 200, "anonymous GET {path}");
     }
     // Pages: a person who is not signed in is sent to the login page, and comes back after.
-    for path in ["/", "/entry", "/rejected", "/scores", "/offices", "/plan", "/documents", "/admin/users", "/admin/audit"] {
+    for path in
+        ["/", "/entry", "/rejected", "/scores", "/offices", "/plan", "/documents", "/admin/users", "/admin/audit"]
+    {
         let response = anonymous.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 303, "anonymous GET {path}");
         let location = response.headers()["location"].to_str().unwrap();
         assert!(location.starts_with("/login?next="), "{path} → {location}");
     }
-    for (path, viewer_status, reporter_status) in
-        [("/", 200, 200), ("/rejected", 200, 200), ("/scores", 200, 200), ("/offices", 200, 200), ("/plan", 200, 200), ("/documents", 200, 200), ("/entry", 403, 200), ("/admin/users", 403, 403), ("/admin/audit", 403, 403)]
-    {
+    for (path, viewer_status, reporter_status) in [
+        ("/", 200, 200),
+        ("/rejected", 200, 200),
+        ("/scores", 200, 200),
+        ("/offices", 200, 200),
+        ("/plan", 200, 200),
+        ("/documents", 200, 200),
+        ("/entry", 403, 200),
+        ("/admin/users", 403, 403),
+        ("/admin/audit", 403, 403),
+    ] {
         assert_eq!(send(viewer_client.get(app.url(path))).await.0, viewer_status, "viewer GET {path}");
         assert_eq!(send(reporter_client.get(app.url(path))).await.0, reporter_status, "reporter GET {path}");
         assert_eq!(send(app.http.get(app.url(path))).await.0, 200, "admin GET {path}");
@@ -89,9 +104,12 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
 
     // Writes: nobody anonymous, no viewer; a reporter for their meters; reviews for admins.
     let own = json!([reading("dien-a", 102.0, 2)]);
-    let correction = json!({"meter": "dien-a", "ts": "2026-11-02T00:00:00+07:00", "value": 100.5, "reason": "đọc lại công tơ"});
+    let correction =
+        json!({"meter": "dien-a", "ts": "2026-11-02T00:00:00+07:00", "value": 100.5, "reason": "đọc lại công tơ"});
     let documents = json!({"department": "phong-a", "month": "2026-10", "electronic": 40, "paper": 2});
-    for (path, body) in [("/api/v1/readings", &own), ("/api/v1/corrections", &correction), ("/api/v1/documents", &documents)] {
+    for (path, body) in
+        [("/api/v1/readings", &own), ("/api/v1/corrections", &correction), ("/api/v1/documents", &documents)]
+    {
         assert_eq!(send(anonymous.post(app.url(path)).json(body)).await.0, 401, "anonymous POST {path}");
         assert_eq!(send(viewer_client.post(app.url(path)).json(body)).await.0, 403, "viewer POST {path}");
         assert_eq!(send(reporter_client.post(app.url(path)).json(body)).await.0, 200, "reporter POST {path}");
@@ -122,7 +140,8 @@ async fn a_reporter_cannot_touch_another_departments_meters() {
 
     // Phòng B's meter, and the building's main meter: refused, nothing stored.
     for meter in ["dien-b-wh", "dien-tong"] {
-        let (status, answer) = send(lan_client.post(app.url("/api/v1/readings")).json(&json!([reading(meter, 5.0, 1)]))).await;
+        let (status, answer) =
+            send(lan_client.post(app.url("/api/v1/readings")).json(&json!([reading(meter, 5.0, 1)]))).await;
         assert_eq!(status, 403, "{meter}: {answer}");
         assert!(answer["error"].as_str().unwrap().contains(meter), "the answer names the meter: {answer}");
         assert_eq!(readings_of(&app, meter).await, 0, "{meter} got nothing");
@@ -146,9 +165,14 @@ async fn a_reporter_cannot_touch_another_departments_meters() {
     // In the browser: the form lists only her meters, and a meter id changed by hand is refused.
     let session = app.sign_in("lan", PASSWORD).await.unwrap();
     let (_, page) = session.get("/entry").await;
-    assert!(page.contains("value=\"dien-a\"") && !page.contains("value=\"dien-b-wh\"") && !page.contains("value=\"dien-tong\""));
+    assert!(
+        page.contains("value=\"dien-a\"")
+            && !page.contains("value=\"dien-b-wh\"")
+            && !page.contains("value=\"dien-tong\"")
+    );
     let csrf = session.csrf("/entry").await;
-    let form = [("csrf", csrf.as_str()), ("meter", "dien-b-wh"), ("date", "02/11/2026"), ("time", "03:00"), ("value", "9")];
+    let form =
+        [("csrf", csrf.as_str()), ("meter", "dien-b-wh"), ("date", "02/11/2026"), ("time", "03:00"), ("value", "9")];
     assert_eq!(session.post_form("/entry/reading", &form).await.0, 403);
     assert_eq!(readings_of(&app, "dien-b-wh").await, 1, "still only the admin's reading");
 
@@ -161,7 +185,10 @@ async fn a_reporter_cannot_touch_another_departments_meters() {
 
     // A token limited to one meter cannot write another of the same department.
     let (gateway, _) = app.token_client(&lan, Role::Reporter, Some(&["dien-a"])).await;
-    assert_eq!(send(gateway.post(app.url("/api/v1/readings")).json(&json!([reading("nuoc-a-lit", 2600.0, 2)]))).await.0, 403);
+    assert_eq!(
+        send(gateway.post(app.url("/api/v1/readings")).json(&json!([reading("nuoc-a-lit", 2600.0, 2)]))).await.0,
+        403
+    );
     assert_eq!(send(gateway.post(app.url("/api/v1/readings")).json(&json!([reading("dien-a", 11.0, 2)]))).await.0, 200);
     // And a token never has more rights than its owner.
     assert!(app.auth.create_token(&lan, "too-much", Role::Admin, None).await.is_err());
@@ -267,7 +294,9 @@ async fn revoked_tokens_and_disabled_users_are_refused() {
     assert_eq!(send(script.get(app.url("/api/v1/meters"))).await.0, 401);
     // Enabled again, with a new password set by the admin.
     admin.post_form("/admin/users/lan", &[("csrf", &csrf), ("action", "enable")]).await;
-    admin.post_form("/admin/users/lan", &[("csrf", &csrf), ("action", "reset"), ("password", "một mật khẩu mới dài")]).await;
+    admin
+        .post_form("/admin/users/lan", &[("csrf", &csrf), ("action", "reset"), ("password", "một mật khẩu mới dài")])
+        .await;
     assert!(app.sign_in("lan", PASSWORD).await.is_err(), "the old password no longer works");
     assert!(app.sign_in("lan", "một mật khẩu mới dài").await.is_ok());
     app.stop().await;
@@ -312,7 +341,13 @@ async fn the_first_admin_comes_from_a_one_time_setup_link() {
     let create = |username: &'static str| {
         http.post(url("/setup"))
             .header("cookie", format!("xanh_form={form_cookie}"))
-            .form(&[("csrf", csrf.as_str()), ("token", secret.as_str()), ("username", username), ("display_name", "Trưởng phòng HC-QT"), ("password", PASSWORD)])
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("token", secret.as_str()),
+                ("username", username),
+                ("display_name", "Trưởng phòng HC-QT"),
+                ("password", PASSWORD),
+            ])
             .send()
     };
     assert_eq!(create("truong.phong").await.unwrap().status().as_u16(), 303);
@@ -331,24 +366,41 @@ async fn the_audit_log_records_who_did_what_from_where() {
     let app = spawn_app().await;
     let lan = app.add_user("lan", Role::Reporter, &["phong-a"]).await;
     let (lan_client, _) = app.token_client(&lan, Role::Reporter, None).await;
-    send(lan_client.post(app.url("/api/v1/readings")).json(&json!([reading("dien-a", 100.0, 0), reading("dien-a", 104.0, 1)]))).await;
-    let correction = json!({"meter": "dien-a", "ts": "2026-11-02T01:00:00+07:00", "value": 103.0, "reason": "đọc lại công tơ"});
+    send(
+        lan_client
+            .post(app.url("/api/v1/readings"))
+            .json(&json!([reading("dien-a", 100.0, 0), reading("dien-a", 104.0, 1)])),
+    )
+    .await;
+    let correction =
+        json!({"meter": "dien-a", "ts": "2026-11-02T01:00:00+07:00", "value": 103.0, "reason": "đọc lại công tơ"});
     assert_eq!(send(lan_client.post(app.url("/api/v1/corrections")).json(&correction)).await.0, 200);
     let admin = app.sign_in(ADMIN, PASSWORD).await.unwrap();
     let csrf = admin.csrf("/admin/users").await;
-    let form = [("csrf", csrf.as_str()), ("username", "minh"), ("display_name", "Trần Văn Minh"), ("role", "viewer"), ("password", PASSWORD)];
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("username", "minh"),
+        ("display_name", "Trần Văn Minh"),
+        ("role", "viewer"),
+        ("password", PASSWORD),
+    ];
     assert_eq!(admin.post_form("/admin/users", &form).await.0, 303);
 
     let (status, log) = app.get("/api/v1/audit").await;
     assert_eq!(status, 200);
     let items = log["items"].as_array().unwrap();
-    let find = |action: &str| items.iter().find(|i| i["action"] == action).unwrap_or_else(|| panic!("{action} is not in {log}"));
+    let find = |action: &str| {
+        items.iter().find(|i| i["action"] == action).unwrap_or_else(|| panic!("{action} is not in {log}"))
+    };
     let submitted = find("readings.submit");
     assert_eq!(submitted["actor"], "lan/script");
     assert_eq!(submitted["address"], "127.0.0.1");
     assert_eq!(submitted["after"]["stored"], 2);
     let corrected = find("reading.correct");
-    assert_eq!((corrected["before"]["value"].as_f64(), corrected["after"]["value"].as_f64()), (Some(104.0), Some(103.0)));
+    assert_eq!(
+        (corrected["before"]["value"].as_f64(), corrected["after"]["value"].as_f64()),
+        (Some(104.0), Some(103.0))
+    );
     assert_eq!(corrected["target"], "dien-a 2026-11-02T01:00:00+07:00");
     let added = find("user.add");
     assert_eq!((added["actor"].as_str(), added["after"]["username"].as_str()), (Some(ADMIN), Some("minh")));
@@ -372,7 +424,12 @@ async fn every_response_carries_strict_security_headers_and_big_bodies_are_refus
         let response = session.http.get(app.url(path)).header("cookie", &session.cookie).send().await.unwrap();
         let headers = response.headers().clone();
         let csp = headers["content-security-policy"].to_str().unwrap();
-        assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("default-src 'none'")
+                && !csp.contains("unsafe-inline")
+                && csp.contains("frame-ancestors 'none'"),
+            "{path}: {csp}"
+        );
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["x-frame-options"], "DENY", "{path}");
         let body = response.text().await.unwrap();
@@ -390,10 +447,13 @@ async fn every_response_carries_strict_security_headers_and_big_bodies_are_refus
     );
     tokio::io::AsyncWriteExt::write_all(&mut stream, head.as_bytes()).await.unwrap();
     let mut answer = vec![0u8; 64];
-    let read = tokio::time::timeout(std::time::Duration::from_secs(10), tokio::io::AsyncReadExt::read(&mut stream, &mut answer))
-        .await
-        .expect("the server answers before the body is sent")
-        .unwrap();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tokio::io::AsyncReadExt::read(&mut stream, &mut answer),
+    )
+    .await
+    .expect("the server answers before the body is sent")
+    .unwrap();
     let status_line = String::from_utf8_lossy(&answer[..read]).lines().next().unwrap_or_default().to_owned();
     assert_eq!(status_line, "HTTP/1.1 413 Payload Too Large");
     app.stop().await;
@@ -417,13 +477,25 @@ async fn the_user_command_line_manages_users() {
             .unwrap();
         writeln!(child.stdin.take().unwrap(), "{input}").unwrap();
         let output = child.wait_with_output().unwrap();
-        (output.status.success(), String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr))
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr),
+        )
     };
-    let (ok, out) = xanh(&["user", "add", "lan", "--name", "Nguyễn Thị Lan", "--role", "reporter", "--department", "phong-a"], "ngắn");
+    let (ok, out) = xanh(
+        &["user", "add", "lan", "--name", "Nguyễn Thị Lan", "--role", "reporter", "--department", "phong-a"],
+        "ngắn",
+    );
     assert!(!ok && out.contains("at least 10 characters"), "{out}");
-    let (ok, out) = xanh(&["user", "add", "lan", "--name", "Nguyễn Thị Lan", "--role", "reporter", "--department", "phong-z"], PASSWORD);
+    let (ok, out) = xanh(
+        &["user", "add", "lan", "--name", "Nguyễn Thị Lan", "--role", "reporter", "--department", "phong-z"],
+        PASSWORD,
+    );
     assert!(!ok && out.contains("phong-z"), "{out}");
-    let (ok, out) = xanh(&["user", "add", "lan", "--name", "Nguyễn Thị Lan", "--role", "reporter", "--department", "phong-a"], PASSWORD);
+    let (ok, out) = xanh(
+        &["user", "add", "lan", "--name", "Nguyễn Thị Lan", "--role", "reporter", "--department", "phong-a"],
+        PASSWORD,
+    );
     assert!(ok, "{out}");
     let (ok, out) = xanh(&["user", "add", "lan", "--name", "Lan khác", "--role", "viewer"], PASSWORD);
     assert!(!ok && out.contains("already a user `lan`"), "{out}");
@@ -438,14 +510,22 @@ async fn the_user_command_line_manages_users() {
     let app = common::spawn_app_from(&std::fs::read_to_string(&config).unwrap(), dir).await;
     assert!(app.sign_in("lan", PASSWORD).await.is_err());
     let (_, log) = app.get("/api/v1/audit").await;
-    assert!(log["items"].as_array().unwrap().iter().any(|i| i["action"] == "user.disable" && i["actor"] == "(command line)"), "{log}");
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["action"] == "user.disable" && i["actor"] == "(command line)"),
+        "{log}"
+    );
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_public_overview_opens_only_the_overview() {
     let dir = tempfile::tempdir().unwrap();
-    let text = common::config_text(&common::embedded_mqtt(), &dir.path().join("xanh.db")).replace("[web]\n", "[web]\npublic_overview = true\n");
+    let text = common::config_text(&common::embedded_mqtt(), &dir.path().join("xanh.db"))
+        .replace("[web]\n", "[web]\npublic_overview = true\n");
     let app = common::spawn_app_from(&text, dir).await;
     let anonymous = no_redirects();
     let overview = anonymous.get(app.url("/")).send().await.unwrap();
@@ -455,7 +535,11 @@ async fn a_public_overview_opens_only_the_overview() {
     let png = anonymous.get(app.url("/charts/overview/0.png")).send().await.unwrap();
     assert_ne!(png.status().as_u16(), 303, "the overview's charts are public with it");
     for path in ["/resource", "/waste", "/entry", "/charts/waste/0.png"] {
-        assert_eq!(anonymous.get(app.url(path)).send().await.unwrap().status().as_u16(), 303, "{path} still needs a sign-in");
+        assert_eq!(
+            anonymous.get(app.url(path)).send().await.unwrap().status().as_u16(),
+            303,
+            "{path} still needs a sign-in"
+        );
     }
     assert_eq!(send(anonymous.get(app.url("/api/v1/meters"))).await.0, 401);
     app.stop().await;

@@ -7,8 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    external_mqtt, mosquitto_pub_tls, office_config_text, publish, spawn_app_from_env, spawn_app_with, start_app_from_env, start_error,
-    test_ca_and_certificate, Mosquitto, TestApp, OFFICE,
+    Mosquitto, OFFICE, TestApp, external_mqtt, mosquitto_pub_tls, office_config_text, publish, spawn_app_from_env,
+    spawn_app_with, start_app_from_env, start_error, test_ca_and_certificate,
 };
 use serde_json::Value;
 
@@ -16,7 +16,8 @@ const XANH: (&str, &str) = ("xanh", "mật-khẩu-của-xanh");
 const GATEWAY: (&str, &str) = ("tang-1", "mat-khau-tang-1");
 /// As the README gives it: Xanh reads the devices' topics and talks to its peers; the gateway
 /// only writes readings.
-const ACL: &str = "user xanh\ntopic read xanh/+/reading\ntopic readwrite xanh-peers/#\n\nuser tang-1\ntopic write xanh/+/reading\n";
+const ACL: &str =
+    "user xanh\ntopic read xanh/+/reading\ntopic readwrite xanh-peers/#\n\nuser tang-1\ntopic write xanh/+/reading\n";
 
 fn group_mqtt(port: u16, client_id: &str) -> String {
     external_mqtt(port, client_id) + "\nshared_group = \"xanh\""
@@ -55,7 +56,14 @@ async fn readings_arrive_over_tls_with_a_password_and_a_wrong_ca_or_password_is_
 
     // The gateway's readings over TLS, checked against the same CA, with its own password.
     for (value, time) in [(500.0, "08:00"), (512.5, "09:00")] {
-        assert!(mosquitto_pub_tls("127.0.0.1", tls_port, &pki.ca, GATEWAY, "xanh/dien-a/reading", &common::reading(value, time)));
+        assert!(mosquitto_pub_tls(
+            "127.0.0.1",
+            tls_port,
+            &pki.ca,
+            GATEWAY,
+            "xanh/dien-a/reading",
+            &common::reading(value, time)
+        ));
     }
     app.wait_processed(2).await;
     let day = app.consumption("resource=electricity&meter=dien-a&from=2026-11-02&to=2026-11-03&step=day").await;
@@ -94,12 +102,18 @@ async fn readings_arrive_over_tls_with_a_password_and_a_wrong_ca_or_password_is_
     std::fs::write(&not_pem, "not a certificate").unwrap();
     let text = office_config_text(OFFICE, &mqtt(&not_pem), &other.path().join("xanh.db"));
     let error = start_error(&text).await;
-    assert!(error.contains("mqtt.tls.ca_file") && error.contains("holds no PEM certificate") && error.contains("fix:"), "{error}");
+    assert!(
+        error.contains("mqtt.tls.ca_file") && error.contains("holds no PEM certificate") && error.contains("fix:"),
+        "{error}"
+    );
 }
 
 /// The ingestor's last error, once it has one.
 async fn last_error(app: &TestApp) -> String {
-    let found = wait_for(Duration::from_secs(25), async || app.health().await["ingest"]["last_error"].as_str().map(str::to_owned)).await;
+    let found = wait_for(Duration::from_secs(25), async || {
+        app.health().await["ingest"]["last_error"].as_str().map(str::to_owned)
+    })
+    .await;
     match found {
         Some(error) => error,
         None => panic!("no error was reported: {}", app.health().await),
@@ -125,7 +139,8 @@ fn day_of_readings(first: usize, last: usize) -> Vec<(&'static str, String)> {
     }
     for i in 0..DELTA_READINGS {
         if (first..last).contains(&(i * COUNTER_READINGS / DELTA_READINGS)) {
-            messages.push(("xanh/giay-a/reading", format!(r#"{{"value": {}, "ts": "{}"}}"#, i % 4 + 1, at(i * 15 + 2))));
+            messages
+                .push(("xanh/giay-a/reading", format!(r#"{{"value": {}, "ts": "{}"}}"#, i % 4 + 1, at(i * 15 + 2))));
         }
     }
     messages
@@ -210,10 +225,14 @@ async fn two_instances_split_the_devices_messages_and_give_a_single_instances_fi
     // Messages delivered again (a device that did not see its PUBACK) are harmless: the
     // instance that gets one finds its reading stored, sends it on anyway, and its peer
     // finds it stored too.
-    let again: Vec<_> = messages[..20].iter().chain(&messages[COUNTER_READINGS..COUNTER_READINGS + 5]).cloned().collect();
+    let again: Vec<_> =
+        messages[..20].iter().chain(&messages[COUNTER_READINGS..COUNTER_READINGS + 5]).cloned().collect();
     publish(&broker.broker(), &again).await;
     let duplicates = async |app: &TestApp| app.health().await["ingest"]["duplicates"].as_u64().unwrap();
-    let both = wait_for(Duration::from_secs(20), async || (duplicates(&a).await + duplicates(&b).await == 2 * again.len() as u64).then_some(())).await;
+    let both = wait_for(Duration::from_secs(20), async || {
+        (duplicates(&a).await + duplicates(&b).await == 2 * again.len() as u64).then_some(())
+    })
+    .await;
     assert!(both.is_some(), "a: {}\nb: {}", a.health().await, b.health().await);
     for (name, app) in [("a", &a), ("b", &b)] {
         assert_eq!(held(app).await, all, "{name}");
@@ -274,7 +293,9 @@ async fn a_broker_that_drops_the_peer_batches_is_told_in_health() {
     let mqtt = group_mqtt(broker.port, "xanh-acl") + "\nusername = \"xanh\"";
     let text = office_config_text(OFFICE, &mqtt, &dir.path().join("xanh.db"));
     let app = spawn_app_from_env(&text, dir, &[("XANH_MQTT_PASSWORD", XANH.1)]).await;
-    let outcome = common::publish_once(&broker.broker(), Some(GATEWAY), "xanh/dien-a/reading", common::reading(500.0, "08:00")).await;
+    let outcome =
+        common::publish_once(&broker.broker(), Some(GATEWAY), "xanh/dien-a/reading", common::reading(500.0, "08:00"))
+            .await;
     assert_eq!(outcome, common::PublishOutcome::Acked);
     app.wait_processed(1).await;
     let error = last_error(&app).await;
@@ -298,7 +319,8 @@ async fn a_broker_that_asks_for_a_client_certificate_gets_xanhs() {
             pki.ca.display()
         )
     };
-    let with_certificate = format!("client_cert = \"{}\"\nclient_key = \"{}\"", client_cert.display(), client_key.display());
+    let with_certificate =
+        format!("client_cert = \"{}\"\nclient_key = \"{}\"", client_cert.display(), client_key.display());
     let dir = tempfile::tempdir().unwrap();
     let text = office_config_text(OFFICE, &mqtt(&with_certificate), &dir.path().join("xanh.db"));
     let app = spawn_app_from_env(&text, dir, &[("XANH_MQTT_PASSWORD", XANH.1)]).await;
@@ -313,7 +335,11 @@ async fn a_broker_that_asks_for_a_client_certificate_gets_xanhs() {
     app.stop().await;
 
     // A key that is not the certificate's stops the start.
-    let text = office_config_text(OFFICE, &mqtt(&with_certificate.replace("xanh.key", "broker.key")), &pki_dir.path().join("x.db"));
+    let text = office_config_text(
+        OFFICE,
+        &mqtt(&with_certificate.replace("xanh.key", "broker.key")),
+        &pki_dir.path().join("x.db"),
+    );
     let error = start_error(&text).await;
     assert!(error.contains("mqtt.tls.client_key") && error.contains("belongs to mqtt.tls.client_cert"), "{error}");
 }

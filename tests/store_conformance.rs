@@ -93,7 +93,9 @@ impl Harness {
         rows.sort_by_key(|(start, _)| *start);
         rows.into_iter()
             .map(|(start, amount)| {
-                let at = Timestamp::from_millisecond(start).unwrap().to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap());
+                let at = Timestamp::from_millisecond(start)
+                    .unwrap()
+                    .to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap());
                 (at.strftime("%Y-%m-%d %H:%M").to_string(), amount)
             })
             .collect()
@@ -203,7 +205,14 @@ async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
     ])
     .await;
     // 101 → 102: [07:00, 07:30] used 2, [07:30, 08:30] used 2 (1 + 1): hour 07 3, hour 08 1.
-    let fix = Correction::new("dien-a".parse().unwrap(), local("2026-11-02 07:30"), Some(102.0), "Chị Lan", "ghi nhầm chỉ số khi đọc").unwrap();
+    let fix = Correction::new(
+        "dien-a".parse().unwrap(),
+        local("2026-11-02 07:30"),
+        Some(102.0),
+        "Chị Lan",
+        "ghi nhầm chỉ số khi đọc",
+    )
+    .unwrap();
     let record = h.store.correct(fix).await.unwrap().expect("the reading exists");
     assert_eq!((record.old_value, record.new_value), (101.0, Some(102.0)));
     (h.settle)().await;
@@ -211,7 +220,14 @@ async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
     assert_rows(hours, &[("2026-11-02 07:00", 3.0), ("2026-11-02 08:00", 1.0)]);
 
     // Removing 08:30 leaves only [07:00, 07:30]: hour 08 has no consumption at all.
-    let remove = Correction::new("dien-a".parse().unwrap(), local("2026-11-02 08:30"), None, "Chị Lan", "công tơ báo lỗi hôm đó").unwrap();
+    let remove = Correction::new(
+        "dien-a".parse().unwrap(),
+        local("2026-11-02 08:30"),
+        None,
+        "Chị Lan",
+        "công tơ báo lỗi hôm đó",
+    )
+    .unwrap();
     h.store.correct(remove).await.unwrap().expect("the reading exists");
     (h.settle)().await;
     let hours = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
@@ -222,7 +238,14 @@ async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
     let corrections = h.store.corrections(Some("dien-a".parse().unwrap()), 10).await.unwrap();
     assert_eq!(corrections.len(), 2, "both corrections are kept");
     assert_eq!(corrections[0].new_value, None, "newest first");
-    let missing = Correction::new("dien-a".parse().unwrap(), local("2026-11-02 09:00"), Some(1.0), "Chị Lan", "thử sửa một chỉ số không có").unwrap();
+    let missing = Correction::new(
+        "dien-a".parse().unwrap(),
+        local("2026-11-02 09:00"),
+        Some(1.0),
+        "Chị Lan",
+        "thử sửa một chỉ số không có",
+    )
+    .unwrap();
     assert!(h.store.correct(missing).await.unwrap().is_none(), "no reading at that time");
 }
 
@@ -235,14 +258,17 @@ async fn a_delta_amount_is_spread_over_its_period(h: Harness) {
 
 async fn a_register_that_wraps_counts_across_the_wrap(h: Harness) {
     // 9 999 → 1 m³ on a register that wraps at 10 000: 2 m³ used, not a reset.
-    h.write(vec![reading("nuoc-tong", "2026-11-02 07:00", 9999.0), reading("nuoc-tong", "2026-11-02 08:00", 1.0)]).await;
+    h.write(vec![reading("nuoc-tong", "2026-11-02 07:00", 9999.0), reading("nuoc-tong", "2026-11-02 08:00", 1.0)])
+        .await;
     let hours = h.consumption("nuoc-tong", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
     assert_rows(hours, &[("2026-11-02 07:00", 2.0)]);
 }
 
 async fn an_unlikely_jump_waits_for_review_and_counts_once_accepted(h: Harness) {
     // max_rate is 5 m³ an hour: 100 → 160 in an hour is held, not counted.
-    let report = h.write(vec![reading("nuoc-tong", "2026-11-02 07:00", 100.0), reading("nuoc-tong", "2026-11-02 08:00", 160.0)]).await;
+    let report = h
+        .write(vec![reading("nuoc-tong", "2026-11-02 07:00", 100.0), reading("nuoc-tong", "2026-11-02 08:00", 160.0)])
+        .await;
     assert_eq!((report.stored, report.rejected), (1, 1));
     let hours = h.consumption("nuoc-tong", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
     assert_rows(hours, &[]);
@@ -262,7 +288,12 @@ async fn an_unlikely_jump_waits_for_review_and_counts_once_accepted(h: Harness) 
 
 async fn refused_input_is_kept_with_its_reason_and_can_be_retried(h: Harness) {
     let refused = Incoming::Rejected(Rejection {
-        origin: Origin { source: Source::Mqtt, received_at: Timestamp::now(), topic: Some("xanh/la/reading".into()), payload: b"{\"value\": 5}".to_vec() },
+        origin: Origin {
+            source: Source::Mqtt,
+            received_at: Timestamp::now(),
+            topic: Some("xanh/la/reading".into()),
+            payload: b"{\"value\": 5}".to_vec(),
+        },
         meter: None,
         reason: RejectReason::UnknownTopic,
         detail: "không có công tơ nào gửi trên chủ đề này".into(),
@@ -271,12 +302,16 @@ async fn refused_input_is_kept_with_its_reason_and_can_be_retried(h: Harness) {
     assert_eq!(report.rejected, 1);
     let (rejected, total) = h.store.rejected(10).await.unwrap();
     assert_eq!(total, 1);
-    assert_eq!((rejected[0].topic.as_deref(), rejected[0].payload.as_str()), (Some("xanh/la/reading"), "{\"value\": 5}"));
+    assert_eq!(
+        (rejected[0].topic.as_deref(), rejected[0].payload.as_str()),
+        (Some("xanh/la/reading"), "{\"value\": 5}")
+    );
 
     // After the config is fixed, the retried item becomes a reading and leaves the list.
     let retry = h.store.rejected_for_retry(0, 10).await.unwrap();
     assert_eq!(retry.len(), 1);
-    let report = h.store.reprocess(vec![(retry[0].id, vec![reading("dien-a", "2026-11-02 07:00", 5.0)])]).await.unwrap();
+    let report =
+        h.store.reprocess(vec![(retry[0].id, vec![reading("dien-a", "2026-11-02 07:00", 5.0)])]).await.unwrap();
     assert_eq!(report.stored, 1);
     (h.settle)().await;
     let (_, total) = h.store.rejected(10).await.unwrap();
@@ -286,7 +321,12 @@ async fn refused_input_is_kept_with_its_reason_and_can_be_retried(h: Harness) {
 }
 
 async fn documents_and_plan_edits_are_kept(h: Harness) {
-    let count = DocumentCount { department: "phong-a".parse().unwrap(), month: Month::parse("2026-11").unwrap(), electronic: 48, paper: 2 };
+    let count = DocumentCount {
+        department: "phong-a".parse().unwrap(),
+        month: Month::parse("2026-11").unwrap(),
+        electronic: 48,
+        paper: 2,
+    };
     h.store.set_documents(count.clone(), "Chị Lan".into()).await.unwrap();
     let kept = h.store.documents(Month::parse("2026-11").unwrap(), Month::parse("2026-12").unwrap()).await.unwrap();
     assert_eq!((kept.len(), &kept[0].count, kept[0].entered_by.as_str()), (1, &count, "Chị Lan"));
@@ -339,8 +379,13 @@ macro_rules! conformance {
 async fn sqlite() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let config = config(&dir.path().join("xanh.db"));
-    let store = SqliteStore::open(config.store.embedded_path(), &config.office.timezone, &config.office.timezone_name, &config.meters)
-        .expect("the SQLite store opens");
+    let store = SqliteStore::open(
+        config.store.embedded_path(),
+        &config.office.timezone,
+        &config.office.timezone_name,
+        &config.meters,
+    )
+    .expect("the SQLite store opens");
     Harness { store: Arc::new(store), settle: Box::new(|| Box::pin(async {})), _dir: dir }
 }
 
@@ -353,8 +398,12 @@ async fn influxdb() -> Harness {
     let var = |name: &str| {
         std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: see the top of tests/store_conformance.rs"))
     };
-    let (url, token, org, bucket) =
-        (var("XANH_TEST_INFLUXDB_URL"), var("XANH_TEST_INFLUXDB_TOKEN"), var("XANH_TEST_INFLUXDB_ORG"), var("XANH_TEST_INFLUXDB_BUCKET"));
+    let (url, token, org, bucket) = (
+        var("XANH_TEST_INFLUXDB_URL"),
+        var("XANH_TEST_INFLUXDB_TOKEN"),
+        var("XANH_TEST_INFLUXDB_ORG"),
+        var("XANH_TEST_INFLUXDB_BUCKET"),
+    );
     let dir = tempfile::tempdir().unwrap();
     let office = format!("conformance-{}-{}", std::process::id(), Timestamp::now().as_nanosecond() % 1_000_000_000_000);
     let text = format!(
@@ -362,8 +411,9 @@ async fn influxdb() -> Harness {
         OFFICE.replacen("[office]\n", &format!("[office]\nid = \"{office}\"\n"), 1),
         dir.path().join("xanh.db").display()
     );
-    let config = Config::parse("conformance.toml", &text, &|name| (name == "XANH_INFLUXDB_TOKEN").then(|| token.clone()))
-        .expect("the InfluxDB conformance config is valid");
+    let config =
+        Config::parse("conformance.toml", &text, &|name| (name == "XANH_INFLUXDB_TOKEN").then(|| token.clone()))
+            .expect("the InfluxDB conformance config is valid");
     let xanh::config::StoreConfig::Influx(influx) = &config.store else { unreachable!("the config names InfluxDB") };
     let store = InfluxStore::open(influx, &config.office.timezone, &config.office.timezone_name, &config.meters)
         .expect("the InfluxDB store opens");
@@ -377,7 +427,11 @@ async fn influxdb() -> Harness {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
             loop {
                 let snapshot = status.snapshot();
-                assert_eq!(snapshot.reads_from_journal, 0, "a read came from the journal, not InfluxDB: {:?}", snapshot.last_error);
+                assert_eq!(
+                    snapshot.reads_from_journal, 0,
+                    "a read came from the journal, not InfluxDB: {:?}",
+                    snapshot.last_error
+                );
                 assert_eq!(snapshot.dead_letters, 0, "InfluxDB refused points: {:?}", snapshot.last_error);
                 if snapshot.pending == 0 {
                     return;

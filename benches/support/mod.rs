@@ -17,7 +17,11 @@ pub fn office_config(mqtt: &str, web_port: u16, store: &Path) -> String {
         store.display()
     );
     for d in 0..DEPARTMENTS {
-        text += &format!("[[departments]]\nid = \"phong-{d}\"\nname = \"Phòng {d}\"\nheadcount = {}\narea_m2 = {}.0\n\n", 8 + d, 100 + 10 * d);
+        text += &format!(
+            "[[departments]]\nid = \"phong-{d}\"\nname = \"Phòng {d}\"\nheadcount = {}\narea_m2 = {}.0\n\n",
+            8 + d,
+            100 + 10 * d
+        );
     }
     for d in 0..DEPARTMENTS {
         let mut meter = |id: String, resource: &str, unit: &str| {
@@ -97,7 +101,13 @@ pub fn start_mosquitto(dir: &Path) -> (Process, u16) {
         format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\nmax_queued_messages 1000000\nmax_queued_bytes 0\n"),
     )
     .unwrap();
-    let child = Command::new("mosquitto").arg("-c").arg(&conf).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("mosquitto is installed");
+    let child = Command::new("mosquitto")
+        .arg("-c")
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("mosquitto is installed");
     wait_port(port);
     (Process(child), port)
 }
@@ -205,17 +215,29 @@ pub async fn start_xanh_behind(dir: &Path, port: u16) -> (Process, u16, reqwest:
 
 /// As [`start_xanh_behind`], as client `name` (its own files), with these extra `[store]`
 /// lines (an InfluxDB backend) and environment variables.
-pub async fn start_xanh_with_store(dir: &Path, port: u16, name: &str, store: &str, env: &[(&str, &str)]) -> (Process, u16, reqwest::Client) {
+pub async fn start_xanh_with_store(
+    dir: &Path,
+    port: u16,
+    name: &str,
+    store: &str,
+    env: &[(&str, &str)],
+) -> (Process, u16, reqwest::Client) {
     let web_port = free_port();
     let config = dir.join(format!("{name}.toml"));
-    let mqtt = format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"xanh-{name}\"\ninflight = 1000");
+    let mqtt =
+        format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"xanh-{name}\"\ninflight = 1000");
     let text = office_config(&mqtt, web_port, &dir.join(format!("{name}.db")))
         .replacen("[office]\n", &format!("[office]\nid = \"{name}\"\n"), 1)
         .replacen("[store]\n", &format!("[store]\n{store}"), 1);
     std::fs::write(&config, text).unwrap();
     let http = admin_client(&config, env);
     let xanh = start_xanh(&config, web_port, env);
-    while !http.get(format!("http://127.0.0.1:{web_port}/api/v1/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+    while !http
+        .get(format!("http://127.0.0.1:{web_port}/api/v1/health"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     (xanh, web_port, http)

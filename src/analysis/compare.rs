@@ -20,10 +20,21 @@ pub struct Ranked {
 }
 
 /// Every department's use of `resource` over `range`, in the config's order.
-pub async fn departments(store: &dyn StoreReads, config: &Config, resource: Resource, range: TimeRange) -> Result<Vec<Ranked>, FigureError> {
+pub async fn departments(
+    store: &dyn StoreReads,
+    config: &Config,
+    resource: Resource,
+    range: TimeRange,
+) -> Result<Vec<Ranked>, FigureError> {
     let mut ranked = Vec::new();
     for department in &config.departments {
-        let query = ConsumptionQuery { resource, department: Some(department.id.clone()), meter: None, range, step: Step::Month };
+        let query = ConsumptionQuery {
+            resource,
+            department: Some(department.id.clone()),
+            meter: None,
+            range,
+            step: Step::Month,
+        };
         let total = figures::consumption(store, config, &query).await?.total;
         ranked.push(Ranked {
             id: department.id.to_string(),
@@ -45,11 +56,21 @@ pub async fn meters(
     range: TimeRange,
 ) -> Result<Vec<Ranked>, FigureError> {
     let mut ranked = Vec::new();
-    let chosen = config.meters.iter().filter(|m| m.resource == resource && (department.is_none() || m.department.as_ref() == department));
+    let chosen = config
+        .meters
+        .iter()
+        .filter(|m| m.resource == resource && (department.is_none() || m.department.as_ref() == department));
     for meter in chosen {
-        let query = ConsumptionQuery { resource, department: None, meter: Some(meter.id.clone()), range, step: Step::Month };
+        let query =
+            ConsumptionQuery { resource, department: None, meter: Some(meter.id.clone()), range, step: Step::Month };
         let total = figures::consumption(store, config, &query).await?.total;
-        ranked.push(Ranked { id: meter.id.to_string(), name: meter.name.clone(), total, per_person: None, per_m2: None });
+        ranked.push(Ranked {
+            id: meter.id.to_string(),
+            name: meter.name.clone(),
+            total,
+            per_person: None,
+            per_m2: None,
+        });
     }
     Ok(ranked)
 }

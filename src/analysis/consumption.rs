@@ -43,11 +43,7 @@ pub fn counter_intervals(samples: &[Sample], register_max: Option<f64>) -> Vec<I
         .windows(2)
         .map(|pair| {
             let (a, b) = (pair[0], pair[1]);
-            Interval {
-                start_ms: a.ts_ms,
-                end_ms: b.ts_ms,
-                amount: counter_step(a.value, b.value, register_max),
-            }
+            Interval { start_ms: a.ts_ms, end_ms: b.ts_ms, amount: counter_step(a.value, b.value, register_max) }
         })
         .collect()
 }
@@ -89,7 +85,12 @@ pub fn counter_step(before: f64, after: f64, register_max: Option<f64>) -> f64 {
 /// looking at it, if it is: a rise faster than the meter's `max_rate` (canonical units an
 /// hour), a value ten or a thousand times the last (a unit slip), or a drop that is neither a
 /// return to near zero (a reset or a restarting device) nor a rollover (a digit lost).
-pub fn implausible_step(before: Sample, after: Sample, register_max: Option<f64>, max_rate: Option<f64>) -> Option<String> {
+pub fn implausible_step(
+    before: Sample,
+    after: Sample,
+    register_max: Option<f64>,
+    max_rate: Option<f64>,
+) -> Option<String> {
     let hours = (after.ts_ms - before.ts_ms) as f64 / HOUR_MS as f64;
     let (a, b) = (before.value, after.value);
     let is_rollover = b < a && register_max.is_some_and(|max| max - a + b <= max / 2.0 && a <= max);
@@ -121,18 +122,10 @@ pub fn implausible_step(before: Sample, after: Sample, register_max: Option<f64>
 /// taken in.
 pub fn delta_interval(sample: Sample) -> Interval {
     match sample.period_start_ms {
-        Some(start) if start < sample.ts_ms => Interval {
-            start_ms: start,
-            end_ms: sample.ts_ms,
-            amount: sample.value,
-        },
+        Some(start) if start < sample.ts_ms => Interval { start_ms: start, end_ms: sample.ts_ms, amount: sample.value },
         _ => {
             let hour = floor_hour(sample.ts_ms);
-            Interval {
-                start_ms: hour,
-                end_ms: hour + HOUR_MS,
-                amount: sample.value,
-            }
+            Interval { start_ms: hour, end_ms: hour + HOUR_MS, amount: sample.value }
         }
     }
 }
@@ -140,11 +133,7 @@ pub fn delta_interval(sample: Sample) -> Interval {
 /// Spread each interval's amount evenly over the hours it covers, pro rata to the time in
 /// each, keeping only hours that start within `[window_start, window_end)`.
 /// Returns hour start (ms) → amount; hours with nothing used are left out.
-pub fn spread_hourly(
-    intervals: &[Interval],
-    window_start: i64,
-    window_end: i64,
-) -> BTreeMap<i64, f64> {
+pub fn spread_hourly(intervals: &[Interval], window_start: i64, window_end: i64) -> BTreeMap<i64, f64> {
     let mut hours = BTreeMap::new();
     for interval in intervals {
         let length = (interval.end_ms - interval.start_ms) as f64;

@@ -36,7 +36,12 @@ pub fn months_of(period: &NamedPeriod) -> (Month, Month) {
 }
 
 /// The shares of every configured department, in config order, then the office's.
-pub async fn shares(store: &dyn StoreReads, config: &Config, period: &NamedPeriod, now: Timestamp) -> Result<Vec<DocumentShare>, FigureError> {
+pub async fn shares(
+    store: &dyn StoreReads,
+    config: &Config,
+    period: &NamedPeriod,
+    now: Timestamp,
+) -> Result<Vec<DocumentShare>, FigureError> {
     let (first, last_exclusive) = months_of(period);
     let records = store.documents(first, last_exclusive).await?;
     let this_month = Month::of(now.to_zoned(config.office.timezone.clone()).date());
@@ -46,14 +51,14 @@ pub async fn shares(store: &dyn StoreReads, config: &Config, period: &NamedPerio
         over.push(month);
         month = month.next();
     }
-    let mut out: Vec<DocumentShare> =
-        config.departments.iter().map(|d| share(Some(&d.id), &records, &over)).collect();
+    let mut out: Vec<DocumentShare> = config.departments.iter().map(|d| share(Some(&d.id), &records, &over)).collect();
     out.push(share(None, &records, &over));
     Ok(out)
 }
 
 fn share(department: Option<&DepartmentId>, records: &[DocumentRecord], over: &[Month]) -> DocumentShare {
-    let mine: Vec<&DocumentRecord> = records.iter().filter(|r| department.is_none_or(|d| &r.count.department == d)).collect();
+    let mine: Vec<&DocumentRecord> =
+        records.iter().filter(|r| department.is_none_or(|d| &r.count.department == d)).collect();
     let electronic: u64 = mine.iter().map(|r| u64::from(r.count.electronic)).sum();
     let paper: u64 = mine.iter().map(|r| u64::from(r.count.paper)).sum();
     let total = electronic + paper;

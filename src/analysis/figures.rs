@@ -3,10 +3,10 @@
 
 use crate::config::Config;
 use crate::domain::{DepartmentId, MeterId, Resource};
-use crate::store::{Resolution, StoreReads, StoreError};
+use crate::store::{Resolution, StoreError, StoreReads};
 
 use super::period::{PeriodError, Step, TimeRange};
-use super::series::{into_buckets, local_rfc3339, select_meters, Series};
+use super::series::{Series, into_buckets, local_rfc3339, select_meters};
 
 /// What to total: a resource, for the office, one department or one meter.
 #[derive(Debug, Clone)]
@@ -70,11 +70,8 @@ pub async fn consumption(
         }
     };
     // Daily rollups answer whole-day questions quickly; anything finer needs hours.
-    let resolution = if query.step != Step::Hour && query.range.is_whole_days(tz) {
-        Resolution::Day
-    } else {
-        Resolution::Hour
-    };
+    let resolution =
+        if query.step != Step::Hour && query.range.is_whole_days(tz) { Resolution::Day } else { Resolution::Hour };
     // Check the bucket count before asking the store for rows.
     query.range.buckets(query.step, tz)?;
     let rows = store.consumption(meters, query.range, resolution).await?;

@@ -61,7 +61,9 @@ mod tests {
     use super::*;
 
     fn meter(interval: Option<Duration>) -> Meter {
-        Meter { name: "Công tơ điện Phòng A".into(), expected_interval: interval, ..Meter::test_counter("dien-a") }
+        Meter {
+            name: "Công tơ điện Phòng A".into(), expected_interval: interval, ..Meter::test_counter("dien-a")
+        }
     }
 
     fn at(text: &str) -> Timestamp {
@@ -73,17 +75,21 @@ mod tests {
         let m = meter(Some(Duration::from_secs(15 * 60)));
         let seen = at("2026-11-28T00:05:00Z");
         assert_eq!(freshness(&m, Some(seen), at("2026-11-28T00:05:00Z")), Freshness::Ok);
-        assert_eq!(freshness(&m, Some(seen), at("2026-11-28T00:20:00Z")), Freshness::Ok, "exactly the interval is on time");
         assert_eq!(
-            freshness(&m, Some(seen), at("2026-11-28T00:20:00.001Z")),
-            Freshness::Late { since: seen }
+            freshness(&m, Some(seen), at("2026-11-28T00:20:00Z")),
+            Freshness::Ok,
+            "exactly the interval is on time"
         );
+        assert_eq!(freshness(&m, Some(seen), at("2026-11-28T00:20:00.001Z")), Freshness::Late { since: seen });
         assert_eq!(freshness(&m, Some(seen), at("2026-12-28T00:00:00Z")).code(), "late");
     }
 
     #[test]
     fn a_meter_that_never_reported_is_never_whatever_its_interval() {
-        assert_eq!(freshness(&meter(Some(Duration::from_secs(60))), None, at("2026-11-28T00:00:00Z")), Freshness::Never);
+        assert_eq!(
+            freshness(&meter(Some(Duration::from_secs(60))), None, at("2026-11-28T00:00:00Z")),
+            Freshness::Never
+        );
         assert_eq!(freshness(&meter(None), None, at("2026-11-28T00:00:00Z")), Freshness::Never);
         assert!(Freshness::Never.is_gap());
     }

@@ -13,9 +13,9 @@ pub mod progress;
 pub mod scores;
 pub mod scoring;
 pub mod series;
-pub mod waste;
 pub mod staffing;
+pub mod waste;
 
-pub use freshness::{freshness, Freshness};
+pub use freshness::{Freshness, freshness};
 pub use period::{PeriodError, Step, TimeRange};
-pub use series::{select_meters, Bucket, Series};
+pub use series::{Bucket, Series, select_meters};

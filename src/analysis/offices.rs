@@ -55,7 +55,11 @@ pub struct OfficeComparison {
     pub offices: Vec<OfficeFigures>,
 }
 
-pub async fn compare(store: &dyn StoreReads, config: &Config, period: &NamedPeriod) -> Result<OfficeComparison, FigureError> {
+pub async fn compare(
+    store: &dyn StoreReads,
+    config: &Config,
+    period: &NamedPeriod,
+) -> Result<OfficeComparison, FigureError> {
     let tz = &config.office.timezone;
     let (now, shared_store) = meter_totals(store, config, period.range(tz)?).await?;
     let before = match period.previous_year() {
@@ -76,14 +80,17 @@ pub async fn compare(store: &dyn StoreReads, config: &Config, period: &NamedPeri
     let figures = offices
         .keys()
         .map(|office| {
-            let of_office = |totals: &[MeterTotal]| totals.iter().filter(|t| t.office == *office).cloned().collect::<Vec<_>>();
+            let of_office =
+                |totals: &[MeterTotal]| totals.iter().filter(|t| t.office == *office).cloned().collect::<Vec<_>>();
             let current = of_office(&now);
             let earlier = before.as_deref().map(of_office);
             let departments = departments_of(&current, earlier.as_deref())
                 .into_iter()
                 .map(|department| DepartmentFigures {
                     name: (*office == this_office)
-                        .then(|| config.departments.iter().find(|d| d.id.as_str() == department).map(|d| d.name.clone()))
+                        .then(|| {
+                            config.departments.iter().find(|d| d.id.as_str() == department).map(|d| d.name.clone())
+                        })
                         .flatten(),
                     resources: resource_figures(&current, earlier.as_deref(), Some(&department)),
                     department,
@@ -112,7 +119,11 @@ const UNNAMED_OFFICE: &str = "van-phong";
 
 /// Every meter's total over `range`: from the store when it holds several offices, else
 /// this office's meters from its own consumption.
-async fn meter_totals(store: &dyn StoreReads, config: &Config, range: TimeRange) -> Result<(Vec<MeterTotal>, bool), FigureError> {
+async fn meter_totals(
+    store: &dyn StoreReads,
+    config: &Config,
+    range: TimeRange,
+) -> Result<(Vec<MeterTotal>, bool), FigureError> {
     if let Some(totals) = store.meter_totals(range).await? {
         return Ok((totals, true));
     }
@@ -132,24 +143,31 @@ async fn meter_totals(store: &dyn StoreReads, config: &Config, range: TimeRange)
 }
 
 fn departments_of(current: &[MeterTotal], earlier: Option<&[MeterTotal]>) -> Vec<String> {
-    let mut departments: Vec<String> = current
-        .iter()
-        .chain(earlier.into_iter().flatten())
-        .filter_map(|t| t.department.clone())
-        .collect();
+    let mut departments: Vec<String> =
+        current.iter().chain(earlier.into_iter().flatten()).filter_map(|t| t.department.clone()).collect();
     departments.sort();
     departments.dedup();
     departments
 }
 
-fn resource_figures(current: &[MeterTotal], earlier: Option<&[MeterTotal]>, department: Option<&str>) -> Vec<ResourceFigure> {
+fn resource_figures(
+    current: &[MeterTotal],
+    earlier: Option<&[MeterTotal]>,
+    department: Option<&str>,
+) -> Vec<ResourceFigure> {
     Resource::ALL
         .into_iter()
         .map(|resource| {
             let amount = counted_sum(current, resource, department);
             let last_year = earlier.map(|e| counted_sum(e, resource, department));
             let change_percent = last_year.filter(|l| *l != 0.0).map(|l| 100.0 * (amount - l) / l);
-            ResourceFigure { resource, unit: resource.canonical_unit().config_name(), amount, last_year, change_percent }
+            ResourceFigure {
+                resource,
+                unit: resource.canonical_unit().config_name(),
+                amount,
+                last_year,
+                change_percent,
+            }
         })
         .collect()
 }
@@ -185,7 +203,13 @@ fn counted_sum(totals: &[MeterTotal], resource: Resource, department: Option<&st
 mod tests {
     use super::*;
 
-    fn total(meter: &str, resource: Resource, department: Option<&str>, parent: Option<&str>, amount: f64) -> MeterTotal {
+    fn total(
+        meter: &str,
+        resource: Resource,
+        department: Option<&str>,
+        parent: Option<&str>,
+        amount: f64,
+    ) -> MeterTotal {
         MeterTotal {
             office: "so-tai-chinh".into(),
             meter: meter.into(),
@@ -215,10 +239,8 @@ mod tests {
 
     #[test]
     fn a_parent_loop_in_foreign_tags_ends() {
-        let totals = [
-            total("a", Resource::Water, None, Some("b"), 1.0),
-            total("b", Resource::Water, None, Some("a"), 2.0),
-        ];
+        let totals =
+            [total("a", Resource::Water, None, Some("b"), 1.0), total("b", Resource::Water, None, Some("a"), 2.0)];
         // Each one's parent is counted, so neither is: the loop must not hang.
         assert_eq!(counted_sum(&totals, Resource::Water, None), 0.0);
     }

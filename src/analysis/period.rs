@@ -5,7 +5,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, Zoned};
 use serde::Serialize;
 
-use super::consumption::{floor_hour, HOUR_MS};
+use super::consumption::{HOUR_MS, floor_hour};
 
 /// How finely a series is cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -22,9 +22,7 @@ impl Step {
             "hour" => Ok(Step::Hour),
             "day" => Ok(Step::Day),
             "month" => Ok(Step::Month),
-            other => Err(PeriodError(format!(
-                "step `{other}` is not known: send step=hour, step=day or step=month"
-            ))),
+            other => Err(PeriodError(format!("step `{other}` is not known: send step=hour, step=day or step=month"))),
         }
     }
 
@@ -57,8 +55,7 @@ impl TimeRange {
         let to = hour_floor(to);
         if from >= to {
             return Err(PeriodError(
-                "`from` must be before `to` (`to` is exclusive): send for example from=2026-11-01&to=2026-12-01"
-                    .into(),
+                "`from` must be before `to` (`to` is exclusive): send for example from=2026-11-01&to=2026-12-01".into(),
             ));
         }
         Ok(TimeRange { from, to })
@@ -171,7 +168,8 @@ impl NamedPeriod {
                     let q = q.parse::<i8>().ok().filter(|q| (1..=4).contains(q) && rest.len() == 2).ok_or_else(bad)?;
                     NamedPeriod::Quarter(y, q)
                 } else {
-                    let m = rest.parse::<i8>().ok().filter(|m| (1..=12).contains(m) && rest.len() == 2).ok_or_else(bad)?;
+                    let m =
+                        rest.parse::<i8>().ok().filter(|m| (1..=12).contains(m) && rest.len() == 2).ok_or_else(bad)?;
                     NamedPeriod::Month(y, m)
                 }
             }
@@ -273,10 +271,7 @@ fn is_midnight(ts: Timestamp, tz: &TimeZone) -> bool {
 
 /// The start of the local day that holds `ts`.
 pub fn day_start(ts: Timestamp, tz: &TimeZone) -> Timestamp {
-    ts.to_zoned(tz.clone())
-        .start_of_day()
-        .map(|z| z.timestamp())
-        .unwrap_or(ts)
+    ts.to_zoned(tz.clone()).start_of_day().map(|z| z.timestamp()).unwrap_or(ts)
 }
 
 fn next_boundary(start: Timestamp, step: Step, tz: &TimeZone) -> Result<Timestamp, PeriodError> {

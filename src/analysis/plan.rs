@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::{Config, EnteredBaseline, Plan, TargetRule};
-use crate::store::{PlanEditRecord, PlanValue, StoreReads, StoreError};
+use crate::store::{PlanEditRecord, PlanValue, StoreError, StoreReads};
 
 /// The config's plan with the stored edits over it.
 pub async fn in_force(store: &dyn StoreReads, config: &Config) -> Result<Plan, StoreError> {
@@ -27,7 +27,8 @@ pub fn overlay(plan: &Plan, edits: &[PlanEditRecord]) -> Plan {
         let e = &record.edit;
         // An edit without a new value leaves the config's rule, which `plan` still holds.
         if let (true, Some(PlanValue::Target { saving_percent, stretch_percent })) = (e.target, &e.new) {
-            plan.targets.retain(|t| !(t.resource == e.resource && t.department == e.department && t.period == e.period));
+            plan.targets
+                .retain(|t| !(t.resource == e.resource && t.department == e.department && t.period == e.period));
             plan.targets.push(TargetRule {
                 resource: e.resource,
                 saving_percent: *saving_percent,

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::consumption::floor_hour;
 use super::figures::{self, ConsumptionQuery, FigureError};
-use super::period::{day_start, NamedPeriod, Step, TimeRange};
+use super::period::{NamedPeriod, Step, TimeRange, day_start};
 use super::series::local_rfc3339;
 use super::staffing::{average_size, basis_weight};
 use crate::config::{Basis, Config, EmissionFactor, Plan, Tariff};
@@ -178,7 +178,12 @@ pub struct Progress {
 }
 
 /// Progress with the plan in force (the config's, with the web app's edits over it).
-pub async fn progress(store: &dyn StoreReads, config: &Config, query: &ProgressQuery, now: Timestamp) -> Result<Progress, FigureError> {
+pub async fn progress(
+    store: &dyn StoreReads,
+    config: &Config,
+    query: &ProgressQuery,
+    now: Timestamp,
+) -> Result<Progress, FigureError> {
     let plan = super::plan::in_force(store, config).await?;
     progress_with(store, config, &plan, query, now).await
 }
@@ -204,9 +209,11 @@ pub async fn progress_with(
     let last_year = match query.period.previous_year() {
         Some(period) => {
             let ly = period.range(tz)?;
-            let total: f64 = daily_amounts(store, config, query, ly.from(), ly.to()).await?.iter().map(|(_, a)| a).sum();
+            let total: f64 =
+                daily_amounts(store, config, query, ly.from(), ly.to()).await?.iter().map(|(_, a)| a).sum();
             let ly_as_of = year_earlier(as_of, tz).clamp(ly.from(), ly.to());
-            let to_date: f64 = daily_amounts(store, config, query, ly.from(), ly_as_of).await?.iter().map(|(_, a)| a).sum();
+            let to_date: f64 =
+                daily_amounts(store, config, query, ly.from(), ly_as_of).await?.iter().map(|(_, a)| a).sum();
             Some(LastYear { period, total, to_date })
         }
         None => None,
@@ -225,10 +232,8 @@ pub async fn progress_with(
     });
 
     let forecast = forecast(config, &days, actual, last_year.as_ref(), as_of, &range, finished);
-    let saving_percent = baseline
-        .as_ref()
-        .filter(|b| b.to_date > 0.0)
-        .map(|b| (b.to_date - actual) / b.to_date * 100.0);
+    let saving_percent =
+        baseline.as_ref().filter(|b| b.to_date > 0.0).map(|b| (b.to_date - actual) / b.to_date * 100.0);
     let status = match (&target, &baseline, &forecast) {
         (Some(t), _, _) if finished => Some(if actual <= t.amount { Status::Dat } else { Status::KhongDat }),
         (Some(t), Some(b), Some(f)) => Some(if f.amount <= t.amount {
@@ -346,7 +351,9 @@ async fn baseline(
     if reference_amount <= 0.0 || reference_weight <= 0.0 {
         return Ok(None);
     }
-    let scale = |from: Timestamp, to: Timestamp| reference_amount * basis_weight(config, plan, basis, dept, from, to) / reference_weight;
+    let scale = |from: Timestamp, to: Timestamp| {
+        reference_amount * basis_weight(config, plan, basis, dept, from, to) / reference_weight
+    };
     Ok(Some(BaselineFigure {
         reference,
         reference_amount,
@@ -380,7 +387,8 @@ fn forecast(
     let today = local_date(as_of, tz);
     let whole: Vec<&(Date, f64)> = days.iter().filter(|(d, _)| *d < today).collect();
     let mean = |working: bool| {
-        let of_kind: Vec<f64> = whole.iter().filter(|(d, _)| config.office.is_working_day(*d) == working).map(|(_, a)| *a).collect();
+        let of_kind: Vec<f64> =
+            whole.iter().filter(|(d, _)| config.office.is_working_day(*d) == working).map(|(_, a)| *a).collect();
         (!of_kind.is_empty()).then(|| of_kind.iter().sum::<f64>() / of_kind.len() as f64)
     };
     let overall = (!whole.is_empty()).then(|| whole.iter().map(|(_, a)| a).sum::<f64>() / whole.len() as f64)?;
@@ -474,7 +482,13 @@ unit = "kWh"
     async fn seeded(extra: &str) -> (tempfile::TempDir, SqliteStore, Config) {
         let config = Config::parse("test.toml", &format!("{OFFICE}{extra}"), &|_| None).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("x.db"), &config.office.timezone, &config.office.timezone_name, &config.meters).unwrap();
+        let store = SqliteStore::open(
+            &dir.path().join("x.db"),
+            &config.office.timezone,
+            &config.office.timezone_name,
+            &config.meters,
+        )
+        .unwrap();
         let reading = |ts: &str, value: f64| {
             let reading = Reading {
                 meter: MeterId::try_from("dien-a".to_owned()).unwrap(),
@@ -486,7 +500,8 @@ unit = "kWh"
                 entered_by: None,
                 cost_vnd: None,
             };
-            let origin = Origin { source: Source::Import, received_at: Timestamp::now(), topic: None, payload: Vec::new() };
+            let origin =
+                Origin { source: Source::Import, received_at: Timestamp::now(), topic: None, payload: Vec::new() };
             Incoming::Reading(reading, origin)
         };
         let batch = vec![
@@ -499,7 +514,11 @@ unit = "kWh"
     }
 
     fn query(period: &str) -> ProgressQuery {
-        ProgressQuery { resource: Resource::Electricity, department: Some("phong-a".parse().unwrap()), period: NamedPeriod::parse(period).unwrap() }
+        ProgressQuery {
+            resource: Resource::Electricity,
+            department: Some("phong-a".parse().unwrap()),
+            period: NamedPeriod::parse(period).unwrap(),
+        }
     }
 
     fn close(actual: f64, expected: f64) {
@@ -518,7 +537,10 @@ unit = "kWh"
         // Baseline: 2025's 3 650 kWh × 90 days / 365 days = 900; target −2 %: 882; stretch
         // −10 %: 810.
         let b = p.baseline.as_ref().unwrap();
-        assert_eq!((b.source, b.basis, b.reference.to_string()), (BaselineSource::Computed, Basis::Total, "2025".into()));
+        assert_eq!(
+            (b.source, b.basis, b.reference.to_string()),
+            (BaselineSource::Computed, Basis::Total, "2025".into())
+        );
         close(b.reference_amount, 3650.0);
         close(b.amount, 900.0);
         let t = p.target.as_ref().unwrap();
@@ -607,7 +629,8 @@ unit = "kWh"
     async fn the_whole_office_without_data_has_no_baseline_and_no_status() {
         let (_dir, store, config) = seeded("").await;
         let now: Timestamp = "2026-11-28T10:00:00+07:00".parse().unwrap();
-        let q = ProgressQuery { resource: Resource::Water, department: None, period: NamedPeriod::parse("2026").unwrap() };
+        let q =
+            ProgressQuery { resource: Resource::Water, department: None, period: NamedPeriod::parse("2026").unwrap() };
         let p = progress(&store, &config, &q, now).await.unwrap();
         assert_eq!((p.actual, p.baseline.is_none(), p.status), (0.0, true, None));
         // No water tariff ships: the office sets its own price.

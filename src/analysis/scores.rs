@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::documents::{self, DocumentShare};
 use super::figures::FigureError;
 use super::period::NamedPeriod;
-use super::progress::{progress_with, Progress, ProgressQuery};
+use super::progress::{Progress, ProgressQuery, progress_with};
 use super::scoring::{self, CriterionScore, Standing};
 use super::series::{local_rfc3339, select_meters};
 use crate::config::{Config, Criterion, Plan};
@@ -41,7 +41,13 @@ pub struct ScoreReport {
 }
 
 /// Score every department over `period` with the plan given.
-pub async fn scores(store: &dyn StoreReads, config: &Config, plan: &Plan, period: &NamedPeriod, now: Timestamp) -> Result<ScoreReport, FigureError> {
+pub async fn scores(
+    store: &dyn StoreReads,
+    config: &Config,
+    plan: &Plan,
+    period: &NamedPeriod,
+    now: Timestamp,
+) -> Result<ScoreReport, FigureError> {
     let tz = &config.office.timezone;
     let range = period.range(tz)?;
     let rubric = &config.rubric;
@@ -66,8 +72,18 @@ pub async fn scores(store: &dyn StoreReads, config: &Config, plan: &Plan, period
             criteria.push(scoring::score(rubric, criterion_of(resource), standing, p.saving_percent, target));
             resources.push(p);
         }
-        let standing = if share.share_percent.is_none() || !share.missing_months.is_empty() { Standing::MissingData } else { Standing::Scored };
-        criteria.push(scoring::score(rubric, Criterion::Documents, standing, share.share_percent, rubric.documents.target_percent));
+        let standing = if share.share_percent.is_none() || !share.missing_months.is_empty() {
+            Standing::MissingData
+        } else {
+            Standing::Scored
+        };
+        criteria.push(scoring::score(
+            rubric,
+            Criterion::Documents,
+            standing,
+            share.share_percent,
+            rubric.documents.target_percent,
+        ));
         let total = scoring::total(rubric, &criteria);
         let classification = scoring::classify(rubric, total, &criteria).to_owned();
         departments.push(DepartmentScore {

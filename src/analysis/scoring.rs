@@ -47,14 +47,27 @@ fn hundredths(points: f64) -> f64 {
 }
 
 /// Score one criterion.
-pub fn score(rubric: &Rubric, criterion: Criterion, standing: Standing, achieved: Option<f64>, target: Option<f64>) -> CriterionScore {
+pub fn score(
+    rubric: &Rubric,
+    criterion: Criterion,
+    standing: Standing,
+    achieved: Option<f64>,
+    target: Option<f64>,
+) -> CriterionScore {
     let rule = rubric.rule(criterion);
     let points = match (standing, achieved, target) {
         (Standing::Scored, Some(a), Some(t)) => points(rule, a, t),
         (Standing::MissingData, _, _) => -rule.missing_data,
         _ => 0.0,
     };
-    CriterionScore { criterion, max_points: rule.points, standing, achieved_percent: achieved, target_percent: target, points: hundredths(points) }
+    CriterionScore {
+        criterion,
+        max_points: rule.points,
+        standing,
+        achieved_percent: achieved,
+        target_percent: target,
+        points: hundredths(points),
+    }
 }
 
 /// The total, rescaled to the rubric's maximum when criteria do not apply.
@@ -123,7 +136,12 @@ mod tests {
             points,
         };
         // 30 + 20 + 25 + 17 = 92, but documents at 17 of 25 is 68 % (< 70 %): not xuất sắc.
-        let criteria = [c(Criterion::Electricity, 30.0), c(Criterion::Water, 20.0), c(Criterion::Paper, 25.0), c(Criterion::Documents, 17.0)];
+        let criteria = [
+            c(Criterion::Electricity, 30.0),
+            c(Criterion::Water, 20.0),
+            c(Criterion::Paper, 25.0),
+            c(Criterion::Documents, 17.0),
+        ];
         assert_eq!(total(&rubric, &criteria), 92.0);
         assert_eq!(classify(&rubric, 92.0, &criteria), "Tốt");
         assert_eq!(classify(&rubric, 69.9, &criteria), "Không hoàn thành");

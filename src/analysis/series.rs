@@ -12,22 +12,14 @@ use crate::domain::{DepartmentId, Meter, MeterId, Resource};
 /// The meters whose consumption adds up to a resource's figure, for the whole office or one
 /// department. A meter whose parent is also selected is left out: the parent already measured
 /// what it used, and counting both would count it twice.
-pub fn select_meters(
-    meters: &[Meter],
-    resource: Resource,
-    department: Option<&DepartmentId>,
-) -> Vec<MeterId> {
+pub fn select_meters(meters: &[Meter], resource: Resource, department: Option<&DepartmentId>) -> Vec<MeterId> {
     let chosen: Vec<&Meter> = meters
         .iter()
         .filter(|m| m.resource == resource)
         .filter(|m| department.is_none() || m.department.as_ref() == department)
         .collect();
     let ids: HashSet<&MeterId> = chosen.iter().map(|m| &m.id).collect();
-    chosen
-        .iter()
-        .filter(|m| !has_selected_ancestor(m, meters, &ids))
-        .map(|m| m.id.clone())
-        .collect()
+    chosen.iter().filter(|m| !has_selected_ancestor(m, meters, &ids)).map(|m| m.id.clone()).collect()
 }
 
 fn has_selected_ancestor(meter: &Meter, meters: &[Meter], selected: &HashSet<&MeterId>) -> bool {

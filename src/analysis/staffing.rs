@@ -75,7 +75,13 @@ pub fn basis_weight(
 }
 
 /// The average headcount and floor area over `[from, to)`, for per-person and per-m² figures.
-pub fn average_size(config: &Config, plan: &Plan, department: Option<&DepartmentId>, from: Timestamp, to: Timestamp) -> (f64, f64) {
+pub fn average_size(
+    config: &Config,
+    plan: &Plan,
+    department: Option<&DepartmentId>,
+    from: Timestamp,
+    to: Timestamp,
+) -> (f64, f64) {
     let days = basis_weight(config, plan, Basis::Total, department, from, to);
     if days <= 0.0 {
         return (0.0, 0.0);

@@ -7,10 +7,10 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 use serde::Serialize;
 
+use super::TimeRange;
 use super::consumption::HOUR_MS;
 use super::figures::FigureError;
 use super::series::select_meters;
-use super::TimeRange;
 use crate::config::Config;
 use crate::domain::{DepartmentId, MeterId, Office, Resource};
 use crate::store::{Resolution, StoreReads};
@@ -49,7 +49,8 @@ impl Hourly {
     /// Each hour with its local start time.
     fn local_hours<'a>(&'a self, tz: &'a TimeZone) -> impl Iterator<Item = (Zoned, f64)> + 'a {
         self.values.iter().enumerate().map(move |(i, value)| {
-            let start = Timestamp::from_millisecond(self.from.as_millisecond() + i as i64 * HOUR_MS).unwrap_or(self.from);
+            let start =
+                Timestamp::from_millisecond(self.from.as_millisecond() + i as i64 * HOUR_MS).unwrap_or(self.from);
             (start.to_zoned(tz.clone()), *value)
         })
     }
@@ -158,7 +159,10 @@ pub fn night_load(hourly: &Hourly, office: &Office) -> Option<NightLoad> {
     night.sort_by(f64::total_cmp);
     let middle = night.len() / 2;
     let median = if night.len() % 2 == 0 { (night[middle - 1] + night[middle]) / 2.0 } else { night[middle] };
-    Some(NightLoad { base_per_hour: median, working_per_hour: (working_hours > 0).then(|| working_sum / f64::from(working_hours)) })
+    Some(NightLoad {
+        base_per_hour: median,
+        working_per_hour: (working_hours > 0).then(|| working_sum / f64::from(working_hours)),
+    })
 }
 
 /// The night-time (00:00–05:00) hours of each local night in the range, as (the night's date,
@@ -294,7 +298,8 @@ mod tests {
         let from = jiff::civil::date(2026, 11, 2).to_zoned(tz.clone()).unwrap().timestamp();
         let values = (0..days * 24)
             .map(|h| {
-                let local = Timestamp::from_millisecond(from.as_millisecond() + h * HOUR_MS).unwrap().to_zoned(tz.clone());
+                let local =
+                    Timestamp::from_millisecond(from.as_millisecond() + h * HOUR_MS).unwrap().to_zoned(tz.clone());
                 if is_working_hour(office, &local) { 2.0 } else { 0.5 }
             })
             .collect();
@@ -341,7 +346,11 @@ mod tests {
         assert_eq!(night_load(&gap, &office).unwrap().base_per_hour, 0.5);
         let mut idle_day = week(3, &office);
         idle_day.values[24..48].fill(0.0);
-        assert_eq!(night_load(&idle_day, &office).unwrap().working_per_hour, Some(2.0), "a day without readings is left out");
+        assert_eq!(
+            night_load(&idle_day, &office).unwrap().working_per_hour,
+            Some(2.0),
+            "a day without readings is left out"
+        );
         assert_eq!(night_load(&Hourly { from: gap.from, values: vec![0.0; 48] }, &office), None);
     }
 

@@ -48,8 +48,16 @@ pub struct Principal {
 #[derive(Debug, Clone)]
 pub enum Via {
     /// A browser session; its forms must carry this CSRF token.
-    Session { csrf: String, secret_hash: String },
-    Token { id: i64, name: String, role: Role, meters: Option<Vec<MeterId>> },
+    Session {
+        csrf: String,
+        secret_hash: String,
+    },
+    Token {
+        id: i64,
+        name: String,
+        role: Role,
+        meters: Option<Vec<MeterId>>,
+    },
 }
 
 impl Principal {
@@ -117,7 +125,10 @@ impl Auth {
         Auth { accounts: Arc::new(accounts), limiter: LoginLimiter::default(), session_ttl, setup: Mutex::new(None) }
     }
 
-    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce(&Accounts) -> Result<T, AuthError> + Send + 'static) -> Result<T, AuthError> {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Accounts) -> Result<T, AuthError> + Send + 'static,
+    ) -> Result<T, AuthError> {
         let accounts = Arc::clone(&self.accounts);
         tokio::task::spawn_blocking(move || work(&accounts))
             .await
@@ -142,26 +153,50 @@ impl Auth {
     }
 
     /// Create the first admin through the setup link, which then stops working.
-    pub async fn complete_setup(&self, secret: &str, username: &str, display_name: &str, password: &str) -> Result<User, AuthError> {
+    pub async fn complete_setup(
+        &self,
+        secret: &str,
+        username: &str,
+        display_name: &str,
+        password: &str,
+    ) -> Result<User, AuthError> {
         if !self.setup_open(secret) {
-            return Err(AuthError::NotFound("this setup link is used or out of date: sign in, or run `xanh user add --admin NAME`".into()));
+            return Err(AuthError::NotFound(
+                "this setup link is used or out of date: sign in, or run `xanh user add --admin NAME`".into(),
+            ));
         }
         let user = self.add_user(username, display_name, Role::Admin, Vec::new(), password).await?;
         *self.setup.lock().unwrap_or_else(|p| p.into_inner()) = None;
         Ok(user)
     }
 
-    pub async fn add_user(&self, username: &str, display_name: &str, role: Role, departments: Vec<DepartmentId>, password: &str) -> Result<User, AuthError> {
-        let username: Username = username.trim().parse().map_err(|e: crate::domain::InvalidUsername| AuthError::Invalid(e.to_string()))?;
+    pub async fn add_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        departments: Vec<DepartmentId>,
+        password: &str,
+    ) -> Result<User, AuthError> {
+        let username: Username =
+            username.trim().parse().map_err(|e: crate::domain::InvalidUsername| AuthError::Invalid(e.to_string()))?;
         let display_name = display_name.trim();
         if display_name.is_empty() || display_name.chars().count() > 100 {
-            return Err(AuthError::Invalid("give the person's full name (1–100 characters), such as Nguyễn Thị Lan".into()));
+            return Err(AuthError::Invalid(
+                "give the person's full name (1–100 characters), such as Nguyễn Thị Lan".into(),
+            ));
         }
         if role == Role::Reporter && departments.is_empty() {
             return Err(AuthError::Invalid("a reporter enters readings for departments: give at least one".into()));
         }
         let password = Password::new(password)?;
-        let new = NewUser { username: username.clone(), display_name: display_name.to_owned(), role, departments, password_hash: String::new() };
+        let new = NewUser {
+            username: username.clone(),
+            display_name: display_name.to_owned(),
+            role,
+            departments,
+            password_hash: String::new(),
+        };
         self.blocking(move |accounts| {
             let new = NewUser { password_hash: password.hash()?, ..new };
             accounts.add_user(&new)?.ok_or_else(|| AuthError::Conflict(format!("there is already a user `{username}`")))
@@ -180,26 +215,43 @@ impl Auth {
 
     pub async fn set_disabled(&self, username: &Username, disabled: bool) -> Result<(), AuthError> {
         let username = username.clone();
-        self.blocking(move |a| if a.set_disabled(&username, disabled)? { Ok(()) } else { Err(no_user(&username)) }).await
+        self.blocking(move |a| if a.set_disabled(&username, disabled)? { Ok(()) } else { Err(no_user(&username)) })
+            .await
     }
 
     pub async fn reset_password(&self, username: &Username, password: &str) -> Result<(), AuthError> {
         let password = Password::new(password)?;
         let username = username.clone();
-        self.blocking(move |a| if a.set_password(&username, &password.hash()?)? { Ok(()) } else { Err(no_user(&username)) }).await
+        self.blocking(
+            move |a| if a.set_password(&username, &password.hash()?)? { Ok(()) } else { Err(no_user(&username)) },
+        )
+        .await
     }
 
-    pub async fn set_role(&self, username: &Username, role: Role, departments: Vec<DepartmentId>) -> Result<(), AuthError> {
+    pub async fn set_role(
+        &self,
+        username: &Username,
+        role: Role,
+        departments: Vec<DepartmentId>,
+    ) -> Result<(), AuthError> {
         if role == Role::Reporter && departments.is_empty() {
             return Err(AuthError::Invalid("a reporter enters readings for departments: give at least one".into()));
         }
         let username = username.clone();
-        self.blocking(move |a| if a.set_role(&username, role, &departments)? { Ok(()) } else { Err(no_user(&username)) }).await
+        self.blocking(
+            move |a| if a.set_role(&username, role, &departments)? { Ok(()) } else { Err(no_user(&username)) },
+        )
+        .await
     }
 
     /// Check a password and start a session. Failures are counted per user name and address;
     /// past the limit, attempts are refused without looking at the password.
-    pub async fn login(&self, username: &str, password: &str, address: Option<IpAddr>) -> Result<(User, NewSession), AuthError> {
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(User, NewSession), AuthError> {
         let name = username.trim().to_owned();
         if let Some(wait) = self.limiter.blocked_for(&name, address, Instant::now()) {
             return Err(AuthError::Throttled(wait));
@@ -223,7 +275,12 @@ impl Auth {
                 }
                 let secret = secret::random_secret();
                 let expires_at = Timestamp::now().checked_add(ttl).map_err(|e| AuthError::Internal(e.to_string()))?;
-                accounts.create_session(user.id, &secret::secret_hash(&secret), &secret::random_secret(), expires_at)?;
+                accounts.create_session(
+                    user.id,
+                    &secret::secret_hash(&secret),
+                    &secret::random_secret(),
+                    expires_at,
+                )?;
                 Ok(Some((user, NewSession { secret, expires_at })))
             })
             .await?;
@@ -243,8 +300,11 @@ impl Auth {
     pub async fn session(&self, secret: &str, address: Option<IpAddr>) -> Result<Option<Principal>, AuthError> {
         let secret_hash = secret::secret_hash(secret);
         self.blocking(move |a| {
-            Ok(a.session(&secret_hash, Timestamp::now())?
-                .map(|s| Principal { user: s.user, via: Via::Session { csrf: s.csrf, secret_hash }, address }))
+            Ok(a.session(&secret_hash, Timestamp::now())?.map(|s| Principal {
+                user: s.user,
+                via: Via::Session { csrf: s.csrf, secret_hash },
+                address,
+            }))
         })
         .await
     }
@@ -272,10 +332,18 @@ impl Auth {
 
     /// A new token for `owner`, never with more rights than the owner; the secret is returned
     /// once and only its hash kept.
-    pub async fn create_token(&self, owner: &User, name: &str, role: Role, meters: Option<Vec<MeterId>>) -> Result<(String, TokenRecord), AuthError> {
+    pub async fn create_token(
+        &self,
+        owner: &User,
+        name: &str,
+        role: Role,
+        meters: Option<Vec<MeterId>>,
+    ) -> Result<(String, TokenRecord), AuthError> {
         let name = name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 64 {
-            return Err(AuthError::Invalid("name the token after what uses it (1–64 characters), such as gateway-tang-1".into()));
+            return Err(AuthError::Invalid(
+                "name the token after what uses it (1–64 characters), such as gateway-tang-1".into(),
+            ));
         }
         if role > owner.role {
             return Err(AuthError::Invalid(format!("a token cannot have more rights than its owner ({})", owner.role)));
@@ -295,15 +363,28 @@ impl Auth {
     }
 
     pub async fn revoke_token(&self, id: i64) -> Result<(), AuthError> {
-        self.blocking(move |a| if a.revoke_token(id)? { Ok(()) } else { Err(AuthError::NotFound(format!("no live token {id}"))) }).await
+        self.blocking(move |a| {
+            if a.revoke_token(id)? { Ok(()) } else { Err(AuthError::NotFound(format!("no live token {id}"))) }
+        })
+        .await
     }
 
     /// Record an action; `actor` is `None` for the command line on the server itself.
-    pub async fn audit(&self, actor: Option<&Principal>, action: &str, target: String, before: Option<serde_json::Value>, after: Option<serde_json::Value>) -> Result<(), AuthError> {
+    pub async fn audit(
+        &self,
+        actor: Option<&Principal>,
+        action: &str,
+        target: String,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<(), AuthError> {
         let actor_name = actor.map(Principal::name).unwrap_or_else(|| "(command line)".to_owned());
         let address = actor.and_then(|p| p.address).map(|a| a.to_string());
         let action = action.to_owned();
-        self.blocking(move |a| Ok(a.audit(AuditEntry { actor: &actor_name, address, action: &action, target, before, after })?)).await
+        self.blocking(move |a| {
+            Ok(a.audit(AuditEntry { actor: &actor_name, address, action: &action, target, before, after })?)
+        })
+        .await
     }
 
     pub async fn audit_log(&self, before_id: Option<i64>, limit: usize) -> Result<Vec<AuditRecord>, AuthError> {

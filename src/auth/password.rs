@@ -2,8 +2,8 @@
 //! recommendation). Hashing takes tens of milliseconds on purpose, so callers run it off the
 //! async runtime (`spawn_blocking`).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use password_hash::rand_core::OsRng;
 
 use super::AuthError;

@@ -1,8 +1,8 @@
 //! Random secrets (session ids, API tokens, CSRF tokens, setup links) and how they are kept:
 //! only a hash is stored, so a copy of the database lets no one in.
 
-use blake2::{Blake2b, Digest};
 use blake2::digest::consts::U32;
+use blake2::{Blake2b, Digest};
 use password_hash::rand_core::{OsRng, RngCore};
 
 /// 32 random bytes from the operating system, as 64 lowercase hex digits.

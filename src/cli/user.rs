@@ -87,7 +87,11 @@ pub async fn run(config: Config, args: UserArgs) -> anyhow::Result<()> {
         UserCommand::Add { username, display_name, admin, role, departments } => {
             let role = if admin { Role::Admin } else { role };
             for d in &departments {
-                anyhow::ensure!(config.department(d).is_some(), "no department `{d}` is configured in {}", config.source);
+                anyhow::ensure!(
+                    config.department(d).is_some(),
+                    "no department `{d}` is configured in {}",
+                    config.source
+                );
             }
             let password = read_password("Password (at least 10 characters)")?;
             let user = auth.add_user(&username, &display_name, role, departments, &password).await?;
@@ -119,7 +123,10 @@ pub async fn run(config: Config, args: UserArgs) -> anyhow::Result<()> {
             println!("new password set for {username}; their sessions have ended");
         }
         UserCommand::Token { username, name, role, meters } => {
-            let owner = auth.user(&username).await?.ok_or_else(|| anyhow::anyhow!("there is no user `{username}`: see `xanh user list`"))?;
+            let owner = auth
+                .user(&username)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("there is no user `{username}`: see `xanh user list`"))?;
             for m in &meters {
                 anyhow::ensure!(config.meter(m).is_some(), "no meter `{m}` is configured in {}", config.source);
             }

@@ -258,7 +258,12 @@ pub struct Plan {
 
 impl Plan {
     /// The target rule for a resource, department (`None`: office) and period.
-    pub fn target(&self, resource: Resource, department: Option<&DepartmentId>, period: &NamedPeriod) -> Option<&TargetRule> {
+    pub fn target(
+        &self,
+        resource: Resource,
+        department: Option<&DepartmentId>,
+        period: &NamedPeriod,
+    ) -> Option<&TargetRule> {
         self.targets
             .iter()
             .filter(|t| t.resource == resource)
@@ -271,18 +276,12 @@ impl Plan {
     /// else the earliest known.
     pub fn emission_factor(&self, resource: Resource, year: i16) -> Option<&EmissionFactor> {
         let of_resource = || self.emission_factors.iter().filter(move |f| f.resource == resource);
-        of_resource()
-            .filter(|f| f.year <= year)
-            .max_by_key(|f| f.year)
-            .or_else(|| of_resource().min_by_key(|f| f.year))
+        of_resource().filter(|f| f.year <= year).max_by_key(|f| f.year).or_else(|| of_resource().min_by_key(|f| f.year))
     }
 
     /// The tariff in force on a day, if any has started by then.
     pub fn tariff(&self, resource: Resource, day: Date) -> Option<&Tariff> {
-        self.tariffs
-            .iter()
-            .filter(|t| t.resource == resource && t.from <= day)
-            .max_by_key(|t| t.from)
+        self.tariffs.iter().filter(|t| t.resource == resource && t.from <= day).max_by_key(|t| t.from)
     }
 }
 
@@ -400,7 +399,11 @@ fn period(text: &str, key: &str, problem: Problem<'_>) -> Option<NamedPeriod> {
     match NamedPeriod::parse(text) {
         Ok(p) => Some(p),
         Err(e) => {
-            problem(key.into(), e.to_string(), "write a year \"2025\", a quarter \"2026-Q3\", a month \"2026-11\" or a phase \"gd1\"/\"gd2\"".into());
+            problem(
+                key.into(),
+                e.to_string(),
+                "write a year \"2025\", a quarter \"2026-Q3\", a month \"2026-11\" or a phase \"gd1\"/\"gd2\"".into(),
+            );
             None
         }
     }
@@ -409,22 +412,38 @@ fn period(text: &str, key: &str, problem: Problem<'_>) -> Option<NamedPeriod> {
 fn percent(value: f64, key: &str, problem: Problem<'_>) -> bool {
     let ok = value.is_finite() && (0.0..100.0).contains(&value);
     if !ok {
-        problem(key.into(), format!("{value} is not a saving in percent"), "give a number from 0 to below 100, such as 2.0 for 2 %".into());
+        problem(
+            key.into(),
+            format!("{value} is not a saving in percent"),
+            "give a number from 0 to below 100, such as 2.0 for 2 %".into(),
+        );
     }
     ok
 }
 
-fn resolve_staffing(entries: &[StaffingEntry], departments: &[DepartmentId], problem: Problem<'_>) -> Vec<StaffingChange> {
+fn resolve_staffing(
+    entries: &[StaffingEntry],
+    departments: &[DepartmentId],
+    problem: Problem<'_>,
+) -> Vec<StaffingChange> {
     let mut changes = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let key = |f: &str| format!("staffing[{i}].{f}");
         let dept = department(&e.department, &key("department"), departments, problem);
         let from = date(&e.from, &key("from"), problem);
         if e.headcount.is_none() && e.area_m2.is_none() {
-            problem(key("headcount"), "neither headcount nor area_m2 is given".into(), "give the headcount, the area_m2, or both, in force from `from`".into());
+            problem(
+                key("headcount"),
+                "neither headcount nor area_m2 is given".into(),
+                "give the headcount, the area_m2, or both, in force from `from`".into(),
+            );
         }
         if let Some(area) = e.area_m2.filter(|a| !(a.is_finite() && *a > 0.0)) {
-            problem(key("area_m2"), format!("{area} is not a floor area"), "give the area in m², greater than 0".into());
+            problem(
+                key("area_m2"),
+                format!("{area} is not a floor area"),
+                "give the area in m², greater than 0".into(),
+            );
         }
         if let (Some(department), Some(from)) = (dept, from) {
             changes.push(StaffingChange { department, from, headcount: e.headcount, area_m2: e.area_m2 });
@@ -456,12 +475,20 @@ fn resolve_baselines(raw: &BaselinesSection, departments: &[DepartmentId], probl
         };
         let per = period(&e.period, &key("period"), problem);
         if !(e.amount.is_finite() && e.amount > 0.0) {
-            problem(key("amount"), format!("{} is not an amount used", e.amount), "give the use over the period in kWh, m³ or sheets, greater than 0".into());
+            problem(
+                key("amount"),
+                format!("{} is not an amount used", e.amount),
+                "give the use over the period in kWh, m³ or sheets, greater than 0".into(),
+            );
             continue;
         }
         let (Some(resource), Some(department), Some(period)) = (res, dept, per) else { continue };
         if entered.iter().any(|o| o.resource == resource && o.department == department) {
-            problem(key("department"), "another entered baseline has this resource and department".into(), "keep one baseline per department and resource".into());
+            problem(
+                key("department"),
+                "another entered baseline has this resource and department".into(),
+                "keep one baseline per department and resource".into(),
+            );
             continue;
         }
         entered.push(EnteredBaseline { resource, department, period, amount: e.amount, note: e.note.clone() });
@@ -477,7 +504,11 @@ fn resolve_targets(entries: &[TargetEntry], departments: &[DepartmentId], proble
         let saving_ok = percent(e.saving_percent, &key("saving_percent"), problem);
         let stretch_ok = e.stretch_percent.is_none_or(|s| percent(s, &key("stretch_percent"), problem));
         if let Some(stretch) = e.stretch_percent.filter(|s| *s < e.saving_percent) {
-            problem(key("stretch_percent"), format!("{stretch} is below saving_percent"), "a stretch target saves more than the target: raise it or leave it out".into());
+            problem(
+                key("stretch_percent"),
+                format!("{stretch} is below saving_percent"),
+                "a stretch target saves more than the target: raise it or leave it out".into(),
+            );
         }
         let per = match &e.period {
             None => Some(None),
@@ -487,12 +518,25 @@ fn resolve_targets(entries: &[TargetEntry], departments: &[DepartmentId], proble
             None => Some(None),
             Some(d) => department(d, &key("department"), departments, problem).map(Some),
         };
-        let (Some(resource), Some(period), Some(department), true, true) = (res, per, dept, saving_ok, stretch_ok) else { continue };
+        let (Some(resource), Some(period), Some(department), true, true) = (res, per, dept, saving_ok, stretch_ok)
+        else {
+            continue;
+        };
         if rules.iter().any(|r| r.resource == resource && r.period == period && r.department == department) {
-            problem(key("resource"), "another target has the same resource, period and department".into(), "keep one of them".into());
+            problem(
+                key("resource"),
+                "another target has the same resource, period and department".into(),
+                "keep one of them".into(),
+            );
             continue;
         }
-        rules.push(TargetRule { resource, saving_percent: e.saving_percent, stretch_percent: e.stretch_percent, period, department });
+        rules.push(TargetRule {
+            resource,
+            saving_percent: e.saving_percent,
+            stretch_percent: e.stretch_percent,
+            period,
+            department,
+        });
     }
     rules
 }
@@ -503,7 +547,11 @@ fn resolve_factors(entries: &[EmissionFactorEntry], problem: Problem<'_>) -> Vec
         let key = |f: &str| format!("emission_factors[{i}].{f}");
         let Some(res) = resource(&e.resource, &key("resource"), problem) else { continue };
         if !(e.value.is_finite() && e.value >= 0.0) {
-            problem(key("value"), format!("{} is not an emission factor", e.value), "give a number of 0 or more".into());
+            problem(
+                key("value"),
+                format!("{} is not an emission factor", e.value),
+                "give a number of 0 or more".into(),
+            );
             continue;
         }
         let kg_per_unit = match (res, e.unit.as_str()) {
@@ -513,7 +561,11 @@ fn resolve_factors(entries: &[EmissionFactorEntry], problem: Problem<'_>) -> Vec
             (Resource::Paper, "kgCO2e/kg") => match e.kg_per_ream {
                 Some(kg) if kg.is_finite() && kg > 0.0 => e.value * kg / crate::domain::SHEETS_PER_REAM,
                 _ => {
-                    problem(key("kg_per_ream"), "is missing or not a weight".into(), "give the weight of a ream of 500 sheets, such as kg_per_ream = 2.5".into());
+                    problem(
+                        key("kg_per_ream"),
+                        "is missing or not a weight".into(),
+                        "give the weight of a ream of 500 sheets, such as kg_per_ream = 2.5".into(),
+                    );
                     continue;
                 }
             },
@@ -523,12 +575,20 @@ fn resolve_factors(entries: &[EmissionFactorEntry], problem: Problem<'_>) -> Vec
                     Resource::Water => "\"kgCO2e/m3\"",
                     Resource::Paper => "\"kgCO2e/kg\" with kg_per_ream",
                 };
-                problem(key("unit"), format!("`{unit}` is not a unit for a {res} factor"), format!("write unit = {want}"));
+                problem(
+                    key("unit"),
+                    format!("`{unit}` is not a unit for a {res} factor"),
+                    format!("write unit = {want}"),
+                );
                 continue;
             }
         };
         if factors.iter().any(|f| f.resource == res && f.year == e.year) {
-            problem(key("year"), format!("another {res} factor is for {}", e.year), "keep one factor per resource and year".into());
+            problem(
+                key("year"),
+                format!("another {res} factor is for {}", e.year),
+                "keep one factor per resource and year".into(),
+            );
             continue;
         }
         factors.push(EmissionFactor {
@@ -551,32 +611,53 @@ fn resolve_tariffs(entries: &[TariffEntry], problem: Problem<'_>) -> Vec<Tariff>
         let res = resource(&e.resource, &key("resource"), problem);
         let from = date(&e.from, &key("from"), problem);
         if !(e.price_vnd.is_finite() && e.price_vnd >= 0.0) {
-            problem(key("price_vnd"), format!("{} is not a price", e.price_vnd), "give the price in VND, 0 or more".into());
+            problem(
+                key("price_vnd"),
+                format!("{} is not a price", e.price_vnd),
+                "give the price in VND, 0 or more".into(),
+            );
             continue;
         }
         let (Some(resource), Some(from)) = (res, from) else { continue };
         let unit: Option<Unit> = serde_json::from_value(serde_json::Value::String(e.per.clone())).ok();
         let Some(unit) = unit.filter(|u| u.resource() == resource) else {
-            problem(key("per"), format!("`{}` is not a unit of {resource}", e.per), format!("use one of {}", Unit::names_for(resource)));
+            problem(
+                key("per"),
+                format!("`{}` is not a unit of {resource}", e.per),
+                format!("use one of {}", Unit::names_for(resource)),
+            );
             continue;
         };
         if tariffs.iter().any(|t| t.resource == resource && t.from == from) {
-            problem(key("from"), format!("another {resource} tariff starts on {from}"), "keep one tariff per resource and start date".into());
+            problem(
+                key("from"),
+                format!("another {resource} tariff starts on {from}"),
+                "keep one tariff per resource and start date".into(),
+            );
             continue;
         }
         // A price per ream is a 500th of it per sheet; per Wh a thousand times it per kWh.
-        let vnd_per_unit = e.price_vnd / crate::domain::Conversion::new(unit, resource).map(|c| c.to_canonical(1.0)).unwrap_or(1.0);
-        tariffs.push(Tariff { resource, from, price_vnd: e.price_vnd, per: e.per.clone(), note: e.note.clone(), vnd_per_unit });
+        let vnd_per_unit =
+            e.price_vnd / crate::domain::Conversion::new(unit, resource).map(|c| c.to_canonical(1.0)).unwrap_or(1.0);
+        tariffs.push(Tariff {
+            resource,
+            from,
+            price_vnd: e.price_vnd,
+            per: e.per.clone(),
+            note: e.note.clone(),
+            vnd_per_unit,
+        });
     }
     tariffs
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Config, BUILT_IN_DEFAULT};
+    use crate::config::{BUILT_IN_DEFAULT, Config};
     use crate::domain::Resource;
 
-    const OFFICE: &str = "[office]\nname = \"X\"\n[[departments]]\nid = \"phong-a\"\nname = \"A\"\nheadcount = 1\narea_m2 = 10.0\n";
+    const OFFICE: &str =
+        "[office]\nname = \"X\"\n[[departments]]\nid = \"phong-a\"\nname = \"A\"\nheadcount = 1\narea_m2 = 10.0\n";
 
     #[test]
     fn the_shipped_plan_has_the_directive_targets_factor_and_tariff() {

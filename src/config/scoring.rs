@@ -137,12 +137,22 @@ pub fn default_rubric() -> Rubric {
         missing_data: 5.0,
         target_percent,
     };
-    let class = |name: &str, min_points: f64, min_share_percent: f64| Class { name: name.into(), min_points, min_share_percent };
+    let class = |name: &str, min_points: f64, min_share_percent: f64| Class {
+        name: name.into(),
+        min_points,
+        min_share_percent,
+    };
     Rubric {
         electricity: rule(30.0, None),
         water: rule(20.0, None),
         paper: rule(25.0, None),
-        documents: CriterionRule { bonus_per_point: 0.0, bonus_max: 0.0, deduction_per_point: 0.0, deduction_max: 0.0, ..rule(25.0, Some(100.0)) },
+        documents: CriterionRule {
+            bonus_per_point: 0.0,
+            bonus_max: 0.0,
+            deduction_per_point: 0.0,
+            deduction_max: 0.0,
+            ..rule(25.0, Some(100.0))
+        },
         classes: vec![
             class("Hoàn thành xuất sắc", 90.0, 70.0),
             class("Tốt", 80.0, 50.0),
@@ -167,18 +177,30 @@ pub(super) fn resolve_rubric(raw: Option<ScoringSection>, problem: Problem<'_>) 
             ("missing_data", entry.missing_data),
         ] {
             if !(value.is_finite() && value >= 0.0) {
-                problem(key(field), format!("{value} is not a number of points"), "give 0 or more (deductions are written as positive numbers)".into());
+                problem(
+                    key(field),
+                    format!("{value} is not a number of points"),
+                    "give 0 or more (deductions are written as positive numbers)".into(),
+                );
             }
         }
         let target_percent = match (documents, entry.target_percent) {
             (true, Some(t)) if t.is_finite() && t > 0.0 && t <= 100.0 => Some(t),
             (true, None) => Some(100.0),
             (true, Some(t)) => {
-                problem(key("target_percent"), format!("{t} is not a share"), "give the share of documents to issue electronically, above 0 and at most 100".into());
+                problem(
+                    key("target_percent"),
+                    format!("{t} is not a share"),
+                    "give the share of documents to issue electronically, above 0 and at most 100".into(),
+                );
                 None
             }
             (false, Some(_)) => {
-                problem(key("target_percent"), "applies only to documents".into(), "remove it: the saving targets are in [[targets]]".into());
+                problem(
+                    key("target_percent"),
+                    "applies only to documents".into(),
+                    "remove it: the saving targets are in [[targets]]".into(),
+                );
                 None
             }
             (false, None) => None,
@@ -207,15 +229,31 @@ pub(super) fn resolve_rubric(raw: Option<ScoringSection>, problem: Problem<'_>) 
             problem(key("min_points"), "is not a number".into(), "give the least total points, such as 90".into());
         }
         if !(c.min_share_percent.is_finite() && (0.0..=100.0).contains(&c.min_share_percent)) {
-            problem(key("min_share_percent"), format!("{} is not a share", c.min_share_percent), "give 0 to 100: the least share of each criterion's points".into());
+            problem(
+                key("min_share_percent"),
+                format!("{} is not a share", c.min_share_percent),
+                "give 0 to 100: the least share of each criterion's points".into(),
+            );
         }
         if let Some(before) = classes.last().filter(|before| before.min_points <= c.min_points) {
-            problem(key("min_points"), format!("{} is not below the class before it ({})", c.min_points, before.min_points), "list the classes from the highest down".into());
+            problem(
+                key("min_points"),
+                format!("{} is not below the class before it ({})", c.min_points, before.min_points),
+                "list the classes from the highest down".into(),
+            );
         }
-        classes.push(Class { name: c.name.trim().to_owned(), min_points: c.min_points, min_share_percent: c.min_share_percent });
+        classes.push(Class {
+            name: c.name.trim().to_owned(),
+            min_points: c.min_points,
+            min_share_percent: c.min_share_percent,
+        });
     }
     if raw.unclassified.trim().is_empty() {
-        problem("scoring.unclassified".into(), "is empty".into(), "name the lowest classification, such as \"Không hoàn thành\"".into());
+        problem(
+            "scoring.unclassified".into(),
+            "is empty".into(),
+            "name the lowest classification, such as \"Không hoàn thành\"".into(),
+        );
     }
     Rubric { electricity, water, paper, documents, classes, unclassified: raw.unclassified.trim().to_owned() }
 }
@@ -223,7 +261,7 @@ pub(super) fn resolve_rubric(raw: Option<ScoringSection>, problem: Problem<'_>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, BUILT_IN_DEFAULT};
+    use crate::config::{BUILT_IN_DEFAULT, Config};
 
     #[test]
     fn the_shipped_rubric_is_the_documented_default() {
@@ -265,7 +303,10 @@ mod tests {
             ("scoring.classes[1].min_share_percent", "0 to 100"),
             ("scoring.unclassified", "Không hoàn thành"),
         ] {
-            assert!(err.problems.iter().any(|p| p.key == key && format!("{} {}", p.problem, p.fix).contains(words)), "{key}: {words}\n{err}");
+            assert!(
+                err.problems.iter().any(|p| p.key == key && format!("{} {}", p.problem, p.fix).contains(words)),
+                "{key}: {words}\n{err}"
+            );
         }
     }
 }

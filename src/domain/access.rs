@@ -59,7 +59,9 @@ impl FromStr for Role {
 pub struct Username(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a user name: use 2–32 lowercase letters, digits, `.`, `-` or `_`, starting with a letter (such as nguyen.lan)")]
+#[error(
+    "`{0}` is not a user name: use 2–32 lowercase letters, digits, `.`, `-` or `_`, starting with a letter (such as nguyen.lan)"
+)]
 pub struct InvalidUsername(pub String);
 
 impl FromStr for Username {

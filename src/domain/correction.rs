@@ -22,7 +22,13 @@ pub struct Correction {
 impl Correction {
     /// `new_value` in the resource's canonical unit (as figures are shown); `None` removes the
     /// reading. Who and why are required: the council must be able to see both.
-    pub fn new(meter: MeterId, ts: Timestamp, new_value: Option<f64>, by: &str, reason: &str) -> Result<Correction, InvalidCorrection> {
+    pub fn new(
+        meter: MeterId,
+        ts: Timestamp,
+        new_value: Option<f64>,
+        by: &str,
+        reason: &str,
+    ) -> Result<Correction, InvalidCorrection> {
         if let Some(value) = new_value {
             if !value.is_finite() || value < 0.0 {
                 return Err(InvalidCorrection(format!("the new value {value} must be a finite number, zero or more")));
@@ -34,7 +40,9 @@ impl Correction {
             return Err(InvalidCorrection("say who makes the correction (`by`)".into()));
         }
         if reason.chars().count() < 5 {
-            return Err(InvalidCorrection("give the reason for the correction (`reason`, at least a few words)".into()));
+            return Err(InvalidCorrection(
+                "give the reason for the correction (`reason`, at least a few words)".into(),
+            ));
         }
         Ok(Correction { meter, ts, new_value, by: by.to_owned(), reason: reason.to_owned() })
     }

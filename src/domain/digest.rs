@@ -4,8 +4,8 @@
 
 use std::fmt;
 
-use argon2::password_hash::{PasswordHash, PasswordHashString};
 use argon2::Params;
+use argon2::password_hash::{PasswordHash, PasswordHashString};
 
 /// The most memory a stored hash may ask for each check (64 MiB): a hash with a larger cost
 /// would let anyone who can connect make Xanh spend that memory per attempt.
@@ -52,7 +52,7 @@ impl fmt::Debug for PasswordDigest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::password::{verify, Password};
+    use crate::auth::password::{Password, verify};
 
     #[test]
     fn a_hash_made_by_auth_reads_back_and_checks_its_password() {

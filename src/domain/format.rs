@@ -66,10 +66,7 @@ impl Format {
 
     /// Whether `field` means something for this format (several values in one message).
     pub fn takes_field(self) -> bool {
-        matches!(
-            self,
-            Format::Tasmota | Format::ShellyGen2 | Format::Zigbee2mqtt | Format::Wmbusmeters | Format::Senml
-        )
+        matches!(self, Format::Tasmota | Format::ShellyGen2 | Format::Zigbee2mqtt | Format::Wmbusmeters | Format::Senml)
     }
 
     /// Whether `channel` means something: Tasmota multi-channel devices send arrays.

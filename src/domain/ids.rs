@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 /// Why an identifier was refused; the message says what a valid one looks like.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{value}` is not a valid id: use 1–64 lowercase letters a–z, digits and single hyphens, such as `phong-tong-hop`")]
+#[error(
+    "`{value}` is not a valid id: use 1–64 lowercase letters a–z, digits and single hyphens, such as `phong-tong-hop`"
+)]
 pub struct InvalidId {
     pub value: String,
 }
@@ -14,19 +16,11 @@ pub struct InvalidId {
 fn check_slug(value: &str) -> Result<(), InvalidId> {
     let ok = !value.is_empty()
         && value.len() <= 64
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !value.starts_with('-')
         && !value.ends_with('-')
         && !value.contains("--");
-    if ok {
-        Ok(())
-    } else {
-        Err(InvalidId {
-            value: value.to_owned(),
-        })
-    }
+    if ok { Ok(()) } else { Err(InvalidId { value: value.to_owned() }) }
 }
 
 macro_rules! slug_id {
@@ -91,10 +85,7 @@ mod tests {
 
     #[test]
     fn slugs_accept_lowercase_words_joined_by_hyphens() {
-        assert_eq!(
-            "dien-tong-hop".parse::<MeterId>().unwrap().as_str(),
-            "dien-tong-hop"
-        );
+        assert_eq!("dien-tong-hop".parse::<MeterId>().unwrap().as_str(), "dien-tong-hop");
         assert!("may-in-3".parse::<MeterId>().is_ok());
     }
 

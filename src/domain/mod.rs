@@ -3,6 +3,7 @@
 
 mod access;
 mod correction;
+mod digest;
 mod documents;
 mod format;
 mod ids;
@@ -10,21 +11,19 @@ mod office;
 mod reading;
 mod rejection;
 mod resource;
-mod digest;
 mod topic;
 
 pub use access::{InvalidUsername, Role, UnknownRole, User, Username};
-pub use documents::{DocumentCount, InvalidMonth, Month};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
+pub use digest::PasswordDigest;
+pub use documents::{DocumentCount, InvalidMonth, Month};
 pub use format::{Format, ValueSelector};
 pub use ids::{DepartmentId, InvalidId, MeterId, OfficeId};
 pub use office::{InvalidWorkingHours, Office, WorkingDays, WorkingHours};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
 pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
-pub use digest::PasswordDigest;
-pub use topic::{InvalidShareGroup, InvalidTopic, ShareGroup, Topic, TopicFilter, PEER_TOPIC_ROOT};
-
+pub use topic::{InvalidShareGroup, InvalidTopic, PEER_TOPIC_ROOT, ShareGroup, Topic, TopicFilter};
 
 /// A department (phòng, ban, trung tâm).
 #[derive(Debug, Clone, PartialEq)]

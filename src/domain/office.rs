@@ -4,9 +4,9 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
+use jiff::Zoned;
 use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
-use jiff::Zoned;
 
 use super::OfficeId;
 

@@ -129,11 +129,9 @@ impl Unit {
     /// The resource this unit measures.
     pub fn resource(self) -> Resource {
         match self {
-            Unit::WattHour
-            | Unit::KilowattHour
-            | Unit::MegawattHour
-            | Unit::WattMinute
-            | Unit::Joule => Resource::Electricity,
+            Unit::WattHour | Unit::KilowattHour | Unit::MegawattHour | Unit::WattMinute | Unit::Joule => {
+                Resource::Electricity
+            }
             Unit::Litre | Unit::CubicMetre => Resource::Water,
             Unit::Sheet | Unit::Ream => Resource::Paper,
         }
@@ -156,11 +154,8 @@ impl Unit {
 
     /// The units a meter of `resource` may report in, for error messages.
     pub fn names_for(resource: Resource) -> String {
-        let units: Vec<&str> = Unit::ALL
-            .into_iter()
-            .filter(|u| u.resource() == resource)
-            .map(Unit::config_name)
-            .collect();
+        let units: Vec<&str> =
+            Unit::ALL.into_iter().filter(|u| u.resource() == resource).map(Unit::config_name).collect();
         units.join(", ")
     }
 }
@@ -181,14 +176,7 @@ pub struct UnitMismatch {
 
 impl Conversion {
     pub fn new(from: Unit, resource: Resource) -> Result<Self, UnitMismatch> {
-        if from.resource() == resource {
-            Ok(Self { from })
-        } else {
-            Err(UnitMismatch {
-                unit: from,
-                resource,
-            })
-        }
+        if from.resource() == resource { Ok(Self { from }) } else { Err(UnitMismatch { unit: from, resource }) }
     }
 
     pub fn unit(self) -> Unit {
@@ -226,9 +214,6 @@ mod tests {
     #[test]
     fn a_unit_of_another_resource_is_refused_with_the_allowed_ones() {
         let err = Conversion::new(Unit::CubicMetre, Resource::Electricity).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "m3 does not measure electricity: use one of Wh, kWh, MWh, Wmin, J"
-        );
+        assert_eq!(err.to_string(), "m3 does not measure electricity: use one of Wh, kWh, MWh, Wmin, J");
     }
 }

@@ -174,7 +174,8 @@ impl ShareGroup {
 impl TryFrom<String> for ShareGroup {
     type Error = InvalidShareGroup;
     fn try_from(value: String) -> Result<Self, InvalidShareGroup> {
-        let ok = (1..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        let ok = (1..=64).contains(&value.len())
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
         if ok { Ok(ShareGroup(value)) } else { Err(InvalidShareGroup(value)) }
     }
 }

@@ -33,7 +33,11 @@ impl Formats {
     fn new() -> Formats {
         Formats {
             title: Format::new().set_bold().set_font_size(13),
-            header: Format::new().set_bold().set_text_wrap().set_background_color("E8F5E9").set_border(rust_xlsxwriter::FormatBorder::Thin),
+            header: Format::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_background_color("E8F5E9")
+                .set_border(rust_xlsxwriter::FormatBorder::Thin),
             amount: Format::new().set_num_format("#,##0.0"),
             money: Format::new().set_num_format("#,##0"),
             percent: Format::new().set_num_format("0.0%"),
@@ -84,12 +88,25 @@ fn summary(sheet: &mut Worksheet, report: &ScoreReport, office: &str, f: &Format
     sheet.write_string_with_format(
         0,
         0,
-        format!("Kết quả chấm điểm thi đua tiết kiệm · {office} · kỳ {} · thang điểm {}", report.period, format::number(report.max_points, 0, Lang::Vi)),
+        format!(
+            "Kết quả chấm điểm thi đua tiết kiệm · {office} · kỳ {} · thang điểm {}",
+            report.period,
+            format::number(report.max_points, 0, Lang::Vi)
+        ),
         &f.title,
     )?;
     headers(
         sheet,
-        &["Phòng, ban", "Điện (điểm)", "Nước (điểm)", "Giấy (điểm)", "Văn bản điện tử (điểm)", "Tổng điểm", "Xếp loại", "Xếp hạng"],
+        &[
+            "Phòng, ban",
+            "Điện (điểm)",
+            "Nước (điểm)",
+            "Giấy (điểm)",
+            "Văn bản điện tử (điểm)",
+            "Tổng điểm",
+            "Xếp loại",
+            "Xếp hạng",
+        ],
         f,
     )?;
     for (i, d) in report.departments.iter().enumerate() {
@@ -116,7 +133,11 @@ fn summary(sheet: &mut Worksheet, report: &ScoreReport, office: &str, f: &Format
                 .iter()
                 .filter_map(|d| match col {
                     5 => Some(d.total),
-                    _ => d.criteria.get(usize::from(col - 1)).filter(|c| c.standing != Standing::NotApplicable).map(|c| c.points),
+                    _ => d
+                        .criteria
+                        .get(usize::from(col - 1))
+                        .filter(|c| c.standing != Standing::NotApplicable)
+                        .map(|c| c.points),
                 })
                 .collect();
             let mean = if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 };
@@ -126,13 +147,25 @@ fn summary(sheet: &mut Worksheet, report: &ScoreReport, office: &str, f: &Format
     Ok(())
 }
 
-fn resource_sheet(sheet: &mut Worksheet, report: &ScoreReport, index: usize, resource: Resource, office: &str, f: &Formats) -> Result<(), XlsxError> {
+fn resource_sheet(
+    sheet: &mut Worksheet,
+    report: &ScoreReport,
+    index: usize,
+    resource: Resource,
+    office: &str,
+    f: &Formats,
+) -> Result<(), XlsxError> {
     let unit = format::unit(resource, Lang::Vi);
     sheet.set_name(sheet_name(resource))?;
     sheet.write_string_with_format(
         0,
         0,
-        format!("{} · {office} · kỳ {} · số liệu đến {}", format::resource_name(resource, Lang::Vi), report.period, report.as_of.get(..10).unwrap_or("")),
+        format!(
+            "{} · {office} · kỳ {} · số liệu đến {}",
+            format::resource_name(resource, Lang::Vi),
+            report.period,
+            report.as_of.get(..10).unwrap_or("")
+        ),
         &f.title,
     )?;
     let titles = [
@@ -191,15 +224,40 @@ fn resource_sheet(sheet: &mut Worksheet, report: &ScoreReport, index: usize, res
     let row = FIRST_DATA_ROW + rows as u32;
     let excel_row = row + 1;
     sheet.write_string_with_format(row, 0, "Cộng", &f.total_label)?;
-    for (col, format) in [(1u16, &f.amount), (2, &f.amount), (3, &f.amount), (4, &f.amount), (6, &f.amount), (8, &f.amount), (10, &f.amount), (11, &f.money)] {
+    for (col, format) in [
+        (1u16, &f.amount),
+        (2, &f.amount),
+        (3, &f.amount),
+        (4, &f.amount),
+        (6, &f.amount),
+        (8, &f.amount),
+        (10, &f.amount),
+        (11, &f.money),
+    ] {
         sheet.write_formula_with_format(row, col, column_formula("SUM", col, rows, sums[usize::from(col)]), format)?;
     }
     // Ratios of the totals, not sums of ratios.
     let ratio = |num: usize, den: usize| if sums[den] > 0.0 { sums[num] / sums[den] } else { 0.0 };
     let saving = if sums[2] > 0.0 { (sums[2] - sums[4]) / sums[2] } else { 0.0 };
-    sheet.write_formula_with_format(row, 5, Formula::new(format!("=IF(C{excel_row}>0,(C{excel_row}-E{excel_row})/C{excel_row},0)")).set_result(saving.to_string()), &f.percent)?;
-    sheet.write_formula_with_format(row, 7, Formula::new(format!("=IF(G{excel_row}>0,E{excel_row}/G{excel_row},0)")).set_result(ratio(4, 6).to_string()), &f.amount)?;
-    sheet.write_formula_with_format(row, 9, Formula::new(format!("=IF(I{excel_row}>0,E{excel_row}/I{excel_row},0)")).set_result(ratio(4, 8).to_string()), &f.amount)?;
+    sheet.write_formula_with_format(
+        row,
+        5,
+        Formula::new(format!("=IF(C{excel_row}>0,(C{excel_row}-E{excel_row})/C{excel_row},0)"))
+            .set_result(saving.to_string()),
+        &f.percent,
+    )?;
+    sheet.write_formula_with_format(
+        row,
+        7,
+        Formula::new(format!("=IF(G{excel_row}>0,E{excel_row}/G{excel_row},0)")).set_result(ratio(4, 6).to_string()),
+        &f.amount,
+    )?;
+    sheet.write_formula_with_format(
+        row,
+        9,
+        Formula::new(format!("=IF(I{excel_row}>0,E{excel_row}/I{excel_row},0)")).set_result(ratio(4, 8).to_string()),
+        &f.amount,
+    )?;
     notes(sheet, row + 2, &figures)?;
     Ok(())
 }
@@ -208,7 +266,17 @@ fn resource_sheet(sheet: &mut Worksheet, report: &ScoreReport, index: usize, res
 fn notes(sheet: &mut Worksheet, mut row: u32, figures: &[(&str, &Progress)]) -> Result<(), XlsxError> {
     if let Some(c) = figures.iter().find_map(|(_, p)| p.co2e.as_ref()) {
         let factor = &c.factor;
-        sheet.write_string(row, 0, format!("Hệ số phát thải: {} {} (năm {}) · {}", format::number(factor.value, 4, Lang::Vi), factor.unit, factor.year, factor.source))?;
+        sheet.write_string(
+            row,
+            0,
+            format!(
+                "Hệ số phát thải: {} {} (năm {}) · {}",
+                format::number(factor.value, 4, Lang::Vi),
+                factor.unit,
+                factor.year,
+                factor.source
+            ),
+        )?;
         row += 1;
     }
     let mut tariffs = Vec::new();
@@ -223,7 +291,11 @@ fn notes(sheet: &mut Worksheet, mut row: u32, figures: &[(&str, &Progress)]) -> 
     }
     for t in tariffs {
         let from = format!("{:02}/{:02}/{}", t.from.day(), t.from.month(), t.from.year());
-        sheet.write_string(row, 0, format!("Đơn giá từ {from}: {} đồng/{} · {}", format::number(t.price_vnd, 0, Lang::Vi), t.per, t.note))?;
+        sheet.write_string(
+            row,
+            0,
+            format!("Đơn giá từ {from}: {} đồng/{} · {}", format::number(t.price_vnd, 0, Lang::Vi), t.per, t.note),
+        )?;
         row += 1;
     }
     Ok(())

@@ -20,7 +20,9 @@ use crate::config::EmbeddedBroker;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
-    #[error("the embedded MQTT broker cannot listen on {addr}: {reason}; set {key} to a free address, or stop whatever holds it")]
+    #[error(
+        "the embedded MQTT broker cannot listen on {addr}: {reason}; set {key} to a free address, or stop whatever holds it"
+    )]
     Bind { key: &'static str, addr: SocketAddr, reason: String },
     #[error("the embedded MQTT broker did not start listening on {0} within 5 s")]
     NotReady(SocketAddr),

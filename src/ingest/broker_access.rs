@@ -8,8 +8,8 @@
 //! closes the connection without a PUBACK (MQTT 3.1.1 §3.3.5 allows exactly this).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::BytesMut;
 use rumqttd::protocol::v4::V4;
@@ -50,7 +50,12 @@ pub struct Access {
 impl Access {
     /// Anyone may connect and publish anywhere.
     pub fn open() -> Access {
-        Access { clients: HashMap::new(), ingest: None, checks: Semaphore::new(CONCURRENT_CHECKS), waiting: AtomicUsize::new(0) }
+        Access {
+            clients: HashMap::new(),
+            ingest: None,
+            checks: Semaphore::new(CONCURRENT_CHECKS),
+            waiting: AtomicUsize::new(0),
+        }
     }
 
     /// Only `clients` and Xanh's ingestor (client id `ingest_client_id`) may connect. The
@@ -58,7 +63,9 @@ impl Access {
     pub fn with_clients(clients: &[BrokerClient], ingest_client_id: &str) -> Access {
         let clients = clients
             .iter()
-            .map(|c| (c.username.clone(), Client { password_hash: c.password_hash.clone(), publish: c.publish.clone() }))
+            .map(|c| {
+                (c.username.clone(), Client { password_hash: c.password_hash.clone(), publish: c.publish.clone() })
+            })
             .collect();
         let login = IngestLogin { username: INGEST_USERNAME.to_owned(), password: random_secret() };
         Access { clients, ingest: Some((login, ingest_client_id.to_owned())), ..Access::open() }
@@ -228,7 +235,10 @@ mod tests {
         let client = BrokerClient {
             username: "tang-1".into(),
             // Never checked here: the guard only limits topics.
-            password_hash: PasswordDigest::parse("$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").unwrap(),
+            password_hash: PasswordDigest::parse(
+                "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            )
+            .unwrap(),
             publish: vec![TopicFilter::try_from("gateways/tang-1/#".to_owned()).unwrap()],
         };
         Arc::new(Access::with_clients(&[client], "xanh-ingest"))
@@ -239,11 +249,17 @@ mod tests {
     fn wire(username: &str, will_topic: Option<&str>, topics: &[&str]) -> BytesMut {
         let mut bytes = BytesMut::new();
         let connect = Connect { keep_alive: 30, client_id: "gw".into(), clean_session: true };
-        let will = will_topic.map(|t| LastWill { topic: t.to_owned().into(), message: "offline".into(), qos: QoS::AtMostOnce, retain: false });
+        let will = will_topic.map(|t| LastWill {
+            topic: t.to_owned().into(),
+            message: "offline".into(),
+            qos: QoS::AtMostOnce,
+            retain: false,
+        });
         let login = Login { username: username.into(), password: "p".into() };
         V4.write(Packet::Connect(connect, None, will, None, Some(login)), &mut bytes).unwrap();
         for topic in topics {
-            V4.write(Packet::Publish(Publish::new(topic.to_string(), "1".to_owned(), false), None), &mut bytes).unwrap();
+            V4.write(Packet::Publish(Publish::new(topic.to_string(), "1".to_owned(), false), None), &mut bytes)
+                .unwrap();
         }
         bytes
     }
@@ -251,7 +267,11 @@ mod tests {
     #[test]
     fn the_guard_lets_through_own_topics_and_stops_at_the_first_other() {
         let mut guard = TopicGuard::new(access());
-        let mut bytes = wire("tang-1", Some("gateways/tang-1/status"), &["gateways/tang-1/dien", "gateways/tang-2/dien", "gateways/tang-1/nuoc"]);
+        let mut bytes = wire(
+            "tang-1",
+            Some("gateways/tang-1/status"),
+            &["gateways/tang-1/dien", "gateways/tang-2/dien", "gateways/tang-1/nuoc"],
+        );
         assert!(matches!(guard.read_mut(&mut bytes, 1024), Ok(Packet::Connect(..))));
         assert!(matches!(guard.read_mut(&mut bytes, 1024), Ok(Packet::Publish(..))));
         assert!(guard.read_mut(&mut bytes, 1024).is_err(), "tang-2's topic must be refused");
@@ -259,7 +279,11 @@ mod tests {
         // A new connection starts with nobody logged in, whatever the last one was.
         let mut fresh = guard.clone();
         let mut bytes = wire("tang-1", None, &[]);
-        V4.write(Packet::Publish(Publish::new("gateways/tang-1/dien".to_owned(), "1".to_owned(), false), None), &mut bytes).unwrap();
+        V4.write(
+            Packet::Publish(Publish::new("gateways/tang-1/dien".to_owned(), "1".to_owned(), false), None),
+            &mut bytes,
+        )
+        .unwrap();
         assert!(fresh.read_mut(&mut bytes, 1024).is_ok());
         assert!(fresh.read_mut(&mut bytes, 1024).is_ok());
     }
@@ -294,5 +318,4 @@ mod tests {
         assert!(guard.read_mut(&mut bytes, 1024).is_ok());
         assert!(guard.read_mut(&mut bytes, 1024).is_ok());
     }
-
 }

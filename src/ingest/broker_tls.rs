@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpStream;
-use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
 
 use super::broker::BrokerError;
 use super::pem::{self, PemProblem};
@@ -31,7 +31,8 @@ pub fn load(tls: &BrokerTls, config_file: &str) -> Result<TlsAcceptor, BrokerErr
         problem,
         fix: fix.to_owned(),
     };
-    let from_pem = |p: PemProblem| BrokerError::Tls { file: config_file.to_owned(), key: p.key, problem: p.problem, fix: p.fix };
+    let from_pem =
+        |p: PemProblem| BrokerError::Tls { file: config_file.to_owned(), key: p.key, problem: p.problem, fix: p.fix };
     let certs = pem::certificates(
         "mqtt.tls.cert",
         &tls.cert,
@@ -45,7 +46,11 @@ pub fn load(tls: &BrokerTls, config_file: &str) -> Result<TlsAcceptor, BrokerErr
     )
     .map_err(from_pem)?;
     let config = ServerConfig::builder().with_no_client_auth().with_single_cert(certs, key).map_err(|e| {
-        problem("mqtt.tls.key", format!("cannot be used with the certificate: {e}"), "give the private key that belongs to mqtt.tls.cert")
+        problem(
+            "mqtt.tls.key",
+            format!("cannot be used with the certificate: {e}"),
+            "give the private key that belongs to mqtt.tls.cert",
+        )
     })?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
@@ -91,7 +96,9 @@ async fn relay(client: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, backe
     };
     let mut plain = match TcpStream::connect(backend).await {
         Ok(plain) => plain,
-        Err(e) => return tracing::error!(error = %e, "embedded MQTT broker: cannot reach its own listener on {backend}"),
+        Err(e) => {
+            return tracing::error!(error = %e, "embedded MQTT broker: cannot reach its own listener on {backend}");
+        }
     };
     let _ = plain.set_nodelay(true);
     // Ends when either side closes; an error here is only a dropped connection.

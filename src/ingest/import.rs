@@ -5,8 +5,8 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
-use super::manual::Entry;
 use super::Pipeline;
+use super::manual::Entry;
 use crate::config::Config;
 use crate::domain::{Incoming, Source};
 use crate::store::{Outcome, Store, WriteReport};
@@ -43,13 +43,16 @@ pub async fn import_csv(
 ) -> Result<ImportSummary, ImportError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| ImportError::Read { path: shown.clone(), reason: e.to_string() })?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| ImportError::Format { path: shown.clone(), reason: "the file is not UTF-8 text: save it as \"CSV UTF-8\"".into() })?;
+    let text = String::from_utf8(bytes).map_err(|_| ImportError::Format {
+        path: shown.clone(),
+        reason: "the file is not UTF-8 text: save it as \"CSV UTF-8\"".into(),
+    })?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let header = lines.next().unwrap_or("");
     let rows: Vec<&str> = lines.collect();
     let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
-    let entry = Entry { config, pipeline: &pipeline, source: Source::Import, entered_by, received_at: Timestamp::now() };
+    let entry =
+        Entry { config, pipeline: &pipeline, source: Source::Import, entered_by, received_at: Timestamp::now() };
     let mut summary = ImportSummary { rows: rows.len(), ..ImportSummary::default() };
     for (chunk_index, chunk) in rows.chunks(CHUNK).enumerate() {
         let chunk_text = std::iter::once(header).chain(chunk.iter().copied()).collect::<Vec<_>>().join("\n");

@@ -2,13 +2,13 @@
 //! `xanh import`, and the web form. Every row goes through the same validation as MQTT, and
 //! a row that cannot be read is kept among the rejected with the reason, like a bad message.
 
+use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::formats::RawValue;
 use super::Pipeline;
+use super::formats::RawValue;
 use crate::config::Config;
 use crate::domain::{Incoming, MeterId, Origin, RejectReason, Rejection, Source};
 
@@ -63,7 +63,12 @@ impl Entry<'_> {
                 let payload = raw.to_string().into_bytes();
                 match serde_json::from_value::<Row>(raw) {
                     Ok(row) => self.row(row),
-                    Err(e) => self.reject(None, payload, RejectReason::Undecodable, format!("the row cannot be read ({e}); {JSON_EXAMPLE}")),
+                    Err(e) => self.reject(
+                        None,
+                        payload,
+                        RejectReason::Undecodable,
+                        format!("the row cannot be read ({e}); {JSON_EXAMPLE}"),
+                    ),
                 }
             })
             .collect())
@@ -73,21 +78,33 @@ impl Entry<'_> {
     /// `from` and `entered_by`; the separator is `,`, `;` or a tab, whichever the header uses.
     pub fn from_csv(&self, text: &str) -> Result<Vec<Incoming>, EntryError> {
         let table = CsvTable::parse(text)?;
-        Ok(table.rows().map(|row| match row {
-            Ok(row) => self.row(row),
-            Err((line, detail)) => self.reject(None, line.into_bytes(), RejectReason::Undecodable, detail),
-        })
-        .collect())
+        Ok(table
+            .rows()
+            .map(|row| match row {
+                Ok(row) => self.row(row),
+                Err((line, detail)) => self.reject(None, line.into_bytes(), RejectReason::Undecodable, detail),
+            })
+            .collect())
     }
 
     /// Validate one row: the meter must exist and the value and times must read.
     pub fn row(&self, row: Row) -> Incoming {
         let payload = serde_json::to_vec(&row).unwrap_or_default();
         let Ok(id) = row.meter.parse::<MeterId>() else {
-            return self.reject(None, payload, RejectReason::UnknownMeter, format!("`{}` is not a meter id; see /api/v1/meters", row.meter));
+            return self.reject(
+                None,
+                payload,
+                RejectReason::UnknownMeter,
+                format!("`{}` is not a meter id; see /api/v1/meters", row.meter),
+            );
         };
         let Some(meter) = self.config.meter(&id) else {
-            return self.reject(Some(id.clone()), payload, RejectReason::UnknownMeter, format!("no meter `{id}` is configured; see /api/v1/meters"));
+            return self.reject(
+                Some(id.clone()),
+                payload,
+                RejectReason::UnknownMeter,
+                format!("no meter `{id}` is configured; see /api/v1/meters"),
+            );
         };
         let tz = &self.config.office.timezone;
         let value = match &row.value {
@@ -95,30 +112,38 @@ impl Entry<'_> {
             serde_json::Value::String(text) => parse_number(text),
             other => Err(format!("the value {other} is not a number")),
         };
-        let times = row.ts.as_deref().map(|t| parse_time(t, tz)).transpose().and_then(|ts| {
-            Ok((ts, row.from.as_deref().map(|t| parse_time(t, tz)).transpose()?))
-        });
+        let times = row
+            .ts
+            .as_deref()
+            .map(|t| parse_time(t, tz))
+            .transpose()
+            .and_then(|ts| Ok((ts, row.from.as_deref().map(|t| parse_time(t, tz)).transpose()?)));
         let cost = match &row.cost_vnd {
             None | Some(serde_json::Value::Null) => Ok(None),
-            Some(serde_json::Value::Number(n)) => n.as_f64().map(Some).ok_or_else(|| format!("the cost {n} is out of range")),
+            Some(serde_json::Value::Number(n)) => {
+                n.as_f64().map(Some).ok_or_else(|| format!("the cost {n} is out of range"))
+            }
             Some(serde_json::Value::String(text)) if text.trim().is_empty() => Ok(None),
             Some(serde_json::Value::String(text)) => parse_number(text).map(Some),
             Some(other) => Err(format!("the cost {other} is not a number of đồng")),
         }
         .and_then(|cost| match cost {
-            Some(c) if !(c.is_finite() && c >= 0.0) => Err(format!("the cost {c} must be a number of đồng, zero or more")),
+            Some(c) if !(c.is_finite() && c >= 0.0) => {
+                Err(format!("the cost {c} must be a number of đồng, zero or more"))
+            }
             cost => Ok(cost),
         });
         let (value, (ts, period_start), cost_vnd) = match (value, times, cost) {
             (Ok(value), Ok(times), Ok(cost)) => (value, times, cost),
             (Err(detail), _, _) | (_, Err(detail), _) | (_, _, Err(detail)) => {
-                return self.reject(Some(id), payload, RejectReason::Undecodable, detail)
+                return self.reject(Some(id), payload, RejectReason::Undecodable, detail);
             }
         };
         let origin = self.origin(payload);
         match self.pipeline.validate(meter, RawValue { value, ts, period_start }, origin) {
             Incoming::Reading(mut reading, origin) => {
-                reading.entered_by = row.entered_by.or_else(|| self.entered_by.clone()).filter(|s| !s.trim().is_empty());
+                reading.entered_by =
+                    row.entered_by.or_else(|| self.entered_by.clone()).filter(|s| !s.trim().is_empty());
                 reading.cost_vnd = cost_vnd;
                 Incoming::Reading(reading, origin)
             }
@@ -227,7 +252,8 @@ struct Columns {
     cost_vnd: Option<usize>,
 }
 
-const CSV_EXAMPLE: &str = "the first line must name the columns, for example: meter,ts,value (optionally from and entered_by)";
+const CSV_EXAMPLE: &str =
+    "the first line must name the columns, for example: meter,ts,value (optionally from and entered_by)";
 
 impl<'a> CsvTable<'a> {
     fn parse(text: &'a str) -> Result<Self, EntryError> {
@@ -240,7 +266,9 @@ impl<'a> CsvTable<'a> {
         let (Some(meter), Some(value)) = (find("meter"), find("value")) else {
             return Err(EntryError(format!("the header `{header}` lacks `meter` or `value`; {CSV_EXAMPLE}")));
         };
-        if let Some(unknown) = names.iter().find(|n| !["meter", "value", "ts", "from", "entered_by", "cost_vnd"].contains(&n.as_str())) {
+        if let Some(unknown) =
+            names.iter().find(|n| !["meter", "value", "ts", "from", "entered_by", "cost_vnd"].contains(&n.as_str()))
+        {
             return Err(EntryError(format!("the header names an unknown column `{unknown}`; {CSV_EXAMPLE}")));
         }
         let columns = Columns {
@@ -342,7 +370,7 @@ mod tests {
         use proptest::prelude::*;
 
         use super::*;
-        use crate::web::format::{number, Lang};
+        use crate::web::format::{Lang, number};
 
         /// Text made of what numbers and times are written with, so generated strings reach
         /// past the first check.

@@ -5,13 +5,13 @@ pub mod broker;
 mod broker_access;
 mod broker_tls;
 pub mod formats;
+pub mod import;
+pub mod manual;
 pub mod mqtt;
 pub mod mqtt_tls;
 mod peers;
 mod pem;
-pub mod import;
-pub mod manual;
 mod pipeline;
 pub mod retry;
 
-pub use pipeline::{Pipeline, GENERIC_FILTER};
+pub use pipeline::{GENERIC_FILTER, Pipeline};

@@ -17,16 +17,16 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use rumqttc::{
-    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS, SubscribeFilter,
-    TlsConfiguration, Transport,
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS,
+    SubscribeFilter, TlsConfiguration, Transport,
 };
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
-use tokio::time::Instant;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
-use super::peers::{self, PeerBatch, PeerReading, Received};
 use super::Pipeline;
+use super::peers::{self, PeerBatch, PeerReading, Received};
 use crate::config::MqttConfig;
 use crate::domain::{Incoming, ShareGroup};
 use crate::store::{Outcome, Store};
@@ -94,7 +94,12 @@ impl IngestStatus {
     /// Counters for an ingestor of a shared subscription's group, which exchanges readings on `peer_topic`.
     pub fn with_peers(peer_topic: String) -> IngestStatus {
         IngestStatus {
-            peers: Some(PeerCounters { topic: peer_topic, sent: AtomicU64::new(0), received: AtomicU64::new(0), returned: AtomicU64::new(0) }),
+            peers: Some(PeerCounters {
+                topic: peer_topic,
+                sent: AtomicU64::new(0),
+                received: AtomicU64::new(0),
+                returned: AtomicU64::new(0),
+            }),
             ..IngestStatus::default()
         }
     }
@@ -177,7 +182,10 @@ pub fn spawn(
     if let Some(tls) = &connection.tls {
         options.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(Arc::clone(tls))));
     }
-    let exchange = connection.shared_group.as_ref().map(|group| PeerExchange { topic: group.peer_topic(), own_id: settings.client_id.clone() });
+    let exchange = connection
+        .shared_group
+        .as_ref()
+        .map(|group| PeerExchange { topic: group.peer_topic(), own_id: settings.client_id.clone() });
     let filters = match &connection.shared_group {
         // Devices' messages split between the group; every peer batch reaches every instance.
         Some(group) => pipeline.subscriptions().iter().map(|f| group.share(f)).chain([group.peer_topic()]).collect(),
@@ -186,7 +194,8 @@ pub fn spawn(
     let subscriptions = Subscriptions { filters, peer_topic: exchange.as_ref().map(|e| e.topic.clone()) };
     let (client, eventloop) = AsyncClient::new(options, 10_000);
     let (queue_tx, queue_rx) = mpsc::channel(QUEUE);
-    let storer = tokio::spawn(store_loop(queue_rx, client.clone(), pipeline, exchange, store, batch_size, Arc::clone(&status)));
+    let storer =
+        tokio::spawn(store_loop(queue_rx, client.clone(), pipeline, exchange, store, batch_size, Arc::clone(&status)));
     tokio::spawn(poll_loop(eventloop, client, subscriptions, queue_tx, status, shutdown, storer))
 }
 
@@ -381,7 +390,12 @@ enum Request {
 /// The peer messages for what a batch of device messages became: every reading stored, and
 /// every duplicate too (its message may be a redelivery after a crash that came before the
 /// peers had it). A backend that does not say what became of each item gets every reading.
-fn peer_batches(exchange: &PeerExchange, batch: &[Incoming], from_device: &[bool], outcomes: &[Outcome]) -> Vec<Request> {
+fn peer_batches(
+    exchange: &PeerExchange,
+    batch: &[Incoming],
+    from_device: &[bool],
+    outcomes: &[Outcome],
+) -> Vec<Request> {
     let known = outcomes.len() == batch.len();
     let readings: Vec<PeerReading> = batch
         .iter()
@@ -397,19 +411,29 @@ fn peer_batches(exchange: &PeerExchange, batch: &[Incoming], from_device: &[bool
         .chunks(peers::MAX_READINGS)
         .map(|chunk| {
             let batch = PeerBatch { sender: exchange.own_id.clone(), readings: chunk.to_vec() };
-            Request::PeerBatch { topic: exchange.topic.clone(), payload: serde_json::to_vec(&batch).unwrap_or_default() }
+            Request::PeerBatch {
+                topic: exchange.topic.clone(),
+                payload: serde_json::to_vec(&batch).unwrap_or_default(),
+            }
         })
         .collect()
 }
 
 /// Hand requests to the event loop in order without waiting; what does not fit is retried
 /// shortly, and nothing behind it overtakes it.
-fn send_pending(client: &AsyncClient, pending: &mut VecDeque<Request>, status: &IngestStatus, returns: &mut ReturnWatch) {
+fn send_pending(
+    client: &AsyncClient,
+    pending: &mut VecDeque<Request>,
+    status: &IngestStatus,
+    returns: &mut ReturnWatch,
+) {
     while let Some(request) = pending.front() {
         let sent = match request {
             Request::Ack(publish) if publish.qos == QoS::AtMostOnce => Ok(()),
             Request::Ack(publish) => client.try_ack(publish),
-            Request::PeerBatch { topic, payload } => client.try_publish(topic.as_str(), QoS::AtLeastOnce, false, payload.clone()),
+            Request::PeerBatch { topic, payload } => {
+                client.try_publish(topic.as_str(), QoS::AtLeastOnce, false, payload.clone())
+            }
         };
         if sent.is_err() {
             return;
@@ -474,16 +498,22 @@ impl ReturnWatch {
 fn explain(error: &ConnectionError) -> String {
     let text = error.to_string();
     let hint = match error {
-        ConnectionError::ConnectionRefused(ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized) => {
-            "; check mqtt.username and XANH_MQTT_PASSWORD against the broker's password file"
+        ConnectionError::ConnectionRefused(
+            ConnectReturnCode::BadUserNamePassword | ConnectReturnCode::NotAuthorized,
+        ) => "; check mqtt.username and XANH_MQTT_PASSWORD against the broker's password file",
+        ConnectionError::ConnectionRefused(ConnectReturnCode::BadClientId) => {
+            "; give each instance its own mqtt.client_id (XANH_MQTT_CLIENT_ID)"
         }
-        ConnectionError::ConnectionRefused(ConnectReturnCode::BadClientId) => "; give each instance its own mqtt.client_id (XANH_MQTT_CLIENT_ID)",
         ConnectionError::Tls(_) => {
             "; check that mqtt.tls.ca_file is the CA that signed the broker's certificate, that the certificate names mqtt.host, and that mqtt.port is the broker's TLS listener"
         }
         // With TLS 1.3 the broker refuses a missing certificate after the handshake, as an alert.
-        _ if text.contains("CertificateRequired") => "; the broker asks for a client certificate: set mqtt.tls.client_cert and mqtt.tls.client_key",
-        _ if text.contains("alert") => "; the broker ended the TLS session: compare [mqtt.tls] with its TLS listener's settings and look at its log",
+        _ if text.contains("CertificateRequired") => {
+            "; the broker asks for a client certificate: set mqtt.tls.client_cert and mqtt.tls.client_key"
+        }
+        _ if text.contains("alert") => {
+            "; the broker ended the TLS session: compare [mqtt.tls] with its TLS listener's settings and look at its log"
+        }
         _ => "",
     };
     format!("MQTT: {text}{hint}")

@@ -31,8 +31,10 @@ pub fn client_config(tls: &ClientTls, config_file: &str) -> Result<Arc<ClientCon
         problem,
         fix: fix.to_owned(),
     };
-    let from_pem = |p: PemProblem| MqttTlsError { file: config_file.to_owned(), key: p.key, problem: p.problem, fix: p.fix };
-    let certificates = |key: &'static str, path: &Path, what: &str| pem::certificates(key, path, what).map_err(from_pem);
+    let from_pem =
+        |p: PemProblem| MqttTlsError { file: config_file.to_owned(), key: p.key, problem: p.problem, fix: p.fix };
+    let certificates =
+        |key: &'static str, path: &Path, what: &str| pem::certificates(key, path, what).map_err(from_pem);
 
     let mut roots = RootCertStore::empty();
     match &tls.ca_file {
@@ -40,7 +42,11 @@ pub fn client_config(tls: &ClientTls, config_file: &str) -> Result<Arc<ClientCon
             let fix = "give the certificate (-----BEGIN CERTIFICATE-----) of the CA that signed the broker's certificate, such as Mosquitto's cafile";
             for cert in certificates("mqtt.tls.ca_file", path, fix)? {
                 roots.add(cert).map_err(|e| {
-                    problem("mqtt.tls.ca_file", format!("`{}` holds a certificate that cannot be a trusted root: {e}", path.display()), fix)
+                    problem(
+                        "mqtt.tls.ca_file",
+                        format!("`{}` holds a certificate that cannot be a trusted root: {e}", path.display()),
+                        fix,
+                    )
                 })?;
             }
         }
@@ -60,7 +66,9 @@ pub fn client_config(tls: &ClientTls, config_file: &str) -> Result<Arc<ClientCon
 
     let builder = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
         .with_safe_default_protocol_versions()
-        .map_err(|e| problem("mqtt.tls", format!("rustls refused its default protocol versions: {e}"), "report this as a bug"))?
+        .map_err(|e| {
+            problem("mqtt.tls", format!("rustls refused its default protocol versions: {e}"), "report this as a bug")
+        })?
         .with_root_certificates(roots);
     let config = match &tls.client_auth {
         None => builder.with_no_client_auth(),
@@ -77,7 +85,11 @@ pub fn client_config(tls: &ClientTls, config_file: &str) -> Result<Arc<ClientCon
             )
             .map_err(from_pem)?;
             builder.with_client_auth_cert(chain, key).map_err(|e| {
-                problem("mqtt.tls.client_key", format!("cannot be used with the client certificate: {e}"), "give the private key that belongs to mqtt.tls.client_cert")
+                problem(
+                    "mqtt.tls.client_key",
+                    format!("cannot be used with the client certificate: {e}"),
+                    "give the private key that belongs to mqtt.tls.client_cert",
+                )
             })?
         }
     };

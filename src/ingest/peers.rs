@@ -68,12 +68,15 @@ pub fn receive(payload: &[u8], topic: &str, own_id: &str, pipeline: &Pipeline, r
     let batch: PeerBatch = match serde_json::from_slice(payload) {
         Ok(batch) => batch,
         Err(e) => {
-            let origin = Origin { source: Source::Peer, received_at, topic: Some(topic.to_owned()), payload: payload.to_vec() };
+            let origin =
+                Origin { source: Source::Peer, received_at, topic: Some(topic.to_owned()), payload: payload.to_vec() };
             return Received::Peer(vec![Incoming::Rejected(Rejection {
                 origin,
                 meter: None,
                 reason: RejectReason::Undecodable,
-                detail: format!("a message on the peer topic is not a batch of readings from another Xanh instance ({e}); only Xanh may publish there"),
+                detail: format!(
+                    "a message on the peer topic is not a batch of readings from another Xanh instance ({e}); only Xanh may publish there"
+                ),
             })]);
         }
     };
@@ -108,11 +111,16 @@ pub fn decode_again(origin: &Origin, pipeline: &Pipeline) -> Vec<Incoming> {
 }
 
 fn incoming(reading: PeerReading, sender: &str, origin: Origin, pipeline: &Pipeline) -> Incoming {
-    let reject = |reason, detail: String, meter: Option<MeterId>| Incoming::Rejected(Rejection { origin: origin.clone(), meter, reason, detail });
+    let reject = |reason, detail: String, meter: Option<MeterId>| {
+        Incoming::Rejected(Rejection { origin: origin.clone(), meter, reason, detail })
+    };
     let Some(meter) = pipeline.meter(&reading.meter) else {
         return reject(
             RejectReason::UnknownMeter,
-            format!("instance `{sender}` stored a reading of meter `{}`, which this instance's config lacks; give every instance of the group the same [[meters]]", reading.meter),
+            format!(
+                "instance `{sender}` stored a reading of meter `{}`, which this instance's config lacks; give every instance of the group the same [[meters]]",
+                reading.meter
+            ),
             Some(reading.meter),
         );
     };
@@ -120,12 +128,22 @@ fn incoming(reading: PeerReading, sender: &str, origin: Origin, pipeline: &Pipel
     let from = reading.from.map(Timestamp::from_millisecond).transpose();
     let sound = reading.value.is_finite() && (0.0..=MAX_VALUE).contains(&reading.value);
     let (Ok(ts), Ok(from), true) = (ts, from, sound) else {
-        return reject(RejectReason::Undecodable, format!("instance `{sender}` sent a reading out of range: {reading:?}"), Some(reading.meter));
+        return reject(
+            RejectReason::Undecodable,
+            format!("instance `{sender}` sent a reading out of range: {reading:?}"),
+            Some(reading.meter),
+        );
     };
     let period_start = match (meter.kind, from) {
         (MeterKind::Delta, Some(from)) if from < ts => Some(from),
         (_, None) => None,
-        _ => return reject(RejectReason::Undecodable, format!("instance `{sender}` sent a period start that does not fit the meter: {reading:?}"), Some(reading.meter)),
+        _ => {
+            return reject(
+                RejectReason::Undecodable,
+                format!("instance `{sender}` sent a period start that does not fit the meter: {reading:?}"),
+                Some(reading.meter),
+            );
+        }
     };
     Incoming::Reading(
         Reading {
@@ -166,9 +184,14 @@ mod tests {
         let payload = br#"{"sender":"xanh-b","readings":[
             {"meter":"dien-a","ts":1764313200000,"value":1500.0,"received_at":1764313201000},
             {"meter":"giay-a","ts":1764313200000,"value":500.0,"from":1764226800000,"received_at":1764313202000}]}"#;
-        let Received::Peer(items) = receive(payload, "xanh-peers/g", "xanh-a", &pipeline(), now()) else { panic!("taken for our own") };
+        let Received::Peer(items) = receive(payload, "xanh-peers/g", "xanh-a", &pipeline(), now()) else {
+            panic!("taken for our own")
+        };
         let Incoming::Reading(counter, origin) = &items[0] else { panic!("{items:?}") };
-        assert_eq!((counter.value, counter.source, counter.entered_by.as_deref()), (1500.0, Source::Peer, Some("xanh-b")));
+        assert_eq!(
+            (counter.value, counter.source, counter.entered_by.as_deref()),
+            (1500.0, Source::Peer, Some("xanh-b"))
+        );
         assert_eq!((counter.ts.as_millisecond(), origin.received_at.as_millisecond()), (1764313200000, 1764313201000));
         assert!(counter.period_start.is_none() && !counter.ts_assumed);
         let Incoming::Reading(delta, origin) = &items[1] else { panic!("{items:?}") };
@@ -181,7 +204,13 @@ mod tests {
     #[test]
     fn a_full_batch_fits_in_one_packet_xanh_sends() {
         let longest_id: MeterId = format!("m{}", "-9".repeat(31)).parse().unwrap();
-        let reading = PeerReading { meter: longest_id, ts: i64::MAX, value: -1.234_567_890_123_456_7e-300, from: Some(i64::MIN), received_at: i64::MIN };
+        let reading = PeerReading {
+            meter: longest_id,
+            ts: i64::MAX,
+            value: -1.234_567_890_123_456_7e-300,
+            from: Some(i64::MIN),
+            received_at: i64::MIN,
+        };
         let batch = PeerBatch { sender: "x".repeat(92), readings: vec![reading; MAX_READINGS] };
         let size = serde_json::to_vec(&batch).unwrap().len();
         assert!(size + 1024 < super::super::mqtt::MAX_OUTGOING_PACKET, "{size} bytes");
@@ -199,7 +228,8 @@ mod tests {
         let (why, detail) = reason(b"42");
         assert_eq!(why, RejectReason::Undecodable);
         assert!(detail.contains("only Xanh may publish there"), "{detail}");
-        let (why, detail) = reason(br#"{"sender":"b","readings":[{"meter":"nuoc-x","ts":0,"value":1,"received_at":0}]}"#);
+        let (why, detail) =
+            reason(br#"{"sender":"b","readings":[{"meter":"nuoc-x","ts":0,"value":1,"received_at":0}]}"#);
         assert_eq!(why, RejectReason::UnknownMeter);
         assert!(detail.contains("same [[meters]]"), "{detail}");
         for bad in [

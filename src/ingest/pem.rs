@@ -28,11 +28,18 @@ pub fn certificates(key: &'static str, path: &Path, what: &str) -> Result<Vec<Ce
         .collect::<Result<Vec<_>, _>>()
         .ok()
         .filter(|certs| !certs.is_empty())
-        .ok_or_else(|| PemProblem { key, problem: format!("`{}` holds no PEM certificate", path.display()), fix: what.into() })
+        .ok_or_else(|| PemProblem {
+            key,
+            problem: format!("`{}` holds no PEM certificate", path.display()),
+            fix: what.into(),
+        })
 }
 
 /// The private key in the file at `path` (config key `key`); `what` tells which key it should be.
 pub fn private_key(key: &'static str, path: &Path, what: &str) -> Result<PrivateKeyDer<'static>, PemProblem> {
-    PrivateKeyDer::from_pem_slice(&read(key, path)?)
-        .map_err(|_| PemProblem { key, problem: format!("`{}` holds no PEM private key", path.display()), fix: what.into() })
+    PrivateKeyDer::from_pem_slice(&read(key, path)?).map_err(|_| PemProblem {
+        key,
+        problem: format!("`{}` holds no PEM private key", path.display()),
+        fix: what.into(),
+    })
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use super::formats::{decoder_for, DecodeContext, RawValue};
+use super::formats::{DecodeContext, RawValue, decoder_for};
 use crate::config::IngestConfig;
 use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection};
 
@@ -105,10 +105,7 @@ impl Pipeline {
                 reason: RejectReason::Undecodable,
                 detail: "the message holds no value for this meter".into(),
             })],
-            Ok(values) => values
-                .into_iter()
-                .map(|raw| self.validate(meter, raw, origin.clone()))
-                .collect(),
+            Ok(values) => values.into_iter().map(|raw| self.validate(meter, raw, origin.clone())).collect(),
             Err(e) => vec![Incoming::Rejected(Rejection {
                 origin,
                 meter: Some(meter.id.clone()),
@@ -155,12 +152,7 @@ impl Pipeline {
     /// Check one value of a known meter and convert it to the canonical unit.
     pub fn validate(&self, meter: &Meter, raw: RawValue, origin: Origin) -> Incoming {
         let reject = |reason, detail: String| {
-            Incoming::Rejected(Rejection {
-                origin: origin.clone(),
-                meter: Some(meter.id.clone()),
-                reason,
-                detail,
-            })
+            Incoming::Rejected(Rejection { origin: origin.clone(), meter: Some(meter.id.clone()), reason, detail })
         };
         let value = meter.conversion.to_canonical(raw.value);
         if !value.is_finite() {
@@ -169,7 +161,11 @@ impl Pipeline {
         if value.abs() > MAX_VALUE {
             return reject(
                 RejectReason::NonFinite,
-                format!("the value {} is beyond any meter's range (at most {MAX_VALUE} {})", raw.value, meter.resource.canonical_unit().config_name()),
+                format!(
+                    "the value {} is beyond any meter's range (at most {MAX_VALUE} {})",
+                    raw.value,
+                    meter.resource.canonical_unit().config_name()
+                ),
             );
         }
         if raw.value < 0.0 {
@@ -210,15 +206,17 @@ impl Pipeline {
             (MeterKind::Delta, Some(start)) if start < ts && ts.duration_since(start) > MAX_PERIOD => {
                 return reject(
                     RejectReason::Undecodable,
-                    format!("the period from {start} to {ts} is longer than 400 days: enter it as one amount a year or a month"),
-                )
+                    format!(
+                        "the period from {start} to {ts} is longer than 400 days: enter it as one amount a year or a month"
+                    ),
+                );
             }
             (MeterKind::Delta, Some(start)) if start < ts => Some(start),
             (MeterKind::Delta, Some(start)) => {
                 return reject(
                     RejectReason::Undecodable,
                     format!("the period start {start} is not before the reading's time {ts}"),
-                )
+                );
             }
             // A counter's value is a point on its register; a period means nothing to it.
             _ => None,
@@ -240,10 +238,8 @@ impl Pipeline {
 }
 
 fn unknown_topic(topic: &str, origin: Origin) -> Rejection {
-    let generic_id = topic
-        .strip_prefix("xanh/")
-        .and_then(|rest| rest.strip_suffix("/reading"))
-        .filter(|id| !id.contains('/'));
+    let generic_id =
+        topic.strip_prefix("xanh/").and_then(|rest| rest.strip_suffix("/reading")).filter(|id| !id.contains('/'));
     match generic_id.map(|id| (id, id.parse::<MeterId>())) {
         Some((_, Ok(id))) => Rejection {
             origin,
@@ -327,7 +323,9 @@ device_id = "11223344"
         let Incoming::Rejected(rejection) = decode(&message("99999999")) else { panic!("an unknown id is stored") };
         assert_eq!(rejection.reason, RejectReason::UnknownMeter);
         assert!(rejection.detail.contains("device_id = \"99999999\""), "{}", rejection.detail);
-        let Incoming::Rejected(rejection) = decode(r#"{"total_m3":1}"#) else { panic!("a message without id is stored") };
+        let Incoming::Rejected(rejection) = decode(r#"{"total_m3":1}"#) else {
+            panic!("a message without id is stored")
+        };
         assert_eq!(rejection.reason, RejectReason::Undecodable);
         assert!(rejection.detail.contains("`id`"), "{}", rejection.detail);
     }

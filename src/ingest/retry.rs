@@ -4,8 +4,8 @@
 
 use serde::Serialize;
 
-use super::manual::{Entry, Row};
 use super::Pipeline;
+use super::manual::{Entry, Row};
 use crate::config::Config;
 use crate::domain::{Incoming, Origin, RejectReason, Source};
 use crate::store::{Store, StoreError};
@@ -29,7 +29,8 @@ pub fn decode_again(origin: &Origin, pipeline: &Pipeline, config: &Config) -> Ve
         (Source::Mqtt, Some(topic)) => pipeline.from_mqtt(topic, &origin.payload, origin.received_at),
         (Source::Peer, _) => super::peers::decode_again(origin, pipeline),
         _ => {
-            let entry = Entry { config, pipeline, source: origin.source, entered_by: None, received_at: origin.received_at };
+            let entry =
+                Entry { config, pipeline, source: origin.source, entered_by: None, received_at: origin.received_at };
             match serde_json::from_slice::<Row>(&origin.payload) {
                 Ok(row) => vec![entry.row(row)],
                 // A row that never read as one cannot read now either.
@@ -39,7 +40,11 @@ pub fn decode_again(origin: &Origin, pipeline: &Pipeline, config: &Config) -> Ve
     }
 }
 
-pub async fn reprocess_rejected(store: &dyn Store, pipeline: &Pipeline, config: &Config) -> Result<RetrySummary, StoreError> {
+pub async fn reprocess_rejected(
+    store: &dyn Store,
+    pipeline: &Pipeline,
+    config: &Config,
+) -> Result<RetrySummary, StoreError> {
     let mut summary = RetrySummary::default();
     let mut after = 0;
     loop {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use jiff::Timestamp;
-use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::StoreError;
 use crate::domain::{DepartmentId, MeterId, Role, User, Username};
@@ -230,8 +230,12 @@ impl Accounts {
 
     pub fn user(&self, username: &Username) -> Result<Option<User>, StoreError> {
         self.with(|c| {
-            c.query_row(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = ?1"), [username.as_str()], |r| user_from(r, 0))
-                .optional()
+            c.query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = ?1"),
+                [username.as_str()],
+                |r| user_from(r, 0),
+            )
+            .optional()
         })
     }
 
@@ -251,9 +255,15 @@ impl Accounts {
     pub fn set_disabled(&self, username: &Username, disabled: bool) -> Result<bool, StoreError> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let changed = tx.execute("UPDATE users SET disabled = ?2 WHERE username = ?1", params![username.as_str(), disabled as i64])?;
+            let changed = tx.execute(
+                "UPDATE users SET disabled = ?2 WHERE username = ?1",
+                params![username.as_str(), disabled as i64],
+            )?;
             if disabled {
-                tx.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)", [username.as_str()])?;
+                tx.execute(
+                    "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+                    [username.as_str()],
+                )?;
             }
             tx.commit()?;
             Ok(changed > 0)
@@ -264,8 +274,14 @@ impl Accounts {
     pub fn set_password(&self, username: &Username, password_hash: &str) -> Result<bool, StoreError> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let changed = tx.execute("UPDATE users SET password_hash = ?2 WHERE username = ?1", params![username.as_str(), password_hash])?;
-            tx.execute("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)", [username.as_str()])?;
+            let changed = tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE username = ?1",
+                params![username.as_str(), password_hash],
+            )?;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+                [username.as_str()],
+            )?;
             tx.commit()?;
             Ok(changed > 0)
         })
@@ -282,7 +298,13 @@ impl Accounts {
         })
     }
 
-    pub fn create_session(&self, user_id: i64, secret_hash: &str, csrf: &str, expires_at: Timestamp) -> Result<(), StoreError> {
+    pub fn create_session(
+        &self,
+        user_id: i64,
+        secret_hash: &str,
+        csrf: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
         let now = Timestamp::now();
         self.with(|c| {
             // Expired sessions are removed as new ones start, so the table stays small.
@@ -314,7 +336,14 @@ impl Accounts {
         self.with(|c| c.execute("DELETE FROM sessions WHERE secret_hash = ?1", [secret_hash]).map(|_| ()))
     }
 
-    pub fn create_token(&self, name: &str, secret_hash: &str, owner: &User, role: Role, meters: Option<&[MeterId]>) -> Result<TokenRecord, StoreError> {
+    pub fn create_token(
+        &self,
+        name: &str,
+        secret_hash: &str,
+        owner: &User,
+        role: Role,
+        meters: Option<&[MeterId]>,
+    ) -> Result<TokenRecord, StoreError> {
         let now = Timestamp::now();
         self.with(|c| {
             c.execute(
@@ -399,7 +428,10 @@ impl Accounts {
     pub fn revoke_token(&self, id: i64) -> Result<bool, StoreError> {
         let now = Timestamp::now();
         self.with(|c| {
-            let changed = c.execute("UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, ms(now)])?;
+            let changed = c.execute(
+                "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, ms(now)],
+            )?;
             Ok(changed > 0)
         })
     }

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::analysis::period::NamedPeriod;
 use crate::analysis::TimeRange;
+use crate::analysis::period::NamedPeriod;
 use crate::domain::{
     Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, MeterId, Month, Origin, RejectReason, Resource,
 };
@@ -144,8 +144,14 @@ pub struct DocumentRecord {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PlanValue {
     /// A baseline amount (kWh, m³, sheets) over the edit's period, entered by hand.
-    Baseline { amount: f64, note: String },
-    Target { saving_percent: f64, stretch_percent: Option<f64> },
+    Baseline {
+        amount: f64,
+        note: String,
+    },
+    Target {
+        saving_percent: f64,
+        stretch_percent: Option<f64>,
+    },
 }
 
 /// A change to a baseline or a target made in the web app: `new` is `None` when the change
@@ -214,7 +220,13 @@ pub trait StoreReads: Send + Sync + 'static {
     async fn corrections(&self, meter: Option<MeterId>, limit: usize) -> Result<Vec<CorrectionRecord>, StoreError>;
 
     /// A meter's stored readings in `[from_ms, to_ms)`, newest first, at most `limit`.
-    async fn readings(&self, meter: MeterId, from_ms: i64, to_ms: i64, limit: usize) -> Result<Vec<StoredReading>, StoreError>;
+    async fn readings(
+        &self,
+        meter: MeterId,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredReading>, StoreError>;
 
     /// Document counts of the months in `[first, last_exclusive)`, by month then department.
     async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError>;
@@ -249,7 +261,8 @@ pub trait Store: StoreReads {
     /// A person's decision on an item held for review: an accepted one is stored from
     /// `accepted` (what it decodes to) without the plausibility check. `Ok(None)`: no item
     /// with that id is waiting for review.
-    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError>;
+    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>)
+    -> Result<Option<WriteReport>, StoreError>;
 
     /// Store a department's document counts for a month, replacing any counts it had.
     async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError>;

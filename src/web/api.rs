@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::auth::{Admin, Viewer};
 use super::{ApiError, AppState};
@@ -131,13 +131,12 @@ pub async fn consumption(
 ) -> Result<impl IntoResponse, ApiError> {
     let params = query(params)?;
     let required = |value: Option<String>, name: &str| {
-        value.filter(|v| !v.is_empty()).ok_or_else(|| {
-            ApiError::BadRequest(format!("`{name}` is missing: {CONSUMPTION_EXAMPLE}"))
-        })
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::BadRequest(format!("`{name}` is missing: {CONSUMPTION_EXAMPLE}")))
     };
-    let resource: Resource = required(params.resource, "resource")?
-        .parse()
-        .map_err(|e| ApiError::BadRequest(format!("{e}")))?;
+    let resource: Resource =
+        required(params.resource, "resource")?.parse().map_err(|e| ApiError::BadRequest(format!("{e}")))?;
     let from = required(params.from, "from")?;
     let to = required(params.to, "to")?;
     let step = Step::parse(&required(params.step, "step")?).map_err(|e| ApiError::BadRequest(e.0))?;
@@ -195,7 +194,9 @@ pub async fn openapi() -> impl IntoResponse {
 pub async fn me(Viewer(who): Viewer) -> Json<Value> {
     let via = match &who.via {
         crate::auth::Via::Session { .. } => json!({ "kind": "session" }),
-        crate::auth::Via::Token { id, name, meters, .. } => json!({ "kind": "token", "id": id, "name": name, "meters": meters }),
+        crate::auth::Via::Token { id, name, meters, .. } => {
+            json!({ "kind": "token", "id": id, "name": name, "meters": meters })
+        }
     };
     Json(json!({
         "username": who.user.username,
@@ -213,7 +214,11 @@ pub struct AuditParams {
 }
 
 /// The audit log, newest first; `before` pages back by id.
-pub async fn audit(State(state): State<AppState>, _: Admin, params: Result<Query<AuditParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn audit(
+    State(state): State<AppState>,
+    _: Admin,
+    params: Result<Query<AuditParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let params = query(params)?;
     let limit = params.limit.unwrap_or(100);
     if !(1..=10_000).contains(&limit) {

@@ -13,23 +13,23 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Json;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use std::sync::Arc;
 
 use super::AppState;
-use crate::store::Store;
 use crate::auth::{AuthError, Principal, Via};
 use crate::domain::{Meter, Role};
+use crate::store::Store;
 
 pub const SESSION_COOKIE: &str = "xanh_session";
 /// The login and setup forms' CSRF token, before there is a session (double-submit cookie).
@@ -118,8 +118,14 @@ impl Writer {
 #[derive(Debug)]
 pub enum AccessDenied {
     /// Nobody is signed in: pages go to the login page, the API answers 401.
-    Unauthenticated { api: bool, path_and_query: String },
-    Forbidden { api: bool, message: String },
+    Unauthenticated {
+        api: bool,
+        path_and_query: String,
+    },
+    Forbidden {
+        api: bool,
+        message: String,
+    },
     /// A form without this session's CSRF token.
     BadCsrf,
     Internal(String),
@@ -285,7 +291,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
         let principal = signed_in(&mut parts, state).await.map_err(IntoResponse::into_response)?;
-        let bytes = Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
+        let bytes =
+            Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
         let mut fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| super::ApiError::BadRequest(format!("the form could not be read: {e}")).into_response())?;
         let sent = fields.iter().position(|(k, _)| k == "csrf").map(|i| fields.remove(i).1);

@@ -4,8 +4,8 @@
 
 use std::sync::OnceLock;
 
-use plotters::coord::ranged1d::SegmentValue;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -123,7 +123,12 @@ impl Chart {
 
     /// Draw at `scale` times the page's size; `caption`: the title above the chart (for the
     /// PNG, which travels without the page).
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, scale: f64, caption: bool) -> Result<(), ChartError> {
+    fn draw<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+        scale: f64,
+        caption: bool,
+    ) -> Result<(), ChartError> {
         root.fill(&WHITE).map_err(draw_error)?;
         let title = if caption { self.title.as_str() } else { "" };
         let px = |v: f64| (v * scale).round() as u32;
@@ -132,7 +137,8 @@ impl Chart {
         match &self.drawing {
             Drawing::Bars(chart) => {
                 let count = chart.values.len().max(1);
-                let top = finite_max(chart.values.iter().copied().chain(chart.target.iter().flatten().copied())).max(0.0);
+                let top =
+                    finite_max(chart.values.iter().copied().chain(chart.target.iter().flatten().copied())).max(0.0);
                 let top = if top > 0.0 { top * 1.1 } else { 1.0 };
                 let labels = &chart.labels;
                 let mut ctx = ChartBuilder::on(root)
@@ -146,7 +152,9 @@ impl Chart {
                     .disable_x_mesh()
                     .x_labels(count.min(16))
                     .x_label_formatter(&|v| match v {
-                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i).cloned().unwrap_or_default(),
+                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                            labels.get(*i).cloned().unwrap_or_default()
+                        }
                         SegmentValue::Last => String::new(),
                     })
                     .y_labels(5)
@@ -169,7 +177,12 @@ impl Chart {
                     // A dashed step per bucket, from its left edge to the next one's.
                     for (i, t) in target.iter().enumerate().filter(|(_, t)| t.is_finite()) {
                         let end = if i + 1 < count { SegmentValue::Exact(i + 1) } else { SegmentValue::Last };
-                        let step = DashedLineSeries::new([(SegmentValue::Exact(i), *t), (end, *t)], px(5.0), px(3.0), red.stroke_width(px(2.0)));
+                        let step = DashedLineSeries::new(
+                            [(SegmentValue::Exact(i), *t), (end, *t)],
+                            px(5.0),
+                            px(3.0),
+                            red.stroke_width(px(2.0)),
+                        );
                         ctx.draw_series(step).map_err(draw_error)?;
                     }
                 }
@@ -232,9 +245,13 @@ impl Chart {
                     .draw()
                     .map_err(draw_error)?;
                 let left = ("sans-serif", 12.0 * scale).into_text_style(root).pos(Pos::new(HPos::Left, VPos::Center));
-                ctx.draw_series(chart.day_labels.iter().enumerate().map(|(day, name)| {
-                    Text::new(name.clone(), (-1.5, 6.5 - day as f64), left.clone())
-                }))
+                ctx.draw_series(
+                    chart
+                        .day_labels
+                        .iter()
+                        .enumerate()
+                        .map(|(day, name)| Text::new(name.clone(), (-1.5, 6.5 - day as f64), left.clone())),
+                )
                 .map_err(draw_error)?;
                 let (r, g, b) = chart.colour;
                 let shade = |value: f64| {

@@ -2,11 +2,11 @@
 //! meter's readings, `POST /api/v1/corrections` changes or removes one, keeping the old value
 //! with who, when and why; `GET /api/v1/corrections` lists them.
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::auth::{AccessDenied, Viewer, Writer};
 use super::entry::audit;
@@ -27,7 +27,11 @@ pub struct ReadingsParams {
     limit: Option<usize>,
 }
 
-pub async fn readings(State(state): State<AppState>, _: Viewer, params: Result<Query<ReadingsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn readings(
+    State(state): State<AppState>,
+    _: Viewer,
+    params: Result<Query<ReadingsParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let tz = &state.config.office.timezone;
     let meter = meter_id(params.meter.as_deref().unwrap_or_default())?;
@@ -99,7 +103,8 @@ pub async fn apply(state: &AppState, writer: &Writer, body: CorrectionBody) -> R
         other => ApiError::Internal(format!("{other:?}")),
     })?;
     let ts = parse_time(&body.ts, tz).map_err(ApiError::BadRequest)?;
-    let correction = Correction::new(meter.clone(), ts, body.value, &writer.principal().name(), &body.reason).map_err(|e| ApiError::BadRequest(e.0))?;
+    let correction = Correction::new(meter.clone(), ts, body.value, &writer.principal().name(), &body.reason)
+        .map_err(|e| ApiError::BadRequest(e.0))?;
     let record = writer.store(state).correct(correction).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "meter `{meter}` has no reading at {}: see GET /api/v1/readings?meter={meter} for the exact times",
@@ -108,11 +113,23 @@ pub async fn apply(state: &AppState, writer: &Writer, body: CorrectionBody) -> R
     })?;
     let before = json!({ "value": record.old_value });
     let after = json!({ "value": record.new_value, "reason": record.reason });
-    audit(state, writer.principal(), "reading.correct", format!("{} {}", record.meter, local_rfc3339(record.ts, tz)), Some(before), Some(after)).await?;
+    audit(
+        state,
+        writer.principal(),
+        "reading.correct",
+        format!("{} {}", record.meter, local_rfc3339(record.ts, tz)),
+        Some(before),
+        Some(after),
+    )
+    .await?;
     Ok(record)
 }
 
-pub async fn post_correction(State(state): State<AppState>, writer: Writer, body: Result<Json<CorrectionBody>, axum::extract::rejection::JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn post_correction(
+    State(state): State<AppState>,
+    writer: Writer,
+    body: Result<Json<CorrectionBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| {
         ApiError::BadRequest(format!(
             "{}; send {{\"meter\": \"dien-tong-hop\", \"ts\": \"2026-11-28T07:00:00+07:00\", \"value\": 1234.5, \"reason\": \"…\"}} (value null removes the reading)",
@@ -130,7 +147,11 @@ pub struct CorrectionsParams {
     limit: Option<usize>,
 }
 
-pub async fn list_corrections(State(state): State<AppState>, _: Viewer, params: Result<Query<CorrectionsParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn list_corrections(
+    State(state): State<AppState>,
+    _: Viewer,
+    params: Result<Query<CorrectionsParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let meter = params.meter.as_deref().filter(|m| !m.is_empty()).map(meter_id).transpose()?;
     let limit = params.limit.unwrap_or(100);

@@ -1,22 +1,23 @@
 //! Electronic documents over the API: `GET /api/v1/documents?period=…` (shares per department
 //! and for the office) and `POST /api/v1/documents` (a department's counts for a month).
 
+use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
-use super::progress::period_param;
 use super::auth::{Viewer, Writer};
 use super::entry::audit;
+use super::progress::period_param;
 use super::{ApiError, AppState};
 use crate::analysis::documents;
 use crate::domain::{DepartmentId, DocumentCount, Month};
 use crate::ingest::manual::parse_number;
 use crate::store::DocumentRecord;
 
-const BODY_EXAMPLE: &str = r#"send {"department": "phong-tong-hop", "month": "2026-11", "electronic": 120, "paper": 4}"#;
+const BODY_EXAMPLE: &str =
+    r#"send {"department": "phong-tong-hop", "month": "2026-11", "electronic": 120, "paper": 4}"#;
 
 /// A department's counts for a month as sent: counts may be JSON numbers or text (1.234).
 #[derive(Deserialize)]
@@ -36,17 +37,23 @@ fn count(value: &Value, name: &str) -> Result<u32, ApiError> {
     };
     match number {
         Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(n as u32),
-        _ => Err(ApiError::BadRequest(format!("`{name}` = {value} is not a count of documents: send a whole number, 0 or more"))),
+        _ => Err(ApiError::BadRequest(format!(
+            "`{name}` = {value} is not a count of documents: send a whole number, 0 or more"
+        ))),
     }
 }
 
 /// Check and store one month's counts, if the writer may enter that department's; shared by
 /// the API and the page's form.
 pub(crate) async fn apply(state: &AppState, writer: &Writer, body: DocumentBody) -> Result<DocumentRecord, ApiError> {
-    let department: DepartmentId = body.department.trim().parse().map_err(|e| ApiError::BadRequest(format!("department: {e}")))?;
+    let department: DepartmentId =
+        body.department.trim().parse().map_err(|e| ApiError::BadRequest(format!("department: {e}")))?;
     if state.config.department(&department).is_none() {
         let ids: Vec<&str> = state.config.departments.iter().map(|d| d.id.as_str()).collect();
-        return Err(ApiError::BadRequest(format!("no department `{department}` is configured: use one of {}", ids.join(", "))));
+        return Err(ApiError::BadRequest(format!(
+            "no department `{department}` is configured: use one of {}",
+            ids.join(", ")
+        )));
     }
     writer.check_department(&department)?;
     let month = Month::parse(&body.month).map_err(|e| ApiError::BadRequest(e.to_string()))?;
@@ -59,11 +66,23 @@ pub(crate) async fn apply(state: &AppState, writer: &Writer, body: DocumentBody)
     let counts = DocumentCount { department, month, electronic, paper };
     let record = writer.store(state).set_documents(counts, writer.principal().name()).await?;
     let after = json!({ "electronic": record.count.electronic, "paper": record.count.paper });
-    audit(state, writer.principal(), "documents.enter", format!("{} {}", record.count.department, record.count.month), None, Some(after)).await?;
+    audit(
+        state,
+        writer.principal(),
+        "documents.enter",
+        format!("{} {}", record.count.department, record.count.month),
+        None,
+        Some(after),
+    )
+    .await?;
     Ok(record)
 }
 
-pub async fn post_documents(State(state): State<AppState>, writer: Writer, body: Result<Json<DocumentBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn post_documents(
+    State(state): State<AppState>,
+    writer: Writer,
+    body: Result<Json<DocumentBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::BadRequest(format!("{}; {BODY_EXAMPLE}", e.body_text())))?;
     let record = apply(&state, &writer, body).await?;
     let c = &record.count;
@@ -81,10 +100,15 @@ pub struct DocumentParams {
     period: Option<String>,
 }
 
-pub async fn get_documents(State(state): State<AppState>, _: Viewer, params: Result<Query<DocumentParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn get_documents(
+    State(state): State<AppState>,
+    _: Viewer,
+    params: Result<Query<DocumentParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let params = super::api::query(params)?;
     let period = period_param(params.period, "for example /api/v1/documents?period=2026")?;
-    let mut departments = documents::shares(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
+    let mut departments =
+        documents::shares(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
     let office = departments.pop();
     Ok(Json(json!({ "period": period, "departments": departments, "office": office })))
 }

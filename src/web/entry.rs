@@ -1,24 +1,29 @@
 //! Readings sent by scripts (`POST /api/v1/readings`) and a second attempt at rejected input.
 //! Web only routes bodies to ingest, which reads them.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap};
-use axum::Json;
+use axum::http::{HeaderMap, header};
 use jiff::Timestamp;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
+use crate::auth::Principal;
 use crate::domain::{Incoming, Source};
 use crate::ingest::manual::Entry;
-use crate::ingest::retry::{decode_again, reprocess_rejected, RetrySummary};
-use crate::auth::Principal;
+use crate::ingest::retry::{RetrySummary, decode_again, reprocess_rejected};
 use crate::store::{Outcome, Review, WriteReport};
 use crate::web::auth::{AccessDenied, Admin, Writer};
 
-pub async fn post_readings(State(state): State<AppState>, writer: Writer, headers: HeaderMap, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn post_readings(
+    State(state): State<AppState>,
+    writer: Writer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let entry = Entry {
         config: &state.config,
         pipeline: &state.pipeline,
@@ -70,7 +75,12 @@ pub async fn post_readings(State(state): State<AppState>, writer: Writer, header
 
 /// Store what a writer sent, if every reading is for a meter they may write: otherwise a 403
 /// and nothing is stored. The submission is recorded in the audit log as `action`.
-pub async fn write_as(state: &AppState, writer: &Writer, items: Vec<Incoming>, action: &str) -> Result<WriteReport, ApiError> {
+pub async fn write_as(
+    state: &AppState,
+    writer: &Writer,
+    items: Vec<Incoming>,
+    action: &str,
+) -> Result<WriteReport, ApiError> {
     for item in &items {
         let meter = match item {
             Incoming::Reading(reading, _) => Some(&reading.meter),
@@ -103,8 +113,19 @@ pub async fn write_as(state: &AppState, writer: &Writer, items: Vec<Incoming>, a
 const AUDITED_READINGS: usize = 20;
 
 /// Record an action in the audit log; a failure to record it is an internal error.
-pub async fn audit(state: &AppState, who: &Principal, action: &str, target: String, before: Option<Value>, after: Option<Value>) -> Result<(), ApiError> {
-    state.auth.audit(Some(who), action, target, before, after).await.map_err(|e| ApiError::Internal(format!("the audit log could not record {action}: {e}")))
+pub async fn audit(
+    state: &AppState,
+    who: &Principal,
+    action: &str,
+    target: String,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> Result<(), ApiError> {
+    state
+        .auth
+        .audit(Some(who), action, target, before, after)
+        .await
+        .map_err(|e| ApiError::Internal(format!("the audit log could not record {action}: {e}")))
 }
 
 /// Decode every rejected item again with the current config (an admin's action).
@@ -132,14 +153,22 @@ pub async fn apply_review(state: &AppState, admin: &Admin, id: i64, body: Review
     let accept = match body.decision.as_str() {
         "accept" => true,
         "reject" => false,
-        other => return Err(ApiError::BadRequest(format!("decision `{other}` is not known: send \"accept\" or \"reject\""))),
+        other => {
+            return Err(ApiError::BadRequest(format!("decision `{other}` is not known: send \"accept\" or \"reject\"")));
+        }
     };
     let (by, reason) = (admin.principal().name(), body.reason.trim());
     if reason.chars().count() < 5 {
         return Err(ApiError::BadRequest("say why (`reason`, at least a few words)".into()));
     }
     let not_waiting = || ApiError::NotFound(format!("no reading {id} is waiting for review; see GET /api/v1/rejected"));
-    let item = state.store.rejected_for_retry(id.saturating_sub(1), 1).await?.into_iter().find(|item| item.id == id).ok_or_else(not_waiting)?;
+    let item = state
+        .store
+        .rejected_for_retry(id.saturating_sub(1), 1)
+        .await?
+        .into_iter()
+        .find(|item| item.id == id)
+        .ok_or_else(not_waiting)?;
     let accepted = if accept {
         let items = decode_again(&item.origin, &state.pipeline, &state.config);
         if items.is_empty() || !items.iter().all(|i| matches!(i, Incoming::Reading(..))) {
@@ -166,9 +195,14 @@ pub async fn review(
     body: Result<Json<ReviewBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| {
-        ApiError::BadRequest(format!("{}; send {{\"decision\": \"accept\" or \"reject\", \"reason\": \"…\"}}", e.body_text()))
+        ApiError::BadRequest(format!(
+            "{}; send {{\"decision\": \"accept\" or \"reject\", \"reason\": \"…\"}}",
+            e.body_text()
+        ))
     })?;
-    let Path(id) = id.map_err(|_| ApiError::BadRequest("the id in the path must be a whole number, as listed by GET /api/v1/rejected".into()))?;
+    let Path(id) = id.map_err(|_| {
+        ApiError::BadRequest("the id in the path must be a whole number, as listed by GET /api/v1/rejected".into())
+    })?;
     let decision = body.decision.clone();
     let stored = apply_review(&state, &admin, id, body).await?;
     Ok(Json(json!({ "id": id, "decision": decision, "stored": stored })))

@@ -1,8 +1,8 @@
 //! Numbers, dates and words the way each language writes them: Vietnamese first
 //! (1.234,5 and 28/11/2026), English on request.
 
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 use crate::domain::Resource;
 

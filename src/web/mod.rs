@@ -10,14 +10,14 @@ pub(crate) mod entry;
 pub mod format;
 mod offices;
 mod pages;
-mod waste_api;
 mod plan;
 mod progress;
 pub(crate) mod scores;
+mod waste_api;
 
 use std::sync::Arc;
 
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,10 +26,10 @@ use serde_json::json;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::dashboard::Dashboards;
-use crate::ingest::mqtt::IngestStatus;
 use crate::ingest::Pipeline;
-use crate::store::influx::OutboxStatus;
+use crate::ingest::mqtt::IngestStatus;
 use crate::store::StoreReads;
+use crate::store::influx::OutboxStatus;
 
 /// Which broker the ingestor reads, for the health report.
 #[derive(Debug, Clone)]
@@ -158,10 +158,7 @@ impl IntoResponse for ApiError {
             ApiError::UnsupportedMediaType(m) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, m),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error while answering a request");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error: the details are in the server's log".to_owned(),
-                )
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error: the details are in the server's log".to_owned())
             }
         };
         (status, Json(json!({ "error": message }))).into_response()

@@ -1,9 +1,9 @@
 //! The province's comparison: `GET /api/v1/offices?period=…`, every office the store holds
 //! with each resource against the same period a year earlier, and each office's departments.
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::Json;
 use serde::Deserialize;
 
 use super::auth::Viewer;
@@ -22,6 +22,7 @@ pub async fn offices(
     params: Result<Query<OfficeParams>, QueryRejection>,
 ) -> Result<Json<OfficeComparison>, ApiError> {
     let params = super::api::query(params)?;
-    let period = period_param(params.period, "for example /api/v1/offices?period=2026-11 (or 2026, 2026-Q3, gd1, gd2)")?;
+    let period =
+        period_param(params.period, "for example /api/v1/offices?period=2026-11 (or 2026, 2026-Q3, gd1, gd2)")?;
     Ok(Json(offices::compare(state.store.as_ref(), &state.config, &period).await?))
 }

@@ -3,11 +3,11 @@
 //! `GET /api/v1/plan/edits`. The values in force are the config's with the latest edits over
 //! them (`analysis::plan`).
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
 use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::auth::{Admin, Viewer};
 use super::entry::audit;
@@ -62,7 +62,10 @@ fn department(state: &AppState, text: Option<&str>) -> Result<Option<DepartmentI
     let id: DepartmentId = text.parse().map_err(|e| bad(format!("department: {e}")))?;
     if state.config.department(&id).is_none() {
         let ids: Vec<&str> = state.config.departments.iter().map(|d| d.id.as_str()).collect();
-        return Err(bad(format!("no department `{id}` is configured: use one of {} (or none for the whole office)", ids.join(", "))));
+        return Err(bad(format!(
+            "no department `{id}` is configured: use one of {} (or none for the whole office)",
+            ids.join(", ")
+        )));
     }
     Ok(Some(id))
 }
@@ -79,7 +82,10 @@ fn number(value: Option<&Value>, name: &str) -> Result<Option<f64>, ApiError> {
         Some(Value::String(s)) => parse_number(s).ok(),
         Some(_) => None,
     };
-    parsed.filter(|v| v.is_finite()).map(Some).ok_or_else(|| bad(format!("`{name}` is not a number: write it as 1.234,5 or 1234.5")))
+    parsed
+        .filter(|v| v.is_finite())
+        .map(Some)
+        .ok_or_else(|| bad(format!("`{name}` is not a number: write it as 1.234,5 or 1234.5")))
 }
 
 fn who_and_why(admin: &Admin, reason: &str) -> Result<(String, String), ApiError> {
@@ -93,7 +99,12 @@ fn who_and_why(admin: &Admin, reason: &str) -> Result<(String, String), ApiError
 /// Keep a change to the plan and record it in the audit log.
 async fn record(state: &AppState, admin: &Admin, edit: PlanEdit) -> Result<PlanEditRecord, ApiError> {
     let action = if edit.target { "plan.target" } else { "plan.baseline" };
-    let target = format!("{} {} {}", edit.resource.as_str(), edit.department.as_ref().map(|d| d.as_str()).unwrap_or("office"), edit.period.map(|p| p.to_string()).unwrap_or_default());
+    let target = format!(
+        "{} {} {}",
+        edit.resource.as_str(),
+        edit.department.as_ref().map(|d| d.as_str()).unwrap_or("office"),
+        edit.period.map(|p| p.to_string()).unwrap_or_default()
+    );
     let (before, after) = (json!(edit.old), json!({ "value": edit.new, "reason": edit.reason }));
     let record = admin.store(state).record_plan_edit(edit).await?;
     audit(state, admin.principal(), action, target.trim_end().to_owned(), Some(before), Some(after)).await?;
@@ -101,16 +112,31 @@ async fn record(state: &AppState, admin: &Admin, edit: PlanEdit) -> Result<PlanE
 }
 
 /// Whether the latest edit of this key set a value, so a reset has something to undo.
-fn changed_in_app(edits: &[PlanEditRecord], target: bool, resource: Resource, department: &Option<DepartmentId>, period: Option<NamedPeriod>) -> bool {
+fn changed_in_app(
+    edits: &[PlanEditRecord],
+    target: bool,
+    resource: Resource,
+    department: &Option<DepartmentId>,
+    period: Option<NamedPeriod>,
+) -> bool {
     edits
         .iter()
         .rev()
-        .find(|r| r.edit.target == target && r.edit.resource == resource && &r.edit.department == department && (!target || r.edit.period == period))
+        .find(|r| {
+            r.edit.target == target
+                && r.edit.resource == resource
+                && &r.edit.department == department
+                && (!target || r.edit.period == period)
+        })
         .is_some_and(|r| r.edit.new.is_some())
 }
 
 /// Check and keep a change to a baseline; shared by the API and the page's form.
-pub(crate) async fn apply_baseline(state: &AppState, admin: &Admin, body: BaselineBody) -> Result<PlanEditRecord, ApiError> {
+pub(crate) async fn apply_baseline(
+    state: &AppState,
+    admin: &Admin,
+    body: BaselineBody,
+) -> Result<PlanEditRecord, ApiError> {
     let resource = resource(&body.resource)?;
     let department = department(state, body.department.as_deref())?;
     let (by, reason) = who_and_why(admin, &body.reason)?;
@@ -136,7 +162,11 @@ pub(crate) async fn apply_baseline(state: &AppState, admin: &Admin, body: Baseli
 }
 
 /// Check and keep a change to a target; shared by the API and the page's form.
-pub(crate) async fn apply_target(state: &AppState, admin: &Admin, body: TargetBody) -> Result<PlanEditRecord, ApiError> {
+pub(crate) async fn apply_target(
+    state: &AppState,
+    admin: &Admin,
+    body: TargetBody,
+) -> Result<PlanEditRecord, ApiError> {
     let resource = resource(&body.resource)?;
     let department = department(state, body.department.as_deref())?;
     let period = period(body.period.as_deref())?;
@@ -156,14 +186,18 @@ pub(crate) async fn apply_target(state: &AppState, admin: &Admin, body: TargetBo
     } else {
         let percent = |value: Option<f64>, name: &str| match value {
             Some(v) if (0.0..100.0).contains(&v) => Ok(Some(v)),
-            Some(v) => Err(bad(format!("`{name}` = {v} is not a saving in percent: give 0 to below 100, such as 2 for 2 %"))),
+            Some(v) => {
+                Err(bad(format!("`{name}` = {v} is not a saving in percent: give 0 to below 100, such as 2 for 2 %")))
+            }
             None => Ok(None),
         };
         let saving = percent(number(body.saving_percent.as_ref(), "saving_percent")?, "saving_percent")?
             .ok_or_else(|| bad("`saving_percent` is missing: give the saving in percent of the baseline, such as 2"))?;
         let stretch = percent(number(body.stretch_percent.as_ref(), "stretch_percent")?, "stretch_percent")?;
         if stretch.is_some_and(|s| s < saving) {
-            return Err(bad("`stretch_percent` is below `saving_percent`: a stretch target saves more; raise it or leave it out"));
+            return Err(bad(
+                "`stretch_percent` is below `saving_percent`: a stretch target saves more; raise it or leave it out",
+            ));
         }
         Some(PlanValue::Target { saving_percent: saving, stretch_percent: stretch })
     };
@@ -190,13 +224,21 @@ pub(crate) fn edit_json(record: &PlanEditRecord, tz: &jiff::tz::TimeZone) -> Val
 const BASELINE_EXAMPLE: &str = r#"send {"resource": "electricity", "department": "phong-tong-hop", "period": "2025", "amount": 21900, "note": "Hoá đơn EVN 2025", "reason": "…"} (or "reset": true)"#;
 const TARGET_EXAMPLE: &str = r#"send {"resource": "water", "department": "phong-tong-hop", "period": "2026", "saving_percent": 7, "stretch_percent": 10, "reason": "…"} (department and period optional; or "reset": true)"#;
 
-pub async fn post_baseline(State(state): State<AppState>, admin: Admin, body: Result<Json<BaselineBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn post_baseline(
+    State(state): State<AppState>,
+    admin: Admin,
+    body: Result<Json<BaselineBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| bad(format!("{}; {BASELINE_EXAMPLE}", e.body_text())))?;
     let record = apply_baseline(&state, &admin, body).await?;
     Ok(Json(edit_json(&record, &state.config.office.timezone)))
 }
 
-pub async fn post_target(State(state): State<AppState>, admin: Admin, body: Result<Json<TargetBody>, JsonRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn post_target(
+    State(state): State<AppState>,
+    admin: Admin,
+    body: Result<Json<TargetBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| bad(format!("{}; {TARGET_EXAMPLE}", e.body_text())))?;
     let record = apply_target(&state, &admin, body).await?;
     Ok(Json(edit_json(&record, &state.config.office.timezone)))

@@ -1,8 +1,8 @@
 //! `GET /api/v1/progress`: a resource's progress against the saving plan over a period.
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::Json;
 use serde::Deserialize;
 
 use super::auth::Viewer;
@@ -22,7 +22,9 @@ pub struct ProgressParams {
 
 /// The `period` parameter: a year, quarter, month or phase.
 pub(crate) fn period_param(value: Option<String>, example: &str) -> Result<NamedPeriod, ApiError> {
-    let text = value.filter(|v| !v.is_empty()).ok_or_else(|| ApiError::BadRequest(format!("`period` is missing: {example}")))?;
+    let text = value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::BadRequest(format!("`period` is missing: {example}")))?;
     NamedPeriod::parse(&text).map_err(|e| ApiError::BadRequest(e.0))
 }
 

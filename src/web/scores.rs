@@ -1,15 +1,15 @@
 //! The council's table: `GET /api/v1/scores?period=…` (JSON) and the exports
 //! `GET /api/v1/export/scores.xlsx?period=…` and `…/scores.csv?period=…`.
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 
-use super::progress::period_param;
 use super::auth::Viewer;
+use super::progress::period_param;
 use super::{ApiError, AppState};
 use crate::analysis::period::NamedPeriod;
 use crate::analysis::scores::{self, ScoreReport};
@@ -31,24 +31,42 @@ fn period_of(params: Result<Query<ScoreParams>, QueryRejection>, path: &str) -> 
     period_param(params.period, &format!("for example {path}?period=2026 (or 2026-Q3, 2026-11, gd1, gd2)"))
 }
 
-pub async fn scores(State(state): State<AppState>, _: Viewer, params: Result<Query<ScoreParams>, QueryRejection>) -> Result<Json<ScoreReport>, ApiError> {
+pub async fn scores(
+    State(state): State<AppState>,
+    _: Viewer,
+    params: Result<Query<ScoreParams>, QueryRejection>,
+) -> Result<Json<ScoreReport>, ApiError> {
     let period = period_of(params, "/api/v1/scores")?;
     Ok(Json(report(&state, &period).await?))
 }
 
-async fn export(state: &AppState, params: Result<Query<ScoreParams>, QueryRejection>, format: ExportFormat) -> Result<Response, ApiError> {
+async fn export(
+    state: &AppState,
+    params: Result<Query<ScoreParams>, QueryRejection>,
+    format: ExportFormat,
+) -> Result<Response, ApiError> {
     let path = format!("/api/v1/export/scores.{}", format.extension());
     let period = period_of(params, &path)?;
     let report = report(state, &period).await?;
-    let bytes = export::render(&report, &state.config.office.name, format).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes =
+        export::render(&report, &state.config.office.name, format).map_err(|e| ApiError::Internal(e.to_string()))?;
     let disposition = format!("attachment; filename=\"{}\"", export::file_name(&period, format));
-    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
 }
 
-pub async fn export_xlsx(State(state): State<AppState>, _: Viewer, params: Result<Query<ScoreParams>, QueryRejection>) -> Result<Response, ApiError> {
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    _: Viewer,
+    params: Result<Query<ScoreParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
     export(&state, params, ExportFormat::Xlsx).await
 }
 
-pub async fn export_csv(State(state): State<AppState>, _: Viewer, params: Result<Query<ScoreParams>, QueryRejection>) -> Result<Response, ApiError> {
+pub async fn export_csv(
+    State(state): State<AppState>,
+    _: Viewer,
+    params: Result<Query<ScoreParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
     export(&state, params, ExportFormat::Csv).await
 }

@@ -2,16 +2,16 @@
 //! working hours, at weekends and holidays, night base load, meters that never stop at night).
 
 use super::auth::Viewer;
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::Json;
 use jiff::Timestamp;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
 use crate::analysis::series::local_rfc3339;
-use crate::analysis::{waste, TimeRange};
+use crate::analysis::{TimeRange, waste};
 use crate::dashboard::PeriodSpec;
 use crate::domain::{DepartmentId, Resource};
 
@@ -26,8 +26,13 @@ pub struct WasteParams {
 
 const EXAMPLE: &str = "for example /api/v1/waste?resource=water&period=last-30-days (or from=2026-11-01&to=2026-12-01)";
 
-pub async fn waste(State(state): State<AppState>, _: Viewer, params: Result<Query<WasteParams>, QueryRejection>) -> Result<Json<Value>, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {}", e.body_text())))?;
+pub async fn waste(
+    State(state): State<AppState>,
+    _: Viewer,
+    params: Result<Query<WasteParams>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(params) =
+        params.map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {}", e.body_text())))?;
     let config = &state.config;
     let tz = &config.office.timezone;
     let resource: Resource = params
@@ -39,12 +44,18 @@ pub async fn waste(State(state): State<AppState>, _: Viewer, params: Result<Quer
     let department = match params.department.filter(|d| !d.is_empty()) {
         Some(d) => {
             let id: DepartmentId = d.parse().map_err(|e| ApiError::BadRequest(format!("department: {e}")))?;
-            config.department(&id).ok_or_else(|| ApiError::BadRequest(format!("no department `{id}` is configured: see the config's departments")))?;
+            config.department(&id).ok_or_else(|| {
+                ApiError::BadRequest(format!("no department `{id}` is configured: see the config's departments"))
+            })?;
             Some(id)
         }
         None => None,
     };
-    let range = match (params.from.filter(|v| !v.is_empty()), params.to.filter(|v| !v.is_empty()), params.period.filter(|v| !v.is_empty())) {
+    let range = match (
+        params.from.filter(|v| !v.is_empty()),
+        params.to.filter(|v| !v.is_empty()),
+        params.period.filter(|v| !v.is_empty()),
+    ) {
         (Some(from), Some(to), None) => TimeRange::parse(&from, &to, tz),
         (None, None, Some(period)) => PeriodSpec::parse(&period).and_then(|p| p.range(Timestamp::now(), tz)),
         (None, None, None) => PeriodSpec::Last30Days.range(Timestamp::now(), tz),

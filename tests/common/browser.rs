@@ -6,10 +6,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use super::{free_port, TestApp, ADMIN, PASSWORD};
+use super::{ADMIN, PASSWORD, TestApp, free_port};
 
 pub struct Browser {
     http: reqwest::Client,
@@ -35,11 +35,9 @@ pub const PHONE: Screen = Screen { name: "phone", width: 390, height: 844, mobil
 pub const A4: Screen = Screen { name: "a4", width: 703, height: 1000, mobile: false };
 
 fn binary(candidates: &[&str]) -> PathBuf {
-    candidates
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("none of {candidates:?} is installed (scripts/test installs chromium and chromium-driver)"))
+    candidates.iter().map(PathBuf::from).find(|p| p.exists()).unwrap_or_else(|| {
+        panic!("none of {candidates:?} is installed (scripts/test installs chromium and chromium-driver)")
+    })
 }
 
 impl Browser {
@@ -70,8 +68,12 @@ impl Browser {
                          "--lang=vi-VN", format!("--user-data-dir={}", profile.path().display())],
             },
         } } });
-        let response: Value = http.post(format!("{base}/session")).json(&capabilities).send().await.unwrap().json().await.unwrap();
-        let session = response["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no WebDriver session: {response}")).to_owned();
+        let response: Value =
+            http.post(format!("{base}/session")).json(&capabilities).send().await.unwrap().json().await.unwrap();
+        let session = response["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {response}"))
+            .to_owned();
         let mut browser = Browser { http, session, driver, _profile: profile, signed_in: Mutex::new(None) };
         browser.session = format!("{base}/session/{}", browser.session);
         browser
@@ -125,7 +127,9 @@ impl Browser {
 
     /// The WebDriver id of the first element matching a CSS selector.
     async fn element(&self, selector: &str) -> String {
-        let found = self.command(reqwest::Method::POST, "/element", json!({ "using": "css selector", "value": selector })).await;
+        let found = self
+            .command(reqwest::Method::POST, "/element", json!({ "using": "css selector", "value": selector }))
+            .await;
         found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("an element id").to_owned()
     }
 
@@ -174,7 +178,9 @@ impl Browser {
 
     /// Print the page to an A4 PDF in target/screenshots; returns its bytes.
     pub async fn pdf(&self, name: &str) -> Vec<u8> {
-        let pdf = self.cdp("Page.printToPDF", json!({ "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": true })).await;
+        let pdf = self
+            .cdp("Page.printToPDF", json!({ "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": true }))
+            .await;
         let bytes = base64_decode(pdf["data"].as_str().expect("a PDF"));
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
-use tempfile::TempDir;
 use std::sync::Arc;
+use tempfile::TempDir;
 
 use xanh::app::{Application, Shutdown};
 use xanh::auth::Auth;
@@ -102,10 +102,7 @@ pub fn config_text(mqtt: &str, store: &Path) -> String {
 
 /// The config text for `office` (its departments and meters) with the broker and store given.
 pub fn office_config_text(office: &str, mqtt: &str, store: &Path) -> String {
-    format!(
-        "{office}\n[web]\nlisten = \"127.0.0.1:0\"\n\n[mqtt]\n{mqtt}\n\n[store]\npath = \"{}\"\n",
-        store.display()
-    )
+    format!("{office}\n[web]\nlisten = \"127.0.0.1:0\"\n\n[mqtt]\n{mqtt}\n\n[store]\npath = \"{}\"\n", store.display())
 }
 
 pub fn embedded_mqtt() -> String {
@@ -174,7 +171,17 @@ pub async fn start_app_from_env(text: &str, dir: TempDir, env: &[(&str, &str)]) 
     };
     let (token, _) = auth.create_token(&admin, "tests", Role::Admin, None).await.unwrap();
     let task = tokio::spawn(async move { app.run().await.expect("the app runs") });
-    TestApp { web, mqtt, http: bearer_client(&token), anonymous: reqwest::Client::new(), auth, admin, dir, shutdown, task }
+    TestApp {
+        web,
+        mqtt,
+        http: bearer_client(&token),
+        anonymous: reqwest::Client::new(),
+        auth,
+        admin,
+        dir,
+        shutdown,
+        task,
+    }
 }
 
 /// A client that sends `Authorization: Bearer <token>` with every request.
@@ -213,10 +220,13 @@ impl TestApp {
             .await
             .unwrap();
         match set_cookie(&answer, "xanh_session") {
-            Some(session) => Ok(Session { base: format!("http://{}", self.web), http, cookie: format!("xanh_session={session}") }),
+            Some(session) => {
+                Ok(Session { base: format!("http://{}", self.web), http, cookie: format!("xanh_session={session}") })
+            }
             None => {
                 let status = answer.status().as_u16();
-                let location = answer.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+                let location =
+                    answer.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
                 Err((status, location))
             }
         }
@@ -288,7 +298,8 @@ impl TestApp {
 /// Publish messages with QoS 1 and wait until the broker acknowledged all of them.
 pub async fn publish(broker: &(String, u16), messages: &[(&str, String)]) {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let id = format!("test-publisher-{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let id =
+        format!("test-publisher-{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     let mut options = MqttOptions::new(id, broker.0.clone(), broker.1);
     options.set_keep_alive(Duration::from_secs(30)).set_inflight(100);
     let (client, mut eventloop) = AsyncClient::new(options, 100);
@@ -306,7 +317,10 @@ pub async fn publish(broker: &(String, u16), messages: &[(&str, String)]) {
     for (topic, payload) in messages {
         client.publish(*topic, QoS::AtLeastOnce, false, payload.clone()).await.unwrap();
     }
-    tokio::time::timeout(Duration::from_secs(30), waiter).await.expect("the broker acknowledged every message").unwrap();
+    tokio::time::timeout(Duration::from_secs(30), waiter)
+        .await
+        .expect("the broker acknowledged every message")
+        .unwrap();
 }
 
 /// Why the application refuses to start with this (valid) config text.
@@ -331,7 +345,12 @@ pub enum PublishOutcome {
 
 /// Connect (with `login` as username and password, if given), publish one QoS 1 message and
 /// say how it ended.
-pub async fn publish_once(broker: &(String, u16), login: Option<(&str, &str)>, topic: &str, payload: String) -> PublishOutcome {
+pub async fn publish_once(
+    broker: &(String, u16),
+    login: Option<(&str, &str)>,
+    topic: &str,
+    payload: String,
+) -> PublishOutcome {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let id = format!("test-once-{}-{}", std::process::id(), NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
     publish_once_as(broker, &id, login, topic, payload).await
@@ -452,16 +471,39 @@ pub fn test_ca_and_certificate(dir: &Path) -> TestPki {
         assert!(status.success(), "openssl {args:?} failed");
     };
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    openssl(&[&["req", "-x509"][..], &ec, &["-days", "2", "-subj", "/CN=xanh-test-ca", "-keyout", "ca.key", "-out", "ca.crt"]].concat());
-    openssl(&[&["req", "-new"][..], &ec, &["-subj", "/CN=xanh-test-broker", "-keyout", "broker.key", "-out", "broker.csr"]].concat());
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "2", "-subj", "/CN=xanh-test-ca", "-keyout", "ca.key", "-out", "ca.crt"],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[&["req", "-new"][..], &ec, &["-subj", "/CN=xanh-test-broker", "-keyout", "broker.key", "-out", "broker.csr"]]
+            .concat(),
+    );
     std::fs::write(
         dir.join("broker.ext"),
         "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
     )
     .unwrap();
     openssl(&[
-        "x509", "-req", "-in", "broker.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "broker.ext",
-        "-out", "broker.crt",
+        "x509",
+        "-req",
+        "-in",
+        "broker.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "broker.ext",
+        "-out",
+        "broker.crt",
     ]);
     TestPki { ca: dir.join("ca.crt"), cert: dir.join("broker.crt"), key: dir.join("broker.key") }
 }
@@ -470,13 +512,50 @@ pub fn test_ca_and_certificate(dir: &Path) -> TestPki {
 /// (certificate, key), in the CA's directory.
 pub fn test_client_certificate(pki: &TestPki, name: &str) -> (PathBuf, PathBuf) {
     let dir = pki.ca.parent().unwrap();
-    let (cert, key, csr, ext) = (format!("{name}.crt"), format!("{name}.key"), format!("{name}.csr"), format!("{name}.ext"));
+    let (cert, key, csr, ext) =
+        (format!("{name}.crt"), format!("{name}.key"), format!("{name}.csr"), format!("{name}.ext"));
     std::fs::write(dir.join(&ext), "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n").unwrap();
     for args in [
-        vec!["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=xanh", "-keyout", &key, "-out", &csr],
-        vec!["x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", &ext, "-out", &cert],
+        vec![
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            "/CN=xanh",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ],
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &cert,
+        ],
     ] {
-        let status = Command::new("openssl").current_dir(dir).args(&args).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+        let status = Command::new("openssl")
+            .current_dir(dir)
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
         assert!(status.success(), "openssl {args:?} failed");
     }
     (dir.join(cert), dir.join(key))
@@ -509,7 +588,12 @@ impl Mosquitto {
 
     /// As [`Mosquitto::start_secured_tls`], with more settings for the TLS listener
     /// (`require_certificate true`).
-    pub fn start_secured_tls_with(users: &[(&str, &str)], acl: &str, pki: &TestPki, listener_settings: &str) -> Mosquitto {
+    pub fn start_secured_tls_with(
+        users: &[(&str, &str)],
+        acl: &str,
+        pki: &TestPki,
+        listener_settings: &str,
+    ) -> Mosquitto {
         let tls_port = free_port();
         // Started as root, Mosquitto drops to its own user, which cannot read the test's
         // private key: it stays the user running the tests instead.
@@ -708,7 +792,11 @@ pub fn admin_client_by_command_line(config: &Path) -> reqwest::Client {
         .unwrap();
     writeln!(add.stdin.take().unwrap(), "{PASSWORD}").unwrap();
     assert!(add.wait().unwrap().success(), "xanh user add failed");
-    let token = Command::new(binary()).args(["user", "token", ADMIN, "--name", "tests", "--role", "admin", "--config"]).arg(config).output().unwrap();
+    let token = Command::new(binary())
+        .args(["user", "token", ADMIN, "--name", "tests", "--role", "admin", "--config"])
+        .arg(config)
+        .output()
+        .unwrap();
     assert!(token.status.success(), "xanh user token failed: {}", String::from_utf8_lossy(&token.stderr));
     bearer_client(String::from_utf8(token.stdout).unwrap().trim())
 }
@@ -732,7 +820,8 @@ pub struct Session {
 impl Session {
     /// GET a page: its status and body.
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let response = self.http.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
+        let response =
+            self.http.get(format!("{}{path}", self.base)).header("cookie", &self.cookie).send().await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
@@ -759,7 +848,14 @@ impl Session {
     /// POST a form as the browser would: the status, and the `Location` of a redirect or else
     /// the body.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-        let response = self.http.post(format!("{}{path}", self.base)).header("cookie", &self.cookie).form(fields).send().await.unwrap();
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
         let status = response.status().as_u16();
         match response.headers().get("location") {
             Some(location) => (status, location.to_str().unwrap().to_owned()),

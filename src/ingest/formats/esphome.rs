@@ -7,7 +7,8 @@ use super::{DecodeContext, DecodeError, PayloadDecoder, RawValue};
 
 pub struct Esphome;
 
-const EXPECTED: &str = "send the sensor state as a number, as ESPHome does on <prefix>/sensor/<object_id>/state, such as 123.456";
+const EXPECTED: &str =
+    "send the sensor state as a number, as ESPHome does on <prefix>/sensor/<object_id>/state, such as 123.456";
 
 impl PayloadDecoder for Esphome {
     fn decode(&self, payload: &[u8], _: &DecodeContext) -> Result<Vec<RawValue>, DecodeError> {

@@ -25,26 +25,27 @@ impl PayloadDecoder for Generic {
         if !text.starts_with('{') {
             // A bare number; Rust also reads "NaN" and "inf", which the validator refuses
             // with a clearer reason than "not a number".
-            let value = text.parse::<f64>().map_err(|_| {
-                DecodeError(format!("`{}` is not a number; {EXPECTED}", shorten(text)))
-            })?;
+            let value = text
+                .parse::<f64>()
+                .map_err(|_| DecodeError(format!("`{}` is not a number; {EXPECTED}", shorten(text))))?;
             return Ok(vec![RawValue { value, ts: None, period_start: None }]);
         }
         let message: Message = serde_json::from_str(text)
             .map_err(|e| DecodeError(format!("the JSON is not a reading ({e}); {EXPECTED}")))?;
         let value = match &message.value {
-            serde_json::Value::Number(n) => n.as_f64().ok_or_else(|| {
-                DecodeError(format!("`value` {n} is out of range; {EXPECTED}"))
-            })?,
+            serde_json::Value::Number(n) => {
+                n.as_f64().ok_or_else(|| DecodeError(format!("`value` {n} is out of range; {EXPECTED}")))?
+            }
             // Some gateways send numbers as strings.
-            serde_json::Value::String(s) => s.trim().parse::<f64>().map_err(|_| {
-                DecodeError(format!("`value` \"{}\" is not a number; {EXPECTED}", shorten(s)))
-            })?,
+            serde_json::Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| DecodeError(format!("`value` \"{}\" is not a number; {EXPECTED}", shorten(s))))?,
             other => {
                 return Err(DecodeError(format!(
                     "`value` is {}, not a number; {EXPECTED}",
                     shorten(&other.to_string())
-                )))
+                )));
             }
         };
         let ts = message.ts.as_deref().map(|s| parse_time("ts", s)).transpose()?;
@@ -83,8 +84,17 @@ mod tests {
 
     #[test]
     fn bad_payloads_say_what_to_send() {
-        for bad in ["", "{", "abc", r#"{"value": "x"}"#, r#"{"value": true}"#, r#"{"ts": "2026-11-28T07:00:00Z"}"#,
-                    r#"{"value": 1, "ts": "28/11/2026"}"#, r#"{"value": 1e999}"#, r#"{"value": 1, "extra": 2}"#] {
+        for bad in [
+            "",
+            "{",
+            "abc",
+            r#"{"value": "x"}"#,
+            r#"{"value": true}"#,
+            r#"{"ts": "2026-11-28T07:00:00Z"}"#,
+            r#"{"value": 1, "ts": "28/11/2026"}"#,
+            r#"{"value": 1e999}"#,
+            r#"{"value": 1, "extra": 2}"#,
+        ] {
             let err = decode(bad).unwrap_err();
             assert!(err.0.contains("send") || err.0.contains("RFC 3339"), "{bad}: {err}");
         }

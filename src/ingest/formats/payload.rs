@@ -24,8 +24,7 @@ pub fn text<'a>(payload: &'a [u8], expected: &str) -> Result<&'a str, DecodeErro
 /// "nan" and "inf", which the validator then refuses with a clearer reason.
 pub fn bare_number(payload: &[u8], expected: &str) -> Result<f64, DecodeError> {
     let text = text(payload, expected)?;
-    text.parse::<f64>()
-        .map_err(|_| DecodeError(format!("`{}` is not a number; {expected}", shorten(text))))
+    text.parse::<f64>().map_err(|_| DecodeError(format!("`{}` is not a number; {expected}", shorten(text))))
 }
 
 /// A payload that is a JSON object.
@@ -46,16 +45,12 @@ pub fn at_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 /// A JSON number, or a number sent as a string (some gateways do).
 pub fn number(value: &Value, name: &str, expected: &str) -> Result<f64, DecodeError> {
     match value {
-        Value::Number(n) => n
-            .as_f64()
-            .ok_or_else(|| DecodeError(format!("`{name}` {n} is out of range; {expected}"))),
-        Value::String(s) => s.trim().parse::<f64>().map_err(|_| {
-            DecodeError(format!("`{name}` \"{}\" is not a number; {expected}", shorten(s)))
-        }),
-        other => Err(DecodeError(format!(
-            "`{name}` is {}, not a number; {expected}",
-            shorten(&other.to_string())
-        ))),
+        Value::Number(n) => n.as_f64().ok_or_else(|| DecodeError(format!("`{name}` {n} is out of range; {expected}"))),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .map_err(|_| DecodeError(format!("`{name}` \"{}\" is not a number; {expected}", shorten(s)))),
+        other => Err(DecodeError(format!("`{name}` is {}, not a number; {expected}", shorten(&other.to_string())))),
     }
 }
 
@@ -91,8 +86,9 @@ pub fn in_meter_unit(value: f64, stated: Unit, context: &DecodeContext) -> Resul
         return Ok(value);
     }
     let resource = context.unit.unit().resource();
-    let stated = Conversion::new(stated, resource)
-        .map_err(|e| DecodeError(format!("the message gives the value in {e}; point this meter at a value that measures {resource}")))?;
+    let stated = Conversion::new(stated, resource).map_err(|e| {
+        DecodeError(format!("the message gives the value in {e}; point this meter at a value that measures {resource}"))
+    })?;
     Ok(context.unit.from_canonical(stated.to_canonical(value)))
 }
 

@@ -129,10 +129,9 @@ fn resolve(payload: &[u8]) -> Result<Vec<Resolved>, DecodeError> {
 fn number(record: &Map<String, Value>, key: &str, i: usize) -> Result<Option<f64>, DecodeError> {
     match record.get(key) {
         None => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .map(Some)
-            .ok_or_else(|| DecodeError(format!("`{key}` of record {i} is out of range"))),
+        Some(Value::Number(n)) => {
+            n.as_f64().map(Some).ok_or_else(|| DecodeError(format!("`{key}` of record {i} is out of range")))
+        }
         Some(other) => Err(DecodeError(format!(
             "`{key}` of record {i} is {}, not a number; {EXPECTED}",
             shorten(&other.to_string())
@@ -144,19 +143,15 @@ fn string(record: &Map<String, Value>, key: &str, i: usize) -> Result<Option<Str
     match record.get(key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(DecodeError(format!(
-            "`{key}` of record {i} is {}, not text; {EXPECTED}",
-            shorten(&other.to_string())
-        ))),
+        Some(other) => {
+            Err(DecodeError(format!("`{key}` of record {i} is {}, not text; {EXPECTED}", shorten(&other.to_string()))))
+        }
     }
 }
 
 /// Whether a record's full name is the meter's `field` or ends with it as a whole part.
 fn names(name: &str, field: &str) -> bool {
-    name == field
-        || name
-            .strip_suffix(field)
-            .is_some_and(|head| head.ends_with([':', '/', '.']))
+    name == field || name.strip_suffix(field).is_some_and(|head| head.ends_with([':', '/', '.']))
 }
 
 const UNITS: &str = "Wh, kWh, J, m3 or L";

@@ -21,8 +21,8 @@ impl PayloadDecoder for Tasmota {
     fn decode(&self, payload: &[u8], context: &DecodeContext) -> Result<Vec<RawValue>, DecodeError> {
         let message = json_object(payload, EXPECTED)?;
         let path = context.field.unwrap_or(REGISTER);
-        let found = at_path(&message, path)
-            .ok_or_else(|| DecodeError(format!("the message has no `{path}`; {EXPECTED}")))?;
+        let found =
+            at_path(&message, path).ok_or_else(|| DecodeError(format!("the message has no `{path}`; {EXPECTED}")))?;
         let value = match found {
             Value::Array(channels) => {
                 let channel = channels.get(context.channel).ok_or_else(|| {
@@ -40,7 +40,7 @@ impl PayloadDecoder for Tasmota {
                 return Err(DecodeError(format!(
                     "`{path}` is a single channel, not an array, so channel {} does not exist; set the meter's channel to 0 or leave it out",
                     context.channel
-                )))
+                )));
             }
         };
         let ts = message.get("Time").map(|t| device_time(t, "Time", context.timezone)).transpose()?;

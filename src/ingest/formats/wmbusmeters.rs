@@ -14,16 +14,15 @@ use crate::domain::Unit;
 
 pub struct Wmbusmeters;
 
-const EXPECTED: &str = r#"send wmbusmeters' JSON, such as {"id":"33225544","total_m3":123.529,"timestamp":"2024-03-03T18:37:00Z"}"#;
+const EXPECTED: &str =
+    r#"send wmbusmeters' JSON, such as {"id":"33225544","total_m3":123.529,"timestamp":"2024-03-03T18:37:00Z"}"#;
 const REGISTER: &str = "total_m3";
 
 impl PayloadDecoder for Wmbusmeters {
     fn decode(&self, payload: &[u8], context: &DecodeContext) -> Result<Vec<RawValue>, DecodeError> {
         let message = json_object(payload, EXPECTED)?;
         let key = context.field.unwrap_or(REGISTER);
-        let found = message
-            .get(key)
-            .ok_or_else(|| DecodeError(format!("the message has no `{key}`; {EXPECTED}")))?;
+        let found = message.get(key).ok_or_else(|| DecodeError(format!("the message has no `{key}`; {EXPECTED}")))?;
         let value = number(found, key, EXPECTED)?;
         let value = match unit_in_name(key) {
             Some(unit) => in_meter_unit(value, unit, context)?,

@@ -59,7 +59,9 @@ impl FluxReader {
                 _ => None,
             };
             // A point without the tags Xanh writes is not Xanh's: it is left out.
-            let (Some(office), Some(meter), Some(resource)) = (text("office"), text("meter"), text("resource")) else { continue };
+            let (Some(office), Some(meter), Some(resource)) = (text("office"), text("meter"), text("resource")) else {
+                continue;
+            };
             let Ok(resource) = resource.parse::<Resource>() else { continue };
             totals.push(MeterTotal {
                 office,
@@ -145,13 +147,17 @@ fn consumption_query(
         Resolution::Day => "1d",
     };
     // `or` of tag equalities, not `contains()`: InfluxDB pushes the former down to storage.
-    let any_meter = meters
-        .iter()
-        .map(|m| format!("r.meter == {}", flux_string(m.as_str())))
-        .collect::<Vec<_>>()
-        .join(" or ");
+    let any_meter =
+        meters.iter().map(|m| format!("r.meter == {}", flux_string(m.as_str()))).collect::<Vec<_>>().join(" or ");
     let mut flux = String::from("import \"timezone\"\n\n");
-    flux.push_str(&points(bucket, office, CONSUMPTION, CONSUMPTION_FIELD, &range.from().to_string(), &range.to().to_string()));
+    flux.push_str(&points(
+        bucket,
+        office,
+        CONSUMPTION,
+        CONSUMPTION_FIELD,
+        &range.from().to_string(),
+        &range.to().to_string(),
+    ));
     flux.push_str(&format!("  |> filter(fn: (r) => {any_meter})\n"));
     // Windows in the office's zone, so a day runs from local midnight to local midnight;
     // each row is stamped with its window's start, like the SQLite store's rollups.
@@ -209,7 +215,10 @@ mod tests {
         );
         assert!(flux.starts_with("import \"timezone\"\n"), "{flux}");
         assert!(flux.contains("range(start: 2026-10-31T17:00:00Z, stop: 2026-11-30T17:00:00Z)"), "{flux}");
-        assert!(flux.contains(r#"r._measurement == "consumption" and r._field == "consumption" and r.office == "vp-ubnd""#), "{flux}");
+        assert!(
+            flux.contains(r#"r._measurement == "consumption" and r._field == "consumption" and r.office == "vp-ubnd""#),
+            "{flux}"
+        );
         assert!(flux.contains(r#"filter(fn: (r) => r.meter == "dien-a" or r.meter == "nuoc-tong")"#), "{flux}");
         assert!(
             flux.contains(r#"aggregateWindow(every: 1d, fn: sum, timeSrc: "_start", createEmpty: false, location: timezone.location(name: "Asia/Ho_Chi_Minh"))"#),
@@ -220,7 +229,14 @@ mod tests {
     #[test]
     fn hourly_consumption_uses_hour_windows() {
         let meters = ["dien-a".parse().unwrap()];
-        let flux = consumption_query("xanh", "vp", "Asia/Ho_Chi_Minh", &meters, range("2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z"), Resolution::Hour);
+        let flux = consumption_query(
+            "xanh",
+            "vp",
+            "Asia/Ho_Chi_Minh",
+            &meters,
+            range("2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z"),
+            Resolution::Hour,
+        );
         assert!(flux.contains("aggregateWindow(every: 1h,"), "{flux}");
     }
 

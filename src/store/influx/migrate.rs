@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 
 use super::line::{self, MeterTags};
-use super::{connect, write_lines, WriteFailure};
+use super::{WriteFailure, connect, write_lines};
 use crate::config::{Config, InfluxConfig};
 use crate::domain::MeterId;
 use crate::store::{Cursor, Series, SqliteStore, StoreError};
@@ -52,9 +52,13 @@ pub struct MigrateSummary {
 pub enum MigrateError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("InfluxDB refused a batch of {series} starting at meter {meter}, {at}: {reason}. The copy stopped there; fix the cause and run `xanh migrate --to influxdb` again to go on")]
+    #[error(
+        "InfluxDB refused a batch of {series} starting at meter {meter}, {at}: {reason}. The copy stopped there; fix the cause and run `xanh migrate --to influxdb` again to go on"
+    )]
     Refused { series: Series, meter: String, at: Timestamp, reason: String },
-    #[error("InfluxDB did not take a batch after {attempts} attempts ({reason}). What was copied is kept; run `xanh migrate --to influxdb` again to go on")]
+    #[error(
+        "InfluxDB did not take a batch after {attempts} attempts ({reason}). What was copied is kept; run `xanh migrate --to influxdb` again to go on"
+    )]
     Unreachable { attempts: u32, reason: String },
 }
 
@@ -68,7 +72,8 @@ pub async fn migrate(
     options: MigrateOptions,
     mut progress: impl FnMut(&Progress),
 ) -> Result<MigrateSummary, MigrateError> {
-    let journal = SqliteStore::open(&influx.path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+    let journal =
+        SqliteStore::open(&influx.path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
     let client = connect(influx)?;
     let tags = line::tags_of(&influx.office, &config.meters);
     let until = Timestamp::now();
@@ -144,7 +149,12 @@ impl Interrupt {
     }
 }
 
-fn encode(series: Series, tags: &HashMap<MeterId, MeterTags>, page: &[crate::store::HistoryPoint], skipped: &mut u64) -> Vec<String> {
+fn encode(
+    series: Series,
+    tags: &HashMap<MeterId, MeterTags>,
+    page: &[crate::store::HistoryPoint],
+    skipped: &mut u64,
+) -> Vec<String> {
     page.iter()
         .filter_map(|point| {
             let Some(tags) = tags.get(&point.meter) else {

@@ -25,8 +25,8 @@ use jiff::tz::TimeZone;
 use tokio::sync::Notify;
 
 use super::{
-    DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, SqliteStore, Store, StoreError, StoreReads,
-    StoredReading, StoredRejection, WriteReport,
+    DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, SqliteStore,
+    Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
 };
 use crate::analysis::TimeRange;
 use crate::config::InfluxConfig;
@@ -56,7 +56,12 @@ pub enum WriteFailure {
 
 /// Post `lines` (line protocol, millisecond timestamps) to `bucket` as one gzipped request,
 /// giving up after `timeout`.
-pub async fn write_lines(client: &Client, bucket: &str, lines: Vec<String>, timeout: Duration) -> Result<(), WriteFailure> {
+pub async fn write_lines(
+    client: &Client,
+    bucket: &str,
+    lines: Vec<String>,
+    timeout: Duration,
+) -> Result<(), WriteFailure> {
     let points = futures_util::stream::iter(lines.into_iter().map(Line));
     let write = client.write_with_precision(bucket, points, TimestampPrecision::Milliseconds);
     match tokio::time::timeout(timeout, write).await {
@@ -106,7 +111,12 @@ pub struct InfluxStore {
 impl InfluxStore {
     /// Open the embedded database at `config.path` with an outbox for these meters' points.
     /// Nothing is sent until [`InfluxStore::drainer`] runs.
-    pub fn open(config: &InfluxConfig, tz: &TimeZone, timezone_name: &str, meters: &[Meter]) -> Result<InfluxStore, StoreError> {
+    pub fn open(
+        config: &InfluxConfig,
+        tz: &TimeZone,
+        timezone_name: &str,
+        meters: &[Meter],
+    ) -> Result<InfluxStore, StoreError> {
         let sink = Arc::new(OutboxWriter { tags: line::tags_of(&config.office, meters) });
         let journal = SqliteStore::open_with_sink(&config.path, tz, timezone_name, meters, Some(sink))?;
         let outbox = Arc::new(Outbox::open(&config.path)?);
@@ -170,7 +180,12 @@ impl StoreReads for InfluxStore {
     /// From InfluxDB, summed there into hours or local days. While InfluxDB does not answer,
     /// from the journal, which holds the same figures (and the points still in the outbox):
     /// the dashboard keeps working through an outage, its banner saying what waits.
-    async fn consumption(&self, meters: Vec<MeterId>, range: TimeRange, resolution: Resolution) -> Result<Vec<(i64, f64)>, StoreError> {
+    async fn consumption(
+        &self,
+        meters: Vec<MeterId>,
+        range: TimeRange,
+        resolution: Resolution,
+    ) -> Result<Vec<(i64, f64)>, StoreError> {
         match self.flux.consumption(&meters, range, resolution).await {
             Ok(rows) => Ok(rows),
             Err(e) => {
@@ -204,7 +219,13 @@ impl StoreReads for InfluxStore {
         self.journal.corrections(meter, limit).await
     }
 
-    async fn readings(&self, meter: MeterId, from_ms: i64, to_ms: i64, limit: usize) -> Result<Vec<StoredReading>, StoreError> {
+    async fn readings(
+        &self,
+        meter: MeterId,
+        from_ms: i64,
+        to_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredReading>, StoreError> {
         self.journal.readings(meter, from_ms, to_ms, limit).await
     }
 
@@ -247,7 +268,12 @@ impl Store for InfluxStore {
         self.committed(result).await
     }
 
-    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
+    async fn review(
+        &self,
+        id: i64,
+        review: Review,
+        accepted: Vec<Incoming>,
+    ) -> Result<Option<WriteReport>, StoreError> {
         let result = self.journal.review(id, review, accepted).await;
         self.committed(result).await
     }

@@ -8,11 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
-use tokio::sync::{watch, Notify};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use tokio::sync::{Notify, watch};
 
 use super::line::{self, MeterTags};
-use super::{write_lines, WriteFailure};
+use super::{WriteFailure, write_lines};
 use crate::domain::MeterId;
 use crate::store::{ChangeSink, SeriesChanges, StoreError};
 
@@ -31,8 +31,14 @@ impl ChangeSink for OutboxWriter {
     fn record(&self, tx: &Transaction<'_>, changes: &SeriesChanges) -> Result<(), rusqlite::Error> {
         let now = Timestamp::now().as_millisecond();
         let mut insert = tx.prepare_cached("INSERT INTO influx_outbox (line, enqueued_at) VALUES (?1, ?2)")?;
-        let readings = changes.readings.iter().map(|(meter, ts, value)| (meter, self.tags.get(meter).map(|t| line::reading(t, *value, *ts))));
-        let hours = changes.hours.iter().map(|(meter, hour, amount)| (meter, self.tags.get(meter).map(|t| line::consumption(t, *amount, *hour))));
+        let readings = changes
+            .readings
+            .iter()
+            .map(|(meter, ts, value)| (meter, self.tags.get(meter).map(|t| line::reading(t, *value, *ts))));
+        let hours = changes
+            .hours
+            .iter()
+            .map(|(meter, hour, amount)| (meter, self.tags.get(meter).map(|t| line::consumption(t, *amount, *hour))));
         for (meter, line) in readings.chain(hours) {
             match line {
                 Some(Some(line)) => {
@@ -40,7 +46,9 @@ impl ChangeSink for OutboxWriter {
                 }
                 // Readings are validated finite and only configured meters are stored, so
                 // this is a meter removed from the config whose old readings changed.
-                _ => tracing::warn!(%meter, "a change of a meter that is not configured is kept only in the embedded database"),
+                _ => {
+                    tracing::warn!(%meter, "a change of a meter that is not configured is kept only in the embedded database")
+                }
             }
         }
         Ok(())
@@ -76,7 +84,10 @@ impl Outbox {
             conn.pragma_update(None, "synchronous", "FULL")?;
             Ok(conn)
         };
-        let conn = open().map_err(|e| StoreError::Open { path: path.display().to_string(), reason: format!("the InfluxDB outbox: {e}") })?;
+        let conn = open().map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            reason: format!("the InfluxDB outbox: {e}"),
+        })?;
         Ok(Outbox { conn: Mutex::new(conn) })
     }
 
@@ -157,7 +168,8 @@ pub struct OutboxSnapshot {
 impl OutboxSnapshot {
     /// How long the oldest waiting point has waited.
     pub fn oldest_pending_age(&self, now: Timestamp) -> Option<Duration> {
-        self.oldest_pending_at.map(|at| Duration::from_millis((now.as_millisecond() - at.as_millisecond()).max(0) as u64))
+        self.oldest_pending_at
+            .map(|at| Duration::from_millis((now.as_millisecond() - at.as_millisecond()).max(0) as u64))
     }
 }
 
@@ -243,7 +255,13 @@ impl Drainer {
             if *shutdown.borrow() {
                 return;
             }
-            let batch = match self.db({ let limit = self.batch_size; move |o| o.oldest(limit) }).await {
+            let batch = match self
+                .db({
+                    let limit = self.batch_size;
+                    move |o| o.oldest(limit)
+                })
+                .await
+            {
                 Ok(batch) => batch,
                 Err(e) => {
                     tracing::error!(error = %e, "cannot read the InfluxDB outbox");
@@ -352,9 +370,11 @@ mod tests {
              [[meters]]\nid = \"dien-a\"\nname = \"a\"\nresource = \"electricity\"\ndepartment = \"phong-a\"\nkind = \"counter\"\nunit = \"kWh\"\n",
             dir.path().join("x.db").display()
         );
-        let config = Config::parse("t.toml", &text, &|name| (name == "XANH_INFLUXDB_TOKEN").then(|| "t".to_owned())).unwrap();
+        let config =
+            Config::parse("t.toml", &text, &|name| (name == "XANH_INFLUXDB_TOKEN").then(|| "t".to_owned())).unwrap();
         let StoreConfig::Influx(influx) = &config.store else { unreachable!() };
-        let store = InfluxStore::open(influx, &config.office.timezone, &config.office.timezone_name, &config.meters).unwrap();
+        let store =
+            InfluxStore::open(influx, &config.office.timezone, &config.office.timezone_name, &config.meters).unwrap();
         (store, config)
     }
 
@@ -386,7 +406,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = open(&dir);
         // 10 kWh from 00:30 to 02:30 UTC: 2,5 + 5 + 2,5 over three hours.
-        store.write(vec![reading(100.0, "2026-11-02T00:30:00Z"), reading(110.0, "2026-11-02T02:30:00Z")]).await.unwrap();
+        store
+            .write(vec![reading(100.0, "2026-11-02T00:30:00Z"), reading(110.0, "2026-11-02T02:30:00Z")])
+            .await
+            .unwrap();
         let h = |hour: u32| Timestamp::from_second(1_793_577_600 + i64::from(hour) * 3600).unwrap().as_millisecond();
         assert_eq!(h(0), "2026-11-02T00:00:00Z".parse::<Timestamp>().unwrap().as_millisecond());
         assert_eq!(
@@ -412,7 +435,10 @@ mod tests {
     async fn a_correction_sends_the_new_value_and_every_hour_it_changed() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = open(&dir);
-        store.write(vec![reading(100.0, "2026-11-02T00:30:00Z"), reading(110.0, "2026-11-02T02:30:00Z")]).await.unwrap();
+        store
+            .write(vec![reading(100.0, "2026-11-02T00:30:00Z"), reading(110.0, "2026-11-02T02:30:00Z")])
+            .await
+            .unwrap();
         let sent = store.outbox.oldest(1000).unwrap();
         store.outbox.remove_through(sent.last().unwrap().seq).unwrap();
 
@@ -432,8 +458,12 @@ mod tests {
                 (ts, amount)
             })
             .collect();
-        let range = crate::analysis::TimeRange::new("2026-11-02T00:00:00Z".parse().unwrap(), "2026-11-02T03:00:00Z".parse().unwrap());
-        let mut journal = store.consumption(vec!["dien-a".parse().unwrap()], range.unwrap(), Resolution::Hour).await.unwrap();
+        let range = crate::analysis::TimeRange::new(
+            "2026-11-02T00:00:00Z".parse().unwrap(),
+            "2026-11-02T03:00:00Z".parse().unwrap(),
+        );
+        let mut journal =
+            store.consumption(vec!["dien-a".parse().unwrap()], range.unwrap(), Resolution::Hour).await.unwrap();
         journal.sort_by_key(|(ts, _)| *ts);
         assert_eq!(hours, journal);
         assert_eq!(hours.iter().map(|(_, a)| a).sum::<f64>(), 4.0);
@@ -441,7 +471,10 @@ mod tests {
         // Removed: the hours it fed go to 0 in InfluxDB too.
         let first: Timestamp = "2026-11-02T00:30:00Z".parse().unwrap();
         store.outbox.remove_through(store.outbox.oldest(1000).unwrap().last().unwrap().seq).unwrap();
-        store.correct(Correction::new("dien-a".parse().unwrap(), first, None, "Chị Lan", "công tơ lắp nhầm").unwrap()).await.unwrap();
+        store
+            .correct(Correction::new("dien-a".parse().unwrap(), first, None, "Chị Lan", "công tơ lắp nhầm").unwrap())
+            .await
+            .unwrap();
         let after = lines(&store);
         assert!(after.iter().all(|l| l.starts_with("consumption,") && l.contains(" consumption=0 ")), "{after:#?}");
         assert_eq!(after.len(), 3, "{after:#?}");
@@ -451,7 +484,14 @@ mod tests {
     async fn a_refused_batch_is_set_aside_with_the_answer_and_the_rest_stays_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = open(&dir);
-        store.write(vec![reading(1.0, "2026-11-02T00:30:00Z"), reading(2.0, "2026-11-02T01:30:00Z"), reading(3.0, "2026-11-02T02:30:00Z")]).await.unwrap();
+        store
+            .write(vec![
+                reading(1.0, "2026-11-02T00:30:00Z"),
+                reading(2.0, "2026-11-02T01:30:00Z"),
+                reading(3.0, "2026-11-02T02:30:00Z"),
+            ])
+            .await
+            .unwrap();
         let all = store.outbox.oldest(1000).unwrap();
         let first_two = store.outbox.oldest(2).unwrap();
         assert_eq!(first_two, all[..2]);
@@ -461,9 +501,16 @@ mod tests {
         assert_eq!((backlog.pending, backlog.dead_letters), (all.len() as u64 - 2, 2));
         let kept: Vec<(String, String)> = store
             .outbox
-            .with(|c| c.prepare("SELECT line, error FROM influx_dead_letters ORDER BY seq")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .with(|c| {
+                c.prepare("SELECT line, error FROM influx_dead_letters ORDER BY seq")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
             .unwrap();
-        assert_eq!(kept, all[..2].iter().map(|p| (p.line.clone(), "HTTP 400: partial write".to_owned())).collect::<Vec<_>>());
+        assert_eq!(
+            kept,
+            all[..2].iter().map(|p| (p.line.clone(), "HTTP 400: partial write".to_owned())).collect::<Vec<_>>()
+        );
     }
 
     /// A stand-in for InfluxDB's write endpoint: it answers the n-th request with the n-th
@@ -511,7 +558,11 @@ mod tests {
                             reader.read_exact(&mut body).unwrap();
                         }
                         let status = answers.lock().unwrap().next().unwrap_or(204);
-                        let text = if status == 400 { r#"{"code":"invalid","message":"partial write: field type conflict"}"# } else { "" };
+                        let text = if status == 400 {
+                            r#"{"code":"invalid","message":"partial write: field type conflict"}"#
+                        } else {
+                            ""
+                        };
                         // Reported before answering, so the test has it once the drainer moves on.
                         let lines = String::from_utf8(body).unwrap().lines().map(str::to_owned).collect();
                         let _ = tx.send((status, lines));
@@ -527,7 +578,14 @@ mod tests {
     async fn the_drainer_sends_in_order_retries_a_failure_and_sets_a_refused_batch_aside() {
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = open(&dir);
-        store.write(vec![reading(1.0, "2026-11-02T00:30:00Z"), reading(2.0, "2026-11-02T01:30:00Z"), reading(3.0, "2026-11-02T02:30:00Z")]).await.unwrap();
+        store
+            .write(vec![
+                reading(1.0, "2026-11-02T00:30:00Z"),
+                reading(2.0, "2026-11-02T01:30:00Z"),
+                reading(3.0, "2026-11-02T02:30:00Z"),
+            ])
+            .await
+            .unwrap();
         let queued = lines(&store);
         assert_eq!(queued.len(), 6, "three readings, three hours: {queued:#?}");
         // Unavailable once, then taken; then a batch refused as bad; then taken.
@@ -556,7 +614,11 @@ mod tests {
         assert_eq!(seen, vec![(503, batch(0)), (204, batch(0)), (400, batch(1)), (204, batch(2))]);
         let dead: Vec<(String, String)> = store
             .outbox
-            .with(|c| c.prepare("SELECT line, error FROM influx_dead_letters ORDER BY seq")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect())
+            .with(|c| {
+                c.prepare("SELECT line, error FROM influx_dead_letters ORDER BY seq")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
             .unwrap();
         assert_eq!(dead.iter().map(|(line, _)| line.clone()).collect::<Vec<_>>(), batch(1));
         assert!(dead[0].1.starts_with("HTTP 400: ") && dead[0].1.contains("partial write"), "{dead:?}");
@@ -570,7 +632,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (influx, config) = open(&dir);
         drop(influx);
-        let plain = crate::store::SqliteStore::open(config.store.embedded_path(), &config.office.timezone, "Asia/Ho_Chi_Minh", &config.meters).unwrap();
+        let plain = crate::store::SqliteStore::open(
+            config.store.embedded_path(),
+            &config.office.timezone,
+            "Asia/Ho_Chi_Minh",
+            &config.meters,
+        )
+        .unwrap();
         plain.write(vec![reading(1.0, "2026-11-02T00:30:00Z"), reading(2.0, "2026-11-02T01:30:00Z")]).await.unwrap();
         assert_eq!(Outbox::open(config.store.embedded_path()).unwrap().backlog().unwrap().pending, 0);
     }

@@ -2,10 +2,10 @@
 //! and recompute the consumption it touched.
 
 use jiff::Timestamp;
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{from_ms, lock, ms, Inner};
-use crate::analysis::consumption::{ceil_hour, delta_interval, floor_hour, Sample};
+use super::{Inner, from_ms, lock, ms};
+use crate::analysis::consumption::{Sample, ceil_hour, delta_interval, floor_hour};
 use crate::domain::{Correction, CorrectionRecord, MeterId, MeterKind};
 use crate::store::StoreError;
 
@@ -16,20 +16,33 @@ impl Inner {
         let meter = correction.meter();
         let ts = ms(correction.ts());
         let old: Option<(f64, Option<i64>)> = tx
-            .query_row("SELECT value, period_start FROM readings WHERE meter = ?1 AND ts = ?2", params![meter.as_str(), ts], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT value, period_start FROM readings WHERE meter = ?1 AND ts = ?2",
+                params![meter.as_str(), ts],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let Some((old_value, period_start)) = old else { return Ok(None) };
         match correction.new_value() {
-            Some(value) => tx.execute("UPDATE readings SET value = ?3 WHERE meter = ?1 AND ts = ?2", params![meter.as_str(), ts, value])?,
+            Some(value) => tx.execute(
+                "UPDATE readings SET value = ?3 WHERE meter = ?1 AND ts = ?2",
+                params![meter.as_str(), ts, value],
+            )?,
             None => tx.execute("DELETE FROM readings WHERE meter = ?1 AND ts = ?2", params![meter.as_str(), ts])?,
         };
         let at = Timestamp::now();
         tx.execute(
             "INSERT INTO corrections (meter, ts, old_value, new_value, corrected_by, corrected_at, reason)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![meter.as_str(), ts, old_value, correction.new_value(), correction.by(), ms(at), correction.reason()],
+            params![
+                meter.as_str(),
+                ts,
+                old_value,
+                correction.new_value(),
+                correction.by(),
+                ms(at),
+                correction.reason()
+            ],
         )?;
         let id = tx.last_insert_rowid();
         let rule = self.rule(meter);
@@ -55,7 +68,11 @@ impl Inner {
         }))
     }
 
-    pub(super) fn corrections(&self, meter: Option<&MeterId>, limit: usize) -> Result<Vec<CorrectionRecord>, StoreError> {
+    pub(super) fn corrections(
+        &self,
+        meter: Option<&MeterId>,
+        limit: usize,
+    ) -> Result<Vec<CorrectionRecord>, StoreError> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, meter, ts, old_value, new_value, corrected_by, corrected_at, reason FROM corrections

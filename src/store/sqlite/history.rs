@@ -3,9 +3,9 @@
 //! resume where it left off.
 
 use jiff::Timestamp;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{OptionalExtension, params};
 
-use super::{from_ms, SqliteStore};
+use super::{SqliteStore, from_ms};
 use crate::domain::MeterId;
 use crate::store::StoreError;
 
@@ -43,7 +43,9 @@ impl Series {
 
     fn count(self) -> &'static str {
         match self {
-            Series::Readings => "SELECT count(*) FROM readings WHERE (meter > ?1 OR (meter = ?1 AND ts > ?2)) AND ts < ?3",
+            Series::Readings => {
+                "SELECT count(*) FROM readings WHERE (meter > ?1 OR (meter = ?1 AND ts > ?2)) AND ts < ?3"
+            }
             Series::Consumption => {
                 "SELECT count(*) FROM consumption_hourly WHERE (meter > ?1 OR (meter = ?1 AND hour > ?2)) AND hour < ?3"
             }
@@ -75,14 +77,20 @@ pub struct Cursor {
 
 impl SqliteStore {
     /// The points of `series` after `cursor` and before `until`, at most `limit`.
-    pub async fn history_page(&self, series: Series, cursor: Cursor, until: Timestamp, limit: usize) -> Result<Vec<HistoryPoint>, StoreError> {
+    pub async fn history_page(
+        &self,
+        series: Series,
+        cursor: Cursor,
+        until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<HistoryPoint>, StoreError> {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let mut stmt = conn.prepare_cached(series.query())?;
-                let rows = stmt.query_map(
-                    params![cursor.meter, cursor.ts_ms, until.as_millisecond(), limit as i64],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, f64>(2)?)),
-                )?;
+                let rows = stmt
+                    .query_map(params![cursor.meter, cursor.ts_ms, until.as_millisecond(), limit as i64], |r| {
+                        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, f64>(2)?))
+                    })?;
                 let mut points = Vec::new();
                 for row in rows {
                     let (meter, ts, value) = row?;
@@ -99,12 +107,19 @@ impl SqliteStore {
 
     /// How many points of `series` lie after `cursor` and before `until`: what a copy has
     /// left to do.
-    pub async fn history_len_after(&self, series: Series, cursor: &Cursor, until: Timestamp) -> Result<u64, StoreError> {
+    pub async fn history_len_after(
+        &self,
+        series: Series,
+        cursor: &Cursor,
+        until: Timestamp,
+    ) -> Result<u64, StoreError> {
         let cursor = cursor.clone();
         self.blocking(move |inner| {
             inner
                 .read(|conn| {
-                    conn.query_row(series.count(), params![cursor.meter, cursor.ts_ms, until.as_millisecond()], |r| r.get::<_, i64>(0))
+                    conn.query_row(series.count(), params![cursor.meter, cursor.ts_ms, until.as_millisecond()], |r| {
+                        r.get::<_, i64>(0)
+                    })
                 })
                 .map(|n| n.max(0) as u64)
         })

@@ -11,23 +11,29 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use jiff::tz::TimeZone;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params, params_from_iter};
 
-use super::{DocumentRecord, MeterStatus, MeterTotal, Outcome, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport};
+use super::{
+    DocumentRecord, MeterStatus, MeterTotal, Outcome, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, Store,
+    StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
+};
+use crate::analysis::TimeRange;
 use crate::analysis::consumption::{
-    ceil_hour, counter_intervals, delta_interval, floor_hour, implausible_step, spread_hourly, without_glitches, Sample,
-    GLITCH_LOOKAHEAD,
-    HOUR_MS,
+    GLITCH_LOOKAHEAD, HOUR_MS, Sample, ceil_hour, counter_intervals, delta_interval, floor_hour, implausible_step,
+    spread_hourly, without_glitches,
 };
 use crate::analysis::period::day_start;
 use crate::analysis::series::local_rfc3339;
-use crate::analysis::TimeRange;
-use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Month, Meter, MeterId, MeterKind, Origin, RejectReason, Rejection, Source};
+use crate::domain::{
+    Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind, Month, Origin, RejectReason,
+    Rejection, Source,
+};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE readings (
         meter        TEXT    NOT NULL,
         ts           INTEGER NOT NULL,   -- ms since the Unix epoch
@@ -68,10 +74,12 @@ const MIGRATIONS: &[&str] = &[r#"
         detail      TEXT    NOT NULL
     );
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"#, r#"
+"#,
+    r#"
     -- A rejected item that a second attempt stored is kept, marked, for the record.
     ALTER TABLE rejected ADD COLUMN reprocessed_at INTEGER;
-"#, r#"
+"#,
+    r#"
     -- Every change to a stored reading: the old value, the new one (NULL: removed), who,
     -- when and why.
     CREATE TABLE corrections (
@@ -85,15 +93,18 @@ const MIGRATIONS: &[&str] = &[r#"
         reason       TEXT    NOT NULL
     );
     CREATE INDEX corrections_by_meter ON corrections (meter, ts);
-"#, r#"
+"#,
+    r#"
     -- A person's decision on an item held for review: accepted (then stored) or rejected.
     ALTER TABLE rejected ADD COLUMN review_decision TEXT;
     ALTER TABLE rejected ADD COLUMN reviewed_by TEXT;
     ALTER TABLE rejected ADD COLUMN review_reason TEXT;
-"#, r#"
+"#,
+    r#"
     -- What a bill charged for an amount entered from it, in VND.
     ALTER TABLE readings ADD COLUMN cost_vnd REAL;
-"#, r#"
+"#,
+    r#"
     -- Documents a department issued in a month (YYYY-MM), electronically and on paper.
     CREATE TABLE documents (
         department TEXT    NOT NULL,
@@ -117,7 +128,8 @@ const MIGRATIONS: &[&str] = &[r#"
         edited_at  INTEGER NOT NULL,
         reason     TEXT    NOT NULL
     );
-"#, r#"
+"#,
+    r#"
     -- The InfluxDB backend's outbox: line protocol committed with the change it mirrors,
     -- sent in seq order, deleted once InfluxDB took it.
     CREATE TABLE influx_outbox (
@@ -133,7 +145,8 @@ const MIGRATIONS: &[&str] = &[r#"
         failed_at   INTEGER NOT NULL,
         error       TEXT    NOT NULL
     );
-"#];
+"#,
+];
 
 /// What one transaction changed in the time series: the stored readings it added or changed
 /// and the new amount of every consumption hour it touched (0: the hour lost all its use).
@@ -218,12 +231,7 @@ fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
 
 impl SqliteStore {
     /// Open (creating if needed) the store at `path` for these meters, with days in `tz`.
-    pub fn open(
-        path: &Path,
-        tz: &TimeZone,
-        timezone_name: &str,
-        meters: &[Meter],
-    ) -> Result<SqliteStore, StoreError> {
+    pub fn open(path: &Path, tz: &TimeZone, timezone_name: &str, meters: &[Meter]) -> Result<SqliteStore, StoreError> {
         Self::open_with_sink(path, tz, timezone_name, meters, None)
     }
 
@@ -236,13 +244,9 @@ impl SqliteStore {
         meters: &[Meter],
         sink: Option<Arc<dyn ChangeSink>>,
     ) -> Result<SqliteStore, StoreError> {
-        let open_error = |reason: String| StoreError::Open {
-            path: path.display().to_string(),
-            reason,
-        };
+        let open_error = |reason: String| StoreError::Open { path: path.display().to_string(), reason };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
         }
         let mut conn = open_connection(path).map_err(|e| open_error(e.to_string()))?;
         migrate(&mut conn).map_err(|e| open_error(format!("schema migration failed: {e}")))?;
@@ -252,11 +256,7 @@ impl SqliteStore {
         let rules = meters
             .iter()
             .map(|m| {
-                let rule = MeterRule {
-                    kind: m.kind,
-                    register_max: m.register_max,
-                    max_rate: m.max_rate,
-                };
+                let rule = MeterRule { kind: m.kind, register_max: m.register_max, max_rate: m.max_rate };
                 (m.id.clone(), rule)
             })
             .collect();
@@ -271,9 +271,7 @@ impl SqliteStore {
         inner
             .ensure_day_rollup_zone(timezone_name)
             .map_err(|e| open_error(format!("cannot rebuild daily totals: {e}")))?;
-        Ok(SqliteStore {
-            inner: Arc::new(inner),
-        })
+        Ok(SqliteStore { inner: Arc::new(inner) })
     }
 
     pub fn path(&self) -> &Path {
@@ -285,9 +283,7 @@ impl SqliteStore {
         work: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || work(&inner))
-            .await
-            .map_err(|e| StoreError::Worker(e.to_string()))?
+        tokio::task::spawn_blocking(move || work(&inner)).await.map_err(|e| StoreError::Worker(e.to_string()))?
     }
 }
 
@@ -364,10 +360,7 @@ impl Inner {
         })
     }
 
-    fn read<T>(
-        &self,
-        work: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>,
-    ) -> Result<T, StoreError> {
+    fn read<T>(&self, work: impl FnOnce(&Connection) -> Result<T, rusqlite::Error>) -> Result<T, StoreError> {
         let pooled = lock(&self.readers).pop();
         let conn = match pooled {
             Some(conn) => conn,
@@ -404,7 +397,12 @@ impl Inner {
         Ok(report)
     }
 
-    fn write_in(&self, tx: &Transaction<'_>, batch: Vec<Incoming>, plausibility: Plausibility) -> Result<WriteReport, StoreError> {
+    fn write_in(
+        &self,
+        tx: &Transaction<'_>,
+        batch: Vec<Incoming>,
+        plausibility: Plausibility,
+    ) -> Result<WriteReport, StoreError> {
         let mut report = WriteReport { outcomes: Vec::with_capacity(batch.len()), ..WriteReport::default() };
         let mut latest = Latest::new();
         // Newly stored samples per meter, and the latest receive time among them.
@@ -690,7 +688,8 @@ impl Inner {
         let nth = |sql: &str, ts: i64, count: i64| -> Result<Option<i64>, rusqlite::Error> {
             tx.prepare_cached(sql)?.query_row(params![id, ts, count], |r| r.get(0))
         };
-        let before = "SELECT min(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3)";
+        let before =
+            "SELECT min(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3)";
         let after = "SELECT max(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts > ?2 ORDER BY ts LIMIT ?3)";
         // A change can turn readings up to the lookahead on either side from glitch to reset
         // or back, and so move where their intervals start and end.
@@ -702,18 +701,12 @@ impl Inner {
         let fetch_from = nth(before, window_start + 1, 2 * reach)?.unwrap_or(window_start);
         let fetch_to = nth(after, window_end - 1, 2 * reach)?.unwrap_or(window_end);
         let samples = tx
-            .prepare_cached(
-                "SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts",
-            )?
+            .prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts")?
             .query_map(params![id, fetch_from, fetch_to], |r| {
                 Ok(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: None })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        let hours = spread_hourly(
-            &counter_intervals(&samples, rule.register_max),
-            window_start,
-            window_end,
-        );
+        let hours = spread_hourly(&counter_intervals(&samples, rule.register_max), window_start, window_end);
         self.replace_hours(tx, id, window_start, window_end, &hours)
     }
 
@@ -750,9 +743,8 @@ impl Inner {
     ) -> Result<(), rusqlite::Error> {
         tx.prepare_cached("DELETE FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3")?
             .execute(params![meter, window_start, window_end])?;
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO consumption_hourly (meter, hour, amount) VALUES (?1, ?2, ?3)",
-        )?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO consumption_hourly (meter, hour, amount) VALUES (?1, ?2, ?3)")?;
         for (hour, amount) in hours {
             insert.execute(params![meter, hour, amount])?;
         }
@@ -772,9 +764,7 @@ impl Inner {
     fn rebuild_day(&self, tx: &Transaction<'_>, meter: &str, day: i64) -> Result<(), rusqlite::Error> {
         let next = day_start(from_ms(day + 36 * HOUR_MS), &self.tz);
         let sum: Option<f64> = tx
-            .prepare_cached(
-                "SELECT sum(amount) FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3",
-            )?
+            .prepare_cached("SELECT sum(amount) FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3")?
             .query_row(params![meter, day, ms(next)], |r| r.get(0))?;
         match sum {
             Some(amount) => tx
@@ -792,9 +782,8 @@ impl Inner {
     fn ensure_day_rollup_zone(&self, timezone_name: &str) -> Result<(), rusqlite::Error> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let built_for: Option<String> = tx
-            .query_row("SELECT value FROM meta WHERE key = 'day_timezone'", [], |r| r.get(0))
-            .optional()?;
+        let built_for: Option<String> =
+            tx.query_row("SELECT value FROM meta WHERE key = 'day_timezone'", [], |r| r.get(0)).optional()?;
         if built_for.as_deref() != Some(timezone_name) {
             tx.execute("DELETE FROM consumption_daily", [])?;
             let mut days: BTreeMap<(String, i64), f64> = BTreeMap::new();
@@ -811,10 +800,7 @@ impl Inner {
                 insert.execute(params![meter, day, amount])?;
             }
             drop(insert);
-            tx.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('day_timezone', ?1)",
-                [timezone_name],
-            )?;
+            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('day_timezone', ?1)", [timezone_name])?;
         }
         tx.commit()
     }
@@ -899,13 +885,10 @@ impl StoreReads for SqliteStore {
             );
             inner.read(|conn| {
                 let mut stmt = conn.prepare_cached(&sql)?;
-                let bind = meters
-                    .iter()
-                    .map(|m| rusqlite::types::Value::Text(m.as_str().to_owned()))
-                    .chain([
-                        rusqlite::types::Value::Integer(range.from_ms()),
-                        rusqlite::types::Value::Integer(range.to_ms()),
-                    ]);
+                let bind = meters.iter().map(|m| rusqlite::types::Value::Text(m.as_str().to_owned())).chain([
+                    rusqlite::types::Value::Integer(range.from_ms()),
+                    rusqlite::types::Value::Integer(range.to_ms()),
+                ]);
                 let rows = stmt
                     .query_map(params_from_iter(bind), |r| Ok((r.get(0)?, r.get(1)?)))?
                     .collect::<Result<Vec<_>, _>>()?;
@@ -946,8 +929,11 @@ impl StoreReads for SqliteStore {
     async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError> {
         self.blocking(move |inner| {
             inner.read(|conn| {
-                let total: i64 =
-                    conn.query_row("SELECT count(*) FROM rejected WHERE reprocessed_at IS NULL AND review_decision IS NULL", [], |r| r.get(0))?;
+                let total: i64 = conn.query_row(
+                    "SELECT count(*) FROM rejected WHERE reprocessed_at IS NULL AND review_decision IS NULL",
+                    [],
+                    |r| r.get(0),
+                )?;
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, received_at, source, topic, payload, meter, reason, detail
                      FROM rejected WHERE reprocessed_at IS NULL AND review_decision IS NULL ORDER BY id DESC LIMIT ?1",
@@ -1005,7 +991,13 @@ impl StoreReads for SqliteStore {
         self.blocking(move |inner| inner.corrections(meter.as_ref(), limit)).await
     }
 
-    async fn readings(&self, meter: MeterId, start_ms: i64, end_ms: i64, limit: usize) -> Result<Vec<StoredReading>, StoreError> {
+    async fn readings(
+        &self,
+        meter: MeterId,
+        start_ms: i64,
+        end_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredReading>, StoreError> {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let mut stmt = conn.prepare_cached(
@@ -1061,7 +1053,12 @@ impl Store for SqliteStore {
         self.blocking(move |inner| inner.correct(&correction)).await
     }
 
-    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>) -> Result<Option<WriteReport>, StoreError> {
+    async fn review(
+        &self,
+        id: i64,
+        review: Review,
+        accepted: Vec<Incoming>,
+    ) -> Result<Option<WriteReport>, StoreError> {
         self.blocking(move |inner| inner.review(id, &review, accepted)).await
     }
 

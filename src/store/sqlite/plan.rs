@@ -1,9 +1,9 @@
 //! Document counts per department and month, and the history of plan edits.
 
 use jiff::Timestamp;
-use rusqlite::{params, Row, TransactionBehavior};
+use rusqlite::{Row, TransactionBehavior, params};
 
-use super::{from_ms, lock, ms, Inner};
+use super::{Inner, from_ms, lock, ms};
 use crate::analysis::period::NamedPeriod;
 use crate::domain::{DocumentCount, Month};
 use crate::store::{DocumentRecord, PlanEdit, PlanEditRecord, PlanValue, StoreError};
@@ -38,9 +38,14 @@ impl Inner {
         })?;
         rows.into_iter()
             .map(|(department, month, electronic, paper, entered_by, entered_at)| {
-                let department = department.parse().map_err(|e| StoreError::Corrupt(format!("documents.department: {e}")))?;
+                let department =
+                    department.parse().map_err(|e| StoreError::Corrupt(format!("documents.department: {e}")))?;
                 let month = Month::parse(&month).map_err(|e| StoreError::Corrupt(format!("documents.month: {e}")))?;
-                Ok(DocumentRecord { count: DocumentCount { department, month, electronic, paper }, entered_by, entered_at: from_ms(entered_at) })
+                Ok(DocumentRecord {
+                    count: DocumentCount { department, month, electronic, paper },
+                    entered_by,
+                    entered_at: from_ms(entered_at),
+                })
             })
             .collect()
     }
@@ -71,14 +76,26 @@ impl Inner {
     }
 
     pub(super) fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError> {
-        type Raw = (i64, String, String, Option<String>, Option<String>, Option<String>, Option<String>, String, i64, String);
+        type Raw =
+            (i64, String, String, Option<String>, Option<String>, Option<String>, Option<String>, String, i64, String);
         let rows: Vec<Raw> = self.read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, kind, resource, department, period, old_value, new_value, edited_by, edited_at, reason
                  FROM plan_edits ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r: &Row<'_>| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                ))
             })?;
             rows.collect()
         })?;
@@ -92,9 +109,17 @@ impl Inner {
                     id,
                     at: from_ms(at),
                     edit: PlanEdit {
-                        resource: resource.parse().map_err(|e: crate::domain::UnknownResource| corrupt("resource", e.to_string()))?,
-                        department: department.map(|d| d.parse()).transpose().map_err(|e: crate::domain::InvalidId| corrupt("department", e.to_string()))?,
-                        period: period.map(|p| NamedPeriod::parse(&p)).transpose().map_err(|e| corrupt("period", e.0))?,
+                        resource: resource
+                            .parse()
+                            .map_err(|e: crate::domain::UnknownResource| corrupt("resource", e.to_string()))?,
+                        department: department
+                            .map(|d| d.parse())
+                            .transpose()
+                            .map_err(|e: crate::domain::InvalidId| corrupt("department", e.to_string()))?,
+                        period: period
+                            .map(|p| NamedPeriod::parse(&p))
+                            .transpose()
+                            .map_err(|e| corrupt("period", e.0))?,
                         target: kind == "target",
                         old: value(old, "old_value")?,
                         new: value(new, "new_value")?,
@@ -136,7 +161,8 @@ mod tests {
         let all = store.documents(Month::parse("2026-01").unwrap(), Month::parse("2027-01").unwrap()).await.unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!((all[1].count.electronic, all[1].count.paper, all[1].entered_by.as_str()), (48, 2, "Anh Minh"));
-        let november = store.documents(Month::parse("2026-11").unwrap(), Month::parse("2026-12").unwrap()).await.unwrap();
+        let november =
+            store.documents(Month::parse("2026-11").unwrap(), Month::parse("2026-12").unwrap()).await.unwrap();
         assert_eq!(november.len(), 1);
     }
 

@@ -2,15 +2,15 @@
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::{html, Markup};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout;
-use crate::web::AppState;
 use crate::auth::AuthError;
-use crate::web::auth::{self as web_auth, form_token, form_token_matches, read_plain_form, session_cookie, Viewer};
+use crate::web::AppState;
+use crate::web::auth::{self as web_auth, Viewer, form_token, form_token_matches, read_plain_form, session_cookie};
 use crate::web::format::Lang;
 
 #[derive(Deserialize)]
@@ -38,7 +38,11 @@ fn with_form_cookie(headers: &HeaderMap, page: impl FnOnce(&str) -> Markup) -> R
     response
 }
 
-pub async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<LoginParams>) -> Response {
+pub async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<LoginParams>,
+) -> Response {
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;
     let next = safe_next(params.next.as_deref());
@@ -61,7 +65,8 @@ pub async fn login_page(State(state): State<AppState>, headers: HeaderMap, Query
 }
 
 fn back_to_login(lang: Lang, next: &str, error: &str) -> Response {
-    let query = serde_urlencoded::to_string([("lang", lang.code()), ("next", next), ("error", error)]).unwrap_or_default();
+    let query =
+        serde_urlencoded::to_string([("lang", lang.code()), ("next", next), ("error", error)]).unwrap_or_default();
     Redirect::to(&format!("/login?{query}")).into_response()
 }
 
@@ -112,7 +117,12 @@ pub async fn login(
     }
 }
 
-pub async fn logout(State(state): State<AppState>, Viewer(who): Viewer, Query(params): Query<LoginParams>, web_auth::CsrfForm(_): web_auth::CsrfForm<Vec<(String, String)>>) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Query(params): Query<LoginParams>,
+    web_auth::CsrfForm(_): web_auth::CsrfForm<Vec<(String, String)>>,
+) -> Response {
     let lang = Lang::from_query(params.lang.as_deref());
     if let Err(e) = state.auth.logout(&who).await {
         return super::super::ApiError::Internal(e.to_string()).into_response();
@@ -122,12 +132,20 @@ pub async fn logout(State(state): State<AppState>, Viewer(who): Viewer, Query(pa
     response
 }
 
-pub async fn setup_page(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<LoginParams>) -> Response {
+pub async fn setup_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<LoginParams>,
+) -> Response {
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;
     let secret = params.token.unwrap_or_default();
     if !state.auth.setup_open(&secret) {
-        return (StatusCode::NOT_FOUND, "Liên kết cài đặt đã dùng hoặc hết hạn. / This setup link is used or out of date.").into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            "Liên kết cài đặt đã dùng hoặc hết hạn. / This setup link is used or out of date.",
+        )
+            .into_response();
     }
     with_form_cookie(&headers, |token| {
         let body = html! {
@@ -148,7 +166,12 @@ pub async fn setup_page(State(state): State<AppState>, headers: HeaderMap, Query
     })
 }
 
-pub async fn setup(State(state): State<AppState>, headers: HeaderMap, Query(params): Query<LoginParams>, body: Bytes) -> Response {
+pub async fn setup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<LoginParams>,
+    body: Bytes,
+) -> Response {
     let lang = Lang::from_query(params.lang.as_deref());
     let form = read_plain_form(&body);
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or("");
@@ -165,7 +188,12 @@ pub async fn setup(State(state): State<AppState>, headers: HeaderMap, Query(para
             Redirect::to(&format!("/login?lang={}", lang.code())).into_response()
         }
         Err(AuthError::Invalid(message) | AuthError::Conflict(message)) => {
-            let query = serde_urlencoded::to_string([("lang", lang.code()), ("token", field("token")), ("error", message.as_str())]).unwrap_or_default();
+            let query = serde_urlencoded::to_string([
+                ("lang", lang.code()),
+                ("token", field("token")),
+                ("error", message.as_str()),
+            ])
+            .unwrap_or_default();
             Redirect::to(&format!("/setup?{query}")).into_response()
         }
         Err(AuthError::NotFound(message)) => (StatusCode::NOT_FOUND, message).into_response(),

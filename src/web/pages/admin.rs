@@ -3,17 +3,17 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::{html, Markup};
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{back_to, csrf_field, layout, role_name};
-use crate::web::AppState;
 use crate::auth::AuthError;
 use crate::domain::{DepartmentId, MeterId, Role, Username};
+use crate::web::ApiError;
+use crate::web::AppState;
 use crate::web::auth::{Admin, CsrfForm};
 use crate::web::format::{self, Lang};
-use crate::web::ApiError;
 
 #[derive(Deserialize)]
 pub struct AdminParams {
@@ -44,7 +44,11 @@ fn user_error(e: AuthError) -> Result<String, ApiError> {
     }
 }
 
-pub async fn users_page(State(state): State<AppState>, admin: Admin, Query(params): Query<AdminParams>) -> Result<Markup, ApiError> {
+pub async fn users_page(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(params): Query<AdminParams>,
+) -> Result<Markup, ApiError> {
     let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;
@@ -148,7 +152,11 @@ fn department_ids(state: &AppState, ids: &[String]) -> Result<Vec<DepartmentId>,
     ids.iter()
         .map(|id| {
             let id: DepartmentId = id.parse().map_err(|e| format!("{e}"))?;
-            state.config.department(&id).map(|_| id.clone()).ok_or_else(|| format!("no department `{id}` is configured"))
+            state
+                .config
+                .department(&id)
+                .map(|_| id.clone())
+                .ok_or_else(|| format!("no department `{id}` is configured"))
         })
         .collect()
 }
@@ -163,7 +171,12 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
-pub async fn create_user_form(State(state): State<AppState>, admin: Admin, Query(params): Query<AdminParams>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn create_user_form(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(params): Query<AdminParams>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
     let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let role: Role = match field(&form, "role").parse() {
@@ -174,10 +187,18 @@ pub async fn create_user_form(State(state): State<AppState>, admin: Admin, Query
         Ok(d) => d,
         Err(e) => return Ok(back("/admin/users", lang, Err(e))),
     };
-    let result = match state.auth.add_user(field(&form, "username"), field(&form, "display_name"), role, departments, field(&form, "password")).await {
+    let result = match state
+        .auth
+        .add_user(field(&form, "username"), field(&form, "display_name"), role, departments, field(&form, "password"))
+        .await
+    {
         Ok(user) => {
             let after = json!({ "username": user.username, "display_name": user.display_name, "role": user.role, "departments": user.departments });
-            state.auth.audit(Some(who), "user.add", user.username.to_string(), None, Some(after)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+            state
+                .auth
+                .audit(Some(who), "user.add", user.username.to_string(), None, Some(after))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(match lang {
                 Lang::Vi => format!("Đã thêm người dùng {}.", user.username),
                 Lang::En => format!("Added user {}.", user.username),
@@ -203,7 +224,9 @@ pub async fn user_action_form(
     };
     let action = field(&form, "action");
     let outcome = match action {
-        "disable" if username == who.user.username => Err(AuthError::Invalid("you cannot disable yourself: ask another admin".into())),
+        "disable" if username == who.user.username => {
+            Err(AuthError::Invalid("you cannot disable yourself: ask another admin".into()))
+        }
         "disable" => state.auth.set_disabled(&username, true).await,
         "enable" => state.auth.set_disabled(&username, false).await,
         "reset" => state.auth.reset_password(&username, field(&form, "password")).await,
@@ -226,7 +249,12 @@ pub async fn user_action_form(
     Ok(back("/admin/users", lang, result))
 }
 
-pub async fn create_token_form(State(state): State<AppState>, admin: Admin, Query(params): Query<AdminParams>, CsrfForm(form): CsrfForm<Vec<(String, String)>>) -> Result<Response, ApiError> {
+pub async fn create_token_form(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(params): Query<AdminParams>,
+    CsrfForm(form): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
     let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let role: Role = match field(&form, "role").parse() {
@@ -248,8 +276,13 @@ pub async fn create_token_form(State(state): State<AppState>, admin: Admin, Quer
     match state.auth.create_token(&who.user, field(&form, "name"), role, meters).await {
         Ok((secret, record)) => {
             let after = json!({ "id": record.id, "name": record.name, "role": record.role, "meters": record.meters });
-            state.auth.audit(Some(who), "token.create", format!("token {}", record.id), None, Some(after)).await.map_err(|e| ApiError::Internal(e.to_string()))?;
-            let query = serde_urlencoded::to_string([("lang", lang.code()), ("secret", secret.as_str())]).unwrap_or_default();
+            state
+                .auth
+                .audit(Some(who), "token.create", format!("token {}", record.id), None, Some(after))
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            let query =
+                serde_urlencoded::to_string([("lang", lang.code()), ("secret", secret.as_str())]).unwrap_or_default();
             Ok(Redirect::to(&format!("/admin/users?{query}#tokens")).into_response())
         }
         Err(e) => Ok(back("/admin/users", lang, Err(user_error(e)?))),
@@ -267,7 +300,11 @@ pub async fn revoke_token_form(
     let lang = Lang::from_query(params.lang.as_deref());
     let result = match state.auth.revoke_token(id).await {
         Ok(()) => {
-            state.auth.audit(Some(who), "token.revoke", format!("token {id}"), None, None).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+            state
+                .auth
+                .audit(Some(who), "token.revoke", format!("token {id}"), None, None)
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok(match lang {
                 Lang::Vi => format!("Đã thu hồi mã {id}."),
                 Lang::En => format!("Revoked token {id}."),
@@ -279,7 +316,11 @@ pub async fn revoke_token_form(
 }
 
 /// The audit log, newest first, a page at a time; CSV at /api/v1/export/audit.csv.
-pub async fn audit_page(State(state): State<AppState>, admin: Admin, Query(params): Query<AdminParams>) -> Result<Markup, ApiError> {
+pub async fn audit_page(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(params): Query<AdminParams>,
+) -> Result<Markup, ApiError> {
     let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;

@@ -3,19 +3,19 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use maud::{html, Markup, PreEscaped};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use super::layout;
-use crate::web::auth::OverviewReader;
-use super::panels::{self, named_label, tr, Context};
+use super::panels::{self, Context, named_label, tr};
 use crate::analysis::period::NamedPeriod;
 use crate::analysis::{Step, TimeRange};
 use crate::dashboard::{Control, Page, PeriodSpec, RELATIVE_PERIODS};
 use crate::domain::{DepartmentId, Resource};
+use crate::web::auth::OverviewReader;
 use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
 
@@ -37,7 +37,12 @@ fn given(value: &Option<String>) -> Option<&str> {
 
 /// Read the page's settings from its address; a mistake comes back as a sentence saying what
 /// to send instead.
-async fn context<'a>(state: &'a AppState, page: &Page, params: &DashboardParams, lang: Lang) -> Result<Context<'a>, String> {
+async fn context<'a>(
+    state: &'a AppState,
+    page: &Page,
+    params: &DashboardParams,
+    lang: Lang,
+) -> Result<Context<'a>, String> {
     let config = &state.config;
     let tz = &config.office.timezone;
     let resource = match given(&params.resource).filter(|_| page.has(Control::Resource)) {
@@ -74,7 +79,19 @@ async fn context<'a>(state: &'a AppState, page: &Page, params: &DashboardParams,
         tracing::error!(detail = %e, "meter status for a dashboard page");
         "the store did not answer: the details are in the server's log".to_owned()
     })?;
-    Ok(Context { state, lang, now: Timestamp::now(), department, resource, period, range, step, statuses, progress: Default::default(), hours: Default::default() })
+    Ok(Context {
+        state,
+        lang,
+        now: Timestamp::now(),
+        department,
+        resource,
+        period,
+        range,
+        step,
+        statuses,
+        progress: Default::default(),
+        hours: Default::default(),
+    })
 }
 
 pub async fn dashboard(
@@ -180,7 +197,12 @@ fn controls(ctx: &Context<'_>, page: &Page, params: &DashboardParams) -> Markup 
         .iter()
         .map(|(code, spec)| (code.to_string(), relative_label(*spec, lang).to_owned()))
         .collect();
-    for named in [NamedPeriod::Year(this_year - 1), NamedPeriod::Year(this_year), NamedPeriod::Phase(crate::analysis::period::Phase::One), NamedPeriod::Phase(crate::analysis::period::Phase::Two)] {
+    for named in [
+        NamedPeriod::Year(this_year - 1),
+        NamedPeriod::Year(this_year),
+        NamedPeriod::Phase(crate::analysis::period::Phase::One),
+        NamedPeriod::Phase(crate::analysis::period::Phase::Two),
+    ] {
         periods.push((named.to_string(), named_label(named, lang)));
     }
     if let Some(PeriodSpec::Named(named)) = ctx.period {
@@ -251,7 +273,8 @@ pub async fn chart_png(
     Path((page_id, file)): Path<(String, String)>,
     params: Result<Query<DashboardParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(params) = params.map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {}", e.body_text())))?;
+    let Query(params) =
+        params.map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {}", e.body_text())))?;
     let page = state.dashboards.page(&page_id).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no dashboard page `{page_id}`: use one of {}",
@@ -261,15 +284,21 @@ pub async fn chart_png(
     if let Err(denied) = reader.for_page(&page.path, &format!("/charts/{page_id}/{file}")) {
         return Ok(denied.into_response());
     }
-    let index = file
-        .strip_suffix(".png")
-        .and_then(|n| n.parse::<usize>().ok())
-        .filter(|n| *n < page.panels.len())
-        .ok_or_else(|| ApiError::NotFound(format!("`{file}` is not a chart of `{page_id}`: ask for 0.png to {}.png", page.panels.len().saturating_sub(1))))?;
+    let index =
+        file.strip_suffix(".png").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n < page.panels.len()).ok_or_else(
+            || {
+                ApiError::NotFound(format!(
+                    "`{file}` is not a chart of `{page_id}`: ask for 0.png to {}.png",
+                    page.panels.len().saturating_sub(1)
+                ))
+            },
+        )?;
     let lang = Lang::from_query(params.lang.as_deref());
     let ctx = context(&state, page, &params, lang).await.map_err(ApiError::BadRequest)?;
     let view = panels::panel(&ctx, &page.panels[index]).await?;
-    let chart = view.chart.ok_or_else(|| ApiError::NotFound(format!("panel {index} of `{page_id}` is a table, not a chart")))?;
+    let chart = view
+        .chart
+        .ok_or_else(|| ApiError::NotFound(format!("panel {index} of `{page_id}` is a table, not a chart")))?;
     let png = chart.png().map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         [

@@ -3,15 +3,15 @@
 
 use axum::extract::{Query, State};
 use axum::response::Redirect;
-use maud::{html, Markup};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{back_to, csrf_field, layout};
-use crate::web::auth::{CsrfForm, Viewer, Writer};
 use crate::analysis::documents;
 use crate::analysis::period::NamedPeriod;
 use crate::domain::Month;
-use crate::web::documents::{apply, DocumentBody};
+use crate::web::auth::{CsrfForm, Viewer, Writer};
+use crate::web::documents::{DocumentBody, apply};
 use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
 
@@ -27,7 +27,11 @@ fn back(lang: Lang, result: Result<String, String>) -> Redirect {
     back_to("/documents", lang, result)
 }
 
-pub async fn documents_page(State(state): State<AppState>, Viewer(who): Viewer, Query(params): Query<DocumentPageParams>) -> Result<Markup, ApiError> {
+pub async fn documents_page(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Query(params): Query<DocumentPageParams>,
+) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
     let now = jiff::Timestamp::now();
@@ -121,8 +125,12 @@ pub async fn documents_form(
         Ok(record) => {
             let c = &record.count;
             Ok(match lang {
-                Lang::Vi => format!("Đã lưu văn bản tháng {:02}/{} của {}.", c.month.month(), c.month.year(), c.department),
-                Lang::En => format!("Stored the documents of {} for {:02}/{}.", c.department, c.month.month(), c.month.year()),
+                Lang::Vi => {
+                    format!("Đã lưu văn bản tháng {:02}/{} của {}.", c.month.month(), c.month.year(), c.department)
+                }
+                Lang::En => {
+                    format!("Stored the documents of {} for {:02}/{}.", c.department, c.month.month(), c.month.year())
+                }
             })
         }
         Err(ApiError::BadRequest(m)) => Err(m),

@@ -4,12 +4,12 @@
 use axum::extract::{Query, State};
 use axum::response::Redirect;
 use jiff::{Timestamp, ToSpan};
-use maud::{html, Markup};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{back_to, csrf_field, layout, reason_text};
 use crate::domain::{Incoming, Meter, MeterKind, Source};
-use crate::ingest::manual::{parse_number, parse_time, Entry, Row};
+use crate::ingest::manual::{Entry, Row, parse_number, parse_time};
 use crate::store::Outcome;
 use crate::web::auth::{CsrfForm, Writer};
 use crate::web::corrections::{self, CorrectionBody};
@@ -33,7 +33,11 @@ fn meter_label(meter: &Meter) -> String {
     format!("{} — {} ({})", meter.name, meter.id, meter.conversion.unit().config_name())
 }
 
-pub async fn entry(State(state): State<AppState>, writer: Writer, Query(params): Query<EntryParams>) -> Result<Markup, ApiError> {
+pub async fn entry(
+    State(state): State<AppState>,
+    writer: Writer,
+    Query(params): Query<EntryParams>,
+) -> Result<Markup, ApiError> {
     let who = writer.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;
@@ -142,7 +146,12 @@ pub struct ReadingForm {
     cost_vnd: Option<String>,
 }
 
-pub async fn reading_form(State(state): State<AppState>, writer: Writer, Query(params): Query<EntryParams>, CsrfForm(form): CsrfForm<ReadingForm>) -> Result<Redirect, ApiError> {
+pub async fn reading_form(
+    State(state): State<AppState>,
+    writer: Writer,
+    Query(params): Query<EntryParams>,
+    CsrfForm(form): CsrfForm<ReadingForm>,
+) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let tz = &state.config.office.timezone;
     let empty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
@@ -179,8 +188,16 @@ pub async fn reading_form(State(state): State<AppState>, writer: Writer, Query(p
     let report = write_as(&state, &writer, vec![item], "reading.enter").await?;
     let vi = lang == Lang::Vi;
     let result = match report.outcomes.first() {
-        Some(Outcome::Stored) => Ok(if vi { format!("Đã lưu số liệu của {meter}.") } else { format!("Stored the reading of {meter}.") }),
-        Some(Outcome::Duplicate) => Ok(if vi { format!("{meter} đã có đúng số liệu này.") } else { format!("{meter} already has this reading.") }),
+        Some(Outcome::Stored) => Ok(if vi {
+            format!("Đã lưu số liệu của {meter}.")
+        } else {
+            format!("Stored the reading of {meter}.")
+        }),
+        Some(Outcome::Duplicate) => Ok(if vi {
+            format!("{meter} đã có đúng số liệu này.")
+        } else {
+            format!("{meter} already has this reading.")
+        }),
         Some(Outcome::Rejected { reason, detail }) => Err(format!("{}: {detail}", reason_text(reason.code(), lang))),
         None => Err("nothing was stored".into()),
     };
@@ -195,7 +212,12 @@ pub struct CorrectForm {
     reason: String,
 }
 
-pub async fn correct_form(State(state): State<AppState>, writer: Writer, Query(params): Query<EntryParams>, CsrfForm(form): CsrfForm<CorrectForm>) -> Result<Redirect, ApiError> {
+pub async fn correct_form(
+    State(state): State<AppState>,
+    writer: Writer,
+    Query(params): Query<EntryParams>,
+    CsrfForm(form): CsrfForm<CorrectForm>,
+) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let value = match form.value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(parse_number).transpose() {
         Ok(value) => value,
@@ -204,8 +226,16 @@ pub async fn correct_form(State(state): State<AppState>, writer: Writer, Query(p
     let body = CorrectionBody { meter: form.meter, ts: form.ts, value, reason: form.reason };
     let result = match corrections::apply(&state, &writer, body).await {
         Ok(record) => Ok(match lang {
-            Lang::Vi => format!("Đã hiệu chỉnh số liệu của {} lúc {}.", record.meter, format::date_time(record.ts, &state.config.office.timezone, lang)),
-            Lang::En => format!("Corrected the reading of {} at {}.", record.meter, format::date_time(record.ts, &state.config.office.timezone, lang)),
+            Lang::Vi => format!(
+                "Đã hiệu chỉnh số liệu của {} lúc {}.",
+                record.meter,
+                format::date_time(record.ts, &state.config.office.timezone, lang)
+            ),
+            Lang::En => format!(
+                "Corrected the reading of {} at {}.",
+                record.meter,
+                format::date_time(record.ts, &state.config.office.timezone, lang)
+            ),
         }),
         Err(ApiError::BadRequest(m) | ApiError::NotFound(m)) => Err(m),
         Err(other) => return Err(other),

@@ -6,8 +6,8 @@ mod admin;
 mod dashboard;
 mod documents;
 mod entry;
-mod panels;
 mod offices;
+mod panels;
 mod plan;
 mod rejected;
 mod scores;
@@ -19,14 +19,14 @@ pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
 pub use offices::offices_page;
 pub use plan::{baseline_form, plan_page, target_form};
-pub use scores::scores_page;
 pub use rejected::{rejected, reprocess_form, review_form};
+pub use scores::scores_page;
 
-use maud::{html, Markup, DOCTYPE};
+use maud::{DOCTYPE, Markup, html};
 
+use super::AppState;
 use super::auth;
 use super::format::{self, Lang};
-use super::AppState;
 use crate::auth::Principal;
 use crate::domain::Role;
 
@@ -54,11 +54,36 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
 /// documents, plan, scores and rejected input, and for admins users and the audit log), the
 /// signed-in person with a sign-out button, and the language switch, then `main`. `path` is
 /// the page's own path, for the language link; `refresh` reloads it every so many seconds.
-fn layout(state: &AppState, lang: Lang, path: &str, refresh: Option<u32>, who: Option<&Principal>, main: Markup) -> Markup {
+fn layout(
+    state: &AppState,
+    lang: Lang,
+    path: &str,
+    refresh: Option<u32>,
+    who: Option<&Principal>,
+    main: Markup,
+) -> Markup {
     let office = &state.config.office.name;
     let (subtitle, entry, documents, plan, scores, rejected, other, other_code) = match lang {
-        Lang::Vi => ("Theo dõi tiết kiệm điện, nước, giấy", "Nhập số liệu", "Văn bản điện tử", "Mốc và mục tiêu", "Chấm điểm", "Số liệu bị từ chối", "English", "en"),
-        Lang::En => ("Electricity, water and paper savings", "Enter readings", "Electronic documents", "Baselines and targets", "Scores", "Rejected readings", "Tiếng Việt", "vi"),
+        Lang::Vi => (
+            "Theo dõi tiết kiệm điện, nước, giấy",
+            "Nhập số liệu",
+            "Văn bản điện tử",
+            "Mốc và mục tiêu",
+            "Chấm điểm",
+            "Số liệu bị từ chối",
+            "English",
+            "en",
+        ),
+        Lang::En => (
+            "Electricity, water and paper savings",
+            "Enter readings",
+            "Electronic documents",
+            "Baselines and targets",
+            "Scores",
+            "Rejected readings",
+            "Tiếng Việt",
+            "vi",
+        ),
     };
     let code = lang.code();
     let pages = state.dashboards.pages.iter().filter(|p| p.nav.is_some());

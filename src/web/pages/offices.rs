@@ -2,7 +2,7 @@
 //! same period a year earlier, and the departments of the office chosen in the selector.
 
 use axum::extract::{Query, State};
-use maud::{html, Markup};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout;

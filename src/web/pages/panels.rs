@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use maud::{html, Markup};
+use maud::{Markup, html};
 
 use crate::analysis::figures::{self, ConsumptionQuery};
-use crate::analysis::series::{select_meters, Series};
-use crate::analysis::{compare, freshness, waste, Freshness, Step, TimeRange};
-use crate::dashboard::{ChartKind, Group, Measure, Panel, PeriodSpec};
 use crate::analysis::period::{NamedPeriod, Phase};
 use crate::analysis::progress::{self, Progress, ProgressQuery, Status};
+use crate::analysis::series::{Series, select_meters};
+use crate::analysis::{Freshness, Step, TimeRange, compare, freshness, waste};
 use crate::config::Basis;
+use crate::dashboard::{ChartKind, Group, Measure, Panel, PeriodSpec};
 use crate::domain::{DepartmentId, MeterKind, Resource};
 use crate::store::MeterStatus;
 use crate::web::charts::{BarChart, Chart, Drawing, HeatmapChart, RankingChart};
@@ -78,11 +78,14 @@ impl Context<'_> {
 
     /// The hourly use of a resource (for the page's department) over a range.
     async fn hourly(&self, resource: Resource, range: TimeRange) -> Result<waste::Hourly, ApiError> {
-        let known = self.hours.lock().ok().and_then(|cache| cache.get(&(resource, range.from_ms(), range.to_ms())).cloned());
+        let known =
+            self.hours.lock().ok().and_then(|cache| cache.get(&(resource, range.from_ms(), range.to_ms())).cloned());
         if let Some(hours) = known {
             return Ok(hours);
         }
-        let hours = waste::hourly(self.state.store.as_ref(), &self.state.config, resource, self.department.as_ref(), range).await?;
+        let hours =
+            waste::hourly(self.state.store.as_ref(), &self.state.config, resource, self.department.as_ref(), range)
+                .await?;
         if let Ok(mut cache) = self.hours.lock() {
             cache.insert((resource, range.from_ms(), range.to_ms()), hours.clone());
         }
@@ -107,9 +110,7 @@ impl Context<'_> {
     /// the period's own.
     fn step(&self, panel: &Panel, range: &TimeRange) -> Step {
         let chosen_period = self.range.is_some() || self.period.is_some();
-        self.step
-            .or(if chosen_period { None } else { panel.step })
-            .unwrap_or_else(|| panel.period.default_step(range))
+        self.step.or(if chosen_period { None } else { panel.step }).unwrap_or_else(|| panel.period.default_step(range))
     }
 
     fn department_name(&self) -> Option<&str> {
@@ -242,7 +243,12 @@ fn describe(resource: Resource, values: &[f64], labels: &[String], lang: Lang) -
     let mut text = format!("{}: {}", tr(lang, "Tổng", "Total"), quantity(total));
     let peak = values.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1));
     if let Some((i, value)) = peak.filter(|(_, v)| **v > 0.0) {
-        text.push_str(&format!("; {} {}: {}", tr(lang, "cao nhất", "highest"), labels.get(i).map(String::as_str).unwrap_or(""), quantity(*value)));
+        text.push_str(&format!(
+            "; {} {}: {}",
+            tr(lang, "cao nhất", "highest"),
+            labels.get(i).map(String::as_str).unwrap_or(""),
+            quantity(*value)
+        ));
     }
     text
 }
@@ -372,11 +378,19 @@ fn incomplete_note(ctx: &Context<'_>, resource: Resource) -> Option<String> {
         .filter_map(|id| config.meter(id))
         .filter_map(|meter| match freshness(meter, seen.get(&meter.id).copied().flatten(), ctx.now) {
             Freshness::Ok => None,
-            Freshness::Late { since } => Some(format!("{} {} {}", meter.name, tr(lang, "chưa gửi số liệu từ", "has sent nothing since"), format::date_time(since, ctx.tz(), lang))),
-            Freshness::Never => Some(format!("{} {}", meter.name, tr(lang, "chưa có số liệu", "has never sent a reading"))),
+            Freshness::Late { since } => Some(format!(
+                "{} {} {}",
+                meter.name,
+                tr(lang, "chưa gửi số liệu từ", "has sent nothing since"),
+                format::date_time(since, ctx.tz(), lang)
+            )),
+            Freshness::Never => {
+                Some(format!("{} {}", meter.name, tr(lang, "chưa có số liệu", "has never sent a reading")))
+            }
         })
         .collect();
-    (!gaps.is_empty()).then(|| format!("{}: {}", tr(lang, "Số liệu chưa đầy đủ", "Figures incomplete"), gaps.join("; ")))
+    (!gaps.is_empty())
+        .then(|| format!("{}: {}", tr(lang, "Số liệu chưa đầy đủ", "Figures incomplete"), gaps.join("; ")))
 }
 
 async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<PanelView, ApiError> {
@@ -398,7 +412,11 @@ async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<Pa
     let title = format!("{} — {} {}", ctx.subject(resource), ctx.period_label(&range, spec), step_words(step, lang));
     let mut description = describe(resource, &values, &labels, lang);
     if let Some((whole, _)) = &target {
-        description.push_str(&format!("; {}: {}", tr(lang, "mục tiêu cả kỳ", "target for the period"), format::quantity(resource, *whole, lang)));
+        description.push_str(&format!(
+            "; {}: {}",
+            tr(lang, "mục tiêu cả kỳ", "target for the period"),
+            format::quantity(resource, *whole, lang)
+        ));
     }
     let body = html! {
         p.figure {
@@ -431,8 +449,13 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     let config = &ctx.state.config;
     let unit = format::unit(resource, lang);
     let (mut ranked, what) = match panel.group {
-        Group::Meters => (compare::meters(store, config, resource, ctx.department.as_ref(), range).await?, tr(lang, "theo công tơ", "by meter")),
-        _ => (compare::departments(store, config, resource, range).await?, tr(lang, "theo phòng, ban", "by department")),
+        Group::Meters => (
+            compare::meters(store, config, resource, ctx.department.as_ref(), range).await?,
+            tr(lang, "theo công tơ", "by meter"),
+        ),
+        _ => {
+            (compare::departments(store, config, resource, range).await?, tr(lang, "theo phòng, ban", "by department"))
+        }
     };
     let (key, measure_unit): (fn(&compare::Ranked) -> Option<f64>, String) = match panel.measure {
         Measure::Total => (|r| Some(r.total), unit.to_owned()),
@@ -443,10 +466,18 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     let shown: Vec<&compare::Ranked> = ranked.iter().filter(|r| key(r).is_some()).collect();
     let labels: Vec<String> = shown.iter().map(|r| r.name.clone()).collect();
     let values: Vec<f64> = shown.iter().filter_map(|r| key(r)).collect();
-    let title = format!("{} {} — {} — {}", format::resource_name(resource, lang), what, measure_unit, ctx.period_label(&range, spec));
+    let title = format!(
+        "{} {} — {} — {}",
+        format::resource_name(resource, lang),
+        what,
+        measure_unit,
+        ctx.period_label(&range, spec)
+    );
     let number = |v: Option<f64>, decimals| v.map(|v| format::number(v, decimals, lang)).unwrap_or_else(|| "—".into());
     let description = match shown.first() {
-        Some(first) => format!("{}: {} ({} {})", tr(lang, "Cao nhất", "Highest"), first.name, number(key(first), 2), measure_unit),
+        Some(first) => {
+            format!("{}: {} ({} {})", tr(lang, "Cao nhất", "Highest"), first.name, number(key(first), 2), measure_unit)
+        }
         None => tr(lang, "Chưa có số liệu", "No data yet").to_owned(),
     };
     let departments = panel.group == Group::Departments;
@@ -492,7 +523,12 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
             }
         } }
     };
-    let chart = Chart { title: title.clone(), description, lang, drawing: Drawing::Ranking(RankingChart { labels, values, unit: measure_unit, colour: colour(resource) }) };
+    let chart = Chart {
+        title: title.clone(),
+        description,
+        lang,
+        drawing: Drawing::Ranking(RankingChart { labels, values, unit: measure_unit, colour: colour(resource) }),
+    };
     Ok(PanelView { title, resource: Some(resource), body, chart: Some(chart) })
 }
 
@@ -519,7 +555,8 @@ async fn heatmap(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     let cells = waste::hour_of_week(&hours, ctx.tz());
     let days = day_names(lang);
     let unit = format!("{}/{}", format::unit(resource, lang), tr(lang, "giờ", "hour"));
-    let peak = (0..7).flat_map(|d| (0..24).map(move |h| (d, h))).max_by(|a, b| cells[a.0][a.1].total_cmp(&cells[b.0][b.1]));
+    let peak =
+        (0..7).flat_map(|d| (0..24).map(move |h| (d, h))).max_by(|a, b| cells[a.0][a.1].total_cmp(&cells[b.0][b.1]));
     let description = match peak.filter(|(d, h)| cells[*d][*h] > 0.0) {
         Some((d, h)) => format!(
             "{} {} {h}h: {} {unit}",
@@ -529,9 +566,19 @@ async fn heatmap(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
         ),
         None => tr(lang, "Chưa có số liệu", "No data yet").to_owned(),
     };
-    let title = format!("{} {} — {}", ctx.subject(resource), tr(lang, "theo giờ trong tuần", "by hour of the week"), ctx.period_label(&range, spec));
+    let title = format!(
+        "{} {} — {}",
+        ctx.subject(resource),
+        tr(lang, "theo giờ trong tuần", "by hour of the week"),
+        ctx.period_label(&range, spec)
+    );
     let body = html! { p.note { (tr(lang, "Ô càng đậm, giờ đó dùng càng nhiều.", "The darker the cell, the more used in that hour.")) " " (description) } };
-    let chart = Chart { title: title.clone(), description, lang, drawing: Drawing::Heatmap(Box::new(HeatmapChart { cells, day_labels: days, unit, colour: colour(resource) })) };
+    let chart = Chart {
+        title: title.clone(),
+        description,
+        lang,
+        drawing: Drawing::Heatmap(Box::new(HeatmapChart { cells, day_labels: days, unit, colour: colour(resource) })),
+    };
     Ok(PanelView { title, resource: Some(resource), body, chart: Some(chart) })
 }
 
@@ -543,7 +590,9 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
     let hours = ctx.hourly(resource, range).await?;
     let figures = waste::waste(store, config, resource, ctx.department.as_ref(), range, &hours).await?;
     let split = figures.split;
-    let pct = |part: f64| split.share(part).map(|s| format!("{} %", format::number(s * 100.0, 1, lang))).unwrap_or_else(|| "—".into());
+    let pct = |part: f64| {
+        split.share(part).map(|s| format!("{} %", format::number(s * 100.0, 1, lang))).unwrap_or_else(|| "—".into())
+    };
     let q = |v: f64| format::quantity(resource, v, lang);
     let rate_unit = match resource {
         Resource::Electricity => "kW".to_owned(),
@@ -556,8 +605,14 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
         (tr(lang, "Ngày lễ, nghỉ", "Holidays"), "holidays", split.holidays),
     ];
     let wasted = split.outside_hours + split.weekends + split.holidays;
-    let title = format!("{} {} — {}", ctx.subject(resource), tr(lang, "ngoài giờ làm việc", "outside working hours"), ctx.period_label(&range, spec));
-    let meter_name = |id: &crate::domain::MeterId| config.meter(id).map(|m| m.name.clone()).unwrap_or_else(|| id.to_string());
+    let title = format!(
+        "{} {} — {}",
+        ctx.subject(resource),
+        tr(lang, "ngoài giờ làm việc", "outside working hours"),
+        ctx.period_label(&range, spec)
+    );
+    let meter_name =
+        |id: &crate::domain::MeterId| config.meter(id).map(|m| m.name.clone()).unwrap_or_else(|| id.to_string());
     let body = html! {
         p.figure {
             (tr(lang, "Ngoài giờ làm việc (kể cả cuối tuần, ngày lễ)", "Outside working hours (weekends and holidays included)")) ": "
@@ -604,7 +659,12 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
         title: title.clone(),
         description,
         lang,
-        drawing: Drawing::Ranking(RankingChart { labels, values, unit: format::unit(resource, lang).to_owned(), colour: colour(resource) }),
+        drawing: Drawing::Ranking(RankingChart {
+            labels,
+            values,
+            unit: format::unit(resource, lang).to_owned(),
+            colour: colour(resource),
+        }),
     };
     Ok(PanelView { title, resource: Some(resource), body, chart: Some(chart) })
 }

@@ -3,18 +3,18 @@
 
 use axum::extract::{Query, State};
 use axum::response::Redirect;
-use maud::{html, Markup};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{back_to, csrf_field, layout};
-use crate::domain::Role;
-use crate::web::auth::{Admin, CsrfForm, Viewer};
 use crate::analysis::period::NamedPeriod;
 use crate::analysis::plan::in_force;
+use crate::domain::Role;
 use crate::domain::{DepartmentId, Resource};
 use crate::store::PlanValue;
+use crate::web::auth::{Admin, CsrfForm, Viewer};
 use crate::web::format::{self, Lang};
-use crate::web::plan::{apply_baseline, apply_target, BaselineBody, TargetBody};
+use crate::web::plan::{BaselineBody, TargetBody, apply_baseline, apply_target};
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -30,7 +30,13 @@ fn back(lang: Lang, result: Result<String, String>) -> Redirect {
 
 fn value_text(value: &Option<PlanValue>, resource: Resource, lang: Lang) -> String {
     match value {
-        None => if lang == Lang::Vi { "theo cấu hình".into() } else { "as configured".into() },
+        None => {
+            if lang == Lang::Vi {
+                "theo cấu hình".into()
+            } else {
+                "as configured".into()
+            }
+        }
         Some(PlanValue::Baseline { amount, note }) => {
             let amount = format::quantity(resource, *amount, lang);
             if note.is_empty() { amount } else { format!("{amount} ({note})") }
@@ -42,16 +48,21 @@ fn value_text(value: &Option<PlanValue>, resource: Resource, lang: Lang) -> Stri
     }
 }
 
-pub async fn plan_page(State(state): State<AppState>, Viewer(who): Viewer, Query(params): Query<PlanPageParams>) -> Result<Markup, ApiError> {
+pub async fn plan_page(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Query(params): Query<PlanPageParams>,
+) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
     let tz = &state.config.office.timezone;
     let plan = in_force(state.store.as_ref(), &state.config).await?;
     let edits = state.store.plan_edits().await?;
     let year = NamedPeriod::Year(jiff::Timestamp::now().to_zoned(tz.clone()).year());
-    let scopes: Vec<(Option<&DepartmentId>, String)> = std::iter::once((None, t("Toàn cơ quan", "Whole office").to_owned()))
-        .chain(state.config.departments.iter().map(|d| (Some(&d.id), d.name.clone())))
-        .collect();
+    let scopes: Vec<(Option<&DepartmentId>, String)> =
+        std::iter::once((None, t("Toàn cơ quan", "Whole office").to_owned()))
+            .chain(state.config.departments.iter().map(|d| (Some(&d.id), d.name.clone())))
+            .collect();
     let name_of = |id: Option<&DepartmentId>| match id {
         Some(id) => state.config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
         None => t("Toàn cơ quan", "Whole office").to_owned(),
@@ -203,7 +214,12 @@ fn saved(lang: Lang, result: Result<crate::store::PlanEditRecord, ApiError>) -> 
     Ok(back(lang, message))
 }
 
-pub async fn baseline_form(State(state): State<AppState>, admin: Admin, Query(params): Query<PlanPageParams>, CsrfForm(form): CsrfForm<BaselineForm>) -> Result<Redirect, ApiError> {
+pub async fn baseline_form(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(params): Query<PlanPageParams>,
+    CsrfForm(form): CsrfForm<BaselineForm>,
+) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let body = BaselineBody {
         resource: form.resource,
@@ -217,7 +233,12 @@ pub async fn baseline_form(State(state): State<AppState>, admin: Admin, Query(pa
     saved(lang, apply_baseline(&state, &admin, body).await)
 }
 
-pub async fn target_form(State(state): State<AppState>, admin: Admin, Query(params): Query<PlanPageParams>, CsrfForm(form): CsrfForm<TargetForm>) -> Result<Redirect, ApiError> {
+pub async fn target_form(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(params): Query<PlanPageParams>,
+    CsrfForm(form): CsrfForm<TargetForm>,
+) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let body = TargetBody {
         resource: form.resource,

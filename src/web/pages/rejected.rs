@@ -3,14 +3,14 @@
 
 use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
-use maud::{html, Markup};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{csrf_field, layout, reason_text};
 use crate::domain::Role;
 use crate::web::auth::{Admin, CsrfForm, Viewer};
+use crate::web::entry::{ReviewBody, apply_review, reprocess};
 use crate::web::format::{self, Lang};
-use crate::web::entry::{apply_review, reprocess, ReviewBody};
 use crate::web::{ApiError, AppState};
 
 /// How many rejected items the page lists.
@@ -27,7 +27,11 @@ pub struct RejectedParams {
     error: Option<String>,
 }
 
-pub async fn rejected(State(state): State<AppState>, Viewer(who): Viewer, Query(params): Query<RejectedParams>) -> Result<Markup, ApiError> {
+pub async fn rejected(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Query(params): Query<RejectedParams>,
+) -> Result<Markup, ApiError> {
     let admin = who.role() == Role::Admin;
     let lang = Lang::from_query(params.lang.as_deref());
     let tz = &state.config.office.timezone;
@@ -111,10 +115,13 @@ pub async fn review_form(
     let lang = Lang::from_query(params.lang.as_deref());
     let body = ReviewBody { decision: form.decision, reason: form.reason };
     let (key, message) = match apply_review(&state, &admin, id, body).await {
-        Ok(stored) => ("ok", match lang {
-            Lang::Vi => format!("Đã ghi quyết định; {stored} số liệu được lưu."),
-            Lang::En => format!("Decision recorded; {stored} reading(s) stored."),
-        }),
+        Ok(stored) => (
+            "ok",
+            match lang {
+                Lang::Vi => format!("Đã ghi quyết định; {stored} số liệu được lưu."),
+                Lang::En => format!("Decision recorded; {stored} reading(s) stored."),
+            },
+        ),
         Err(ApiError::BadRequest(m) | ApiError::NotFound(m) | ApiError::Conflict(m)) => ("error", m),
         Err(other) => return Err(other),
     };

@@ -3,7 +3,7 @@
 
 use crate::web::auth::Viewer;
 use axum::extract::{Query, State};
-use maud::{html, Markup};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout;
@@ -24,7 +24,11 @@ fn optional(value: Option<f64>, decimals: usize, lang: Lang) -> String {
     value.map(|v| format::number(v, decimals, lang)).unwrap_or_else(|| "—".to_owned())
 }
 
-pub async fn scores_page(State(state): State<AppState>, Viewer(who): Viewer, Query(params): Query<ScorePageParams>) -> Result<Markup, ApiError> {
+pub async fn scores_page(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Query(params): Query<ScorePageParams>,
+) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
     let year = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).year();
@@ -34,7 +38,8 @@ pub async fn scores_page(State(state): State<AppState>, Viewer(who): Viewer, Que
         Some(Err(e)) => (NamedPeriod::Year(year), Some(e.0)),
     };
     let report = report(&state, &period).await?;
-    let criteria = [t("Điện", "Electricity"), t("Nước", "Water"), t("Giấy", "Paper"), t("Văn bản điện tử", "E-documents")];
+    let criteria =
+        [t("Điện", "Electricity"), t("Nước", "Water"), t("Giấy", "Paper"), t("Văn bản điện tử", "E-documents")];
     let body = html! {
         main.scores {
             @if let Some(error) = &error { p.status.bad data-result="error" { (error) } }
