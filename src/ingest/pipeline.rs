@@ -95,7 +95,7 @@ impl Pipeline {
         };
         let meter = match self.meter_for(topic, payload, &origin) {
             Ok(meter) => meter,
-            Err(rejection) => return vec![Incoming::Rejected(rejection)],
+            Err(rejection) => return vec![Incoming::Rejected(*rejection)],
         };
         let context = DecodeContext::for_meter(meter, &self.timezone, received_at);
         match decoder_for(meter.format).decode(payload, &context) {
@@ -117,15 +117,15 @@ impl Pipeline {
 
     /// The meter a message on `topic` belongs to: the topic's only meter, or, where radio
     /// meters share a topic, the one whose `device_id` the message names.
-    fn meter_for(&self, topic: &str, payload: &[u8], origin: &Origin) -> Result<&Meter, Rejection> {
-        let reject = |reason, detail: String| Rejection { origin: origin.clone(), meter: None, reason, detail };
+    fn meter_for(&self, topic: &str, payload: &[u8], origin: &Origin) -> Result<&Meter, Box<Rejection>> {
+        let reject = |reason, detail: String| Box::new(Rejection { origin: origin.clone(), meter: None, reason, detail });
         let candidates: Vec<&Meter> = match self.by_topic.get(topic) {
             Some(ids) => ids.iter().map(|id| &self.meters[id]).collect(),
             None => Vec::new(),
         };
         // Meters share a topic only with the same format: the config checks it.
         let format = match candidates[..] {
-            [] => return Err(unknown_topic(topic, origin.clone())),
+            [] => return Err(Box::new(unknown_topic(topic, origin.clone()))),
             [only] if only.select.device_id.is_none() => return Ok(only),
             [first, ..] => first.format,
         };
