@@ -186,7 +186,7 @@ pub fn nights(hourly: &Hourly, tz: &TimeZone) -> Vec<(jiff::civil::Date, Vec<f64
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NeverStops {
     pub meter: MeterId,
-    /// Nights judged: those in which the meter sent readings.
+    /// Nights judged: those the meter's readings covered.
     pub nights: usize,
     /// The lowest hourly flow seen at night, m³ per hour.
     pub lowest_per_hour: f64,
@@ -271,7 +271,7 @@ pub async fn waste(
             for (date, _) in &nights {
                 let start = super::period::local_midnight(*date, tz)?.as_millisecond();
                 let end = start + NIGHT_HOURS.end as i64 * HOUR_MS;
-                if !store.readings(meter.id.clone(), start + HOUR_MS, end, 1).await?.is_empty() {
+                if measured_through(store, &meter.id, start, end).await? {
                     measured_nights.push(*date);
                 }
             }
@@ -281,6 +281,22 @@ pub async fn waste(
         }
     }
     Ok(Waste { resource, split: time_split(hours, office), night: night_load(hours, office), never_stop })
+}
+
+/// Whether the meter's readings show its use through `[start_ms, end_ms)`: a reading inside
+/// (not only use spread from readings days apart), and readings at or before the start and at
+/// or after the end. Before its first reading and after its last, the hours hold nothing yet,
+/// which is not a flow that stopped.
+async fn measured_through(
+    store: &dyn StoreReads,
+    meter: &MeterId,
+    start_ms: i64,
+    end_ms: i64,
+) -> Result<bool, FigureError> {
+    let any = |from_ms, to_ms| async move {
+        Ok::<_, FigureError>(!store.readings(meter.clone(), from_ms, to_ms, 1).await?.is_empty())
+    };
+    Ok(any(start_ms + HOUR_MS, end_ms).await? && any(i64::MIN, start_ms + 1).await? && any(end_ms, i64::MAX).await?)
 }
 
 #[cfg(test)]
@@ -370,5 +386,48 @@ mod tests {
         let mut stops = week(5, &office);
         stops.values[2] = 0.0;
         assert_eq!(never_stops(&id, &nights(&stops, tz), &|_| true), None);
+    }
+
+    /// Between midnight and 05:00 the night in progress is not over, and the night of the
+    /// first reading began before it: neither's empty hours are a flow that stopped. Four days
+    /// of a toilet leaking 10 litres every 15 minutes, looked at over the last 30 days at 03:59
+    /// on 03/12/2026 (the browser test failed every night between 00:00 and 05:00).
+    #[tokio::test]
+    async fn nights_the_readings_do_not_cover_do_not_hide_a_leak() {
+        use crate::domain::{Incoming, Origin, Reading, Source};
+        use crate::store::Store;
+        let text = "[office]\nname = \"Thử\"\n[[meters]]\nid = \"nuoc-ve-sinh\"\nname = \"WC\"\nresource = \"water\"\nkind = \"counter\"\nunit = \"m3\"\n";
+        let config = Config::parse("t.toml", text, &|_| None).unwrap();
+        let tz = &config.office.timezone;
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            crate::store::SqliteStore::open(&dir.path().join("x.db"), tz, "Asia/Ho_Chi_Minh", &config.meters).unwrap();
+        let now: Timestamp = "2026-12-03T03:59:00+07:00".parse().unwrap();
+        let mut batch = Vec::new();
+        let mut t = now - jiff::SignedDuration::from_hours(24 * 4);
+        let mut litres = 100_000.0;
+        while t <= now {
+            let reading = Reading {
+                meter: "nuoc-ve-sinh".parse().unwrap(),
+                ts: t,
+                ts_assumed: false,
+                value: litres / 1000.0,
+                period_start: None,
+                source: Source::Import,
+                entered_by: None,
+                cost_vnd: None,
+            };
+            let origin = Origin { source: Source::Import, received_at: now, topic: None, payload: Vec::new() };
+            batch.push(Incoming::Reading(reading, origin));
+            litres += 10.0;
+            t += jiff::SignedDuration::from_mins(15);
+        }
+        store.write(batch).await.unwrap();
+        let range = TimeRange::days(jiff::civil::date(2026, 11, 4), jiff::civil::date(2026, 12, 4), tz).unwrap();
+        let hours = hourly(&store, &config, Resource::Water, None, range).await.unwrap();
+        let found = waste(&store, &config, Resource::Water, None, range, &hours).await.unwrap();
+        let leaks: Vec<(&str, usize)> = found.never_stop.iter().map(|n| (n.meter.as_str(), n.nights)).collect();
+        // The nights of 30/11, 01/12 and 02/12 are whole; 29/11 began at 03:59 and 03/12 is not over.
+        assert_eq!(leaks, [("nuoc-ve-sinh", 3)]);
     }
 }
