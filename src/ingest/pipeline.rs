@@ -118,7 +118,8 @@ impl Pipeline {
     /// The meter a message on `topic` belongs to: the topic's only meter, or, where radio
     /// meters share a topic, the one whose `device_id` the message names.
     fn meter_for(&self, topic: &str, payload: &[u8], origin: &Origin) -> Result<&Meter, Box<Rejection>> {
-        let reject = |reason, detail: String| Box::new(Rejection { origin: origin.clone(), meter: None, reason, detail });
+        let reject =
+            |reason, detail: String| Box::new(Rejection { origin: origin.clone(), meter: None, reason, detail });
         let candidates: Vec<&Meter> = match self.by_topic.get(topic) {
             Some(ids) => ids.iter().map(|id| &self.meters[id]).collect(),
             None => Vec::new(),

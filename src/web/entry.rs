@@ -154,7 +154,9 @@ pub async fn apply_review(state: &AppState, admin: &Admin, id: i64, body: Review
         "accept" => true,
         "reject" => false,
         other => {
-            return Err(ApiError::BadRequest(format!("decision `{other}` is not known: send \"accept\" or \"reject\"")));
+            return Err(ApiError::BadRequest(format!(
+                "decision `{other}` is not known: send \"accept\" or \"reject\""
+            )));
         }
     };
     let (by, reason) = (admin.principal().name(), body.reason.trim());

@@ -121,8 +121,12 @@ impl Browser {
         self.type_into("input[name=password]", password).await;
         let button = self.element("main.login button[type=submit]").await;
         self.command(reqwest::Method::POST, &format!("/element/{button}/click"), json!({})).await;
-        let location = self.script("return location.pathname", json!([])).await;
-        assert_ne!(location, "/login", "the browser could not sign in as {username}: {}", self.dom().await);
+        // The click returns before the form's navigation may have finished: wait for it.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.script("return location.pathname", json!([])).await == "/login" {
+            assert!(Instant::now() < deadline, "the browser could not sign in as {username}: {}", self.dom().await);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The WebDriver id of the first element matching a CSS selector.
