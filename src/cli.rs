@@ -10,10 +10,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use jiff::civil::Date;
 
-use crate::analysis::period::NamedPeriod;
 use crate::app::Application;
 use crate::auth::password::Password;
 use crate::config::{Config, StoreConfig};
+use crate::domain::period::NamedPeriod;
 use crate::export::ExportFormat;
 use crate::ingest::import::import_csv;
 use crate::simulate::{self, SimulateOptions, Target};

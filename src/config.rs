@@ -1315,7 +1315,7 @@ fn resolve_meters(
             }
         }
         if let (Some(Format::ShellyGen1), Some(topic)) = (format, &topic) {
-            match crate::ingest::formats::shelly_gen1_unit(topic.as_str()) {
+            match Format::shelly_gen1_unit(&topic) {
                 Some(sent) if unit != Some(sent) => problem(
                     key("unit"),
                     format!("Shelly Gen1 sends `{topic}` in {}", sent.config_name()),
@@ -1347,8 +1347,7 @@ fn resolve_meters(
                 }
             }
             sharers.push(TopicSharer { id: id.clone(), format, device_id: select.device_id.clone() });
-            if topic.matches_filter(crate::ingest::GENERIC_FILTER) && topic.as_str() != Topic::generic_for(&id).as_str()
-            {
+            if topic.matches_filter(Topic::GENERIC_FILTER) && topic.as_str() != Topic::generic_for(&id).as_str() {
                 problem(
                     key("topic"),
                     format!("`{topic}` looks like another meter's generic topic"),

@@ -11,10 +11,10 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use serde::Deserialize;
 
-use crate::analysis::period::{NamedPeriod, PeriodError};
-use crate::analysis::{Step, TimeRange};
 use crate::config::{ConfigError, ConfigProblem};
 use crate::domain::Resource;
+use crate::domain::period::{NamedPeriod, PeriodError};
+use crate::domain::{Step, TimeRange};
 
 /// The folder read when the config does not name one.
 pub const DEFAULT_DIR: &str = "dashboards";

@@ -19,8 +19,8 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
-use crate::analysis::period::local_midnight;
 use crate::config::{Broker, Config};
+use crate::domain::period::local_midnight;
 use crate::domain::{Conversion, Format, Meter, MeterId, MeterKind, Origin, Resource, SHEETS_PER_REAM, Source, Topic};
 use crate::ingest::Pipeline;
 use crate::ingest::formats::RawValue;

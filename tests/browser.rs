@@ -14,8 +14,8 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde_json::{Value, json};
 use xanh::dashboard::{ChartKind, Dashboards};
 use xanh::domain::Resource;
+use xanh::locale::{self, Lang};
 use xanh::simulate::Model;
-use xanh::web::format::{self, Lang};
 
 /// A water meter the simulator does not know: the test makes it run all night.
 const LEAKING_METER: &str = r#"
@@ -205,7 +205,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
     for resource in Resource::ALL {
         let r = resource.as_str();
         let quantity =
-            |v: &Value| v.as_f64().map(|v| format::quantity(resource, v, Lang::Vi)).unwrap_or_else(|| "—".into());
+            |v: &Value| v.as_f64().map(|v| locale::quantity(resource, v, Lang::Vi)).unwrap_or_else(|| "—".into());
         let progress = format!("article[data-kind=progress][data-resource={r}]");
         for (key, period) in [("month", this_month.clone()), ("year", year.year().to_string())] {
             let (status, api) = app.get(&format!("/api/v1/progress?resource={r}&period={period}")).await;
@@ -230,10 +230,10 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
             if resource == Resource::Electricity {
                 assert!(api["target"]["amount"].as_f64().unwrap() > 0.0, "the entered baseline gives a target: {api}");
                 let kg = api["co2e"]["actual_kg"].as_f64().unwrap();
-                assert_eq!(shown("co2e").await, format!("{} kg CO2e", format::amount(kg, Lang::Vi)));
+                assert_eq!(shown("co2e").await, format!("{} kg CO2e", locale::amount(kg, Lang::Vi)));
                 assert_eq!(
                     shown("cost").await,
-                    format!("{} đ", format::number(api["cost"]["actual_vnd"].as_f64().unwrap(), 0, Lang::Vi))
+                    format!("{} đ", locale::number(api["cost"]["actual_vnd"].as_f64().unwrap(), 0, Lang::Vi))
                 );
             }
         }
@@ -246,7 +246,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         let bars = format!("article[data-kind=bars][data-resource={r}]");
         assert_eq!(
             text(&browser, &format!("{bars} [data-figure=total]")).await,
-            format::quantity(resource, whole_month, Lang::Vi)
+            locale::quantity(resource, whole_month, Lang::Vi)
         );
         let (_, plan) = app.get(&format!("/api/v1/progress?resource={r}&period={this_month}")).await;
         let svg = browser
@@ -256,7 +256,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
             Some(target) => {
                 assert_eq!(
                     text(&browser, &format!("{bars} [data-figure=target]")).await,
-                    format::quantity(resource, target, Lang::Vi)
+                    locale::quantity(resource, target, Lang::Vi)
                 );
                 assert!(svg.as_str().unwrap().contains("stroke=\"#B71C1C\""), "{r}: the target line is drawn");
             }
@@ -271,7 +271,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
     assert!(phase > 0.0);
     assert_eq!(
         text(&browser, "article[data-kind=bars] [data-figure=total]").await,
-        format::quantity(Resource::Water, phase, Lang::Vi)
+        locale::quantity(Resource::Water, phase, Lang::Vi)
     );
     assert!(text(&browser, "article[data-kind=bars] h3").await.contains("giai đoạn 1 (01/01/2026 – 11/06/2028)"));
 
@@ -282,10 +282,10 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
             total(&app, &format!("resource=electricity&department={department}&from={year}&to={next_year}&step=month"))
                 .await;
         let row = format!("article[data-resource=electricity] tr[data-row={department}]");
-        assert_eq!(text(&browser, &format!("{row} [data-figure=total]")).await, format::amount(used, Lang::Vi));
+        assert_eq!(text(&browser, &format!("{row} [data-figure=total]")).await, locale::amount(used, Lang::Vi));
         assert_eq!(
             text(&browser, &format!("{row} [data-figure=per-person]")).await,
-            format::number(used / headcount, 2, Lang::Vi)
+            locale::number(used / headcount, 2, Lang::Vi)
         );
         let (_, plan) = app
             .get(&format!("/api/v1/progress?resource=electricity&department={department}&period={}", year.year()))
@@ -294,7 +294,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
             assert!(plan["saving_percent"].is_f64(), "phong-a has an entered baseline: {plan}");
         }
         let expected = match plan["saving_percent"].as_f64() {
-            Some(saved) => format!("{}{} %", if saved < 0.0 { "+" } else { "" }, format::number(-saved, 1, Lang::Vi)),
+            Some(saved) => format!("{}{} %", if saved < 0.0 { "+" } else { "" }, locale::number(-saved, 1, Lang::Vi)),
             None => "—".to_owned(),
         };
         assert_eq!(text(&browser, &format!("{row} [data-figure=vs-baseline]")).await, expected, "{plan}");
@@ -306,7 +306,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         total(&app, &format!("resource=electricity&department=phong-a&from={month}&to={next_month}&step=day")).await;
     assert_eq!(
         text(&browser, "article[data-kind=bars][data-resource=electricity] [data-figure=total]").await,
-        format::quantity(Resource::Electricity, used, Lang::Vi)
+        locale::quantity(Resource::Electricity, used, Lang::Vi)
     );
     let meters = browser
         .script("return Array.from(document.querySelectorAll('tr[data-meter]')).map(r => r.dataset.meter)", json!([]))
@@ -323,7 +323,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         let shown =
             text(&browser, &format!("article[data-kind=waste][data-resource={resource}] [data-figure=outside-share]"))
                 .await;
-        assert_eq!(shown, format!("{} %", format::number(share * 100.0, 1, Lang::Vi)));
+        assert_eq!(shown, format!("{} %", locale::number(share * 100.0, 1, Lang::Vi)));
     }
     let (_, water) = app.get("/api/v1/waste?resource=water&period=last-30-days").await;
     let never_stop: Vec<&str> =
@@ -343,7 +343,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         let id = meter["id"].as_str().unwrap();
         let value = meter["last_value"].as_f64().unwrap_or_else(|| panic!("{id} has a reading"));
         let shown = text(&browser, &format!("tr[data-meter={id}] [data-figure=last-value]")).await;
-        assert!(shown.starts_with(&format::quantity(resource, value, Lang::Vi)), "{id}: {shown}");
+        assert!(shown.starts_with(&locale::quantity(resource, value, Lang::Vi)), "{id}: {shown}");
     }
 
     // Printed on A4: no navigation, no controls, no download links; every chart on the paper.

@@ -12,8 +12,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::VictoriaMetrics;
-use xanh::analysis::TimeRange;
 use xanh::config::Config;
+use xanh::domain::TimeRange;
 use xanh::store::{Resolution, SqliteStore, StoreReads};
 
 const METERS: [&str; 3] = ["dien-tong", "dien-a", "nuoc-tong"];

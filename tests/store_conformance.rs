@@ -22,8 +22,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use tempfile::TempDir;
 
-use xanh::analysis::TimeRange;
 use xanh::config::Config;
+use xanh::domain::TimeRange;
 use xanh::domain::{
     Correction, DocumentCount, Incoming, Month, Origin, Reading, RejectReason, Rejection, Resource, Source,
 };

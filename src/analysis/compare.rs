@@ -3,9 +3,9 @@
 use serde::Serialize;
 
 use super::figures::{self, ConsumptionQuery, FigureError};
-use super::{Step, TimeRange};
 use crate::config::Config;
 use crate::domain::{DepartmentId, Resource};
+use crate::domain::{Step, TimeRange};
 use crate::store::StoreReads;
 
 /// One department's (or meter's) use over the period.

@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::figures::FigureError;
-use super::period::NamedPeriod;
 use crate::config::Config;
+use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, Month};
 use crate::store::{DocumentRecord, StoreReads};
 

@@ -5,8 +5,9 @@ use crate::config::Config;
 use crate::domain::{DepartmentId, MeterId, Resource};
 use crate::store::{Resolution, StoreError, StoreReads};
 
-use super::period::{PeriodError, Step, TimeRange};
-use super::series::{Series, into_buckets, local_rfc3339, select_meters};
+use super::series::{Series, into_buckets, select_meters};
+use crate::domain::period::local_rfc3339;
+use crate::domain::period::{PeriodError, Step, TimeRange};
 
 /// What to total: a resource, for the office, one department or one meter.
 #[derive(Debug, Clone)]

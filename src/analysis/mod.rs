@@ -2,12 +2,10 @@
 //! of what the store returns.
 
 pub mod compare;
-pub mod consumption;
 pub mod documents;
 pub mod figures;
 pub mod freshness;
 pub mod offices;
-pub mod period;
 pub mod plan;
 pub mod progress;
 pub mod scores;
@@ -17,5 +15,4 @@ pub mod staffing;
 pub mod waste;
 
 pub use freshness::{Freshness, freshness};
-pub use period::{PeriodError, Step, TimeRange};
 pub use series::{Bucket, Series, select_meters};

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::figures::FigureError;
-use super::period::{NamedPeriod, TimeRange};
 use crate::config::Config;
 use crate::domain::Resource;
+use crate::domain::period::{NamedPeriod, TimeRange};
 use crate::store::{MeterTotal, Resolution, StoreReads};
 
 /// One resource's consumption over the period and the same period a year earlier.

@@ -7,12 +7,12 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
-use super::consumption::floor_hour;
 use super::figures::{self, ConsumptionQuery, FigureError};
-use super::period::{NamedPeriod, Step, TimeRange, day_start};
-use super::series::local_rfc3339;
 use super::staffing::{average_size, basis_weight};
 use crate::config::{Basis, Config, EmissionFactor, Plan, Tariff};
+use crate::domain::consumption::floor_hour;
+use crate::domain::period::local_rfc3339;
+use crate::domain::period::{NamedPeriod, Step, TimeRange, day_start};
 use crate::domain::{DepartmentId, Resource};
 use crate::store::StoreReads;
 

@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use super::documents::{self, DocumentShare};
 use super::figures::FigureError;
-use super::period::NamedPeriod;
 use super::progress::{Progress, ProgressQuery, progress_with};
 use super::scoring::{self, CriterionScore, Standing};
-use super::series::{local_rfc3339, select_meters};
+use super::series::select_meters;
 use crate::config::{Config, Criterion, Plan};
+use crate::domain::period::NamedPeriod;
+use crate::domain::period::local_rfc3339;
 use crate::domain::{DepartmentId, Resource};
 use crate::store::StoreReads;
 

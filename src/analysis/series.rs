@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::period::{PeriodError, Step, TimeRange};
+use crate::domain::period::{PeriodError, Step, TimeRange, local_rfc3339};
 use crate::domain::{DepartmentId, Meter, MeterId, Resource};
 
 /// The meters whose consumption adds up to a resource's figure, for the whole office or one
@@ -44,11 +44,6 @@ pub struct Bucket {
     #[serde(rename = "start")]
     pub start_local: String,
     pub value: f64,
-}
-
-/// A time as RFC 3339 with the office's offset, the way the API writes times.
-pub fn local_rfc3339(ts: Timestamp, tz: &jiff::tz::TimeZone) -> String {
-    ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
 /// A resource's consumption over a range, as the API returns it.

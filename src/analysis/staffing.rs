@@ -4,9 +4,9 @@
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 
-use super::period::local_midnight;
 use crate::config::{Basis, Config, Plan};
 use crate::domain::DepartmentId;
+use crate::domain::period::local_midnight;
 
 /// A department's headcount on `day`: the latest staffing change by then, else the config's.
 pub fn headcount(config: &Config, plan: &Plan, department: &DepartmentId, day: Date) -> f64 {

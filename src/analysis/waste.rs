@@ -7,11 +7,11 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 use serde::Serialize;
 
-use super::TimeRange;
-use super::consumption::HOUR_MS;
 use super::figures::FigureError;
 use super::series::select_meters;
 use crate::config::Config;
+use crate::domain::TimeRange;
+use crate::domain::consumption::HOUR_MS;
 use crate::domain::{DepartmentId, MeterId, Office, Resource};
 use crate::store::{Resolution, StoreReads};
 
@@ -269,7 +269,7 @@ pub async fn waste(
             let nights = nights(&Hourly::from_rows(&recent, &rows), tz);
             let mut measured_nights = Vec::new();
             for (date, _) in &nights {
-                let start = super::period::local_midnight(*date, tz)?.as_millisecond();
+                let start = crate::domain::period::local_midnight(*date, tz)?.as_millisecond();
                 let end = start + NIGHT_HOURS.end as i64 * HOUR_MS;
                 if measured_through(store, &meter.id, start, end).await? {
                     measured_nights.push(*date);

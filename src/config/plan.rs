@@ -5,7 +5,7 @@
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::analysis::period::NamedPeriod;
+use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, Resource, Unit};
 
 // ---- the file as written -------------------------------------------------------------------
@@ -663,7 +663,7 @@ mod tests {
     fn the_shipped_plan_has_the_directive_targets_factor_and_tariff() {
         let config = Config::parse("default.toml", BUILT_IN_DEFAULT, &|_| None).unwrap();
         let plan = &config.plan;
-        let period = crate::analysis::period::NamedPeriod::parse("2026").unwrap();
+        let period = crate::domain::period::NamedPeriod::parse("2026").unwrap();
         let electricity = plan.target(Resource::Electricity, None, &period).unwrap();
         assert_eq!((electricity.saving_percent, electricity.stretch_percent), (2.0, Some(10.0)));
         assert_eq!(plan.target(Resource::Water, None, &period).unwrap().saving_percent, 5.0);
@@ -684,7 +684,7 @@ mod tests {
              [[targets]]\nresource = \"water\"\nsaving_percent = 9.0\ndepartment = \"phong-a\"\n"
         );
         let config = Config::parse("office.toml", &text, &|_| None).unwrap();
-        let p = |s: &str| crate::analysis::period::NamedPeriod::parse(s).unwrap();
+        let p = |s: &str| crate::domain::period::NamedPeriod::parse(s).unwrap();
         let a: crate::domain::DepartmentId = "phong-a".parse().unwrap();
         assert_eq!(config.plan.target(Resource::Water, None, &p("2027")).unwrap().saving_percent, 5.0);
         assert_eq!(config.plan.target(Resource::Water, None, &p("2026")).unwrap().saving_percent, 7.0);

@@ -2,12 +2,14 @@
 //! readings. Everything here is built once from checked input and trusted afterwards.
 
 mod access;
+pub mod consumption;
 mod correction;
 mod digest;
 mod documents;
-mod format;
 mod ids;
 mod office;
+mod payload_format;
+pub mod period;
 mod reading;
 mod rejection;
 mod resource;
@@ -17,9 +19,10 @@ pub use access::{InvalidUsername, Role, UnknownRole, User, Username};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use digest::PasswordDigest;
 pub use documents::{DocumentCount, InvalidMonth, Month};
-pub use format::{Format, ValueSelector};
 pub use ids::{DepartmentId, InvalidId, MeterId, OfficeId};
 pub use office::{InvalidWorkingHours, Office, WorkingDays, WorkingHours};
+pub use payload_format::{Format, ValueSelector};
+pub use period::{NamedPeriod, PeriodError, Phase, Step, TimeRange};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
 pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};

@@ -17,6 +17,10 @@ pub struct InvalidTopic {
 pub struct Topic(String);
 
 impl Topic {
+    /// The subscription that catches every generic-format topic, configured or not, so that a
+    /// message for an unknown meter is kept among the rejected instead of never being seen.
+    pub const GENERIC_FILTER: &'static str = "xanh/+/reading";
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -4,7 +4,7 @@
 use crate::analysis::scores::ScoreReport;
 use crate::config::Criterion;
 use crate::domain::Resource;
-use crate::web::format::{self, Lang};
+use crate::locale::{self, Lang};
 
 pub const BOM: char = '\u{feff}';
 
@@ -53,7 +53,7 @@ pub fn table(report: &ScoreReport) -> String {
             };
             let progress = resource.and_then(|r| d.resources.iter().find(|p| p.resource == r));
             let (name, unit) = match resource {
-                Some(r) => (format::resource_name(r, Lang::Vi), format::unit(r, Lang::Vi)),
+                Some(r) => (locale::resource_name(r, Lang::Vi), locale::unit(r, Lang::Vi)),
                 None => ("Văn bản điện tử", "%"),
             };
             let points = (c.standing != crate::analysis::scoring::Standing::NotApplicable).then_some(c.points);

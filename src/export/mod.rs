@@ -7,8 +7,8 @@
 pub mod csv;
 pub mod xlsx;
 
-use crate::analysis::period::NamedPeriod;
 use crate::analysis::scores::ScoreReport;
+use crate::domain::period::NamedPeriod;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {

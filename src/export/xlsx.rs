@@ -9,7 +9,7 @@ use crate::analysis::progress::Progress;
 use crate::analysis::scores::ScoreReport;
 use crate::analysis::scoring::Standing;
 use crate::domain::Resource;
-use crate::web::format::{self, Lang};
+use crate::locale::{self, Lang};
 
 use super::ExportError;
 
@@ -49,7 +49,7 @@ impl Formats {
 
 /// The sheet of a resource: Điện, Nước, Giấy.
 pub fn sheet_name(resource: Resource) -> &'static str {
-    format::resource_name(resource, Lang::Vi)
+    locale::resource_name(resource, Lang::Vi)
 }
 
 pub fn workbook(report: &ScoreReport, office: &str) -> Result<Vec<u8>, ExportError> {
@@ -91,7 +91,7 @@ fn summary(sheet: &mut Worksheet, report: &ScoreReport, office: &str, f: &Format
         format!(
             "Kết quả chấm điểm thi đua tiết kiệm · {office} · kỳ {} · thang điểm {}",
             report.period,
-            format::number(report.max_points, 0, Lang::Vi)
+            locale::number(report.max_points, 0, Lang::Vi)
         ),
         &f.title,
     )?;
@@ -155,14 +155,14 @@ fn resource_sheet(
     office: &str,
     f: &Formats,
 ) -> Result<(), XlsxError> {
-    let unit = format::unit(resource, Lang::Vi);
+    let unit = locale::unit(resource, Lang::Vi);
     sheet.set_name(sheet_name(resource))?;
     sheet.write_string_with_format(
         0,
         0,
         format!(
             "{} · {office} · kỳ {} · số liệu đến {}",
-            format::resource_name(resource, Lang::Vi),
+            locale::resource_name(resource, Lang::Vi),
             report.period,
             report.as_of.get(..10).unwrap_or("")
         ),
@@ -271,7 +271,7 @@ fn notes(sheet: &mut Worksheet, mut row: u32, figures: &[(&str, &Progress)]) -> 
             0,
             format!(
                 "Hệ số phát thải: {} {} (năm {}) · {}",
-                format::number(factor.value, 4, Lang::Vi),
+                locale::number(factor.value, 4, Lang::Vi),
                 factor.unit,
                 factor.year,
                 factor.source
@@ -294,7 +294,7 @@ fn notes(sheet: &mut Worksheet, mut row: u32, figures: &[(&str, &Progress)]) -> 
         sheet.write_string(
             row,
             0,
-            format!("Đơn giá từ {from}: {} đồng/{} · {}", format::number(t.price_vnd, 0, Lang::Vi), t.per, t.note),
+            format!("Đơn giá từ {from}: {} đồng/{} · {}", locale::number(t.price_vnd, 0, Lang::Vi), t.per, t.note),
         )?;
         row += 1;
     }

@@ -370,7 +370,7 @@ mod tests {
         use proptest::prelude::*;
 
         use super::*;
-        use crate::web::format::{Lang, number};
+        use crate::locale::{Lang, number};
 
         /// Text made of what numbers and times are written with, so generated strings reach
         /// past the first check.

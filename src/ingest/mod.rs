@@ -14,4 +14,4 @@ mod pem;
 mod pipeline;
 pub mod retry;
 
-pub use pipeline::{GENERIC_FILTER, Pipeline};
+pub use pipeline::Pipeline;

@@ -9,11 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::formats::{DecodeContext, RawValue, decoder_for};
 use crate::config::IngestConfig;
-use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection};
-
-/// The subscription that catches every generic-format topic, configured or not, so that a
-/// message for an unknown meter is kept among the rejected instead of never being seen.
-pub const GENERIC_FILTER: &str = "xanh/+/reading";
+use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection, Topic};
 
 /// The largest payload decoded; meters send a few hundred bytes.
 const MAX_PAYLOAD: usize = 256 * 1024;
@@ -52,11 +48,11 @@ impl Pipeline {
 
     /// The MQTT subscriptions that cover every configured meter.
     pub fn subscriptions(&self) -> Vec<String> {
-        let mut filters = vec![GENERIC_FILTER.to_owned()];
+        let mut filters = vec![Topic::GENERIC_FILTER.to_owned()];
         let mut others: Vec<&String> = self
             .by_topic
             .keys()
-            .filter(|t| !crate::domain::Topic::try_from((*t).clone()).is_ok_and(|t| t.matches_filter(GENERIC_FILTER)))
+            .filter(|t| !Topic::try_from((*t).clone()).is_ok_and(|t| t.matches_filter(Topic::GENERIC_FILTER)))
             .collect();
         others.sort();
         filters.extend(others.into_iter().cloned());

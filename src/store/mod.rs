@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::analysis::TimeRange;
-use crate::analysis::period::NamedPeriod;
+use crate::domain::TimeRange;
+use crate::domain::period::NamedPeriod;
 use crate::domain::{
     Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, MeterId, Month, Origin, RejectReason, Resource,
 };

@@ -13,9 +13,9 @@ use serde_json::{Value, json};
 use super::auth::{Admin, Viewer};
 use super::{ApiError, AppState};
 use crate::analysis::figures::{self, ConsumptionQuery};
-use crate::analysis::series::local_rfc3339;
-use crate::analysis::{Step, TimeRange};
+use crate::domain::period::local_rfc3339;
 use crate::domain::{DepartmentId, MeterId, Resource};
+use crate::domain::{Step, TimeRange};
 
 pub(super) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query

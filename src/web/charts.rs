@@ -9,7 +9,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::format::{self, Lang};
+use crate::locale::{self, Lang};
 
 /// DejaVu Sans renders Vietnamese stacked diacritics correctly; plotters measures text with it.
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
@@ -158,7 +158,7 @@ impl Chart {
                         SegmentValue::Last => String::new(),
                     })
                     .y_labels(5)
-                    .y_label_formatter(&|v| format::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
+                    .y_label_formatter(&|v| locale::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
                     .y_desc(chart.unit.as_str())
                     .label_style(font(12.0))
                     .axis_desc_style(font(12.0))
@@ -211,7 +211,7 @@ impl Chart {
                         SegmentValue::Last => String::new(),
                     })
                     .x_labels(5)
-                    .x_label_formatter(&|v| format::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
+                    .x_label_formatter(&|v| locale::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
                     .x_desc(chart.unit.as_str())
                     .label_style(font(12.0))
                     .axis_desc_style(font(12.0))

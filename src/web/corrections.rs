@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::auth::{AccessDenied, Viewer, Writer};
 use super::entry::audit;
 use super::{ApiError, AppState};
-use crate::analysis::series::local_rfc3339;
+use crate::domain::period::local_rfc3339;
 use crate::domain::{Correction, CorrectionRecord, MeterId};
 use crate::ingest::manual::parse_time;
 

@@ -7,7 +7,6 @@ pub mod charts;
 mod corrections;
 mod documents;
 pub(crate) mod entry;
-pub mod format;
 mod offices;
 mod pages;
 mod plan;

@@ -7,8 +7,8 @@ use serde::Deserialize;
 
 use super::auth::Viewer;
 use super::{ApiError, AppState};
-use crate::analysis::period::NamedPeriod;
 use crate::analysis::progress::{self, Progress, ProgressQuery};
+use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, Resource};
 
 const EXAMPLE: &str = "for example /api/v1/progress?resource=electricity&period=2026 (department optional)";

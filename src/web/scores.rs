@@ -11,8 +11,8 @@ use serde::Deserialize;
 use super::auth::Viewer;
 use super::progress::period_param;
 use super::{ApiError, AppState};
-use crate::analysis::period::NamedPeriod;
 use crate::analysis::scores::{self, ScoreReport};
+use crate::domain::period::NamedPeriod;
 use crate::export::{self, ExportFormat};
 
 #[derive(Deserialize)]

@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
-use crate::analysis::series::local_rfc3339;
-use crate::analysis::{TimeRange, waste};
+use crate::analysis::waste;
 use crate::dashboard::PeriodSpec;
+use crate::domain::TimeRange;
+use crate::domain::period::local_rfc3339;
 use crate::domain::{DepartmentId, Resource};
 
 #[derive(Deserialize)]

@@ -12,8 +12,6 @@ mod tasmota;
 mod wmbusmeters;
 mod zigbee2mqtt;
 
-pub use shelly_gen1::unit_of_topic as shelly_gen1_unit;
-
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 

@@ -1,11 +1,12 @@
 //! Shelly Gen1: a bare number on each topic. `shellies/<id>/emeter/<i>/total` (and
 //! `total_returned`) count Wh; `…/relay/<i>/energy` and `…/emeter/<i>/energy` count
 //! watt-minutes. The firmware fixes the unit by topic, so the config checks the meter's unit
-//! against [`unit_of_topic`]: watt-minutes taken for Wh or kWh is a common slip.
+//! against [`Format::shelly_gen1_unit`]: watt-minutes taken for Wh or kWh is a common slip.
+//!
+//! [`Format::shelly_gen1_unit`]: crate::domain::Format::shelly_gen1_unit
 
 use super::payload::bare_number;
 use super::{DecodeContext, DecodeError, PayloadDecoder, RawValue};
-use crate::domain::Unit;
 
 pub struct ShellyGen1;
 
@@ -18,18 +19,10 @@ impl PayloadDecoder for ShellyGen1 {
     }
 }
 
-/// The unit a Shelly Gen1 energy topic carries; `None` for a topic that is not a register.
-pub fn unit_of_topic(topic: &str) -> Option<Unit> {
-    match topic.rsplit('/').next() {
-        Some("total" | "total_returned") => Some(Unit::WattHour),
-        Some("energy" | "returned_energy") => Some(Unit::WattMinute),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Unit;
     use crate::ingest::formats::test_support::context;
 
     #[test]
@@ -37,14 +30,6 @@ mod tests {
         let values = ShellyGen1.decode(b"51234.5", &context(Unit::WattHour)).unwrap();
         assert_eq!(values, vec![RawValue { value: 51234.5, ts: None, period_start: None }]);
         assert_eq!(ShellyGen1.decode(b" 60000\n", &context(Unit::WattMinute)).unwrap()[0].value, 60000.0);
-    }
-
-    #[test]
-    fn the_topic_tells_the_unit() {
-        assert_eq!(unit_of_topic("shellies/shellyem-B9F2A1/emeter/0/total"), Some(Unit::WattHour));
-        assert_eq!(unit_of_topic("shellies/shellyem-B9F2A1/emeter/1/total_returned"), Some(Unit::WattHour));
-        assert_eq!(unit_of_topic("shellies/shellyplug-s-7A3B/relay/0/energy"), Some(Unit::WattMinute));
-        assert_eq!(unit_of_topic("shellies/shellyplug-s-7A3B/relay/0/power"), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use influxdb2::models::Query;
 use influxdb2_structmap::value::Value;
 
 use super::line::{CONSUMPTION, CONSUMPTION_FIELD};
-use crate::analysis::TimeRange;
+use crate::domain::TimeRange;
 use crate::domain::{MeterId, Resource};
 use crate::store::{MeterTotal, Resolution, StoreError};
 

@@ -28,8 +28,8 @@ use super::{
     DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, SqliteStore,
     Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
 };
-use crate::analysis::TimeRange;
 use crate::config::InfluxConfig;
+use crate::domain::TimeRange;
 use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, Month};
 use flux::FluxReader;
 use outbox::{Outbox, OutboxWriter};

@@ -458,7 +458,7 @@ mod tests {
                 (ts, amount)
             })
             .collect();
-        let range = crate::analysis::TimeRange::new(
+        let range = crate::domain::TimeRange::new(
             "2026-11-02T00:00:00Z".parse().unwrap(),
             "2026-11-02T03:00:00Z".parse().unwrap(),
         );

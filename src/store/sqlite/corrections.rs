@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Inner, from_ms, lock, ms};
-use crate::analysis::consumption::{Sample, ceil_hour, delta_interval, floor_hour};
+use crate::domain::consumption::{Sample, ceil_hour, delta_interval, floor_hour};
 use crate::domain::{Correction, CorrectionRecord, MeterId, MeterKind};
 use crate::store::StoreError;
 

@@ -19,13 +19,13 @@ use super::{
     DocumentRecord, MeterStatus, MeterTotal, Outcome, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, Store,
     StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
 };
-use crate::analysis::TimeRange;
-use crate::analysis::consumption::{
+use crate::domain::TimeRange;
+use crate::domain::consumption::{
     GLITCH_LOOKAHEAD, HOUR_MS, Sample, ceil_hour, counter_intervals, delta_interval, floor_hour, implausible_step,
     spread_hourly, without_glitches,
 };
-use crate::analysis::period::day_start;
-use crate::analysis::series::local_rfc3339;
+use crate::domain::period::day_start;
+use crate::domain::period::local_rfc3339;
 use crate::domain::{
     Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind, Month, Origin, RejectReason,
     Rejection, Source,

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use rusqlite::{Row, TransactionBehavior, params};
 
 use super::{Inner, from_ms, lock, ms};
-use crate::analysis::period::NamedPeriod;
+use crate::domain::period::NamedPeriod;
 use crate::domain::{DocumentCount, Month};
 use crate::store::{DocumentRecord, PlanEdit, PlanEditRecord, PlanValue, StoreError};
 

@@ -9,9 +9,9 @@ use serde::Deserialize;
 
 use super::layout;
 use crate::auth::AuthError;
+use crate::locale::Lang;
 use crate::web::AppState;
 use crate::web::auth::{self as web_auth, Viewer, form_token, form_token_matches, read_plain_form, session_cookie};
-use crate::web::format::Lang;
 
 #[derive(Deserialize)]
 pub struct LoginParams {

@@ -10,10 +10,10 @@ use serde_json::json;
 use super::{back_to, csrf_field, layout, role_name};
 use crate::auth::AuthError;
 use crate::domain::{DepartmentId, MeterId, Role, Username};
+use crate::locale::{self, Lang};
 use crate::web::ApiError;
 use crate::web::AppState;
 use crate::web::auth::{Admin, CsrfForm};
-use crate::web::format::{self, Lang};
 
 #[derive(Deserialize)]
 pub struct AdminParams {
@@ -51,96 +51,94 @@ pub async fn users_page(
 ) -> Result<Markup, ApiError> {
     let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
-    let vi = lang == Lang::Vi;
-    let t = |vi_text: &'static str, en_text: &'static str| if vi { vi_text } else { en_text };
     let tz = &state.config.office.timezone;
     let users = state.auth.users().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let tokens = state.auth.tokens().await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let code = lang.code();
     let body = html! {
         main.admin {
-            h2 { (t("Người dùng", "Users")) }
+            h2 { (lang.pick("Người dùng", "Users")) }
             (messages(&params))
             section {
                 div.table-wrap { table {
-                    thead { tr { th { (t("Tên đăng nhập", "User name")) } th { (t("Họ và tên", "Name")) } th { (t("Vai trò", "Role")) } th { (t("Phòng ban", "Departments")) } th { (t("Trạng thái", "Status")) } th {} } }
+                    thead { tr { th { (lang.pick("Tên đăng nhập", "User name")) } th { (lang.pick("Họ và tên", "Name")) } th { (lang.pick("Vai trò", "Role")) } th { (lang.pick("Phòng ban", "Departments")) } th { (lang.pick("Trạng thái", "Status")) } th {} } }
                     tbody { @for user in &users { tr {
                         td { (user.username) }
                         td { (user.display_name) }
                         td { (role_name(user.role, lang)) }
                         td { (user.departments.iter().map(|d| state.config.department(d).map(|d| d.name.as_str()).unwrap_or(d.as_str())).collect::<Vec<_>>().join(", ")) }
-                        td { @if user.disabled { (t("đã khoá", "disabled")) } @else { (t("hoạt động", "active")) } }
+                        td { @if user.disabled { (lang.pick("đã khoá", "disabled")) } @else { (lang.pick("hoạt động", "active")) } }
                         td {
                             form method="post" action=(format!("/admin/users/{}?lang={code}", user.username)) {
                                 (csrf_field(who))
                                 @if user.disabled {
-                                    button name="action" value="enable" { (t("Mở khoá", "Enable")) }
+                                    button name="action" value="enable" { (lang.pick("Mở khoá", "Enable")) }
                                 } @else if user.id != who.user.id {
-                                    button name="action" value="disable" { (t("Khoá", "Disable")) }
+                                    button name="action" value="disable" { (lang.pick("Khoá", "Disable")) }
                                 }
-                                input type="password" name="password" placeholder=(t("Mật khẩu mới", "New password")) minlength="10" aria-label=(t("Mật khẩu mới", "New password"));
-                                button name="action" value="reset" { (t("Đặt lại mật khẩu", "Reset password")) }
+                                input type="password" name="password" placeholder=(lang.pick("Mật khẩu mới", "New password")) minlength="10" aria-label=(lang.pick("Mật khẩu mới", "New password"));
+                                button name="action" value="reset" { (lang.pick("Đặt lại mật khẩu", "Reset password")) }
                             }
                         }
                     } } }
                 } }
             }
             section {
-                h3 { (t("Thêm người dùng", "Add a user")) }
+                h3 { (lang.pick("Thêm người dùng", "Add a user")) }
                 form method="post" action=(format!("/admin/users?lang={code}")) {
                     (csrf_field(who))
-                    label { (t("Tên đăng nhập", "User name")) input name="username" required placeholder="nguyen.lan"; }
-                    label { (t("Họ và tên", "Full name")) input name="display_name" required; }
-                    label { (t("Vai trò", "Role")) select name="role" {
+                    label { (lang.pick("Tên đăng nhập", "User name")) input name="username" required placeholder="nguyen.lan"; }
+                    label { (lang.pick("Họ và tên", "Full name")) input name="display_name" required; }
+                    label { (lang.pick("Vai trò", "Role")) select name="role" {
                         option value="viewer" { (role_name(Role::Viewer, lang)) }
                         option value="reporter" { (role_name(Role::Reporter, lang)) }
                         option value="admin" { (role_name(Role::Admin, lang)) }
                     } }
-                    label { (t("Phòng ban (người nhập liệu)", "Departments (reporters)")) select name="departments" multiple {
+                    label { (lang.pick("Phòng ban (người nhập liệu)", "Departments (reporters)")) select name="departments" multiple {
                         @for d in &state.config.departments { option value=(d.id) { (d.name) } }
                     } }
-                    label { (t("Mật khẩu (ít nhất 10 ký tự)", "Password (at least 10 characters)")) input type="password" name="password" required minlength="10" autocomplete="new-password"; }
-                    button type="submit" { (t("Thêm", "Add")) }
+                    label { (lang.pick("Mật khẩu (ít nhất 10 ký tự)", "Password (at least 10 characters)")) input type="password" name="password" required minlength="10" autocomplete="new-password"; }
+                    button type="submit" { (lang.pick("Thêm", "Add")) }
                 }
             }
-            h2 id="tokens" { (t("Mã truy cập API", "API tokens")) }
+            h2 id="tokens" { (lang.pick("Mã truy cập API", "API tokens")) }
             @if let Some(secret) = &params.secret {
                 section {
-                    p { (t("Mã mới — chỉ hiện một lần, hãy sao chép ngay:", "The new token — shown only once, copy it now:")) }
+                    p { (lang.pick("Mã mới — chỉ hiện một lần, hãy sao chép ngay:", "The new token — shown only once, copy it now:")) }
                     p.secret { (secret) }
                 }
             }
             section {
                 div.table-wrap { table {
-                    thead { tr { th { "#" } th { (t("Tên", "Name")) } th { (t("Chủ sở hữu", "Owner")) } th { (t("Vai trò", "Role")) } th { (t("Công tơ", "Meters")) } th { (t("Dùng lần cuối", "Last used")) } th {} } }
+                    thead { tr { th { "#" } th { (lang.pick("Tên", "Name")) } th { (lang.pick("Chủ sở hữu", "Owner")) } th { (lang.pick("Vai trò", "Role")) } th { (lang.pick("Công tơ", "Meters")) } th { (lang.pick("Dùng lần cuối", "Last used")) } th {} } }
                     tbody { @for token in &tokens { tr {
                         td.num { (token.id) }
                         td { (token.name) }
                         td { (token.owner) }
                         td { (role_name(token.role, lang)) }
-                        td { @match &token.meters { Some(m) => (m.iter().map(MeterId::as_str).collect::<Vec<_>>().join(", ")), None => (t("tất cả", "all")) } }
-                        td { @match token.last_used { Some(at) => (format::date_time(at, tz, lang)), None => "—" } }
-                        td { @if token.revoked_at.is_some() { (t("đã thu hồi", "revoked")) } @else {
+                        td { @match &token.meters { Some(m) => (m.iter().map(MeterId::as_str).collect::<Vec<_>>().join(", ")), None => (lang.pick("tất cả", "all")) } }
+                        td { @match token.last_used { Some(at) => (locale::date_time(at, tz, lang)), None => "—" } }
+                        td { @if token.revoked_at.is_some() { (lang.pick("đã thu hồi", "revoked")) } @else {
                             form method="post" action=(format!("/admin/tokens/{}/revoke?lang={code}", token.id)) {
                                 (csrf_field(who))
-                                button { (t("Thu hồi", "Revoke")) }
+                                button { (lang.pick("Thu hồi", "Revoke")) }
                             }
                         } }
                     } } }
                 } }
-                h3 { (t("Tạo mã cho thiết bị hoặc phần mềm", "Create a token for a gateway or a script")) }
+                h3 { (lang.pick("Tạo mã cho thiết bị hoặc phần mềm", "Create a token for a gateway or a script")) }
                 form method="post" action=(format!("/admin/tokens?lang={code}")) {
                     (csrf_field(who))
-                    label { (t("Tên", "Name")) input name="name" required placeholder="gateway-tang-1"; }
-                    label { (t("Vai trò", "Role")) select name="role" {
-                        option value="reporter" { (t("gửi số liệu", "submit readings")) }
-                        option value="viewer" { (t("chỉ đọc", "read only")) }
+                    label { (lang.pick("Tên", "Name")) input name="name" required placeholder="gateway-tang-1"; }
+                    label { (lang.pick("Vai trò", "Role")) select name="role" {
+                        option value="reporter" { (lang.pick("gửi số liệu", "submit readings")) }
+                        option value="viewer" { (lang.pick("chỉ đọc", "read only")) }
                         option value="admin" { (role_name(Role::Admin, lang)) }
                     } }
-                    label { (t("Chỉ các công tơ (để trống: tất cả)", "Only these meters (none: all)")) select name="meters" multiple {
+                    label { (lang.pick("Chỉ các công tơ (để trống: tất cả)", "Only these meters (none: all)")) select name="meters" multiple {
                         @for m in &state.config.meters { option value=(m.id) { (m.name) " — " (m.id) } }
                     } }
-                    button type="submit" { (t("Tạo mã", "Create")) }
+                    button type="submit" { (lang.pick("Tạo mã", "Create")) }
                 }
             }
         }
@@ -323,19 +321,17 @@ pub async fn audit_page(
 ) -> Result<Markup, ApiError> {
     let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
-    let vi = lang == Lang::Vi;
-    let t = |vi_text: &'static str, en_text: &'static str| if vi { vi_text } else { en_text };
     let tz = &state.config.office.timezone;
     const PAGE: usize = 200;
     let records = state.auth.audit_log(params.before, PAGE).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     let body = html! {
         main.admin {
-            h2 { (t("Nhật ký thao tác", "Audit log")) }
-            p { a href="/api/v1/export/audit.csv" download { (t("Tải về CSV", "Download CSV")) } }
+            h2 { (lang.pick("Nhật ký thao tác", "Audit log")) }
+            p { a href="/api/v1/export/audit.csv" download { (lang.pick("Tải về CSV", "Download CSV")) } }
             section { div.table-wrap { table {
-                thead { tr { th { (t("Thời điểm", "When")) } th { (t("Người thực hiện", "Who")) } th { (t("Từ địa chỉ", "From")) } th { (t("Thao tác", "Action")) } th { (t("Đối tượng", "What")) } th { (t("Trước", "Before")) } th { (t("Sau", "After")) } } }
+                thead { tr { th { (lang.pick("Thời điểm", "When")) } th { (lang.pick("Người thực hiện", "Who")) } th { (lang.pick("Từ địa chỉ", "From")) } th { (lang.pick("Thao tác", "Action")) } th { (lang.pick("Đối tượng", "What")) } th { (lang.pick("Trước", "Before")) } th { (lang.pick("Sau", "After")) } } }
                 tbody { @for r in &records { tr {
-                    td { (format::date_time(r.at, tz, lang)) }
+                    td { (locale::date_time(r.at, tz, lang)) }
                     td { (r.actor) }
                     td { (r.address.as_deref().unwrap_or("—")) }
                     td { (r.action) }
@@ -346,7 +342,7 @@ pub async fn audit_page(
             } } }
             @if records.len() == PAGE {
                 @if let Some(last) = records.last() {
-                    p { a href=(format!("/admin/audit?lang={}&before={}", lang.code(), last.id)) { (t("Cũ hơn →", "Older →")) } }
+                    p { a href=(format!("/admin/audit?lang={}&before={}", lang.code(), last.id)) { (lang.pick("Cũ hơn →", "Older →")) } }
                 }
             }
         }

@@ -10,13 +10,13 @@ use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use super::layout;
-use super::panels::{self, Context, named_label, tr};
-use crate::analysis::period::NamedPeriod;
-use crate::analysis::{Step, TimeRange};
+use super::panels::{self, Context, named_label};
 use crate::dashboard::{Control, Page, PeriodSpec, RELATIVE_PERIODS};
+use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, Resource};
+use crate::domain::{Step, TimeRange};
+use crate::locale::{self, Lang};
 use crate::web::auth::OverviewReader;
-use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
 
 /// What a dashboard page's address may say; each is checked before any figure is asked for.
@@ -142,10 +142,10 @@ pub async fn dashboard(
     let body = html! {
         main.dashboard data-page=(page.id) {
             p.status {
-                (tr(lang, "Cập nhật lúc", "Updated at")) " " span data-figure="updated" { (format::date_time(ctx.now, tz, lang)) }
+                (lang.pick("Cập nhật lúc", "Updated at")) " " span data-figure="updated" { (locale::date_time(ctx.now, tz, lang)) }
                 " · "
-                @if ingest.connected { span { (tr(lang, "MQTT: đã kết nối", "MQTT: connected")) } } @else { span.bad { (tr(lang, "MQTT: mất kết nối", "MQTT: disconnected")) } }
-                " · " a href=(format!("/rejected?lang={}", lang.code())) { (tr(lang, "Số liệu bị từ chối", "Rejected readings")) ": " span data-figure="rejected" { (format::number(rejected_total as f64, 0, lang)) } }
+                @if ingest.connected { span { (lang.pick("MQTT: đã kết nối", "MQTT: connected")) } } @else { span.bad { (lang.pick("MQTT: mất kết nối", "MQTT: disconnected")) } }
+                " · " a href=(format!("/rejected?lang={}", lang.code())) { (lang.pick("Số liệu bị từ chối", "Rejected readings")) ": " span data-figure="rejected" { (locale::number(rejected_total as f64, 0, lang)) } }
             }
             h2.page-title { (title(page, lang)) }
             @if !page.controls.is_empty() { (controls(&ctx, page, &params)) }
@@ -157,7 +157,7 @@ pub async fn dashboard(
                         @if let Some(svg) = svg {
                             figure data-chart=(i) { (PreEscaped(svg)) }
                             p.download { a href=(format!("/charts/{}/{i}.png{query}", page.id)) download=(format!("xanh-{}-{i}.png", page.id)) data-png=(i) {
-                                (tr(lang, "Tải ảnh PNG", "Download PNG"))
+                                (lang.pick("Tải ảnh PNG", "Download PNG"))
                             } }
                         }
                     }
@@ -181,7 +181,7 @@ fn error_page(state: &AppState, page: &Page, lang: Lang, message: &str) -> Respo
         main.dashboard {
             h2.page-title { (title(page, lang)) }
             p.alert data-error="query" { (message) }
-            p { a href=(format!("{}?lang={}", page.path, lang.code())) { (tr(lang, "Về trang mặc định", "Back to the page's defaults")) } }
+            p { a href=(format!("{}?lang={}", page.path, lang.code())) { (lang.pick("Về trang mặc định", "Back to the page's defaults")) } }
         }
     };
     (StatusCode::BAD_REQUEST, layout(state, lang, &page.path, None, None, body)).into_response()
@@ -200,8 +200,8 @@ fn controls(ctx: &Context<'_>, page: &Page, params: &DashboardParams) -> Markup 
     for named in [
         NamedPeriod::Year(this_year - 1),
         NamedPeriod::Year(this_year),
-        NamedPeriod::Phase(crate::analysis::period::Phase::One),
-        NamedPeriod::Phase(crate::analysis::period::Phase::Two),
+        NamedPeriod::Phase(crate::domain::period::Phase::One),
+        NamedPeriod::Phase(crate::domain::period::Phase::Two),
     ] {
         periods.push((named.to_string(), named_label(named, lang)));
     }
@@ -214,54 +214,54 @@ fn controls(ctx: &Context<'_>, page: &Page, params: &DashboardParams) -> Markup 
         form.controls method="get" action=(page.path) {
             input type="hidden" name="lang" value=(lang.code());
             @if page.has(Control::Resource) {
-                label { (tr(lang, "Tài nguyên", "Resource"))
+                label { (lang.pick("Tài nguyên", "Resource"))
                     select name="resource" {
-                        option value="" { (tr(lang, "như trang", "as the page")) }
-                        @for r in Resource::ALL { option value=(r.as_str()) selected[ctx.resource == Some(r)] { (format::resource_name(r, lang)) } }
+                        option value="" { (lang.pick("như trang", "as the page")) }
+                        @for r in Resource::ALL { option value=(r.as_str()) selected[ctx.resource == Some(r)] { (locale::resource_name(r, lang)) } }
                     }
                 }
             }
             @if page.has(Control::Department) {
-                label { (tr(lang, "Phòng, ban", "Department"))
+                label { (lang.pick("Phòng, ban", "Department"))
                     select name="department" {
-                        @if !page.department_required { option value="" { (tr(lang, "Toàn cơ quan", "Whole office")) } }
+                        @if !page.department_required { option value="" { (lang.pick("Toàn cơ quan", "Whole office")) } }
                         @for d in &config.departments { option value=(d.id.as_str()) selected[ctx.department.as_ref() == Some(&d.id)] { (d.name) } }
                     }
                 }
             }
             @if page.has(Control::Period) {
-                label { (tr(lang, "Kỳ", "Period"))
+                label { (lang.pick("Kỳ", "Period"))
                     select name="period" {
-                        option value="" { (tr(lang, "như trang", "as the page")) }
+                        option value="" { (lang.pick("như trang", "as the page")) }
                         @for (code, label) in &periods { option value=(code) selected[*code == chosen_period] { (label) } }
                     }
                 }
-                label { (tr(lang, "hoặc từ ngày", "or from")) input type="date" name="from" value=(given(&params.from).unwrap_or("")); }
-                label { (tr(lang, "đến trước ngày", "to (not included)")) input type="date" name="to" value=(given(&params.to).unwrap_or("")); }
+                label { (lang.pick("hoặc từ ngày", "or from")) input type="date" name="from" value=(given(&params.from).unwrap_or("")); }
+                label { (lang.pick("đến trước ngày", "to (not included)")) input type="date" name="to" value=(given(&params.to).unwrap_or("")); }
             }
             @if page.has(Control::Step) {
-                label { (tr(lang, "Bước", "Step"))
+                label { (lang.pick("Bước", "Step"))
                     select name="step" {
-                        option value="" { (tr(lang, "tự động", "automatic")) }
+                        option value="" { (lang.pick("tự động", "automatic")) }
                         @for (step, vi, en) in [(Step::Hour, "giờ", "hour"), (Step::Day, "ngày", "day"), (Step::Month, "tháng", "month")] {
-                            option value=(step.as_str()) selected[ctx.step == Some(step)] { (tr(lang, vi, en)) }
+                            option value=(step.as_str()) selected[ctx.step == Some(step)] { (lang.pick(vi, en)) }
                         }
                     }
                 }
             }
-            button type="submit" { (tr(lang, "Xem", "Show")) }
+            button type="submit" { (lang.pick("Xem", "Show")) }
         }
     }
 }
 
 fn relative_label(spec: PeriodSpec, lang: Lang) -> &'static str {
     match spec {
-        PeriodSpec::Today => tr(lang, "Hôm nay", "Today"),
-        PeriodSpec::Last7Days => tr(lang, "7 ngày qua", "Last 7 days"),
-        PeriodSpec::Last30Days => tr(lang, "30 ngày qua", "Last 30 days"),
-        PeriodSpec::ThisMonth => tr(lang, "Tháng này", "This month"),
-        PeriodSpec::ThisYear => tr(lang, "Năm nay", "This year"),
-        PeriodSpec::Last12Months => tr(lang, "12 tháng qua", "Last 12 months"),
+        PeriodSpec::Today => lang.pick("Hôm nay", "Today"),
+        PeriodSpec::Last7Days => lang.pick("7 ngày qua", "Last 7 days"),
+        PeriodSpec::Last30Days => lang.pick("30 ngày qua", "Last 30 days"),
+        PeriodSpec::ThisMonth => lang.pick("Tháng này", "This month"),
+        PeriodSpec::ThisYear => lang.pick("Năm nay", "This year"),
+        PeriodSpec::Last12Months => lang.pick("12 tháng qua", "Last 12 months"),
         PeriodSpec::Named(_) => "",
     }
 }

@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use super::{back_to, csrf_field, layout};
 use crate::analysis::documents;
-use crate::analysis::period::NamedPeriod;
 use crate::domain::Month;
+use crate::domain::period::NamedPeriod;
+use crate::locale::{self, Lang};
 use crate::web::auth::{CsrfForm, Viewer, Writer};
 use crate::web::documents::{DocumentBody, apply};
-use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -33,7 +33,6 @@ pub async fn documents_page(
     Query(params): Query<DocumentPageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
     let now = jiff::Timestamp::now();
     let today = now.to_zoned(state.config.office.timezone.clone()).date();
     let (period, period_error) = match params.period.as_deref().filter(|p| !p.is_empty()) {
@@ -49,46 +48,46 @@ pub async fn documents_page(
     let last_month = Month::of(today.first_of_month().yesterday().unwrap_or(today));
     let name = |id: Option<&crate::domain::DepartmentId>| match id {
         Some(id) => state.config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
-        None => t("Toàn cơ quan", "Whole office").to_owned(),
+        None => lang.pick("Toàn cơ quan", "Whole office").to_owned(),
     };
     let body = html! {
         main.documents {
             @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
             @if let Some(error) = params.error.as_ref().or(period_error.as_ref()) { p.status.bad data-result="error" { (error) } }
             section {
-                h2 { (t("Văn bản điện tử", "Electronic documents")) }
-                p { (t("Phong trào yêu cầu 100 % văn bản (trừ văn bản mật) được phát hành dưới dạng điện tử. Mỗi phòng, ban nhập số văn bản phát hành trong tháng; nhập lại một tháng sẽ thay số đã nhập.",
+                h2 { (lang.pick("Văn bản điện tử", "Electronic documents")) }
+                p { (lang.pick("Phong trào yêu cầu 100 % văn bản (trừ văn bản mật) được phát hành dưới dạng điện tử. Mỗi phòng, ban nhập số văn bản phát hành trong tháng; nhập lại một tháng sẽ thay số đã nhập.",
                        "The movement asks that 100 % of documents (classified ones aside) be issued electronically. Each department enters the documents it issued in a month; entering a month again replaces its counts.")) }
                 @if !writable.is_empty() { form method="post" action=(format!("/documents?lang={}", lang.code())) {
                     (csrf_field(&who))
-                    label { (t("Phòng, ban", "Department")) select name="department" required {
+                    label { (lang.pick("Phòng, ban", "Department")) select name="department" required {
                         @for d in &writable { option value=(d.id.as_str()) { (d.name) } }
                     } }
-                    label { (t("Tháng", "Month")) input name="month" value=(format!("{:02}/{}", last_month.month(), last_month.year())) placeholder="11/2026" required; }
-                    label { (t("Số văn bản điện tử", "Issued electronically")) input name="electronic" inputmode="numeric" required; }
-                    label { (t("Số văn bản giấy", "Issued on paper")) input name="paper" inputmode="numeric" required; }
-                    button type="submit" { (t("Lưu", "Save")) }
+                    label { (lang.pick("Tháng", "Month")) input name="month" value=(format!("{:02}/{}", last_month.month(), last_month.year())) placeholder="11/2026" required; }
+                    label { (lang.pick("Số văn bản điện tử", "Issued electronically")) input name="electronic" inputmode="numeric" required; }
+                    label { (lang.pick("Số văn bản giấy", "Issued on paper")) input name="paper" inputmode="numeric" required; }
+                    button type="submit" { (lang.pick("Lưu", "Save")) }
                 } }
             }
             section {
-                h2 { (t("Tỷ lệ văn bản điện tử", "Share issued electronically")) " · " span data-figure="period" { (period) } }
+                h2 { (lang.pick("Tỷ lệ văn bản điện tử", "Share issued electronically")) " · " span data-figure="period" { (period) } }
                 form method="get" action="/documents" {
                     input type="hidden" name="lang" value=(lang.code());
-                    label { (t("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
-                    button type="submit" { (t("Xem", "Show")) }
+                    label { (lang.pick("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
+                    button type="submit" { (lang.pick("Xem", "Show")) }
                 }
                 div.table-wrap { table {
                     thead { tr {
-                        th { (t("Phòng, ban", "Department")) } th { (t("Điện tử", "Electronic")) } th { (t("Giấy", "Paper")) }
-                        th { (t("Tỷ lệ điện tử", "Electronic share")) } th { (t("Tháng chưa nhập", "Months not entered")) }
+                        th { (lang.pick("Phòng, ban", "Department")) } th { (lang.pick("Điện tử", "Electronic")) } th { (lang.pick("Giấy", "Paper")) }
+                        th { (lang.pick("Tỷ lệ điện tử", "Electronic share")) } th { (lang.pick("Tháng chưa nhập", "Months not entered")) }
                     } }
                     tbody {
                         @for s in &shares {
                             tr data-department=(s.department.as_ref().map(|d| d.as_str()).unwrap_or("office")) {
                                 td { (name(s.department.as_ref())) }
-                                td.num { (format::number(s.electronic as f64, 0, lang)) }
-                                td.num { (format::number(s.paper as f64, 0, lang)) }
-                                td.num data-figure="share" { @match s.share_percent { Some(v) => { (format::number(v, 1, lang)) " %" }, None => "—" } }
+                                td.num { (locale::number(s.electronic as f64, 0, lang)) }
+                                td.num { (locale::number(s.paper as f64, 0, lang)) }
+                                td.num data-figure="share" { @match s.share_percent { Some(v) => { (locale::number(v, 1, lang)) " %" }, None => "—" } }
                                 td { (s.missing_months.iter().map(|m| format!("{:02}/{}", m.month(), m.year())).collect::<Vec<_>>().join(", ")) }
                             }
                         }

@@ -10,11 +10,11 @@ use serde::Deserialize;
 use super::{back_to, csrf_field, layout, reason_text};
 use crate::domain::{Incoming, Meter, MeterKind, Source};
 use crate::ingest::manual::{Entry, Row, parse_number, parse_time};
+use crate::locale::{self, Lang};
 use crate::store::Outcome;
 use crate::web::auth::{CsrfForm, Writer};
 use crate::web::corrections::{self, CorrectionBody};
 use crate::web::entry::write_as;
-use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -40,7 +40,6 @@ pub async fn entry(
 ) -> Result<Markup, ApiError> {
     let who = writer.principal();
     let lang = Lang::from_query(params.lang.as_deref());
-    let vi = lang == Lang::Vi;
     let tz = &state.config.office.timezone;
     let now = Timestamp::now().to_zoned(tz.clone());
     let today = now.strftime("%d/%m/%Y").to_string();
@@ -50,78 +49,77 @@ pub async fn entry(
     let counters: Vec<&Meter> = writable.iter().copied().filter(|m| m.kind == MeterKind::Counter).collect();
     let deltas: Vec<&Meter> = writable.iter().copied().filter(|m| m.kind == MeterKind::Delta).collect();
     let recent = state.store.corrections(None, 50).await?;
-    let t = |vi_text: &'static str, en_text: &'static str| if vi { vi_text } else { en_text };
     let body = html! {
         main.entry {
             @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
             @if let Some(error) = &params.error { p.status.bad data-result="error" { (error) } }
             section {
-                h2 { (t("Nhập chỉ số công tơ", "A meter reading")) }
-                p { (t("Chỉ số đọc trên công tơ hoặc đồng hồ, theo đơn vị ghi trong ngoặc. Số viết kiểu Việt Nam: 1.234,5.",
+                h2 { (lang.pick("Nhập chỉ số công tơ", "A meter reading")) }
+                p { (lang.pick("Chỉ số đọc trên công tơ hoặc đồng hồ, theo đơn vị ghi trong ngoặc. Số viết kiểu Việt Nam: 1.234,5.",
                        "The value read on the meter, in the unit in brackets. Numbers as 1.234,5 or 1234.5.")) }
                 form method="post" action=(format!("/entry/reading?lang={}", lang.code())) {
                     (csrf_field(who))
-                    label { (t("Công tơ", "Meter")) select name="meter" required {
+                    label { (lang.pick("Công tơ", "Meter")) select name="meter" required {
                         @for m in &counters { option value=(m.id.as_str()) { (meter_label(m)) } }
                     } }
-                    label { (t("Ngày đo", "Date")) input name="date" value=(today) placeholder="28/11/2026" required; }
-                    label { (t("Giờ", "Time")) input name="time" value=(time) placeholder="07:30"; }
-                    label { (t("Chỉ số", "Reading")) input name="value" inputmode="decimal" placeholder="1.234,5" required; }
-                    button type="submit" { (t("Lưu", "Save")) }
+                    label { (lang.pick("Ngày đo", "Date")) input name="date" value=(today) placeholder="28/11/2026" required; }
+                    label { (lang.pick("Giờ", "Time")) input name="time" value=(time) placeholder="07:30"; }
+                    label { (lang.pick("Chỉ số", "Reading")) input name="value" inputmode="decimal" placeholder="1.234,5" required; }
+                    button type="submit" { (lang.pick("Lưu", "Save")) }
                 }
             }
             @if !deltas.is_empty() {
                 section {
-                    h2 { (t("Nhập lượng sử dụng theo kỳ", "An amount for a period")) }
-                    p { (t("Giấy cấp phát, hoá đơn tháng…: lượng dùng từ ngày đến ngày (tính cả hai ngày).",
+                    h2 { (lang.pick("Nhập lượng sử dụng theo kỳ", "An amount for a period")) }
+                    p { (lang.pick("Giấy cấp phát, hoá đơn tháng…: lượng dùng từ ngày đến ngày (tính cả hai ngày).",
                            "Paper issued, a monthly bill…: the amount used from one day to another, both included.")) }
                     form method="post" action=(format!("/entry/reading?lang={}", lang.code())) {
                         (csrf_field(who))
-                        label { (t("Công tơ / loại", "Meter")) select name="meter" required {
+                        label { (lang.pick("Công tơ / loại", "Meter")) select name="meter" required {
                             @for m in &deltas { option value=(m.id.as_str()) { (meter_label(m)) } }
                         } }
-                        label { (t("Từ ngày", "From")) input name="from" value=(today) placeholder="15/10/2026" required; }
-                        label { (t("Đến ngày", "To")) input name="date" value=(today) placeholder="14/11/2026" required; }
-                        label { (t("Lượng", "Amount")) input name="value" inputmode="decimal" placeholder="3" required; }
-                        label { (t("Số tiền (đồng, nếu có hoá đơn)", "Cost (VND, from the bill)")) input name="cost_vnd" inputmode="decimal" placeholder="4.563.300"; }
-                        button type="submit" { (t("Lưu", "Save")) }
+                        label { (lang.pick("Từ ngày", "From")) input name="from" value=(today) placeholder="15/10/2026" required; }
+                        label { (lang.pick("Đến ngày", "To")) input name="date" value=(today) placeholder="14/11/2026" required; }
+                        label { (lang.pick("Lượng", "Amount")) input name="value" inputmode="decimal" placeholder="3" required; }
+                        label { (lang.pick("Số tiền (đồng, nếu có hoá đơn)", "Cost (VND, from the bill)")) input name="cost_vnd" inputmode="decimal" placeholder="4.563.300"; }
+                        button type="submit" { (lang.pick("Lưu", "Save")) }
                     }
                 }
             }
             section {
-                h2 { (t("Hiệu chỉnh số liệu", "Correct a reading")) }
-                p { (t("Số liệu sai không bị ghi đè âm thầm: giá trị cũ, giá trị mới, người sửa, thời điểm và lý do đều được lưu. Giá trị mới theo đơn vị hiển thị (kWh, m³, tờ); để trống để xoá số liệu.",
+                h2 { (lang.pick("Hiệu chỉnh số liệu", "Correct a reading")) }
+                p { (lang.pick("Số liệu sai không bị ghi đè âm thầm: giá trị cũ, giá trị mới, người sửa, thời điểm và lý do đều được lưu. Giá trị mới theo đơn vị hiển thị (kWh, m³, tờ); để trống để xoá số liệu.",
                        "A wrong reading is never silently overwritten: the old and new values, who, when and why are kept. The new value is in the unit shown (kWh, m³, sheets); leave it empty to remove the reading.")) }
                 form method="post" action=(format!("/entry/correct?lang={}", lang.code())) {
                     (csrf_field(who))
-                    label { (t("Công tơ", "Meter")) select name="meter" required {
+                    label { (lang.pick("Công tơ", "Meter")) select name="meter" required {
                         @for m in &writable { option value=(m.id.as_str()) { (m.name) " — " (m.id.as_str()) } }
                     } }
-                    label { (t("Thời điểm của số liệu", "Time of the reading")) input name="ts" placeholder="28/11/2026 07:30" required; }
-                    label { (t("Giá trị mới", "New value")) input name="value" inputmode="decimal"; }
-                    label { (t("Lý do", "Reason")) input name="reason" required minlength="5"; }
-                    button type="submit" { (t("Hiệu chỉnh", "Correct")) }
+                    label { (lang.pick("Thời điểm của số liệu", "Time of the reading")) input name="ts" placeholder="28/11/2026 07:30" required; }
+                    label { (lang.pick("Giá trị mới", "New value")) input name="value" inputmode="decimal"; }
+                    label { (lang.pick("Lý do", "Reason")) input name="reason" required minlength="5"; }
+                    button type="submit" { (lang.pick("Hiệu chỉnh", "Correct")) }
                 }
             }
             section {
-                h2 { (t("Các lần hiệu chỉnh gần đây", "Recent corrections")) }
+                h2 { (lang.pick("Các lần hiệu chỉnh gần đây", "Recent corrections")) }
                 @if recent.is_empty() {
-                    p.empty { (t("Chưa có lần hiệu chỉnh nào.", "No correction yet.")) }
+                    p.empty { (lang.pick("Chưa có lần hiệu chỉnh nào.", "No correction yet.")) }
                 } @else {
                     div.table-wrap { table {
                         thead { tr {
-                            th { (t("Công tơ", "Meter")) } th { (t("Số liệu lúc", "Reading at")) } th { (t("Cũ", "Old")) }
-                            th { (t("Mới", "New")) } th { (t("Người sửa", "By")) } th { (t("Lúc", "At")) } th { (t("Lý do", "Reason")) }
+                            th { (lang.pick("Công tơ", "Meter")) } th { (lang.pick("Số liệu lúc", "Reading at")) } th { (lang.pick("Cũ", "Old")) }
+                            th { (lang.pick("Mới", "New")) } th { (lang.pick("Người sửa", "By")) } th { (lang.pick("Lúc", "At")) } th { (lang.pick("Lý do", "Reason")) }
                         } }
                         tbody {
                             @for c in &recent {
                                 tr data-correction=(c.id) {
                                     td { (c.meter) }
-                                    td { (format::date_time(c.ts, tz, lang)) }
-                                    td.num { (format::number(c.old_value, 3, lang)) }
-                                    td.num { @match c.new_value { Some(v) => (format::number(v, 3, lang)), None => (t("đã xoá", "removed")) } }
+                                    td { (locale::date_time(c.ts, tz, lang)) }
+                                    td.num { (locale::number(c.old_value, 3, lang)) }
+                                    td.num { @match c.new_value { Some(v) => (locale::number(v, 3, lang)), None => (lang.pick("đã xoá", "removed")) } }
                                     td { (c.by) }
-                                    td { (format::date_time(c.at, tz, lang)) }
+                                    td { (locale::date_time(c.at, tz, lang)) }
                                     td { (c.reason) }
                                 }
                             }
@@ -186,14 +184,13 @@ pub async fn reading_form(
         Incoming::Rejected(r) => r.meter.as_ref().map(|m| m.to_string()).unwrap_or_default(),
     };
     let report = write_as(&state, &writer, vec![item], "reading.enter").await?;
-    let vi = lang == Lang::Vi;
     let result = match report.outcomes.first() {
-        Some(Outcome::Stored) => Ok(if vi {
+        Some(Outcome::Stored) => Ok(if lang == Lang::Vi {
             format!("Đã lưu số liệu của {meter}.")
         } else {
             format!("Stored the reading of {meter}.")
         }),
-        Some(Outcome::Duplicate) => Ok(if vi {
+        Some(Outcome::Duplicate) => Ok(if lang == Lang::Vi {
             format!("{meter} đã có đúng số liệu này.")
         } else {
             format!("{meter} already has this reading.")
@@ -229,12 +226,12 @@ pub async fn correct_form(
             Lang::Vi => format!(
                 "Đã hiệu chỉnh số liệu của {} lúc {}.",
                 record.meter,
-                format::date_time(record.ts, &state.config.office.timezone, lang)
+                locale::date_time(record.ts, &state.config.office.timezone, lang)
             ),
             Lang::En => format!(
                 "Corrected the reading of {} at {}.",
                 record.meter,
-                format::date_time(record.ts, &state.config.office.timezone, lang)
+                locale::date_time(record.ts, &state.config.office.timezone, lang)
             ),
         }),
         Err(ApiError::BadRequest(m) | ApiError::NotFound(m)) => Err(m),

@@ -26,9 +26,9 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::AppState;
 use super::auth;
-use super::format::{self, Lang};
 use crate::auth::Principal;
 use crate::domain::Role;
+use crate::locale::{self, Lang};
 
 /// A rejection reason as people read it.
 pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
@@ -143,8 +143,8 @@ fn outbox_banner(state: &AppState, lang: Lang) -> Option<Markup> {
     if outbox.pending == 0 {
         return None;
     }
-    let points = format::number(outbox.pending as f64, 0, lang);
-    let age = outbox.oldest_pending_age(jiff::Timestamp::now()).map(|age| format::span(age, lang));
+    let points = locale::number(outbox.pending as f64, 0, lang);
+    let age = outbox.oldest_pending_age(jiff::Timestamp::now()).map(|age| locale::span(age, lang));
     let text = match (lang, age) {
         (Lang::Vi, Some(age)) => format!("Đang chờ ghi {points} điểm vào InfluxDB (cũ nhất {age} trước)"),
         (Lang::Vi, None) => format!("Đang chờ ghi {points} điểm vào InfluxDB"),

@@ -7,10 +7,10 @@ use serde::Deserialize;
 
 use super::layout;
 use crate::analysis::offices::{self, OfficeFigures, ResourceFigure};
-use crate::analysis::period::NamedPeriod;
 use crate::domain::Resource;
+use crate::domain::period::NamedPeriod;
+use crate::locale::{self, Lang};
 use crate::web::auth::Viewer;
-use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -23,10 +23,10 @@ pub struct OfficesPageParams {
 fn figure_cells(figure: &ResourceFigure, lang: Lang) -> Markup {
     let kind = figure.resource.as_str();
     html! {
-        td.num data-figure=(format!("{kind}-amount")) { (format::quantity(figure.resource, figure.amount, lang)) }
+        td.num data-figure=(format!("{kind}-amount")) { (locale::quantity(figure.resource, figure.amount, lang)) }
         td.num data-figure=(format!("{kind}-change")) {
             @match figure.change_percent {
-                Some(change) => { (format::number(change, 1, lang)) " %" }
+                Some(change) => { (locale::number(change, 1, lang)) " %" }
                 None => { "—" }
             }
         }
@@ -46,7 +46,6 @@ pub async fn offices_page(
     Query(params): Query<OfficesPageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
     let now = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone());
     let this_month = NamedPeriod::Month(now.year(), now.month());
     let (period, error) = match params.period.as_deref().filter(|p| !p.is_empty()).map(NamedPeriod::parse) {
@@ -64,34 +63,34 @@ pub async fn offices_page(
         main.offices {
             @if let Some(error) = &error { p.status.bad data-result="error" { (error) } }
             section {
-                h2 { (t("So sánh các văn phòng", "Offices compared")) " · " span data-figure="period" { (period) } }
+                h2 { (lang.pick("So sánh các văn phòng", "Offices compared")) " · " span data-figure="period" { (period) } }
                 form method="get" action="/offices" {
                     input type="hidden" name="lang" value=(lang.code());
-                    label { (t("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
-                    label { (t("Văn phòng", "Office"))
+                    label { (lang.pick("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
+                    label { (lang.pick("Văn phòng", "Office"))
                         select name="office" {
                             @for office in &comparison.offices {
                                 option value=(office.office) selected[chosen.is_some_and(|c| c.office == office.office)] { (office_label(office)) }
                             }
                         }
                     }
-                    button type="submit" { (t("Xem", "Show")) }
+                    button type="submit" { (lang.pick("Xem", "Show")) }
                 }
                 @if !comparison.shared_store {
                     p.note data-note="single-office" {
-                        (t("Kho dữ liệu nhúng (SQLite) chỉ chứa văn phòng này. Khi nhiều văn phòng ghi vào cùng một InfluxDB, bảng này so sánh tất cả.",
+                        (lang.pick("Kho dữ liệu nhúng (SQLite) chỉ chứa văn phòng này. Khi nhiều văn phòng ghi vào cùng một InfluxDB, bảng này so sánh tất cả.",
                            "The embedded store (SQLite) holds this office only. When several offices write to one InfluxDB, this table compares them all."))
                     }
                 }
-                p.note { (t("Mỗi tài nguyên: lượng dùng trong kỳ và thay đổi so với cùng kỳ năm trước. Công tơ con không được cộng thêm khi công tơ tổng của nó đã được tính.",
+                p.note { (lang.pick("Mỗi tài nguyên: lượng dùng trong kỳ và thay đổi so với cùng kỳ năm trước. Công tơ con không được cộng thêm khi công tơ tổng của nó đã được tính.",
                             "Each resource: use in the period and the change against the same period last year. A sub-meter is not added again when its main meter is counted.")) }
                 div.table-wrap { table data-table="offices" {
                     thead {
                         tr {
-                            th rowspan="2" { (t("Văn phòng", "Office")) }
-                            @for resource in Resource::ALL { th colspan="2" { (format::resource_name(resource, lang)) " (" (format::unit(resource, lang)) ")" } }
+                            th rowspan="2" { (lang.pick("Văn phòng", "Office")) }
+                            @for resource in Resource::ALL { th colspan="2" { (locale::resource_name(resource, lang)) " (" (locale::unit(resource, lang)) ")" } }
                         }
-                        tr { @for _ in Resource::ALL { th { (t("Trong kỳ", "Period")) } th { (t("So với năm trước", "vs last year")) } } }
+                        tr { @for _ in Resource::ALL { th { (lang.pick("Trong kỳ", "Period")) } th { (lang.pick("So với năm trước", "vs last year")) } } }
                     }
                     tbody {
                         @for office in &comparison.offices {
@@ -105,17 +104,17 @@ pub async fn offices_page(
             }
             @if let Some(office) = chosen {
                 section data-section="departments" {
-                    h2 { (t("Phòng, ban của ", "Departments of ")) (office_label(office)) }
+                    h2 { (lang.pick("Phòng, ban của ", "Departments of ")) (office_label(office)) }
                     @if office.departments.is_empty() {
-                        p { (t("Chưa có số liệu theo phòng, ban trong kỳ này.", "No department figures in this period.")) }
+                        p { (lang.pick("Chưa có số liệu theo phòng, ban trong kỳ này.", "No department figures in this period.")) }
                     } @else {
                         div.table-wrap { table data-table="departments" {
                             thead {
                                 tr {
-                                    th rowspan="2" { (t("Phòng, ban", "Department")) }
-                                    @for resource in Resource::ALL { th colspan="2" { (format::resource_name(resource, lang)) " (" (format::unit(resource, lang)) ")" } }
+                                    th rowspan="2" { (lang.pick("Phòng, ban", "Department")) }
+                                    @for resource in Resource::ALL { th colspan="2" { (locale::resource_name(resource, lang)) " (" (locale::unit(resource, lang)) ")" } }
                                 }
-                                tr { @for _ in Resource::ALL { th { (t("Trong kỳ", "Period")) } th { (t("So với năm trước", "vs last year")) } } }
+                                tr { @for _ in Resource::ALL { th { (lang.pick("Trong kỳ", "Period")) } th { (lang.pick("So với năm trước", "vs last year")) } } }
                             }
                             tbody {
                                 @for department in &office.departments {

@@ -7,25 +7,18 @@ use jiff::Timestamp;
 use maud::{Markup, html};
 
 use crate::analysis::figures::{self, ConsumptionQuery};
-use crate::analysis::period::{NamedPeriod, Phase};
 use crate::analysis::progress::{self, Progress, ProgressQuery, Status};
 use crate::analysis::series::{Series, select_meters};
-use crate::analysis::{Freshness, Step, TimeRange, compare, freshness, waste};
+use crate::analysis::{Freshness, compare, freshness, waste};
 use crate::config::Basis;
 use crate::dashboard::{ChartKind, Group, Measure, Panel, PeriodSpec};
+use crate::domain::period::{NamedPeriod, Phase};
 use crate::domain::{DepartmentId, MeterKind, Resource};
+use crate::domain::{Step, TimeRange};
+use crate::locale::{self, Lang};
 use crate::store::MeterStatus;
 use crate::web::charts::{BarChart, Chart, Drawing, HeatmapChart, RankingChart};
-use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
-
-/// The Vietnamese or the English words.
-pub(super) fn tr(lang: Lang, vi: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Vi => vi,
-        Lang::En => en,
-    }
-}
 
 /// What the page's controls (or its defaults) settled for every panel.
 pub(super) struct Context<'a> {
@@ -120,7 +113,7 @@ impl Context<'_> {
 
     /// "Điện", or "Điện — Phòng A" on a department's page.
     fn subject(&self, resource: Resource) -> String {
-        let name = format::resource_name(resource, self.lang);
+        let name = locale::resource_name(resource, self.lang);
         match self.department_name() {
             Some(department) => format!("{name} — {department}"),
             None => name.to_owned(),
@@ -131,10 +124,10 @@ impl Context<'_> {
     pub fn period_label(&self, range: &TimeRange, spec: Option<PeriodSpec>) -> String {
         let lang = self.lang;
         match spec {
-            Some(PeriodSpec::Today) => tr(lang, "hôm nay", "today").to_owned(),
-            Some(PeriodSpec::Last7Days) => tr(lang, "7 ngày qua", "the last 7 days").to_owned(),
-            Some(PeriodSpec::Last30Days) => tr(lang, "30 ngày qua", "the last 30 days").to_owned(),
-            Some(PeriodSpec::Last12Months) => tr(lang, "12 tháng qua", "the last 12 months").to_owned(),
+            Some(PeriodSpec::Today) => lang.pick("hôm nay", "today").to_owned(),
+            Some(PeriodSpec::Last7Days) => lang.pick("7 ngày qua", "the last 7 days").to_owned(),
+            Some(PeriodSpec::Last30Days) => lang.pick("30 ngày qua", "the last 30 days").to_owned(),
+            Some(PeriodSpec::Last12Months) => lang.pick("12 tháng qua", "the last 12 months").to_owned(),
             Some(PeriodSpec::ThisMonth) | Some(PeriodSpec::ThisYear) | Some(PeriodSpec::Named(_)) | None => {
                 let named = match spec {
                     Some(PeriodSpec::ThisMonth) => {
@@ -149,7 +142,7 @@ impl Context<'_> {
                     Some(named) => named_label(named, lang),
                     None => {
                         let last = range.to().checked_sub(jiff::SignedDuration::from_hours(1)).unwrap_or(range.to());
-                        format!("{} – {}", format::date(range.from(), self.tz()), format::date(last, self.tz()))
+                        format!("{} – {}", locale::date(range.from(), self.tz()), locale::date(last, self.tz()))
                     }
                 }
             }
@@ -176,7 +169,7 @@ pub(super) fn named_label(named: NamedPeriod, lang: Lang) -> String {
                 Phase::One => 1,
                 Phase::Two => 2,
             };
-            format!("{} {n} ({})", tr(lang, "giai đoạn", "phase"), days(named))
+            format!("{} {n} ({})", lang.pick("giai đoạn", "phase"), days(named))
         }
     }
 }
@@ -199,17 +192,17 @@ fn bucket_labels(series: &Series, step: Step, tz: &jiff::tz::TimeZone, lang: Lan
             Step::Hour => z.strftime("%Hh").to_string(),
             Step::Day if many_months => z.strftime("%d/%m").to_string(),
             Step::Day => z.day().to_string(),
-            Step::Month if many_years => format!("{}/{}", format::month_label(z.month(), lang), z.year() % 100),
-            Step::Month => format::month_label(z.month(), lang),
+            Step::Month if many_years => format!("{}/{}", locale::month_label(z.month(), lang), z.year() % 100),
+            Step::Month => locale::month_label(z.month(), lang),
         })
         .collect()
 }
 
 fn step_words(step: Step, lang: Lang) -> &'static str {
     match step {
-        Step::Hour => tr(lang, "theo giờ", "by hour"),
-        Step::Day => tr(lang, "theo ngày", "by day"),
-        Step::Month => tr(lang, "theo tháng", "by month"),
+        Step::Hour => lang.pick("theo giờ", "by hour"),
+        Step::Day => lang.pick("theo ngày", "by day"),
+        Step::Month => lang.pick("theo tháng", "by month"),
     }
 }
 
@@ -238,14 +231,14 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
 
 /// A sentence for screen readers: the total and the largest bucket.
 fn describe(resource: Resource, values: &[f64], labels: &[String], lang: Lang) -> String {
-    let quantity = |v| format::quantity(resource, v, lang);
+    let quantity = |v| locale::quantity(resource, v, lang);
     let total: f64 = values.iter().sum();
-    let mut text = format!("{}: {}", tr(lang, "Tổng", "Total"), quantity(total));
+    let mut text = format!("{}: {}", lang.pick("Tổng", "Total"), quantity(total));
     let peak = values.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1));
     if let Some((i, value)) = peak.filter(|(_, v)| **v > 0.0) {
         text.push_str(&format!(
             "; {} {}: {}",
-            tr(lang, "cao nhất", "highest"),
+            lang.pick("cao nhất", "highest"),
             labels.get(i).map(String::as_str).unwrap_or(""),
             quantity(*value)
         ));
@@ -269,10 +262,10 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
     }
     let incomplete = incomplete_note(ctx, resource);
     let has_meters = ctx.state.config.meters.iter().any(|m| m.resource == resource);
-    let q = |v: f64| format::quantity(resource, v, lang);
+    let q = |v: f64| locale::quantity(resource, v, lang);
     let optional = |v: Option<f64>| v.map(q).unwrap_or_else(|| "—".to_owned());
-    let co2e = |kg: f64| format!("{} kg CO2e", format::amount(kg, lang));
-    let vnd = |v: f64| format!("{} đ", format::number(v, 0, lang));
+    let co2e = |kg: f64| format!("{} kg CO2e", locale::amount(kg, lang));
+    let vnd = |v: f64| format!("{} đ", locale::number(v, 0, lang));
     let status_word = |s: Status| match lang {
         Lang::Vi => s.vietnamese(),
         Lang::En => s.english(),
@@ -284,8 +277,8 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
     };
     let keys = ["month", "year"];
     let headings = [
-        format!("{} {}", tr(lang, "Tháng", "Month"), today.strftime("%m/%Y")),
-        format!("{} {}", tr(lang, "Năm", "Year"), today.year()),
+        format!("{} {}", lang.pick("Tháng", "Month"), today.strftime("%m/%Y")),
+        format!("{} {}", lang.pick("Năm", "Year"), today.year()),
     ];
     let has_co2e = periods.iter().any(|p| p.co2e.is_some());
     let has_cost = periods.iter().any(|p| p.cost.is_some());
@@ -295,39 +288,39 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
             div.table-wrap { table.progress {
                 thead { tr { th {} @for h in &headings { th.num { (h) } } } }
                 tbody {
-                    tr.actual { th { (tr(lang, "Đã dùng đến nay", "Used to date")) }
+                    tr.actual { th { (lang.pick("Đã dùng đến nay", "Used to date")) }
                         @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-total")) { strong { (q(p.actual)) } } } }
-                    tr { th { (tr(lang, "Cùng kỳ năm trước", "Same period last year")) }
+                    tr { th { (lang.pick("Cùng kỳ năm trước", "Same period last year")) }
                         @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-last-year")) { (optional(p.last_year.as_ref().map(|l| l.to_date))) } } }
-                    tr { th { (tr(lang, "Định mức (cả kỳ)", "Baseline (whole period)")) }
+                    tr { th { (lang.pick("Định mức (cả kỳ)", "Baseline (whole period)")) }
                         @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-baseline")) { (optional(p.baseline.as_ref().map(|b| b.amount))) } } }
-                    tr { th { (tr(lang, "Mục tiêu (cả kỳ)", "Target (whole period)")) }
+                    tr { th { (lang.pick("Mục tiêu (cả kỳ)", "Target (whole period)")) }
                         @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-target")) {
                             (optional(p.target.as_ref().map(|t| t.amount)))
-                            @if let Some(t) = &p.target { br; small { "−" (format::number(t.saving_percent, 1, lang)) " %" } }
+                            @if let Some(t) = &p.target { br; small { "−" (locale::number(t.saving_percent, 1, lang)) " %" } }
                         } } }
-                    tr { th { (tr(lang, "Dự báo cuối kỳ", "Forecast to the end")) }
+                    tr { th { (lang.pick("Dự báo cuối kỳ", "Forecast to the end")) }
                         @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-forecast")) { (optional(p.forecast.as_ref().map(|f| f.amount))) } } }
-                    tr { th { (tr(lang, "Trạng thái", "Status")) }
+                    tr { th { (lang.pick("Trạng thái", "Status")) }
                         @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-status")) {
                             @match p.status { Some(s) => span.badge class=(status_class(s)) { (status_word(s)) }, None => "—" }
                         } } }
                     @if has_co2e {
-                        tr { th { (tr(lang, "Phát thải", "Emissions")) }
+                        tr { th { (lang.pick("Phát thải", "Emissions")) }
                             @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-co2e")) { (p.co2e.as_ref().map(|c| co2e(c.actual_kg)).unwrap_or_else(|| "—".into())) } } }
                     }
                     @if has_cost {
-                        tr { th { (tr(lang, "Chi phí", "Cost")) }
+                        tr { th { (lang.pick("Chi phí", "Cost")) }
                             @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-cost")) { (p.cost.as_ref().map(|c| vnd(c.actual_vnd)).unwrap_or_else(|| "—".into())) } } }
                     }
                 }
             } }
         } @else {
-            p.empty { (tr(lang, "Chưa có công tơ nào cho tài nguyên này.", "No meter is configured for this resource.")) }
+            p.empty { (lang.pick("Chưa có công tơ nào cho tài nguyên này.", "No meter is configured for this resource.")) }
         }
     };
     Ok(PanelView {
-        title: format!("{} ({})", ctx.subject(resource), format::unit(resource, lang)),
+        title: format!("{} ({})", ctx.subject(resource), locale::unit(resource, lang)),
         resource: Some(resource),
         body,
         chart: None,
@@ -381,16 +374,16 @@ fn incomplete_note(ctx: &Context<'_>, resource: Resource) -> Option<String> {
             Freshness::Late { since } => Some(format!(
                 "{} {} {}",
                 meter.name,
-                tr(lang, "chưa gửi số liệu từ", "has sent nothing since"),
-                format::date_time(since, ctx.tz(), lang)
+                lang.pick("chưa gửi số liệu từ", "has sent nothing since"),
+                locale::date_time(since, ctx.tz(), lang)
             )),
             Freshness::Never => {
-                Some(format!("{} {}", meter.name, tr(lang, "chưa có số liệu", "has never sent a reading")))
+                Some(format!("{} {}", meter.name, lang.pick("chưa có số liệu", "has never sent a reading")))
             }
         })
         .collect();
     (!gaps.is_empty())
-        .then(|| format!("{}: {}", tr(lang, "Số liệu chưa đầy đủ", "Figures incomplete"), gaps.join("; ")))
+        .then(|| format!("{}: {}", lang.pick("Số liệu chưa đầy đủ", "Figures incomplete"), gaps.join("; ")))
 }
 
 async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<PanelView, ApiError> {
@@ -414,16 +407,16 @@ async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<Pa
     if let Some((whole, _)) = &target {
         description.push_str(&format!(
             "; {}: {}",
-            tr(lang, "mục tiêu cả kỳ", "target for the period"),
-            format::quantity(resource, *whole, lang)
+            lang.pick("mục tiêu cả kỳ", "target for the period"),
+            locale::quantity(resource, *whole, lang)
         ));
     }
     let body = html! {
         p.figure {
-            (tr(lang, "Tổng", "Total")) ": " strong data-figure="total" { (format::quantity(resource, series.total, lang)) }
+            (lang.pick("Tổng", "Total")) ": " strong data-figure="total" { (locale::quantity(resource, series.total, lang)) }
             @if let Some((whole, _)) = &target {
-                " · " span.target-key { (tr(lang, "mục tiêu cả kỳ (đường đứt đỏ)", "target for the period (dashed red line)")) ": " }
-                strong data-figure="target" { (format::quantity(resource, *whole, lang)) }
+                " · " span.target-key { (lang.pick("mục tiêu cả kỳ (đường đứt đỏ)", "target for the period (dashed red line)")) ": " }
+                strong data-figure="target" { (locale::quantity(resource, *whole, lang)) }
             }
         }
     };
@@ -435,7 +428,7 @@ async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<Pa
             labels,
             values,
             target: target.map(|(_, per_bucket)| per_bucket),
-            unit: format::unit(resource, lang).to_owned(),
+            unit: locale::unit(resource, lang).to_owned(),
             colour: colour(resource),
         }),
     };
@@ -447,19 +440,19 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     let (range, spec) = ctx.range(panel)?;
     let store = ctx.state.store.as_ref();
     let config = &ctx.state.config;
-    let unit = format::unit(resource, lang);
+    let unit = locale::unit(resource, lang);
     let (mut ranked, what) = match panel.group {
         Group::Meters => (
             compare::meters(store, config, resource, ctx.department.as_ref(), range).await?,
-            tr(lang, "theo công tơ", "by meter"),
+            lang.pick("theo công tơ", "by meter"),
         ),
         _ => {
-            (compare::departments(store, config, resource, range).await?, tr(lang, "theo phòng, ban", "by department"))
+            (compare::departments(store, config, resource, range).await?, lang.pick("theo phòng, ban", "by department"))
         }
     };
     let (key, measure_unit): (fn(&compare::Ranked) -> Option<f64>, String) = match panel.measure {
         Measure::Total => (|r| Some(r.total), unit.to_owned()),
-        Measure::PerPerson => (|r| r.per_person, format!("{unit}/{}", tr(lang, "người", "person"))),
+        Measure::PerPerson => (|r| r.per_person, format!("{unit}/{}", lang.pick("người", "person"))),
         Measure::PerArea => (|r| r.per_m2, format!("{unit}/m²")),
     };
     compare::sort_by(&mut ranked, key);
@@ -468,17 +461,17 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     let values: Vec<f64> = shown.iter().filter_map(|r| key(r)).collect();
     let title = format!(
         "{} {} — {} — {}",
-        format::resource_name(resource, lang),
+        locale::resource_name(resource, lang),
         what,
         measure_unit,
         ctx.period_label(&range, spec)
     );
-    let number = |v: Option<f64>, decimals| v.map(|v| format::number(v, decimals, lang)).unwrap_or_else(|| "—".into());
+    let number = |v: Option<f64>, decimals| v.map(|v| locale::number(v, decimals, lang)).unwrap_or_else(|| "—".into());
     let description = match shown.first() {
         Some(first) => {
-            format!("{}: {} ({} {})", tr(lang, "Cao nhất", "Highest"), first.name, number(key(first), 2), measure_unit)
+            format!("{}: {} ({} {})", lang.pick("Cao nhất", "Highest"), first.name, number(key(first), 2), measure_unit)
         }
-        None => tr(lang, "Chưa có số liệu", "No data yet").to_owned(),
+        None => lang.pick("Chưa có số liệu", "No data yet").to_owned(),
     };
     let departments = panel.group == Group::Departments;
     // Each department against its own baseline, when the period is one the plan covers:
@@ -492,19 +485,19 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
         }
     }
     let change = |id: &str| match against_baseline.get(id).copied().flatten() {
-        Some(pct) => format!("{}{} %", if pct > 0.0 { "+" } else { "" }, format::number(pct, 1, lang)),
+        Some(pct) => format!("{}{} %", if pct > 0.0 { "+" } else { "" }, locale::number(pct, 1, lang)),
         None => "—".to_owned(),
     };
     let body = html! {
         div.table-wrap { table.ranking {
             thead { tr {
                 th { "#" }
-                th { @if departments { (tr(lang, "Phòng, ban", "Department")) } @else { (tr(lang, "Công tơ", "Meter")) } }
-                th.num { (tr(lang, "Tổng", "Total")) " (" (unit) ")" }
+                th { @if departments { (lang.pick("Phòng, ban", "Department")) } @else { (lang.pick("Công tơ", "Meter")) } }
+                th.num { (lang.pick("Tổng", "Total")) " (" (unit) ")" }
                 @if departments {
-                    th.num { (unit) "/" (tr(lang, "người", "person")) }
+                    th.num { (unit) "/" (lang.pick("người", "person")) }
                     th.num { (unit) "/m²" }
-                    @if !against_baseline.is_empty() { th.num { (tr(lang, "So với mốc cơ sở (đến nay)", "Against its baseline (to date)")) } }
+                    @if !against_baseline.is_empty() { th.num { (lang.pick("So với mốc cơ sở (đến nay)", "Against its baseline (to date)")) } }
                 }
             } }
             tbody {
@@ -535,8 +528,8 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
 /// A figure without its unit, sheets whole: 1.234,5 (kWh) or 1.500 (tờ).
 fn amount_of(resource: Resource, value: f64, lang: Lang) -> String {
     match resource {
-        Resource::Paper => format::number(value, 0, lang),
-        _ => format::amount(value, lang),
+        Resource::Paper => locale::number(value, 0, lang),
+        _ => locale::amount(value, lang),
     }
 }
 
@@ -554,25 +547,25 @@ async fn heatmap(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     let hours = ctx.hourly(resource, range).await?;
     let cells = waste::hour_of_week(&hours, ctx.tz());
     let days = day_names(lang);
-    let unit = format!("{}/{}", format::unit(resource, lang), tr(lang, "giờ", "hour"));
+    let unit = format!("{}/{}", locale::unit(resource, lang), lang.pick("giờ", "hour"));
     let peak =
         (0..7).flat_map(|d| (0..24).map(move |h| (d, h))).max_by(|a, b| cells[a.0][a.1].total_cmp(&cells[b.0][b.1]));
     let description = match peak.filter(|(d, h)| cells[*d][*h] > 0.0) {
         Some((d, h)) => format!(
             "{} {} {h}h: {} {unit}",
-            tr(lang, "Trung bình theo giờ trong tuần; cao nhất", "Average by hour of the week; highest"),
+            lang.pick("Trung bình theo giờ trong tuần; cao nhất", "Average by hour of the week; highest"),
             days[d],
-            format::amount(cells[d][h], lang)
+            locale::amount(cells[d][h], lang)
         ),
-        None => tr(lang, "Chưa có số liệu", "No data yet").to_owned(),
+        None => lang.pick("Chưa có số liệu", "No data yet").to_owned(),
     };
     let title = format!(
         "{} {} — {}",
         ctx.subject(resource),
-        tr(lang, "theo giờ trong tuần", "by hour of the week"),
+        lang.pick("theo giờ trong tuần", "by hour of the week"),
         ctx.period_label(&range, spec)
     );
-    let body = html! { p.note { (tr(lang, "Ô càng đậm, giờ đó dùng càng nhiều.", "The darker the cell, the more used in that hour.")) " " (description) } };
+    let body = html! { p.note { (lang.pick("Ô càng đậm, giờ đó dùng càng nhiều.", "The darker the cell, the more used in that hour.")) " " (description) } };
     let chart = Chart {
         title: title.clone(),
         description,
@@ -591,35 +584,35 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
     let figures = waste::waste(store, config, resource, ctx.department.as_ref(), range, &hours).await?;
     let split = figures.split;
     let pct = |part: f64| {
-        split.share(part).map(|s| format!("{} %", format::number(s * 100.0, 1, lang))).unwrap_or_else(|| "—".into())
+        split.share(part).map(|s| format!("{} %", locale::number(s * 100.0, 1, lang))).unwrap_or_else(|| "—".into())
     };
-    let q = |v: f64| format::quantity(resource, v, lang);
+    let q = |v: f64| locale::quantity(resource, v, lang);
     let rate_unit = match resource {
         Resource::Electricity => "kW".to_owned(),
-        _ => format!("{}/{}", format::unit(resource, lang), tr(lang, "giờ", "hour")),
+        _ => format!("{}/{}", locale::unit(resource, lang), lang.pick("giờ", "hour")),
     };
     let parts = [
-        (tr(lang, "Trong giờ làm việc", "In working hours"), "working-hours", split.working_hours),
-        (tr(lang, "Ngoài giờ, ngày làm việc", "Outside hours, working days"), "outside-hours", split.outside_hours),
-        (tr(lang, "Cuối tuần", "Weekends"), "weekends", split.weekends),
-        (tr(lang, "Ngày lễ, nghỉ", "Holidays"), "holidays", split.holidays),
+        (lang.pick("Trong giờ làm việc", "In working hours"), "working-hours", split.working_hours),
+        (lang.pick("Ngoài giờ, ngày làm việc", "Outside hours, working days"), "outside-hours", split.outside_hours),
+        (lang.pick("Cuối tuần", "Weekends"), "weekends", split.weekends),
+        (lang.pick("Ngày lễ, nghỉ", "Holidays"), "holidays", split.holidays),
     ];
     let wasted = split.outside_hours + split.weekends + split.holidays;
     let title = format!(
         "{} {} — {}",
         ctx.subject(resource),
-        tr(lang, "ngoài giờ làm việc", "outside working hours"),
+        lang.pick("ngoài giờ làm việc", "outside working hours"),
         ctx.period_label(&range, spec)
     );
     let meter_name =
         |id: &crate::domain::MeterId| config.meter(id).map(|m| m.name.clone()).unwrap_or_else(|| id.to_string());
     let body = html! {
         p.figure {
-            (tr(lang, "Ngoài giờ làm việc (kể cả cuối tuần, ngày lễ)", "Outside working hours (weekends and holidays included)")) ": "
+            (lang.pick("Ngoài giờ làm việc (kể cả cuối tuần, ngày lễ)", "Outside working hours (weekends and holidays included)")) ": "
             strong data-figure="outside-share" { (pct(wasted)) } " (" (q(wasted)) ")"
         }
         div.table-wrap { table {
-            thead { tr { th { (tr(lang, "Thời gian", "When")) } th.num { (tr(lang, "Lượng dùng", "Used")) } th.num { (tr(lang, "Tỷ lệ", "Share")) } } }
+            thead { tr { th { (lang.pick("Thời gian", "When")) } th.num { (lang.pick("Lượng dùng", "Used")) } th.num { (lang.pick("Tỷ lệ", "Share")) } } }
             tbody {
                 @for (label, key, value) in parts {
                     tr data-row=(key) { td { (label) } td.num { (q(value)) } td.num data-figure="share" { (pct(value)) } }
@@ -628,24 +621,24 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
         } }
         @if let Some(night) = figures.night {
             p.figure {
-                (tr(lang, "Tải nền ban đêm (0–5 giờ, trung vị)", "Night base load (00:00–05:00, median)")) ": "
-                strong data-figure="night-base" { (format::amount(night.base_per_hour, lang)) " " (rate_unit) }
+                (lang.pick("Tải nền ban đêm (0–5 giờ, trung vị)", "Night base load (00:00–05:00, median)")) ": "
+                strong data-figure="night-base" { (locale::amount(night.base_per_hour, lang)) " " (rate_unit) }
                 @if let Some(work) = night.working_per_hour.filter(|w| *w > 0.0) {
-                    " — " (format::number(night.base_per_hour / work * 100.0, 0, lang)) " % "
-                    (tr(lang, "mức trung bình giờ làm việc", "of the working-hours average"))
+                    " — " (locale::number(night.base_per_hour / work * 100.0, 0, lang)) " % "
+                    (lang.pick("mức trung bình giờ làm việc", "of the working-hours average"))
                 }
             }
         }
         @if resource == Resource::Water {
             @if figures.never_stop.is_empty() {
-                p.ok data-figure="leaks" { (tr(lang, "Không đồng hồ nào chảy suốt đêm.", "No meter runs all night.")) }
+                p.ok data-figure="leaks" { (lang.pick("Không đồng hồ nào chảy suốt đêm.", "No meter runs all night.")) }
             } @else {
                 div.alert data-figure="leaks" {
-                    strong { (tr(lang, "Có thể rò rỉ: đồng hồ không về 0 ban đêm", "Likely leak: meters that never stop at night")) }
+                    strong { (lang.pick("Có thể rò rỉ: đồng hồ không về 0 ban đêm", "Likely leak: meters that never stop at night")) }
                     ul { @for found in &figures.never_stop {
                         li data-leak=(found.meter.as_str()) {
-                            (meter_name(&found.meter)) ": " (found.nights) " " (tr(lang, "đêm liền, thấp nhất", "nights, lowest"))
-                            " " (format::amount(found.lowest_per_hour * 1000.0, lang)) " " (tr(lang, "lít/giờ", "litres/hour"))
+                            (meter_name(&found.meter)) ": " (found.nights) " " (lang.pick("đêm liền, thấp nhất", "nights, lowest"))
+                            " " (locale::amount(found.lowest_per_hour * 1000.0, lang)) " " (lang.pick("lít/giờ", "litres/hour"))
                         }
                     } }
                 }
@@ -654,7 +647,7 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
     };
     let labels: Vec<String> = parts.iter().map(|(l, _, _)| (*l).to_owned()).collect();
     let values: Vec<f64> = parts.iter().map(|(_, _, v)| *v).collect();
-    let description = format!("{}: {}", tr(lang, "Ngoài giờ làm việc", "Outside working hours"), pct(wasted));
+    let description = format!("{}: {}", lang.pick("Ngoài giờ làm việc", "Outside working hours"), pct(wasted));
     let chart = Chart {
         title: title.clone(),
         description,
@@ -662,7 +655,7 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
         drawing: Drawing::Ranking(RankingChart {
             labels,
             values,
-            unit: format::unit(resource, lang).to_owned(),
+            unit: locale::unit(resource, lang).to_owned(),
             colour: colour(resource),
         }),
     };
@@ -683,30 +676,30 @@ fn meters(ctx: &Context<'_>, resource: Option<Resource>) -> PanelView {
     let body = html! {
         div.table-wrap { table.meters {
             thead { tr {
-                th { (tr(lang, "Công tơ", "Meter")) } th { (tr(lang, "Phòng, ban", "Department")) } th.num { (tr(lang, "Chỉ số cuối", "Last reading")) }
-                th { (tr(lang, "Thời điểm đo", "Taken at")) } th { (tr(lang, "Nhận lần cuối", "Last received")) } th { (tr(lang, "Trạng thái", "Status")) }
+                th { (lang.pick("Công tơ", "Meter")) } th { (lang.pick("Phòng, ban", "Department")) } th.num { (lang.pick("Chỉ số cuối", "Last reading")) }
+                th { (lang.pick("Thời điểm đo", "Taken at")) } th { (lang.pick("Nhận lần cuối", "Last received")) } th { (lang.pick("Trạng thái", "Status")) }
             } }
             tbody {
                 @for meter in shown {
                     @let status = status_of.get(&meter.id);
                     tr data-meter=(meter.id.as_str()) {
                         td { (meter.name) br; small { a href=(format!("/api/v1/readings?meter={}", meter.id)) { code { (meter.id.as_str()) } } } }
-                        td { @match &meter.department { Some(d) => (departments.get(d).copied().unwrap_or(d.as_str())), None => (tr(lang, "Toàn toà nhà", "Whole building")) } }
+                        td { @match &meter.department { Some(d) => (departments.get(d).copied().unwrap_or(d.as_str())), None => (lang.pick("Toàn toà nhà", "Whole building")) } }
                         @match status.and_then(|s| s.last_value.zip(s.last_ts).zip(s.last_seen)) {
                             Some(((value, ts), seen)) => {
                                 td.num data-figure="last-value" {
-                                    (format::quantity(meter.resource, value, lang))
+                                    (locale::quantity(meter.resource, value, lang))
                                     @if meter.kind == MeterKind::Delta { " (Δ)" }
                                 }
-                                td { (format::date_time(ts, tz, lang)) }
-                                td { (format::date_time(seen, tz, lang)) }
+                                td { (locale::date_time(ts, tz, lang)) }
+                                td { (locale::date_time(seen, tz, lang)) }
                             }
-                            None => { td.empty colspan="3" { (tr(lang, "chưa có số liệu", "no data yet")) } }
+                            None => { td.empty colspan="3" { (lang.pick("chưa có số liệu", "no data yet")) } }
                         }
                         @match freshness(meter, status.and_then(|s| s.last_seen), ctx.now) {
-                            Freshness::Ok => { td.fresh data-status="ok" { (tr(lang, "Đúng hạn", "On time")) } }
-                            Freshness::Late { since } => { td.late data-status="late" { (tr(lang, "Chậm: chưa gửi từ", "Late: nothing since")) " " (format::date_time(since, tz, lang)) } }
-                            Freshness::Never => { td.never data-status="never" { (tr(lang, "Chưa có số liệu", "No data yet")) } }
+                            Freshness::Ok => { td.fresh data-status="ok" { (lang.pick("Đúng hạn", "On time")) } }
+                            Freshness::Late { since } => { td.late data-status="late" { (lang.pick("Chậm: chưa gửi từ", "Late: nothing since")) " " (locale::date_time(since, tz, lang)) } }
+                            Freshness::Never => { td.never data-status="never" { (lang.pick("Chưa có số liệu", "No data yet")) } }
                         }
                     }
                 }
@@ -714,9 +707,9 @@ fn meters(ctx: &Context<'_>, resource: Option<Resource>) -> PanelView {
         } }
     };
     let title = match (resource, ctx.department_name()) {
-        (Some(r), _) => format!("{} — {}", tr(lang, "Công tơ", "Meters"), ctx.subject(r)),
-        (None, Some(d)) => format!("{} — {d}", tr(lang, "Công tơ và đồng hồ", "Meters")),
-        (None, None) => tr(lang, "Công tơ và đồng hồ", "Meters").to_owned(),
+        (Some(r), _) => format!("{} — {}", lang.pick("Công tơ", "Meters"), ctx.subject(r)),
+        (None, Some(d)) => format!("{} — {d}", lang.pick("Công tơ và đồng hồ", "Meters")),
+        (None, None) => lang.pick("Công tơ và đồng hồ", "Meters").to_owned(),
     };
     PanelView { title, resource, body, chart: None }
 }

@@ -7,13 +7,13 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{back_to, csrf_field, layout};
-use crate::analysis::period::NamedPeriod;
 use crate::analysis::plan::in_force;
 use crate::domain::Role;
+use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, Resource};
+use crate::locale::{self, Lang};
 use crate::store::PlanValue;
 use crate::web::auth::{Admin, CsrfForm, Viewer};
-use crate::web::format::{self, Lang};
 use crate::web::plan::{BaselineBody, TargetBody, apply_baseline, apply_target};
 use crate::web::{ApiError, AppState};
 
@@ -38,12 +38,12 @@ fn value_text(value: &Option<PlanValue>, resource: Resource, lang: Lang) -> Stri
             }
         }
         Some(PlanValue::Baseline { amount, note }) => {
-            let amount = format::quantity(resource, *amount, lang);
+            let amount = locale::quantity(resource, *amount, lang);
             if note.is_empty() { amount } else { format!("{amount} ({note})") }
         }
         Some(PlanValue::Target { saving_percent, stretch_percent }) => match stretch_percent {
-            Some(s) => format!("−{} % (−{} %)", format::number(*saving_percent, 1, lang), format::number(*s, 1, lang)),
-            None => format!("−{} %", format::number(*saving_percent, 1, lang)),
+            Some(s) => format!("−{} % (−{} %)", locale::number(*saving_percent, 1, lang), locale::number(*s, 1, lang)),
+            None => format!("−{} %", locale::number(*saving_percent, 1, lang)),
         },
     }
 }
@@ -54,29 +54,28 @@ pub async fn plan_page(
     Query(params): Query<PlanPageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
     let tz = &state.config.office.timezone;
     let plan = in_force(state.store.as_ref(), &state.config).await?;
     let edits = state.store.plan_edits().await?;
     let year = NamedPeriod::Year(jiff::Timestamp::now().to_zoned(tz.clone()).year());
     let scopes: Vec<(Option<&DepartmentId>, String)> =
-        std::iter::once((None, t("Toàn cơ quan", "Whole office").to_owned()))
+        std::iter::once((None, lang.pick("Toàn cơ quan", "Whole office").to_owned()))
             .chain(state.config.departments.iter().map(|d| (Some(&d.id), d.name.clone())))
             .collect();
     let name_of = |id: Option<&DepartmentId>| match id {
         Some(id) => state.config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
-        None => t("Toàn cơ quan", "Whole office").to_owned(),
+        None => lang.pick("Toàn cơ quan", "Whole office").to_owned(),
     };
     let resources = Resource::ALL;
     let department_select = html! {
         select name="department" {
-            option value="" { (t("Toàn cơ quan", "Whole office")) }
+            option value="" { (lang.pick("Toàn cơ quan", "Whole office")) }
             @for d in &state.config.departments { option value=(d.id.as_str()) { (d.name) } }
         }
     };
     let resource_select = html! {
         select name="resource" required {
-            @for r in resources { option value=(r.as_str()) { (format::resource_name(r, lang)) " (" (format::unit(r, lang)) ")" } }
+            @for r in resources { option value=(r.as_str()) { (locale::resource_name(r, lang)) " (" (locale::unit(r, lang)) ")" } }
         }
     };
     let body = html! {
@@ -84,13 +83,13 @@ pub async fn plan_page(
             @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
             @if let Some(error) = &params.error { p.status.bad data-result="error" { (error) } }
             section {
-                h2 { (t("Mốc cơ sở và mục tiêu đang áp dụng", "Baselines and targets in force")) }
-                p { (t("Giá trị trong cấu hình, cùng các thay đổi mới nhất của HC-QT dưới đây. Mốc cơ sở tính từ số liệu đo kỳ ", "The config's values with HC-QT's latest changes below. Computed baselines are the use measured over "))
-                    (plan.baselines.reference) (t(" trừ khi được nhập từ hoá đơn.", " unless entered from bills.")) }
+                h2 { (lang.pick("Mốc cơ sở và mục tiêu đang áp dụng", "Baselines and targets in force")) }
+                p { (lang.pick("Giá trị trong cấu hình, cùng các thay đổi mới nhất của HC-QT dưới đây. Mốc cơ sở tính từ số liệu đo kỳ ", "The config's values with HC-QT's latest changes below. Computed baselines are the use measured over "))
+                    (plan.baselines.reference) (lang.pick(" trừ khi được nhập từ hoá đơn.", " unless entered from bills.")) }
                 div.table-wrap { table {
                     thead { tr {
-                        th { (t("Phạm vi", "Scope")) }
-                        @for r in resources { th { (t("Mốc cơ sở", "Baseline")) " · " (format::resource_name(r, lang)) } th { (t("Mục tiêu", "Target")) " " (year) " · " (format::resource_name(r, lang)) } }
+                        th { (lang.pick("Phạm vi", "Scope")) }
+                        @for r in resources { th { (lang.pick("Mốc cơ sở", "Baseline")) " · " (locale::resource_name(r, lang)) } th { (lang.pick("Mục tiêu", "Target")) " " (year) " · " (locale::resource_name(r, lang)) } }
                     } }
                     tbody {
                         @for (scope, name) in &scopes {
@@ -99,13 +98,13 @@ pub async fn plan_page(
                                 @for r in resources {
                                     td data-figure=(format!("baseline-{}", r.as_str())) {
                                         @match plan.baselines.entered(r, *scope) {
-                                            Some(b) => { (format::quantity(r, b.amount, lang)) " · " (b.period) @if !b.note.is_empty() { " · " (b.note) } }
-                                            None => { (t("tính từ số liệu ", "measured ")) (plan.baselines.reference) }
+                                            Some(b) => { (locale::quantity(r, b.amount, lang)) " · " (b.period) @if !b.note.is_empty() { " · " (b.note) } }
+                                            None => { (lang.pick("tính từ số liệu ", "measured ")) (plan.baselines.reference) }
                                         }
                                     }
                                     td.num data-figure=(format!("target-{}", r.as_str())) {
                                         @match plan.target(r, *scope, &year) {
-                                            Some(rule) => { "−" (format::number(rule.saving_percent, 1, lang)) " %" @if let Some(s) = rule.stretch_percent { " (−" (format::number(s, 1, lang)) " %)" } }
+                                            Some(rule) => { "−" (locale::number(rule.saving_percent, 1, lang)) " %" @if let Some(s) = rule.stretch_percent { " (−" (locale::number(s, 1, lang)) " %)" } }
                                             None => "—",
                                         }
                                     }
@@ -117,52 +116,52 @@ pub async fn plan_page(
             }
             @if who.role() == Role::Admin {
             section {
-                h2 { (t("Nhập mốc cơ sở từ hoá đơn", "Enter a baseline from bills")) }
+                h2 { (lang.pick("Nhập mốc cơ sở từ hoá đơn", "Enter a baseline from bills")) }
                 form method="post" action=(format!("/plan/baseline?lang={}", lang.code())) {
                     (csrf_field(&who))
-                    label { (t("Tài nguyên", "Resource")) (resource_select) }
-                    label { (t("Phạm vi", "Scope")) (department_select) }
-                    label { (t("Kỳ của số liệu (2025, 2025-Q4…)", "Period it covers (2025, 2025-Q4…)")) input name="period" placeholder="2025"; }
-                    label { (t("Lượng dùng trong kỳ", "Use over the period")) input name="amount" inputmode="decimal" placeholder="21.900"; }
-                    label { (t("Ghi chú (nguồn)", "Note (source)")) input name="note" placeholder="Hoá đơn EVN 2025"; }
-                    label.check { input type="checkbox" name="reset" value="true"; (t("Trở về giá trị cấu hình", "Back to the config's value")) }
-                    label { (t("Lý do", "Reason")) input name="reason" required minlength="5"; }
-                    button type="submit" { (t("Lưu mốc cơ sở", "Save the baseline")) }
+                    label { (lang.pick("Tài nguyên", "Resource")) (resource_select) }
+                    label { (lang.pick("Phạm vi", "Scope")) (department_select) }
+                    label { (lang.pick("Kỳ của số liệu (2025, 2025-Q4…)", "Period it covers (2025, 2025-Q4…)")) input name="period" placeholder="2025"; }
+                    label { (lang.pick("Lượng dùng trong kỳ", "Use over the period")) input name="amount" inputmode="decimal" placeholder="21.900"; }
+                    label { (lang.pick("Ghi chú (nguồn)", "Note (source)")) input name="note" placeholder="Hoá đơn EVN 2025"; }
+                    label.check { input type="checkbox" name="reset" value="true"; (lang.pick("Trở về giá trị cấu hình", "Back to the config's value")) }
+                    label { (lang.pick("Lý do", "Reason")) input name="reason" required minlength="5"; }
+                    button type="submit" { (lang.pick("Lưu mốc cơ sở", "Save the baseline")) }
                 }
             }
             section {
-                h2 { (t("Đặt mục tiêu tiết kiệm", "Set a saving target")) }
+                h2 { (lang.pick("Đặt mục tiêu tiết kiệm", "Set a saving target")) }
                 form method="post" action=(format!("/plan/target?lang={}", lang.code())) {
                     (csrf_field(&who))
-                    label { (t("Tài nguyên", "Resource")) (resource_select) }
-                    label { (t("Phạm vi", "Scope")) (department_select) }
-                    label { (t("Kỳ (để trống: mọi kỳ)", "Period (empty: every period)")) input name="period" placeholder="2026, 2026-Q3, gd1"; }
-                    label { (t("Tiết kiệm (%)", "Saving (%)")) input name="saving_percent" inputmode="decimal" placeholder="2"; }
-                    label { (t("Mục tiêu phấn đấu (%)", "Stretch (%)")) input name="stretch_percent" inputmode="decimal" placeholder="10"; }
-                    label.check { input type="checkbox" name="reset" value="true"; (t("Trở về giá trị cấu hình", "Back to the config's value")) }
-                    label { (t("Lý do", "Reason")) input name="reason" required minlength="5"; }
-                    button type="submit" { (t("Lưu mục tiêu", "Save the target")) }
+                    label { (lang.pick("Tài nguyên", "Resource")) (resource_select) }
+                    label { (lang.pick("Phạm vi", "Scope")) (department_select) }
+                    label { (lang.pick("Kỳ (để trống: mọi kỳ)", "Period (empty: every period)")) input name="period" placeholder="2026, 2026-Q3, gd1"; }
+                    label { (lang.pick("Tiết kiệm (%)", "Saving (%)")) input name="saving_percent" inputmode="decimal" placeholder="2"; }
+                    label { (lang.pick("Mục tiêu phấn đấu (%)", "Stretch (%)")) input name="stretch_percent" inputmode="decimal" placeholder="10"; }
+                    label.check { input type="checkbox" name="reset" value="true"; (lang.pick("Trở về giá trị cấu hình", "Back to the config's value")) }
+                    label { (lang.pick("Lý do", "Reason")) input name="reason" required minlength="5"; }
+                    button type="submit" { (lang.pick("Lưu mục tiêu", "Save the target")) }
                 }
             }
             }
             section {
-                h2 { (t("Lịch sử thay đổi", "Change history")) }
+                h2 { (lang.pick("Lịch sử thay đổi", "Change history")) }
                 @if edits.is_empty() {
-                    p.empty { (t("Chưa có thay đổi nào: đang áp dụng đúng cấu hình.", "No change yet: the config's values are in force.")) }
+                    p.empty { (lang.pick("Chưa có thay đổi nào: đang áp dụng đúng cấu hình.", "No change yet: the config's values are in force.")) }
                 } @else {
                     div.table-wrap { table {
                         thead { tr {
-                            th { (t("Lúc", "At")) } th { (t("Người thay đổi", "By")) } th { (t("Nội dung", "What")) } th { (t("Phạm vi", "Scope")) }
-                            th { (t("Kỳ", "Period")) } th { (t("Cũ", "Old")) } th { (t("Mới", "New")) } th { (t("Lý do", "Reason")) }
+                            th { (lang.pick("Lúc", "At")) } th { (lang.pick("Người thay đổi", "By")) } th { (lang.pick("Nội dung", "What")) } th { (lang.pick("Phạm vi", "Scope")) }
+                            th { (lang.pick("Kỳ", "Period")) } th { (lang.pick("Cũ", "Old")) } th { (lang.pick("Mới", "New")) } th { (lang.pick("Lý do", "Reason")) }
                         } }
                         tbody {
                             @for r in edits.iter().rev() {
                                 tr data-edit=(r.id) {
-                                    td { (format::date_time(r.at, tz, lang)) }
+                                    td { (locale::date_time(r.at, tz, lang)) }
                                     td { (r.edit.by) }
-                                    td { (if r.edit.target { t("Mục tiêu", "Target") } else { t("Mốc cơ sở", "Baseline") }) " · " (format::resource_name(r.edit.resource, lang)) }
+                                    td { (if r.edit.target { lang.pick("Mục tiêu", "Target") } else { lang.pick("Mốc cơ sở", "Baseline") }) " · " (locale::resource_name(r.edit.resource, lang)) }
                                     td { (name_of(r.edit.department.as_ref())) }
-                                    td { (r.edit.period.map(|p| p.to_string()).unwrap_or_else(|| t("mọi kỳ", "every period").to_owned())) }
+                                    td { (r.edit.period.map(|p| p.to_string()).unwrap_or_else(|| lang.pick("mọi kỳ", "every period").to_owned())) }
                                     td data-figure="old" { (value_text(&r.edit.old, r.edit.resource, lang)) }
                                     td data-figure="new" { (value_text(&r.edit.new, r.edit.resource, lang)) }
                                     td { (r.edit.reason) }

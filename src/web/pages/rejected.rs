@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::{csrf_field, layout, reason_text};
 use crate::domain::Role;
+use crate::locale::{self, Lang};
 use crate::web::auth::{Admin, CsrfForm, Viewer};
 use crate::web::entry::{ReviewBody, apply_review, reprocess};
-use crate::web::format::{self, Lang};
 use crate::web::{ApiError, AppState};
 
 /// How many rejected items the page lists.
@@ -39,7 +39,7 @@ pub async fn rejected(
     let vi = lang == Lang::Vi;
     let body = html! {
         main {
-            h2 { (if vi { "Số liệu bị từ chối" } else { "Rejected readings" }) ": " span data-figure="rejected-total" { (format::number(total as f64, 0, lang)) } }
+            h2 { (if vi { "Số liệu bị từ chối" } else { "Rejected readings" }) ": " span data-figure="rejected-total" { (locale::number(total as f64, 0, lang)) } }
             p {
                 @if vi {
                     "Bản tin và số liệu nhập không lưu được được giữ lại kèm lý do, không bị bỏ đi. "
@@ -72,7 +72,7 @@ pub async fn rejected(
                     tbody {
                         @for item in &items {
                             tr data-rejected=(item.id) {
-                                td { (format::date_time(item.received_at, tz, lang)) }
+                                td { (locale::date_time(item.received_at, tz, lang)) }
                                 td { (item.source) }
                                 td { @if let Some(topic) = &item.topic { code { (topic) } br; } @if let Some(meter) = &item.meter { (meter) } }
                                 td data-reason=(item.reason) { (reason_text(&item.reason, lang)) }

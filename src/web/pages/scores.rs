@@ -7,10 +7,10 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout;
-use crate::analysis::period::NamedPeriod;
 use crate::analysis::scoring::Standing;
 use crate::domain::Resource;
-use crate::web::format::{self, Lang};
+use crate::domain::period::NamedPeriod;
+use crate::locale::{self, Lang};
 use crate::web::scores::report;
 use crate::web::{ApiError, AppState};
 
@@ -21,7 +21,7 @@ pub struct ScorePageParams {
 }
 
 fn optional(value: Option<f64>, decimals: usize, lang: Lang) -> String {
-    value.map(|v| format::number(v, decimals, lang)).unwrap_or_else(|| "—".to_owned())
+    value.map(|v| locale::number(v, decimals, lang)).unwrap_or_else(|| "—".to_owned())
 }
 
 pub async fn scores_page(
@@ -30,7 +30,6 @@ pub async fn scores_page(
     Query(params): Query<ScorePageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let t = |vi: &'static str, en: &'static str| if lang == Lang::Vi { vi } else { en };
     let year = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).year();
     let (period, error) = match params.period.as_deref().filter(|p| !p.is_empty()).map(NamedPeriod::parse) {
         None => (NamedPeriod::Year(year), None),
@@ -38,28 +37,32 @@ pub async fn scores_page(
         Some(Err(e)) => (NamedPeriod::Year(year), Some(e.0)),
     };
     let report = report(&state, &period).await?;
-    let criteria =
-        [t("Điện", "Electricity"), t("Nước", "Water"), t("Giấy", "Paper"), t("Văn bản điện tử", "E-documents")];
+    let criteria = [
+        lang.pick("Điện", "Electricity"),
+        lang.pick("Nước", "Water"),
+        lang.pick("Giấy", "Paper"),
+        lang.pick("Văn bản điện tử", "E-documents"),
+    ];
     let body = html! {
         main.scores {
             @if let Some(error) = &error { p.status.bad data-result="error" { (error) } }
             section {
-                h2 { (t("Chấm điểm thi đua", "Emulation scores")) " · " span data-figure="period" { (period) } }
+                h2 { (lang.pick("Chấm điểm thi đua", "Emulation scores")) " · " span data-figure="period" { (period) } }
                 form method="get" action="/scores" {
                     input type="hidden" name="lang" value=(lang.code());
-                    label { (t("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
-                    button type="submit" { (t("Xem", "Show")) }
+                    label { (lang.pick("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
+                    button type="submit" { (lang.pick("Xem", "Show")) }
                 }
                 p.downloads {
-                    a href=(format!("/api/v1/export/scores.xlsx?period={period}")) download { (t("Tải Excel (XLSX)", "Download Excel (XLSX)")) }
+                    a href=(format!("/api/v1/export/scores.xlsx?period={period}")) download { (lang.pick("Tải Excel (XLSX)", "Download Excel (XLSX)")) }
                     " · "
-                    a href=(format!("/api/v1/export/scores.csv?period={period}")) download { (t("Tải CSV", "Download CSV")) }
+                    a href=(format!("/api/v1/export/scores.csv?period={period}")) download { (lang.pick("Tải CSV", "Download CSV")) }
                 }
                 div.table-wrap { table {
                     thead { tr {
-                        th { (t("Phòng, ban", "Department")) }
+                        th { (lang.pick("Phòng, ban", "Department")) }
                         @for c in criteria { th { (c) } }
-                        th { (t("Tổng điểm", "Total")) } th { (t("Xếp loại", "Classification")) } th { (t("Xếp hạng", "Rank")) }
+                        th { (lang.pick("Tổng điểm", "Total")) } th { (lang.pick("Xếp loại", "Classification")) } th { (lang.pick("Xếp hạng", "Rank")) }
                     } }
                     tbody {
                         @for d in &report.departments {
@@ -67,10 +70,10 @@ pub async fn scores_page(
                                 td { (d.name) }
                                 @for c in &d.criteria {
                                     td.num data-criterion=(c.criterion.code()) {
-                                        @if c.standing == Standing::NotApplicable { "—" } @else { (format::number(c.points, 2, lang)) }
+                                        @if c.standing == Standing::NotApplicable { "—" } @else { (locale::number(c.points, 2, lang)) }
                                     }
                                 }
-                                td.num data-figure="total" { (format::number(d.total, 2, lang)) }
+                                td.num data-figure="total" { (locale::number(d.total, 2, lang)) }
                                 td data-figure="classification" { (d.classification) }
                                 td.num data-figure="rank" { (d.rank) }
                             }
@@ -80,12 +83,12 @@ pub async fn scores_page(
             }
             @for (index, resource) in Resource::ALL.into_iter().enumerate() {
                 section data-resource=(resource.as_str()) {
-                    h3 { (format::resource_name(resource, lang)) " (" (format::unit(resource, lang)) ")" }
+                    h3 { (locale::resource_name(resource, lang)) " (" (locale::unit(resource, lang)) ")" }
                     div.table-wrap { table {
                         thead { tr {
-                            th { (t("Phòng, ban", "Department")) } th { (t("Mốc cơ sở", "Baseline")) } th { (t("Mục tiêu", "Target")) }
-                            th { (t("Thực tế đến nay", "Actual to date")) } th { (t("Tiết kiệm", "Saving")) } th { (t("Theo đầu người", "Per person")) }
-                            th { (t("Theo m²", "Per m²")) } th { "CO2e (kg)" } th { (t("Chi phí (đồng)", "Cost (VND)")) } th { (t("Trạng thái", "Status")) }
+                            th { (lang.pick("Phòng, ban", "Department")) } th { (lang.pick("Mốc cơ sở", "Baseline")) } th { (lang.pick("Mục tiêu", "Target")) }
+                            th { (lang.pick("Thực tế đến nay", "Actual to date")) } th { (lang.pick("Tiết kiệm", "Saving")) } th { (lang.pick("Theo đầu người", "Per person")) }
+                            th { (lang.pick("Theo m²", "Per m²")) } th { "CO2e (kg)" } th { (lang.pick("Chi phí (đồng)", "Cost (VND)")) } th { (lang.pick("Trạng thái", "Status")) }
                         } }
                         tbody {
                             @for d in &report.departments {
@@ -94,7 +97,7 @@ pub async fn scores_page(
                                         td { (d.name) }
                                         td.num data-figure="baseline" { (optional(p.baseline.as_ref().map(|b| b.amount), 1, lang)) }
                                         td.num data-figure="target" { (optional(p.target.as_ref().map(|t| t.amount), 1, lang)) }
-                                        td.num data-figure="actual" { (format::number(p.actual, 1, lang)) }
+                                        td.num data-figure="actual" { (locale::number(p.actual, 1, lang)) }
                                         td.num data-figure="saving" { (optional(p.saving_percent, 1, lang)) @if p.saving_percent.is_some() { " %" } }
                                         td.num data-figure="per-person" { (optional(p.per_person, 1, lang)) }
                                         td.num data-figure="per-m2" { (optional(p.per_m2, 2, lang)) }

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{Topic, Unit};
+
 /// The payload format a meter's messages arrive in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -79,6 +81,16 @@ impl Format {
         self == Format::Wmbusmeters
     }
 
+    /// The unit a Shelly Gen1 energy topic carries (the firmware fixes it by topic); `None` for
+    /// a topic that is not a register.
+    pub fn shelly_gen1_unit(topic: &Topic) -> Option<Unit> {
+        match topic.as_str().rsplit('/').next() {
+            Some("total" | "total_returned") => Some(Unit::WattHour),
+            Some("energy" | "returned_energy") => Some(Unit::WattMinute),
+            _ => None,
+        }
+    }
+
     /// The names of the formats taking `key`, for messages.
     pub fn names_where(takes: fn(Format) -> bool) -> String {
         let names: Vec<&str> = Format::ALL.into_iter().filter(|f| takes(*f)).map(Format::config_name).collect();
@@ -95,4 +107,18 @@ pub struct ValueSelector {
     pub channel: usize,
     /// The radio meter's id, when several meters share one topic.
     pub device_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shelly_gen1_topic_tells_the_unit() {
+        let unit = |topic: &str| Format::shelly_gen1_unit(&Topic::try_from(topic.to_owned()).unwrap());
+        assert_eq!(unit("shellies/shellyem-B9F2A1/emeter/0/total"), Some(Unit::WattHour));
+        assert_eq!(unit("shellies/shellyem-B9F2A1/emeter/1/total_returned"), Some(Unit::WattHour));
+        assert_eq!(unit("shellies/shellyplug-s-7A3B/relay/0/energy"), Some(Unit::WattMinute));
+        assert_eq!(unit("shellies/shellyplug-s-7A3B/relay/0/power"), None);
+    }
 }

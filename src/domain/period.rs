@@ -239,6 +239,11 @@ impl<'de> serde::Deserialize<'de> for NamedPeriod {
     }
 }
 
+/// A time as RFC 3339 with the office's offset, the way the API writes times.
+pub fn local_rfc3339(ts: Timestamp, tz: &TimeZone) -> String {
+    ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
 fn hour_floor(ts: Timestamp) -> Timestamp {
     Timestamp::from_millisecond(floor_hour(ts.as_millisecond())).unwrap_or(ts)
 }

@@ -21,6 +21,14 @@ impl Lang {
         }
     }
 
+    /// The text in this language, given its Vietnamese and its English.
+    pub fn pick<'a>(self, vi: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::Vi => "vi",
