@@ -1,0 +1,216 @@
+//! Load and validate the TOML config (plus `XANH_*` environment overrides and secrets).
+//!
+//! The file is parsed into plain serde structs (`deny_unknown_fields`), the environment is
+//! applied, and then everything is checked and turned into domain types. Every error names the
+//! file, the key and the fix.
+
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+mod env;
+mod error;
+mod ingest;
+mod meters;
+mod mqtt;
+mod office;
+mod rubric;
+mod saving_plan;
+mod store;
+#[cfg(test)]
+mod tests;
+mod web;
+
+pub use error::{ConfigError, ConfigProblem};
+pub use ingest::IngestConfig;
+pub use meters::{DEFAULT_COUNTER_INTERVAL, parse_interval};
+pub use mqtt::{
+    Broker, BrokerClient, BrokerTls, ClientAuth, ClientTls, EmbeddedBroker, ExternalBroker, INGEST_USERNAME, MqttConfig,
+};
+pub use rubric::{Class, Criterion, CriterionRule, Rubric, default_rubric};
+pub use saving_plan::{Baselines, Basis, EmissionFactor, EnteredBaseline, Plan, StaffingChange, TargetRule, Tariff};
+pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
+pub use web::WebAccess;
+
+use self::env::{Secrets, apply_env};
+use self::error::toml_problem;
+use self::ingest::IngestSection;
+use self::meters::{MeterEntry, resolve_meters};
+use self::mqtt::MqttSection;
+use self::office::{DepartmentEntry, OfficeSection, resolve_departments};
+use self::store::StoreSection;
+use self::web::WebSection;
+use crate::domain::{Department, DepartmentId, Meter, MeterId, Office};
+
+/// The config used when no `--config` is given.
+pub const DEFAULT_PATH: &str = "config/default.toml";
+/// A copy of `config/default.toml` built into the binary, used when that file is absent.
+pub const BUILT_IN_DEFAULT: &str = include_str!("../../config/default.toml");
+
+// ---- the file as written -------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    office: OfficeSection,
+    #[serde(default)]
+    web: WebSection,
+    #[serde(default)]
+    mqtt: MqttSection,
+    #[serde(default)]
+    store: StoreSection,
+    #[serde(default)]
+    ingest: IngestSection,
+    #[serde(default)]
+    departments: Vec<DepartmentEntry>,
+    #[serde(default)]
+    meters: Vec<MeterEntry>,
+    #[serde(default)]
+    staffing: Vec<saving_plan::StaffingEntry>,
+    #[serde(default)]
+    baselines: saving_plan::BaselinesSection,
+    targets: Option<Vec<saving_plan::TargetEntry>>,
+    emission_factors: Option<Vec<saving_plan::EmissionFactorEntry>>,
+    tariffs: Option<Vec<saving_plan::TariffEntry>>,
+    scoring: Option<rubric::ScoringSection>,
+}
+
+// ---- the config as the program uses it -----------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the config came from, for messages.
+    pub source: String,
+    pub office: Office,
+    pub web_listen: SocketAddr,
+    pub web_access: WebAccess,
+    /// `web.dashboards`: the folder of dashboard pages, when the config names one.
+    pub web_dashboards: Option<PathBuf>,
+    pub mqtt: MqttConfig,
+    pub store: StoreConfig,
+    pub ingest: IngestConfig,
+    pub departments: Vec<Department>,
+    pub meters: Vec<Meter>,
+    /// Baselines, targets, emission factors and tariffs as the config gives them (the web
+    /// app's edits are laid over them by `analysis::plan`).
+    pub plan: Plan,
+    /// How departments are scored (the shipped default unless `[scoring]` is given).
+    pub rubric: Rubric,
+}
+
+impl Config {
+    /// Load `path`, or the default config when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        Self::load_with_env(path, &|name| std::env::var(name).ok())
+    }
+
+    /// As [`Config::load`], with the environment given, so tests don't touch the process's.
+    pub fn load_with_env(path: Option<&Path>, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let (file, text) = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+                    file: path.display().to_string(),
+                    problems: vec![ConfigProblem {
+                        key: "(file)".into(),
+                        problem: format!("cannot be read: {e}"),
+                        fix: "check the path given with --config (or XANH_CONFIG)".into(),
+                    }],
+                })?;
+                (path.display().to_string(), text)
+            }
+            None => match std::fs::read_to_string(DEFAULT_PATH) {
+                Ok(text) => (DEFAULT_PATH.to_owned(), text),
+                Err(_) => (format!("{DEFAULT_PATH} (built-in copy)"), BUILT_IN_DEFAULT.to_owned()),
+            },
+        };
+        Self::parse(&file, &text, env)
+    }
+
+    /// Parse and validate config text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut raw: ConfigFile = toml::from_str(text)
+            .map_err(|e| ConfigError { file: file.to_owned(), problems: vec![toml_problem(text, &e)] })?;
+        let mut problems = Vec::new();
+        apply_env(&mut raw, env, &mut problems);
+        let secrets = Secrets {
+            mqtt_password: env("XANH_MQTT_PASSWORD").filter(|p| !p.is_empty()),
+            influxdb_token: env("XANH_INFLUXDB_TOKEN").filter(|t| !t.trim().is_empty()),
+        };
+        let config = resolve(file, raw, secrets, &mut problems);
+        match config {
+            Some(config) if problems.is_empty() => Ok(config),
+            _ => Err(ConfigError { file: file.to_owned(), problems }),
+        }
+    }
+
+    pub fn meter(&self, id: &MeterId) -> Option<&Meter> {
+        self.meters.iter().find(|m| &m.id == id)
+    }
+
+    pub fn department(&self, id: &DepartmentId) -> Option<&Department> {
+        self.departments.iter().find(|d| &d.id == id)
+    }
+}
+
+/// Check everything and build the typed config; problems are collected, not returned early.
+fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<ConfigProblem>) -> Option<Config> {
+    let mut problem = |key: String, problem: String, fix: String| problems.push(ConfigProblem { key, problem, fix });
+
+    let office_id_given = raw.office.id.is_some();
+    let office_id = office::resolve_office_id(&raw.office, &mut problem);
+    let office = office::resolve_office(raw.office, office_id.clone(), &mut problem);
+    let web_listen = parse_addr(&raw.web.listen, "web.listen", &mut problem);
+    let web_access = web::resolve_access(&raw.web, &mut problem);
+
+    let mqtt = mqtt::resolve_mqtt(raw.mqtt, secrets.mqtt_password, &mut problem);
+    let store = store::resolve_store(&raw.store, office_id_given, office_id, secrets.influxdb_token, &mut problem);
+    let ingest = ingest::resolve_ingest(&raw.ingest, &mut problem);
+
+    let departments = resolve_departments(&raw.departments, &mut problem);
+    let department_ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
+    let meters = resolve_meters(&raw.meters, &department_ids, &mut problem);
+    let department_list: Vec<DepartmentId> = departments.iter().map(|d| d.id.clone()).collect();
+    let plan = saving_plan::resolve_plan(
+        saving_plan::PlanSections {
+            staffing: raw.staffing,
+            baselines: raw.baselines,
+            targets: raw.targets,
+            emission_factors: raw.emission_factors,
+            tariffs: raw.tariffs,
+        },
+        &department_list,
+        &mut problem,
+    );
+    let rubric = rubric::resolve_rubric(raw.scoring, &mut problem);
+
+    Some(Config {
+        source: file.to_owned(),
+        office: office?,
+        web_listen: web_listen?,
+        web_access,
+        web_dashboards: raw.web.dashboards,
+        mqtt: mqtt?,
+        store: store?,
+        ingest,
+        departments,
+        meters,
+        plan: plan?,
+        rubric,
+    })
+}
+
+fn parse_addr(value: &str, key: &str, problem: &mut impl FnMut(String, String, String)) -> Option<SocketAddr> {
+    match value.parse() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            problem(
+                key.into(),
+                format!("`{value}` is not an address with a port"),
+                "write it as \"127.0.0.1:8080\" (IP and port; port 0 picks a free one)".into(),
+            );
+            None
+        }
+    }
+}

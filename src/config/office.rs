@@ -1,0 +1,228 @@
+//! `[office]` and `[[departments]]`: the office's name, time zone, working calendar and its
+//! departments.
+
+use std::collections::{BTreeSet, HashSet};
+
+use jiff::civil::{Date, Weekday};
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::domain::{Department, DepartmentId, Office, OfficeId, WorkingDays, WorkingHours};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OfficeSection {
+    /// The office's id, tagged on every point it writes to a shared store.
+    pub(super) id: Option<String>,
+    pub(super) name: String,
+    #[serde(default = "default_timezone")]
+    pub(super) timezone: String,
+    pub(super) working_hours: Option<String>,
+    pub(super) working_days: Option<Vec<String>>,
+    #[serde(default)]
+    pub(super) holidays: Vec<String>,
+}
+
+pub(super) fn default_timezone() -> String {
+    "Asia/Ho_Chi_Minh".to_owned()
+}
+
+/// The office's id, when the file gives one (tagged on every point a shared store holds).
+pub(super) fn resolve_office_id(
+    office: &OfficeSection,
+    problem: &mut impl FnMut(String, String, String),
+) -> Option<OfficeId> {
+    office.id.as_ref().and_then(|id| {
+        OfficeId::try_from(id.clone())
+            .map_err(|e| problem("office.id".into(), e.to_string(), "use a slug such as \"vp-ubnd-tinh\"".into()))
+            .ok()
+    })
+}
+
+/// The office: its name, time zone and working calendar.
+pub(super) fn resolve_office(
+    office: OfficeSection,
+    id: Option<OfficeId>,
+    problem: &mut impl FnMut(String, String, String),
+) -> Option<Office> {
+    let timezone = match TimeZone::get(&office.timezone) {
+        Ok(tz) if !whole_hour_offsets(&tz) => {
+            problem(
+                "office.timezone".into(),
+                format!(
+                    "`{}` is not a whole number of hours from UTC, and consumption is kept by the UTC hour",
+                    office.timezone
+                ),
+                "use a time zone with whole-hour offsets, such as \"Asia/Ho_Chi_Minh\"".into(),
+            );
+            None
+        }
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            problem(
+                "office.timezone".into(),
+                format!("`{}` is not a known IANA time zone", office.timezone),
+                "use a name such as \"Asia/Ho_Chi_Minh\"".into(),
+            );
+            None
+        }
+    };
+    if office.name.trim().is_empty() {
+        problem(
+            "office.name".into(),
+            "is empty".into(),
+            "give the office's name, such as \"Văn phòng UBND tỉnh\"".into(),
+        );
+    }
+
+    let (working_hours, working_days, holidays) = resolve_calendar(&office, problem);
+    Some(Office {
+        id,
+        name: office.name,
+        timezone: timezone?,
+        timezone_name: office.timezone,
+        working_hours: working_hours?,
+        working_days: working_days?,
+        holidays: holidays?,
+    })
+}
+
+/// Whether local days start on UTC hours, so that hourly totals add up to local days.
+/// Checked at the solstices of this year and the last, which catches daylight-saving shifts.
+pub(super) fn whole_hour_offsets(tz: &TimeZone) -> bool {
+    let year = jiff::Timestamp::now().to_zoned(tz.clone()).year();
+    [year - 1, year].iter().flat_map(|y| [(*y, 1), (*y, 7)]).all(|(y, m)| {
+        jiff::civil::date(y, m, 1).to_zoned(tz.clone()).map(|z| z.offset().seconds() % 3600 == 0).unwrap_or(false)
+    })
+}
+
+/// The office's working hours, working days and holidays; the defaults are a Vietnamese state
+/// office's: 07:30–17:00, Monday to Friday, no holidays.
+pub(super) fn resolve_calendar(
+    office: &OfficeSection,
+    problem: &mut impl FnMut(String, String, String),
+) -> (Option<WorkingHours>, Option<WorkingDays>, Option<BTreeSet<Date>>) {
+    let hours = match &office.working_hours {
+        None => Some(WorkingHours::default()),
+        Some(text) => WorkingHours::parse(text)
+            .map_err(|e| {
+                problem(
+                    "office.working_hours".into(),
+                    e.to_string(),
+                    "write the start and end of the working day as \"07:30-17:00\"".into(),
+                )
+            })
+            .ok(),
+    };
+    let days = match &office.working_days {
+        None => Some(WorkingDays::default()),
+        Some(names) => {
+            let mut days = Vec::new();
+            let mut ok = true;
+            for name in names {
+                match weekday(name) {
+                    Some(day) => days.push(day),
+                    None => {
+                        ok = false;
+                        problem(
+                            "office.working_days".into(),
+                            format!("`{name}` is not a day of the week"),
+                            "use mon, tue, wed, thu, fri, sat or sun".into(),
+                        );
+                    }
+                }
+            }
+            if ok && days.is_empty() {
+                ok = false;
+                problem(
+                    "office.working_days".into(),
+                    "is empty".into(),
+                    "list the days the office works, such as [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]".into(),
+                );
+            }
+            ok.then(|| days.into_iter().collect())
+        }
+    };
+    let mut holidays = BTreeSet::new();
+    let mut ok = true;
+    for text in &office.holidays {
+        match text.parse::<Date>() {
+            Ok(date) if date.to_string() == *text => {
+                holidays.insert(date);
+            }
+            _ => {
+                ok = false;
+                problem(
+                    "office.holidays".into(),
+                    format!("`{text}` is not a date"),
+                    "write each holiday as YYYY-MM-DD, such as \"2026-09-02\"".into(),
+                );
+            }
+        }
+    }
+    (hours, days, ok.then_some(holidays))
+}
+
+pub(super) fn weekday(name: &str) -> Option<Weekday> {
+    Some(match name {
+        "mon" => Weekday::Monday,
+        "tue" => Weekday::Tuesday,
+        "wed" => Weekday::Wednesday,
+        "thu" => Weekday::Thursday,
+        "fri" => Weekday::Friday,
+        "sat" => Weekday::Saturday,
+        "sun" => Weekday::Sunday,
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DepartmentEntry {
+    id: String,
+    name: String,
+    headcount: u32,
+    area_m2: f64,
+}
+
+pub(super) fn resolve_departments(
+    entries: &[DepartmentEntry],
+    problem: &mut impl FnMut(String, String, String),
+) -> Vec<Department> {
+    let mut seen = HashSet::new();
+    let mut departments = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let key = |field: &str| format!("departments[{i}].{field}");
+        let id = match DepartmentId::try_from(entry.id.clone()) {
+            Ok(id) => id,
+            Err(e) => {
+                problem(key("id"), e.to_string(), "use a slug such as \"phong-tong-hop\"".into());
+                continue;
+            }
+        };
+        if !seen.insert(id.clone()) {
+            problem(
+                key("id"),
+                format!("`{id}` is used by another department"),
+                "give each department its own id".into(),
+            );
+        }
+        if entry.name.trim().is_empty() {
+            problem(key("name"), "is empty".into(), "give the department's Vietnamese name".into());
+        }
+        if !(entry.area_m2.is_finite() && entry.area_m2 > 0.0) {
+            problem(
+                key("area_m2"),
+                format!("{} is not a floor area", entry.area_m2),
+                "give the area in m², greater than 0".into(),
+            );
+        }
+        departments.push(Department {
+            id,
+            name: entry.name.clone(),
+            headcount: entry.headcount,
+            area_m2: entry.area_m2,
+        });
+    }
+    departments
+}
