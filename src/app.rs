@@ -10,12 +10,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::auth::{Auth, AuthError};
-use crate::config::{Broker, Config, ConfigError, EmbeddedBroker, StoreConfig};
+use crate::config::{Broker, Config, ConfigError, EmbeddedBroker};
 use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::mqtt_tls::{self, MqttTlsError};
 use crate::ingest::{Pipeline, broker};
-use crate::store::{Accounts, InfluxStore, SqliteStore, Store, StoreError, StoreReads};
+use crate::store::{self, Accounts, StoreError, StoreReads};
 use crate::web::{self, AppState, BrokerInfo};
 
 #[derive(Debug, thiserror::Error)]
@@ -82,21 +82,9 @@ impl Application {
                 (external.host.clone(), external.port, false)
             }
         };
-        let (store, accounts, outbox) = match &config.store {
-            StoreConfig::Sqlite { path } => {
-                let store =
-                    SqliteStore::open(path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
-                tracing::info!(path = %store.path().display(), "SQLite store open");
-                (Arc::new(store) as Arc<dyn Store>, Accounts::open(path)?, None)
-            }
-            StoreConfig::Influx(influx) => {
-                let store =
-                    InfluxStore::open(influx, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
-                tracing::info!(url = %influx.url, org = %influx.org, bucket = %influx.bucket, path = %influx.path.display(), "InfluxDB store open, with its journal and outbox in SQLite");
-                let outbox = (store.status(), store.drainer());
-                (Arc::new(store) as Arc<dyn Store>, Accounts::open(&influx.path)?, Some(outbox))
-            }
-        };
+        let store::OpenStore { store, outbox } = store::open(&config)?;
+        tracing::info!("store open: {}", config.store);
+        let accounts = Accounts::open(config.store.embedded_path())?;
         let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));
         let listener = TcpListener::bind(config.web_listen)
             .await

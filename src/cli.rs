@@ -247,7 +247,7 @@ async fn wait_for_signal() {
 
 async fn import(config: Config, args: ImportArgs) -> anyhow::Result<()> {
     use std::io::Write;
-    let store = crate::store::open_configured(&config)?;
+    let store = crate::store::open(&config)?.store;
     let summary = import_csv(&args.file, &config, &*store, args.entered_by, |done, total| {
         eprint!("\rimport: {done} / {total} rows ({} %)", done * 100 / total.max(1));
         let _ = std::io::stderr().flush();

@@ -300,7 +300,7 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
     eprintln!("simulate: {} meters, history {} → {} every {:?}", config.meters.len(), from, to, options.interval);
     match options.target {
         Target::Store => {
-            let store = crate::store::open_configured(config)?;
+            let store = crate::store::open(config)?.store;
             let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
             let last = write_history(&mut model, &*store, &pipeline, config, from, to, interval).await?;
             if let Some(every) = options.live_every {

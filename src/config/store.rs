@@ -63,6 +63,22 @@ impl StoreConfig {
     }
 }
 
+impl fmt::Display for StoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreConfig::Sqlite { path } => write!(f, "SQLite at {}", path.display()),
+            StoreConfig::Influx(influx) => write!(
+                f,
+                "InfluxDB at {} (org {}, bucket {}), with its journal and outbox in SQLite at {}",
+                influx.url,
+                influx.org,
+                influx.bucket,
+                influx.path.display()
+            ),
+        }
+    }
+}
+
 /// Where and how to write to InfluxDB 2.
 #[derive(Clone, PartialEq, Eq)]
 pub struct InfluxConfig {

@@ -2,6 +2,7 @@
 //! the readings (and there even when readings go to another backend). Only hashes of
 //! passwords and secrets are stored. Methods block: call them from `spawn_blocking`.
 
+use super::{from_ms, ms};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -126,14 +127,6 @@ pub(crate) fn as_rfc3339_opt<S: serde::Serializer>(ts: &Option<Timestamp>, s: S)
         Some(ts) => s.collect_str(ts),
         None => s.serialize_none(),
     }
-}
-
-fn ms(ts: Timestamp) -> i64 {
-    ts.as_millisecond()
-}
-
-fn from_ms(value: i64) -> Timestamp {
-    Timestamp::from_millisecond(value).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> rusqlite::Error {

@@ -7,13 +7,16 @@ pub mod influx;
 mod sqlite;
 
 pub use accounts::Accounts;
-pub use influx::InfluxStore;
-pub use sqlite::{ChangeSink, Cursor, HistoryPoint, Series, SeriesChanges, SqliteStore};
+pub use influx::{Drainer, InfluxStore, OutboxStatus};
+pub use sqlite::{ChangeSink, Cursor, HistoryKind, HistoryPoint, SeriesChanges, SqliteStore};
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::config::{Config, StoreConfig};
 use crate::domain::TimeRange;
 use crate::domain::period::NamedPeriod;
 use crate::domain::{
@@ -34,17 +37,27 @@ pub enum StoreError {
     Influx(String),
 }
 
-/// The configured store, for commands that write without serving (`xanh import`, `xanh
-/// simulate --into-store`): with InfluxDB the points wait in the outbox, which the running
-/// service (or its next start) sends.
-pub fn open_configured(config: &crate::config::Config) -> Result<Box<dyn Store>, StoreError> {
+/// The configured store, open.
+pub struct OpenStore {
+    pub store: Arc<dyn Store>,
+    /// With InfluxDB: the outbox's status and the task that sends it. Commands that write
+    /// without serving (`xanh import`, `xanh simulate --into-store`) leave the drainer unrun:
+    /// the points wait in the outbox for the running service (or its next start).
+    pub outbox: Option<(Arc<OutboxStatus>, Drainer)>,
+}
+
+/// Open the store the config names: the whole store in SQLite, or InfluxDB with its journal.
+pub fn open(config: &Config) -> Result<OpenStore, StoreError> {
     let office = &config.office;
     Ok(match &config.store {
-        crate::config::StoreConfig::Sqlite { path } => {
-            Box::new(SqliteStore::open(path, &office.timezone, &office.timezone_name, &config.meters)?)
+        StoreConfig::Sqlite { path } => {
+            let store = SqliteStore::open(path, &office.timezone, &office.timezone_name, &config.meters)?;
+            OpenStore { store: Arc::new(store), outbox: None }
         }
-        crate::config::StoreConfig::Influx(influx) => {
-            Box::new(InfluxStore::open(influx, &office.timezone, &office.timezone_name, &config.meters)?)
+        StoreConfig::Influx(influx) => {
+            let store = InfluxStore::open(influx, &office.timezone, &office.timezone_name, &config.meters)?;
+            let outbox = Some((store.status(), store.drainer()));
+            OpenStore { store: Arc::new(store), outbox }
         }
     })
 }
@@ -269,4 +282,13 @@ pub trait Store: StoreReads {
 
     /// Keep a change to a baseline or a target.
     async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError>;
+}
+
+/// Times are stored as milliseconds since the Unix epoch.
+fn ms(ts: Timestamp) -> i64 {
+    ts.as_millisecond()
+}
+
+fn from_ms(value: i64) -> Timestamp {
+    Timestamp::from_millisecond(value).unwrap_or(Timestamp::UNIX_EPOCH)
 }

@@ -16,7 +16,7 @@ use super::line::{self, MeterTags};
 use super::{WriteFailure, connect, write_lines};
 use crate::config::{Config, InfluxConfig};
 use crate::domain::MeterId;
-use crate::store::{Cursor, Series, SqliteStore, StoreError};
+use crate::store::{Cursor, HistoryKind, SqliteStore, StoreError};
 
 /// How to copy.
 #[derive(Debug, Clone, Copy)]
@@ -30,7 +30,7 @@ pub struct MigrateOptions {
 /// Where a copy is, for the progress line.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
-    pub series: Series,
+    pub series: HistoryKind,
     pub copied: u64,
     /// What this run has to copy of the series, counted when it started.
     pub total: u64,
@@ -55,7 +55,7 @@ pub enum MigrateError {
     #[error(
         "InfluxDB refused a batch of {series} starting at meter {meter}, {at}: {reason}. The copy stopped there; fix the cause and run `xanh migrate --to influxdb` again to go on"
     )]
-    Refused { series: Series, meter: String, at: Timestamp, reason: String },
+    Refused { series: HistoryKind, meter: String, at: Timestamp, reason: String },
     #[error(
         "InfluxDB did not take a batch after {attempts} attempts ({reason}). What was copied is kept; run `xanh migrate --to influxdb` again to go on"
     )]
@@ -80,7 +80,7 @@ pub async fn migrate(
     let mut summary = MigrateSummary::default();
     let mut interrupt = Interrupt::listen();
 
-    for series in [Series::Readings, Series::Consumption] {
+    for series in [HistoryKind::Readings, HistoryKind::Consumption] {
         if options.from_start {
             journal.save_migration_cursor(series, None).await?;
         }
@@ -107,8 +107,8 @@ pub async fn migrate(
             cursor = next;
             copied += page.len() as u64;
             match series {
-                Series::Readings => summary.readings += page.len() as u64,
-                Series::Consumption => summary.hours += page.len() as u64,
+                HistoryKind::Readings => summary.readings += page.len() as u64,
+                HistoryKind::Consumption => summary.hours += page.len() as u64,
             }
             progress(&Progress { series, copied, total, elapsed: started.elapsed() });
         }
@@ -150,7 +150,7 @@ impl Interrupt {
 }
 
 fn encode(
-    series: Series,
+    series: HistoryKind,
     tags: &HashMap<MeterId, MeterTags>,
     page: &[crate::store::HistoryPoint],
     skipped: &mut u64,
@@ -163,8 +163,8 @@ fn encode(
             };
             let ts = point.ts.as_millisecond();
             match series {
-                Series::Readings => line::reading(tags, point.value, ts),
-                Series::Consumption => line::consumption(tags, point.value, ts),
+                HistoryKind::Readings => line::reading(tags, point.value, ts),
+                HistoryKind::Consumption => line::consumption(tags, point.value, ts),
             }
         })
         .collect()
@@ -174,7 +174,7 @@ fn encode(
 async fn send(
     client: &influxdb2::Client,
     influx: &InfluxConfig,
-    series: Series,
+    series: HistoryKind,
     (meter, at): (MeterId, Timestamp),
     lines: Vec<String>,
 ) -> Result<(), MigrateError> {

@@ -4,10 +4,11 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Inner, from_ms, lock, ms};
+use super::{Inner, lock};
 use crate::domain::consumption::{Sample, ceil_hour, delta_interval, floor_hour};
 use crate::domain::{Correction, CorrectionRecord, MeterId, MeterKind};
 use crate::store::StoreError;
+use crate::store::{from_ms, ms};
 
 impl Inner {
     pub(super) fn correct(&self, correction: &Correction) -> Result<Option<CorrectionRecord>, StoreError> {

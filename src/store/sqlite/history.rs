@@ -5,35 +5,36 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, from_ms};
+use super::SqliteStore;
 use crate::domain::MeterId;
 use crate::store::StoreError;
+use crate::store::from_ms;
 
 /// Which of the two time series a page or a cursor belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Series {
+pub enum HistoryKind {
     Readings,
     Consumption,
 }
 
-impl std::fmt::Display for Series {
+impl std::fmt::Display for HistoryKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Series::Readings => "readings",
-            Series::Consumption => "hourly consumption",
+            HistoryKind::Readings => "readings",
+            HistoryKind::Consumption => "hourly consumption",
         })
     }
 }
 
-impl Series {
+impl HistoryKind {
     fn query(self) -> &'static str {
         match self {
-            Series::Readings => {
+            HistoryKind::Readings => {
                 "SELECT meter, ts, value FROM readings
                  WHERE (meter > ?1 OR (meter = ?1 AND ts > ?2)) AND ts < ?3
                  ORDER BY meter, ts LIMIT ?4"
             }
-            Series::Consumption => {
+            HistoryKind::Consumption => {
                 "SELECT meter, hour, amount FROM consumption_hourly
                  WHERE (meter > ?1 OR (meter = ?1 AND hour > ?2)) AND hour < ?3
                  ORDER BY meter, hour LIMIT ?4"
@@ -43,10 +44,10 @@ impl Series {
 
     fn count(self) -> &'static str {
         match self {
-            Series::Readings => {
+            HistoryKind::Readings => {
                 "SELECT count(*) FROM readings WHERE (meter > ?1 OR (meter = ?1 AND ts > ?2)) AND ts < ?3"
             }
-            Series::Consumption => {
+            HistoryKind::Consumption => {
                 "SELECT count(*) FROM consumption_hourly WHERE (meter > ?1 OR (meter = ?1 AND hour > ?2)) AND hour < ?3"
             }
         }
@@ -54,8 +55,8 @@ impl Series {
 
     fn key(self) -> &'static str {
         match self {
-            Series::Readings => "migrate_readings_after",
-            Series::Consumption => "migrate_consumption_after",
+            HistoryKind::Readings => "migrate_readings_after",
+            HistoryKind::Consumption => "migrate_consumption_after",
         }
     }
 }
@@ -79,7 +80,7 @@ impl SqliteStore {
     /// The points of `series` after `cursor` and before `until`, at most `limit`.
     pub async fn history_page(
         &self,
-        series: Series,
+        series: HistoryKind,
         cursor: Cursor,
         until: Timestamp,
         limit: usize,
@@ -109,7 +110,7 @@ impl SqliteStore {
     /// left to do.
     pub async fn history_len_after(
         &self,
-        series: Series,
+        series: HistoryKind,
         cursor: &Cursor,
         until: Timestamp,
     ) -> Result<u64, StoreError> {
@@ -127,7 +128,7 @@ impl SqliteStore {
     }
 
     /// The cursor a copy of `series` saved, if it saved one.
-    pub async fn migration_cursor(&self, series: Series) -> Result<Option<Cursor>, StoreError> {
+    pub async fn migration_cursor(&self, series: HistoryKind) -> Result<Option<Cursor>, StoreError> {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let saved: Option<String> = conn
@@ -144,7 +145,7 @@ impl SqliteStore {
 
     /// Remember that the copy of `series` finished everything up to `cursor`; `None` forgets
     /// it, so the next copy starts from the beginning.
-    pub async fn save_migration_cursor(&self, series: Series, cursor: Option<Cursor>) -> Result<(), StoreError> {
+    pub async fn save_migration_cursor(&self, series: HistoryKind, cursor: Option<Cursor>) -> Result<(), StoreError> {
         self.blocking(move |inner| {
             let conn = super::lock(&inner.writer);
             match cursor {

@@ -3,10 +3,10 @@
 use jiff::Timestamp;
 use rusqlite::{Row, TransactionBehavior, params};
 
-use super::{Inner, from_ms, lock, ms};
+use super::{Inner, lock};
 use crate::domain::period::NamedPeriod;
 use crate::domain::{DocumentCount, Month};
-use crate::store::{DocumentRecord, PlanEdit, PlanEditRecord, PlanValue, StoreError};
+use crate::store::{DocumentRecord, PlanEdit, PlanEditRecord, PlanValue, StoreError, from_ms, ms};
 
 impl Inner {
     pub(super) fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError> {

@@ -1,0 +1,197 @@
+//! Consumption kept up to date as readings arrive: each meter's hours recomputed around what
+//! changed, and the local days rolled up from the hours.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::{Inner, MeterRule, lock};
+use crate::domain::MeterId;
+use crate::domain::consumption::{
+    GLITCH_LOOKAHEAD, HOUR_MS, Sample, ceil_hour, counter_intervals, delta_interval, floor_hour, spread_hourly,
+};
+use crate::domain::period::day_start;
+use crate::store::{from_ms, ms};
+
+impl Inner {
+    /// Up to `count` stored readings just before `ts`, oldest first.
+    pub(super) fn readings_before(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        ts: i64,
+        count: usize,
+    ) -> Result<Vec<Sample>, rusqlite::Error> {
+        let mut rows = tx
+            .prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3")?
+            .query_map(params![meter.as_str(), ts, count as i64], |r| {
+                Ok(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: None })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    /// Add amounts to a meter's hourly and daily totals.
+    pub(super) fn add_hours(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        hours: &BTreeMap<i64, f64>,
+    ) -> Result<(), rusqlite::Error> {
+        let mut add_hour = tx.prepare_cached(
+            "INSERT INTO consumption_hourly (meter, hour, amount) VALUES (?1, ?2, ?3)
+             ON CONFLICT (meter, hour) DO UPDATE SET amount = amount + excluded.amount",
+        )?;
+        let mut days: BTreeMap<i64, f64> = BTreeMap::new();
+        for (&hour, &amount) in hours {
+            add_hour.execute(params![meter.as_str(), hour, amount])?;
+            *days.entry(self.day_of(hour)).or_insert(0.0) += amount;
+        }
+        let mut add_day = tx.prepare_cached(
+            "INSERT INTO consumption_daily (meter, day, amount) VALUES (?1, ?2, ?3)
+             ON CONFLICT (meter, day) DO UPDATE SET amount = amount + excluded.amount",
+        )?;
+        for (day, amount) in days {
+            add_day.execute(params![meter.as_str(), day, amount])?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn day_of(&self, hour_ms: i64) -> i64 {
+        ms(day_start(from_ms(hour_ms), &self.tz))
+    }
+
+    /// Recompute a counter's hours around readings that arrived out of order, were corrected
+    /// or undo a glitch: every hour that an interval touching `[tmin, tmax]`, or one a
+    /// glitch decision near it moves, covers is rebuilt from the readings.
+    pub(super) fn recompute_counter(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        rule: MeterRule,
+        tmin: i64,
+        tmax: i64,
+    ) -> Result<(), rusqlite::Error> {
+        let id = meter.as_str();
+        // The reading `count` places before (or after) `ts`, or the nearest one there is.
+        let nth = |sql: &str, ts: i64, count: i64| -> Result<Option<i64>, rusqlite::Error> {
+            tx.prepare_cached(sql)?.query_row(params![id, ts, count], |r| r.get(0))
+        };
+        let before =
+            "SELECT min(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3)";
+        let after = "SELECT max(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts > ?2 ORDER BY ts LIMIT ?3)";
+        // A change can turn readings up to the lookahead on either side from glitch to reset
+        // or back, and so move where their intervals start and end.
+        let reach = GLITCH_LOOKAHEAD as i64 + 1;
+        let window_start = floor_hour(nth(before, tmin, reach)?.unwrap_or(tmin));
+        let window_end = ceil_hour(nth(after, tmax, reach)?.unwrap_or(tmax)).max(window_start + HOUR_MS);
+        // Hours at the window's edges also hold parts of intervals reaching outside it, and
+        // telling a glitch from a reset there needs as many readings again.
+        let fetch_from = nth(before, window_start + 1, 2 * reach)?.unwrap_or(window_start);
+        let fetch_to = nth(after, window_end - 1, 2 * reach)?.unwrap_or(window_end);
+        let samples = tx
+            .prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts")?
+            .query_map(params![id, fetch_from, fetch_to], |r| {
+                Ok(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: None })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let hours = spread_hourly(&counter_intervals(&samples, rule.register_max), window_start, window_end);
+        self.replace_hours(tx, id, window_start, window_end, &hours)
+    }
+
+    /// Recompute a delta meter's hours in `[window_start, window_end)` from every amount whose
+    /// period reaches into it, after one was corrected or removed.
+    pub(super) fn recompute_delta(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        window_start: i64,
+        window_end: i64,
+    ) -> Result<(), rusqlite::Error> {
+        let id = meter.as_str();
+        // An amount is stamped at the end of its period, so only later stamps can reach in.
+        let intervals = tx
+            .prepare_cached("SELECT ts, value, period_start FROM readings WHERE meter = ?1 AND ts >= ?2")?
+            .query_map(params![id, window_start], |r| {
+                Ok(delta_interval(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: r.get(2)? }))
+            })?
+            .filter(|i| i.as_ref().map_or(true, |i| i.start_ms < window_end))
+            .collect::<Result<Vec<_>, _>>()?;
+        let hours = spread_hourly(&intervals, window_start, window_end);
+        self.replace_hours(tx, id, window_start, window_end, &hours)
+    }
+
+    /// Put `hours` in place of a meter's hourly totals in the window and rebuild its days.
+    pub(super) fn replace_hours(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &str,
+        window_start: i64,
+        window_end: i64,
+        hours: &BTreeMap<i64, f64>,
+    ) -> Result<(), rusqlite::Error> {
+        tx.prepare_cached("DELETE FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3")?
+            .execute(params![meter, window_start, window_end])?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO consumption_hourly (meter, hour, amount) VALUES (?1, ?2, ?3)")?;
+        for (hour, amount) in hours {
+            insert.execute(params![meter, hour, amount])?;
+        }
+        let mut days = BTreeSet::new();
+        let mut hour = window_start;
+        while hour < window_end {
+            days.insert(self.day_of(hour));
+            hour += HOUR_MS;
+        }
+        for day in days {
+            self.rebuild_day(tx, meter, day)?;
+        }
+        Ok(())
+    }
+
+    /// Set a meter's daily total from its hourly totals.
+    pub(super) fn rebuild_day(&self, tx: &Transaction<'_>, meter: &str, day: i64) -> Result<(), rusqlite::Error> {
+        let next = day_start(from_ms(day + 36 * HOUR_MS), &self.tz);
+        let sum: Option<f64> = tx
+            .prepare_cached("SELECT sum(amount) FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3")?
+            .query_row(params![meter, day, ms(next)], |r| r.get(0))?;
+        match sum {
+            Some(amount) => tx
+                .prepare_cached("INSERT OR REPLACE INTO consumption_daily (meter, day, amount) VALUES (?1, ?2, ?3)")?
+                .execute(params![meter, day, amount])?,
+            None => tx
+                .prepare_cached("DELETE FROM consumption_daily WHERE meter = ?1 AND day = ?2")?
+                .execute(params![meter, day])?,
+        };
+        Ok(())
+    }
+
+    /// Daily totals are keyed by local midnight: if the office's time zone changed since they
+    /// were built, build them again from the hourly totals.
+    pub(super) fn ensure_day_rollup_zone(&self, timezone_name: &str) -> Result<(), rusqlite::Error> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let built_for: Option<String> =
+            tx.query_row("SELECT value FROM meta WHERE key = 'day_timezone'", [], |r| r.get(0)).optional()?;
+        if built_for.as_deref() != Some(timezone_name) {
+            tx.execute("DELETE FROM consumption_daily", [])?;
+            let mut days: BTreeMap<(String, i64), f64> = BTreeMap::new();
+            {
+                let mut rows = tx.prepare("SELECT meter, hour, amount FROM consumption_hourly")?;
+                let mut rows = rows.query([])?;
+                while let Some(row) = rows.next()? {
+                    let hour: i64 = row.get(1)?;
+                    *days.entry((row.get(0)?, self.day_of(hour))).or_insert(0.0) += row.get::<_, f64>(2)?;
+                }
+            }
+            let mut insert = tx.prepare("INSERT INTO consumption_daily (meter, day, amount) VALUES (?1, ?2, ?3)")?;
+            for ((meter, day), amount) in days {
+                insert.execute(params![meter, day, amount])?;
+            }
+            drop(insert);
+            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('day_timezone', ?1)", [timezone_name])?;
+        }
+        tx.commit()
+    }
+}

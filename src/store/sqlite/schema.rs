@@ -1,0 +1,142 @@
+//! The schema: the migrations that build it, in order, and how a connection is opened.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
+    CREATE TABLE readings (
+        meter        TEXT    NOT NULL,
+        ts           INTEGER NOT NULL,   -- ms since the Unix epoch
+        value        REAL    NOT NULL,   -- canonical unit
+        period_start INTEGER,            -- delta meters: start of the period the amount covers
+        source       TEXT    NOT NULL,
+        entered_by   TEXT,
+        received_at  INTEGER NOT NULL,
+        PRIMARY KEY (meter, ts)
+    ) WITHOUT ROWID;
+    CREATE TABLE consumption_hourly (
+        meter  TEXT    NOT NULL,
+        hour   INTEGER NOT NULL,         -- ms, start of a UTC hour
+        amount REAL    NOT NULL,
+        PRIMARY KEY (meter, hour)
+    ) WITHOUT ROWID;
+    CREATE TABLE consumption_daily (
+        meter  TEXT    NOT NULL,
+        day    INTEGER NOT NULL,         -- ms, local midnight in the office's time zone
+        amount REAL    NOT NULL,
+        PRIMARY KEY (meter, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE meter_status (
+        meter            TEXT PRIMARY KEY,
+        last_ts          INTEGER NOT NULL,
+        last_value       REAL    NOT NULL,
+        last_received_at INTEGER NOT NULL,
+        readings         INTEGER NOT NULL
+    );
+    CREATE TABLE rejected (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        received_at INTEGER NOT NULL,
+        source      TEXT    NOT NULL,
+        topic       TEXT,
+        payload     BLOB    NOT NULL,
+        meter       TEXT,
+        reason      TEXT    NOT NULL,
+        detail      TEXT    NOT NULL
+    );
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"#,
+    r#"
+    -- A rejected item that a second attempt stored is kept, marked, for the record.
+    ALTER TABLE rejected ADD COLUMN reprocessed_at INTEGER;
+"#,
+    r#"
+    -- Every change to a stored reading: the old value, the new one (NULL: removed), who,
+    -- when and why.
+    CREATE TABLE corrections (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        meter        TEXT    NOT NULL,
+        ts           INTEGER NOT NULL,
+        old_value    REAL    NOT NULL,
+        new_value    REAL,
+        corrected_by TEXT    NOT NULL,
+        corrected_at INTEGER NOT NULL,
+        reason       TEXT    NOT NULL
+    );
+    CREATE INDEX corrections_by_meter ON corrections (meter, ts);
+"#,
+    r#"
+    -- A person's decision on an item held for review: accepted (then stored) or rejected.
+    ALTER TABLE rejected ADD COLUMN review_decision TEXT;
+    ALTER TABLE rejected ADD COLUMN reviewed_by TEXT;
+    ALTER TABLE rejected ADD COLUMN review_reason TEXT;
+"#,
+    r#"
+    -- What a bill charged for an amount entered from it, in VND.
+    ALTER TABLE readings ADD COLUMN cost_vnd REAL;
+"#,
+    r#"
+    -- Documents a department issued in a month (YYYY-MM), electronically and on paper.
+    CREATE TABLE documents (
+        department TEXT    NOT NULL,
+        month      TEXT    NOT NULL,
+        electronic INTEGER NOT NULL,
+        paper      INTEGER NOT NULL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL,
+        PRIMARY KEY (month, department)
+    ) WITHOUT ROWID;
+    -- Changes to baselines and targets made in the web app; the latest per key is in force.
+    CREATE TABLE plan_edits (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind       TEXT    NOT NULL,     -- baseline | target
+        resource   TEXT    NOT NULL,
+        department TEXT,                 -- NULL: the whole office
+        period     TEXT,                 -- NULL: every period (targets)
+        old_value  TEXT,                 -- JSON; NULL: the config's value was in force
+        new_value  TEXT,                 -- JSON; NULL: back to the config's value
+        edited_by  TEXT    NOT NULL,
+        edited_at  INTEGER NOT NULL,
+        reason     TEXT    NOT NULL
+    );
+"#,
+    r#"
+    -- The InfluxDB backend's outbox: line protocol committed with the change it mirrors,
+    -- sent in seq order, deleted once InfluxDB took it.
+    CREATE TABLE influx_outbox (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        line        TEXT    NOT NULL,
+        enqueued_at INTEGER NOT NULL
+    );
+    -- Lines InfluxDB refused as bad, moved aside with its answer so the queue goes on.
+    CREATE TABLE influx_dead_letters (
+        seq         INTEGER PRIMARY KEY,
+        line        TEXT    NOT NULL,
+        enqueued_at INTEGER NOT NULL,
+        failed_at   INTEGER NOT NULL,
+        error       TEXT    NOT NULL
+    );
+"#,
+];
+
+pub(super) fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a committed batch survives a power cut, which is what a QoS 1 ack promises.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    Ok(conn)
+}
+
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
+    let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! The write path: a batch of readings and rejections checked against each meter's latest
+//! readings, stored, held for review or rejected, with the consumption it implies.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::{Inner, lock};
+use crate::domain::consumption::{
+    GLITCH_LOOKAHEAD, Sample, counter_intervals, delta_interval, implausible_step, spread_hourly, without_glitches,
+};
+use crate::domain::period::local_rfc3339;
+use crate::domain::{Incoming, MeterId, MeterKind, Origin, RejectReason, Rejection};
+use crate::store::{Outcome, Review, StoreError, WriteReport, from_ms, ms};
+
+/// Each meter's last few stored readings, oldest first, as a batch is written.
+pub(super) type Latest = HashMap<MeterId, Vec<Sample>>;
+
+/// Whether a reading's step from the one before is checked for plausibility: always, except
+/// for a held reading a person has accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Plausibility {
+    Check,
+    Accepted,
+}
+
+impl Inner {
+    pub(super) fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let report = self.write_in(&tx, batch, Plausibility::Check)?;
+        self.report_changes(&tx)?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    pub(super) fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now = ms(Timestamp::now());
+        let mut mark = tx.prepare_cached("UPDATE rejected SET reprocessed_at = ?1 WHERE id = ?2")?;
+        let mut batch = Vec::new();
+        for (id, items) in retried {
+            mark.execute(params![now, id])?;
+            batch.extend(items);
+        }
+        drop(mark);
+        let report = self.write_in(&tx, batch, Plausibility::Check)?;
+        self.report_changes(&tx)?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    pub(super) fn write_in(
+        &self,
+        tx: &Transaction<'_>,
+        batch: Vec<Incoming>,
+        plausibility: Plausibility,
+    ) -> Result<WriteReport, StoreError> {
+        let mut report = WriteReport { outcomes: Vec::with_capacity(batch.len()), ..WriteReport::default() };
+        let mut latest = Latest::new();
+        // Newly stored samples per meter, and the latest receive time among them.
+        let mut fresh: BTreeMap<MeterId, (Vec<Sample>, i64)> = BTreeMap::new();
+        for item in batch {
+            let outcome = match item {
+                Incoming::Reading(reading, origin) => {
+                    let sample = Sample {
+                        ts_ms: ms(reading.ts),
+                        value: reading.value,
+                        period_start_ms: reading.period_start.map(ms),
+                    };
+                    if let Some(held) = self.held(tx, &reading, sample, &origin, plausibility, &mut latest)? {
+                        insert_rejection(tx, &held)?;
+                        report.rejected += 1;
+                        report.outcomes.push(Outcome::Rejected { reason: held.reason, detail: held.detail });
+                        continue;
+                    }
+                    let mut sample = sample;
+                    let mut inserted = insert_reading(tx, &reading, sample, &origin)?;
+                    if !inserted && reading.ts_assumed {
+                        // The device sent no time, so readings that arrived in the same
+                        // millisecond (a backlog delivered at once) take the next free one
+                        // instead of clashing; a counter's repeated value is still one reading.
+                        let counter = self.rule(&reading.meter).kind == MeterKind::Counter;
+                        for _ in 0..1000 {
+                            if counter && conflicting(tx, &reading.meter, sample, origin.clone())?.is_none() {
+                                break;
+                            }
+                            sample.ts_ms += 1;
+                            inserted = insert_reading(tx, &reading, sample, &origin)?;
+                            if inserted {
+                                break;
+                            }
+                        }
+                    }
+                    if inserted {
+                        if let Some(tail) = latest.get_mut(&reading.meter) {
+                            if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) {
+                                tail.push(sample);
+                                if tail.len() > GLITCH_LOOKAHEAD + 1 {
+                                    tail.remove(0);
+                                }
+                            }
+                        }
+                        let entry = fresh.entry(reading.meter).or_insert((Vec::new(), i64::MIN));
+                        entry.0.push(sample);
+                        entry.1 = entry.1.max(ms(origin.received_at));
+                        Outcome::Stored
+                    } else if let Some(conflict) = conflicting(tx, &reading.meter, sample, origin)? {
+                        insert_rejection(tx, &conflict)?;
+                        Outcome::Rejected { reason: conflict.reason, detail: conflict.detail }
+                    } else {
+                        Outcome::Duplicate
+                    }
+                }
+                Incoming::Rejected(rejection) => {
+                    insert_rejection(tx, &rejection)?;
+                    Outcome::Rejected { reason: rejection.reason, detail: rejection.detail }
+                }
+            };
+            match outcome {
+                Outcome::Stored => report.stored += 1,
+                Outcome::Duplicate => report.duplicates += 1,
+                Outcome::Rejected { .. } => report.rejected += 1,
+            }
+            report.outcomes.push(outcome);
+        }
+        for (meter, (mut samples, received_at)) in fresh {
+            samples.sort_by_key(|s| s.ts_ms);
+            self.apply(tx, &meter, &samples, received_at)?;
+        }
+        Ok(report)
+    }
+
+    /// The rejection that holds a counter reading for review, if its step from the reading
+    /// before is too unlikely to count unseen.
+    pub(super) fn held(
+        &self,
+        tx: &Transaction<'_>,
+        reading: &crate::domain::Reading,
+        sample: Sample,
+        origin: &Origin,
+        plausibility: Plausibility,
+        latest: &mut Latest,
+    ) -> Result<Option<Rejection>, rusqlite::Error> {
+        let rule = self.rule(&reading.meter);
+        if plausibility == Plausibility::Accepted || rule.kind != MeterKind::Counter {
+            return Ok(None);
+        }
+        let Some(before) = self.previous(tx, &reading.meter, sample, latest)? else {
+            return Ok(None);
+        };
+        Ok(implausible_step(before, sample, rule.register_max, rule.max_rate).map(|why| Rejection {
+            origin: origin.clone(),
+            meter: Some(reading.meter.clone()),
+            reason: RejectReason::HeldForReview,
+            detail: format!(
+                "held for review: {why} (from {} to {})",
+                local_rfc3339(from_ms(before.ts_ms), &self.tz),
+                local_rfc3339(reading.ts, &self.tz)
+            ),
+        }))
+    }
+
+    /// The stored reading a new one at `ts` follows, glitches left out: a device that came
+    /// back from a restart is compared with its total before the restart, not with the zero
+    /// it sent meanwhile. Readings mostly arrive in order, so the meter's last few readings
+    /// (read once a batch, then kept up to date) answer without a query.
+    pub(super) fn previous(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        sample: Sample,
+        latest: &mut Latest,
+    ) -> Result<Option<Sample>, rusqlite::Error> {
+        let context = GLITCH_LOOKAHEAD + 1;
+        if !latest.contains_key(meter) {
+            let tail = self.readings_before(tx, meter, i64::MAX, context)?;
+            latest.insert(meter.clone(), tail);
+        }
+        let mut chain = match latest.get(meter) {
+            Some(tail) if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) => tail.clone(),
+            _ => self.readings_before(tx, meter, sample.ts_ms, context)?,
+        };
+        chain.push(sample);
+        let kept = without_glitches(&chain);
+        Ok(kept.iter().rev().find(|s| s.ts_ms < sample.ts_ms).copied())
+    }
+
+    /// Record a person's decision on a held item; an accepted one is stored as it is.
+    /// `Ok(None)`: no item with that id is waiting for review.
+    pub(super) fn review(
+        &self,
+        id: i64,
+        review: &Review,
+        accepted: Vec<Incoming>,
+    ) -> Result<Option<WriteReport>, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let waiting: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM rejected WHERE id = ?1 AND reason = ?2 AND reprocessed_at IS NULL AND review_decision IS NULL",
+                params![id, RejectReason::HeldForReview.code()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if waiting.is_none() {
+            return Ok(None);
+        }
+        let report = if review.accept {
+            tx.execute("UPDATE rejected SET reprocessed_at = ?2 WHERE id = ?1", params![id, ms(Timestamp::now())])?;
+            self.write_in(&tx, accepted, Plausibility::Accepted)?
+        } else {
+            WriteReport::default()
+        };
+        tx.execute(
+            "UPDATE rejected SET review_decision = ?2, reviewed_by = ?3, review_reason = ?4 WHERE id = ?1",
+            params![id, if review.accept { "accepted" } else { "rejected" }, review.by, review.reason],
+        )?;
+        self.report_changes(&tx)?;
+        tx.commit()?;
+        Ok(Some(report))
+    }
+
+    /// Bring consumption and status up to date with a meter's newly stored samples.
+    pub(super) fn apply(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        samples: &[Sample],
+        received_at: i64,
+    ) -> Result<(), rusqlite::Error> {
+        let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+            return Ok(());
+        };
+        let prior: Option<(i64, f64)> = tx
+            .prepare_cached("SELECT last_ts, last_value FROM meter_status WHERE meter = ?1")?
+            .query_row([meter.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let rule = self.rule(meter);
+        match rule.kind {
+            MeterKind::Delta => {
+                // Each amount stands alone, so a late one simply adds to its hours.
+                let intervals: Vec<_> = samples.iter().copied().map(delta_interval).collect();
+                self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
+            }
+            MeterKind::Counter => match prior {
+                Some((last_ts, _)) if first.ts_ms < last_ts => {
+                    self.recompute_counter(tx, meter, rule, first.ts_ms, last.ts_ms)?;
+                }
+                _ => {
+                    // The last few stored readings: a drop among them may turn out to be a
+                    // glitch that the new readings undo.
+                    // One more than the lookahead: the drop may sit that far back.
+                    let mut chain = self.readings_before(tx, meter, first.ts_ms, GLITCH_LOOKAHEAD + 1)?;
+                    let stored = chain.len();
+                    chain.extend_from_slice(samples);
+                    if chain.windows(2).any(|pair| pair[1].value < pair[0].value) {
+                        self.recompute_counter(tx, meter, rule, chain[0].ts_ms, last.ts_ms)?;
+                    } else {
+                        // The common case, readings in order: only the new intervals add.
+                        let tail = &chain[stored.saturating_sub(1)..];
+                        let intervals = counter_intervals(tail, rule.register_max);
+                        self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
+                    }
+                }
+            },
+        }
+        let (last_ts, last_value) = match prior {
+            Some((ts, value)) if ts > last.ts_ms => (ts, value),
+            _ => (last.ts_ms, last.value),
+        };
+        tx.prepare_cached(
+            "INSERT INTO meter_status (meter, last_ts, last_value, last_received_at, readings)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (meter) DO UPDATE SET
+                 last_ts = excluded.last_ts,
+                 last_value = excluded.last_value,
+                 last_received_at = max(last_received_at, excluded.last_received_at),
+                 readings = readings + excluded.readings",
+        )?
+        .execute(params![meter.as_str(), last_ts, last_value, received_at, samples.len() as i64])?;
+        Ok(())
+    }
+}
+
+/// Insert a reading unless the meter already has one at that time; whether it went in.
+pub(super) fn insert_reading(
+    tx: &Transaction<'_>,
+    reading: &crate::domain::Reading,
+    sample: Sample,
+    origin: &Origin,
+) -> Result<bool, rusqlite::Error> {
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO readings
+             (meter, ts, value, period_start, source, entered_by, received_at, cost_vnd)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            reading.meter.as_str(),
+            sample.ts_ms,
+            sample.value,
+            sample.period_start_ms,
+            reading.source.as_str(),
+            reading.entered_by,
+            ms(origin.received_at),
+            reading.cost_vnd,
+        ])?;
+    Ok(inserted == 1)
+}
+
+/// If the store holds a different value for this meter and time, the rejection to keep.
+pub(super) fn conflicting(
+    tx: &Transaction<'_>,
+    meter: &MeterId,
+    sample: Sample,
+    origin: Origin,
+) -> Result<Option<Rejection>, rusqlite::Error> {
+    let (value, period_start): (f64, Option<i64>) = tx
+        .prepare_cached("SELECT value, period_start FROM readings WHERE meter = ?1 AND ts = ?2")?
+        .query_row(params![meter.as_str(), sample.ts_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let same_value = (value - sample.value).abs() <= 1e-9 * value.abs().max(1.0);
+    if same_value && period_start == sample.period_start_ms {
+        return Ok(None);
+    }
+    Ok(Some(Rejection {
+        origin,
+        meter: Some(meter.clone()),
+        reason: RejectReason::ConflictingDuplicate,
+        detail: format!(
+            "meter {meter} already has the value {value} at {}; a different value {} at the same time was not stored (correct the reading instead)",
+            from_ms(sample.ts_ms),
+            sample.value
+        ),
+    }))
+}
+
+pub(super) fn insert_rejection(tx: &Transaction<'_>, rejection: &Rejection) -> Result<(), rusqlite::Error> {
+    let origin = &rejection.origin;
+    tx.prepare_cached(
+        "INSERT INTO rejected (received_at, source, topic, payload, meter, reason, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        ms(origin.received_at),
+        origin.source.as_str(),
+        origin.topic,
+        origin.payload,
+        rejection.meter.as_ref().map(MeterId::as_str),
+        rejection.reason.code(),
+        rejection.detail,
+    ])?;
+    Ok(())
+}
