@@ -8,7 +8,7 @@
 mod support;
 
 use support::*;
-use xanh::dashboard::{ChartKind, Dashboards};
+use xanh::web::{ChartKind, Dashboards};
 
 const REQUESTS: usize = 60;
 

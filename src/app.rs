@@ -11,11 +11,11 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{Auth, AuthError};
 use crate::config::{Broker, Config, ConfigError, EmbeddedBroker};
-use crate::dashboard::Dashboards;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::mqtt_tls::{self, MqttTlsError};
 use crate::ingest::{Pipeline, broker};
 use crate::store::{self, Accounts, StoreError, StoreReads};
+use crate::web::Dashboards;
 use crate::web::{self, AppState, BrokerInfo};
 
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,6 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
-pub mod dashboard;
 pub mod domain;
 pub mod export;
 pub mod ingest;

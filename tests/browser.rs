@@ -12,10 +12,10 @@ use common::{OFFICE, TestApp, embedded_mqtt, office_config_text, publish, spawn_
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde_json::{Value, json};
-use xanh::dashboard::{ChartKind, Dashboards};
 use xanh::domain::Resource;
 use xanh::locale::{self, Lang};
 use xanh::simulate::Model;
+use xanh::web::{ChartKind, Dashboards};
 
 /// A water meter the simulator does not know: the test makes it run all night.
 const LEAKING_METER: &str = r#"
@@ -129,7 +129,7 @@ async fn decoded_png(browser: &Browser, url: &str) -> (u64, u64) {
 }
 
 /// Check every panel of the page as shown at `screen`, and keep a screenshot.
-async fn check_page(browser: &Browser, page: &xanh::dashboard::Page, screen: Screen) {
+async fn check_page(browser: &Browser, page: &xanh::web::Page, screen: Screen) {
     let shown = panels(browser).await;
     assert_eq!(shown.len(), page.panels.len(), "{}: a panel per panel in the file", page.path);
     for (panel, shown) in page.panels.iter().zip(&shown) {

@@ -102,11 +102,11 @@ impl Writer {
 
 impl Writer {
     /// The department, if this writer may enter its figures; otherwise a 403 that names it.
-    pub fn check_department(&self, department: &crate::domain::DepartmentId) -> Result<(), super::ApiError> {
+    pub fn check_department(&self, department: &crate::domain::DepartmentId) -> Result<(), crate::web::ApiError> {
         if self.0.may_write_department(department) {
             Ok(())
         } else {
-            Err(super::ApiError::Forbidden(format!(
+            Err(crate::web::ApiError::Forbidden(format!(
                 "{} may not enter figures for `{department}`: a reporter enters only their own departments'",
                 self.0.name()
             )))
@@ -157,7 +157,7 @@ impl IntoResponse for AccessDenied {
                 "Biểu mẫu đã hết hạn hoặc không hợp lệ: hãy tải lại trang rồi gửi lại.\nThe form is out of date or not from this site: reload the page and send it again.\n",
             )
                 .into_response(),
-            AccessDenied::Internal(detail) => super::ApiError::Internal(detail).into_response(),
+            AccessDenied::Internal(detail) => crate::web::ApiError::internal(detail).into_response(),
         }
     }
 }
@@ -293,8 +293,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         let principal = signed_in(&mut parts, state).await.map_err(IntoResponse::into_response)?;
         let bytes =
             Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
-        let mut fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|e| super::ApiError::BadRequest(format!("the form could not be read: {e}")).into_response())?;
+        let mut fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            crate::web::ApiError::BadRequest(format!("the form could not be read: {e}")).into_response()
+        })?;
         let sent = fields.iter().position(|(k, _)| k == "csrf").map(|i| fields.remove(i).1);
         if let Via::Session { csrf, .. } = &principal.via {
             if !sent.is_some_and(|sent| crate::auth::secret::same(&sent, csrf)) {
@@ -302,8 +303,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             }
         }
         let rest = serde_urlencoded::to_string(&fields).unwrap_or_default();
-        let form = serde_urlencoded::from_str::<T>(&rest)
-            .map_err(|e| super::ApiError::BadRequest(format!("the form is missing something: {e}")).into_response())?;
+        let form = serde_urlencoded::from_str::<T>(&rest).map_err(|e| {
+            crate::web::ApiError::BadRequest(format!("the form is missing something: {e}")).into_response()
+        })?;
         Ok(CsrfForm(form))
     }
 }

@@ -113,7 +113,7 @@ pub async fn login(
             *response.status_mut() = StatusCode::SEE_OTHER;
             response
         }
-        Err(e) => super::super::ApiError::Internal(e.to_string()).into_response(),
+        Err(e) => crate::web::ApiError::internal(e).into_response(),
     }
 }
 
@@ -125,7 +125,7 @@ pub async fn logout(
 ) -> Response {
     let lang = Lang::from_query(params.lang.as_deref());
     if let Err(e) = state.auth.logout(&who).await {
-        return super::super::ApiError::Internal(e.to_string()).into_response();
+        return crate::web::ApiError::internal(e).into_response();
     }
     let mut response = Redirect::to(&format!("/login?lang={}", lang.code())).into_response();
     response.headers_mut().append(header::SET_COOKIE, session_cookie("", 0, false));
@@ -197,6 +197,6 @@ pub async fn setup(
             Redirect::to(&format!("/setup?{query}")).into_response()
         }
         Err(AuthError::NotFound(message)) => (StatusCode::NOT_FOUND, message).into_response(),
-        Err(e) => super::super::ApiError::Internal(e.to_string()).into_response(),
+        Err(e) => crate::web::ApiError::internal(e).into_response(),
     }
 }

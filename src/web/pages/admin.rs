@@ -40,7 +40,7 @@ fn messages(params: &AdminParams) -> Markup {
 fn user_error(e: AuthError) -> Result<String, ApiError> {
     match e {
         AuthError::Invalid(m) | AuthError::Conflict(m) | AuthError::NotFound(m) => Ok(m),
-        other => Err(ApiError::Internal(other.to_string())),
+        other => Err(ApiError::internal(other)),
     }
 }
 
@@ -52,8 +52,8 @@ pub async fn users_page(
     let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
     let tz = &state.config.office.timezone;
-    let users = state.auth.users().await.map_err(|e| ApiError::Internal(e.to_string()))?;
-    let tokens = state.auth.tokens().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let users = state.auth.users().await?;
+    let tokens = state.auth.tokens().await?;
     let code = lang.code();
     let body = html! {
         main.admin {
@@ -192,11 +192,7 @@ pub async fn create_user_form(
     {
         Ok(user) => {
             let after = json!({ "username": user.username, "display_name": user.display_name, "role": user.role, "departments": user.departments });
-            state
-                .auth
-                .audit(Some(who), "user.add", user.username.to_string(), None, Some(after))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            state.auth.audit(Some(who), "user.add", user.username.to_string(), None, Some(after)).await?;
             Ok(match lang {
                 Lang::Vi => format!("Đã thêm người dùng {}.", user.username),
                 Lang::En => format!("Added user {}.", user.username),
@@ -232,11 +228,7 @@ pub async fn user_action_form(
     };
     let result = match outcome {
         Ok(()) => {
-            state
-                .auth
-                .audit(Some(who), &format!("user.{action}"), username.to_string(), None, None)
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            state.auth.audit(Some(who), &format!("user.{action}"), username.to_string(), None, None).await?;
             Ok(match lang {
                 Lang::Vi => format!("Đã cập nhật người dùng {username}."),
                 Lang::En => format!("Updated user {username}."),
@@ -274,11 +266,7 @@ pub async fn create_token_form(
     match state.auth.create_token(&who.user, field(&form, "name"), role, meters).await {
         Ok((secret, record)) => {
             let after = json!({ "id": record.id, "name": record.name, "role": record.role, "meters": record.meters });
-            state
-                .auth
-                .audit(Some(who), "token.create", format!("token {}", record.id), None, Some(after))
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            state.auth.audit(Some(who), "token.create", format!("token {}", record.id), None, Some(after)).await?;
             let query =
                 serde_urlencoded::to_string([("lang", lang.code()), ("secret", secret.as_str())]).unwrap_or_default();
             Ok(Redirect::to(&format!("/admin/users?{query}#tokens")).into_response())
@@ -298,11 +286,7 @@ pub async fn revoke_token_form(
     let lang = Lang::from_query(params.lang.as_deref());
     let result = match state.auth.revoke_token(id).await {
         Ok(()) => {
-            state
-                .auth
-                .audit(Some(who), "token.revoke", format!("token {id}"), None, None)
-                .await
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            state.auth.audit(Some(who), "token.revoke", format!("token {id}"), None, None).await?;
             Ok(match lang {
                 Lang::Vi => format!("Đã thu hồi mã {id}."),
                 Lang::En => format!("Revoked token {id}."),
@@ -323,7 +307,7 @@ pub async fn audit_page(
     let lang = Lang::from_query(params.lang.as_deref());
     let tz = &state.config.office.timezone;
     const PAGE: usize = 200;
-    let records = state.auth.audit_log(params.before, PAGE).await.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let records = state.auth.audit_log(params.before, PAGE).await?;
     let body = html! {
         main.admin {
             h2 { (lang.pick("Nhật ký thao tác", "Audit log")) }

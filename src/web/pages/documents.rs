@@ -12,7 +12,7 @@ use crate::domain::Month;
 use crate::domain::period::NamedPeriod;
 use crate::locale::{self, Lang};
 use crate::web::auth::{CsrfForm, Viewer, Writer};
-use crate::web::documents::{DocumentBody, apply};
+use crate::web::commands::documents::{DocumentBody, apply};
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]

@@ -13,8 +13,8 @@ use crate::ingest::manual::{Entry, Row, parse_number, parse_time};
 use crate::locale::{self, Lang};
 use crate::store::Outcome;
 use crate::web::auth::{CsrfForm, Writer};
-use crate::web::corrections::{self, CorrectionBody};
-use crate::web::entry::write_as;
+use crate::web::commands::corrections::{self, CorrectionBody};
+use crate::web::commands::write_as;
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]

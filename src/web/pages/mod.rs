@@ -3,11 +3,10 @@
 
 mod account;
 mod admin;
-mod dashboard;
+pub mod dashboard;
 mod documents;
 mod entry;
 mod offices;
-mod panels;
 mod plan;
 mod rejected;
 mod scores;

@@ -14,7 +14,7 @@ use crate::domain::{DepartmentId, Resource};
 use crate::locale::{self, Lang};
 use crate::store::PlanValue;
 use crate::web::auth::{Admin, CsrfForm, Viewer};
-use crate::web::plan::{BaselineBody, TargetBody, apply_baseline, apply_target};
+use crate::web::commands::plan::{BaselineBody, TargetBody, apply_baseline, apply_target};
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]

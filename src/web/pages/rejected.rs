@@ -10,7 +10,7 @@ use super::{csrf_field, layout, reason_text};
 use crate::domain::Role;
 use crate::locale::{self, Lang};
 use crate::web::auth::{Admin, CsrfForm, Viewer};
-use crate::web::entry::{ReviewBody, apply_review, reprocess};
+use crate::web::commands::review::{ReviewBody, apply_review, reprocess};
 use crate::web::{ApiError, AppState};
 
 /// How many rejected items the page lists.

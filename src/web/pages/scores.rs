@@ -11,7 +11,7 @@ use crate::analysis::scoring::Standing;
 use crate::domain::Resource;
 use crate::domain::period::NamedPeriod;
 use crate::locale::{self, Lang};
-use crate::web::scores::report;
+use crate::web::api::scores::report;
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]

@@ -1,23 +1,14 @@
-//! Electronic documents over the API: `GET /api/v1/documents?period=…` (shares per department
-//! and for the office) and `POST /api/v1/documents` (a department's counts for a month).
+//! A month's document counts for a department (electronic and on paper).
 
-use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{Viewer, Writer};
-use super::entry::audit;
-use super::progress::period_param;
-use super::{ApiError, AppState};
-use crate::analysis::documents;
 use crate::domain::{DepartmentId, DocumentCount, Month};
 use crate::ingest::manual::parse_number;
 use crate::store::DocumentRecord;
-
-const BODY_EXAMPLE: &str =
-    r#"send {"department": "phong-tong-hop", "month": "2026-11", "electronic": 120, "paper": 4}"#;
+use crate::web::auth::Writer;
+use crate::web::commands::audit;
+use crate::web::{ApiError, AppState};
 
 /// A department's counts for a month as sent: counts may be JSON numbers or text (1.234).
 #[derive(Deserialize)]
@@ -76,39 +67,4 @@ pub(crate) async fn apply(state: &AppState, writer: &Writer, body: DocumentBody)
     )
     .await?;
     Ok(record)
-}
-
-pub async fn post_documents(
-    State(state): State<AppState>,
-    writer: Writer,
-    body: Result<Json<DocumentBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(format!("{}; {BODY_EXAMPLE}", e.body_text())))?;
-    let record = apply(&state, &writer, body).await?;
-    let c = &record.count;
-    Ok(Json(json!({
-        "department": c.department,
-        "month": c.month.to_string(),
-        "electronic": c.electronic,
-        "paper": c.paper,
-        "entered_by": record.entered_by,
-    })))
-}
-
-#[derive(Deserialize)]
-pub struct DocumentParams {
-    period: Option<String>,
-}
-
-pub async fn get_documents(
-    State(state): State<AppState>,
-    _: Viewer,
-    params: Result<Query<DocumentParams>, QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let params = super::api::query(params)?;
-    let period = period_param(params.period, "for example /api/v1/documents?period=2026")?;
-    let mut departments =
-        documents::shares(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
-    let office = departments.pop();
-    Ok(Json(json!({ "period": period, "departments": departments, "office": office })))
 }

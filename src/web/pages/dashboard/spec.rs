@@ -21,12 +21,12 @@ pub const DEFAULT_DIR: &str = "dashboards";
 
 /// The shipped pages, built into the binary for when the folder is absent.
 const BUILT_IN: [(&str, &str); 6] = [
-    ("overview.toml", include_str!("../dashboards/overview.toml")),
-    ("resource.toml", include_str!("../dashboards/resource.toml")),
-    ("departments.toml", include_str!("../dashboards/departments.toml")),
-    ("department.toml", include_str!("../dashboards/department.toml")),
-    ("waste.toml", include_str!("../dashboards/waste.toml")),
-    ("meters.toml", include_str!("../dashboards/meters.toml")),
+    ("overview.toml", include_str!("../../../../dashboards/overview.toml")),
+    ("resource.toml", include_str!("../../../../dashboards/resource.toml")),
+    ("departments.toml", include_str!("../../../../dashboards/departments.toml")),
+    ("department.toml", include_str!("../../../../dashboards/department.toml")),
+    ("waste.toml", include_str!("../../../../dashboards/waste.toml")),
+    ("meters.toml", include_str!("../../../../dashboards/meters.toml")),
 ];
 
 /// Paths the service itself answers; a page may not take them.

@@ -1,6 +1,9 @@
 //! The pages defined in dashboards/: the controls a page offers (resource, department,
 //! period or dates, step), then its panels, each with a PNG download of its chart.
 
+pub mod panels;
+pub mod spec;
+
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{StatusCode, header};
@@ -9,14 +12,15 @@ use jiff::Timestamp;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use super::layout;
-use super::panels::{self, Context, named_label};
-use crate::dashboard::{Control, Page, PeriodSpec, RELATIVE_PERIODS};
+use self::panels::{Context, named_label};
 use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, Resource};
 use crate::domain::{Step, TimeRange};
 use crate::locale::{self, Lang};
 use crate::web::auth::OverviewReader;
+use crate::web::extract::ApiQuery;
+use crate::web::pages::dashboard::spec::{Control, Page, PeriodSpec, RELATIVE_PERIODS};
+use crate::web::pages::layout;
 use crate::web::{ApiError, AppState};
 
 /// What a dashboard page's address may say; each is checked before any figure is asked for.
@@ -102,7 +106,7 @@ pub async fn dashboard(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let Some(page) = state.dashboards.pages.get(index) else {
-        return ApiError::Internal(format!("dashboard page {index} is not loaded")).into_response();
+        return ApiError::internal(format!("dashboard page {index} is not loaded")).into_response();
     };
     let query = raw.as_ref().map(|q| format!("?{q}")).unwrap_or_default();
     let who = match reader.for_page(&page.path, &format!("{}{query}", page.path)) {
@@ -130,7 +134,7 @@ pub async fn dashboard(
     for view in &views {
         match view.chart.as_ref().map(|c| c.svg()).transpose() {
             Ok(svg) => charts.push(svg),
-            Err(e) => return ApiError::Internal(e.to_string()).into_response(),
+            Err(e) => return ApiError::internal(e).into_response(),
         }
     }
     let (_, rejected_total) = match state.store.rejected(1).await {
@@ -271,10 +275,8 @@ pub async fn chart_png(
     State(state): State<AppState>,
     reader: OverviewReader,
     Path((page_id, file)): Path<(String, String)>,
-    params: Result<Query<DashboardParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<DashboardParams>,
 ) -> Result<Response, ApiError> {
-    let Query(params) =
-        params.map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {}", e.body_text())))?;
     let page = state.dashboards.page(&page_id).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no dashboard page `{page_id}`: use one of {}",
@@ -299,7 +301,7 @@ pub async fn chart_png(
     let chart = view
         .chart
         .ok_or_else(|| ApiError::NotFound(format!("panel {index} of `{page_id}` is a table, not a chart")))?;
-    let png = chart.png().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let png = chart.png().map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/png".to_owned()),

@@ -11,13 +11,13 @@ use crate::analysis::progress::{self, Progress, ProgressQuery, Status};
 use crate::analysis::series::{Series, select_meters};
 use crate::analysis::{Freshness, compare, freshness, waste};
 use crate::config::Basis;
-use crate::dashboard::{ChartKind, Group, Measure, Panel, PeriodSpec};
 use crate::domain::period::{NamedPeriod, Phase};
 use crate::domain::{DepartmentId, MeterKind, Resource};
 use crate::domain::{Step, TimeRange};
 use crate::locale::{self, Lang};
 use crate::store::MeterStatus;
 use crate::web::charts::{BarChart, Chart, Drawing, HeatmapChart, RankingChart};
+use crate::web::pages::dashboard::spec::{ChartKind, Group, Measure, Panel, PeriodSpec};
 use crate::web::{ApiError, AppState};
 
 /// What the page's controls (or its defaults) settled for every panel.
@@ -210,7 +210,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
     let resource = ctx.resource.or(panel.resource);
     let mut view = match (panel.chart, resource) {
         (ChartKind::Meters, resource) => meters(ctx, resource),
-        (_, None) => return Err(ApiError::Internal("a panel without a resource passed the dashboard check".into())),
+        (_, None) => return Err(ApiError::internal("a panel without a resource passed the dashboard check")),
         (ChartKind::Progress, Some(r)) => progress(ctx, r).await?,
         (ChartKind::Bars, Some(r)) => bars(ctx, panel, r).await?,
         (ChartKind::Ranking, Some(r)) => ranking(ctx, panel, r).await?,

@@ -2,18 +2,18 @@
 //! `GET /api/v1/export/scores.xlsx?period=…` and `…/scores.csv?period=…`.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::auth::Viewer;
-use super::progress::period_param;
-use super::{ApiError, AppState};
 use crate::analysis::scores::{self, ScoreReport};
-use crate::domain::period::NamedPeriod;
+use crate::domain::NamedPeriod;
 use crate::export::{self, ExportFormat};
+use crate::web::auth::Viewer;
+use crate::web::extract::{ApiQuery, period_param};
+use crate::web::{ApiError, AppState};
+use axum::response::IntoResponse;
 
 #[derive(Deserialize)]
 pub struct ScoreParams {
@@ -26,30 +26,24 @@ pub(crate) async fn report(state: &AppState, period: &NamedPeriod) -> Result<Sco
     Ok(scores::scores(state.store.as_ref(), &state.config, &plan, period, jiff::Timestamp::now()).await?)
 }
 
-fn period_of(params: Result<Query<ScoreParams>, QueryRejection>, path: &str) -> Result<NamedPeriod, ApiError> {
-    let params = super::api::query(params)?;
+fn period_of(params: ScoreParams, path: &str) -> Result<NamedPeriod, ApiError> {
     period_param(params.period, &format!("for example {path}?period=2026 (or 2026-Q3, 2026-11, gd1, gd2)"))
 }
 
 pub async fn scores(
     State(state): State<AppState>,
     _: Viewer,
-    params: Result<Query<ScoreParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<ScoreParams>,
 ) -> Result<Json<ScoreReport>, ApiError> {
     let period = period_of(params, "/api/v1/scores")?;
     Ok(Json(report(&state, &period).await?))
 }
 
-async fn export(
-    state: &AppState,
-    params: Result<Query<ScoreParams>, QueryRejection>,
-    format: ExportFormat,
-) -> Result<Response, ApiError> {
+async fn export(state: &AppState, params: ScoreParams, format: ExportFormat) -> Result<Response, ApiError> {
     let path = format!("/api/v1/export/scores.{}", format.extension());
     let period = period_of(params, &path)?;
     let report = report(state, &period).await?;
-    let bytes =
-        export::render(&report, &state.config.office.name, format).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = export::render(&report, &state.config.office.name, format).map_err(ApiError::internal)?;
     let disposition = format!("attachment; filename=\"{}\"", export::file_name(&period, format));
     Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())
@@ -58,7 +52,7 @@ async fn export(
 pub async fn export_xlsx(
     State(state): State<AppState>,
     _: Viewer,
-    params: Result<Query<ScoreParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<ScoreParams>,
 ) -> Result<Response, ApiError> {
     export(&state, params, ExportFormat::Xlsx).await
 }
@@ -66,7 +60,7 @@ pub async fn export_xlsx(
 pub async fn export_csv(
     State(state): State<AppState>,
     _: Viewer,
-    params: Result<Query<ScoreParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<ScoreParams>,
 ) -> Result<Response, ApiError> {
     export(&state, params, ExportFormat::Csv).await
 }

@@ -1,20 +1,18 @@
 //! `GET /api/v1/waste`: the figures of the waste page (use by hour of the week, outside
 //! working hours, at weekends and holidays, night base load, meters that never stop at night).
 
-use super::auth::Viewer;
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, AppState};
-use crate::analysis::waste;
-use crate::dashboard::PeriodSpec;
-use crate::domain::TimeRange;
 use crate::domain::period::local_rfc3339;
-use crate::domain::{DepartmentId, Resource};
+use crate::domain::{DepartmentId, Resource, TimeRange};
+use crate::web::auth::Viewer;
+use crate::web::extract::ApiQuery;
+use crate::web::pages::dashboard::spec::PeriodSpec;
+use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
 pub struct WasteParams {
@@ -30,10 +28,8 @@ const EXAMPLE: &str = "for example /api/v1/waste?resource=water&period=last-30-d
 pub async fn waste(
     State(state): State<AppState>,
     _: Viewer,
-    params: Result<Query<WasteParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<WasteParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let Query(params) =
-        params.map_err(|e| ApiError::BadRequest(format!("the query string cannot be read: {}", e.body_text())))?;
     let config = &state.config;
     let tz = &config.office.timezone;
     let resource: Resource = params
@@ -64,8 +60,8 @@ pub async fn waste(
     }
     .map_err(|e| ApiError::BadRequest(e.0))?;
     let store = state.store.as_ref();
-    let hours = waste::hourly(store, config, resource, department.as_ref(), range).await?;
-    let figures = waste::waste(store, config, resource, department.as_ref(), range, &hours).await?;
+    let hours = crate::analysis::waste::hourly(store, config, resource, department.as_ref(), range).await?;
+    let figures = crate::analysis::waste::waste(store, config, resource, department.as_ref(), range, &hours).await?;
     let split = figures.split;
     Ok(Json(json!({
         "resource": resource,
@@ -83,6 +79,6 @@ pub async fn waste(
         },
         "night": figures.night,
         "never_stop_at_night": figures.never_stop,
-        "hour_of_week": waste::hour_of_week(&hours, tz),
+        "hour_of_week": crate::analysis::waste::hour_of_week(&hours, tz),
     })))
 }

@@ -2,14 +2,13 @@
 //! with each resource against the same period a year earlier, and each office's departments.
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 
-use super::auth::Viewer;
-use super::progress::period_param;
-use super::{ApiError, AppState};
 use crate::analysis::offices::{self, OfficeComparison};
+use crate::web::auth::Viewer;
+use crate::web::extract::{ApiQuery, period_param};
+use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
 pub struct OfficeParams {
@@ -19,9 +18,8 @@ pub struct OfficeParams {
 pub async fn offices(
     State(state): State<AppState>,
     _: Viewer,
-    params: Result<Query<OfficeParams>, QueryRejection>,
+    ApiQuery(params): ApiQuery<OfficeParams>,
 ) -> Result<Json<OfficeComparison>, ApiError> {
-    let params = super::api::query(params)?;
     let period =
         period_param(params.period, "for example /api/v1/offices?period=2026-11 (or 2026, 2026-Q3, gd1, gd2)")?;
     Ok(Json(offices::compare(state.store.as_ref(), &state.config, &period).await?))

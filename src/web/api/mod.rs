@@ -1,0 +1,17 @@
+//! The JSON API under /api/v1: the same figures the pages show, one file per resource.
+
+pub mod account;
+pub mod audit;
+pub mod consumption;
+pub mod corrections;
+pub mod documents;
+pub mod health;
+pub mod meters;
+pub mod offices;
+pub mod openapi;
+pub mod plan;
+pub mod progress;
+pub mod readings;
+pub mod rejected;
+pub mod scores;
+pub mod waste;

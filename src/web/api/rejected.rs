@@ -1,0 +1,74 @@
+//! Rejected and held input: `GET /api/v1/rejected`, a second attempt at all of it, and a
+//! person's verdict on one item.
+
+use axum::Json;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::domain::period::local_rfc3339;
+use crate::ingest::retry::RetrySummary;
+use crate::web::auth::{Admin, Viewer};
+use crate::web::commands::review::{ReviewBody, apply_review, reprocess};
+use crate::web::extract::ApiQuery;
+use crate::web::{ApiError, AppState};
+
+#[derive(Deserialize)]
+pub struct RejectedParams {
+    limit: Option<usize>,
+}
+
+pub async fn rejected(
+    State(state): State<AppState>,
+    _: Viewer,
+    ApiQuery(params): ApiQuery<RejectedParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=10_000).contains(&limit) {
+        return Err(ApiError::BadRequest("`limit` must be between 1 and 10000".into()));
+    }
+    let (items, total) = state.store.rejected(limit).await?;
+    let tz = &state.config.office.timezone;
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "received_at": local_rfc3339(r.received_at, tz),
+                "source": r.source,
+                "topic": r.topic,
+                "payload": r.payload,
+                "meter": r.meter,
+                "reason": r.reason,
+                "detail": r.detail,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "total": total, "items": items })))
+}
+
+pub async fn post_reprocess(State(state): State<AppState>, admin: Admin) -> Result<Json<RetrySummary>, ApiError> {
+    Ok(Json(reprocess(&state, &admin).await?))
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    admin: Admin,
+    id: Result<Path<i64>, PathRejection>,
+    body: Result<Json<ReviewBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "{}; send {{\"decision\": \"accept\" or \"reject\", \"reason\": \"…\"}}",
+            e.body_text()
+        ))
+    })?;
+    let Path(id) = id.map_err(|_| {
+        ApiError::BadRequest("the id in the path must be a whole number, as listed by GET /api/v1/rejected".into())
+    })?;
+    let decision = body.decision.clone();
+    let stored = apply_review(&state, &admin, id, body).await?;
+    Ok(Json(json!({ "id": id, "decision": decision, "stored": stored })))
+}

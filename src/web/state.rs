@@ -1,0 +1,38 @@
+//! What every handler may use: the config, the store and its writing half, ingest's status,
+//! the sign-in service.
+
+use std::sync::Arc;
+
+use crate::auth::Auth;
+use crate::config::Config;
+use crate::ingest::Pipeline;
+use crate::ingest::mqtt::IngestStatus;
+use crate::store::{OutboxStatus, StoreReads};
+use crate::web::Dashboards;
+use crate::web::auth::Writes;
+
+/// Which broker the ingestor reads, for the health report.
+#[derive(Debug, Clone)]
+pub struct BrokerInfo {
+    pub embedded: bool,
+    pub address: String,
+}
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    /// The pages loaded from dashboards/ at start-up.
+    pub dashboards: Arc<Dashboards>,
+    /// The store, for reading; its changes go through `writes`.
+    pub store: Arc<dyn StoreReads>,
+    /// The store's writing half, reachable only with a writer's or an admin's credentials.
+    pub writes: Writes,
+    pub ingest: Arc<IngestStatus>,
+    /// The InfluxDB outbox, when that is the backend.
+    pub outbox: Option<Arc<OutboxStatus>>,
+    pub broker: BrokerInfo,
+    /// Reads readings sent over HTTP the way MQTT messages are read.
+    pub pipeline: Pipeline,
+    pub auth: Arc<Auth>,
+}
