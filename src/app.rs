@@ -11,8 +11,8 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{Auth, AuthError};
 use crate::config::{Broker, Config, ConfigError, EmbeddedBroker};
+use crate::ingest::mqtt::tls::MqttTlsError;
 use crate::ingest::mqtt::{self, IngestStatus};
-use crate::ingest::mqtt_tls::{self, MqttTlsError};
 use crate::ingest::{Pipeline, broker};
 use crate::store::{self, Accounts, StoreError, StoreReads};
 use crate::web::Dashboards;
@@ -77,7 +77,7 @@ impl Application {
                 (host, addr.port(), true)
             }
             Broker::External(external) => {
-                tls = external.tls.as_ref().map(|t| mqtt_tls::client_config(t, &config.source)).transpose()?;
+                tls = external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?;
                 shared_group = external.shared_group.clone();
                 (external.host.clone(), external.port, false)
             }

@@ -400,7 +400,7 @@ impl Publisher {
                 let tls = external
                     .tls
                     .as_ref()
-                    .map(|t| crate::ingest::mqtt_tls::client_config(t, &config.source))
+                    .map(|t| crate::ingest::mqtt::tls::client_config(t, &config.source))
                     .transpose()?;
                 (external.host.clone(), external.port, tls)
             }

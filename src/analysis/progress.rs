@@ -184,7 +184,7 @@ pub async fn progress(
     query: &ProgressQuery,
     now: Timestamp,
 ) -> Result<Progress, FigureError> {
-    let plan = super::plan::in_force(store, config).await?;
+    let plan = super::plan_in_force::in_force(store, config).await?;
     progress_with(store, config, &plan, query, now).await
 }
 

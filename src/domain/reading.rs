@@ -66,3 +66,9 @@ pub struct Reading {
     /// What a bill charged for this amount, in VND, when it was entered from a bill.
     pub cost_vnd: Option<f64>,
 }
+
+impl Reading {
+    /// No meter reads more than this in its canonical unit; beyond it a value is a fault, and
+    /// sums of such values could overflow.
+    pub const MAX_VALUE: f64 = 1e12;
+}

@@ -1,7 +1,7 @@
 //! The CSV table: UTF-8 with a byte-order mark, so that Excel reads Vietnamese correctly; one
 //! row per department and criterion; numbers with a decimal point, as the API gives them.
 
-use crate::analysis::scores::ScoreReport;
+use crate::analysis::score_report::ScoreReport;
 use crate::config::Criterion;
 use crate::domain::Resource;
 use crate::locale::{self, Lang};
@@ -56,7 +56,7 @@ pub fn table(report: &ScoreReport) -> String {
                 Some(r) => (locale::resource_name(r, Lang::Vi), locale::unit(r, Lang::Vi)),
                 None => ("Văn bản điện tử", "%"),
             };
-            let points = (c.standing != crate::analysis::scoring::Standing::NotApplicable).then_some(c.points);
+            let points = (c.standing != crate::analysis::points::Standing::NotApplicable).then_some(c.points);
             let row: Vec<String> = match progress {
                 Some(p) => vec![
                     report.period.to_string(),

@@ -2,12 +2,12 @@
 //! (UTF-8 with a BOM, one row per department and criterion). Pure functions of a
 //! [`ScoreReport`], so a file shows exactly what the API and the page show.
 //!
-//! [`ScoreReport`]: crate::analysis::scores::ScoreReport
+//! [`ScoreReport`]: crate::analysis::score_report::ScoreReport
 
 pub mod csv;
 pub mod xlsx;
 
-use crate::analysis::scores::ScoreReport;
+use crate::analysis::score_report::ScoreReport;
 use crate::domain::period::NamedPeriod;
 
 #[derive(Debug, thiserror::Error)]

@@ -5,9 +5,9 @@
 
 use rust_xlsxwriter::{Format, Formula, Workbook, Worksheet, XlsxError};
 
+use crate::analysis::points::Standing;
 use crate::analysis::progress::Progress;
-use crate::analysis::scores::ScoreReport;
-use crate::analysis::scoring::Standing;
+use crate::analysis::score_report::ScoreReport;
 use crate::domain::Resource;
 use crate::locale::{self, Lang};
 

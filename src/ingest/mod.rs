@@ -2,16 +2,12 @@
 //! reading. Ingest never writes SQL: it hands [`crate::domain::Incoming`] to the store.
 
 pub mod broker;
-mod broker_access;
-mod broker_tls;
 pub mod formats;
 pub mod import;
 pub mod manual;
 pub mod mqtt;
-pub mod mqtt_tls;
-mod peers;
 mod pem;
 mod pipeline;
-pub mod retry;
+pub mod reprocess;
 
 pub use pipeline::Pipeline;

@@ -13,9 +13,6 @@ use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, Reading, Reject
 
 /// The largest payload decoded; meters send a few hundred bytes.
 const MAX_PAYLOAD: usize = 256 * 1024;
-/// No meter reads more than this in its canonical unit; beyond it a value is a fault, and
-/// sums of such values could overflow.
-const MAX_VALUE: f64 = 1e12;
 /// The longest period one delta amount may cover.
 const MAX_PERIOD: SignedDuration = SignedDuration::from_hours(400 * 24);
 /// How much of a larger payload is kept among the rejected.
@@ -155,12 +152,13 @@ impl Pipeline {
         if !value.is_finite() {
             return reject(RejectReason::NonFinite, format!("the value {} is not a finite number", raw.value));
         }
-        if value.abs() > MAX_VALUE {
+        if value.abs() > Reading::MAX_VALUE {
             return reject(
                 RejectReason::NonFinite,
                 format!(
-                    "the value {} is beyond any meter's range (at most {MAX_VALUE} {})",
+                    "the value {} is beyond any meter's range (at most {} {})",
                     raw.value,
+                    Reading::MAX_VALUE,
                     meter.resource.canonical_unit().config_name()
                 ),
             );

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::period::local_rfc3339;
-use crate::ingest::retry::RetrySummary;
+use crate::ingest::reprocess::RetrySummary;
 use crate::web::auth::{Admin, Viewer};
 use crate::web::commands::review::{ReviewBody, apply_review, reprocess};
 use crate::web::extract::ApiQuery;

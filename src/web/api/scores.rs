@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::Response;
 use serde::Deserialize;
 
-use crate::analysis::scores::{self, ScoreReport};
+use crate::analysis::score_report::{ScoreReport, report_in_force};
 use crate::domain::NamedPeriod;
 use crate::export::{self, ExportFormat};
 use crate::web::auth::Viewer;
@@ -20,12 +20,6 @@ pub struct ScoreParams {
     period: Option<String>,
 }
 
-/// The report for the period asked, with the plan in force now.
-pub(crate) async fn report(state: &AppState, period: &NamedPeriod) -> Result<ScoreReport, ApiError> {
-    let plan = crate::analysis::plan::in_force(state.store.as_ref(), &state.config).await?;
-    Ok(scores::scores(state.store.as_ref(), &state.config, &plan, period, jiff::Timestamp::now()).await?)
-}
-
 fn period_of(params: ScoreParams, path: &str) -> Result<NamedPeriod, ApiError> {
     period_param(params.period, &format!("for example {path}?period=2026 (or 2026-Q3, 2026-11, gd1, gd2)"))
 }
@@ -36,13 +30,13 @@ pub async fn scores(
     ApiQuery(params): ApiQuery<ScoreParams>,
 ) -> Result<Json<ScoreReport>, ApiError> {
     let period = period_of(params, "/api/v1/scores")?;
-    Ok(Json(report(&state, &period).await?))
+    Ok(Json(report_in_force(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?))
 }
 
 async fn export(state: &AppState, params: ScoreParams, format: ExportFormat) -> Result<Response, ApiError> {
     let path = format!("/api/v1/export/scores.{}", format.extension());
     let period = period_of(params, &path)?;
-    let report = report(state, &period).await?;
+    let report = report_in_force(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
     let bytes = export::render(&report, &state.config.office.name, format).map_err(ApiError::internal)?;
     let disposition = format!("attachment; filename=\"{}\"", export::file_name(&period, format));
     Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)

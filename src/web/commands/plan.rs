@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::analysis::plan::in_force;
+use crate::analysis::plan_in_force::in_force;
 use crate::domain::{DepartmentId, NamedPeriod, Resource};
 use crate::ingest::manual::parse_number;
 use crate::store::{PlanEdit, PlanEditRecord, PlanValue};

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::domain::Incoming;
-use crate::ingest::retry::{RetrySummary, decode_again, reprocess_rejected};
+use crate::ingest::reprocess::{RetrySummary, decode_again, reprocess_rejected};
 use crate::store::Review;
 use crate::web::auth::Admin;
 use crate::web::commands::audit;

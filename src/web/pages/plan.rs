@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{back_to, csrf_field, layout};
-use crate::analysis::plan::in_force;
+use crate::analysis::plan_in_force::in_force;
 use crate::domain::Role;
 use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, Resource};

@@ -7,11 +7,11 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout;
-use crate::analysis::scoring::Standing;
+use crate::analysis::points::Standing;
+use crate::analysis::score_report::report_in_force;
 use crate::domain::Resource;
 use crate::domain::period::NamedPeriod;
 use crate::locale::{self, Lang};
-use crate::web::api::scores::report;
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -36,7 +36,7 @@ pub async fn scores_page(
         Some(Ok(p)) => (p, None),
         Some(Err(e)) => (NamedPeriod::Year(year), Some(e.0)),
     };
-    let report = report(&state, &period).await?;
+    let report = report_in_force(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
     let criteria = [
         lang.pick("Điện", "Electricity"),
         lang.pick("Nước", "Water"),

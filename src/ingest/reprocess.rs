@@ -27,7 +27,7 @@ const PAGE: usize = 1000;
 pub fn decode_again(origin: &Origin, pipeline: &Pipeline, config: &Config) -> Vec<Incoming> {
     match (&origin.source, &origin.topic) {
         (Source::Mqtt, Some(topic)) => pipeline.from_mqtt(topic, &origin.payload, origin.received_at),
-        (Source::Peer, _) => super::peers::decode_again(origin, pipeline),
+        (Source::Peer, _) => super::mqtt::peers::decode_again(origin, pipeline),
         _ => {
             let entry =
                 Entry { config, pipeline, source: origin.source, entered_by: None, received_at: origin.received_at };

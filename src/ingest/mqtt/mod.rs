@@ -10,9 +10,15 @@
 //! messages are acknowledged: both go through one ordered queue into the same connection, so
 //! the broker has the peer batch whenever it has the acknowledgement.
 
+pub(crate) mod peers;
+mod status;
+pub mod tls;
+
+pub use status::{IngestSnapshot, IngestStatus, PeerSnapshot};
+
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -20,13 +26,12 @@ use rumqttc::{
     AsyncClient, ConnectReturnCode, ConnectionError, Event, EventLoop, MqttOptions, Outgoing, Packet, Publish, QoS,
     SubscribeFilter, TlsConfiguration, Transport,
 };
-use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use self::peers::{PeerBatch, PeerReading, Received};
 use super::Pipeline;
-use super::peers::{self, PeerBatch, PeerReading, Received};
 use crate::config::MqttConfig;
 use crate::domain::{Incoming, ShareGroup};
 use crate::store::{Outcome, Store};
@@ -40,97 +45,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 const MQTT_MAX_PACKET: usize = 268_435_455 + 5;
 /// The largest packet Xanh sends (acks, subscriptions, peer batches).
 pub(super) const MAX_OUTGOING_PACKET: usize = 256 * 1024;
-
-/// Live counters for the health endpoint and the dashboard.
-#[derive(Debug, Default)]
-pub struct IngestStatus {
-    connected: AtomicBool,
-    messages: AtomicU64,
-    stored: AtomicU64,
-    duplicates: AtomicU64,
-    rejected: AtomicU64,
-    last_error: Mutex<Option<String>>,
-    /// Set when the ingestor is one of a shared subscription's group.
-    peers: Option<PeerCounters>,
-}
-
-/// What a group's instance sent to and received from the others.
-#[derive(Debug)]
-struct PeerCounters {
-    topic: String,
-    sent: AtomicU64,
-    received: AtomicU64,
-    returned: AtomicU64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct IngestSnapshot {
-    pub connected: bool,
-    /// Device messages this instance received (with a shared group: its share of them).
-    pub messages: u64,
-    /// Readings stored, its own and its peers'.
-    pub stored: u64,
-    pub duplicates: u64,
-    pub rejected: u64,
-    pub last_error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub peers: Option<PeerSnapshot>,
-}
-
-/// The exchange with the other instances of a shared subscription.
-#[derive(Debug, Clone, Serialize)]
-pub struct PeerSnapshot {
-    pub topic: String,
-    /// Batches of stored readings published to the others.
-    pub sent: u64,
-    /// Batches received from the others.
-    pub received: u64,
-    /// This instance's own batches back from the broker: fewer than `sent` for long means the
-    /// broker does not let Xanh publish or subscribe on the peer topic (check its ACL).
-    pub returned: u64,
-}
-
-impl IngestStatus {
-    /// Counters for an ingestor of a shared subscription's group, which exchanges readings on `peer_topic`.
-    pub fn with_peers(peer_topic: String) -> IngestStatus {
-        IngestStatus {
-            peers: Some(PeerCounters {
-                topic: peer_topic,
-                sent: AtomicU64::new(0),
-                received: AtomicU64::new(0),
-                returned: AtomicU64::new(0),
-            }),
-            ..IngestStatus::default()
-        }
-    }
-
-    pub fn snapshot(&self) -> IngestSnapshot {
-        IngestSnapshot {
-            connected: self.connected.load(Ordering::Relaxed),
-            messages: self.messages.load(Ordering::Relaxed),
-            stored: self.stored.load(Ordering::Relaxed),
-            duplicates: self.duplicates.load(Ordering::Relaxed),
-            rejected: self.rejected.load(Ordering::Relaxed),
-            last_error: self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
-            peers: self.peers.as_ref().map(|p| PeerSnapshot {
-                topic: p.topic.clone(),
-                sent: p.sent.load(Ordering::Relaxed),
-                received: p.received.load(Ordering::Relaxed),
-                returned: p.returned.load(Ordering::Relaxed),
-            }),
-        }
-    }
-
-    fn count_peer(&self, counter: impl Fn(&PeerCounters) -> &AtomicU64) {
-        if let Some(peers) = &self.peers {
-            counter(peers).fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    fn set_error(&self, error: Option<String>) {
-        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
-    }
-}
 
 /// Where to connect and how.
 pub struct Connection {

@@ -329,8 +329,8 @@ async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
         &config.office.timezone_name,
         &config.meters,
     )?;
-    let plan = crate::analysis::plan::in_force(&store, &config).await?;
-    let report = crate::analysis::scores::scores(&store, &config, &plan, &args.period, jiff::Timestamp::now()).await?;
+    let report =
+        crate::analysis::score_report::report_in_force(&store, &config, &args.period, jiff::Timestamp::now()).await?;
     let bytes = crate::export::render(&report, &config.office.name, args.format)?;
     std::fs::write(&args.out, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.out.display()))?;
     println!(

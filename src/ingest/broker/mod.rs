@@ -14,8 +14,10 @@ use std::time::{Duration, Instant};
 
 use rumqttd::{ConnectionSettings, LinkType, Router, RouterConfig, Server, ServerSettings};
 
-use super::broker_access::{Access, IngestLogin, TopicGuard};
-use super::broker_tls;
+mod access;
+mod tls;
+
+use self::access::{Access, IngestLogin, TopicGuard};
 use crate::config::EmbeddedBroker;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +48,7 @@ pub fn start(broker: &EmbeddedBroker, config_file: &str, ingest_client_id: &str)
         Some(tls) => {
             let listener = TcpListener::bind(tls.listen).map_err(|e| bind_error("mqtt.tls.listen", tls.listen, e))?;
             let tls_addr = listener.local_addr().map_err(|e| bind_error("mqtt.tls.listen", tls.listen, e))?;
-            let acceptor = broker_tls::load(tls, config_file)?;
+            let acceptor = tls::load(tls, config_file)?;
             let backend = probe(SocketAddr::from(([127, 0, 0, 1], 0)), "mqtt.tls.listen")?;
             Some((listener, tls_addr, acceptor, backend))
         }
@@ -116,7 +118,7 @@ pub fn start(broker: &EmbeddedBroker, config_file: &str, ingest_client_id: &str)
     }
     let tls_addr = match tls {
         Some((listener, tls_addr, acceptor, backend)) => {
-            broker_tls::spawn(listener, acceptor, backend).map_err(|e| bind_error("mqtt.tls.listen", tls_addr, e))?;
+            tls::spawn(listener, acceptor, backend).map_err(|e| bind_error("mqtt.tls.listen", tls_addr, e))?;
             Some(tls_addr)
         }
         None => None,

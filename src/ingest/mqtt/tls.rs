@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio_rustls::rustls::crypto::ring;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
-use super::pem::{self, PemProblem};
 use crate::config::ClientTls;
+use crate::ingest::pem::{self, PemProblem};
 
 /// A TLS setting that cannot be used, named the way the config names it.
 #[derive(Debug, thiserror::Error)]

@@ -11,13 +11,11 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::Pipeline;
 use crate::domain::{Incoming, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection, Source};
+use crate::ingest::Pipeline;
 
 /// Most readings in one peer message, so that it stays far below the client's packet limit.
 pub const MAX_READINGS: usize = 1000;
-/// No meter reads more than this (the pipeline's own limit, checked again for peers' input).
-const MAX_VALUE: f64 = 1e12;
 
 /// One peer message: who sent it and the readings it stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,7 +124,7 @@ fn incoming(reading: PeerReading, sender: &str, origin: Origin, pipeline: &Pipel
     };
     let ts = Timestamp::from_millisecond(reading.ts);
     let from = reading.from.map(Timestamp::from_millisecond).transpose();
-    let sound = reading.value.is_finite() && (0.0..=MAX_VALUE).contains(&reading.value);
+    let sound = reading.value.is_finite() && (0.0..=Reading::MAX_VALUE).contains(&reading.value);
     let (Ok(ts), Ok(from), true) = (ts, from, sound) else {
         return reject(
             RejectReason::Undecodable,
@@ -213,7 +211,7 @@ mod tests {
         };
         let batch = PeerBatch { sender: "x".repeat(92), readings: vec![reading; MAX_READINGS] };
         let size = serde_json::to_vec(&batch).unwrap().len();
-        assert!(size + 1024 < super::super::mqtt::MAX_OUTGOING_PACKET, "{size} bytes");
+        assert!(size + 1024 < super::super::MAX_OUTGOING_PACKET, "{size} bytes");
     }
 
     #[test]

@@ -15,9 +15,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 
-use super::broker::BrokerError;
-use super::pem::{self, PemProblem};
+use super::BrokerError;
 use crate::config::BrokerTls;
+use crate::ingest::pem::{self, PemProblem};
 
 /// Longest a client may take to finish its TLS handshake.
 const HANDSHAKE_TIME: Duration = Duration::from_secs(10);

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::documents::{self, DocumentShare};
 use super::figures::FigureError;
+use super::points::{self, CriterionScore, Standing};
 use super::progress::{Progress, ProgressQuery, progress_with};
-use super::scoring::{self, CriterionScore, Standing};
 use super::series::select_meters;
 use crate::config::{Config, Criterion, Plan};
 use crate::domain::period::NamedPeriod;
@@ -42,6 +42,17 @@ pub struct ScoreReport {
 }
 
 /// Score every department over `period` with the plan given.
+/// The report for a period with the plan in force now: the config's plan with the app's edits.
+pub async fn report_in_force(
+    store: &dyn StoreReads,
+    config: &Config,
+    period: &NamedPeriod,
+    now: Timestamp,
+) -> Result<ScoreReport, FigureError> {
+    let plan = super::plan_in_force::in_force(store, config).await?;
+    scores(store, config, &plan, period, now).await
+}
+
 pub async fn scores(
     store: &dyn StoreReads,
     config: &Config,
@@ -70,7 +81,7 @@ pub async fn scores(
                 Standing::Scored
             };
             let target = p.target.as_ref().map(|t| t.saving_percent);
-            criteria.push(scoring::score(rubric, criterion_of(resource), standing, p.saving_percent, target));
+            criteria.push(points::score(rubric, criterion_of(resource), standing, p.saving_percent, target));
             resources.push(p);
         }
         let standing = if share.share_percent.is_none() || !share.missing_months.is_empty() {
@@ -78,15 +89,15 @@ pub async fn scores(
         } else {
             Standing::Scored
         };
-        criteria.push(scoring::score(
+        criteria.push(points::score(
             rubric,
             Criterion::Documents,
             standing,
             share.share_percent,
             rubric.documents.target_percent,
         ));
-        let total = scoring::total(rubric, &criteria);
-        let classification = scoring::classify(rubric, total, &criteria).to_owned();
+        let total = points::total(rubric, &criteria);
+        let classification = points::classify(rubric, total, &criteria).to_owned();
         departments.push(DepartmentScore {
             department: department.id.clone(),
             name: department.name.clone(),
@@ -99,7 +110,7 @@ pub async fn scores(
         });
     }
     let totals: Vec<f64> = departments.iter().map(|d| d.total).collect();
-    for (department, rank) in departments.iter_mut().zip(scoring::ranks(&totals)) {
+    for (department, rank) in departments.iter_mut().zip(points::ranks(&totals)) {
         department.rank = rank;
     }
     let as_of = departments.first().and_then(|d| d.resources.first()).map(|p| p.as_of.clone()).unwrap_or_default();
