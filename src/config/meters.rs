@@ -150,7 +150,7 @@ pub(super) fn resolve_meters(
             }
         }
         if let (Some(Format::ShellyGen1), Some(topic)) = (format, &topic) {
-            match Format::shelly_gen1_unit(&topic) {
+            match Format::shelly_gen1_unit(topic) {
                 Some(sent) if unit != Some(sent) => problem(
                     key("unit"),
                     format!("Shelly Gen1 sends `{topic}` in {}", sent.config_name()),

@@ -2,9 +2,9 @@
 //! reporter kept to their own departments' meters, CSRF, expired sessions, revoked tokens,
 //! repeated failed logins, the one-time setup link, the audit log and the security headers.
 
-mod common;
 
-use common::{ADMIN, PASSWORD, TestApp, bearer_client, hidden_field, set_cookie, spawn_app};
+use crate::common;
+use crate::common::{ADMIN, PASSWORD, TestApp, bearer_client, hidden_field, set_cookie, spawn_app};
 use reqwest::Client;
 use serde_json::{Value, json};
 use xanh::domain::Role;

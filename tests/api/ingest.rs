@@ -1,9 +1,8 @@
 //! Readings published to the embedded broker, checked through the API against figures worked
 //! out by hand.
 
-mod common;
 
-use common::{approx, local, publish, reading, spawn_app};
+use crate::common::{approx, local, publish, reading, spawn_app};
 
 fn hourly(meter: &str, from: &str, to: &str) -> String {
     format!("resource=electricity&meter={meter}&step=hour&from={}%2B07:00&to={}%2B07:00", local(from), local(to))

@@ -1,9 +1,8 @@
 //! Corrections keep the old value, who, when and why, and the figures recompute; the
 //! manual-entry forms store readings the way the API does.
 
-mod common;
 
-use common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
+use crate::common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
 use serde_json::{Value, json};
 use xanh::domain::Role;
 

@@ -1,11 +1,11 @@
 //! The HTTP API's contract: what a wrong request gets told, the OpenAPI description, and the
 //! start-up errors of a wrong config.
 
-mod common;
 
+use crate::common;
 use std::process::Command;
 
-use common::spawn_app;
+use crate::common::spawn_app;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_consumption_requests_get_a_400_that_says_what_to_send() {

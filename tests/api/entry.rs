@@ -1,11 +1,11 @@
 //! Readings sent over HTTP (JSON and CSV), imported from a file with `xanh import`, and
 //! rejected input stored after the config was fixed.
 
-mod common;
 
+use crate::common;
 use std::process::Command;
 
-use common::{approx, config_text, embedded_mqtt, publish, reading, spawn_app, spawn_app_from};
+use crate::common::{approx, config_text, embedded_mqtt, publish, reading, spawn_app, spawn_app_from};
 use serde_json::{Value, json};
 
 async fn post(app: &common::TestApp, content_type: &str, body: String) -> (u16, Value) {

@@ -1,9 +1,8 @@
 //! Electronic documents: counts entered per department and month (API and page), the share
 //! issued electronically, and the months not entered.
 
-mod common;
 
-use common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
+use crate::common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
 use serde_json::{Value, json};
 
 async fn post(app: &TestApp, body: Value) -> (u16, Value) {

@@ -1,11 +1,10 @@
 //! Gaps: a meter silent for longer than its expected interval is late, one that never sent is
 //! "never", and the dashboard says which resource's figures are incomplete because of them.
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 const OFFICE: &str = r#"
 [office]

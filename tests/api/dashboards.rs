@@ -2,9 +2,9 @@
 //! wrong one stops the start naming the file and the mistake, and a wrong choice in a page's
 //! address gets a 400 that says what to choose.
 
-mod common;
 
-use common::{config_text, embedded_mqtt, spawn_app, spawn_app_from};
+use crate::common;
+use crate::common::{config_text, embedded_mqtt, spawn_app, spawn_app_from};
 use xanh::app::Application;
 use xanh::config::Config;
 

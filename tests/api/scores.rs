@@ -2,13 +2,13 @@
 //! scores the default rubric gives it, and the same figures in the JSON, the page and the
 //! exports.
 
-mod common;
 
+use crate::common;
 use std::io::Cursor;
 use std::process::Command;
 
 use calamine::{Data, Range, Reader, Xlsx, open_workbook_from_rs};
-use common::{TestApp, approx, embedded_mqtt, office_config_text, spawn_app_from};
+use crate::common::{TestApp, approx, embedded_mqtt, office_config_text, spawn_app_from};
 use serde_json::{Value, json};
 
 /// Two departments. Phòng A has electricity, water and a printer counter; Phòng B electricity

@@ -1,0 +1,24 @@
+//! The suites that run the app in this process (its HTTP API and pages, the embedded broker,
+//! the store), one test binary for them all so that the crate links once. Suites that need a
+//! process or a tool of their own (the browser, the API fuzzer, Mosquitto, VictoriaMetrics,
+//! `xanh migrate`) stay beside this folder.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod broker_auth;
+mod corrections;
+mod dashboards;
+mod documents;
+mod entry;
+mod formats;
+mod gaps;
+mod grafana;
+mod http;
+mod ingest;
+mod offices;
+mod plan;
+mod review;
+mod scores;
+mod security;
+mod store_conformance;
