@@ -1,7 +1,6 @@
 //! Who may use the broker: the embedded broker's clients (passwords, publish topics, TLS) and
 //! the same set-up on a real Mosquitto, as the README describes it.
 
-
 use crate::common::{
     Mosquitto, PublishOutcome, config_text, external_mqtt, free_port, mosquitto_pub_tls, mqtt_password_hash,
     office_config_text, publish_once, publish_once_as, reading, spawn_app_from, spawn_app_from_env, start_error,

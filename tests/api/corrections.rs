@@ -1,10 +1,10 @@
 //! Corrections keep the old value, who, when and why, and the figures recompute; the
 //! manual-entry forms store readings the way the API does.
 
-
-use crate::common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
 use serde_json::{Value, json};
 use xanh::domain::Role;
+
+use crate::common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
 
 async fn post_json(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
     let response = app.http.post(app.url(path)).json(&body).send().await.unwrap();

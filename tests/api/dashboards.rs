@@ -2,11 +2,11 @@
 //! wrong one stops the start naming the file and the mistake, and a wrong choice in a page's
 //! address gets a 400 that says what to choose.
 
+use xanh::app::Application;
+use xanh::config::Config;
 
 use crate::common;
 use crate::common::{config_text, embedded_mqtt, spawn_app, spawn_app_from};
-use xanh::app::Application;
-use xanh::config::Config;
 
 /// The test office's config text, reading its pages from `dir`.
 fn config_with_dashboards(dir: &std::path::Path, store: &std::path::Path) -> String {

@@ -1,9 +1,9 @@
 //! Electronic documents: counts entered per department and month (API and page), the share
 //! issued electronically, and the months not entered.
 
+use serde_json::{Value, json};
 
 use crate::common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
-use serde_json::{Value, json};
 
 async fn post(app: &TestApp, body: Value) -> (u16, Value) {
     let response = app.http.post(app.url("/api/v1/documents")).json(&body).send().await.unwrap();

@@ -1,12 +1,12 @@
 //! Readings sent over HTTP (JSON and CSV), imported from a file with `xanh import`, and
 //! rejected input stored after the config was fixed.
 
-
-use crate::common;
 use std::process::Command;
 
-use crate::common::{approx, config_text, embedded_mqtt, publish, reading, spawn_app, spawn_app_from};
 use serde_json::{Value, json};
+
+use crate::common;
+use crate::common::{approx, config_text, embedded_mqtt, publish, reading, spawn_app, spawn_app_from};
 
 async fn post(app: &common::TestApp, content_type: &str, body: String) -> (u16, Value) {
     let response = app

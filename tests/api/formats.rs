@@ -1,9 +1,9 @@
 //! Every device format end to end: vendor sample payloads published with the real
 //! `mosquitto_pub` to a real Mosquitto, read back through the API in canonical units.
 
+use serde_json::Value;
 
 use crate::common::{Mosquitto, TestApp, approx, external_mqtt, mosquitto_pub, office_config_text, spawn_app_from};
-use serde_json::Value;
 
 /// The devices of a small office, one meter per format (two radio meters share a topic).
 const DEVICES: &str = r#"

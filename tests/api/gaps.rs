@@ -1,7 +1,6 @@
 //! Gaps: a meter silent for longer than its expected interval is late, one that never sent is
 //! "never", and the dashboard says which resource's figures are incomplete because of them.
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;

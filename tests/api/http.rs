@@ -1,10 +1,9 @@
 //! The HTTP API's contract: what a wrong request gets told, the OpenAPI description, and the
 //! start-up errors of a wrong config.
 
-
-use crate::common;
 use std::process::Command;
 
+use crate::common;
 use crate::common::spawn_app;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,6 @@
 //! Readings published to the embedded broker, checked through the API against figures worked
 //! out by hand.
 
-
 use crate::common::{approx, local, publish, reading, spawn_app};
 
 fn hourly(meter: &str, from: &str, to: &str) -> String {

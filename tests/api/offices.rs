@@ -2,9 +2,9 @@
 //! says so, and its figures follow the office's own rule (a sub-meter is not counted again).
 //! The many-office answer comes from InfluxDB (see tests/store_conformance.rs).
 
+use serde_json::{Value, json};
 
 use crate::common::*;
-use serde_json::{Value, json};
 
 fn reading(meter: &str, value: f64, ts: &str) -> Value {
     json!({ "meter": meter, "value": value, "ts": ts })

@@ -1,9 +1,9 @@
 //! The saving plan over HTTP: progress against baselines and targets, and what a wrong
 //! request is told.
 
+use serde_json::json;
 
 use crate::common::{ADMIN, PASSWORD, TestApp, approx, spawn_app};
-use serde_json::json;
 
 /// Phòng A's counter: 0 at the start of 2025, 3 650 kWh at the start of 2026, 4 460 on
 /// 01/04/2026: 3 650 kWh in 2025, 810 in Q1 2026.

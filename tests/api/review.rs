@@ -1,9 +1,9 @@
 //! Data that must be trusted: a restarting device is not a reset, unlikely jumps wait for a
 //! person, and that person's decision is kept.
 
+use serde_json::{Value, json};
 
 use crate::common::{TestApp, approx, config_text, embedded_mqtt, publish, reading, spawn_app_from};
-use serde_json::{Value, json};
 
 const CAPPED_METER: &str = "\n[[meters]]\nid = \"dien-gioi-han\"\nname = \"Công tơ có giới hạn\"\nresource = \"electricity\"\nkind = \"counter\"\nunit = \"kWh\"\nmax_rate = 20\n";
 

@@ -2,14 +2,14 @@
 //! scores the default rubric gives it, and the same figures in the JSON, the page and the
 //! exports.
 
-
-use crate::common;
 use std::io::Cursor;
 use std::process::Command;
 
 use calamine::{Data, Range, Reader, Xlsx, open_workbook_from_rs};
-use crate::common::{TestApp, approx, embedded_mqtt, office_config_text, spawn_app_from};
 use serde_json::{Value, json};
+
+use crate::common;
+use crate::common::{TestApp, approx, embedded_mqtt, office_config_text, spawn_app_from};
 
 /// Two departments. Phòng A has electricity, water and a printer counter; Phòng B electricity
 /// and a printer, no water meter. Baselines are 2024's use carried over by calendar days.

@@ -2,12 +2,12 @@
 //! reporter kept to their own departments' meters, CSRF, expired sessions, revoked tokens,
 //! repeated failed logins, the one-time setup link, the audit log and the security headers.
 
-
-use crate::common;
-use crate::common::{ADMIN, PASSWORD, TestApp, bearer_client, hidden_field, set_cookie, spawn_app};
 use reqwest::Client;
 use serde_json::{Value, json};
 use xanh::domain::Role;
+
+use crate::common;
+use crate::common::{ADMIN, PASSWORD, TestApp, bearer_client, hidden_field, set_cookie, spawn_app};
 
 /// The status of a request, and its body as JSON (or Null).
 async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {

@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use tempfile::TempDir;
-
 use xanh::config::Config;
 use xanh::domain::TimeRange;
 use xanh::domain::{
