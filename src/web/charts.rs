@@ -151,14 +151,9 @@ impl Chart {
                 ctx.configure_mesh()
                     .disable_x_mesh()
                     .x_labels(count.min(16))
-                    .x_label_formatter(&|v| match v {
-                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                            labels.get(*i).cloned().unwrap_or_default()
-                        }
-                        SegmentValue::Last => String::new(),
-                    })
+                    .x_label_formatter(&|v| segment_label(v, |i| labels.get(i).cloned()))
                     .y_labels(5)
-                    .y_label_formatter(&|v| locale::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
+                    .y_label_formatter(&|v| value_label(*v, top, lang))
                     .y_desc(chart.unit.as_str())
                     .label_style(font(12.0))
                     .axis_desc_style(font(12.0))
@@ -203,15 +198,13 @@ impl Chart {
                     .disable_y_mesh()
                     .y_labels(count)
                     // Row 0 is drawn at the bottom: the first (largest) goes on top.
-                    .y_label_formatter(&|v| match v {
-                        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if *i < count => {
-                            labels.get(count - 1 - i).map(|l| shorten(l, 30)).unwrap_or_default()
-                        }
-                        SegmentValue::CenterOf(_) | SegmentValue::Exact(_) => String::new(),
-                        SegmentValue::Last => String::new(),
+                    .y_label_formatter(&|v| {
+                        segment_label(v, |i| {
+                            (i < count).then(|| labels.get(count - 1 - i).map(|l| shorten(l, 30))).flatten()
+                        })
                     })
                     .x_labels(5)
-                    .x_label_formatter(&|v| locale::number(*v, if top < 10.0 { 1 } else { 0 }, lang))
+                    .x_label_formatter(&|v| value_label(*v, top, lang))
                     .x_desc(chart.unit.as_str())
                     .label_style(font(12.0))
                     .axis_desc_style(font(12.0))
@@ -270,6 +263,19 @@ impl Chart {
         }
         Ok(())
     }
+}
+
+/// A bucket's label on a segmented axis; the axis' end has none.
+fn segment_label(value: &SegmentValue<usize>, label: impl Fn(usize) -> Option<String>) -> String {
+    match value {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => label(*i).unwrap_or_default(),
+        SegmentValue::Last => String::new(),
+    }
+}
+
+/// A value axis' number: one decimal below 10, whole above.
+fn value_label(value: f64, top: f64, lang: Lang) -> String {
+    locale::number(value, if top < 10.0 { 1 } else { 0 }, lang)
 }
 
 fn finite_max(values: impl Iterator<Item = f64>) -> f64 {
