@@ -6,7 +6,7 @@
 //! ```sh
 //! XANH_TEST_INFLUXDB_URL=http://127.0.0.1:8086 XANH_TEST_INFLUXDB_TOKEN=… \
 //! XANH_TEST_INFLUXDB_ORG=xanh XANH_TEST_INFLUXDB_BUCKET=xanh-test \
-//!   cargo test --test store_conformance -- --include-ignored
+//!   cargo test --test api store_conformance:: -- --include-ignored
 //! ```
 //!
 //! Each InfluxDB test tags its points with an office id of its own, so runs never see each
