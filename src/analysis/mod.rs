@@ -3,6 +3,7 @@
 
 pub mod compare;
 pub mod documents;
+pub mod explain;
 pub mod figures;
 pub mod freshness;
 pub mod offices;
