@@ -1,6 +1,7 @@
 //! Figures from stored consumption: totals by period, meter selection, series. Pure functions
 //! of what the store returns.
 
+pub mod common_area;
 pub mod compare;
 pub mod documents;
 pub mod explain;

@@ -134,6 +134,26 @@ pub fn total(rubric: &Rubric, criteria: &[CriterionScore]) -> f64 {
     hundredths(applicable.iter().map(|c| c.points).sum::<f64>() * rubric.max_points() / possible)
 }
 
+/// The total worked out: the points of the criteria that apply, rescaled to the rubric's
+/// maximum when some do not.
+pub fn total_line(rubric: &Rubric, criteria: &[CriterionScore], total: f64) -> String {
+    let applicable: Vec<&CriterionScore> = criteria.iter().filter(|c| c.standing != Standing::NotApplicable).collect();
+    let sum: Vec<String> = applicable.iter().map(|c| number(c.points, 2, Lang::Vi)).collect();
+    let possible: f64 = applicable.iter().map(|c| c.max_points).sum();
+    let max = rubric.max_points();
+    if (possible - max).abs() < 1e-9 {
+        format!("Tổng điểm: {} = {} điểm", sum.join(" + "), number(total, 2, Lang::Vi))
+    } else {
+        format!(
+            "Tổng điểm: ({}) × {} / {} (thang điểm của các tiêu chí được chấm) = {} điểm",
+            sum.join(" + "),
+            number(max, 0, Lang::Vi),
+            number(possible, 0, Lang::Vi),
+            number(total, 2, Lang::Vi)
+        )
+    }
+}
+
 /// The highest class whose total and per-criterion share the department reaches.
 pub fn classify<'a>(rubric: &'a Rubric, total: f64, criteria: &[CriterionScore]) -> &'a str {
     rubric
@@ -204,6 +224,10 @@ mod tests {
         let mut without_water = criteria.clone();
         without_water[1].standing = Standing::NotApplicable;
         assert_eq!(total(&rubric, &without_water), 90.0);
+        assert_eq!(
+            total_line(&rubric, &without_water, 90.0),
+            "Tổng điểm: (30,00 + 25,00 + 17,00) × 100 / 80 (thang điểm của các tiêu chí được chấm) = 90,00 điểm"
+        );
         assert_eq!(ranks(&[80.0, 92.0, 80.0, 10.0]), vec![2, 1, 2, 4]);
         // Points are kept to the hundredth: 1 % of a 7 % target is 30 / 7 = 4,2857… → 4,29.
         assert_eq!(score(&rubric, Criterion::Electricity, Standing::Scored, Some(1.0), Some(7.0)).points, 4.29);

@@ -328,7 +328,7 @@ fn local_date(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Date {
 }
 
 /// The same local time a year earlier (29 February falls back to 28).
-fn year_earlier(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Timestamp {
+pub(super) fn year_earlier(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Timestamp {
     ts.to_zoned(tz.clone()).checked_sub(1.year()).map(|z| z.timestamp()).unwrap_or(ts)
 }
 

@@ -22,6 +22,12 @@ pub struct OfficesPageParams {
 
 fn figure_cells(figure: &ResourceFigure, lang: Lang) -> Markup {
     let kind = figure.resource.as_str();
+    if !figure.metered {
+        return html! {
+            td.num.no-meter data-figure=(format!("{kind}-amount")) { (lang.pick("chưa có công tơ riêng", "no meter of its own")) }
+            td.num data-figure=(format!("{kind}-change")) { "—" }
+        };
+    }
     html! {
         td.num data-figure=(format!("{kind}-amount")) { (locale::quantity(figure.resource, figure.amount, lang)) }
         td.num data-figure=(format!("{kind}-change")) {
@@ -53,7 +59,9 @@ pub async fn offices_page(
         Some(Ok(p)) => (p, None),
         Some(Err(e)) => (this_month, Some(e.0)),
     };
-    let comparison = offices::compare(state.store.as_ref(), &state.config, &period).await?;
+    let comparison = offices::compare(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
+    let tz = &state.config.office.timezone;
+    let local = |text: &str| text.parse::<jiff::Timestamp>().map(|ts| locale::date_time(ts, tz, lang)).unwrap_or_default();
     let chosen = params
         .office
         .as_deref()
@@ -80,6 +88,14 @@ pub async fn offices_page(
                     p.note data-note="single-office" {
                         (lang.pick("Kho dữ liệu nhúng (SQLite) chỉ chứa văn phòng này. Khi nhiều văn phòng ghi vào cùng một InfluxDB, bảng này so sánh tất cả.",
                            "The embedded store (SQLite) holds this office only. When several offices write to one InfluxDB, this table compares them all."))
+                    }
+                }
+                @if let (false, Some(last)) = (comparison.finished, &comparison.last_year_as_of) {
+                    p.note data-note="to-date" {
+                        (lang.pick("Kỳ chưa kết thúc: so sánh lượng dùng đến", "The period is not over: use up to")) " "
+                        strong data-figure="as-of" { (local(&comparison.as_of)) }
+                        " " (lang.pick("với cùng kỳ năm trước đến", "against the same part of last year, up to")) " "
+                        strong data-figure="last-year-as-of" { (local(last)) } "."
                     }
                 }
                 p.note { (lang.pick("Mỗi tài nguyên: lượng dùng trong kỳ và thay đổi so với cùng kỳ năm trước. Công tơ con không được cộng thêm khi công tơ tổng của nó đã được tính.",
