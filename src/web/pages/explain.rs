@@ -17,7 +17,8 @@ pub fn status_badge(status: Option<Status>, lang: Lang) -> Markup {
         Status::KhongDat => ("status-bad", "khong_dat"),
     };
     let word = if lang == Lang::Vi { status.vietnamese() } else { status.english() };
-    html! { span.badge class=(class) data-status=(code) { (word) } }
+    // One class attribute: maud keeps only the shorthand when both are given.
+    html! { span class=(format!("badge {class}")) data-status=(code) { (word) } }
 }
 
 /// The steps of `explain`, folded under "Cách tính" (`label` says which figure).
