@@ -475,7 +475,9 @@ const NOVEMBERS: &str = r#"[
 fn csv_row(csv: &str, id: &str, criterion: &str) -> Vec<String> {
     csv.lines()
         .map(|line| line.split(',').map(str::to_owned).collect::<Vec<_>>())
-        .find(|cells| cells.get(1).map(String::as_str) == Some(id) && cells.get(3).map(String::as_str) == Some(criterion))
+        .find(|cells| {
+            cells.get(1).map(String::as_str) == Some(id) && cells.get(3).map(String::as_str) == Some(criterion)
+        })
         .unwrap_or_else(|| panic!("no CSV row for {id}, {criterion}: {csv}"))
 }
 
@@ -508,17 +510,19 @@ async fn the_pages_the_api_and_both_exports_agree_on_the_figures_a_council_check
     // (1 050 − 900) / 1 050 = 14,29 %: đạt.
     let (status, scores) = app.get("/api/v1/scores?period=2026-11").await;
     assert_eq!(status, 200, "{scores}");
-    let department = |id: &str| scores["departments"].as_array().unwrap().iter().find(|d| d["department"] == id).unwrap().clone();
+    let department =
+        |id: &str| scores["departments"].as_array().unwrap().iter().find(|d| d["department"] == id).unwrap().clone();
     let phong_a = department("phong-a");
     let a_electricity = &phong_a["resources"][0];
     common::approx(&a_electricity["baseline"]["amount"], 1050.0);
     common::approx(&a_electricity["target"]["amount"], 1029.0);
     common::approx(&a_electricity["actual"], 900.0);
     assert_eq!(a_electricity["status"], "dat");
-    let baseline_line = a_electricity["explain"]["lines"].as_array().unwrap().iter().find(|l| l["key"] == "baseline").unwrap()["vi"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let baseline_line =
+        a_electricity["explain"]["lines"].as_array().unwrap().iter().find(|l| l["key"] == "baseline").unwrap()["vi"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     assert_eq!(
         baseline_line,
         "Mốc cơ sở: 1.000 kWh trong kỳ 2025-11 (tính từ số liệu công tơ) × 21 / 20 ngày làm việc = 1.050 kWh cả kỳ; đến nay × 21 / 20 ngày làm việc = 1.050 kWh"
@@ -528,7 +532,9 @@ async fn the_pages_the_api_and_both_exports_agree_on_the_figures_a_council_check
     assert_eq!(phong_b["criteria"][1]["standing"], "not_applicable");
     // The common areas: electricity 2 800 − 900 − 700 = 1 200 kWh; water: the main meter's
     // 50 m³ and Phòng A's own 15 make the office's 65, less Phòng A's 15: 50.
-    let common = |resource: &str| scores["common_areas"].as_array().unwrap().iter().find(|c| c["resource"] == resource).unwrap().clone();
+    let common = |resource: &str| {
+        scores["common_areas"].as_array().unwrap().iter().find(|c| c["resource"] == resource).unwrap().clone()
+    };
     common::approx(&common("electricity")["amount"], 1200.0);
     common::approx(&common("electricity")["office_total"], 2800.0);
     common::approx(&common("water")["amount"], 50.0);
@@ -552,25 +558,54 @@ async fn the_pages_the_api_and_both_exports_agree_on_the_figures_a_council_check
     let points_line = text(&browser, "details[data-explain=phong-a-points] li[data-line=electricity]").await;
     assert_eq!(points_line, phong_a["criteria"][0]["explain"].as_str().unwrap());
     assert_eq!(text(&browser, "tr[data-department=phong-b] td[data-criterion=water]").await, "chưa có công tơ riêng");
-    assert_eq!(text(&browser, "section[data-resource=water] tr[data-department=phong-b] td[data-figure=actual]").await, "chưa có công tơ riêng");
-    assert_eq!(text(&browser, "section[data-resource=electricity] tr[data-department=khu-vuc-chung] td[data-figure=actual]").await, n(1200.0, 1));
-    assert_eq!(text(&browser, "section[data-resource=electricity] tr[data-department=ca-van-phong] td[data-figure=actual]").await, n(2800.0, 1));
+    assert_eq!(
+        text(&browser, "section[data-resource=water] tr[data-department=phong-b] td[data-figure=actual]").await,
+        "chưa có công tơ riêng"
+    );
+    assert_eq!(
+        text(&browser, "section[data-resource=electricity] tr[data-department=khu-vuc-chung] td[data-figure=actual]")
+            .await,
+        n(1200.0, 1)
+    );
+    assert_eq!(
+        text(&browser, "section[data-resource=electricity] tr[data-department=ca-van-phong] td[data-figure=actual]")
+            .await,
+        n(2800.0, 1)
+    );
     browser.screenshot("scores-explain-desktop.png").await;
 
     // The departments page: Phòng B's water is not a 0 and not ranked; the common areas a row.
     browser.open(&app, "/departments?period=2026-11").await;
     let water = "article[data-kind=ranking][data-resource=water]";
-    assert_eq!(text(&browser, &format!("{water} tr[data-row=phong-b] td[data-figure=total]")).await, "chưa có công tơ riêng");
+    assert_eq!(
+        text(&browser, &format!("{water} tr[data-row=phong-b] td[data-figure=total]")).await,
+        "chưa có công tơ riêng"
+    );
     assert_eq!(text(&browser, &format!("{water} tr[data-row=phong-b] td[data-figure=rank]")).await, "");
     assert_eq!(text(&browser, &format!("{water} tr[data-row=phong-a] td[data-figure=rank]")).await, "1");
-    assert_eq!(text(&browser, &format!("{water} tr[data-row=khu-vuc-chung] td[data-figure=total]")).await, locale::amount(50.0, Lang::Vi));
+    assert_eq!(
+        text(&browser, &format!("{water} tr[data-row=khu-vuc-chung] td[data-figure=total]")).await,
+        locale::amount(50.0, Lang::Vi)
+    );
     let electricity = "article[data-kind=ranking][data-resource=electricity]";
-    assert_eq!(text(&browser, &format!("{electricity} tr[data-row=khu-vuc-chung] td[data-figure=total]")).await, locale::amount(1200.0, Lang::Vi));
-    assert_eq!(text(&browser, &format!("{electricity} tr[data-row=ca-van-phong] td[data-figure=total]")).await, locale::amount(2800.0, Lang::Vi));
+    assert_eq!(
+        text(&browser, &format!("{electricity} tr[data-row=khu-vuc-chung] td[data-figure=total]")).await,
+        locale::amount(1200.0, Lang::Vi)
+    );
+    assert_eq!(
+        text(&browser, &format!("{electricity} tr[data-row=ca-van-phong] td[data-figure=total]")).await,
+        locale::amount(2800.0, Lang::Vi)
+    );
 
     // The offices page: the common areas beside the departments, the same figures as the API.
     let (_, offices) = app.get("/api/v1/offices?period=2026-11").await;
-    let common_row = offices["offices"][0]["departments"].as_array().unwrap().iter().find(|d| d["department"] == "khu-vuc-chung").unwrap().clone();
+    let common_row = offices["offices"][0]["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["department"] == "khu-vuc-chung")
+        .unwrap()
+        .clone();
     common::approx(&common_row["resources"][0]["amount"], 1200.0);
     // Last November: 3 000 − 1 000 − 800 = 1 200 too: no change.
     common::approx(&common_row["resources"][0]["change_percent"], 0.0);
@@ -582,7 +617,8 @@ async fn the_pages_the_api_and_both_exports_agree_on_the_figures_a_council_check
     browser.quit().await;
 
     // The CSV: the API's numbers, Phòng B's water without a figure, the common areas' rows.
-    let csv = app.http.get(app.url("/api/v1/export/scores.csv?period=2026-11")).send().await.unwrap().text().await.unwrap();
+    let csv =
+        app.http.get(app.url("/api/v1/export/scores.csv?period=2026-11")).send().await.unwrap().text().await.unwrap();
     let number = |cell: &str| json!(cell.parse::<f64>().unwrap_or_else(|_| panic!("`{cell}` is not a number")));
     let a = csv_row(&csv, "phong-a", "Điện");
     common::approx(&number(&a[5]), 1050.0);
@@ -595,7 +631,8 @@ async fn the_pages_the_api_and_both_exports_agree_on_the_figures_a_council_check
     common::approx(&number(&csv_row(&csv, "khu-vuc-chung", "Nước")[8]), 50.0);
 
     // The workbook: the same, cell by cell.
-    let bytes = app.http.get(app.url("/api/v1/export/scores.xlsx?period=2026-11")).send().await.unwrap().bytes().await.unwrap();
+    let bytes =
+        app.http.get(app.url("/api/v1/export/scores.xlsx?period=2026-11")).send().await.unwrap().bytes().await.unwrap();
     let mut workbook: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let sheet = workbook.worksheet_range("Điện").unwrap();
     let cell = |data: &calamine::Data| json!(data.as_f64().unwrap_or_else(|| panic!("{data} is not a number")));

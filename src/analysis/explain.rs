@@ -58,9 +58,11 @@ fn percent(value: f64, lang: Lang) -> String {
 /// baseline; `refused` why there is no baseline, if there is a reason to give.
 pub fn of_progress(p: &Progress, calendar: Vec<CalendarYear>, refused: Option<String>) -> Explain {
     let mut lines = Vec::new();
-    let both = |key: &'static str, make: &dyn Fn(Lang) -> String| ExplainLine { key, vi: make(Lang::Vi), en: make(Lang::En) };
+    let both =
+        |key: &'static str, make: &dyn Fn(Lang) -> String| ExplainLine { key, vi: make(Lang::Vi), en: make(Lang::En) };
     let q = |v: f64, lang: Lang| locale::quantity(p.resource, v, lang);
-    let day = |text: &str| text.get(..10).map(|d| format!("{}/{}/{}", &d[8..10], &d[5..7], &d[..4])).unwrap_or_default();
+    let day =
+        |text: &str| text.get(..10).map(|d| format!("{}/{}/{}", &d[8..10], &d[5..7], &d[..4])).unwrap_or_default();
     lines.push(both("actual", &|lang| {
         format!(
             "{} {} {} {}: {}",
@@ -95,7 +97,9 @@ pub fn of_progress(p: &Progress, calendar: Vec<CalendarYear>, refused: Option<St
     if let (Some(t), Some(b)) = (&p.target, &p.baseline) {
         lines.push(both("target", &|lang| {
             let scope = match (t.department_rule, t.rule_period) {
-                (true, Some(period)) => format!("{} {period}", lang.pick("riêng của phòng, kỳ", "the department's own, for")),
+                (true, Some(period)) => {
+                    format!("{} {period}", lang.pick("riêng của phòng, kỳ", "the department's own, for"))
+                }
                 (true, None) => lang.pick("riêng của phòng, mọi kỳ", "the department's own, every period").to_owned(),
                 (false, Some(period)) => format!("{} {period}", lang.pick("toàn văn phòng, kỳ", "office-wide, for")),
                 (false, None) => lang.pick("toàn văn phòng, mọi kỳ", "office-wide, every period").to_owned(),
@@ -194,9 +198,27 @@ fn status_line(status: Status, p: &Progress, target: f64, lang: Lang) -> String 
     let forecast = p.forecast.as_ref().map(|f| f.amount).unwrap_or(p.actual);
     let baseline = p.baseline.as_ref().map(|b| b.amount).unwrap_or_default();
     let rule = match (status, p.finished) {
-        (Status::Dat, true) => format!("{} {} ≤ {} {}", lang.pick("thực tế", "actual"), q(p.actual), lang.pick("mục tiêu", "target"), q(target)),
-        (Status::KhongDat, true) => format!("{} {} > {} {}", lang.pick("thực tế", "actual"), q(p.actual), lang.pick("mục tiêu", "target"), q(target)),
-        (Status::Dat, false) => format!("{} {} ≤ {} {}", lang.pick("dự báo", "forecast"), q(forecast), lang.pick("mục tiêu", "target"), q(target)),
+        (Status::Dat, true) => format!(
+            "{} {} ≤ {} {}",
+            lang.pick("thực tế", "actual"),
+            q(p.actual),
+            lang.pick("mục tiêu", "target"),
+            q(target)
+        ),
+        (Status::KhongDat, true) => format!(
+            "{} {} > {} {}",
+            lang.pick("thực tế", "actual"),
+            q(p.actual),
+            lang.pick("mục tiêu", "target"),
+            q(target)
+        ),
+        (Status::Dat, false) => format!(
+            "{} {} ≤ {} {}",
+            lang.pick("dự báo", "forecast"),
+            q(forecast),
+            lang.pick("mục tiêu", "target"),
+            q(target)
+        ),
         (Status::CoNguyCo, _) => format!(
             "{} {} > {} {} {} ≤ {} {}",
             lang.pick("dự báo", "forecast"),
@@ -207,7 +229,13 @@ fn status_line(status: Status, p: &Progress, target: f64, lang: Lang) -> String 
             lang.pick("mốc cơ sở", "baseline"),
             q(baseline)
         ),
-        (Status::KhongDat, false) => format!("{} {} > {} {}", lang.pick("dự báo", "forecast"), q(forecast), lang.pick("mốc cơ sở", "baseline"), q(baseline)),
+        (Status::KhongDat, false) => format!(
+            "{} {} > {} {}",
+            lang.pick("dự báo", "forecast"),
+            q(forecast),
+            lang.pick("mốc cơ sở", "baseline"),
+            q(baseline)
+        ),
     };
     format!("{} {word}: {rule}", lang.pick("Trạng thái:", "Status:"))
 }

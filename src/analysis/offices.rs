@@ -13,10 +13,10 @@ use serde::Serialize;
 
 use super::figures::FigureError;
 use super::progress::year_earlier;
-use crate::domain::consumption::floor_hour;
-use crate::domain::period::local_rfc3339;
 use crate::config::Config;
 use crate::domain::Resource;
+use crate::domain::consumption::floor_hour;
+use crate::domain::period::local_rfc3339;
 use crate::domain::period::{NamedPeriod, TimeRange};
 use crate::store::{MeterTotal, Resolution, StoreReads};
 
@@ -211,12 +211,23 @@ fn resource_figures(
 
 fn figure(resource: Resource, amount: f64, last_year: Option<f64>, metered: bool) -> ResourceFigure {
     let change_percent = last_year.filter(|l| *l != 0.0).map(|l| 100.0 * (amount - l) / l);
-    ResourceFigure { resource, unit: resource.canonical_unit().config_name(), amount, last_year, change_percent, metered }
+    ResourceFigure {
+        resource,
+        unit: resource.canonical_unit().config_name(),
+        amount,
+        last_year,
+        change_percent,
+        metered,
+    }
 }
 
 /// The common areas (Khu vực chung) of an office: for each resource with a meter for the
 /// whole building, the office's total less its departments'.
-fn common_areas(current: &[MeterTotal], earlier: Option<&[MeterTotal]>, departments: &[String]) -> Option<DepartmentFigures> {
+fn common_areas(
+    current: &[MeterTotal],
+    earlier: Option<&[MeterTotal]>,
+    departments: &[String],
+) -> Option<DepartmentFigures> {
     let building = |resource: Resource| {
         current.iter().chain(earlier.into_iter().flatten()).any(|t| t.resource == resource && t.department.is_none())
     };
@@ -224,7 +235,8 @@ fn common_areas(current: &[MeterTotal], earlier: Option<&[MeterTotal]>, departme
         return None;
     }
     let rest = |totals: &[MeterTotal], resource: Resource| {
-        counted_sum(totals, resource, None) - departments.iter().map(|d| counted_sum(totals, resource, Some(d))).sum::<f64>()
+        counted_sum(totals, resource, None)
+            - departments.iter().map(|d| counted_sum(totals, resource, Some(d))).sum::<f64>()
     };
     let resources = Resource::ALL
         .into_iter()
@@ -367,7 +379,8 @@ unit = "kWh"
             let config = Config::parse("test.toml", OFFICE, &|_| None).unwrap();
             let dir = tempfile::tempdir().unwrap();
             let tz = &config.office.timezone;
-            let store = SqliteStore::open(&dir.path().join("x.db"), tz, &config.office.timezone_name, &config.meters).unwrap();
+            let store =
+                SqliteStore::open(&dir.path().join("x.db"), tz, &config.office.timezone_name, &config.meters).unwrap();
             let batch = readings
                 .iter()
                 .map(|(meter, ts, value)| {
@@ -381,8 +394,12 @@ unit = "kWh"
                         entered_by: None,
                         cost_vnd: None,
                     };
-                    let origin =
-                        Origin { source: Source::Import, received_at: Timestamp::now(), topic: None, payload: Vec::new() };
+                    let origin = Origin {
+                        source: Source::Import,
+                        received_at: Timestamp::now(),
+                        topic: None,
+                        payload: Vec::new(),
+                    };
                     Incoming::Reading(reading, origin)
                 })
                 .collect();

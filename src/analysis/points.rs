@@ -238,9 +238,13 @@ mod tests {
     #[test]
     fn each_score_names_its_rubric_line_with_the_figures_put_in() {
         let rubric = default_rubric();
-        let line = |standing, achieved, target| score(&rubric, Criterion::Electricity, standing, achieved, target).explain;
+        let line =
+            |standing, achieved, target| score(&rubric, Criterion::Electricity, standing, achieved, target).explain;
         // 1 % of a 7 % target: 30 × 1 / 7 = 4,29.
-        assert_eq!(line(Standing::Scored, Some(1.0), Some(7.0)), "Tiết kiệm 1,0 % < mục tiêu 7,0 %: 30,00 × 1,0 / 7,0 = 4,29 điểm");
+        assert_eq!(
+            line(Standing::Scored, Some(1.0), Some(7.0)),
+            "Tiết kiệm 1,0 % < mục tiêu 7,0 %: 30,00 × 1,0 / 7,0 = 4,29 điểm"
+        );
         // 4 % of a 2 % target: 30 + 0,5 × 2 = 31.
         assert_eq!(
             line(Standing::Scored, Some(4.0), Some(2.0)),

@@ -537,8 +537,11 @@ unit = "kWh"
     /// Phòng A's counter: 0 at the start of 2025, 3 650 at the start of 2026 (10 kWh a day
     /// through 2025) and 4 460 at 1 April 2026 (810 kWh in the 90 days of Q1: 9 a day).
     async fn seeded(extra: &str) -> (tempfile::TempDir, SqliteStore, Config) {
-        let readings =
-            [("2025-01-01T00:00:00+07:00", 0.0), ("2026-01-01T00:00:00+07:00", 3650.0), ("2026-04-01T00:00:00+07:00", 4460.0)];
+        let readings = [
+            ("2025-01-01T00:00:00+07:00", 0.0),
+            ("2026-01-01T00:00:00+07:00", 3650.0),
+            ("2026-04-01T00:00:00+07:00", 4460.0),
+        ];
         seeded_with(OFFICE, extra, &readings).await
     }
 
@@ -737,13 +740,22 @@ unit = "kWh"
             explain.line("baseline").unwrap().vi,
             "Mốc cơ sở: 3.650 kWh trong kỳ 2025 (tính từ số liệu công tơ) × 250 / 250 ngày làm việc = 3.650 kWh cả kỳ; đến nay × 58 / 250 ngày làm việc = 846,8 kWh"
         );
-        assert_eq!(explain.line("target").unwrap().vi, "Mục tiêu: tiết kiệm 2,0 % (quy tắc: toàn văn phòng, mọi kỳ; kế hoạch tiết kiệm, trang Kế hoạch): 3.650 kWh × (100 % − 2,0 %) = 3.577 kWh");
+        assert_eq!(
+            explain.line("target").unwrap().vi,
+            "Mục tiêu: tiết kiệm 2,0 % (quy tắc: toàn văn phòng, mọi kỳ; kế hoạch tiết kiệm, trang Kế hoạch): 3.650 kWh × (100 % − 2,0 %) = 3.577 kWh"
+        );
         assert_eq!(
             explain.line("forecast").unwrap().vi,
             "Dự báo theo cùng kỳ năm trước (phần còn lại của năm trước, nhân nhịp độ năm nay): 900,0 kWh + (3.650 kWh − 900,0 kWh) × 1,000 = 3.650 kWh"
         );
-        assert_eq!(explain.line("status").unwrap().vi, "Trạng thái: có nguy cơ: dự báo 3.650 kWh > mục tiêu 3.577 kWh nhưng ≤ mốc cơ sở 3.650 kWh");
-        assert_eq!(explain.line("calendar").unwrap().vi, "Lịch ngày nghỉ lễ, Tết: năm 2025: chính thức; năm 2026: chính thức");
+        assert_eq!(
+            explain.line("status").unwrap().vi,
+            "Trạng thái: có nguy cơ: dự báo 3.650 kWh > mục tiêu 3.577 kWh nhưng ≤ mốc cơ sở 3.650 kWh"
+        );
+        assert_eq!(
+            explain.line("calendar").unwrap().vi,
+            "Lịch ngày nghỉ lễ, Tết: năm 2025: chính thức; năm 2026: chính thức"
+        );
     }
 
     #[tokio::test]

@@ -147,7 +147,8 @@ pub(super) fn resolve_calendar(
             ok.then(|| days.into_iter().collect())
         }
     };
-    let holidays = dates(&office.holidays, "office.holidays", "write each holiday as YYYY-MM-DD, such as \"2026-09-02\"", problem);
+    let holidays =
+        dates(&office.holidays, "office.holidays", "write each holiday as YYYY-MM-DD, such as \"2026-09-02\"", problem);
     let make_up = dates(
         &office.make_up_days,
         "office.make_up_days",
@@ -163,7 +164,12 @@ pub(super) fn resolve_calendar(
     (hours, days, calendar)
 }
 
-fn dates(texts: &[String], key: &str, fix: &str, problem: &mut impl FnMut(String, String, String)) -> Option<Vec<Date>> {
+fn dates(
+    texts: &[String],
+    key: &str,
+    fix: &str,
+    problem: &mut impl FnMut(String, String, String),
+) -> Option<Vec<Date>> {
     let mut out = Vec::new();
     let mut ok = true;
     for text in texts {

@@ -57,7 +57,12 @@ pub struct Calendar {
 impl Calendar {
     /// Add a known year with its days off and worked days; a date outside `year.year` is
     /// the caller's mistake to avoid (the config checks it).
-    pub fn add_year(&mut self, year: CalendarYear, days_off: impl IntoIterator<Item = Date>, worked: impl IntoIterator<Item = Date>) {
+    pub fn add_year(
+        &mut self,
+        year: CalendarYear,
+        days_off: impl IntoIterator<Item = Date>,
+        worked: impl IntoIterator<Item = Date>,
+    ) {
         self.days_off.extend(days_off);
         self.made_working.extend(worked);
         self.years.insert(year.year, year);

@@ -61,7 +61,8 @@ pub async fn offices_page(
     };
     let comparison = offices::compare(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
     let tz = &state.config.office.timezone;
-    let local = |text: &str| text.parse::<jiff::Timestamp>().map(|ts| locale::date_time(ts, tz, lang)).unwrap_or_default();
+    let local =
+        |text: &str| text.parse::<jiff::Timestamp>().map(|ts| locale::date_time(ts, tz, lang)).unwrap_or_default();
     let chosen = params
         .office
         .as_deref()

@@ -8,7 +8,6 @@ use maud::{Markup, html};
 
 use crate::analysis::figures::{self, ConsumptionQuery};
 use crate::analysis::progress::{self, Progress, ProgressQuery};
-use crate::web::pages::explain::{explain_details, status_badge};
 use crate::analysis::series::{Series, select_meters};
 use crate::analysis::{Freshness, common_area, compare, freshness, waste};
 use crate::config::Basis;
@@ -19,6 +18,7 @@ use crate::locale::{self, Lang};
 use crate::store::MeterStatus;
 use crate::web::charts::{BarChart, Chart, Drawing, HeatmapChart, RankingChart};
 use crate::web::pages::dashboard::spec::{ChartKind, Group, Measure, Panel, PeriodSpec};
+use crate::web::pages::explain::{explain_details, status_badge};
 use crate::web::{ApiError, AppState};
 
 /// What the page's controls (or its defaults) settled for every panel.
