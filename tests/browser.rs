@@ -597,6 +597,17 @@ async fn the_pages_the_api_and_both_exports_agree_on_the_figures_a_council_check
         locale::amount(2800.0, Lang::Vi)
     );
 
+    // Phòng B's own page: its water has no meter of its own, not a chart of zeros.
+    browser.open(&app, "/department?department=phong-b&period=2026-11").await;
+    let water = "article[data-kind=bars][data-resource=water]";
+    assert_eq!(
+        text(&browser, &format!("{water} [data-figure=total]")).await,
+        "Chưa có công tơ riêng cho tài nguyên này."
+    );
+    let electricity_total =
+        text(&browser, "article[data-kind=bars][data-resource=electricity] [data-figure=total]").await;
+    assert_eq!(electricity_total, locale::quantity(Resource::Electricity, 700.0, Lang::Vi));
+
     // The offices page: the common areas beside the departments, the same figures as the API.
     let (_, offices) = app.get("/api/v1/offices?period=2026-11").await;
     let common_row = offices["offices"][0]["departments"]
