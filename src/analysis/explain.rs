@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::progress::{BaselineFigure, BaselineSource, ForecastMethod, Progress, Status};
 use crate::config::Basis;
-use crate::domain::CalendarYear;
+use crate::domain::{CalendarYear, Resource};
 use crate::locale::{self, Lang};
 
 /// One step of the computation, in Vietnamese and in English.
@@ -26,6 +26,35 @@ pub struct Explain {
     pub calendar: Vec<CalendarYear>,
     /// Why no baseline was computed, when one could not be: the message names the key to set.
     pub baseline_refused: Option<String>,
+}
+
+/// A working-day baseline refused: no holiday calendar for these years.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoCalendar {
+    pub years: Vec<i16>,
+    pub resource: Resource,
+}
+
+impl NoCalendar {
+    /// Why, and the keys to set.
+    pub fn message(&self, lang: Lang) -> String {
+        let years = self.years.iter().map(i16::to_string).collect::<Vec<_>>().join(", ");
+        let resource = self.resource.as_str();
+        match lang {
+            Lang::Vi => format!(
+                "Chưa có lịch ngày nghỉ lễ năm {years}: không tính mốc cơ sở theo ngày làm việc \
+                 (baselines.{resource} = \"per_working_day\"). Khai báo các ngày nghỉ năm {years} \
+                 trong office.holidays (YYYY-MM-DD) và ngày làm bù trong office.make_up_days, \
+                 hoặc đặt baselines.{resource} = \"total\"."
+            ),
+            Lang::En => format!(
+                "There is no holiday calendar for {years}: no baseline by working days \
+                 (baselines.{resource} = \"per_working_day\"). List that year's days off in \
+                 office.holidays (YYYY-MM-DD) and weekend days worked in office.make_up_days, \
+                 or set baselines.{resource} = \"total\"."
+            ),
+        }
+    }
 }
 
 impl Explain {
@@ -56,7 +85,7 @@ fn percent(value: f64, lang: Lang) -> String {
 
 /// Every step of `p`, in both languages. `calendar` is the years behind a working-day
 /// baseline; `refused` why there is no baseline, if there is a reason to give.
-pub fn of_progress(p: &Progress, calendar: Vec<CalendarYear>, refused: Option<String>) -> Explain {
+pub fn of_progress(p: &Progress, calendar: Vec<CalendarYear>, refused: Option<NoCalendar>) -> Explain {
     let mut lines = Vec::new();
     let both =
         |key: &'static str, make: &dyn Fn(Lang) -> String| ExplainLine { key, vi: make(Lang::Vi), en: make(Lang::En) };
@@ -74,7 +103,7 @@ pub fn of_progress(p: &Progress, calendar: Vec<CalendarYear>, refused: Option<St
         )
     }));
     if let Some(reason) = &refused {
-        lines.push(ExplainLine { key: "refused", vi: reason.clone(), en: reason.clone() });
+        lines.push(both("refused", &|lang| reason.message(lang)));
     }
     if let Some(b) = &p.baseline {
         lines.push(both("baseline", &|lang| baseline_line(b, p, lang)));
@@ -161,7 +190,7 @@ pub fn of_progress(p: &Progress, calendar: Vec<CalendarYear>, refused: Option<St
     if let (Some(status), Some(t)) = (p.status, &p.target) {
         lines.push(both("status", &|lang| status_line(status, p, t.amount, lang)));
     }
-    Explain { lines, calendar, baseline_refused: refused }
+    Explain { lines, calendar, baseline_refused: refused.map(|r| r.message(Lang::Vi)) }
 }
 
 fn baseline_line(b: &BaselineFigure, p: &Progress, lang: Lang) -> String {

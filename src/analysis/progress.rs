@@ -370,26 +370,19 @@ async fn baseline(
     query: &ProgressQuery,
     range: &TimeRange,
     as_of: Timestamp,
-) -> Result<Result<BaselineFigure, Option<String>>, FigureError> {
+) -> Result<Result<BaselineFigure, Option<explain::NoCalendar>>, FigureError> {
     let tz = &config.office.timezone;
     let dept = query.department.as_ref();
     let basis = plan.baselines.basis(query.resource);
     let reference = plan.baselines.entered(query.resource, dept).map_or(plan.baselines.reference, |e| e.period);
     if basis == Basis::PerWorkingDay {
-        let unknown: Vec<String> = calendar_years(config, &[reference.range(tz)?, *range])
+        let unknown: Vec<i16> = calendar_years(config, &[reference.range(tz)?, *range])
             .into_iter()
             .filter(|(_, known)| known.is_none())
-            .map(|(year, _)| year.to_string())
+            .map(|(year, _)| year)
             .collect();
         if !unknown.is_empty() {
-            let years = unknown.join(", ");
-            return Ok(Err(Some(format!(
-                "Chưa có lịch ngày nghỉ lễ năm {years}: không tính mốc cơ sở theo ngày làm việc \
-                 (baselines.{resource} = \"per_working_day\"). Khai báo các ngày nghỉ năm {years} \
-                 trong office.holidays (YYYY-MM-DD) và ngày làm bù trong office.make_up_days, \
-                 hoặc đặt baselines.{resource} = \"total\".",
-                resource = query.resource.as_str()
-            ))));
+            return Ok(Err(Some(explain::NoCalendar { years: unknown, resource: query.resource })));
         }
     }
     let (reference, reference_amount, source, note) = match plan.baselines.entered(query.resource, dept) {
@@ -767,6 +760,7 @@ unit = "kWh"
         let refused = p.explain.baseline_refused.as_deref().unwrap();
         assert!(refused.contains("năm 2031") && refused.contains("office.holidays"), "{refused}");
         assert_eq!(p.explain.line("refused").map(|l| l.vi.as_str()), Some(refused));
+        assert!(p.explain.line("refused").unwrap().en.contains("no holiday calendar for 2031"));
         // A provisional year is computed, and says it is provisional.
         let p = progress(&store, &config, &query("2027-Q1"), now).await.unwrap();
         assert!(p.baseline.is_some());

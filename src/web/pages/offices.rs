@@ -20,9 +20,10 @@ pub struct OfficesPageParams {
     office: Option<String>,
 }
 
-fn figure_cells(figure: &ResourceFigure, lang: Lang) -> Markup {
+/// A resource's cells; a department without a meter of its own says so rather than 0.
+fn figure_cells(figure: &ResourceFigure, department: bool, lang: Lang) -> Markup {
     let kind = figure.resource.as_str();
-    if !figure.metered {
+    if department && !figure.metered {
         return html! {
             td.num.no-meter data-figure=(format!("{kind}-amount")) { (lang.pick("chưa có công tơ riêng", "no meter of its own")) }
             td.num data-figure=(format!("{kind}-change")) { "—" }
@@ -113,7 +114,7 @@ pub async fn offices_page(
                         @for office in &comparison.offices {
                             tr data-office=(office.office) aria-current=[office.this_office.then_some("true")] {
                                 th scope="row" { a href=(format!("/offices?lang={}&period={period}&office={}", lang.code(), office.office)) { (office_label(office)) } }
-                                @for figure in &office.resources { (figure_cells(figure, lang)) }
+                                @for figure in &office.resources { (figure_cells(figure, false, lang)) }
                             }
                         }
                     }
@@ -137,7 +138,7 @@ pub async fn offices_page(
                                 @for department in &office.departments {
                                     tr data-department=(department.department) {
                                         th scope="row" { (department.name.clone().unwrap_or_else(|| department.department.clone())) }
-                                        @for figure in &department.resources { (figure_cells(figure, lang)) }
+                                        @for figure in &department.resources { (figure_cells(figure, true, lang)) }
                                     }
                                 }
                             }
