@@ -2,8 +2,11 @@
 
 use serde::Serialize;
 
+use super::common_area::{CommonArea, common_area, has_own_meter};
 use super::figures::{self, ConsumptionQuery, FigureError};
+use super::points;
 use crate::config::Config;
+use crate::domain::period::local_rfc3339;
 use crate::domain::{DepartmentId, Resource};
 use crate::domain::{Step, TimeRange};
 use crate::store::StoreReads;
@@ -17,6 +20,76 @@ pub struct Ranked {
     /// Departments only.
     pub per_person: Option<f64>,
     pub per_m2: Option<f64>,
+    /// Whether a meter measures it: a department without a meter of its own for the
+    /// resource has no figure ("chưa có công tơ riêng"), is not ranked and is not 0.
+    pub has_meter: bool,
+}
+
+impl Ranked {
+    /// The total, for what a meter measures.
+    pub fn measured(&self) -> Option<f64> {
+        self.has_meter.then_some(self.total)
+    }
+}
+
+/// The departments' use of a resource over a period, ranked by total, with the common areas
+/// and the office's total they add up to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepartmentTable {
+    pub resource: Resource,
+    pub unit: &'static str,
+    pub from: String,
+    pub to: String,
+    /// In the config's order; `rank` 1 for the largest total, `None` without a meter.
+    pub departments: Vec<RankedDepartment>,
+    /// `None` when no meter covers the whole building.
+    pub common_area: Option<CommonArea>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RankedDepartment {
+    pub department: String,
+    pub name: String,
+    pub has_meter: bool,
+    /// `None`: no meter of its own ("chưa có công tơ riêng").
+    pub total: Option<f64>,
+    pub per_person: Option<f64>,
+    pub per_m2: Option<f64>,
+    pub rank: Option<usize>,
+}
+
+/// The departments' table for `range`: each department's total, the metered ones ranked.
+pub async fn department_table(
+    store: &dyn StoreReads,
+    config: &Config,
+    resource: Resource,
+    range: TimeRange,
+) -> Result<DepartmentTable, FigureError> {
+    let ranked = departments(store, config, resource, range).await?;
+    let totals: Vec<f64> = ranked.iter().filter_map(Ranked::measured).collect();
+    let ranks = points::ranks(&totals);
+    let mut next = ranks.into_iter();
+    let departments = ranked
+        .into_iter()
+        .map(|r| RankedDepartment {
+            rank: if r.has_meter { next.next() } else { None },
+            total: r.measured(),
+            department: r.id,
+            name: r.name,
+            has_meter: r.has_meter,
+            per_person: r.per_person,
+            per_m2: r.per_m2,
+        })
+        .collect();
+    let tz = &config.office.timezone;
+    Ok(DepartmentTable {
+        resource,
+        unit: resource.canonical_unit().config_name(),
+        from: local_rfc3339(range.from(), tz),
+        to: local_rfc3339(range.to(), tz),
+        departments,
+        common_area: common_area(store, config, resource, range).await?,
+    })
 }
 
 /// Every department's use of `resource` over `range`, in the config's order.
@@ -35,13 +108,15 @@ pub async fn departments(
             range,
             step: Step::Month,
         };
+        let has_meter = has_own_meter(config, resource, &department.id);
         let total = figures::consumption(store, config, &query).await?.total;
         ranked.push(Ranked {
             id: department.id.to_string(),
             name: department.name.clone(),
             total,
-            per_person: (department.headcount > 0).then(|| total / f64::from(department.headcount)),
-            per_m2: (department.area_m2 > 0.0).then(|| total / department.area_m2),
+            per_person: (has_meter && department.headcount > 0).then(|| total / f64::from(department.headcount)),
+            per_m2: (has_meter && department.area_m2 > 0.0).then(|| total / department.area_m2),
+            has_meter,
         });
     }
     Ok(ranked)
@@ -70,6 +145,7 @@ pub async fn meters(
             total,
             per_person: None,
             per_m2: None,
+            has_meter: true,
         });
     }
     Ok(ranked)
@@ -90,7 +166,7 @@ mod tests {
     use super::*;
 
     fn ranked(id: &str, total: f64, per_person: Option<f64>) -> Ranked {
-        Ranked { id: id.into(), name: id.into(), total, per_person, per_m2: None }
+        Ranked { id: id.into(), name: id.into(), total, per_person, per_m2: None, has_meter: true }
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Figures from stored consumption: totals by period, meter selection, series. Pure functions
 //! of what the store returns.
 
+pub mod common_area;
 pub mod compare;
 pub mod documents;
+pub mod explain;
 pub mod figures;
 pub mod freshness;
 pub mod offices;

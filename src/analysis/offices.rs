@@ -8,11 +8,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use jiff::Timestamp;
 use serde::Serialize;
 
 use super::figures::FigureError;
+use super::progress::year_earlier;
 use crate::config::Config;
 use crate::domain::Resource;
+use crate::domain::consumption::floor_hour;
+use crate::domain::period::local_rfc3339;
 use crate::domain::period::{NamedPeriod, TimeRange};
 use crate::store::{MeterTotal, Resolution, StoreReads};
 
@@ -27,6 +31,9 @@ pub struct ResourceFigure {
     /// The change against last year, in percent; `None` without last year's figure or when
     /// it was zero.
     pub change_percent: Option<f64>,
+    /// Whether a meter measures this resource here: a department without one of its own
+    /// shows "chưa có công tơ riêng", not 0.
+    pub metered: bool,
 }
 
 /// A department of an office: its id as tagged, and its name when it is this office's.
@@ -50,6 +57,12 @@ pub struct OfficeFigures {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OfficeComparison {
     pub period: NamedPeriod,
+    /// Where the period's figures end: now (to the hour) while it runs, else its end.
+    pub as_of: String,
+    pub finished: bool,
+    /// Where last year's figures end: the same point of last year's period, so that a period
+    /// still running is compared like with like.
+    pub last_year_as_of: Option<String>,
     /// Whether the store can hold other offices (InfluxDB) or only this one (SQLite).
     pub shared_store: bool,
     pub offices: Vec<OfficeFigures>,
@@ -59,11 +72,25 @@ pub async fn compare(
     store: &dyn StoreReads,
     config: &Config,
     period: &NamedPeriod,
+    now: Timestamp,
 ) -> Result<OfficeComparison, FigureError> {
     let tz = &config.office.timezone;
-    let (now, shared_store) = meter_totals(store, config, period.range(tz)?).await?;
+    let range = period.range(tz)?;
+    let now_hour = Timestamp::from_millisecond(floor_hour(now.as_millisecond())).unwrap_or(now);
+    let as_of = now_hour.clamp(range.from(), range.to());
+    let finished = as_of >= range.to();
+    // A period not begun yet has nothing stored: it is compared whole, like a finished one.
+    let whole = finished || as_of <= range.from();
+    let until_now = if whole { range.to() } else { as_of };
+    let (now, shared_store) = meter_totals(store, config, range.from(), until_now).await?;
+    let mut last_year_as_of = None;
     let before = match period.previous_year() {
-        Some(previous) => Some(meter_totals(store, config, previous.range(tz)?).await?.0),
+        Some(previous) => {
+            let last = previous.range(tz)?;
+            let until = if whole { last.to() } else { year_earlier(as_of, tz).clamp(last.from(), last.to()) };
+            last_year_as_of = Some(local_rfc3339(until, tz));
+            Some(meter_totals(store, config, last.from(), until).await?.0)
+        }
         None => None,
     };
     let this_office = this_office_id(config);
@@ -84,18 +111,22 @@ pub async fn compare(
                 |totals: &[MeterTotal]| totals.iter().filter(|t| t.office == *office).cloned().collect::<Vec<_>>();
             let current = of_office(&now);
             let earlier = before.as_deref().map(of_office);
-            let departments = departments_of(&current, earlier.as_deref())
-                .into_iter()
+            let names = departments_of(&current, earlier.as_deref());
+            let mut departments: Vec<DepartmentFigures> = names
+                .iter()
                 .map(|department| DepartmentFigures {
                     name: (*office == this_office)
                         .then(|| {
                             config.departments.iter().find(|d| d.id.as_str() == department).map(|d| d.name.clone())
                         })
                         .flatten(),
-                    resources: resource_figures(&current, earlier.as_deref(), Some(&department)),
-                    department,
+                    resources: resource_figures(&current, earlier.as_deref(), Some(department)),
+                    department: department.clone(),
                 })
                 .collect();
+            if let Some(common) = common_areas(&current, earlier.as_deref(), &names) {
+                departments.push(common);
+            }
             OfficeFigures {
                 office: office.to_string(),
                 name: (*office == this_office).then(|| config.office.name.clone()),
@@ -105,7 +136,14 @@ pub async fn compare(
             }
         })
         .collect();
-    Ok(OfficeComparison { period: *period, shared_store, offices: figures })
+    Ok(OfficeComparison {
+        period: *period,
+        as_of: local_rfc3339(as_of, tz),
+        finished,
+        last_year_as_of,
+        shared_store,
+        offices: figures,
+    })
 }
 
 /// The office's id as the comparison lists it: `[office] id`, which an office on the embedded
@@ -117,13 +155,15 @@ fn this_office_id(config: &Config) -> &str {
 /// The id shown for an office whose config gives none.
 const UNNAMED_OFFICE: &str = "van-phong";
 
-/// Every meter's total over `range`: from the store when it holds several offices, else
-/// this office's meters from its own consumption.
+/// Every meter's total over `[from, to)` (nothing when it is empty): from the store when it
+/// holds several offices, else this office's meters from its own consumption.
 async fn meter_totals(
     store: &dyn StoreReads,
     config: &Config,
-    range: TimeRange,
+    from: Timestamp,
+    to: Timestamp,
 ) -> Result<(Vec<MeterTotal>, bool), FigureError> {
+    let range = TimeRange::new(from, to)?;
     if let Some(totals) = store.meter_totals(range).await? {
         return Ok((totals, true));
     }
@@ -160,16 +200,58 @@ fn resource_figures(
         .map(|resource| {
             let amount = counted_sum(current, resource, department);
             let last_year = earlier.map(|e| counted_sum(e, resource, department));
-            let change_percent = last_year.filter(|l| *l != 0.0).map(|l| 100.0 * (amount - l) / l);
-            ResourceFigure {
-                resource,
-                unit: resource.canonical_unit().config_name(),
-                amount,
-                last_year,
-                change_percent,
-            }
+            let metered = current
+                .iter()
+                .chain(earlier.into_iter().flatten())
+                .any(|t| t.resource == resource && (department.is_none() || t.department.as_deref() == department));
+            figure(resource, amount, last_year, metered)
         })
         .collect()
+}
+
+fn figure(resource: Resource, amount: f64, last_year: Option<f64>, metered: bool) -> ResourceFigure {
+    let change_percent = last_year.filter(|l| *l != 0.0).map(|l| 100.0 * (amount - l) / l);
+    ResourceFigure {
+        resource,
+        unit: resource.canonical_unit().config_name(),
+        amount,
+        last_year,
+        change_percent,
+        metered,
+    }
+}
+
+/// The common areas (Khu vực chung) of an office: for each resource with a meter for the
+/// whole building, the office's total less its departments'.
+fn common_areas(
+    current: &[MeterTotal],
+    earlier: Option<&[MeterTotal]>,
+    departments: &[String],
+) -> Option<DepartmentFigures> {
+    let building = |resource: Resource| {
+        current.iter().chain(earlier.into_iter().flatten()).any(|t| t.resource == resource && t.department.is_none())
+    };
+    if !Resource::ALL.into_iter().any(building) {
+        return None;
+    }
+    let rest = |totals: &[MeterTotal], resource: Resource| {
+        counted_sum(totals, resource, None)
+            - departments.iter().map(|d| counted_sum(totals, resource, Some(d))).sum::<f64>()
+    };
+    let resources = Resource::ALL
+        .into_iter()
+        .map(|resource| {
+            let metered = building(resource);
+            let amount = if metered { rest(current, resource) } else { 0.0 };
+            let last_year = earlier.map(|e| if metered { rest(e, resource) } else { 0.0 });
+            figure(resource, amount, last_year, metered)
+        })
+        .collect();
+    Some(DepartmentFigures {
+        department: super::common_area::ID.to_owned(),
+        name: Some(super::common_area::NAME_VI.to_owned()),
+        resources,
+    })
 }
 
 /// The sum over one office's meters of a resource (of one department), leaving out a meter
@@ -257,5 +339,130 @@ mod tests {
         assert_eq!((alone.last_year, alone.change_percent), (None, None));
         let from_zero = water(resource_figures(&now, Some(&[]), None));
         assert_eq!((from_zero.last_year, from_zero.change_percent), (Some(0.0), None));
+    }
+
+    mod stored {
+        use super::super::*;
+        use crate::domain::{Incoming, MeterId, Origin, Reading, Source};
+        use crate::store::{SqliteStore, Store};
+
+        const OFFICE: &str = r#"
+[office]
+name = "Văn phòng thử"
+[[departments]]
+id = "phong-a"
+name = "Phòng A"
+headcount = 10
+area_m2 = 100.0
+[[departments]]
+id = "phong-b"
+name = "Phòng B"
+headcount = 5
+area_m2 = 50.0
+[[meters]]
+id = "dien-tong"
+name = "Công tơ tổng"
+resource = "electricity"
+kind = "counter"
+unit = "kWh"
+[[meters]]
+id = "dien-a"
+name = "Điện A"
+resource = "electricity"
+department = "phong-a"
+parent = "dien-tong"
+kind = "counter"
+unit = "kWh"
+"#;
+
+        async fn store_with(readings: &[(&str, &str, f64)]) -> (tempfile::TempDir, SqliteStore, Config) {
+            let config = Config::parse("test.toml", OFFICE, &|_| None).unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let tz = &config.office.timezone;
+            let store =
+                SqliteStore::open(&dir.path().join("x.db"), tz, &config.office.timezone_name, &config.meters).unwrap();
+            let batch = readings
+                .iter()
+                .map(|(meter, ts, value)| {
+                    let reading = Reading {
+                        meter: MeterId::try_from(meter.to_string()).unwrap(),
+                        ts: ts.parse().unwrap(),
+                        ts_assumed: false,
+                        value: *value,
+                        period_start: None,
+                        source: Source::Import,
+                        entered_by: None,
+                        cost_vnd: None,
+                    };
+                    let origin = Origin {
+                        source: Source::Import,
+                        received_at: Timestamp::now(),
+                        topic: None,
+                        payload: Vec::new(),
+                    };
+                    Incoming::Reading(reading, origin)
+                })
+                .collect();
+            assert_eq!(store.write(batch).await.unwrap().stored, readings.len());
+            (dir, store, config)
+        }
+
+        fn close(actual: f64, expected: f64) {
+            assert!((actual - expected).abs() < 1e-6, "expected {expected}, got {actual}");
+        }
+
+        /// The issue's case: 2 days of December against the whole of last December.
+        #[tokio::test]
+        async fn a_running_period_is_compared_with_the_same_part_of_last_year() {
+            // The main meter used 10 kWh a day through December 2025 (0 → 310) and again on
+            // 1–2 December 2026 (310 → 330).
+            let (_dir, store, config) = store_with(&[
+                ("dien-tong", "2025-12-01T00:00:00+07:00", 0.0),
+                ("dien-tong", "2026-01-01T00:00:00+07:00", 310.0),
+                ("dien-tong", "2026-12-01T00:00:00+07:00", 310.0),
+                ("dien-tong", "2026-12-03T00:00:00+07:00", 330.0),
+            ])
+            .await;
+            let now: Timestamp = "2026-12-03T00:20:00+07:00".parse().unwrap();
+            let c = compare(&store, &config, &NamedPeriod::parse("2026-12").unwrap(), now).await.unwrap();
+            let electricity = c.offices[0].resources.iter().find(|f| f.resource == Resource::Electricity).unwrap();
+            // Like with like: 20 kWh against the 20 kWh of 1–2 December 2025 (0 %), not
+            // against the 310 of the whole month (−93,5 %).
+            close(electricity.amount, 20.0);
+            close(electricity.last_year.unwrap(), 20.0);
+            close(electricity.change_percent.unwrap(), 0.0);
+            assert!(!c.finished);
+            assert_eq!(c.as_of, "2026-12-03T00:00:00+07:00");
+            assert_eq!(c.last_year_as_of.as_deref(), Some("2025-12-03T00:00:00+07:00"));
+            // Once the month is over, whole months are compared.
+            let later: Timestamp = "2027-01-05T00:00:00+07:00".parse().unwrap();
+            let c = compare(&store, &config, &NamedPeriod::parse("2026-12").unwrap(), later).await.unwrap();
+            assert!(c.finished);
+            close(c.offices[0].resources[0].last_year.unwrap(), 310.0);
+        }
+
+        #[tokio::test]
+        async fn common_areas_are_a_row_and_a_department_without_a_meter_is_not_zero() {
+            // The main meter counted 100 kWh, Phòng A's sub-meter 30 of them: the common areas
+            // used 100 − 30 = 70. Phòng B has no electricity meter of its own.
+            let (_dir, store, config) = store_with(&[
+                ("dien-tong", "2026-11-02T00:00:00+07:00", 0.0),
+                ("dien-tong", "2026-11-20T00:00:00+07:00", 100.0),
+                ("dien-a", "2026-11-02T00:00:00+07:00", 0.0),
+                ("dien-a", "2026-11-20T00:00:00+07:00", 30.0),
+            ])
+            .await;
+            let now: Timestamp = "2026-12-03T00:00:00+07:00".parse().unwrap();
+            let c = compare(&store, &config, &NamedPeriod::parse("2026-11").unwrap(), now).await.unwrap();
+            let departments = &c.offices[0].departments;
+            let row = |id: &str| departments.iter().find(|d| d.department == id).unwrap();
+            let common = &row("khu-vuc-chung").resources[0];
+            assert_eq!((common.resource, common.metered), (Resource::Electricity, true));
+            close(common.amount, 70.0);
+            assert_eq!(row("khu-vuc-chung").name.as_deref(), Some("Khu vực chung"));
+            close(row("phong-a").resources[0].amount, 30.0);
+            // The water row of the common areas: no building water meter, nothing to show.
+            assert!(!row("khu-vuc-chung").resources[1].metered);
+        }
     }
 }

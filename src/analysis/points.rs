@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::config::{Criterion, CriterionRule, Rubric};
+use crate::locale::{Lang, number};
 
 /// Whether a criterion could be scored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,6 +26,8 @@ pub struct CriterionScore {
     pub achieved_percent: Option<f64>,
     pub target_percent: Option<f64>,
     pub points: f64,
+    /// The rubric line that gave the points, worked out (Vietnamese).
+    pub explain: String,
 }
 
 /// Points for `achieved` percent against `target` percent: in proportion up to the target,
@@ -60,13 +63,64 @@ pub fn score(
         (Standing::MissingData, _, _) => -rule.missing_data,
         _ => 0.0,
     };
+    let points = hundredths(points);
     CriterionScore {
         criterion,
         max_points: rule.points,
         standing,
         achieved_percent: achieved,
         target_percent: target,
-        points: hundredths(points),
+        points,
+        explain: rubric_line(rule, criterion, standing, achieved, target, points),
+    }
+}
+
+/// The rubric's rule for one criterion, with the department's figures put in.
+fn rubric_line(
+    rule: &CriterionRule,
+    criterion: Criterion,
+    standing: Standing,
+    achieved: Option<f64>,
+    target: Option<f64>,
+    points: f64,
+) -> String {
+    let n = |v: f64| number(v, 2, Lang::Vi);
+    let pct = |v: f64| format!("{} %", number(v, 1, Lang::Vi));
+    let what = if criterion == Criterion::Documents { "Tỉ lệ văn bản điện tử" } else { "Tiết kiệm" };
+    match (standing, achieved, target) {
+        (Standing::NotApplicable, _, _) => {
+            "Chưa có công tơ riêng: không chấm tiêu chí này; tổng điểm quy đổi về thang điểm đầy đủ".to_owned()
+        }
+        (Standing::MissingData, _, _) => format!("Thiếu số liệu: trừ {} điểm", n(rule.missing_data)),
+        (Standing::Scored, Some(a), Some(t)) if a >= t => format!(
+            "{what} {} ≥ mục tiêu {}: {} + {} × ({} − {}), thưởng tối đa {} = {} điểm",
+            pct(a),
+            pct(t),
+            n(rule.points),
+            n(rule.bonus_per_point),
+            number(a, 1, Lang::Vi),
+            number(t, 1, Lang::Vi),
+            n(rule.bonus_max),
+            n(points)
+        ),
+        (Standing::Scored, Some(a), Some(t)) if a >= 0.0 => format!(
+            "{what} {} < mục tiêu {}: {} × {} / {} = {} điểm",
+            pct(a),
+            pct(t),
+            n(rule.points),
+            number(a, 1, Lang::Vi),
+            number(t, 1, Lang::Vi),
+            n(points)
+        ),
+        (Standing::Scored, Some(a), Some(_)) => format!(
+            "Dùng vượt mốc cơ sở {}: trừ {} × {}, tối đa {} = {} điểm",
+            pct(-a),
+            n(rule.deduction_per_point),
+            number(-a, 1, Lang::Vi),
+            n(rule.deduction_max),
+            n(points)
+        ),
+        _ => format!("{} điểm", n(points)),
     }
 }
 
@@ -78,6 +132,26 @@ pub fn total(rubric: &Rubric, criteria: &[CriterionScore]) -> f64 {
         return 0.0;
     }
     hundredths(applicable.iter().map(|c| c.points).sum::<f64>() * rubric.max_points() / possible)
+}
+
+/// The total worked out: the points of the criteria that apply, rescaled to the rubric's
+/// maximum when some do not.
+pub fn total_line(rubric: &Rubric, criteria: &[CriterionScore], total: f64) -> String {
+    let applicable: Vec<&CriterionScore> = criteria.iter().filter(|c| c.standing != Standing::NotApplicable).collect();
+    let sum: Vec<String> = applicable.iter().map(|c| number(c.points, 2, Lang::Vi)).collect();
+    let possible: f64 = applicable.iter().map(|c| c.max_points).sum();
+    let max = rubric.max_points();
+    if (possible - max).abs() < 1e-9 {
+        format!("Tổng điểm: {} = {} điểm", sum.join(" + "), number(total, 2, Lang::Vi))
+    } else {
+        format!(
+            "Tổng điểm: ({}) × {} / {} (thang điểm của các tiêu chí được chấm) = {} điểm",
+            sum.join(" + "),
+            number(max, 0, Lang::Vi),
+            number(possible, 0, Lang::Vi),
+            number(total, 2, Lang::Vi)
+        )
+    }
 }
 
 /// The highest class whose total and per-criterion share the department reaches.
@@ -134,6 +208,7 @@ mod tests {
             achieved_percent: None,
             target_percent: None,
             points,
+            explain: String::new(),
         };
         // 30 + 20 + 25 + 17 = 92, but documents at 17 of 25 is 68 % (< 70 %): not xuất sắc.
         let criteria = [
@@ -149,10 +224,37 @@ mod tests {
         let mut without_water = criteria.clone();
         without_water[1].standing = Standing::NotApplicable;
         assert_eq!(total(&rubric, &without_water), 90.0);
+        assert_eq!(
+            total_line(&rubric, &without_water, 90.0),
+            "Tổng điểm: (30,00 + 25,00 + 17,00) × 100 / 80 (thang điểm của các tiêu chí được chấm) = 90,00 điểm"
+        );
         assert_eq!(ranks(&[80.0, 92.0, 80.0, 10.0]), vec![2, 1, 2, 4]);
         // Points are kept to the hundredth: 1 % of a 7 % target is 30 / 7 = 4,2857… → 4,29.
         assert_eq!(score(&rubric, Criterion::Electricity, Standing::Scored, Some(1.0), Some(7.0)).points, 4.29);
         assert_eq!(score(&rubric, Criterion::Water, Standing::MissingData, None, Some(5.0)).points, -5.0);
         assert_eq!(score(&rubric, Criterion::Water, Standing::NotApplicable, None, None).points, 0.0);
+    }
+
+    #[test]
+    fn each_score_names_its_rubric_line_with_the_figures_put_in() {
+        let rubric = default_rubric();
+        let line =
+            |standing, achieved, target| score(&rubric, Criterion::Electricity, standing, achieved, target).explain;
+        // 1 % of a 7 % target: 30 × 1 / 7 = 4,29.
+        assert_eq!(
+            line(Standing::Scored, Some(1.0), Some(7.0)),
+            "Tiết kiệm 1,0 % < mục tiêu 7,0 %: 30,00 × 1,0 / 7,0 = 4,29 điểm"
+        );
+        // 4 % of a 2 % target: 30 + 0,5 × 2 = 31.
+        assert_eq!(
+            line(Standing::Scored, Some(4.0), Some(2.0)),
+            "Tiết kiệm 4,0 % ≥ mục tiêu 2,0 %: 30,00 + 0,50 × (4,0 − 2,0), thưởng tối đa 2,00 = 31,00 điểm"
+        );
+        assert_eq!(
+            line(Standing::Scored, Some(-3.0), Some(2.0)),
+            "Dùng vượt mốc cơ sở 3,0 %: trừ 1,00 × 3,0, tối đa 5,00 = -3,00 điểm"
+        );
+        assert_eq!(line(Standing::MissingData, None, Some(2.0)), "Thiếu số liệu: trừ 5,00 điểm");
+        assert!(line(Standing::NotApplicable, None, None).starts_with("Chưa có công tơ riêng"));
     }
 }

@@ -7,13 +7,14 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::Serialize;
 
+use super::explain::{self, Explain};
 use super::figures::{self, ConsumptionQuery, FigureError};
 use super::staffing::{average_size, basis_weight};
 use crate::config::{Basis, Config, EmissionFactor, Plan, Tariff};
 use crate::domain::consumption::floor_hour;
 use crate::domain::period::local_rfc3339;
 use crate::domain::period::{NamedPeriod, Step, TimeRange, day_start};
-use crate::domain::{DepartmentId, Resource};
+use crate::domain::{CalendarYear, DepartmentId, Resource};
 use crate::store::StoreReads;
 
 /// What to report on: a resource, for one department or (`None`) the whole office, over a
@@ -80,6 +81,12 @@ pub struct BaselineFigure {
     pub amount: f64,
     /// Scaled to the part of the period up to `as_of`.
     pub to_date: f64,
+    /// How much of the basis (days, working days, person-days, m²-days) the reference
+    /// period, the whole period and the period to date hold: `amount` is
+    /// `reference_amount × period_weight / reference_weight`.
+    pub reference_weight: f64,
+    pub period_weight: f64,
+    pub to_date_weight: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -175,6 +182,8 @@ pub struct Progress {
     pub per_m2: Option<f64>,
     pub co2e: Option<Co2e>,
     pub cost: Option<Cost>,
+    /// How each figure above was computed, step by step.
+    pub explain: Explain,
 }
 
 /// Progress with the plan in force (the config's, with the web app's edits over it).
@@ -219,7 +228,10 @@ pub async fn progress_with(
         None => None,
     };
 
-    let baseline = baseline(store, config, plan, query, &range, as_of).await?;
+    let (baseline, refused) = match baseline(store, config, plan, query, &range, as_of).await? {
+        Ok(figure) => (Some(figure), None),
+        Err(refused) => (None, refused),
+    };
     let target = baseline.as_ref().and_then(|b| {
         plan.target(query.resource, dept, &query.period).map(|rule| TargetFigure {
             saving_percent: rule.saving_percent,
@@ -261,7 +273,14 @@ pub async fn progress_with(
         .unwrap_or_else(|_| local_date(as_of, tz));
     let cost = cost(plan, query.resource, &days, last_day, forecast.as_ref(), baseline.as_ref(), target.as_ref());
 
-    Ok(Progress {
+    let calendar = match (&baseline, plan.baselines.basis(query.resource)) {
+        (Some(b), Basis::PerWorkingDay) => {
+            let reference = b.reference.range(tz)?;
+            calendar_years(config, &[reference, range]).into_iter().filter_map(|(_, known)| known).collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut progress = Progress {
         resource: query.resource,
         unit: query.resource.canonical_unit().config_name(),
         department: query.department.clone(),
@@ -283,7 +302,25 @@ pub async fn progress_with(
         per_m2: per(area_m2),
         co2e,
         cost,
-    })
+        explain: Explain::default(),
+    };
+    progress.explain = explain::of_progress(&progress, calendar, refused);
+    Ok(progress)
+}
+
+/// Each local year that `ranges` touch, with how the office's calendar knows it.
+fn calendar_years(config: &Config, ranges: &[TimeRange]) -> Vec<(i16, Option<CalendarYear>)> {
+    let tz = &config.office.timezone;
+    let mut years: Vec<i16> = ranges
+        .iter()
+        .flat_map(|r| {
+            let last = r.to().checked_sub(jiff::SignedDuration::from_millis(1)).unwrap_or(r.to());
+            local_date(r.from(), tz).year()..=local_date(last, tz).year()
+        })
+        .collect();
+    years.sort_unstable();
+    years.dedup();
+    years.into_iter().map(|y| (y, config.office.calendar.year(y).cloned())).collect()
 }
 
 fn local_date(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Date {
@@ -291,7 +328,7 @@ fn local_date(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Date {
 }
 
 /// The same local time a year earlier (29 February falls back to 28).
-fn year_earlier(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Timestamp {
+pub(super) fn year_earlier(ts: Timestamp, tz: &jiff::tz::TimeZone) -> Timestamp {
     ts.to_zoned(tz.clone()).checked_sub(1.year()).map(|z| z.timestamp()).unwrap_or(ts)
 }
 
@@ -333,10 +370,21 @@ async fn baseline(
     query: &ProgressQuery,
     range: &TimeRange,
     as_of: Timestamp,
-) -> Result<Option<BaselineFigure>, FigureError> {
+) -> Result<Result<BaselineFigure, Option<explain::NoCalendar>>, FigureError> {
     let tz = &config.office.timezone;
     let dept = query.department.as_ref();
     let basis = plan.baselines.basis(query.resource);
+    let reference = plan.baselines.entered(query.resource, dept).map_or(plan.baselines.reference, |e| e.period);
+    if basis == Basis::PerWorkingDay {
+        let unknown: Vec<i16> = calendar_years(config, &[reference.range(tz)?, *range])
+            .into_iter()
+            .filter(|(_, known)| known.is_none())
+            .map(|(year, _)| year)
+            .collect();
+        if !unknown.is_empty() {
+            return Ok(Err(Some(explain::NoCalendar { years: unknown, resource: query.resource })));
+        }
+    }
     let (reference, reference_amount, source, note) = match plan.baselines.entered(query.resource, dept) {
         Some(entered) => (entered.period, entered.amount, BaselineSource::Entered, entered.note.clone()),
         None => {
@@ -349,19 +397,21 @@ async fn baseline(
     let r = reference.range(tz)?;
     let reference_weight = basis_weight(config, plan, basis, dept, r.from(), r.to());
     if reference_amount <= 0.0 || reference_weight <= 0.0 {
-        return Ok(None);
+        return Ok(Err(None));
     }
-    let scale = |from: Timestamp, to: Timestamp| {
-        reference_amount * basis_weight(config, plan, basis, dept, from, to) / reference_weight
-    };
-    Ok(Some(BaselineFigure {
+    let period_weight = basis_weight(config, plan, basis, dept, range.from(), range.to());
+    let to_date_weight = basis_weight(config, plan, basis, dept, range.from(), as_of);
+    Ok(Ok(BaselineFigure {
         reference,
         reference_amount,
         source,
         note,
         basis,
-        amount: scale(range.from(), range.to()),
-        to_date: scale(range.from(), as_of),
+        amount: reference_amount * period_weight / reference_weight,
+        to_date: reference_amount * to_date_weight / reference_weight,
+        reference_weight,
+        period_weight,
+        to_date_weight,
     }))
 }
 
@@ -480,7 +530,20 @@ unit = "kWh"
     /// Phòng A's counter: 0 at the start of 2025, 3 650 at the start of 2026 (10 kWh a day
     /// through 2025) and 4 460 at 1 April 2026 (810 kWh in the 90 days of Q1: 9 a day).
     async fn seeded(extra: &str) -> (tempfile::TempDir, SqliteStore, Config) {
-        let config = Config::parse("test.toml", &format!("{OFFICE}{extra}"), &|_| None).unwrap();
+        let readings = [
+            ("2025-01-01T00:00:00+07:00", 0.0),
+            ("2026-01-01T00:00:00+07:00", 3650.0),
+            ("2026-04-01T00:00:00+07:00", 4460.0),
+        ];
+        seeded_with(OFFICE, extra, &readings).await
+    }
+
+    async fn seeded_with(
+        office: &str,
+        extra: &str,
+        readings: &[(&str, f64)],
+    ) -> (tempfile::TempDir, SqliteStore, Config) {
+        let config = Config::parse("test.toml", &format!("{office}{extra}"), &|_| None).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(
             &dir.path().join("x.db"),
@@ -504,12 +567,8 @@ unit = "kWh"
                 Origin { source: Source::Import, received_at: Timestamp::now(), topic: None, payload: Vec::new() };
             Incoming::Reading(reading, origin)
         };
-        let batch = vec![
-            reading("2025-01-01T00:00:00+07:00", 0.0),
-            reading("2026-01-01T00:00:00+07:00", 3650.0),
-            reading("2026-04-01T00:00:00+07:00", 4460.0),
-        ];
-        assert_eq!(store.write(batch).await.unwrap().stored, 3);
+        let batch: Vec<Incoming> = readings.iter().map(|(ts, value)| reading(ts, *value)).collect();
+        assert_eq!(store.write(batch).await.unwrap().stored, readings.len());
         (dir, store, config)
     }
 
@@ -610,10 +669,11 @@ unit = "kWh"
         // The average headcount over the quarter is 960 / 90 person-days a day.
         close(p.headcount, 960.0 / 90.0);
 
-        // By working days (Monday to Friday): 261 in 2025, 64 in Q1 2026: 3 650 × 64 / 261.
+        // By working days (the shipped calendar): 250 in 2025; 58 in Q1 2026 (64 weekdays,
+        // less 01–02/01 and Tết 16–20/02, plus Saturday 10/01 worked): 3 650 × 58 / 250.
         let (_dir, store, config) = seeded("[baselines]\nelectricity = \"per_working_day\"\n").await;
         let p = progress(&store, &config, &query("2026-Q1"), now).await.unwrap();
-        close(p.baseline.as_ref().unwrap().amount, 3650.0 * 64.0 / 261.0);
+        close(p.baseline.as_ref().unwrap().amount, 3650.0 * 58.0 / 250.0);
 
         // Entered from the bills of Q1 2025 (90 days): 1 800 kWh.
         let entered = "[baselines]\nelectricity = \"total\"\n[[baselines.entered]]\nresource = \"electricity\"\ndepartment = \"phong-a\"\nperiod = \"2025-Q1\"\namount = 1800.0\nnote = \"Hoá đơn EVN\"\n";
@@ -637,5 +697,73 @@ unit = "kWh"
         assert!(p.cost.is_none());
         // The whole office: 10 + 5 people.
         close(p.headcount, 15.0);
+    }
+
+    /// The case: 2026 to date used exactly what the same part of 2025 did, the
+    /// office listing only 2026's holidays (as its config did). 2025: 0 → 900 kWh in Q1,
+    /// 3 650 in the year; 2026: 3 650 → 4 550, 900 in Q1.
+    #[tokio::test]
+    async fn a_year_using_what_last_year_did_is_at_risk_not_off_target() {
+        let holidays_2026 = "holidays = [\"2026-01-01\", \"2026-02-16\", \"2026-02-17\", \"2026-02-18\", \"2026-02-19\", \"2026-02-20\", \"2026-04-27\", \"2026-04-30\", \"2026-05-01\", \"2026-09-01\", \"2026-09-02\"]\n[[departments]]";
+        let office = OFFICE.replacen("[[departments]]", holidays_2026, 1);
+        let readings = [
+            ("2025-01-01T00:00:00+07:00", 0.0),
+            ("2025-04-01T00:00:00+07:00", 900.0),
+            ("2026-01-01T00:00:00+07:00", 3650.0),
+            ("2026-04-01T00:00:00+07:00", 4550.0),
+        ];
+        let (_dir, store, config) =
+            seeded_with(&office, "[baselines]\nelectricity = \"per_working_day\"\n", &readings).await;
+        let now: Timestamp = "2026-04-01T00:00:00+07:00".parse().unwrap();
+        let p = progress(&store, &config, &query("2026"), now).await.unwrap();
+        assert_eq!(p.status, Some(Status::CoNguyCo), "{:?}", p.explain);
+        // Both years have 250 working days (the shipped calendar: 2025 has 261 weekdays, 12
+        // days off and one Saturday worked; 2026 the same): the baseline is 3 650 × 250 / 250
+        // = 3 650, not 3 650 × 250 / 261 = 3 496,2 as when 2025 had no holidays.
+        let b = p.baseline.as_ref().unwrap();
+        close(b.reference_weight, 250.0);
+        close(b.period_weight, 250.0);
+        close(b.amount, 3650.0);
+        // Forecast 900 + (3 650 − 900) × 1 = 3 650: above the target (3 650 × 0,98 = 3 577)
+        // but not above the baseline.
+        close(p.forecast.as_ref().unwrap().amount, 3650.0);
+        assert_eq!(p.status, Some(Status::CoNguyCo));
+        let explain = &p.explain;
+        assert_eq!(
+            explain.line("baseline").unwrap().vi,
+            "Mốc cơ sở: 3.650 kWh trong kỳ 2025 (tính từ số liệu công tơ) × 250 / 250 ngày làm việc = 3.650 kWh cả kỳ; đến nay × 58 / 250 ngày làm việc = 846,8 kWh"
+        );
+        assert_eq!(
+            explain.line("target").unwrap().vi,
+            "Mục tiêu: tiết kiệm 2,0 % (quy tắc: toàn văn phòng, mọi kỳ; kế hoạch tiết kiệm, trang Kế hoạch): 3.650 kWh × (100 % − 2,0 %) = 3.577 kWh"
+        );
+        assert_eq!(
+            explain.line("forecast").unwrap().vi,
+            "Dự báo theo cùng kỳ năm trước (phần còn lại của năm trước, nhân nhịp độ năm nay): 900,0 kWh + (3.650 kWh − 900,0 kWh) × 1,000 = 3.650 kWh"
+        );
+        assert_eq!(
+            explain.line("status").unwrap().vi,
+            "Trạng thái: có nguy cơ: dự báo 3.650 kWh > mục tiêu 3.577 kWh nhưng ≤ mốc cơ sở 3.650 kWh"
+        );
+        assert_eq!(
+            explain.line("calendar").unwrap().vi,
+            "Lịch ngày nghỉ lễ, Tết: năm 2025: chính thức; năm 2026: chính thức"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_working_day_baseline_is_refused_for_a_year_without_a_calendar() {
+        let (_dir, store, config) = seeded("[baselines]\nelectricity = \"per_working_day\"\n").await;
+        let now: Timestamp = "2031-03-01T00:00:00+07:00".parse().unwrap();
+        let p = progress(&store, &config, &query("2031"), now).await.unwrap();
+        assert!(p.baseline.is_none() && p.status.is_none());
+        let refused = p.explain.baseline_refused.as_deref().unwrap();
+        assert!(refused.contains("năm 2031") && refused.contains("office.holidays"), "{refused}");
+        assert_eq!(p.explain.line("refused").map(|l| l.vi.as_str()), Some(refused));
+        assert!(p.explain.line("refused").unwrap().en.contains("no holiday calendar for 2031"));
+        // A provisional year is computed, and says it is provisional.
+        let p = progress(&store, &config, &query("2027-Q1"), now).await.unwrap();
+        assert!(p.baseline.is_some());
+        assert!(p.explain.line("calendar").unwrap().vi.contains("năm 2027: tạm tính"), "{:?}", p.explain);
     }
 }

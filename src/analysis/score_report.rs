@@ -5,12 +5,15 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::common_area::{CommonArea, common_area};
 use super::documents::{self, DocumentShare};
 use super::figures::FigureError;
 use super::points::{self, CriterionScore, Standing};
 use super::progress::{Progress, ProgressQuery, progress_with};
 use super::series::select_meters;
 use crate::config::{Config, Criterion, Plan};
+use crate::domain::TimeRange;
+use crate::domain::consumption::floor_hour;
 use crate::domain::period::NamedPeriod;
 use crate::domain::period::local_rfc3339;
 use crate::domain::{DepartmentId, Resource};
@@ -23,6 +26,8 @@ pub struct DepartmentScore {
     /// Electricity, water, paper, documents.
     pub criteria: Vec<CriterionScore>,
     pub total: f64,
+    /// How the total came from the criteria's points (Vietnamese).
+    pub total_explain: String,
     pub classification: String,
     pub rank: usize,
     /// Electricity, water, paper.
@@ -39,6 +44,9 @@ pub struct ScoreReport {
     pub max_points: f64,
     /// In the config's order.
     pub departments: Vec<DepartmentScore>,
+    /// Electricity, water, paper: what the building's main meters counted beyond the
+    /// departments' own meters; a resource without a building meter is left out.
+    pub common_areas: Vec<CommonArea>,
 }
 
 /// Score every department over `period` with the plan given.
@@ -97,12 +105,14 @@ pub async fn scores(
             rubric.documents.target_percent,
         ));
         let total = points::total(rubric, &criteria);
+        let total_explain = points::total_line(rubric, &criteria, total);
         let classification = points::classify(rubric, total, &criteria).to_owned();
         departments.push(DepartmentScore {
             department: department.id.clone(),
             name: department.name.clone(),
             criteria,
             total,
+            total_explain,
             classification,
             rank: 0,
             resources,
@@ -113,6 +123,14 @@ pub async fn scores(
     for (department, rank) in departments.iter_mut().zip(points::ranks(&totals)) {
         department.rank = rank;
     }
+    let mut common_areas = Vec::new();
+    for resource in Resource::ALL {
+        let until = jiff::Timestamp::from_millisecond(floor_hour(now.as_millisecond())).unwrap_or(now);
+        let to_date = TimeRange::new(range.from(), until.clamp(range.from(), range.to()));
+        if let Ok(to_date) = to_date {
+            common_areas.extend(common_area(store, config, resource, to_date).await?);
+        }
+    }
     let as_of = departments.first().and_then(|d| d.resources.first()).map(|p| p.as_of.clone()).unwrap_or_default();
     Ok(ScoreReport {
         period: *period,
@@ -121,6 +139,7 @@ pub async fn scores(
         as_of,
         max_points: rubric.max_points(),
         departments,
+        common_areas,
     })
 }
 

@@ -107,9 +107,10 @@ pub fn time_split(hourly: &Hourly, office: &Office) -> TimeSplit {
     let mut split = TimeSplit::default();
     for (local, value) in hourly.local_hours(&office.timezone) {
         split.total += value;
-        let bucket = if !office.working_days.contains(local.weekday()) {
+        let bucket = if !office.working_days.contains(local.weekday()) && !office.calendar.is_made_working(local.date())
+        {
             &mut split.weekends
-        } else if office.holidays.contains(&local.date()) {
+        } else if !office.is_working_day(local.date()) {
             &mut split.holidays
         } else if is_working_hour(office, &local) {
             &mut split.working_hours

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod calendar;
 mod env;
 mod error;
 mod ingest;

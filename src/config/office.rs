@@ -1,13 +1,13 @@
 //! `[office]` and `[[departments]]`: the office's name, time zone, working calendar and its
 //! departments.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use crate::domain::{Department, DepartmentId, Office, OfficeId, WorkingDays, WorkingHours};
+use crate::domain::{Calendar, Department, DepartmentId, Office, OfficeId, WorkingDays, WorkingHours};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,6 +21,9 @@ pub(super) struct OfficeSection {
     pub(super) working_days: Option<Vec<String>>,
     #[serde(default)]
     pub(super) holidays: Vec<String>,
+    /// Saturdays or Sundays worked instead of a day off (làm bù), beyond the shipped ones.
+    #[serde(default)]
+    pub(super) make_up_days: Vec<String>,
 }
 
 pub(super) fn default_timezone() -> String {
@@ -75,7 +78,7 @@ pub(super) fn resolve_office(
         );
     }
 
-    let (working_hours, working_days, holidays) = resolve_calendar(&office, problem);
+    let (working_hours, working_days, calendar) = resolve_calendar(&office, problem);
     Some(Office {
         id,
         name: office.name,
@@ -83,7 +86,7 @@ pub(super) fn resolve_office(
         timezone_name: office.timezone,
         working_hours: working_hours?,
         working_days: working_days?,
-        holidays: holidays?,
+        calendar: calendar?,
     })
 }
 
@@ -96,12 +99,13 @@ pub(super) fn whole_hour_offsets(tz: &TimeZone) -> bool {
     })
 }
 
-/// The office's working hours, working days and holidays; the defaults are a Vietnamese state
-/// office's: 07:30–17:00, Monday to Friday, no holidays.
+/// The office's working hours, working days and calendar; the defaults are a Vietnamese state
+/// office's: 07:30–17:00, Monday to Friday, the shipped days off (2025–2030) and the office's
+/// own `holidays` and `make_up_days` on top.
 pub(super) fn resolve_calendar(
     office: &OfficeSection,
     problem: &mut impl FnMut(String, String, String),
-) -> (Option<WorkingHours>, Option<WorkingDays>, Option<BTreeSet<Date>>) {
+) -> (Option<WorkingHours>, Option<WorkingDays>, Option<Calendar>) {
     let hours = match &office.working_hours {
         None => Some(WorkingHours::default()),
         Some(text) => WorkingHours::parse(text)
@@ -143,24 +147,41 @@ pub(super) fn resolve_calendar(
             ok.then(|| days.into_iter().collect())
         }
     };
-    let mut holidays = BTreeSet::new();
+    let holidays =
+        dates(&office.holidays, "office.holidays", "write each holiday as YYYY-MM-DD, such as \"2026-09-02\"", problem);
+    let make_up = dates(
+        &office.make_up_days,
+        "office.make_up_days",
+        "write each weekend day worked as YYYY-MM-DD, such as \"2026-01-10\"",
+        problem,
+    );
+    let calendar = holidays.zip(make_up).map(|(holidays, make_up)| {
+        let mut calendar = super::calendar::shipped();
+        calendar.add_days_off(holidays);
+        calendar.add_worked_days(make_up);
+        calendar
+    });
+    (hours, days, calendar)
+}
+
+fn dates(
+    texts: &[String],
+    key: &str,
+    fix: &str,
+    problem: &mut impl FnMut(String, String, String),
+) -> Option<Vec<Date>> {
+    let mut out = Vec::new();
     let mut ok = true;
-    for text in &office.holidays {
+    for text in texts {
         match text.parse::<Date>() {
-            Ok(date) if date.to_string() == *text => {
-                holidays.insert(date);
-            }
+            Ok(date) if date.to_string() == *text => out.push(date),
             _ => {
                 ok = false;
-                problem(
-                    "office.holidays".into(),
-                    format!("`{text}` is not a date"),
-                    "write each holiday as YYYY-MM-DD, such as \"2026-09-02\"".into(),
-                );
+                problem(key.into(), format!("`{text}` is not a date"), fix.into());
             }
         }
     }
-    (hours, days, ok.then_some(holidays))
+    ok.then_some(out)
 }
 
 pub(super) fn weekday(name: &str) -> Option<Weekday> {

@@ -2,6 +2,7 @@
 //! readings. Everything here is built once from checked input and trusted afterwards.
 
 mod access;
+mod calendar;
 pub mod consumption;
 mod correction;
 mod digest;
@@ -16,6 +17,7 @@ mod resource;
 mod topic;
 
 pub use access::{InvalidUsername, Role, UnknownRole, User, Username};
+pub use calendar::{Calendar, CalendarYear, YearStatus};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use digest::PasswordDigest;
 pub use documents::{DocumentCount, InvalidMonth, Month};

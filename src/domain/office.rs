@@ -1,7 +1,6 @@
 //! The office (đơn vị): its time zone, working hours, working days and holidays, which decide
 //! what counts as use "outside working hours" and how many working days a period has.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use jiff::Zoned;
@@ -9,6 +8,7 @@ use jiff::civil::{Date, Time, Weekday};
 use jiff::tz::TimeZone;
 
 use super::OfficeId;
+use super::calendar::Calendar;
 
 /// The office (đơn vị) whose use Xanh watches.
 #[derive(Debug, Clone)]
@@ -21,14 +21,18 @@ pub struct Office {
     pub timezone_name: String,
     pub working_hours: WorkingHours,
     pub working_days: WorkingDays,
-    /// Public holidays and other days off that fall on working days.
-    pub holidays: BTreeSet<Date>,
+    /// Public holidays, days off in lieu and weekend days worked instead, year by year.
+    pub calendar: Calendar,
 }
 
 impl Office {
-    /// Whether the office works on `date` (a working day of the week and not a holiday).
+    /// Whether the office works on `date`: a working day of the week that is not a day off,
+    /// or a weekend day worked instead of one (làm bù).
     pub fn is_working_day(&self, date: Date) -> bool {
-        self.working_days.contains(date.weekday()) && !self.holidays.contains(&date)
+        if self.calendar.is_made_working(date) {
+            return true;
+        }
+        self.working_days.contains(date.weekday()) && !self.calendar.is_day_off(date)
     }
 
     /// Whether `local` falls in working hours on a working day. `local` is taken in its own
@@ -148,7 +152,11 @@ mod tests {
             timezone_name: "Asia/Ho_Chi_Minh".into(),
             working_hours: WorkingHours::parse("07:30-17:00").unwrap(),
             working_days: WorkingDays::default(),
-            holidays: [date(2026, 9, 2)].into_iter().collect(),
+            calendar: {
+                let mut calendar = Calendar::default();
+                calendar.add_days_off([date(2026, 9, 2)]);
+                calendar
+            },
         }
     }
 

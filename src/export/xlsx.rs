@@ -16,8 +16,10 @@ use super::ExportError;
 /// Rows above the data: the title, then the headers.
 pub const FIRST_DATA_ROW: u32 = 2;
 pub const SUMMARY_SHEET: &str = "Tổng hợp";
-/// Shown where a figure does not exist (no baseline, a criterion that does not apply).
+/// Shown where a figure does not exist (no baseline).
 pub const NONE: &str = "—";
+/// Shown for a resource a department has no meter of its own for: not scored, not 0.
+pub const NO_METER: &str = "chưa có công tơ riêng";
 
 struct Formats {
     title: Format,
@@ -115,7 +117,7 @@ fn summary(sheet: &mut Worksheet, report: &ScoreReport, office: &str, f: &Format
         for (col, c) in d.criteria.iter().enumerate() {
             let col = col as u16 + 1;
             match c.standing {
-                Standing::NotApplicable => sheet.write_string(row, col, NONE)?,
+                Standing::NotApplicable => sheet.write_string(row, col, NO_METER)?,
                 _ => sheet.write_number_with_format(row, col, c.points, &f.points)?,
             };
         }
@@ -184,12 +186,26 @@ fn resource_sheet(
         "Trạng thái".to_owned(),
     ];
     headers(sheet, &titles.iter().map(String::as_str).collect::<Vec<_>>(), f)?;
-    let figures: Vec<(&str, &Progress)> =
-        report.departments.iter().filter_map(|d| d.resources.get(index).map(|p| (d.name.as_str(), p))).collect();
+    let figures: Vec<(&str, &Progress, bool)> = report
+        .departments
+        .iter()
+        .filter_map(|d| {
+            let metered = d.criteria.get(index).is_none_or(|c| c.standing != Standing::NotApplicable);
+            d.resources.get(index).map(|p| (d.name.as_str(), p, metered))
+        })
+        .collect();
     let mut sums = [0.0f64; 13];
-    for (i, (name, p)) in figures.iter().enumerate() {
+    for (i, (name, p, metered)) in figures.iter().enumerate() {
         let row = FIRST_DATA_ROW + i as u32;
         sheet.write_string(row, 0, *name)?;
+        if !metered {
+            sheet.write_string(row, 4, NO_METER)?;
+            for col in (1..12u16).filter(|c| *c != 4) {
+                sheet.write_string(row, col, NONE)?;
+            }
+            sheet.write_string(row, 12, NO_METER)?;
+            continue;
+        }
         let cells: [(u16, Option<f64>, &Format); 11] = [
             (1, p.baseline.as_ref().map(|b| b.amount), &f.amount),
             (2, p.baseline.as_ref().map(|b| b.to_date), &f.amount),
@@ -258,7 +274,23 @@ fn resource_sheet(
         Formula::new(format!("=IF(I{excel_row}>0,E{excel_row}/I{excel_row},0)")).set_result(ratio(4, 8).to_string()),
         &f.amount,
     )?;
-    notes(sheet, row + 2, &figures)?;
+    let mut next = row + 1;
+    if let Some(common) = report.common_areas.iter().find(|c| c.resource == resource) {
+        let common_row = next;
+        sheet.write_string(common_row, 0, "Khu vực chung (công tơ tổng − công tơ các phòng, ban)")?;
+        sheet.write_number_with_format(common_row, 4, common.amount, &f.amount)?;
+        sheet.write_string(common_row, 12, "không chấm điểm")?;
+        sheet.write_string_with_format(common_row + 1, 0, "Cả văn phòng", &f.total_label)?;
+        sheet.write_formula_with_format(
+            common_row + 1,
+            4,
+            Formula::new(format!("=E{excel_row}+E{}", common_row + 1)).set_result(common.office_total.to_string()),
+            &f.amount,
+        )?;
+        next = common_row + 2;
+    }
+    let progress: Vec<(&str, &Progress)> = figures.iter().map(|(name, p, _)| (*name, *p)).collect();
+    notes(sheet, next + 1, &progress)?;
     Ok(())
 }
 

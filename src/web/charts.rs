@@ -83,7 +83,9 @@ impl Chart {
     fn size(&self) -> (u32, u32) {
         match &self.drawing {
             Drawing::Bars(_) => (WIDTH, 270),
-            Drawing::Ranking(r) => (WIDTH, 60 + 24 * r.values.len().max(1) as u32),
+            // Room for two bars at least: a department alone (the others without a meter of
+            // their own) still gets a readable chart and axis.
+            Drawing::Ranking(r) => (WIDTH, 60 + 24 * r.values.len().max(2) as u32),
             Drawing::Heatmap(_) => (WIDTH, 240),
         }
     }

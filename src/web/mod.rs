@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/export/scores.xlsx", get(api::scores::export_xlsx))
         .route("/api/v1/export/scores.csv", get(api::scores::export_csv))
         .route("/api/v1/offices", get(api::offices::offices))
+        .route("/api/v1/departments", get(api::departments::departments))
         .route("/api/v1/plan/baseline", post(api::plan::post_baseline))
         .route("/api/v1/plan/target", post(api::plan::post_target))
         .route("/api/v1/plan/edits", get(api::plan::edits))

@@ -74,7 +74,7 @@ async fn the_openapi_description_lists_every_endpoint() {
     let required = |path: &str| match path {
         "/api/v1/consumption" => "?resource=water&from=2026-11-01&to=2026-11-02&step=day",
         "/api/v1/readings" => "?meter=nuoc-tong",
-        "/api/v1/progress" | "/api/v1/waste" => "?resource=water&period=2026",
+        "/api/v1/progress" | "/api/v1/waste" | "/api/v1/departments" => "?resource=water&period=2026",
         "/api/v1/scores"
         | "/api/v1/offices"
         | "/api/v1/documents"

@@ -79,3 +79,49 @@ async fn the_embedded_store_compares_this_office_with_its_own_last_year() {
     assert!(error["error"].as_str().unwrap().contains("2026-13"), "{error}");
     app.stop().await;
 }
+
+/// The departments' table (issue 13): a department without a meter of its own has no figure
+/// and no rank; the common areas are the main meter less the departments' meters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_departments_table_shows_the_common_areas_and_no_zero_for_a_missing_meter() {
+    let app = spawn_app().await;
+    let readings = json!([
+        // November 2026: the main meter counted 100 kWh, Phòng A's sub-meter 30 of them;
+        // Phòng B's sub-meter (in Wh) 20 kWh. The common areas used 100 − 30 − 20 = 50.
+        reading("dien-tong", 650.0, "2026-11-03T08:00:00+07:00"),
+        reading("dien-tong", 750.0, "2026-11-20T08:00:00+07:00"),
+        reading("dien-a", 50.0, "2026-11-03T08:00:00+07:00"),
+        reading("dien-a", 80.0, "2026-11-20T08:00:00+07:00"),
+        reading("dien-b-wh", 1000.0, "2026-11-03T08:00:00+07:00"),
+        reading("dien-b-wh", 21000.0, "2026-11-20T08:00:00+07:00"),
+        reading("nuoc-tong", 120.0, "2026-11-03T08:00:00+07:00"),
+        reading("nuoc-tong", 130.0, "2026-11-20T08:00:00+07:00"),
+    ]);
+    let response = app.http.post(app.url("/api/v1/readings")).json(&readings).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+
+    let (status, table) = app.get("/api/v1/departments?resource=electricity&period=2026-11").await;
+    assert_eq!(status, 200, "{table}");
+    let rows = table["departments"].as_array().unwrap();
+    assert_close(&rows[0]["total"], 30.0);
+    assert_close(&rows[1]["total"], 20.0);
+    assert_eq!((rows[0]["rank"].as_u64(), rows[1]["rank"].as_u64()), (Some(1), Some(2)));
+    // 30 kWh for Phòng A's 10 people and 100 m².
+    assert_close(&rows[0]["per_person"], 3.0);
+    assert_close(&table["common_area"]["office_total"], 100.0);
+    assert_close(&table["common_area"]["amount"], 50.0);
+
+    // Water: Phòng B has no water meter of its own: no total, not ranked, not 0.
+    let (_, water) = app.get("/api/v1/departments?resource=water&period=2026-11").await;
+    let phong_b = &water["departments"][1];
+    assert_eq!(
+        (phong_b["has_meter"].as_bool(), &phong_b["total"], &phong_b["rank"]),
+        (Some(false), &Value::Null, &Value::Null)
+    );
+    assert_close(&water["common_area"]["amount"], 10.0);
+
+    let (status, error) = app.get("/api/v1/departments?period=2026-11").await;
+    assert_eq!(status, 400);
+    assert!(error["error"].as_str().unwrap().contains("resource"), "{error}");
+    app.stop().await;
+}

@@ -26,12 +26,13 @@ async fn progress_compares_a_quarter_with_its_baseline_target_and_last_year() {
     assert_eq!(p["finished"], true);
     approx(&p["actual"], 810.0);
     approx(&p["last_year"]["total"], 900.0);
-    // Electricity baselines follow working days by default: 2025 had 261 (Monday to Friday),
-    // Q1 2026 has 64, so the baseline is 3 650 × 64 / 261 ≈ 895,02 kWh and the −2 % target
-    // 877,12.
+    // Electricity baselines follow working days by default, by the shipped calendar: 2025 had
+    // 250 (261 weekdays, 12 days off, Saturday 26/4 worked), Q1 2026 has 58 (64 weekdays less
+    // 01–02/01 and Tết 16–20/02, plus Saturday 10/01), so the baseline is 3 650 × 58 / 250 =
+    // 846,8 kWh and the −2 % target 829,86.
     assert_eq!(p["baseline"]["basis"], "per_working_day");
     assert_eq!(p["baseline"]["source"], "computed");
-    let baseline = 3650.0 * 64.0 / 261.0;
+    let baseline = 3650.0 * 58.0 / 250.0;
     approx(&p["baseline"]["amount"], baseline);
     approx(&p["target"]["amount"], baseline * 0.98);
     approx(&p["saving_percent"], (baseline - 810.0) / baseline * 100.0);
@@ -79,7 +80,7 @@ async fn hc_qt_changes_targets_and_baselines_and_every_change_is_kept() {
     let app = spawn_app().await;
     seed(&app).await;
     let progress = "/api/v1/progress?resource=electricity&department=phong-a&period=2026-Q1";
-    let baseline = 3650.0 * 64.0 / 261.0;
+    let baseline = 3650.0 * 58.0 / 250.0;
 
     // Phòng A's own electricity target: 5 % instead of the office's 2 %.
     let body = json!({"resource": "electricity", "department": "phong-a", "saving_percent": "5", "reason": "Kế hoạch riêng của phòng"});
@@ -90,8 +91,9 @@ async fn hc_qt_changes_targets_and_baselines_and_every_change_is_kept() {
     approx(&p["target"]["amount"], baseline * 0.95);
     assert_eq!(p["target"]["department_rule"], true);
 
-    // A baseline entered from Q1 2025's bills: 1.800 kWh (the Vietnamese way). Q1 2025 and
-    // Q1 2026 both have 64 working days, so it carries over whole.
+    // A baseline entered from Q1 2025's bills: 1.800 kWh (the Vietnamese way). Q1 2025 (64
+    // weekdays less 01/01 and Tết 27–31/01) and Q1 2026 both have 58 working days, so it
+    // carries over whole.
     let body = json!({"resource": "electricity", "department": "phong-a", "period": "2025-Q1", "amount": "1.800", "note": "Hoá đơn EVN quý I/2025", "reason": "Số liệu công tơ 2025 thiếu"});
     let (status, edit) = post(&app, "/api/v1/plan/baseline", body).await;
     assert_eq!(status, 200, "{edit}");

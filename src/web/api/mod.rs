@@ -4,6 +4,7 @@ pub mod account;
 pub mod audit;
 pub mod consumption;
 pub mod corrections;
+pub mod departments;
 pub mod documents;
 pub mod health;
 pub mod meters;

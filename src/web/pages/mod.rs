@@ -6,6 +6,7 @@ mod admin;
 pub mod dashboard;
 mod documents;
 mod entry;
+pub mod explain;
 mod offices;
 mod plan;
 mod rejected;

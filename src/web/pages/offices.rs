@@ -20,8 +20,15 @@ pub struct OfficesPageParams {
     office: Option<String>,
 }
 
-fn figure_cells(figure: &ResourceFigure, lang: Lang) -> Markup {
+/// A resource's cells; a department without a meter of its own says so rather than 0.
+fn figure_cells(figure: &ResourceFigure, department: bool, lang: Lang) -> Markup {
     let kind = figure.resource.as_str();
+    if department && !figure.metered {
+        return html! {
+            td.num.no-meter data-figure=(format!("{kind}-amount")) { (lang.pick("chưa có công tơ riêng", "no meter of its own")) }
+            td.num data-figure=(format!("{kind}-change")) { "—" }
+        };
+    }
     html! {
         td.num data-figure=(format!("{kind}-amount")) { (locale::quantity(figure.resource, figure.amount, lang)) }
         td.num data-figure=(format!("{kind}-change")) {
@@ -53,7 +60,10 @@ pub async fn offices_page(
         Some(Ok(p)) => (p, None),
         Some(Err(e)) => (this_month, Some(e.0)),
     };
-    let comparison = offices::compare(state.store.as_ref(), &state.config, &period).await?;
+    let comparison = offices::compare(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
+    let tz = &state.config.office.timezone;
+    let local =
+        |text: &str| text.parse::<jiff::Timestamp>().map(|ts| locale::date_time(ts, tz, lang)).unwrap_or_default();
     let chosen = params
         .office
         .as_deref()
@@ -82,6 +92,14 @@ pub async fn offices_page(
                            "The embedded store (SQLite) holds this office only. When several offices write to one InfluxDB, this table compares them all."))
                     }
                 }
+                @if let (false, Some(last)) = (comparison.finished, &comparison.last_year_as_of) {
+                    p.note data-note="to-date" {
+                        (lang.pick("Kỳ chưa kết thúc: so sánh lượng dùng đến", "The period is not over: use up to")) " "
+                        strong data-figure="as-of" { (local(&comparison.as_of)) }
+                        " " (lang.pick("với cùng kỳ năm trước đến", "against the same part of last year, up to")) " "
+                        strong data-figure="last-year-as-of" { (local(last)) } "."
+                    }
+                }
                 p.note { (lang.pick("Mỗi tài nguyên: lượng dùng trong kỳ và thay đổi so với cùng kỳ năm trước. Công tơ con không được cộng thêm khi công tơ tổng của nó đã được tính.",
                             "Each resource: use in the period and the change against the same period last year. A sub-meter is not added again when its main meter is counted.")) }
                 div.table-wrap { table data-table="offices" {
@@ -96,7 +114,7 @@ pub async fn offices_page(
                         @for office in &comparison.offices {
                             tr data-office=(office.office) aria-current=[office.this_office.then_some("true")] {
                                 th scope="row" { a href=(format!("/offices?lang={}&period={period}&office={}", lang.code(), office.office)) { (office_label(office)) } }
-                                @for figure in &office.resources { (figure_cells(figure, lang)) }
+                                @for figure in &office.resources { (figure_cells(figure, false, lang)) }
                             }
                         }
                     }
@@ -120,7 +138,7 @@ pub async fn offices_page(
                                 @for department in &office.departments {
                                     tr data-department=(department.department) {
                                         th scope="row" { (department.name.clone().unwrap_or_else(|| department.department.clone())) }
-                                        @for figure in &department.resources { (figure_cells(figure, lang)) }
+                                        @for figure in &department.resources { (figure_cells(figure, true, lang)) }
                                     }
                                 }
                             }

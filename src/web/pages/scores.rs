@@ -6,7 +6,9 @@ use axum::extract::{Query, State};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::explain::{explain_details, status_badge};
 use super::layout;
+use crate::analysis::common_area;
 use crate::analysis::points::Standing;
 use crate::analysis::score_report::report_in_force;
 use crate::domain::Resource;
@@ -37,6 +39,7 @@ pub async fn scores_page(
         Some(Err(e)) => (NamedPeriod::Year(year), Some(e.0)),
     };
     let report = report_in_force(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
+    let no_meter = lang.pick("chưa có công tơ riêng", "no meter of its own");
     let criteria = [
         lang.pick("Điện", "Electricity"),
         lang.pick("Nước", "Water"),
@@ -70,7 +73,7 @@ pub async fn scores_page(
                                 td { (d.name) }
                                 @for c in &d.criteria {
                                     td.num data-criterion=(c.criterion.code()) {
-                                        @if c.standing == Standing::NotApplicable { "—" } @else { (locale::number(c.points, 2, lang)) }
+                                        @if c.standing == Standing::NotApplicable { span.no-meter { (no_meter) } } @else { (locale::number(c.points, 2, lang)) }
                                     }
                                 }
                                 td.num data-figure="total" { (locale::number(d.total, 2, lang)) }
@@ -80,6 +83,15 @@ pub async fn scores_page(
                         }
                     }
                 } }
+                @for d in &report.departments {
+                    details.explain data-explain=(format!("{}-points", d.department)) {
+                        summary { (lang.pick("Cách tính điểm", "How the points are computed")) " — " (d.name) }
+                        ol {
+                            @for c in &d.criteria { li data-line=(c.criterion.code()) { (c.explain) } }
+                            li data-line="total" { (d.total_explain) }
+                        }
+                    }
+                }
             }
             @for (index, resource) in Resource::ALL.into_iter().enumerate() {
                 section data-resource=(resource.as_str()) {
@@ -92,7 +104,12 @@ pub async fn scores_page(
                         } }
                         tbody {
                             @for d in &report.departments {
-                                @if let Some(p) = d.resources.get(index) {
+                                @if d.criteria.get(index).is_some_and(|c| c.standing == Standing::NotApplicable) {
+                                    tr data-department=(d.department.as_str()) {
+                                        td { (d.name) }
+                                        td.num data-figure="actual" colspan="9" { (no_meter) }
+                                    }
+                                } @else if let Some(p) = d.resources.get(index) {
                                     tr data-department=(d.department.as_str()) {
                                         td { (d.name) }
                                         td.num data-figure="baseline" { (optional(p.baseline.as_ref().map(|b| b.amount), 1, lang)) }
@@ -103,12 +120,32 @@ pub async fn scores_page(
                                         td.num data-figure="per-m2" { (optional(p.per_m2, 2, lang)) }
                                         td.num data-figure="co2e" { (optional(p.co2e.as_ref().map(|c| c.actual_kg), 1, lang)) }
                                         td.num data-figure="cost" { (optional(p.cost.as_ref().map(|c| c.actual_vnd), 0, lang)) }
-                                        td data-figure="status" { (p.status.map(|s| if lang == Lang::Vi { s.vietnamese() } else { s.english() }).unwrap_or("—")) }
+                                        td data-figure="status" { (status_badge(p.status, lang)) }
                                     }
+                                }
+                            }
+                            @if let Some(c) = report.common_areas.iter().find(|c| c.resource == resource) {
+                                tr.common-area data-department=(common_area::ID) {
+                                    td { (lang.pick(common_area::NAME_VI, common_area::NAME_EN)) }
+                                    td.num { "—" } td.num { "—" }
+                                    td.num data-figure="actual" { (locale::number(c.amount, 1, lang)) }
+                                    td.num { "—" } td.num { "—" } td.num { "—" } td.num { "—" } td.num { "—" }
+                                    td { (lang.pick("không chấm điểm", "not scored")) }
+                                }
+                                tr.office-total data-department="ca-van-phong" {
+                                    th { (lang.pick("Cả văn phòng", "Whole office")) }
+                                    td.num { "—" } td.num { "—" }
+                                    td.num data-figure="actual" { strong { (locale::number(c.office_total, 1, lang)) } }
+                                    td.num { "—" } td.num { "—" } td.num { "—" } td.num { "—" } td.num { "—" } td {}
                                 }
                             }
                         }
                     } }
+                    @for d in &report.departments {
+                        @if let Some(p) = d.resources.get(index).filter(|_| d.criteria.get(index).is_some_and(|c| c.standing != Standing::NotApplicable)) {
+                            (explain_details(&p.explain, &format!("{}-{}", d.department, resource.as_str()), &d.name, lang))
+                        }
+                    }
                 }
             }
         }

@@ -7,9 +7,9 @@ use jiff::Timestamp;
 use maud::{Markup, html};
 
 use crate::analysis::figures::{self, ConsumptionQuery};
-use crate::analysis::progress::{self, Progress, ProgressQuery, Status};
+use crate::analysis::progress::{self, Progress, ProgressQuery};
 use crate::analysis::series::{Series, select_meters};
-use crate::analysis::{Freshness, compare, freshness, waste};
+use crate::analysis::{Freshness, common_area, compare, freshness, waste};
 use crate::config::Basis;
 use crate::domain::period::{NamedPeriod, Phase};
 use crate::domain::{DepartmentId, MeterKind, Resource};
@@ -18,6 +18,7 @@ use crate::locale::{self, Lang};
 use crate::store::MeterStatus;
 use crate::web::charts::{BarChart, Chart, Drawing, HeatmapChart, RankingChart};
 use crate::web::pages::dashboard::spec::{ChartKind, Group, Measure, Panel, PeriodSpec};
+use crate::web::pages::explain::{explain_details, status_badge};
 use crate::web::{ApiError, AppState};
 
 /// What the page's controls (or its defaults) settled for every panel.
@@ -266,15 +267,6 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
     let optional = |v: Option<f64>| v.map(q).unwrap_or_else(|| "—".to_owned());
     let co2e = |kg: f64| format!("{} kg CO2e", locale::amount(kg, lang));
     let vnd = |v: f64| format!("{} đ", locale::number(v, 0, lang));
-    let status_word = |s: Status| match lang {
-        Lang::Vi => s.vietnamese(),
-        Lang::En => s.english(),
-    };
-    let status_class = |s: Status| match s {
-        Status::Dat => "status-ok",
-        Status::CoNguyCo => "status-risk",
-        Status::KhongDat => "status-bad",
-    };
     let keys = ["month", "year"];
     let headings = [
         format!("{} {}", lang.pick("Tháng", "Month"), today.strftime("%m/%Y")),
@@ -303,7 +295,7 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
                         @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-forecast")) { (optional(p.forecast.as_ref().map(|f| f.amount))) } } }
                     tr { th { (lang.pick("Trạng thái", "Status")) }
                         @for (k, p) in keys.iter().zip(&periods) { td.num data-figure=(format!("{k}-status")) {
-                            @match p.status { Some(s) => span.badge class=(status_class(s)) { (status_word(s)) }, None => "—" }
+                            (status_badge(p.status, lang))
                         } } }
                     @if has_co2e {
                         tr { th { (lang.pick("Phát thải", "Emissions")) }
@@ -315,6 +307,7 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
                     }
                 }
             } }
+            @for ((k, p), h) in keys.iter().zip(&periods).zip(&headings) { (explain_details(&p.explain, &format!("{k}-explain"), h, lang)) }
         } @else {
             p.empty { (lang.pick("Chưa có công tơ nào cho tài nguyên này.", "No meter is configured for this resource.")) }
         }
@@ -390,6 +383,14 @@ async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<Pa
     let lang = ctx.lang;
     let (range, spec) = ctx.range(panel)?;
     let step = ctx.step(panel, &range);
+    if let Some(department) = &ctx.department {
+        if !common_area::has_own_meter(&ctx.state.config, resource, department) {
+            // No meter of its own: nothing measured, which is not a 0 to chart.
+            let title = format!("{} — {}", ctx.subject(resource), ctx.period_label(&range, spec));
+            let body = html! { p.empty.no-meter data-figure="total" { (lang.pick("Chưa có công tơ riêng cho tài nguyên này.", "No meter of its own for this resource.")) } };
+            return Ok(PanelView { title, resource: Some(resource), body, chart: None });
+        }
+    }
     let series = series(ctx, resource, range, step).await?;
     let labels = bucket_labels(&series, step, ctx.tz(), lang);
     let values: Vec<f64> = series.series.iter().map(|b| b.value).collect();
@@ -451,7 +452,7 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
         }
     };
     let (key, measure_unit): (fn(&compare::Ranked) -> Option<f64>, String) = match panel.measure {
-        Measure::Total => (|r| Some(r.total), unit.to_owned()),
+        Measure::Total => (compare::Ranked::measured, unit.to_owned()),
         Measure::PerPerson => (|r| r.per_person, format!("{unit}/{}", lang.pick("người", "person"))),
         Measure::PerArea => (|r| r.per_m2, format!("{unit}/m²")),
     };
@@ -474,6 +475,17 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
         None => lang.pick("Chưa có số liệu", "No data yet").to_owned(),
     };
     let departments = panel.group == Group::Departments;
+    let common = match departments {
+        true => common_area::common_area(store, config, resource, range).await?,
+        false => None,
+    };
+    let ranks: HashMap<String, usize> = {
+        let mut by_total: Vec<&compare::Ranked> = ranked.iter().filter(|r| r.has_meter).collect();
+        by_total.sort_by(|a, b| b.total.total_cmp(&a.total));
+        let totals: Vec<f64> = by_total.iter().map(|r| r.total).collect();
+        by_total.iter().map(|r| r.id.clone()).zip(crate::analysis::points::ranks(&totals)).collect()
+    };
+    let no_meter = lang.pick("chưa có công tơ riêng", "no meter of its own");
     // Each department against its own baseline, when the period is one the plan covers:
     // positive, it used more than its baseline to date.
     let mut against_baseline: HashMap<String, Option<f64>> = HashMap::new();
@@ -501,16 +513,36 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
                 }
             } }
             tbody {
-                @for (i, r) in ranked.iter().enumerate() {
+                @for r in &ranked {
                     tr data-row=(r.id) {
-                        td { (i + 1) }
+                        td data-figure="rank" { @if let Some(rank) = ranks.get(&r.id) { (rank) } }
                         td { (r.name) }
-                        td.num data-figure="total" { (amount_of(resource, r.total, lang)) }
+                        @if r.has_meter {
+                            td.num data-figure="total" { (amount_of(resource, r.total, lang)) }
+                        } @else {
+                            td.num.no-meter data-figure="total" { (no_meter) }
+                        }
                         @if departments {
                             td.num data-figure="per-person" { (number(r.per_person, 2)) }
                             td.num data-figure="per-m2" { (number(r.per_m2, 2)) }
                             @if !against_baseline.is_empty() { td.num data-figure="vs-baseline" { (change(&r.id)) } }
                         }
+                    }
+                }
+                @if let Some(c) = &common {
+                    tr.common-area data-row=(common_area::ID) {
+                        td {}
+                        td { (lang.pick(common_area::NAME_VI, common_area::NAME_EN)) " " small { (lang.pick("(công tơ tổng − công tơ các phòng, ban)", "(main meter − the departments' meters)")) } }
+                        td.num data-figure="total" { (amount_of(resource, c.amount, lang)) }
+                        td.num { "—" } td.num { "—" }
+                        @if !against_baseline.is_empty() { td.num { "—" } }
+                    }
+                    tr.office-total data-row="ca-van-phong" {
+                        td {}
+                        th { (lang.pick("Cả văn phòng", "Whole office")) }
+                        td.num data-figure="total" { strong { (amount_of(resource, c.office_total, lang)) } }
+                        td.num { "—" } td.num { "—" }
+                        @if !against_baseline.is_empty() { td.num { "—" } }
                     }
                 }
             }
