@@ -14,6 +14,7 @@ mod entry;
 mod formats;
 mod gaps;
 mod grafana;
+mod hardening;
 mod http;
 mod ingest;
 mod offices;

@@ -113,6 +113,16 @@ pub async fn login(
             *response.status_mut() = StatusCode::SEE_OTHER;
             response
         }
+        Err(AuthError::Busy) => {
+            tracing::warn!(user = username, address = %peer.ip(), "sign-in refused: the hashing queue is full");
+            let message = match lang {
+                Lang::Vi => "Máy chủ đang bận. Hãy thử lại sau giây lát.",
+                Lang::En => "The server is busy. Try again in a moment.",
+            };
+            let mut response = back_to_login(lang, &next, message);
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            response
+        }
         Err(e) => crate::web::ApiError::internal(e).into_response(),
     }
 }

@@ -13,7 +13,7 @@ use crate::domain::{DepartmentId, MeterId, Role, Username};
 use crate::locale::{self, Lang};
 use crate::web::ApiError;
 use crate::web::AppState;
-use crate::web::auth::{Admin, CsrfForm};
+use crate::web::auth::{AccountAdmin, Admin, CsrfForm};
 
 #[derive(Deserialize)]
 pub struct AdminParams {
@@ -171,7 +171,7 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
 
 pub async fn create_user_form(
     State(state): State<AppState>,
-    admin: Admin,
+    admin: AccountAdmin,
     Query(params): Query<AdminParams>,
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -205,7 +205,7 @@ pub async fn create_user_form(
 
 pub async fn user_action_form(
     State(state): State<AppState>,
-    admin: Admin,
+    admin: AccountAdmin,
     Path(username): Path<String>,
     Query(params): Query<AdminParams>,
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
@@ -241,7 +241,7 @@ pub async fn user_action_form(
 
 pub async fn create_token_form(
     State(state): State<AppState>,
-    admin: Admin,
+    admin: AccountAdmin,
     Query(params): Query<AdminParams>,
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -277,7 +277,7 @@ pub async fn create_token_form(
 
 pub async fn revoke_token_form(
     State(state): State<AppState>,
-    admin: Admin,
+    admin: AccountAdmin,
     Path(id): Path<i64>,
     Query(params): Query<AdminParams>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
