@@ -22,4 +22,5 @@ mod plan;
 mod review;
 mod scores;
 mod security;
+mod slow_clients;
 mod store_conformance;

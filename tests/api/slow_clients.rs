@@ -1,0 +1,96 @@
+//! Slow and idle clients (issue 14.1): a request's headers and body must arrive in time, and
+//! the web server serves a bounded number of connections, so that held connections cannot
+//! use up the descriptors the broker and the store need.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::common::{self, TestApp};
+
+fn config_with(limits: &str, dir: &tempfile::TempDir) -> String {
+    common::config_text(&common::embedded_mqtt(), &dir.path().join("xanh.db"))
+        .replace("[web]\nlisten = \"127.0.0.1:0\"", &format!("[web]\nlisten = \"127.0.0.1:0\"\n{limits}"))
+}
+
+async fn app_with_limits() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_with("max_connections = 4\nheader_timeout_s = 1\nbody_timeout_s = 2", &dir);
+    common::spawn_app_from(&text, dir).await
+}
+
+/// What the server sends before it closes the connection, or `None` if it keeps it open
+/// past `wait`.
+async fn answer_before_close(stream: &mut TcpStream, wait: Duration) -> Option<String> {
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(wait, stream.read_to_end(&mut received)).await;
+    read.ok().map(|_| String::from_utf8_lossy(&received).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_finishes_its_headers_is_closed() {
+    let app = app_with_limits().await;
+    let mut partial = TcpStream::connect(app.web).await.unwrap();
+    partial.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: xanh\r\nX-Slow: ").await.unwrap();
+    let mut silent = TcpStream::connect(app.web).await.unwrap();
+    for stream in [&mut partial, &mut silent] {
+        let closed = answer_before_close(stream, Duration::from_secs(10)).await;
+        assert!(closed.is_some(), "the server still holds a connection whose headers never came");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_trickles_in_is_cut_off() {
+    let app = app_with_limits().await;
+    let mut slow = TcpStream::connect(app.web).await.unwrap();
+    let head = "POST /login HTTP/1.1\r\nHost: xanh\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n";
+    slow.write_all(head.as_bytes()).await.unwrap();
+    // One byte every half second: each arrives well within any per-read timeout.
+    let started = tokio::time::Instant::now();
+    let answer = loop {
+        if slow.write_all(b"a").await.is_err() {
+            break answer_before_close(&mut slow, Duration::from_secs(1)).await;
+        }
+        let mut buffer = [0u8; 512];
+        match tokio::time::timeout(Duration::from_millis(500), slow.read(&mut buffer)).await {
+            Ok(Ok(n)) => break Some(String::from_utf8_lossy(&buffer[..n]).into_owned()),
+            Ok(Err(_)) => break Some(String::new()),
+            Err(_) => {}
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "the server waited on the body for 15 s");
+    };
+    let answer = answer.unwrap_or_default();
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 4"), "a cut-off body is refused: {answer}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_wait_for_a_free_one() {
+    // Started without the usual wait on /api/v1/health, so that no other connection is open.
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_with("max_connections = 4\nheader_timeout_s = 30", &dir);
+    let app = common::start_app_from_env(&text, dir, &[]).await;
+    // Four kept-alive connections, each with a request answered: all four slots in use.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(app.web).await.unwrap();
+        stream.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: xanh\r\n\r\n").await.unwrap();
+        let mut buffer = [0u8; 64];
+        let n = stream.read(&mut buffer).await.unwrap();
+        assert!(buffer[..n].starts_with(b"HTTP/1.1 200"));
+        held.push(stream);
+    }
+    let fifth = tokio::spawn({
+        let url = app.url("/api/v1/health");
+        async move { reqwest::get(url).await.map(|r| r.status().as_u16()) }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!fifth.is_finished(), "a fifth connection is not served while four are held");
+    // One held connection closes: the fifth is served.
+    drop(held.pop());
+    let status = tokio::time::timeout(Duration::from_secs(10), fifth).await.expect("served once a slot frees");
+    assert_eq!(status.unwrap().unwrap(), 200);
+    app.stop().await;
+}
