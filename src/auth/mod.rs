@@ -7,6 +7,7 @@ pub mod limiter;
 pub mod password;
 pub mod secret;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -95,6 +96,14 @@ impl Principal {
         by_role && !meter_token
     }
 
+    /// Whether they may record a reading as entered by `name`: anyone as themselves (their
+    /// user name, or the name recorded for them); only an admin, not limited to some meters,
+    /// as someone else (a reading taken over the phone).
+    pub fn may_enter_as(&self, name: &str) -> bool {
+        let admin = self.role() == Role::Admin && !matches!(&self.via, Via::Token { meters: Some(_), .. });
+        admin || name == self.name() || name == self.user.username.as_str()
+    }
+
     /// Whether they may enter and correct readings of `meter`: an admin any meter; a reporter
     /// the meters of their departments (not the whole building's); a token only its meters.
     pub fn may_write(&self, meter: &Meter) -> bool {
@@ -130,7 +139,12 @@ pub struct Auth {
     session_ttl: SignedDuration,
     /// The hash of the one-time setup link's secret, while there is no user yet.
     setup: Mutex<Option<String>>,
+    /// New tokens' secrets waiting to be shown once, by the hash of the session that made them.
+    new_secrets: Mutex<HashMap<String, (String, Instant)>>,
 }
+
+/// How long a new token's secret waits to be shown.
+const NEW_SECRET_SHOWN_WITHIN: Duration = Duration::from_secs(10 * 60);
 
 impl Auth {
     pub fn new(accounts: Accounts, session_ttl: SignedDuration) -> Auth {
@@ -140,6 +154,7 @@ impl Auth {
             hashing: HashingPool::new(HASHING_THREADS, HASHING_QUEUE),
             session_ttl,
             setup: Mutex::new(None),
+            new_secrets: Mutex::new(HashMap::new()),
         }
     }
 
@@ -397,6 +412,22 @@ impl Auth {
             Ok(a.audit(AuditEntry { actor: &actor_name, address, action: &action, target, before, after })?)
         })
         .await
+    }
+
+    /// Keep a new token's secret for the next page its creator's session loads, so that it
+    /// never travels in a URL (where logs and browser history would keep it).
+    pub fn hold_new_secret(&self, creator: &Principal, secret: String) {
+        let Via::Session { secret_hash, .. } = &creator.via else { return };
+        let mut held = self.new_secrets.lock().unwrap_or_else(|p| p.into_inner());
+        held.retain(|_, (_, at)| at.elapsed() < NEW_SECRET_SHOWN_WITHIN);
+        held.insert(secret_hash.clone(), (secret, Instant::now()));
+    }
+
+    /// The new token's secret this session made, once; `None` after that.
+    pub fn take_new_secret(&self, viewer: &Principal) -> Option<String> {
+        let Via::Session { secret_hash, .. } = &viewer.via else { return None };
+        let mut held = self.new_secrets.lock().unwrap_or_else(|p| p.into_inner());
+        held.remove(secret_hash).filter(|(_, at)| at.elapsed() < NEW_SECRET_SHOWN_WITHIN).map(|(secret, _)| secret)
     }
 
     pub async fn audit_log(&self, before_id: Option<i64>, limit: usize) -> Result<Vec<AuditRecord>, AuthError> {

@@ -9,8 +9,10 @@
 //!   meters is never one: it is limited in everything);
 //! - [`AccountAdmin`]: HC-QT signed in as a person, for users and tokens (never a token).
 //!
-//! Forms also need [`CsrfForm`]: a session's forms carry its CSRF token, so another site
-//! cannot post them with the user's cookie.
+//! Every change made with a session cookie carries the session's CSRF token, so another site
+//! cannot make it with the user's cookie: forms in their `csrf` field ([`CsrfForm`]), API
+//! requests in the `X-CSRF-Token` header (checked here for every such request, with a body or
+//! not). Requests with an API token carry no cookie and need none.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -34,6 +36,8 @@ use crate::domain::{Meter, Role};
 use crate::store::Store;
 
 pub const SESSION_COOKIE: &str = "xanh_session";
+/// The header that carries a session's CSRF token on API requests that change something.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The login and setup forms' CSRF token, before there is a session (double-submit cookie).
 pub const FORM_COOKIE: &str = "xanh_form";
 
@@ -217,6 +221,15 @@ async fn principal(parts: &mut Parts, state: &AppState) -> Result<Option<Princip
         (None, Some(secret)) => state.auth.session(&secret, address).await?,
         (None, None) => None,
     };
+    if let Some(Principal { via: Via::Session { csrf, .. }, .. }) = &found
+        && is_api(parts)
+        && !parts.method.is_safe()
+    {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !crate::auth::secret::same(sent, csrf) {
+            return Err(AccessDenied::BadCsrf);
+        }
+    }
     parts.extensions.insert(found.clone());
     Ok(found)
 }

@@ -198,3 +198,131 @@ async fn the_login_form_token_must_come_from_a_page_load() {
     assert!(app.sign_in(ADMIN, PASSWORD).await.is_ok(), "a token from the login page works");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_with_a_session_cookie_carries_the_csrf_token() {
+    let app = spawn_app().await;
+    let session = app.sign_in(ADMIN, PASSWORD).await.unwrap();
+    let csrf = session.csrf("/entry").await;
+    let api = |path: &str| no_redirects().post(app.url(path)).header("cookie", &session.cookie);
+    // A page on another site could send these with the admin's cookie.
+    assert_eq!(send(api("/api/v1/rejected/reprocess")).await.0, 403, "a body-less POST needs the token");
+    let readings = json!([reading("dien-a", 100.0, 0)]);
+    assert_eq!(send(api("/api/v1/readings").json(&readings)).await.0, 403);
+    assert_eq!(readings_of(&app, "dien-a").await, 0, "nothing stored without the token");
+    let wrong = "0".repeat(64);
+    assert_eq!(send(api("/api/v1/readings").header("x-csrf-token", &wrong).json(&readings)).await.0, 403);
+    // With the session's token, as the app's own pages would send it.
+    assert_eq!(send(api("/api/v1/readings").header("x-csrf-token", &csrf).json(&readings)).await.0, 200);
+    assert_eq!(send(api("/api/v1/rejected/reprocess").header("x-csrf-token", &csrf)).await.0, 200);
+    assert_eq!(readings_of(&app, "dien-a").await, 1);
+    // A token (no cookie) needs none.
+    assert_eq!(send(app.http.post(app.url("/api/v1/rejected/reprocess"))).await.0, 200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readings_are_entered_by_whoever_really_sent_them() {
+    let app = spawn_app().await;
+    let lan = app.add_user("lan", Role::Reporter, &["phong-a"]).await;
+    let (lan_client, _) = app.token_client(&lan, Role::Reporter, None).await;
+    let mut as_hcqt = reading("dien-a", 100.0, 0);
+    as_hcqt["entered_by"] = json!("hcqt");
+    let (status, answer) = send(lan_client.post(app.url("/api/v1/readings")).json(&json!([as_hcqt]))).await;
+    assert_eq!(status, 403, "a reporter may not record readings as someone else's: {answer}");
+    assert_eq!(readings_of(&app, "dien-a").await, 0);
+    let csv = "meter,ts,value,entered_by\ndien-a,2026-11-02T00:00:00+07:00,100,hcqt\n";
+    let (status, _) =
+        send(lan_client.post(app.url("/api/v1/readings")).header("content-type", "text/csv").body(csv)).await;
+    assert_eq!(status, 403, "nor in a CSV");
+
+    // Without the field, the reading is the sender's.
+    let (status, _) =
+        send(lan_client.post(app.url("/api/v1/readings")).json(&json!([reading("dien-a", 100.0, 0)]))).await;
+    assert_eq!(status, 200);
+    // An admin may record a reading someone read out on the phone; the log says who sent it.
+    let mut for_lan = reading("dien-a", 101.0, 1);
+    for_lan["entered_by"] = json!("Chị Lan (qua điện thoại)");
+    assert_eq!(send(app.http.post(app.url("/api/v1/readings")).json(&json!([for_lan]))).await.0, 200);
+    let (_, stored) = app.get("/api/v1/readings?meter=dien-a").await;
+    let by: Vec<&str> =
+        stored["readings"].as_array().unwrap().iter().map(|r| r["entered_by"].as_str().unwrap()).collect();
+    assert_eq!(by, ["Chị Lan (qua điện thoại)", "lan/script"], "{stored}");
+    let (_, log) = app.get("/api/v1/audit").await;
+    let line = log["items"].as_array().unwrap().iter().find(|i| i["after"].to_string().contains("Chị Lan")).unwrap();
+    assert_eq!(line["actor"], format!("{ADMIN}/tests"), "{line}");
+    app.stop().await;
+}
+
+/// Sign in from the login page with `next` as the form carries it; the redirect's target.
+async fn sign_in_and_go_to(app: &TestApp, next: &str) -> (u16, String) {
+    let http = no_redirects();
+    let page = http.get(app.url("/login")).send().await.unwrap();
+    let cookie = crate::common::set_cookie(&page, "xanh_form").unwrap();
+    let csrf = crate::common::hidden_field(&page.text().await.unwrap(), "csrf").unwrap();
+    let answer = http
+        .post(app.url("/login"))
+        .header("cookie", format!("xanh_form={cookie}"))
+        .form(&[("csrf", csrf.as_str()), ("username", ADMIN), ("password", PASSWORD), ("next", next)])
+        .send()
+        .await
+        .unwrap();
+    let location = answer.headers().get("location").map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    (answer.status().as_u16(), location)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_signing_in_only_a_path_on_this_site_is_followed() {
+    let app = spawn_app().await;
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/a\r\nSet-Cookie: x=1",
+        "//evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        " /scores",
+    ] {
+        let (status, location) = sign_in_and_go_to(&app, next).await;
+        assert_eq!((status, location.as_str()), (303, "/"), "next = {next:?}");
+    }
+    let (status, location) = sign_in_and_go_to(&app, "/scores?period=2026-11&lang=en").await;
+    assert_eq!((status, location.as_str()), (303, "/scores?period=2026-11&lang=en"));
+    // The login page does not carry a bad `next` into its form either.
+    let page = app.anonymous.get(app.url("/login?next=%2F%09%2Fevil")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(crate::common::hidden_field(&page, "next").as_deref(), Some("/"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_tokens_secret_never_travels_in_a_url_and_messages_are_not_attacker_text() {
+    let app = spawn_app().await;
+    let admin = app.sign_in(ADMIN, PASSWORD).await.unwrap();
+    let csrf = admin.csrf("/admin/users").await;
+    let (status, location) =
+        admin.post_form("/admin/tokens", &[("csrf", &csrf), ("name", "gateway-tang-1"), ("role", "reporter")]).await;
+    assert_eq!(status, 303);
+    assert!(!location.contains("secret"), "the secret is not in the redirect: {location}");
+    let (_, page) = admin.get(&location).await;
+    let secret = page
+        .split("<p class=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("the page shows the new secret once: {page}"))
+        .to_owned();
+    let (status, me) = send(crate::common::bearer_client(&secret).get(app.url("/api/v1/me"))).await;
+    assert_eq!(status, 200, "the secret shown works: {me}");
+    let (_, again) = admin.get(&location).await;
+    assert!(!again.contains(&secret), "the secret is shown only once");
+
+    let bait = "Hệ thống bảo trì: gọi 0909 123 456 và đọc mật khẩu";
+    let query = serde_urlencoded::to_string([("error", bait)]).unwrap();
+    let page = app.anonymous.get(app.url(&format!("/login?{query}"))).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("0909 123 456"), "the login page shows no text from its URL");
+    // Its own messages still show, by code.
+    let (status, location) = app.sign_in(ADMIN, "sai mật khẩu rồi").await.err().unwrap();
+    assert_eq!(status, 303);
+    let page = app.anonymous.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Sai tên đăng nhập hoặc mật khẩu"), "{page}");
+    app.stop().await;
+}

@@ -14,8 +14,9 @@ use crate::store::{Actor, AuditDetail, AuditLine, WriteReport};
 use crate::web::auth::{AccessDenied, Writer};
 use crate::web::{ApiError, AppState};
 
-/// Store what a writer sent, if every reading is for a meter they may write: otherwise a 403
-/// and nothing is stored. The submission is recorded in the audit log as `action`.
+/// Store what a writer sent, if every reading is for a meter they may write and names no one
+/// else as who entered it (only an admin may): otherwise a 403 and nothing is stored. The
+/// submission is recorded in the audit log as `action`, under who really sent it.
 pub async fn write_as(
     state: &AppState,
     writer: &Writer,
@@ -33,11 +34,22 @@ pub async fn write_as(
                 other => ApiError::internal(format!("{other:?}")),
             })?;
         }
+        if let Incoming::Reading(reading, _) = item
+            && let Some(named) = reading.entered_by.as_deref()
+            && !writer.principal().may_enter_as(named)
+        {
+            return Err(ApiError::Forbidden(format!(
+                "{} may not record readings as entered by `{named}`: leave `entered_by` out (readings are recorded as yours), only an admin names someone else",
+                writer.principal().name()
+            )));
+        }
     }
     let summary: Vec<Value> = items
         .iter()
         .filter_map(|item| match item {
-            Incoming::Reading(r, _) => Some(json!({ "meter": r.meter, "ts": r.ts.to_string(), "value": r.value })),
+            Incoming::Reading(r, _) => {
+                Some(json!({ "meter": r.meter, "ts": r.ts.to_string(), "value": r.value, "entered_by": r.entered_by }))
+            }
             Incoming::Rejected(_) => None,
         })
         .take(AUDITED_READINGS)
