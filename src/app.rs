@@ -196,13 +196,15 @@ fn web_limits(configured: WebLimits, fd_limit: fd_limit::FdLimit) -> WebLimits {
         );
     }
     let max_connections = configured.max_connections.min(share);
+    let max_connections_per_address = configured.max_connections_per_address.min(max_connections);
     tracing::info!(
         max_connections,
+        max_connections_per_address,
         header_timeout_s = configured.header_timeout.as_secs(),
         body_timeout_s = configured.body_timeout.as_secs(),
         "web connection limits"
     );
-    WebLimits { max_connections, ..configured }
+    WebLimits { max_connections, max_connections_per_address, ..configured }
 }
 
 /// Say who may use the embedded broker, so that an open one is never a surprise.

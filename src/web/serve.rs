@@ -1,12 +1,14 @@
 //! The web server's connections: at most `max_connections` served at once (the rest wait in
-//! the listen queue), each request's headers within `header_timeout` (an idle kept-alive
+//! the listen queue) and `max_connections_per_address` from one address (more are closed), each request's headers within `header_timeout` (an idle kept-alive
 //! connection is closed after it too), each request's whole body within `body_timeout`. A
 //! client that sends slowly or not at all therefore holds a connection for a bounded time,
 //! and never the descriptors the broker and the store need.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -27,6 +29,7 @@ use crate::config::WebLimits;
 pub async fn serve(listener: TcpListener, router: Router, limits: WebLimits, mut stop: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
+    let per_address = PerAddress::default();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     loop {
@@ -48,6 +51,10 @@ pub async fn serve(listener: TcpListener, router: Router, limits: WebLimits, mut
             },
             _ = stopped(&mut stop) => break,
         };
+        let Some(held) = per_address.take(peer.ip(), limits.max_connections_per_address) else {
+            tracing::debug!(%peer, "web connection closed: its address holds too many");
+            continue;
+        };
         let router = router.clone();
         let body_timeout = limits.body_timeout;
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
@@ -61,11 +68,45 @@ pub async fn serve(listener: TcpListener, router: Router, limits: WebLimits, mut
             if let Err(e) = connection.await {
                 tracing::debug!(%peer, error = %e, "web connection ended");
             }
-            drop(slot);
+            drop((slot, held));
         });
     }
     if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
         tracing::warn!("web requests still open after 10 s were dropped at shutdown");
+    }
+}
+
+/// How many connections each client address holds.
+#[derive(Clone, Default)]
+struct PerAddress(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+/// One connection counted against its address until dropped.
+struct Held {
+    counts: PerAddress,
+    address: IpAddr,
+}
+
+impl PerAddress {
+    fn take(&self, address: IpAddr, limit: usize) -> Option<Held> {
+        let mut counts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let count = counts.entry(address).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(Held { counts: self.clone(), address })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut counts = self.counts.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = counts.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&self.address);
+            }
+        }
     }
 }
 

@@ -94,3 +94,28 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
     assert_eq!(status.unwrap().unwrap(), 200);
     app.stop().await;
 }
+
+/// A connection from `source` (any 127.x.x.x reaches the loopback interface).
+async fn connect_from(source: &str, to: std::net::SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_take_every_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_with("max_connections = 8\nmax_connections_per_address = 2\nheader_timeout_s = 30", &dir);
+    let app = common::start_app_from_env(&text, dir, &[]).await;
+    let _held = [connect_from("127.0.0.2", app.web).await, connect_from("127.0.0.2", app.web).await];
+    let mut third = connect_from("127.0.0.2", app.web).await;
+    third.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: xanh\r\n\r\n").await.ok();
+    let answer = answer_before_close(&mut third, Duration::from_secs(5)).await;
+    assert_eq!(answer.as_deref(), Some(""), "a third connection from the same address is closed unanswered");
+    // Another address is served at once.
+    let mut other = connect_from("127.0.0.3", app.web).await;
+    other.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: xanh\r\nConnection: close\r\n\r\n").await.unwrap();
+    let answer = answer_before_close(&mut other, Duration::from_secs(5)).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    app.stop().await;
+}
