@@ -1,13 +1,15 @@
-//! The web server's connections: at most `max_connections` served at once (the rest wait in
-//! the listen queue) and `max_connections_per_address` from one address (more are closed), each request's headers within `header_timeout` (an idle kept-alive
+//! The web server's connections: at most `max_connections` open at once (when all are taken,
+//! the oldest one serving no request is closed for a new client, or the new one waits) and
+//! `max_connections_per_address` from one address (more are closed), each request's headers within `header_timeout` (an idle kept-alive
 //! connection is closed after it too), each request's whole body within `body_timeout`. A
 //! client that sends slowly or not at all therefore holds a connection for a bounded time,
 //! and never the descriptors the broker and the store need.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -21,6 +23,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
+use tokio::task::AbortHandle;
 use tower_service::Service;
 
 use crate::config::WebLimits;
@@ -30,14 +33,10 @@ pub async fn serve(listener: TcpListener, router: Router, limits: WebLimits, mut
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let per_address = PerAddress::default();
+    let open = Open::default();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     loop {
-        let slot = tokio::select! {
-            slot = Arc::clone(&slots).acquire_owned() => slot,
-            _ = stopped(&mut stop) => break,
-        };
-        let Ok(slot) = slot else { break };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -55,24 +54,105 @@ pub async fn serve(listener: TcpListener, router: Router, limits: WebLimits, mut
             tracing::debug!(%peer, "web connection closed: its address holds too many");
             continue;
         };
+        let slot = match Arc::clone(&slots).try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                // Every slot is taken: close the oldest connection that is not serving a
+                // request (idle, or still sending its headers), or wait for one to end.
+                open.close_oldest_idle();
+                tokio::select! {
+                    slot = Arc::clone(&slots).acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                    _ = stopped(&mut stop) => break,
+                }
+            }
+        };
+        let serving = Arc::new(AtomicUsize::new(0));
         let router = router.clone();
         let body_timeout = limits.body_timeout;
+        let counter = Arc::clone(&serving);
         let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
             let request = request.map(|body| Body::new(Deadline::new(body, body_timeout)));
             let mut router = router.clone();
-            async move { Ok::<_, Infallible>(router.call(request).await.unwrap_or_else(|never| match never {})) }
+            let serving = Serving::start(&counter);
+            async move {
+                let response = router.call(request).await.unwrap_or_else(|never| match never {});
+                drop(serving);
+                Ok::<_, Infallible>(response)
+            }
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
+        let mut connections = open.lock();
+        let id = connections.next_id;
+        connections.next_id += 1;
+        let listed = Listed { open: open.clone(), id };
+        let task = tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(%peer, error = %e, "web connection ended");
             }
-            drop((slot, held));
+            drop((slot, held, listed));
         });
+        connections.by_age.insert(id, (serving, task.abort_handle()));
     }
     if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
         tracing::warn!("web requests still open after 10 s were dropped at shutdown");
+    }
+}
+
+/// The open connections, oldest first, with how many requests each is serving.
+#[derive(Clone, Default)]
+struct Open(Arc<Mutex<Connections>>);
+
+#[derive(Default)]
+struct Connections {
+    next_id: u64,
+    by_age: BTreeMap<u64, (Arc<AtomicUsize>, AbortHandle)>,
+}
+
+impl Open {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connections> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Close the oldest connection serving no request; a browser opens a new one unharmed.
+    fn close_oldest_idle(&self) {
+        let connections = self.lock();
+        let idle = connections.by_age.values().find(|(serving, _)| serving.load(Ordering::Acquire) == 0);
+        if let Some((_, task)) = idle {
+            tracing::debug!("every web connection slot is taken: the oldest idle connection is closed");
+            task.abort();
+        }
+    }
+}
+
+/// A connection's place in [`Open`], given up when its task ends or is aborted.
+struct Listed {
+    open: Open,
+    id: u64,
+}
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        self.open.lock().by_age.remove(&self.id);
+    }
+}
+
+/// One request being served on a connection.
+struct Serving(Arc<AtomicUsize>);
+
+impl Serving {
+    fn start(counter: &Arc<AtomicUsize>) -> Serving {
+        counter.fetch_add(1, Ordering::AcqRel);
+        Serving(Arc::clone(counter))
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 

@@ -67,31 +67,59 @@ async fn a_body_that_trickles_in_is_cut_off() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_beyond_the_cap_wait_for_a_free_one() {
+async fn a_new_client_takes_the_slot_of_a_slow_one_when_all_are_taken() {
     // Started without the usual wait on /api/v1/health, so that no other connection is open.
     let dir = tempfile::tempdir().unwrap();
     let text = config_with("max_connections = 4\nheader_timeout_s = 30", &dir);
     let app = common::start_app_from_env(&text, dir, &[]).await;
-    // Four kept-alive connections, each with a request answered: all four slots in use.
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        let mut stream = TcpStream::connect(app.web).await.unwrap();
-        stream.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: xanh\r\n\r\n").await.unwrap();
-        let mut buffer = [0u8; 64];
-        let n = stream.read(&mut buffer).await.unwrap();
-        assert!(buffer[..n].starts_with(b"HTTP/1.1 200"));
-        held.push(stream);
+    // Four clients from four addresses that never finish their headers: every slot taken.
+    let mut slow = Vec::new();
+    for source in ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"] {
+        let mut stream = connect_from(source, app.web).await;
+        stream.write_all(b"GET / HTTP/1.1\r\nHost: xanh\r\nX-Slow: ").await.unwrap();
+        slow.push(stream);
     }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let health = tokio::time::timeout(Duration::from_secs(5), reqwest::get(app.url("/api/v1/health"))).await;
+    let status = health.expect("answered long before the 30 s header timeout").unwrap().status().as_u16();
+    assert_eq!(status, 200);
+    let mut closed = 0;
+    for stream in &mut slow {
+        if answer_before_close(stream, Duration::from_millis(200)).await.is_some() {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 1, "a slow client gave up its slot");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_serving_requests_are_never_cut_for_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_with("max_connections = 4\nheader_timeout_s = 30\nbody_timeout_s = 30", &dir);
+    let app = common::start_app_from_env(&text, dir, &[]).await;
+    // Four requests being served: their bodies are still on their way.
+    let mut busy = Vec::new();
+    for source in ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"] {
+        let mut stream = connect_from(source, app.web).await;
+        let head = "POST /login HTTP/1.1\r\nHost: xanh\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=";
+        stream.write_all(head.as_bytes()).await.unwrap();
+        busy.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let fifth = tokio::spawn({
         let url = app.url("/api/v1/health");
         async move { reqwest::get(url).await.map(|r| r.status().as_u16()) }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!fifth.is_finished(), "a fifth connection is not served while four are held");
-    // One held connection closes: the fifth is served.
-    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!fifth.is_finished(), "a fifth connection waits while four requests are being served");
+    for stream in &mut busy {
+        assert!(answer_before_close(stream, Duration::from_millis(50)).await.is_none(), "no request was cut");
+    }
+    drop(busy.pop());
     let status = tokio::time::timeout(Duration::from_secs(10), fifth).await.expect("served once a slot frees");
     assert_eq!(status.unwrap().unwrap(), 200);
+    drop(busy);
     app.stop().await;
 }
 
