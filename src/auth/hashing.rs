@@ -1,11 +1,13 @@
 //! Password checks run on a fixed pool of threads with a bounded queue: a burst of logins
-//! waits its turn or is refused as busy, and never holds more than one Argon2 buffer (19 MiB)
-//! per thread, so memory cannot grow with the number of parallel logins.
+//! waits its turn or is refused as busy. Each thread keeps one Argon2 buffer (19 MiB) for all
+//! its checks, so memory neither grows with the number of parallel logins nor stays behind
+//! in the allocator after a burst.
 
 use std::sync::mpsc::{self, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
-type Job = Box<dyn FnOnce() + Send>;
+/// A job gets its thread's Argon2 working memory.
+type Job = Box<dyn FnOnce(&mut Vec<argon2::Block>) + Send>;
 
 pub struct HashingPool {
     jobs: SyncSender<Job>,
@@ -23,10 +25,11 @@ impl HashingPool {
         for n in 0..threads.max(1) {
             let receiver = Arc::clone(&receiver);
             let spawned = std::thread::Builder::new().name(format!("xanh-hash-{n}")).spawn(move || {
+                let mut memory = Vec::new();
                 loop {
                     let job = receiver.lock().unwrap_or_else(|p| p.into_inner()).recv();
                     match job {
-                        Ok(job) => job(),
+                        Ok(job) => job(&mut memory),
                         Err(_) => return,
                     }
                 }
@@ -38,11 +41,15 @@ impl HashingPool {
         HashingPool { jobs }
     }
 
-    /// Run `work` on the pool and wait for its result, or `Busy` when the queue is full.
-    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+    /// Run `work` on the pool with its thread's Argon2 memory and wait for its result, or
+    /// `Busy` when the queue is full.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Vec<argon2::Block>) -> T + Send + 'static,
+    ) -> Result<T, Busy> {
         let (done, result) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = done.send(work());
+        let job: Job = Box::new(move |memory| {
+            let _ = done.send(work(memory));
         });
         match self.jobs.try_send(job) {
             Ok(()) => result.await.map_err(|_| Busy),

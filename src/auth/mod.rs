@@ -299,11 +299,11 @@ impl Auth {
         let attempt = password.to_owned();
         let checked = self
             .hashing
-            .run(move || match found {
-                Some((user, hash)) => password::verify(&attempt, &hash).then_some(user),
+            .run(move |memory| match found {
+                Some((user, hash)) => password::verify_in(&attempt, &hash, memory).then_some(user),
                 None => {
                     // Spend the same time as for a real user, so timing tells nothing.
-                    password::verify(&attempt, password::decoy_hash());
+                    password::verify_in(&attempt, password::decoy_hash(), memory);
                     None
                 }
             })

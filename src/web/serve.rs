@@ -119,9 +119,12 @@ impl Open {
 
     /// Close the oldest connection serving no request; a browser opens a new one unharmed.
     fn close_oldest_idle(&self) {
-        let connections = self.lock();
-        let idle = connections.by_age.values().find(|(serving, _)| serving.load(Ordering::Acquire) == 0);
-        if let Some((_, task)) = idle {
+        let mut connections = self.lock();
+        let idle = connections.by_age.iter().find(|(_, (serving, _))| serving.load(Ordering::Acquire) == 0);
+        // Taken off the list at once, so that the next new client picks another one.
+        if let Some(id) = idle.map(|(id, _)| *id)
+            && let Some((_, task)) = connections.by_age.remove(&id)
+        {
             tracing::debug!("every web connection slot is taken: the oldest idle connection is closed");
             task.abort();
         }
