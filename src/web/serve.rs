@@ -1,9 +1,10 @@
 //! The web server's connections: at most `max_connections` open at once (when all are taken,
-//! the oldest one serving no request is closed for a new client, or the new one waits) and
-//! `max_connections_per_address` from one address (more are closed), each request's headers within `header_timeout` (an idle kept-alive
-//! connection is closed after it too), each request's whole body within `body_timeout`. A
-//! client that sends slowly or not at all therefore holds a connection for a bounded time,
-//! and never the descriptors the broker and the store need.
+//! the oldest one serving no request is closed for a new client, or the new one waits), at
+//! most `max_connections_per_address` from one address (more are closed), each request's
+//! headers within `header_timeout` (an idle kept-alive connection is closed after it too) and
+//! its whole body within `body_timeout`. A client that sends slowly or not at all therefore
+//! holds a connection for a bounded time, and never the descriptors the broker and the store
+//! need.
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
@@ -119,12 +120,15 @@ impl Open {
 
     /// Close the oldest connection serving no request; a browser opens a new one unharmed.
     fn close_oldest_idle(&self) {
-        let mut connections = self.lock();
-        let idle = connections.by_age.iter().find(|(_, (serving, _))| serving.load(Ordering::Acquire) == 0);
-        // Taken off the list at once, so that the next new client picks another one.
-        if let Some(id) = idle.map(|(id, _)| *id)
-            && let Some((_, task)) = connections.by_age.remove(&id)
-        {
+        let task = {
+            let mut connections = self.lock();
+            let idle = connections.by_age.iter().find(|(_, (serving, _))| serving.load(Ordering::Acquire) == 0);
+            // Taken off the list at once, so that the next new client picks another one.
+            let id = idle.map(|(id, _)| *id);
+            id.and_then(|id| connections.by_age.remove(&id)).map(|(_, task)| task)
+        };
+        // Aborted with the list unlocked: the task's end takes the lock to leave the list.
+        if let Some(task) = task {
             tracing::debug!("every web connection slot is taken: the oldest idle connection is closed");
             task.abort();
         }
