@@ -1,6 +1,8 @@
 //! The one entry point shared by `main` and the tests: build every part from a config, run
 //! until asked to stop, stop cleanly.
 
+pub mod fd_limit;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +12,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::auth::{Auth, AuthError};
-use crate::config::{Broker, Config, ConfigError, EmbeddedBroker};
+use crate::config::{Broker, Config, ConfigError, EmbeddedBroker, WebLimits};
 use crate::ingest::mqtt::tls::MqttTlsError;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{Pipeline, broker};
@@ -31,8 +33,6 @@ pub enum StartError {
     Dashboards(#[from] ConfigError),
     #[error("the web server cannot listen on {addr}: {reason}; set web.listen (or XANH_WEB_LISTEN) to a free address")]
     WebBind { addr: SocketAddr, reason: String },
-    #[error("the web server failed: {0}")]
-    Serve(String),
 }
 
 /// Asks a running [`Application`] to stop; cheap to clone.
@@ -47,6 +47,7 @@ impl Shutdown {
 
 pub struct Application {
     listener: TcpListener,
+    web_limits: WebLimits,
     web_addr: SocketAddr,
     mqtt_addr: (String, u16),
     state: AppState,
@@ -60,6 +61,8 @@ impl Application {
     /// Start the broker (if embedded), open the store, start ingesting and bind the web port.
     pub async fn build(config: Config) -> Result<Application, StartError> {
         let config = Arc::new(config);
+        let fd_limit = fd_limit::raise();
+        let web_limits = web_limits(config.web_limits, fd_limit);
         // Checked before anything starts, so a wrong page file stops nothing half-started.
         let dashboards = Arc::new(Dashboards::load(config.web_dashboards.as_deref())?);
         let mut ingest_settings = config.mqtt.clone();
@@ -124,6 +127,7 @@ impl Application {
         };
         Ok(Application {
             listener,
+            web_limits,
             web_addr,
             mqtt_addr: (host, port),
             state,
@@ -166,12 +170,8 @@ impl Application {
     /// Serve until [`Shutdown::trigger`]: then stop taking messages, finish the batch being
     /// stored, acknowledge it, and return.
     pub async fn run(self) -> Result<(), StartError> {
-        let mut stop = self.shutdown.0.subscribe();
-        let router = web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|stopping| *stopping).await;
-        });
-        let served = server.await.map_err(|e| StartError::Serve(e.to_string()));
+        let router = web::router(self.state);
+        web::serve(self.listener, router, self.web_limits, self.shutdown.0.subscribe()).await;
         // The web server returns once asked to stop; ingest gets a while to commit and ack.
         if tokio::time::timeout(Duration::from_secs(15), self.ingest).await.is_err() {
             tracing::warn!("ingest did not finish within 15 s; unacknowledged messages will be delivered again");
@@ -180,8 +180,31 @@ impl Application {
         if let Some(drainer) = self.drainer {
             let _ = tokio::time::timeout(Duration::from_secs(5), drainer).await;
         }
-        served
+        Ok(())
     }
+}
+
+/// The web server's limits, its connection cap lowered if the open-file limit leaves it less.
+fn web_limits(configured: WebLimits, fd_limit: fd_limit::FdLimit) -> WebLimits {
+    let share = fd_limit.share();
+    if configured.max_connections > share {
+        tracing::warn!(
+            configured = configured.max_connections,
+            used = share,
+            open_files = fd_limit.soft,
+            "web.max_connections lowered to half of what the open-file limit leaves (raise LimitNOFILE to serve more)"
+        );
+    }
+    let max_connections = configured.max_connections.min(share);
+    let max_connections_per_address = configured.max_connections_per_address.min(max_connections);
+    tracing::info!(
+        max_connections,
+        max_connections_per_address,
+        header_timeout_s = configured.header_timeout.as_secs(),
+        body_timeout_s = configured.body_timeout.as_secs(),
+        "web connection limits"
+    );
+    WebLimits { max_connections, max_connections_per_address, ..configured }
 }
 
 /// Say who may use the embedded broker, so that an open one is never a surprise.

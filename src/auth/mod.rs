@@ -2,10 +2,12 @@
 //! web layer turns a request into a [`Principal`] through this service and hands handlers the
 //! capability their route needs; storage is `store::accounts`, which keeps only hashes.
 
+pub mod hashing;
 pub mod limiter;
 pub mod password;
 pub mod secret;
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::domain::{DepartmentId, Meter, MeterId, Role, User, Username};
 use crate::store::accounts::{AuditEntry, AuditRecord, NewUser, TokenRecord};
 use crate::store::{Accounts, StoreError};
+use hashing::HashingPool;
 use limiter::LoginLimiter;
 use password::Password;
 
@@ -31,6 +34,9 @@ pub enum AuthError {
     BadCredentials,
     #[error("too many failed logins: try again in {} minutes", .0.as_secs().div_ceil(60))]
     Throttled(Duration),
+    /// Too many logins are being checked at once: try again in a moment.
+    #[error("the server is busy checking other logins: try again in a moment")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -90,6 +96,14 @@ impl Principal {
         by_role && !meter_token
     }
 
+    /// Whether they may record a reading as entered by `name`: anyone as themselves (their
+    /// user name, or the name recorded for them); only an admin, not limited to some meters,
+    /// as someone else (a reading taken over the phone).
+    pub fn may_enter_as(&self, name: &str) -> bool {
+        let admin = self.role() == Role::Admin && !matches!(&self.via, Via::Token { meters: Some(_), .. });
+        admin || name == self.name() || name == self.user.username.as_str()
+    }
+
     /// Whether they may enter and correct readings of `meter`: an admin any meter; a reporter
     /// the meters of their departments (not the whole building's); a token only its meters.
     pub fn may_write(&self, meter: &Meter) -> bool {
@@ -112,17 +126,36 @@ pub struct NewSession {
     pub expires_at: Timestamp,
 }
 
+/// Password checks at once: Argon2id takes 19 MiB each, so a burst of logins costs at most
+/// this many buffers.
+const HASHING_THREADS: usize = 2;
+/// Logins waiting for a check; more at once are answered "busy" (about 5 s of work queued).
+const HASHING_QUEUE: usize = 64;
+
 pub struct Auth {
     accounts: Arc<Accounts>,
     limiter: LoginLimiter,
+    hashing: HashingPool,
     session_ttl: SignedDuration,
     /// The hash of the one-time setup link's secret, while there is no user yet.
     setup: Mutex<Option<String>>,
+    /// New tokens' secrets waiting to be shown once, by the hash of the session that made them.
+    new_secrets: Mutex<HashMap<String, (String, Instant)>>,
 }
+
+/// How long a new token's secret waits to be shown.
+const NEW_SECRET_SHOWN_WITHIN: Duration = Duration::from_secs(10 * 60);
 
 impl Auth {
     pub fn new(accounts: Accounts, session_ttl: SignedDuration) -> Auth {
-        Auth { accounts: Arc::new(accounts), limiter: LoginLimiter::default(), session_ttl, setup: Mutex::new(None) }
+        Auth {
+            accounts: Arc::new(accounts),
+            limiter: LoginLimiter::default(),
+            hashing: HashingPool::new(HASHING_THREADS, HASHING_QUEUE),
+            session_ttl,
+            setup: Mutex::new(None),
+            new_secrets: Mutex::new(HashMap::new()),
+        }
     }
 
     async fn blocking<T: Send + 'static>(
@@ -244,8 +277,10 @@ impl Auth {
         .await
     }
 
-    /// Check a password and start a session. Failures are counted per user name and address;
-    /// past the limit, attempts are refused without looking at the password.
+    /// Check a password and start a session. The attempt is counted (per user name and
+    /// address, per address, per user name) before the password is checked, and the check
+    /// waits its turn on the hashing pool; past a limit, or with the pool's queue full, the
+    /// attempt is refused without looking at the password.
     pub async fn login(
         &self,
         username: &str,
@@ -253,47 +288,39 @@ impl Auth {
         address: Option<IpAddr>,
     ) -> Result<(User, NewSession), AuthError> {
         let name = username.trim().to_owned();
-        if let Some(wait) = self.limiter.blocked_for(&name, address, Instant::now()) {
-            return Err(AuthError::Throttled(wait));
-        }
-        let attempt = password.to_owned();
-        let ttl = self.session_ttl;
+        let reservation = self.limiter.reserve(&name, address, Instant::now()).map_err(AuthError::Throttled)?;
         let lookup = name.clone();
-        let outcome = self
-            .blocking(move |accounts| {
-                let found = match lookup.parse::<Username>() {
-                    Ok(username) => accounts.credentials(&username)?,
-                    Err(_) => None,
-                };
-                let Some((user, hash)) = found else {
-                    // Spend the same time as for a real user, so timing tells nothing.
-                    password::verify(&attempt, password::decoy_hash());
-                    return Ok(None);
-                };
-                if !password::verify(&attempt, &hash) || user.disabled {
-                    return Ok(None);
-                }
-                let secret = secret::random_secret();
-                let expires_at = Timestamp::now().checked_add(ttl).map_err(|e| AuthError::Internal(e.to_string()))?;
-                accounts.create_session(
-                    user.id,
-                    &secret::secret_hash(&secret),
-                    &secret::random_secret(),
-                    expires_at,
-                )?;
-                Ok(Some((user, NewSession { secret, expires_at })))
+        let found = self
+            .blocking(move |accounts| match lookup.parse::<Username>() {
+                Ok(username) => Ok(accounts.credentials(&username)?),
+                Err(_) => Ok(None),
             })
             .await?;
-        match outcome {
-            Some(found) => {
-                self.limiter.succeeded(&name);
-                Ok(found)
-            }
-            None => {
-                self.limiter.failed(&name, address, Instant::now());
-                Err(AuthError::BadCredentials)
-            }
-        }
+        let attempt = password.to_owned();
+        let checked = self
+            .hashing
+            .run(move |memory| match found {
+                Some((user, hash)) => password::verify_in(&attempt, &hash, memory).then_some(user),
+                None => {
+                    // Spend the same time as for a real user, so timing tells nothing.
+                    password::verify_in(&attempt, password::decoy_hash(), memory);
+                    None
+                }
+            })
+            .await
+            .map_err(|_| AuthError::Busy)?;
+        let Some(user) = checked.filter(|user| !user.disabled) else {
+            return Err(AuthError::BadCredentials);
+        };
+        self.limiter.succeeded(reservation);
+        let ttl = self.session_ttl;
+        self.blocking(move |accounts| {
+            let secret = secret::random_secret();
+            let expires_at = Timestamp::now().checked_add(ttl).map_err(|e| AuthError::Internal(e.to_string()))?;
+            accounts.create_session(user.id, &secret::secret_hash(&secret), &secret::random_secret(), expires_at)?;
+            Ok((user, NewSession { secret, expires_at }))
+        })
+        .await
     }
 
     /// The principal behind a session cookie's value, if the session is live.
@@ -385,6 +412,22 @@ impl Auth {
             Ok(a.audit(AuditEntry { actor: &actor_name, address, action: &action, target, before, after })?)
         })
         .await
+    }
+
+    /// Keep a new token's secret for the next page its creator's session loads, so that it
+    /// never travels in a URL (where logs and browser history would keep it).
+    pub fn hold_new_secret(&self, creator: &Principal, secret: String) {
+        let Via::Session { secret_hash, .. } = &creator.via else { return };
+        let mut held = self.new_secrets.lock().unwrap_or_else(|p| p.into_inner());
+        held.retain(|_, (_, at)| at.elapsed() < NEW_SECRET_SHOWN_WITHIN);
+        held.insert(secret_hash.clone(), (secret, Instant::now()));
+    }
+
+    /// The new token's secret this session made, once; `None` after that.
+    pub fn take_new_secret(&self, viewer: &Principal) -> Option<String> {
+        let Via::Session { secret_hash, .. } = &viewer.via else { return None };
+        let mut held = self.new_secrets.lock().unwrap_or_else(|p| p.into_inner());
+        held.remove(secret_hash).filter(|(_, at)| at.elapsed() < NEW_SECRET_SHOWN_WITHIN).map(|(secret, _)| secret)
     }
 
     pub async fn audit_log(&self, before_id: Option<i64>, limit: usize) -> Result<Vec<AuditRecord>, AuthError> {

@@ -33,7 +33,7 @@ pub use mqtt::{
 pub use rubric::{Class, Criterion, CriterionRule, Rubric, default_rubric};
 pub use saving_plan::{Baselines, Basis, EmissionFactor, EnteredBaseline, Plan, StaffingChange, TargetRule, Tariff};
 pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
-pub use web::WebAccess;
+pub use web::{WebAccess, WebLimits};
 
 use self::env::{Secrets, apply_env};
 use self::error::toml_problem;
@@ -87,6 +87,7 @@ pub struct Config {
     pub office: Office,
     pub web_listen: SocketAddr,
     pub web_access: WebAccess,
+    pub web_limits: WebLimits,
     /// `web.dashboards`: the folder of dashboard pages, when the config names one.
     pub web_dashboards: Option<PathBuf>,
     pub mqtt: MqttConfig,
@@ -164,6 +165,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let office = office::resolve_office(raw.office, office_id.clone(), &mut problem);
     let web_listen = parse_addr(&raw.web.listen, "web.listen", &mut problem);
     let web_access = web::resolve_access(&raw.web, &mut problem);
+    let web_limits = web::resolve_limits(&raw.web, &mut problem);
 
     let mqtt = mqtt::resolve_mqtt(raw.mqtt, secrets.mqtt_password, &mut problem);
     let store = store::resolve_store(&raw.store, office_id_given, office_id, secrets.influxdb_token, &mut problem);
@@ -191,6 +193,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         office: office?,
         web_listen: web_listen?,
         web_access,
+        web_limits,
         web_dashboards: raw.web.dashboards,
         mqtt: mqtt?,
         store: store?,

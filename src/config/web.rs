@@ -17,6 +17,30 @@ pub(super) struct WebSection {
     pub(super) public_overview: bool,
     #[serde(default)]
     pub(super) secure_cookies: bool,
+    #[serde(default = "default_max_connections")]
+    pub(super) max_connections: usize,
+    #[serde(default = "default_max_connections_per_address")]
+    pub(super) max_connections_per_address: usize,
+    #[serde(default = "default_header_timeout_s")]
+    pub(super) header_timeout_s: u64,
+    #[serde(default = "default_body_timeout_s")]
+    pub(super) body_timeout_s: u64,
+}
+
+pub(super) fn default_max_connections() -> usize {
+    512
+}
+
+pub(super) fn default_max_connections_per_address() -> usize {
+    128
+}
+
+pub(super) fn default_header_timeout_s() -> u64 {
+    10
+}
+
+pub(super) fn default_body_timeout_s() -> u64 {
+    30
 }
 
 pub(super) fn default_web_listen() -> String {
@@ -35,6 +59,10 @@ impl Default for WebSection {
             public_overview: false,
             secure_cookies: false,
             dashboards: None,
+            max_connections: default_max_connections(),
+            max_connections_per_address: default_max_connections_per_address(),
+            header_timeout_s: default_header_timeout_s(),
+            body_timeout_s: default_body_timeout_s(),
         }
     }
 }
@@ -64,4 +92,53 @@ pub struct WebAccess {
     pub public_overview: bool,
     /// Session cookies carry `Secure` even when a request does not say it came over HTTPS.
     pub secure_cookies: bool,
+}
+
+/// `[web]`'s guards against slow or idle clients holding connections.
+pub(super) fn resolve_limits(web: &WebSection, problem: &mut impl FnMut(String, String, String)) -> WebLimits {
+    if !(1..=100_000).contains(&web.max_connections) {
+        problem(
+            "web.max_connections".into(),
+            format!("{} is not a number of connections", web.max_connections),
+            "give how many connections the web server serves at once, from 1 to 100000 (512 suits an office)".into(),
+        );
+    }
+    if !(1..=100_000).contains(&web.max_connections_per_address) {
+        problem(
+            "web.max_connections_per_address".into(),
+            format!("{} is not a number of connections", web.max_connections_per_address),
+            "give how many connections one address may hold, from 1 (128 suits an office; behind a reverse proxy, as many as web.max_connections)".into(),
+        );
+    }
+    for (key, value) in [("web.header_timeout_s", web.header_timeout_s), ("web.body_timeout_s", web.body_timeout_s)] {
+        if !(1..=600).contains(&value) {
+            problem(
+                key.into(),
+                format!("{value} is not a timeout"),
+                "give the seconds a client may take, from 1 to 600 (10 for headers, 30 for a body)".into(),
+            );
+        }
+    }
+    WebLimits {
+        max_connections: web.max_connections,
+        max_connections_per_address: web.max_connections_per_address.min(web.max_connections),
+        header_timeout: std::time::Duration::from_secs(web.header_timeout_s),
+        body_timeout: std::time::Duration::from_secs(web.body_timeout_s),
+    }
+}
+
+/// How long the web server waits for a client, and how many it serves at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebLimits {
+    /// Connections served at once; more wait in the listen queue. Lowered at start, if need
+    /// be, to leave the broker and the store their share of the file-descriptor limit.
+    pub max_connections: usize,
+    /// Connections one client address may hold; more from it are closed at once, so that one
+    /// client cannot take every slot.
+    pub max_connections_per_address: usize,
+    /// A request's headers must arrive within this time; an idle kept-alive connection is
+    /// closed after it too.
+    pub header_timeout: std::time::Duration,
+    /// A request's whole body must arrive within this time.
+    pub body_timeout: std::time::Duration,
 }

@@ -8,7 +8,7 @@ use super::Pipeline;
 use super::manual::{Entry, Row};
 use crate::config::Config;
 use crate::domain::{Incoming, Origin, RejectReason, Source};
-use crate::store::{Store, StoreError};
+use crate::store::{Actor, AuditDetail, AuditLine, Store, StoreError, WriteReport};
 
 /// What a second attempt did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -40,10 +40,13 @@ pub fn decode_again(origin: &Origin, pipeline: &Pipeline, config: &Config) -> Ve
     }
 }
 
+/// Decode every rejected item again; each page of items that now decode is stored with its
+/// audit line naming `by`, the person who asked (none when ingest itself retries).
 pub async fn reprocess_rejected(
     store: &dyn Store,
     pipeline: &Pipeline,
     config: &Config,
+    by: Option<&Actor>,
 ) -> Result<RetrySummary, StoreError> {
     let mut summary = RetrySummary::default();
     let mut after = 0;
@@ -67,7 +70,15 @@ pub async fn reprocess_rejected(
         }
         summary.reprocessed += retried.len();
         if !retried.is_empty() {
-            summary.stored += store.reprocess(retried).await?.stored;
+            let count = retried.len();
+            let line = by.map(|by| {
+                AuditLine::new(by.clone(), "rejected.reprocess", move |report: &WriteReport| AuditDetail {
+                    target: "rejected input".into(),
+                    before: None,
+                    after: Some(serde_json::json!({ "reprocessed": count, "stored": report.stored })),
+                })
+            });
+            summary.stored += store.reprocess_audited(retried, line).await?.stored;
         }
     }
     Ok(summary)

@@ -430,22 +430,9 @@ impl Accounts {
     }
 
     pub fn audit(&self, entry: AuditEntry<'_>) -> Result<(), StoreError> {
-        let now = Timestamp::now();
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO audit (at, actor, address, action, target, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    ms(now),
-                    entry.actor,
-                    entry.address,
-                    entry.action,
-                    entry.target,
-                    entry.before.map(|v| v.to_string()),
-                    entry.after.map(|v| v.to_string())
-                ],
-            )?;
-            Ok(())
-        })
+        let actor = super::audit::Actor { name: entry.actor.to_owned(), address: entry.address };
+        let detail = super::audit::AuditDetail { target: entry.target, before: entry.before, after: entry.after };
+        self.with(|c| super::audit::insert(c, &actor, entry.action, detail))
     }
 
     /// The newest `limit` lines before `before_id` (all when `None`), newest first.

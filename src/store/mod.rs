@@ -3,10 +3,12 @@
 //! pass the same conformance tests.
 
 pub mod accounts;
+mod audit;
 pub mod influx;
 mod sqlite;
 
 pub use accounts::Accounts;
+pub use audit::{Actor, AuditDetail, AuditLine};
 pub use influx::{Drainer, InfluxStore, OutboxStatus};
 pub use sqlite::{ChangeSink, Cursor, HistoryKind, HistoryPoint, SeriesChanges, SqliteStore};
 
@@ -255,33 +257,72 @@ pub trait StoreReads: Send + Sync + 'static {
     async fn check(&self) -> Result<(), StoreError>;
 }
 
-/// The store: what it can be asked, and the changes it makes durably.
+/// The store: what it can be asked, and the changes it makes durably. Each change can carry
+/// the person's [`AuditLine`], which then commits in the change's own transaction: the change
+/// and its line are kept together or not at all. Ingest's writes carry none.
 #[async_trait]
 pub trait Store: StoreReads {
     /// Durably store a batch: readings (a reading already held is counted as a duplicate,
     /// a different value at the same meter and time is rejected) and rejections. When this
     /// returns `Ok`, everything in the batch survives a crash.
-    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError>;
+    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
+        self.write_audited(batch, None).await
+    }
+
+    /// As [`Store::write`], with the audit line of the person who sent the batch.
+    async fn write_audited(
+        &self,
+        batch: Vec<Incoming>,
+        audit: Option<AuditLine<WriteReport>>,
+    ) -> Result<WriteReport, StoreError>;
 
     /// Store what rejected items became on a second attempt and mark them reprocessed, in
     /// one transaction.
-    async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError>;
+    async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
+        self.reprocess_audited(retried, None).await
+    }
+
+    /// As [`Store::reprocess`], with the audit line of the person who asked for it.
+    async fn reprocess_audited(
+        &self,
+        retried: Vec<(i64, Vec<Incoming>)>,
+        audit: Option<AuditLine<WriteReport>>,
+    ) -> Result<WriteReport, StoreError>;
 
     /// Change or remove one stored reading, keep the correction, and recompute what the
-    /// reading touched. `Ok(None)`: the meter has no reading at that time.
-    async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError>;
+    /// reading touched. `Ok(None)`: the meter has no reading at that time (and no audit line
+    /// is written).
+    async fn correct(
+        &self,
+        correction: Correction,
+        audit: Option<AuditLine<CorrectionRecord>>,
+    ) -> Result<Option<CorrectionRecord>, StoreError>;
 
     /// A person's decision on an item held for review: an accepted one is stored from
     /// `accepted` (what it decodes to) without the plausibility check. `Ok(None)`: no item
-    /// with that id is waiting for review.
-    async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>)
-    -> Result<Option<WriteReport>, StoreError>;
+    /// with that id is waiting for review (and no audit line is written).
+    async fn review(
+        &self,
+        id: i64,
+        review: Review,
+        accepted: Vec<Incoming>,
+        audit: Option<AuditLine<WriteReport>>,
+    ) -> Result<Option<WriteReport>, StoreError>;
 
     /// Store a department's document counts for a month, replacing any counts it had.
-    async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError>;
+    async fn set_documents(
+        &self,
+        count: DocumentCount,
+        by: String,
+        audit: Option<AuditLine<DocumentRecord>>,
+    ) -> Result<DocumentRecord, StoreError>;
 
     /// Keep a change to a baseline or a target.
-    async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError>;
+    async fn record_plan_edit(
+        &self,
+        edit: PlanEdit,
+        audit: Option<AuditLine<PlanEditRecord>>,
+    ) -> Result<PlanEditRecord, StoreError>;
 }
 
 /// Times are stored as milliseconds since the Unix epoch.

@@ -5,10 +5,14 @@
 //! - [`Viewer`]: anyone signed in (every role reads everything);
 //! - [`Writer`]: a reporter or an admin, who may enter and correct only the meters
 //!   [`Principal::may_write`] allows;
-//! - [`Admin`]: HC-QT, for approvals, users, tokens and the audit log.
+//! - [`Admin`]: HC-QT, for approvals, the plan and the audit log (a token limited to some
+//!   meters is never one: it is limited in everything);
+//! - [`AccountAdmin`]: HC-QT signed in as a person, for users and tokens (never a token).
 //!
-//! Forms also need [`CsrfForm`]: a session's forms carry its CSRF token, so another site
-//! cannot post them with the user's cookie.
+//! Every change made with a session cookie carries the session's CSRF token, so another site
+//! cannot make it with the user's cookie: forms in their `csrf` field ([`CsrfForm`]), API
+//! requests in the `X-CSRF-Token` header (checked here for every such request, with a body or
+//! not). Requests with an API token carry no cookie and need none.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -32,6 +36,8 @@ use crate::domain::{Meter, Role};
 use crate::store::Store;
 
 pub const SESSION_COOKIE: &str = "xanh_session";
+/// The header that carries a session's CSRF token on API requests that change something.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The login and setup forms' CSRF token, before there is a session (double-submit cookie).
 pub const FORM_COOKIE: &str = "xanh_form";
 
@@ -44,6 +50,16 @@ pub struct Writer(Principal);
 
 /// An admin (HC-QT). Only this module makes one, from a request's credentials.
 pub struct Admin(Principal);
+
+/// An admin signed in with a session: only a person manages users and tokens, so a leaked
+/// token can never mint another one or add a user.
+pub struct AccountAdmin(Principal);
+
+impl AccountAdmin {
+    pub fn principal(&self) -> &Principal {
+        &self.0
+    }
+}
 
 impl Writer {
     pub fn principal(&self) -> &Principal {
@@ -205,6 +221,15 @@ async fn principal(parts: &mut Parts, state: &AppState) -> Result<Option<Princip
         (None, Some(secret)) => state.auth.session(&secret, address).await?,
         (None, None) => None,
     };
+    if let Some(Principal { via: Via::Session { csrf, .. }, .. }) = &found
+        && is_api(parts)
+        && !parts.method.is_safe()
+    {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !crate::auth::secret::same(sent, csrf) {
+            return Err(AccessDenied::BadCsrf);
+        }
+    }
     parts.extensions.insert(found.clone());
     Ok(found)
 }
@@ -253,7 +278,36 @@ impl FromRequestParts<AppState> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let principal = signed_in(parts, state).await?;
-        Ok(Admin(require(parts, principal, Role::Admin, "do this")?))
+        let admin = require(parts, principal, Role::Admin, "do this")?;
+        if let Via::Token { meters: Some(_), .. } = &admin.via {
+            return Err(AccessDenied::Forbidden {
+                api: is_api(parts),
+                message: format!(
+                    "{} is a token limited to some meters: it may act only on those meters, never as an admin",
+                    admin.name()
+                ),
+            });
+        }
+        Ok(Admin(admin))
+    }
+}
+
+impl FromRequestParts<AppState> for AccountAdmin {
+    type Rejection = AccessDenied;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = signed_in(parts, state).await?;
+        let admin = require(parts, principal, Role::Admin, "manage users and tokens")?;
+        if let Via::Token { .. } = &admin.via {
+            return Err(AccessDenied::Forbidden {
+                api: is_api(parts),
+                message: format!(
+                    "{} is an API token: users and tokens are managed only by an admin signed in on /login",
+                    admin.name()
+                ),
+            });
+        }
+        Ok(AccountAdmin(admin))
     }
 }
 
@@ -318,21 +372,38 @@ pub fn csrf_token(principal: &Principal) -> &str {
     }
 }
 
-/// The login and setup forms' token: the one in the request's cookie, or a new one to set.
+/// The login and setup forms' token: the one in the request's cookie if this server issued
+/// it, or a new one to set. A token is a random nonce signed with a key this process drew at
+/// start, so a client cannot make up its own and must load the page first.
 pub fn form_token(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
-    match cookie(headers, FORM_COOKIE).filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())) {
+    match cookie(headers, FORM_COOKIE).filter(|t| issued_here(t)) {
         Some(token) => (token, None),
         None => {
-            let token = crate::auth::secret::random_secret();
+            let token = signed_form_token(&crate::auth::secret::random_secret());
             let cookie = format!("{FORM_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict");
             (token, HeaderValue::from_str(&cookie).ok())
         }
     }
 }
 
-/// Whether a login or setup form's `csrf` field matches its cookie.
+/// Whether a login or setup form's `csrf` field matches its cookie, and this server issued it.
 pub fn form_token_matches(headers: &HeaderMap, sent: &str) -> bool {
-    cookie(headers, FORM_COOKIE).is_some_and(|expected| crate::auth::secret::same(&expected, sent))
+    cookie(headers, FORM_COOKIE)
+        .is_some_and(|expected| issued_here(&expected) && crate::auth::secret::same(&expected, sent))
+}
+
+fn form_key() -> &'static str {
+    static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    KEY.get_or_init(crate::auth::secret::random_secret)
+}
+
+/// A nonce (64 hex digits) followed by its keyed hash.
+fn signed_form_token(nonce: &str) -> String {
+    format!("{nonce}{}", crate::auth::secret::secret_hash(&format!("{}{nonce}", form_key())))
+}
+
+fn issued_here(token: &str) -> bool {
+    token.len() == 128 && token.is_ascii() && crate::auth::secret::same(&signed_form_token(&token[..64]), token)
 }
 
 /// The session cookie: HttpOnly, SameSite=Strict, and Secure when the request came over

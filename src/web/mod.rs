@@ -12,6 +12,7 @@ mod commands;
 mod error;
 mod extract;
 mod pages;
+mod serve;
 mod state;
 
 use axum::Router;
@@ -21,6 +22,7 @@ use axum::routing::{get, post};
 
 pub use error::ApiError;
 pub use pages::dashboard::spec::{ChartKind, Dashboards, Page};
+pub use serve::serve;
 pub use state::{AppState, BrokerInfo};
 
 /// The largest request body accepted (a CSV of readings for a month of a few meters fits).

@@ -212,7 +212,7 @@ async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
         "ghi nhầm chỉ số khi đọc",
     )
     .unwrap();
-    let record = h.store.correct(fix).await.unwrap().expect("the reading exists");
+    let record = h.store.correct(fix, None).await.unwrap().expect("the reading exists");
     assert_eq!((record.old_value, record.new_value), (101.0, Some(102.0)));
     (h.settle)().await;
     let hours = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
@@ -227,7 +227,7 @@ async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
         "công tơ báo lỗi hôm đó",
     )
     .unwrap();
-    h.store.correct(remove).await.unwrap().expect("the reading exists");
+    h.store.correct(remove, None).await.unwrap().expect("the reading exists");
     (h.settle)().await;
     let hours = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
     assert_rows(hours, &[("2026-11-02 07:00", 2.0)]);
@@ -245,7 +245,7 @@ async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
         "thử sửa một chỉ số không có",
     )
     .unwrap();
-    assert!(h.store.correct(missing).await.unwrap().is_none(), "no reading at that time");
+    assert!(h.store.correct(missing, None).await.unwrap().is_none(), "no reading at that time");
 }
 
 async fn a_delta_amount_is_spread_over_its_period(h: Harness) {
@@ -276,7 +276,7 @@ async fn an_unlikely_jump_waits_for_review_and_counts_once_accepted(h: Harness) 
 
     let review = Review { accept: true, by: "Anh Minh".into(), reason: "rò rỉ đã kiểm tra".into() };
     let accepted = vec![reading("nuoc-tong", "2026-11-02 08:00", 160.0)];
-    let stored = h.store.review(held[0].id, review, accepted).await.unwrap().expect("the item waits for review");
+    let stored = h.store.review(held[0].id, review, accepted, None).await.unwrap().expect("the item waits for review");
     assert_eq!(stored.stored, 1);
     (h.settle)().await;
     let hours = h.consumption("nuoc-tong", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
@@ -326,7 +326,7 @@ async fn documents_and_plan_edits_are_kept(h: Harness) {
         electronic: 48,
         paper: 2,
     };
-    h.store.set_documents(count.clone(), "Chị Lan".into()).await.unwrap();
+    h.store.set_documents(count.clone(), "Chị Lan".into(), None).await.unwrap();
     let kept = h.store.documents(Month::parse("2026-11").unwrap(), Month::parse("2026-12").unwrap()).await.unwrap();
     assert_eq!((kept.len(), &kept[0].count, kept[0].entered_by.as_str()), (1, &count, "Chị Lan"));
 
@@ -340,7 +340,7 @@ async fn documents_and_plan_edits_are_kept(h: Harness) {
         by: "Chị Lan".into(),
         reason: "Kế hoạch 2027".into(),
     };
-    h.store.record_plan_edit(edit.clone()).await.unwrap();
+    h.store.record_plan_edit(edit.clone(), None).await.unwrap();
     assert_eq!(h.store.plan_edits().await.unwrap().into_iter().map(|e| e.edit).collect::<Vec<_>>(), vec![edit]);
     h.store.check().await.expect("the store answers");
 }

@@ -25,8 +25,8 @@ use jiff::tz::TimeZone;
 use tokio::sync::Notify;
 
 use super::{
-    DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review, SqliteStore,
-    Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
+    AuditLine, DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review,
+    SqliteStore, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
 };
 use crate::config::InfluxConfig;
 use crate::domain::TimeRange;
@@ -253,18 +253,30 @@ impl StoreReads for InfluxStore {
 
 #[async_trait]
 impl Store for InfluxStore {
-    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
-        let result = self.journal.write(batch).await;
+    async fn write_audited(
+        &self,
+        batch: Vec<Incoming>,
+        audit: Option<AuditLine<WriteReport>>,
+    ) -> Result<WriteReport, StoreError> {
+        let result = self.journal.write_audited(batch, audit).await;
         self.committed(result).await
     }
 
-    async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
-        let result = self.journal.reprocess(retried).await;
+    async fn reprocess_audited(
+        &self,
+        retried: Vec<(i64, Vec<Incoming>)>,
+        audit: Option<AuditLine<WriteReport>>,
+    ) -> Result<WriteReport, StoreError> {
+        let result = self.journal.reprocess_audited(retried, audit).await;
         self.committed(result).await
     }
 
-    async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError> {
-        let result = self.journal.correct(correction).await;
+    async fn correct(
+        &self,
+        correction: Correction,
+        audit: Option<AuditLine<CorrectionRecord>>,
+    ) -> Result<Option<CorrectionRecord>, StoreError> {
+        let result = self.journal.correct(correction, audit).await;
         self.committed(result).await
     }
 
@@ -273,17 +285,27 @@ impl Store for InfluxStore {
         id: i64,
         review: Review,
         accepted: Vec<Incoming>,
+        audit: Option<AuditLine<WriteReport>>,
     ) -> Result<Option<WriteReport>, StoreError> {
-        let result = self.journal.review(id, review, accepted).await;
+        let result = self.journal.review(id, review, accepted, audit).await;
         self.committed(result).await
     }
 
-    async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError> {
-        self.journal.set_documents(count, by).await
+    async fn set_documents(
+        &self,
+        count: DocumentCount,
+        by: String,
+        audit: Option<AuditLine<DocumentRecord>>,
+    ) -> Result<DocumentRecord, StoreError> {
+        self.journal.set_documents(count, by, audit).await
     }
 
-    async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError> {
-        self.journal.record_plan_edit(edit).await
+    async fn record_plan_edit(
+        &self,
+        edit: PlanEdit,
+        audit: Option<AuditLine<PlanEditRecord>>,
+    ) -> Result<PlanEditRecord, StoreError> {
+        self.journal.record_plan_edit(edit, audit).await
     }
 }
 

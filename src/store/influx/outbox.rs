@@ -444,7 +444,7 @@ mod tests {
 
         let meter = "dien-a".parse().unwrap();
         let at: Timestamp = "2026-11-02T02:30:00Z".parse().unwrap();
-        store.correct(Correction::new(meter, at, Some(104.0), "Chị Lan", "đọc nhầm").unwrap()).await.unwrap();
+        store.correct(Correction::new(meter, at, Some(104.0), "Chị Lan", "đọc nhầm").unwrap(), None).await.unwrap();
         let after = lines(&store);
         assert!(after.contains(&format!("reading,{TAGS} value=104 {}", at.as_millisecond())), "{after:#?}");
         // 4 kWh now: 1 + 2 + 1; every hour carries its new amount, as the journal has it.
@@ -472,7 +472,10 @@ mod tests {
         let first: Timestamp = "2026-11-02T00:30:00Z".parse().unwrap();
         store.outbox.remove_through(store.outbox.oldest(1000).unwrap().last().unwrap().seq).unwrap();
         store
-            .correct(Correction::new("dien-a".parse().unwrap(), first, None, "Chị Lan", "công tơ lắp nhầm").unwrap())
+            .correct(
+                Correction::new("dien-a".parse().unwrap(), first, None, "Chị Lan", "công tơ lắp nhầm").unwrap(),
+                None,
+            )
             .await
             .unwrap();
         let after = lines(&store);

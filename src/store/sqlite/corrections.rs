@@ -4,14 +4,18 @@
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use super::{Inner, lock};
+use super::{Inner, audit_in, lock};
 use crate::domain::consumption::{Sample, ceil_hour, delta_interval, floor_hour};
 use crate::domain::{Correction, CorrectionRecord, MeterId, MeterKind};
-use crate::store::StoreError;
+use crate::store::{AuditLine, StoreError};
 use crate::store::{from_ms, ms};
 
 impl Inner {
-    pub(super) fn correct(&self, correction: &Correction) -> Result<Option<CorrectionRecord>, StoreError> {
+    pub(super) fn correct(
+        &self,
+        correction: &Correction,
+        audit: Option<AuditLine<CorrectionRecord>>,
+    ) -> Result<Option<CorrectionRecord>, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let meter = correction.meter();
@@ -55,9 +59,7 @@ impl Inner {
             }
         }
         refresh_status(&tx, meter)?;
-        self.report_changes(&tx)?;
-        tx.commit()?;
-        Ok(Some(CorrectionRecord {
+        let record = CorrectionRecord {
             id,
             meter: meter.to_string(),
             ts: correction.ts(),
@@ -66,7 +68,11 @@ impl Inner {
             by: correction.by().to_owned(),
             at,
             reason: correction.reason().to_owned(),
-        }))
+        };
+        audit_in(&tx, audit, &record)?;
+        self.report_changes(&tx)?;
+        tx.commit()?;
+        Ok(Some(record))
     }
 
     pub(super) fn corrections(

@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
-use super::{DocumentRecord, PlanEdit, PlanEditRecord, Review, Store, StoreError, WriteReport};
+use super::{AuditLine, DocumentRecord, PlanEdit, PlanEditRecord, Review, Store, StoreError, WriteReport};
 use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind};
 
 /// How the store turns one meter's readings into consumption.
@@ -133,16 +133,28 @@ impl Inner {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
-        self.blocking(move |inner| inner.write(batch)).await
+    async fn write_audited(
+        &self,
+        batch: Vec<Incoming>,
+        audit: Option<AuditLine<WriteReport>>,
+    ) -> Result<WriteReport, StoreError> {
+        self.blocking(move |inner| inner.write(batch, audit)).await
     }
 
-    async fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
-        self.blocking(move |inner| inner.reprocess(retried)).await
+    async fn reprocess_audited(
+        &self,
+        retried: Vec<(i64, Vec<Incoming>)>,
+        audit: Option<AuditLine<WriteReport>>,
+    ) -> Result<WriteReport, StoreError> {
+        self.blocking(move |inner| inner.reprocess(retried, audit)).await
     }
 
-    async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError> {
-        self.blocking(move |inner| inner.correct(&correction)).await
+    async fn correct(
+        &self,
+        correction: Correction,
+        audit: Option<AuditLine<CorrectionRecord>>,
+    ) -> Result<Option<CorrectionRecord>, StoreError> {
+        self.blocking(move |inner| inner.correct(&correction, audit)).await
     }
 
     async fn review(
@@ -150,15 +162,33 @@ impl Store for SqliteStore {
         id: i64,
         review: Review,
         accepted: Vec<Incoming>,
+        audit: Option<AuditLine<WriteReport>>,
     ) -> Result<Option<WriteReport>, StoreError> {
-        self.blocking(move |inner| inner.review(id, &review, accepted)).await
+        self.blocking(move |inner| inner.review(id, &review, accepted, audit)).await
     }
 
-    async fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError> {
-        self.blocking(move |inner| inner.set_documents(count, by)).await
+    async fn set_documents(
+        &self,
+        count: DocumentCount,
+        by: String,
+        audit: Option<AuditLine<DocumentRecord>>,
+    ) -> Result<DocumentRecord, StoreError> {
+        self.blocking(move |inner| inner.set_documents(count, by, audit)).await
     }
 
-    async fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError> {
-        self.blocking(move |inner| inner.record_plan_edit(edit)).await
+    async fn record_plan_edit(
+        &self,
+        edit: PlanEdit,
+        audit: Option<AuditLine<PlanEditRecord>>,
+    ) -> Result<PlanEditRecord, StoreError> {
+        self.blocking(move |inner| inner.record_plan_edit(edit, audit)).await
     }
+}
+
+/// Add a change's audit line, if it has one, inside the change's transaction.
+fn audit_in<R>(tx: &rusqlite::Transaction<'_>, audit: Option<AuditLine<R>>, outcome: &R) -> Result<(), StoreError> {
+    if let Some(line) = audit {
+        line.insert(tx, outcome)?;
+    }
+    Ok(())
 }

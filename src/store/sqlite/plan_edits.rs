@@ -3,13 +3,18 @@
 use jiff::Timestamp;
 use rusqlite::{Row, TransactionBehavior, params};
 
-use super::{Inner, lock};
+use super::{Inner, audit_in, lock};
 use crate::domain::period::NamedPeriod;
 use crate::domain::{DocumentCount, Month};
-use crate::store::{DocumentRecord, PlanEdit, PlanEditRecord, PlanValue, StoreError, from_ms, ms};
+use crate::store::{AuditLine, DocumentRecord, PlanEdit, PlanEditRecord, PlanValue, StoreError, from_ms, ms};
 
 impl Inner {
-    pub(super) fn set_documents(&self, count: DocumentCount, by: String) -> Result<DocumentRecord, StoreError> {
+    pub(super) fn set_documents(
+        &self,
+        count: DocumentCount,
+        by: String,
+        audit: Option<AuditLine<DocumentRecord>>,
+    ) -> Result<DocumentRecord, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let at = Timestamp::now();
@@ -21,8 +26,10 @@ impl Inner {
                  entered_by = excluded.entered_by, entered_at = excluded.entered_at",
             params![count.department.as_str(), count.month.to_string(), count.electronic, count.paper, by, ms(at)],
         )?;
+        let record = DocumentRecord { count, entered_by: by, entered_at: at };
+        audit_in(&tx, audit, &record)?;
         tx.commit()?;
-        Ok(DocumentRecord { count, entered_by: by, entered_at: at })
+        Ok(record)
     }
 
     pub(super) fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError> {
@@ -50,7 +57,11 @@ impl Inner {
             .collect()
     }
 
-    pub(super) fn record_plan_edit(&self, edit: PlanEdit) -> Result<PlanEditRecord, StoreError> {
+    pub(super) fn record_plan_edit(
+        &self,
+        edit: PlanEdit,
+        audit: Option<AuditLine<PlanEditRecord>>,
+    ) -> Result<PlanEditRecord, StoreError> {
         let json = |v: &Option<PlanValue>| v.as_ref().map(|v| serde_json::to_string(v).unwrap_or_default());
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -70,9 +81,10 @@ impl Inner {
                 edit.reason,
             ],
         )?;
-        let id = tx.last_insert_rowid();
+        let record = PlanEditRecord { id: tx.last_insert_rowid(), at, edit };
+        audit_in(&tx, audit, &record)?;
         tx.commit()?;
-        Ok(PlanEditRecord { id, at, edit })
+        Ok(record)
     }
 
     pub(super) fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError> {
@@ -153,9 +165,9 @@ mod tests {
             electronic,
             paper,
         };
-        store.set_documents(count("2026-10", 90, 10), "Chị Lan".into()).await.unwrap();
-        store.set_documents(count("2026-11", 40, 5), "Chị Lan".into()).await.unwrap();
-        store.set_documents(count("2026-11", 48, 2), "Anh Minh".into()).await.unwrap();
+        store.set_documents(count("2026-10", 90, 10), "Chị Lan".into(), None).await.unwrap();
+        store.set_documents(count("2026-11", 40, 5), "Chị Lan".into(), None).await.unwrap();
+        store.set_documents(count("2026-11", 48, 2), "Anh Minh".into(), None).await.unwrap();
         drop(store);
         let store = open(&dir);
         let all = store.documents(Month::parse("2026-01").unwrap(), Month::parse("2027-01").unwrap()).await.unwrap();
@@ -180,9 +192,9 @@ mod tests {
             by: "Chị Lan".into(),
             reason: "Kế hoạch năm 2026".into(),
         };
-        store.record_plan_edit(edit.clone()).await.unwrap();
+        store.record_plan_edit(edit.clone(), None).await.unwrap();
         let back = PlanEdit { old: edit.new.clone(), new: None, ..edit.clone() };
-        store.record_plan_edit(back.clone()).await.unwrap();
+        store.record_plan_edit(back.clone(), None).await.unwrap();
         let edits = store.plan_edits().await.unwrap();
         assert_eq!(edits.iter().map(|e| e.edit.clone()).collect::<Vec<_>>(), vec![edit, back]);
         assert!(edits[0].id < edits[1].id);

@@ -6,13 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::{Inner, lock};
+use super::{Inner, audit_in, lock};
 use crate::domain::consumption::{
     GLITCH_LOOKAHEAD, Sample, counter_intervals, delta_interval, implausible_step, spread_hourly, without_glitches,
 };
 use crate::domain::period::local_rfc3339;
 use crate::domain::{Incoming, MeterId, MeterKind, Origin, RejectReason, Rejection};
-use crate::store::{Outcome, Review, StoreError, WriteReport, from_ms, ms};
+use crate::store::{AuditLine, Outcome, Review, StoreError, WriteReport, from_ms, ms};
 
 /// Each meter's last few stored readings, oldest first, as a batch is written.
 pub(super) type Latest = HashMap<MeterId, Vec<Sample>>;
@@ -26,16 +26,25 @@ pub(super) enum Plausibility {
 }
 
 impl Inner {
-    pub(super) fn write(&self, batch: Vec<Incoming>) -> Result<WriteReport, StoreError> {
+    pub(super) fn write(
+        &self,
+        batch: Vec<Incoming>,
+        audit: Option<AuditLine<WriteReport>>,
+    ) -> Result<WriteReport, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let report = self.write_in(&tx, batch, Plausibility::Check)?;
+        audit_in(&tx, audit, &report)?;
         self.report_changes(&tx)?;
         tx.commit()?;
         Ok(report)
     }
 
-    pub(super) fn reprocess(&self, retried: Vec<(i64, Vec<Incoming>)>) -> Result<WriteReport, StoreError> {
+    pub(super) fn reprocess(
+        &self,
+        retried: Vec<(i64, Vec<Incoming>)>,
+        audit: Option<AuditLine<WriteReport>>,
+    ) -> Result<WriteReport, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let now = ms(Timestamp::now());
@@ -47,6 +56,7 @@ impl Inner {
         }
         drop(mark);
         let report = self.write_in(&tx, batch, Plausibility::Check)?;
+        audit_in(&tx, audit, &report)?;
         self.report_changes(&tx)?;
         tx.commit()?;
         Ok(report)
@@ -195,6 +205,7 @@ impl Inner {
         id: i64,
         review: &Review,
         accepted: Vec<Incoming>,
+        audit: Option<AuditLine<WriteReport>>,
     ) -> Result<Option<WriteReport>, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -218,6 +229,7 @@ impl Inner {
             "UPDATE rejected SET review_decision = ?2, reviewed_by = ?3, review_reason = ?4 WHERE id = ?1",
             params![id, if review.accept { "accepted" } else { "rejected" }, review.by, review.reason],
         )?;
+        audit_in(&tx, audit, &report)?;
         self.report_changes(&tx)?;
         tx.commit()?;
         Ok(Some(report))

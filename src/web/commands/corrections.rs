@@ -6,8 +6,9 @@ use serde_json::json;
 use crate::domain::period::local_rfc3339;
 use crate::domain::{Correction, CorrectionRecord};
 use crate::ingest::manual::parse_time;
+use crate::store::AuditDetail;
 use crate::web::auth::{AccessDenied, Writer};
-use crate::web::commands::audit;
+use crate::web::commands::audit_line;
 use crate::web::extract::meter_id;
 use crate::web::{ApiError, AppState};
 
@@ -36,22 +37,17 @@ pub async fn apply(state: &AppState, writer: &Writer, body: CorrectionBody) -> R
     let ts = parse_time(&body.ts, tz).map_err(ApiError::BadRequest)?;
     let correction = Correction::new(meter.clone(), ts, body.value, &writer.principal().name(), &body.reason)
         .map_err(|e| ApiError::BadRequest(e.0))?;
-    let record = writer.store(state).correct(correction).await?.ok_or_else(|| {
+    let target_tz = tz.clone();
+    let line = audit_line(writer.principal(), "reading.correct", move |record: &CorrectionRecord| AuditDetail {
+        target: format!("{} {}", record.meter, local_rfc3339(record.ts, &target_tz)),
+        before: Some(json!({ "value": record.old_value })),
+        after: Some(json!({ "value": record.new_value, "reason": record.reason })),
+    });
+    let record = writer.store(state).correct(correction, Some(line)).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
             "meter `{meter}` has no reading at {}: see GET /api/v1/readings?meter={meter} for the exact times",
             local_rfc3339(ts, tz)
         ))
     })?;
-    let before = json!({ "value": record.old_value });
-    let after = json!({ "value": record.new_value, "reason": record.reason });
-    audit(
-        state,
-        writer.principal(),
-        "reading.correct",
-        format!("{} {}", record.meter, local_rfc3339(record.ts, tz)),
-        Some(before),
-        Some(after),
-    )
-    .await?;
     Ok(record)
 }

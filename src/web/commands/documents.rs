@@ -5,9 +5,9 @@ use serde_json::{Value, json};
 
 use crate::domain::{DepartmentId, DocumentCount, Month};
 use crate::ingest::manual::parse_number;
-use crate::store::DocumentRecord;
+use crate::store::{AuditDetail, DocumentRecord};
 use crate::web::auth::Writer;
-use crate::web::commands::audit;
+use crate::web::commands::audit_line;
 use crate::web::{ApiError, AppState};
 
 /// A department's counts for a month as sent: counts may be JSON numbers or text (1.234).
@@ -55,16 +55,11 @@ pub(crate) async fn apply(state: &AppState, writer: &Writer, body: DocumentBody)
         return Err(ApiError::BadRequest(format!("{month} has not begun: enter the counts of a month once it has")));
     }
     let counts = DocumentCount { department, month, electronic, paper };
-    let record = writer.store(state).set_documents(counts, writer.principal().name()).await?;
-    let after = json!({ "electronic": record.count.electronic, "paper": record.count.paper });
-    audit(
-        state,
-        writer.principal(),
-        "documents.enter",
-        format!("{} {}", record.count.department, record.count.month),
-        None,
-        Some(after),
-    )
-    .await?;
+    let line = audit_line(writer.principal(), "documents.enter", |record: &DocumentRecord| AuditDetail {
+        target: format!("{} {}", record.count.department, record.count.month),
+        before: None,
+        after: Some(json!({ "electronic": record.count.electronic, "paper": record.count.paper })),
+    });
+    let record = writer.store(state).set_documents(counts, writer.principal().name(), Some(line)).await?;
     Ok(record)
 }

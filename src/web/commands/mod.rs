@@ -1,5 +1,5 @@
-//! What pages and the API both do to the store: each command checks the writer's rights, writes,
-//! and records who did it in the audit log.
+//! What pages and the API both do to the store: each command checks the writer's rights, and
+//! writes with its audit line, which the store commits in the same transaction.
 
 pub mod corrections;
 pub mod documents;
@@ -10,12 +10,13 @@ use serde_json::{Value, json};
 
 use crate::auth::Principal;
 use crate::domain::Incoming;
-use crate::store::WriteReport;
+use crate::store::{Actor, AuditDetail, AuditLine, WriteReport};
 use crate::web::auth::{AccessDenied, Writer};
 use crate::web::{ApiError, AppState};
 
-/// Store what a writer sent, if every reading is for a meter they may write: otherwise a 403
-/// and nothing is stored. The submission is recorded in the audit log as `action`.
+/// Store what a writer sent, if every reading is for a meter they may write and names no one
+/// else as who entered it (only an admin may): otherwise a 403 and nothing is stored. The
+/// submission is recorded in the audit log as `action`, under who really sent it.
 pub async fn write_as(
     state: &AppState,
     writer: &Writer,
@@ -33,38 +34,51 @@ pub async fn write_as(
                 other => ApiError::internal(format!("{other:?}")),
             })?;
         }
+        if let Incoming::Reading(reading, _) = item
+            && let Some(named) = reading.entered_by.as_deref()
+            && !writer.principal().may_enter_as(named)
+        {
+            return Err(ApiError::Forbidden(format!(
+                "{} may not record readings as entered by `{named}`: leave `entered_by` out (readings are recorded as yours), only an admin names someone else",
+                writer.principal().name()
+            )));
+        }
     }
     let summary: Vec<Value> = items
         .iter()
         .filter_map(|item| match item {
-            Incoming::Reading(r, _) => Some(json!({ "meter": r.meter, "ts": r.ts.to_string(), "value": r.value })),
+            Incoming::Reading(r, _) => {
+                Some(json!({ "meter": r.meter, "ts": r.ts.to_string(), "value": r.value, "entered_by": r.entered_by }))
+            }
             Incoming::Rejected(_) => None,
         })
         .take(AUDITED_READINGS)
         .collect();
     let count = items.len();
-    let report = writer.store(state).write(items).await?;
-    let after = json!({ "stored": report.stored, "duplicates": report.duplicates, "rejected": report.rejected, "readings": summary });
-    audit(state, writer.principal(), action, format!("{count} item(s)"), None, Some(after)).await?;
-    Ok(report)
+    let line = audit_line(writer.principal(), action, move |report: &WriteReport| AuditDetail {
+        target: format!("{count} item(s)"),
+        before: None,
+        after: Some(
+            json!({ "stored": report.stored, "duplicates": report.duplicates, "rejected": report.rejected, "readings": summary }),
+        ),
+    });
+    Ok(writer.store(state).write_audited(items, Some(line)).await?)
 }
 
 /// How many readings of one submission the audit log lists (a CSV import can hold thousands;
 /// the readings themselves keep who entered them).
 const AUDITED_READINGS: usize = 20;
 
-/// Record an action in the audit log; a failure to record it is an internal error.
-pub async fn audit(
-    state: &AppState,
+/// Who is acting, as the audit log names them.
+pub fn actor(who: &Principal) -> Actor {
+    Actor { name: who.name(), address: who.address.map(|a| a.to_string()) }
+}
+
+/// The audit line of `who`'s change, described from what the change did.
+pub fn audit_line<R>(
     who: &Principal,
     action: &str,
-    target: String,
-    before: Option<Value>,
-    after: Option<Value>,
-) -> Result<(), ApiError> {
-    state
-        .auth
-        .audit(Some(who), action, target, before, after)
-        .await
-        .map_err(|e| ApiError::internal(format!("the audit log could not record {action}: {e}")))
+    describe: impl FnOnce(&R) -> AuditDetail + Send + 'static,
+) -> AuditLine<R> {
+    AuditLine::new(actor(who), action, describe)
 }

@@ -6,9 +6,9 @@ use serde_json::{Value, json};
 use crate::analysis::plan_in_force::in_force;
 use crate::domain::{DepartmentId, NamedPeriod, Resource};
 use crate::ingest::manual::parse_number;
-use crate::store::{PlanEdit, PlanEditRecord, PlanValue};
+use crate::store::{AuditDetail, PlanEdit, PlanEditRecord, PlanValue};
 use crate::web::auth::Admin;
-use crate::web::commands::audit;
+use crate::web::commands::audit_line;
 use crate::web::{ApiError, AppState};
 
 /// A change to a baseline as sent: numbers may be JSON numbers or text (1.234,5).
@@ -98,9 +98,13 @@ async fn record(state: &AppState, admin: &Admin, edit: PlanEdit) -> Result<PlanE
         edit.period.map(|p| p.to_string()).unwrap_or_default()
     );
     let (before, after) = (json!(edit.old), json!({ "value": edit.new, "reason": edit.reason }));
-    let record = admin.store(state).record_plan_edit(edit).await?;
-    audit(state, admin.principal(), action, target.trim_end().to_owned(), Some(before), Some(after)).await?;
-    Ok(record)
+    let target = target.trim_end().to_owned();
+    let line = audit_line(admin.principal(), action, move |_: &PlanEditRecord| AuditDetail {
+        target,
+        before: Some(before),
+        after: Some(after),
+    });
+    Ok(admin.store(state).record_plan_edit(edit, Some(line)).await?)
 }
 
 /// Whether the latest edit of this key set a value, so a reset has something to undo.

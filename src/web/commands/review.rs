@@ -6,16 +6,16 @@ use serde_json::json;
 
 use crate::domain::Incoming;
 use crate::ingest::reprocess::{RetrySummary, decode_again, reprocess_rejected};
-use crate::store::Review;
+use crate::store::{AuditDetail, Review, WriteReport};
 use crate::web::auth::Admin;
-use crate::web::commands::audit;
+use crate::web::commands::{actor, audit_line};
 use crate::web::{ApiError, AppState};
 
 /// Decode every rejected item again with the current config (an admin's action).
 pub async fn reprocess(state: &AppState, admin: &Admin) -> Result<RetrySummary, ApiError> {
-    let summary = reprocess_rejected(admin.store(state), &state.pipeline, &state.config).await?;
+    let by = actor(admin.principal());
+    let summary = reprocess_rejected(admin.store(state), &state.pipeline, &state.config, Some(&by)).await?;
     tracing::info!(?summary, by = %admin.principal().name(), "rejected input reprocessed");
-    audit(state, admin.principal(), "rejected.reprocess", "rejected input".into(), None, Some(json!(summary))).await?;
     Ok(summary)
 }
 
@@ -62,9 +62,13 @@ pub async fn apply_review(state: &AppState, admin: &Admin, id: i64, body: Review
         Vec::new()
     };
     let review = Review { accept, by: by.clone(), reason: reason.to_owned() };
-    let report = admin.store(state).review(id, review, accepted).await?.ok_or_else(not_waiting)?;
+    let (decision, why) = (body.decision.clone(), reason.to_owned());
+    let line = audit_line(admin.principal(), "rejected.review", move |report: &WriteReport| AuditDetail {
+        target: format!("rejected item {id}"),
+        before: None,
+        after: Some(json!({ "decision": decision, "reason": why, "stored": report.stored })),
+    });
+    let report = admin.store(state).review(id, review, accepted, Some(line)).await?.ok_or_else(not_waiting)?;
     tracing::info!(id, accept, by, "held reading reviewed");
-    let after = json!({ "decision": body.decision, "reason": reason, "stored": report.stored });
-    audit(state, admin.principal(), "rejected.review", format!("rejected item {id}"), None, Some(after)).await?;
     Ok(report.stored)
 }

@@ -18,13 +18,65 @@ pub struct LoginParams {
     lang: Option<String>,
     next: Option<String>,
     error: Option<String>,
+    /// With `error=throttled`: the minutes until the next attempt.
+    minutes: Option<u64>,
     token: Option<String>,
 }
 
-/// Only a path on this site may follow a login, never another site.
+/// Why a sign-in failed, as the login page's URL carries it: a code, never text, so that a
+/// link cannot make the page say what its sender wants.
+enum LoginProblem {
+    WrongPassword,
+    Throttled { minutes: u64 },
+    Busy,
+}
+
+impl LoginProblem {
+    fn from_query(params: &LoginParams) -> Option<LoginProblem> {
+        match params.error.as_deref()? {
+            "wrong" => Some(LoginProblem::WrongPassword),
+            "throttled" => Some(LoginProblem::Throttled { minutes: params.minutes.unwrap_or(15).clamp(1, 15) }),
+            "busy" => Some(LoginProblem::Busy),
+            _ => None,
+        }
+    }
+
+    fn query(&self) -> Vec<(&'static str, String)> {
+        match self {
+            LoginProblem::WrongPassword => vec![("error", "wrong".into())],
+            LoginProblem::Throttled { minutes } => {
+                vec![("error", "throttled".into()), ("minutes", minutes.to_string())]
+            }
+            LoginProblem::Busy => vec![("error", "busy".into())],
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (LoginProblem::WrongPassword, Lang::Vi) => "Sai tên đăng nhập hoặc mật khẩu.".into(),
+            (LoginProblem::WrongPassword, Lang::En) => "Wrong user name or password.".into(),
+            (LoginProblem::Throttled { minutes }, Lang::Vi) => {
+                format!("Đăng nhập sai quá nhiều lần. Hãy thử lại sau {minutes} phút.")
+            }
+            (LoginProblem::Throttled { minutes }, Lang::En) => {
+                format!("Too many failed sign-ins. Try again in {minutes} minutes.")
+            }
+            (LoginProblem::Busy, Lang::Vi) => "Máy chủ đang bận. Hãy thử lại sau giây lát.".into(),
+            (LoginProblem::Busy, Lang::En) => "The server is busy. Try again in a moment.".into(),
+        }
+    }
+}
+
+/// Only a path on this site may follow a login, never another site: it starts with one `/`,
+/// and holds only the visible ASCII a URL is written in (browsers drop tabs and newlines, so
+/// `/\t/evil` would become `//evil`, another site), never a backslash.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -46,11 +98,12 @@ pub async fn login_page(
     let lang = Lang::from_query(params.lang.as_deref());
     let vi = lang == Lang::Vi;
     let next = safe_next(params.next.as_deref());
+    let problem = LoginProblem::from_query(&params).map(|p| p.message(lang));
     with_form_cookie(&headers, |token| {
         let body = html! {
             main.login {
                 h2 { (if vi { "Đăng nhập" } else { "Sign in" }) }
-                @if let Some(error) = &params.error { p.message.error role="alert" { (error) } }
+                @if let Some(error) = &problem { p.message.error role="alert" { (error) } }
                 form method="post" action=(format!("/login?lang={}", lang.code())) {
                     input type="hidden" name="csrf" value=(token);
                     input type="hidden" name="next" value=(next);
@@ -64,9 +117,10 @@ pub async fn login_page(
     })
 }
 
-fn back_to_login(lang: Lang, next: &str, error: &str) -> Response {
-    let query =
-        serde_urlencoded::to_string([("lang", lang.code()), ("next", next), ("error", error)]).unwrap_or_default();
+fn back_to_login(lang: Lang, next: &str, problem: LoginProblem) -> Response {
+    let mut pairs = vec![("lang", lang.code().to_owned()), ("next", next.to_owned())];
+    pairs.extend(problem.query());
+    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
     Redirect::to(&format!("/login?{query}")).into_response()
 }
 
@@ -96,22 +150,15 @@ pub async fn login(
         }
         Err(AuthError::BadCredentials) => {
             tracing::warn!(user = username, address = %peer.ip(), "failed sign-in");
-            let message = match lang {
-                Lang::Vi => "Sai tên đăng nhập hoặc mật khẩu.",
-                Lang::En => "Wrong user name or password.",
-            };
-            back_to_login(lang, &next, message)
+            back_to_login(lang, &next, LoginProblem::WrongPassword)
         }
         Err(AuthError::Throttled(wait)) => {
             tracing::warn!(user = username, address = %peer.ip(), "sign-in refused: too many failures");
-            let minutes = wait.as_secs().div_ceil(60);
-            let message = match lang {
-                Lang::Vi => format!("Đăng nhập sai quá nhiều lần. Hãy thử lại sau {minutes} phút."),
-                Lang::En => format!("Too many failed sign-ins. Try again in {minutes} minutes."),
-            };
-            let mut response = back_to_login(lang, &next, &message);
-            *response.status_mut() = StatusCode::SEE_OTHER;
-            response
+            back_to_login(lang, &next, LoginProblem::Throttled { minutes: wait.as_secs().div_ceil(60) })
+        }
+        Err(AuthError::Busy) => {
+            tracing::warn!(user = username, address = %peer.ip(), "sign-in refused: the hashing queue is full");
+            back_to_login(lang, &next, LoginProblem::Busy)
         }
         Err(e) => crate::web::ApiError::internal(e).into_response(),
     }

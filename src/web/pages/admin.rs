@@ -13,15 +13,13 @@ use crate::domain::{DepartmentId, MeterId, Role, Username};
 use crate::locale::{self, Lang};
 use crate::web::ApiError;
 use crate::web::AppState;
-use crate::web::auth::{Admin, CsrfForm};
+use crate::web::auth::{AccountAdmin, Admin, CsrfForm};
 
 #[derive(Deserialize)]
 pub struct AdminParams {
     lang: Option<String>,
     ok: Option<String>,
     error: Option<String>,
-    /// A token's secret, shown once right after it is created.
-    secret: Option<String>,
     before: Option<i64>,
 }
 
@@ -54,6 +52,7 @@ pub async fn users_page(
     let tz = &state.config.office.timezone;
     let users = state.auth.users().await?;
     let tokens = state.auth.tokens().await?;
+    let new_secret = state.auth.take_new_secret(who);
     let code = lang.code();
     let body = html! {
         main.admin {
@@ -102,7 +101,7 @@ pub async fn users_page(
                 }
             }
             h2 id="tokens" { (lang.pick("Mã truy cập API", "API tokens")) }
-            @if let Some(secret) = &params.secret {
+            @if let Some(secret) = &new_secret {
                 section {
                     p { (lang.pick("Mã mới — chỉ hiện một lần, hãy sao chép ngay:", "The new token — shown only once, copy it now:")) }
                     p.secret { (secret) }
@@ -171,7 +170,7 @@ fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
 
 pub async fn create_user_form(
     State(state): State<AppState>,
-    admin: Admin,
+    admin: AccountAdmin,
     Query(params): Query<AdminParams>,
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -205,7 +204,7 @@ pub async fn create_user_form(
 
 pub async fn user_action_form(
     State(state): State<AppState>,
-    admin: Admin,
+    admin: AccountAdmin,
     Path(username): Path<String>,
     Query(params): Query<AdminParams>,
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
@@ -241,7 +240,7 @@ pub async fn user_action_form(
 
 pub async fn create_token_form(
     State(state): State<AppState>,
-    admin: Admin,
+    admin: AccountAdmin,
     Query(params): Query<AdminParams>,
     CsrfForm(form): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
@@ -267,9 +266,8 @@ pub async fn create_token_form(
         Ok((secret, record)) => {
             let after = json!({ "id": record.id, "name": record.name, "role": record.role, "meters": record.meters });
             state.auth.audit(Some(who), "token.create", format!("token {}", record.id), None, Some(after)).await?;
-            let query =
-                serde_urlencoded::to_string([("lang", lang.code()), ("secret", secret.as_str())]).unwrap_or_default();
-            Ok(Redirect::to(&format!("/admin/users?{query}#tokens")).into_response())
+            state.auth.hold_new_secret(who, secret);
+            Ok(Redirect::to(&format!("/admin/users?lang={}#tokens", lang.code())).into_response())
         }
         Err(e) => Ok(back("/admin/users", lang, Err(user_error(e)?))),
     }
@@ -277,7 +275,7 @@ pub async fn create_token_form(
 
 pub async fn revoke_token_form(
     State(state): State<AppState>,
-    admin: Admin,
+    admin: AccountAdmin,
     Path(id): Path<i64>,
     Query(params): Query<AdminParams>,
     CsrfForm(_): CsrfForm<Vec<(String, String)>>,
