@@ -62,28 +62,48 @@ impl Application {
         let config = Arc::new(config);
         // Checked before anything starts, so a wrong page file stops nothing half-started.
         let dashboards = Arc::new(Dashboards::load(config.web_dashboards.as_deref())?);
-        let mut ingest_settings = config.mqtt.clone();
-        let (mut tls, mut shared_group) = (None, None);
-        let (host, port, embedded) = match &config.mqtt.broker {
-            Broker::Embedded(embedded) => {
-                let started = broker::start(embedded, &config.source, &config.mqtt.client_id)?;
-                log_embedded_broker(embedded, &started);
-                if let Some(login) = started.ingest_login {
-                    ingest_settings.username = Some(login.username);
-                    ingest_settings.password = Some(login.password);
-                }
-                let addr = started.addr;
-                let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-                (host, addr.port(), true)
-            }
-            Broker::External(external) => {
-                tls = external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?;
-                shared_group = external.shared_group.clone();
-                (external.host.clone(), external.port, false)
-            }
-        };
         let store::OpenStore { store, outbox } = store::open(&config)?;
         tracing::info!("store open: {}", config.store);
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let shared_group = match &config.mqtt.broker {
+            Broker::External(external) => external.shared_group.clone(),
+            Broker::Embedded(_) => None,
+        };
+        let status = Arc::new(match &shared_group {
+            Some(group) => IngestStatus::with_peers(group.peer_topic()),
+            None => IngestStatus::default(),
+        });
+        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
+        let (host, port, embedded, ingest) = match &config.mqtt.broker {
+            Broker::Embedded(embedded) => {
+                // The broker's gate stores what devices publish: Xanh needs no client of its own.
+                let ingest = broker::Ingest {
+                    pipeline: pipeline.clone(),
+                    store: Arc::clone(&store),
+                    status: Arc::clone(&status),
+                    batch_size: config.ingest.batch_size,
+                    shutdown: shutdown_rx.clone(),
+                };
+                let started = broker::start(embedded, &config.source, &config.mqtt.client_id, ingest)?;
+                log_embedded_broker(embedded, &started);
+                let addr = started.addr;
+                let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+                (host, addr.port(), true, started.done)
+            }
+            Broker::External(external) => {
+                let tls = external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?;
+                let (host, port) = (external.host.clone(), external.port);
+                let ingest = mqtt::spawn(
+                    mqtt::Connection { host: host.clone(), port, settings: config.mqtt.clone(), tls, shared_group },
+                    pipeline.clone(),
+                    Arc::clone(&store),
+                    config.ingest.batch_size,
+                    Arc::clone(&status),
+                    shutdown_rx.clone(),
+                );
+                (host, port, false, ingest)
+            }
+        };
         let accounts = Accounts::open(config.store.embedded_path())?;
         let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));
         let listener = TcpListener::bind(config.web_listen)
@@ -92,25 +112,10 @@ impl Application {
         let web_addr = listener
             .local_addr()
             .map_err(|e| StartError::WebBind { addr: config.web_listen, reason: e.to_string() })?;
-
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (outbox, drainer) = match outbox {
-            Some((status, drainer)) => (Some(status), Some(tokio::spawn(drainer.run(shutdown_rx.clone())))),
+            Some((status, drainer)) => (Some(status), Some(tokio::spawn(drainer.run(shutdown_rx)))),
             None => (None, None),
         };
-        let status = Arc::new(match &shared_group {
-            Some(group) => IngestStatus::with_peers(group.peer_topic()),
-            None => IngestStatus::default(),
-        });
-        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
-        let ingest = mqtt::spawn(
-            mqtt::Connection { host: host.clone(), port, settings: ingest_settings, tls, shared_group },
-            pipeline.clone(),
-            Arc::clone(&store),
-            config.ingest.batch_size,
-            Arc::clone(&status),
-            shutdown_rx,
-        );
         let state = AppState {
             config,
             dashboards,
