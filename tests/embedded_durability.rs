@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{
     Acked, Service, acked_count, approx, config_text, counter_stream, device_options, free_port, get,
-    mqtt_password_hash, publish_until_acked, test_certificate, wait_for,
+    mqtt_password_hash, publish_until_acked, test_ca_and_certificate, wait_for,
 };
 use rumqttc::{MqttOptions, TlsConfiguration, Transport};
 use xanh::config::ClientTls;
@@ -107,17 +107,18 @@ async fn killing_xanh_mid_stream_loses_and_doubles_nothing_on_the_embedded_broke
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_over_tls_with_a_configured_client() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = test_certificate(dir.path());
+    let pki = test_ca_and_certificate(dir.path());
     let (port, tls_port) = (free_port(), free_port());
     let mqtt = format!(
         "embedded = true\nlisten = \"127.0.0.1:{port}\"\n[[mqtt.clients]]\nusername = \"{}\"\npassword_hash = \"{}\"\npublish = [\"xanh/#\"]\n[mqtt.tls]\nlisten = \"127.0.0.1:{tls_port}\"\ncert = \"{}\"\nkey = \"{}\"\n",
         GATEWAY.0,
         mqtt_password_hash(GATEWAY.1),
-        cert.display(),
-        key.display()
+        pki.cert.display(),
+        pki.key.display()
     );
     let tls =
-        xanh::ingest::mqtt::tls::client_config(&ClientTls { ca_file: Some(cert), client_auth: None }, "test").unwrap();
+        xanh::ingest::mqtt::tls::client_config(&ClientTls { ca_file: Some(pki.ca.clone()), client_auth: None }, "test")
+            .unwrap();
     let options = move |round| {
         let mut options = MqttOptions::new(format!("tang-1-{round}"), "localhost", tls_port);
         options.set_keep_alive(Duration::from_secs(30)).set_inflight(100).set_credentials(GATEWAY.0, GATEWAY.1);
