@@ -276,7 +276,7 @@ async fn a_flood_of_bad_logins_from_one_address_refuses_no_real_gateway() {
     let port = app.mqtt.1;
     let flooding = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let mut flood = Vec::new();
-    for n in 0..20 {
+    for n in 0..100 {
         let flooding = std::sync::Arc::clone(&flooding);
         flood.push(tokio::spawn(async move {
             let mut attempt = 0;
