@@ -55,10 +55,10 @@ pub struct Gate {
 
 /// Who ended a connection.
 #[derive(PartialEq, Eq)]
-enum Ended {
-    ByClient,
-    ByBroker,
-    ByShutdown,
+enum EndedBy {
+    Client,
+    Broker,
+    Shutdown,
 }
 
 /// A frame read from the client, and the commit it must wait for before rumqttd gets it.
@@ -76,8 +76,12 @@ impl Gate {
     {
         let (mut from_client, mut to_client) = tokio::io::split(client);
         let mut buffer = BytesMut::with_capacity(4096);
-        let connect = match tokio::time::timeout(self.connect_timeout, next_frame(&mut from_client, &mut buffer)).await
-        {
+        let mut shutdown = self.shutdown.clone();
+        let first = tokio::select! {
+            first = tokio::time::timeout(self.connect_timeout, next_frame(&mut from_client, &mut buffer)) => first,
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        };
+        let connect = match first {
             Ok(Ok(Some(frame))) => frame,
             Ok(_) => return,
             Err(_) => {
@@ -123,7 +127,7 @@ impl Gate {
         // Everything read is committed and forwarded before the connection ends, and
         // rumqttd's last acknowledgements get a moment to reach the client.
         let _ = forwarder.await;
-        if ended != Ended::ByBroker {
+        if ended != EndedBy::Broker {
             let _ = tokio::time::timeout(LAST_ACKS, &mut back).await;
         }
         back.abort();
@@ -139,40 +143,40 @@ impl Gate {
         username: Option<String>,
         frames: mpsc::Sender<Forward>,
         back: &mut tokio::task::JoinHandle<()>,
-    ) -> Ended {
+    ) -> EndedBy {
         let mut shutdown = self.shutdown.clone();
         loop {
             let frame = tokio::select! {
                 frame = next_frame(&mut from_client, &mut buffer) => frame,
-                _ = shutdown.wait_for(|stopping| *stopping) => return Ended::ByShutdown,
+                _ = shutdown.wait_for(|stopping| *stopping) => return EndedBy::Shutdown,
                 // rumqttd closed the connection (a session taken over, a protocol error).
-                _ = &mut *back => return Ended::ByBroker,
+                _ = &mut *back => return EndedBy::Broker,
             };
-            let Ok(Some(frame)) = frame else { return Ended::ByClient };
+            let Ok(Some(frame)) = frame else { return EndedBy::Client };
             let mut after = None;
             let mut last = false;
             match V4.read_mut(&mut frame.clone(), MAX_PACKET) {
                 Ok(Packet::Publish(publish, _)) => {
-                    let Ok(topic) = std::str::from_utf8(&publish.topic) else { return Ended::ByClient };
+                    let Ok(topic) = std::str::from_utf8(&publish.topic) else { return EndedBy::Client };
                     if !self.may_publish(username.as_deref(), topic, "publish") {
-                        return Ended::ByClient;
+                        return EndedBy::Client;
                     }
                     if self.pipeline.ingests(topic) {
                         self.status.count_message();
                         let items = self.pipeline.from_mqtt(topic, &publish.payload, Timestamp::now());
                         let (done, committed) = oneshot::channel();
                         if self.commits.send(Commit { items, done }).await.is_err() {
-                            return Ended::ByShutdown;
+                            return EndedBy::Shutdown;
                         }
                         after = Some(committed);
                     }
                 }
                 Ok(Packet::Disconnect(..)) => last = true,
-                Ok(Packet::Connect(..)) | Err(_) => return Ended::ByClient,
+                Ok(Packet::Connect(..)) | Err(_) => return EndedBy::Client,
                 Ok(_) => {}
             }
             if frames.send(Forward { frame, after }).await.is_err() || last {
-                return Ended::ByClient;
+                return EndedBy::Client;
             }
         }
     }
