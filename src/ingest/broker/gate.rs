@@ -33,7 +33,7 @@ use crate::ingest::mqtt::IngestStatus;
 /// payload is still kept among the rejected (its start) rather than cut off unseen.
 pub const MAX_PACKET: usize = 1024 * 1024;
 /// Frames of one connection read and not yet forwarded: the device's back-pressure.
-const WAITING_FRAMES: usize = 256;
+const WAITING_FRAMES: usize = 1024;
 /// How long a connection being closed for a shutdown waits for rumqttd's last PUBACKs.
 const LAST_ACKS: Duration = Duration::from_millis(500);
 
