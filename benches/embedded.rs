@@ -1,7 +1,8 @@
 //! Ingest through the embedded broker, QoS 1, 100 meters: the raw rumqttd rate (a bare
 //! rumqttd in this process, publisher → plain subscriber) beside Xanh's rate through its gate
 //! (each reading acknowledged after its commit), in one run; then 300 000 readings with the
-//! store locked by another process for 30 s: PUBACKs during the lock, and stored at the end.
+//! store locked by another process for 30 s: PUBACKs during the lock, and stored at the end;
+//! then the rate again while 1 000 connections from one other address flood the broker.
 //! Run with `cargo bench --bench embedded`.
 
 #[path = "support/mod.rs"]
@@ -121,6 +122,28 @@ async fn publish_counted(port: u16, messages: Vec<(String, Vec<u8>)>, acked: Arc
     acks.await.unwrap();
 }
 
+/// 1 000 tasks, each opening a connection from 127.0.0.2 that sends nothing, again 100 ms
+/// after the broker closes it, until `flooding` turns false.
+fn flood(port: u16, flooding: Arc<std::sync::atomic::AtomicBool>) -> Vec<tokio::task::JoinHandle<()>> {
+    use tokio::io::AsyncReadExt;
+    (0..1_000)
+        .map(|_| {
+            let flooding = Arc::clone(&flooding);
+            tokio::spawn(async move {
+                while flooding.load(Ordering::Relaxed) {
+                    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+                    if let Ok(mut stream) = socket.connect(([127, 0, 0, 1], port).into()).await {
+                        let mut buffer = [0u8; 16];
+                        let _ = tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buffer)).await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            })
+        })
+        .collect()
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
@@ -176,6 +199,28 @@ async fn main() {
     println!(
         "  stored {} of {total}, duplicates {}, rejected {}",
         ingest["stored"], ingest["duplicates"], ingest["rejected"]
+    );
+    println!("  Xanh peak RSS:                  {:>9.1} MiB", xanh.peak_rss_mib());
+    drop(xanh);
+
+    let mqtt_port = free_port();
+    let (xanh, _, _) = start_embedded(dir.path(), "flooded", mqtt_port).await;
+    let flooding = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flooders = flood(mqtt_port, Arc::clone(&flooding));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let batch = readings("xanh", READINGS_PER_METER);
+    let total = batch.len() as f64;
+    let start = Instant::now();
+    publish_all(mqtt_port, "flooded", batch).await;
+    let flooded = total / start.elapsed().as_secs_f64();
+    flooding.store(false, Ordering::Relaxed);
+    for flooder in flooders {
+        let _ = flooder.await;
+    }
+    println!("the same 200 000 readings while 1 000 idle connections from one other address flood the broker");
+    println!(
+        "  Xanh's gate, ack after commit:  {flooded:>9.0} readings/s ({:.0} % of the rate without)",
+        100.0 * flooded / rate
     );
     println!("  Xanh peak RSS:                  {:>9.1} MiB", xanh.peak_rss_mib());
 }

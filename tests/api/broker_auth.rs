@@ -62,7 +62,7 @@ fn embedded_with_gateways(extra: &str) -> String {
 async fn the_embedded_broker_lets_in_only_its_clients_and_keeps_each_to_its_topics() {
     let dir = tempfile::tempdir().unwrap();
     let text = office_config_text(FLOORS, &embedded_with_gateways(""), &dir.path().join("xanh.db"));
-    // spawn_app waits until Xanh's own ingestor has logged in to its broker.
+    // spawn_app waits until the broker's gate is open.
     let app = spawn_app_from(&text, dir).await;
     let broker = app.mqtt.clone();
     let own_topic = "gateways/tang-1/dien";
