@@ -3,13 +3,13 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::{
-    Mosquitto, approx, config_text, external_mqtt, free_port, mosquitto_pub, publish, reading, spawn_app_with,
+    Mosquitto, Service, approx, config_text, external_mqtt, free_port, get, mosquitto_pub, publish, reading,
+    spawn_app_with, wait_for,
 };
-use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readings_from_mosquitto_pub_reach_the_api() {
@@ -30,60 +30,6 @@ async fn readings_from_mosquitto_pub_reach_the_api() {
     let (_, rejected) = app.get("/api/v1/rejected").await;
     assert_eq!(rejected["items"][0]["payload"], "oops");
     app.stop().await;
-}
-
-/// The real binary, run as a separate process so that it can be killed.
-struct Service {
-    child: Child,
-}
-
-impl Service {
-    fn start(config: &std::path::Path) -> Service {
-        let child = Command::new(common::binary())
-            .args(["serve", "--config"])
-            .arg(config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("xanh starts");
-        Service { child }
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap(); // SIGKILL: no chance to finish anything
-        self.child.wait().unwrap();
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        // A failed test must not leave the service running.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn get(http: &reqwest::Client, url: &str) -> Option<Value> {
-    http.get(url).send().await.ok()?.json().await.ok()
-}
-
-/// Poll `check` until it holds or `timeout` passes; whether it held.
-async fn wait_for(timeout: Duration, mut check: impl AsyncFnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        if Instant::now() > deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    true
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,9 @@ pub(super) struct MqttSection {
     pub(super) clients: Vec<ClientEntry>,
     pub(super) tls: Option<TlsEntry>,
     pub(super) shared_group: Option<String>,
+    pub(super) max_connections: usize,
+    pub(super) max_connections_per_address: usize,
+    pub(super) connect_timeout_s: u64,
 }
 
 /// A gateway or meter allowed to connect to the embedded broker.
@@ -70,6 +73,9 @@ impl Default for MqttSection {
             clients: Vec::new(),
             tls: None,
             shared_group: None,
+            max_connections: 200,
+            max_connections_per_address: 20,
+            connect_timeout_s: 10,
         }
     }
 }
@@ -117,6 +123,13 @@ pub struct EmbeddedBroker {
     /// unless `allow_anonymous`); otherwise only these, plus Xanh's own ingestor.
     pub clients: Vec<BrokerClient>,
     pub tls: Option<BrokerTls>,
+    /// Connections held at once, from everyone; each takes three file descriptors, so this
+    /// stays well below the process's limit to leave room for the web server.
+    pub max_connections: usize,
+    /// Connections held at once from one address.
+    pub max_connections_per_address: usize,
+    /// How long a new connection may take to send its CONNECT.
+    pub connect_timeout: Duration,
 }
 
 /// A gateway or meter with its password hash and the topics it may publish on.
@@ -307,7 +320,33 @@ pub(super) fn resolve_embedded(
             }
         }
     }
-    Some(EmbeddedBroker { listen: listen?, clients, tls })
+    for (key, value, example) in [
+        ("mqtt.max_connections", mqtt.max_connections, "200"),
+        ("mqtt.max_connections_per_address", mqtt.max_connections_per_address, "20"),
+        ("mqtt.connect_timeout_s", mqtt.connect_timeout_s as usize, "10"),
+    ] {
+        if value == 0 {
+            problem(key.into(), "is 0, which would let no client in".into(), format!("use a value such as {example}"));
+        }
+    }
+    if mqtt.max_connections_per_address > mqtt.max_connections {
+        problem(
+            "mqtt.max_connections_per_address".into(),
+            format!(
+                "is {}, more than mqtt.max_connections ({})",
+                mqtt.max_connections_per_address, mqtt.max_connections
+            ),
+            "make it at most max_connections".into(),
+        );
+    }
+    Some(EmbeddedBroker {
+        listen: listen?,
+        clients,
+        tls,
+        max_connections: mqtt.max_connections,
+        max_connections_per_address: mqtt.max_connections_per_address,
+        connect_timeout: Duration::from_secs(mqtt.connect_timeout_s),
+    })
 }
 
 /// An external broker: where it is, TLS to it, and the shared subscription's group.

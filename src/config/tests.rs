@@ -82,6 +82,22 @@ fn broker_clients_and_tls_are_read_and_checked() {
 }
 
 #[test]
+fn the_embedded_brokers_connection_limits_are_read_and_checked() {
+    let config = parse("[office]\nname = \"X\"\n").unwrap();
+    let Broker::Embedded(embedded) = &config.mqtt.broker else { panic!("the default broker is embedded") };
+    assert_eq!((embedded.max_connections, embedded.max_connections_per_address), (200, 20));
+    assert_eq!(embedded.connect_timeout.as_secs(), 10);
+
+    let err = parse(
+        "[office]\nname = \"X\"\n[mqtt]\nmax_connections = 10\nmax_connections_per_address = 50\nconnect_timeout_s = 0\n",
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("mqtt.max_connections_per_address") && text.contains("at most max_connections"), "{text}");
+    assert!(text.contains("mqtt.connect_timeout_s") && text.contains("is 0"), "{text}");
+}
+
+#[test]
 fn an_open_embedded_broker_stays_on_loopback_unless_allowed() {
     let err = parse("[office]\nname = \"X\"\n[mqtt]\nlisten = \"0.0.0.0:1883\"\n").unwrap_err();
     assert_eq!(err.problems[0].key, "mqtt.listen");

@@ -56,6 +56,12 @@ impl Pipeline {
         filters
     }
 
+    /// Whether a message on `topic` is one of the meters' (what [`Self::subscriptions`] covers).
+    pub fn ingests(&self, topic: &str) -> bool {
+        self.by_topic.contains_key(topic)
+            || Topic::try_from(topic.to_owned()).is_ok_and(|t| t.matches_filter(Topic::GENERIC_FILTER))
+    }
+
     pub fn meter(&self, id: &MeterId) -> Option<&Meter> {
         self.meters.get(id)
     }

@@ -62,7 +62,7 @@ fn embedded_with_gateways(extra: &str) -> String {
 async fn the_embedded_broker_lets_in_only_its_clients_and_keeps_each_to_its_topics() {
     let dir = tempfile::tempdir().unwrap();
     let text = office_config_text(FLOORS, &embedded_with_gateways(""), &dir.path().join("xanh.db"));
-    // spawn_app waits until Xanh's own ingestor has logged in to its broker.
+    // spawn_app waits until the broker's gate is open.
     let app = spawn_app_from(&text, dir).await;
     let broker = app.mqtt.clone();
     let own_topic = "gateways/tang-1/dien";
@@ -191,5 +191,121 @@ async fn xanh_logs_in_to_mosquitto_whose_acl_keeps_gateways_to_their_prefix() {
     assert_eq!(app.health().await["ingest"]["messages"], 2, "the denied message reached Xanh");
     assert_eq!(app.meter("dien-tang-1").await["readings"], 1);
     assert_eq!(app.meter("dien-tang-2").await["readings"], 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_cannot_take_another_gateways_client_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = office_config_text(FLOORS, &embedded_with_gateways(""), &dir.path().join("xanh.db"));
+    let app = spawn_app_from(&text, dir).await;
+    let broker = app.mqtt.clone();
+    let mine = |value: f64, time: &str| ("gateways/tang-1/dien", reading(value, time));
+    let (topic, payload) = mine(100.0, "08:00");
+    assert_eq!(publish_once_as(&broker, "gw-tang-1", Some(TANG_1), topic, payload).await, PublishOutcome::Acked);
+    // Gateway 2, with its own valid login, under gateway 1's client id (which would end
+    // gateway 1's session).
+    let outcome =
+        publish_once_as(&broker, "gw-tang-1", Some(TANG_2), "gateways/tang-2/dien", reading(1.0, "08:00")).await;
+    assert_eq!(outcome, PublishOutcome::RefusedAtConnect);
+    let (topic, payload) = mine(110.0, "09:00");
+    assert_eq!(publish_once_as(&broker, "gw-tang-1", Some(TANG_1), topic, payload).await, PublishOutcome::Acked);
+    app.wait_processed(2).await;
+    assert_eq!(app.meter("dien-tang-1").await["readings"], 2);
+    assert_eq!(app.meter("dien-tang-2").await["readings"], 0);
+    app.stop().await;
+}
+
+/// A TCP connection from `source` (another loopback address stands for another machine).
+async fn connect_from(source: &str, port: u16) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(format!("127.0.0.1:{port}").parse().unwrap()).await.unwrap()
+}
+
+/// Whether the broker closes `stream` within `within` (reading nothing but a CONNACK).
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 64];
+    tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_from_one_address_neither_stay_nor_crowd_out_the_gateways() {
+    let dir = tempfile::tempdir().unwrap();
+    let mqtt = format!("max_connections_per_address = 10\nconnect_timeout_s = 1\n{}", embedded_with_gateways(""));
+    let app = spawn_app_from(&office_config_text(FLOORS, &mqtt, &dir.path().join("xanh.db")), dir).await;
+    let port = app.mqtt.1;
+    let mut idle = Vec::new();
+    for _ in 0..30 {
+        idle.push(connect_from("127.0.0.2", port).await);
+    }
+    // Beyond its 10, an address's connections are closed at once.
+    let mut refused = 0;
+    for stream in idle.iter_mut().skip(10) {
+        refused += usize::from(closed_within(stream, std::time::Duration::from_millis(500)).await);
+    }
+    assert_eq!(refused, 20, "connections over the address's limit were kept");
+    let outcome = publish_once(&app.mqtt, Some(TANG_1), "gateways/tang-1/dien", reading(100.0, "08:00")).await;
+    assert_eq!(outcome, PublishOutcome::Acked, "a gateway from another address got in");
+    // Those held are closed once the CONNECT time has passed without a CONNECT.
+    for stream in idle.iter_mut().take(10) {
+        assert!(closed_within(stream, std::time::Duration::from_secs(3)).await, "an idle connection stayed open");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_bad_logins_from_one_address_refuses_no_real_gateway() {
+    use rumqttd::protocol::v4::V4;
+    use rumqttd::protocol::{Connect, Login, Packet, Protocol};
+    use tokio::io::AsyncWriteExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = office_config_text(FLOORS, &embedded_with_gateways(""), &dir.path().join("xanh.db"));
+    let app = spawn_app_from(&text, dir).await;
+    let port = app.mqtt.1;
+    let flooding = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut flood = Vec::new();
+    for n in 0..100 {
+        let flooding = std::sync::Arc::clone(&flooding);
+        flood.push(tokio::spawn(async move {
+            let mut attempt = 0;
+            while flooding.load(std::sync::atomic::Ordering::Relaxed) {
+                attempt += 1;
+                let mut bytes = bytes::BytesMut::new();
+                let connect =
+                    Connect { keep_alive: 30, client_id: format!("flood-{n}-{attempt}"), clean_session: true };
+                let login = Login { username: TANG_1.0.into(), password: format!("guess-{attempt}") };
+                V4.write(Packet::Connect(connect, None, None, None, Some(login)), &mut bytes).unwrap();
+                let mut stream = connect_from("127.0.0.2", port).await;
+                let _ = stream.write_all(&bytes).await;
+                closed_within(&mut stream, std::time::Duration::from_secs(10)).await;
+            }
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut refused = 0;
+    for i in 0..14 {
+        let time = format!("{:02}:00", 6 + i);
+        let outcome =
+            publish_once(&app.mqtt, Some(TANG_1), "gateways/tang-1/dien", reading(100.0 + i as f64, &time)).await;
+        refused += usize::from(outcome != PublishOutcome::Acked);
+    }
+    flooding.store(false, std::sync::atomic::Ordering::Relaxed);
+    for task in flood {
+        task.await.unwrap();
+    }
+    assert_eq!(refused, 0, "{refused} of 14 real gateway logins were refused during the flood");
+    app.wait_processed(14).await;
     app.stop().await;
 }

@@ -7,6 +7,7 @@
 mod common;
 
 mod broker_auth;
+mod broker_zero_loss;
 mod corrections;
 mod dashboards;
 mod documents;

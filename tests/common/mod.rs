@@ -7,6 +7,7 @@ pub mod browser;
 mod mosquitto;
 mod mqtt;
 mod pki;
+mod service;
 mod victoria;
 mod web;
 
@@ -19,6 +20,8 @@ pub use mosquitto::*;
 pub use mqtt::*;
 #[allow(unused_imports)]
 pub use pki::*;
+#[allow(unused_imports)]
+pub use service::*;
 #[allow(unused_imports)]
 pub use victoria::*;
 #[allow(unused_imports)]

@@ -116,3 +116,90 @@ pub fn reading(value: f64, time: &str) -> String {
 pub fn local(time: &str) -> String {
     if time.len() == 5 { format!("2026-11-02T{time}:00") } else { time.to_owned() }
 }
+
+/// Which of a publisher's messages the broker has acknowledged (PUBACK), shared with the test.
+pub type Acked = std::sync::Arc<std::sync::Mutex<Vec<bool>>>;
+
+pub fn acked_count(acked: &Acked) -> usize {
+    acked.lock().unwrap().iter().filter(|a| **a).count()
+}
+
+/// Publish every message with QoS 1, as a device that keeps what it was not told is stored:
+/// when the connection breaks it reconnects (a new session, as after a broker restart) and
+/// sends again exactly the messages without a PUBACK, until every one has one.
+/// `options` makes the client's options for each new connection (its number given).
+pub async fn publish_until_acked(options: impl Fn(u32) -> MqttOptions, messages: Vec<(String, String)>, acked: Acked) {
+    use rumqttc::Outgoing;
+    use std::collections::{HashMap, VecDeque};
+    let mut round = 0;
+    loop {
+        let todo: Vec<usize> = {
+            let acked = acked.lock().unwrap();
+            (0..messages.len()).filter(|i| !acked[*i]).collect()
+        };
+        if todo.is_empty() {
+            return;
+        }
+        round += 1;
+        let (client, mut eventloop) = AsyncClient::new(options(round), 10);
+        let queued: VecDeque<usize> = todo.iter().copied().collect();
+        let sender = {
+            let messages: Vec<(String, String)> = todo.iter().map(|i| messages[*i].clone()).collect();
+            tokio::spawn(async move {
+                for (topic, payload) in messages {
+                    if client.publish(topic, QoS::AtLeastOnce, false, payload).await.is_err() {
+                        return;
+                    }
+                }
+            })
+        };
+        let mut queued = queued;
+        let mut in_flight: HashMap<u16, usize> = HashMap::new();
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Outgoing(Outgoing::Publish(pkid))) => {
+                    if let Some(i) = queued.pop_front() {
+                        in_flight.insert(pkid, i);
+                    }
+                }
+                Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                    if let Some(i) = in_flight.remove(&ack.pkid) {
+                        acked.lock().unwrap()[i] = true;
+                    }
+                    if queued.is_empty() && in_flight.is_empty() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    break;
+                }
+            }
+        }
+        sender.abort();
+    }
+}
+
+/// A device's options on `broker`, a new client id for each connection.
+pub fn device_options(broker: &(String, u16)) -> impl Fn(u32) -> MqttOptions + Clone + use<> {
+    let broker = broker.clone();
+    move |round| {
+        let mut options =
+            MqttOptions::new(format!("device-{}-{round}", std::process::id()), broker.0.clone(), broker.1);
+        options.set_keep_alive(Duration::from_secs(30)).set_inflight(100);
+        options
+    }
+}
+
+/// `count` readings of a counter that rises by 1 a minute from 2026-11-02 00:00 in Hà Nội,
+/// on `topic`: their consumption is exactly `count - 1` if none is lost or counted twice.
+pub fn counter_stream(topic: &str, count: usize) -> Vec<(String, String)> {
+    let base: jiff::Timestamp = "2026-11-02T00:00:00+07:00".parse().unwrap();
+    (0..count)
+        .map(|i| {
+            let ts = base + jiff::SignedDuration::from_mins(i as i64);
+            (topic.to_owned(), format!(r#"{{"value": {i}, "ts": "{ts}"}}"#))
+        })
+        .collect()
+}

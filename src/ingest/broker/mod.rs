@@ -1,24 +1,35 @@
-//! The embedded MQTT broker (rumqttd), so that a fresh install needs nothing else running.
+//! The embedded MQTT broker (rumqttd) behind Xanh's own gate, so that a fresh install needs
+//! nothing else running and loses nothing a device was told is stored.
 //!
-//! rumqttd keeps sessions in memory and acknowledges a publisher as soon as it has routed the
-//! message, before Xanh has stored it: for zero loss across crashes run Mosquitto instead
-//! (see the README).
-//!
-//! Xanh starts rumqttd's router and listeners itself (rather than `Broker::start`) so that
-//! each listener uses [`TopicGuard`], the codec that enforces each client's publish topics.
-//! TLS is served in front of a loopback listener (see `broker_tls`).
+//! Clients connect to the gate ([`gate`]), plain or over TLS ([`tls`]); it checks logins and
+//! topics ([`access`]) and holds each connection and each address to its limits ([`limits`]),
+//! commits what a device publishes on a meter's topic ([`commit`]), and only then forwards the
+//! frame to rumqttd on 127.0.0.1, which acknowledges it and routes it to any subscriber. Xanh
+//! itself needs no MQTT session on its own broker.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rumqttd::{ConnectionSettings, LinkType, Router, RouterConfig, Server, ServerSettings};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 mod access;
+mod commit;
+mod gate;
+mod limits;
 mod tls;
 
-use self::access::{Access, IngestLogin, TopicGuard};
+use self::access::Access;
+use self::gate::Gate;
+use self::limits::Limits;
+use crate::auth::secret::{random_secret, same};
 use crate::config::EmbeddedBroker;
+use crate::ingest::Pipeline;
+use crate::ingest::mqtt::IngestStatus;
+use crate::store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BrokerError {
@@ -32,109 +43,181 @@ pub enum BrokerError {
     Tls { file: String, key: &'static str, problem: String, fix: String },
 }
 
-/// The running broker: its addresses and the login Xanh's ingestor must use (none when open).
+/// Where what devices publish goes: the pipeline, the store, the counters, and when to stop.
+pub struct Ingest {
+    pub pipeline: Pipeline,
+    pub store: Arc<dyn Store>,
+    pub status: Arc<IngestStatus>,
+    pub batch_size: usize,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// The running broker: its addresses, and the task that ends once Xanh was asked to stop and
+/// everything devices had sent before is committed.
 pub struct Started {
     pub addr: SocketAddr,
     pub tls_addr: Option<SocketAddr>,
-    pub ingest_login: Option<IngestLogin>,
+    pub done: JoinHandle<()>,
 }
 
+/// Descriptors one device connection holds: its socket, the gate's socket to rumqttd and
+/// rumqttd's end of that one.
+pub const DESCRIPTORS_PER_CONNECTION: usize = 3;
+
 /// Start the broker (port 0 picks a free port). `config_file` names the config in errors;
-/// `ingest_client_id` is Xanh's own client id, which no other client may take.
-pub fn start(broker: &EmbeddedBroker, config_file: &str, ingest_client_id: &str) -> Result<Started, BrokerError> {
-    let addr = probe(broker.listen, "mqtt.listen (or XANH_MQTT_LISTEN)")?;
-    // The TLS listener stays bound from here on, and its files are checked before anything starts.
+/// `reserved_client_id` is Xanh's own client id, which no client may take.
+pub fn start(
+    broker: &EmbeddedBroker,
+    config_file: &str,
+    reserved_client_id: &str,
+    ingest: Ingest,
+) -> Result<Started, BrokerError> {
+    let listener = bind("mqtt.listen (or XANH_MQTT_LISTEN)", broker.listen)?;
+    let addr = listener.local_addr().map_err(|e| bind_error("mqtt.listen", broker.listen, e))?;
+    // Bound from here on, and its files checked before anything starts.
     let tls = match &broker.tls {
         Some(tls) => {
-            let listener = TcpListener::bind(tls.listen).map_err(|e| bind_error("mqtt.tls.listen", tls.listen, e))?;
+            let listener = bind("mqtt.tls.listen", tls.listen)?;
             let tls_addr = listener.local_addr().map_err(|e| bind_error("mqtt.tls.listen", tls.listen, e))?;
-            let acceptor = tls::load(tls, config_file)?;
-            let backend = probe(SocketAddr::from(([127, 0, 0, 1], 0)), "mqtt.tls.listen")?;
-            Some((listener, tls_addr, acceptor, backend))
+            Some((listener, tls_addr, tls::load(tls, config_file)?))
         }
         None => None,
     };
-    let access = Arc::new(if broker.clients.is_empty() {
-        Access::open()
-    } else {
-        Access::with_clients(&broker.clients, ingest_client_id)
-    });
+    let backend_secret = random_secret();
+    let backend = start_rumqttd(broker, &backend_secret)?;
 
+    let access =
+        Arc::new(if broker.clients.is_empty() { Access::open() } else { Access::with_clients(&broker.clients) });
+    let (commits, done) = commit::spawn(ingest.store, Arc::clone(&ingest.status), ingest.batch_size);
+    let gate = Arc::new(Gate {
+        access,
+        limits: Limits::new(broker.max_connections, broker.max_connections_per_address),
+        pipeline: ingest.pipeline,
+        commits,
+        status: Arc::clone(&ingest.status),
+        backend,
+        backend_secret,
+        reserved_client_id: reserved_client_id.to_owned(),
+        connect_timeout: broker.connect_timeout,
+        shutdown: ingest.shutdown,
+    });
+    let tls_addr = tls.as_ref().map(|(_, tls_addr, _)| *tls_addr);
+    let mut listeners = vec![(listener, addr, None)];
+    listeners.extend(tls.map(|(listener, tls_addr, acceptor)| (listener, tls_addr, Some(acceptor))));
+    for (listener, at, acceptor) in listeners {
+        listener.set_nonblocking(true).map_err(|e| bind_error("mqtt.listen", at, e))?;
+        let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| bind_error("mqtt.listen", at, e))?;
+        tokio::spawn(accept(listener, Arc::clone(&gate), acceptor));
+    }
+    ingest.status.set_connected(true);
+    Ok(Started { addr, tls_addr, done })
+}
+
+/// rumqttd on 127.0.0.1, taking only the gate's connections; its address.
+fn start_rumqttd(broker: &EmbeddedBroker, backend_secret: &str) -> Result<SocketAddr, BrokerError> {
+    let backend = bind("mqtt.listen", SocketAddr::from(([127, 0, 0, 1], 0)))?
+        .local_addr()
+        .map_err(|e| bind_error("mqtt.listen", broker.listen, e))?;
     let mut connections = ConnectionSettings {
-        connection_timeout_ms: 60_000,
-        max_payload_size: 256 * 1024,
+        // The gate sends the CONNECT as soon as it connects.
+        connection_timeout_ms: 5_000,
+        max_payload_size: gate::MAX_PACKET,
         max_inflight_count: 500,
         auth: None,
         external_auth: None,
         dynamic_filters: true,
     };
-    if !access.is_open() {
-        let checker = Arc::clone(&access);
-        connections.set_auth_handler(move |client_id, username, password| {
-            Arc::clone(&checker).check_login(client_id, username, password)
-        });
-    }
-    // The default router config allows zero connections; these limits are explicit. The
-    // router keeps each subscription's recent messages in memory segments (here 8 × 2 MiB,
-    // which bounds its memory) and skips the oldest when they are full: a subscriber more
-    // than about 16 MiB behind loses messages. The README says so and the simulator paces
-    // itself.
+    let secret = backend_secret.to_owned();
+    connections.set_auth_handler(move |_client_id, _username, password: String| {
+        let from_gate = same(&password, &secret);
+        async move { from_gate }
+    });
+    // The router keeps each subscription's recent messages in memory segments (here 8 × 2 MiB,
+    // which bounds its memory) and skips the oldest when they are full: a subscriber more than
+    // about 16 MiB behind loses messages. Xanh stores in the gate, so this concerns only other
+    // subscribers (docs/mqtt.md says so).
     let router = RouterConfig {
-        max_connections: 10_000,
+        max_connections: broker.max_connections + 1,
         max_outgoing_packet_count: 500,
         max_segment_size: 2 * 1024 * 1024,
         max_segment_count: 8,
         ..RouterConfig::default()
     };
-    // The router runs on a thread of its own for the life of the process (it has no
-    // shutdown call), and so does each listener.
+    // The router runs on a thread of its own for the life of the process (it has no shutdown
+    // call), and so does its listener.
     let router_tx = Router::new(0, router).spawn();
-    let mut listeners = vec![("mqtt-broker", addr)];
-    if let Some((_, _, _, backend)) = &tls {
-        listeners.push(("mqtt-broker-behind-tls", *backend));
-    }
-    for (name, listen) in listeners {
-        let settings = ServerSettings {
-            name: name.to_owned(),
-            listen,
-            tls: None,
-            next_connection_delay_ms: 1,
-            connections: connections.clone(),
-        };
-        let mut server = Server::new(settings, router_tx.clone(), TopicGuard::new(Arc::clone(&access)));
-        std::thread::Builder::new()
-            .name(name.into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                    Ok(runtime) => runtime,
-                    Err(e) => return tracing::error!(error = %e, "embedded MQTT broker: no runtime for {listen}"),
-                };
-                if let Err(e) = runtime.block_on(server.start(LinkType::Remote)) {
-                    tracing::error!(error = %e, "embedded MQTT broker stopped listening on {listen}");
-                }
-            })
-            .map_err(|e| bind_error("mqtt.listen", listen, e))?;
-        wait_listening(listen)?;
-    }
-    let tls_addr = match tls {
-        Some((listener, tls_addr, acceptor, backend)) => {
-            tls::spawn(listener, acceptor, backend).map_err(|e| bind_error("mqtt.tls.listen", tls_addr, e))?;
-            Some(tls_addr)
-        }
-        None => None,
+    let settings = ServerSettings {
+        name: "mqtt-broker-behind-gate".to_owned(),
+        listen: backend,
+        tls: None,
+        next_connection_delay_ms: 0,
+        connections,
     };
-    Ok(Started { addr, tls_addr, ingest_login: access.ingest_login() })
+    let mut server = Server::new(settings, router_tx, rumqttd::protocol::v4::V4);
+    std::thread::Builder::new()
+        .name("mqtt-broker".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(e) => return tracing::error!(error = %e, "embedded MQTT broker: no runtime for {backend}"),
+            };
+            if let Err(e) = runtime.block_on(server.start(LinkType::Remote)) {
+                tracing::error!(error = %e, "embedded MQTT broker stopped listening on {backend}");
+            }
+        })
+        .map_err(|e| bind_error("mqtt.listen", backend, e))?;
+    wait_listening(backend)?;
+    Ok(backend)
+}
+
+/// Take connections until Xanh stops, each within the limits, each served by a task.
+async fn accept(listener: tokio::net::TcpListener, gate: Arc<Gate>, tls: Option<TlsAcceptor>) {
+    let mut shutdown = gate.shutdown.clone();
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, usually: wait instead of spinning.
+                tracing::warn!(error = %e, "embedded MQTT broker: cannot accept a connection");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let slot = match gate.limits.connection(peer.ip()) {
+            Ok(slot) => slot,
+            Err(full) => {
+                tracing::debug!(%peer, ?full, "embedded MQTT broker: refused a connection over the limit");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let gate = Arc::clone(&gate);
+        match &tls {
+            None => tokio::spawn(gate.serve(stream, peer, slot)),
+            Some(acceptor) => {
+                let handshake = acceptor.accept(stream);
+                tokio::spawn(async move {
+                    match tokio::time::timeout(tls::HANDSHAKE_TIME, handshake).await {
+                        Ok(Ok(stream)) => gate.serve(stream, peer, slot).await,
+                        Ok(Err(e)) => tracing::info!(%peer, error = %e, "embedded MQTT broker: TLS handshake failed"),
+                        Err(_) => tracing::info!(%peer, "embedded MQTT broker: TLS handshake not finished in time"),
+                    }
+                })
+            }
+        };
+    }
 }
 
 fn bind_error(key: &'static str, addr: SocketAddr, e: std::io::Error) -> BrokerError {
     BrokerError::Bind { key, addr, reason: e.to_string() }
 }
 
-/// rumqttd binds inside its own thread and only logs a failure, so check the address here
-/// first; this also turns port 0 into a concrete port we can report.
-fn probe(listen: SocketAddr, key: &'static str) -> Result<SocketAddr, BrokerError> {
-    let probe = TcpListener::bind(listen).map_err(|e| bind_error(key, listen, e))?;
-    probe.local_addr().map_err(|e| bind_error(key, listen, e))
+fn bind(key: &'static str, addr: SocketAddr) -> Result<TcpListener, BrokerError> {
+    TcpListener::bind(addr).map_err(|e| bind_error(key, addr, e))
 }
 
 fn wait_listening(addr: SocketAddr) -> Result<(), BrokerError> {

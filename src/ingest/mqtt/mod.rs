@@ -254,9 +254,7 @@ async fn store_loop(
         let outcomes = loop {
             match store.write(batch.clone()).await {
                 Ok(report) => {
-                    status.stored.fetch_add(report.stored as u64, Ordering::Relaxed);
-                    status.duplicates.fetch_add(report.duplicates as u64, Ordering::Relaxed);
-                    status.rejected.fetch_add(report.rejected as u64, Ordering::Relaxed);
+                    status.count_write(&report);
                     break report.outcomes;
                 }
                 Err(e) => {

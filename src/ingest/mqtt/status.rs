@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Serialize;
 
+use crate::store::WriteReport;
+
 /// Live counters for the health endpoint and the dashboard.
 #[derive(Debug, Default)]
 pub struct IngestStatus {
@@ -92,7 +94,23 @@ impl IngestStatus {
         }
     }
 
-    pub(super) fn set_error(&self, error: Option<String>) {
+    /// Whether devices' messages can reach Xanh now (its client is connected, or the embedded
+    /// broker's gate is open).
+    pub(crate) fn set_connected(&self, connected: bool) {
+        self.connected.store(connected, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_message(&self) {
+        self.messages.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn count_write(&self, report: &WriteReport) {
+        self.stored.fetch_add(report.stored as u64, Ordering::Relaxed);
+        self.duplicates.fetch_add(report.duplicates as u64, Ordering::Relaxed);
+        self.rejected.fetch_add(report.rejected as u64, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_error(&self, error: Option<String>) {
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
     }
 }

@@ -65,28 +65,49 @@ impl Application {
         let web_limits = web_limits(config.web_limits, fd_limit);
         // Checked before anything starts, so a wrong page file stops nothing half-started.
         let dashboards = Arc::new(Dashboards::load(config.web_dashboards.as_deref())?);
-        let mut ingest_settings = config.mqtt.clone();
-        let (mut tls, mut shared_group) = (None, None);
-        let (host, port, embedded) = match &config.mqtt.broker {
-            Broker::Embedded(embedded) => {
-                let started = broker::start(embedded, &config.source, &config.mqtt.client_id)?;
-                log_embedded_broker(embedded, &started);
-                if let Some(login) = started.ingest_login {
-                    ingest_settings.username = Some(login.username);
-                    ingest_settings.password = Some(login.password);
-                }
-                let addr = started.addr;
-                let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-                (host, addr.port(), true)
-            }
-            Broker::External(external) => {
-                tls = external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?;
-                shared_group = external.shared_group.clone();
-                (external.host.clone(), external.port, false)
-            }
-        };
         let store::OpenStore { store, outbox } = store::open(&config)?;
         tracing::info!("store open: {}", config.store);
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let shared_group = match &config.mqtt.broker {
+            Broker::External(external) => external.shared_group.clone(),
+            Broker::Embedded(_) => None,
+        };
+        let status = Arc::new(match &shared_group {
+            Some(group) => IngestStatus::with_peers(group.peer_topic()),
+            None => IngestStatus::default(),
+        });
+        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
+        let (host, port, embedded, ingest) = match &config.mqtt.broker {
+            Broker::Embedded(embedded) => {
+                // The broker's gate stores what devices publish: Xanh needs no client of its own.
+                let ingest = broker::Ingest {
+                    pipeline: pipeline.clone(),
+                    store: Arc::clone(&store),
+                    status: Arc::clone(&status),
+                    batch_size: config.ingest.batch_size,
+                    shutdown: shutdown_rx.clone(),
+                };
+                let embedded = &broker_limits(embedded, fd_limit);
+                let started = broker::start(embedded, &config.source, &config.mqtt.client_id, ingest)?;
+                log_embedded_broker(embedded, &started);
+                let addr = started.addr;
+                let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+                (host, addr.port(), true, started.done)
+            }
+            Broker::External(external) => {
+                let tls = external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?;
+                let (host, port) = (external.host.clone(), external.port);
+                let ingest = mqtt::spawn(
+                    mqtt::Connection { host: host.clone(), port, settings: config.mqtt.clone(), tls, shared_group },
+                    pipeline.clone(),
+                    Arc::clone(&store),
+                    config.ingest.batch_size,
+                    Arc::clone(&status),
+                    shutdown_rx.clone(),
+                );
+                (host, port, false, ingest)
+            }
+        };
         let accounts = Accounts::open(config.store.embedded_path())?;
         let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));
         let listener = TcpListener::bind(config.web_listen)
@@ -95,25 +116,10 @@ impl Application {
         let web_addr = listener
             .local_addr()
             .map_err(|e| StartError::WebBind { addr: config.web_listen, reason: e.to_string() })?;
-
-        let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let (outbox, drainer) = match outbox {
-            Some((status, drainer)) => (Some(status), Some(tokio::spawn(drainer.run(shutdown_rx.clone())))),
+            Some((status, drainer)) => (Some(status), Some(tokio::spawn(drainer.run(shutdown_rx)))),
             None => (None, None),
         };
-        let status = Arc::new(match &shared_group {
-            Some(group) => IngestStatus::with_peers(group.peer_topic()),
-            None => IngestStatus::default(),
-        });
-        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
-        let ingest = mqtt::spawn(
-            mqtt::Connection { host: host.clone(), port, settings: ingest_settings, tls, shared_group },
-            pipeline.clone(),
-            Arc::clone(&store),
-            config.ingest.batch_size,
-            Arc::clone(&status),
-            shutdown_rx,
-        );
         let state = AppState {
             config,
             dashboards,
@@ -207,6 +213,24 @@ fn web_limits(configured: WebLimits, fd_limit: fd_limit::FdLimit) -> WebLimits {
     WebLimits { max_connections, max_connections_per_address, ..configured }
 }
 
+/// The embedded broker's settings, its connection cap lowered if the open-file limit leaves it
+/// less: each device connection holds three descriptors (the device's socket, the gate's
+/// socket to rumqttd and rumqttd's end of it).
+fn broker_limits(configured: &EmbeddedBroker, fd_limit: fd_limit::FdLimit) -> EmbeddedBroker {
+    let share = (fd_limit.share() / broker::DESCRIPTORS_PER_CONNECTION).max(1);
+    if configured.max_connections > share {
+        tracing::warn!(
+            configured = configured.max_connections,
+            used = share,
+            open_files = fd_limit.soft,
+            "mqtt.max_connections lowered to what the open-file limit leaves the broker (raise LimitNOFILE to connect more)"
+        );
+    }
+    let max_connections = configured.max_connections.min(share);
+    let max_connections_per_address = configured.max_connections_per_address.min(max_connections);
+    EmbeddedBroker { max_connections, max_connections_per_address, ..configured.clone() }
+}
+
 /// Say who may use the embedded broker, so that an open one is never a surprise.
 fn log_embedded_broker(embedded: &EmbeddedBroker, started: &broker::Started) {
     let addr = started.addr;
@@ -217,5 +241,43 @@ fn log_embedded_broker(embedded: &EmbeddedBroker, started: &broker::Started) {
         tracing::info!(%addr, %tls, "embedded MQTT broker listening on this machine only, open to any client without a password (add [[mqtt.clients]] before opening it to the network)");
     } else {
         tracing::warn!(%addr, %tls, "embedded MQTT broker listening OPEN to the network (allow_anonymous = true): anyone who reaches it can publish readings");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Under the usual systemd limit of 1 024 open files, the web server and the broker
+    /// together stay below it: 1 024 − 256 kept for the store and the log, half each.
+    #[test]
+    fn the_connection_caps_fit_the_open_file_limit_together() {
+        let configured_web = WebLimits {
+            max_connections: 512,
+            max_connections_per_address: 128,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+        };
+        let configured_broker = EmbeddedBroker {
+            listen: "127.0.0.1:1883".parse().unwrap(),
+            clients: Vec::new(),
+            tls: None,
+            max_connections: 200,
+            max_connections_per_address: 20,
+            connect_timeout: Duration::from_secs(10),
+        };
+        let systemd = fd_limit::FdLimit { soft: 1024, was: 1024 };
+        let web = web_limits(configured_web, systemd);
+        let broker = broker_limits(&configured_broker, systemd);
+        assert_eq!(web.max_connections, 384);
+        assert_eq!(broker.max_connections, 128);
+        assert_eq!(broker.max_connections_per_address, 20);
+        let descriptors = web.max_connections + broker.max_connections * broker::DESCRIPTORS_PER_CONNECTION;
+        assert!(descriptors + fd_limit::RESERVED as usize <= 1024, "{descriptors} client descriptors");
+
+        let roomy = fd_limit::FdLimit { soft: 65_536, was: 1024 };
+        assert_eq!(broker_limits(&configured_broker, roomy), configured_broker, "a roomy limit keeps the config");
     }
 }
