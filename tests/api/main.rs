@@ -8,6 +8,7 @@ mod common;
 
 mod broker_auth;
 mod corrections;
+mod data_quality;
 mod dashboards;
 mod documents;
 mod entry;

@@ -71,15 +71,15 @@ async fn a_unit_slip_is_held_until_a_reviewer_rejects_it() {
     let held: Vec<&Value> =
         rejected["items"].as_array().unwrap().iter().filter(|i| i["reason"] == "held_for_review").collect();
     assert_eq!(held.len(), 2, "{rejected}");
-    assert!(held.iter().any(|i| i["detail"].as_str().unwrap().contains("×10")), "{rejected}");
-    assert!(held.iter().any(|i| i["detail"].as_str().unwrap().contains("lost digit")), "{rejected}");
+    assert!(held.iter().any(|i| i["detail"].as_str().unwrap().contains("gấp 10 lần")), "{rejected}");
+    assert!(held.iter().any(|i| i["detail"].as_str().unwrap().contains("thiếu một chữ số")), "{rejected}");
     let page = app.http.get(app.url("/rejected")).send().await.unwrap().text().await.unwrap();
     assert!(
         page.contains("Tăng giảm bất thường, chờ xem xét") && page.contains("Chấp nhận"),
         "the page offers the review"
     );
 
-    let slip = held.iter().find(|i| i["detail"].as_str().unwrap().contains("×10")).unwrap();
+    let slip = held.iter().find(|i| i["detail"].as_str().unwrap().contains("gấp 10 lần")).unwrap();
     let (status, answer) =
         review(&app, &slip["id"], json!({"decision": "reject", "reason": "nhân viên gõ thừa số 0"})).await;
     assert_eq!(status, 200, "{answer}");

@@ -23,12 +23,14 @@ use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
 use super::{DocumentRecord, PlanEdit, PlanEditRecord, Review, Store, StoreError, WriteReport};
-use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind};
+use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind, Resource};
 
 /// How the store turns one meter's readings into consumption.
 #[derive(Debug, Clone, Copy)]
 struct MeterRule {
     kind: MeterKind,
+    /// `None` for a meter not configured (its readings are kept, not checked for rate).
+    resource: Option<Resource>,
     register_max: Option<f64>,
     max_rate: Option<f64>,
 }
@@ -79,7 +81,7 @@ impl SqliteStore {
         let rules = meters
             .iter()
             .map(|m| {
-                let rule = MeterRule { kind: m.kind, register_max: m.register_max, max_rate: m.max_rate };
+                let rule = MeterRule { kind: m.kind, resource: Some(m.resource), register_max: m.register_max, max_rate: m.max_rate };
                 (m.id.clone(), rule)
             })
             .collect();
@@ -114,6 +116,7 @@ impl Inner {
     fn rule(&self, meter: &MeterId) -> MeterRule {
         self.rules.get(meter).copied().unwrap_or(MeterRule {
             kind: MeterKind::Counter,
+            resource: None,
             register_max: None,
             max_rate: None,
         })

@@ -8,14 +8,21 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Inner, lock};
 use crate::domain::consumption::{
-    GLITCH_LOOKAHEAD, Sample, counter_intervals, delta_interval, implausible_step, spread_hourly, without_glitches,
+    GLITCH_LOOKAHEAD, Implausible, RateLimit, RateSource, Sample, counter_intervals, delta_interval,
+    implausible_step, spread_hourly, without_glitches,
 };
 use crate::domain::period::local_rfc3339;
+use crate::locale::{self, Lang};
 use crate::domain::{Incoming, MeterId, MeterKind, Origin, RejectReason, Rejection};
 use crate::store::{Outcome, Review, StoreError, WriteReport, from_ms, ms};
 
-/// Each meter's last few stored readings, oldest first, as a batch is written.
-pub(super) type Latest = HashMap<MeterId, Vec<Sample>>;
+/// What a batch being written needs to know of each meter, read once a batch: its last few
+/// stored readings (oldest first) and how much it may plausibly use in an hour.
+#[derive(Default)]
+pub(super) struct Latest {
+    tails: HashMap<MeterId, Vec<Sample>>,
+    limits: HashMap<MeterId, RateLimit>,
+}
 
 /// Whether a reading's step from the one before is checked for plausibility: always, except
 /// for a held reading a person has accepted.
@@ -59,7 +66,7 @@ impl Inner {
         plausibility: Plausibility,
     ) -> Result<WriteReport, StoreError> {
         let mut report = WriteReport { outcomes: Vec::with_capacity(batch.len()), ..WriteReport::default() };
-        let mut latest = Latest::new();
+        let mut latest = Latest::default();
         // Newly stored samples per meter, and the latest receive time among them.
         let mut fresh: BTreeMap<MeterId, (Vec<Sample>, i64)> = BTreeMap::new();
         for item in batch {
@@ -95,7 +102,7 @@ impl Inner {
                         }
                     }
                     if inserted {
-                        if let Some(tail) = latest.get_mut(&reading.meter) {
+                        if let Some(tail) = latest.tails.get_mut(&reading.meter) {
                             if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) {
                                 tail.push(sample);
                                 if tail.len() > GLITCH_LOOKAHEAD + 1 {
@@ -151,16 +158,42 @@ impl Inner {
         let Some(before) = self.previous(tx, &reading.meter, sample, latest)? else {
             return Ok(None);
         };
-        Ok(implausible_step(before, sample, rule.register_max, rule.max_rate).map(|why| Rejection {
+        let limit = match latest.limits.get(&reading.meter) {
+            Some(limit) => *limit,
+            None => {
+                let limit = self.rate_limit(tx, &reading.meter)?;
+                latest.limits.insert(reading.meter.clone(), limit);
+                limit
+            }
+        };
+        Ok(implausible_step(before, sample, rule.register_max, limit).map(|why| Rejection {
             origin: origin.clone(),
             meter: Some(reading.meter.clone()),
             reason: RejectReason::HeldForReview,
             detail: format!(
-                "held for review: {why} (from {} to {})",
+                "giữ lại chờ xem xét: {} (từ {} đến {})",
+                describe(&why, rule.resource.map_or("", |r| locale::unit(r, Lang::Vi))),
                 local_rfc3339(from_ms(before.ts_ms), &self.tz),
                 local_rfc3339(reading.ts, &self.tz)
             ),
         }))
+    }
+
+    /// How much a meter may plausibly use in an hour: its `max_rate`, else a multiple of the
+    /// highest hourly use in its history, else its resource's ceiling.
+    fn rate_limit(&self, tx: &Transaction<'_>, meter: &MeterId) -> Result<RateLimit, rusqlite::Error> {
+        let rule = self.rule(meter);
+        let Some(resource) = rule.resource else {
+            // A meter not configured has no resource to bound it; its readings are kept.
+            return Ok(RateLimit { per_hour: f64::INFINITY, source: RateSource::ResourceDefault });
+        };
+        if rule.max_rate.is_some() {
+            return Ok(RateLimit::for_meter(resource, rule.max_rate, 0.0, 0));
+        }
+        let (highest, hours): (Option<f64>, i64) = tx
+            .prepare_cached("SELECT max(amount), count(*) FROM consumption_hourly WHERE meter = ?1")?
+            .query_row([meter.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(RateLimit::for_meter(resource, None, highest.unwrap_or(0.0), hours.max(0) as u64))
     }
 
     /// The stored reading a new one at `ts` follows, glitches left out: a device that came
@@ -175,11 +208,11 @@ impl Inner {
         latest: &mut Latest,
     ) -> Result<Option<Sample>, rusqlite::Error> {
         let context = GLITCH_LOOKAHEAD + 1;
-        if !latest.contains_key(meter) {
+        if !latest.tails.contains_key(meter) {
             let tail = self.readings_before(tx, meter, i64::MAX, context)?;
-            latest.insert(meter.clone(), tail);
+            latest.tails.insert(meter.clone(), tail);
         }
-        let mut chain = match latest.get(meter) {
+        let mut chain = match latest.tails.get(meter) {
             Some(tail) if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) => tail.clone(),
             _ => self.readings_before(tx, meter, sample.ts_ms, context)?,
         };
@@ -353,4 +386,56 @@ pub(super) fn insert_rejection(tx: &Transaction<'_>, rejection: &Rejection) -> R
         rejection.detail,
     ])?;
     Ok(())
+}
+
+/// Why a step was held, in Vietnamese, with the figures a reviewer checks by hand.
+fn describe(why: &Implausible, unit: &str) -> String {
+    let n = |value: f64| exact(value);
+    let q = |value: f64| format!("{} {unit}", exact(value)).trim_end().to_owned();
+    match *why {
+        Implausible::LostDigit { before, after } => format!(
+            "chỉ số giảm từ {} xuống {}: không về gần 0 (đặt lại hoặc thay công tơ), cũng không quay vòng từ gần đỉnh thanh ghi; có thể nhập thiếu một chữ số",
+            n(before),
+            n(after)
+        ),
+        Implausible::UnitSlip { before, after, factor } => {
+            format!("chỉ số tăng từ {} lên {}, gấp {} lần: có thể nhầm đơn vị", n(before), n(after), n(factor))
+        }
+        Implausible::TooFast { used, hours, limit, wrap } => {
+            let limit_text = match limit.source {
+                RateSource::Configured => format!("{} một giờ (max_rate của công tơ)", q(limit.per_hour)),
+                RateSource::Learned { highest_hourly } => format!(
+                    "{} một giờ (gấp {} lần mức cao nhất đã ghi trong một giờ, {}; đặt max_rate để thay đổi)",
+                    q(limit.per_hour),
+                    n(crate::domain::consumption::LEARNED_MULTIPLE),
+                    q(highest_hourly)
+                ),
+                RateSource::ResourceDefault => format!(
+                    "{} một giờ (mức trần khi công tơ chưa có lịch sử; đặt max_rate để thay đổi)",
+                    q(limit.per_hour)
+                ),
+            };
+            format!(
+                "{} {} trong {} giờ, tức {} một giờ, vượt giới hạn {}",
+                if wrap { "nếu là quay vòng thanh ghi thì đã dùng" } else { "đã dùng" },
+                q(used),
+                locale::number(hours, 2, Lang::Vi),
+                q(used / hours.max(1.0)),
+                limit_text
+            )
+        }
+    }
+}
+
+/// A register value in Vietnamese notation with the decimals it has (to three): 725.131 or
+/// 72,513.
+fn exact(value: f64) -> String {
+    let text = locale::number(value, 3, Lang::Vi);
+    match text.split_once(',') {
+        Some((whole, fraction)) => match fraction.trim_end_matches('0') {
+            "" => whole.to_owned(),
+            kept => format!("{whole},{kept}"),
+        },
+        None => text,
+    }
 }
