@@ -20,11 +20,11 @@ use jiff::{SignedDuration, Timestamp};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 use crate::config::{Broker, Config};
-use crate::domain::period::local_midnight;
+use crate::domain::period::{local_midnight, local_rfc3339};
 use crate::domain::{Conversion, Format, Meter, MeterId, MeterKind, Origin, Resource, SHEETS_PER_REAM, Source, Topic};
 use crate::ingest::Pipeline;
 use crate::ingest::formats::RawValue;
-use crate::store::Store;
+use crate::store::{Store, StoreReads};
 
 /// Where simulated readings go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +192,16 @@ impl Model {
         Model { meters, order, tz: config.office.timezone.clone() }
     }
 
+    /// Go on from what the store holds: each counter reads on from its last stored value
+    /// (canonical), so that a second run never looks like a register restarting or wrapping.
+    fn continue_from(&mut self, last: &HashMap<MeterId, f64>) {
+        for meter in &mut self.meters {
+            if let (MeterKind::Counter, Some(value)) = (meter.kind, last.get(&meter.id)) {
+                meter.register = *value;
+            }
+        }
+    }
+
     /// Advance every register over `[from, to)` and return the readings taken at `to`.
     /// Delta meters give a reading only when something was issued.
     pub fn advance(&mut self, from: Timestamp, to: Timestamp) -> Vec<SimReading> {
@@ -297,10 +307,11 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
     }
     let config = &Config { meters: generic, ..config.clone() };
     let mut model = Model::new(config, options.seed);
+    let store = crate::store::open(config)?.store;
+    model.continue_from(&last_stored(&*store, config, from).await?);
     eprintln!("simulate: {} meters, history {} → {} every {:?}", config.meters.len(), from, to, options.interval);
     match options.target {
         Target::Store => {
-            let store = crate::store::open(config)?.store;
             let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
             let last = write_history(&mut model, &*store, &pipeline, config, from, to, interval).await?;
             if let Some(every) = options.live_every {
@@ -310,6 +321,8 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
             }
         }
         Target::Mqtt => {
+            // The service holds the store; the simulator only needed to know where to go on from.
+            drop(store);
             let client = Publisher::connect(config, options.rate).await?;
             let last = client.history(&mut model, from, to, interval).await?;
             if let Some(every) = options.live_every {
@@ -318,6 +331,30 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
         }
     }
     Ok(())
+}
+
+/// Each simulated meter's last stored value, to go on from. History that would overlap
+/// stored readings is refused, naming the meters: republished from another start, their
+/// counters would interleave with the stored ones and read as resets and wraps.
+async fn last_stored(store: &dyn StoreReads, config: &Config, from: Timestamp) -> anyhow::Result<HashMap<MeterId, f64>> {
+    let tz = &config.office.timezone;
+    let simulated: Vec<&MeterId> = config.meters.iter().map(|m| &m.id).collect();
+    let status: Vec<_> = store.meter_status().await?.into_iter().filter(|s| simulated.contains(&&s.meter)).collect();
+    let overlapping: Vec<&str> =
+        status.iter().filter(|s| s.last_ts.is_some_and(|last| last > from)).map(|s| s.meter.as_str()).collect();
+    if let Some(latest) = status.iter().filter_map(|s| s.last_ts).max().filter(|_| !overlapping.is_empty()) {
+        let date = latest.to_zoned(tz.clone()).date();
+        let start = if local_midnight(date, tz)? < latest { date.tomorrow()? } else { date };
+        anyhow::bail!(
+            "simulate: the store already has readings after the start of this history ({}) for {}; \
+             publishing it would mix two histories of the same meters. The last is at {}: start \
+             after it with `--from {start}`, or simulate into a new store",
+            local_rfc3339(from, tz),
+            overlapping.join(", "),
+            local_rfc3339(latest, tz)
+        );
+    }
+    Ok(status.into_iter().filter_map(|s| Some((s.meter, s.last_value?))).collect())
 }
 
 /// The grid of history times: `from + k × interval`, up to `to`.
@@ -573,5 +610,44 @@ mod tests {
         assert_eq!(occupancy(&local("2026-11-27T10:00:00+07:00")), 1.0); // Friday morning
         assert!(occupancy(&local("2026-11-27T12:00:00+07:00")) < 0.5); // lunch
         assert_eq!(occupancy(&local("2026-11-27T22:00:00+07:00")), 0.0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_second_run_goes_on_from_the_stored_readings_and_never_overlaps_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("xanh.db").display().to_string();
+        let env = |name: &str| (name == "XANH_STORE_PATH").then(|| path.clone());
+        let config = Config::parse("test.toml", crate::config::BUILT_IN_DEFAULT, &env).unwrap();
+        let day = |d: &str| d.parse::<Date>().unwrap();
+        let options = |from: &str, to: &str, seed| SimulateOptions {
+            from: Some(day(from)),
+            to: Some(day(to)),
+            interval: Duration::from_secs(3600),
+            live_every: None,
+            target: Target::Store,
+            seed,
+            rate: 1000,
+        };
+        run(&config, options("2026-11-02", "2026-11-04", 1)).await.unwrap();
+        // Another run, another seed, from where the first stopped: its counters go on.
+        run(&config, options("2026-11-04", "2026-11-06", 2)).await.unwrap();
+
+        let store = crate::store::open(&config).unwrap().store;
+        let (rejected, count) = store.rejected(10).await.unwrap();
+        assert_eq!(count, 0, "nothing held or rejected: {rejected:?}");
+        // The building meter (a 6-digit register) used exactly what its register rose by:
+        // no restart read as a wrap or a reset.
+        let meter: MeterId = "dien-toa-nha".parse().unwrap();
+        let (from, to) = (local_midnight(day("2026-11-02"), &config.office.timezone).unwrap(), Timestamp::now());
+        let readings = store.readings(meter.clone(), from.as_millisecond(), to.as_millisecond(), 1000).await.unwrap();
+        let rise = readings.first().unwrap().value - readings.last().unwrap().value;
+        let range = crate::domain::TimeRange::new(from, to).unwrap();
+        let rows = store.consumption(vec![meter], range, crate::store::Resolution::Hour).await.unwrap();
+        let used: f64 = rows.iter().map(|(_, amount)| amount).sum();
+        assert!(rise > 0.0 && (used - rise).abs() < 1e-6, "used {used}, register rose {rise}");
+
+        // History over stored readings is refused, naming the meters and where to start.
+        let refused = run(&config, options("2026-11-05", "2026-11-07", 3)).await.unwrap_err().to_string();
+        assert!(refused.contains("dien-toa-nha") && refused.contains("--from 2026-11-06"), "{refused}");
     }
 }
