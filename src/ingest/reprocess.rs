@@ -40,21 +40,27 @@ pub fn decode_again(origin: &Origin, pipeline: &Pipeline, config: &Config) -> Ve
     }
 }
 
+/// Try every rejected item once more: the items there were when it started, each once, so
+/// that what a second attempt rejects again (kept as a new item) is not retried in the same
+/// run. Held readings and conflicting duplicates wait for a person instead: no config fix
+/// changes them, and retried they would only be rejected again.
 pub async fn reprocess_rejected(
     store: &dyn Store,
     pipeline: &Pipeline,
     config: &Config,
 ) -> Result<RetrySummary, StoreError> {
     let mut summary = RetrySummary::default();
+    let Some(newest) = store.rejected(1).await?.0.first().map(|r| r.id) else {
+        return Ok(summary);
+    };
     let mut after = 0;
-    loop {
+    while after < newest {
         let page = store.rejected_for_retry(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
         let mut retried = Vec::new();
-        for item in page {
-            // A held reading waits for a person's decision, not for a config fix.
-            if item.reason == Some(RejectReason::HeldForReview) {
+        for item in page.into_iter().filter(|item| item.id <= newest) {
+            if matches!(item.reason, Some(RejectReason::HeldForReview | RejectReason::ConflictingDuplicate)) {
                 summary.still_rejected += 1;
                 continue;
             }

@@ -140,6 +140,8 @@ pub struct Review {
 pub struct RetryItem {
     pub id: i64,
     pub origin: Origin,
+    /// The meter it was for, when that was known.
+    pub meter: Option<MeterId>,
     /// Why it was rejected; `None` for a reason this version does not know.
     pub reason: Option<RejectReason>,
 }
@@ -271,9 +273,10 @@ pub trait Store: StoreReads {
     /// reading touched. `Ok(None)`: the meter has no reading at that time.
     async fn correct(&self, correction: Correction) -> Result<Option<CorrectionRecord>, StoreError>;
 
-    /// A person's decision on an item held for review: an accepted one is stored from
-    /// `accepted` (what it decodes to) without the plausibility check. `Ok(None)`: no item
-    /// with that id is waiting for review.
+    /// A person's decision on an item held for review, or the dismissal (`accept: false`) of
+    /// a conflicting duplicate: an accepted one is stored from `accepted` (what it decodes
+    /// to) without the plausibility check. `Ok(None)`: no item with that id is waiting for
+    /// that decision.
     async fn review(&self, id: i64, review: Review, accepted: Vec<Incoming>)
     -> Result<Option<WriteReport>, StoreError>;
 

@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/corrections", post(api::corrections::post_correction).get(api::corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected::rejected))
         .route("/api/v1/rejected/reprocess", post(api::rejected::post_reprocess))
+        .route("/api/v1/rejected/review", post(api::rejected::bulk_review))
         .route("/api/v1/rejected/{id}/review", post(api::rejected::review))
         .route("/api/v1/waste", get(api::waste::waste))
         .route("/api/v1/progress", get(api::progress::progress))

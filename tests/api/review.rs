@@ -186,3 +186,127 @@ async fn amounts_without_a_time_all_count_and_absurd_values_are_refused() {
     assert_eq!(page.status().as_u16(), 200);
     app.stop().await;
 }
+
+async fn submit(app: &TestApp, rows: Value) {
+    let response = app.http.post(app.url("/api/v1/readings")).json(&rows).send().await.unwrap();
+    assert!(response.status().is_success() || response.status().as_u16() == 422, "{}", response.text().await.unwrap());
+}
+
+async fn reprocess(app: &TestApp) -> Value {
+    let sent = app.http.post(app.url("/api/v1/rejected/reprocess")).send();
+    let response = tokio::time::timeout(std::time::Duration::from_secs(20), sent)
+        .await
+        .expect("reprocess finishes: it handles the items there were when it started, once")
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reprocess_never_loops_on_a_conflicting_duplicate_which_a_person_dismisses() {
+    let app = app().await;
+    // 100 kWh at 08:00 is stored; 105 at the same time conflicts with it.
+    submit(&app, json!([{"meter": "dien-a", "value": 100, "ts": "02/11/2026 08:00"}])).await;
+    submit(&app, json!([{"meter": "dien-a", "value": 105, "ts": "02/11/2026 08:00"}])).await;
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["total"], 1, "{rejected}");
+    let duplicate = rejected["items"][0].clone();
+    assert_eq!(duplicate["reason"], "conflicting_duplicate");
+
+    // "Xử lý lại" twice: nothing to do, and the list does not grow.
+    for _ in 0..2 {
+        let summary = reprocess(&app).await;
+        assert_eq!((summary["reprocessed"].as_u64(), summary["still_rejected"].as_u64()), (Some(0), Some(1)));
+    }
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!((rejected["total"].as_u64(), &rejected["items"][0]["id"]), (Some(1), &duplicate["id"]), "{rejected}");
+
+    // It cannot be accepted (the stored reading is corrected instead); it can be dismissed.
+    let (status, answer) = review(&app, &duplicate["id"], json!({"decision": "accept", "reason": "giá trị mới đúng hơn"})).await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(answer.to_string().contains("đính chính"), "the reason is given in Vietnamese: {answer}");
+    let (status, answer) =
+        review(&app, &duplicate["id"], json!({"decision": "reject", "reason": "gửi trùng, giá trị đúng đã lưu"})).await;
+    assert_eq!(status, 200, "{answer}");
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["total"], 0, "{rejected}");
+    let (_, readings) = app.get("/api/v1/readings?meter=dien-a").await;
+    assert_eq!(readings["readings"][0]["value"], 100.0, "{readings}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_readings_are_decided_in_bulk_by_meter_reason_and_period_with_one_audited_reason() {
+    let app = app().await;
+    submit(
+        &app,
+        json!([
+            {"meter": "dien-a", "value": 1000, "ts": "02/11/2026 08:00"},
+            {"meter": "dien-a", "value": 100, "ts": "02/11/2026 09:00"},     // a digit lost: held
+            {"meter": "dien-a", "value": 10020, "ts": "02/11/2026 10:00"},   // ×10: held
+            {"meter": "dien-a", "value": 1004, "ts": "02/11/2026 11:00"},
+            {"meter": "dien-a", "value": 100.4, "ts": "03/11/2026 09:00"},   // held, the next day
+            {"meter": "dien-thang", "value": 5000, "ts": "01/11/2026 08:00"},
+            {"meter": "dien-thang", "value": 500, "ts": "02/11/2026 08:00"}, // held: a new meter
+        ]),
+    )
+    .await;
+    // A conflicting duplicate on dien-a too.
+    submit(&app, json!([{"meter": "dien-a", "value": 1001, "ts": "02/11/2026 08:00"}])).await;
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["total"], 5, "{rejected}");
+
+    let bulk = |body: Value| {
+        let app = &app;
+        async move {
+            let response = app.http.post(app.url("/api/v1/rejected/review")).json(&body).send().await.unwrap();
+            (response.status().as_u16(), response.json::<Value>().await.unwrap())
+        }
+    };
+    // A filter that names no meter of the office, or half a period, is refused in Vietnamese.
+    let (status, answer) = bulk(json!({"decision": "reject", "reason": "nhập sai", "filter": {"meter": "khong-co"}})).await;
+    assert_eq!(status, 400, "{answer}");
+    let (status, _) = bulk(json!({"decision": "reject", "reason": "nhập sai", "filter": {"from": "2026-11-02"}})).await;
+    assert_eq!(status, 400);
+
+    // Reject dien-a's held readings of 02/11: the lost digit and the ×10, not the one of
+    // 03/11, nor the duplicate, nor dien-thang's.
+    let filter = json!({"meter": "dien-a", "reason": "held_for_review", "from": "2026-11-02", "to": "2026-11-03"});
+    let (status, answer) =
+        bulk(json!({"decision": "reject", "reason": "nhân viên gõ nhầm khi nhập", "filter": filter})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer, json!({"decided": 2, "stored": 0, "left": 0}));
+    // 1000 → 1004 on 02/11: 4 kWh.
+    approx(&app.consumption(&day("dien-a")).await["total"], 4.0);
+
+    // Accept everything of dien-thang: the new meter really reads 500 (counted from zero).
+    let (status, answer) = bulk(
+        json!({"decision": "accept", "reason": "đã thay công tơ mới ngày 02/11", "filter": {"meter": "dien-thang"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer, json!({"decided": 1, "stored": 1, "left": 0}));
+    let two_days = "resource=electricity&meter=dien-thang&from=2026-11-01&to=2026-11-03&step=day";
+    approx(&app.consumption(two_days).await["total"], 500.0);
+
+    // Accepting what is left of dien-a leaves the duplicate (it cannot be accepted).
+    let (_, answer) = bulk(json!({"decision": "accept", "reason": "đã kiểm tra tại chỗ", "filter": {"meter": "dien-a"}})).await;
+    assert_eq!(answer, json!({"decided": 1, "stored": 1, "left": 1}));
+    // 1004 → 100,4 accepted: the register was reset, 100,4 used since.
+    let next_day = "resource=electricity&meter=dien-a&from=2026-11-02&to=2026-11-04&step=day";
+    approx(&app.consumption(next_day).await["total"], 104.4);
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["total"], 1);
+    assert_eq!(rejected["items"][0]["reason"], "conflicting_duplicate");
+
+    // One audit line a batch, with the reason, the filter and the items decided.
+    let (_, log) = app.get("/api/v1/audit").await;
+    let batches: Vec<&Value> =
+        log["items"].as_array().unwrap().iter().filter(|i| i["action"] == "rejected.review_bulk").collect();
+    assert_eq!(batches.len(), 3, "{log}");
+    let first = batches.iter().find(|b| b["after"]["reason"] == "nhân viên gõ nhầm khi nhập").unwrap();
+    assert_eq!(first["after"]["ids"].as_array().unwrap().len(), 2);
+    assert_eq!(first["after"]["filter"]["meter"], "dien-a");
+    assert_eq!(first["actor"], format!("{}/tests", crate::common::ADMIN));
+    app.stop().await;
+}

@@ -118,7 +118,7 @@ impl StoreReads for SqliteStore {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT id, received_at, source, topic, payload, reason FROM rejected
+                    "SELECT id, received_at, source, topic, payload, reason, meter FROM rejected
                      WHERE reprocessed_at IS NULL AND review_decision IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
                 )?;
                 let rows = stmt.query_map(params![after_id, limit as i64], |r| {
@@ -134,6 +134,7 @@ impl StoreReads for SqliteStore {
                             payload: r.get(4)?,
                         },
                         reason: RejectReason::parse(&r.get::<_, String>(5)?),
+                        meter: r.get::<_, Option<String>>(6)?.and_then(|m| m.parse().ok()),
                     })
                 })?;
                 rows.collect()

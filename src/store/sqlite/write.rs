@@ -231,14 +231,21 @@ impl Inner {
     ) -> Result<Option<WriteReport>, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let waiting: Option<i64> = tx
+        // A held reading may be accepted or rejected; a conflicting duplicate only dismissed
+        // (the stored reading is corrected instead).
+        let decidable: &[RejectReason] = if review.accept {
+            &[RejectReason::HeldForReview]
+        } else {
+            &[RejectReason::HeldForReview, RejectReason::ConflictingDuplicate]
+        };
+        let reason: Option<String> = tx
             .query_row(
-                "SELECT id FROM rejected WHERE id = ?1 AND reason = ?2 AND reprocessed_at IS NULL AND review_decision IS NULL",
-                params![id, RejectReason::HeldForReview.code()],
+                "SELECT reason FROM rejected WHERE id = ?1 AND reprocessed_at IS NULL AND review_decision IS NULL",
+                params![id],
                 |r| r.get(0),
             )
             .optional()?;
-        if waiting.is_none() {
+        if !reason.is_some_and(|reason| decidable.iter().any(|d| d.code() == reason)) {
             return Ok(None);
         }
         let report = if review.accept {

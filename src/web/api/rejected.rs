@@ -1,5 +1,5 @@
 //! Rejected and held input: `GET /api/v1/rejected`, a second attempt at all of it, and a
-//! person's verdict on one item.
+//! person's verdict on one item or on every item a filter picks.
 
 use axum::Json;
 use axum::extract::rejection::PathRejection;
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::domain::period::local_rfc3339;
 use crate::ingest::reprocess::RetrySummary;
 use crate::web::auth::{Admin, Viewer};
-use crate::web::commands::review::{ReviewBody, apply_review, reprocess};
+use crate::web::commands::review::{BulkOutcome, BulkReviewBody, ReviewBody, apply_bulk_review, apply_review, reprocess};
 use crate::web::extract::ApiQuery;
 use crate::web::{ApiError, AppState};
 
@@ -71,4 +71,18 @@ pub async fn review(
     let decision = body.decision.clone();
     let stored = apply_review(&state, &admin, id, body).await?;
     Ok(Json(json!({ "id": id, "decision": decision, "stored": stored })))
+}
+
+pub async fn bulk_review(
+    State(state): State<AppState>,
+    admin: Admin,
+    body: Result<Json<BulkReviewBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<BulkOutcome>, ApiError> {
+    let Json(body) = body.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "{}; gửi {{\"decision\": \"accept\" hoặc \"reject\", \"reason\": \"…\", \"filter\": {{\"meter\", \"reason\", \"from\", \"to\"}}}}",
+            e.body_text()
+        ))
+    })?;
+    Ok(Json(apply_bulk_review(&state, &admin, body).await?))
 }
