@@ -336,7 +336,11 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
 /// Each simulated meter's last stored value, to go on from. History that would overlap
 /// stored readings is refused, naming the meters: republished from another start, their
 /// counters would interleave with the stored ones and read as resets and wraps.
-async fn last_stored(store: &dyn StoreReads, config: &Config, from: Timestamp) -> anyhow::Result<HashMap<MeterId, f64>> {
+async fn last_stored(
+    store: &dyn StoreReads,
+    config: &Config,
+    from: Timestamp,
+) -> anyhow::Result<HashMap<MeterId, f64>> {
     let tz = &config.office.timezone;
     let simulated: Vec<&MeterId> = config.meters.iter().map(|m| &m.id).collect();
     let status: Vec<_> = store.meter_status().await?.into_iter().filter(|s| simulated.contains(&&s.meter)).collect();

@@ -281,7 +281,8 @@ mod tests {
     #[test]
     fn unlikely_steps_are_held_and_ordinary_ones_pass() {
         let h = |i: i64| T0 + i * HOUR_MS;
-        let step = |a: f64, b: f64, per_hour| implausible_step(s(h(0), a), s(h(1), b), Some(100_000.0), limit(per_hour));
+        let step =
+            |a: f64, b: f64, per_hour| implausible_step(s(h(0), a), s(h(1), b), Some(100_000.0), limit(per_hour));
         assert_eq!(step(1234.0, 1240.0, 50.0), None);
         assert!(matches!(step(1234.0, 12_340.0, 1e9), Some(Implausible::UnitSlip { factor: 10.0, .. })));
         assert!(matches!(step(1234.0, 1_234_000.0, 1e9), Some(Implausible::UnitSlip { factor: 1000.0, .. })));

@@ -91,6 +91,14 @@ pub struct Rejection {
     pub detail: String,
 }
 
+impl Rejection {
+    /// How much of a payload too large for any sender is kept: enough to tell which sender
+    /// to fix.
+    pub const KEPT_PAYLOAD_BYTES: usize = 4096;
+    /// How much of a detail is kept.
+    pub const DETAIL_CHARS: usize = 1000;
+}
+
 /// One decoded and validated piece of input, ready for the store.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {

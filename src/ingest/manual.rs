@@ -151,7 +151,10 @@ impl Entry<'_> {
         }
     }
 
-    fn origin(&self, payload: Vec<u8>) -> Origin {
+    /// Where a row came from, with the first [`Rejection::KEPT_PAYLOAD_BYTES`] of it, kept if
+    /// it is refused: a real row is far smaller, so a longer one is junk not worth keeping whole.
+    fn origin(&self, mut payload: Vec<u8>) -> Origin {
+        payload.truncate(Rejection::KEPT_PAYLOAD_BYTES);
         Origin { source: self.source, received_at: self.received_at, topic: None, payload }
     }
 

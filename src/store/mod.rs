@@ -225,7 +225,17 @@ pub trait StoreReads: Send + Sync + 'static {
     async fn meter_status(&self) -> Result<Vec<MeterStatus>, StoreError>;
 
     /// Rejected input not yet reprocessed, newest first, and how many there are in all.
-    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError>;
+    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError> {
+        self.rejected_page(None, limit).await
+    }
+
+    /// One page of [`StoreReads::rejected`]: the items with an id below `before_id` (all when
+    /// `None`), newest first, and how many are waiting in all.
+    async fn rejected_page(
+        &self,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<StoredRejection>, u64), StoreError>;
 
     /// Rejected input not yet reprocessed with id above `after_id`, oldest first, with the
     /// raw payload, for a second attempt after the config was fixed.

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/entry/correct", post(pages::correct_form))
         .route("/rejected", get(pages::rejected))
         .route("/rejected/reprocess", post(pages::reprocess_form))
+        .route("/rejected/review", post(pages::bulk_review_form))
         .route("/rejected/{id}/review", post(pages::review_form))
         .route("/static/xanh.css", get(stylesheet))
         // The JSON API.

@@ -8,8 +8,8 @@ mod common;
 
 mod broker_auth;
 mod corrections;
-mod data_quality;
 mod dashboards;
+mod data_quality;
 mod documents;
 mod entry;
 mod formats;

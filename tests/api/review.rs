@@ -222,7 +222,8 @@ async fn reprocess_never_loops_on_a_conflicting_duplicate_which_a_person_dismiss
     assert_eq!((rejected["total"].as_u64(), &rejected["items"][0]["id"]), (Some(1), &duplicate["id"]), "{rejected}");
 
     // It cannot be accepted (the stored reading is corrected instead); it can be dismissed.
-    let (status, answer) = review(&app, &duplicate["id"], json!({"decision": "accept", "reason": "giá trị mới đúng hơn"})).await;
+    let (status, answer) =
+        review(&app, &duplicate["id"], json!({"decision": "accept", "reason": "giá trị mới đúng hơn"})).await;
     assert_eq!(status, 409, "{answer}");
     assert!(answer.to_string().contains("đính chính"), "the reason is given in Vietnamese: {answer}");
     let (status, answer) =
@@ -264,7 +265,8 @@ async fn held_readings_are_decided_in_bulk_by_meter_reason_and_period_with_one_a
         }
     };
     // A filter that names no meter of the office, or half a period, is refused in Vietnamese.
-    let (status, answer) = bulk(json!({"decision": "reject", "reason": "nhập sai", "filter": {"meter": "khong-co"}})).await;
+    let (status, answer) =
+        bulk(json!({"decision": "reject", "reason": "nhập sai", "filter": {"meter": "khong-co"}})).await;
     assert_eq!(status, 400, "{answer}");
     let (status, _) = bulk(json!({"decision": "reject", "reason": "nhập sai", "filter": {"from": "2026-11-02"}})).await;
     assert_eq!(status, 400);
@@ -290,7 +292,8 @@ async fn held_readings_are_decided_in_bulk_by_meter_reason_and_period_with_one_a
     approx(&app.consumption(two_days).await["total"], 500.0);
 
     // Accepting what is left of dien-a leaves the duplicate (it cannot be accepted).
-    let (_, answer) = bulk(json!({"decision": "accept", "reason": "đã kiểm tra tại chỗ", "filter": {"meter": "dien-a"}})).await;
+    let (_, answer) =
+        bulk(json!({"decision": "accept", "reason": "đã kiểm tra tại chỗ", "filter": {"meter": "dien-a"}})).await;
     assert_eq!(answer, json!({"decided": 1, "stored": 1, "left": 1}));
     // 1004 → 100,4 accepted: the register was reset, 100,4 used since.
     let next_day = "resource=electricity&meter=dien-a&from=2026-11-02&to=2026-11-04&step=day";
@@ -308,5 +311,75 @@ async fn held_readings_are_decided_in_bulk_by_meter_reason_and_period_with_one_a
     assert_eq!(first["after"]["ids"].as_array().unwrap().len(), 2);
     assert_eq!(first["after"]["filter"]["meter"], "dien-a");
     assert_eq!(first["actor"], format!("{}/tests", crate::common::ADMIN));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_rows_are_kept_cut_and_the_rejected_list_comes_a_page_at_a_time() {
+    let app = app().await;
+    // Three rows of 2 MiB junk each, as a reporter's script could post them.
+    let junk = "x".repeat(2 * 1024 * 1024);
+    let rows: Vec<Value> =
+        (0..3).map(|i| json!({"meter": "dien-a", "value": junk, "ts": format!("02/11/2026 0{i}:00")})).collect();
+    submit(&app, Value::Array(rows)).await;
+
+    let text = app.http.get(app.url("/api/v1/rejected")).send().await.unwrap().text().await.unwrap();
+    assert!(text.len() < 24 * 1024, "the answer is {} bytes", text.len());
+    let list: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(list["total"], 3);
+    for item in list["items"].as_array().unwrap() {
+        // The start of each row is kept, enough to find the sender; the detail is cut.
+        let payload = item["payload"].as_str().unwrap();
+        assert!(payload.len() <= 4096 && payload.starts_with('{'), "{} bytes kept", payload.len());
+        assert!(item["detail"].as_str().unwrap().chars().count() <= 1020, "{item}");
+    }
+
+    // A page at a time.
+    let (_, first) = app.get("/api/v1/rejected?limit=2").await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let next = first["next_before"].as_i64().expect("a full page says where the next begins");
+    let (_, second) = app.get(&format!("/api/v1/rejected?limit=2&before={next}")).await;
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert!(second["next_before"].is_null(), "{second}");
+    assert_eq!(app.get("/api/v1/rejected?limit=5000").await.0, 400);
+
+    let page = app.http.get(app.url("/rejected")).send().await.unwrap().text().await.unwrap();
+    assert!(page.len() < 64 * 1024, "the page is {} bytes", page.len());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rejected_page_dismisses_a_duplicate_and_decides_in_bulk() {
+    let app = app().await;
+    submit(&app, json!([{"meter": "dien-a", "value": 100, "ts": "02/11/2026 08:00"}])).await;
+    submit(&app, json!([{"meter": "dien-a", "value": 105, "ts": "02/11/2026 08:00"}])).await;
+    submit(&app, json!([{"meter": "dien-a", "value": 10, "ts": "02/11/2026 09:00"}, {"meter": "dien-a", "value": 11, "ts": "02/11/2026 10:00"}])).await;
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["total"], 3, "a duplicate and two held readings: {rejected}");
+    let duplicate =
+        rejected["items"].as_array().unwrap().iter().find(|i| i["reason"] == "conflicting_duplicate").unwrap();
+
+    let admin = app.sign_in(crate::common::ADMIN, crate::common::PASSWORD).await.unwrap();
+    let (_, page) = admin.get("/rejected").await;
+    assert!(page.contains("Bỏ qua") && page.contains("Quyết định hàng loạt"), "the page offers both");
+    let after = admin
+        .submit(
+            "/rejected",
+            &format!("/rejected/{}/review?lang=vi", duplicate["id"]),
+            &[("decision", "reject"), ("reason", "gửi trùng, đã có giá trị đúng")],
+        )
+        .await;
+    assert!(after.contains("Đã ghi quyết định"), "{after}");
+    let fields = [
+        ("decision", "reject"),
+        ("reason", "đồng hồ hỏng, đọc sai"),
+        ("meter", "dien-a"),
+        ("kind", "held_for_review"),
+        ("from", "2026-11-02"),
+        ("to", "2026-11-03"),
+    ];
+    let after = admin.submit("/rejected", "/rejected/review?lang=vi", &fields).await;
+    assert!(after.contains("Đã quyết định 2 mục; 0 số liệu được lưu"), "{after}");
+    assert_eq!(app.get("/api/v1/rejected").await.1["total"], 0);
     app.stop().await;
 }

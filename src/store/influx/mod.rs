@@ -207,8 +207,12 @@ impl StoreReads for InfluxStore {
         self.flux.meter_totals(range).await.map(Some)
     }
 
-    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError> {
-        self.journal.rejected(limit).await
+    async fn rejected_page(
+        &self,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<StoredRejection>, u64), StoreError> {
+        self.journal.rejected_page(before_id, limit).await
     }
 
     async fn rejected_for_retry(&self, after_id: i64, limit: usize) -> Result<Vec<RetryItem>, StoreError> {

@@ -81,7 +81,12 @@ impl SqliteStore {
         let rules = meters
             .iter()
             .map(|m| {
-                let rule = MeterRule { kind: m.kind, resource: Some(m.resource), register_max: m.register_max, max_rate: m.max_rate };
+                let rule = MeterRule {
+                    kind: m.kind,
+                    resource: Some(m.resource),
+                    register_max: m.register_max,
+                    max_rate: m.max_rate,
+                };
                 (m.id.clone(), rule)
             })
             .collect();

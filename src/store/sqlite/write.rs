@@ -8,12 +8,12 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Inner, lock};
 use crate::domain::consumption::{
-    GLITCH_LOOKAHEAD, Implausible, RateLimit, RateSource, Sample, counter_intervals, delta_interval,
-    implausible_step, spread_hourly, without_glitches,
+    GLITCH_LOOKAHEAD, Implausible, RateLimit, RateSource, Sample, counter_intervals, delta_interval, implausible_step,
+    spread_hourly, without_glitches,
 };
 use crate::domain::period::local_rfc3339;
-use crate::locale::{self, Lang};
 use crate::domain::{Incoming, MeterId, MeterKind, Origin, RejectReason, Rejection};
+use crate::locale::{self, Lang};
 use crate::store::{Outcome, Review, StoreError, WriteReport, from_ms, ms};
 
 /// What a batch being written needs to know of each meter, read once a batch: its last few
@@ -390,9 +390,18 @@ pub(super) fn insert_rejection(tx: &Transaction<'_>, rejection: &Rejection) -> R
         origin.payload,
         rejection.meter.as_ref().map(MeterId::as_str),
         rejection.reason.code(),
-        rejection.detail,
+        cut_detail(&rejection.detail),
     ])?;
     Ok(())
+}
+
+/// A detail as kept: its first [`Rejection::DETAIL_CHARS`] characters, so that junk sent
+/// as a value or a time cannot make the list of rejected input huge.
+fn cut_detail(detail: &str) -> std::borrow::Cow<'_, str> {
+    match detail.char_indices().nth(Rejection::DETAIL_CHARS) {
+        Some((end, _)) => format!("{}… (cắt bớt)", &detail[..end]).into(),
+        None => detail.into(),
+    }
 }
 
 /// Why a step was held, in Vietnamese, with the figures a reviewer checks by hand.

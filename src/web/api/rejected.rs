@@ -11,14 +11,21 @@ use serde_json::{Value, json};
 use crate::domain::period::local_rfc3339;
 use crate::ingest::reprocess::RetrySummary;
 use crate::web::auth::{Admin, Viewer};
-use crate::web::commands::review::{BulkOutcome, BulkReviewBody, ReviewBody, apply_bulk_review, apply_review, reprocess};
+use crate::web::commands::review::{
+    BulkOutcome, BulkReviewBody, ReviewBody, apply_bulk_review, apply_review, reprocess,
+};
 use crate::web::extract::ApiQuery;
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
 pub struct RejectedParams {
     limit: Option<usize>,
+    /// The `next_before` of the page before: items with a smaller id.
+    before: Option<i64>,
 }
+
+/// The most items one answer lists.
+const MAX_LIMIT: usize = 1000;
 
 pub async fn rejected(
     State(state): State<AppState>,
@@ -26,10 +33,12 @@ pub async fn rejected(
     ApiQuery(params): ApiQuery<RejectedParams>,
 ) -> Result<impl IntoResponse, ApiError> {
     let limit = params.limit.unwrap_or(100);
-    if !(1..=10_000).contains(&limit) {
-        return Err(ApiError::BadRequest("`limit` must be between 1 and 10000".into()));
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIMIT}")));
     }
-    let (items, total) = state.store.rejected(limit).await?;
+    let (items, total) = state.store.rejected_page(params.before, limit).await?;
+    // A full page may have more after it.
+    let next_before = items.last().filter(|_| items.len() == limit).map(|last| last.id);
     let tz = &state.config.office.timezone;
     let items: Vec<Value> = items
         .into_iter()
@@ -46,7 +55,7 @@ pub async fn rejected(
             })
         })
         .collect();
-    Ok(Json(json!({ "total": total, "items": items })))
+    Ok(Json(json!({ "total": total, "items": items, "next_before": next_before })))
 }
 
 pub async fn post_reprocess(State(state): State<AppState>, admin: Admin) -> Result<Json<RetrySummary>, ApiError> {

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::domain::{Incoming, MeterId, RejectReason, TimeRange};
 use crate::ingest::reprocess::{RetrySummary, decode_again, reprocess_rejected};
-use crate::store::{Review, RetryItem};
+use crate::store::{RetryItem, Review};
 use crate::web::auth::Admin;
 use crate::web::commands::audit;
 use crate::web::{ApiError, AppState};
@@ -166,7 +166,8 @@ pub async fn apply_bulk_review(state: &AppState, admin: &Admin, body: BulkReview
             }
             let readings = accepted_readings(state, &item);
             if let Some(period) = &picked.period {
-                let within = |r: &Incoming| matches!(r, Incoming::Reading(r, _) if r.ts >= period.from() && r.ts < period.to());
+                let within =
+                    |r: &Incoming| matches!(r, Incoming::Reading(r, _) if r.ts >= period.from() && r.ts < period.to());
                 if !readings.as_ref().is_some_and(|rs| rs.iter().all(within)) {
                     continue;
                 }
