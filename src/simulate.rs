@@ -403,7 +403,7 @@ async fn write_history(
     for (start, end) in grid(from, to, interval) {
         for reading in model.advance(start, end) {
             let meter = meters[&reading.meter];
-            let origin = Origin { source: Source::Import, received_at, topic: None, payload: Vec::new() };
+            let origin = Origin { source: Source::Import, received_at, topic: None, payload: Vec::new(), sender: None };
             let raw = RawValue { value: reading.value, ts: Some(reading.ts), period_start: None };
             batch.push(pipeline.validate(meter, raw, origin));
         }

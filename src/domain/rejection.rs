@@ -16,6 +16,9 @@ pub struct Origin {
     /// The MQTT topic, for messages from the broker.
     pub topic: Option<String>,
     pub payload: Vec<u8>,
+    /// Who sent it over the web (a form or the API) and with what rights; `None` for
+    /// devices and imports.
+    pub sender: Option<super::Sender>,
 }
 
 /// Why input was not stored as a reading.

@@ -67,6 +67,7 @@ impl Pipeline {
                 received_at,
                 topic: Some(topic.to_owned()),
                 payload: payload[..Rejection::KEPT_PAYLOAD_BYTES].to_vec(),
+                sender: None,
             };
             return vec![Incoming::Rejected(Rejection {
                 origin,
@@ -84,6 +85,7 @@ impl Pipeline {
             received_at,
             topic: Some(topic.to_owned()),
             payload: payload.to_vec(),
+            sender: None,
         };
         let meter = match self.meter_for(topic, payload, &origin) {
             Ok(meter) => meter,

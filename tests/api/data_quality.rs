@@ -127,7 +127,13 @@ fn hour(h: i64) -> Timestamp {
 }
 
 fn reading(meter: &str, h: i64, value: f64) -> Incoming {
-    let origin = Origin { source: Source::Api, received_at: Timestamp::now(), topic: None, payload: b"{}".to_vec() };
+    let origin = Origin {
+        source: Source::Api,
+        received_at: Timestamp::now(),
+        topic: None,
+        payload: b"{}".to_vec(),
+        sender: None,
+    };
     Incoming::Reading(
         Reading {
             meter: meter.parse().unwrap(),

@@ -113,7 +113,7 @@ fn local(text: &str) -> Timestamp {
 }
 
 fn origin() -> Origin {
-    Origin { source: Source::Api, received_at: Timestamp::now(), topic: None, payload: b"{}".to_vec() }
+    Origin { source: Source::Api, received_at: Timestamp::now(), topic: None, payload: b"{}".to_vec(), sender: None }
 }
 
 fn reading(meter: &str, at: &str, value: f64) -> Incoming {
@@ -292,6 +292,7 @@ async fn refused_input_is_kept_with_its_reason_and_can_be_retried(h: Harness) {
             received_at: Timestamp::now(),
             topic: Some("xanh/la/reading".into()),
             payload: b"{\"value\": 5}".to_vec(),
+            sender: None,
         },
         meter: None,
         reason: RejectReason::UnknownTopic,

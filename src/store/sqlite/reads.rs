@@ -123,7 +123,7 @@ impl StoreReads for SqliteStore {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT id, received_at, source, topic, payload, reason, meter FROM rejected
+                    "SELECT id, received_at, source, topic, payload, reason, meter, sender FROM rejected
                      WHERE reprocessed_at IS NULL AND review_decision IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
                 )?;
                 let rows = stmt.query_map(params![after_id, limit as i64], |r| {
@@ -137,6 +137,8 @@ impl StoreReads for SqliteStore {
                             received_at: from_ms(r.get(1)?),
                             topic: r.get(3)?,
                             payload: r.get(4)?,
+                            // Written by this store from the type; unreadable means none.
+                            sender: r.get::<_, Option<String>>(7)?.and_then(|s| serde_json::from_str(&s).ok()),
                         },
                         reason: RejectReason::parse(&r.get::<_, String>(5)?),
                         meter: r.get::<_, Option<String>>(6)?.and_then(|m| m.parse().ok()),

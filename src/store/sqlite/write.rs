@@ -380,8 +380,8 @@ pub(super) fn conflicting(
 pub(super) fn insert_rejection(tx: &Transaction<'_>, rejection: &Rejection) -> Result<(), rusqlite::Error> {
     let origin = &rejection.origin;
     tx.prepare_cached(
-        "INSERT INTO rejected (received_at, source, topic, payload, meter, reason, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO rejected (received_at, source, topic, payload, meter, reason, detail, sender)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         ms(origin.received_at),
@@ -391,6 +391,7 @@ pub(super) fn insert_rejection(tx: &Transaction<'_>, rejection: &Rejection) -> R
         rejection.meter.as_ref().map(MeterId::as_str),
         rejection.reason.code(),
         cut_detail(&rejection.detail),
+        origin.sender.as_ref().and_then(|sender| serde_json::to_string(sender).ok()),
     ])?;
     Ok(())
 }

@@ -209,7 +209,7 @@ pub async fn reading_form(
         config: &state.config,
         pipeline: &state.pipeline,
         source: Source::Manual,
-        entered_by: Some(writer.principal().name()),
+        sender: Some(writer.principal().sender()),
         received_at: Timestamp::now(),
     };
     let row = Row {
