@@ -21,7 +21,10 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 use crate::config::{Broker, Config};
 use crate::domain::period::{local_midnight, local_rfc3339};
-use crate::domain::{Conversion, Format, Meter, MeterId, MeterKind, Origin, Resource, SHEETS_PER_REAM, Source, Topic};
+use crate::domain::{
+    Conversion, DocumentCount, Format, Meter, MeterId, MeterKind, Month, Origin, Resource, SHEETS_PER_REAM, Source,
+    Topic,
+};
 use crate::ingest::Pipeline;
 use crate::ingest::formats::RawValue;
 use crate::store::{Store, StoreReads};
@@ -99,6 +102,31 @@ struct SimMeter {
     /// Canonical register value (counters) or amount not yet issued (delta meters).
     register: f64,
     rng: u64,
+    /// How heavily its department uses what it has (0,7–1,3): departments differ.
+    intensity: f64,
+    /// The share of the working load left running after hours: lights and air conditioning
+    /// nobody switches off (the demo office's wasteful department).
+    left_on: f64,
+    /// Water running at night for a week: the demo office's leak.
+    leak: Option<Leak>,
+}
+
+/// A leak: `per_hour` canonical units running from 22:00 to 05:00 on the nights that begin
+/// on the days of `[first, first + 7 days)`.
+#[derive(Debug, Clone, Copy)]
+struct Leak {
+    first: Date,
+    per_hour: f64,
+}
+
+impl Leak {
+    fn running(&self, local: &jiff::Zoned) -> bool {
+        let night_of = if local.hour() < 5 { local.date().yesterday().ok() } else { Some(local.date()) };
+        let in_week = night_of.is_some_and(|d| {
+            d >= self.first && self.first.checked_add(jiff::Span::new().days(7)).is_ok_and(|end| d < end)
+        });
+        in_week && (local.hour() >= 22 || local.hour() < 5)
+    }
 }
 
 impl SimMeter {
@@ -112,7 +140,16 @@ impl SimMeter {
     }
 
     /// Canonical amount per hour used by what this meter serves itself (not its children).
-    fn own_rate(&self, occupancy: f64) -> f64 {
+    fn own_rate(&self, occupancy: f64, local: &jiff::Zoned) -> f64 {
+        let leak = match self.leak {
+            Some(leak) if leak.running(local) => leak.per_hour,
+            _ => 0.0,
+        };
+        let occupancy = occupancy.max(self.left_on);
+        self.intensity * self.base_rate(occupancy) + leak
+    }
+
+    fn base_rate(&self, occupancy: f64) -> f64 {
         let s = self.served;
         let common = if s.common { 1.0 } else { 0.0 };
         match self.resource {
@@ -132,12 +169,14 @@ pub struct Model {
     /// Children before parents, so a parent can add up what its children used.
     order: Vec<usize>,
     tz: TimeZone,
+    /// Days the office is closed although they fall on a weekday.
+    holidays: std::collections::BTreeSet<Date>,
 }
 
-fn seed_for(id: &MeterId, seed: u64) -> u64 {
+fn seed_for(id: &str, seed: u64) -> u64 {
     // FNV-1a of the id, mixed with the seed; never zero, which xorshift cannot leave.
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in id.as_str().bytes() {
+    for b in id.bytes() {
         hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
     }
     (hash ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)) | 1
@@ -150,7 +189,7 @@ impl Model {
             .meters
             .iter()
             .map(|m| {
-                let rng = seed_for(&m.id, seed);
+                let rng = seed_for(m.id.as_str(), seed);
                 let start = match m.resource {
                     Resource::Electricity => 10_000.0 + (rng % 40_000) as f64,
                     Resource::Water => 1_000.0 + (rng % 4_000) as f64,
@@ -166,6 +205,9 @@ impl Model {
                     children: Vec::new(),
                     register: if m.kind == MeterKind::Counter { start } else { 0.0 },
                     rng,
+                    intensity: 1.0,
+                    left_on: 0.0,
+                    leak: None,
                 }
             })
             .collect();
@@ -189,7 +231,53 @@ impl Model {
         for i in 0..meters.len() {
             place(i, &meters, &mut placed, &mut order);
         }
-        Model { meters, order, tz: config.office.timezone.clone() }
+        Model { meters, order, tz: config.office.timezone.clone(), holidays: config.office.holidays.clone() }
+    }
+
+    /// The demo office: departments use what they have more or less heavily (0,7–1,3 times),
+    /// the largest department with its own electricity meter leaves half its load running
+    /// after hours, and the building's water meter leaks at night for the week that begins on
+    /// `leak_from`. What the department, waste and leak pages are there to find.
+    pub fn demo(mut self, leak_from: Date) -> Model {
+        for meter in self.meters.iter_mut().filter(|m| !m.served.common) {
+            meter.intensity = 0.7 + 0.6 * ((meter.rng >> 20) % 1000) as f64 / 1000.0;
+        }
+        let wasteful = self
+            .meters
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.resource == Resource::Electricity && m.served.area_m2 > 0.0 && !m.served.common)
+            .max_by(|(_, a), (_, b)| a.served.area_m2.total_cmp(&b.served.area_m2))
+            .map(|(i, _)| i);
+        if let Some(i) = wasteful {
+            self.meters[i].left_on = 0.5;
+        }
+        let building_water = self.meters.iter_mut().find(|m| m.resource == Resource::Water && m.served.common);
+        if let Some(meter) = building_water {
+            meter.leak = Some(Leak { first: leak_from, per_hour: 0.4 });
+        }
+        self
+    }
+
+    /// A clerk's reading of the building's electricity meter a minute after `at`, with its
+    /// last digit dropped (725 131 typed as 72 513): held for review, never counted.
+    pub fn typo(&self, at: Timestamp) -> Option<SimReading> {
+        let meter = self
+            .meters
+            .iter()
+            .find(|m| m.resource == Resource::Electricity && m.kind == MeterKind::Counter && m.served.common)?;
+        let dropped = (meter.register.floor() / 10.0).floor();
+        Some(SimReading {
+            meter: meter.id.clone(),
+            topic: meter.topic.clone(),
+            ts: at.checked_add(SignedDuration::from_mins(1)).ok()?,
+            value: meter.conversion.from_canonical(dropped),
+        })
+    }
+
+    /// The meter whose load is left running after hours, if any.
+    pub fn wasteful_meter(&self) -> Option<&MeterId> {
+        self.meters.iter().find(|m| m.left_on > 0.0).map(|m| &m.id)
     }
 
     /// Go on from what the store holds: each counter reads on from its last stored value
@@ -213,9 +301,9 @@ impl Model {
         for k in 0..steps {
             let mid = from.as_millisecond() + (2 * k + 1) * span / (2 * steps);
             let local = Timestamp::from_millisecond(mid).unwrap_or(from).to_zoned(self.tz.clone());
-            let occ = occupancy(&local);
+            let occ = if self.holidays.contains(&local.date()) { 0.0 } else { occupancy(&local) };
             for &i in &self.order {
-                let own = self.meters[i].own_rate(occ) * step_hours;
+                let own = self.meters[i].own_rate(occ, &local) * step_hours;
                 let children: f64 = self.meters[i].children.iter().map(|&c| used[c]).sum();
                 used[i] += own + children;
             }
@@ -306,14 +394,30 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
         );
     }
     let config = &Config { meters: generic, ..config.clone() };
-    let mut model = Model::new(config, options.seed);
+    // The leak runs the week that began two weeks before the end of the history.
+    let leak_from = to.to_zoned(tz.clone()).date().checked_sub(jiff::Span::new().days(14))?;
+    let mut model = Model::new(config, options.seed).demo(leak_from);
     let store = crate::store::open(config)?.store;
     model.continue_from(&last_stored(&*store, config, from).await?);
+    let months = write_documents(&*store, config, from, to, options.seed).await?;
+    eprintln!("simulate: document counts for {months} department-months");
     eprintln!("simulate: {} meters, history {} → {} every {:?}", config.meters.len(), from, to, options.interval);
     match options.target {
         Target::Store => {
             let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
             let last = write_history(&mut model, &*store, &pipeline, config, from, to, interval).await?;
+            if let Some(typo) = model.typo(last) {
+                let meter = config.meters.iter().find(|m| m.id == typo.meter).context("the typo's meter")?;
+                let origin = Origin {
+                    source: Source::Manual,
+                    received_at: Timestamp::now(),
+                    topic: None,
+                    payload: typo.payload().into_bytes(),
+                    sender: None,
+                };
+                let raw = RawValue { value: typo.value, ts: Some(typo.ts), period_start: None };
+                store.write(vec![pipeline.validate(meter, raw, origin)]).await?;
+            }
             if let Some(every) = options.live_every {
                 eprintln!("simulate: history stored; live readings go over MQTT");
                 let client = Publisher::connect(config, options.rate).await?;
@@ -325,6 +429,10 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
             drop(store);
             let client = Publisher::connect(config, options.rate).await?;
             let last = client.history(&mut model, from, to, interval).await?;
+            if let Some(typo) = model.typo(last) {
+                client.publish(vec![typo]).await?;
+                client.drain().await;
+            }
             if let Some(every) = options.live_every {
                 client.live(&mut model, last, every).await?;
             }
@@ -359,6 +467,43 @@ async fn last_stored(
         );
     }
     Ok(status.into_iter().filter_map(|s| Some((s.meter, s.last_value?))).collect())
+}
+
+/// E-document counts for every department and every whole month of the history that has
+/// none yet (counts people entered are kept): about 8 documents a person a month, more of
+/// them electronic month after month, the share differing by department.
+async fn write_documents(
+    store: &dyn Store,
+    config: &Config,
+    from: Timestamp,
+    to: Timestamp,
+    seed: u64,
+) -> anyhow::Result<usize> {
+    let tz = &config.office.timezone;
+    let first = Month::of(from.to_zoned(tz.clone()).date());
+    let end = Month::of(to.to_zoned(tz.clone()).date());
+    let existing = store.documents(first, end).await?;
+    let mut written = 0;
+    let mut month = first;
+    let mut index = 0u32;
+    while month < end {
+        for department in &config.departments {
+            if existing.iter().any(|r| r.count.month == month && r.count.department == department.id) {
+                continue;
+            }
+            let lean = (seed_for(department.id.as_str(), seed) % 30) as f64 / 100.0;
+            let total = (f64::from(department.headcount) * 8.0).round() as u32;
+            let share = (0.5 + lean + 0.02 * f64::from(index)).min(0.97);
+            let electronic = (f64::from(total) * share).round() as u32;
+            let count =
+                DocumentCount { department: department.id.clone(), month, electronic, paper: total - electronic };
+            store.set_documents(count, "simulate".into()).await?;
+            written += 1;
+        }
+        month = month.next();
+        index += 1;
+    }
+    Ok(written)
 }
 
 /// The grid of history times: `from + k × interval`, up to `to`.
@@ -632,13 +777,21 @@ mod tests {
             seed,
             rate: 1000,
         };
-        run(&config, options("2026-11-02", "2026-11-04", 1)).await.unwrap();
+        run(&config, options("2026-10-28", "2026-11-04", 1)).await.unwrap();
         // Another run, another seed, from where the first stopped: its counters go on.
         run(&config, options("2026-11-04", "2026-11-06", 2)).await.unwrap();
 
         let store = crate::store::open(&config).unwrap().store;
         let (rejected, count) = store.rejected(10).await.unwrap();
-        assert_eq!(count, 0, "nothing held or rejected: {rejected:?}");
+        // Only each run's dropped-digit typo, held for review.
+        assert_eq!(count, 2, "{rejected:?}");
+        assert!(rejected.iter().all(|r| r.reason == "held_for_review" && r.meter.as_deref() == Some("dien-toa-nha")));
+        // E-document counts for every department for each whole month of the history:
+        // October, not November (not over).
+        let counted =
+            store.documents(Month::parse("2026-09").unwrap(), Month::parse("2026-12").unwrap()).await.unwrap();
+        assert_eq!(counted.len(), config.departments.len(), "{counted:?}");
+        assert!(counted.iter().all(|r| r.count.month == Month::parse("2026-10").unwrap() && r.count.electronic > 0));
         // The building meter (a 6-digit register) used exactly what its register rose by:
         // no restart read as a wrap or a reset.
         let meter: MeterId = "dien-toa-nha".parse().unwrap();
@@ -653,5 +806,38 @@ mod tests {
         // History over stored readings is refused, naming the meters and where to start.
         let refused = run(&config, options("2026-11-05", "2026-11-07", 3)).await.unwrap_err().to_string();
         assert!(refused.contains("dien-toa-nha") && refused.contains("--from 2026-11-06"), "{refused}");
+    }
+
+    #[test]
+    fn the_demo_office_has_a_wasteful_department_a_night_leak_and_holidays() {
+        let config = config();
+        let t = |s: &str| at(&format!("{s}+07:00"));
+        let leak_from: Date = "2026-11-09".parse().unwrap();
+        let mut model = Model::new(&config, 1).demo(leak_from);
+        let wasteful = model.wasteful_meter().cloned().expect("one department is wasteful");
+        let used = |model: &mut Model, id: &str, from: &str, to: &str| {
+            let before = model.advance(t(from), t(from));
+            let after = model.advance(t(from), t(to));
+            let read = |r: &[SimReading]| r.iter().find(|r| r.meter.as_str() == id).unwrap().value;
+            read(&after) - read(&before)
+        };
+        // A weekday: the wasteful department uses at night half what it uses at work; the
+        // others a sixteenth (2,5 against 40 W/m²).
+        let night = used(&mut model, wasteful.as_str(), "2026-11-04T22:00:00", "2026-11-04T23:00:00");
+        let work = used(&mut model, wasteful.as_str(), "2026-11-05T09:00:00", "2026-11-05T10:00:00");
+        assert!(night > 0.4 * work, "{wasteful}: night {night}, work {work}");
+        let other = if wasteful.as_str() == "dien-tong-hop" { "dien-kinh-te" } else { "dien-tong-hop" };
+        let night = used(&mut model, other, "2026-11-05T22:00:00", "2026-11-05T23:00:00");
+        let work = used(&mut model, other, "2026-11-06T09:00:00", "2026-11-06T10:00:00");
+        assert!(night < 0.15 * work, "{other}: night {night}, work {work}");
+        // The building's water runs at 02:00 in the leak's week, not the week before.
+        let leaking = used(&mut model, "nuoc-toa-nha", "2026-11-12T02:00:00", "2026-11-12T03:00:00");
+        let before = used(&mut model, "nuoc-toa-nha", "2026-11-05T02:00:00", "2026-11-05T03:00:00");
+        assert!(leaking > 0.3 && before < 0.01, "leak {leaking}, the week before {before}");
+        // 2 September (a holiday, a Wednesday) runs at base load, not as a working day.
+        assert!(config.office.holidays.contains(&"2026-09-02".parse().unwrap()), "the default config's holiday");
+        let holiday = used(&mut model, other, "2026-09-02T09:00:00", "2026-09-02T10:00:00");
+        let working = used(&mut model, other, "2026-09-03T09:00:00", "2026-09-03T10:00:00");
+        assert!(holiday < 0.15 * working, "holiday {holiday}, a working day {working}");
     }
 }
