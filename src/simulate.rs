@@ -109,6 +109,8 @@ struct SimMeter {
     left_on: f64,
     /// Water running at night for a week: the demo office's leak.
     leak: Option<Leak>,
+    /// Where its register wraps back to zero, as configured.
+    register_max: Option<f64>,
 }
 
 /// A leak: `per_hour` canonical units running from 22:00 to 05:00 on the nights that begin
@@ -208,6 +210,7 @@ impl Model {
                     intensity: 1.0,
                     left_on: 0.0,
                     leak: None,
+                    register_max: m.register_max,
                 }
             })
             .collect();
@@ -302,10 +305,9 @@ impl Model {
             let mid = from.as_millisecond() + (2 * k + 1) * span / (2 * steps);
             let local = Timestamp::from_millisecond(mid).unwrap_or(from).to_zoned(self.tz.clone());
             let occ = if self.holidays.contains(&local.date()) { 0.0 } else { occupancy(&local) };
+            // Each meter's own use only; a parent adds its children's once, below.
             for &i in &self.order {
-                let own = self.meters[i].own_rate(occ, &local) * step_hours;
-                let children: f64 = self.meters[i].children.iter().map(|&c| used[c]).sum();
-                used[i] += own + children;
+                used[i] += self.meters[i].own_rate(occ, &local) * step_hours;
             }
         }
         let mut readings = Vec::with_capacity(self.meters.len());
@@ -313,7 +315,7 @@ impl Model {
             let noise = self.meters[i].noise();
             // A parent adds its children's (already noisy) use to its own noisy use.
             let children: f64 = self.meters[i].children.iter().map(|&c| used[c]).sum();
-            let own = (used[i] - children).max(0.0) * noise;
+            let own = used[i] * noise;
             used[i] = own + children;
             let meter = &mut self.meters[i];
             let value = match (meter.kind, meter.resource) {
@@ -324,6 +326,10 @@ impl Model {
                 }
                 (MeterKind::Counter, _) => {
                     meter.register += used[i];
+                    // A register with a configured top wraps there, as the real one does.
+                    if let Some(max) = meter.register_max.filter(|max| meter.register >= *max) {
+                        meter.register -= max;
+                    }
                     (meter.register * 1000.0).round() / 1000.0
                 }
                 (MeterKind::Delta, _) => {
@@ -733,7 +739,8 @@ mod tests {
         assert!((0.3..0.55).contains(&night), "night {night}");
         assert!(work > 8.0 * night, "work {work}, night {night}");
 
-        // The main meter reads at least what its sub-meters used.
+        // The main meter reads what its sub-meters used plus its own common areas' use, the
+        // same whatever the reading interval (an hour here, twelve 5-minute steps).
         let used = |id: &str| read(&ten, id) - read(&midnight, id);
         let subs: f64 = config
             .meters
@@ -742,6 +749,13 @@ mod tests {
             .map(|m| used(m.id.as_str()))
             .sum();
         assert!(used("dien-toa-nha") > subs, "main {} ≤ subs {subs}", used("dien-toa-nha"));
+        let main = model.meters.iter().find(|m| m.id.as_str() == "dien-toa-nha").unwrap();
+        let busiest_hour = main.own_rate(1.0, &t("10:00").to_zoned(config.office.timezone.clone()));
+        let common = used("dien-toa-nha") - subs;
+        assert!(
+            common <= 1.2 * 10.0 * busiest_hour,
+            "common areas {common} kWh over 10 h, at most {busiest_hour} an hour"
+        );
     }
 
     #[test]
@@ -839,5 +853,18 @@ mod tests {
         let holiday = used(&mut model, other, "2026-09-02T09:00:00", "2026-09-02T10:00:00");
         let working = used(&mut model, other, "2026-09-03T09:00:00", "2026-09-03T10:00:00");
         assert!(holiday < 0.15 * working, "holiday {holiday}, a working day {working}");
+    }
+
+    #[test]
+    fn a_register_wraps_at_its_configured_top() {
+        let config = config();
+        let mut model = Model::new(&config, 1);
+        let main = model.meters.iter().position(|m| m.id.as_str() == "dien-toa-nha").unwrap();
+        assert_eq!(model.meters[main].register_max, Some(1_000_000.0));
+        model.meters[main].register = 999_990.0;
+        let (a, b) = (at("2026-11-23T09:00:00+07:00"), at("2026-11-23T10:00:00+07:00"));
+        let reading = model.advance(a, b).into_iter().find(|r| r.meter.as_str() == "dien-toa-nha").unwrap();
+        // A working hour uses far more than 10 kWh: the register has gone round.
+        assert!(reading.value < 1_000.0, "{}", reading.value);
     }
 }
