@@ -23,6 +23,7 @@ use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
 use super::{DocumentRecord, PlanEdit, PlanEditRecord, Review, Store, StoreError, WriteReport};
+use crate::domain::consumption::RateLimit;
 use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind, Resource};
 
 /// How the store turns one meter's readings into consumption.
@@ -46,6 +47,8 @@ struct Inner {
     tz: TimeZone,
     rules: HashMap<MeterId, MeterRule>,
     sink: Option<Arc<dyn ChangeSink>>,
+    /// Each meter's limit learned from its history, and when (see `write::rate_limit`).
+    learned_limits: Mutex<HashMap<MeterId, (RateLimit, std::time::Instant)>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,6 +100,7 @@ impl SqliteStore {
             tz: tz.clone(),
             rules,
             sink,
+            learned_limits: Mutex::new(HashMap::new()),
         };
         inner
             .ensure_day_rollup_zone(timezone_name)

@@ -24,6 +24,9 @@ pub(super) struct Latest {
     limits: HashMap<MeterId, RateLimit>,
 }
 
+/// How long a meter's learned limit is used before its history is asked again.
+const RELEARN_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Whether a reading's step from the one before is checked for plausibility: always, except
 /// for a held reading a person has accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,10 +193,21 @@ impl Inner {
         if rule.max_rate.is_some() {
             return Ok(RateLimit::for_meter(resource, rule.max_rate, 0.0, 0));
         }
+        // A limit learned from a long history moves slowly: asked again once an hour, it
+        // costs ingest nothing (the query reads every hour of the meter's history).
+        if let Some((limit, learned_at)) = lock(&self.learned_limits).get(meter) {
+            if learned_at.elapsed() < RELEARN_AFTER {
+                return Ok(*limit);
+            }
+        }
         let (highest, hours): (Option<f64>, i64) = tx
             .prepare_cached("SELECT max(amount), count(*) FROM consumption_hourly WHERE meter = ?1")?
             .query_row([meter.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(RateLimit::for_meter(resource, None, highest.unwrap_or(0.0), hours.max(0) as u64))
+        let limit = RateLimit::for_meter(resource, None, highest.unwrap_or(0.0), hours.max(0) as u64);
+        if matches!(limit.source, RateSource::Learned { .. }) {
+            lock(&self.learned_limits).insert(meter.clone(), (limit, std::time::Instant::now()));
+        }
+        Ok(limit)
     }
 
     /// The stored reading a new one at `ts` follows, glitches left out: a device that came
