@@ -212,6 +212,8 @@ async fn reprocess_never_loops_on_a_conflicting_duplicate_which_a_person_dismiss
     assert_eq!(rejected["total"], 1, "{rejected}");
     let duplicate = rejected["items"][0].clone();
     assert_eq!(duplicate["reason"], "conflicting_duplicate");
+    let detail = duplicate["detail"].as_str().unwrap();
+    assert!(detail.contains("đã có giá trị 100 lúc 2026-11-02T08:00:00+07:00") && detail.contains("(105)"), "{detail}");
 
     // "Xử lý lại" twice: nothing to do, and the list does not grow.
     for _ in 0..2 {

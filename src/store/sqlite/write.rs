@@ -94,7 +94,7 @@ impl Inner {
                         // instead of clashing; a counter's repeated value is still one reading.
                         let counter = self.rule(&reading.meter).kind == MeterKind::Counter;
                         for _ in 0..1000 {
-                            if counter && conflicting(tx, &reading.meter, sample, origin.clone())?.is_none() {
+                            if counter && conflicting(tx, &reading.meter, sample, origin.clone(), &self.tz)?.is_none() {
                                 break;
                             }
                             sample.ts_ms += 1;
@@ -117,7 +117,7 @@ impl Inner {
                         entry.0.push(sample);
                         entry.1 = entry.1.max(ms(origin.received_at));
                         Outcome::Stored
-                    } else if let Some(conflict) = conflicting(tx, &reading.meter, sample, origin)? {
+                    } else if let Some(conflict) = conflicting(tx, &reading.meter, sample, origin, &self.tz)? {
                         insert_rejection(tx, &conflict)?;
                         Outcome::Rejected { reason: conflict.reason, detail: conflict.detail }
                     } else {
@@ -371,6 +371,7 @@ pub(super) fn conflicting(
     meter: &MeterId,
     sample: Sample,
     origin: Origin,
+    tz: &jiff::tz::TimeZone,
 ) -> Result<Option<Rejection>, rusqlite::Error> {
     let (value, period_start): (f64, Option<i64>) = tx
         .prepare_cached("SELECT value, period_start FROM readings WHERE meter = ?1 AND ts = ?2")?
@@ -384,9 +385,10 @@ pub(super) fn conflicting(
         meter: Some(meter.clone()),
         reason: RejectReason::ConflictingDuplicate,
         detail: format!(
-            "meter {meter} already has the value {value} at {}; a different value {} at the same time was not stored (correct the reading instead)",
-            from_ms(sample.ts_ms),
-            sample.value
+            "công tơ {meter} đã có giá trị {} lúc {}; giá trị khác ({}) cùng thời điểm không được lưu: nếu giá trị mới đúng, hãy đính chính số liệu đã lưu, rồi bỏ qua mục này",
+            exact(value),
+            local_rfc3339(from_ms(sample.ts_ms), tz),
+            exact(sample.value)
         ),
     }))
 }
