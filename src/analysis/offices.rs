@@ -399,6 +399,7 @@ unit = "kWh"
                         received_at: Timestamp::now(),
                         topic: None,
                         payload: Vec::new(),
+                        sender: None,
                     };
                     Incoming::Reading(reading, origin)
                 })

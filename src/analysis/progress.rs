@@ -563,8 +563,13 @@ unit = "kWh"
                 entered_by: None,
                 cost_vnd: None,
             };
-            let origin =
-                Origin { source: Source::Import, received_at: Timestamp::now(), topic: None, payload: Vec::new() };
+            let origin = Origin {
+                source: Source::Import,
+                received_at: Timestamp::now(),
+                topic: None,
+                payload: Vec::new(),
+                sender: None,
+            };
             Incoming::Reading(reading, origin)
         };
         let batch: Vec<Incoming> = readings.iter().map(|(ts, value)| reading(ts, *value)).collect();

@@ -418,7 +418,8 @@ mod tests {
                 entered_by: None,
                 cost_vnd: None,
             };
-            let origin = Origin { source: Source::Import, received_at: now, topic: None, payload: Vec::new() };
+            let origin =
+                Origin { source: Source::Import, received_at: now, topic: None, payload: Vec::new(), sender: None };
             batch.push(Incoming::Reading(reading, origin));
             litres += 10.0;
             t += jiff::SignedDuration::from_mins(15);

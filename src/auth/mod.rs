@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::domain::{DepartmentId, Meter, MeterId, Role, User, Username};
+use crate::domain::{DepartmentId, Meter, MeterId, Role, Sender, User, Username};
 use crate::store::accounts::{AuditEntry, AuditRecord, NewUser, TokenRecord};
 use crate::store::{Accounts, StoreError};
 use hashing::HashingPool;
@@ -104,19 +104,18 @@ impl Principal {
         admin || name == self.name() || name == self.user.username.as_str()
     }
 
-    /// Whether they may enter and correct readings of `meter`: an admin any meter; a reporter
-    /// the meters of their departments (not the whole building's); a token only its meters.
+    /// Whether they may enter and correct readings of `meter` (see [`Sender::may_write`]).
     pub fn may_write(&self, meter: &Meter) -> bool {
-        let by_role = match self.role() {
-            Role::Admin => true,
-            Role::Reporter => meter.department.as_ref().is_some_and(|d| self.user.departments.contains(d)),
-            Role::Viewer => false,
+        self.sender().may_write(meter)
+    }
+
+    /// Who they are and what they may write, as kept with what they send.
+    pub fn sender(&self) -> Sender {
+        let meters = match &self.via {
+            Via::Token { meters, .. } => meters.clone(),
+            Via::Session { .. } => None,
         };
-        let by_token = match &self.via {
-            Via::Token { meters: Some(meters), .. } => meters.contains(&meter.id),
-            _ => true,
-        };
-        by_role && by_token
+        Sender { name: self.name(), role: self.role(), departments: self.user.departments.clone(), meters }
     }
 }
 

@@ -5,10 +5,10 @@ use std::str::FromStr;
 
 use jiff::Timestamp;
 
-use super::DepartmentId;
+use super::{DepartmentId, Meter, MeterId};
 
 /// A role in the office's use of Xanh.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Reads everything.
@@ -49,6 +49,32 @@ impl FromStr for Role {
             "admin" => Ok(Role::Admin),
             other => Err(UnknownRole(other.to_owned())),
         }
+    }
+}
+
+/// Who sent a piece of input and with what rights. Kept with input that is refused, so that
+/// a second attempt later (after the config changed) stores only what they could have
+/// stored themselves.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Sender {
+    /// As the audit log names them: `lan`, or `lan/script` for a token.
+    pub name: String,
+    pub role: Role,
+    pub departments: Vec<DepartmentId>,
+    /// A token limited to these meters.
+    pub meters: Option<Vec<MeterId>>,
+}
+
+impl Sender {
+    /// Whether they may enter and correct readings of `meter`: an admin any meter; a reporter
+    /// the meters of their departments (not the whole building's); a token only its meters.
+    pub fn may_write(&self, meter: &Meter) -> bool {
+        let by_role = match self.role {
+            Role::Admin => true,
+            Role::Reporter => meter.department.as_ref().is_some_and(|d| self.departments.contains(d)),
+            Role::Viewer => false,
+        };
+        by_role && self.meters.as_ref().is_none_or(|meters| meters.contains(&meter.id))
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::Resource;
+
 pub const HOUR_MS: i64 = 3_600_000;
 
 /// One stored reading of a meter, as the consumption arithmetic needs it.
@@ -34,10 +36,9 @@ pub fn ceil_hour(ts_ms: i64) -> i64 {
 
 /// What a counter used between consecutive readings (`samples` sorted by time).
 ///
-/// A rise is consumption. A drop is a rollover when the register wraps at `register_max` and
-/// the wrapped amount is under half the register (a meter cannot plausibly use more between
-/// two readings); otherwise it is a reset or a replaced meter, counted from zero. Consumption
-/// is never negative.
+/// A rise is consumption. A drop is a rollover when the register wraps at `register_max`
+/// (see [`looks_like_wrap`]); otherwise it is a reset or a replaced meter, counted from zero.
+/// Consumption is never negative.
 pub fn counter_intervals(samples: &[Sample], register_max: Option<f64>) -> Vec<Interval> {
     without_glitches(samples)
         .windows(2)
@@ -70,52 +71,122 @@ pub fn without_glitches(samples: &[Sample]) -> Vec<Sample> {
     kept
 }
 
-/// The amount a counter used from `before` to `after`.
+/// How near the top and the bottom of its register a counter must be for a drop to be a
+/// rollover: within this share of `register_max`.
+pub const NEAR_EDGE: f64 = 0.1;
+
+/// Whether a drop from `before` to `after` looks like a register wrapping: the last reading
+/// near the top of the register, the new one near zero. Anything else is a reset, a replaced
+/// meter or a digit lost, never a wrap.
+pub fn looks_like_wrap(before: f64, after: f64, register_max: Option<f64>) -> bool {
+    register_max.is_some_and(|max| {
+        after < before && before <= max && before >= max * (1.0 - NEAR_EDGE) && after <= max * NEAR_EDGE
+    })
+}
+
+/// The amount a counter used from `before` to `after`: a rise, a wrap (see
+/// [`looks_like_wrap`]) or else a reset counted from zero.
 pub fn counter_step(before: f64, after: f64, register_max: Option<f64>) -> f64 {
     if after >= before {
         return after - before;
     }
     match register_max {
-        Some(max) if max - before + after <= max / 2.0 && before <= max => max - before + after,
+        Some(max) if looks_like_wrap(before, after, register_max) => max - before + after,
         _ => after,
     }
 }
 
+/// How many times its highest hourly use seen a meter may use in an hour before a step is
+/// held: generous for a hot afternoon, far below a digit lost or a fabricated wrap.
+pub const LEARNED_MULTIPLE: f64 = 10.0;
+
+/// Hours of consumption a meter needs before its own history sets its limit.
+pub const LEARNING_HOURS: u64 = 24;
+
+/// The most a meter may plausibly use in an hour (canonical units), and where that comes
+/// from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    pub per_hour: f64,
+    pub source: RateSource,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RateSource {
+    /// The meter's `max_rate` in the config.
+    Configured,
+    /// [`LEARNED_MULTIPLE`] times the highest hourly use in the meter's history.
+    Learned { highest_hourly: f64 },
+    /// A meter without history yet: what no office meter of its resource can use.
+    ResourceDefault,
+}
+
+impl RateLimit {
+    /// The limit of a meter: its `max_rate` if configured, else learned from its history
+    /// (`highest_hourly` over `hours` hours of consumption), else its resource's ceiling.
+    pub fn for_meter(resource: Resource, max_rate: Option<f64>, highest_hourly: f64, hours: u64) -> RateLimit {
+        if let Some(per_hour) = max_rate {
+            return RateLimit { per_hour, source: RateSource::Configured };
+        }
+        if hours >= LEARNING_HOURS && highest_hourly > 0.0 {
+            return RateLimit {
+                per_hour: highest_hourly * LEARNED_MULTIPLE,
+                source: RateSource::Learned { highest_hourly },
+            };
+        }
+        RateLimit { per_hour: resource_ceiling(resource), source: RateSource::ResourceDefault }
+    }
+}
+
+/// What no office meter of a resource uses in an hour, in its canonical unit: 2 MW of
+/// electricity, 100 m³ of water, 40 reams of paper.
+pub fn resource_ceiling(resource: Resource) -> f64 {
+    match resource {
+        Resource::Electricity => 2_000.0,
+        Resource::Water => 100.0,
+        Resource::Paper => 20_000.0,
+    }
+}
+
+/// Why a counter's step is too unlikely to count without a person looking at it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Implausible {
+    /// A drop that is neither a return to near zero (a reset) nor a wrap near the top of the
+    /// register.
+    LostDigit { before: f64, after: f64 },
+    /// A value ten or a thousand times the last.
+    UnitSlip { before: f64, after: f64, factor: f64 },
+    /// More used over the elapsed time than the meter can use.
+    TooFast { used: f64, hours: f64, limit: RateLimit, wrap: bool },
+}
+
 /// Why a counter's step from `before` to `after` is too unlikely to count without a person
-/// looking at it, if it is: a rise faster than the meter's `max_rate` (canonical units an
-/// hour), a value ten or a thousand times the last (a unit slip), or a drop that is neither a
-/// return to near zero (a reset or a restarting device) nor a rollover (a digit lost).
+/// looking at it, if it is. A drop counts unseen only as a return to near zero (a reset or a
+/// restarting device) or as a wrap near the top of the register; a rise or a wrap only when
+/// what it implies over the elapsed time (an hour at least, so that a register's resolution
+/// does not look like a burst) is within `limit`.
 pub fn implausible_step(
     before: Sample,
     after: Sample,
     register_max: Option<f64>,
-    max_rate: Option<f64>,
-) -> Option<String> {
+    limit: RateLimit,
+) -> Option<Implausible> {
     let hours = (after.ts_ms - before.ts_ms) as f64 / HOUR_MS as f64;
     let (a, b) = (before.value, after.value);
-    let is_rollover = b < a && register_max.is_some_and(|max| max - a + b <= max / 2.0 && a <= max);
-    if b < a && !is_rollover {
-        return (b > a * 0.05).then(|| {
-            format!("the register drops from {a} to {b}: neither a return to near zero (a reset) nor a rollover; a lost digit?")
-        });
+    let wrap = looks_like_wrap(a, b, register_max);
+    if b < a && !wrap {
+        return (b > a * 0.05).then_some(Implausible::LostDigit { before: a, after: b });
     }
     if a >= 10.0 {
         let ratio = b / a;
-        for slip in [10.0, 1000.0] {
-            if (ratio / slip - 1.0).abs() <= 0.05 {
-                return Some(format!("the register jumps from {a} to {b}, ×{slip}: a unit slip?"));
+        for factor in [10.0, 1000.0] {
+            if (ratio / factor - 1.0).abs() <= 0.05 {
+                return Some(Implausible::UnitSlip { before: a, after: b, factor });
             }
         }
     }
     let used = counter_step(a, b, register_max);
-    match max_rate {
-        Some(max) if hours > 0.0 && used / hours > max => Some(format!(
-            "{used} used in {:.2} h is {:.1} an hour, above the meter's max_rate of {max}",
-            hours,
-            used / hours
-        )),
-        _ => None,
-    }
+    (used / hours.max(1.0) > limit.per_hour).then_some(Implausible::TooFast { used, hours, limit, wrap })
 }
 
 /// The interval a delta reading's amount covers: its stated period, or else the hour it was
@@ -177,6 +248,8 @@ mod tests {
         // With a register that wraps at 100 000, a drop from near the top to near zero is a
         // rollover: 99 998 → 100 000 is 2, then 0 → 5 is 5.
         assert_eq!(counter_step(99_998.0, 5.0, Some(100_000.0)), 7.0);
+        // From 60 000 to 100 a wrap would be 40 100 in one step: a reset, counted as 100.
+        assert_eq!(counter_step(60_000.0, 100.0, Some(100_000.0)), 100.0);
         // A drop from the middle of the register is a reset, even with a wrap configured.
         assert_eq!(counter_step(40_000.0, 5.0, Some(100_000.0)), 5.0);
     }
@@ -201,19 +274,66 @@ mod tests {
         assert_eq!((intervals[0].start_ms, intervals[0].end_ms), (h(0), h(2)));
     }
 
+    fn limit(per_hour: f64) -> RateLimit {
+        RateLimit { per_hour, source: RateSource::Configured }
+    }
+
     #[test]
     fn unlikely_steps_are_held_and_ordinary_ones_pass() {
         let h = |i: i64| T0 + i * HOUR_MS;
-        let step = |a: f64, b: f64, max_rate| implausible_step(s(h(0), a), s(h(1), b), Some(100_000.0), max_rate);
-        assert_eq!(step(1234.0, 1240.0, Some(50.0)), None);
-        assert!(step(1234.0, 12_340.0, None).unwrap().contains("×10"));
-        assert!(step(1234.0, 1_234_000.0, None).unwrap().contains("×1000"));
-        assert!(step(1234.0, 1300.0, Some(50.0)).unwrap().contains("max_rate"));
-        assert!(step(12_345.0, 1234.5, None).unwrap().contains("lost digit"));
+        let step =
+            |a: f64, b: f64, per_hour| implausible_step(s(h(0), a), s(h(1), b), Some(100_000.0), limit(per_hour));
+        assert_eq!(step(1234.0, 1240.0, 50.0), None);
+        assert!(matches!(step(1234.0, 12_340.0, 1e9), Some(Implausible::UnitSlip { factor: 10.0, .. })));
+        assert!(matches!(step(1234.0, 1_234_000.0, 1e9), Some(Implausible::UnitSlip { factor: 1000.0, .. })));
+        assert!(matches!(step(1234.0, 1300.0, 50.0), Some(Implausible::TooFast { wrap: false, .. })));
+        assert!(matches!(step(12_345.0, 1234.5, 1e9), Some(Implausible::LostDigit { .. })));
         // A reset or a restart to near zero, and a rollover, are ordinary.
-        assert_eq!(step(5000.0, 0.0, None), None);
-        assert_eq!(step(5000.0, 3.7, None), None);
-        assert_eq!(step(99_990.0, 5.0, Some(50.0)), None);
+        assert_eq!(step(5000.0, 0.0, 50.0), None);
+        assert_eq!(step(5000.0, 3.7, 50.0), None);
+        assert_eq!(step(99_990.0, 5.0, 50.0), None);
+    }
+
+    #[test]
+    fn a_dropped_digit_on_a_wrapping_register_is_held_not_counted_as_a_wrap() {
+        // The building's main meter wraps at 1 000 000 kWh; 725 131 typed as 72 513 a day
+        // later would be a wrap of 1 000 000 − 725 131 + 72 513 = 347 382 kWh. The last
+        // reading is not near the top (900 000), so it is no wrap but a lost digit.
+        let day = 24 * HOUR_MS;
+        let why = implausible_step(s(T0, 725_131.0), s(T0 + day, 72_513.0), Some(1_000_000.0), limit(1e9));
+        assert_eq!(why, Some(Implausible::LostDigit { before: 725_131.0, after: 72_513.0 }));
+        // Counted by itself (a person accepted it), it is a reset, not 347 382.
+        assert_eq!(counter_step(725_131.0, 72_513.0, Some(1_000_000.0)), 72_513.0);
+    }
+
+    #[test]
+    fn a_wrap_near_the_edges_is_held_when_it_implies_more_than_the_meter_can_use() {
+        // 999 000 → 5 000 wraps 6 000 kWh. In a day with a 200 kWh/h limit: 250 an hour, held.
+        let max = Some(1_000_000.0);
+        let day = 24 * HOUR_MS;
+        let why = implausible_step(s(T0, 999_000.0), s(T0 + day, 5_000.0), max, limit(200.0));
+        assert!(matches!(why, Some(Implausible::TooFast { wrap: true, used, .. }) if used == 6_000.0), "{why:?}");
+        // In two days: 125 an hour, a real wrap.
+        assert_eq!(implausible_step(s(T0, 999_000.0), s(T0 + 2 * day, 5_000.0), max, limit(200.0)), None);
+        assert_eq!(counter_step(999_000.0, 5_000.0, max), 6_000.0);
+    }
+
+    #[test]
+    fn a_register_resolution_step_within_an_hour_is_not_a_burst() {
+        // A 1 kWh step a minute after the last reading is 1 kWh in (at least) an hour.
+        let why = implausible_step(s(T0, 100.0), s(T0 + 60_000, 101.0), None, limit(5.0));
+        assert_eq!(why, None);
+    }
+
+    #[test]
+    fn every_meter_has_a_limit_configured_learned_or_from_its_resource() {
+        let configured = RateLimit::for_meter(Resource::Water, Some(5.0), 0.4, 1000);
+        assert_eq!(configured, RateLimit { per_hour: 5.0, source: RateSource::Configured });
+        let learned = RateLimit::for_meter(Resource::Water, None, 0.4, 1000);
+        assert_eq!(learned, RateLimit { per_hour: 4.0, source: RateSource::Learned { highest_hourly: 0.4 } });
+        // Under a day of history the resource's ceiling holds.
+        let new = RateLimit::for_meter(Resource::Water, None, 0.4, 3);
+        assert_eq!(new, RateLimit { per_hour: 100.0, source: RateSource::ResourceDefault });
     }
 
     #[test]

@@ -16,7 +16,7 @@ mod rejection;
 mod resource;
 mod topic;
 
-pub use access::{InvalidUsername, Role, UnknownRole, User, Username};
+pub use access::{InvalidUsername, Role, Sender, UnknownRole, User, Username};
 pub use calendar::{Calendar, CalendarYear, YearStatus};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use digest::PasswordDigest;

@@ -241,7 +241,9 @@ impl<'de> serde::Deserialize<'de> for NamedPeriod {
 
 /// A time as RFC 3339 with the office's offset, the way the API writes times.
 pub fn local_rfc3339(ts: Timestamp, tz: &TimeZone) -> String {
-    ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    // Fractional seconds only when there are any: a device's time kept to the millisecond
+    // must read back exactly, to be corrected by it.
+    ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%.f%:z").to_string()
 }
 
 fn hour_floor(ts: Timestamp) -> Timestamp {

@@ -16,6 +16,9 @@ pub struct Origin {
     /// The MQTT topic, for messages from the broker.
     pub topic: Option<String>,
     pub payload: Vec<u8>,
+    /// Who sent it over the web (a form or the API) and with what rights; `None` for
+    /// devices and imports.
+    pub sender: Option<super::Sender>,
 }
 
 /// Why input was not stored as a reading.
@@ -89,6 +92,14 @@ pub struct Rejection {
     pub reason: RejectReason,
     /// A sentence a person can act on.
     pub detail: String,
+}
+
+impl Rejection {
+    /// How much of a payload too large for any sender is kept: enough to tell which sender
+    /// to fix.
+    pub const KEPT_PAYLOAD_BYTES: usize = 4096;
+    /// How much of a detail is kept.
+    pub const DETAIL_CHARS: usize = 1000;
 }
 
 /// One decoded and validated piece of input, ready for the store.

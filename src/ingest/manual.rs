@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::Pipeline;
 use super::formats::RawValue;
 use crate::config::Config;
-use crate::domain::{Incoming, MeterId, Origin, RejectReason, Rejection, Source};
+use crate::domain::{Incoming, MeterId, Origin, RejectReason, Rejection, Sender, Source};
 
 /// The whole body could not be read; rows are never reached.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,8 +22,9 @@ pub struct Entry<'a> {
     pub config: &'a Config,
     pub pipeline: &'a Pipeline,
     pub source: Source,
-    /// Used for rows that do not name who entered them.
-    pub entered_by: Option<String>,
+    /// Who sent the rows, with their rights (kept with a refused row); their name is used
+    /// for rows that do not name who entered them.
+    pub sender: Option<Sender>,
     pub received_at: Timestamp,
 }
 
@@ -142,8 +143,10 @@ impl Entry<'_> {
         let origin = self.origin(payload);
         match self.pipeline.validate(meter, RawValue { value, ts, period_start }, origin) {
             Incoming::Reading(mut reading, origin) => {
-                reading.entered_by =
-                    row.entered_by.or_else(|| self.entered_by.clone()).filter(|s| !s.trim().is_empty());
+                reading.entered_by = row
+                    .entered_by
+                    .or_else(|| self.sender.as_ref().map(|s| s.name.clone()))
+                    .filter(|s| !s.trim().is_empty());
                 reading.cost_vnd = cost_vnd;
                 Incoming::Reading(reading, origin)
             }
@@ -151,8 +154,11 @@ impl Entry<'_> {
         }
     }
 
-    fn origin(&self, payload: Vec<u8>) -> Origin {
-        Origin { source: self.source, received_at: self.received_at, topic: None, payload }
+    /// Where a row came from, with the first [`Rejection::KEPT_PAYLOAD_BYTES`] of it, kept if
+    /// it is refused: a real row is far smaller, so a longer one is junk not worth keeping whole.
+    fn origin(&self, mut payload: Vec<u8>) -> Origin {
+        payload.truncate(Rejection::KEPT_PAYLOAD_BYTES);
+        Origin { source: self.source, received_at: self.received_at, topic: None, payload, sender: self.sender.clone() }
     }
 
     fn reject(&self, meter: Option<MeterId>, payload: Vec<u8>, reason: RejectReason, detail: String) -> Incoming {

@@ -15,8 +15,6 @@ use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, Reading, Reject
 const MAX_PAYLOAD: usize = 256 * 1024;
 /// The longest period one delta amount may cover.
 const MAX_PERIOD: SignedDuration = SignedDuration::from_hours(400 * 24);
-/// How much of a larger payload is kept among the rejected.
-const KEPT_OF_OVERSIZED: usize = 4096;
 
 /// Turns messages into readings or rejections. Cheap to clone.
 #[derive(Clone)]
@@ -74,15 +72,17 @@ impl Pipeline {
                 source: crate::domain::Source::Mqtt,
                 received_at,
                 topic: Some(topic.to_owned()),
-                payload: payload[..KEPT_OF_OVERSIZED].to_vec(),
+                payload: payload[..Rejection::KEPT_PAYLOAD_BYTES].to_vec(),
+                sender: None,
             };
             return vec![Incoming::Rejected(Rejection {
                 origin,
                 meter: None,
                 reason: RejectReason::Undecodable,
                 detail: format!(
-                    "the payload of {} bytes is larger than any meter sends ({MAX_PAYLOAD} bytes at most); its first {KEPT_OF_OVERSIZED} bytes are kept",
-                    payload.len()
+                    "the payload of {} bytes is larger than any meter sends ({MAX_PAYLOAD} bytes at most); its first {} bytes are kept",
+                    payload.len(),
+                    Rejection::KEPT_PAYLOAD_BYTES
                 ),
             })];
         }
@@ -91,6 +91,7 @@ impl Pipeline {
             received_at,
             topic: Some(topic.to_owned()),
             payload: payload.to_vec(),
+            sender: None,
         };
         let meter = match self.meter_for(topic, payload, &origin) {
             Ok(meter) => meter,

@@ -29,8 +29,13 @@ pub fn decode_again(origin: &Origin, pipeline: &Pipeline, config: &Config) -> Ve
         (Source::Mqtt, Some(topic)) => pipeline.from_mqtt(topic, &origin.payload, origin.received_at),
         (Source::Peer, _) => super::mqtt::peers::decode_again(origin, pipeline),
         _ => {
-            let entry =
-                Entry { config, pipeline, source: origin.source, entered_by: None, received_at: origin.received_at };
+            let entry = Entry {
+                config,
+                pipeline,
+                source: origin.source,
+                sender: origin.sender.clone(),
+                received_at: origin.received_at,
+            };
             match serde_json::from_slice::<Row>(&origin.payload) {
                 Ok(row) => vec![entry.row(row)],
                 // A row that never read as one cannot read now either.
@@ -40,7 +45,11 @@ pub fn decode_again(origin: &Origin, pipeline: &Pipeline, config: &Config) -> Ve
     }
 }
 
-/// Decode every rejected item again; each page of items that now decode is stored with its
+/// Try every rejected item once more: the items there were when it started, each once, so
+/// that what a second attempt rejects again (kept as a new item) is not retried in the same
+/// run. A row a person sent is stored only if they may write its meter. Held readings and
+/// conflicting duplicates wait for a person instead: no config fix changes them, and retried
+/// they would only be rejected again. Each page of items that now decode is stored with its
 /// audit line naming `by`, the person who asked (none when ingest itself retries).
 pub async fn reprocess_rejected(
     store: &dyn Store,
@@ -49,20 +58,30 @@ pub async fn reprocess_rejected(
     by: Option<&Actor>,
 ) -> Result<RetrySummary, StoreError> {
     let mut summary = RetrySummary::default();
+    let Some(newest) = store.rejected(1).await?.0.first().map(|r| r.id) else {
+        return Ok(summary);
+    };
     let mut after = 0;
-    loop {
+    while after < newest {
         let page = store.rejected_for_retry(after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.id;
         let mut retried = Vec::new();
-        for item in page {
-            // A held reading waits for a person's decision, not for a config fix.
-            if item.reason == Some(RejectReason::HeldForReview) {
+        for item in page.into_iter().filter(|item| item.id <= newest) {
+            if matches!(item.reason, Some(RejectReason::HeldForReview | RejectReason::ConflictingDuplicate)) {
                 summary.still_rejected += 1;
                 continue;
             }
             let results = decode_again(&item.origin, pipeline, config);
-            if !results.is_empty() && results.iter().all(|r| matches!(r, Incoming::Reading(..))) {
+            // What a person sent is stored only where they may write: a row for a meter added
+            // since, in another department, stays rejected.
+            let allowed = |reading: &crate::domain::Reading| match &item.origin.sender {
+                Some(sender) => config.meter(&reading.meter).is_some_and(|meter| sender.may_write(meter)),
+                None => true,
+            };
+            if !results.is_empty()
+                && results.iter().all(|r| matches!(r, Incoming::Reading(reading, _) if allowed(reading)))
+            {
                 retried.push((item.id, results));
             } else {
                 summary.still_rejected += 1;

@@ -76,6 +76,14 @@ pub struct WriteReport {
     pub outcomes: Vec<Outcome>,
 }
 
+/// What a review decided: the items, and what storing the accepted ones did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reviewed {
+    /// The items decided, in the order they were given.
+    pub decided: Vec<i64>,
+    pub report: WriteReport,
+}
+
 /// What became of one item of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -142,6 +150,8 @@ pub struct Review {
 pub struct RetryItem {
     pub id: i64,
     pub origin: Origin,
+    /// The meter it was for, when that was known.
+    pub meter: Option<MeterId>,
     /// Why it was rejected; `None` for a reason this version does not know.
     pub reason: Option<RejectReason>,
 }
@@ -225,7 +235,17 @@ pub trait StoreReads: Send + Sync + 'static {
     async fn meter_status(&self) -> Result<Vec<MeterStatus>, StoreError>;
 
     /// Rejected input not yet reprocessed, newest first, and how many there are in all.
-    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError>;
+    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError> {
+        self.rejected_page(None, limit).await
+    }
+
+    /// One page of [`StoreReads::rejected`]: the items with an id below `before_id` (all when
+    /// `None`), newest first, and how many are waiting in all.
+    async fn rejected_page(
+        &self,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<StoredRejection>, u64), StoreError>;
 
     /// Rejected input not yet reprocessed with id above `after_id`, oldest first, with the
     /// raw payload, for a second attempt after the config was fixed.
@@ -298,16 +318,17 @@ pub trait Store: StoreReads {
         audit: Option<AuditLine<CorrectionRecord>>,
     ) -> Result<Option<CorrectionRecord>, StoreError>;
 
-    /// A person's decision on an item held for review: an accepted one is stored from
-    /// `accepted` (what it decodes to) without the plausibility check. `Ok(None)`: no item
-    /// with that id is waiting for review (and no audit line is written).
+    /// A person's decision, with one reason, on items held for review, or the dismissal
+    /// (`accept: false`) of conflicting duplicates: each `(id, accepted)`, an accepted one
+    /// stored from `accepted` (what it decodes to) without the plausibility check. All in one
+    /// transaction with the audit line. An item not waiting for that decision is left out of
+    /// [`Reviewed::decided`] (and no audit line is written when none was decided).
     async fn review(
         &self,
-        id: i64,
+        items: Vec<(i64, Vec<Incoming>)>,
         review: Review,
-        accepted: Vec<Incoming>,
-        audit: Option<AuditLine<WriteReport>>,
-    ) -> Result<Option<WriteReport>, StoreError>;
+        audit: Option<AuditLine<Reviewed>>,
+    ) -> Result<Reviewed, StoreError>;
 
     /// Store a department's document counts for a month, replacing any counts it had.
     async fn set_documents(

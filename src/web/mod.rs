@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/entry/correct", post(pages::correct_form))
         .route("/rejected", get(pages::rejected))
         .route("/rejected/reprocess", post(pages::reprocess_form))
+        .route("/rejected/review", post(pages::bulk_review_form))
         .route("/rejected/{id}/review", post(pages::review_form))
         .route("/static/xanh.css", get(stylesheet))
         // The JSON API.
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/corrections", post(api::corrections::post_correction).get(api::corrections::list_corrections))
         .route("/api/v1/rejected", get(api::rejected::rejected))
         .route("/api/v1/rejected/reprocess", post(api::rejected::post_reprocess))
+        .route("/api/v1/rejected/review", post(api::rejected::bulk_review))
         .route("/api/v1/rejected/{id}/review", post(api::rejected::review))
         .route("/api/v1/waste", get(api::waste::waste))
         .route("/api/v1/progress", get(api::progress::progress))

@@ -185,3 +185,36 @@ async fn the_entry_forms_store_readings_periods_and_corrections() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reading_kept_to_the_millisecond_is_corrected_by_picking_it_from_the_list() {
+    let app = spawn_app().await;
+    // A device stamps its readings to the millisecond; pages show them to the minute.
+    let rows = json!([
+        {"meter": "dien-a", "value": 100, "ts": "2026-11-02T08:00:00.437+07:00"},
+        {"meter": "dien-a", "value": 150, "ts": "2026-11-02T09:00:00.912+07:00"},
+    ]);
+    assert_eq!(post_json(&app, "/api/v1/readings", rows).await.0, 200);
+    // At the time shown there is no reading: the error says so in Vietnamese and where to look.
+    let at_shown_time = json!({"meter": "dien-a", "ts": "02/11/2026 09:00", "value": 110, "reason": "đọc nhầm chữ số"});
+    let (status, answer) = post_json(&app, "/api/v1/corrections", at_shown_time).await;
+    assert_eq!(status, 404, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("không có số liệu lúc"), "{answer}");
+    // The API lists the exact time.
+    let (_, readings) = app.get("/api/v1/readings?meter=dien-a").await;
+    assert_eq!(readings["readings"][0]["ts"], "2026-11-02T09:00:00.912+07:00");
+
+    // The entry page lists the meter's readings, each with its own correction form.
+    let admin = app.sign_in(ADMIN, PASSWORD).await.unwrap();
+    let (_, page) = admin.get("/entry?meter=dien-a").await;
+    assert!(page.contains(r#"value="2026-11-02T09:00:00.912+07:00""#), "the form carries the exact time");
+    let fields =
+        [("meter", "dien-a"), ("ts", "2026-11-02T09:00:00.912+07:00"), ("value", "110"), ("reason", "đọc nhầm chữ số")];
+    let after = admin.submit("/entry?meter=dien-a", "/entry/correct?lang=vi", &fields).await;
+    assert!(after.contains("Đã hiệu chỉnh số liệu của dien-a"), "{after}");
+    approx(
+        &app.consumption("resource=electricity&meter=dien-a&from=2026-11-02&to=2026-11-03&step=day").await["total"],
+        10.0,
+    );
+    app.stop().await;
+}

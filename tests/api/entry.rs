@@ -161,3 +161,42 @@ async fn rejected_readings_are_stored_once_the_config_names_their_meter() {
     assert_eq!(again["reprocessed"], 0);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reprocess_stores_a_reporters_rows_only_where_the_reporter_may_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("xanh.db");
+    let app = spawn_app_from(&config_text(&embedded_mqtt(), &store), dir).await;
+    // Lan reports for Phòng A. Her script sends rows for two meters not configured yet.
+    let lan = app.add_user("lan", xanh::domain::Role::Reporter, &["phong-a"]).await;
+    let (script, _) = app.token_client(&lan, xanh::domain::Role::Reporter, None).await;
+    let rows = json!([
+        {"meter": "dien-moi-a", "value": 10, "ts": "02/11/2026 08:00"},
+        {"meter": "dien-moi-b", "value": 20, "ts": "02/11/2026 08:00"},
+    ]);
+    let response = script.post(app.url("/api/v1/readings")).json(&rows).send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+    assert_eq!(app.get("/api/v1/rejected").await.1["total"], 2);
+    let dir = app.dir_and_stop().await;
+
+    // HC-QT adds both meters, one in Phòng A and one in Phòng B, and reprocesses.
+    let meter = |id: &str, department: &str| {
+        format!(
+            "\n[[meters]]\nid = \"{id}\"\nname = \"Công tơ mới\"\nresource = \"electricity\"\ndepartment = \"{department}\"\nkind = \"counter\"\nunit = \"kWh\"\n"
+        )
+    };
+    let fixed =
+        config_text(&embedded_mqtt(), &store) + &meter("dien-moi-a", "phong-a") + &meter("dien-moi-b", "phong-b");
+    let app = spawn_app_from(&fixed, dir).await;
+    let answer: Value =
+        app.http.post(app.url("/api/v1/rejected/reprocess")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(answer, json!({"reprocessed": 1, "stored": 1, "still_rejected": 1}));
+    // Phòng A's row is stored as Lan's; Phòng B's is not, since Lan could not have stored it.
+    let (_, readings) = app.get("/api/v1/readings?meter=dien-moi-a").await;
+    assert_eq!(readings["readings"][0]["entered_by"], "lan/script", "{readings}");
+    let (_, readings) = app.get("/api/v1/readings?meter=dien-moi-b").await;
+    assert_eq!(readings["readings"].as_array().unwrap().len(), 0, "{readings}");
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["items"][0]["meter"], "dien-moi-b");
+    app.stop().await;
+}

@@ -10,6 +10,7 @@ mod broker_auth;
 mod broker_zero_loss;
 mod corrections;
 mod dashboards;
+mod data_quality;
 mod documents;
 mod entry;
 mod formats;

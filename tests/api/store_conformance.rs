@@ -113,7 +113,7 @@ fn local(text: &str) -> Timestamp {
 }
 
 fn origin() -> Origin {
-    Origin { source: Source::Api, received_at: Timestamp::now(), topic: None, payload: b"{}".to_vec() }
+    Origin { source: Source::Api, received_at: Timestamp::now(), topic: None, payload: b"{}".to_vec(), sender: None }
 }
 
 fn reading(meter: &str, at: &str, value: f64) -> Incoming {
@@ -276,8 +276,9 @@ async fn an_unlikely_jump_waits_for_review_and_counts_once_accepted(h: Harness) 
 
     let review = Review { accept: true, by: "Anh Minh".into(), reason: "rò rỉ đã kiểm tra".into() };
     let accepted = vec![reading("nuoc-tong", "2026-11-02 08:00", 160.0)];
-    let stored = h.store.review(held[0].id, review, accepted, None).await.unwrap().expect("the item waits for review");
-    assert_eq!(stored.stored, 1);
+    let reviewed = h.store.review(vec![(held[0].id, accepted)], review, None).await.unwrap();
+    assert_eq!(reviewed.decided, vec![held[0].id], "the item waits for review");
+    assert_eq!(reviewed.report.stored, 1);
     (h.settle)().await;
     let hours = h.consumption("nuoc-tong", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
     assert_rows(hours, &[("2026-11-02 07:00", 60.0)]);
@@ -292,6 +293,7 @@ async fn refused_input_is_kept_with_its_reason_and_can_be_retried(h: Harness) {
             received_at: Timestamp::now(),
             topic: Some("xanh/la/reading".into()),
             payload: b"{\"value\": 5}".to_vec(),
+            sender: None,
         },
         meter: None,
         reason: RejectReason::UnknownTopic,

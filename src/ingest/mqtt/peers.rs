@@ -66,8 +66,13 @@ pub fn receive(payload: &[u8], topic: &str, own_id: &str, pipeline: &Pipeline, r
     let batch: PeerBatch = match serde_json::from_slice(payload) {
         Ok(batch) => batch,
         Err(e) => {
-            let origin =
-                Origin { source: Source::Peer, received_at, topic: Some(topic.to_owned()), payload: payload.to_vec() };
+            let origin = Origin {
+                source: Source::Peer,
+                received_at,
+                topic: Some(topic.to_owned()),
+                payload: payload.to_vec(),
+                sender: None,
+            };
             return Received::Peer(vec![Incoming::Rejected(Rejection {
                 origin,
                 meter: None,
@@ -93,6 +98,7 @@ pub fn receive(payload: &[u8], topic: &str, own_id: &str, pipeline: &Pipeline, r
                 received_at: Timestamp::from_millisecond(reading.received_at).unwrap_or(received_at),
                 topic: Some(topic.to_owned()),
                 payload: serde_json::to_vec(&single).unwrap_or_default(),
+                sender: None,
             };
             incoming(reading, &batch.sender, origin, pipeline)
         })

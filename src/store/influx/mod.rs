@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 
 use super::{
     AuditLine, DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review,
-    SqliteStore, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
+    Reviewed, SqliteStore, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
 };
 use crate::config::InfluxConfig;
 use crate::domain::TimeRange;
@@ -207,8 +207,12 @@ impl StoreReads for InfluxStore {
         self.flux.meter_totals(range).await.map(Some)
     }
 
-    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError> {
-        self.journal.rejected(limit).await
+    async fn rejected_page(
+        &self,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<StoredRejection>, u64), StoreError> {
+        self.journal.rejected_page(before_id, limit).await
     }
 
     async fn rejected_for_retry(&self, after_id: i64, limit: usize) -> Result<Vec<RetryItem>, StoreError> {
@@ -282,12 +286,11 @@ impl Store for InfluxStore {
 
     async fn review(
         &self,
-        id: i64,
+        items: Vec<(i64, Vec<Incoming>)>,
         review: Review,
-        accepted: Vec<Incoming>,
-        audit: Option<AuditLine<WriteReport>>,
-    ) -> Result<Option<WriteReport>, StoreError> {
-        let result = self.journal.review(id, review, accepted, audit).await;
+        audit: Option<AuditLine<Reviewed>>,
+    ) -> Result<Reviewed, StoreError> {
+        let result = self.journal.review(items, review, audit).await;
         self.committed(result).await
     }
 

@@ -391,7 +391,7 @@ mod tests {
                 entered_by: None,
                 cost_vnd: None,
             },
-            Origin { source: Source::Mqtt, received_at: ts, topic: None, payload: Vec::new() },
+            Origin { source: Source::Mqtt, received_at: ts, topic: None, payload: Vec::new(), sender: None },
         )
     }
 

@@ -22,13 +22,16 @@ use async_trait::async_trait;
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
-use super::{AuditLine, DocumentRecord, PlanEdit, PlanEditRecord, Review, Store, StoreError, WriteReport};
-use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind};
+use super::{AuditLine, DocumentRecord, PlanEdit, PlanEditRecord, Review, Reviewed, Store, StoreError, WriteReport};
+use crate::domain::consumption::RateLimit;
+use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind, Resource};
 
 /// How the store turns one meter's readings into consumption.
 #[derive(Debug, Clone, Copy)]
 struct MeterRule {
     kind: MeterKind,
+    /// `None` for a meter not configured (its readings are kept, not checked for rate).
+    resource: Option<Resource>,
     register_max: Option<f64>,
     max_rate: Option<f64>,
 }
@@ -44,6 +47,8 @@ struct Inner {
     tz: TimeZone,
     rules: HashMap<MeterId, MeterRule>,
     sink: Option<Arc<dyn ChangeSink>>,
+    /// Each meter's limit learned from its history, and when (see `write::rate_limit`).
+    learned_limits: Mutex<HashMap<MeterId, (RateLimit, std::time::Instant)>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -79,7 +84,12 @@ impl SqliteStore {
         let rules = meters
             .iter()
             .map(|m| {
-                let rule = MeterRule { kind: m.kind, register_max: m.register_max, max_rate: m.max_rate };
+                let rule = MeterRule {
+                    kind: m.kind,
+                    resource: Some(m.resource),
+                    register_max: m.register_max,
+                    max_rate: m.max_rate,
+                };
                 (m.id.clone(), rule)
             })
             .collect();
@@ -90,6 +100,7 @@ impl SqliteStore {
             tz: tz.clone(),
             rules,
             sink,
+            learned_limits: Mutex::new(HashMap::new()),
         };
         inner
             .ensure_day_rollup_zone(timezone_name)
@@ -114,6 +125,7 @@ impl Inner {
     fn rule(&self, meter: &MeterId) -> MeterRule {
         self.rules.get(meter).copied().unwrap_or(MeterRule {
             kind: MeterKind::Counter,
+            resource: None,
             register_max: None,
             max_rate: None,
         })
@@ -159,12 +171,11 @@ impl Store for SqliteStore {
 
     async fn review(
         &self,
-        id: i64,
+        items: Vec<(i64, Vec<Incoming>)>,
         review: Review,
-        accepted: Vec<Incoming>,
-        audit: Option<AuditLine<WriteReport>>,
-    ) -> Result<Option<WriteReport>, StoreError> {
-        self.blocking(move |inner| inner.review(id, &review, accepted, audit)).await
+        audit: Option<AuditLine<Reviewed>>,
+    ) -> Result<Reviewed, StoreError> {
+        self.blocking(move |inner| inner.review(items, &review, audit)).await
     }
 
     async fn set_documents(

@@ -81,7 +81,11 @@ impl StoreReads for SqliteStore {
         .await
     }
 
-    async fn rejected(&self, limit: usize) -> Result<(Vec<StoredRejection>, u64), StoreError> {
+    async fn rejected_page(
+        &self,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<StoredRejection>, u64), StoreError> {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let total: i64 = conn.query_row(
@@ -91,10 +95,11 @@ impl StoreReads for SqliteStore {
                 )?;
                 let mut stmt = conn.prepare_cached(
                     "SELECT id, received_at, source, topic, payload, meter, reason, detail
-                     FROM rejected WHERE reprocessed_at IS NULL AND review_decision IS NULL ORDER BY id DESC LIMIT ?1",
+                     FROM rejected WHERE reprocessed_at IS NULL AND review_decision IS NULL AND id < ?2
+                     ORDER BY id DESC LIMIT ?1",
                 )?;
                 let rows = stmt
-                    .query_map([limit as i64], |r| {
+                    .query_map(params![limit as i64, before_id.unwrap_or(i64::MAX)], |r| {
                         let payload: Vec<u8> = r.get(4)?;
                         Ok(StoredRejection {
                             id: r.get(0)?,
@@ -118,7 +123,7 @@ impl StoreReads for SqliteStore {
         self.blocking(move |inner| {
             inner.read(|conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT id, received_at, source, topic, payload, reason FROM rejected
+                    "SELECT id, received_at, source, topic, payload, reason, meter, sender FROM rejected
                      WHERE reprocessed_at IS NULL AND review_decision IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
                 )?;
                 let rows = stmt.query_map(params![after_id, limit as i64], |r| {
@@ -132,8 +137,11 @@ impl StoreReads for SqliteStore {
                             received_at: from_ms(r.get(1)?),
                             topic: r.get(3)?,
                             payload: r.get(4)?,
+                            // Written by this store from the type; unreadable means none.
+                            sender: r.get::<_, Option<String>>(7)?.and_then(|s| serde_json::from_str(&s).ok()),
                         },
                         reason: RejectReason::parse(&r.get::<_, String>(5)?),
+                        meter: r.get::<_, Option<String>>(6)?.and_then(|m| m.parse().ok()),
                     })
                 })?;
                 rows.collect()

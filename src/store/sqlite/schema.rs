@@ -119,6 +119,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         error       TEXT    NOT NULL
     );
 "#,
+    r#"
+    -- Who sent a refused row over the web and with what rights (JSON), so that a second
+    -- attempt stores only what they could have stored.
+    ALTER TABLE rejected ADD COLUMN sender TEXT;
+"#,
 ];
 
 pub(super) fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {

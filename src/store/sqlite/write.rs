@@ -8,14 +8,24 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{Inner, audit_in, lock};
 use crate::domain::consumption::{
-    GLITCH_LOOKAHEAD, Sample, counter_intervals, delta_interval, implausible_step, spread_hourly, without_glitches,
+    GLITCH_LOOKAHEAD, Implausible, RateLimit, RateSource, Sample, counter_intervals, delta_interval, implausible_step,
+    spread_hourly, without_glitches,
 };
 use crate::domain::period::local_rfc3339;
 use crate::domain::{Incoming, MeterId, MeterKind, Origin, RejectReason, Rejection};
-use crate::store::{AuditLine, Outcome, Review, StoreError, WriteReport, from_ms, ms};
+use crate::locale::{self, Lang};
+use crate::store::{AuditLine, Outcome, Review, Reviewed, StoreError, WriteReport, from_ms, ms};
 
-/// Each meter's last few stored readings, oldest first, as a batch is written.
-pub(super) type Latest = HashMap<MeterId, Vec<Sample>>;
+/// What a batch being written needs to know of each meter, read once a batch: its last few
+/// stored readings (oldest first) and how much it may plausibly use in an hour.
+#[derive(Default)]
+pub(super) struct Latest {
+    tails: HashMap<MeterId, Vec<Sample>>,
+    limits: HashMap<MeterId, RateLimit>,
+}
+
+/// How long a meter's learned limit is used before its history is asked again.
+const RELEARN_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Whether a reading's step from the one before is checked for plausibility: always, except
 /// for a held reading a person has accepted.
@@ -69,7 +79,7 @@ impl Inner {
         plausibility: Plausibility,
     ) -> Result<WriteReport, StoreError> {
         let mut report = WriteReport { outcomes: Vec::with_capacity(batch.len()), ..WriteReport::default() };
-        let mut latest = Latest::new();
+        let mut latest = Latest::default();
         // Newly stored samples per meter, and the latest receive time among them.
         let mut fresh: BTreeMap<MeterId, (Vec<Sample>, i64)> = BTreeMap::new();
         for item in batch {
@@ -94,7 +104,7 @@ impl Inner {
                         // instead of clashing; a counter's repeated value is still one reading.
                         let counter = self.rule(&reading.meter).kind == MeterKind::Counter;
                         for _ in 0..1000 {
-                            if counter && conflicting(tx, &reading.meter, sample, origin.clone())?.is_none() {
+                            if counter && conflicting(tx, &reading.meter, sample, origin.clone(), &self.tz)?.is_none() {
                                 break;
                             }
                             sample.ts_ms += 1;
@@ -105,7 +115,7 @@ impl Inner {
                         }
                     }
                     if inserted {
-                        if let Some(tail) = latest.get_mut(&reading.meter) {
+                        if let Some(tail) = latest.tails.get_mut(&reading.meter) {
                             if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) {
                                 tail.push(sample);
                                 if tail.len() > GLITCH_LOOKAHEAD + 1 {
@@ -117,7 +127,7 @@ impl Inner {
                         entry.0.push(sample);
                         entry.1 = entry.1.max(ms(origin.received_at));
                         Outcome::Stored
-                    } else if let Some(conflict) = conflicting(tx, &reading.meter, sample, origin)? {
+                    } else if let Some(conflict) = conflicting(tx, &reading.meter, sample, origin, &self.tz)? {
                         insert_rejection(tx, &conflict)?;
                         Outcome::Rejected { reason: conflict.reason, detail: conflict.detail }
                     } else {
@@ -161,16 +171,53 @@ impl Inner {
         let Some(before) = self.previous(tx, &reading.meter, sample, latest)? else {
             return Ok(None);
         };
-        Ok(implausible_step(before, sample, rule.register_max, rule.max_rate).map(|why| Rejection {
+        let limit = match latest.limits.get(&reading.meter) {
+            Some(limit) => *limit,
+            None => {
+                let limit = self.rate_limit(tx, &reading.meter)?;
+                latest.limits.insert(reading.meter.clone(), limit);
+                limit
+            }
+        };
+        Ok(implausible_step(before, sample, rule.register_max, limit).map(|why| Rejection {
             origin: origin.clone(),
             meter: Some(reading.meter.clone()),
             reason: RejectReason::HeldForReview,
             detail: format!(
-                "held for review: {why} (from {} to {})",
+                "giữ lại chờ xem xét: {} (từ {} đến {})",
+                describe(&why, rule.resource.map_or("", |r| locale::unit(r, Lang::Vi))),
                 local_rfc3339(from_ms(before.ts_ms), &self.tz),
                 local_rfc3339(reading.ts, &self.tz)
             ),
         }))
+    }
+
+    /// How much a meter may plausibly use in an hour: its `max_rate`, else a multiple of the
+    /// highest hourly use in its history, else its resource's ceiling.
+    fn rate_limit(&self, tx: &Transaction<'_>, meter: &MeterId) -> Result<RateLimit, rusqlite::Error> {
+        let rule = self.rule(meter);
+        let Some(resource) = rule.resource else {
+            // A meter not configured has no resource to bound it; its readings are kept.
+            return Ok(RateLimit { per_hour: f64::INFINITY, source: RateSource::ResourceDefault });
+        };
+        if rule.max_rate.is_some() {
+            return Ok(RateLimit::for_meter(resource, rule.max_rate, 0.0, 0));
+        }
+        // A limit learned from a long history moves slowly: asked again once an hour, it
+        // costs ingest nothing (the query reads every hour of the meter's history).
+        if let Some((limit, learned_at)) = lock(&self.learned_limits).get(meter) {
+            if learned_at.elapsed() < RELEARN_AFTER {
+                return Ok(*limit);
+            }
+        }
+        let (highest, hours): (Option<f64>, i64) = tx
+            .prepare_cached("SELECT max(amount), count(*) FROM consumption_hourly WHERE meter = ?1")?
+            .query_row([meter.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let limit = RateLimit::for_meter(resource, None, highest.unwrap_or(0.0), hours.max(0) as u64);
+        if matches!(limit.source, RateSource::Learned { .. }) {
+            lock(&self.learned_limits).insert(meter.clone(), (limit, std::time::Instant::now()));
+        }
+        Ok(limit)
     }
 
     /// The stored reading a new one at `ts` follows, glitches left out: a device that came
@@ -185,11 +232,11 @@ impl Inner {
         latest: &mut Latest,
     ) -> Result<Option<Sample>, rusqlite::Error> {
         let context = GLITCH_LOOKAHEAD + 1;
-        if !latest.contains_key(meter) {
+        if !latest.tails.contains_key(meter) {
             let tail = self.readings_before(tx, meter, i64::MAX, context)?;
-            latest.insert(meter.clone(), tail);
+            latest.tails.insert(meter.clone(), tail);
         }
-        let mut chain = match latest.get(meter) {
+        let mut chain = match latest.tails.get(meter) {
             Some(tail) if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) => tail.clone(),
             _ => self.readings_before(tx, meter, sample.ts_ms, context)?,
         };
@@ -202,37 +249,56 @@ impl Inner {
     /// `Ok(None)`: no item with that id is waiting for review.
     pub(super) fn review(
         &self,
-        id: i64,
+        items: Vec<(i64, Vec<Incoming>)>,
         review: &Review,
-        accepted: Vec<Incoming>,
-        audit: Option<AuditLine<WriteReport>>,
-    ) -> Result<Option<WriteReport>, StoreError> {
+        audit: Option<AuditLine<Reviewed>>,
+    ) -> Result<Reviewed, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let waiting: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM rejected WHERE id = ?1 AND reason = ?2 AND reprocessed_at IS NULL AND review_decision IS NULL",
-                params![id, RejectReason::HeldForReview.code()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if waiting.is_none() {
-            return Ok(None);
-        }
-        let report = if review.accept {
-            tx.execute("UPDATE rejected SET reprocessed_at = ?2 WHERE id = ?1", params![id, ms(Timestamp::now())])?;
-            self.write_in(&tx, accepted, Plausibility::Accepted)?
+        // A held reading may be accepted or rejected; a conflicting duplicate only dismissed
+        // (the stored reading is corrected instead).
+        let decidable: &[RejectReason] = if review.accept {
+            &[RejectReason::HeldForReview]
         } else {
-            WriteReport::default()
+            &[RejectReason::HeldForReview, RejectReason::ConflictingDuplicate]
         };
-        tx.execute(
-            "UPDATE rejected SET review_decision = ?2, reviewed_by = ?3, review_reason = ?4 WHERE id = ?1",
-            params![id, if review.accept { "accepted" } else { "rejected" }, review.by, review.reason],
-        )?;
-        audit_in(&tx, audit, &report)?;
+        let now = ms(Timestamp::now());
+        let mut decided = Vec::new();
+        let mut accepted = Vec::new();
+        for (id, readings) in items {
+            let reason: Option<String> = tx
+                .query_row(
+                    "SELECT reason FROM rejected WHERE id = ?1 AND reprocessed_at IS NULL AND review_decision IS NULL",
+                    params![id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if !reason.is_some_and(|reason| decidable.iter().any(|d| d.code() == reason)) {
+                continue;
+            }
+            if review.accept {
+                tx.execute("UPDATE rejected SET reprocessed_at = ?2 WHERE id = ?1", params![id, now])?;
+                accepted.extend(readings);
+            }
+            tx.execute(
+                "UPDATE rejected SET review_decision = ?2, reviewed_by = ?3, review_reason = ?4 WHERE id = ?1",
+                params![id, if review.accept { "accepted" } else { "rejected" }, review.by, review.reason],
+            )?;
+            decided.push(id);
+        }
+        if decided.is_empty() {
+            return Ok(Reviewed::default());
+        }
+        let report = if accepted.is_empty() {
+            WriteReport::default()
+        } else {
+            self.write_in(&tx, accepted, Plausibility::Accepted)?
+        };
+        let reviewed = Reviewed { decided, report };
+        audit_in(&tx, audit, &reviewed)?;
         self.report_changes(&tx)?;
         tx.commit()?;
-        Ok(Some(report))
+        Ok(reviewed)
     }
 
     /// Bring consumption and status up to date with a meter's newly stored samples.
@@ -329,6 +395,7 @@ pub(super) fn conflicting(
     meter: &MeterId,
     sample: Sample,
     origin: Origin,
+    tz: &jiff::tz::TimeZone,
 ) -> Result<Option<Rejection>, rusqlite::Error> {
     let (value, period_start): (f64, Option<i64>) = tx
         .prepare_cached("SELECT value, period_start FROM readings WHERE meter = ?1 AND ts = ?2")?
@@ -342,9 +409,10 @@ pub(super) fn conflicting(
         meter: Some(meter.clone()),
         reason: RejectReason::ConflictingDuplicate,
         detail: format!(
-            "meter {meter} already has the value {value} at {}; a different value {} at the same time was not stored (correct the reading instead)",
-            from_ms(sample.ts_ms),
-            sample.value
+            "công tơ {meter} đã có giá trị {} lúc {}; giá trị khác ({}) cùng thời điểm không được lưu: nếu giá trị mới đúng, hãy đính chính số liệu đã lưu, rồi bỏ qua mục này",
+            exact(value),
+            local_rfc3339(from_ms(sample.ts_ms), tz),
+            exact(sample.value)
         ),
     }))
 }
@@ -352,8 +420,8 @@ pub(super) fn conflicting(
 pub(super) fn insert_rejection(tx: &Transaction<'_>, rejection: &Rejection) -> Result<(), rusqlite::Error> {
     let origin = &rejection.origin;
     tx.prepare_cached(
-        "INSERT INTO rejected (received_at, source, topic, payload, meter, reason, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO rejected (received_at, source, topic, payload, meter, reason, detail, sender)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         ms(origin.received_at),
@@ -362,7 +430,69 @@ pub(super) fn insert_rejection(tx: &Transaction<'_>, rejection: &Rejection) -> R
         origin.payload,
         rejection.meter.as_ref().map(MeterId::as_str),
         rejection.reason.code(),
-        rejection.detail,
+        cut_detail(&rejection.detail),
+        origin.sender.as_ref().and_then(|sender| serde_json::to_string(sender).ok()),
     ])?;
     Ok(())
+}
+
+/// A detail as kept: its first [`Rejection::DETAIL_CHARS`] characters, so that junk sent
+/// as a value or a time cannot make the list of rejected input huge.
+fn cut_detail(detail: &str) -> std::borrow::Cow<'_, str> {
+    match detail.char_indices().nth(Rejection::DETAIL_CHARS) {
+        Some((end, _)) => format!("{}… (cắt bớt)", &detail[..end]).into(),
+        None => detail.into(),
+    }
+}
+
+/// Why a step was held, in Vietnamese, with the figures a reviewer checks by hand.
+fn describe(why: &Implausible, unit: &str) -> String {
+    let n = |value: f64| exact(value);
+    let q = |value: f64| format!("{} {unit}", exact(value)).trim_end().to_owned();
+    match *why {
+        Implausible::LostDigit { before, after } => format!(
+            "chỉ số giảm từ {} xuống {}: không về gần 0 (đặt lại hoặc thay công tơ), cũng không quay vòng từ gần đỉnh thanh ghi; có thể nhập thiếu một chữ số",
+            n(before),
+            n(after)
+        ),
+        Implausible::UnitSlip { before, after, factor } => {
+            format!("chỉ số tăng từ {} lên {}, gấp {} lần: có thể nhầm đơn vị", n(before), n(after), n(factor))
+        }
+        Implausible::TooFast { used, hours, limit, wrap } => {
+            let limit_text = match limit.source {
+                RateSource::Configured => format!("{} một giờ (max_rate của công tơ)", q(limit.per_hour)),
+                RateSource::Learned { highest_hourly } => format!(
+                    "{} một giờ (gấp {} lần mức cao nhất đã ghi trong một giờ, {}; đặt max_rate để thay đổi)",
+                    q(limit.per_hour),
+                    n(crate::domain::consumption::LEARNED_MULTIPLE),
+                    q(highest_hourly)
+                ),
+                RateSource::ResourceDefault => format!(
+                    "{} một giờ (mức trần khi công tơ chưa có lịch sử; đặt max_rate để thay đổi)",
+                    q(limit.per_hour)
+                ),
+            };
+            format!(
+                "{} {} trong {} giờ, tức {} một giờ, vượt giới hạn {}",
+                if wrap { "nếu là quay vòng thanh ghi thì đã dùng" } else { "đã dùng" },
+                q(used),
+                locale::number(hours, 2, Lang::Vi),
+                q(used / hours.max(1.0)),
+                limit_text
+            )
+        }
+    }
+}
+
+/// A register value in Vietnamese notation with the decimals it has (to three): 725.131 or
+/// 72,513.
+fn exact(value: f64) -> String {
+    let text = locale::number(value, 3, Lang::Vi);
+    match text.split_once(',') {
+        Some((whole, fraction)) => match fraction.trim_end_matches('0') {
+            "" => whole.to_owned(),
+            kept => format!("{whole},{kept}"),
+        },
+        None => text,
+    }
 }

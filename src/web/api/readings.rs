@@ -28,7 +28,7 @@ pub async fn post_readings(
         config: &state.config,
         pipeline: &state.pipeline,
         source: Source::Api,
-        entered_by: Some(writer.principal().name()),
+        sender: Some(writer.principal().sender()),
         received_at: Timestamp::now(),
     };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

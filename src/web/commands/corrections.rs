@@ -45,7 +45,7 @@ pub async fn apply(state: &AppState, writer: &Writer, body: CorrectionBody) -> R
     });
     let record = writer.store(state).correct(correction, Some(line)).await?.ok_or_else(|| {
         ApiError::NotFound(format!(
-            "meter `{meter}` has no reading at {}: see GET /api/v1/readings?meter={meter} for the exact times",
+            "công tơ `{meter}` không có số liệu lúc {}: chọn số liệu trong danh sách (trang Nhập liệu, mục Hiệu chỉnh số liệu) hoặc lấy thời điểm chính xác từ GET /api/v1/readings?meter={meter}",
             local_rfc3339(ts, tz)
         ))
     })?;

@@ -8,6 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::{back_to, csrf_field, layout, reason_text};
+use crate::domain::period::local_rfc3339;
 use crate::domain::{Incoming, Meter, MeterKind, Source};
 use crate::ingest::manual::{Entry, Row, parse_number, parse_time};
 use crate::locale::{self, Lang};
@@ -23,7 +24,12 @@ pub struct EntryParams {
     /// The result of the last form sent, shown at the top.
     ok: Option<String>,
     error: Option<String>,
+    /// The meter whose recent readings are listed for correction.
+    meter: Option<String>,
 }
+
+/// How many of a meter's latest readings are listed for correction.
+const LISTED_FOR_CORRECTION: usize = 30;
 
 fn back(lang: Lang, result: Result<String, String>) -> Redirect {
     back_to("/entry", lang, result)
@@ -49,6 +55,11 @@ pub async fn entry(
     let counters: Vec<&Meter> = writable.iter().copied().filter(|m| m.kind == MeterKind::Counter).collect();
     let deltas: Vec<&Meter> = writable.iter().copied().filter(|m| m.kind == MeterKind::Delta).collect();
     let recent = state.store.corrections(None, 50).await?;
+    let chosen = params.meter.as_deref().and_then(|id| writable.iter().copied().find(|m| m.id.as_str() == id));
+    let listed = match chosen {
+        Some(meter) => state.store.readings(meter.id.clone(), i64::MIN, i64::MAX, LISTED_FOR_CORRECTION).await?,
+        None => Vec::new(),
+    };
     let body = html! {
         main.entry {
             @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
@@ -88,17 +99,48 @@ pub async fn entry(
             }
             section {
                 h2 { (lang.pick("Hiệu chỉnh số liệu", "Correct a reading")) }
-                p { (lang.pick("Số liệu sai không bị ghi đè âm thầm: giá trị cũ, giá trị mới, người sửa, thời điểm và lý do đều được lưu. Giá trị mới theo đơn vị hiển thị (kWh, m³, tờ); để trống để xoá số liệu.",
-                       "A wrong reading is never silently overwritten: the old and new values, who, when and why are kept. The new value is in the unit shown (kWh, m³, sheets); leave it empty to remove the reading.")) }
-                form method="post" action=(format!("/entry/correct?lang={}", lang.code())) {
-                    (csrf_field(who))
+                p { (lang.pick("Chọn công tơ, rồi chọn số liệu cần sửa trong danh sách. Số liệu sai không bị ghi đè âm thầm: giá trị cũ, giá trị mới, người sửa, thời điểm và lý do đều được lưu. Giá trị mới theo đơn vị hiển thị (kWh, m³, tờ); để trống để xoá số liệu.",
+                       "Choose a meter, then the reading to correct from the list. A wrong reading is never silently overwritten: the old and new values, who, when and why are kept. The new value is in the unit shown (kWh, m³, sheets); leave it empty to remove the reading.")) }
+                form.pick method="get" action="/entry" {
+                    input type="hidden" name="lang" value=(lang.code());
                     label { (lang.pick("Công tơ", "Meter")) select name="meter" required {
-                        @for m in &writable { option value=(m.id.as_str()) { (m.name) " — " (m.id.as_str()) } }
+                        @for m in &writable {
+                            option value=(m.id.as_str()) selected[chosen.is_some_and(|c| c.id == m.id)] { (m.name) " — " (m.id.as_str()) }
+                        }
                     } }
-                    label { (lang.pick("Thời điểm của số liệu", "Time of the reading")) input name="ts" placeholder="28/11/2026 07:30" required; }
-                    label { (lang.pick("Giá trị mới", "New value")) input name="value" inputmode="decimal"; }
-                    label { (lang.pick("Lý do", "Reason")) input name="reason" required minlength="5"; }
-                    button type="submit" { (lang.pick("Hiệu chỉnh", "Correct")) }
+                    button type="submit" { (lang.pick("Xem số liệu gần đây", "Show recent readings")) }
+                }
+                @if let Some(meter) = chosen {
+                    @if listed.is_empty() {
+                        p.empty { (lang.pick("Công tơ này chưa có số liệu.", "This meter has no reading yet.")) }
+                    } @else {
+                        div.table-wrap { table data-readings=(meter.id.as_str()) {
+                            thead { tr {
+                                th { (lang.pick("Số liệu lúc", "Reading at")) } th { (lang.pick("Giá trị", "Value")) } th { (lang.pick("Nguồn", "Source")) }
+                                th { (lang.pick("Hiệu chỉnh", "Correct")) }
+                            } }
+                            tbody {
+                                @for r in &listed {
+                                    tr {
+                                        td { (locale::date_time(r.ts, tz, lang)) }
+                                        td.num { (locale::number(r.value, 3, lang)) }
+                                        td { (r.source) }
+                                        td {
+                                            form.correct method="post" action=(format!("/entry/correct?lang={}", lang.code())) {
+                                                (csrf_field(who))
+                                                input type="hidden" name="meter" value=(meter.id.as_str());
+                                                // The exact time, to the millisecond: the one shown is to the minute.
+                                                input type="hidden" name="ts" value=(local_rfc3339(r.ts, tz));
+                                                input name="value" inputmode="decimal" placeholder=(lang.pick("Giá trị mới (trống: xoá)", "New value (empty: remove)"));
+                                                input name="reason" required minlength="5" placeholder=(lang.pick("Lý do", "Reason"));
+                                                button type="submit" { (lang.pick("Hiệu chỉnh", "Correct")) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        } }
+                    }
                 }
             }
             section {
@@ -167,7 +209,7 @@ pub async fn reading_form(
         config: &state.config,
         pipeline: &state.pipeline,
         source: Source::Manual,
-        entered_by: Some(writer.principal().name()),
+        sender: Some(writer.principal().sender()),
         received_at: Timestamp::now(),
     };
     let row = Row {

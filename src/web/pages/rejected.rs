@@ -10,15 +10,19 @@ use super::{csrf_field, layout, reason_text};
 use crate::domain::Role;
 use crate::locale::{self, Lang};
 use crate::web::auth::{Admin, CsrfForm, Viewer};
-use crate::web::commands::review::{ReviewBody, apply_review, reprocess};
+use crate::web::commands::review::{
+    BulkReviewBody, ReviewBody, ReviewFilter, apply_bulk_review, apply_review, reprocess,
+};
 use crate::web::{ApiError, AppState};
 
-/// How many rejected items the page lists.
-const SHOWN: usize = 200;
+/// How many rejected items a page lists.
+const SHOWN: usize = 50;
 
 #[derive(Deserialize)]
 pub struct RejectedParams {
     lang: Option<String>,
+    /// The page after another: items with an id below this one.
+    before: Option<i64>,
     /// After a retry: how many items it stored and how many still fail.
     reprocessed: Option<usize>,
     still: Option<usize>,
@@ -35,7 +39,8 @@ pub async fn rejected(
     let admin = who.role() == Role::Admin;
     let lang = Lang::from_query(params.lang.as_deref());
     let tz = &state.config.office.timezone;
-    let (items, total) = state.store.rejected(SHOWN).await?;
+    let (items, total) = state.store.rejected_page(params.before, SHOWN).await?;
+    let next_before = items.last().filter(|_| items.len() == SHOWN).map(|last| last.id);
     let vi = lang == Lang::Vi;
     let body = html! {
         main {
@@ -61,6 +66,7 @@ pub async fn rejected(
                 (csrf_field(&who))
                 button type="submit" { (if vi { "Xử lý lại" } else { "Retry" }) }
             } }
+            @if admin && total > 0 { (bulk_form(&state, &who, lang)) }
             @if items.is_empty() {
                 p.empty { (if vi { "Không có số liệu nào bị từ chối." } else { "Nothing was rejected." }) }
             } @else {
@@ -78,6 +84,13 @@ pub async fn rejected(
                                 td data-reason=(item.reason) { (reason_text(&item.reason, lang)) }
                                 td {
                                     (item.detail)
+                                    @if item.reason == "conflicting_duplicate" && admin {
+                                        form.review method="post" action=(format!("/rejected/{}/review?lang={}", item.id, lang.code())) {
+                                            (csrf_field(&who))
+                                            input name="reason" required minlength="5" placeholder=(if vi { "Lý do" } else { "Reason" });
+                                            button.secondary type="submit" name="decision" value="reject" { (if vi { "Bỏ qua" } else { "Dismiss" }) }
+                                        }
+                                    }
                                     @if item.reason == "held_for_review" && admin {
                                         form.review method="post" action=(format!("/rejected/{}/review?lang={}", item.id, lang.code())) {
                                             (csrf_field(&who))
@@ -92,6 +105,14 @@ pub async fn rejected(
                         }
                     }
                 } }
+                p.pages {
+                    @if params.before.is_some() {
+                        a href=(format!("/rejected?lang={}", lang.code())) { (if vi { "← Mới nhất" } else { "← Newest" }) } " "
+                    }
+                    @if let Some(next) = next_before {
+                        a data-next-page href=(format!("/rejected?lang={}&before={next}", lang.code())) { (if vi { "Trang sau →" } else { "Next page →" }) }
+                    }
+                }
             }
         }
     };
@@ -144,4 +165,77 @@ pub async fn reprocess_form(
         summary.reprocessed,
         summary.still_rejected
     )))
+}
+
+/// One decision for every waiting item a filter picks: a meter, a reason, a period.
+fn bulk_form(state: &AppState, who: &crate::auth::Principal, lang: Lang) -> Markup {
+    let vi = lang == Lang::Vi;
+    html! {
+        details.bulk-review {
+            summary { (if vi { "Quyết định hàng loạt" } else { "Decide in bulk" }) }
+            form method="post" action=(format!("/rejected/review?lang={}", lang.code())) {
+                (csrf_field(who))
+                label { (if vi { "Công tơ" } else { "Meter" }) " "
+                    select name="meter" {
+                        option value="" { (if vi { "Tất cả" } else { "All" }) }
+                        @for meter in &state.config.meters { option value=(meter.id) { (meter.id) " — " (meter.name) } }
+                    }
+                }
+                label { (if vi { "Loại" } else { "Kind" }) " "
+                    select name="kind" {
+                        option value="held_for_review" { (reason_text("held_for_review", lang)) }
+                        option value="conflicting_duplicate" { (reason_text("conflicting_duplicate", lang)) }
+                    }
+                }
+                label { (if vi { "Số liệu từ ngày" } else { "Readings from" }) " " input type="date" name="from"; }
+                label { (if vi { "đến trước ngày" } else { "to before" }) " " input type="date" name="to"; }
+                input name="reason" required minlength="5" placeholder=(if vi { "Lý do chung cho cả loạt" } else { "One reason for the batch" });
+                button type="submit" name="decision" value="accept" { (if vi { "Chấp nhận tất cả" } else { "Accept all" }) }
+                button.secondary type="submit" name="decision" value="reject" { (if vi { "Loại bỏ tất cả" } else { "Reject all" }) }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BulkReviewForm {
+    decision: String,
+    reason: String,
+    meter: String,
+    kind: String,
+    from: String,
+    to: String,
+}
+
+/// The bulk decision form: empty fields pick everything.
+pub async fn bulk_review_form(
+    State(state): State<AppState>,
+    admin: Admin,
+    Query(params): Query<RejectedParams>,
+    CsrfForm(form): CsrfForm<BulkReviewForm>,
+) -> Result<Redirect, ApiError> {
+    let lang = Lang::from_query(params.lang.as_deref());
+    let given = |text: String| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+    let filter =
+        ReviewFilter { meter: given(form.meter), reason: given(form.kind), from: given(form.from), to: given(form.to) };
+    let body = BulkReviewBody { decision: form.decision, reason: form.reason, filter };
+    let (key, message) = match apply_bulk_review(&state, &admin, body).await {
+        Ok(done) => (
+            "ok",
+            match lang {
+                Lang::Vi => format!(
+                    "Đã quyết định {} mục; {} số liệu được lưu; {} mục không áp dụng được, vẫn chờ.",
+                    done.decided, done.stored, done.left
+                ),
+                Lang::En => format!(
+                    "Decided {} item(s); {} reading(s) stored; {} item(s) it cannot apply to still wait.",
+                    done.decided, done.stored, done.left
+                ),
+            },
+        ),
+        Err(ApiError::BadRequest(m) | ApiError::NotFound(m) | ApiError::Conflict(m)) => ("error", m),
+        Err(other) => return Err(other),
+    };
+    let query = serde_urlencoded::to_string([("lang", lang.code()), (key, message.as_str())]).unwrap_or_default();
+    Ok(Redirect::to(&format!("/rejected?{query}")))
 }
