@@ -46,17 +46,17 @@ pub struct Row {
     pub cost_vnd: Option<serde_json::Value>,
 }
 
-const JSON_EXAMPLE: &str = r#"send {"meter": "dien-tong-hop", "value": 1234.5, "ts": "2026-11-28T07:00:00+07:00"} or an array of such objects"#;
+const JSON_EXAMPLE: &str = r#"gửi {"meter": "dien-tong-hop", "value": 1234.5, "ts": "2026-11-28T07:00:00+07:00"} hoặc một mảng các đối tượng như vậy"#;
 
 impl Entry<'_> {
     /// A JSON body: one row object or an array of them.
     pub fn from_json(&self, body: &[u8]) -> Result<Vec<Incoming>, EntryError> {
         let value: serde_json::Value = serde_json::from_slice(body)
-            .map_err(|e| EntryError(format!("the body is not JSON ({e}); {JSON_EXAMPLE}")))?;
+            .map_err(|e| EntryError(format!("nội dung không phải JSON ({e}); {JSON_EXAMPLE}")))?;
         let rows = match value {
             serde_json::Value::Array(rows) => rows,
             row @ serde_json::Value::Object(_) => vec![row],
-            _ => return Err(EntryError(format!("the body is neither an object nor an array; {JSON_EXAMPLE}"))),
+            _ => return Err(EntryError(format!("nội dung không phải một đối tượng hay một mảng; {JSON_EXAMPLE}"))),
         };
         Ok(rows
             .into_iter()
@@ -68,7 +68,7 @@ impl Entry<'_> {
                         None,
                         payload,
                         RejectReason::Undecodable,
-                        format!("the row cannot be read ({e}); {JSON_EXAMPLE}"),
+                        format!("không đọc được dòng này ({e}); {JSON_EXAMPLE}"),
                     ),
                 }
             })
@@ -96,7 +96,7 @@ impl Entry<'_> {
                 None,
                 payload,
                 RejectReason::UnknownMeter,
-                format!("`{}` is not a meter id; see /api/v1/meters", row.meter),
+                format!("`{}` không phải mã công tơ; xem danh sách tại /api/v1/meters", row.meter),
             );
         };
         let Some(meter) = self.config.meter(&id) else {
@@ -104,14 +104,14 @@ impl Entry<'_> {
                 Some(id.clone()),
                 payload,
                 RejectReason::UnknownMeter,
-                format!("no meter `{id}` is configured; see /api/v1/meters"),
+                format!("chưa khai báo công tơ `{id}`; xem danh sách tại /api/v1/meters"),
             );
         };
         let tz = &self.config.office.timezone;
         let value = match &row.value {
-            serde_json::Value::Number(n) => n.as_f64().ok_or_else(|| format!("the value {n} is out of range")),
+            serde_json::Value::Number(n) => n.as_f64().ok_or_else(|| format!("giá trị {n} vượt quá giới hạn")),
             serde_json::Value::String(text) => parse_number(text),
-            other => Err(format!("the value {other} is not a number")),
+            other => Err(format!("giá trị {other} không phải là số")),
         };
         let times = row
             .ts
@@ -122,16 +122,14 @@ impl Entry<'_> {
         let cost = match &row.cost_vnd {
             None | Some(serde_json::Value::Null) => Ok(None),
             Some(serde_json::Value::Number(n)) => {
-                n.as_f64().map(Some).ok_or_else(|| format!("the cost {n} is out of range"))
+                n.as_f64().map(Some).ok_or_else(|| format!("chi phí {n} vượt quá giới hạn"))
             }
             Some(serde_json::Value::String(text)) if text.trim().is_empty() => Ok(None),
             Some(serde_json::Value::String(text)) => parse_number(text).map(Some),
-            Some(other) => Err(format!("the cost {other} is not a number of đồng")),
+            Some(other) => Err(format!("chi phí {other} không phải số đồng")),
         }
         .and_then(|cost| match cost {
-            Some(c) if !(c.is_finite() && c >= 0.0) => {
-                Err(format!("the cost {c} must be a number of đồng, zero or more"))
-            }
+            Some(c) if !(c.is_finite() && c >= 0.0) => Err(format!("chi phí {c} phải là số đồng, từ 0 trở lên")),
             cost => Ok(cost),
         });
         let (value, (ts, period_start), cost_vnd) = match (value, times, cost) {
@@ -173,7 +171,7 @@ impl Entry<'_> {
 /// writes for thousands: send a JSON number where that could mislead.
 pub fn parse_number(text: &str) -> Result<f64, String> {
     let trimmed: String = text.trim().chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
-    let bad = || format!("`{}` is not a number: write it as 1.234,5 or 1234,5", text.trim());
+    let bad = || format!("`{}` không phải là số: hãy viết như 1.234,5 hoặc 1234,5", text.trim());
     if trimmed.is_empty() || !trimmed.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | ',' | '-' | '+')) {
         return Err(bad());
     }
@@ -212,12 +210,12 @@ pub fn parse_time(text: &str, tz: &TimeZone) -> Result<Timestamp, String> {
         return Ok(ts);
     }
     let local = parse_local(text).ok_or_else(|| {
-        format!("`{text}` is not a time: write 28/11/2026, 28/11/2026 07:30, 2026-11-28 or 2026-11-28T07:30:00+07:00")
+        format!("`{text}` không phải thời điểm: hãy viết như 28/11/2026, 28/11/2026 07:30, 2026-11-28 hoặc 2026-11-28T07:30:00+07:00")
     })?;
     local
         .to_zoned(tz.clone())
         .map(|z| z.timestamp())
-        .map_err(|e| format!("`{text}` cannot be placed in the office's time zone: {e}"))
+        .map_err(|e| format!("`{text}` không có trong múi giờ của văn phòng (giờ chuyển đổi): {e}"))
 }
 
 fn parse_local(text: &str) -> Option<DateTime> {
@@ -259,23 +257,23 @@ struct Columns {
 }
 
 const CSV_EXAMPLE: &str =
-    "the first line must name the columns, for example: meter,ts,value (optionally from and entered_by)";
+    "dòng đầu phải nêu tên các cột, ví dụ: meter,ts,value (có thể thêm from, entered_by và cost_vnd)";
 
 impl<'a> CsvTable<'a> {
     fn parse(text: &'a str) -> Result<Self, EntryError> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines.next().ok_or_else(|| EntryError(format!("the CSV is empty; {CSV_EXAMPLE}")))?;
+        let (_, header) = lines.next().ok_or_else(|| EntryError(format!("tệp CSV trống; {CSV_EXAMPLE}")))?;
         let delimiter = [';', '\t', ','].into_iter().find(|d| header.contains(*d)).unwrap_or(',');
         let names: Vec<String> = split_csv(header, delimiter).iter().map(|n| n.trim().to_lowercase()).collect();
         let find = |name: &str| names.iter().position(|n| n == name);
         let (Some(meter), Some(value)) = (find("meter"), find("value")) else {
-            return Err(EntryError(format!("the header `{header}` lacks `meter` or `value`; {CSV_EXAMPLE}")));
+            return Err(EntryError(format!("dòng tiêu đề `{header}` thiếu `meter` hoặc `value`; {CSV_EXAMPLE}")));
         };
         if let Some(unknown) =
             names.iter().find(|n| !["meter", "value", "ts", "from", "entered_by", "cost_vnd"].contains(&n.as_str()))
         {
-            return Err(EntryError(format!("the header names an unknown column `{unknown}`; {CSV_EXAMPLE}")));
+            return Err(EntryError(format!("dòng tiêu đề có cột lạ `{unknown}`; {CSV_EXAMPLE}")));
         }
         let columns = Columns {
             meter,
@@ -303,7 +301,7 @@ impl<'a> CsvTable<'a> {
                     entered_by: optional(self.columns.entered_by),
                     cost_vnd: optional(self.columns.cost_vnd).map(serde_json::Value::String),
                 }),
-                _ => Err((line.to_owned(), format!("line {number} has no meter or no value"))),
+                _ => Err((line.to_owned(), format!("dòng {number} thiếu công tơ hoặc giá trị"))),
             }
         })
     }

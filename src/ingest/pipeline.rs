@@ -80,7 +80,7 @@ impl Pipeline {
                 meter: None,
                 reason: RejectReason::Undecodable,
                 detail: format!(
-                    "the payload of {} bytes is larger than any meter sends ({MAX_PAYLOAD} bytes at most); its first {} bytes are kept",
+                    "bản tin dài {} byte, lớn hơn mọi bản tin của công tơ (tối đa {MAX_PAYLOAD} byte); chỉ giữ lại {} byte đầu",
                     payload.len(),
                     Rejection::KEPT_PAYLOAD_BYTES
                 ),
@@ -103,7 +103,7 @@ impl Pipeline {
                 origin,
                 meter: Some(meter.id.clone()),
                 reason: RejectReason::Undecodable,
-                detail: "the message holds no value for this meter".into(),
+                detail: "bản tin không có giá trị nào của công tơ này".into(),
             })],
             Ok(values) => values.into_iter().map(|raw| self.validate(meter, raw, origin.clone())).collect(),
             Err(e) => vec![Incoming::Rejected(Rejection {
@@ -136,7 +136,7 @@ impl Pipeline {
             .ok_or_else(|| {
                 reject(
                     RejectReason::Undecodable,
-                    format!("the message does not name its device, which tells the meters on `{topic}` apart"),
+                    format!("bản tin không nêu thiết bị gửi, nên không biết là của công tơ nào trên `{topic}`"),
                 )
             })?;
         candidates
@@ -145,9 +145,14 @@ impl Pipeline {
             .ok_or_else(|| {
                 reject(
                     RejectReason::UnknownMeter,
-                    format!("no meter on `{topic}` has device_id = \"{named}\"; set it on the meter for that device under [[meters]]"),
+                    format!("không công tơ nào trên `{topic}` có device_id = \"{named}\"; hãy khai báo device_id này cho công tơ của thiết bị đó trong [[meters]]"),
                 )
             })
+    }
+
+    /// A time as the office reads it, for the details of a refused reading.
+    fn local(&self, ts: Timestamp) -> String {
+        ts.to_zoned(self.timezone.clone()).strftime("%H:%M:%S %d/%m/%Y").to_string()
     }
 
     /// Check one value of a known meter and convert it to the canonical unit.
@@ -157,13 +162,13 @@ impl Pipeline {
         };
         let value = meter.conversion.to_canonical(raw.value);
         if !value.is_finite() {
-            return reject(RejectReason::NonFinite, format!("the value {} is not a finite number", raw.value));
+            return reject(RejectReason::NonFinite, format!("giá trị {} không phải là số hữu hạn", raw.value));
         }
         if value.abs() > Reading::MAX_VALUE {
             return reject(
                 RejectReason::NonFinite,
                 format!(
-                    "the value {} is beyond any meter's range (at most {} {})",
+                    "giá trị {} vượt quá giới hạn của mọi công tơ (tối đa {} {})",
                     raw.value,
                     Reading::MAX_VALUE,
                     meter.resource.canonical_unit().config_name()
@@ -172,10 +177,10 @@ impl Pipeline {
         }
         if raw.value < 0.0 {
             let what = match meter.kind {
-                MeterKind::Counter => "a meter register cannot read below zero",
-                MeterKind::Delta => "an amount used cannot be negative (enter a correction instead)",
+                MeterKind::Counter => "chỉ số công tơ không thể nhỏ hơn 0",
+                MeterKind::Delta => "lượng sử dụng không thể âm (muốn bớt đi thì nhập hiệu chỉnh)",
             };
-            return reject(RejectReason::Negative, format!("the value {} is negative: {what}", raw.value));
+            return reject(RejectReason::Negative, format!("giá trị {} là số âm: {what}", raw.value));
         }
         let ts = raw.ts.unwrap_or(origin.received_at);
         let skew = SignedDuration::try_from(self.limits.max_clock_skew).unwrap_or(SignedDuration::MAX);
@@ -188,9 +193,10 @@ impl Pipeline {
                 return reject(
                     RejectReason::FutureTimestamp,
                     format!(
-                        "`{name}` {time} is more than {} s ahead of the time it arrived ({}); check the device's clock and time zone",
-                        self.limits.max_clock_skew.as_secs(),
-                        origin.received_at
+                        "`{name}` {} đi trước thời điểm nhận ({}) hơn {} giây; hãy kiểm tra đồng hồ và múi giờ của thiết bị",
+                        self.local(time),
+                        self.local(origin.received_at),
+                        self.limits.max_clock_skew.as_secs()
                     ),
                 );
             }
@@ -198,7 +204,8 @@ impl Pipeline {
                 return reject(
                     RejectReason::TooOld,
                     format!(
-                        "`{name}` {time} is older than the {} days the office accepts (ingest.max_age_days)",
+                        "`{name}` {} cũ hơn {} ngày, giới hạn văn phòng nhận (ingest.max_age_days)",
+                        self.local(time),
                         self.limits.max_age.as_secs() / 86_400
                     ),
                 );
@@ -209,7 +216,9 @@ impl Pipeline {
                 return reject(
                     RejectReason::Undecodable,
                     format!(
-                        "the period from {start} to {ts} is longer than 400 days: enter it as one amount a year or a month"
+                        "khoảng từ {} đến {} dài hơn 400 ngày: hãy nhập thành từng lượng theo năm hoặc theo tháng",
+                        self.local(start),
+                        self.local(ts)
                     ),
                 );
             }
@@ -217,7 +226,11 @@ impl Pipeline {
             (MeterKind::Delta, Some(start)) => {
                 return reject(
                     RejectReason::Undecodable,
-                    format!("the period start {start} is not before the reading's time {ts}"),
+                    format!(
+                        "thời điểm bắt đầu {} không trước thời điểm của số liệu {}",
+                        self.local(start),
+                        self.local(ts)
+                    ),
                 );
             }
             // A counter's value is a point on its register; a period means nothing to it.
@@ -245,7 +258,9 @@ fn unknown_topic(topic: &str, origin: Origin) -> Rejection {
     match generic_id.map(|id| (id, id.parse::<MeterId>())) {
         Some((_, Ok(id))) => Rejection {
             origin,
-            detail: format!("no meter `{id}` is configured; add it under [[meters]] or fix the sender's topic"),
+            detail: format!(
+                "chưa khai báo công tơ `{id}`; hãy thêm công tơ vào [[meters]] hoặc sửa chủ đề của thiết bị gửi"
+            ),
             meter: Some(id),
             reason: RejectReason::UnknownMeter,
         },
@@ -253,13 +268,15 @@ fn unknown_topic(topic: &str, origin: Origin) -> Rejection {
             origin,
             meter: None,
             reason: RejectReason::UnknownMeter,
-            detail: format!("the topic names meter `{raw}`, which cannot be a meter id: {e}"),
+            detail: format!("chủ đề nêu công tơ `{raw}`, không phải một mã công tơ hợp lệ: {e}"),
         },
         None => Rejection {
             origin,
             meter: None,
             reason: RejectReason::UnknownTopic,
-            detail: format!("no configured meter publishes on `{topic}`; set the meter's `topic` in the config"),
+            detail: format!(
+                "không công tơ nào được khai báo gửi trên `{topic}`; hãy đặt `topic` của công tơ trong cấu hình"
+            ),
         },
     }
 }

@@ -119,7 +119,7 @@ async fn xanh_import_loads_a_history_file_that_the_service_then_shows() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}{stderr}");
     assert!(stdout.contains("4 rows: 3 stored, 0 already stored, 1 rejected"), "{stdout}");
-    assert!(stdout.contains("row 4: no meter `khong-co`"), "{stdout}");
+    assert!(stdout.contains("row 4: chưa khai báo công tơ `khong-co`"), "{stdout}");
     assert!(stderr.contains("4 / 4 rows (100 %)"), "{stderr}");
 
     let app = spawn_app_from(&std::fs::read_to_string(&config).unwrap(), dir).await;

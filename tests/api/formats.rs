@@ -225,7 +225,7 @@ async fn vendor_samples_become_readings_in_canonical_units() {
     };
     let (reason, detail) = reason_of("zigbee2mqtt/o-cam-phong-a");
     assert_eq!(reason, "undecodable");
-    assert!(detail.contains("no `energy` field"), "{detail}");
+    assert!(detail.contains("không có trường `energy`"), "{detail}");
     let (reason, detail) = reason_of("wmbusmeters/water");
     assert_eq!(reason, "unknown_meter");
     assert!(detail.contains("device_id = \"99999999\""), "{detail}");

@@ -140,22 +140,34 @@ async fn a_bare_number_is_a_reading_taken_when_it_arrives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_kept_with_its_reason_and_ingest_goes_on() {
     let app = spawn_app().await;
+    // Each with the reason code scripts rely on and a piece of the Vietnamese detail a clerk reads.
     let bad = [
-        ("xanh/dien-a/reading", "{\"value\": 12".to_owned(), "undecodable"),
-        ("xanh/khong-co/reading", "12".to_owned(), "unknown_meter"),
-        ("xanh/dien-a/reading", "\"mười hai\"".to_owned(), "undecodable"),
-        ("xanh/dien-a/reading", "{\"value\": \"abc\"}".to_owned(), "undecodable"),
-        ("xanh/dien-a/reading", "NaN".to_owned(), "non_finite"),
-        ("xanh/dien-a/reading", "inf".to_owned(), "non_finite"),
-        ("xanh/dien-a/reading", "-5".to_owned(), "negative"),
-        ("xanh/dien-a/reading", r#"{"value": 1, "ts": "2099-01-01T00:00:00+07:00"}"#.to_owned(), "future_timestamp"),
-        ("xanh/dien-a/reading", r#"{"value": 1, "ts": "1990-01-01T00:00:00+07:00"}"#.to_owned(), "too_old"),
-        ("xanh/dien-a/reading", r#"{"value": 1, "ts": "hôm qua"}"#.to_owned(), "undecodable"),
-        ("xanh/dien-a/reading/extra", "1".to_owned(), "unknown_topic"),
+        ("xanh/dien-a/reading", "{\"value\": 12".to_owned(), "undecodable", "không phải một số liệu"),
+        ("xanh/khong-co/reading", "12".to_owned(), "unknown_meter", "chưa khai báo công tơ `khong-co`"),
+        ("xanh/dien-a/reading", "\"mười hai\"".to_owned(), "undecodable", "không phải là số"),
+        ("xanh/dien-a/reading", "{\"value\": \"abc\"}".to_owned(), "undecodable", "`value` \"abc\" không phải là số"),
+        ("xanh/dien-a/reading", "NaN".to_owned(), "non_finite", "không phải là số hữu hạn"),
+        ("xanh/dien-a/reading", "inf".to_owned(), "non_finite", "không phải là số hữu hạn"),
+        ("xanh/dien-a/reading", "1e300".to_owned(), "non_finite", "vượt quá giới hạn"),
+        ("xanh/dien-a/reading", "-5".to_owned(), "negative", "chỉ số công tơ không thể nhỏ hơn 0"),
+        (
+            "xanh/dien-a/reading",
+            r#"{"value": 1, "ts": "2099-01-01T00:00:00+07:00"}"#.to_owned(),
+            "future_timestamp",
+            "đi trước thời điểm nhận",
+        ),
+        ("xanh/dien-a/reading", r#"{"value": 1, "ts": "1990-01-01T00:00:00+07:00"}"#.to_owned(), "too_old", "cũ hơn"),
+        (
+            "xanh/dien-a/reading",
+            r#"{"value": 1, "ts": "hôm qua"}"#.to_owned(),
+            "undecodable",
+            "không phải thời điểm RFC 3339",
+        ),
+        ("xanh/dien-a/reading/extra", "1".to_owned(), "unknown_topic", ""),
     ];
     // The catch-all subscription is xanh/+/reading; publish the odd topic where it is heard.
     let messages: Vec<(&str, String)> =
-        bad.iter().filter(|b| b.2 != "unknown_topic").map(|(t, p, _)| (*t, p.clone())).collect();
+        bad.iter().filter(|b| b.2 != "unknown_topic").map(|(t, p, _, _)| (*t, p.clone())).collect();
     publish(&app.mqtt, &messages).await;
     publish(&app.mqtt, &[("xanh/dien-a/reading", reading(42.0, "07:00"))]).await;
     app.wait_processed(messages.len() as u64 + 1).await;
@@ -164,14 +176,24 @@ async fn bad_input_is_kept_with_its_reason_and_ingest_goes_on() {
     assert_eq!(status, 200);
     assert_eq!(rejected["total"], messages.len());
     let items = rejected["items"].as_array().unwrap();
-    for (topic, payload, reason) in bad.iter().filter(|b| b.2 != "unknown_topic") {
+    for (topic, payload, reason, vietnamese) in bad.iter().filter(|b| b.2 != "unknown_topic") {
         let kept = items.iter().find(|i| i["payload"] == *payload && i["topic"] == *topic);
         let kept = kept.unwrap_or_else(|| panic!("{payload} was not kept: {rejected}"));
         assert_eq!(kept["reason"], *reason, "{payload}: {kept}");
-        assert!(kept["detail"].as_str().unwrap().len() > 10, "{kept}");
+        let detail = kept["detail"].as_str().unwrap();
+        assert!(detail.contains(vietnamese), "{payload}: the detail should say “{vietnamese}”: {kept}");
+        assert!(!detail.contains(" is ") && !detail.contains("the "), "{payload}: the detail is in English: {kept}");
     }
-    let unknown = items.iter().find(|i| i["topic"] == "xanh/khong-co/reading").unwrap();
-    assert!(unknown["detail"].as_str().unwrap().contains("khong-co"), "{unknown}");
+
+    // The page names each reason in the page's language, the code staying in the markup.
+    let admin = app.sign_in(crate::common::ADMIN, crate::common::PASSWORD).await.unwrap();
+    let (_, vi) = admin.get("/rejected").await;
+    assert!(vi.contains(r#"data-reason="unknown_meter">Công tơ chưa được khai báo<"#), "{vi}");
+    assert!(vi.contains(r#"data-reason="too_old">Thời điểm quá cũ<"#), "{vi}");
+    let (_, en) = admin.get("/rejected?lang=en").await;
+    assert!(en.contains(r#"data-reason="unknown_meter">Meter not configured<"#), "{en}");
+    assert!(en.contains(r#"data-reason="too_old">Older than the office accepts<"#), "{en}");
+    assert!(en.contains(r#"data-reason="non_finite">Not a finite number<"#), "{en}");
 
     // The good reading after the garbage was stored, and the service is healthy.
     let meter = app.meter("dien-a").await;

@@ -8,7 +8,7 @@ use super::{DecodeContext, DecodeError, PayloadDecoder, RawValue};
 pub struct Esphome;
 
 const EXPECTED: &str =
-    "send the sensor state as a number, as ESPHome does on <prefix>/sensor/<object_id>/state, such as 123.456";
+    "gửi trạng thái cảm biến dạng số, như ESPHome gửi trên <prefix>/sensor/<object_id>/state, ví dụ 123.456";
 
 impl PayloadDecoder for Esphome {
     fn decode(&self, payload: &[u8], _: &DecodeContext) -> Result<Vec<RawValue>, DecodeError> {
@@ -34,6 +34,6 @@ mod tests {
         // ESPHome publishes "nan" before a sensor has a state; the validator rejects it as non-finite.
         assert!(Esphome.decode(b"nan", &context(Unit::CubicMetre)).unwrap()[0].value.is_nan());
         let err = Esphome.decode(b"unavailable", &context(Unit::CubicMetre)).unwrap_err();
-        assert!(err.0.contains("`unavailable` is not a number") && err.0.contains("send"), "{err}");
+        assert!(err.0.contains("`unavailable` không phải là số") && err.0.contains("gửi"), "{err}");
     }
 }

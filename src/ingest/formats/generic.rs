@@ -17,7 +17,7 @@ struct Message {
     from: Option<String>,
 }
 
-const EXPECTED: &str = r#"send {"value": 1234.5, "ts": "2026-11-28T07:00:00+07:00"} or a bare number"#;
+const EXPECTED: &str = r#"gửi {"value": 1234.5, "ts": "2026-11-28T07:00:00+07:00"} hoặc chỉ một số"#;
 
 impl PayloadDecoder for Generic {
     fn decode(&self, payload: &[u8], _: &DecodeContext) -> Result<Vec<RawValue>, DecodeError> {
@@ -27,23 +27,23 @@ impl PayloadDecoder for Generic {
             // with a clearer reason than "not a number".
             let value = text
                 .parse::<f64>()
-                .map_err(|_| DecodeError(format!("`{}` is not a number; {EXPECTED}", shorten(text))))?;
+                .map_err(|_| DecodeError(format!("`{}` không phải là số; {EXPECTED}", shorten(text))))?;
             return Ok(vec![RawValue { value, ts: None, period_start: None }]);
         }
         let message: Message = serde_json::from_str(text)
-            .map_err(|e| DecodeError(format!("the JSON is not a reading ({e}); {EXPECTED}")))?;
+            .map_err(|e| DecodeError(format!("nội dung JSON không phải một số liệu ({e}); {EXPECTED}")))?;
         let value = match &message.value {
             serde_json::Value::Number(n) => {
-                n.as_f64().ok_or_else(|| DecodeError(format!("`value` {n} is out of range; {EXPECTED}")))?
+                n.as_f64().ok_or_else(|| DecodeError(format!("`value` {n} vượt quá giới hạn; {EXPECTED}")))?
             }
             // Some gateways send numbers as strings.
             serde_json::Value::String(s) => s
                 .trim()
                 .parse::<f64>()
-                .map_err(|_| DecodeError(format!("`value` \"{}\" is not a number; {EXPECTED}", shorten(s))))?,
+                .map_err(|_| DecodeError(format!("`value` \"{}\" không phải là số; {EXPECTED}", shorten(s))))?,
             other => {
                 return Err(DecodeError(format!(
-                    "`value` is {}, not a number; {EXPECTED}",
+                    "`value` là {}, không phải là số; {EXPECTED}",
                     shorten(&other.to_string())
                 )));
             }
@@ -57,7 +57,7 @@ impl PayloadDecoder for Generic {
 fn parse_time(key: &str, value: &str) -> Result<Timestamp, DecodeError> {
     value.parse::<Timestamp>().map_err(|_| {
         DecodeError(format!(
-            "`{key}` \"{}\" is not an RFC 3339 time with an offset, such as 2026-11-28T07:00:00+07:00",
+            "`{key}` \"{}\" không phải thời điểm RFC 3339 có múi giờ, như 2026-11-28T07:00:00+07:00",
             shorten(value)
         ))
     })
@@ -96,7 +96,7 @@ mod tests {
             r#"{"value": 1, "extra": 2}"#,
         ] {
             let err = decode(bad).unwrap_err();
-            assert!(err.0.contains("send") || err.0.contains("RFC 3339"), "{bad}: {err}");
+            assert!(err.0.contains("gửi") || err.0.contains("RFC 3339"), "{bad}: {err}");
         }
         assert!(Generic.decode(&[0xff, 0xfe], &context(Unit::KilowattHour)).is_err());
     }

@@ -184,7 +184,7 @@ mod tests {
     fn every_format_has_a_decoder_that_refuses_an_empty_payload_with_advice() {
         for (format, decoder) in every_decoder() {
             let err = decoder.decode(b"", &context(Unit::KilowattHour)).unwrap_err();
-            assert!(err.0.contains("send"), "{format:?}: {err}");
+            assert!(err.0.contains("gửi"), "{format:?}: {err}");
         }
     }
 }

@@ -8,14 +8,15 @@ use serde_json::Value;
 
 use super::{DecodeContext, DecodeError};
 use crate::domain::{Conversion, Unit};
+use crate::locale::{self, Lang};
 
 /// The payload as trimmed, non-empty UTF-8 text.
 pub fn text<'a>(payload: &'a [u8], expected: &str) -> Result<&'a str, DecodeError> {
     let text = std::str::from_utf8(payload)
-        .map_err(|_| DecodeError(format!("the payload is not UTF-8 text; {expected}")))?
+        .map_err(|_| DecodeError(format!("nội dung không phải văn bản UTF-8; {expected}")))?
         .trim();
     if text.is_empty() {
-        return Err(DecodeError(format!("the payload is empty; {expected}")));
+        return Err(DecodeError(format!("nội dung trống; {expected}")));
     }
     Ok(text)
 }
@@ -24,7 +25,7 @@ pub fn text<'a>(payload: &'a [u8], expected: &str) -> Result<&'a str, DecodeErro
 /// "nan" and "inf", which the validator then refuses with a clearer reason.
 pub fn bare_number(payload: &[u8], expected: &str) -> Result<f64, DecodeError> {
     let text = text(payload, expected)?;
-    text.parse::<f64>().map_err(|_| DecodeError(format!("`{}` is not a number; {expected}", shorten(text))))
+    text.parse::<f64>().map_err(|_| DecodeError(format!("`{}` không phải là số; {expected}", shorten(text))))
 }
 
 /// A payload that is a JSON object.
@@ -32,8 +33,8 @@ pub fn json_object(payload: &[u8], expected: &str) -> Result<Value, DecodeError>
     let text = text(payload, expected)?;
     match serde_json::from_str::<Value>(text) {
         Ok(object @ Value::Object(_)) => Ok(object),
-        Ok(_) => Err(DecodeError(format!("the payload is JSON but not an object; {expected}"))),
-        Err(e) => Err(DecodeError(format!("the payload is not JSON ({e}); {expected}"))),
+        Ok(_) => Err(DecodeError(format!("nội dung là JSON nhưng không phải một đối tượng; {expected}"))),
+        Err(e) => Err(DecodeError(format!("nội dung không phải JSON ({e}); {expected}"))),
     }
 }
 
@@ -45,12 +46,14 @@ pub fn at_path<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
 /// A JSON number, or a number sent as a string (some gateways do).
 pub fn number(value: &Value, name: &str, expected: &str) -> Result<f64, DecodeError> {
     match value {
-        Value::Number(n) => n.as_f64().ok_or_else(|| DecodeError(format!("`{name}` {n} is out of range; {expected}"))),
+        Value::Number(n) => {
+            n.as_f64().ok_or_else(|| DecodeError(format!("`{name}` {n} vượt quá giới hạn; {expected}")))
+        }
         Value::String(s) => s
             .trim()
             .parse::<f64>()
-            .map_err(|_| DecodeError(format!("`{name}` \"{}\" is not a number; {expected}", shorten(s)))),
-        other => Err(DecodeError(format!("`{name}` is {}, not a number; {expected}", shorten(&other.to_string())))),
+            .map_err(|_| DecodeError(format!("`{name}` \"{}\" không phải là số; {expected}", shorten(s)))),
+        other => Err(DecodeError(format!("`{name}` là {}, không phải là số; {expected}", shorten(&other.to_string())))),
     }
 }
 
@@ -59,7 +62,7 @@ pub fn number(value: &Value, name: &str, expected: &str) -> Result<f64, DecodeEr
 pub fn device_time(value: &Value, name: &str, timezone: &TimeZone) -> Result<Timestamp, DecodeError> {
     let bad = || {
         DecodeError(format!(
-            "`{name}` {} is not a time such as \"2026-11-28T07:00:00\" (office time) or \"2026-11-28T07:00:00+07:00\"",
+            "`{name}` {} không phải thời điểm dạng \"2026-11-28T07:00:00\" (giờ văn phòng) hoặc \"2026-11-28T07:00:00+07:00\"",
             shorten(&value.to_string())
         ))
     };
@@ -76,7 +79,7 @@ pub fn unix_seconds(seconds: f64, name: &str) -> Result<Timestamp, DecodeError> 
     SignedDuration::try_from_secs_f64(seconds)
         .ok()
         .and_then(|since_epoch| Timestamp::from_duration(since_epoch).ok())
-        .ok_or_else(|| DecodeError(format!("`{name}` {seconds} is not a time in seconds since 1970")))
+        .ok_or_else(|| DecodeError(format!("`{name}` {seconds} không phải thời điểm tính bằng giây từ năm 1970")))
 }
 
 /// A value in a unit the message states, converted into the unit the meter is configured in.
@@ -86,8 +89,13 @@ pub fn in_meter_unit(value: f64, stated: Unit, context: &DecodeContext) -> Resul
         return Ok(value);
     }
     let resource = context.unit.unit().resource();
-    let stated = Conversion::new(stated, resource).map_err(|e| {
-        DecodeError(format!("the message gives the value in {e}; point this meter at a value that measures {resource}"))
+    let stated = Conversion::new(stated, resource).map_err(|_| {
+        let measured = locale::resource_name(resource, Lang::Vi).to_lowercase();
+        DecodeError(format!(
+            "bản tin ghi giá trị theo `{}`, đơn vị không đo {measured}; hãy trỏ công tơ này vào một giá trị đo {measured} ({})",
+            stated.config_name(),
+            Unit::names_for(resource)
+        ))
     })?;
     Ok(context.unit.from_canonical(stated.to_canonical(value)))
 }

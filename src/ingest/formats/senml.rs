@@ -19,7 +19,7 @@ use crate::domain::Unit;
 
 pub struct Senml;
 
-const EXPECTED: &str = r#"send a SenML pack, such as [{"bn":"urn:dev:mac:0024befffe804ff1:","bt":1700000000,"n":"energy","u":"kWh","v":100.0}]"#;
+const EXPECTED: &str = r#"gửi một gói SenML, như [{"bn":"urn:dev:mac:0024befffe804ff1:","bt":1700000000,"n":"energy","u":"kWh","v":100.0}]"#;
 /// Times below this many seconds are relative to now (RFC 8428 §4.5.3).
 const RELATIVE_BELOW: f64 = 268_435_456.0;
 
@@ -44,7 +44,7 @@ impl PayloadDecoder for Senml {
             Some(field) => records.iter().find(|r| names(&r.name, field)).map(|r| r.name.clone()).ok_or_else(|| {
                 let found: Vec<&str> = records.iter().map(|r| r.name.as_str()).collect();
                 DecodeError(format!(
-                    "no record is named `{}` (the pack has {}); send it, or set the meter's field to one of those names",
+                    "không bản ghi nào tên `{}` (gói có {}); hãy gửi bản ghi đó, hoặc đặt `field` của công tơ là một trong các tên này",
                     shorten(field),
                     shorten(&found.join(", "))
                 ))
@@ -52,7 +52,7 @@ impl PayloadDecoder for Senml {
             None => records
                 .first()
                 .map(|r| r.name.clone())
-                .ok_or_else(|| DecodeError(format!("no record has a number in `v` or `s`; {EXPECTED}")))?,
+                .ok_or_else(|| DecodeError(format!("không bản ghi nào có số trong `v` hoặc `s`; {EXPECTED}")))?,
         };
         records
             .iter()
@@ -73,7 +73,7 @@ impl PayloadDecoder for Senml {
                     Some(unix_seconds(r.time, "bt + t")?)
                 };
                 let ts: Timestamp = ts.ok_or_else(|| {
-                    DecodeError(format!("the time {} of `{}` is out of range", r.time, shorten(&r.name)))
+                    DecodeError(format!("thời điểm {} của `{}` vượt quá giới hạn", r.time, shorten(&r.name)))
                 })?;
                 Ok(RawValue { value, ts: Some(ts), period_start: None })
             })
@@ -84,20 +84,20 @@ impl PayloadDecoder for Senml {
 /// The pack's records that carry a number, with base fields applied, in order.
 fn resolve(payload: &[u8]) -> Result<Vec<Resolved>, DecodeError> {
     let pack: Value = serde_json::from_str(text(payload, EXPECTED)?)
-        .map_err(|e| DecodeError(format!("the payload is not JSON ({e}); {EXPECTED}")))?;
+        .map_err(|e| DecodeError(format!("nội dung không phải JSON ({e}); {EXPECTED}")))?;
     let Value::Array(records) = pack else {
-        return Err(DecodeError(format!("a SenML pack is a JSON array of records; {EXPECTED}")));
+        return Err(DecodeError(format!("gói SenML phải là một mảng JSON các bản ghi; {EXPECTED}")));
     };
     let (mut base_name, mut base_time, mut base_unit, mut base_value, mut base_sum) =
         (String::new(), 0.0, None::<String>, 0.0, 0.0);
     let mut resolved = Vec::new();
     for (i, record) in records.iter().enumerate() {
         let Value::Object(record) = record else {
-            return Err(DecodeError(format!("record {i} is not a JSON object; {EXPECTED}")));
+            return Err(DecodeError(format!("bản ghi {i} không phải một đối tượng JSON; {EXPECTED}")));
         };
         if let Some(key) = record.keys().find(|k| k.ends_with('_')) {
             return Err(DecodeError(format!(
-                "record {i} has `{}`, a field that must be understood (RFC 8428 §4.4) and that Xanh does not know; leave it out",
+                "bản ghi {i} có `{}`, một trường bắt buộc phải hiểu (RFC 8428 §4.4) mà Xanh không biết; hãy bỏ trường này",
                 shorten(key)
             )));
         }
@@ -130,10 +130,10 @@ fn number(record: &Map<String, Value>, key: &str, i: usize) -> Result<Option<f64
     match record.get(key) {
         None => Ok(None),
         Some(Value::Number(n)) => {
-            n.as_f64().map(Some).ok_or_else(|| DecodeError(format!("`{key}` of record {i} is out of range")))
+            n.as_f64().map(Some).ok_or_else(|| DecodeError(format!("`{key}` của bản ghi {i} vượt quá giới hạn")))
         }
         Some(other) => Err(DecodeError(format!(
-            "`{key}` of record {i} is {}, not a number; {EXPECTED}",
+            "`{key}` của bản ghi {i} là {}, không phải là số; {EXPECTED}",
             shorten(&other.to_string())
         ))),
     }
@@ -143,9 +143,10 @@ fn string(record: &Map<String, Value>, key: &str, i: usize) -> Result<Option<Str
     match record.get(key) {
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => {
-            Err(DecodeError(format!("`{key}` of record {i} is {}, not text; {EXPECTED}", shorten(&other.to_string()))))
-        }
+        Some(other) => Err(DecodeError(format!(
+            "`{key}` của bản ghi {i} là {}, không phải văn bản; {EXPECTED}",
+            shorten(&other.to_string())
+        ))),
     }
 }
 
@@ -154,7 +155,7 @@ fn names(name: &str, field: &str) -> bool {
     name == field || name.strip_suffix(field).is_some_and(|head| head.ends_with([':', '/', '.']))
 }
 
-const UNITS: &str = "Wh, kWh, J, m3 or L";
+const UNITS: &str = "Wh, kWh, J, m3 hoặc L";
 
 fn value_unit(unit: &str) -> Result<Unit, DecodeError> {
     match unit {
@@ -164,9 +165,9 @@ fn value_unit(unit: &str) -> Result<Unit, DecodeError> {
         "m3" => Ok(Unit::CubicMetre),
         "l" | "L" => Ok(Unit::Litre),
         "W" | "kW" | "m3/s" | "l/s" | "L/s" => Err(DecodeError(format!(
-            "`{unit}` is a rate, not a register; send the register in {UNITS}, or the rate's sum in `s`"
+            "`{unit}` là công suất hay lưu lượng, không phải chỉ số; hãy gửi chỉ số theo {UNITS}, hoặc tổng trong `s`"
         ))),
-        other => Err(DecodeError(format!("the unit `{}` is not one Xanh reads; send {UNITS}", shorten(other)))),
+        other => Err(DecodeError(format!("Xanh không đọc được đơn vị `{}`; hãy gửi {UNITS}", shorten(other)))),
     }
 }
 
@@ -209,7 +210,7 @@ mod tests {
         assert!((values[0].value - 2.0).abs() < 1e-9, "7.2 MJ is 2 kWh: {values:?}");
         assert_eq!(values[0].ts.unwrap().to_string(), "2023-11-14T22:14:20Z");
         let err = decode(pack, Unit::KilowattHour, None).unwrap_err();
-        assert!(err.0.contains("`W` is a rate"), "the first record is power: {err}");
+        assert!(err.0.contains("`W` là công suất"), "the first record is power: {err}");
     }
 
     #[test]
@@ -240,18 +241,18 @@ mod tests {
     #[test]
     fn wrong_units_and_bad_packs_are_refused_with_reasons() {
         let err = decode(r#"[{"n":"e","u":"m3","v":1}]"#, Unit::KilowattHour, None).unwrap_err();
-        assert!(err.0.contains("m3 does not measure electricity"), "{err}");
+        assert!(err.0.contains("`m3`, đơn vị không đo điện"), "{err}");
         let err = decode(r#"[{"n":"e","u":"furlong","v":1}]"#, Unit::KilowattHour, None).unwrap_err();
-        assert!(err.0.contains("`furlong` is not one Xanh reads"), "{err}");
+        assert!(err.0.contains("không đọc được đơn vị `furlong`"), "{err}");
         let err = decode(r#"[{"n":"e","v":"1"}]"#, Unit::KilowattHour, None).unwrap_err();
-        assert!(err.0.contains("`v` of record 0"), "{err}");
+        assert!(err.0.contains("`v` của bản ghi 0"), "{err}");
         let err = decode(r#"[{"n":"e","v":1,"x_":2}]"#, Unit::KilowattHour, None).unwrap_err();
-        assert!(err.0.contains("must be understood"), "{err}");
+        assert!(err.0.contains("bắt buộc phải hiểu"), "{err}");
         let err = decode(r#"[{"n":"on","vb":true}]"#, Unit::KilowattHour, None).unwrap_err();
-        assert!(err.0.contains("no record has a number"), "{err}");
+        assert!(err.0.contains("không bản ghi nào có số"), "{err}");
         let err = decode(r#"{"n":"e","v":1}"#, Unit::KilowattHour, None).unwrap_err();
-        assert!(err.0.contains("JSON array"), "{err}");
+        assert!(err.0.contains("mảng JSON"), "{err}");
         let err = decode(r#"[{"n":"e","v":1,"bt":1e300}]"#, Unit::KilowattHour, None).unwrap_err();
-        assert!(err.0.contains("not a time"), "{err}");
+        assert!(err.0.contains("không phải thời điểm"), "{err}");
     }
 }

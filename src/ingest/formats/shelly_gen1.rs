@@ -10,7 +10,7 @@ use super::{DecodeContext, DecodeError, PayloadDecoder, RawValue};
 
 pub struct ShellyGen1;
 
-const EXPECTED: &str = "send the number alone, as Shelly Gen1 does on shellies/<id>/emeter/<i>/total, such as 51234.5";
+const EXPECTED: &str = "chỉ gửi con số, như Shelly Gen1 gửi trên shellies/<id>/emeter/<i>/total, ví dụ 51234.5";
 
 impl PayloadDecoder for ShellyGen1 {
     fn decode(&self, payload: &[u8], _: &DecodeContext) -> Result<Vec<RawValue>, DecodeError> {
@@ -36,7 +36,7 @@ mod tests {
     fn text_that_is_not_a_number_says_what_to_send() {
         for bad in ["", "on", r#"{"total": 5}"#] {
             let err = ShellyGen1.decode(bad.as_bytes(), &context(Unit::WattHour)).unwrap_err();
-            assert!(err.0.contains("send the number alone"), "{bad}: {err}");
+            assert!(err.0.contains("chỉ gửi con số"), "{bad}: {err}");
         }
     }
 }

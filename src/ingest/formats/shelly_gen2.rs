@@ -16,7 +16,7 @@ use super::{DecodeContext, DecodeError, PayloadDecoder, RawValue};
 
 pub struct ShellyGen2;
 
-const EXPECTED: &str = r#"send a Shelly status notification, such as {"id":0,"aenergy":{"total":1234.5}} (switch), {"total_act":…} (emdata) or {"total_act_energy":…} (em1data)"#;
+const EXPECTED: &str = r#"gửi bản tin trạng thái của Shelly, như {"id":0,"aenergy":{"total":1234.5}} (switch), {"total_act":…} (emdata) hoặc {"total_act_energy":…} (em1data)"#;
 const REGISTERS: [&str; 3] = ["aenergy.total", "total_act", "total_act_energy"];
 
 impl PayloadDecoder for ShellyGen2 {
@@ -31,7 +31,7 @@ impl PayloadDecoder for ShellyGen2 {
         };
         let found = found.ok_or_else(|| {
             let wanted = context.field.map_or_else(|| REGISTERS.join("`, `"), str::to_owned);
-            DecodeError(format!("the status has no `{wanted}`; {EXPECTED}"))
+            DecodeError(format!("trạng thái không có `{wanted}`; {EXPECTED}"))
         })?;
         let value = number(found, path, EXPECTED)?;
         Ok(vec![RawValue { value, ts: None, period_start: None }])
@@ -72,9 +72,9 @@ mod tests {
         assert!(err.0.contains("`aenergy.total`, `total_act`, `total_act_energy`"), "{err}");
         let missing = DecodeContext { field: Some("total_act_ret"), ..context(Unit::WattHour) };
         let err = ShellyGen2.decode(br#"{"total_act":1}"#, &missing).unwrap_err();
-        assert!(err.0.contains("no `total_act_ret`"), "{err}");
+        assert!(err.0.contains("không có `total_act_ret`"), "{err}");
         let err = decode(r#"{"aenergy":{"total":null}}"#).unwrap_err();
-        assert!(err.0.contains("not a number"), "{err}");
-        assert!(decode("1234.5").unwrap_err().0.contains("send a Shelly status"));
+        assert!(err.0.contains("không phải là số"), "{err}");
+        assert!(decode("1234.5").unwrap_err().0.contains("gửi bản tin trạng thái của Shelly"));
     }
 }

@@ -14,7 +14,7 @@ use super::{DecodeContext, DecodeError, PayloadDecoder, RawValue};
 pub struct Tasmota;
 
 const EXPECTED: &str =
-    r#"send Tasmota's SENSOR telemetry, such as {"Time":"2026-11-28T07:00:00","ENERGY":{"Total":514.153}}"#;
+    r#"gửi bản tin SENSOR của Tasmota, như {"Time":"2026-11-28T07:00:00","ENERGY":{"Total":514.153}}"#;
 const REGISTER: &str = "ENERGY.Total";
 
 impl PayloadDecoder for Tasmota {
@@ -22,12 +22,12 @@ impl PayloadDecoder for Tasmota {
         let message = json_object(payload, EXPECTED)?;
         let path = context.field.unwrap_or(REGISTER);
         let found =
-            at_path(&message, path).ok_or_else(|| DecodeError(format!("the message has no `{path}`; {EXPECTED}")))?;
+            at_path(&message, path).ok_or_else(|| DecodeError(format!("bản tin không có `{path}`; {EXPECTED}")))?;
         let value = match found {
             Value::Array(channels) => {
                 let channel = channels.get(context.channel).ok_or_else(|| {
                     DecodeError(format!(
-                        "`{path}` has {} channels, so channel {} does not exist; set the meter's channel to 0–{}",
+                        "`{path}` có {} kênh nên không có kênh {}; hãy đặt `channel` của công tơ trong khoảng 0–{}",
                         channels.len(),
                         context.channel,
                         channels.len().saturating_sub(1)
@@ -38,7 +38,7 @@ impl PayloadDecoder for Tasmota {
             single if context.channel == 0 => number(single, path, EXPECTED)?,
             _ => {
                 return Err(DecodeError(format!(
-                    "`{path}` is a single channel, not an array, so channel {} does not exist; set the meter's channel to 0 or leave it out",
+                    "`{path}` chỉ có một kênh, không phải mảng, nên không có kênh {}; hãy đặt `channel` của công tơ là 0 hoặc bỏ trống",
                     context.channel
                 )));
             }
@@ -83,9 +83,9 @@ mod tests {
         assert_eq!(Tasmota.decode(payload, &second).unwrap()[0].value, 0.254);
         let third = DecodeContext { channel: 2, ..context(Unit::KilowattHour) };
         let err = Tasmota.decode(payload, &third).unwrap_err();
-        assert!(err.0.contains("has 2 channels") && err.0.contains("0–1"), "{err}");
+        assert!(err.0.contains("có 2 kênh") && err.0.contains("0–1"), "{err}");
         let err = Tasmota.decode(SAMPLE.as_bytes(), &second).unwrap_err();
-        assert!(err.0.contains("single channel"), "{err}");
+        assert!(err.0.contains("chỉ có một kênh"), "{err}");
     }
 
     #[test]
@@ -99,14 +99,14 @@ mod tests {
     fn bad_payloads_say_what_is_missing() {
         let ctx = context(Unit::KilowattHour);
         let err = Tasmota.decode(br#"{"Time":"2023-05-19T20:52:56","ENERGY":{"Today":0.5}}"#, &ctx).unwrap_err();
-        assert!(err.0.contains("no `ENERGY.Total`") && err.0.contains("send"), "{err}");
+        assert!(err.0.contains("không có `ENERGY.Total`") && err.0.contains("gửi"), "{err}");
         let err = Tasmota.decode(br#"{"ENERGY":{"Total":"abc"}}"#, &ctx).unwrap_err();
-        assert!(err.0.contains("not a number"), "{err}");
+        assert!(err.0.contains("không phải là số"), "{err}");
         let err = Tasmota.decode(br#"{"Time":"19/05/2023","ENERGY":{"Total":1}}"#, &ctx).unwrap_err();
         assert!(err.0.contains("`Time`"), "{err}");
         for bad in ["", "514.153", "[1]", "{"] {
             let err = Tasmota.decode(bad.as_bytes(), &ctx).unwrap_err();
-            assert!(err.0.contains("send Tasmota"), "{bad}: {err}");
+            assert!(err.0.contains("của Tasmota"), "{bad}: {err}");
         }
     }
 }

@@ -15,14 +15,14 @@ use crate::domain::Unit;
 pub struct Wmbusmeters;
 
 const EXPECTED: &str =
-    r#"send wmbusmeters' JSON, such as {"id":"33225544","total_m3":123.529,"timestamp":"2024-03-03T18:37:00Z"}"#;
+    r#"gửi JSON của wmbusmeters, như {"id":"33225544","total_m3":123.529,"timestamp":"2024-03-03T18:37:00Z"}"#;
 const REGISTER: &str = "total_m3";
 
 impl PayloadDecoder for Wmbusmeters {
     fn decode(&self, payload: &[u8], context: &DecodeContext) -> Result<Vec<RawValue>, DecodeError> {
         let message = json_object(payload, EXPECTED)?;
         let key = context.field.unwrap_or(REGISTER);
-        let found = message.get(key).ok_or_else(|| DecodeError(format!("the message has no `{key}`; {EXPECTED}")))?;
+        let found = message.get(key).ok_or_else(|| DecodeError(format!("bản tin không có `{key}`; {EXPECTED}")))?;
         let value = number(found, key, EXPECTED)?;
         let value = match unit_in_name(key) {
             Some(unit) => in_meter_unit(value, unit, context)?,
@@ -36,7 +36,7 @@ impl PayloadDecoder for Wmbusmeters {
         match json_object(payload, EXPECTED)?.get("id") {
             Some(Value::String(id)) => Ok(Some(id.clone())),
             Some(Value::Number(id)) => Ok(Some(id.to_string())),
-            _ => Err(DecodeError(format!("the message has no radio meter `id` as text; {EXPECTED}"))),
+            _ => Err(DecodeError(format!("bản tin không có `id` của công tơ vô tuyến dạng văn bản; {EXPECTED}"))),
         }
     }
 }
@@ -73,7 +73,7 @@ mod tests {
         let values = Wmbusmeters.decode(SAMPLE.as_bytes(), &context(Unit::Litre)).unwrap();
         assert!((values[0].value - 123_529.0).abs() < 1e-6, "{values:?}");
         let err = Wmbusmeters.decode(SAMPLE.as_bytes(), &context(Unit::KilowattHour)).unwrap_err();
-        assert!(err.0.contains("m3 does not measure electricity"), "{err}");
+        assert!(err.0.contains("`m3`, đơn vị không đo điện"), "{err}");
     }
 
     #[test]
@@ -87,7 +87,7 @@ mod tests {
     fn bad_messages_name_what_is_missing() {
         let ctx = context(Unit::CubicMetre);
         let err = Wmbusmeters.decode(br#"{"id":"1","max_flow_m3h":0}"#, &ctx).unwrap_err();
-        assert!(err.0.contains("no `total_m3`") && err.0.contains("send"), "{err}");
+        assert!(err.0.contains("không có `total_m3`") && err.0.contains("gửi"), "{err}");
         let err = Wmbusmeters.decode(br#"{"total_m3":1,"timestamp":"yesterday"}"#, &ctx).unwrap_err();
         assert!(err.0.contains("`timestamp`"), "{err}");
         let err = Wmbusmeters.device_id(br#"{"total_m3":1}"#).unwrap_err();

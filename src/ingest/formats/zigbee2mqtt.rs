@@ -12,7 +12,7 @@ use super::{DecodeContext, DecodeError, PayloadDecoder, RawValue};
 
 pub struct Zigbee2mqtt;
 
-const EXPECTED: &str = r#"send the device state with its energy register, such as {"energy":12.34,"power":56}"#;
+const EXPECTED: &str = r#"gửi trạng thái thiết bị kèm chỉ số điện năng, như {"energy":12.34,"power":56}"#;
 const REGISTER: &str = "energy";
 
 impl PayloadDecoder for Zigbee2mqtt {
@@ -21,7 +21,7 @@ impl PayloadDecoder for Zigbee2mqtt {
         let key = context.field.unwrap_or(REGISTER);
         let found = state.get(key).ok_or_else(|| {
             DecodeError(format!(
-                "the state has no `{key}` field (a partial update, or a device that does not meter energy); {EXPECTED}"
+                "trạng thái không có trường `{key}` (bản cập nhật một phần, hoặc thiết bị không đo điện năng); {EXPECTED}"
             ))
         })?;
         let value = number(found, key, EXPECTED)?;
@@ -45,10 +45,10 @@ mod tests {
     #[test]
     fn a_state_without_energy_names_the_missing_field() {
         let err = Zigbee2mqtt.decode(br#"{"linkquality":87}"#, &context(Unit::KilowattHour)).unwrap_err();
-        assert!(err.0.contains("no `energy` field") && err.0.contains("send"), "{err}");
+        assert!(err.0.contains("không có trường `energy`") && err.0.contains("gửi"), "{err}");
         let err = Zigbee2mqtt.decode(br#"{"energy":"lots"}"#, &context(Unit::KilowattHour)).unwrap_err();
-        assert!(err.0.contains("not a number"), "{err}");
+        assert!(err.0.contains("không phải là số"), "{err}");
         let err = Zigbee2mqtt.decode(b"online", &context(Unit::KilowattHour)).unwrap_err();
-        assert!(err.0.contains("not JSON"), "{err}");
+        assert!(err.0.contains("không phải JSON"), "{err}");
     }
 }

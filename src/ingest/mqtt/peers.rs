@@ -78,7 +78,7 @@ pub fn receive(payload: &[u8], topic: &str, own_id: &str, pipeline: &Pipeline, r
                 meter: None,
                 reason: RejectReason::Undecodable,
                 detail: format!(
-                    "a message on the peer topic is not a batch of readings from another Xanh instance ({e}); only Xanh may publish there"
+                    "bản tin trên chủ đề đồng bộ không phải một lô số liệu từ một phiên bản Xanh khác ({e}); chỉ Xanh được gửi lên chủ đề này"
                 ),
             })]);
         }
@@ -122,7 +122,7 @@ fn incoming(reading: PeerReading, sender: &str, origin: Origin, pipeline: &Pipel
         return reject(
             RejectReason::UnknownMeter,
             format!(
-                "instance `{sender}` stored a reading of meter `{}`, which this instance's config lacks; give every instance of the group the same [[meters]]",
+                "phiên bản `{sender}` đã lưu số liệu của công tơ `{}` mà cấu hình của phiên bản này không có; hãy khai báo cùng một [[meters]] cho mọi phiên bản trong nhóm",
                 reading.meter
             ),
             Some(reading.meter),
@@ -134,7 +134,7 @@ fn incoming(reading: PeerReading, sender: &str, origin: Origin, pipeline: &Pipel
     let (Ok(ts), Ok(from), true) = (ts, from, sound) else {
         return reject(
             RejectReason::Undecodable,
-            format!("instance `{sender}` sent a reading out of range: {reading:?}"),
+            format!("phiên bản `{sender}` gửi số liệu vượt quá giới hạn: {reading:?}"),
             Some(reading.meter),
         );
     };
@@ -144,7 +144,7 @@ fn incoming(reading: PeerReading, sender: &str, origin: Origin, pipeline: &Pipel
         _ => {
             return reject(
                 RejectReason::Undecodable,
-                format!("instance `{sender}` sent a period start that does not fit the meter: {reading:?}"),
+                format!("phiên bản `{sender}` gửi thời điểm bắt đầu không hợp với công tơ: {reading:?}"),
                 Some(reading.meter),
             );
         }
@@ -231,11 +231,11 @@ mod tests {
         };
         let (why, detail) = reason(b"42");
         assert_eq!(why, RejectReason::Undecodable);
-        assert!(detail.contains("only Xanh may publish there"), "{detail}");
+        assert!(detail.contains("chỉ Xanh được gửi lên chủ đề này"), "{detail}");
         let (why, detail) =
             reason(br#"{"sender":"b","readings":[{"meter":"nuoc-x","ts":0,"value":1,"received_at":0}]}"#);
         assert_eq!(why, RejectReason::UnknownMeter);
-        assert!(detail.contains("same [[meters]]"), "{detail}");
+        assert!(detail.contains("cùng một [[meters]]"), "{detail}");
         for bad in [
             r#"{"sender":"b","readings":[{"meter":"dien-a","ts":0,"value":-1,"received_at":0}]}"#,
             r#"{"sender":"b","readings":[{"meter":"dien-a","ts":0,"value":1e300,"received_at":0}]}"#,

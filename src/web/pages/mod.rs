@@ -27,27 +27,24 @@ use maud::{DOCTYPE, Markup, html};
 use super::AppState;
 use super::auth;
 use crate::auth::Principal;
-use crate::domain::Role;
+use crate::domain::{RejectReason, Role};
 use crate::locale::{self, Lang};
 
-/// A rejection reason as people read it.
+/// A rejection reason as people read it; an unknown code is shown as it is.
 pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
-    let vi = match code {
-        "unknown_topic" => "Chủ đề không thuộc công tơ nào",
-        "unknown_meter" => "Công tơ chưa được khai báo",
-        "undecodable" => "Không đọc được nội dung",
-        "non_finite" => "Giá trị không phải số hữu hạn",
-        "negative" => "Giá trị âm",
-        "future_timestamp" => "Thời điểm ở tương lai",
-        "too_old" => "Thời điểm quá cũ",
-        "conflicting_duplicate" => "Trùng thời điểm nhưng khác giá trị",
-        "held_for_review" => "Tăng giảm bất thường, chờ xem xét",
-        other => other,
+    let Some(reason) = RejectReason::parse(code) else { return code };
+    let (vi, en) = match reason {
+        RejectReason::UnknownTopic => ("Chủ đề không thuộc công tơ nào", "No meter publishes on this topic"),
+        RejectReason::UnknownMeter => ("Công tơ chưa được khai báo", "Meter not configured"),
+        RejectReason::Undecodable => ("Không đọc được nội dung", "Payload cannot be read"),
+        RejectReason::NonFinite => ("Giá trị không phải số hữu hạn", "Not a finite number"),
+        RejectReason::Negative => ("Giá trị âm", "Negative value"),
+        RejectReason::FutureTimestamp => ("Thời điểm ở tương lai", "Time in the future"),
+        RejectReason::TooOld => ("Thời điểm quá cũ", "Older than the office accepts"),
+        RejectReason::ConflictingDuplicate => ("Trùng thời điểm nhưng khác giá trị", "Same time, different value"),
+        RejectReason::HeldForReview => ("Tăng giảm bất thường, chờ xem xét", "Unlikely jump, held for review"),
     };
-    match lang {
-        Lang::Vi => vi,
-        Lang::En => code,
-    }
+    lang.pick(vi, en)
 }
 
 /// The page shell: title, header with navigation (the dashboard pages, then entry,
