@@ -400,8 +400,9 @@ pub async fn run(config: &Config, options: SimulateOptions) -> anyhow::Result<()
         );
     }
     let config = &Config { meters: generic, ..config.clone() };
-    // The leak runs the week that began two weeks before the end of the history.
-    let leak_from = to.to_zoned(tz.clone()).date().checked_sub(jiff::Span::new().days(14))?;
+    // The leak runs the history's last week: the waste page looks for flows that never stop
+    // in the last week of its period, so the newcomer's first look finds it.
+    let leak_from = to.to_zoned(tz.clone()).date().checked_sub(jiff::Span::new().days(7))?;
     let mut model = Model::new(config, options.seed).demo(leak_from);
     let store = crate::store::open(config)?.store;
     model.continue_from(&last_stored(&*store, config, from).await?);
