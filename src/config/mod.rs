@@ -92,6 +92,9 @@ pub struct Config {
     pub web_dashboards: Option<PathBuf>,
     pub mqtt: MqttConfig,
     pub store: StoreConfig,
+    /// `store.min_free_mb`: free disk space (bytes) in the store's folder below which the
+    /// health report says degraded.
+    pub store_min_free_bytes: u64,
     pub ingest: IngestConfig,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
@@ -197,6 +200,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         web_dashboards: raw.web.dashboards,
         mqtt: mqtt?,
         store: store?,
+        store_min_free_bytes: raw.store.min_free_mb.saturating_mul(1024 * 1024),
         ingest,
         departments,
         meters,

@@ -14,7 +14,7 @@ pub(crate) mod peers;
 mod status;
 pub mod tls;
 
-pub use status::{IngestSnapshot, IngestStatus, PeerSnapshot};
+pub use status::{ErrorEvent, ErrorSource, IngestSnapshot, IngestStatus, PeerSnapshot};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -141,7 +141,7 @@ async fn poll_loop(
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     tracing::info!(session_present = ack.session_present, "ingest: connected to the MQTT broker");
                     status.connected.store(true, Ordering::Relaxed);
-                    status.set_error(None);
+                    status.recover(ErrorSource::Broker);
                     backoff = Duration::from_millis(500);
                     // From a task of its own: it may wait for room behind queued acks, which
                     // only this loop's polling makes, and it must not be dropped when full.
@@ -176,7 +176,7 @@ async fn poll_loop(
                     }
                     let error = explain(&e);
                     tracing::warn!(%error, retry_in = ?backoff, "ingest: MQTT connection lost");
-                    status.set_error(Some(error));
+                    status.fail(ErrorSource::Broker, error);
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.changed() => {}
@@ -255,12 +255,13 @@ async fn store_loop(
             match store.write(batch.clone()).await {
                 Ok(report) => {
                     status.count_write(&report);
+                    status.recover(ErrorSource::Store);
                     break report.outcomes;
                 }
                 Err(e) => {
                     // Not acknowledged, so not lost: keep trying; the broker keeps the messages.
                     tracing::error!(error = %e, retry_in = ?backoff, "ingest: cannot store a batch");
-                    status.set_error(Some(format!("store: {e}")));
+                    status.fail(ErrorSource::Store, format!("store: {e}"));
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -383,7 +384,7 @@ impl ReturnWatch {
         self.outstanding = self.outstanding.saturating_sub(1);
         self.waiting_since = (self.outstanding > 0).then(Instant::now);
         if std::mem::take(&mut self.told) {
-            status.set_error(None);
+            status.recover(ErrorSource::Peers);
         }
     }
 
@@ -398,11 +399,11 @@ impl ReturnWatch {
             return;
         }
         self.told = true;
-        status.set_error(Some(format!(
+        status.fail(ErrorSource::Peers, format!(
             "none of this instance's readings sent on {topic} came back from the broker within {} s, so the other instances may not get them either: \
              let Xanh's MQTT user publish and read {topic} in the broker's ACL (Mosquitto drops a denied publish silently), or, if ingest is far behind, wait",
             RETURN_TIME.as_secs()
-        )));
+        ));
     }
 }
 
