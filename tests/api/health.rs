@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::{config_text, embedded_mqtt, publish, reading, spawn_app, spawn_app_from};
+use crate::common::{config_text, embedded_mqtt, publish, reading, spawn_app, spawn_app_from, start_error};
 
 fn reasons(health: &Value) -> String {
     health["reasons"].as_array().expect("health lists its reasons").iter().map(|r| r.as_str().unwrap()).collect()
@@ -94,4 +94,12 @@ async fn a_store_error_carries_its_time_and_clears_when_the_store_recovers() {
     assert_eq!(past["since"], since);
     assert!(past["cleared_at"].as_str().is_some_and(|t| t >= since), "{health}");
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_in_a_folder_it_cannot_write_says_so_and_how_to_fix_it() {
+    // /sys refuses new files to every user, root included: a real unwritable folder.
+    let error = start_error(&config_text(&embedded_mqtt(), std::path::Path::new("/sys/xanh.db"))).await;
+    assert!(error.contains("the folder /sys is not writable by this user"), "{error}");
+    assert!(error.contains("store.path"), "the fix names the key: {error}");
 }
