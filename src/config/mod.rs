@@ -36,7 +36,7 @@ pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
 pub use web::{WebAccess, WebLimits};
 
 use self::env::{Secrets, apply_env};
-use self::error::toml_problem;
+use self::error::parse_toml;
 use self::ingest::IngestSection;
 use self::meters::{MeterEntry, resolve_meters};
 use self::mqtt::MqttSection;
@@ -135,8 +135,8 @@ impl Config {
 
     /// Parse and validate config text; `file` names it in errors.
     pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let mut raw: ConfigFile = toml::from_str(text)
-            .map_err(|e| ConfigError { file: file.to_owned(), problems: vec![toml_problem(text, &e)] })?;
+        let mut raw: ConfigFile =
+            parse_toml(text).map_err(|problems| ConfigError { file: file.to_owned(), problems })?;
         let mut problems = Vec::new();
         apply_env(&mut raw, env, &mut problems);
         let secrets = Secrets {
