@@ -7,8 +7,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{
-    Mosquitto, Service, approx, config_text, external_mqtt, free_port, get, mosquitto_pub, publish, reading,
-    spawn_app_with, wait_for,
+    Mosquitto, Service, a_store_error_clears_when_the_store_recovers, approx, config_text, external_mqtt, free_port,
+    get, mosquitto_pub, publish, reading, spawn_app_with, wait_for,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,6 +29,15 @@ async fn readings_from_mosquitto_pub_reach_the_api() {
     approx(&day["total"], 30.0);
     let (_, rejected) = app.get("/api/v1/rejected").await;
     assert_eq!(rejected["items"][0]["payload"], "oops");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_mosquitto_a_store_error_clears_when_the_store_recovers() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(&external_mqtt(broker.port, "xanh-test-store-error"), dir).await;
+    a_store_error_clears_when_the_store_recovers(&app).await;
     app.stop().await;
 }
 
