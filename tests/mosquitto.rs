@@ -42,6 +42,32 @@ async fn behind_mosquitto_a_store_error_clears_when_the_store_recovers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_without_its_session_is_a_health_event() {
+    let mut broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(&external_mqtt(broker.port, "xanh-test-session"), dir).await;
+    let health = app.health().await;
+    assert_eq!(health["ingest"]["sessions_lost"], 0, "a first connection has no session to lose: {health}");
+
+    // Mosquitto without persistence forgets Xanh's session when it restarts.
+    broker.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        let health = app.health().await;
+        if health["ingest"]["sessions_lost"] == 1 && health["broker"]["connected"] == true {
+            break health;
+        }
+        assert!(std::time::Instant::now() < deadline, "the lost session was not reported: {health}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let event = &health["ingest"]["recent_errors"][0];
+    assert_eq!(event["source"], "broker", "{health}");
+    assert!(event["error"].as_str().unwrap().contains("without its session"), "{health}");
+    assert!(event["cleared_at"].is_string(), "an event that is over: {health}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_service_mid_stream_loses_and_doubles_nothing() {
     const READINGS: usize = 3000;
     let broker = Mosquitto::start();

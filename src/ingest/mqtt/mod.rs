@@ -124,6 +124,8 @@ async fn poll_loop(
 ) {
     let mut queue = Some(queue);
     let mut backoff = Duration::from_millis(500);
+    // A first connection has no session yet; a later one without its session lost messages.
+    let mut connected_before = false;
     loop {
         if queue.is_some() && *shutdown.borrow() {
             // Stop taking messages; the storing task finishes, acks and disconnects, and we
@@ -139,9 +141,14 @@ async fn poll_loop(
             }
             event = eventloop.poll() => match event {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                    tracing::info!(session_present = ack.session_present, "ingest: connected to the MQTT broker");
                     status.connected.store(true, Ordering::Relaxed);
                     status.recover(ErrorSource::Broker);
+                    if std::mem::replace(&mut connected_before, true) && !ack.session_present {
+                        tracing::warn!("ingest: reconnected, but the broker had lost Xanh's session: what it queued for Xanh meanwhile is gone; keep its sessions on disk (Mosquitto: persistence true)");
+                        status.session_lost();
+                    } else {
+                        tracing::info!(session_present = ack.session_present, "ingest: connected to the MQTT broker");
+                    }
                     backoff = Duration::from_millis(500);
                     // From a task of its own: it may wait for room behind queued acks, which
                     // only this loop's polling makes, and it must not be dropped when full.

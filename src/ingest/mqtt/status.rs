@@ -18,6 +18,7 @@ pub struct IngestStatus {
     pub(super) stored: AtomicU64,
     pub(super) duplicates: AtomicU64,
     pub(super) rejected: AtomicU64,
+    pub(super) sessions_lost: AtomicU64,
     pub(super) errors: Mutex<ErrorLog>,
     /// Set when the ingestor is one of a shared subscription's group.
     pub(super) peers: Option<PeerCounters>,
@@ -41,6 +42,9 @@ pub struct IngestSnapshot {
     pub stored: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Reconnections on which the broker no longer had Xanh's session (and the messages it
+    /// had queued for it).
+    pub sessions_lost: u64,
     /// The error ingest has now (`None` once it recovered).
     pub last_error: Option<String>,
     /// When that error began.
@@ -107,6 +111,13 @@ impl ErrorLog {
         self.events.truncate(ERROR_HISTORY);
     }
 
+    /// Something that went wrong and is already over: kept in the history only.
+    fn past(&mut self, source: ErrorSource, error: String, now: jiff::Timestamp) {
+        self.events.push_front(ErrorEvent { source, error, since: now, cleared_at: Some(now) });
+        self.events.truncate(ERROR_HISTORY);
+        self.recover(source, now);
+    }
+
     fn recover(&mut self, source: ErrorSource, now: jiff::Timestamp) {
         for event in self.events.iter_mut().filter(|e| e.source == source && e.cleared_at.is_none()) {
             event.cleared_at = Some(now);
@@ -144,6 +155,7 @@ impl IngestStatus {
             stored: self.stored.load(Ordering::Relaxed),
             duplicates: self.duplicates.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
+            sessions_lost: self.sessions_lost.load(Ordering::Relaxed),
             last_error: current.as_ref().map(|e| e.error.clone()),
             last_error_at: current.map(|e| e.since),
             recent_errors,
@@ -186,6 +198,15 @@ impl IngestStatus {
     /// `source` works again: its error, if it had one, is cleared and kept in the history.
     pub(crate) fn recover(&self, source: ErrorSource) {
         self.errors().recover(source, jiff::Timestamp::now());
+    }
+
+    /// The broker took Xanh back without its session: the messages it held for Xanh are gone.
+    pub(crate) fn session_lost(&self) {
+        self.sessions_lost.fetch_add(1, Ordering::Relaxed);
+        let error =
+            "the broker reconnected Xanh without its session: messages queued for Xanh while it was away were lost"
+                .to_owned();
+        self.errors().past(ErrorSource::Broker, error, jiff::Timestamp::now());
     }
 
     fn errors(&self) -> std::sync::MutexGuard<'_, ErrorLog> {

@@ -101,6 +101,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "stored": ingest.stored,
             "duplicates": ingest.duplicates,
             "rejected": ingest.rejected,
+            "sessions_lost": ingest.sessions_lost,
             "last_error": ingest.last_error,
             "last_error_at": ingest.last_error_at.map(|t| local_rfc3339(t, tz)),
             "recent_errors": errors,
