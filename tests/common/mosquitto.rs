@@ -101,6 +101,14 @@ impl Mosquitto {
         Mosquitto { port, tls_port: None, child, conf, _dir: dir }
     }
 
+    /// A Mosquitto run from this config text as given; `port` is its listener's.
+    pub fn start_from(conf_text: &str, port: u16, dir: TempDir) -> Mosquitto {
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(&conf, conf_text).unwrap();
+        let child = Mosquitto::spawn(&conf, port);
+        Mosquitto { port, tls_port: None, child, conf, _dir: dir }
+    }
+
     /// Kill it and start it again on the same port: without persistence, the sessions it kept
     /// (and their queued messages) are gone.
     pub fn restart(&mut self) {
