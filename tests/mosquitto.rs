@@ -7,8 +7,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{
-    Mosquitto, Service, approx, config_text, external_mqtt, free_port, get, mosquitto_pub, publish, reading,
-    spawn_app_with, wait_for,
+    Mosquitto, PublishOutcome, Service, a_store_error_clears_when_the_store_recovers, approx, config_text,
+    external_mqtt, free_port, get, mosquitto_pub, publish, publish_once, reading, spawn_app_from_env, spawn_app_with,
+    wait_for,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,6 +30,78 @@ async fn readings_from_mosquitto_pub_reach_the_api() {
     approx(&day["total"], 30.0);
     let (_, rejected) = app.get("/api/v1/rejected").await;
     assert_eq!(rejected["items"][0]["payload"], "oops");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_mosquitto_a_store_error_clears_when_the_store_recovers() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(&external_mqtt(broker.port, "xanh-test-store-error"), dir).await;
+    a_store_error_clears_when_the_store_recovers(&app).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_without_its_session_is_a_health_event() {
+    let mut broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(&external_mqtt(broker.port, "xanh-test-session"), dir).await;
+    let health = app.health().await;
+    assert_eq!(health["ingest"]["sessions_lost"], 0, "a first connection has no session to lose: {health}");
+
+    // Mosquitto without persistence forgets Xanh's session when it restarts.
+    broker.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let health = loop {
+        let health = app.health().await;
+        if health["ingest"]["sessions_lost"] == 1 && health["broker"]["connected"] == true {
+            break health;
+        }
+        assert!(std::time::Instant::now() < deadline, "the lost session was not reported: {health}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let event = &health["ingest"]["recent_errors"][0];
+    assert_eq!(event["source"], "broker", "{health}");
+    assert!(event["error"].as_str().unwrap().contains("without its session"), "{health}");
+    assert!(event["cleared_at"].is_string(), "an event that is over: {health}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_zero_loss_mosquitto_config_in_the_docs_works_as_written() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/deployment.md")).unwrap();
+    let after = docs.split("limits, and sessions kept on disk:").nth(1).expect("the snippet's introduction");
+    let snippet = after.split("```").nth(1).expect("the snippet").trim_start_matches('\n');
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let passwd = dir.path().join("passwd");
+    for (i, user) in ["xanh", "cong-to-1"].iter().enumerate() {
+        let mut command = Command::new("mosquitto_passwd");
+        if i == 0 {
+            command.arg("-c");
+        }
+        let made = command.arg("-b").arg(&passwd).args([user, "mật khẩu thử"]).status().unwrap();
+        assert!(made.success(), "mosquitto_passwd {user}");
+    }
+    let conf = snippet
+        .replace("listener 1883", &format!("listener {port} 127.0.0.1"))
+        .replace("/etc/mosquitto/passwd", passwd.to_str().unwrap())
+        .replace("/var/lib/mosquitto/", &format!("{}/", dir.path().display()));
+    assert!(conf.contains("autosave_interval"), "{conf}");
+    let broker = Mosquitto::start_from(&conf, port, dir);
+
+    let xanh_dir = tempfile::tempdir().unwrap();
+    let mqtt = external_mqtt(port, "xanh-ingest") + "\nusername = \"xanh\"";
+    let text = config_text(&mqtt, &xanh_dir.path().join("xanh.db"));
+    let app = spawn_app_from_env(&text, xanh_dir, &[("XANH_MQTT_PASSWORD", "mật khẩu thử")]).await;
+    let device = Some(("cong-to-1", "mật khẩu thử"));
+    let sent = publish_once(&broker.broker(), device, "xanh/dien-a/reading", reading(500.0, "08:00")).await;
+    assert_eq!(sent, PublishOutcome::Acked);
+    app.wait_processed(1).await;
+    assert_eq!(app.health().await["ingest"]["stored"], 1);
+    let anonymous = publish_once(&broker.broker(), None, "xanh/dien-a/reading", reading(510.0, "09:00")).await;
+    assert_eq!(anonymous, PublishOutcome::RefusedAtConnect, "a client without a password is refused");
     app.stop().await;
 }
 

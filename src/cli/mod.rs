@@ -12,7 +12,7 @@ use jiff::civil::Date;
 
 use crate::app::Application;
 use crate::auth::password::Password;
-use crate::config::{Config, StoreConfig};
+use crate::config::{Config, LogFormat, StoreConfig};
 use crate::domain::period::NamedPeriod;
 use crate::export::ExportFormat;
 use crate::ingest::import::import_csv;
@@ -145,12 +145,19 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
-fn init_logging() {
+/// Log to standard error (standard output carries commands' results), coloured only when it
+/// is a terminal: colour codes are noise in a log file or the journal.
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     // rumqttd logs every ordinary client disconnect as an error; its real failures (a port
     // already taken) are checked by Xanh itself.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rumqttd=off,rumqttc=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let log = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => log.json().with_current_span(false).init(),
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -158,7 +165,6 @@ pub fn main() -> ExitCode {
     if let Some(Command::MqttPassword) = cli.command {
         return mqtt_password();
     }
-    init_logging();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
@@ -166,6 +172,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    init_logging(config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

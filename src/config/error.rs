@@ -30,6 +30,61 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// Parse the config file's text, reporting every unknown key at once. Serde stops at the
+/// first, so each one found is noted and set aside (its line, or its whole section for an
+/// unknown table) before parsing again.
+pub(super) fn parse_toml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Vec<ConfigProblem>> {
+    // Far more than a file has; bounds the loop whatever the text.
+    const MOST_UNKNOWN_KEYS: usize = 200;
+    let mut text = text.to_owned();
+    let mut unknown: Vec<(usize, ConfigProblem)> = Vec::new();
+    loop {
+        let error = match toml::from_str::<T>(&text) {
+            Ok(parsed) if unknown.is_empty() => return Ok(parsed),
+            Ok(_) => break,
+            Err(error) => error,
+        };
+        let span = error.span().filter(|_| error.message().contains("unknown field"));
+        match span {
+            Some(span) if unknown.len() < MOST_UNKNOWN_KEYS => {
+                unknown.push((span.start, toml_problem(&text, &error)));
+                text = set_aside(&text, span.start);
+            }
+            // Another problem: reported alone when it comes first; after a key was set aside
+            // it may be the edit's doing, so the unknown keys are reported and it waits.
+            _ if unknown.is_empty() => return Err(vec![toml_problem(&text, &error)]),
+            _ => break,
+        }
+    }
+    unknown.sort_by_key(|(at, _)| *at);
+    Err(unknown.into_iter().map(|(_, problem)| problem).collect())
+}
+
+/// `text` with the line holding byte `at` commented out, or, when that line opens a table,
+/// the table's every line: its keys belong to no known section.
+fn set_aside(text: &str, at: usize) -> String {
+    let mut offset = 0;
+    let mut in_unknown_table = false;
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let opens_table = line.trim_start().starts_with('[');
+        if opens_table {
+            in_unknown_table = false;
+        }
+        let hit = (start..offset).contains(&at);
+        if hit && opens_table {
+            in_unknown_table = true;
+        }
+        if hit || in_unknown_table {
+            out.push('#');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 pub(super) fn toml_problem(text: &str, e: &toml::de::Error) -> ConfigProblem {
     let location = e
         .span()

@@ -14,6 +14,7 @@ mod calendar;
 mod env;
 mod error;
 mod ingest;
+mod log;
 mod meters;
 mod mqtt;
 mod office;
@@ -26,6 +27,7 @@ mod web;
 
 pub use error::{ConfigError, ConfigProblem};
 pub use ingest::IngestConfig;
+pub use log::LogFormat;
 pub use meters::{DEFAULT_COUNTER_INTERVAL, parse_interval};
 pub use mqtt::{
     Broker, BrokerClient, BrokerTls, ClientAuth, ClientTls, EmbeddedBroker, ExternalBroker, INGEST_USERNAME, MqttConfig,
@@ -36,7 +38,7 @@ pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
 pub use web::{WebAccess, WebLimits};
 
 use self::env::{Secrets, apply_env};
-use self::error::toml_problem;
+use self::error::parse_toml;
 use self::ingest::IngestSection;
 use self::meters::{MeterEntry, resolve_meters};
 use self::mqtt::MqttSection;
@@ -65,6 +67,8 @@ struct ConfigFile {
     #[serde(default)]
     ingest: IngestSection,
     #[serde(default)]
+    log: log::LogSection,
+    #[serde(default)]
     departments: Vec<DepartmentEntry>,
     #[serde(default)]
     meters: Vec<MeterEntry>,
@@ -92,7 +96,12 @@ pub struct Config {
     pub web_dashboards: Option<PathBuf>,
     pub mqtt: MqttConfig,
     pub store: StoreConfig,
+    /// `store.min_free_mb`: free disk space (bytes) in the store's folder below which the
+    /// health report says degraded.
+    pub store_min_free_bytes: u64,
     pub ingest: IngestConfig,
+    /// `log.format`: plain lines or JSON.
+    pub log_format: LogFormat,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
     /// Baselines, targets, emission factors and tariffs as the config gives them (the web
@@ -132,8 +141,8 @@ impl Config {
 
     /// Parse and validate config text; `file` names it in errors.
     pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let mut raw: ConfigFile = toml::from_str(text)
-            .map_err(|e| ConfigError { file: file.to_owned(), problems: vec![toml_problem(text, &e)] })?;
+        let mut raw: ConfigFile =
+            parse_toml(text).map_err(|problems| ConfigError { file: file.to_owned(), problems })?;
         let mut problems = Vec::new();
         apply_env(&mut raw, env, &mut problems);
         let secrets = Secrets {
@@ -170,6 +179,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let mqtt = mqtt::resolve_mqtt(raw.mqtt, secrets.mqtt_password, &mut problem);
     let store = store::resolve_store(&raw.store, office_id_given, office_id, secrets.influxdb_token, &mut problem);
     let ingest = ingest::resolve_ingest(&raw.ingest, &mut problem);
+    let log_format = log::resolve_log(&raw.log, &mut problem);
 
     let departments = resolve_departments(&raw.departments, &mut problem);
     let department_ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
@@ -197,7 +207,9 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         web_dashboards: raw.web.dashboards,
         mqtt: mqtt?,
         store: store?,
+        store_min_free_bytes: raw.store.min_free_mb.saturating_mul(1024 * 1024),
         ingest,
+        log_format,
         departments,
         meters,
         plan: plan?,

@@ -21,6 +21,8 @@ pub(super) struct StoreSection {
     pub(super) batch_size: Option<usize>,
     pub(super) timeout_s: Option<u64>,
     pub(super) outbox_alert_s: Option<u64>,
+    /// Free disk space (MB) in the store's folder below which the health report says degraded.
+    pub(super) min_free_mb: u64,
 }
 
 impl Default for StoreSection {
@@ -34,9 +36,14 @@ impl Default for StoreSection {
             batch_size: None,
             timeout_s: None,
             outbox_alert_s: None,
+            min_free_mb: DEFAULT_MIN_FREE_MB,
         }
     }
 }
+
+/// Free megabytes in the store's folder below which health says degraded: room for about a
+/// day of a large office's readings and SQLite's temporary files.
+pub const DEFAULT_MIN_FREE_MB: u64 = 200;
 
 /// Points per write to InfluxDB unless `store.batch_size` says otherwise (InfluxDB advises
 /// batches of about 5 000 lines).

@@ -377,3 +377,22 @@ fn radio_meters_on_one_topic_need_different_device_ids() {
     let err = parse(&text).unwrap_err();
     assert_eq!(err.problems[0].key, "meters[1] (\"m1\").device_id", "{err}");
 }
+
+#[test]
+fn every_unknown_key_in_the_file_is_reported_at_once() {
+    let text = "[office]\nname = \"X\"\nnmae = \"Y\"\n\n[web]\nlisten = \"127.0.0.1:0\"\nlisen = \"x\"\n\n[lgo]\nformat = \"json\"\n\n[store]\npaht = \"a.db\"\n";
+    let err = parse(text).unwrap_err();
+    let lines: Vec<&str> = err.problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        lines,
+        ["line 3 (`nmae = \"Y\"`)", "line 7 (`lisen = \"x\"`)", "line 9 (`[lgo]`)", "line 13 (`paht = \"a.db\"`)"],
+        "{err}"
+    );
+    for (problem, key) in err.problems.iter().zip(["nmae", "lisen", "lgo", "paht"]) {
+        assert!(problem.problem.contains(&format!("unknown field `{key}`")), "{problem:?}");
+        assert!(problem.fix.contains("correct its spelling"), "{problem:?}");
+    }
+    // A file with one problem of another kind still reports that one.
+    let err = parse("[web]\nlisten = 8080\n").unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+}

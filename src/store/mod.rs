@@ -4,6 +4,7 @@
 
 pub mod accounts;
 mod audit;
+pub mod disk;
 pub mod influx;
 mod sqlite;
 
@@ -31,6 +32,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot open the store at {path}: {reason}")]
     Open { path: String, reason: String },
+    #[error("the store cannot take writes now: {0}")]
+    Unwritable(String),
     #[error("the store's worker stopped: {0}")]
     Worker(String),
     #[error("the store holds a value this version cannot read: {0}")]
@@ -273,7 +276,7 @@ pub trait StoreReads: Send + Sync + 'static {
     /// when the store holds only this office (the embedded one).
     async fn meter_totals(&self, range: TimeRange) -> Result<Option<Vec<MeterTotal>>, StoreError>;
 
-    /// A cheap round trip that proves the store answers.
+    /// A cheap round trip that proves the store answers and could take a write now.
     async fn check(&self) -> Result<(), StoreError>;
 }
 

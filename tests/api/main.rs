@@ -17,6 +17,7 @@ mod formats;
 mod gaps;
 mod grafana;
 mod hardening;
+mod health;
 mod http;
 mod ingest;
 mod offices;

@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use tempfile::TempDir;
 
+use super::{publish, reading};
 use xanh::app::{Application, Shutdown};
 use xanh::auth::Auth;
 use xanh::config::Config;
@@ -293,4 +294,45 @@ pub async fn start_error(text: &str) -> String {
         Ok(_) => panic!("the application started, but it should have refused"),
         Err(e) => e.to_string(),
     }
+}
+
+/// Hold the store's write lock past its busy timeout while a reading arrives: health must show
+/// ingest's store error with when it began, then, once the lock is released and the reading
+/// stored, no current error and the past one with when it cleared.
+pub async fn a_store_error_clears_when_the_store_recovers(app: &TestApp) {
+    let holder = rusqlite::Connection::open(app.dir.path().join("xanh.db")).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // Held past the store's 10 s busy timeout, so ingest's write fails and is retried.
+    let broker = app.mqtt.clone();
+    let sent = tokio::spawn(async move { publish(&broker, &[("xanh/dien-a/reading", reading(100.0, "08:00"))]).await });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let health = loop {
+        let health = app.health().await;
+        if !health["ingest"]["last_error"].is_null() {
+            break health;
+        }
+        assert!(Instant::now() < deadline, "ingest never reported the locked store: {health}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let ingest = &health["ingest"];
+    assert!(ingest["last_error"].as_str().unwrap().contains("database is locked"), "{health}");
+    let since = ingest["last_error_at"].as_str().expect("the error says when it began");
+    assert!(since.ends_with("+07:00"), "in the office's time: {since}");
+    assert_eq!(health["status"], "degraded");
+
+    holder.execute_batch("ROLLBACK").unwrap();
+    tokio::time::timeout(Duration::from_secs(30), sent)
+        .await
+        .expect("the reading is acknowledged once stored")
+        .unwrap();
+    app.wait_processed(1).await;
+    let (status, health) = app.get("/api/v1/health").await;
+    assert_eq!(status, 200, "{health}");
+    let ingest = &health["ingest"];
+    assert_eq!(ingest["stored"], 1);
+    assert_eq!((&ingest["last_error"], &ingest["last_error_at"]), (&Value::Null, &Value::Null), "{health}");
+    let past = &ingest["recent_errors"][0];
+    assert_eq!(past["source"], "store", "{health}");
+    assert_eq!(past["since"], since);
+    assert!(past["cleared_at"].as_str().is_some_and(|t| t >= since), "{health}");
 }

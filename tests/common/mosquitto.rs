@@ -14,6 +14,7 @@ pub struct Mosquitto {
     /// Its TLS listener, when started with one.
     pub tls_port: Option<u16>,
     child: Child,
+    conf: std::path::PathBuf,
     _dir: TempDir,
 }
 
@@ -96,13 +97,34 @@ impl Mosquitto {
             ),
         )
         .unwrap();
+        let child = Mosquitto::spawn(&conf, port);
+        Mosquitto { port, tls_port: None, child, conf, _dir: dir }
+    }
+
+    /// A Mosquitto run from this config text as given; `port` is its listener's.
+    pub fn start_from(conf_text: &str, port: u16, dir: TempDir) -> Mosquitto {
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(&conf, conf_text).unwrap();
+        let child = Mosquitto::spawn(&conf, port);
+        Mosquitto { port, tls_port: None, child, conf, _dir: dir }
+    }
+
+    /// Kill it and start it again on the same port: without persistence, the sessions it kept
+    /// (and their queued messages) are gone.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Mosquitto::spawn(&self.conf, self.port);
+    }
+
+    fn spawn(conf: &Path, port: u16) -> Child {
         let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
             .into_iter()
             .find(|p| Path::new(p).exists())
             .expect("mosquitto is installed (scripts/test installs it)");
         let child = Command::new(binary)
             .arg("-c")
-            .arg(&conf)
+            .arg(conf)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -112,7 +134,7 @@ impl Mosquitto {
             assert!(Instant::now() < deadline, "mosquitto did not listen on {port}");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Mosquitto { port, tls_port: None, child, _dir: dir }
+        child
     }
 
     pub fn broker(&self) -> (String, u16) {

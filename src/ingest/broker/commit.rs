@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::domain::Incoming;
-use crate::ingest::mqtt::IngestStatus;
+use crate::ingest::mqtt::{ErrorSource, IngestStatus};
 use crate::store::Store;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -48,15 +48,13 @@ async fn run(mut queue: mpsc::Receiver<Commit>, store: Arc<dyn Store>, status: A
             match store.write(batch.clone()).await {
                 Ok(report) => {
                     status.count_write(&report);
-                    if backoff > Duration::from_millis(100) {
-                        status.set_error(None);
-                    }
+                    status.recover(ErrorSource::Store);
                     break;
                 }
                 Err(e) => {
                     // Not acknowledged, so not lost: the devices wait (and slow down) meanwhile.
                     tracing::error!(error = %e, retry_in = ?backoff, "embedded broker: cannot store what devices sent; they wait for their acknowledgements");
-                    status.set_error(Some(format!("store: {e}")));
+                    status.fail(ErrorSource::Store, format!("store: {e}"));
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }

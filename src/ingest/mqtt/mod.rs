@@ -14,7 +14,7 @@ pub(crate) mod peers;
 mod status;
 pub mod tls;
 
-pub use status::{IngestSnapshot, IngestStatus, PeerSnapshot};
+pub use status::{ErrorEvent, ErrorSource, IngestSnapshot, IngestStatus, PeerSnapshot};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -124,6 +124,8 @@ async fn poll_loop(
 ) {
     let mut queue = Some(queue);
     let mut backoff = Duration::from_millis(500);
+    // A first connection has no session yet; a later one without its session lost messages.
+    let mut connected_before = false;
     loop {
         if queue.is_some() && *shutdown.borrow() {
             // Stop taking messages; the storing task finishes, acks and disconnects, and we
@@ -139,9 +141,14 @@ async fn poll_loop(
             }
             event = eventloop.poll() => match event {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-                    tracing::info!(session_present = ack.session_present, "ingest: connected to the MQTT broker");
                     status.connected.store(true, Ordering::Relaxed);
-                    status.set_error(None);
+                    status.recover(ErrorSource::Broker);
+                    if std::mem::replace(&mut connected_before, true) && !ack.session_present {
+                        tracing::warn!("ingest: reconnected, but the broker had lost Xanh's session: what it queued for Xanh meanwhile is gone; keep its sessions on disk (Mosquitto: persistence true)");
+                        status.session_lost();
+                    } else {
+                        tracing::info!(session_present = ack.session_present, "ingest: connected to the MQTT broker");
+                    }
                     backoff = Duration::from_millis(500);
                     // From a task of its own: it may wait for room behind queued acks, which
                     // only this loop's polling makes, and it must not be dropped when full.
@@ -176,7 +183,7 @@ async fn poll_loop(
                     }
                     let error = explain(&e);
                     tracing::warn!(%error, retry_in = ?backoff, "ingest: MQTT connection lost");
-                    status.set_error(Some(error));
+                    status.fail(ErrorSource::Broker, error);
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
                         _ = shutdown.changed() => {}
@@ -255,12 +262,13 @@ async fn store_loop(
             match store.write(batch.clone()).await {
                 Ok(report) => {
                     status.count_write(&report);
+                    status.recover(ErrorSource::Store);
                     break report.outcomes;
                 }
                 Err(e) => {
                     // Not acknowledged, so not lost: keep trying; the broker keeps the messages.
                     tracing::error!(error = %e, retry_in = ?backoff, "ingest: cannot store a batch");
-                    status.set_error(Some(format!("store: {e}")));
+                    status.fail(ErrorSource::Store, format!("store: {e}"));
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -383,7 +391,7 @@ impl ReturnWatch {
         self.outstanding = self.outstanding.saturating_sub(1);
         self.waiting_since = (self.outstanding > 0).then(Instant::now);
         if std::mem::take(&mut self.told) {
-            status.set_error(None);
+            status.recover(ErrorSource::Peers);
         }
     }
 
@@ -398,11 +406,11 @@ impl ReturnWatch {
             return;
         }
         self.told = true;
-        status.set_error(Some(format!(
+        status.fail(ErrorSource::Peers, format!(
             "none of this instance's readings sent on {topic} came back from the broker within {} s, so the other instances may not get them either: \
              let Xanh's MQTT user publish and read {topic} in the broker's ACL (Mosquitto drops a denied publish silently), or, if ingest is far behind, wait",
             RETURN_TIME.as_secs()
-        )));
+        ));
     }
 }
 

@@ -1,6 +1,8 @@
 //! What ingest reports to the health check: connected or not, what arrived and was stored, the
-//! last error, and the peers' batches when instances share a subscription.
+//! current error (with when it began) and the last few that cleared, and the peers' batches
+//! when instances share a subscription.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -16,7 +18,8 @@ pub struct IngestStatus {
     pub(super) stored: AtomicU64,
     pub(super) duplicates: AtomicU64,
     pub(super) rejected: AtomicU64,
-    pub(super) last_error: Mutex<Option<String>>,
+    pub(super) sessions_lost: AtomicU64,
+    pub(super) errors: Mutex<ErrorLog>,
     /// Set when the ingestor is one of a shared subscription's group.
     pub(super) peers: Option<PeerCounters>,
 }
@@ -30,7 +33,7 @@ pub(super) struct PeerCounters {
     pub(super) returned: AtomicU64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct IngestSnapshot {
     pub connected: bool,
     /// Device messages this instance received (with a shared group: its share of them).
@@ -39,8 +42,15 @@ pub struct IngestSnapshot {
     pub stored: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Reconnections on which the broker no longer had Xanh's session (and the messages it
+    /// had queued for it).
+    pub sessions_lost: u64,
+    /// The error ingest has now (`None` once it recovered).
     pub last_error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When that error began.
+    pub last_error_at: Option<jiff::Timestamp>,
+    /// The last errors, newest first, with when each began and cleared.
+    pub recent_errors: Vec<ErrorEvent>,
     pub peers: Option<PeerSnapshot>,
 }
 
@@ -55,6 +65,69 @@ pub struct PeerSnapshot {
     /// This instance's own batches back from the broker: fewer than `sent` for long means the
     /// broker does not let Xanh publish or subscribe on the peer topic (check its ACL).
     pub returned: u64,
+}
+
+/// How many past errors the health report keeps.
+const ERROR_HISTORY: usize = 10;
+
+/// What went wrong, from where: an error clears only when its own part recovers (a stored
+/// batch does not prove the connection is back, nor the other way round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorSource {
+    Broker,
+    Store,
+    Peers,
+}
+
+/// One error as the health report shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErrorEvent {
+    pub source: ErrorSource,
+    pub error: String,
+    pub since: jiff::Timestamp,
+    /// `None` while it lasts.
+    pub cleared_at: Option<jiff::Timestamp>,
+}
+
+/// The current error and the last ones, newest first.
+#[derive(Debug, Default)]
+pub(super) struct ErrorLog {
+    events: VecDeque<ErrorEvent>,
+}
+
+impl ErrorLog {
+    fn current(&self) -> Option<&ErrorEvent> {
+        self.events.front().filter(|e| e.cleared_at.is_none())
+    }
+
+    fn fail(&mut self, source: ErrorSource, error: String, now: jiff::Timestamp) {
+        // The same error again is one event, not a new one per retry.
+        if self.events.iter().any(|e| e.cleared_at.is_none() && e.source == source && e.error == error) {
+            return;
+        }
+        self.recover(source, now);
+        self.events.push_front(ErrorEvent { source, error, since: now, cleared_at: None });
+        self.events.truncate(ERROR_HISTORY);
+    }
+
+    /// Something that went wrong and is already over: kept in the history only.
+    fn past(&mut self, source: ErrorSource, error: String, now: jiff::Timestamp) {
+        self.events.push_front(ErrorEvent { source, error, since: now, cleared_at: Some(now) });
+        self.events.truncate(ERROR_HISTORY);
+        self.recover(source, now);
+    }
+
+    fn recover(&mut self, source: ErrorSource, now: jiff::Timestamp) {
+        for event in self.events.iter_mut().filter(|e| e.source == source && e.cleared_at.is_none()) {
+            event.cleared_at = Some(now);
+        }
+        // The error still open, if another part has one, stays the current one.
+        if let Some(open) = self.events.iter().position(|e| e.cleared_at.is_none()) {
+            let event = self.events.remove(open).expect("found above");
+            self.events.push_front(event);
+        }
+    }
 }
 
 impl IngestStatus {
@@ -72,13 +145,20 @@ impl IngestStatus {
     }
 
     pub fn snapshot(&self) -> IngestSnapshot {
+        let (current, recent_errors) = {
+            let log = self.errors();
+            (log.current().cloned(), log.events.iter().cloned().collect())
+        };
         IngestSnapshot {
             connected: self.connected.load(Ordering::Relaxed),
             messages: self.messages.load(Ordering::Relaxed),
             stored: self.stored.load(Ordering::Relaxed),
             duplicates: self.duplicates.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
-            last_error: self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            sessions_lost: self.sessions_lost.load(Ordering::Relaxed),
+            last_error: current.as_ref().map(|e| e.error.clone()),
+            last_error_at: current.map(|e| e.since),
+            recent_errors,
             peers: self.peers.as_ref().map(|p| PeerSnapshot {
                 topic: p.topic.clone(),
                 sent: p.sent.load(Ordering::Relaxed),
@@ -110,7 +190,59 @@ impl IngestStatus {
         self.rejected.fetch_add(report.rejected as u64, Ordering::Relaxed);
     }
 
-    pub(crate) fn set_error(&self, error: Option<String>) {
-        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    /// `source` has this error now; logged once however often it is repeated.
+    pub(crate) fn fail(&self, source: ErrorSource, error: String) {
+        self.errors().fail(source, error, jiff::Timestamp::now());
+    }
+
+    /// `source` works again: its error, if it had one, is cleared and kept in the history.
+    pub(crate) fn recover(&self, source: ErrorSource) {
+        self.errors().recover(source, jiff::Timestamp::now());
+    }
+
+    /// The broker took Xanh back without its session: the messages it held for Xanh are gone.
+    pub(crate) fn session_lost(&self) {
+        self.sessions_lost.fetch_add(1, Ordering::Relaxed);
+        let error =
+            "the broker reconnected Xanh without its session: messages queued for Xanh while it was away were lost"
+                .to_owned();
+        self.errors().past(ErrorSource::Broker, error, jiff::Timestamp::now());
+    }
+
+    fn errors(&self) -> std::sync::MutexGuard<'_, ErrorLog> {
+        self.errors.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_clears_when_its_own_part_recovers_and_stays_in_the_history() {
+        let status = IngestStatus::default();
+        status.fail(ErrorSource::Broker, "connection refused".into());
+        status.fail(ErrorSource::Store, "database is locked".into());
+        status.fail(ErrorSource::Store, "database is locked".into());
+        status.recover(ErrorSource::Store);
+        let now = status.snapshot();
+        assert_eq!(now.last_error.as_deref(), Some("connection refused"), "the broker has not recovered");
+        assert_eq!(now.recent_errors.len(), 2, "a repeated error is one event: {:?}", now.recent_errors);
+        assert!(now.recent_errors.iter().any(|e| e.source == ErrorSource::Store && e.cleared_at.is_some()));
+        status.recover(ErrorSource::Broker);
+        let now = status.snapshot();
+        assert_eq!((now.last_error, now.last_error_at), (None, None));
+        assert!(now.recent_errors.iter().all(|e| e.cleared_at.is_some()));
+    }
+
+    #[test]
+    fn the_history_keeps_the_last_errors_only() {
+        let status = IngestStatus::default();
+        for i in 0..(ERROR_HISTORY + 5) {
+            status.fail(ErrorSource::Store, format!("error {i}"));
+        }
+        let now = status.snapshot();
+        assert_eq!(now.recent_errors.len(), ERROR_HISTORY);
+        assert_eq!(now.last_error, Some(format!("error {}", ERROR_HISTORY + 4)));
     }
 }

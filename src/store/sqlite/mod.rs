@@ -76,7 +76,7 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let mut conn = open_connection(path).map_err(|e| open_error(e.to_string()))?;
+        let mut conn = open_connection(path).map_err(|e| open_error(explain_open_failure(path, e)))?;
         migrate(&mut conn).map_err(|e| open_error(format!("schema migration failed: {e}")))?;
         if sink.is_some() {
             conn.execute_batch(CHANGE_TRACKING).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
@@ -118,6 +118,25 @@ impl SqliteStore {
     ) -> Result<T, StoreError> {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || work(&inner)).await.map_err(|e| StoreError::Worker(e.to_string()))?
+    }
+}
+
+/// SQLite says only "unable to open database file" when it cannot create the store or its
+/// `-wal` and `-shm` files: find out whether the folder is the cause, and say how to fix it.
+fn explain_open_failure(path: &Path, error: rusqlite::Error) -> String {
+    let folder = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let probe = folder.join(".xanh-write-test");
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            error.to_string()
+        }
+        Err(e) => format!(
+            "the folder {} is not writable by this user ({e}); SQLite must create the store and its -wal and -shm files there: \
+             give the service's user write access to it (for example `chown xanh: {}`) or set store.path to a writable folder such as /var/lib/xanh/xanh.db",
+            folder.display(),
+            folder.display()
+        ),
     }
 }
 

@@ -2,7 +2,9 @@
 //! corrections, documents and plan edits.
 
 use async_trait::async_trait;
-use rusqlite::{params, params_from_iter};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, params, params_from_iter};
 
 use super::SqliteStore;
 use crate::domain::TimeRange;
@@ -12,6 +14,10 @@ use crate::store::{
     DocumentRecord, MeterStatus, MeterTotal, PlanEditRecord, Resolution, RetryItem, StoreError, StoreReads,
     StoredReading, StoredRejection,
 };
+
+/// How long the health check waits for the write lock: ingest's own writes hold it for
+/// milliseconds, so longer means someone else holds it.
+const WRITE_PROBE_WAIT: Duration = Duration::from_secs(1);
 
 #[async_trait]
 impl StoreReads for SqliteStore {
@@ -196,8 +202,14 @@ impl StoreReads for SqliteStore {
         Ok(None)
     }
 
+    /// Whether a write could start now: the write lock within a second, on a connection of
+    /// its own (another process holding the lock, or a read-only file, shows here).
     async fn check(&self) -> Result<(), StoreError> {
-        self.blocking(|inner| inner.read(|conn| conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ())))
-            .await
+        self.blocking(|inner| {
+            let conn = Connection::open_with_flags(&inner.path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+            conn.busy_timeout(WRITE_PROBE_WAIT)?;
+            conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").map_err(|e| StoreError::Unwritable(e.to_string()))
+        })
+        .await
     }
 }

@@ -1,4 +1,5 @@
-//! `GET /api/v1/health`: whether the broker, the store and the outbox are working.
+//! `GET /api/v1/health`: whether the broker, the store and the outbox are working, and if not,
+//! why, in words an operator can act on.
 
 use axum::Json;
 use axum::extract::State;
@@ -7,7 +8,11 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use crate::domain::period::local_rfc3339;
+use crate::ingest::mqtt::ErrorSource;
+use crate::store::disk;
 use crate::web::AppState;
+
+const MB: u64 = 1024 * 1024;
 
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.check().await;
@@ -15,7 +20,38 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let now = jiff::Timestamp::now();
     let outbox = state.outbox.as_ref().map(|status| (status.snapshot(), status));
     let overdue = outbox.as_ref().is_some_and(|(snapshot, status)| status.overdue(snapshot, now));
-    let healthy = store.is_ok() && ingest.connected && !overdue;
+    let store_file = state.config.store.embedded_path();
+    let free = disk::free_bytes(store_file);
+    let min_free = state.config.store_min_free_bytes;
+
+    let mut reasons = Vec::new();
+    if let Err(e) = &store {
+        reasons.push(format!("store: {e}"));
+    }
+    match &free {
+        Ok(free) if *free < min_free => reasons.push(format!(
+            "disk: {} MB free for the store at {}, below store.min_free_mb = {}: free some space or move the store to a larger disk before writes fail",
+            free / MB,
+            store_file.display(),
+            min_free / MB
+        )),
+        Ok(_) => {}
+        Err(e) => reasons.push(format!("disk: cannot read the free space for the store at {}: {e}", store_file.display())),
+    }
+    if !ingest.connected {
+        reasons.push(format!("broker: ingest is not connected to {}", state.broker.address));
+    }
+    // The store check above may pass between failing batches; ingest's own error says it too.
+    if let Some(open) =
+        ingest.recent_errors.first().filter(|e| e.cleared_at.is_none() && e.source == ErrorSource::Store)
+    {
+        reasons.push(format!("ingest: {}", open.error));
+    }
+    if overdue {
+        reasons.push("outbox: points have waited longer than store.outbox_alert_s for InfluxDB".to_owned());
+    }
+    let healthy = reasons.is_empty();
+
     let tz = &state.config.office.timezone;
     let outbox = outbox.map(|(o, _)| {
         json!({
@@ -29,8 +65,21 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "reads_from_journal": o.reads_from_journal,
         })
     });
-    let body = json!({
+    let errors: Vec<_> = ingest
+        .recent_errors
+        .iter()
+        .map(|e| {
+            json!({
+                "source": e.source,
+                "error": e.error,
+                "since": local_rfc3339(e.since, tz),
+                "cleared_at": e.cleared_at.map(|t| local_rfc3339(t, tz)),
+            })
+        })
+        .collect();
+    let mut body = json!({
         "status": if healthy { "ok" } else { "degraded" },
+        "reasons": reasons,
         "version": env!("CARGO_PKG_VERSION"),
         "office": state.config.office.name,
         "broker": {
@@ -42,10 +91,25 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "backend": state.store.backend(),
             "ok": store.is_ok(),
             "error": store.err().map(|e| e.to_string()),
+            "free_mb": free.ok().map(|bytes| bytes / MB),
+            "min_free_mb": min_free / MB,
             "outbox": outbox,
         },
-        "ingest": ingest,
+        "ingest": {
+            "connected": ingest.connected,
+            "messages": ingest.messages,
+            "stored": ingest.stored,
+            "duplicates": ingest.duplicates,
+            "rejected": ingest.rejected,
+            "sessions_lost": ingest.sessions_lost,
+            "last_error": ingest.last_error,
+            "last_error_at": ingest.last_error_at.map(|t| local_rfc3339(t, tz)),
+            "recent_errors": errors,
+        },
     });
+    if let Some(peers) = ingest.peers {
+        body["ingest"]["peers"] = json!(peers);
+    }
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(body))
 }

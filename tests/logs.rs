@@ -1,0 +1,72 @@
+//! The log as an operator reads it, from the real binary with its standard error going to a
+//! pipe, as under systemd or with `2>> xanh.log`: plain lines without colour codes, or one
+//! JSON object per line with `[log] format = "json"`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{binary, config_text, embedded_mqtt};
+
+/// Start `xanh serve` with this config, read its log until the dashboard is announced, then
+/// stop it; the lines read.
+fn log_until_serving(extra_config: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("xanh.toml");
+    std::fs::write(&config, config_text(&embedded_mqtt(), &dir.path().join("xanh.db")) + extra_config).unwrap();
+    let mut child = Command::new(binary())
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xanh starts");
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(30)) {
+        let serving = line.contains("dashboard on http://");
+        lines.push(line);
+        if serving {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(lines.iter().any(|l| l.contains("dashboard on http://")), "xanh did not start: {lines:#?}");
+    lines
+}
+
+#[test]
+fn a_log_that_is_not_a_terminal_has_no_colour_codes() {
+    let lines = log_until_serving("");
+    for line in &lines {
+        assert!(!line.contains('\u{1b}'), "an escape code in the log: {line:?}");
+    }
+    assert!(lines.iter().any(|l| l.contains(" INFO ") && l.contains("starting")), "{lines:#?}");
+}
+
+#[test]
+fn the_json_log_is_one_object_per_line() {
+    let lines = log_until_serving("\n[log]\nformat = \"json\"\n");
+    for line in &lines {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line:?}"));
+        assert!(event["timestamp"].is_string() && event["level"].is_string(), "{event}");
+    }
+    let started = lines.iter().find(|l| l.contains("dashboard on")).unwrap();
+    let event: serde_json::Value = serde_json::from_str(started).unwrap();
+    assert_eq!(event["level"], "INFO");
+    assert!(event["fields"]["message"].as_str().unwrap().starts_with("dashboard on http://127.0.0.1:"), "{event}");
+}
