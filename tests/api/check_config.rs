@@ -82,7 +82,10 @@ fn a_wrong_dashboard_page_is_found_by_the_check() {
     let output = check_config(&config);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("{}: panels[0].chart: `pie` is not a chart kind", pages.join("dien.toml").display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: panels[0].chart: `pie` is not a chart kind", pages.join("dien.toml").display())),
+        "{stderr}"
+    );
 }
 
 #[test]
