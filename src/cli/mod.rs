@@ -1,6 +1,7 @@
 //! The command line: `xanh serve` (the default), `simulate`, `import`, `export`, `migrate`,
-//! `user` and `mqtt-password`.
+//! `user`, `mqtt-password` and `check-config`.
 
+mod check_config;
 mod user;
 
 use std::path::PathBuf;
@@ -53,6 +54,9 @@ enum Command {
     /// Copy the office's history (readings and hourly consumption) from the embedded store to
     /// the InfluxDB the config names. Resumable: a copy that stops goes on from where it was.
     Migrate(MigrateArgs),
+    /// Check the config and the dashboard pages it names without starting anything: every
+    /// problem is listed; the exit status is 0 when the config is valid, 2 when not.
+    CheckConfig,
 }
 
 #[derive(Args)]
@@ -165,6 +169,9 @@ pub fn main() -> ExitCode {
     if let Some(Command::MqttPassword) = cli.command {
         return mqtt_password();
     }
+    if let Some(Command::CheckConfig) = cli.command {
+        return check_config::run(cli.config.as_deref());
+    }
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => config,
         Err(e) => {
@@ -188,7 +195,7 @@ pub fn main() -> ExitCode {
             Command::User(args) => user::run(config, args).await,
             Command::Export(args) => export(config, args).await,
             Command::Migrate(args) => migrate(config, args).await,
-            Command::MqttPassword => unreachable!("handled before the config is read"),
+            Command::MqttPassword | Command::CheckConfig => unreachable!("handled before the config is read"),
         }
     });
     match result {

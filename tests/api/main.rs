@@ -8,6 +8,7 @@ mod common;
 
 mod broker_auth;
 mod broker_zero_loss;
+mod check_config;
 mod corrections;
 mod dashboards;
 mod data_quality;
