@@ -1,6 +1,7 @@
 //! The command line: `xanh serve` (the default), `simulate`, `import`, `export`, `migrate`,
-//! `user` and `mqtt-password`.
+//! `backup`, `restore`, `user` and `mqtt-password`.
 
+mod backup;
 mod user;
 
 use std::path::PathBuf;
@@ -53,6 +54,12 @@ enum Command {
     /// Copy the office's history (readings and hourly consumption) from the embedded store to
     /// the InfluxDB the config names. Resumable: a copy that stops goes on from where it was.
     Migrate(MigrateArgs),
+    /// Copy the store (readings, users, tokens, audit log) to a new file while the service
+    /// runs: a consistent copy of one instant.
+    Backup(backup::BackupArgs),
+    /// Put a backup in place of the store, once checked; the service must be stopped. The
+    /// store it replaces is kept beside it.
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(Args)]
@@ -181,6 +188,8 @@ pub fn main() -> ExitCode {
             Command::User(args) => user::run(config, args).await,
             Command::Export(args) => export(config, args).await,
             Command::Migrate(args) => migrate(config, args).await,
+            Command::Backup(args) => backup::backup(&config, args),
+            Command::Restore(args) => backup::restore(&config, args),
             Command::MqttPassword => unreachable!("handled before the config is read"),
         }
     });
@@ -212,6 +221,8 @@ fn mqtt_password() -> ExitCode {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(config = %config.source, office = %config.office.name, "starting");
+    // Held until the service stops, so that `xanh restore` knows it runs.
+    let _lock = crate::store::ServiceLock::acquire(config.store.embedded_path())?;
     let app = Application::build(config).await?;
     tracing::info!("dashboard on http://{}", app.web_addr());
     app.announce_setup().await?;

@@ -4,12 +4,16 @@
 
 pub mod accounts;
 mod audit;
+mod backup;
 pub mod influx;
+mod lock;
 mod sqlite;
 
 pub use accounts::Accounts;
 pub use audit::{Actor, AuditDetail, AuditLine};
+pub use backup::{Restored, StoreSummary, backup, check, restore};
 pub use influx::{Drainer, InfluxStore, OutboxStatus};
+pub use lock::ServiceLock;
 pub use sqlite::{ChangeSink, Cursor, HistoryKind, HistoryPoint, SeriesChanges, SqliteStore};
 
 use std::sync::Arc;
@@ -31,6 +35,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("cannot open the store at {path}: {reason}")]
     Open { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    File { path: String, reason: String },
     #[error("the store's worker stopped: {0}")]
     Worker(String),
     #[error("the store holds a value this version cannot read: {0}")]
