@@ -7,6 +7,8 @@ mod plan_edits;
 mod reads;
 mod rollup;
 mod schema;
+#[cfg(test)]
+mod upgrades;
 mod write;
 
 use changes::CHANGE_TRACKING;
