@@ -239,3 +239,25 @@ fn a_file_that_is_not_a_sound_store_is_refused_and_the_store_left_alone() {
         "the store is unchanged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_takes_the_daily_backup_at_the_configured_local_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, web_port, _) = service_config(dir.path());
+    let folder = dir.path().join("sao-luu");
+    // The next whole minute at least 20 s away, on the office's clock.
+    let now = jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap());
+    let due = &now + jiff::SignedDuration::from_secs(80);
+    let at = due.time();
+    let text = std::fs::read_to_string(&config).unwrap();
+    let at = format!("{:02}:{:02}", at.hour(), at.minute());
+    std::fs::write(&config, format!("{text}\n[backup]\nfolder = \"{}\"\nat = \"{at}\"\nkeep = 3\n", folder.display()))
+        .unwrap();
+    let http = common::admin_client_by_command_line(&config);
+    let _service = start(&config, &http, &format!("http://127.0.0.1:{web_port}")).await;
+    let expected = folder.join(format!("xanh-{}-{}.db", due.strftime("%Y-%m-%d"), at.replace(':', "")));
+    let taken = wait_for(Duration::from_secs(150), async || expected.is_file()).await;
+    assert!(taken, "no backup at {at} in {}", folder.display());
+    let summary = xanh::store::check(&expected).unwrap();
+    assert_eq!(summary.users, 1);
+}

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod backup;
 mod calendar;
 mod env;
 mod error;
@@ -24,6 +25,7 @@ mod store;
 mod tests;
 mod web;
 
+pub use backup::BackupConfig;
 pub use error::{ConfigError, ConfigProblem};
 pub use ingest::IngestConfig;
 pub use meters::{DEFAULT_COUNTER_INTERVAL, parse_interval};
@@ -64,6 +66,7 @@ struct ConfigFile {
     store: StoreSection,
     #[serde(default)]
     ingest: IngestSection,
+    backup: Option<backup::BackupSection>,
     #[serde(default)]
     departments: Vec<DepartmentEntry>,
     #[serde(default)]
@@ -93,6 +96,8 @@ pub struct Config {
     pub mqtt: MqttConfig,
     pub store: StoreConfig,
     pub ingest: IngestConfig,
+    /// `[backup]`: the daily copy of the store the service takes, when the config asks for one.
+    pub backup: Option<BackupConfig>,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
     /// Baselines, targets, emission factors and tariffs as the config gives them (the web
@@ -170,6 +175,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let mqtt = mqtt::resolve_mqtt(raw.mqtt, secrets.mqtt_password, &mut problem);
     let store = store::resolve_store(&raw.store, office_id_given, office_id, secrets.influxdb_token, &mut problem);
     let ingest = ingest::resolve_ingest(&raw.ingest, &mut problem);
+    let backup = backup::resolve_backup(raw.backup.as_ref(), &mut problem);
 
     let departments = resolve_departments(&raw.departments, &mut problem);
     let department_ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
@@ -198,6 +204,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         mqtt: mqtt?,
         store: store?,
         ingest,
+        backup,
         departments,
         meters,
         plan: plan?,
