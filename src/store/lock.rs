@@ -5,7 +5,10 @@
 //! path is what both act on; and the system releases the lock when the process ends, even
 //! killed, so a stale lock never blocks a restore.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
+
+use rustix::fs::{FlockOperation, flock};
+use rustix::io::Errno;
 use std::path::{Path, PathBuf};
 
 use super::StoreError;
@@ -29,14 +32,14 @@ impl ServiceLock {
             .write(true)
             .open(&path)
             .map_err(|e| failed(e.to_string()))?;
-        match file.try_lock() {
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => Ok(ServiceLock { _file: file }),
-            Err(TryLockError::WouldBlock) => Err(failed(format!(
+            Err(Errno::WOULDBLOCK) => Err(failed(format!(
                 "the store {} is in use by a running xanh (xanh serve or xanh restore holds this lock); \
                  fix: stop the service first (systemctl stop xanh) and try again",
                 store.display()
             ))),
-            Err(TryLockError::Error(e)) => Err(failed(e.to_string())),
+            Err(e) => Err(failed(e.to_string())),
         }
     }
 }
