@@ -232,7 +232,10 @@ fn a_file_that_is_not_a_sound_store_is_refused_and_the_store_left_alone() {
     let out = xanh(&["restore"], &backup_file, &config);
     assert!(!out.status.success());
     let why = String::from_utf8_lossy(&out.stderr);
-    assert!(why.contains("fix: use another backup") || why.contains("is not a Xanh store"), "{why}");
+    assert!(
+        why.contains(&format!("{}: is damaged: ", backup_file.display())) && why.contains("fix: use another backup"),
+        "{why}"
+    );
     assert_eq!(
         xanh::store::check(&dir.path().join("data").join("xanh.db")).unwrap().users,
         1,

@@ -69,7 +69,10 @@ pub fn check(file: &Path) -> Result<StoreSummary, StoreError> {
     let problems: Vec<String> = conn
         .prepare("PRAGMA integrity_check(5)")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
-        .map_err(not_a_store)?;
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::NotADatabase) => not_a_store(e),
+            _ => failed(file, format!("is damaged: {e}; fix: use another backup")),
+        })?;
     if problems != ["ok"] {
         return Err(failed(file, format!("is damaged: {}; fix: use another backup", problems.join("; "))));
     }
