@@ -236,11 +236,10 @@ fn a_file_that_is_not_a_sound_store_is_refused_and_the_store_left_alone() {
         why.contains(&format!("{}: is damaged: ", backup_file.display())) && why.contains("fix: use another backup"),
         "{why}"
     );
-    assert_eq!(
-        xanh::store::check(&dir.path().join("data").join("xanh.db")).unwrap().users,
-        1,
-        "the store is unchanged"
-    );
+    let store = dir.path().join("data").join("xanh.db");
+    assert_eq!(xanh::store::check(&store).unwrap().users, 1, "the store is unchanged");
+    let out = xanh(&["restore"], &store, &config);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is the store itself"), "{out:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -114,6 +114,9 @@ pub fn check(file: &Path) -> Result<StoreSummary, StoreError> {
 /// service uses the store. The store it replaces is kept beside it, copied as `store` does.
 pub fn restore(from: &Path, store: &Path) -> Result<Restored, StoreError> {
     let _lock = ServiceLock::acquire(store)?;
+    if store.exists() && same_file(from, store)? {
+        return Err(failed(from, "is the store itself; fix: give a backup file made by xanh backup"));
+    }
     let summary = check(from)?;
     let previous = if store.exists() {
         let stamp = Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
@@ -137,6 +140,11 @@ pub fn restore(from: &Path, store: &Path) -> Result<Restored, StoreError> {
     }
     durable_rename(&partial, store)?;
     Ok(Restored { summary, previous })
+}
+
+fn same_file(a: &Path, b: &Path) -> Result<bool, StoreError> {
+    let canonical = |path: &Path| std::fs::canonicalize(path).map_err(|e| failed(path, e));
+    Ok(canonical(a)? == canonical(b)?)
 }
 
 /// `path` with `suffix` added to its file name.
