@@ -257,6 +257,10 @@ async fn the_service_takes_the_daily_backup_at_the_configured_local_time() {
         .unwrap();
     let http = common::admin_client_by_command_line(&config);
     let _service = start(&config, &http, &format!("http://127.0.0.1:{web_port}")).await;
+    // A second service on the same store is refused, as a restore is.
+    let second = Command::new(common::binary()).args(["serve", "--config"]).arg(&config).output().unwrap();
+    assert!(!second.status.success());
+    assert!(String::from_utf8_lossy(&second.stderr).contains("is in use by a running xanh"), "{second:?}");
     let expected = folder.join(format!("xanh-{}-{}.db", due.strftime("%Y-%m-%d"), at.replace(':', "")));
     let taken = wait_for(Duration::from_secs(150), async || expected.is_file()).await;
     assert!(taken, "no backup at {at} in {}", folder.display());
