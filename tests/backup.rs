@@ -14,7 +14,7 @@ use common::{
     Acked, Service, acked_count, approx, config_text, counter_stream, device_options, free_port, get, wait_for,
 };
 
-const PER_METER: usize = 2000;
+const PER_METER: usize = 5000;
 const METERS: [&str; 2] = ["dien-a", "nuoc-tong"];
 
 /// A config in `dir` for a service on free ports; the broker's port.
@@ -62,15 +62,15 @@ async fn send_all(mqtt_port: u16) {
 /// What a user sees: API answers and pages, as text.
 const VIEWS: &[&str] = &[
     "/api/v1/meters",
-    "/api/v1/consumption?resource=electricity&from=2026-11-01&to=2026-11-05&step=hour",
-    "/api/v1/consumption?resource=water&from=2026-11-01&to=2026-11-05&step=day",
+    "/api/v1/consumption?resource=electricity&from=2026-11-01&to=2026-11-08&step=hour",
+    "/api/v1/consumption?resource=water&from=2026-11-01&to=2026-11-08&step=day",
     "/api/v1/consumption?resource=electricity&meter=dien-a&from=2026-11-02&to=2026-11-03&step=hour",
-    "/api/v1/readings?meter=dien-a&from=2026-11-02&to=2026-11-04",
-    "/api/v1/readings?meter=nuoc-tong&from=2026-11-02&to=2026-11-04",
+    "/api/v1/readings?meter=dien-a&from=2026-11-02&to=2026-11-08",
+    "/api/v1/readings?meter=nuoc-tong&from=2026-11-02&to=2026-11-08",
     "/api/v1/progress?resource=electricity&period=2026-11",
     "/api/v1/progress?resource=water&period=2026",
     "/api/v1/scores?period=2026-11",
-    "/api/v1/waste?resource=water&from=2026-11-01&to=2026-11-05",
+    "/api/v1/waste?resource=water&from=2026-11-01&to=2026-11-08",
     "/api/v1/rejected",
     "/api/v1/corrections",
     "/api/v1/audit",
@@ -170,7 +170,7 @@ async fn a_backup_taken_mid_stream_restores_into_a_new_service_that_shows_the_sa
             let resource = if meter == "dien-a" { "electricity" } else { "water" };
             let total = get(
                 &http,
-                &format!("{restored_base}/api/v1/consumption?resource={resource}&meter={meter}&from=2026-11-01&to=2026-11-05&step=day"),
+                &format!("{restored_base}/api/v1/consumption?resource={resource}&meter={meter}&from=2026-11-01&to=2026-11-08&step=day"),
             )
             .await
             .unwrap();
