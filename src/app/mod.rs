@@ -1,6 +1,7 @@
 //! The one entry point shared by `main` and the tests: build every part from a config, run
 //! until asked to stop, stop cleanly.
 
+mod backup_schedule;
 pub mod fd_limit;
 
 use std::net::SocketAddr;
@@ -116,6 +117,10 @@ impl Application {
         let web_addr = listener
             .local_addr()
             .map_err(|e| StartError::WebBind { addr: config.web_listen, reason: e.to_string() })?;
+        if let Some(backup) = config.backup.clone() {
+            let store = config.store.embedded_path().to_owned();
+            tokio::spawn(backup_schedule::run(backup, store, config.office.timezone.clone(), shutdown_rx.clone()));
+        }
         let (outbox, drainer) = match outbox {
             Some((status, drainer)) => (Some(status), Some(tokio::spawn(drainer.run(shutdown_rx)))),
             None => (None, None),

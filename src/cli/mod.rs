@@ -1,6 +1,7 @@
 //! The command line: `xanh serve` (the default), `simulate`, `import`, `export`, `migrate`,
-//! `user`, `mqtt-password` and `check-config`.
+//! `user`, `mqtt-password`, `check-config`, `backup` and `restore`.
 
+mod backup;
 mod check_config;
 mod user;
 
@@ -57,6 +58,12 @@ enum Command {
     /// Check the config and the dashboard pages it names without starting anything: every
     /// problem is listed; the exit status is 0 when the config is valid, 2 when not.
     CheckConfig,
+    /// Copy the store (readings, users, tokens, audit log) to a new file while the service
+    /// runs: a consistent copy of one instant.
+    Backup(backup::BackupArgs),
+    /// Put a backup in place of the store, once checked; the service must be stopped. The
+    /// store it replaces is kept beside it.
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(Args)]
@@ -195,6 +202,8 @@ pub fn main() -> ExitCode {
             Command::User(args) => user::run(config, args).await,
             Command::Export(args) => export(config, args).await,
             Command::Migrate(args) => migrate(config, args).await,
+            Command::Backup(args) => backup::backup(&config, args),
+            Command::Restore(args) => backup::restore(&config, args),
             Command::MqttPassword | Command::CheckConfig => unreachable!("handled before the config is read"),
         }
     });
@@ -226,6 +235,8 @@ fn mqtt_password() -> ExitCode {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(config = %config.source, office = %config.office.name, "starting");
+    // Held until the service stops, so that `xanh restore` knows it runs.
+    let _lock = crate::store::ServiceLock::acquire(config.store.embedded_path())?;
     let app = Application::build(config).await?;
     tracing::info!("dashboard on http://{}", app.web_addr());
     app.announce_setup().await?;

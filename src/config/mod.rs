@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod backup;
 mod calendar;
 mod env;
 mod error;
@@ -25,6 +26,7 @@ mod store;
 mod tests;
 mod web;
 
+pub use backup::BackupConfig;
 pub use error::{ConfigError, ConfigProblem};
 pub use ingest::IngestConfig;
 pub use log::LogFormat;
@@ -66,6 +68,7 @@ struct ConfigFile {
     store: StoreSection,
     #[serde(default)]
     ingest: IngestSection,
+    backup: Option<backup::BackupSection>,
     #[serde(default)]
     log: log::LogSection,
     #[serde(default)]
@@ -102,6 +105,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// `log.format`: plain lines or JSON.
     pub log_format: LogFormat,
+    /// `[backup]`: the daily copy of the store the service takes, when the config asks for one.
+    pub backup: Option<BackupConfig>,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
     /// Baselines, targets, emission factors and tariffs as the config gives them (the web
@@ -180,6 +185,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let store = store::resolve_store(&raw.store, office_id_given, office_id, secrets.influxdb_token, &mut problem);
     let ingest = ingest::resolve_ingest(&raw.ingest, &mut problem);
     let log_format = log::resolve_log(&raw.log, &mut problem);
+    let backup = backup::resolve_backup(raw.backup.as_ref(), &mut problem);
 
     let departments = resolve_departments(&raw.departments, &mut problem);
     let department_ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
@@ -210,6 +216,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         store_min_free_bytes: raw.store.min_free_mb.saturating_mul(1024 * 1024),
         ingest,
         log_format,
+        backup,
         departments,
         meters,
         plan: plan?,

@@ -396,3 +396,29 @@ fn every_unknown_key_in_the_file_is_reported_at_once() {
     let err = parse("[web]\nlisten = 8080\n").unwrap_err();
     assert_eq!(err.problems.len(), 1, "{err}");
 }
+
+#[test]
+fn the_daily_backup_is_read_and_checked() {
+    assert_eq!(parse("[office]\nname = \"X\"\n").unwrap().backup, None, "no [backup]: no daily copy");
+    let config = parse("[office]\nname = \"X\"\n[backup]\nfolder = \"/var/backups/xanh\"\n").unwrap();
+    let backup = config.backup.unwrap();
+    assert_eq!(
+        (backup.folder.to_str(), backup.at, backup.keep),
+        (Some("/var/backups/xanh"), jiff::civil::time(2, 0, 0, 0), 7)
+    );
+    let config = parse("[office]\nname = \"X\"\n[backup]\nfolder = \"b\"\nat = \"23:45\"\nkeep = 30\n").unwrap();
+    assert_eq!(config.backup.map(|b| (b.at, b.keep)), Some((jiff::civil::time(23, 45, 0, 0), 30)));
+
+    let text =
+        parse("[office]\nname = \"X\"\n[backup]\nfolder = \"\"\nat = \"25:00\"\nkeep = 0\n").unwrap_err().to_string();
+    assert!(text.contains("office.toml: backup.folder: is empty; fix: name the folder"), "{text}");
+    assert!(
+        text.contains("office.toml: backup.at: `25:00` is not a time of day; fix: write hours and minutes"),
+        "{text}"
+    );
+    assert!(text.contains("office.toml: backup.keep: is 0, which would delete every copy"), "{text}");
+    let text = parse("[office]\nname = \"X\"\n[backup]\nfolder = \"b\"\nevery = \"day\"\n").unwrap_err().to_string();
+    assert!(text.contains("every"), "{text}");
+    let text = parse("[office]\nname = \"X\"\n[backup]\nat = \"02:00\"\n").unwrap_err().to_string();
+    assert!(text.contains("folder"), "{text}");
+}

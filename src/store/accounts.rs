@@ -169,6 +169,13 @@ impl Accounts {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        let applied = accounts_version(&conn).map_err(|e| open_error(e.to_string()))?;
+        if applied > ACCOUNTS_VERSION {
+            return Err(open_error(format!(
+                "its users and tokens: {}",
+                super::sqlite::newer_schema_message(applied, ACCOUNTS_VERSION)
+            )));
+        }
         migrate(&mut conn).map_err(|e| open_error(format!("accounts schema migration failed: {e}")))?;
         Ok(Accounts { conn: Mutex::new(conn) })
     }
@@ -460,9 +467,22 @@ impl Accounts {
     }
 }
 
+/// The accounts schema version this binary writes.
+pub const ACCOUNTS_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The accounts schema version a store file records (0: none yet).
+pub fn accounts_version(conn: &Connection) -> Result<i64, rusqlite::Error> {
+    let tables: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'accounts_schema'", [], |r| r.get(0))?;
+    if tables == 0 {
+        return Ok(0);
+    }
+    conn.query_row("SELECT coalesce(max(version), 0) FROM accounts_schema", [], |r| r.get(0))
+}
+
 fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
     conn.execute_batch("CREATE TABLE IF NOT EXISTS accounts_schema (version INTEGER NOT NULL)")?;
-    let applied: i64 = conn.query_row("SELECT coalesce(max(version), 0) FROM accounts_schema", [], |r| r.get(0))?;
+    let applied = accounts_version(conn)?;
     for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;

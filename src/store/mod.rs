@@ -4,13 +4,17 @@
 
 pub mod accounts;
 mod audit;
+mod backup;
 pub mod disk;
 pub mod influx;
+mod lock;
 mod sqlite;
 
 pub use accounts::Accounts;
 pub use audit::{Actor, AuditDetail, AuditLine};
+pub use backup::{Restored, StoreSummary, backup, check, restore};
 pub use influx::{Drainer, InfluxStore, OutboxStatus};
+pub use lock::ServiceLock;
 pub use sqlite::{ChangeSink, Cursor, HistoryKind, HistoryPoint, SeriesChanges, SqliteStore};
 
 use std::sync::Arc;
@@ -34,6 +38,8 @@ pub enum StoreError {
     Open { path: String, reason: String },
     #[error("the store cannot take writes now: {0}")]
     Unwritable(String),
+    #[error("{path}: {reason}")]
+    File { path: String, reason: String },
     #[error("the store's worker stopped: {0}")]
     Worker(String),
     #[error("the store holds a value this version cannot read: {0}")]

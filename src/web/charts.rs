@@ -162,13 +162,18 @@ impl Chart {
                     .draw()
                     .map_err(draw_error)?;
                 let (r, g, b) = chart.colour;
-                ctx.draw_series(
-                    Histogram::vertical(&ctx)
-                        .style(RGBColor(r, g, b).filled())
-                        .margin(px(1.0))
-                        .data(chart.values.iter().enumerate().map(|(i, v)| (i, *v))),
-                )
-                .map_err(draw_error)?;
+                // Bars in the figures' order (plotters' Histogram draws them in a HashMap's
+                // order, different in each process), so the same figures give the same page.
+                let buckets = ctx.as_coord_spec().x_spec().clone();
+                let bars = chart.values.iter().enumerate().filter_map(|(i, v)| {
+                    let mut bar = Rectangle::new(
+                        [(buckets.from_index(i)?, *v), (buckets.from_index(i + 1)?, 0.0)],
+                        RGBColor(r, g, b).filled(),
+                    );
+                    bar.set_margin(0, 0, px(1.0), px(1.0));
+                    Some(bar)
+                });
+                ctx.draw_series(bars).map_err(draw_error)?;
                 if let Some(target) = &chart.target {
                     let red = RGBColor(183, 28, 28);
                     // A dashed step per bucket, from its left edge to the next one's.
@@ -213,13 +218,17 @@ impl Chart {
                     .draw()
                     .map_err(draw_error)?;
                 let (r, g, b) = chart.colour;
-                ctx.draw_series(
-                    Histogram::horizontal(&ctx)
-                        .style(RGBColor(r, g, b).filled())
-                        .margin(px(3.0))
-                        .data(chart.values.iter().enumerate().map(|(i, v)| (count - 1 - i, *v))),
-                )
-                .map_err(draw_error)?;
+                let rows = ctx.as_coord_spec().y_spec().clone();
+                let bars = chart.values.iter().enumerate().filter_map(|(i, v)| {
+                    let row = count - 1 - i;
+                    let mut bar = Rectangle::new(
+                        [(*v, rows.from_index(row)?), (0.0, rows.from_index(row + 1)?)],
+                        RGBColor(r, g, b).filled(),
+                    );
+                    bar.set_margin(px(3.0), px(3.0), 0, 0);
+                    Some(bar)
+                });
+                ctx.draw_series(bars).map_err(draw_error)?;
             }
             Drawing::Heatmap(chart) => {
                 let top = finite_max(chart.cells.iter().flatten().copied()).max(0.0);
@@ -342,6 +351,29 @@ mod tests {
         // Two non-zero bars in the bar colour, and the target line in red.
         assert!(svg.matches("fill=\"#2E7D32\"").count() >= 2, "{svg}");
         assert!(svg.contains("#B71C1C"), "the target line is drawn");
+    }
+
+    /// The left edges of the bars in the SVG, in the order they are drawn.
+    fn bar_edges(svg: &str) -> Vec<u32> {
+        svg.lines()
+            .filter(|l| l.starts_with("<rect") && l.contains("fill=\"#2E7D32\""))
+            .map(|l| l.split("x=\"").nth(1).and_then(|x| x.split('"').next()).unwrap().parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_same_figures_draw_the_same_chart_bar_by_bar_in_order() {
+        let mut month = bars();
+        if let Drawing::Bars(chart) = &mut month.drawing {
+            chart.labels = (1..=31).map(|d| d.to_string()).collect();
+            chart.values = (0..31).map(|d| f64::from(d % 3)).collect();
+            chart.target = None;
+        }
+        let svg = month.svg().unwrap();
+        let edges = bar_edges(&svg);
+        assert_eq!(edges.len(), 31, "{svg}");
+        assert!(edges.is_sorted(), "bars drawn out of order: {edges:?}");
+        assert_eq!(month.svg().unwrap(), svg);
     }
 
     #[test]

@@ -7,12 +7,15 @@ mod plan_edits;
 mod reads;
 mod rollup;
 mod schema;
+#[cfg(test)]
+mod upgrades;
 mod write;
 
 use changes::CHANGE_TRACKING;
 pub use changes::{ChangeSink, SeriesChanges};
 pub use history::{Cursor, HistoryKind, HistoryPoint};
-use schema::{migrate, open_connection};
+pub use schema::{SCHEMA_VERSION, newer_schema_message, schema_version};
+use schema::{migrate, open_connection, refuse_newer};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -77,6 +80,7 @@ impl SqliteStore {
             std::fs::create_dir_all(dir).map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
         }
         let mut conn = open_connection(path).map_err(|e| open_error(explain_open_failure(path, e)))?;
+        refuse_newer(&conn).map_err(open_error)?;
         migrate(&mut conn).map_err(|e| open_error(format!("schema migration failed: {e}")))?;
         if sink.is_some() {
             conn.execute_batch(CHANGE_TRACKING).map_err(|e| open_error(format!("cannot track changes: {e}")))?;

@@ -126,6 +126,33 @@ pub(super) const MIGRATIONS: &[&str] = &[
 "#,
 ];
 
+/// The schema version this binary writes: how many migrations it knows.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The schema version a store file records (0: new or not a Xanh store).
+pub fn schema_version(conn: &Connection) -> Result<i64, rusqlite::Error> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// Refuse a store that a newer Xanh wrote: this binary would misread what it does not know.
+pub(super) fn refuse_newer(conn: &Connection) -> Result<(), String> {
+    let found = schema_version(conn).map_err(|e| e.to_string())?;
+    if found > SCHEMA_VERSION {
+        return Err(newer_schema_message(found, SCHEMA_VERSION));
+    }
+    Ok(())
+}
+
+/// What to say of a store (or a part of it) written by a newer Xanh than this one.
+pub fn newer_schema_message(found: i64, known: i64) -> String {
+    format!(
+        "it was written by a newer Xanh (schema version {found}; this xanh {} knows versions up to {known}), \
+         and going back to an older version is not supported; fix: run the newer xanh again, or restore a \
+         backup made before the upgrade with `xanh restore FILE`",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 pub(super) fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -136,7 +163,7 @@ pub(super) fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error
 }
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {
-    let applied: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let applied = schema_version(conn)?;
     for (version, sql) in MIGRATIONS.iter().enumerate().skip(applied.max(0) as usize) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
