@@ -4,7 +4,7 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::domain::{MeterId, NamedPeriod};
+use crate::domain::{MeterId, NamedPeriod, Resource};
 use crate::web::ApiError;
 
 /// The query string read as `T`, or a 400 that says what could not be read.
@@ -31,6 +31,15 @@ pub(super) fn optional_id<T: std::str::FromStr<Err = crate::domain::InvalidId>>(
         .map(|v| v.parse::<T>())
         .transpose()
         .map_err(|e| ApiError::BadRequest(format!("{name}: {e}")))
+}
+
+/// The `resource` parameter, which the endpoint needs.
+pub(crate) fn resource_param(value: Option<String>, example: &str) -> Result<Resource, ApiError> {
+    value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::BadRequest(format!("`resource` is missing: {example}")))?
+        .parse()
+        .map_err(|e| ApiError::BadRequest(format!("{e}")))
 }
 
 /// The `period` parameter: a year, quarter, month or phase.

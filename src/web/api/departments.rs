@@ -7,9 +7,8 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::analysis::compare::{self, DepartmentTable};
-use crate::domain::Resource;
 use crate::web::auth::Viewer;
-use crate::web::extract::{ApiQuery, period_param};
+use crate::web::extract::{ApiQuery, period_param, resource_param};
 use crate::web::{ApiError, AppState};
 
 const EXAMPLE: &str = "for example /api/v1/departments?resource=electricity&period=2026";
@@ -25,12 +24,7 @@ pub async fn departments(
     _: Viewer,
     ApiQuery(params): ApiQuery<DepartmentParams>,
 ) -> Result<Json<DepartmentTable>, ApiError> {
-    let resource: Resource = params
-        .resource
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::BadRequest(format!("`resource` is missing: {EXAMPLE}")))?
-        .parse()
-        .map_err(|e| ApiError::BadRequest(format!("{e}")))?;
+    let resource = resource_param(params.resource, EXAMPLE)?;
     let period = period_param(params.period, EXAMPLE)?;
     let range = period.range(&state.config.office.timezone).map_err(|e| ApiError::BadRequest(e.0))?;
     Ok(Json(compare::department_table(state.store.as_ref(), &state.config, resource, range).await?))

@@ -5,9 +5,9 @@ use axum::extract::State;
 use serde::Deserialize;
 
 use crate::analysis::progress::{self, Progress, ProgressQuery};
-use crate::domain::{DepartmentId, Resource};
+use crate::domain::DepartmentId;
 use crate::web::auth::Viewer;
-use crate::web::extract::{ApiQuery, period_param};
+use crate::web::extract::{ApiQuery, period_param, resource_param};
 use crate::web::{ApiError, AppState};
 
 const EXAMPLE: &str = "for example /api/v1/progress?resource=electricity&period=2026 (department optional)";
@@ -24,12 +24,7 @@ pub async fn progress(
     _: Viewer,
     ApiQuery(params): ApiQuery<ProgressParams>,
 ) -> Result<Json<Progress>, ApiError> {
-    let resource: Resource = params
-        .resource
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::BadRequest(format!("`resource` is missing: {EXAMPLE}")))?
-        .parse()
-        .map_err(|e| ApiError::BadRequest(format!("{e}")))?;
+    let resource = resource_param(params.resource, EXAMPLE)?;
     let department = crate::web::extract::optional_id::<DepartmentId>(params.department, "department")?;
     let period = period_param(params.period, EXAMPLE)?;
     let query = ProgressQuery { resource, department, period };

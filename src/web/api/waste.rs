@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::period::local_rfc3339;
-use crate::domain::{DepartmentId, Resource, TimeRange};
+use crate::domain::{DepartmentId, TimeRange};
 use crate::web::auth::Viewer;
-use crate::web::extract::ApiQuery;
+use crate::web::extract::{ApiQuery, resource_param};
 use crate::web::pages::dashboard::spec::PeriodSpec;
 use crate::web::{ApiError, AppState};
 
@@ -32,12 +32,7 @@ pub async fn waste(
 ) -> Result<Json<Value>, ApiError> {
     let config = &state.config;
     let tz = &config.office.timezone;
-    let resource: Resource = params
-        .resource
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| ApiError::BadRequest(format!("`resource` is missing: {EXAMPLE}")))?
-        .parse()
-        .map_err(|e| ApiError::BadRequest(format!("{e}")))?;
+    let resource = resource_param(params.resource, EXAMPLE)?;
     let department = match params.department.filter(|d| !d.is_empty()) {
         Some(d) => {
             let id: DepartmentId = d.parse().map_err(|e| ApiError::BadRequest(format!("department: {e}")))?;
