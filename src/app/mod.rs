@@ -133,6 +133,7 @@ impl Application {
             ingest: status,
             outbox,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },
+            http: Arc::default(),
             pipeline,
             auth,
         };

@@ -234,8 +234,10 @@ async fn principal(parts: &mut Parts, state: &AppState) -> Result<Option<Princip
     Ok(found)
 }
 
+/// Whether the request comes from a program, which is answered 401/403 rather than sent to the
+/// login page: the JSON API, and `/metrics` for a scraper.
 fn is_api(parts: &Parts) -> bool {
-    parts.uri.path().starts_with("/api/")
+    parts.uri.path().starts_with("/api/") || parts.uri.path() == "/metrics"
 }
 
 async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<Principal, AccessDenied> {

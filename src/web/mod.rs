@@ -11,6 +11,7 @@ pub mod charts;
 mod commands;
 mod error;
 mod extract;
+mod metrics;
 mod pages;
 mod serve;
 mod state;
@@ -21,6 +22,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
 pub use error::ApiError;
+pub use metrics::HttpRequests;
 pub use pages::dashboard::spec::{ChartKind, Dashboards, Page};
 pub use serve::serve;
 pub use state::{AppState, BrokerInfo};
@@ -30,7 +32,8 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 /// Every route, with the role it needs in its handler's extractors (see `auth`): pages and
 /// reads need a signed-in viewer, entries a writer, approvals and administration an admin;
-/// health, the OpenAPI description, the stylesheet, login and setup are open.
+/// health, the OpenAPI description, the stylesheet, login and setup are open; `/metrics` needs
+/// an admin.
 pub fn router(state: AppState) -> Router {
     let mut router = Router::new();
     for (index, page) in state.dashboards.pages.iter().enumerate() {
@@ -89,6 +92,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/plan/target", post(api::plan::post_target))
         .route("/api/v1/plan/edits", get(api::plan::edits))
         .route("/api/v1/documents", get(api::documents::get_documents).post(api::documents::post_documents))
+        .route("/metrics", get(metrics::metrics))
+        // Only requests that matched a route are counted, by its pattern.
+        .route_layer(axum::middleware::from_fn_with_state(std::sync::Arc::clone(&state.http), metrics::count_requests))
         .fallback(not_found)
         // Refuses a body whose declared length is too big before reading any of it, and
         // stops reading one without a length once it passes the limit.

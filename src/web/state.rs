@@ -8,8 +8,8 @@ use crate::config::Config;
 use crate::ingest::Pipeline;
 use crate::ingest::mqtt::IngestStatus;
 use crate::store::{OutboxStatus, StoreReads};
-use crate::web::Dashboards;
 use crate::web::auth::Writes;
+use crate::web::{Dashboards, HttpRequests};
 
 /// Which broker the ingestor reads, for the health report.
 #[derive(Debug, Clone)]
@@ -32,6 +32,8 @@ pub struct AppState {
     /// The InfluxDB outbox, when that is the backend.
     pub outbox: Option<Arc<OutboxStatus>>,
     pub broker: BrokerInfo,
+    /// HTTP requests answered, for `/metrics`.
+    pub http: Arc<HttpRequests>,
     /// Reads readings sent over HTTP the way MQTT messages are read.
     pub pipeline: Pipeline,
     pub auth: Arc<Auth>,

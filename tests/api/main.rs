@@ -21,6 +21,7 @@ mod hardening;
 mod health;
 mod http;
 mod ingest;
+mod metrics;
 mod offices;
 mod plan;
 mod review;

@@ -1,0 +1,129 @@
+//! `GET /metrics`: the counters health reports, and the HTTP requests by route and status, in
+//! Prometheus' text exposition format (version 0.0.4) for a scraper. An admin's token or
+//! session is needed: the figures say how the office's meters and server are doing.
+//!
+//! The format is written by hand: a few families of plain counters and gauges do not need a
+//! metrics crate.
+
+use std::collections::BTreeMap;
+use std::fmt::{Display, Write};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::web::AppState;
+use crate::web::auth::Admin;
+
+/// The content type of the text exposition format.
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// HTTP requests answered, by route pattern (`/api/v1/rejected/{id}/review`, never the raw
+/// path, so the labels stay few), method and status.
+#[derive(Debug, Default)]
+pub struct HttpRequests {
+    counts: Mutex<BTreeMap<(String, String, u16), u64>>,
+}
+
+impl HttpRequests {
+    fn count(&self, route: &str, method: &str, status: u16) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        *counts.entry((route.to_owned(), method.to_owned(), status)).or_default() += 1;
+    }
+
+    fn snapshot(&self) -> BTreeMap<(String, String, u16), u64> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Counts every request that matched a route; requests for paths that match none (404) are
+/// left out, as their paths are whatever a client sent.
+pub async fn count_requests(State(requests): State<Arc<HttpRequests>>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    if let Some(route) = route {
+        requests.count(&route, method.as_str(), response.status().as_u16());
+    }
+    response
+}
+
+pub async fn metrics(State(state): State<AppState>, _: Admin) -> impl IntoResponse {
+    let ingest = state.ingest.snapshot();
+    let mut out = Exposition::default();
+    out.family("xanh_ingest_connected", "gauge", "1 while devices' messages can reach Xanh (its MQTT client is connected, or the embedded broker's gate is open).");
+    out.sample("xanh_ingest_connected", &[], u8::from(ingest.connected));
+    out.family(
+        "xanh_ingest_messages_total",
+        "counter",
+        "Device messages received from the broker (in a shared subscription: this instance's share).",
+    );
+    out.sample("xanh_ingest_messages_total", &[], ingest.messages);
+    out.family("xanh_readings_total", "counter", "Readings handled by ingest, by outcome: stored, duplicate (already stored) or rejected (kept with its reason).");
+    for (outcome, count) in [("stored", ingest.stored), ("duplicate", ingest.duplicates), ("rejected", ingest.rejected)]
+    {
+        out.sample("xanh_readings_total", &[("outcome", outcome)], count);
+    }
+    out.family(
+        "xanh_mqtt_sessions_lost_total",
+        "counter",
+        "Reconnections on which the broker no longer had Xanh's session: the messages it queued for Xanh were lost.",
+    );
+    out.sample("xanh_mqtt_sessions_lost_total", &[], ingest.sessions_lost);
+    if let Some(outbox) = &state.outbox {
+        out.family("xanh_outbox_pending", "gauge", "Points committed locally and waiting to be written to InfluxDB.");
+        out.sample("xanh_outbox_pending", &[], outbox.snapshot().pending);
+    }
+    out.family("xanh_http_requests_total", "counter", "HTTP requests answered, by route pattern, method and status.");
+    for ((route, method, status), count) in state.http.snapshot() {
+        let status = status.to_string();
+        out.sample("xanh_http_requests_total", &[("route", &route), ("method", &method), ("status", &status)], count);
+    }
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], out.0)
+}
+
+/// A text exposition being written: each family's HELP and TYPE lines, then its samples.
+#[derive(Default)]
+struct Exposition(String);
+
+impl Exposition {
+    fn family(&mut self, name: &str, kind: &str, help: &str) {
+        let help = help.replace('\\', r"\\").replace('\n', r"\n");
+        // Writing to a String cannot fail.
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl Display) {
+        self.0.push_str(name);
+        if !labels.is_empty() {
+            let labels: Vec<String> =
+                labels.iter().map(|(key, value)| format!("{key}=\"{}\"", escape_label(value))).collect();
+            let _ = write!(self.0, "{{{}}}", labels.join(","));
+        }
+        let _ = writeln!(self.0, " {value}");
+    }
+}
+
+/// A label value as the format requires: backslash, double quote and line feed escaped.
+fn escape_label(value: &str) -> String {
+    value.replace('\\', r"\\").replace('"', "\\\"").replace('\n', r"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_and_help_text_are_escaped() {
+        let mut out = Exposition::default();
+        out.family("xanh_x_total", "counter", "a \\ b\nc");
+        out.sample("xanh_x_total", &[("route", "/a\"b\\c\nd"), ("status", "200")], 3);
+        out.sample("xanh_y", &[], 1);
+        assert_eq!(
+            out.0,
+            "# HELP xanh_x_total a \\\\ b\\nc\n# TYPE xanh_x_total counter\nxanh_x_total{route=\"/a\\\"b\\\\c\\nd\",status=\"200\"} 3\nxanh_y 1\n"
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! `GET /metrics` on a real service: readings published to the embedded broker move the
+//! counters by exactly what was sent, requests are counted by route pattern, the text parses
+//! as Prometheus' exposition format, and only an admin may read it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::common::{publish, reading, spawn_app};
+
+/// A sample's name and its labels, sorted.
+type Series = (String, Vec<(String, String)>);
+
+/// Parses the text exposition format strictly: every sample belongs to a family declared by a
+/// TYPE line before it, names and label names are valid, label values are quoted with only
+/// `\\`, `\"` and `\n` escapes, and each value is a number.
+fn parse(text: &str) -> BTreeMap<Series, f64> {
+    let valid_name = |name: &str| {
+        !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    };
+    let mut types: HashMap<String, String> = HashMap::new();
+    let mut samples = BTreeMap::new();
+    assert!(text.ends_with('\n'), "the exposition ends with a line feed");
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# ") {
+            let (keyword, rest) = rest.split_once(' ').unwrap();
+            let (name, value) = rest.split_once(' ').unwrap_or((rest, ""));
+            assert!(valid_name(name), "{line}");
+            if keyword == "TYPE" {
+                assert!(["counter", "gauge", "histogram", "summary", "untyped"].contains(&value), "{line}");
+                assert!(types.insert(name.to_owned(), value.to_owned()).is_none(), "a family declared twice: {line}");
+            }
+            continue;
+        }
+        let name_end = line.find(['{', ' ']).unwrap_or_else(|| panic!("no value: {line}"));
+        let name = &line[..name_end];
+        assert!(valid_name(name) && types.contains_key(name), "a sample without its TYPE: {line}");
+        let mut rest = &line[name_end..];
+        let mut labels = Vec::new();
+        if let Some(inner) = rest.strip_prefix('{') {
+            let mut chars = inner.char_indices().peekable();
+            loop {
+                let (start, _) = *chars.peek().unwrap();
+                let eq = inner[start..].find("=\"").unwrap_or_else(|| panic!("bad label in {line}")) + start;
+                let key = &inner[start..eq];
+                assert!(valid_name(key) && !key.starts_with("__"), "{line}");
+                while chars.peek().unwrap().0 < eq + 2 {
+                    chars.next();
+                }
+                let mut value = String::new();
+                loop {
+                    match chars.next().unwrap_or_else(|| panic!("unterminated label value: {line}")).1 {
+                        '\\' => match chars.next().unwrap().1 {
+                            '\\' => value.push('\\'),
+                            '"' => value.push('"'),
+                            'n' => value.push('\n'),
+                            other => panic!("bad escape \\{other} in {line}"),
+                        },
+                        '"' => break,
+                        '\n' => panic!("a raw line feed in {line}"),
+                        c => value.push(c),
+                    }
+                }
+                labels.push((key.to_owned(), value));
+                match chars.next().unwrap_or_else(|| panic!("unterminated labels: {line}")) {
+                    (_, ',') => continue,
+                    (end, '}') => {
+                        rest = &inner[end + 1..];
+                        break;
+                    }
+                    (_, other) => panic!("unexpected {other} in {line}"),
+                }
+            }
+        }
+        let value = rest.strip_prefix(' ').unwrap_or_else(|| panic!("no space before the value: {line}"));
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("not a number: {line}"));
+        labels.sort();
+        assert!(samples.insert((name.to_owned(), labels), value).is_none(), "a series twice: {line}");
+    }
+    samples
+}
+
+fn series(samples: &BTreeMap<Series, f64>, name: &str, labels: &[(&str, &str)]) -> f64 {
+    let mut labels: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    labels.sort();
+    samples.get(&(name.to_owned(), labels.clone())).copied().unwrap_or(0.0)
+}
+
+async fn scrape(http: &reqwest::Client, url: &str) -> BTreeMap<Series, f64> {
+    let response = http.get(url).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(content_type, "text/plain; version=0.0.4; charset=utf-8");
+    parse(&response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_what_was_sent_by_route_and_outcome_and_only_an_admin_reads_them() {
+    let app = spawn_app().await;
+    let url = app.url("/metrics");
+    let before = scrape(&app.http, &url).await;
+    assert_eq!(series(&before, "xanh_ingest_connected", &[]), 1.0);
+
+    let topic = "xanh/dien-a/reading";
+    // Three new readings, one sent twice, two that cannot be read.
+    let messages = [
+        (topic, reading(100.0, "00:00")),
+        (topic, reading(110.0, "01:00")),
+        (topic, reading(125.0, "02:00")),
+        (topic, reading(125.0, "02:00")),
+        (topic, "{\"value\": 12".to_owned()),
+        (topic, "-5".to_owned()),
+    ];
+    publish(&app.mqtt, &messages).await;
+    app.wait_processed(6).await;
+    for _ in 0..3 {
+        app.get("/api/v1/meters").await;
+    }
+    app.get("/charts/tong-quan-123456/bieu-do.png").await;
+    app.get("/khong-co-gi/o-day").await;
+
+    let after = scrape(&app.http, &url).await;
+    let moved = |name: &str, labels: &[(&str, &str)]| series(&after, name, labels) - series(&before, name, labels);
+    assert_eq!(moved("xanh_ingest_messages_total", &[]), 6.0);
+    assert_eq!(moved("xanh_readings_total", &[("outcome", "stored")]), 3.0);
+    assert_eq!(moved("xanh_readings_total", &[("outcome", "duplicate")]), 1.0);
+    assert_eq!(moved("xanh_readings_total", &[("outcome", "rejected")]), 2.0);
+    assert_eq!(moved("xanh_mqtt_sessions_lost_total", &[]), 0.0);
+
+    let requests = |route: &str, method: &str, status: &str| {
+        moved("xanh_http_requests_total", &[("route", route), ("method", method), ("status", status)])
+    };
+    assert_eq!(requests("/api/v1/meters", "GET", "200"), 3.0);
+    // The first scrape is counted once it is answered; the second is still being answered.
+    assert_eq!(requests("/metrics", "GET", "200"), 1.0);
+    // A route with a parameter is counted by its pattern, and a path no route matches not at all.
+    let charts: f64 = after
+        .iter()
+        .filter(|((name, labels), _)| {
+            name == "xanh_http_requests_total" && labels.contains(&("route".into(), "/charts/{page}/{file}".into()))
+        })
+        .map(|(_, count)| count)
+        .sum();
+    assert_eq!(charts, 1.0);
+    let routes: Vec<&str> = after
+        .keys()
+        .filter(|(name, _)| name == "xanh_http_requests_total")
+        .flat_map(|(_, labels)| labels.iter().filter(|(k, _)| k == "route").map(|(_, v)| v.as_str()))
+        .collect();
+    assert!(routes.iter().all(|r| !r.contains("tong-quan-123456") && !r.contains("khong-co-gi")), "{routes:?}");
+
+    // Neither anyone nor a viewer's token may read them.
+    let anonymous = app.anonymous.get(&url).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let viewer = app.add_user("nguoi-xem", xanh::domain::Role::Viewer, &[]).await;
+    let (viewer, _) = app.token_client(&viewer, xanh::domain::Role::Viewer, None).await;
+    assert_eq!(viewer.get(&url).send().await.unwrap().status(), 403);
+    app.stop().await;
+}
