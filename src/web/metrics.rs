@@ -14,6 +14,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::ingest::mqtt::WRITE_SECONDS_BUCKETS;
 use crate::web::AppState;
 use crate::web::auth::Admin;
 
@@ -66,6 +67,33 @@ pub async fn metrics(State(state): State<AppState>, _: Admin) -> impl IntoRespon
     {
         out.sample("xanh_readings_total", &[("outcome", outcome)], count);
     }
+    out.family(
+        "xanh_meter_readings_total",
+        "counter",
+        "Readings of each meter that ingest stored, or found already stored (duplicate).",
+    );
+    for (meter, tally) in &ingest.tally.by_meter {
+        out.sample("xanh_meter_readings_total", &[("meter", meter), ("outcome", "stored")], tally.stored);
+        out.sample("xanh_meter_readings_total", &[("meter", meter), ("outcome", "duplicate")], tally.duplicates);
+    }
+    out.family(
+        "xanh_readings_rejected_total",
+        "counter",
+        "Readings ingest refused and kept with their reason (held_for_review: waiting for an admin), by reason.",
+    );
+    for (reason, count) in &ingest.tally.rejected_by_reason {
+        out.sample("xanh_readings_rejected_total", &[("reason", reason)], count);
+    }
+    let latency = &ingest.tally.write_seconds;
+    out.family("xanh_store_write_seconds", "histogram", "How long ingest's writes to the store took, a batch each.");
+    let mut cumulative = 0;
+    for (bound, count) in WRITE_SECONDS_BUCKETS.iter().zip(latency.buckets) {
+        cumulative += count;
+        out.sample("xanh_store_write_seconds_bucket", &[("le", &bound.to_string())], cumulative);
+    }
+    out.sample("xanh_store_write_seconds_bucket", &[("le", "+Inf")], latency.count);
+    out.sample("xanh_store_write_seconds_sum", &[], latency.sum_seconds);
+    out.sample("xanh_store_write_seconds_count", &[], latency.count);
     out.family(
         "xanh_mqtt_sessions_lost_total",
         "counter",

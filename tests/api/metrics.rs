@@ -34,7 +34,12 @@ fn parse(text: &str) -> BTreeMap<Series, f64> {
         }
         let name_end = line.find(['{', ' ']).unwrap_or_else(|| panic!("no value: {line}"));
         let name = &line[..name_end];
-        assert!(valid_name(name) && types.contains_key(name), "a sample without its TYPE: {line}");
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .filter_map(|suffix| name.strip_suffix(suffix))
+            .find(|family| types.get(*family).is_some_and(|t| t == "histogram"))
+            .unwrap_or(name);
+        assert!(valid_name(name) && types.contains_key(family), "a sample without its TYPE: {line}");
         let mut rest = &line[name_end..];
         let mut labels = Vec::new();
         if let Some(inner) = rest.strip_prefix('{') {
@@ -126,6 +131,27 @@ async fn metrics_count_what_was_sent_by_route_and_outcome_and_only_an_admin_read
     assert_eq!(moved("xanh_readings_total", &[("outcome", "duplicate")]), 1.0);
     assert_eq!(moved("xanh_readings_total", &[("outcome", "rejected")]), 2.0);
     assert_eq!(moved("xanh_mqtt_sessions_lost_total", &[]), 0.0);
+    assert_eq!(moved("xanh_meter_readings_total", &[("meter", "dien-a"), ("outcome", "stored")]), 3.0);
+    assert_eq!(moved("xanh_meter_readings_total", &[("meter", "dien-a"), ("outcome", "duplicate")]), 1.0);
+    assert_eq!(moved("xanh_readings_rejected_total", &[("reason", "undecodable")]), 1.0);
+    assert_eq!(moved("xanh_readings_rejected_total", &[("reason", "negative")]), 1.0);
+
+    // Every write is in the histogram once: its buckets count up to +Inf, which is the count.
+    let writes = moved("xanh_store_write_seconds_count", &[]);
+    assert!((1.0..=6.0).contains(&writes), "six messages make one to six writes: {writes}");
+    assert_eq!(
+        series(&after, "xanh_store_write_seconds_bucket", &[("le", "+Inf")]),
+        series(&after, "xanh_store_write_seconds_count", &[])
+    );
+    let buckets: Vec<(f64, f64)> = after
+        .iter()
+        .filter(|((name, _), _)| name == "xanh_store_write_seconds_bucket")
+        .map(|((_, labels), count)| (labels[0].1.parse::<f64>().unwrap(), *count))
+        .collect();
+    let mut sorted = buckets.clone();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert!(sorted.windows(2).all(|w| w[0].1 <= w[1].1), "buckets are cumulative: {sorted:?}");
+    assert!(series(&after, "xanh_store_write_seconds_sum", &[]) > 0.0);
 
     let requests = |route: &str, method: &str, status: &str| {
         moved("xanh_http_requests_total", &[("route", route), ("method", method), ("status", status)])

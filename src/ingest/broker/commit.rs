@@ -45,9 +45,10 @@ async fn run(mut queue: mpsc::Receiver<Commit>, store: Arc<dyn Store>, status: A
         let batch: Vec<Incoming> = commits.iter().flat_map(|c| c.items.iter().cloned()).collect();
         let mut backoff = Duration::from_millis(100);
         loop {
+            let started = std::time::Instant::now();
             match store.write(batch.clone()).await {
                 Ok(report) => {
-                    status.count_write(&report);
+                    status.count_write(&batch, &report, started.elapsed());
                     status.recover(ErrorSource::Store);
                     break;
                 }

@@ -12,9 +12,11 @@
 
 pub(crate) mod peers;
 mod status;
+mod tally;
 pub mod tls;
 
 pub use status::{ErrorEvent, ErrorSource, IngestSnapshot, IngestStatus, PeerSnapshot};
+pub use tally::{Histogram, MeterTally, WRITE_SECONDS_BUCKETS, WriteTally};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -259,9 +261,10 @@ async fn store_loop(
         }
         let mut backoff = Duration::from_millis(200);
         let outcomes = loop {
+            let started = Instant::now();
             match store.write(batch.clone()).await {
                 Ok(report) => {
-                    status.count_write(&report);
+                    status.count_write(&batch, &report, started.elapsed());
                     status.recover(ErrorSource::Store);
                     break report.outcomes;
                 }

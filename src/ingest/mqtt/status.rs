@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Serialize;
 
+use super::tally::WriteTally;
+use crate::domain::Incoming;
 use crate::store::WriteReport;
 
 /// Live counters for the health endpoint and the dashboard.
@@ -20,6 +22,7 @@ pub struct IngestStatus {
     pub(super) rejected: AtomicU64,
     pub(super) sessions_lost: AtomicU64,
     pub(super) errors: Mutex<ErrorLog>,
+    pub(super) tally: Mutex<WriteTally>,
     /// Set when the ingestor is one of a shared subscription's group.
     pub(super) peers: Option<PeerCounters>,
 }
@@ -52,6 +55,8 @@ pub struct IngestSnapshot {
     /// The last errors, newest first, with when each began and cleared.
     pub recent_errors: Vec<ErrorEvent>,
     pub peers: Option<PeerSnapshot>,
+    /// The same writes in detail, for `/metrics`.
+    pub tally: WriteTally,
 }
 
 /// The exchange with the other instances of a shared subscription.
@@ -159,6 +164,7 @@ impl IngestStatus {
             last_error: current.as_ref().map(|e| e.error.clone()),
             last_error_at: current.map(|e| e.since),
             recent_errors,
+            tally: self.tally.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             peers: self.peers.as_ref().map(|p| PeerSnapshot {
                 topic: p.topic.clone(),
                 sent: p.sent.load(Ordering::Relaxed),
@@ -184,7 +190,9 @@ impl IngestStatus {
         self.messages.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(crate) fn count_write(&self, report: &WriteReport) {
+    /// One write of `batch`, which `report` answered, that took `took`.
+    pub(crate) fn count_write(&self, batch: &[Incoming], report: &WriteReport, took: std::time::Duration) {
+        self.tally.lock().unwrap_or_else(|p| p.into_inner()).count(batch, report, took);
         self.stored.fetch_add(report.stored as u64, Ordering::Relaxed);
         self.duplicates.fetch_add(report.duplicates as u64, Ordering::Relaxed);
         self.rejected.fetch_add(report.rejected as u64, Ordering::Relaxed);
