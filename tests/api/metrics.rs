@@ -175,6 +175,8 @@ async fn metrics_count_what_was_sent_by_route_and_outcome_and_only_an_admin_read
         .collect();
     assert!(routes.iter().all(|r| !r.contains("tong-quan-123456") && !r.contains("khong-co-gi")), "{routes:?}");
 
+    the_grafana_dashboard_reads_only_what_the_service_exposes(&after);
+
     // Neither anyone nor a viewer's token may read them.
     let anonymous = app.anonymous.get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
@@ -182,4 +184,36 @@ async fn metrics_count_what_was_sent_by_route_and_outcome_and_only_an_admin_read
     let (viewer, _) = app.token_client(&viewer, xanh::domain::Role::Viewer, None).await;
     assert_eq!(viewer.get(&url).send().await.unwrap().status(), 403);
     app.stop().await;
+}
+
+/// Every metric the shipped Grafana dashboard queries is one a scrape of this service has
+/// (the outbox's only with the InfluxDB store, which this service does not use), and every
+/// panel reads the dashboard's chosen Prometheus data source.
+fn the_grafana_dashboard_reads_only_what_the_service_exposes(scraped: &BTreeMap<Series, f64>) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/dashboards/grafana/prometheus/van-hanh.json");
+    let dashboard: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let influx_only = ["xanh_outbox_pending"];
+    let exposed: std::collections::BTreeSet<&str> = scraped.keys().map(|(name, _)| name.as_str()).collect();
+    assert!(influx_only.iter().all(|name| !exposed.contains(name)), "{exposed:?}");
+    let panels = dashboard["panels"].as_array().unwrap();
+    assert!(panels.len() >= 5);
+    let mut queried = std::collections::BTreeSet::new();
+    for panel in panels {
+        assert_eq!(panel["datasource"]["uid"], "${datasource}", "{}", panel["title"]);
+        for target in panel["targets"].as_array().unwrap() {
+            assert_eq!(target["datasource"]["uid"], "${datasource}", "{}", panel["title"]);
+            let expr = target["expr"].as_str().unwrap();
+            for (start, _) in expr.match_indices("xanh_") {
+                let name: String =
+                    expr[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                assert!(
+                    exposed.contains(name.as_str()) || influx_only.contains(&name.as_str()),
+                    "{}: `{name}` is not exposed by /metrics",
+                    panel["title"]
+                );
+                queried.insert(name);
+            }
+        }
+    }
+    assert!(queried.contains("xanh_store_write_seconds_bucket") && queried.contains("xanh_http_requests_total"));
 }
