@@ -34,6 +34,8 @@ pub enum StartError {
     Dashboards(#[from] ConfigError),
     #[error("the web server cannot listen on {addr}: {reason}; set web.listen (or XANH_WEB_LISTEN) to a free address")]
     WebBind { addr: SocketAddr, reason: String },
+    #[error("the metrics server cannot listen on {addr}: {reason}; set metrics.listen to a free address")]
+    MetricsBind { addr: SocketAddr, reason: String },
 }
 
 /// Asks a running [`Application`] to stop; cheap to clone.
@@ -50,6 +52,8 @@ pub struct Application {
     listener: TcpListener,
     web_limits: WebLimits,
     web_addr: SocketAddr,
+    /// `metrics.listen`'s listener and the address it got.
+    metrics: Option<(TcpListener, SocketAddr)>,
     mqtt_addr: (String, u16),
     state: AppState,
     ingest: JoinHandle<()>,
@@ -117,6 +121,15 @@ impl Application {
         let web_addr = listener
             .local_addr()
             .map_err(|e| StartError::WebBind { addr: config.web_listen, reason: e.to_string() })?;
+        let metrics = match config.metrics_listen {
+            Some(addr) => {
+                let bind_error = |e: std::io::Error| StartError::MetricsBind { addr, reason: e.to_string() };
+                let listener = TcpListener::bind(addr).await.map_err(bind_error)?;
+                let bound = listener.local_addr().map_err(bind_error)?;
+                Some((listener, bound))
+            }
+            None => None,
+        };
         if let Some(backup) = config.backup.clone() {
             let store = config.store.embedded_path().to_owned();
             tokio::spawn(backup_schedule::run(backup, store, config.office.timezone.clone(), shutdown_rx.clone()));
@@ -141,6 +154,7 @@ impl Application {
             listener,
             web_limits,
             web_addr,
+            metrics,
             mqtt_addr: (host, port),
             state,
             ingest,
@@ -151,6 +165,11 @@ impl Application {
 
     pub fn web_addr(&self) -> SocketAddr {
         self.web_addr
+    }
+
+    /// Where `/metrics` is served without credentials, when `metrics.listen` asks for it.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, addr)| *addr)
     }
 
     /// The broker the ingestor reads from: the embedded one's real port when it asked for 0.
@@ -182,8 +201,15 @@ impl Application {
     /// Serve until [`Shutdown::trigger`]: then stop taking messages, finish the batch being
     /// stored, acknowledge it, and return.
     pub async fn run(self) -> Result<(), StartError> {
+        let metrics = self.metrics.map(|(listener, _)| {
+            let router = web::metrics_router(self.state.clone());
+            tokio::spawn(web::serve(listener, router, self.web_limits, self.shutdown.0.subscribe()))
+        });
         let router = web::router(self.state);
         web::serve(self.listener, router, self.web_limits, self.shutdown.0.subscribe()).await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         // The web server returns once asked to stop; ingest gets a while to commit and ack.
         if tokio::time::timeout(Duration::from_secs(15), self.ingest).await.is_err() {
             tracing::warn!("ingest did not finish within 15 s; unacknowledged messages will be delivered again");

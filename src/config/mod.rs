@@ -17,6 +17,7 @@ mod error;
 mod ingest;
 mod log;
 mod meters;
+mod metrics;
 mod mqtt;
 mod office;
 mod rubric;
@@ -72,6 +73,8 @@ struct ConfigFile {
     #[serde(default)]
     log: log::LogSection,
     #[serde(default)]
+    metrics: metrics::MetricsSection,
+    #[serde(default)]
     departments: Vec<DepartmentEntry>,
     #[serde(default)]
     meters: Vec<MeterEntry>,
@@ -105,6 +108,8 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// `log.format`: plain lines or JSON.
     pub log_format: LogFormat,
+    /// `metrics.listen`: a second address serving `/metrics` alone, without credentials.
+    pub metrics_listen: Option<SocketAddr>,
     /// `[backup]`: the daily copy of the store the service takes, when the config asks for one.
     pub backup: Option<BackupConfig>,
     pub departments: Vec<Department>,
@@ -186,6 +191,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let ingest = ingest::resolve_ingest(&raw.ingest, &mut problem);
     let log_format = log::resolve_log(&raw.log, &mut problem);
     let backup = backup::resolve_backup(raw.backup.as_ref(), &mut problem);
+    let metrics_listen = raw.metrics.listen.as_deref().map(|addr| parse_addr(addr, "metrics.listen", &mut problem));
 
     let departments = resolve_departments(&raw.departments, &mut problem);
     let department_ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
@@ -216,6 +222,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         store_min_free_bytes: raw.store.min_free_mb.saturating_mul(1024 * 1024),
         ingest,
         log_format,
+        metrics_listen: metrics_listen.flatten(),
         backup,
         departments,
         meters,

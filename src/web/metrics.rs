@@ -1,6 +1,7 @@
 //! `GET /metrics`: the counters health reports, and the HTTP requests by route and status, in
 //! Prometheus' text exposition format (version 0.0.4) for a scraper. An admin's token or
-//! session is needed: the figures say how the office's meters and server are doing.
+//! session is needed on the web port; `metrics.listen` serves it alone on an address of its own
+//! without credentials.
 //!
 //! The format is written by hand: a few families of plain counters and gauges do not need a
 //! metrics crate.
@@ -51,7 +52,17 @@ pub async fn count_requests(State(requests): State<Arc<HttpRequests>>, request: 
     response
 }
 
+/// `/metrics` on the web port: for an admin.
 pub async fn metrics(State(state): State<AppState>, _: Admin) -> impl IntoResponse {
+    exposition(&state)
+}
+
+/// `/metrics` on `metrics.listen`'s own address, which the operator keeps to the scraper.
+pub async fn open_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    exposition(&state)
+}
+
+fn exposition(state: &AppState) -> impl IntoResponse + use<> {
     let ingest = state.ingest.snapshot();
     let mut out = Exposition::default();
     out.family("xanh_ingest_connected", "gauge", "1 while devices' messages can reach Xanh (its MQTT client is connected, or the embedded broker's gate is open).");

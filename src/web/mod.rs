@@ -104,6 +104,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `metrics.listen`'s server: `/metrics` alone, without credentials.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics::open_metrics)).fallback(not_found).with_state(state)
+}
+
 async fn stylesheet() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::common::{publish, reading, spawn_app};
+use crate::common::{config_text, embedded_mqtt, publish, reading, spawn_app, spawn_app_from};
 
 /// A sample's name and its labels, sorted.
 type Series = (String, Vec<(String, String)>);
@@ -216,4 +216,35 @@ fn the_grafana_dashboard_reads_only_what_the_service_exposes(scraped: &BTreeMap<
         }
     }
     assert!(queried.contains("xanh_store_write_seconds_bucket") && queried.contains("xanh_http_requests_total"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_listen_serves_metrics_alone_without_credentials_and_the_web_port_still_asks_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(&embedded_mqtt(), &dir.path().join("xanh.db")) + "\n[metrics]\nlisten = \"127.0.0.1:0\"\n";
+    let app = spawn_app_from(&text, dir).await;
+    let addr = app.metrics.expect("metrics.listen is served");
+    assert_ne!(addr.port(), app.web.port());
+    publish(&app.mqtt, &[("xanh/dien-a/reading", reading(7.0, "00:00"))]).await;
+    app.wait_processed(1).await;
+
+    let scraped = scrape(&app.anonymous, &format!("http://{addr}/metrics")).await;
+    assert_eq!(series(&scraped, "xanh_meter_readings_total", &[("meter", "dien-a"), ("outcome", "stored")]), 1.0);
+    // Only /metrics: the API and the pages are not reachable there.
+    let api = app.anonymous.get(format!("http://{addr}/api/v1/meters")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    let web = app.anonymous.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(web.status(), 401);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_metrics_address_without_a_port_names_the_key_and_an_unknown_key_is_refused() {
+    let store = std::path::Path::new("/tmp/xanh-unused.db");
+    let text = config_text(&embedded_mqtt(), store) + "\n[metrics]\nlisten = \"localhost\"\n";
+    let error = xanh::config::Config::parse("test.toml", &text, &|_| None).unwrap_err().to_string();
+    assert!(error.contains("metrics.listen") && error.contains("`localhost` is not an address with a port"), "{error}");
+    let text = config_text(&embedded_mqtt(), store) + "\n[metrics]\nlisten_on = \"127.0.0.1:9464\"\n";
+    let error = xanh::config::Config::parse("test.toml", &text, &|_| None).unwrap_err().to_string();
+    assert!(error.contains("listen_on"), "{error}");
 }

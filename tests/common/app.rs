@@ -119,6 +119,8 @@ pub const PASSWORD: &str = "mật khẩu thử nghiệm";
 
 pub struct TestApp {
     pub web: SocketAddr,
+    /// `metrics.listen`'s address, when the config has one.
+    pub metrics: Option<SocketAddr>,
     pub mqtt: (String, u16),
     /// An HTTP client signed in as the admin (an API token in every request).
     pub http: reqwest::Client,
@@ -161,6 +163,7 @@ pub async fn start_app_from_env(text: &str, dir: TempDir, env: &[(&str, &str)]) 
     let config = Config::parse("test.toml", text, &lookup).expect("the test config is valid");
     let app = Application::build(config).await.expect("the app starts");
     let web = app.web_addr();
+    let metrics = app.metrics_addr();
     let mqtt = app.mqtt_addr();
     let shutdown = app.shutdown_handle();
     let auth = app.auth();
@@ -172,6 +175,7 @@ pub async fn start_app_from_env(text: &str, dir: TempDir, env: &[(&str, &str)]) 
     let task = tokio::spawn(async move { app.run().await.expect("the app runs") });
     TestApp {
         web,
+        metrics,
         mqtt,
         http: bearer_client(&token),
         anonymous: reqwest::Client::new(),
