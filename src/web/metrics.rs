@@ -111,6 +111,16 @@ fn exposition(state: &AppState) -> impl IntoResponse + use<> {
         "Reconnections on which the broker no longer had Xanh's session: the messages it queued for Xanh were lost.",
     );
     out.sample("xanh_mqtt_sessions_lost_total", &[], ingest.sessions_lost);
+    if state.broker.embedded {
+        out.family("xanh_broker_connections", "gauge", "Device connections the embedded broker holds now.");
+        out.sample("xanh_broker_connections", &[], ingest.broker_connections);
+        out.family(
+            "xanh_broker_connections_refused_total",
+            "counter",
+            "Connections the embedded broker refused over mqtt.max_connections or mqtt.max_connections_per_address.",
+        );
+        out.sample("xanh_broker_connections_refused_total", &[], ingest.broker_refused);
+    }
     if let Some(outbox) = &state.outbox {
         out.family("xanh_outbox_pending", "gauge", "Points committed locally and waiting to be written to InfluxDB.");
         out.sample("xanh_outbox_pending", &[], outbox.snapshot().pending);

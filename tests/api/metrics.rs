@@ -248,3 +248,41 @@ async fn a_metrics_address_without_a_port_names_the_key_and_an_unknown_key_is_re
     let error = xanh::config::Config::parse("test.toml", &text, &|_| None).unwrap_err().to_string();
     assert!(error.contains("listen_on"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_brokers_open_and_refused_connections_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mqtt = format!("max_connections_per_address = 2\n{}", embedded_mqtt());
+    let app = spawn_app_from(&config_text(&mqtt, &dir.path().join("xanh.db")), dir).await;
+    let url = app.url("/metrics");
+    let connections = || async {
+        let scraped = scrape(&app.http, &url).await;
+        (
+            series(&scraped, "xanh_broker_connections", &[]),
+            series(&scraped, "xanh_broker_connections_refused_total", &[]),
+        )
+    };
+    let wait_for = |want: (f64, f64)| async move {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let now = connections().await;
+            if now == want {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "connections {now:?}, expected {want:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+    };
+    assert_eq!(connections().await, (0.0, 0.0));
+    // Devices that have connected (and not yet sent CONNECT: the gate holds them all the same).
+    let broker = format!("{}:{}", app.mqtt.0, app.mqtt.1);
+    let first = tokio::net::TcpStream::connect(&broker).await.unwrap();
+    let second = tokio::net::TcpStream::connect(&broker).await.unwrap();
+    wait_for((2.0, 0.0)).await;
+    // A third from the same address is over mqtt.max_connections_per_address.
+    let third = tokio::net::TcpStream::connect(&broker).await.unwrap();
+    wait_for((2.0, 1.0)).await;
+    drop((first, second, third));
+    wait_for((0.0, 1.0)).await;
+    app.stop().await;
+}

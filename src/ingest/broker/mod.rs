@@ -191,16 +191,22 @@ async fn accept(listener: tokio::net::TcpListener, gate: Arc<Gate>, tls: Option<
             Ok(slot) => slot,
             Err(full) => {
                 tracing::debug!(%peer, ?full, "embedded MQTT broker: refused a connection over the limit");
+                gate.status.connection_refused();
                 continue;
             }
         };
+        let open = gate.status.connection_opened();
         let _ = stream.set_nodelay(true);
         let gate = Arc::clone(&gate);
         match &tls {
-            None => tokio::spawn(gate.serve(stream, peer, slot)),
+            None => tokio::spawn(async move {
+                let _open = open;
+                gate.serve(stream, peer, slot).await
+            }),
             Some(acceptor) => {
                 let handshake = acceptor.accept(stream);
                 tokio::spawn(async move {
+                    let _open = open;
                     match tokio::time::timeout(tls::HANDSHAKE_TIME, handshake).await {
                         Ok(Ok(stream)) => gate.serve(stream, peer, slot).await,
                         Ok(Err(e)) => tracing::info!(%peer, error = %e, "embedded MQTT broker: TLS handshake failed"),

@@ -3,8 +3,8 @@
 //! when instances share a subscription.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -23,6 +23,9 @@ pub struct IngestStatus {
     pub(super) sessions_lost: AtomicU64,
     pub(super) errors: Mutex<ErrorLog>,
     pub(super) tally: Mutex<WriteTally>,
+    /// The embedded broker's device connections open now, and those refused over its limits.
+    pub(super) broker_connections: AtomicU64,
+    pub(super) broker_refused: AtomicU64,
     /// Set when the ingestor is one of a shared subscription's group.
     pub(super) peers: Option<PeerCounters>,
 }
@@ -57,6 +60,11 @@ pub struct IngestSnapshot {
     pub peers: Option<PeerSnapshot>,
     /// The same writes in detail, for `/metrics`.
     pub tally: WriteTally,
+    /// The embedded broker's device connections open now (0 with an external broker).
+    pub broker_connections: u64,
+    /// Connections the embedded broker refused over `mqtt.max_connections` or
+    /// `mqtt.max_connections_per_address`.
+    pub broker_refused: u64,
 }
 
 /// The exchange with the other instances of a shared subscription.
@@ -164,6 +172,8 @@ impl IngestStatus {
             last_error: current.as_ref().map(|e| e.error.clone()),
             last_error_at: current.map(|e| e.since),
             recent_errors,
+            broker_connections: self.broker_connections.load(Ordering::Relaxed),
+            broker_refused: self.broker_refused.load(Ordering::Relaxed),
             tally: self.tally.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             peers: self.peers.as_ref().map(|p| PeerSnapshot {
                 topic: p.topic.clone(),
@@ -208,6 +218,17 @@ impl IngestStatus {
         self.errors().recover(source, jiff::Timestamp::now());
     }
 
+    /// The embedded broker took a device's connection: counted open until the guard is dropped.
+    pub(crate) fn connection_opened(self: &Arc<Self>) -> OpenConnection {
+        self.broker_connections.fetch_add(1, Ordering::Relaxed);
+        OpenConnection(Arc::clone(self))
+    }
+
+    /// The embedded broker refused a connection over its limits.
+    pub(crate) fn connection_refused(&self) {
+        self.broker_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The broker took Xanh back without its session: the messages it held for Xanh are gone.
     pub(crate) fn session_lost(&self) {
         self.sessions_lost.fetch_add(1, Ordering::Relaxed);
@@ -219,6 +240,15 @@ impl IngestStatus {
 
     fn errors(&self) -> std::sync::MutexGuard<'_, ErrorLog> {
         self.errors.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A device connection the embedded broker holds, counted open while this lives.
+pub(crate) struct OpenConnection(Arc<IngestStatus>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.broker_connections.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
