@@ -335,6 +335,11 @@ impl Auth {
         .await
     }
 
+    /// How many sign-ins are live now.
+    pub async fn live_sessions(&self) -> Result<u64, AuthError> {
+        self.blocking(|a| Ok(a.live_sessions(Timestamp::now())?)).await
+    }
+
     pub async fn logout(&self, principal: &Principal) -> Result<(), AuthError> {
         if let Via::Session { secret_hash, .. } = &principal.via {
             let secret_hash = secret_hash.clone();

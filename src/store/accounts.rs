@@ -332,6 +332,18 @@ impl Accounts {
         })
     }
 
+    /// Sessions that still let someone in at `now`.
+    pub fn live_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT count(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > ?1 AND u.disabled = 0",
+                [ms(now)],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .map(|n| n as u64)
+    }
+
     pub fn end_session(&self, secret_hash: &str) -> Result<(), StoreError> {
         self.with(|c| c.execute("DELETE FROM sessions WHERE secret_hash = ?1", [secret_hash]).map(|_| ()))
     }

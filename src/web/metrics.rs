@@ -16,8 +16,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::ingest::mqtt::WRITE_SECONDS_BUCKETS;
-use crate::web::AppState;
 use crate::web::auth::Admin;
+use crate::web::{ApiError, AppState};
 
 /// The content type of the text exposition format.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -53,16 +53,17 @@ pub async fn count_requests(State(requests): State<Arc<HttpRequests>>, request: 
 }
 
 /// `/metrics` on the web port: for an admin.
-pub async fn metrics(State(state): State<AppState>, _: Admin) -> impl IntoResponse {
-    exposition(&state)
+pub async fn metrics(State(state): State<AppState>, _: Admin) -> Result<impl IntoResponse, ApiError> {
+    exposition(&state).await
 }
 
 /// `/metrics` on `metrics.listen`'s own address, which the operator keeps to the scraper.
-pub async fn open_metrics(State(state): State<AppState>) -> impl IntoResponse {
-    exposition(&state)
+pub async fn open_metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    exposition(&state).await
 }
 
-fn exposition(state: &AppState) -> impl IntoResponse + use<> {
+async fn exposition(state: &AppState) -> Result<impl IntoResponse + use<>, ApiError> {
+    let sessions = state.auth.live_sessions().await?;
     let ingest = state.ingest.snapshot();
     let mut out = Exposition::default();
     out.family("xanh_ingest_connected", "gauge", "1 while devices' messages can reach Xanh (its MQTT client is connected, or the embedded broker's gate is open).");
@@ -130,7 +131,9 @@ fn exposition(state: &AppState) -> impl IntoResponse + use<> {
         let status = status.to_string();
         out.sample("xanh_http_requests_total", &[("route", &route), ("method", &method), ("status", &status)], count);
     }
-    ([(header::CONTENT_TYPE, CONTENT_TYPE)], out.0)
+    out.family("xanh_sessions", "gauge", "People signed in now (live sessions; API tokens are not sessions).");
+    out.sample("xanh_sessions", &[], sessions);
+    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], out.0))
 }
 
 /// A text exposition being written: each family's HELP and TYPE lines, then its samples.

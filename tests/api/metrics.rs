@@ -177,6 +177,11 @@ async fn metrics_count_what_was_sent_by_route_and_outcome_and_only_an_admin_read
 
     the_grafana_dashboard_reads_only_what_the_service_exposes(&after);
 
+    // A person signing in is a live session; an API token is not one.
+    assert_eq!(series(&after, "xanh_sessions", &[]), 0.0);
+    app.sign_in(crate::common::ADMIN, crate::common::PASSWORD).await.unwrap();
+    assert_eq!(series(&scrape(&app.http, &url).await, "xanh_sessions", &[]), 1.0);
+
     // Neither anyone nor a viewer's token may read them.
     let anonymous = app.anonymous.get(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
