@@ -49,42 +49,6 @@ fn start_rumqttd(port: u16) {
     wait_port(port);
 }
 
-async fn raw_rate(port: u16) -> f64 {
-    let mut options = MqttOptions::new("bench-raw-sub", "127.0.0.1", port);
-    options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000);
-    let (client, mut eventloop) = AsyncClient::new(options, 10_000);
-    client.subscribe("raw/+/reading", QoS::AtLeastOnce).await.unwrap();
-    let received = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&received);
-    let subscriber = tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::Publish(_))) => {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let batch = readings("raw", READINGS_PER_METER);
-    let total = batch.len() as u64;
-    let start = Instant::now();
-    publish_all(port, "raw", batch).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while received.load(Ordering::Relaxed) < total && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let got = received.load(Ordering::Relaxed);
-    if got < total {
-        println!("  (the raw subscriber received {got} of {total}: rumqttd skipped the rest)");
-    }
-    let rate = got as f64 / start.elapsed().as_secs_f64();
-    subscriber.abort();
-    rate
-}
-
 /// `xanh serve` with its embedded broker on `mqtt_port`.
 async fn start_embedded(dir: &std::path::Path, name: &str, mqtt_port: u16) -> (Process, u16, reqwest::Client) {
     let web_port = free_port();
@@ -149,7 +113,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let raw_port = free_port();
     start_rumqttd(raw_port);
-    let raw = raw_rate(raw_port).await;
+    let raw = raw_rate(raw_port, READINGS_PER_METER).await;
 
     let mqtt_port = free_port();
     let (xanh, web_port, http) = start_embedded(dir.path(), "gate", mqtt_port).await;

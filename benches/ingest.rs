@@ -5,51 +5,17 @@
 #[path = "support/mod.rs"]
 mod support;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use support::*;
 
 const READINGS_PER_METER: usize = 2_000;
-
-async fn raw_rate(port: u16) -> f64 {
-    let mut options = MqttOptions::new("bench-raw-sub", "127.0.0.1", port);
-    options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000);
-    let (client, mut eventloop) = AsyncClient::new(options, 10_000);
-    client.subscribe("raw/+/reading", QoS::AtLeastOnce).await.unwrap();
-    let received = Arc::new(AtomicU64::new(0));
-    let counter = Arc::clone(&received);
-    let subscriber = tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(Event::Incoming(Packet::Publish(_))) => {
-                    counter.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(_) => {}
-                Err(_) => break,
-            }
-        }
-    });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let batch = readings("raw", READINGS_PER_METER);
-    let total = batch.len() as u64;
-    let start = Instant::now();
-    publish_all(port, "raw", batch).await;
-    while received.load(Ordering::Relaxed) < total {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    let rate = total as f64 / start.elapsed().as_secs_f64();
-    subscriber.abort();
-    rate
-}
 
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let (_mosquitto, port) = start_mosquitto(dir.path());
-    let raw = raw_rate(port).await;
+    let raw = raw_rate(port, READINGS_PER_METER).await;
 
     let (xanh, web_port, http) = start_xanh_behind(dir.path(), port).await;
     let batch = readings("xanh", READINGS_PER_METER);

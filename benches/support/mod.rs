@@ -4,7 +4,11 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 pub const DEPARTMENTS: usize = 10;
 
@@ -337,4 +341,42 @@ pub async fn measure(http: &reqwest::Client, url: &str, requests: usize) -> (f64
     }
     let (median, p95) = percentiles(samples);
     (median, p95, bytes)
+}
+
+/// The broker's own QoS 1 rate: `per_meter` readings of every meter published on `raw/…`
+/// to a plain subscriber (nothing stored), in messages a second received.
+pub async fn raw_rate(port: u16, per_meter: usize) -> f64 {
+    let mut options = MqttOptions::new("bench-raw-sub", "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000);
+    let (client, mut eventloop) = AsyncClient::new(options, 10_000);
+    client.subscribe("raw/+/reading", QoS::AtLeastOnce).await.unwrap();
+    let received = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&received);
+    let subscriber = tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(Event::Incoming(Packet::Publish(_))) => {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let batch = readings("raw", per_meter);
+    let total = batch.len() as u64;
+    let start = Instant::now();
+    publish_all(port, "raw", batch).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.load(Ordering::Relaxed) < total && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let got = received.load(Ordering::Relaxed);
+    if got < total {
+        println!("  (the raw subscriber received {got} of {total}: rumqttd skipped the rest)");
+    }
+    let rate = got as f64 / start.elapsed().as_secs_f64();
+    subscriber.abort();
+    rate
 }

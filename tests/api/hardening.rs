@@ -2,28 +2,13 @@
 //! line, logins cannot be flooded or used to lock people out, redirects stay on the site,
 //! and secrets never travel in URLs. Each test reproduces a finding of the attacker's review.
 
-use reqwest::Client;
 use serde_json::{Value, json};
 use xanh::domain::Role;
 
-use crate::common::{ADMIN, PASSWORD, TestApp, spawn_app};
-
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-fn no_redirects() -> Client {
-    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
+use crate::common::{ADMIN, PASSWORD, TestApp, no_redirects, readings_of, send, spawn_app};
 
 fn reading(meter: &str, value: f64, hour: u32) -> Value {
     json!({ "meter": meter, "value": value, "ts": format!("2026-11-02T{hour:02}:00:00+07:00") })
-}
-
-async fn readings_of(app: &TestApp, meter: &str) -> u64 {
-    app.meter(meter).await["readings"].as_u64().unwrap()
 }
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {

@@ -2,27 +2,13 @@
 //! reporter kept to their own departments' meters, CSRF, expired sessions, revoked tokens,
 //! repeated failed logins, the one-time setup link, the audit log and the security headers.
 
-use reqwest::Client;
 use serde_json::{Value, json};
 use xanh::domain::Role;
 
 use crate::common;
-use crate::common::{ADMIN, PASSWORD, TestApp, bearer_client, hidden_field, set_cookie, spawn_app};
-
-/// The status of a request, and its body as JSON (or Null).
-async fn send(request: reqwest::RequestBuilder) -> (u16, Value) {
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-fn no_redirects() -> Client {
-    Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-async fn readings_of(app: &TestApp, meter: &str) -> u64 {
-    app.meter(meter).await["readings"].as_u64().unwrap()
-}
+use crate::common::{
+    ADMIN, PASSWORD, bearer_client, hidden_field, no_redirects, readings_of, send, set_cookie, spawn_app,
+};
 
 /// A reading of `meter` for the API, at 02/11/2026 `hour`:00 local time.
 fn reading(meter: &str, value: f64, hour: u32) -> Value {

@@ -6,6 +6,23 @@ use std::process::{Command, Stdio};
 
 use super::*;
 
+/// The status of a request, and its body as JSON (or Null).
+pub async fn send(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// A client that reads redirects instead of following them.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// How many readings the app holds for `meter`.
+pub async fn readings_of(app: &TestApp, meter: &str) -> u64 {
+    app.meter(meter).await["readings"].as_u64().unwrap()
+}
+
 /// A client that sends `Authorization: Bearer <token>` with every request.
 pub fn bearer_client(token: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
