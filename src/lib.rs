@@ -15,6 +15,7 @@ pub mod domain;
 pub mod export;
 pub mod ingest;
 pub mod locale;
+pub mod notify;
 pub mod simulate;
 pub mod store;
 pub mod web;
