@@ -89,7 +89,8 @@ struct ExportArgs {
     /// The period: a year (2026), a quarter (2026-Q3), a month (2026-11) or a phase (gd1, gd2).
     #[arg(long, value_parser = parse_period)]
     period: NamedPeriod,
-    /// xlsx or csv (UTF-8 with a BOM).
+    /// xlsx, csv (UTF-8 with a BOM, for scripts) or csv-vi (`;` and decimal commas, for a
+    /// Vietnamese Excel).
     #[arg(long, default_value = "xlsx", value_parser = ExportFormat::parse)]
     format: ExportFormat,
     /// The file to write.

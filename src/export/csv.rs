@@ -1,5 +1,8 @@
 //! The CSV table: UTF-8 with a byte-order mark, so that Excel reads Vietnamese correctly; one
-//! row per department and criterion; numbers with a decimal point, as the API gives them.
+//! row per department and criterion. Two dialects: for scripts, commas between fields and
+//! numbers with a decimal point at full precision, as the API gives them; for a Vietnamese
+//! Excel (whose list separator is `;` and decimal mark `,`), semicolons, decimal commas and
+//! numbers rounded to what the page shows.
 
 use crate::analysis::points::Standing;
 use crate::analysis::score_report::ScoreReport;
@@ -36,19 +39,62 @@ pub const HEADER: [&str; 19] = [
     "Xếp hạng",
 ];
 
-fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_owned() }
+/// How fields are separated and numbers written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `,` between fields, full precision with a decimal point: for scripts.
+    Scripts,
+    /// `;` between fields, a decimal comma, rounded as the page rounds: for a Vietnamese Excel.
+    VietnameseExcel,
 }
 
-fn number(value: Option<f64>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
+impl Dialect {
+    pub fn separator(self) -> char {
+        match self {
+            Dialect::Scripts => ',',
+            Dialect::VietnameseExcel => ';',
+        }
+    }
+
+    /// `value` as this dialect writes it; `decimals` is what the page shows. No thousands
+    /// grouping: Excel would read a grouped figure as text.
+    fn number(self, value: Option<f64>, decimals: usize) -> String {
+        let Some(value) = value else { return String::new() };
+        match self {
+            Dialect::Scripts => value.to_string(),
+            Dialect::VietnameseExcel => {
+                let text = format!("{value:.decimals$}");
+                // "-0,0" would read as a loss where there is none.
+                let text = if text.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+                    text
+                } else {
+                    text.trim_start_matches('-').to_owned()
+                };
+                text.replace('.', ",")
+            }
+        }
+    }
+
+    fn field(self, text: &str) -> String {
+        if text.contains([self.separator(), '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_owned()
+        }
+    }
 }
 
-pub fn table(report: &ScoreReport) -> String {
+/// Decimals the page shows: amounts and ratios 1, per m² and points 2, money 0.
+const AMOUNT: usize = 1;
+const PER_M2: usize = 2;
+const POINTS: usize = 2;
+const MONEY: usize = 0;
+
+pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
+    let number = |value: Option<f64>, decimals: usize| dialect.number(value, decimals);
     let mut out = String::new();
     out.push(BOM);
-    out.push_str(&HEADER.map(field).join(","));
-    out.push_str("\r\n");
+    push_row(&mut out, &HEADER.map(str::to_owned), dialect);
     for d in &report.departments {
         for c in &d.criteria {
             let resource = match c.criterion {
@@ -74,7 +120,7 @@ pub fn table(report: &ScoreReport) -> String {
                     row[3] = name.to_owned();
                     row[4] = unit.to_owned();
                     row[14] = NO_METER.to_owned();
-                    row[16] = number(Some(d.total));
+                    row[16] = number(Some(d.total), POINTS);
                     row[17] = d.classification.clone();
                     row[18] = d.rank.to_string();
                     row
@@ -85,18 +131,18 @@ pub fn table(report: &ScoreReport) -> String {
                     d.name.clone(),
                     name.to_owned(),
                     unit.to_owned(),
-                    number(p.baseline.as_ref().map(|b| b.amount)),
-                    number(p.baseline.as_ref().map(|b| b.to_date)),
-                    number(p.target.as_ref().map(|t| t.amount)),
-                    number(Some(p.actual)),
-                    number(p.saving_percent),
-                    number(p.per_person),
-                    number(p.per_m2),
-                    number(p.co2e.as_ref().map(|c| c.actual_kg)),
-                    number(p.cost.as_ref().map(|c| c.actual_vnd)),
+                    number(p.baseline.as_ref().map(|b| b.amount), AMOUNT),
+                    number(p.baseline.as_ref().map(|b| b.to_date), AMOUNT),
+                    number(p.target.as_ref().map(|t| t.amount), AMOUNT),
+                    number(Some(p.actual), AMOUNT),
+                    number(p.saving_percent, AMOUNT),
+                    number(p.per_person, AMOUNT),
+                    number(p.per_m2, PER_M2),
+                    number(p.co2e.as_ref().map(|c| c.actual_kg), AMOUNT),
+                    number(p.cost.as_ref().map(|c| c.actual_vnd), MONEY),
                     p.status.map(|s| s.vietnamese().to_owned()).unwrap_or_default(),
-                    number(points),
-                    number(Some(d.total)),
+                    number(points, POINTS),
+                    number(Some(d.total), POINTS),
                     d.classification.clone(),
                     d.rank.to_string(),
                 ],
@@ -108,16 +154,16 @@ pub fn table(report: &ScoreReport) -> String {
                     row[2] = d.name.clone();
                     row[3] = name.to_owned();
                     row[4] = unit.to_owned();
-                    row[7] = number(c.target_percent);
-                    row[8] = number(d.documents.share_percent);
-                    row[15] = number(points);
-                    row[16] = number(Some(d.total));
+                    row[7] = number(c.target_percent, AMOUNT);
+                    row[8] = number(d.documents.share_percent, AMOUNT);
+                    row[15] = number(points, POINTS);
+                    row[16] = number(Some(d.total), POINTS);
                     row[17] = d.classification.clone();
                     row[18] = d.rank.to_string();
                     row
                 }
             };
-            push_row(&mut out, &row);
+            push_row(&mut out, &row, dialect);
         }
     }
     // The common areas and the office's total, beside the departments: not scored.
@@ -133,15 +179,16 @@ pub fn table(report: &ScoreReport) -> String {
             row[2] = label.to_owned();
             row[3] = name.to_owned();
             row[4] = unit.to_owned();
-            row[8] = number(Some(amount));
+            row[8] = number(Some(amount), AMOUNT);
             row[14] = status.to_owned();
-            push_row(&mut out, &row);
+            push_row(&mut out, &row, dialect);
         }
     }
     out
 }
 
-fn push_row(out: &mut String, row: &[String]) {
-    out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
+fn push_row(out: &mut String, row: &[String], dialect: Dialect) {
+    let fields: Vec<String> = row.iter().map(|f| dialect.field(f)).collect();
+    out.push_str(&fields.join(&dialect.separator().to_string()));
     out.push_str("\r\n");
 }

@@ -1,5 +1,6 @@
 //! The council's table as files: XLSX (a summary sheet and one sheet per resource) and CSV
-//! (UTF-8 with a BOM, one row per department and criterion). Pure functions of a
+//! (UTF-8 with a BOM, one row per department and criterion; for scripts or for a Vietnamese
+//! Excel). Pure functions of a
 //! [`ScoreReport`], so a file shows exactly what the API and the page show.
 //!
 //! [`ScoreReport`]: crate::analysis::score_report::ScoreReport
@@ -20,7 +21,10 @@ pub enum ExportError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Xlsx,
+    /// Comma-separated, full precision: for scripts.
     Csv,
+    /// Semicolon-separated, decimal commas, rounded as the page shows: for a Vietnamese Excel.
+    CsvVi,
 }
 
 impl ExportFormat {
@@ -28,21 +32,22 @@ impl ExportFormat {
         match text {
             "xlsx" => Ok(ExportFormat::Xlsx),
             "csv" => Ok(ExportFormat::Csv),
-            other => Err(format!("`{other}` is not an export format: use xlsx or csv")),
+            "csv-vi" => Ok(ExportFormat::CsvVi),
+            other => Err(format!("`{other}` is not an export format: use xlsx, csv or csv-vi")),
         }
     }
 
     pub fn extension(self) -> &'static str {
         match self {
             ExportFormat::Xlsx => "xlsx",
-            ExportFormat::Csv => "csv",
+            ExportFormat::Csv | ExportFormat::CsvVi => "csv",
         }
     }
 
     pub fn content_type(self) -> &'static str {
         match self {
             ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Csv | ExportFormat::CsvVi => "text/csv; charset=utf-8",
         }
     }
 }
@@ -51,7 +56,8 @@ impl ExportFormat {
 pub fn render(report: &ScoreReport, office: &str, format: ExportFormat) -> Result<Vec<u8>, ExportError> {
     match format {
         ExportFormat::Xlsx => xlsx::workbook(report, office),
-        ExportFormat::Csv => Ok(csv::table(report).into_bytes()),
+        ExportFormat::Csv => Ok(csv::table(report, csv::Dialect::Scripts).into_bytes()),
+        ExportFormat::CsvVi => Ok(csv::table(report, csv::Dialect::VietnameseExcel).into_bytes()),
     }
 }
 

@@ -430,3 +430,106 @@ async fn the_csv_the_page_and_the_command_line_show_the_same_figures() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("2026-Q3"), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+/// A CSV line split the way Excel splits it: `sep` between fields, `"` quoting.
+fn split_csv(line: &str, sep: char) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => fields.push(std::mem::take(&mut field)),
+            c => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+/// A Vietnamese Excel's reading of a number: a decimal comma, no grouping.
+fn vietnamese_number(text: &str) -> f64 {
+    assert!(!text.contains('.'), "{text} would not read as a number in a Vietnamese Excel");
+    text.replace(',', ".").parse().unwrap_or_else(|_| panic!("{text} is not a number"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vietnamese_excel_reads_the_csv_with_semicolons_decimal_commas_and_the_pages_rounding() {
+    let app = seeded_app().await;
+    let (_, report) = app.get("/api/v1/scores?period=2025").await;
+    let (status, content_type, disposition, csv) =
+        bytes(&app, "/api/v1/export/scores.csv?period=2025&format=csv-vi").await;
+    assert_eq!(status, 200);
+    assert!(content_type.starts_with("text/csv"), "{content_type}");
+    assert!(disposition.contains("xanh-diem-thi-dua-2025.csv"), "{disposition}");
+    assert_eq!(&csv[..3], b"\xEF\xBB\xBF", "a BOM, so Excel reads the diacritics");
+    let text = String::from_utf8(csv).unwrap();
+    let rows: Vec<Vec<String>> = text.trim_start_matches('\u{feff}').lines().map(|l| split_csv(l, ';')).collect();
+    // "Phòng, ban" keeps its comma without quotes: the separator is `;`.
+    assert!(text.contains("Kỳ;Mã phòng;Phòng, ban;Tiêu chí;Đơn vị;Mốc cơ sở cả kỳ"), "{text}");
+    assert_eq!(rows.len(), 1 + 8, "two departments × four criteria (no main meter: no common areas)");
+    assert!(rows.iter().all(|r| r.len() == 19), "{rows:?}");
+
+    // Phòng A's electricity, as the page shows it: 3 504,0 kWh, 4,0 % saved, 7.520.026 đồng, 31,00 points.
+    let a = &rows[1];
+    assert_eq!((a[1].as_str(), a[3].as_str()), ("phong-a", "Điện"));
+    assert_eq!((a[5].as_str(), a[8].as_str(), a[9].as_str()), ("3650,0", "3504,0", "4,0"));
+    assert_eq!((a[13].as_str(), a[15].as_str(), a[16].as_str()), ("7520026", "31,00", "93,75"));
+    assert_eq!((a[17].as_str(), a[18].as_str()), ("Tốt", "1"));
+    // Every figure is the API's, rounded to what the page shows (1 decimal, 2 per m² and for
+    // points, whole đồng): never the 16 digits of -4.7031098178171336.
+    let departments = report["departments"].as_array().unwrap();
+    for (d, department) in departments.iter().enumerate() {
+        for (r, (resource, _)) in [("electricity", 0), ("water", 1), ("paper", 2)].into_iter().enumerate() {
+            let row = &rows[1 + d * 4 + r];
+            let p = &department["resources"][r];
+            assert_eq!(p["resource"], resource);
+            if department["criteria"][r]["standing"] == "not_applicable" {
+                assert_eq!(row[14], "chưa có công tơ riêng");
+                assert_eq!(row[8], "", "no meter of its own: no figure, not 0");
+                continue;
+            }
+            for (col, value, decimals) in [
+                (8, &p["actual"], 1),
+                (9, &p["saving_percent"], 1),
+                (10, &p["per_person"], 1),
+                (11, &p["per_m2"], 2),
+                (12, &p["co2e"]["actual_kg"], 1),
+                (13, &p["cost"]["actual_vnd"], 0),
+            ] {
+                let Some(value) = value.as_f64() else { continue };
+                let shown = &row[col];
+                let places = shown.split_once(',').map_or(0, |(_, f)| f.len());
+                assert_eq!(places, decimals, "{resource} column {col}: {shown}");
+                let half_step = 0.5 * 10f64.powi(-(decimals as i32)) + 1e-9;
+                assert!(
+                    (vietnamese_number(shown) - value).abs() <= half_step,
+                    "{resource} column {col}: {shown} for {value}"
+                );
+            }
+        }
+    }
+    // Phòng B's electricity: 1 879,75 kWh shows as 1 879,8; 3 % more than its baseline.
+    assert_eq!((rows[5][8].as_str(), rows[5][9].as_str()), ("1879,8", "-3,0"));
+
+    // The script form stays as it was: commas and full precision.
+    let (_, _, _, plain) = bytes(&app, "/api/v1/export/scores.csv?period=2025").await;
+    let plain = String::from_utf8(plain).unwrap();
+    assert!(plain.contains("Kỳ,Mã phòng,\"Phòng, ban\""), "{plain}");
+    let plain_b = split_csv(plain.lines().nth(5).unwrap(), ',');
+    assert_eq!(plain_b[8].parse::<f64>().unwrap(), departments[1]["resources"][0]["actual"].as_f64().unwrap());
+    // An unknown format is refused, saying which ones exist.
+    let (status, _, _, body) = bytes(&app, "/api/v1/export/scores.csv?period=2025&format=csv-fr").await;
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("csv-vi"));
+
+    // The Vietnamese page offers the Excel form first; the script form stays beside it.
+    let page = app.http.get(app.url("/scores?period=2025")).send().await.unwrap().text().await.unwrap();
+    let vi = page.find(r#"href="/api/v1/export/scores.csv?period=2025&amp;format=csv-vi""#).expect("the csv-vi link");
+    let scripts = page.find(r#"href="/api/v1/export/scores.csv?period=2025""#).expect("the script link");
+    assert!(vi < scripts, "the Vietnamese Excel form comes first");
+    app.stop().await;
+}

@@ -1,5 +1,5 @@
 //! The council's table: `GET /api/v1/scores?period=…` (JSON) and the exports
-//! `GET /api/v1/export/scores.xlsx?period=…` and `…/scores.csv?period=…`.
+//! `GET /api/v1/export/scores.xlsx?period=…` and `…/scores.csv?period=…[&format=csv-vi]`.
 
 use axum::Json;
 use axum::extract::State;
@@ -51,10 +51,26 @@ pub async fn export_xlsx(
     export(&state, params, ExportFormat::Xlsx).await
 }
 
+#[derive(Deserialize)]
+pub struct CsvParams {
+    period: Option<String>,
+    /// `csv` (the default, for scripts) or `csv-vi` (for a Vietnamese Excel).
+    format: Option<String>,
+}
+
 pub async fn export_csv(
     State(state): State<AppState>,
     _: Viewer,
-    ApiQuery(params): ApiQuery<ScoreParams>,
+    ApiQuery(params): ApiQuery<CsvParams>,
 ) -> Result<Response, ApiError> {
-    export(&state, params, ExportFormat::Csv).await
+    let format = match params.format.as_deref().filter(|f| !f.is_empty()) {
+        None | Some("csv") => ExportFormat::Csv,
+        Some("csv-vi") => ExportFormat::CsvVi,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "`{other}` is not a CSV format: use format=csv (for scripts) or format=csv-vi (for a Vietnamese Excel)"
+            )));
+        }
+    };
+    export(&state, ScoreParams { period: params.period }, format).await
 }

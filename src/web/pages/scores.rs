@@ -59,7 +59,16 @@ pub async fn scores_page(
                 p.downloads {
                     a href=(format!("/api/v1/export/scores.xlsx?period={period}")) download { (lang.pick("Tải Excel (XLSX)", "Download Excel (XLSX)")) }
                     " · "
-                    a href=(format!("/api/v1/export/scores.csv?period={period}")) download { (lang.pick("Tải CSV", "Download CSV")) }
+                    // Vietnamese: the CSV a Vietnamese Excel reads (`;`, decimal commas) first.
+                    @if lang == Lang::Vi {
+                        a href=(format!("/api/v1/export/scores.csv?period={period}&format=csv-vi")) download data-export="csv-vi" { "Tải CSV (Excel tiếng Việt)" }
+                        " · "
+                        a href=(format!("/api/v1/export/scores.csv?period={period}")) download data-export="csv" { "CSV cho phần mềm (dấu phẩy, đủ chữ số)" }
+                    } @else {
+                        a href=(format!("/api/v1/export/scores.csv?period={period}")) download data-export="csv" { "Download CSV" }
+                        " · "
+                        a href=(format!("/api/v1/export/scores.csv?period={period}&format=csv-vi")) download data-export="csv-vi" { "CSV for a Vietnamese Excel (; and decimal commas)" }
+                    }
                 }
                 div.table-wrap { table {
                     thead { tr {
