@@ -357,7 +357,8 @@ async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
     )?;
     let report =
         crate::analysis::score_report::report_in_force(&store, &config, &args.period, jiff::Timestamp::now()).await?;
-    let bytes = crate::export::render(&report, &config.office.name, args.format)?;
+    let today = jiff::Timestamp::now().to_zoned(config.office.timezone.clone()).date();
+    let bytes = crate::export::render(&report, &config.office.name, today, args.format)?;
     std::fs::write(&args.out, bytes).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.out.display()))?;
     println!(
         "export: the scores of {} for {} departments written to {}",

@@ -52,10 +52,16 @@ impl ExportFormat {
     }
 }
 
-/// The report in `format`, as the bytes of a file.
-pub fn render(report: &ScoreReport, office: &str, format: ExportFormat) -> Result<Vec<u8>, ExportError> {
+/// The report in `format`, as the bytes of a file; `exported` is the day it is made (the
+/// workbook prints it in its page header).
+pub fn render(
+    report: &ScoreReport,
+    office: &str,
+    exported: jiff::civil::Date,
+    format: ExportFormat,
+) -> Result<Vec<u8>, ExportError> {
     match format {
-        ExportFormat::Xlsx => xlsx::workbook(report, office),
+        ExportFormat::Xlsx => xlsx::workbook(report, office, exported),
         ExportFormat::Csv => Ok(csv::table(report, csv::Dialect::Scripts).into_bytes()),
         ExportFormat::CsvVi => Ok(csv::table(report, csv::Dialect::VietnameseExcel).into_bytes()),
     }

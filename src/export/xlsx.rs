@@ -1,8 +1,11 @@
 //! The XLSX workbook: a summary sheet (department, criterion points, total, classification,
 //! rank) and one sheet per resource (baseline, target, actual, saving, per person, per m²,
 //! CO2e, cost), Vietnamese headers, number formats, frozen headers, totals as formulas with
-//! their values cached for readers that do not recalculate.
+//! their values cached for readers that do not recalculate. Set up to print: landscape A4,
+//! fitted to the page width, the header row repeated, the office, period and export date in
+//! the page header; cells keep full precision, their formats round for reading.
 
+use jiff::civil::Date;
 use rust_xlsxwriter::{Format, Formula, Workbook, Worksheet, XlsxError};
 
 use crate::analysis::points::Standing;
@@ -34,16 +37,23 @@ struct Formats {
 impl Formats {
     fn new() -> Formats {
         Formats {
-            title: Format::new().set_bold().set_font_size(13),
+            title: Format::new()
+                .set_bold()
+                .set_font_size(13)
+                .set_text_wrap()
+                .set_align(rust_xlsxwriter::FormatAlign::Left)
+                .set_align(rust_xlsxwriter::FormatAlign::VerticalCenter),
             header: Format::new()
                 .set_bold()
                 .set_text_wrap()
                 .set_background_color("E8F5E9")
                 .set_border(rust_xlsxwriter::FormatBorder::Thin),
-            amount: Format::new().set_num_format("#,##0.0"),
-            money: Format::new().set_num_format("#,##0"),
-            percent: Format::new().set_num_format("0.0%"),
-            points: Format::new().set_num_format("0.00"),
+            // `[$-42A]`: Vietnamese, so that a reader in any locale groups and rounds the
+            // way the page does (1.234,5).
+            amount: Format::new().set_num_format("[$-42A]#,##0.0"),
+            money: Format::new().set_num_format("[$-42A]#,##0"),
+            percent: Format::new().set_num_format("[$-42A]0.0%"),
+            points: Format::new().set_num_format("[$-42A]0.00"),
             total_label: Format::new().set_bold(),
         }
     }
@@ -54,21 +64,49 @@ pub fn sheet_name(resource: Resource) -> &'static str {
     locale::resource_name(resource, Lang::Vi)
 }
 
-pub fn workbook(report: &ScoreReport, office: &str) -> Result<Vec<u8>, ExportError> {
+/// 06/12/2026.
+fn vietnamese_date(date: Date) -> String {
+    format!("{:02}/{:02}/{}", date.day(), date.month(), date.year())
+}
+
+/// `exported`: the day the file is made, printed in each page's header.
+pub fn workbook(report: &ScoreReport, office: &str, exported: Date) -> Result<Vec<u8>, ExportError> {
     let f = Formats::new();
     let mut workbook = Workbook::new();
-    summary(workbook.add_worksheet(), report, office, &f)?;
+    let sheet = workbook.add_worksheet();
+    summary(sheet, report, office, &f)?;
+    print_setup(sheet, report, office, exported)?;
     for (index, resource) in Resource::ALL.into_iter().enumerate() {
-        resource_sheet(workbook.add_worksheet(), report, index, resource, office, &f)?;
+        let sheet = workbook.add_worksheet();
+        resource_sheet(sheet, report, index, resource, office, &f)?;
+        print_setup(sheet, report, office, exported)?;
     }
     Ok(workbook.save_to_buffer()?)
 }
 
-fn headers(sheet: &mut Worksheet, titles: &[&str], f: &Formats) -> Result<(), XlsxError> {
+/// Landscape A4, as wide as the page, the header row on every page, and a page header that
+/// says whose figures, for which period and from when.
+fn print_setup(sheet: &mut Worksheet, report: &ScoreReport, office: &str, exported: Date) -> Result<(), XlsxError> {
+    const A4: u8 = 9;
+    sheet.set_paper_size(A4).set_landscape().set_print_fit_to_pages(1, 0).set_print_center_horizontally(true);
+    sheet.set_margins(0.5, 0.5, 0.75, 0.6, 0.3, 0.3);
+    sheet.set_repeat_rows(FIRST_DATA_ROW - 1, FIRST_DATA_ROW - 1)?;
+    // `&` starts a code in a page header: an office named "A & B" is written "A && B".
+    let office = office.replace('&', "&&");
+    sheet.set_header(format!("&L{office}&CKỳ {}&RXuất ngày {}", report.period, vietnamese_date(exported)));
+    sheet.set_footer("&CTrang &P/&N");
+    Ok(())
+}
+
+fn headers(sheet: &mut Worksheet, title: &str, titles: &[&str], f: &Formats) -> Result<(), XlsxError> {
     for (col, title) in titles.iter().enumerate() {
         sheet.write_string_with_format(FIRST_DATA_ROW - 1, col as u16, *title, &f.header)?;
         sheet.set_column_width(col as u16, if col == 0 { 36 } else { 15 })?;
     }
+    // The title across the table, wrapped: printed whole, never cut at the first column.
+    let last = (titles.len() - 1) as u16;
+    sheet.merge_range(0, 0, 0, last, title, &f.title)?;
+    sheet.set_row_height(0, 36)?;
     sheet.set_row_height(FIRST_DATA_ROW - 1, 45)?;
     sheet.set_freeze_panes(FIRST_DATA_ROW, 1)?;
     Ok(())
@@ -87,18 +125,14 @@ fn column_formula(function: &str, col: u16, rows: usize, value: f64) -> Formula 
 
 fn summary(sheet: &mut Worksheet, report: &ScoreReport, office: &str, f: &Formats) -> Result<(), XlsxError> {
     sheet.set_name(SUMMARY_SHEET)?;
-    sheet.write_string_with_format(
-        0,
-        0,
-        format!(
-            "Kết quả chấm điểm thi đua tiết kiệm · {office} · kỳ {} · thang điểm {}",
-            report.period,
-            locale::number(report.max_points, 0, Lang::Vi)
-        ),
-        &f.title,
-    )?;
+    let title = format!(
+        "Kết quả chấm điểm thi đua tiết kiệm · {office} · kỳ {} · thang điểm {}",
+        report.period,
+        locale::number(report.max_points, 0, Lang::Vi)
+    );
     headers(
         sheet,
+        &title,
         &[
             "Phòng, ban",
             "Điện (điểm)",
@@ -146,6 +180,45 @@ fn summary(sheet: &mut Worksheet, report: &ScoreReport, office: &str, f: &Format
             sheet.write_formula_with_format(row, col, column_formula("AVERAGE", col, rows, mean), &f.points)?;
         }
     }
+    office_use(sheet, report, FIRST_DATA_ROW + rows as u32 + 2, f)
+}
+
+/// Under the points, the office's use of each resource: its departments, the common areas
+/// (not scored) and the whole office, so that the printed summary adds up to the building.
+fn office_use(sheet: &mut Worksheet, report: &ScoreReport, first: u32, f: &Formats) -> Result<(), XlsxError> {
+    sheet.write_string_with_format(first, 0, "Sử dụng cả kỳ (đến nay)", &f.header)?;
+    let (departments, common, office) = (first + 1, first + 2, first + 3);
+    sheet.write_string(departments, 0, "Các phòng, ban")?;
+    sheet.write_string(common, 0, "Khu vực chung")?;
+    sheet.write_string_with_format(office, 0, "Cả văn phòng", &f.total_label)?;
+    for (index, resource) in Resource::ALL.into_iter().enumerate() {
+        let col = index as u16 + 1;
+        let title = format!("{} ({})", locale::resource_name(resource, Lang::Vi), locale::unit(resource, Lang::Vi));
+        sheet.write_string_with_format(first, col, title, &f.header)?;
+        let c = column(col);
+        match report.common_areas.iter().find(|c| c.resource == resource) {
+            Some(area) => {
+                sheet.write_number_with_format(departments, col, area.departments_total, &f.amount)?;
+                sheet.write_number_with_format(common, col, area.amount, &f.amount)?;
+                let sum = format!("={c}{}+{c}{}", departments + 1, common + 1);
+                let formula = Formula::new(sum).set_result(area.office_total.to_string());
+                sheet.write_formula_with_format(office, col, formula, &f.amount)?;
+            }
+            None => {
+                let total: f64 = report
+                    .departments
+                    .iter()
+                    .filter(|d| d.criteria.get(index).is_none_or(|c| c.standing != Standing::NotApplicable))
+                    .filter_map(|d| d.resources.get(index).map(|p| p.actual))
+                    .sum();
+                sheet.write_number_with_format(departments, col, total, &f.amount)?;
+                // No main meter: nothing measures the common areas.
+                sheet.write_string(common, col, NONE)?;
+                let formula = Formula::new(format!("={c}{}", departments + 1)).set_result(total.to_string());
+                sheet.write_formula_with_format(office, col, formula, &f.amount)?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -159,17 +232,12 @@ fn resource_sheet(
 ) -> Result<(), XlsxError> {
     let unit = locale::unit(resource, Lang::Vi);
     sheet.set_name(sheet_name(resource))?;
-    sheet.write_string_with_format(
-        0,
-        0,
-        format!(
-            "{} · {office} · kỳ {} · số liệu đến {}",
-            locale::resource_name(resource, Lang::Vi),
-            report.period,
-            report.as_of.get(..10).unwrap_or("")
-        ),
-        &f.title,
-    )?;
+    let title = format!(
+        "{} · {office} · kỳ {} · số liệu đến {}",
+        locale::resource_name(resource, Lang::Vi),
+        report.period,
+        report.as_of.get(..10).and_then(|d| d.parse::<Date>().ok()).map(vietnamese_date).unwrap_or_default()
+    );
     let titles = [
         "Phòng, ban".to_owned(),
         format!("Mốc cơ sở cả kỳ ({unit})"),
@@ -185,7 +253,7 @@ fn resource_sheet(
         "Chi phí (đồng)".to_owned(),
         "Trạng thái".to_owned(),
     ];
-    headers(sheet, &titles.iter().map(String::as_str).collect::<Vec<_>>(), f)?;
+    headers(sheet, &title, &titles.iter().map(String::as_str).collect::<Vec<_>>(), f)?;
     let figures: Vec<(&str, &Progress, bool)> = report
         .departments
         .iter()
