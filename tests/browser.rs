@@ -863,3 +863,54 @@ async fn the_demo_office_shows_the_same_figures_on_every_page_the_api_and_both_e
     browser.quit().await;
     app.stop().await;
 }
+
+/// Pages and text of a PDF, as poppler reads them.
+fn pdf_pages_and_text(pdf: &[u8]) -> (u32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("page.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let info = std::process::Command::new("pdfinfo").arg(&file).output().expect("pdfinfo (poppler-utils) is installed");
+    let info = String::from_utf8(info.stdout).unwrap();
+    let pages = info.lines().find_map(|l| l.strip_prefix("Pages:")).expect("a page count").trim().parse().unwrap();
+    let text = std::process::Command::new("pdftotext").arg(&file).arg("-").output().unwrap();
+    (pages, String::from_utf8(text.stdout).unwrap())
+}
+
+/// Printed from the browser (issue 17): the overview, the departments and the scores of the
+/// demo office fit on as few A4 pages as their content needs (the overview on one; before the
+/// print stylesheet, 5, 3 and 4 pages), without the menu, the period form, the buttons or the
+/// download links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_departments_and_scores_print_on_few_a4_pages_without_controls() {
+    let (app, _) = demo_office().await;
+    let year = today().year();
+    let browser = Browser::start().await;
+    browser.resize(DESKTOP).await;
+    let scores = format!("/scores?period={year}");
+    let mut problems = Vec::new();
+    for (path, most_pages, file) in [
+        ("/", 1, "overview-print.pdf"),
+        ("/departments", 2, "departments-print.pdf"),
+        (scores.as_str(), 2, "scores-print.pdf"),
+    ] {
+        browser.open(&app, path).await;
+        let (pages, text) = pdf_pages_and_text(&browser.pdf(file).await);
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if pages > most_pages {
+            problems.push(format!("{path} prints on {pages} A4 pages, more than {most_pages}"));
+        }
+        // The content is there…
+        assert!(flat.contains("Văn phòng UBND tỉnh"), "{path}: {text}");
+        // …and none of the controls: the menu, the period form and its button, the downloads.
+        for control in
+            ["Nhập số liệu", "Các văn phòng", "Kỳ (2026, 2026-Q3", "Xem", "Tải Excel", "Tải CSV", "Đăng xuất"]
+        {
+            if flat.contains(control) {
+                problems.push(format!("{path} prints \"{control}\""));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    browser.quit().await;
+    app.stop().await;
+}
