@@ -76,7 +76,7 @@ fn page_text(pdf: &Path, page: u32) -> String {
 
 fn row_named(range: &Range<Data>, name: &str) -> u32 {
     (0..range.height() as u32)
-        .find(|r| range.get_value((*r, 0)).is_some_and(|v| v.to_string() == name))
+        .find(|r| range.get_value((*r, 0)).is_some_and(|v| v.get_string() == Some(name)))
         .unwrap_or_else(|| panic!("no row named {name}"))
 }
 
