@@ -192,3 +192,28 @@ fn push_row(out: &mut String, row: &[String], dialect: Dialect) {
     out.push_str(&fields.join(&dialect.separator().to_string()));
     out.push_str("\r\n");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Dialect;
+
+    #[test]
+    fn a_vietnamese_excel_gets_decimal_commas_rounded_as_shown_and_no_negative_zero() {
+        let vi = Dialect::VietnameseExcel;
+        assert_eq!(vi.number(Some(3503.999999999978), 1), "3504,0");
+        assert_eq!(vi.number(Some(7_520_025.59999995), 0), "7520026");
+        assert_eq!(vi.number(Some(-4.7031098178171336), 1), "-4,7");
+        // A saving of -0,04 % shows as 0,0 on the page, not as a loss.
+        assert_eq!(vi.number(Some(-0.04), 1), "0,0");
+        assert_eq!(vi.number(None, 1), "");
+        assert_eq!(Dialect::Scripts.number(Some(-4.7031098178171336), 1), "-4.7031098178171336");
+    }
+
+    #[test]
+    fn a_field_holding_the_separator_is_quoted_in_that_dialect_only() {
+        assert_eq!(Dialect::VietnameseExcel.field("Phòng, ban"), "Phòng, ban");
+        assert_eq!(Dialect::Scripts.field("Phòng, ban"), "\"Phòng, ban\"");
+        assert_eq!(Dialect::VietnameseExcel.field("a;b"), "\"a;b\"");
+        assert_eq!(Dialect::VietnameseExcel.field("say \"x\""), "\"say \"\"x\"\"\"");
+    }
+}
