@@ -98,10 +98,11 @@ fn print_setup(sheet: &mut Worksheet, report: &ScoreReport, office: &str, export
     Ok(())
 }
 
-fn headers(sheet: &mut Worksheet, title: &str, titles: &[&str], f: &Formats) -> Result<(), XlsxError> {
+/// `width`: of the figures' columns, in characters (the names' column is 36).
+fn headers(sheet: &mut Worksheet, title: &str, titles: &[&str], width: u16, f: &Formats) -> Result<(), XlsxError> {
     for (col, title) in titles.iter().enumerate() {
         sheet.write_string_with_format(FIRST_DATA_ROW - 1, col as u16, *title, &f.header)?;
-        sheet.set_column_width(col as u16, if col == 0 { 36 } else { 15 })?;
+        sheet.set_column_width(col as u16, if col == 0 { 36 } else { width })?;
     }
     // The title across the table, wrapped: printed whole, never cut at the first column.
     let last = (titles.len() - 1) as u16;
@@ -143,6 +144,8 @@ fn summary(sheet: &mut Worksheet, report: &ScoreReport, office: &str, f: &Format
             "Xếp loại",
             "Xếp hạng",
         ],
+        // Wide enough for "chưa có công tơ riêng".
+        21,
         f,
     )?;
     for (i, d) in report.departments.iter().enumerate() {
@@ -253,7 +256,7 @@ fn resource_sheet(
         "Chi phí (đồng)".to_owned(),
         "Trạng thái".to_owned(),
     ];
-    headers(sheet, &title, &titles.iter().map(String::as_str).collect::<Vec<_>>(), f)?;
+    headers(sheet, &title, &titles.iter().map(String::as_str).collect::<Vec<_>>(), 15, f)?;
     let figures: Vec<(&str, &Progress, bool)> = report
         .departments
         .iter()
