@@ -328,3 +328,107 @@ fn resolve_webhook(
         timeout: Duration::from_secs(webhook.timeout_seconds.max(1)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Config, ConfigError};
+    use super::*;
+
+    const OFFICE: &str = "[office]\nname = \"X\"\n";
+
+    fn parse(notify: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let text = format!("{OFFICE}\n{notify}");
+        Config::parse("xanh.toml", &text, &|name| env.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+    }
+
+    #[test]
+    fn no_notify_section_configures_no_channel() {
+        let config = parse("", &[]).unwrap();
+        assert_eq!(config.notify, NotifyConfig::default());
+    }
+
+    #[test]
+    fn email_and_webhooks_are_read_with_their_secrets_from_the_environment() {
+        let config = parse(
+            "[notify.email]\nhost = \"smtp.example.gov.vn\"\nusername = \"xanh\"\nfrom = \"Xanh – Văn phòng <xanh@example.gov.vn>\"\n\n[[notify.webhook]]\nname = \"zalo-bridge\"\nurl = \"https://bridge.example.vn/xanh\"\n\n[[notify.webhook]]\nname = \"noi_bo\"\nurl = \"http://127.0.0.1:9000/hook\"\ntimeout_seconds = 3\n",
+            &[
+                ("XANH_SMTP_PASSWORD", "mật-khẩu"),
+                ("XANH_WEBHOOK_SECRET_ZALO_BRIDGE", "s1"),
+                ("XANH_WEBHOOK_SECRET_NOI_BO", "s2"),
+            ],
+        )
+        .unwrap();
+        let email = config.notify.email.unwrap();
+        assert_eq!(
+            (email.host.as_str(), email.port, email.security),
+            ("smtp.example.gov.vn", 587, SmtpSecurity::StartTls)
+        );
+        assert_eq!(email.login, Some(SmtpLogin { username: "xanh".into(), password: "mật-khẩu".into() }));
+        assert_eq!(email.from.email.to_string(), "xanh@example.gov.vn");
+        assert_eq!(email.timeout, Duration::from_secs(30));
+        assert!(!format!("{:?}", email.login).contains("mật-khẩu"), "the password stays out of logs");
+        let hooks: Vec<(&str, &str, &str, u64)> = config
+            .notify
+            .webhooks
+            .iter()
+            .map(|w| (w.name.as_str(), w.url.as_str(), w.secret.as_str(), w.timeout.as_secs()))
+            .collect();
+        assert_eq!(
+            hooks,
+            [
+                ("zalo-bridge", "https://bridge.example.vn/xanh", "s1", 10),
+                ("noi_bo", "http://127.0.0.1:9000/hook", "s2", 3)
+            ]
+        );
+    }
+
+    #[test]
+    fn each_mistake_names_its_key_and_fix() {
+        let err = parse(
+            "[notify.email]\nhost = \"smtp.example.gov.vn\"\nsecurity = \"plain\"\nusername = \"xanh\"\nfrom = \"không phải địa chỉ\"\n\n[[notify.webhook]]\nname = \"a\"\nurl = \"http://bridge.example.vn/xanh\"\n\n[[notify.webhook]]\nname = \"a\"\nurl = \"https://b.example.vn\"\n\n[[notify.webhook]]\nname = \"Cầu nối\"\nurl = \"không phải url\"\n",
+            &[("XANH_WEBHOOK_SECRET_A", "s")],
+        )
+        .unwrap_err()
+        .to_string();
+        for expected in [
+            "xanh.toml: notify.email.security: is \"plain\" for `smtp.example.gov.vn`",
+            "notify.email.from: `không phải địa chỉ` is not an e-mail address",
+            "notify.email.username: is set but the environment variable XANH_SMTP_PASSWORD is not",
+            "notify.webhook[0].url: `http://bridge.example.vn/xanh` is not an https:// address",
+            "notify.webhook[1].name: `a` names two webhooks",
+            "notify.webhook[2].name: `Cầu nối` is not a plain name",
+            "notify.webhook[2].url: `không phải url` is not a URL",
+        ] {
+            assert!(err.contains(expected), "{expected:?} missing from:\n{err}");
+        }
+        let err = parse("[[notify.webhook]]\nname = \"zalo\"\nurl = \"https://b.example.vn\"\n", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("environment variable XANH_WEBHOOK_SECRET_ZALO: is not set")
+                && err.contains("fix: set XANH_WEBHOOK_SECRET_ZALO to a long random secret"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn secrets_written_in_the_file_are_refused_with_the_variable_to_use() {
+        let err = parse(
+            "[notify.email]\nhost = \"127.0.0.1\"\nfrom = \"xanh@example.gov.vn\"\npassword = \"lộ\"\n\n[[notify.webhook]]\nname = \"zalo\"\nurl = \"https://b.example.vn\"\nsecret = \"lộ\"\n",
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown field `password`") && err.contains("set XANH_SMTP_PASSWORD"), "{err}");
+        assert!(err.contains("unknown field `secret`") && err.contains("set XANH_WEBHOOK_SECRET_<NAME>"), "{err}");
+    }
+
+    #[test]
+    fn plain_smtp_is_accepted_to_this_machine_only_with_its_port_25() {
+        let config =
+            parse("[notify.email]\nhost = \"127.0.0.1\"\nsecurity = \"plain\"\nfrom = \"xanh@example.gov.vn\"\n", &[])
+                .unwrap();
+        let email = config.notify.email.unwrap();
+        assert_eq!((email.security, email.port, email.login), (SmtpSecurity::Plain, 25, None));
+    }
+}

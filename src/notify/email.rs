@@ -2,6 +2,8 @@
 //! or TLS (plain only to a relay on this machine), with the configured login. The subject and
 //! body are UTF-8, so Vietnamese arrives as written; attachments (a PNG chart) ride along.
 
+use std::time::Duration;
+
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as MailAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -15,6 +17,8 @@ use crate::config::{EmailConfig, SmtpSecurity};
 pub struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The most one message may take, from connecting to the server's last answer.
+    timeout: Duration,
 }
 
 /// Why the e-mail channel cannot be built from its settings (said as a config problem).
@@ -41,7 +45,7 @@ impl Smtp {
             Some(login) => builder.credentials(Credentials::new(login.username.clone(), login.password.clone())),
             None => builder,
         };
-        Ok(Smtp { transport: builder.build(), from: config.from.clone() })
+        Ok(Smtp { transport: builder.build(), from: config.from.clone(), timeout: config.timeout })
     }
 
     async fn deliver(&self, notification: &Notification) -> Result<(), SendError> {
@@ -51,7 +55,14 @@ impl Smtp {
         let to: Mailbox =
             to.parse().map_err(|e| SendError::Permanent(format!("`{to}` is not an e-mail address: {e}")))?;
         let message = self.message(to, notification)?;
-        self.transport.send(message).await.map(|_| ()).map_err(classify)
+        // lettre's own timeout bounds connecting only: a server that takes the connection and
+        // then says nothing would hold the send until it hangs up.
+        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+            Ok(sent) => sent.map(|_| ()).map_err(classify),
+            Err(_) => {
+                Err(SendError::Retryable(format!("the SMTP server did not finish within {} s", self.timeout.as_secs())))
+            }
+        }
     }
 
     fn message(&self, to: Mailbox, notification: &Notification) -> Result<Message, SendError> {
