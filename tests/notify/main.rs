@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod check_config;
 mod email;
 mod webhook;
 
