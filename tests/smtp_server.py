@@ -16,9 +16,13 @@ import json
 import os
 import ssl
 import sys
+import warnings
 from email import message_from_bytes, policy
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+# aiosmtpd 1.4 warns about its own use of Session.login_data on every login.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 folder, cert, key, username, password, mode = sys.argv[1:7]
 

@@ -217,3 +217,20 @@ async fn a_server_that_stops_answering_is_given_up_at_the_timeout_and_tried_late
     assert!(started.elapsed() < Duration::from_secs(6), "gave up after its 2 s timeout, not {:?}", started.elapsed());
     held.abort();
 }
+
+#[tokio::test]
+async fn a_server_whose_certificate_another_ca_signed_gets_nothing() {
+    let server = SmtpServer::start("starttls");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let other_ca = test_ca_and_certificate(elsewhere.path()).ca;
+    let config =
+        server.config("starttls").replace(&server.pki.ca.display().to_string(), &other_ca.display().to_string());
+    let channels = channels(&config, &[("XANH_SMTP_PASSWORD", PASSWORD)]);
+    let alert = leak_alert("hc-qt@ubnd-tinh.gov.vn", Vec::new());
+
+    let error = channel_for(&channels, &alert.to).send(&alert).await.unwrap_err();
+
+    // Retryable: a certificate being renewed may fix it; the password was never sent.
+    assert!(matches!(error, SendError::Retryable(ref m) if m.to_lowercase().contains("certificate")), "{error:?}");
+    assert_eq!(server.received(), 0);
+}
