@@ -15,14 +15,14 @@ import asyncio
 import json
 import os
 import ssl
+import logging
 import sys
-import warnings
 from email import message_from_bytes, policy
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-# aiosmtpd 1.4 warns about its own use of Session.login_data on every login.
-warnings.filterwarnings("ignore", category=DeprecationWarning)
+# aiosmtpd 1.4 logs a warning about its own use of Session.login_data at every login.
+logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 folder, cert, key, username, password, mode = sys.argv[1:7]
 
