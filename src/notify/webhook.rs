@@ -94,7 +94,7 @@ impl Webhook {
 }
 
 /// `sha256=` and the hex HMAC-SHA256 of `<timestamp>.<body>`.
-pub fn signature(key: &hmac::Key, timestamp: i64, body: &[u8]) -> String {
+fn signature(key: &hmac::Key, timestamp: i64, body: &[u8]) -> String {
     let mut context = hmac::Context::with_key(key);
     context.update(timestamp.to_string().as_bytes());
     context.update(b".");

@@ -161,3 +161,45 @@ async fn a_receiver_that_is_down_is_tried_later_and_each_webhook_takes_its_own_n
 
     assert!(matches!(error, SendError::Retryable(_)), "{error:?}");
 }
+
+/// The Python check docs/notifications.md gives receivers, run on what a receiver got.
+fn documented_check(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/notifications.md")).unwrap();
+    let start = docs.find("```python\n").expect("the docs give a Python check") + "```python\n".len();
+    let verify = &docs[start..start + docs[start..].find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("body"), body).unwrap();
+    let names = ["X-Xanh-Timestamp", "X-Xanh-Signature"];
+    let headers: serde_json::Map<String, serde_json::Value> =
+        names.iter().map(|n| (n.to_string(), headers[*n].to_str().unwrap().into())).collect();
+    std::fs::write(dir.path().join("headers"), serde_json::to_vec(&headers).unwrap()).unwrap();
+    let script = format!(
+        "{verify}\nimport json, sys\nprint(verify(sys.argv[3].encode(), json.load(open(sys.argv[2])), open(sys.argv[1], 'rb').read()))\n"
+    );
+    let output = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .arg(dir.path().join("body"))
+        .arg(dir.path().join("headers"))
+        .arg(secret)
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{answer}{}", String::from_utf8_lossy(&output.stderr));
+    answer.trim() == "True"
+}
+
+#[tokio::test]
+async fn the_python_check_in_the_docs_accepts_a_real_message_and_only_with_the_secret() {
+    let (port, received) = receiver().await;
+    let channels = webhooks(port, &["ok"]);
+    let alert = alert_for("ok");
+
+    channel_for(&channels, &alert.to).send(&alert).await.unwrap();
+
+    let (headers, body) = received.lock().unwrap().pop().expect("the receiver got the message");
+    assert!(documented_check(SECRET, &headers, &body), "the documented check accepts Xanh's signature");
+    assert!(!documented_check("another secret", &headers, &body), "and refuses it with another secret");
+    let mut tampered = body.to_vec();
+    tampered.extend_from_slice(b" ");
+    assert!(!documented_check(SECRET, &headers, &tampered), "and refuses a changed body");
+}
