@@ -67,6 +67,8 @@ impl NightChart {
             root.fill(&WHITE).map_err(draw_error)?;
             let mut ctx = ChartBuilder::on(&root)
                 .margin(10)
+                // Room for the last hour's label, centred on the right edge.
+                .margin_right(24)
                 .caption(self.title.as_str(), ("sans-serif", 17.0))
                 .x_label_area_size(40)
                 .y_label_area_size(64)
