@@ -27,13 +27,15 @@ fn check(path: Option<&Path>) -> Result<String, ConfigError> {
     let config = Config::load(path)?;
     // The pages come after the config because the config says where they are.
     let dashboards = Dashboards::load(config.web_dashboards.as_deref())?;
+    let channels = crate::notify::channels(&config.notify, &config.source)?;
     Ok(format!(
-        "{}: valid: {}, {} departments, {} meters, {} dashboard pages; dashboard on {}, store {}",
+        "{}: valid: {}, {} departments, {} meters, {} dashboard pages, {} notification channels; dashboard on {}, store {}",
         config.source,
         config.office.name,
         config.departments.len(),
         config.meters.len(),
         dashboards.pages.len(),
+        channels.len(),
         config.web_listen,
         config.store.embedded_path().display(),
     ))

@@ -62,4 +62,6 @@ pub(super) fn apply_env(raw: &mut ConfigFile, env: &dyn Fn(&str) -> Option<Strin
 pub(super) struct Secrets {
     pub(super) mqtt_password: Option<String>,
     pub(super) influxdb_token: Option<String>,
+    /// The SMTP password and each webhook's signing secret (by the webhook's name).
+    pub(super) notify: (Option<String>, std::collections::BTreeMap<String, String>),
 }

@@ -102,6 +102,11 @@ pub(super) fn toml_problem(text: &str, e: &toml::de::Error) -> ConfigProblem {
     } else if message.contains("unknown field `token`") {
         "secrets are not kept in the file: remove the key and set XANH_INFLUXDB_TOKEN (an InfluxDB API token that may write to the bucket) in the environment"
             .to_owned()
+    } else if message.contains("`password`") && message.contains("`from`") {
+        "secrets are not kept in the file: remove the key and set XANH_SMTP_PASSWORD in the environment".to_owned()
+    } else if message.contains("unknown field `secret`") && message.contains("`url`") {
+        "secrets are not kept in the file: remove the key and set XANH_WEBHOOK_SECRET_<NAME> (the webhook's name in capitals, - as _) in the environment"
+            .to_owned()
     } else if message.contains("`password`") || message.contains("`token`") {
         "secrets are not kept in the file: remove the key and set XANH_MQTT_PASSWORD in the environment".to_owned()
     } else if message.contains("unknown field") {

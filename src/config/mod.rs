@@ -19,6 +19,7 @@ mod log;
 mod meters;
 mod metrics;
 mod mqtt;
+mod notify;
 mod office;
 mod rubric;
 mod saving_plan;
@@ -34,6 +35,9 @@ pub use log::LogFormat;
 pub use meters::{DEFAULT_COUNTER_INTERVAL, parse_interval};
 pub use mqtt::{
     Broker, BrokerClient, BrokerTls, ClientAuth, ClientTls, EmbeddedBroker, ExternalBroker, INGEST_USERNAME, MqttConfig,
+};
+pub use notify::{
+    EmailConfig, NotifyConfig, SMTP_PASSWORD_VARIABLE, SmtpLogin, SmtpSecurity, WebhookConfig, webhook_secret_variable,
 };
 pub use rubric::{Class, Criterion, CriterionRule, Rubric, default_rubric};
 pub use saving_plan::{Baselines, Basis, EmissionFactor, EnteredBaseline, Plan, StaffingChange, TargetRule, Tariff};
@@ -75,6 +79,8 @@ struct ConfigFile {
     #[serde(default)]
     metrics: metrics::MetricsSection,
     #[serde(default)]
+    notify: notify::NotifySection,
+    #[serde(default)]
     departments: Vec<DepartmentEntry>,
     #[serde(default)]
     meters: Vec<MeterEntry>,
@@ -112,6 +118,8 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// `[backup]`: the daily copy of the store the service takes, when the config asks for one.
     pub backup: Option<BackupConfig>,
+    /// `[notify.email]` and `[[notify.webhook]]`: where alerts and reports are sent.
+    pub notify: NotifyConfig,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
     /// Baselines, targets, emission factors and tariffs as the config gives them (the web
@@ -158,6 +166,7 @@ impl Config {
         let secrets = Secrets {
             mqtt_password: env("XANH_MQTT_PASSWORD").filter(|p| !p.is_empty()),
             influxdb_token: env("XANH_INFLUXDB_TOKEN").filter(|t| !t.trim().is_empty()),
+            notify: notify::read_secrets(&raw.notify, env),
         };
         let config = resolve(file, raw, secrets, &mut problems);
         match config {
@@ -191,6 +200,8 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let ingest = ingest::resolve_ingest(&raw.ingest, &mut problem);
     let log_format = log::resolve_log(&raw.log, &mut problem);
     let backup = backup::resolve_backup(raw.backup.as_ref(), &mut problem);
+    let (smtp_password, webhook_secrets) = secrets.notify;
+    let notify = notify::resolve_notify(raw.notify, smtp_password, webhook_secrets, &mut problem);
     let metrics_listen = raw.metrics.listen.as_deref().map(|addr| parse_addr(addr, "metrics.listen", &mut problem));
 
     let departments = resolve_departments(&raw.departments, &mut problem);
@@ -224,6 +235,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         log_format,
         metrics_listen: metrics_listen.flatten(),
         backup,
+        notify,
         departments,
         meters,
         plan: plan?,

@@ -10,6 +10,11 @@ use std::pin::Pin;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{ConfigError, ConfigProblem, NotifyConfig};
+
+pub mod email;
+pub mod webhook;
+
 /// One message for one recipient, as a channel sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Notification {
@@ -58,4 +63,27 @@ pub trait Channel: Send + Sync {
     fn accepts(&self, to: &Address) -> bool;
     /// Deliver one notification, once; the caller decides about retrying.
     fn send<'a>(&'a self, notification: &'a Notification) -> SendFuture<'a>;
+}
+
+/// The channels `[notify]` configures, for the dispatcher: the e-mail channel, then each
+/// webhook. Files they need (the SMTP server's CA) are read now, so a wrong path stops Xanh
+/// at start-up (and `xanh check-config`) with the key to fix rather than failing each send.
+pub fn channels(config: &NotifyConfig, config_file: &str) -> Result<Vec<Box<dyn Channel>>, ConfigError> {
+    let mut channels: Vec<Box<dyn Channel>> = Vec::new();
+    let mut problems = Vec::new();
+    if let Some(email) = &config.email {
+        match email::Smtp::new(email) {
+            Ok(smtp) => channels.push(Box::new(smtp)),
+            Err(e) => problems.push(ConfigProblem { key: e.key.into(), problem: e.problem, fix: e.fix }),
+        }
+    }
+    for (i, webhook) in config.webhooks.iter().enumerate() {
+        match webhook::Webhook::new(webhook) {
+            Ok(hook) => channels.push(Box::new(hook)),
+            Err(e) => {
+                problems.push(ConfigProblem { key: format!("notify.webhook[{i}]"), problem: e.problem, fix: e.fix })
+            }
+        }
+    }
+    if problems.is_empty() { Ok(channels) } else { Err(ConfigError { file: config_file.to_owned(), problems }) }
 }

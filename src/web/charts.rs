@@ -2,8 +2,6 @@
 //! exactly what the API returns. Each is drawn as SVG for the page (with a title and a
 //! description for screen readers) or as PNG for reports, from the same drawing code.
 
-use std::sync::OnceLock;
-
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
@@ -11,17 +9,17 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::locale::{self, Lang};
 
-/// DejaVu Sans renders Vietnamese stacked diacritics correctly; plotters measures text with it.
-static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-
 #[derive(Debug, thiserror::Error)]
 #[error("cannot draw the chart: {0}")]
 pub struct ChartError(String);
 
+/// The font is shared with the charts that leave the page (`crate::charts`).
 fn register_font() -> Result<(), ChartError> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| plotters::style::register_font("sans-serif", FontStyle::Normal, FONT).is_ok());
-    if ok { Ok(()) } else { Err(ChartError("the embedded font could not be loaded".into())) }
+    if crate::charts::register_font() {
+        Ok(())
+    } else {
+        Err(ChartError("the embedded font could not be loaded".into()))
+    }
 }
 
 fn draw_error(e: impl std::fmt::Display) -> ChartError {
