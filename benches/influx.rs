@@ -39,7 +39,7 @@ async fn outbox_pending(http: &reqwest::Client, web_port: u16) -> u64 {
 
 /// How many points of `metric` of `office` VictoriaMetrics holds, after flushing its buffers.
 async fn points_held(vm_port: u16, metric: &str, office: &str) -> u64 {
-    let http = reqwest::Client::new();
+    let http = http_client().build().unwrap();
     http.get(format!("http://127.0.0.1:{vm_port}/internal/force_flush")).send().await.unwrap();
     let export = http
         .get(format!("http://127.0.0.1:{vm_port}/api/v1/export"))

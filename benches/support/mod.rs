@@ -144,7 +144,7 @@ pub fn admin_client(config: &Path, env: &[(&str, &str)]) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     let bearer = format!("Bearer {}", String::from_utf8(token.stdout).unwrap().trim());
     headers.insert(reqwest::header::AUTHORIZATION, bearer.parse().unwrap());
-    reqwest::Client::builder().default_headers(headers).build().unwrap()
+    http_client().default_headers(headers).build().unwrap()
 }
 
 pub fn start_xanh(config: &Path, web_port: u16, env: &[(&str, &str)]) -> Process {
@@ -379,4 +379,11 @@ pub async fn raw_rate(port: u16, per_meter: usize) -> f64 {
     let rate = got as f64 / start.elapsed().as_secs_f64();
     subscriber.abort();
     rate
+}
+
+/// Every bench's HTTP client starts here: Xanh's reqwest has rustls without a crypto provider
+/// of its own, so the process-wide one is installed first.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _already_installed = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }

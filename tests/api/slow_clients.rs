@@ -80,7 +80,11 @@ async fn a_new_client_takes_the_slot_of_a_slow_one_when_all_are_taken() {
         slow.push(stream);
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let health = tokio::time::timeout(Duration::from_secs(5), reqwest::get(app.url("/api/v1/health"))).await;
+    let health = tokio::time::timeout(
+        Duration::from_secs(5),
+        common::http_client().build().unwrap().get(app.url("/api/v1/health")).send(),
+    )
+    .await;
     let status = health.expect("answered long before the 30 s header timeout").unwrap().status().as_u16();
     assert_eq!(status, 200);
     let mut closed = 0;
@@ -109,7 +113,7 @@ async fn connections_serving_requests_are_never_cut_for_new_ones() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let fifth = tokio::spawn({
         let url = app.url("/api/v1/health");
-        async move { reqwest::get(url).await.map(|r| r.status().as_u16()) }
+        async move { common::http_client().build().unwrap().get(url).send().await.map(|r| r.status().as_u16()) }
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(!fifth.is_finished(), "a fifth connection waits while four requests are being served");

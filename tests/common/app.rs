@@ -178,7 +178,7 @@ pub async fn start_app_from_env(text: &str, dir: TempDir, env: &[(&str, &str)]) 
         metrics,
         mqtt,
         http: bearer_client(&token),
-        anonymous: reqwest::Client::new(),
+        anonymous: http_client().build().unwrap(),
         auth,
         admin,
         dir,
@@ -203,7 +203,7 @@ impl TestApp {
 
     /// Sign in through the login form like a browser, keeping the cookies by hand.
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<Session, (u16, String)> {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let http = no_redirects();
         let page = http.get(self.url("/login")).send().await.unwrap();
         let form_cookie = set_cookie(&page, "xanh_form").expect("the login page sets its form cookie");
         let html = page.text().await.unwrap();

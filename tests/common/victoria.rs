@@ -70,7 +70,9 @@ impl VictoriaMetrics {
     /// exports it: `{"metric": {labels}, "values": [...], "timestamps": [...]}`, raw samples
     /// in the order they were written.
     pub async fn export(&self, selector: &str) -> Vec<Value> {
-        let response = reqwest::Client::new()
+        let response = http_client()
+            .build()
+            .unwrap()
             .post(format!("{}/api/v1/export", self.url()))
             .form(&[("match[]", selector)])
             .send()

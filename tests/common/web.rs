@@ -13,9 +13,17 @@ pub async fn send(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) 
     (status, response.json().await.unwrap_or(serde_json::Value::Null))
 }
 
+/// Every test's HTTP client starts here. Xanh's reqwest is built with rustls and no crypto
+/// provider of its own (its webhook client brings ring), so a plain client needs the
+/// process-wide one installed first.
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _already_installed = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 /// A client that reads redirects instead of following them.
 pub fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    http_client().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// How many readings the app holds for `meter`.
@@ -27,7 +35,7 @@ pub async fn readings_of(app: &TestApp, meter: &str) -> u64 {
 pub fn bearer_client(token: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
-    reqwest::Client::builder().default_headers(headers).build().unwrap()
+    http_client().default_headers(headers).build().unwrap()
 }
 
 /// A browser-like session: its cookie, sent by hand, and no redirects followed.
