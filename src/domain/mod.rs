@@ -2,6 +2,7 @@
 //! readings. Everything here is built once from checked input and trusted afterwards.
 
 mod access;
+mod alert;
 mod calendar;
 pub mod consumption;
 mod correction;
@@ -16,6 +17,7 @@ mod rejection;
 mod resource;
 mod topic;
 
+pub use alert::{AlertRule, Condition, Severity};
 pub use access::{InvalidUsername, Role, Sender, UnknownRole, User, Username};
 pub use calendar::{Calendar, CalendarYear, YearStatus};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
