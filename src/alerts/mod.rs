@@ -91,16 +91,15 @@ impl Alerts {
             book.reconcile(now, &found, &judged, |changes| recipients::compose(&recipients, changes))
         })
         .await;
-        let mut unrecorded = self.unrecorded.lock().unwrap_or_else(|p| p.into_inner());
+        let unrecorded = |kept: Vec<Condition>| *self.unrecorded.lock().unwrap_or_else(|p| p.into_inner()) = kept;
         match recorded {
             Ok(changes) => {
-                unrecorded.clear();
-                drop(unrecorded);
+                unrecorded(Vec::new());
                 self.refresh_attention().await?;
                 Ok(changes)
             }
             Err(e) => {
-                *unrecorded = conditions.into_iter().filter(|c| c.rule == AlertRule::StoreUnwritable).collect();
+                unrecorded(conditions.into_iter().filter(|c| c.rule == AlertRule::StoreUnwritable).collect());
                 Err(e.into())
             }
         }

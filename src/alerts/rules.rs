@@ -10,7 +10,7 @@ use crate::analysis::waste::{Hourly, NIGHT_HOURS, is_working_hour};
 use crate::config::Config;
 use crate::domain::consumption::HOUR_MS;
 use crate::domain::period::local_midnight;
-use crate::domain::{AlertRule, Condition, Meter, NamedPeriod, Resource, Severity, TimeRange};
+use crate::domain::{AlertRule, Condition, Meter, MeterId, NamedPeriod, Resource, Severity, TimeRange};
 use crate::locale::{self, Lang};
 use crate::store::{OutboxStatus, Resolution, StoreReads};
 
@@ -21,6 +21,8 @@ const WORKING_LOOKBACK_DAYS: i64 = 14;
 /// An off-hours stretch is judged once it has this many whole hours, and over at most a day.
 const OFF_HOURS_MIN: usize = 2;
 const OFF_HOURS_MAX: usize = 24;
+/// A meter is silent after this many times its expected interval (unless configured).
+pub const SILENT_GRACE: f64 = 1.5;
 /// How many rejected items the two rejected-input rules look through each round.
 const REJECTED_SCAN: usize = 5000;
 
@@ -128,18 +130,66 @@ pub async fn night_leak(store: &dyn StoreReads, config: &Config, now: Timestamp)
     Ok(found)
 }
 
-/// Electricity in the current stretch outside working hours (nights, weekends, holidays), per
-/// hour, above a share of the usual working-hours use per hour.
+/// Each department's electricity in the current stretch outside working hours (nights,
+/// weekends, holidays), per hour, above a share of its usual working-hours use per hour.
 pub async fn off_hours(store: &dyn StoreReads, config: &Config, now: Timestamp) -> Result<Vec<Condition>, FigureError> {
-    let settings = config.alerts.settings_for_resource(Resource::Electricity);
-    if settings.off.contains(&AlertRule::OffHours) {
-        return Ok(Vec::new());
+    let mut found = Vec::new();
+    for department in &config.departments {
+        let own = config.meters.iter().filter(|m| m.resource == Resource::Electricity && m.department.as_ref() == Some(&department.id));
+        let Some(first) = own.clone().next() else { continue };
+        let settings = config.alerts.settings_for(first);
+        if settings.off.contains(&AlertRule::OffHours) {
+            continue;
+        }
+        let meters = select_meters(&config.meters, Resource::Electricity, Some(&department.id));
+        let Some(stretch) = off_hours_stretch(store, config, meters, now).await? else { continue };
+        let share = stretch.off_per_hour / stretch.working_per_hour;
+        if share <= settings.off_hours_share {
+            continue;
+        }
+        let hours = stretch.hours;
+        let message = format!(
+            "{}: dùng điện ngoài giờ làm việc {} kWh/giờ trong {hours} giờ qua, bằng {} % mức trong giờ làm việc ({} kWh/giờ); tổng {} kWh",
+            department.name,
+            vi(stretch.off_per_hour, 1),
+            vi(share * 100.0, 0),
+            vi(stretch.working_per_hour, 1),
+            vi(stretch.total, 1)
+        );
+        let message_en = format!(
+            "{}: electricity outside working hours {} kWh/h over the last {hours} hours, {} % of its working-hours use ({} kWh/h); {} kWh in all",
+            department.name,
+            en(stretch.off_per_hour, 1),
+            en(share * 100.0, 0),
+            en(stretch.working_per_hour, 1),
+            en(stretch.total, 1)
+        );
+        let key = format!("off_hours/{}", department.id);
+        let mut c = condition(AlertRule::OffHours, key, Severity::Warning, message, message_en);
+        c.resource = Some(Resource::Electricity);
+        c.department = Some(department.id.clone());
+        c.last_value = Some(stretch.total);
+        found.push(c);
     }
+    Ok(found)
+}
+
+/// The whole hours since working hours last ended (at most a day), against the working hours
+/// of the last two weeks.
+struct Stretch {
+    hours: usize,
+    total: f64,
+    off_per_hour: f64,
+    working_per_hour: f64,
+}
+
+async fn off_hours_stretch(
+    store: &dyn StoreReads,
+    config: &Config,
+    meters: Vec<MeterId>,
+    now: Timestamp,
+) -> Result<Option<Stretch>, FigureError> {
     let office = &config.office;
-    let meters = select_meters(&config.meters, Resource::Electricity, None);
-    if meters.is_empty() {
-        return Ok(Vec::new());
-    }
     let now_hour = now.as_millisecond() - now.as_millisecond().rem_euclid(HOUR_MS);
     let range = TimeRange::new(ts(now_hour - WORKING_LOOKBACK_DAYS * 24 * HOUR_MS), ts(now_hour))?;
     let rows = store.consumption(meters, range, Resolution::Hour).await?;
@@ -160,44 +210,30 @@ pub async fn off_hours(store: &dyn StoreReads, config: &Config, now: Timestamp) 
         .map(|i| hourly.values[i])
         .collect();
     if working_hours == 0 || stretch.len() < OFF_HOURS_MIN {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let working_per_hour = working_sum / f64::from(working_hours);
     let total: f64 = stretch.iter().sum();
-    let off_per_hour = total / stretch.len() as f64;
-    let share = off_per_hour / working_per_hour;
-    if share <= settings.off_hours_share {
-        return Ok(Vec::new());
-    }
-    let hours = stretch.len();
-    let message = format!(
-        "Điện dùng ngoài giờ làm việc: {} kWh/giờ trong {hours} giờ qua, bằng {} % mức trong giờ làm việc ({} kWh/giờ); tổng {} kWh",
-        vi(off_per_hour, 1),
-        vi(share * 100.0, 0),
-        vi(working_per_hour, 1),
-        vi(total, 1)
-    );
-    let message_en = format!(
-        "Electricity outside working hours: {} kWh/h over the last {hours} hours, {} % of the working-hours use ({} kWh/h); {} kWh in all",
-        en(off_per_hour, 1),
-        en(share * 100.0, 0),
-        en(working_per_hour, 1),
-        en(total, 1)
-    );
-    let mut c = condition(AlertRule::OffHours, "off_hours/electricity".into(), Severity::Warning, message, message_en);
-    c.resource = Some(Resource::Electricity);
-    c.last_value = Some(total);
-    Ok(vec![c])
+    Ok(Some(Stretch {
+        hours: stretch.len(),
+        total,
+        off_per_hour: total / stretch.len() as f64,
+        working_per_hour: working_sum / f64::from(working_hours),
+    }))
 }
 
-/// Meters silent past their expected interval (or the configured `silent_after_minutes`).
+/// Meters silent past [`SILENT_GRACE`] times their expected interval (or the configured
+/// `silent_after_minutes`).
 pub async fn silent_meters(store: &dyn StoreReads, config: &Config, now: Timestamp) -> Result<Vec<Condition>, FigureError> {
     let status = store.meter_status().await?;
     let tz = &config.office.timezone;
     let mut found = Vec::new();
     for meter in &config.meters {
         let settings = config.alerts.settings_for(meter);
-        let Some(after) = settings.silent_after.or(meter.expected_interval) else { continue };
+        // Half an interval's grace: a meter reporting hourly whose message comes a minute late
+        // is not silent.
+        let Some(after) = settings.silent_after.or(meter.expected_interval.map(|i| i.mul_f64(SILENT_GRACE))) else {
+            continue;
+        };
         if settings.off.contains(&AlertRule::SilentMeter) {
             continue;
         }

@@ -27,7 +27,7 @@ impl Default for AlertsSection {
         AlertsSection {
             evaluate_every_s: 60,
             leak_litres_per_hour: 1.0,
-            off_hours_share: 0.5,
+            off_hours_share: 0.4,
             held_after_hours: 24,
             rejected_per_hour: 20,
             retry_after_s: 60,

@@ -8,6 +8,7 @@ mod common;
 
 mod broker_auth;
 mod broker_zero_loss;
+mod alerts;
 mod check_config;
 mod corrections;
 mod dashboards;

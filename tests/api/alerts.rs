@@ -1,0 +1,356 @@
+//! Alerts raised at the right time, and not raised when nothing is wrong: the demo office's
+//! simulator writes time-compressed weeks into a real SQLite store, and the engine is
+//! evaluated at the simulated times (every hour, or more often where it matters).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use tempfile::TempDir;
+
+use xanh::alerts::Alerts;
+use xanh::config::{BUILT_IN_DEFAULT, Config};
+use xanh::domain::period::local_midnight;
+use xanh::domain::{AlertRule, Incoming, Meter, MeterId, Origin, RejectReason, Rejection, Source};
+use xanh::ingest::Pipeline;
+use xanh::ingest::formats::RawValue;
+use xanh::ingest::mqtt::IngestStatus;
+use xanh::simulate::Model;
+use xanh::store::alerts::{AlertRecord, AlertState};
+use xanh::store::{self, AlertBook, Store, StoreReads};
+
+/// The demo office, a water price, and `extra` config (an `[alerts]` section).
+fn demo_config(dir: &TempDir, extra: &str) -> Config {
+    let text = format!(
+        "{BUILT_IN_DEFAULT}\n[[tariffs]]\nresource = \"water\"\nfrom = \"2025-01-01\"\nprice_vnd = 15000.0\nper = \"m3\"\n\n{extra}\n"
+    );
+    let path = dir.path().join("xanh.db").display().to_string();
+    let env = move |name: &str| (name == "XANH_STORE_PATH").then(|| path.clone());
+    Config::parse("demo.toml", &text, &env).unwrap()
+}
+
+/// A raise or a resolve, when the engine did it.
+#[derive(Debug, Clone)]
+struct Seen {
+    at: Timestamp,
+    raised: bool,
+    alert: AlertRecord,
+}
+
+struct Scenario {
+    _dir: TempDir,
+    config: Arc<Config>,
+    store: Arc<dyn Store>,
+    book: Arc<AlertBook>,
+    alerts: Alerts,
+    pipeline: Pipeline,
+    model: Model,
+    clock: Timestamp,
+    meters: HashMap<MeterId, Meter>,
+    seen: Vec<Seen>,
+}
+
+fn local(config: &Config, date: &str, hour: i8) -> Timestamp {
+    let date: Date = date.parse().unwrap();
+    local_midnight(date, &config.office.timezone).unwrap() + SignedDuration::from_hours(i64::from(hour))
+}
+
+impl Scenario {
+    /// The office at local midnight of `start`, with two weeks of history written before it.
+    async fn new(start: &str, extra: &str, demo_leak_from: Option<&str>) -> Scenario {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Arc::new(demo_config(&dir, extra));
+        let store = store::open(&config).unwrap().store;
+        xanh::store::Accounts::open(config.store.embedded_path()).unwrap();
+        let book = Arc::new(AlertBook::open(config.store.embedded_path()).unwrap());
+        let alerts = Alerts::new(
+            Arc::clone(&config),
+            Arc::clone(&store) as Arc<dyn StoreReads>,
+            Arc::clone(&book),
+            Arc::new(IngestStatus::default()),
+            None,
+        );
+        let mut model = Model::new(&config, 7);
+        if let Some(leak) = demo_leak_from {
+            model = model.demo(leak.parse().unwrap());
+        }
+        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
+        let meters = config.meters.iter().map(|m| (m.id.clone(), m.clone())).collect();
+        let clock = local(&config, start, 0) - SignedDuration::from_hours(14 * 24);
+        let mut scenario =
+            Scenario { _dir: dir, config, store, book, alerts, pipeline, model, clock, meters, seen: Vec::new() };
+        scenario.advance_to(local(&scenario.config, start, 0), 15, None, &[]).await;
+        scenario
+    }
+
+    /// Write the office's readings every `step_min` minutes up to `to`, evaluating at every
+    /// whole `evaluate_min` minutes of simulated time. The readings of the meters in `held` are
+    /// not written but returned, in order.
+    async fn advance_to(
+        &mut self,
+        to: Timestamp,
+        step_min: i64,
+        evaluate_min: Option<i64>,
+        held: &[&str],
+    ) -> Vec<xanh::simulate::SimReading> {
+        let step = SignedDuration::from_mins(step_min);
+        let mut batch = Vec::new();
+        let mut kept = Vec::new();
+        while self.clock < to {
+            let end = (self.clock + step).min(to);
+            for reading in self.model.advance(self.clock, end) {
+                if held.contains(&reading.meter.as_str()) {
+                    kept.push(reading);
+                    continue;
+                }
+                batch.push(self.incoming(&reading.meter, reading.value, reading.ts, reading.ts));
+            }
+            self.clock = end;
+            if let Some(every) = evaluate_min {
+                self.store.write(std::mem::take(&mut batch)).await.unwrap();
+                if self.clock.as_second() % (every * 60) == 0 {
+                    self.evaluate().await;
+                }
+            }
+        }
+        self.store.write(batch).await.unwrap();
+        kept
+    }
+
+    fn incoming(&self, meter: &MeterId, value: f64, ts: Timestamp, received_at: Timestamp) -> Incoming {
+        let origin = Origin { source: Source::Mqtt, received_at, topic: None, payload: Vec::new(), sender: None };
+        let raw = RawValue { value, ts: Some(ts), period_start: None };
+        self.pipeline.validate(&self.meters[meter], raw, origin)
+    }
+
+    async fn evaluate(&mut self) {
+        let changes = self.alerts.evaluate(self.clock).await.unwrap();
+        let at = self.clock;
+        self.seen.extend(changes.raised.into_iter().map(|alert| Seen { at, raised: true, alert }));
+        self.seen.extend(changes.resolved.into_iter().map(|alert| Seen { at, raised: false, alert }));
+    }
+
+    fn raised(&self, rule: AlertRule) -> Vec<&Seen> {
+        self.seen.iter().filter(|s| s.raised && s.alert.rule == rule).collect()
+    }
+
+    fn resolved(&self, rule: AlertRule) -> Vec<&Seen> {
+        self.seen.iter().filter(|s| !s.raised && s.alert.rule == rule).collect()
+    }
+
+    fn local_time(&self, ts: Timestamp) -> String {
+        ts.to_zoned(self.config.office.timezone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
+    }
+
+    fn active(&self) -> Vec<AlertRecord> {
+        self.book.list(AlertState::Active, None, 1000).unwrap().0
+    }
+}
+
+#[tokio::test]
+async fn a_night_leak_is_raised_the_morning_after_the_first_night_with_litres_lost_and_their_cost() {
+    // The demo leak runs 22:00–05:00 from the night of Monday 9 November 2026.
+    let mut s = Scenario::new("2026-11-09", "", Some("2026-11-09")).await;
+    let end = local(&s.config, "2026-11-11", 12);
+    s.advance_to(end, 15, Some(60), &[]).await;
+
+    let leaks = s.raised(AlertRule::NightLeak);
+    assert_eq!(leaks.len(), 1, "one alert for the leak, not one a night or a reading: {leaks:#?}");
+    let leak = leaks[0];
+    assert_eq!(leak.alert.meter.as_deref(), Some("nuoc-toa-nha"));
+    assert_eq!(s.local_time(leak.at), "2026-11-10 05:00", "raised as the first whole night ends");
+    assert!(leak.alert.message.contains("nước chảy suốt đêm 10/11/2026"), "{}", leak.alert.message);
+    assert!(leak.alert.message.contains(" lít") && leak.alert.message.contains(" đồng"), "{}", leak.alert.message);
+    // A week-long leak of 400 L/h: after the first night the loss grows, reported on the alert.
+    let now = s.active().into_iter().find(|a| a.rule == AlertRule::NightLeak).expect("still active");
+    assert_eq!(now.id, leak.alert.id, "the same alert, updated");
+    assert!(now.last_value.unwrap() > leak.alert.last_value.unwrap() + 5_000.0, "{now:?} vs {:?}", leak.alert);
+    assert!(s.raised(AlertRule::OffHours).iter().all(|r| r.alert.department.is_some()));
+}
+
+#[tokio::test]
+async fn electricity_left_on_after_hours_is_raised_each_evening_and_resolved_when_work_starts() {
+    let mut s = Scenario::new("2026-11-16", "", Some("2030-01-01")).await;
+    let wasteful = s.model.wasteful_meter().cloned().unwrap();
+    let department = s.config.meter(&wasteful).unwrap().department.clone().unwrap();
+    s.advance_to(local(&s.config, "2026-11-18", 12), 15, Some(60), &[]).await;
+
+    let raised = s.raised(AlertRule::OffHours);
+    let times: Vec<String> = raised.iter().map(|r| s.local_time(r.at)).collect();
+    // Monday's first evaluation finds the weekend's use; then each evening two hours after work.
+    assert_eq!(times, ["2026-11-16 01:00", "2026-11-16 19:00", "2026-11-17 19:00"], "{raised:#?}");
+    assert!(raised.iter().all(|r| r.alert.department.as_ref() == Some(&department.to_string())));
+    assert!(raised[0].alert.message.contains("ngoài giờ làm việc"), "{}", raised[0].alert.message);
+    let resolved: Vec<String> = s.resolved(AlertRule::OffHours).iter().map(|r| s.local_time(r.at)).collect();
+    assert_eq!(resolved, ["2026-11-16 08:00", "2026-11-17 08:00", "2026-11-18 08:00"]);
+}
+
+#[tokio::test]
+async fn a_normal_week_and_a_holiday_raise_nothing() {
+    // Monday 24 August to Thursday 3 September 2026: a normal week, a weekend, then the
+    // National Day holiday (1–2 September).
+    let mut s = Scenario::new("2026-08-24", "", None).await;
+    s.advance_to(local(&s.config, "2026-09-03", 12), 15, Some(60), &[]).await;
+    let data_rules = [AlertRule::NightLeak, AlertRule::OffHours, AlertRule::SilentMeter, AlertRule::HeldReadings];
+    let raised: Vec<&Seen> = s.seen.iter().filter(|x| data_rules.contains(&x.alert.rule)).collect();
+    assert!(raised.is_empty(), "{raised:#?}");
+}
+
+#[tokio::test]
+async fn a_meter_reporting_hourly_a_little_late_is_not_silent_but_one_that_stops_is_and_comes_back() {
+    let mut s = Scenario::new("2026-11-16", "", None).await;
+    let hourly: MeterId = "dien-kinh-te".parse().unwrap();
+    // From now on it reports once an hour, its messages arriving 90 s after the hour.
+    for _ in 0..24 {
+        let at = s.clock + SignedDuration::from_hours(1);
+        let held = s.advance_to(at, 5, Some(5), &["dien-kinh-te"]).await;
+        let last = held.last().unwrap();
+        let late = s.incoming(&hourly, last.value, last.ts, last.ts + SignedDuration::from_secs(90));
+        s.store.write(vec![late]).await.unwrap();
+    }
+    assert!(s.raised(AlertRule::SilentMeter).is_empty(), "{:#?}", s.raised(AlertRule::SilentMeter));
+
+    // Then it stops: silent after one and a half hours, and back when it reports again.
+    let stop = s.clock;
+    s.advance_to(stop + SignedDuration::from_hours(3), 5, Some(5), &["dien-kinh-te"]).await;
+    let silent = s.raised(AlertRule::SilentMeter);
+    assert_eq!(silent.len(), 1, "{silent:#?}");
+    assert_eq!(silent[0].alert.meter.as_deref(), Some("dien-kinh-te"));
+    let late = silent[0].at.duration_since(stop);
+    assert!(late > SignedDuration::from_mins(85) && late <= SignedDuration::from_mins(95), "raised {late:?} after");
+    assert!(silent[0].alert.message.contains("không gửi số liệu từ"), "{}", silent[0].alert.message);
+    s.advance_to(s.clock + SignedDuration::from_mins(30), 5, Some(5), &[]).await;
+    assert_eq!(s.resolved(AlertRule::SilentMeter).len(), 1, "back again");
+}
+
+const RECIPIENTS: &str = r#"
+[[alerts.recipients]]
+name = "Phòng Hành chính – Quản trị"
+role = "hc_qt"
+email = "hcqt@ubnd.example.gov.vn"
+
+[[alerts.recipients]]
+name = "Trưởng phòng Kinh tế"
+role = "department_head"
+department = "phong-kinh-te"
+email = "truongphong.kinhte@ubnd.example.gov.vn"
+"#;
+
+#[tokio::test]
+async fn a_network_cut_silencing_every_meter_gives_one_message_per_recipient_not_hundreds() {
+    let mut s = Scenario::new("2026-11-16", RECIPIENTS, None).await;
+    s.advance_to(local(&s.config, "2026-11-16", 9), 15, Some(15), &[]).await;
+    let before = s.book.due(s.clock, 1000).unwrap().len();
+    let all: Vec<String> = s.config.meters.iter().map(|m| m.id.to_string()).collect();
+    let all: Vec<&str> = all.iter().map(String::as_str).collect();
+    s.advance_to(local(&s.config, "2026-11-16", 12), 15, Some(15), &all).await;
+    let silent = s.raised(AlertRule::SilentMeter);
+    let counters = s.config.meters.iter().filter(|m| m.expected_interval.is_some()).count();
+    assert_eq!(silent.len(), counters, "every meter that should report is silent");
+
+    let queued = s.book.due(s.clock, 1000).unwrap();
+    let new: Vec<_> = queued.iter().skip(before).collect();
+    assert_eq!(new.len(), 2, "one message each: {new:#?}");
+    let to_hcqt = new.iter().find(|q| q.recipient.contains("hcqt@")).unwrap();
+    let subject = to_hcqt.notification["subject"].as_str().unwrap();
+    assert!(subject.contains(&format!("{counters} cảnh báo mới")), "{subject}");
+    let to_head = new.iter().find(|q| q.recipient.contains("truongphong.kinhte@")).unwrap();
+    let raised = to_head.notification["event"]["raised"].as_array().unwrap();
+    assert!(!raised.is_empty() && raised.iter().all(|a| a["department"] == "phong-kinh-te"), "{raised:#?}");
+
+    // The network comes back: the alerts resolve, again one message each.
+    s.advance_to(local(&s.config, "2026-11-16", 13), 15, Some(15), &[]).await;
+    assert_eq!(s.resolved(AlertRule::SilentMeter).len(), counters);
+    assert_eq!(s.book.due(s.clock, 1000).unwrap().len(), before + 4);
+}
+
+#[tokio::test]
+async fn readings_held_for_review_more_than_a_day_and_rejected_input_piling_up_are_raised() {
+    let mut s = Scenario::new("2026-11-16", "", None).await;
+    let typo = s.model.typo(s.clock).unwrap();
+    let held = s.incoming(&typo.meter, typo.value, typo.ts, typo.ts);
+    let report = s.store.write(vec![held]).await.unwrap();
+    assert_eq!(report.rejected, 1, "the typo is held for review");
+    s.advance_to(s.clock + SignedDuration::from_hours(23), 15, Some(60), &[]).await;
+    assert!(s.raised(AlertRule::HeldReadings).is_empty(), "not before a day");
+    s.advance_to(s.clock + SignedDuration::from_hours(2), 15, Some(60), &[]).await;
+    let raised = s.raised(AlertRule::HeldReadings);
+    assert_eq!(raised.len(), 1);
+    assert!(raised[0].alert.message.starts_with("1 số liệu chờ xem xét quá 24 giờ"), "{}", raised[0].alert.message);
+
+    // A device publishing on a topic no meter has: 19 in an hour is noise, the 20th an alert.
+    let rejected = |n: usize, at: Timestamp| -> Vec<Incoming> {
+        (0..n)
+            .map(|i| {
+                Incoming::Rejected(Rejection {
+                    origin: Origin {
+                        source: Source::Mqtt,
+                        received_at: at + SignedDuration::from_secs(i as i64),
+                        topic: Some("xanh/toa-nha/dien-moi".into()),
+                        payload: b"{\"value\": 1}".to_vec(),
+                        sender: None,
+                    },
+                    meter: None,
+                    reason: RejectReason::UnknownTopic,
+                    detail: "no meter has this topic".into(),
+                })
+            })
+            .collect()
+    };
+    s.store.write(rejected(19, s.clock)).await.unwrap();
+    s.evaluate().await;
+    assert!(s.raised(AlertRule::RejectedInput).is_empty());
+    s.store.write(rejected(1, s.clock + SignedDuration::from_secs(30))).await.unwrap();
+    s.evaluate().await;
+    let piling = s.raised(AlertRule::RejectedInput);
+    assert_eq!(piling.len(), 1);
+    assert_eq!(piling[0].alert.message, "20 bản tin từ xanh/toa-nha/dien-moi bị từ chối trong một giờ qua");
+    s.advance_to(s.clock + SignedDuration::from_hours(2), 15, Some(60), &[]).await;
+    assert_eq!(s.resolved(AlertRule::RejectedInput).len(), 1, "quiet for an hour: resolved");
+}
+
+#[tokio::test]
+async fn the_forecast_crossing_its_target_is_raised_once_per_period() {
+    // A 2025 baseline well below what the office uses: the month's forecast crosses its target.
+    let baseline = r#"
+[[baselines.entered]]
+resource = "electricity"
+period = "2025-11"
+amount = 3000.0
+note = "Hoá đơn EVN tháng 11/2025"
+"#;
+    let mut s = Scenario::new("2026-11-02", baseline, None).await;
+    s.advance_to(local(&s.config, "2026-11-06", 0), 30, Some(60), &[]).await;
+    let month: Vec<&Seen> =
+        s.raised(AlertRule::Forecast).into_iter().filter(|r| r.alert.message.contains("kỳ 2026-11")).collect();
+    assert_eq!(month.len(), 1, "once for the month, not every hour: {month:#?}");
+    assert!(month[0].alert.message.starts_with("Điện kỳ 2026-11: "), "{}", month[0].alert.message);
+}
+
+#[tokio::test]
+async fn a_disk_nearly_full_is_raised_and_a_locked_store_shows_on_the_banner() {
+    let mut s = Scenario::new("2026-11-16", "", None).await;
+    s.evaluate().await;
+    assert!(s.raised(AlertRule::StoreUnwritable).is_empty());
+
+    let dir = tempfile::tempdir().unwrap();
+    let full = demo_config(&dir, "");
+    let config = Arc::new(Config { store_min_free_bytes: u64::MAX, ..full });
+    let store = store::open(&config).unwrap().store;
+    let book = Arc::new(AlertBook::open(config.store.embedded_path()).unwrap());
+    let alerts = Alerts::new(config, store as Arc<dyn StoreReads>, book, Arc::new(IngestStatus::default()), None);
+    let changes = alerts.evaluate(s.clock).await.unwrap();
+    assert!(changes.raised.iter().any(|a| a.rule == AlertRule::StoreUnwritable && a.message.contains("sắp đầy")));
+    assert_eq!(alerts.attention().0, changes.raised.len() as u64);
+
+    // Another process holds the store's write lock: nothing can be recorded, the banner says so.
+    let lock = rusqlite::Connection::open(s.config.store.embedded_path()).unwrap();
+    lock.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    assert!(s.alerts.evaluate(s.clock).await.is_err());
+    let (_, unrecorded) = s.alerts.attention();
+    assert!(unrecorded.iter().any(|c| c.rule == AlertRule::StoreUnwritable), "{unrecorded:#?}");
+    lock.execute_batch("ROLLBACK").unwrap();
+    s.evaluate().await;
+    assert!(s.alerts.attention().1.is_empty());
+}
