@@ -139,7 +139,7 @@ impl Alerts {
     }
 
     async fn refresh_attention(&self) -> Result<(), StoreError> {
-        let (active, _) = blocking(&self.book, |book| book.list(AlertState::Active, None, 10_000)).await?;
+        let (active, _) = blocking(&self.book, |book| book.list(AlertState::Active, None, None, 10_000)).await?;
         self.attention.store(active.iter().filter(|a| a.ack.is_none()).count() as u64, Ordering::Relaxed);
         Ok(())
     }

@@ -214,20 +214,34 @@ impl AlertBook {
         })
     }
 
-    /// Alerts in a state, newest first: those with an id below `before` (all when `None`), at
-    /// most `limit`, and how many there are in that state.
-    pub fn list(&self, state: AlertState, before: Option<i64>, limit: usize) -> Result<(Vec<AlertRecord>, u64), StoreError> {
+    /// Alerts in a state (and of one rule, when given), newest first: those with an id below
+    /// `before` (all when `None`), at most `limit`, and how many there are in all.
+    pub fn list(
+        &self,
+        state: AlertState,
+        rule: Option<AlertRule>,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<(Vec<AlertRecord>, u64), StoreError> {
         let filter = match state {
             AlertState::Active => "resolved_at IS NULL",
             AlertState::Resolved => "resolved_at IS NOT NULL",
             AlertState::All => "1",
         };
+        let rule = rule.map(AlertRule::code);
         self.with(|conn| {
             let items = conn
-                .prepare(&format!("SELECT {COLUMNS} FROM alerts WHERE {filter} AND id < ?1 ORDER BY id DESC LIMIT ?2"))?
-                .query_map(params![before.unwrap_or(i64::MAX), limit as i64], record)?
+                .prepare(&format!(
+                    "SELECT {COLUMNS} FROM alerts WHERE {filter} AND (?3 IS NULL OR rule = ?3) AND id < ?1
+                     ORDER BY id DESC LIMIT ?2"
+                ))?
+                .query_map(params![before.unwrap_or(i64::MAX), limit as i64, rule], record)?
                 .collect::<Result<Vec<_>, _>>()?;
-            let total: i64 = conn.query_row(&format!("SELECT count(*) FROM alerts WHERE {filter}"), [], |r| r.get(0))?;
+            let total: i64 = conn.query_row(
+                &format!("SELECT count(*) FROM alerts WHERE {filter} AND (?1 IS NULL OR rule = ?1)"),
+                params![rule],
+                |r| r.get(0),
+            )?;
             Ok((items, total as u64))
         })
     }

@@ -144,7 +144,7 @@ impl Scenario {
     }
 
     fn active(&self) -> Vec<AlertRecord> {
-        self.book.list(AlertState::Active, None, 1000).unwrap().0
+        self.book.list(AlertState::Active, None, None, 1000).unwrap().0
     }
 }
 
@@ -353,4 +353,67 @@ async fn a_disk_nearly_full_is_raised_and_a_locked_store_shows_on_the_banner() {
     lock.execute_batch("ROLLBACK").unwrap();
     s.evaluate().await;
     assert!(s.alerts.attention().1.is_empty());
+}
+
+/// Through the running service: bad messages on a meter's topic pile up, the engine raises the
+/// alert within seconds, the API lists it, every page shows the banner until a person
+/// acknowledges it with a comment, and the audit log keeps who and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alert_from_the_broker_is_listed_shown_on_every_page_and_acknowledged_with_an_audited_comment() {
+    use crate::common::{self, publish};
+    let dir = tempfile::tempdir().unwrap();
+    let text = common::config_text(&common::embedded_mqtt(), &dir.path().join("xanh.db"))
+        + "\n[alerts]\nrejected_per_hour = 3\n";
+    let app = common::spawn_app_from(&text, dir).await;
+    let (status, doc) = app.get("/api/v1/alerts").await;
+    assert_eq!((status, doc["total"].as_u64()), (200, Some(0)), "{doc}");
+    let bad: Vec<(&str, String)> = (0..3).map(|i| ("xanh/dien-a/reading", format!("hỏng {i}"))).collect();
+    publish(&app.mqtt, &bad).await;
+    let mut waited = 0;
+    let doc = loop {
+        let (_, doc) = app.get("/api/v1/alerts?state=active").await;
+        if doc["total"].as_u64() == Some(1) || waited > 100 {
+            break doc;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        waited += 1;
+    };
+    let alert = &doc["items"][0];
+    assert_eq!(alert["rule"], "rejected_input", "{doc}");
+    assert_eq!(alert["severity"], "warning");
+    assert_eq!(alert["message"], "3 bản tin từ xanh/dien-a/reading bị từ chối trong một giờ qua");
+    assert_eq!(alert["last_value"], 3.0);
+    assert!(alert["resolved"].is_null() && alert["acknowledged"].is_null());
+    assert!(alert["started"].as_str().unwrap().ends_with("+07:00"), "{alert}");
+    let id = alert["id"].as_i64().unwrap();
+
+    let page = |path: &'static str| {
+        let request = app.http.get(app.url(path));
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page("/rejected").await.contains("1 cảnh báo đang chờ xử lý"), "the banner on another page");
+    assert!(page("/alerts?lang=en").await.contains("3 messages from xanh/dien-a/reading rejected in the last hour"));
+
+    let ack = |id: i64, comment: &str| {
+        let request = app.http.post(app.url(&format!("/api/v1/alerts/{id}/acknowledge"))).json(&serde_json::json!({ "comment": comment }));
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    assert_eq!(ack(id, "  ").await.0, 400, "a comment is required");
+    assert_eq!(ack(id + 1000, "Đã kiểm tra").await.0, 404);
+    let (status, acked) = ack(id, "Đã báo đơn vị lắp đặt sửa cấu hình thiết bị").await;
+    assert_eq!(status, 200, "{acked}");
+    assert_eq!(acked["acknowledged"]["comment"], "Đã báo đơn vị lắp đặt sửa cấu hình thiết bị");
+    assert!(acked["acknowledged"]["by"].as_str().unwrap().starts_with(common::ADMIN), "{acked}");
+    let (_, log) = app.get("/api/v1/audit").await;
+    let line = log["items"].as_array().unwrap().iter().find(|i| i["action"] == "alert.acknowledge").expect("audited");
+    assert_eq!(line["after"]["comment"], "Đã báo đơn vị lắp đặt sửa cấu hình thiết bị", "{line}");
+    assert!(!page("/rejected").await.contains("cảnh báo đang chờ xử lý"), "acknowledged: no banner");
+
+    assert_eq!(app.get("/api/v1/alerts?state=bogus").await.0, 400);
+    assert_eq!(app.get("/api/v1/alerts?state=all&rule=rejected_input").await.1["total"], 1);
+    assert_eq!(app.get("/api/v1/alerts?state=resolved").await.1["total"], 0);
+    app.stop().await;
 }
