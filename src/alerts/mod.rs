@@ -1,9 +1,11 @@
 //! Alerts: the rules of issue 16 evaluated as readings arrive and at least every minute, one
 //! alert per condition (raised, updated while it lasts, resolved by the data), kept in the
 //! store with the notifications they cause; acknowledged by a person; sent by the
-//! [`dispatch::Dispatcher`] through the configured channels. See docs/alerts.md.
+//! [`dispatch::Dispatcher`] through the configured channels and
+//! published on MQTT by [`mqtt::Publisher`]. See docs/alerts.md.
 
 pub mod dispatch;
+pub mod mqtt;
 pub mod recipients;
 pub mod rules;
 

@@ -245,7 +245,7 @@ pub async fn silent_meters(store: &dyn StoreReads, config: &Config, now: Timesta
         let minutes = silent.as_secs_f64() / 60.0;
         let span = std::time::Duration::try_from(silent).unwrap_or_default();
         let message = format!(
-            "{}: không gửi số liệu từ {} ({} nay)",
+            "{}: không gửi số liệu từ {} (đã {})",
             meter.name,
             locale::date_time(seen, tz, Lang::Vi),
             locale::span(span, Lang::Vi)

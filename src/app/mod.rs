@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use crate::alerts::Alerts;
 use crate::alerts::dispatch::Dispatcher;
+use crate::alerts::mqtt::{BrokerAddress, Publisher};
 use crate::auth::{Auth, AuthError};
 use crate::notify;
 use crate::config::{Broker, Config, ConfigError, EmbeddedBroker, WebLimits};
@@ -137,8 +138,21 @@ impl Application {
             outbox_status,
         ));
         tokio::spawn(Arc::clone(&alerts).run(shutdown_rx.clone()));
-        let dispatcher = Dispatcher::new(book, channels, config.alerts.retry_after);
+        let dispatcher = Dispatcher::new(Arc::clone(&book), channels, config.alerts.retry_after);
         tokio::spawn(dispatcher.run(shutdown_rx.clone()));
+        let alert_broker = BrokerAddress {
+            host: host.clone(),
+            port,
+            client_id: format!("{}-alerts", config.mqtt.client_id),
+            credentials: config.mqtt.username.clone().map(|u| (u, config.mqtt.password.clone().unwrap_or_default())),
+            tls: match &config.mqtt.broker {
+                Broker::External(external) => {
+                    external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?
+                }
+                Broker::Embedded(_) => None,
+            },
+        };
+        tokio::spawn(Publisher::new(book, alert_broker).run(shutdown_rx.clone()));
         let listener = TcpListener::bind(config.web_listen)
             .await
             .map_err(|e| StartError::WebBind { addr: config.web_listen, reason: e.to_string() })?;

@@ -417,3 +417,119 @@ async fn an_alert_from_the_broker_is_listed_shown_on_every_page_and_acknowledged
     assert_eq!(app.get("/api/v1/alerts?state=resolved").await.1["total"], 0);
     app.stop().await;
 }
+
+/// What a fresh subscriber to `xanh/alerts/#` receives within a second: the retained topics.
+async fn retained_alerts(broker: &(String, u16)) -> Vec<(String, Vec<u8>)> {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let id = format!("alerts-watcher-{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let (client, mut events) = AsyncClient::new(MqttOptions::new(id, broker.0.clone(), broker.1), 10);
+    client.subscribe("xanh/alerts/#", QoS::AtLeastOnce).await.unwrap();
+    let mut seen = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        while let Ok(event) = events.poll().await {
+            if let Event::Incoming(Packet::Publish(p)) = event {
+                seen.push((p.topic.clone(), p.payload.to_vec()));
+            }
+        }
+    })
+    .await;
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_active_alert_is_retained_on_its_mqtt_topic_and_cleared_when_it_resolves() {
+    use xanh::alerts::mqtt::{BrokerAddress, Publisher};
+    let app = crate::common::spawn_app().await;
+    let mut s = Scenario::new("2026-11-16", "", None).await;
+    let publisher = Publisher::new(
+        Arc::clone(&s.book),
+        BrokerAddress {
+            host: app.mqtt.0.clone(),
+            port: app.mqtt.1,
+            client_id: "xanh-alerts-test".into(),
+            credentials: None,
+            tls: None,
+        },
+    );
+    s.advance_to(s.clock + SignedDuration::from_hours(3), 15, Some(15), &["dien-kinh-te"]).await;
+    let silent = s.raised(AlertRule::SilentMeter)[0].alert.clone();
+    assert_eq!(publisher.publish_pending().await.unwrap(), 1);
+    let topic = format!("xanh/alerts/silent_meter/{}", silent.id);
+    let retained = retained_alerts(&app.mqtt).await;
+    assert_eq!(retained.len(), 1, "{retained:?}");
+    assert_eq!(retained[0].0, topic);
+    let payload: serde_json::Value = serde_json::from_slice(&retained[0].1).unwrap();
+    assert_eq!(payload["meter"], "dien-kinh-te");
+    let now = s.book.get(silent.id).unwrap().unwrap();
+    assert_eq!(payload["message"], now.message.as_str(), "its message as it is when published");
+    assert!(now.message.ends_with("(đã 3 giờ)"), "{}", now.message);
+    assert_eq!(publisher.publish_pending().await.unwrap(), 0, "published once");
+
+    s.advance_to(s.clock + SignedDuration::from_mins(30), 15, Some(15), &[]).await;
+    assert_eq!(s.resolved(AlertRule::SilentMeter).len(), 1);
+    assert_eq!(publisher.publish_pending().await.unwrap(), 1);
+    assert!(retained_alerts(&app.mqtt).await.is_empty(), "cleared on resolve");
+    app.stop().await;
+}
+
+/// A channel that is down (every attempt fails for now) and one that works.
+struct Down;
+struct Recorded(Arc<std::sync::Mutex<Vec<xanh::notify::Notification>>>);
+
+impl xanh::notify::Channel for Down {
+    fn accepts(&self, to: &xanh::notify::Address) -> bool {
+        matches!(to, xanh::notify::Address::Email(_))
+    }
+    fn send<'a>(&'a self, _: &'a xanh::notify::Notification) -> xanh::notify::SendFuture<'a> {
+        Box::pin(async { Err(xanh::notify::SendError::Retryable("connection refused".into())) })
+    }
+}
+
+impl xanh::notify::Channel for Recorded {
+    fn accepts(&self, to: &xanh::notify::Address) -> bool {
+        matches!(to, xanh::notify::Address::Webhook(_))
+    }
+    fn send<'a>(&'a self, n: &'a xanh::notify::Notification) -> xanh::notify::SendFuture<'a> {
+        self.0.lock().unwrap().push(n.clone());
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn a_channel_that_is_down_delays_only_its_own_messages_which_are_kept_and_retried_with_backoff() {
+    use xanh::alerts::dispatch::Dispatcher;
+    let recipients = r#"
+[alerts]
+retry_after_s = 60
+
+[[alerts.recipients]]
+name = "HC-QT"
+role = "hc_qt"
+email = "hcqt@ubnd.example.gov.vn"
+
+[[alerts.recipients]]
+name = "Zalo OA"
+role = "hc_qt"
+webhook = "zalo"
+"#;
+    let mut s = Scenario::new("2026-11-16", recipients, None).await;
+    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let channels: Vec<Box<dyn xanh::notify::Channel>> = vec![Box::new(Down), Box::new(Recorded(Arc::clone(&sent)))];
+    let dispatcher = Dispatcher::new(Arc::clone(&s.book), channels, s.config.alerts.retry_after);
+    s.advance_to(s.clock + SignedDuration::from_hours(3), 15, Some(15), &["dien-kinh-te"]).await;
+
+    let pass = dispatcher.send_due(s.clock).await.unwrap();
+    assert_eq!((pass.sent, pass.failed), (1, 1));
+    assert_eq!(sent.lock().unwrap()[0].subject, format!("[Xanh] Cảnh báo: {}", s.raised(AlertRule::SilentMeter)[0].alert.message));
+    let failed = s.book.failures(10).unwrap();
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].recipient.contains("hcqt@") && failed[0].last_error.as_deref().unwrap().contains("connection refused"));
+    assert_eq!(failed[0].next_at, s.clock + SignedDuration::from_secs(60));
+    // Not tried again before its time; then with a doubled wait. Nothing is lost meanwhile.
+    assert_eq!(dispatcher.send_due(s.clock + SignedDuration::from_secs(59)).await.unwrap().failed, 0);
+    assert_eq!(dispatcher.send_due(s.clock + SignedDuration::from_secs(60)).await.unwrap().failed, 1);
+    let failed = s.book.failures(10).unwrap();
+    assert_eq!((failed[0].attempts, failed[0].next_at), (2, s.clock + SignedDuration::from_secs(180)));
+    assert_eq!(sent.lock().unwrap().len(), 1, "the working channel sent its message once");
+}
