@@ -348,3 +348,57 @@ fn resolve_recipient(
     };
     Some(Recipient { name: entry.name, role: role?, address: address? })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{BUILT_IN_DEFAULT, Config};
+    use crate::domain::AlertRule;
+
+    fn parse(extra: &str) -> Result<Config, String> {
+        Config::parse("office.toml", &format!("{BUILT_IN_DEFAULT}\n{extra}"), &|_| None).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn overrides_apply_resource_then_department_then_meter() {
+        let config = parse(
+            "[alerts]\nleak_litres_per_hour = 2.0\n\
+             [[alerts.overrides]]\nmeter = \"nuoc-toa-nha\"\nleak_litres_per_hour = 30.0\n\
+             [[alerts.overrides]]\nresource = \"water\"\nleak_litres_per_hour = 5.0\noff = [\"silent_meter\"]\n",
+        )
+        .unwrap();
+        let meter = |id: &str| config.meters.iter().find(|m| m.id.as_str() == id).unwrap();
+        let building = config.alerts.settings_for(meter("nuoc-toa-nha"));
+        assert_eq!(building.leak_litres_per_hour, 30.0, "the meter's own beats its resource's");
+        assert_eq!(building.off, [AlertRule::SilentMeter]);
+        assert_eq!(config.alerts.settings_for(meter("nuoc-tt-phuc-vu-hcc")).leak_litres_per_hour, 5.0);
+        assert!(config.alerts.settings_for(meter("dien-toa-nha")).off.is_empty());
+    }
+
+    #[test]
+    fn wrong_alert_settings_are_named_with_their_fix() {
+        let err = parse(
+            "[alerts]\nevaluate_every_s = 600\noff_hours_share = -1\n\
+             [[alerts.overrides]]\nmeter = \"khong-co\"\n\
+             [[alerts.overrides]]\nresource = \"water\"\ndepartment = \"phong-kinh-te\"\n\
+             [[alerts.overrides]]\nresource = \"water\"\noff = [\"leak\"]\n\
+             [[alerts.recipients]]\nname = \"A\"\nrole = \"department_head\"\nemail = \"a@b.vn\"\n\
+             [[alerts.recipients]]\nname = \"B\"\nrole = \"hc_qt\"\nemail = \"không phải thư\"\n",
+        )
+        .unwrap_err();
+        for expected in [
+            "alerts.evaluate_every_s",
+            "use 1 to 60",
+            "alerts.off_hours_share",
+            "alerts.overrides[0].meter",
+            "`khong-co` is not a configured meter",
+            "alerts.overrides[1]: names no meter, department or resource, or more than one",
+            "alerts.overrides[2].off",
+            "night_leak",
+            "alerts.recipients[0].department",
+            "alerts.recipients[1].email",
+        ] {
+            assert!(err.contains(expected), "{expected} missing from: {err}");
+        }
+        assert!(parse("[alerts]\nunknown = 1\n").unwrap_err().contains("unknown"), "unknown keys are refused");
+    }
+}
