@@ -870,7 +870,8 @@ async fn the_demo_office_shows_the_same_figures_on_every_page_the_api_and_both_e
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_alerts_page_and_its_banner_on_a_phone() {
     let dir = tempfile::tempdir().unwrap();
-    let config = office_config_text(OFFICE, &embedded_mqtt(), &dir.path().join("xanh.db")) + "\n[alerts]\nrejected_per_hour = 3\n";
+    let config = office_config_text(OFFICE, &embedded_mqtt(), &dir.path().join("xanh.db"))
+        + "\n[alerts]\nrejected_per_hour = 3\n";
     let app = spawn_app_from(&config, dir).await;
     let bad: Vec<(&str, String)> = (0..3).map(|i| ("xanh/dien-a/reading", format!("hỏng {i}"))).collect();
     publish(&app.mqtt, &bad).await;
@@ -888,7 +889,12 @@ async fn the_alerts_page_and_its_banner_on_a_phone() {
         let browser = &browser;
         async move {
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-            while browser.script("return location.pathname + location.search", json!([])).await.as_str().is_none_or(|p| !p.starts_with(path)) {
+            while browser
+                .script("return location.pathname + location.search", json!([]))
+                .await
+                .as_str()
+                .is_none_or(|p| !p.starts_with(path))
+            {
                 assert!(std::time::Instant::now() < deadline, "never reached {path}");
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
@@ -914,7 +920,10 @@ async fn the_alerts_page_and_its_banner_on_a_phone() {
     wait_for("/alerts?lang=vi&ok=").await;
     assert_eq!(text(&browser, "[data-result=ok]").await, "Đã xác nhận cảnh báo.");
     let ack = text(&browser, "li[data-rule=rejected_input] p.ack").await;
-    assert!(ack.starts_with("Đã xác nhận bởi quan.tri (") && ack.ends_with("): Đã báo đơn vị lắp đặt kiểm tra thiết bị"), "{ack}");
+    assert!(
+        ack.starts_with("Đã xác nhận bởi quan.tri (") && ack.ends_with("): Đã báo đơn vị lắp đặt kiểm tra thiết bị"),
+        "{ack}"
+    );
     assert!(!browser.dom().await.contains("alerts-banner"), "acknowledged: the banner is gone");
 
     browser.open(&app, "/alerts?lang=en&state=all").await;

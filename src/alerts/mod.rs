@@ -174,7 +174,11 @@ impl Alerts {
                 last_round = tokio::time::Instant::now();
                 match self.evaluate(Timestamp::now()).await {
                     Ok(changes) if !changes.raised.is_empty() || !changes.resolved.is_empty() => {
-                        tracing::info!(raised = changes.raised.len(), resolved = changes.resolved.len(), "alerts changed")
+                        tracing::info!(
+                            raised = changes.raised.len(),
+                            resolved = changes.resolved.len(),
+                            "alerts changed"
+                        )
                     }
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "alerts could not be evaluated"),

@@ -69,10 +69,15 @@ fn ts(ms: i64) -> Timestamp {
 
 /// Night water flow that never reached zero in the last whole night (00:00–05:00), with the
 /// litres lost since the first such night in a row and their cost.
-pub async fn night_leak(store: &dyn StoreReads, config: &Config, now: Timestamp) -> Result<Vec<Condition>, FigureError> {
+pub async fn night_leak(
+    store: &dyn StoreReads,
+    config: &Config,
+    now: Timestamp,
+) -> Result<Vec<Condition>, FigureError> {
     let tz = &config.office.timezone;
     let local = now.to_zoned(tz.clone());
-    let last_night = if local.hour() >= NIGHT_HOURS.end { local.date() } else { local.date().yesterday().map_err(date_error)? };
+    let last_night =
+        if local.hour() >= NIGHT_HOURS.end { local.date() } else { local.date().yesterday().map_err(date_error)? };
     let mut found = Vec::new();
     for meter in config.meters.iter().filter(|m| m.resource == Resource::Water) {
         let settings = config.alerts.settings_for(meter);
@@ -86,7 +91,10 @@ pub async fn night_leak(store: &dyn StoreReads, config: &Config, now: Timestamp)
         if store.readings(meter.id.clone(), last_end, i64::MAX, 1).await?.is_empty() {
             continue;
         }
-        let first = local_midnight(last_night.checked_sub(jiff::Span::new().days(LEAK_LOOKBACK_NIGHTS)).map_err(date_error)?, tz)?;
+        let first = local_midnight(
+            last_night.checked_sub(jiff::Span::new().days(LEAK_LOOKBACK_NIGHTS)).map_err(date_error)?,
+            tz,
+        )?;
         let range = TimeRange::new(first, ts(last_end))?;
         let rows = store.consumption(vec![meter.id.clone()], range, Resolution::Hour).await?;
         let nights = crate::analysis::waste::nights(&Hourly::from_rows(&range, &rows), tz);
@@ -125,7 +133,11 @@ pub async fn night_leak(store: &dyn StoreReads, config: &Config, now: Timestamp)
             locale::date_time(since, tz, Lang::En),
         );
         let key = format!("night_leak/{}", meter.id);
-        found.push(for_meter(condition(AlertRule::NightLeak, key, Severity::Critical, message, message_en), meter, litres));
+        found.push(for_meter(
+            condition(AlertRule::NightLeak, key, Severity::Critical, message, message_en),
+            meter,
+            litres,
+        ));
     }
     Ok(found)
 }
@@ -135,7 +147,10 @@ pub async fn night_leak(store: &dyn StoreReads, config: &Config, now: Timestamp)
 pub async fn off_hours(store: &dyn StoreReads, config: &Config, now: Timestamp) -> Result<Vec<Condition>, FigureError> {
     let mut found = Vec::new();
     for department in &config.departments {
-        let own = config.meters.iter().filter(|m| m.resource == Resource::Electricity && m.department.as_ref() == Some(&department.id));
+        let own = config
+            .meters
+            .iter()
+            .filter(|m| m.resource == Resource::Electricity && m.department.as_ref() == Some(&department.id));
         let Some(first) = own.clone().next() else { continue };
         let settings = config.alerts.settings_for(first);
         if settings.off.contains(&AlertRule::OffHours) {
@@ -223,7 +238,11 @@ async fn off_hours_stretch(
 
 /// Meters silent past [`SILENT_GRACE`] times their expected interval (or the configured
 /// `silent_after_minutes`).
-pub async fn silent_meters(store: &dyn StoreReads, config: &Config, now: Timestamp) -> Result<Vec<Condition>, FigureError> {
+pub async fn silent_meters(
+    store: &dyn StoreReads,
+    config: &Config,
+    now: Timestamp,
+) -> Result<Vec<Condition>, FigureError> {
     let status = store.meter_status().await?;
     let tz = &config.office.timezone;
     let mut found = Vec::new();
@@ -257,7 +276,11 @@ pub async fn silent_meters(store: &dyn StoreReads, config: &Config, now: Timesta
             locale::span(span, Lang::En)
         );
         let key = format!("silent_meter/{}", meter.id);
-        found.push(for_meter(condition(AlertRule::SilentMeter, key, Severity::Warning, message, message_en), meter, minutes));
+        found.push(for_meter(
+            condition(AlertRule::SilentMeter, key, Severity::Warning, message, message_en),
+            meter,
+            minutes,
+        ));
     }
     Ok(found)
 }
@@ -313,7 +336,11 @@ pub async fn forecast(store: &dyn StoreReads, config: &Config, now: Timestamp) -
 
 /// Readings held for review longer than allowed, and rejected input piling up from one topic
 /// within the last hour. Returns the conditions of both rules.
-pub async fn rejected_input(store: &dyn StoreReads, config: &Config, now: Timestamp) -> Result<Vec<Condition>, FigureError> {
+pub async fn rejected_input(
+    store: &dyn StoreReads,
+    config: &Config,
+    now: Timestamp,
+) -> Result<Vec<Condition>, FigureError> {
     let held_before = now - SignedDuration::try_from(config.alerts.held_after).unwrap_or(SignedDuration::MAX);
     let hour_ago = now - SignedDuration::from_hours(1);
     let (mut held, mut oldest_held) = (0u64, None::<Timestamp>);

@@ -244,7 +244,11 @@ fn resolve_override(
         (Some(meter), None, None) => match meters.iter().find(|m| m.id.as_str() == meter) {
             Some(m) => Some(Selector::Meter(m.id.clone())),
             None => {
-                problem(format!("{key}.meter"), format!("`{meter}` is not a configured meter"), "use the id of a [[meters]] entry".into());
+                problem(
+                    format!("{key}.meter"),
+                    format!("`{meter}` is not a configured meter"),
+                    "use the id of a [[meters]] entry".into(),
+                );
                 None
             }
         },
@@ -267,7 +271,11 @@ fn resolve_override(
             }
         },
         _ => {
-            problem(key.clone(), "names no meter, department or resource, or more than one".into(), "give exactly one of meter, department or resource".into());
+            problem(
+                key.clone(),
+                "names no meter, department or resource, or more than one".into(),
+                "give exactly one of meter, department or resource".into(),
+            );
             None
         }
     };
@@ -282,7 +290,9 @@ fn resolve_override(
             ),
         }
     }
-    for (name, value) in [("leak_litres_per_hour", entry.leak_litres_per_hour), ("off_hours_share", entry.off_hours_share)] {
+    for (name, value) in
+        [("leak_litres_per_hour", entry.leak_litres_per_hour), ("off_hours_share", entry.off_hours_share)]
+    {
         if let Some(v) = value.filter(|v| !(v.is_finite() && *v > 0.0)) {
             problem(format!("{key}.{name}"), format!("is {v}"), "use a number above 0".into());
         }
@@ -324,11 +334,19 @@ fn resolve_recipient(
             None
         }
         ("hc_qt", Some(_)) => {
-            problem(format!("{key}.department"), "is given for HC-QT".into(), "HC-QT hears of every department: remove department".into());
+            problem(
+                format!("{key}.department"),
+                "is given for HC-QT".into(),
+                "HC-QT hears of every department: remove department".into(),
+            );
             None
         }
         (other, _) => {
-            problem(format!("{key}.role"), format!("`{other}` is not a role"), "use \"hc_qt\" or \"department_head\"".into());
+            problem(
+                format!("{key}.role"),
+                format!("`{other}` is not a role"),
+                "use \"hc_qt\" or \"department_head\"".into(),
+            );
             None
         }
     };
@@ -337,12 +355,20 @@ fn resolve_recipient(
             Some(crate::notify::Address::Email(email))
         }
         (Some(email), None) => {
-            problem(format!("{key}.email"), format!("`{email}` is not an e-mail address"), "write it as name@example.gov.vn".into());
+            problem(
+                format!("{key}.email"),
+                format!("`{email}` is not an e-mail address"),
+                "write it as name@example.gov.vn".into(),
+            );
             None
         }
         (None, Some(webhook)) if !webhook.trim().is_empty() => Some(crate::notify::Address::Webhook(webhook)),
         _ => {
-            problem(key.clone(), "needs exactly one of email or webhook".into(), "give email = \"…\" or webhook = \"name\"".into());
+            problem(
+                key.clone(),
+                "needs exactly one of email or webhook".into(),
+                "give email = \"…\" or webhook = \"name\"".into(),
+            );
             None
         }
     };

@@ -17,8 +17,8 @@ mod rejection;
 mod resource;
 mod topic;
 
-pub use alert::{AlertRule, Condition, Severity};
 pub use access::{InvalidUsername, Role, Sender, UnknownRole, User, Username};
+pub use alert::{AlertRule, Condition, Severity};
 pub use calendar::{Calendar, CalendarYear, YearStatus};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use digest::PasswordDigest;

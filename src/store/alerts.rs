@@ -118,9 +118,11 @@ fn record(row: &Row<'_>) -> Result<AlertRecord, rusqlite::Error> {
         message: row.get(11)?,
         message_en: row.get(12)?,
         ack: match (acked_by, acked_at) {
-            (Some(by), Some(at)) => {
-                Some(Acknowledgement { by, at: from_ms(at), comment: row.get::<_, Option<String>>(15)?.unwrap_or_default() })
-            }
+            (Some(by), Some(at)) => Some(Acknowledgement {
+                by,
+                at: from_ms(at),
+                comment: row.get::<_, Option<String>>(15)?.unwrap_or_default(),
+            }),
             _ => None,
         },
     })
@@ -295,7 +297,8 @@ impl AlertBook {
                     id: r.get(0)?,
                     created: from_ms(r.get(1)?),
                     recipient: r.get(2)?,
-                    notification: serde_json::from_str(&text).map_err(|_| corrupt("alert_outbox.notification", &text))?,
+                    notification: serde_json::from_str(&text)
+                        .map_err(|_| corrupt("alert_outbox.notification", &text))?,
                     attempts: r.get(4)?,
                     next_at: from_ms(r.get(5)?),
                     last_error: r.get(6)?,
@@ -317,7 +320,13 @@ impl AlertBook {
     }
 
     /// A failed attempt: tried again at `retry_at`, or given up when `None`.
-    pub fn mark_failed(&self, id: i64, error: &str, retry_at: Option<Timestamp>, now: Timestamp) -> Result<(), StoreError> {
+    pub fn mark_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         self.with(|conn| {
             conn.execute(
                 "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?2,
@@ -348,7 +357,8 @@ impl AlertBook {
     pub fn mark_mqtt(&self, id: i64, published: bool) -> Result<(), StoreError> {
         let (from, to) = if published { ("pending", "published") } else { ("clear_pending", "cleared") };
         self.with(|conn| {
-            conn.execute("UPDATE alerts SET mqtt_state = ?3 WHERE id = ?1 AND mqtt_state = ?2", params![id, from, to]).map(drop)
+            conn.execute("UPDATE alerts SET mqtt_state = ?3 WHERE id = ?1 AND mqtt_state = ?2", params![id, from, to])
+                .map(drop)
         })
     }
 }

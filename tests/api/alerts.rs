@@ -395,7 +395,10 @@ async fn an_alert_from_the_broker_is_listed_shown_on_every_page_and_acknowledged
     assert!(page("/alerts?lang=en").await.contains("3 messages from xanh/dien-a/reading rejected in the last hour"));
 
     let ack = |id: i64, comment: &str| {
-        let request = app.http.post(app.url(&format!("/api/v1/alerts/{id}/acknowledge"))).json(&serde_json::json!({ "comment": comment }));
+        let request = app
+            .http
+            .post(app.url(&format!("/api/v1/alerts/{id}/acknowledge")))
+            .json(&serde_json::json!({ "comment": comment }));
         async move {
             let response = request.send().await.unwrap();
             (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
@@ -521,10 +524,16 @@ webhook = "zalo"
 
     let pass = dispatcher.send_due(s.clock).await.unwrap();
     assert_eq!((pass.sent, pass.failed), (1, 1));
-    assert_eq!(sent.lock().unwrap()[0].subject, format!("[Xanh] Cảnh báo: {}", s.raised(AlertRule::SilentMeter)[0].alert.message));
+    assert_eq!(
+        sent.lock().unwrap()[0].subject,
+        format!("[Xanh] Cảnh báo: {}", s.raised(AlertRule::SilentMeter)[0].alert.message)
+    );
     let failed = s.book.failures(10).unwrap();
     assert_eq!(failed.len(), 1);
-    assert!(failed[0].recipient.contains("hcqt@") && failed[0].last_error.as_deref().unwrap().contains("connection refused"));
+    assert!(
+        failed[0].recipient.contains("hcqt@")
+            && failed[0].last_error.as_deref().unwrap().contains("connection refused")
+    );
     assert_eq!(failed[0].next_at, s.clock + SignedDuration::from_secs(60));
     // Not tried again before its time; then with a doubled wait. Nothing is lost meanwhile.
     assert_eq!(dispatcher.send_due(s.clock + SignedDuration::from_secs(59)).await.unwrap().failed, 0);

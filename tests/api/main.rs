@@ -6,9 +6,9 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod alerts;
 mod broker_auth;
 mod broker_zero_loss;
-mod alerts;
 mod check_config;
 mod corrections;
 mod dashboards;

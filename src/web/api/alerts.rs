@@ -67,8 +67,7 @@ pub async fn alerts(
     }
     let before = params.before;
     let book = state.alerts.book();
-    let (items, total) =
-        crate::alerts::blocking(&book, move |book| book.list(which, rule, before, limit)).await?;
+    let (items, total) = crate::alerts::blocking(&book, move |book| book.list(which, rule, before, limit)).await?;
     let next_before = items.last().filter(|_| items.len() == limit).map(|last| last.id);
     let tz = &state.config.office.timezone;
     let items: Vec<Value> = items.iter().map(|a| alert_json(a, tz)).collect();
@@ -112,7 +111,8 @@ pub async fn post_acknowledge(
     let Path(id) = id.map_err(|_| {
         ApiError::BadRequest("the id in the path must be a whole number, as listed by GET /api/v1/alerts".into())
     })?;
-    let Json(body) = body.map_err(|e| ApiError::BadRequest(format!("{}; send {{\"comment\": \"…\"}}", e.body_text())))?;
+    let Json(body) =
+        body.map_err(|e| ApiError::BadRequest(format!("{}; send {{\"comment\": \"…\"}}", e.body_text())))?;
     let acked = acknowledge(&state, writer.principal(), id, &body.comment).await?;
     Ok(Json(alert_json(&acked, &state.config.office.timezone)))
 }

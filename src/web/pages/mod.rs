@@ -14,8 +14,8 @@ mod rejected;
 mod scores;
 
 pub use account::{login, login_page, logout, setup, setup_page};
-pub use alerts::{acknowledge_form, alerts_page};
 pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
+pub use alerts::{acknowledge_form, alerts_page};
 pub use dashboard::{chart_png, dashboard};
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
