@@ -48,6 +48,24 @@ pub struct Alerts {
     round: tokio::sync::Mutex<()>,
 }
 
+/// Queue each digest recipient's digest of the day, once, when its time has come.
+fn queue_digests(
+    book: &AlertBook,
+    recipients: &[crate::config::Recipient],
+    now: Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Result<(), StoreError> {
+    if recipients.iter().all(|r| r.digest_at.is_none()) {
+        return Ok(());
+    }
+    let (active, _) = book.list(AlertState::Active, None, None, 10_000)?;
+    let resolved = book.resolved_since(now - jiff::SignedDuration::from_hours(24))?;
+    let digests: Vec<_> =
+        recipients.iter().filter_map(|r| recipients::digest(r, &active, &resolved, now, tz)).collect();
+    book.enqueue(now, &digests)?;
+    Ok(())
+}
+
 /// Run `work` on the alert book off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
     book: &Arc<AlertBook>,
@@ -88,9 +106,13 @@ impl Alerts {
         let _one = self.round.lock().await;
         let (conditions, judged) = self.conditions(now).await;
         let recipients = self.config.alerts.recipients.clone();
+        let tz = self.config.office.timezone.clone();
         let found = conditions.clone();
         let recorded = blocking(&self.book, move |book| {
-            book.reconcile(now, &found, &judged, |changes| recipients::compose(&recipients, changes))
+            let changes =
+                book.reconcile(now, &found, &judged, |changes| recipients::compose(&recipients, changes, now, &tz))?;
+            queue_digests(book, &recipients, now, &tz)?;
+            Ok(changes)
         })
         .await;
         let unrecorded = |kept: Vec<Condition>| *self.unrecorded.lock().unwrap_or_else(|p| p.into_inner()) = kept;

@@ -3,7 +3,11 @@
 //! alerts at once (every meter silent after a network cut) gives each recipient one grouped
 //! message, not one per alert.
 
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
 use crate::config::{Recipient, RecipientRole};
+use crate::domain::Severity;
 use crate::notify::Notification;
 use crate::store::alerts::{AlertChanges, AlertRecord, Queued};
 
@@ -15,23 +19,72 @@ pub fn concerns(recipient: &Recipient, alert: &AlertRecord) -> bool {
     }
 }
 
-/// The notifications of one round: one per recipient with anything to hear.
-pub fn compose(recipients: &[Recipient], changes: &AlertChanges) -> Vec<Queued> {
+/// The notifications of one round at `now`: one per recipient with anything to hear (not to
+/// those who take a daily digest), held until the end of their quiet hours unless it raises a
+/// critical alert.
+pub fn compose(recipients: &[Recipient], changes: &AlertChanges, now: Timestamp, tz: &TimeZone) -> Vec<Queued> {
     recipients
         .iter()
+        .filter(|recipient| recipient.digest_at.is_none())
         .filter_map(|recipient| {
             let raised: Vec<&AlertRecord> = changes.raised.iter().filter(|a| concerns(recipient, a)).collect();
             let resolved: Vec<&AlertRecord> = changes.resolved.iter().filter(|a| concerns(recipient, a)).collect();
             if raised.is_empty() && resolved.is_empty() {
                 return None;
             }
+            let urgent = raised.iter().any(|a| a.severity == Severity::Critical);
+            let not_before = recipient.quiet_hours.filter(|_| !urgent).and_then(|quiet| quiet.end_after(now, tz));
             let notification = notification(recipient, &raised, &resolved);
-            Some(Queued {
-                recipient: format!("{} <{}>", recipient.name, address_text(&notification.to)),
-                notification: serde_json::to_value(&notification).unwrap_or_default(),
-            })
+            Some(queued(recipient, &notification, not_before, None))
         })
         .collect()
+}
+
+/// How long after `digest_at` the day's digest may still go (a service down at that time).
+const DIGEST_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(2);
+
+/// A digest recipient's message for the day of `now`: the alerts still active and those
+/// resolved in the last day; `None` when there is nothing to tell or `now` is not within
+/// [`DIGEST_WINDOW`] of `digest_at`.
+pub fn digest(
+    recipient: &Recipient,
+    active: &[AlertRecord],
+    resolved: &[AlertRecord],
+    now: Timestamp,
+    tz: &TimeZone,
+) -> Option<Queued> {
+    let at = recipient.digest_at?;
+    let local = now.to_zoned(tz.clone());
+    let late = local.time().duration_since(at);
+    if late.is_negative() || late >= DIGEST_WINDOW {
+        return None;
+    }
+    let active: Vec<&AlertRecord> = active.iter().filter(|a| concerns(recipient, a)).collect();
+    let resolved: Vec<&AlertRecord> = resolved.iter().filter(|a| concerns(recipient, a)).collect();
+    if active.is_empty() && resolved.is_empty() {
+        return None;
+    }
+    let mut n = notification(recipient, &active, &resolved);
+    let day = local.date().strftime("%d/%m/%Y").to_string();
+    n.subject =
+        format!("[Xanh] Tổng hợp cảnh báo ngày {day}: {} đang diễn ra, {} đã hết", active.len(), resolved.len());
+    n.text = n.text.replacen("Cảnh báo mới:", "Đang diễn ra:", 1);
+    let key = format!("digest/{}/{}", recipient.name, local.date());
+    Some(queued(recipient, &n, None, Some(key)))
+}
+
+fn queued(
+    recipient: &Recipient,
+    notification: &Notification,
+    not_before: Option<Timestamp>,
+    dedup: Option<String>,
+) -> Queued {
+    Queued {
+        recipient: format!("{} <{}>", recipient.name, address_text(&notification.to)),
+        notification: serde_json::to_value(notification).unwrap_or_default(),
+        not_before,
+        dedup,
+    }
 }
 
 fn address_text(address: &crate::notify::Address) -> &str {

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use jiff::civil::Time;
 use serde::Deserialize;
 
 use crate::domain::{AlertRule, DepartmentId, Meter, MeterId, Resource};
@@ -58,6 +59,8 @@ struct RecipientEntry {
     department: Option<String>,
     email: Option<String>,
     webhook: Option<String>,
+    quiet_hours: Option<String>,
+    digest_at: Option<String>,
 }
 
 /// The alert rules' settings as the program uses them.
@@ -133,6 +136,44 @@ pub struct Recipient {
     pub name: String,
     pub role: RecipientRole,
     pub address: crate::notify::Address,
+    /// Messages without a critical alert wait until these hours end (office time).
+    pub quiet_hours: Option<QuietHours>,
+    /// Instead of a message per round, one digest a day from this time (office time).
+    pub digest_at: Option<Time>,
+}
+
+/// A span of the day, possibly over midnight ("21:00-06:30").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: Time,
+    pub end: Time,
+}
+
+impl QuietHours {
+    pub fn contains(&self, time: Time) -> bool {
+        if self.start <= self.end {
+            self.start <= time && time < self.end
+        } else {
+            time >= self.start || time < self.end
+        }
+    }
+
+    /// When the quiet hours that `now` falls in end; `None` when `now` is not in them.
+    pub fn end_after(&self, now: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> Option<jiff::Timestamp> {
+        let local = now.to_zoned(tz.clone());
+        if !self.contains(local.time()) {
+            return None;
+        }
+        let day = if local.time() >= self.end { local.date().tomorrow().ok()? } else { local.date() };
+        day.to_datetime(self.end).to_zoned(tz.clone()).ok().map(|z| z.timestamp())
+    }
+}
+
+fn parse_time(text: &str) -> Option<Time> {
+    let (h, m) = text.trim().split_once(':')?;
+    let (h, m) = (h.parse::<i8>().ok()?, m.parse::<i8>().ok()?);
+    (h.to_string().len() <= 2 && m.to_string().len() <= 2).then_some(())?;
+    Time::new(h, m, 0, 0).ok()
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -372,7 +413,30 @@ fn resolve_recipient(
             None
         }
     };
-    Some(Recipient { name: entry.name, role: role?, address: address? })
+    let quiet_hours = entry.quiet_hours.as_deref().and_then(|text| {
+        let parsed =
+            text.split_once('-').and_then(|(a, b)| Some(QuietHours { start: parse_time(a)?, end: parse_time(b)? }));
+        if parsed.is_none_or(|q| q.start == q.end) {
+            problem(
+                format!("{key}.quiet_hours"),
+                format!("`{text}` is not a span of the day"),
+                "write it as \"21:00-06:30\"".into(),
+            );
+        }
+        parsed
+    });
+    let digest_at = entry.digest_at.as_deref().and_then(|text| {
+        let parsed = parse_time(text);
+        if parsed.is_none() {
+            problem(
+                format!("{key}.digest_at"),
+                format!("`{text}` is not a time of day"),
+                "write it as \"07:00\"".into(),
+            );
+        }
+        parsed
+    });
+    Some(Recipient { name: entry.name, role: role?, address: address?, quiet_hours, digest_at })
 }
 
 #[cfg(test)]

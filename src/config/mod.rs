@@ -28,7 +28,7 @@ mod store;
 mod tests;
 mod web;
 
-pub use alerts::{AlertOverride, AlertSettings, AlertsConfig, Recipient, RecipientRole, Selector};
+pub use alerts::{AlertOverride, AlertSettings, AlertsConfig, QuietHours, Recipient, RecipientRole, Selector};
 pub use backup::BackupConfig;
 pub use error::{ConfigError, ConfigProblem};
 pub use ingest::IngestConfig;

@@ -61,6 +61,10 @@ pub struct AlertChanges {
 pub struct Queued {
     pub recipient: String,
     pub notification: serde_json::Value,
+    /// Not sent before this (the end of the recipient's quiet hours); `None`: at once.
+    pub not_before: Option<Timestamp>,
+    /// Queued at most once with this key (a daily digest's recipient and day).
+    pub dedup: Option<String>,
 }
 
 /// A queued notification.
@@ -206,10 +210,7 @@ impl AlertBook {
                 }
             }
             for queued in compose(&changes) {
-                tx.execute(
-                    "INSERT INTO alert_outbox (created_at, recipient, notification, next_at) VALUES (?1, ?2, ?3, ?1)",
-                    params![ms(now), queued.recipient, queued.notification.to_string()],
-                )?;
+                enqueue(&tx, now, &queued)?;
             }
             tx.commit()?;
             Ok(changes)
@@ -245,6 +246,28 @@ impl AlertBook {
                 |r| r.get(0),
             )?;
             Ok((items, total as u64))
+        })
+    }
+
+    /// Queue notifications outside a round (a daily digest); returns how many were new.
+    pub fn enqueue(&self, now: Timestamp, queued: &[Queued]) -> Result<usize, StoreError> {
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut added = 0;
+            for q in queued {
+                added += usize::from(enqueue(&tx, now, q)?);
+            }
+            tx.commit()?;
+            Ok(added)
+        })
+    }
+
+    /// Alerts resolved since `since`, newest first.
+    pub fn resolved_since(&self, since: Timestamp) -> Result<Vec<AlertRecord>, StoreError> {
+        self.with(|conn| {
+            conn.prepare(&format!("SELECT {COLUMNS} FROM alerts WHERE resolved_at >= ?1 ORDER BY id DESC"))?
+                .query_map([ms(since)], record)?
+                .collect()
         })
     }
 
@@ -361,6 +384,22 @@ impl AlertBook {
                 .map(drop)
         })
     }
+}
+
+/// Queue one notification; `false` when its dedup key was queued before.
+fn enqueue(conn: &Connection, now: Timestamp, queued: &Queued) -> Result<bool, rusqlite::Error> {
+    let added = conn.execute(
+        "INSERT INTO alert_outbox (created_at, recipient, notification, next_at, dedup) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (dedup) DO NOTHING",
+        params![
+            ms(now),
+            queued.recipient,
+            queued.notification.to_string(),
+            ms(queued.not_before.unwrap_or(now)),
+            queued.dedup
+        ],
+    )?;
+    Ok(added == 1)
 }
 
 fn insert(tx: &Transaction<'_>, now: Timestamp, c: &Condition) -> Result<i64, rusqlite::Error> {

@@ -542,3 +542,40 @@ webhook = "zalo"
     assert_eq!((failed[0].attempts, failed[0].next_at), (2, s.clock + SignedDuration::from_secs(180)));
     assert_eq!(sent.lock().unwrap().len(), 1, "the working channel sent its message once");
 }
+
+#[tokio::test]
+async fn quiet_hours_hold_a_warning_until_morning_and_a_digest_comes_once_a_day() {
+    let recipients = r#"
+[[alerts.recipients]]
+name = "Trực ban"
+role = "hc_qt"
+email = "trucban@ubnd.example.gov.vn"
+quiet_hours = "21:00-06:30"
+
+[[alerts.recipients]]
+name = "Chánh văn phòng"
+role = "hc_qt"
+email = "chanhvanphong@ubnd.example.gov.vn"
+digest_at = "07:00"
+"#;
+    let mut s = Scenario::new("2026-11-16", recipients, None).await;
+    s.advance_to(local(&s.config, "2026-11-16", 21), 15, Some(15), &[]).await;
+    // The meter stops at 21:00: silent (a warning) at 22:30, in the quiet hours.
+    s.advance_to(local(&s.config, "2026-11-17", 6), 15, Some(15), &["dien-kinh-te"]).await;
+    assert_eq!(s.raised(AlertRule::SilentMeter).len(), 1);
+    let morning = local(&s.config, "2026-11-17", 6) + SignedDuration::from_mins(30);
+    let waiting = s.book.due(morning, 100).unwrap();
+    assert_eq!(waiting.len(), 1, "only the quiet recipient's message, and no digest yet: {waiting:#?}");
+    assert!(waiting[0].recipient.contains("trucban@"));
+    assert_eq!(waiting[0].next_at, morning, "held until the quiet hours end");
+    assert!(s.book.due(morning - SignedDuration::from_secs(1), 100).unwrap().is_empty());
+
+    // The digest recipient hears nothing per round, then one message at 07:00, once that day.
+    s.advance_to(local(&s.config, "2026-11-17", 12), 15, Some(15), &["dien-kinh-te"]).await;
+    let digests: Vec<_> =
+        s.book.due(s.clock, 100).unwrap().into_iter().filter(|q| q.recipient.contains("chanhvanphong@")).collect();
+    assert_eq!(digests.len(), 1, "{digests:#?}");
+    assert_eq!(digests[0].next_at, local(&s.config, "2026-11-17", 7));
+    let subject = digests[0].notification["subject"].as_str().unwrap();
+    assert_eq!(subject, "[Xanh] Tổng hợp cảnh báo ngày 17/11/2026: 1 đang diễn ra, 0 đã hết");
+}

@@ -159,7 +159,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
         next_at      INTEGER NOT NULL,
         last_error   TEXT,
         sent_at      INTEGER,
-        gave_up_at   INTEGER
+        gave_up_at   INTEGER,
+        dedup        TEXT    UNIQUE      -- a digest's recipient and day: queued once
     );
     CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE sent_at IS NULL AND gave_up_at IS NULL;
 "#,
