@@ -6,6 +6,7 @@
 //! them, [`analysis`] turns them into figures, [`web`] shows the figures. [`app`] wires them
 //! together for `main` and the tests alike.
 
+pub mod alerts;
 pub mod analysis;
 pub mod app;
 pub mod auth;

@@ -12,12 +12,16 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::alerts::Alerts;
+use crate::alerts::dispatch::Dispatcher;
+use crate::alerts::mqtt::{BrokerAddress, Publisher};
 use crate::auth::{Auth, AuthError};
 use crate::config::{Broker, Config, ConfigError, EmbeddedBroker, WebLimits};
 use crate::ingest::mqtt::tls::MqttTlsError;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{Pipeline, broker};
-use crate::store::{self, Accounts, StoreError, StoreReads};
+use crate::notify;
+use crate::store::{self, Accounts, AlertBook, StoreError, StoreReads};
 use crate::web::Dashboards;
 use crate::web::{self, AppState, BrokerInfo};
 
@@ -65,6 +69,15 @@ pub struct Application {
 impl Application {
     /// Start the broker (if embedded), open the store, start ingesting and bind the web port.
     pub async fn build(config: Config) -> Result<Application, StartError> {
+        Self::build_with_channels(config, Vec::new()).await
+    }
+
+    /// As [`Application::build`], with the channels alert notifications leave through (the
+    /// queued ones wait in the store until a channel accepts their address).
+    pub async fn build_with_channels(
+        config: Config,
+        channels: Vec<Box<dyn notify::Channel>>,
+    ) -> Result<Application, StartError> {
         let config = Arc::new(config);
         let fd_limit = fd_limit::raise();
         let web_limits = web_limits(config.web_limits, fd_limit);
@@ -115,6 +128,31 @@ impl Application {
         };
         let accounts = Accounts::open(config.store.embedded_path())?;
         let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));
+        let book = Arc::new(AlertBook::open(config.store.embedded_path())?);
+        let outbox_status = outbox.as_ref().map(|(status, _)| Arc::clone(status));
+        let alerts = Arc::new(Alerts::new(
+            Arc::clone(&config),
+            Arc::clone(&store) as Arc<dyn StoreReads>,
+            Arc::clone(&book),
+            Arc::clone(&status),
+            outbox_status,
+        ));
+        tokio::spawn(Arc::clone(&alerts).run(shutdown_rx.clone()));
+        let dispatcher = Dispatcher::new(Arc::clone(&book), channels, config.alerts.retry_after);
+        tokio::spawn(dispatcher.run(shutdown_rx.clone()));
+        let alert_broker = BrokerAddress {
+            host: host.clone(),
+            port,
+            client_id: format!("{}-alerts", config.mqtt.client_id),
+            credentials: config.mqtt.username.clone().map(|u| (u, config.mqtt.password.clone().unwrap_or_default())),
+            tls: match &config.mqtt.broker {
+                Broker::External(external) => {
+                    external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?
+                }
+                Broker::Embedded(_) => None,
+            },
+        };
+        tokio::spawn(Publisher::new(book, alert_broker).run(shutdown_rx.clone()));
         let listener = TcpListener::bind(config.web_listen)
             .await
             .map_err(|e| StartError::WebBind { addr: config.web_listen, reason: e.to_string() })?;
@@ -149,6 +187,7 @@ impl Application {
             http: Arc::default(),
             pipeline,
             auth,
+            alerts,
         };
         Ok(Application {
             listener,

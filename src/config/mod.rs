@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod alerts;
 mod backup;
 mod calendar;
 mod env;
@@ -28,6 +29,7 @@ mod store;
 mod tests;
 mod web;
 
+pub use alerts::{AlertOverride, AlertSettings, AlertsConfig, QuietHours, Recipient, RecipientRole, Selector};
 pub use backup::BackupConfig;
 pub use error::{ConfigError, ConfigProblem};
 pub use ingest::IngestConfig;
@@ -92,6 +94,8 @@ struct ConfigFile {
     emission_factors: Option<Vec<saving_plan::EmissionFactorEntry>>,
     tariffs: Option<Vec<saving_plan::TariffEntry>>,
     scoring: Option<rubric::ScoringSection>,
+    #[serde(default)]
+    alerts: alerts::AlertsSection,
 }
 
 // ---- the config as the program uses it -----------------------------------------------------
@@ -127,6 +131,8 @@ pub struct Config {
     pub plan: Plan,
     /// How departments are scored (the shipped default unless `[scoring]` is given).
     pub rubric: Rubric,
+    /// `[alerts]`: the alert rules' thresholds and recipients.
+    pub alerts: AlertsConfig,
 }
 
 impl Config {
@@ -220,6 +226,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         &mut problem,
     );
     let rubric = rubric::resolve_rubric(raw.scoring, &mut problem);
+    let alerts = alerts::resolve_alerts(raw.alerts, &meters, &department_ids, &mut problem);
 
     Some(Config {
         source: file.to_owned(),
@@ -240,6 +247,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         meters,
         plan: plan?,
         rubric,
+        alerts,
     })
 }
 

@@ -2,6 +2,7 @@
 //! readings. Everything here is built once from checked input and trusted afterwards.
 
 mod access;
+mod alert;
 mod calendar;
 pub mod consumption;
 mod correction;
@@ -17,6 +18,7 @@ mod resource;
 mod topic;
 
 pub use access::{InvalidUsername, Role, Sender, UnknownRole, User, Username};
+pub use alert::{AlertRule, Condition, Severity};
 pub use calendar::{Calendar, CalendarYear, YearStatus};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use digest::PasswordDigest;

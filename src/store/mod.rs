@@ -3,6 +3,7 @@
 //! pass the same conformance tests.
 
 pub mod accounts;
+pub mod alerts;
 mod audit;
 mod backup;
 pub mod disk;
@@ -11,6 +12,7 @@ mod lock;
 mod sqlite;
 
 pub use accounts::Accounts;
+pub use alerts::AlertBook;
 pub use audit::{Actor, AuditDetail, AuditLine};
 pub use backup::{Restored, StoreSummary, backup, check, restore};
 pub use influx::{Drainer, InfluxStore, OutboxStatus};

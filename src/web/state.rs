@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::alerts::Alerts;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::ingest::Pipeline;
@@ -37,4 +38,6 @@ pub struct AppState {
     /// Reads readings sent over HTTP the way MQTT messages are read.
     pub pipeline: Pipeline,
     pub auth: Arc<Auth>,
+    /// The alerts: the engine's banner count, the kept alerts and acknowledgements.
+    pub alerts: Arc<Alerts>,
 }

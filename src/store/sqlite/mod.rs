@@ -17,6 +17,12 @@ pub use history::{Cursor, HistoryKind, HistoryPoint};
 pub use schema::{SCHEMA_VERSION, newer_schema_message, schema_version};
 use schema::{migrate, open_connection, refuse_newer};
 
+/// A connection to the store's file as its writer uses one (WAL, synchronous = FULL), for the
+/// parts kept beside the readings (alerts).
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, rusqlite::Error> {
+    open_connection(path)
+}
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};

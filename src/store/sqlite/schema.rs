@@ -124,6 +124,46 @@ pub(super) const MIGRATIONS: &[&str] = &[
     -- attempt stores only what they could have stored.
     ALTER TABLE rejected ADD COLUMN sender TEXT;
 "#,
+    r#"
+    -- Alerts: one row per condition while it lasts (its key unique among the active ones),
+    -- kept after it resolves; mqtt_state follows its retained topic (pending, published,
+    -- clear_pending, cleared).
+    CREATE TABLE alerts (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule        TEXT    NOT NULL,
+        key         TEXT    NOT NULL,
+        resource    TEXT,
+        meter       TEXT,
+        department  TEXT,
+        severity    TEXT    NOT NULL,
+        started_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        resolved_at INTEGER,
+        last_value  REAL,
+        message     TEXT    NOT NULL,
+        message_en  TEXT    NOT NULL,
+        acked_by    TEXT,
+        acked_at    INTEGER,
+        ack_comment TEXT,
+        mqtt_state  TEXT    NOT NULL DEFAULT 'pending'
+    );
+    CREATE UNIQUE INDEX alerts_active_key ON alerts (key) WHERE resolved_at IS NULL;
+    CREATE INDEX alerts_by_key ON alerts (key);
+    -- Notifications waiting to be sent (or sent, or given up), tried again with backoff.
+    CREATE TABLE alert_outbox (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at   INTEGER NOT NULL,
+        recipient    TEXT    NOT NULL,
+        notification TEXT    NOT NULL,   -- JSON
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_at      INTEGER NOT NULL,
+        last_error   TEXT,
+        sent_at      INTEGER,
+        gave_up_at   INTEGER,
+        dedup        TEXT    UNIQUE      -- a digest's recipient and day: queued once
+    );
+    CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE sent_at IS NULL AND gave_up_at IS NULL;
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

@@ -1,6 +1,7 @@
 //! What pages and the API both do to the store: each command checks the writer's rights, and
 //! writes with its audit line, which the store commits in the same transaction.
 
+pub mod alerts;
 pub mod corrections;
 pub mod documents;
 pub mod plan;

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod alerts;
 pub mod dashboard;
 mod documents;
 mod entry;
@@ -14,6 +15,7 @@ mod scores;
 
 pub use account::{login, login_page, logout, setup, setup_page};
 pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
+pub use alerts::{acknowledge_form, alerts_page};
 pub use dashboard::{chart_png, dashboard};
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
@@ -110,6 +112,7 @@ fn layout(
                         a href=(format!("/scores?lang={code}")) { (scores) }
                         a href=(format!("/offices?lang={code}")) { (match lang { Lang::Vi => "Các văn phòng", Lang::En => "Offices" }) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
+                        a href=(format!("/alerts?lang={code}")) aria-current=[(path == "/alerts").then_some("page")] { (lang.pick("Cảnh báo", "Alerts")) }
                         @if who.is_some_and(|p| p.role() == Role::Admin) {
                             a href=(format!("/admin/users?lang={code}")) { (match lang { Lang::Vi => "Người dùng", Lang::En => "Users" }) }
                             a href=(format!("/admin/audit?lang={code}")) { (match lang { Lang::Vi => "Nhật ký", Lang::En => "Audit log" }) }
@@ -127,6 +130,7 @@ fn layout(
                     }
                 }
                 @if let Some(banner) = outbox_banner(state, lang) { (banner) }
+                @if let Some(banner) = alerts_banner(state, lang) { (banner) }
                 (main)
             }
         }
@@ -149,6 +153,28 @@ fn outbox_banner(state: &AppState, lang: Lang) -> Option<Markup> {
         (Lang::En, None) => format!("Waiting to write {points} points to InfluxDB"),
     };
     Some(html! { p.alert.outbox role="status" { (text) } })
+}
+
+/// While an active alert waits for someone to acknowledge it (or the store could not record
+/// one), every page says so and links to the alerts page.
+fn alerts_banner(state: &AppState, lang: Lang) -> Option<Markup> {
+    let (waiting, unrecorded) = state.alerts.attention();
+    if waiting == 0 && unrecorded.is_empty() {
+        return None;
+    }
+    let count = locale::number(waiting as f64, 0, lang);
+    let text = match lang {
+        Lang::Vi => format!("{count} cảnh báo đang chờ xử lý"),
+        Lang::En => format!("{count} active alerts need attention"),
+    };
+    Some(html! {
+        div.alert.alerts-banner role="alert" data-alerts=(waiting) {
+            a href=(format!("/alerts?lang={}", lang.code())) { (text) }
+            @for condition in &unrecorded {
+                p { (match lang { Lang::Vi => &condition.message, Lang::En => &condition.message_en }) }
+            }
+        }
+    })
 }
 
 /// A role as people read it.
