@@ -67,9 +67,11 @@ pub struct Application {
 }
 
 impl Application {
-    /// Start the broker (if embedded), open the store, start ingesting and bind the web port.
+    /// Start the broker (if embedded), open the store, start ingesting and bind the web port;
+    /// alert notifications leave through the e-mail and webhooks of `[notify]`.
     pub async fn build(config: Config) -> Result<Application, StartError> {
-        Self::build_with_channels(config, Vec::new()).await
+        let channels = notify::channels(&config.notify, &config.source)?;
+        Self::build_with_channels(config, channels).await
     }
 
     /// As [`Application::build`], with the channels alert notifications leave through (the
