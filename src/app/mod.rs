@@ -3,6 +3,7 @@
 
 mod backup_schedule;
 pub mod fd_limit;
+mod retention;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -133,6 +134,9 @@ impl Application {
         if let Some(backup) = config.backup.clone() {
             let store = config.store.embedded_path().to_owned();
             tokio::spawn(backup_schedule::run(backup, store, config.office.timezone.clone(), shutdown_rx.clone()));
+        }
+        if let Some(keep) = config.keep_raw_readings {
+            tokio::spawn(retention::run(Arc::clone(&store), keep, shutdown_rx.clone()));
         }
         let (outbox, drainer) = match outbox {
             Some((status, drainer)) => (Some(status), Some(tokio::spawn(drainer.run(shutdown_rx)))),
