@@ -18,7 +18,7 @@ use crate::config::{Broker, Config, ConfigError, EmbeddedBroker, WebLimits};
 use crate::ingest::mqtt::tls::MqttTlsError;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{Pipeline, broker};
-use crate::store::{self, Accounts, StoreError, StoreReads};
+use crate::store::{self, Accounts, BackupStatus, StoreError, StoreReads};
 use crate::web::Dashboards;
 use crate::web::{self, AppState, BrokerInfo};
 
@@ -131,9 +131,11 @@ impl Application {
             }
             None => None,
         };
+        let backups = Arc::new(BackupStatus::default());
         if let Some(backup) = config.backup.clone() {
             let store = config.store.embedded_path().to_owned();
-            tokio::spawn(backup_schedule::run(backup, store, config.office.timezone.clone(), shutdown_rx.clone()));
+            let (tz, status) = (config.office.timezone.clone(), Arc::clone(&backups));
+            tokio::spawn(backup_schedule::run(backup, store, tz, status, shutdown_rx.clone()));
         }
         if let Some(keep) = config.keep_raw_readings {
             tokio::spawn(retention::run(Arc::clone(&store), keep, shutdown_rx.clone()));
@@ -149,6 +151,7 @@ impl Application {
             writes: web::auth::Writes::new(store),
             ingest: status,
             outbox,
+            backups,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },
             http: Arc::default(),
             pipeline,

@@ -12,7 +12,7 @@ mod sqlite;
 
 pub use accounts::Accounts;
 pub use audit::{Actor, AuditDetail, AuditLine};
-pub use backup::{Restored, StoreSummary, backup, check, restore};
+pub use backup::{BackupFailure, BackupStatus, Restored, StoreSummary, backup, check, restore};
 pub use influx::{Drainer, InfluxStore, OutboxStatus};
 pub use lock::ServiceLock;
 pub use sqlite::{ChangeSink, Cursor, HistoryKind, HistoryPoint, SeriesChanges, SqliteStore, Thinned};

@@ -50,9 +50,17 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     if overdue {
         reasons.push("outbox: points have waited longer than store.outbox_alert_s for InfluxDB".to_owned());
     }
+    let tz = &state.config.office.timezone;
+    let backup_failure = state.backups.failure();
+    if let Some(failure) = &backup_failure {
+        reasons.push(format!(
+            "backup: the daily backup due at {} failed: {}; fix the cause (backup.folder writable, enough space) or take one by hand with `xanh backup FILE`; this stays until a daily backup succeeds",
+            local_rfc3339(failure.at, tz),
+            failure.error
+        ));
+    }
     let healthy = reasons.is_empty();
 
-    let tz = &state.config.office.timezone;
     let outbox = outbox.map(|(o, _)| {
         json!({
             "pending": o.pending,
@@ -94,6 +102,11 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "free_mb": free.ok().map(|bytes| bytes / MB),
             "min_free_mb": min_free / MB,
             "outbox": outbox,
+        },
+        "backup": {
+            "scheduled": state.config.backup.is_some(),
+            "failed_at": backup_failure.as_ref().map(|f| local_rfc3339(f.at, tz)),
+            "error": backup_failure.map(|f| f.error),
         },
         "ingest": {
             "connected": ingest.connected,
