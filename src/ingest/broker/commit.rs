@@ -42,6 +42,7 @@ async fn run(mut queue: mpsc::Receiver<Commit>, store: Arc<dyn Store>, status: A
                 Err(_) => break,
             }
         }
+        status.dequeued(commits.len());
         let batch: Vec<Incoming> = commits.iter().flat_map(|c| c.items.iter().cloned()).collect();
         let mut backoff = Duration::from_millis(100);
         loop {

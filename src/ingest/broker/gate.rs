@@ -165,7 +165,9 @@ impl Gate {
                         self.status.count_message();
                         let items = self.pipeline.from_mqtt(topic, &publish.payload, Timestamp::now());
                         let (done, committed) = oneshot::channel();
+                        self.status.enqueued(1);
                         if self.commits.send(Commit { items, done }).await.is_err() {
+                            self.status.dequeued(1);
                             return EndedBy::Shutdown;
                         }
                         after = Some(committed);
