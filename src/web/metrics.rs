@@ -136,6 +136,12 @@ async fn exposition(state: &AppState) -> Result<impl IntoResponse + use<>, ApiEr
             "Connections the embedded broker refused over mqtt.max_connections or mqtt.max_connections_per_address.",
         );
         out.sample("xanh_broker_connections_refused_total", &[], ingest.broker_refused);
+        out.family(
+            "xanh_broker_dropped_messages_total",
+            "counter",
+            "Messages the embedded broker dropped for subscribers that fell behind (never Xanh's own readings, stored at the gate).",
+        );
+        out.sample("xanh_broker_dropped_messages_total", &[], crate::ingest::broker::drops::dropped_messages());
     }
     if let Some(outbox) = &state.outbox {
         out.family("xanh_outbox_pending", "gauge", "Points committed locally and waiting to be written to InfluxDB.");

@@ -8,11 +8,15 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use crate::domain::period::local_rfc3339;
+use crate::ingest::broker;
 use crate::ingest::mqtt::ErrorSource;
 use crate::store::disk;
 use crate::web::AppState;
 
 const MB: u64 = 1024 * 1024;
+
+/// How long health stays degraded after the embedded broker dropped messages.
+const DROPS_SHOWN_FOR: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
 
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.check().await;
@@ -51,6 +55,21 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         reasons.push("outbox: points have waited longer than store.outbox_alert_s for InfluxDB".to_owned());
     }
     let tz = &state.config.office.timezone;
+    let (dropped, last_drop) = if state.broker.embedded {
+        (Some(broker::drops::dropped_messages()), broker::drops::last_drop())
+    } else {
+        (None, None)
+    };
+    if let Some(drop) = last_drop.as_ref().filter(|d| now.duration_since(d.at) < DROPS_SHOWN_FOR) {
+        reasons.push(format!(
+            "broker: the embedded broker dropped {} messages for a subscriber that fell behind (the latest at {}, subscription {}); \
+             Xanh's own readings are stored before the broker takes them and are not affected; a subscriber that must not lose \
+             messages should read from Mosquitto (see the README); this shows for 15 minutes after a drop",
+            dropped.unwrap_or_default(),
+            local_rfc3339(drop.at, tz),
+            drop.filter
+        ));
+    }
     let backup_failure = state.backups.failure();
     if let Some(failure) = &backup_failure {
         reasons.push(format!(
@@ -94,6 +113,8 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "embedded": state.broker.embedded,
             "address": state.broker.address,
             "connected": ingest.connected,
+            "dropped_messages": dropped,
+            "last_drop_at": last_drop.map(|d| local_rfc3339(d.at, tz)),
         },
         "store": {
             "backend": state.store.backend(),
