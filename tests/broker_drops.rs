@@ -77,7 +77,7 @@ async fn messages_dropped_for_a_lagging_subscriber_show_in_health_metrics_and_th
             received += 1;
         }
     }
-    assert!(received < MESSAGES, "the subscriber fell behind by {} MiB and lost nothing", MESSAGES * PAYLOAD >> 20);
+    assert!(received < MESSAGES, "the subscriber fell behind by {} MiB and lost nothing", (MESSAGES * PAYLOAD) >> 20);
 
     let degraded = wait_for(Duration::from_secs(10), async || health().await["status"] == "degraded").await;
     let now = health().await;
