@@ -2,23 +2,25 @@
 //! (named by when it was taken), then the oldest copies beyond `keep` removed.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Zoned;
 use jiff::civil::Time;
 use tokio::sync::watch;
 
 use crate::config::BackupConfig;
-use crate::store::{self, StoreError, StoreSummary};
+use crate::store::{self, BackupStatus, StoreError, StoreSummary};
 
 const PREFIX: &str = "xanh-";
 const SUFFIX: &str = ".db";
 const STAMP: &str = "%Y-%m-%d-%H%M";
 
-/// Take the backups until the service stops.
+/// Take the backups until the service stops, telling `status` how each went.
 pub(super) async fn run(
     backup: BackupConfig,
     store: PathBuf,
     tz: jiff::tz::TimeZone,
+    status: Arc<BackupStatus>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -27,6 +29,7 @@ pub(super) async fn run(
             Ok(next) => next,
             Err(e) => {
                 tracing::error!("daily backups stopped: cannot tell when the next is due: {e}");
+                status.failed(now.timestamp(), format!("daily backups stopped: cannot tell when the next is due: {e}"));
                 return;
             }
         };
@@ -36,19 +39,31 @@ pub(super) async fn run(
             _ = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => return,
         }
-        let (config, from) = (backup.clone(), store.clone());
-        match tokio::task::spawn_blocking(move || take(&from, &config, &next)).await {
-            Ok(Ok(taken)) => {
-                tracing::info!(
-                    file = %taken.file.display(),
-                    readings = taken.summary.readings,
-                    users = taken.summary.users,
-                    removed = taken.removed.len(),
-                    "daily backup written"
-                );
-            }
-            Ok(Err(e)) => tracing::error!("daily backup failed: {e}; the next is tried tomorrow"),
-            Err(e) => tracing::error!("daily backup failed: {e}; the next is tried tomorrow"),
+        let (config, from, due) = (backup.clone(), store.clone(), next.clone());
+        let outcome = tokio::task::spawn_blocking(move || take(&from, &config, &due))
+            .await
+            .unwrap_or_else(|e| Err(StoreError::Worker(e.to_string())));
+        record(&status, &next, outcome);
+    }
+}
+
+/// Log how a scheduled backup went and keep a failure for the health report until one
+/// succeeds.
+fn record(status: &BackupStatus, due: &Zoned, outcome: Result<Taken, StoreError>) {
+    match outcome {
+        Ok(taken) => {
+            tracing::info!(
+                file = %taken.file.display(),
+                readings = taken.summary.readings,
+                users = taken.summary.users,
+                removed = taken.removed.len(),
+                "daily backup written"
+            );
+            status.succeeded();
+        }
+        Err(e) => {
+            tracing::error!("daily backup failed: {e}; the next is tried tomorrow");
+            status.failed(due.timestamp(), e.to_string());
         }
     }
 }
@@ -141,5 +156,31 @@ mod tests {
             left,
             ["ghi-chu.txt", "xanh-2026-12-02-0200.db", "xanh-2026-12-03-0200.db", "xanh-before-upgrade.db"]
         );
+    }
+
+    #[test]
+    fn a_failed_backup_is_kept_for_health_until_one_succeeds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("xanh.db");
+        drop(crate::store::Accounts::open(&store).unwrap());
+        // A file where the folder should be: the folder cannot be made.
+        let blocked = dir.path().join("backups");
+        std::fs::write(&blocked, "not a folder").unwrap();
+        let config = BackupConfig { folder: blocked.join("xanh"), at: time(2, 0, 0, 0), keep: 2 };
+        let status = BackupStatus::default();
+        let first = hanoi("2026-12-01T02:00:00+07:00");
+        record(&status, &first, take(&store, &config, &first));
+        let failure = status.failure().expect("the failure is kept");
+        assert_eq!(failure.at, first.timestamp());
+        assert!(failure.error.contains(&blocked.join("xanh").display().to_string()), "{}", failure.error);
+
+        let second = hanoi("2026-12-02T02:00:00+07:00");
+        record(&status, &second, take(&store, &config, &second));
+        assert_eq!(status.failure().map(|f| f.at), Some(second.timestamp()), "the latest failure is shown");
+
+        std::fs::remove_file(&blocked).unwrap();
+        let third = hanoi("2026-12-03T02:00:00+07:00");
+        record(&status, &third, take(&store, &config, &third));
+        assert_eq!(status.failure(), None, "a backup that succeeds clears it");
     }
 }

@@ -3,6 +3,7 @@
 
 mod backup_schedule;
 pub mod fd_limit;
+mod retention;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use crate::ingest::mqtt::tls::MqttTlsError;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{Pipeline, broker};
 use crate::notify;
-use crate::store::{self, Accounts, AlertBook, StoreError, StoreReads};
+use crate::store::{self, Accounts, AlertBook, BackupStatus, StoreError, StoreReads};
 use crate::web::Dashboards;
 use crate::web::{self, AppState, BrokerInfo};
 
@@ -170,9 +171,14 @@ impl Application {
             }
             None => None,
         };
+        let backups = Arc::new(BackupStatus::default());
         if let Some(backup) = config.backup.clone() {
             let store = config.store.embedded_path().to_owned();
-            tokio::spawn(backup_schedule::run(backup, store, config.office.timezone.clone(), shutdown_rx.clone()));
+            let (tz, status) = (config.office.timezone.clone(), Arc::clone(&backups));
+            tokio::spawn(backup_schedule::run(backup, store, tz, status, shutdown_rx.clone()));
+        }
+        if let Some(keep) = config.keep_raw_readings {
+            tokio::spawn(retention::run(Arc::clone(&store), keep, shutdown_rx.clone()));
         }
         let (outbox, drainer) = match outbox {
             Some((status, drainer)) => (Some(status), Some(tokio::spawn(drainer.run(shutdown_rx)))),
@@ -185,6 +191,7 @@ impl Application {
             writes: web::auth::Writes::new(store),
             ingest: status,
             outbox,
+            backups,
             broker: BrokerInfo { embedded, address: format!("{host}:{port}") },
             http: Arc::default(),
             pipeline,

@@ -162,13 +162,17 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 fn init_logging(format: LogFormat) {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::prelude::*;
     // rumqttd logs every ordinary client disconnect as an error; its real failures (a port
     // already taken) are checked by Xanh itself.
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,rumqttd=off,rumqttc=warn"));
-    let log = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
+    let log = tracing_subscriber::fmt::layer().with_target(false).with_writer(std::io::stderr);
+    // The embedded broker's dropped messages are counted from its own events, whatever the
+    // filter above shows.
+    let registry = tracing_subscriber::registry().with(crate::ingest::broker::drops::counting_layer());
     match format {
-        LogFormat::Text => log.with_ansi(std::io::stderr().is_terminal()).init(),
-        LogFormat::Json => log.json().with_current_span(false).init(),
+        LogFormat::Text => registry.with(log.with_ansi(std::io::stderr().is_terminal()).with_filter(filter)).init(),
+        LogFormat::Json => registry.with(log.json().with_current_span(false).with_filter(filter)).init(),
     }
 }
 

@@ -115,6 +115,9 @@ pub struct Config {
     /// `store.min_free_mb`: free disk space (bytes) in the store's folder below which the
     /// health report says degraded.
     pub store_min_free_bytes: u64,
+    /// `store.keep_raw_readings_days`: how long raw readings are kept whole before the
+    /// retention task thins them (`None`: forever).
+    pub keep_raw_readings: Option<std::time::Duration>,
     pub ingest: IngestConfig,
     /// `log.format`: plain lines or JSON.
     pub log_format: LogFormat,
@@ -203,6 +206,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
 
     let mqtt = mqtt::resolve_mqtt(raw.mqtt, secrets.mqtt_password, &mut problem);
     let store = store::resolve_store(&raw.store, office_id_given, office_id, secrets.influxdb_token, &mut problem);
+    let keep_raw_readings = store::resolve_retention(&raw.store, &mut problem);
     let ingest = ingest::resolve_ingest(&raw.ingest, &mut problem);
     let log_format = log::resolve_log(&raw.log, &mut problem);
     let backup = backup::resolve_backup(raw.backup.as_ref(), &mut problem);
@@ -238,6 +242,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         mqtt: mqtt?,
         store: store?,
         store_min_free_bytes: raw.store.min_free_mb.saturating_mul(1024 * 1024),
+        keep_raw_readings,
         ingest,
         log_format,
         metrics_listen: metrics_listen.flatten(),

@@ -23,6 +23,9 @@ pub(super) struct StoreSection {
     pub(super) outbox_alert_s: Option<u64>,
     /// Free disk space (MB) in the store's folder below which the health report says degraded.
     pub(super) min_free_mb: u64,
+    /// Retention: days a counter's raw readings are kept whole before they are thinned to
+    /// the first and last of each hour (unset: kept whole forever).
+    pub(super) keep_raw_readings_days: Option<u32>,
 }
 
 impl Default for StoreSection {
@@ -37,6 +40,7 @@ impl Default for StoreSection {
             timeout_s: None,
             outbox_alert_s: None,
             min_free_mb: DEFAULT_MIN_FREE_MB,
+            keep_raw_readings_days: None,
         }
     }
 }
@@ -44,6 +48,29 @@ impl Default for StoreSection {
 /// Free megabytes in the store's folder below which health says degraded: room for about a
 /// day of a large office's readings and SQLite's temporary files.
 pub const DEFAULT_MIN_FREE_MB: u64 = 200;
+
+/// `store.keep_raw_readings_days` checked: how long raw readings are kept whole, if not
+/// forever. At least a week, so that late readings and corrections meet whole hours.
+pub(super) fn resolve_retention(
+    store: &StoreSection,
+    problem: &mut impl FnMut(String, String, String),
+) -> Option<Duration> {
+    let days = store.keep_raw_readings_days?;
+    if days < MIN_KEEP_RAW_DAYS {
+        problem(
+            "store.keep_raw_readings_days".into(),
+            format!("{days} is too short"),
+            format!(
+                "give at least {MIN_KEEP_RAW_DAYS} days (such as 365), or remove the key to keep every raw reading"
+            ),
+        );
+        return None;
+    }
+    Some(Duration::from_secs(u64::from(days) * 86_400))
+}
+
+/// The shortest `store.keep_raw_readings_days` accepted.
+pub const MIN_KEEP_RAW_DAYS: u32 = 7;
 
 /// Points per write to InfluxDB unless `store.batch_size` says otherwise (InfluxDB advises
 /// batches of about 5 000 lines).

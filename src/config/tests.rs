@@ -422,3 +422,15 @@ fn the_daily_backup_is_read_and_checked() {
     let text = parse("[office]\nname = \"X\"\n[backup]\nat = \"02:00\"\n").unwrap_err().to_string();
     assert!(text.contains("folder"), "{text}");
 }
+
+#[test]
+fn raw_reading_retention_is_read_and_checked() {
+    assert_eq!(parse("[office]\nname = \"X\"\n").unwrap().keep_raw_readings, None, "every raw reading kept");
+    let config = parse("[office]\nname = \"X\"\n[store]\nkeep_raw_readings_days = 365\n").unwrap();
+    assert_eq!(config.keep_raw_readings, Some(std::time::Duration::from_secs(365 * 86_400)));
+    let text = parse("[office]\nname = \"X\"\n[store]\nkeep_raw_readings_days = 2\n").unwrap_err().to_string();
+    assert!(
+        text.contains("office.toml: store.keep_raw_readings_days: 2 is too short; fix: give at least 7 days"),
+        "{text}"
+    );
+}

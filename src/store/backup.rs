@@ -31,6 +31,39 @@ pub struct Restored {
     pub previous: Option<PathBuf>,
 }
 
+/// How the scheduled daily backups went, for the health report: the last failure, kept until
+/// a backup succeeds.
+#[derive(Debug, Default)]
+pub struct BackupStatus {
+    failure: std::sync::Mutex<Option<BackupFailure>>,
+}
+
+/// A scheduled backup that failed: when it was due and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupFailure {
+    pub at: Timestamp,
+    pub error: String,
+}
+
+impl BackupStatus {
+    pub fn failed(&self, at: Timestamp, error: String) {
+        *self.lock() = Some(BackupFailure { at, error });
+    }
+
+    pub fn succeeded(&self) {
+        *self.lock() = None;
+    }
+
+    /// The failure not yet made good by a later backup.
+    pub fn failure(&self) -> Option<BackupFailure> {
+        self.lock().clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<BackupFailure>> {
+        self.failure.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 fn failed(path: &Path, reason: impl std::fmt::Display) -> StoreError {
     StoreError::File { path: path.display().to_string(), reason: reason.to_string() }
 }

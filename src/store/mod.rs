@@ -14,10 +14,10 @@ mod sqlite;
 pub use accounts::Accounts;
 pub use alerts::AlertBook;
 pub use audit::{Actor, AuditDetail, AuditLine};
-pub use backup::{Restored, StoreSummary, backup, check, restore};
+pub use backup::{BackupFailure, BackupStatus, Restored, StoreSummary, backup, check, restore};
 pub use influx::{Drainer, InfluxStore, OutboxStatus};
 pub use lock::ServiceLock;
-pub use sqlite::{ChangeSink, Cursor, HistoryKind, HistoryPoint, SeriesChanges, SqliteStore};
+pub use sqlite::{ChangeSink, Cursor, HistoryKind, HistoryPoint, SeriesChanges, SqliteStore, Thinned};
 
 use std::sync::Arc;
 
@@ -355,6 +355,11 @@ pub trait Store: StoreReads {
         edit: PlanEdit,
         audit: Option<AuditLine<PlanEditRecord>>,
     ) -> Result<PlanEditRecord, StoreError>;
+
+    /// Retention: thin counters' raw readings older than `before` to what their hourly
+    /// consumption needs (see `sqlite::retention`), a day of a meter per transaction. The
+    /// consumption totals are never touched.
+    async fn thin_readings(&self, before: Timestamp) -> Result<Thinned, StoreError>;
 }
 
 /// Times are stored as milliseconds since the Unix epoch.

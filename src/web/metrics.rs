@@ -15,7 +15,8 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::ingest::mqtt::WRITE_SECONDS_BUCKETS;
+use crate::domain::MeterId;
+use crate::ingest::mqtt::{WRITE_SECONDS_BUCKETS, WriteTally};
 use crate::web::auth::Admin;
 use crate::web::{ApiError, AppState};
 
@@ -96,6 +97,20 @@ async fn exposition(state: &AppState) -> Result<impl IntoResponse + use<>, ApiEr
     for (reason, count) in &ingest.tally.rejected_by_reason {
         out.sample("xanh_readings_rejected_total", &[("reason", reason)], count);
     }
+    out.family(
+        "xanh_format_readings_total",
+        "counter",
+        "Readings ingest handled, by the payload format of the meter they were for (none: no meter could be told) and outcome.",
+    );
+    for ((format, outcome), count) in by_format(state, &ingest.tally) {
+        out.sample("xanh_format_readings_total", &[("format", format), ("outcome", outcome)], count);
+    }
+    out.family(
+        "xanh_ingest_queue_depth",
+        "gauge",
+        "Device messages waiting in ingest's queue for the store's writer (grows while the store is slow or locked).",
+    );
+    out.sample("xanh_ingest_queue_depth", &[], ingest.queued);
     let latency = &ingest.tally.write_seconds;
     out.family("xanh_store_write_seconds", "histogram", "How long ingest's writes to the store took, a batch each.");
     let mut cumulative = 0;
@@ -121,6 +136,12 @@ async fn exposition(state: &AppState) -> Result<impl IntoResponse + use<>, ApiEr
             "Connections the embedded broker refused over mqtt.max_connections or mqtt.max_connections_per_address.",
         );
         out.sample("xanh_broker_connections_refused_total", &[], ingest.broker_refused);
+        out.family(
+            "xanh_broker_dropped_messages_total",
+            "counter",
+            "Messages the embedded broker dropped for subscribers that fell behind (never Xanh's own readings, stored at the gate).",
+        );
+        out.sample("xanh_broker_dropped_messages_total", &[], crate::ingest::broker::drops::dropped_messages());
     }
     if let Some(outbox) = &state.outbox {
         out.family("xanh_outbox_pending", "gauge", "Points committed locally and waiting to be written to InfluxDB.");
@@ -134,6 +155,25 @@ async fn exposition(state: &AppState) -> Result<impl IntoResponse + use<>, ApiEr
     out.family("xanh_sessions", "gauge", "People signed in now (live sessions; API tokens are not sessions).");
     out.sample("xanh_sessions", &[], sessions);
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], out.0))
+}
+
+/// The readings of each meter summed by the payload format the config gives the meter.
+fn by_format(state: &AppState, tally: &WriteTally) -> BTreeMap<(&'static str, &'static str), u64> {
+    let format = |meter: Option<&str>| {
+        meter
+            .and_then(|m| MeterId::try_from(m.to_owned()).ok())
+            .and_then(|id| state.config.meter(&id).map(|m| m.format.config_name()))
+            .unwrap_or("none")
+    };
+    let mut sums = BTreeMap::new();
+    for (meter, counts) in &tally.by_meter {
+        *sums.entry((format(Some(meter)), "stored")).or_default() += counts.stored;
+        *sums.entry((format(Some(meter)), "duplicate")).or_default() += counts.duplicates;
+    }
+    for (meter, count) in &tally.rejected_by_meter {
+        *sums.entry((format(meter.as_deref()), "rejected")).or_default() += count;
+    }
+    sums
 }
 
 /// A text exposition being written: each family's HELP and TYPE lines, then its samples.

@@ -8,7 +8,7 @@ use crate::auth::Auth;
 use crate::config::Config;
 use crate::ingest::Pipeline;
 use crate::ingest::mqtt::IngestStatus;
-use crate::store::{OutboxStatus, StoreReads};
+use crate::store::{BackupStatus, OutboxStatus, StoreReads};
 use crate::web::auth::Writes;
 use crate::web::{Dashboards, HttpRequests};
 
@@ -32,6 +32,8 @@ pub struct AppState {
     pub ingest: Arc<IngestStatus>,
     /// The InfluxDB outbox, when that is the backend.
     pub outbox: Option<Arc<OutboxStatus>>,
+    /// How the scheduled daily backups went.
+    pub backups: Arc<BackupStatus>,
     pub broker: BrokerInfo,
     /// HTTP requests answered, for `/metrics`.
     pub http: Arc<HttpRequests>,

@@ -69,3 +69,35 @@ async fn a_store_in_a_folder_it_cannot_write_says_so_and_how_to_fix_it() {
     assert!(error.contains("the folder /sys is not writable by this user"), "{error}");
     assert!(error.contains("store.path"), "the fix names the key: {error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_daily_backup_makes_health_degraded_with_when_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    // A file where the backup folder should be made: the scheduled copy cannot be written.
+    let blocked = dir.path().join("sao-luu");
+    std::fs::write(&blocked, "không phải thư mục").unwrap();
+    let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
+    let due = jiff::Zoned::now().with_time_zone(tz).checked_add(jiff::SignedDuration::from_mins(1)).unwrap();
+    let text = config_text(&embedded_mqtt(), &dir.path().join("xanh.db"))
+        + &format!("\n[backup]\nfolder = \"{}\"\nat = \"{}\"\n", blocked.join("xanh").display(), due.strftime("%H:%M"));
+    let app = spawn_app_from(&text, dir).await;
+    let (status, health) = app.get("/api/v1/health").await;
+    assert_eq!((status, &health["backup"]["scheduled"]), (200, &Value::Bool(true)), "{health}");
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let health = loop {
+        let (status, health) = app.get("/api/v1/health").await;
+        if status == 503 {
+            break health;
+        }
+        assert!(std::time::Instant::now() < deadline, "the failed backup never showed: {health}");
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    let minute = due.strftime("%Y-%m-%dT%H:%M:00+07:00").to_string();
+    assert_eq!(health["backup"]["failed_at"], minute.as_str(), "{health}");
+    assert!(health["backup"]["error"].as_str().unwrap().contains("sao-luu"), "{health}");
+    let reasons = reasons(&health);
+    assert!(reasons.contains(&format!("backup: the daily backup due at {minute} failed")), "{reasons}");
+    assert!(reasons.contains("until a daily backup succeeds"), "{reasons}");
+    app.stop().await;
+}

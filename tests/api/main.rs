@@ -26,6 +26,7 @@ mod metrics;
 mod offices;
 mod plan;
 mod printing;
+mod retention;
 mod review;
 mod scores;
 mod security;

@@ -135,6 +135,10 @@ async fn metrics_count_what_was_sent_by_route_and_outcome_and_only_an_admin_read
     assert_eq!(moved("xanh_meter_readings_total", &[("meter", "dien-a"), ("outcome", "duplicate")]), 1.0);
     assert_eq!(moved("xanh_readings_rejected_total", &[("reason", "undecodable")]), 1.0);
     assert_eq!(moved("xanh_readings_rejected_total", &[("reason", "negative")]), 1.0);
+    // dien-a sends the generic format.
+    let generic = |outcome| moved("xanh_format_readings_total", &[("format", "generic"), ("outcome", outcome)]);
+    assert_eq!((generic("stored"), generic("duplicate"), generic("rejected")), (3.0, 1.0, 2.0));
+    assert_eq!(series(&after, "xanh_ingest_queue_depth", &[]), 0.0, "nothing waits once all is stored");
 
     // Every write is in the histogram once: its buckets count up to +Inf, which is the count.
     let writes = moved("xanh_store_write_seconds_count", &[]);
@@ -289,5 +293,42 @@ async fn the_embedded_brokers_open_and_refused_connections_are_counted() {
     wait_for((2.0, 1.0)).await;
     drop((first, second, third));
     wait_for((0.0, 1.0)).await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ingest_queue_depth_shows_messages_waiting_for_a_locked_store_and_drains() {
+    let app = spawn_app().await;
+    let url = app.url("/metrics");
+    let depth = || async { series(&scrape(&app.http, &url).await, "xanh_ingest_queue_depth", &[]) };
+    assert_eq!(depth().await, 0.0);
+
+    // Another process holds the store's write lock: what devices send waits in the queue.
+    let holder = rusqlite::Connection::open(app.dir.path().join("xanh.db")).unwrap();
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let messages: Vec<(String, String)> = (0..20)
+        .map(|i| ("xanh/dien-a/reading".to_owned(), reading(100.0 + f64::from(i), &format!("{:02}:00", i))))
+        .collect();
+    let acked = crate::common::Acked::default();
+    *acked.lock().unwrap() = vec![false; messages.len()];
+    let sender = tokio::spawn(crate::common::publish_until_acked(
+        crate::common::device_options(&app.mqtt),
+        messages,
+        acked.clone(),
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut waiting = depth().await;
+    while waiting < 10.0 {
+        assert!(std::time::Instant::now() < deadline, "the queue never filled: {waiting}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waiting = depth().await;
+    }
+    assert!(waiting <= 20.0, "{waiting} messages waiting of 20 sent");
+    assert_eq!(crate::common::acked_count(&acked), 0, "nothing is acknowledged before it is stored");
+
+    holder.execute_batch("ROLLBACK").unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(30), sender).await.expect("all acknowledged").unwrap();
+    app.wait_processed(20).await;
+    assert_eq!(depth().await, 0.0);
     app.stop().await;
 }

@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::access::Access;
-use super::commit::Commit;
+use super::commit::{Closed, Queue};
 use super::limits::{Limits, Slot};
 use crate::ingest::Pipeline;
 use crate::ingest::mqtt::IngestStatus;
@@ -42,7 +42,7 @@ pub struct Gate {
     pub access: Arc<Access>,
     pub limits: Arc<Limits>,
     pub pipeline: Pipeline,
-    pub commits: mpsc::Sender<Commit>,
+    pub commits: Queue,
     pub status: Arc<IngestStatus>,
     /// rumqttd's listener on 127.0.0.1 and the password it takes from the gate only.
     pub backend: SocketAddr,
@@ -164,11 +164,10 @@ impl Gate {
                     if self.pipeline.ingests(topic) {
                         self.status.count_message();
                         let items = self.pipeline.from_mqtt(topic, &publish.payload, Timestamp::now());
-                        let (done, committed) = oneshot::channel();
-                        if self.commits.send(Commit { items, done }).await.is_err() {
-                            return EndedBy::Shutdown;
+                        match self.commits.send(items).await {
+                            Ok(committed) => after = Some(committed),
+                            Err(Closed) => return EndedBy::Shutdown,
                         }
-                        after = Some(committed);
                     }
                 }
                 Ok(Packet::Disconnect(..)) => last = true,

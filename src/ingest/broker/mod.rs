@@ -18,6 +18,7 @@ use tokio_rustls::TlsAcceptor;
 
 mod access;
 mod commit;
+pub mod drops;
 mod gate;
 mod limits;
 mod tls;
@@ -110,7 +111,32 @@ pub fn start(
         tokio::spawn(accept(listener, Arc::clone(&gate), acceptor));
     }
     ingest.status.set_connected(true);
+    tokio::spawn(warn_of_drops(gate.shutdown.clone()));
     Ok(Started { addr, tls_addr, done })
+}
+
+/// Log a WARN whenever rumqttd dropped messages for a lagging subscriber (its own WARN is
+/// filtered out with the rest of its noise).
+async fn warn_of_drops(mut shutdown: watch::Receiver<bool>) {
+    let mut seen = drops::dropped_messages();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        let now = drops::dropped_messages();
+        if now > seen {
+            let filter = drops::last_drop().map(|d| d.filter).unwrap_or_default();
+            tracing::warn!(
+                dropped = now - seen,
+                total = now,
+                %filter,
+                "embedded MQTT broker dropped messages for a subscriber that fell behind (not Xanh's: it stores at the gate); \
+                 a subscriber that must not lose messages should read from Mosquitto"
+            );
+            seen = now;
+        }
+    }
 }
 
 /// rumqttd on 127.0.0.1, taking only the gate's connections; its address.
@@ -135,7 +161,7 @@ fn start_rumqttd(broker: &EmbeddedBroker, backend_secret: &str) -> Result<Socket
     // The router keeps each subscription's recent messages in memory segments (here 8 × 2 MiB,
     // which bounds its memory) and skips the oldest when they are full: a subscriber more than
     // about 16 MiB behind loses messages. Xanh stores in the gate, so this concerns only other
-    // subscribers (docs/mqtt.md says so).
+    // subscribers, whose drops `drops` counts (docs/deployment.md says so).
     let router = RouterConfig {
         max_connections: broker.max_connections + 1,
         max_outgoing_packet_count: 500,

@@ -169,7 +169,9 @@ async fn poll_loop(
                     if let Some(queue) = &queue {
                         // Waits only while the storing task catches up; it never waits on us.
                         // Stamped on arrival: a reading without a device time is taken now.
+                        status.enqueued(1);
                         if queue.send((publish, Timestamp::now())).await.is_err() {
+                            status.dequeued(1);
                             break;
                         }
                     }
@@ -234,6 +236,7 @@ async fn store_loop(
                 Err(_) => break,
             }
         }
+        status.dequeued(publishes.len());
         // Each item with whether it came from a device here (and so goes on to the peers).
         let mut batch: Vec<Incoming> = Vec::new();
         let mut from_device: Vec<bool> = Vec::new();

@@ -26,6 +26,8 @@ pub struct IngestStatus {
     /// The embedded broker's device connections open now, and those refused over its limits.
     pub(super) broker_connections: AtomicU64,
     pub(super) broker_refused: AtomicU64,
+    /// Device messages handed to ingest's queue and not yet taken by the store's writer.
+    pub(super) queued: AtomicU64,
     /// Set when the ingestor is one of a shared subscription's group.
     pub(super) peers: Option<PeerCounters>,
 }
@@ -65,6 +67,8 @@ pub struct IngestSnapshot {
     /// Connections the embedded broker refused over `mqtt.max_connections` or
     /// `mqtt.max_connections_per_address`.
     pub broker_refused: u64,
+    /// Device messages waiting in ingest's queue for the store's writer.
+    pub queued: u64,
 }
 
 /// The exchange with the other instances of a shared subscription.
@@ -174,6 +178,7 @@ impl IngestStatus {
             recent_errors,
             broker_connections: self.broker_connections.load(Ordering::Relaxed),
             broker_refused: self.broker_refused.load(Ordering::Relaxed),
+            queued: self.queued.load(Ordering::Relaxed),
             tally: self.tally.lock().unwrap_or_else(|p| p.into_inner()).clone(),
             peers: self.peers.as_ref().map(|p| PeerSnapshot {
                 topic: p.topic.clone(),
@@ -198,6 +203,16 @@ impl IngestStatus {
 
     pub(crate) fn count_message(&self) {
         self.messages.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `count` device messages went into ingest's queue for the store's writer.
+    pub(crate) fn enqueued(&self, count: usize) {
+        self.queued.fetch_add(count as u64, Ordering::Relaxed);
+    }
+
+    /// The store's writer took `count` messages from the queue (or they never went in).
+    pub(crate) fn dequeued(&self, count: usize) {
+        self.queued.fetch_sub(count as u64, Ordering::Relaxed);
     }
 
     /// One write of `batch`, which `report` answered, that took `took`.

@@ -18,6 +18,9 @@ pub struct WriteTally {
     pub by_meter: BTreeMap<String, MeterTally>,
     /// Readings refused (and held for review), by reason code.
     pub rejected_by_reason: BTreeMap<&'static str, u64>,
+    /// Readings refused (and held for review), by the meter they were for (`None`: no meter
+    /// could be told, such as a topic no meter has).
+    pub rejected_by_meter: BTreeMap<Option<String>, u64>,
     pub write_seconds: Histogram,
 }
 
@@ -54,7 +57,12 @@ impl WriteTally {
                     self.by_meter.entry(reading.meter.as_str().to_owned()).or_default().duplicates += 1;
                 }
                 (_, Outcome::Rejected { reason, .. }) => {
-                    *self.rejected_by_reason.entry(reason.code()).or_default() += 1
+                    *self.rejected_by_reason.entry(reason.code()).or_default() += 1;
+                    let meter = match item {
+                        Incoming::Reading(reading, _) => Some(&reading.meter),
+                        Incoming::Rejected(rejection) => rejection.meter.as_ref(),
+                    };
+                    *self.rejected_by_meter.entry(meter.map(|m| m.as_str().to_owned())).or_default() += 1;
                 }
                 // A refusal is never stored.
                 (Incoming::Rejected(_), Outcome::Stored | Outcome::Duplicate) => {}

@@ -310,6 +310,12 @@ impl Store for InfluxStore {
     ) -> Result<PlanEditRecord, StoreError> {
         self.journal.record_plan_edit(edit, audit).await
     }
+
+    /// Thins the journal's copy only: the raw points in InfluxDB follow the bucket's own
+    /// retention period (docs/retention.md).
+    async fn thin_readings(&self, before: jiff::Timestamp) -> Result<super::Thinned, StoreError> {
+        self.journal.thin_readings(before).await
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod corrections;
 mod history;
 mod plan_edits;
 mod reads;
+mod retention;
 mod rollup;
 mod schema;
 #[cfg(test)]
@@ -14,6 +15,7 @@ mod write;
 use changes::CHANGE_TRACKING;
 pub use changes::{ChangeSink, SeriesChanges};
 pub use history::{Cursor, HistoryKind, HistoryPoint};
+pub use retention::Thinned;
 pub use schema::{SCHEMA_VERSION, newer_schema_message, schema_version};
 use schema::{migrate, open_connection, refuse_newer};
 
@@ -222,6 +224,10 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<PlanEditRecord>>,
     ) -> Result<PlanEditRecord, StoreError> {
         self.blocking(move |inner| inner.record_plan_edit(edit, audit)).await
+    }
+
+    async fn thin_readings(&self, before: jiff::Timestamp) -> Result<Thinned, StoreError> {
+        self.blocking(move |inner| inner.thin(super::ms(before))).await
     }
 }
 

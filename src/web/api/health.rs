@@ -8,11 +8,15 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use crate::domain::period::local_rfc3339;
+use crate::ingest::broker;
 use crate::ingest::mqtt::ErrorSource;
 use crate::store::disk;
 use crate::web::AppState;
 
 const MB: u64 = 1024 * 1024;
+
+/// How long health stays degraded after the embedded broker dropped messages.
+const DROPS_SHOWN_FOR: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
 
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let store = state.store.check().await;
@@ -50,9 +54,32 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     if overdue {
         reasons.push("outbox: points have waited longer than store.outbox_alert_s for InfluxDB".to_owned());
     }
+    let tz = &state.config.office.timezone;
+    let (dropped, last_drop) = if state.broker.embedded {
+        (Some(broker::drops::dropped_messages()), broker::drops::last_drop())
+    } else {
+        (None, None)
+    };
+    if let Some(drop) = last_drop.as_ref().filter(|d| now.duration_since(d.at) < DROPS_SHOWN_FOR) {
+        reasons.push(format!(
+            "broker: the embedded broker dropped {} messages for a subscriber that fell behind (the latest at {}, subscription {}); \
+             Xanh's own readings are stored before the broker takes them and are not affected; a subscriber that must not lose \
+             messages should read from Mosquitto (see the README); this shows for 15 minutes after a drop",
+            dropped.unwrap_or_default(),
+            local_rfc3339(drop.at, tz),
+            drop.filter
+        ));
+    }
+    let backup_failure = state.backups.failure();
+    if let Some(failure) = &backup_failure {
+        reasons.push(format!(
+            "backup: the daily backup due at {} failed: {}; fix the cause (backup.folder writable, enough space) or take one by hand with `xanh backup FILE`; this stays until a daily backup succeeds",
+            local_rfc3339(failure.at, tz),
+            failure.error
+        ));
+    }
     let healthy = reasons.is_empty();
 
-    let tz = &state.config.office.timezone;
     let outbox = outbox.map(|(o, _)| {
         json!({
             "pending": o.pending,
@@ -86,6 +113,8 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "embedded": state.broker.embedded,
             "address": state.broker.address,
             "connected": ingest.connected,
+            "dropped_messages": dropped,
+            "last_drop_at": last_drop.map(|d| local_rfc3339(d.at, tz)),
         },
         "store": {
             "backend": state.store.backend(),
@@ -94,6 +123,11 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "free_mb": free.ok().map(|bytes| bytes / MB),
             "min_free_mb": min_free / MB,
             "outbox": outbox,
+        },
+        "backup": {
+            "scheduled": state.config.backup.is_some(),
+            "failed_at": backup_failure.as_ref().map(|f| local_rfc3339(f.at, tz)),
+            "error": backup_failure.map(|f| f.error),
         },
         "ingest": {
             "connected": ingest.connected,
