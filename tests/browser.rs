@@ -914,6 +914,9 @@ async fn the_overview_departments_and_scores_print_on_few_a4_pages_without_contr
         }
     }
     assert!(problems.is_empty(), "{problems:#?}");
+    browser.quit().await;
+    app.stop().await;
+}
 
 /// Issue 16: while an alert waits, every page carries the banner; the alerts page lists it,
 /// fits a phone, and takes a person's acknowledgement with a comment, after which the banner
