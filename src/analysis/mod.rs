@@ -9,6 +9,7 @@ pub mod figures;
 pub mod freshness;
 pub mod offices;
 pub mod plan_in_force;
+pub mod period_report;
 pub mod points;
 pub mod progress;
 pub mod score_report;
