@@ -49,8 +49,11 @@ pub fn png(chart: &Chart) -> Result<(Vec<u8>, u32, u32), ReportError> {
             let y = (TOP + ROW * i as u32) as i32;
             let length = if most > 0.0 { (amount.max(0.0) / most * bar_w) as i32 } else { 0 };
             root.draw_text(name, &label, (label_w - 12, y + ROW as i32 / 2 - 4)).map_err(chart_error)?;
-            root.draw(&Rectangle::new([(label_w, y), (label_w + length.max(1), y + ROW as i32 - 12)], RGBColor(r, g, b).filled()))
-                .map_err(chart_error)?;
+            root.draw(&Rectangle::new(
+                [(label_w, y), (label_w + length.max(1), y + ROW as i32 - 12)],
+                RGBColor(r, g, b).filled(),
+            ))
+            .map_err(chart_error)?;
             let text = crate::locale::amount(*amount, crate::locale::Lang::Vi);
             root.draw_text(&text, &value, (label_w + length + 10, y + ROW as i32 / 2 - 4)).map_err(chart_error)?;
         }

@@ -138,11 +138,8 @@ pub fn content(report: &PeriodReport, letterhead: &Letterhead, issued: Date) -> 
         Some(day) => format!("; số liệu tính đến ngày {}", dmy(day)),
         None => String::new(),
     };
-    let mut blocks = vec![Block::Paragraph(format!(
-        "Kỳ báo cáo: từ ngày {} đến ngày {}{as_of}.",
-        dmy(first),
-        dmy(last)
-    ))];
+    let mut blocks =
+        vec![Block::Paragraph(format!("Kỳ báo cáo: từ ngày {} đến ngày {}{as_of}.", dmy(first), dmy(last)))];
     office_part(report, &mut blocks);
     departments_part(report, &mut blocks);
     waste_part(report, &mut blocks);
@@ -210,8 +207,8 @@ fn departments_part(report: &PeriodReport, blocks: &mut Vec<Block>) {
         blocks.push(Block::Paragraph(format!("{}:", resource_with_unit(r))));
         let unit = locale::unit(r, VI);
         let columns = [
-            ("Phòng, ban", 2.2, false),
-            ("Tổng", 1.4, true),
+            ("Phòng, ban", 2.0, false),
+            ("Tổng", 1.6, true),
             (&*format!("{unit}/người"), 1.0, true),
             (&*format!("{unit}/m²"), 1.0, true),
             ("Hạng", 0.6, true),
@@ -229,19 +226,38 @@ fn departments_part(report: &PeriodReport, blocks: &mut Vec<Block>) {
                         d.rank.map(|n| n.to_string()).unwrap_or_default(),
                     ]
                 } else {
-                    vec![d.name.clone(), "chưa có công tơ riêng".to_owned(), String::new(), String::new(), String::new()]
+                    vec![
+                        d.name.clone(),
+                        "chưa có công tơ riêng".to_owned(),
+                        String::new(),
+                        String::new(),
+                        String::new(),
+                    ]
                 }
             })
             .collect();
         let mut bold = vec![];
         if let Some(c) = &t.common_area {
-            rows.push(vec![common_area::NAME_VI.to_owned(), amount(r, c.amount), String::new(), String::new(), String::new()]);
+            rows.push(vec![
+                common_area::NAME_VI.to_owned(),
+                amount(r, c.amount),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
             bold.push(rows.len());
-            rows.push(vec!["Cả văn phòng".to_owned(), amount(r, c.office_total), String::new(), String::new(), String::new()]);
+            rows.push(vec![
+                "Cả văn phòng".to_owned(),
+                amount(r, c.office_total),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
         }
         blocks.push(Block::Table(table(&columns, rows, bold)));
         if r == Resource::Electricity {
-            let bars = t.departments.iter().filter_map(|d| d.per_person.filter(|_| d.has_meter).map(|v| (d.name.clone(), v)));
+            let bars =
+                t.departments.iter().filter_map(|d| d.per_person.filter(|_| d.has_meter).map(|v| (d.name.clone(), v)));
             blocks.push(Block::Chart(Chart {
                 title: "Điện bình quân đầu người theo phòng, ban".to_owned(),
                 unit: format!("{unit}/người"),
@@ -341,7 +357,13 @@ fn co2e_cost_part(report: &PeriodReport, blocks: &mut Vec<Block>) {
             let (kg, factor) = match &p.co2e {
                 Some(c) => (
                     locale::number(c.actual_kg, 1, VI),
-                    format!("{} {} ({}, {})", locale::number(c.factor.value, 4, VI), c.factor.unit, c.factor.source, c.factor.year),
+                    format!(
+                        "{} {} ({}, {})",
+                        locale::number(c.factor.value, 4, VI),
+                        c.factor.unit,
+                        c.factor.source,
+                        c.factor.year
+                    ),
                 ),
                 None => ("—".to_owned(), "chưa có hệ số".to_owned()),
             };
@@ -365,10 +387,7 @@ fn co2e_cost_part(report: &PeriodReport, blocks: &mut Vec<Block>) {
 
 fn scores_part(report: &PeriodReport, blocks: &mut Vec<Block>) {
     let s = &report.scores;
-    blocks.push(Block::Section(format!(
-        "VII. BẢNG ĐIỂM THI ĐUA (thang {} điểm)",
-        locale::number(s.max_points, 0, VI)
-    )));
+    blocks.push(Block::Section(format!("VII. BẢNG ĐIỂM THI ĐUA (thang {} điểm)", locale::number(s.max_points, 0, VI))));
     let columns = [
         ("Hạng", 0.6, true),
         ("Phòng, ban", 2.2, false),

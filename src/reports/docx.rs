@@ -62,7 +62,9 @@ fn table(table: &Table) -> DocxTable {
             .columns
             .iter()
             .zip(&widths)
-            .map(|(c, w)| cell(vec![centred(vec![run(&c.title, 10.0).bold()])], *w).shading(Shading::new().fill("E6E6E6")))
+            .map(|(c, w)| {
+                cell(vec![centred(vec![run(&c.title, 10.0).bold()])], *w).shading(Shading::new().fill("E6E6E6"))
+            })
             .collect(),
     );
     let mut rows = vec![header];
@@ -96,7 +98,8 @@ pub fn docx(content: &Content) -> Result<Vec<u8>, ReportError> {
         gutter: 0,
     };
     let serif = RunFonts::new().ascii("Times New Roman").hi_ansi("Times New Roman").cs("Times New Roman");
-    let page_number = Header::new().add_paragraph(Paragraph::new().align(AlignmentType::Center).add_page_num(PageNum::new()));
+    let page_number =
+        Header::new().add_paragraph(Paragraph::new().align(AlignmentType::Center).add_page_num(PageNum::new()));
     let mut doc = Docx::new()
         .page_size((210.0 * MM) as u32, (297.0 * MM) as u32)
         .page_margin(margin)
@@ -112,7 +115,9 @@ pub fn docx(content: &Content) -> Result<Vec<u8>, ReportError> {
     for block in &content.blocks {
         doc = match block {
             Block::Section(text) => doc.add_paragraph(Paragraph::new().keep_next(true).add_run(run(text, 13.0).bold())),
-            Block::Paragraph(text) => doc.add_paragraph(Paragraph::new().align(AlignmentType::Both).add_run(run(text, 13.0))),
+            Block::Paragraph(text) => {
+                doc.add_paragraph(Paragraph::new().align(AlignmentType::Both).add_run(run(text, 13.0)))
+            }
             Block::Table(t) => doc.add_table(table(t)).add_paragraph(Paragraph::new()),
             Block::Chart(c) if c.bars.is_empty() => doc,
             Block::Chart(c) => {
@@ -132,7 +137,9 @@ pub fn docx(content: &Content) -> Result<Vec<u8>, ReportError> {
     signer.extend((0..5).map(|_| Paragraph::new()));
     signer.push(centred(vec![run(&c.signer_name, 13.0).bold()]));
     let closing = TableRow::new(vec![cell(recipients, left), cell(signer, right)]).cant_split();
-    doc = doc.add_paragraph(Paragraph::new()).add_table(DocxTable::without_borders(vec![closing]).set_grid(vec![left, right]));
+    doc = doc
+        .add_paragraph(Paragraph::new())
+        .add_table(DocxTable::without_borders(vec![closing]).set_grid(vec![left, right]));
     let mut bytes = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut bytes).map_err(|e| ReportError::Docx(e.to_string()))?;
     Ok(bytes.into_inner())

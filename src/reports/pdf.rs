@@ -81,9 +81,27 @@ fn wrap(text: &str, style: Style, size: f32, width: f32) -> Vec<String> {
 #[derive(Debug, Clone)]
 enum Op {
     /// `y` is the baseline.
-    Text { x: f32, y: f32, size: f32, style: Style, text: String },
-    Rect { x: f32, y: f32, w: f32, h: f32, fill: Option<(u8, u8, u8)>, stroke: bool },
-    Line { x1: f32, y1: f32, x2: f32, y2: f32 },
+    Text {
+        x: f32,
+        y: f32,
+        size: f32,
+        style: Style,
+        text: String,
+    },
+    Rect {
+        x: f32,
+        y: f32,
+        w: f32,
+        h: f32,
+        fill: Option<(u8, u8, u8)>,
+        stroke: bool,
+    },
+    Line {
+        x1: f32,
+        y1: f32,
+        x2: f32,
+        y2: f32,
+    },
 }
 
 /// Pages of operations, filled top to bottom.
@@ -120,8 +138,8 @@ impl Layout {
         self.ops().push(Op::Text { x, y, size, style, text: text.to_owned() });
     }
 
-    /// A line of text aligned in `[x, x + width]`: 0 left, 0.5 centre, 1 right.
-    fn aligned(&mut self, x: f32, width: f32, y: f32, size: f32, style: Style, text: &str, align: f32) {
+    /// A line of text aligned in the band `(x, width)`: 0 left, 0.5 centre, 1 right.
+    fn aligned(&mut self, (x, width): (f32, f32), y: f32, size: f32, style: Style, text: &str, align: f32) {
         let offset = (width - text_width(text, style, size)) * align;
         self.text(x + offset.max(0.0), y, size, style, text);
     }
@@ -131,7 +149,7 @@ impl Layout {
         for line in wrap(text, style, size, WIDTH) {
             self.ensure(leading);
             self.y += leading;
-            self.aligned(LEFT, WIDTH, self.y - size * 0.25, size, style, &line, align);
+            self.aligned((LEFT, WIDTH), self.y - size * 0.25, size, style, &line, align);
         }
     }
 
@@ -146,22 +164,27 @@ fn heading(layout: &mut Layout, content: &Content) {
     let leading = 12.0 * 1.3;
     let top = layout.y;
     let mut y = top + leading;
-    layout.aligned(LEFT, left_w, y, 12.0, Style::Regular, &h.superior, 0.5);
+    layout.aligned((LEFT, left_w), y, 12.0, Style::Regular, &h.superior, 0.5);
     y += leading;
-    layout.aligned(LEFT, left_w, y, 12.0, Style::Bold, &h.issuing_body, 0.5);
+    layout.aligned((LEFT, left_w), y, 12.0, Style::Bold, &h.issuing_body, 0.5);
     let rule = text_width(&h.issuing_body, Style::Bold, 12.0) * 0.4;
-    layout.ops().push(Op::Line { x1: LEFT + (left_w - rule) / 2.0, y1: y + 3.0, x2: LEFT + (left_w + rule) / 2.0, y2: y + 3.0 });
+    layout.ops().push(Op::Line {
+        x1: LEFT + (left_w - rule) / 2.0,
+        y1: y + 3.0,
+        x2: LEFT + (left_w + rule) / 2.0,
+        y2: y + 3.0,
+    });
     y += leading * 1.4;
-    layout.aligned(LEFT, left_w, y, BODY, Style::Regular, &h.number, 0.5);
+    layout.aligned((LEFT, left_w), y, BODY, Style::Regular, &h.number, 0.5);
     let mut y2 = top + leading;
-    layout.aligned(right_x, right_w, y2, 12.0, Style::Bold, &h.motto, 0.5);
+    layout.aligned((right_x, right_w), y2, 12.0, Style::Bold, &h.motto, 0.5);
     y2 += leading;
-    layout.aligned(right_x, right_w, y2, BODY, Style::Bold, &h.motto_line, 0.5);
+    layout.aligned((right_x, right_w), y2, BODY, Style::Bold, &h.motto_line, 0.5);
     let rule = text_width(&h.motto_line, Style::Bold, BODY);
     let x1 = right_x + (right_w - rule) / 2.0;
     layout.ops().push(Op::Line { x1, y1: y2 + 3.0, x2: x1 + rule, y2: y2 + 3.0 });
     y2 += leading * 1.4;
-    layout.aligned(right_x, right_w, y2, BODY, Style::Italic, &h.place_date, 0.5);
+    layout.aligned((right_x, right_w), y2, BODY, Style::Italic, &h.place_date, 0.5);
     layout.y = y.max(y2) + leading;
     layout.paragraph(&h.title, Style::Bold, 14.0, 0.5);
     layout.paragraph(&h.subtitle, Style::Bold, 14.0, 0.5);
@@ -180,20 +203,27 @@ fn table(layout: &mut Layout, table: &Table) {
     };
     let header: Vec<String> = table.columns.iter().map(|c| c.title.clone()).collect();
     let (header_lines, header_height) = cells(&header, Style::Bold);
-    let draw_row = |layout: &mut Layout, lines: &[Vec<String>], height: f32, style: Style, fill: Option<(u8, u8, u8)>| {
-        let mut x = LEFT;
-        for (i, (cell, w)) in lines.iter().zip(&widths).enumerate() {
-            let y = layout.y;
-            layout.ops().push(Op::Rect { x, y, w: *w, h: height, fill, stroke: true });
-            let align = if table.columns[i].numeric && fill.is_none() { 1.0 } else if fill.is_some() { 0.5 } else { 0.0 };
-            for (n, line) in cell.iter().enumerate() {
-                let baseline = layout.y + CELL_PADDING + (n as f32 + 1.0) * leading - SMALL * 0.25;
-                layout.aligned(x + CELL_PADDING, w - 2.0 * CELL_PADDING, baseline, SMALL, style, line, align);
+    let draw_row =
+        |layout: &mut Layout, lines: &[Vec<String>], height: f32, style: Style, fill: Option<(u8, u8, u8)>| {
+            let mut x = LEFT;
+            for (i, (cell, w)) in lines.iter().zip(&widths).enumerate() {
+                let y = layout.y;
+                layout.ops().push(Op::Rect { x, y, w: *w, h: height, fill, stroke: true });
+                let align = if table.columns[i].numeric && fill.is_none() {
+                    1.0
+                } else if fill.is_some() {
+                    0.5
+                } else {
+                    0.0
+                };
+                for (n, line) in cell.iter().enumerate() {
+                    let baseline = layout.y + CELL_PADDING + (n as f32 + 1.0) * leading - SMALL * 0.25;
+                    layout.aligned((x + CELL_PADDING, w - 2.0 * CELL_PADDING), baseline, SMALL, style, line, align);
+                }
+                x += w;
             }
-            x += w;
-        }
-        layout.y += height;
-    };
+            layout.y += height;
+        };
     layout.ensure(header_height + leading * 2.0);
     draw_row(layout, &header_lines, header_height, Style::Bold, Some((230, 230, 230)));
     for (i, row) in table.rows.iter().enumerate() {
@@ -219,7 +249,7 @@ fn chart(layout: &mut Layout, chart: &Chart) {
     layout.ensure(height);
     layout.y += BODY * 1.3;
     let title = format!("{} ({})", chart.title, chart.unit);
-    layout.aligned(LEFT, WIDTH, layout.y, 11.0, Style::Italic, &title, 0.5);
+    layout.aligned((LEFT, WIDTH), layout.y, 11.0, Style::Italic, &title, 0.5);
     layout.y += 6.0;
     let label_w = WIDTH * 0.30;
     let value_w = WIDTH * 0.15;
@@ -230,9 +260,16 @@ fn chart(layout: &mut Layout, chart: &Chart) {
     for (label, value) in &chart.bars {
         let length = if most > 0.0 { (value.max(0.0) / most) as f32 * bar_w } else { 0.0 };
         let baseline = layout.y + bar - 2.5;
-        layout.aligned(LEFT, label_w - 6.0, baseline, SMALL, Style::Regular, label, 1.0);
+        layout.aligned((LEFT, label_w - 6.0), baseline, SMALL, Style::Regular, label, 1.0);
         let y = layout.y;
-        layout.ops().push(Op::Rect { x: axis_x, y, w: length.max(0.5), h: bar, fill: Some(chart.colour), stroke: false });
+        layout.ops().push(Op::Rect {
+            x: axis_x,
+            y,
+            w: length.max(0.5),
+            h: bar,
+            fill: Some(chart.colour),
+            stroke: false,
+        });
         let text = crate::locale::amount(*value, crate::locale::Lang::Vi);
         layout.text(axis_x + length + 4.0, baseline, SMALL, Style::Regular, &text);
         layout.y += step;
@@ -257,9 +294,9 @@ fn closing(layout: &mut Layout, content: &Content) {
     }
     let (x, w) = (LEFT + WIDTH * 0.45, WIDTH * 0.55);
     let mut y = top + leading;
-    layout.aligned(x, w, y, BODY, Style::Bold, &c.signer_title, 0.5);
+    layout.aligned((x, w), y, BODY, Style::Bold, &c.signer_title, 0.5);
     y += leading * 6.0;
-    layout.aligned(x, w, y, BODY, Style::Bold, &c.signer_name, 0.5);
+    layout.aligned((x, w), y, BODY, Style::Bold, &c.signer_name, 0.5);
     layout.y = y;
 }
 
@@ -297,11 +334,19 @@ pub fn pdf(content: &Content) -> Result<Vec<u8>, ReportError> {
     for (number, ops) in pages.iter().enumerate() {
         let mut page = document.start_page_with(settings.clone());
         let mut surface = page.surface();
-        let draw_text = |surface: &mut krilla::surface::Surface, x: f32, y: f32, size: f32, style: Style, text: &str| {
-            surface.set_fill(Some(black.clone()));
-            surface.set_stroke(None);
-            surface.draw_text(Point::from_xy(x, y), fonts[style as usize].clone(), size, text, false, TextDirection::Auto);
-        };
+        let draw_text =
+            |surface: &mut krilla::surface::Surface, x: f32, y: f32, size: f32, style: Style, text: &str| {
+                surface.set_fill(Some(black.clone()));
+                surface.set_stroke(None);
+                surface.draw_text(
+                    Point::from_xy(x, y),
+                    fonts[style as usize].clone(),
+                    size,
+                    text,
+                    false,
+                    TextDirection::Auto,
+                );
+            };
         if number > 0 {
             let label = (number + 1).to_string();
             let x = LEFT + (WIDTH - text_width(&label, Style::Regular, BODY)) / 2.0;
@@ -316,9 +361,11 @@ pub fn pdf(content: &Content) -> Result<Vec<u8>, ReportError> {
                     path.push_rect(rect);
                     let Some(path) = path.finish() else { continue };
                     surface.set_fill(fill.map(|c| Fill { paint: colour(c).into(), ..black.clone() }));
-                    surface.set_stroke(
-                        stroke.then(|| Stroke { paint: colour((0, 0, 0)).into(), width: 0.5, ..Default::default() }),
-                    );
+                    surface.set_stroke(stroke.then(|| Stroke {
+                        paint: colour((0, 0, 0)).into(),
+                        width: 0.5,
+                        ..Default::default()
+                    }));
                     surface.draw_path(&path);
                 }
                 Op::Line { x1, y1, x2, y2 } => {
@@ -327,7 +374,11 @@ pub fn pdf(content: &Content) -> Result<Vec<u8>, ReportError> {
                     path.line_to(*x2, *y2);
                     let Some(path) = path.finish() else { continue };
                     surface.set_fill(None);
-                    surface.set_stroke(Some(Stroke { paint: colour((0, 0, 0)).into(), width: 0.6, ..Default::default() }));
+                    surface.set_stroke(Some(Stroke {
+                        paint: colour((0, 0, 0)).into(),
+                        width: 0.6,
+                        ..Default::default()
+                    }));
                     surface.draw_path(&path);
                 }
             }

@@ -24,6 +24,7 @@ mod ingest;
 mod metrics;
 mod offices;
 mod plan;
+mod reports;
 mod review;
 mod scores;
 mod security;

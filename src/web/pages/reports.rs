@@ -22,7 +22,8 @@ fn usual_periods(today: jiff::civil::Date) -> Vec<NamedPeriod> {
     let (year, month) = (today.year(), today.month());
     let last_month = if month == 1 { NamedPeriod::Month(year - 1, 12) } else { NamedPeriod::Month(year, month - 1) };
     let quarter = (month - 1) / 3 + 1;
-    let last_quarter = if quarter == 1 { NamedPeriod::Quarter(year - 1, 4) } else { NamedPeriod::Quarter(year, quarter - 1) };
+    let last_quarter =
+        if quarter == 1 { NamedPeriod::Quarter(year - 1, 4) } else { NamedPeriod::Quarter(year, quarter - 1) };
     vec![
         last_month,
         last_quarter,
@@ -56,8 +57,12 @@ pub async fn reports_page(
             Err(_) => (
                 usual[0],
                 Some(match lang {
-                    Lang::Vi => format!("`{text}` không phải là một kỳ báo cáo: nhập năm (2026), quý (2026-Q3), tháng (2026-11) hoặc giai đoạn (gd1, gd2)."),
-                    Lang::En => format!("`{text}` is not a period: type a year (2026), a quarter (2026-Q3), a month (2026-11) or a phase (gd1, gd2)."),
+                    Lang::Vi => format!(
+                        "`{text}` không phải là một kỳ báo cáo: nhập năm (2026), quý (2026-Q3), tháng (2026-11) hoặc giai đoạn (gd1, gd2)."
+                    ),
+                    Lang::En => format!(
+                        "`{text}` is not a period: type a year (2026), a quarter (2026-Q3), a month (2026-11) or a phase (gd1, gd2)."
+                    ),
                 }),
             ),
         },
