@@ -18,6 +18,7 @@ pub mod export;
 pub mod ingest;
 pub mod locale;
 pub mod notify;
+pub mod reports;
 pub mod simulate;
 pub mod store;
 pub mod web;

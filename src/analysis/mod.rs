@@ -8,6 +8,7 @@ pub mod explain;
 pub mod figures;
 pub mod freshness;
 pub mod offices;
+pub mod period_report;
 pub mod plan_in_force;
 pub mod points;
 pub mod progress;

@@ -1,8 +1,9 @@
-//! The command line: `xanh serve` (the default), `simulate`, `import`, `export`, `migrate`,
-//! `user`, `mqtt-password`, `check-config`, `backup` and `restore`.
+//! The command line: `xanh serve` (the default), `simulate`, `import`, `export`, `report`,
+//! `migrate`, `user`, `mqtt-password`, `check-config`, `backup` and `restore`.
 
 mod backup;
 mod check_config;
+mod report;
 mod user;
 
 use std::path::PathBuf;
@@ -52,6 +53,9 @@ enum Command {
     /// Write the emulation scores of a period to an XLSX or CSV file, as the dashboard and the
     /// API export them.
     Export(ExportArgs),
+    /// Write the signed report of a period (Nghị định 30/2020/NĐ-CP layout) to a PDF or DOCX
+    /// file, chosen by the file's extension: --out bao-cao.pdf or --out bao-cao.docx.
+    Report(report::ReportArgs),
     /// Copy the office's history (readings and hourly consumption) from the embedded store to
     /// the InfluxDB the config names. Resumable: a copy that stops goes on from where it was.
     Migrate(MigrateArgs),
@@ -206,6 +210,7 @@ pub fn main() -> ExitCode {
             Command::Import(args) => import(config, args).await,
             Command::User(args) => user::run(config, args).await,
             Command::Export(args) => export(config, args).await,
+            Command::Report(args) => report::report(config, args).await,
             Command::Migrate(args) => migrate(config, args).await,
             Command::Backup(args) => backup::backup(&config, args),
             Command::Restore(args) => backup::restore(&config, args),

@@ -54,7 +54,7 @@ use self::mqtt::MqttSection;
 use self::office::{DepartmentEntry, OfficeSection, resolve_departments};
 use self::store::StoreSection;
 use self::web::WebSection;
-use crate::domain::{Department, DepartmentId, Meter, MeterId, Office};
+use crate::domain::{Department, DepartmentId, Letterhead, Meter, MeterId, Office};
 
 /// The config used when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/default.toml";
@@ -105,6 +105,8 @@ pub struct Config {
     /// Where the config came from, for messages.
     pub source: String,
     pub office: Office,
+    /// `[office]`'s letterhead keys: who issues and signs the report.
+    pub letterhead: Letterhead,
     pub web_listen: SocketAddr,
     pub web_access: WebAccess,
     pub web_limits: WebLimits,
@@ -199,6 +201,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
 
     let office_id_given = raw.office.id.is_some();
     let office_id = office::resolve_office_id(&raw.office, &mut problem);
+    let letterhead = office::resolve_letterhead(&raw.office, &mut problem);
     let office = office::resolve_office(raw.office, office_id.clone(), &mut problem);
     let web_listen = parse_addr(&raw.web.listen, "web.listen", &mut problem);
     let web_access = web::resolve_access(&raw.web, &mut problem);
@@ -235,6 +238,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     Some(Config {
         source: file.to_owned(),
         office: office?,
+        letterhead,
         web_listen: web_listen?,
         web_access,
         web_limits,

@@ -7,7 +7,7 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use crate::domain::{Calendar, Department, DepartmentId, Office, OfficeId, WorkingDays, WorkingHours};
+use crate::domain::{Calendar, Department, DepartmentId, Letterhead, Office, OfficeId, WorkingDays, WorkingHours};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +24,13 @@ pub(super) struct OfficeSection {
     /// Saturdays or Sundays worked instead of a day off (làm bù), beyond the shipped ones.
     #[serde(default)]
     pub(super) make_up_days: Vec<String>,
+    /// The signed report's letterhead (Nghị định 30/2020/NĐ-CP): the issuing body's superior,
+    /// the issuing body, the place name in the date line, the signer's title and name.
+    pub(super) superior: Option<String>,
+    pub(super) issuing_body: Option<String>,
+    pub(super) place: Option<String>,
+    pub(super) signer_title: Option<String>,
+    pub(super) signer_name: Option<String>,
 }
 
 pub(super) fn default_timezone() -> String {
@@ -88,6 +95,38 @@ pub(super) fn resolve_office(
         working_days: working_days?,
         calendar: calendar?,
     })
+}
+
+/// The report's letterhead; each key left out leaves its line blank to fill in by hand, except
+/// the issuing body, which defaults to the office's name.
+pub(super) fn resolve_letterhead(
+    office: &OfficeSection,
+    problem: &mut impl FnMut(String, String, String),
+) -> Letterhead {
+    let mut text = |key: &str, value: &Option<String>, example: &str| match value {
+        Some(v) if v.trim().is_empty() => {
+            problem(
+                format!("office.{key}"),
+                "is empty".into(),
+                format!("give it, such as {example}, or leave the key out to fill the line in by hand"),
+            );
+            String::new()
+        }
+        Some(v) => v.trim().to_owned(),
+        None => String::new(),
+    };
+    let superior = text("superior", &office.superior, "\"UBND TỈNH LAI CHÂU\"");
+    let issuing_body = text("issuing_body", &office.issuing_body, "\"VĂN PHÒNG\"");
+    let place = text("place", &office.place, "\"Lai Châu\"");
+    let signer_title = text("signer_title", &office.signer_title, "\"CHÁNH VĂN PHÒNG\"");
+    let signer_name = text("signer_name", &office.signer_name, "\"Nguyễn Văn A\"");
+    Letterhead {
+        issuing_body: if issuing_body.is_empty() { office.name.trim().to_owned() } else { issuing_body },
+        superior,
+        place,
+        signer_title,
+        signer_name,
+    }
 }
 
 /// Whether local days start on UTC hours, so that hourly totals add up to local days.

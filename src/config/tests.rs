@@ -39,6 +39,25 @@ fn the_default_config_is_valid() {
     assert!(embedded.clients.is_empty() && embedded.tls.is_none());
 }
 
+#[test]
+fn the_reports_letterhead_is_read_and_blank_keys_are_named() {
+    let config = parse(BUILT_IN_DEFAULT).unwrap();
+    assert_eq!(config.letterhead.superior, "UBND TỈNH LAI CHÂU");
+    assert_eq!(config.letterhead.issuing_body, "VĂN PHÒNG");
+    assert_eq!(config.letterhead.place, "Lai Châu");
+    assert_eq!(config.letterhead.signer_title, "CHÁNH VĂN PHÒNG");
+
+    // Left out: the issuing body is the office, the other lines are left to fill in by hand.
+    let config = parse("[office]\nname = \"Văn phòng Sở Tài chính\"\n").unwrap();
+    assert_eq!(config.letterhead.issuing_body, "Văn phòng Sở Tài chính");
+    assert_eq!((config.letterhead.superior.as_str(), config.letterhead.signer_name.as_str()), ("", ""));
+
+    let err = parse("[office]\nname = \"X\"\nplace = \" \"\nsigner_name = \"\"\n").unwrap_err().to_string();
+    for expected in ["office.place", "\"Lai Châu\"", "office.signer_name", "leave the key out"] {
+        assert!(err.contains(expected), "{expected} missing from: {err}");
+    }
+}
+
 /// A hash of "tang-1-secret", made once with `xanh mqtt-password`.
 const TANG_1_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$Pruc6pFUGhO98sdlK8X87Q$aa7BBr4ha1gSuvzNrCxOjPeJhkB3qxIWs2jFtbRXh1E";

@@ -24,7 +24,7 @@ pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use digest::PasswordDigest;
 pub use documents::{DocumentCount, InvalidMonth, Month};
 pub use ids::{DepartmentId, InvalidId, MeterId, OfficeId};
-pub use office::{InvalidWorkingHours, Office, WorkingDays, WorkingHours};
+pub use office::{InvalidWorkingHours, Letterhead, Office, WorkingDays, WorkingHours};
 pub use payload_format::{Format, ValueSelector};
 pub use period::{NamedPeriod, PeriodError, Phase, Step, TimeRange};
 pub use reading::{Reading, Source};

@@ -25,6 +25,18 @@ pub struct Office {
     pub calendar: Calendar,
 }
 
+/// Who issues and signs the office's reports, as the decree's letterhead names them
+/// (Nghị định 30/2020/NĐ-CP): "UBND TỈNH LAI CHÂU" over "VĂN PHÒNG", "Lai Châu, ngày …",
+/// "CHÁNH VĂN PHÒNG" and the signer's name. An empty line is left blank to fill in by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Letterhead {
+    pub superior: String,
+    pub issuing_body: String,
+    pub place: String,
+    pub signer_title: String,
+    pub signer_name: String,
+}
+
 impl Office {
     /// Whether the office works on `date`: a working day of the week that is not a day off,
     /// or a weekend day worked instead of one (làm bù).

@@ -79,7 +79,9 @@ async fn the_openapi_description_lists_every_endpoint() {
         | "/api/v1/offices"
         | "/api/v1/documents"
         | "/api/v1/export/scores.xlsx"
-        | "/api/v1/export/scores.csv" => "?period=2026",
+        | "/api/v1/export/scores.csv"
+        | "/api/v1/export/report.pdf"
+        | "/api/v1/export/report.docx" => "?period=2026",
         _ => "",
     };
     for (path, item) in doc["paths"].as_object().unwrap() {

@@ -27,6 +27,7 @@ mod offices;
 mod plan;
 mod printing;
 mod retention;
+mod reports;
 mod review;
 mod scores;
 mod security;

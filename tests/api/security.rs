@@ -64,9 +64,18 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
         assert_eq!(send(anonymous.get(app.url(path))).await.0, 200, "anonymous GET {path}");
     }
     // Pages: a person who is not signed in is sent to the login page, and comes back after.
-    for path in
-        ["/", "/entry", "/rejected", "/scores", "/offices", "/plan", "/documents", "/admin/users", "/admin/audit"]
-    {
+    for path in [
+        "/",
+        "/entry",
+        "/rejected",
+        "/scores",
+        "/reports",
+        "/offices",
+        "/plan",
+        "/documents",
+        "/admin/users",
+        "/admin/audit",
+    ] {
         let response = anonymous.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 303, "anonymous GET {path}");
         let location = response.headers()["location"].to_str().unwrap();
@@ -76,6 +85,7 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
         ("/", 200, 200),
         ("/rejected", 200, 200),
         ("/scores", 200, 200),
+        ("/reports", 200, 200),
         ("/offices", 200, 200),
         ("/plan", 200, 200),
         ("/documents", 200, 200),

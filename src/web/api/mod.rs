@@ -15,5 +15,6 @@ pub mod plan;
 pub mod progress;
 pub mod readings;
 pub mod rejected;
+pub mod report;
 pub mod scores;
 pub mod waste;

@@ -11,6 +11,7 @@ pub mod explain;
 mod offices;
 mod plan;
 mod rejected;
+mod reports;
 mod scores;
 
 pub use account::{login, login_page, logout, setup, setup_page};
@@ -22,6 +23,7 @@ pub use entry::{correct_form, entry, reading_form};
 pub use offices::offices_page;
 pub use plan::{baseline_form, plan_page, target_form};
 pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
+pub use reports::reports_page;
 pub use scores::scores_page;
 
 use maud::{DOCTYPE, Markup, html};
@@ -110,6 +112,7 @@ fn layout(
                         a href=(format!("/documents?lang={code}")) { (documents) }
                         a href=(format!("/plan?lang={code}")) { (plan) }
                         a href=(format!("/scores?lang={code}")) { (scores) }
+                        a href=(format!("/reports?lang={code}")) { (match lang { Lang::Vi => "Báo cáo", Lang::En => "Reports" }) }
                         a href=(format!("/offices?lang={code}")) { (match lang { Lang::Vi => "Các văn phòng", Lang::En => "Offices" }) }
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         a href=(format!("/alerts?lang={code}")) aria-current=[(path == "/alerts").then_some("page")] { (lang.pick("Cảnh báo", "Alerts")) }
