@@ -325,7 +325,7 @@ impl Inner {
             }
             MeterKind::Counter => match prior {
                 Some((last_ts, _)) if first.ts_ms < last_ts => {
-                    self.recompute_counter(tx, meter, rule, first.ts_ms, last.ts_ms)?;
+                    self.recompute_counter_around(tx, meter, rule, samples)?;
                 }
                 _ => {
                     // The last few stored readings: a drop among them may turn out to be a
