@@ -55,6 +55,21 @@ fn import_seconds(dir: &Path, name: &str, messages: &[(String, Vec<u8>)]) -> f64
     seconds
 }
 
+/// Every hourly total in the store `name` made, in order.
+fn hours_of(dir: &Path, name: &str) -> Vec<(String, i64, f64)> {
+    let conn = rusqlite::Connection::open(dir.join(format!("{name}.db"))).unwrap();
+    let mut rows = conn.prepare("SELECT meter, hour, amount FROM consumption_hourly ORDER BY meter, hour").unwrap();
+    rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// Whether two stores hold the same hourly totals (to a part in a billion).
+fn same_hours(dir: &Path, a: &str, b: &str) -> String {
+    let (a, b) = (hours_of(dir, a), hours_of(dir, b));
+    let same = a.len() == b.len()
+        && a.iter().zip(&b).all(|(x, y)| x.0 == y.0 && x.1 == y.1 && (x.2 - y.2).abs() <= 1e-9 * x.2.abs().max(1.0));
+    format!("{} ({} hours)", if same { "same hourly figures" } else { "DIFFERENT hourly figures" }, a.len())
+}
+
 /// Readings a second a fresh Xanh behind Mosquitto stores and acknowledges, `parts` each
 /// published by its own client at once.
 async fn xanh_rate(dir: &Path, port: u16, name: &str, parts: Vec<Vec<(String, Vec<u8>)>>) -> (f64, f64) {
@@ -84,12 +99,16 @@ async fn main() {
     let import_in_order = import_seconds(dir.path(), "import-in-order", &in_order);
     let import_interleaved = import_seconds(dir.path(), "import-interleaved", &interleaved(in_order.clone()));
     println!("xanh import, {total} readings from 100 meters");
-    println!("  in time order:               {import_in_order:>6.2} s ({:>7.0} readings/s)", total as f64 / import_in_order);
+    println!(
+        "  in time order:               {import_in_order:>6.2} s ({:>7.0} readings/s)",
+        total as f64 / import_in_order
+    );
     println!(
         "  two ranges interleaved:      {import_interleaved:>6.2} s ({:>7.0} readings/s, {:.2} × in order)",
         total as f64 / import_interleaved,
         import_in_order / import_interleaved
     );
+    println!("  {}", same_hours(dir.path(), "import-in-order", "import-interleaved"));
 
     let (_mosquitto, port) = start_mosquitto(dir.path());
     let raw = raw_rate(port, READINGS_PER_METER, 1).await;
@@ -105,6 +124,7 @@ async fn main() {
         "  Xanh, two ranges interleaved:  {mixed:>9.0} readings/s ({:.2} × in order), peak RSS {mixed_rss:.1} MiB",
         mixed / ordered
     );
+    println!("  {}", same_hours(dir.path(), "in-order", "interleaved"));
 
     let raw_many = raw_rate(port, READINGS_PER_METER, PUBLISHERS).await;
     let (many, many_rss) = xanh_rate(dir.path(), port, "publishers", by_publisher(in_order, PUBLISHERS)).await;
