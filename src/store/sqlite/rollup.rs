@@ -117,18 +117,24 @@ impl Inner {
             "SELECT max(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts > ?2 ORDER BY ts LIMIT ?3)",
         )?;
         let mut first = 0;
+        // How far the cluster's windows reach so far: a later sample's reach is no shorter,
+        // so it is asked again only when the next sample lies beyond it.
+        let mut reached = i64::MIN;
         for (i, sample) in samples.iter().enumerate() {
             let ends_cluster = match samples.get(i + 1) {
                 None => true,
+                Some(next) if next.ts_ms <= reached => false,
                 Some(next) => {
                     let end: Option<i64> =
                         reach_after.query_row(params![meter.as_str(), sample.ts_ms, reach], |r| r.get(0))?;
-                    end.is_some_and(|end| next.ts_ms > end)
+                    reached = end.unwrap_or(i64::MIN);
+                    next.ts_ms > reached
                 }
             };
             if ends_cluster {
                 self.recompute_counter(tx, meter, rule, samples[first].ts_ms, sample.ts_ms)?;
                 first = i + 1;
+                reached = i64::MIN;
             }
         }
         Ok(())
