@@ -113,7 +113,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let raw_port = free_port();
     start_rumqttd(raw_port);
-    let raw = raw_rate(raw_port, READINGS_PER_METER).await;
+    let raw = raw_rate(raw_port, READINGS_PER_METER, 1).await;
 
     let mqtt_port = free_port();
     let (xanh, web_port, http) = start_embedded(dir.path(), "gate", mqtt_port).await;

@@ -1,33 +1,137 @@
-//! End-to-end ingest through Mosquitto, QoS 1, acks after durable commit, 100 meters: Xanh's
-//! sustained readings per second next to the same broker's raw QoS 1 rate to a plain
-//! subscriber, measured in the same run. Run with `cargo bench --bench ingest`.
+//! Ingest in one run, every figure next to the one it is compared with:
+//!
+//! 1. `xanh import` of 200 000 readings for the 100 bench meters, first in time order, then
+//!    (fresh store) as two time ranges of the same meters interleaved, as a gateway replaying
+//!    a backlog while live readings continue sends them;
+//! 2. through Mosquitto, QoS 1, acks after the durable commit: the broker's raw rate to a plain
+//!    subscriber, Xanh in time order, Xanh with the two ranges interleaved;
+//! 3. the same with 4 publishers at once (each its own 25 meters): raw, then Xanh.
+//!
+//! Run with `cargo bench --bench ingest`.
 
 #[path = "support/mod.rs"]
 mod support;
 
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::*;
 
 const READINGS_PER_METER: usize = 2_000;
+const PUBLISHERS: usize = 4;
+
+/// The first half of every meter's readings and the second half, message by message in turn.
+fn interleaved(messages: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+    let mut early = messages;
+    let late = early.split_off(early.len() / 2);
+    let mut out = Vec::with_capacity(early.len() + late.len());
+    for (a, b) in early.into_iter().zip(late) {
+        out.push(a);
+        out.push(b);
+    }
+    out
+}
+
+/// Seconds `xanh import` takes to load `messages` (as CSV rows) into a fresh store.
+fn import_seconds(dir: &Path, name: &str, messages: &[(String, Vec<u8>)]) -> f64 {
+    let mut csv = String::from("meter;value;ts\n");
+    for (topic, payload) in messages {
+        let reading: serde_json::Value = serde_json::from_slice(payload).unwrap();
+        let meter = topic.split('/').nth(1).unwrap();
+        let value = reading["value"].as_f64().unwrap().to_string().replace('.', ",");
+        csv += &format!("{meter};{value};{}\n", reading["ts"].as_str().unwrap());
+    }
+    let file = dir.join(format!("{name}.csv"));
+    std::fs::write(&file, csv).unwrap();
+    let config = dir.join(format!("{name}.toml"));
+    let mqtt = format!("embedded = true\nlisten = \"127.0.0.1:{}\"", free_port());
+    std::fs::write(&config, office_config(&mqtt, free_port(), &dir.join(format!("{name}.db")))).unwrap();
+    let start = Instant::now();
+    let output = Command::new(xanh_binary()).arg("import").arg(&file).arg("--config").arg(&config).output().unwrap();
+    let seconds = start.elapsed().as_secs_f64();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success() && said.contains(&format!("{} stored", messages.len())), "import: {said}");
+    seconds
+}
+
+/// Every hourly total in the store `name` made, in order.
+fn hours_of(dir: &Path, name: &str) -> Vec<(String, i64, f64)> {
+    let conn = rusqlite::Connection::open(dir.join(format!("{name}.db"))).unwrap();
+    let mut rows = conn.prepare("SELECT meter, hour, amount FROM consumption_hourly ORDER BY meter, hour").unwrap();
+    rows.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+}
+
+/// Whether two stores hold the same hourly totals (to a part in a billion).
+fn same_hours(dir: &Path, a: &str, b: &str) -> String {
+    let (a, b) = (hours_of(dir, a), hours_of(dir, b));
+    let same = a.len() == b.len()
+        && a.iter().zip(&b).all(|(x, y)| x.0 == y.0 && x.1 == y.1 && (x.2 - y.2).abs() <= 1e-9 * x.2.abs().max(1.0));
+    format!("{} ({} hours)", if same { "same hourly figures" } else { "DIFFERENT hourly figures" }, a.len())
+}
+
+/// Readings a second a fresh Xanh behind Mosquitto stores and acknowledges, `parts` each
+/// published by its own client at once.
+async fn xanh_rate(dir: &Path, port: u16, name: &str, parts: Vec<Vec<(String, Vec<u8>)>>) -> (f64, f64) {
+    let (xanh, web_port, http) = start_xanh_with_store(dir, port, name, "", &[]).await;
+    let total: u64 = parts.iter().map(|p| p.len() as u64).sum();
+    let start = Instant::now();
+    let publishers: Vec<_> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| tokio::spawn(async move { publish_all(port, &format!("{i}"), part).await }))
+        .collect();
+    for publisher in publishers {
+        publisher.await.unwrap();
+    }
+    while ingest_counter(&http, web_port, "stored").await < total {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (total as f64 / start.elapsed().as_secs_f64(), xanh.peak_rss_mib())
+}
 
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let (_mosquitto, port) = start_mosquitto(dir.path());
-    let raw = raw_rate(port, READINGS_PER_METER).await;
+    let in_order = readings("xanh", READINGS_PER_METER);
+    let total = in_order.len();
 
-    let (xanh, web_port, http) = start_xanh_behind(dir.path(), port).await;
-    let batch = readings("xanh", READINGS_PER_METER);
-    let total = batch.len() as u64;
-    let start = Instant::now();
-    publish_all(port, "xanh", batch).await;
-    while ingest_counter(&http, web_port, "stored").await < total {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let rate = total as f64 / start.elapsed().as_secs_f64();
-    println!("ingest through Mosquitto, QoS 1, {total} readings from 100 meters");
+    let import_in_order = import_seconds(dir.path(), "import-in-order", &in_order);
+    let import_interleaved = import_seconds(dir.path(), "import-interleaved", &interleaved(in_order.clone()));
+    println!("xanh import, {total} readings from 100 meters");
+    println!(
+        "  in time order:               {import_in_order:>6.2} s ({:>7.0} readings/s)",
+        total as f64 / import_in_order
+    );
+    println!(
+        "  two ranges interleaved:      {import_interleaved:>6.2} s ({:>7.0} readings/s, {:.2} × in order)",
+        total as f64 / import_interleaved,
+        import_in_order / import_interleaved
+    );
+    println!("  {}", same_hours(dir.path(), "import-in-order", "import-interleaved"));
+
+    let (_mosquitto, port) = start_mosquitto(dir.path());
+    let raw = raw_rate(port, READINGS_PER_METER, 1).await;
+    let (ordered, ordered_rss) = xanh_rate(dir.path(), port, "in-order", vec![in_order.clone()]).await;
+    let (mixed, mixed_rss) = xanh_rate(dir.path(), port, "interleaved", vec![interleaved(in_order.clone())]).await;
+    println!("ingest through Mosquitto, QoS 1, {total} readings from 100 meters, one publisher");
     println!("  raw broker → plain subscriber: {raw:>9.0} msg/s");
-    println!("  Xanh, ack after commit:        {rate:>9.0} readings/s ({:.0} % of raw)", 100.0 * rate / raw);
-    println!("  Xanh peak RSS:                 {:>9.1} MiB", xanh.peak_rss_mib());
+    println!(
+        "  Xanh, ack after commit:        {ordered:>9.0} readings/s ({:.0} % of raw), peak RSS {ordered_rss:.1} MiB",
+        100.0 * ordered / raw
+    );
+    println!(
+        "  Xanh, two ranges interleaved:  {mixed:>9.0} readings/s ({:.2} × in order), peak RSS {mixed_rss:.1} MiB",
+        mixed / ordered
+    );
+    println!("  {}", same_hours(dir.path(), "in-order", "interleaved"));
+
+    let raw_many = raw_rate(port, READINGS_PER_METER, PUBLISHERS).await;
+    let (many, many_rss) = xanh_rate(dir.path(), port, "publishers", by_publisher(in_order, PUBLISHERS)).await;
+    println!("the same with {PUBLISHERS} publishers at once, each its own 25 meters");
+    println!("  raw broker → plain subscriber: {raw_many:>9.0} msg/s");
+    println!(
+        "  Xanh, ack after commit:        {many:>9.0} readings/s ({:.0} % of raw), peak RSS {many_rss:.1} MiB",
+        100.0 * many / raw_many
+    );
 }

@@ -344,9 +344,10 @@ pub async fn measure(http: &reqwest::Client, url: &str, requests: usize) -> (f64
 }
 
 /// The broker's own QoS 1 rate: `per_meter` readings of every meter published on `raw/…`
-/// to a plain subscriber (nothing stored), in messages a second received.
-pub async fn raw_rate(port: u16, per_meter: usize) -> f64 {
-    let mut options = MqttOptions::new("bench-raw-sub", "127.0.0.1", port);
+/// by `publishers` clients at once (each its own meters) to a plain subscriber (nothing
+/// stored), in messages a second received.
+pub async fn raw_rate(port: u16, per_meter: usize, publishers: usize) -> f64 {
+    let mut options = MqttOptions::new(format!("bench-raw-sub-{}", free_port()), "127.0.0.1", port);
     options.set_keep_alive(Duration::from_secs(60)).set_inflight(1000);
     let (client, mut eventloop) = AsyncClient::new(options, 10_000);
     client.subscribe("raw/+/reading", QoS::AtLeastOnce).await.unwrap();
@@ -364,10 +365,17 @@ pub async fn raw_rate(port: u16, per_meter: usize) -> f64 {
         }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let batch = readings("raw", per_meter);
-    let total = batch.len() as u64;
+    let parts = by_publisher(readings("raw", per_meter), publishers);
+    let total: u64 = parts.iter().map(|p| p.len() as u64).sum();
     let start = Instant::now();
-    publish_all(port, "raw", batch).await;
+    let sending: Vec<_> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| tokio::spawn(async move { publish_all(port, &format!("raw-{i}"), part).await }))
+        .collect();
+    for publisher in sending {
+        publisher.await.unwrap();
+    }
     let deadline = Instant::now() + Duration::from_secs(30);
     while received.load(Ordering::Relaxed) < total && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(2)).await;
@@ -386,4 +394,17 @@ pub async fn raw_rate(port: u16, per_meter: usize) -> f64 {
 pub fn http_client() -> reqwest::ClientBuilder {
     let _already_installed = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
+}
+
+/// Messages split among `count` publishers, each its own meters, kept in their order.
+pub fn by_publisher(messages: Vec<(String, Vec<u8>)>, count: usize) -> Vec<Vec<(String, Vec<u8>)>> {
+    let ids = meter_ids();
+    let mut parts = vec![Vec::new(); count.max(1)];
+    for (topic, payload) in messages {
+        let id = topic.split('/').nth(1).unwrap_or_default();
+        let index = ids.iter().position(|m| m == id).unwrap_or(0);
+        let publisher = index % parts.len();
+        parts[publisher].push((topic, payload));
+    }
+    parts
 }

@@ -196,6 +196,44 @@ async fn a_reading_sent_twice_is_stored_once_and_a_different_value_is_rejected(h
     assert_eq!(rejected[0].meter.as_deref(), Some("dien-a"));
 }
 
+async fn two_time_ranges_arriving_interleaved_give_the_figures_of_time_order(h: Harness) {
+    // A gateway replays the 2nd of November (a backlog) while the 3rd arrives live: a reading
+    // every 15 minutes, 1 kWh apart, so every hour used 4 kWh, and each day has a restart
+    // glitch (a 0 the next reading undoes) that counts nothing.
+    let start = local("2026-11-02 00:00");
+    let at = |minutes: i64| {
+        let civil = (start + jiff::SignedDuration::from_mins(minutes))
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap())
+            .datetime();
+        civil.strftime("%Y-%m-%d %H:%M").to_string()
+    };
+    let day = |first: i64| -> Vec<Incoming> {
+        let mut readings: Vec<_> =
+            (first..first + 96).map(|k| reading("dien-a", &at(15 * k), 1000.0 + k as f64)).collect();
+        readings.insert(49, reading("dien-a", &at(15 * (first + 48) + 5), 0.0));
+        readings
+    };
+    let (backlog, live) = (day(0), day(96));
+    let mut mixed = Vec::new();
+    for (old, new) in backlog.into_iter().zip(live) {
+        mixed.push(old);
+        mixed.push(new);
+    }
+    let mut stored = 0;
+    for batch in mixed.chunks(6) {
+        stored += h.write(batch.to_vec()).await.stored;
+    }
+    assert_eq!(stored, 194);
+
+    let hours = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-04 00:00", Resolution::Hour).await;
+    let expected: Vec<(String, f64)> =
+        (0..48).map(|hour| (at(60 * hour), if hour == 47 { 3.0 } else { 4.0 })).collect();
+    let expected: Vec<(&str, f64)> = expected.iter().map(|(at, amount)| (at.as_str(), *amount)).collect();
+    assert_rows(hours, &expected);
+    let days = h.consumption("dien-a", "2026-11-01 00:00", "2026-11-05 00:00", Resolution::Day).await;
+    assert_rows(days, &[("2026-11-02 00:00", 96.0), ("2026-11-03 00:00", 95.0)]);
+}
+
 async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
     h.write(vec![
         reading("dien-a", "2026-11-02 07:00", 100.0),
@@ -356,6 +394,7 @@ macro_rules! conformance {
                 counter_readings_are_spread_over_hours_and_local_days,
                 days_begin_at_local_midnight,
                 a_reading_sent_twice_is_stored_once_and_a_different_value_is_rejected,
+                two_time_ranges_arriving_interleaved_give_the_figures_of_time_order,
                 a_correction_changes_the_hours_the_reading_touched,
                 a_delta_amount_is_spread_over_its_period,
                 a_register_that_wraps_counts_across_the_wrap,

@@ -81,7 +81,10 @@ impl Outbox {
         let open = || -> Result<Connection, rusqlite::Error> {
             let conn = Connection::open(path)?;
             conn.busy_timeout(Duration::from_secs(10))?;
-            conn.pragma_update(None, "synchronous", "FULL")?;
+            // This connection only forgets sent rows (or sets refused ones aside): one lost to
+            // a power cut is sent again, which InfluxDB overwrites, so its commits need not
+            // wait for the disk, and ingest's commits (which do) no longer queue behind them.
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
             Ok(conn)
         };
         let conn = open().map_err(|e| StoreError::Open {
@@ -429,6 +432,37 @@ mod tests {
         // The same readings again change nothing, so nothing more waits.
         store.write(vec![reading(100.0, "2026-11-02T00:30:00Z")]).await.unwrap();
         assert_eq!(store.outbox.backlog().unwrap().pending, 5);
+    }
+
+    #[tokio::test]
+    async fn a_late_reading_that_changes_no_hour_sends_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = open(&dir);
+        store
+            .write(vec![reading(100.0, "2026-11-02T00:30:00Z"), reading(110.0, "2026-11-02T02:30:00Z")])
+            .await
+            .unwrap();
+        let sent = store.outbox.oldest(1000).unwrap();
+        store.outbox.remove_through(sent.last().unwrap().seq).unwrap();
+
+        // 105 at 01:30 lies on the line between the two: the hours stay 2.5, 5 and 2.5, and
+        // InfluxDB already has them.
+        let late: Timestamp = "2026-11-02T01:30:00Z".parse().unwrap();
+        store.write(vec![reading(105.0, "2026-11-02T01:30:00Z")]).await.unwrap();
+        assert_eq!(lines(&store), vec![format!("reading,{TAGS} value=105 {}", late.as_millisecond())]);
+
+        // One that does change them sends the hours it changed, and only those.
+        store.outbox.remove_through(store.outbox.oldest(1000).unwrap().last().unwrap().seq).unwrap();
+        store.write(vec![reading(112.0, "2026-11-02T03:30:00Z")]).await.unwrap();
+        let h3 = "2026-11-02T03:00:00Z".parse::<Timestamp>().unwrap().as_millisecond();
+        assert_eq!(
+            lines(&store),
+            vec![
+                format!("reading,{TAGS} value=112 {}", h3 + 1_800_000),
+                format!("consumption,{TAGS} consumption=3.5 {}", h3 - 3_600_000),
+                format!("consumption,{TAGS} consumption=1 {}", h3),
+            ]
+        );
     }
 
     #[tokio::test]

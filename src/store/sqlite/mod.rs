@@ -47,6 +47,9 @@ struct MeterRule {
     max_rate: Option<f64>,
 }
 
+/// The writer's page cache, in KiB (SQLite's default is 2 000).
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
+
 pub struct SqliteStore {
     inner: Arc<Inner>,
 }
@@ -88,6 +91,11 @@ impl SqliteStore {
             std::fs::create_dir_all(dir).map_err(|e| open_error(format!("cannot create {}: {e}", dir.display())))?;
         }
         let mut conn = open_connection(path).map_err(|e| open_error(explain_open_failure(path, e)))?;
+        // A batch touches the latest pages of every meter it has readings for, and late
+        // readings the pages around them: with SQLite's default 2 MiB the writer evicted them
+        // mid-batch, read them again and wrote them to the WAL more than once per commit.
+        conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
+            .map_err(|e| open_error(format!("cannot size the page cache: {e}")))?;
         refuse_newer(&conn).map_err(open_error)?;
         migrate(&mut conn).map_err(|e| open_error(format!("schema migration failed: {e}")))?;
         if sink.is_some() {

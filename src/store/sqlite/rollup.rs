@@ -100,6 +100,46 @@ impl Inner {
         self.replace_hours(tx, id, window_start, window_end, &hours)
     }
 
+    /// Recompute a counter's hours around newly stored samples (oldest first) of which some
+    /// arrived late: samples whose windows meet are recomputed together, and the hours between
+    /// samples with enough stored readings between them, which neither can change, are left as
+    /// they are (a backlog replayed while live readings go on would otherwise rebuild
+    /// everything between the two at every batch).
+    pub(super) fn recompute_counter_around(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        rule: MeterRule,
+        samples: &[Sample],
+    ) -> Result<(), rusqlite::Error> {
+        let reach = GLITCH_LOOKAHEAD as i64 + 1;
+        let mut reach_after = tx.prepare_cached(
+            "SELECT max(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts > ?2 ORDER BY ts LIMIT ?3)",
+        )?;
+        let mut first = 0;
+        // How far the cluster's windows reach so far: a later sample's reach is no shorter,
+        // so it is asked again only when the next sample lies beyond it.
+        let mut reached = i64::MIN;
+        for (i, sample) in samples.iter().enumerate() {
+            let ends_cluster = match samples.get(i + 1) {
+                None => true,
+                Some(next) if next.ts_ms <= reached => false,
+                Some(next) => {
+                    let end: Option<i64> =
+                        reach_after.query_row(params![meter.as_str(), sample.ts_ms, reach], |r| r.get(0))?;
+                    reached = end.unwrap_or(i64::MIN);
+                    next.ts_ms > reached
+                }
+            };
+            if ends_cluster {
+                self.recompute_counter(tx, meter, rule, samples[first].ts_ms, sample.ts_ms)?;
+                first = i + 1;
+                reached = i64::MIN;
+            }
+        }
+        Ok(())
+    }
+
     /// Recompute a delta meter's hours in `[window_start, window_end)` from every amount whose
     /// period reaches into it, after one was corrected or removed.
     pub(super) fn recompute_delta(

@@ -193,12 +193,18 @@ pub fn newer_schema_message(found: i64, known: i64) -> String {
     )
 }
 
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 64;
+
 pub(super) fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: a committed batch survives a power cut, which is what a QoS 1 ack promises.
     conn.pragma_update(None, "synchronous", "FULL")?;
+    // The write path alone uses more statements than rusqlite's default cache of 16 holds:
+    // a batch with late readings would otherwise parse its SQL again at every reading.
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 

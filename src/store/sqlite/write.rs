@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::{Inner, audit_in, lock};
+use super::{Inner, MeterRule, audit_in, lock};
 use crate::domain::consumption::{
     GLITCH_LOOKAHEAD, Implausible, RateLimit, RateSource, Sample, counter_intervals, delta_interval, implausible_step,
     spread_hourly, without_glitches,
@@ -309,7 +309,7 @@ impl Inner {
         samples: &[Sample],
         received_at: i64,
     ) -> Result<(), rusqlite::Error> {
-        let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+        let Some(last) = samples.last() else {
             return Ok(());
         };
         let prior: Option<(i64, f64)> = tx
@@ -323,27 +323,16 @@ impl Inner {
                 let intervals: Vec<_> = samples.iter().copied().map(delta_interval).collect();
                 self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
             }
-            MeterKind::Counter => match prior {
-                Some((last_ts, _)) if first.ts_ms < last_ts => {
-                    self.recompute_counter(tx, meter, rule, first.ts_ms, last.ts_ms)?;
+            MeterKind::Counter => {
+                // Readings after the newest stored one add as in order; then the hours around
+                // the late ones are rebuilt from the readings, whatever the others added there.
+                let late = prior.map_or(0, |(last_ts, _)| samples.partition_point(|s| s.ts_ms < last_ts));
+                let (late, in_order) = samples.split_at(late);
+                self.append_counter(tx, meter, rule, in_order)?;
+                if !late.is_empty() {
+                    self.recompute_counter_around(tx, meter, rule, late)?;
                 }
-                _ => {
-                    // The last few stored readings: a drop among them may turn out to be a
-                    // glitch that the new readings undo.
-                    // One more than the lookahead: the drop may sit that far back.
-                    let mut chain = self.readings_before(tx, meter, first.ts_ms, GLITCH_LOOKAHEAD + 1)?;
-                    let stored = chain.len();
-                    chain.extend_from_slice(samples);
-                    if chain.windows(2).any(|pair| pair[1].value < pair[0].value) {
-                        self.recompute_counter(tx, meter, rule, chain[0].ts_ms, last.ts_ms)?;
-                    } else {
-                        // The common case, readings in order: only the new intervals add.
-                        let tail = &chain[stored.saturating_sub(1)..];
-                        let intervals = counter_intervals(tail, rule.register_max);
-                        self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
-                    }
-                }
-            },
+            }
         }
         let (last_ts, last_value) = match prior {
             Some((ts, value)) if ts > last.ts_ms => (ts, value),
@@ -360,6 +349,32 @@ impl Inner {
         )?
         .execute(params![meter.as_str(), last_ts, last_value, received_at, samples.len() as i64])?;
         Ok(())
+    }
+
+    /// Add a counter's new samples (oldest first), all later than its stored readings.
+    fn append_counter(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        rule: MeterRule,
+        samples: &[Sample],
+    ) -> Result<(), rusqlite::Error> {
+        let (Some(first), Some(last)) = (samples.first(), samples.last()) else {
+            return Ok(());
+        };
+        // The last few stored readings: a drop among them may turn out to be a glitch that
+        // the new readings undo. One more than the lookahead: the drop may sit that far back.
+        let mut chain = self.readings_before(tx, meter, first.ts_ms, GLITCH_LOOKAHEAD + 1)?;
+        let stored = chain.len();
+        chain.extend_from_slice(samples);
+        if chain.windows(2).any(|pair| pair[1].value < pair[0].value) {
+            self.recompute_counter(tx, meter, rule, chain[0].ts_ms, last.ts_ms)
+        } else {
+            // The common case, readings in order: only the new intervals add.
+            let tail = &chain[stored.saturating_sub(1)..];
+            let intervals = counter_intervals(tail, rule.register_max);
+            self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))
+        }
     }
 }
 
