@@ -109,8 +109,9 @@ impl Alerts {
         let tz = self.config.office.timezone.clone();
         let found = conditions.clone();
         let recorded = blocking(&self.book, move |book| {
-            let changes =
-                book.reconcile(now, &found, &judged, |changes| recipients::compose(&recipients, changes, now, &tz))?;
+            let changes = book.reconcile(now, &found, &judged, |changes| {
+                recipients::compose(&recipients, changes, &found, now, &tz)
+            })?;
             queue_digests(book, &recipients, now, &tz)?;
             Ok(changes)
         })

@@ -46,6 +46,7 @@ fn condition(rule: AlertRule, key: String, severity: Severity, message: String, 
         message,
         message_en,
         once: false,
+        night: Vec::new(),
     }
 }
 
@@ -133,11 +134,12 @@ pub async fn night_leak(
             locale::date_time(since, tz, Lang::En),
         );
         let key = format!("night_leak/{}", meter.id);
-        found.push(for_meter(
-            condition(AlertRule::NightLeak, key, Severity::Critical, message, message_en),
-            meter,
-            litres,
-        ));
+        let night =
+            latest_hours.iter().zip(NIGHT_HOURS).map(|(m3, hour)| (latest.at(hour, 0, 0, 0), m3 * 1000.0)).collect();
+        found.push(Condition {
+            night,
+            ..for_meter(condition(AlertRule::NightLeak, key, Severity::Critical, message, message_en), meter, litres)
+        });
     }
     Ok(found)
 }

@@ -154,7 +154,7 @@ impl Application {
                 Broker::Embedded(_) => None,
             },
         };
-        tokio::spawn(Publisher::new(book, alert_broker).run(shutdown_rx.clone()));
+        tokio::spawn(Publisher::new(book, alert_broker, config.office.timezone.clone()).run(shutdown_rx.clone()));
         let listener = TcpListener::bind(config.web_listen)
             .await
             .map_err(|e| StartError::WebBind { addr: config.web_listen, reason: e.to_string() })?;

@@ -117,4 +117,7 @@ pub struct Condition {
     pub message_en: String,
     /// Raised at most once for its key (a forecast: once per period), even if it comes back.
     pub once: bool,
+    /// The night in question hour by hour in local time (a leak: litres per hour), drawn as
+    /// the chart its e-mail carries; empty for rules about no particular night.
+    pub night: Vec<(jiff::civil::DateTime, f64)>,
 }
