@@ -26,15 +26,21 @@ pub const SILENT_GRACE: f64 = 1.5;
 /// How many rejected items the two rejected-input rules look through each round.
 const REJECTED_SCAN: usize = 5000;
 
-fn vi(value: f64, decimals: usize) -> String {
+pub(super) fn vi(value: f64, decimals: usize) -> String {
     locale::number(value, decimals, Lang::Vi)
 }
 
-fn en(value: f64, decimals: usize) -> String {
+pub(super) fn en(value: f64, decimals: usize) -> String {
     locale::number(value, decimals, Lang::En)
 }
 
-fn condition(rule: AlertRule, key: String, severity: Severity, message: String, message_en: String) -> Condition {
+pub(super) fn condition(
+    rule: AlertRule,
+    key: String,
+    severity: Severity,
+    message: String,
+    message_en: String,
+) -> Condition {
     Condition {
         rule,
         key,
@@ -50,7 +56,7 @@ fn condition(rule: AlertRule, key: String, severity: Severity, message: String, 
     }
 }
 
-fn for_meter(c: Condition, meter: &Meter, value: f64) -> Condition {
+pub(super) fn for_meter(c: Condition, meter: &Meter, value: f64) -> Condition {
     Condition {
         resource: Some(meter.resource),
         meter: Some(meter.id.clone()),
@@ -60,7 +66,7 @@ fn for_meter(c: Condition, meter: &Meter, value: f64) -> Condition {
     }
 }
 
-fn date_error(e: jiff::Error) -> FigureError {
+pub(super) fn date_error(e: jiff::Error) -> FigureError {
     FigureError::BadQuery(format!("a date out of range: {e}"))
 }
 

@@ -265,6 +265,14 @@ impl Model {
         self
     }
 
+    /// From now on `meter`'s department leaves `share` of its working load running after hours
+    /// (air conditioning nobody switches off any more).
+    pub fn leave_on(&mut self, meter: &MeterId, share: f64) {
+        if let Some(meter) = self.meters.iter_mut().find(|m| m.id == *meter) {
+            meter.left_on = share;
+        }
+    }
+
     /// The demo leak (400 L an hour, 22:00–05:00, for a week of nights from `first`) behind
     /// `meter` instead (a department's sub-meter: its parent sees it too).
     pub fn with_leak(mut self, meter: &MeterId, first: Date) -> Model {

@@ -205,6 +205,34 @@ async fn electricity_left_on_after_hours_is_raised_each_evening_and_resolved_whe
     assert!(raised[0].alert.message.contains("ngoài giờ làm việc"), "{}", raised[0].alert.message);
     let resolved: Vec<String> = s.resolved(AlertRule::OffHours).iter().map(|r| s.local_time(r.at)).collect();
     assert_eq!(resolved, ["2026-11-16 08:00", "2026-11-17 08:00", "2026-11-18 08:00"]);
+    // Left on every night for weeks: that is its usual night, not a rise (off-hours says it).
+    assert!(s.raised(AlertRule::NightBaseLoad).is_empty(), "{:#?}", s.raised(AlertRule::NightBaseLoad));
+}
+
+#[tokio::test]
+async fn a_night_base_load_above_its_usual_level_is_raised_after_that_night_and_resolved_after_a_normal_one() {
+    let mut s = Scenario::new("2026-11-16", "", None).await;
+    let meter: MeterId = "dien-kinh-te".parse().unwrap();
+    s.advance_to(local(&s.config, "2026-11-17", 17), 15, Some(60), &[]).await;
+    // From Tuesday evening the department leaves its air conditioning on, for one night.
+    s.model.leave_on(&meter, 0.5);
+    s.advance_to(local(&s.config, "2026-11-18", 7), 15, Some(60), &[]).await;
+    s.model.leave_on(&meter, 0.0);
+    s.advance_to(local(&s.config, "2026-11-19", 12), 15, Some(60), &[]).await;
+
+    let raised = s.raised(AlertRule::NightBaseLoad);
+    assert_eq!(raised.len(), 1, "{raised:#?}");
+    let alert = &raised[0].alert;
+    assert_eq!(alert.meter.as_deref(), Some("dien-kinh-te"));
+    assert_eq!(s.local_time(raised[0].at), "2026-11-18 05:00", "raised as the night ends");
+    assert!(alert.message.contains("điện nền đêm 18/11/2026 là "), "{}", alert.message);
+    assert!(
+        alert.message.contains("so với mức thường") && alert.message.contains("trung vị 14 đêm trước"),
+        "{}",
+        alert.message
+    );
+    let resolved = s.resolved(AlertRule::NightBaseLoad);
+    assert_eq!(resolved.iter().map(|r| s.local_time(r.at)).collect::<Vec<_>>(), ["2026-11-19 05:00"]);
 }
 
 #[tokio::test]
@@ -213,7 +241,13 @@ async fn a_normal_week_and_a_holiday_raise_nothing() {
     // National Day holiday (1–2 September).
     let mut s = Scenario::new("2026-08-24", "", None).await;
     s.advance_to(local(&s.config, "2026-09-03", 12), 15, Some(60), &[]).await;
-    let data_rules = [AlertRule::NightLeak, AlertRule::OffHours, AlertRule::SilentMeter, AlertRule::HeldReadings];
+    let data_rules = [
+        AlertRule::NightLeak,
+        AlertRule::OffHours,
+        AlertRule::NightBaseLoad,
+        AlertRule::SilentMeter,
+        AlertRule::HeldReadings,
+    ];
     let raised: Vec<&Seen> = s.seen.iter().filter(|x| data_rules.contains(&x.alert.rule)).collect();
     assert!(raised.is_empty(), "{raised:#?}");
 }
