@@ -48,9 +48,14 @@ async fn main() {
     let mut clock = start;
     let mut written = 0;
     while clock < end {
-        let next = clock + SignedDuration::from_hours(24);
-        let batch: Vec<_> = model
-            .advance(clock, next)
+        // A reading per meter every 15 minutes, written a day at a time.
+        let mut day = Vec::new();
+        for _ in 0..96 {
+            let next = clock + SignedDuration::from_mins(15);
+            day.extend(model.advance(clock, next));
+            clock = next;
+        }
+        let batch: Vec<_> = day
             .into_iter()
             .map(|r| {
                 let meter = config.meter(&r.meter).unwrap();
@@ -61,7 +66,6 @@ async fn main() {
             .collect();
         written += batch.len();
         store.write(batch).await.unwrap();
-        clock = next;
     }
 
     let first = alerts.evaluate(end).await.unwrap();
