@@ -6,6 +6,7 @@
 
 pub mod dispatch;
 pub mod mqtt;
+pub mod night_base_load;
 pub mod recipients;
 pub mod rules;
 
@@ -109,8 +110,9 @@ impl Alerts {
         let tz = self.config.office.timezone.clone();
         let found = conditions.clone();
         let recorded = blocking(&self.book, move |book| {
-            let changes =
-                book.reconcile(now, &found, &judged, |changes| recipients::compose(&recipients, changes, now, &tz))?;
+            let changes = book.reconcile(now, &found, &judged, |changes| {
+                recipients::compose(&recipients, changes, &found, now, &tz)
+            })?;
             queue_digests(book, &recipients, now, &tz)?;
             Ok(changes)
         })
@@ -145,6 +147,7 @@ impl Alerts {
         };
         take(&[AlertRule::NightLeak], rules::night_leak(store, config, now).await);
         take(&[AlertRule::OffHours], rules::off_hours(store, config, now).await);
+        take(&[AlertRule::NightBaseLoad], night_base_load::night_base_load(store, config, now).await);
         take(&[AlertRule::SilentMeter], rules::silent_meters(store, config, now).await);
         take(&[AlertRule::Forecast], rules::forecast(store, config, now).await);
         take(&[AlertRule::HeldReadings, AlertRule::RejectedInput], rules::rejected_input(store, config, now).await);
@@ -182,16 +185,17 @@ impl Alerts {
         Ok(acked)
     }
 
-    /// Evaluate every `alerts.evaluate_every`, and within a second of readings (or rejected
-    /// input) arriving, until shutdown.
+    /// Evaluate every `alerts.evaluate_every`, and soon after readings (or rejected input)
+    /// arrive: at most once per `alerts.after_readings` while they stream in, until shutdown.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let every = self.config.alerts.evaluate_every;
+        let after_readings = self.config.alerts.after_readings;
         let mut last_round = tokio::time::Instant::now() - every;
         let mut seen = (u64::MAX, u64::MAX);
         loop {
             let snapshot = self.ingest.snapshot();
             let arrived = (snapshot.stored + snapshot.duplicates, snapshot.rejected);
-            if arrived != seen || last_round.elapsed() >= every {
+            if round_due(last_round.elapsed(), arrived != seen, every, after_readings) {
                 seen = arrived;
                 last_round = tokio::time::Instant::now();
                 match self.evaluate(Timestamp::now()).await {
@@ -211,5 +215,42 @@ impl Alerts {
                 _ = shutdown.wait_for(|stop| *stop) => return,
             }
         }
+    }
+}
+
+/// Whether a round is due `since_last` the last one: after `every` in any case, and after
+/// `after_readings` if anything arrived since, so that a stream of readings (one a second from
+/// a busy office) costs one round per `after_readings`, not one per reading.
+fn round_due(since_last: Duration, arrived: bool, every: Duration, after_readings: Duration) -> bool {
+    since_last >= every || (arrived && since_last >= after_readings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readings_every_second_give_one_round_per_interval_and_the_last_ones_are_judged_soon() {
+        let (every, after) = (Duration::from_secs(60), Duration::from_secs(5));
+        // Readings arrive every second for two minutes, then stop; the loop looks every second.
+        let mut rounds = Vec::new();
+        let mut last_round: Option<u64> = None;
+        let mut unjudged = false;
+        for second in 0..250u64 {
+            unjudged |= second < 120;
+            let since = last_round.map_or(every, |last| Duration::from_secs(second - last));
+            if round_due(since, unjudged, every, after) {
+                rounds.push(second);
+                last_round = Some(second);
+                unjudged = false;
+            }
+        }
+        let while_streaming = rounds.iter().filter(|s| **s < 120).count();
+        assert_eq!(while_streaming, 24, "one round per 5 s, not 120: {rounds:?}");
+        let last_reading_judged = rounds.iter().find(|s| **s >= 119).unwrap();
+        assert!(*last_reading_judged <= 119 + 5, "{rounds:?}");
+        // With nothing arriving, a round a minute still.
+        let quiet: Vec<u64> = rounds.iter().copied().filter(|s| *s > *last_reading_judged).collect();
+        assert_eq!(quiet, [last_reading_judged + 60, last_reading_judged + 120]);
     }
 }

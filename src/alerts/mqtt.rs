@@ -36,6 +36,8 @@ pub struct BrokerAddress {
 pub struct Publisher {
     book: Arc<AlertBook>,
     broker: BrokerAddress,
+    /// The office's time zone, for the times in the payload.
+    tz: jiff::tz::TimeZone,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,8 +49,8 @@ pub enum PublishError {
 }
 
 impl Publisher {
-    pub fn new(book: Arc<AlertBook>, broker: BrokerAddress) -> Publisher {
-        Publisher { book, broker }
+    pub fn new(book: Arc<AlertBook>, broker: BrokerAddress, tz: jiff::tz::TimeZone) -> Publisher {
+        Publisher { book, broker, tz }
     }
 
     fn connect(&self) -> (AsyncClient, EventLoop) {
@@ -75,7 +77,7 @@ impl Publisher {
         for change in pending {
             let (alert, payload, published) = match change {
                 MqttChange::Publish(alert) => {
-                    let payload = event_of(&alert).to_string().into_bytes();
+                    let payload = event_of(&alert, &self.tz).to_string().into_bytes();
                     (alert, payload, true)
                 }
                 MqttChange::Clear(alert) => (alert, Vec::new(), false),

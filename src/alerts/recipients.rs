@@ -6,9 +6,12 @@
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use crate::charts::night::NightChart;
 use crate::config::{Recipient, RecipientRole};
-use crate::domain::Severity;
-use crate::notify::Notification;
+use crate::domain::period::local_rfc3339;
+use crate::domain::{Condition, Severity};
+use crate::locale::Lang;
+use crate::notify::{Attachment, Notification};
 use crate::store::alerts::{AlertChanges, AlertRecord, Queued};
 
 /// Whether `recipient` hears of `alert`.
@@ -21,8 +24,16 @@ pub fn concerns(recipient: &Recipient, alert: &AlertRecord) -> bool {
 
 /// The notifications of one round at `now`: one per recipient with anything to hear (not to
 /// those who take a daily digest), held until the end of their quiet hours unless it raises a
-/// critical alert.
-pub fn compose(recipients: &[Recipient], changes: &AlertChanges, now: Timestamp, tz: &TimeZone) -> Vec<Queued> {
+/// critical alert. A raised alert about a night (a leak) carries that night's chart, drawn from
+/// its condition among `found`.
+pub fn compose(
+    recipients: &[Recipient],
+    changes: &AlertChanges,
+    found: &[Condition],
+    now: Timestamp,
+    tz: &TimeZone,
+) -> Vec<Queued> {
+    let charts = night_charts(&changes.raised, found);
     recipients
         .iter()
         .filter(|recipient| recipient.digest_at.is_none())
@@ -34,11 +45,52 @@ pub fn compose(recipients: &[Recipient], changes: &AlertChanges, now: Timestamp,
             }
             let urgent = raised.iter().any(|a| a.severity == Severity::Critical);
             let not_before = recipient.quiet_hours.filter(|_| !urgent).and_then(|quiet| quiet.end_after(now, tz));
-            let notification = notification(recipient, &raised, &resolved);
+            let mut notification = notification(recipient, &raised, &resolved, tz);
+            notification.attachments = raised
+                .iter()
+                .filter_map(|a| charts.iter().find(|(id, _)| *id == a.id))
+                .map(|(_, c)| c.clone())
+                .collect();
             Some(queued(recipient, &notification, not_before, None))
         })
         .collect()
 }
+
+/// The night's chart of each raised alert whose condition has a night, by alert id. A chart
+/// that cannot be drawn is left out (the message still goes) and logged.
+fn night_charts(raised: &[AlertRecord], found: &[Condition]) -> Vec<(i64, Attachment)> {
+    raised
+        .iter()
+        .filter_map(|alert| {
+            let condition = found.iter().find(|c| c.key == alert.key && !c.night.is_empty())?;
+            let night_of = condition.night[0].0.date();
+            let chart = NightChart {
+                title: format!("Lưu lượng nước đêm {}", night_of.strftime("%d/%m/%Y")),
+                unit: "lít/giờ".into(),
+                points: condition.night.clone(),
+                lang: Lang::Vi,
+                colour: WATER_BLUE,
+            };
+            match chart.png() {
+                Ok(bytes) => Some((
+                    alert.id,
+                    Attachment {
+                        file_name: format!("dem-{}.png", night_of.strftime("%d-%m-%Y")),
+                        content_type: "image/png".into(),
+                        bytes,
+                    },
+                )),
+                Err(error) => {
+                    tracing::warn!(alert = alert.id, %error, "the night's chart could not be drawn");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// The water line's colour, as on the dashboard.
+const WATER_BLUE: (u8, u8, u8) = (21, 101, 192);
 
 /// How long after `digest_at` the day's digest may still go (a service down at that time).
 const DIGEST_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(2);
@@ -64,7 +116,7 @@ pub fn digest(
     if active.is_empty() && resolved.is_empty() {
         return None;
     }
-    let mut n = notification(recipient, &active, &resolved);
+    let mut n = notification(recipient, &active, &resolved, tz);
     let day = local.date().strftime("%d/%m/%Y").to_string();
     n.subject =
         format!("[Xanh] Tổng hợp cảnh báo ngày {day}: {} đang diễn ra, {} đã hết", active.len(), resolved.len());
@@ -93,7 +145,12 @@ fn address_text(address: &crate::notify::Address) -> &str {
     }
 }
 
-fn notification(recipient: &Recipient, raised: &[&AlertRecord], resolved: &[&AlertRecord]) -> Notification {
+fn notification(
+    recipient: &Recipient,
+    raised: &[&AlertRecord],
+    resolved: &[&AlertRecord],
+    tz: &TimeZone,
+) -> Notification {
     let subject = match (raised, resolved) {
         ([one], []) => format!("[Xanh] Cảnh báo: {}", one.message),
         ([], [one]) => format!("[Xanh] Đã hết: {}", one.message),
@@ -125,8 +182,8 @@ fn notification(recipient: &Recipient, raised: &[&AlertRecord], resolved: &[&Ale
     }
     text.push_str("Xem và xác nhận trên trang Cảnh báo của Xanh (/alerts).\n");
     let event = serde_json::json!({
-        "raised": raised.iter().map(|a| event_of(a)).collect::<Vec<_>>(),
-        "resolved": resolved.iter().map(|a| event_of(a)).collect::<Vec<_>>(),
+        "raised": raised.iter().map(|a| event_of(a, tz)).collect::<Vec<_>>(),
+        "resolved": resolved.iter().map(|a| event_of(a, tz)).collect::<Vec<_>>(),
     });
     Notification { to: recipient.address.clone(), subject, text, event, attachments: Vec::new() }
 }
@@ -140,8 +197,9 @@ fn rule_counts(alerts: &[&AlertRecord]) -> String {
     counts.into_iter().map(|(rule, n)| format!("{} × {n}", rule.name(true))).collect::<Vec<_>>().join(", ")
 }
 
-/// An alert as the API and the webhook's JSON give it.
-pub fn event_of(alert: &AlertRecord) -> serde_json::Value {
+/// An alert as the webhook's JSON and its MQTT topic give it: the API's fields, times in the
+/// office's time zone as the API gives them.
+pub fn event_of(alert: &AlertRecord, tz: &TimeZone) -> serde_json::Value {
     serde_json::json!({
         "id": alert.id,
         "rule": alert.rule.code(),
@@ -149,12 +207,12 @@ pub fn event_of(alert: &AlertRecord) -> serde_json::Value {
         "meter": alert.meter,
         "department": alert.department,
         "severity": alert.severity.code(),
-        "started": alert.started.to_string(),
-        "resolved": alert.resolved.map(|t| t.to_string()),
+        "started": local_rfc3339(alert.started, tz),
+        "resolved": alert.resolved.map(|t| local_rfc3339(t, tz)),
         "last_value": alert.last_value,
         "message": alert.message,
         "acknowledged": alert.ack.as_ref().map(|a| serde_json::json!({
-            "by": a.by, "at": a.at.to_string(), "comment": a.comment,
+            "by": a.by, "at": local_rfc3339(a.at, tz), "comment": a.comment,
         })),
     })
 }

@@ -26,15 +26,21 @@ pub const SILENT_GRACE: f64 = 1.5;
 /// How many rejected items the two rejected-input rules look through each round.
 const REJECTED_SCAN: usize = 5000;
 
-fn vi(value: f64, decimals: usize) -> String {
+pub(super) fn vi(value: f64, decimals: usize) -> String {
     locale::number(value, decimals, Lang::Vi)
 }
 
-fn en(value: f64, decimals: usize) -> String {
+pub(super) fn en(value: f64, decimals: usize) -> String {
     locale::number(value, decimals, Lang::En)
 }
 
-fn condition(rule: AlertRule, key: String, severity: Severity, message: String, message_en: String) -> Condition {
+pub(super) fn condition(
+    rule: AlertRule,
+    key: String,
+    severity: Severity,
+    message: String,
+    message_en: String,
+) -> Condition {
     Condition {
         rule,
         key,
@@ -46,10 +52,11 @@ fn condition(rule: AlertRule, key: String, severity: Severity, message: String, 
         message,
         message_en,
         once: false,
+        night: Vec::new(),
     }
 }
 
-fn for_meter(c: Condition, meter: &Meter, value: f64) -> Condition {
+pub(super) fn for_meter(c: Condition, meter: &Meter, value: f64) -> Condition {
     Condition {
         resource: Some(meter.resource),
         meter: Some(meter.id.clone()),
@@ -59,7 +66,7 @@ fn for_meter(c: Condition, meter: &Meter, value: f64) -> Condition {
     }
 }
 
-fn date_error(e: jiff::Error) -> FigureError {
+pub(super) fn date_error(e: jiff::Error) -> FigureError {
     FigureError::BadQuery(format!("a date out of range: {e}"))
 }
 
@@ -133,11 +140,12 @@ pub async fn night_leak(
             locale::date_time(since, tz, Lang::En),
         );
         let key = format!("night_leak/{}", meter.id);
-        found.push(for_meter(
-            condition(AlertRule::NightLeak, key, Severity::Critical, message, message_en),
-            meter,
-            litres,
-        ));
+        let night =
+            latest_hours.iter().zip(NIGHT_HOURS).map(|(m3, hour)| (latest.at(hour, 0, 0, 0), m3 * 1000.0)).collect();
+        found.push(Condition {
+            night,
+            ..for_meter(condition(AlertRule::NightLeak, key, Severity::Critical, message, message_en), meter, litres)
+        });
     }
     Ok(found)
 }

@@ -98,7 +98,8 @@ impl Application {
             None => IngestStatus::default(),
         });
         let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
-        let (host, port, embedded, ingest) = match &config.mqtt.broker {
+        let alerts_client_id = format!("{}-alerts", config.mqtt.client_id);
+        let (host, port, own_clients, ingest) = match &config.mqtt.broker {
             Broker::Embedded(embedded) => {
                 // The broker's gate stores what devices publish: Xanh needs no client of its own.
                 let ingest = broker::Ingest {
@@ -109,11 +110,12 @@ impl Application {
                     shutdown: shutdown_rx.clone(),
                 };
                 let embedded = &broker_limits(embedded, fd_limit);
-                let started = broker::start(embedded, &config.source, &config.mqtt.client_id, ingest)?;
+                let own_ids = [config.mqtt.client_id.clone(), alerts_client_id.clone()];
+                let started = broker::start(embedded, &config.source, &own_ids, ingest)?;
                 log_embedded_broker(embedded, &started);
                 let addr = started.addr;
                 let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
-                (host, addr.port(), true, started.done)
+                (host, addr.port(), Some(started.own_clients), started.done)
             }
             Broker::External(external) => {
                 let tls = external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?;
@@ -126,9 +128,10 @@ impl Application {
                     Arc::clone(&status),
                     shutdown_rx.clone(),
                 );
-                (host, port, false, ingest)
+                (host, port, None, ingest)
             }
         };
+        let embedded = own_clients.is_some();
         let accounts = Accounts::open(config.store.embedded_path())?;
         let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));
         let book = Arc::new(AlertBook::open(config.store.embedded_path())?);
@@ -143,19 +146,34 @@ impl Application {
         tokio::spawn(Arc::clone(&alerts).run(shutdown_rx.clone()));
         let dispatcher = Dispatcher::new(Arc::clone(&book), channels, config.alerts.retry_after);
         tokio::spawn(dispatcher.run(shutdown_rx.clone()));
-        let alert_broker = BrokerAddress {
-            host: host.clone(),
-            port,
-            client_id: format!("{}-alerts", config.mqtt.client_id),
-            credentials: config.mqtt.username.clone().map(|u| (u, config.mqtt.password.clone().unwrap_or_default())),
-            tls: match &config.mqtt.broker {
-                Broker::External(external) => {
-                    external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?
-                }
-                Broker::Embedded(_) => None,
+        // On the embedded broker the publisher goes past the gate with this run's secret (the
+        // gate would ask a configured client's login); on an external one it logs in as Xanh.
+        let alert_broker = match own_clients {
+            Some(own) => BrokerAddress {
+                host: own.addr.ip().to_string(),
+                port: own.addr.port(),
+                client_id: alerts_client_id,
+                credentials: Some((config.mqtt.client_id.clone(), own.password)),
+                tls: None,
+            },
+            None => BrokerAddress {
+                host: host.clone(),
+                port,
+                client_id: alerts_client_id,
+                credentials: config
+                    .mqtt
+                    .username
+                    .clone()
+                    .map(|u| (u, config.mqtt.password.clone().unwrap_or_default())),
+                tls: match &config.mqtt.broker {
+                    Broker::External(external) => {
+                        external.tls.as_ref().map(|t| mqtt::tls::client_config(t, &config.source)).transpose()?
+                    }
+                    Broker::Embedded(_) => None,
+                },
             },
         };
-        tokio::spawn(Publisher::new(book, alert_broker).run(shutdown_rx.clone()));
+        tokio::spawn(Publisher::new(book, alert_broker, config.office.timezone.clone()).run(shutdown_rx.clone()));
         let listener = TcpListener::bind(config.web_listen)
             .await
             .map_err(|e| StartError::WebBind { addr: config.web_listen, reason: e.to_string() })?;

@@ -14,8 +14,10 @@ use crate::domain::{AlertRule, DepartmentId, Meter, MeterId, Resource};
 #[serde(deny_unknown_fields, default)]
 pub(super) struct AlertsSection {
     evaluate_every_s: u64,
+    after_readings_s: u64,
     leak_litres_per_hour: f64,
     off_hours_share: f64,
+    night_base_load_ratio: f64,
     held_after_hours: u64,
     rejected_per_hour: u64,
     retry_after_s: u64,
@@ -27,8 +29,10 @@ impl Default for AlertsSection {
     fn default() -> Self {
         AlertsSection {
             evaluate_every_s: 60,
+            after_readings_s: 5,
             leak_litres_per_hour: 1.0,
             off_hours_share: 0.4,
+            night_base_load_ratio: 1.5,
             held_after_hours: 24,
             rejected_per_hour: 20,
             retry_after_s: 60,
@@ -68,10 +72,15 @@ struct RecipientEntry {
 pub struct AlertsConfig {
     /// How often every rule is evaluated even when no reading arrives.
     pub evaluate_every: Duration,
+    /// While readings stream in, at most one round in this time (a round reads much).
+    pub after_readings: Duration,
     /// The settings that apply where no override says otherwise.
     pub defaults: AlertSettings,
     /// Later overrides win; a meter's beats its department's, which beats its resource's.
     pub overrides: Vec<AlertOverride>,
+    /// An electricity meter's night base load above this many times its usual level (the
+    /// median of the previous two weeks' nights) raises an alert.
+    pub night_base_load_ratio: f64,
     /// Readings held for review longer than this raise an alert.
     pub held_after: Duration,
     /// Rejected items from one topic within an hour that raise an alert.
@@ -232,6 +241,13 @@ pub(super) fn resolve_alerts(
             "use 1 to 60 (the rules are evaluated at least every minute)".into(),
         );
     }
+    if section.after_readings_s == 0 || section.after_readings_s > section.evaluate_every_s {
+        problem(
+            "alerts.after_readings_s".into(),
+            format!("is {}", section.after_readings_s),
+            format!("use 1 to alerts.evaluate_every_s ({})", section.evaluate_every_s),
+        );
+    }
     let mut positive = |key: &str, value: f64| {
         if !(value.is_finite() && value > 0.0) {
             problem(key.into(), format!("is {value}"), "use a number above 0".into());
@@ -239,6 +255,13 @@ pub(super) fn resolve_alerts(
     };
     positive("alerts.leak_litres_per_hour", section.leak_litres_per_hour);
     positive("alerts.off_hours_share", section.off_hours_share);
+    if !(section.night_base_load_ratio.is_finite() && section.night_base_load_ratio > 1.0) {
+        problem(
+            "alerts.night_base_load_ratio".into(),
+            format!("is {}", section.night_base_load_ratio),
+            "use a number above 1 such as 1.5 (half as much again as usual)".into(),
+        );
+    }
     if section.rejected_per_hour == 0 {
         problem("alerts.rejected_per_hour".into(), "is 0".into(), "use a count such as 20".into());
     }
@@ -259,6 +282,7 @@ pub(super) fn resolve_alerts(
         .collect();
     AlertsConfig {
         evaluate_every: Duration::from_secs(section.evaluate_every_s.clamp(1, 60)),
+        after_readings: Duration::from_secs(section.after_readings_s.clamp(1, 60)),
         defaults: AlertSettings {
             off: Vec::new(),
             leak_litres_per_hour: section.leak_litres_per_hour,
@@ -266,6 +290,7 @@ pub(super) fn resolve_alerts(
             silent_after: None,
         },
         overrides,
+        night_base_load_ratio: section.night_base_load_ratio,
         held_after: Duration::from_secs(section.held_after_hours.max(1) * 3600),
         rejected_per_hour: section.rejected_per_hour.max(1),
         retry_after: Duration::from_secs(section.retry_after_s.max(1)),
@@ -490,5 +515,10 @@ mod tests {
             assert!(err.contains(expected), "{expected} missing from: {err}");
         }
         assert!(parse("[alerts]\nunknown = 1\n").unwrap_err().contains("unknown"), "unknown keys are refused");
+        let err = parse("[alerts]\nevaluate_every_s = 30\nafter_readings_s = 45\n").unwrap_err();
+        assert!(
+            err.contains("alerts.after_readings_s") && err.contains("use 1 to alerts.evaluate_every_s (30)"),
+            "{err}"
+        );
     }
 }

@@ -13,6 +13,8 @@ pub enum AlertRule {
     NightLeak,
     /// Electricity outside working hours above a share of working-hours use.
     OffHours,
+    /// Electricity drawn at night above its usual level (learned from the previous weeks).
+    NightBaseLoad,
     /// A meter silent past its expected interval.
     SilentMeter,
     /// The forecast of a period crossing its target.
@@ -30,9 +32,10 @@ pub enum AlertRule {
 }
 
 impl AlertRule {
-    pub const ALL: [AlertRule; 9] = [
+    pub const ALL: [AlertRule; 10] = [
         AlertRule::NightLeak,
         AlertRule::OffHours,
+        AlertRule::NightBaseLoad,
         AlertRule::SilentMeter,
         AlertRule::Forecast,
         AlertRule::HeldReadings,
@@ -46,6 +49,7 @@ impl AlertRule {
         match self {
             AlertRule::NightLeak => "night_leak",
             AlertRule::OffHours => "off_hours",
+            AlertRule::NightBaseLoad => "night_base_load",
             AlertRule::SilentMeter => "silent_meter",
             AlertRule::Forecast => "forecast",
             AlertRule::HeldReadings => "held_readings",
@@ -65,6 +69,7 @@ impl AlertRule {
         let (vi, en) = match self {
             AlertRule::NightLeak => ("Rò rỉ nước ban đêm", "Night water leak"),
             AlertRule::OffHours => ("Dùng điện ngoài giờ", "Electricity outside working hours"),
+            AlertRule::NightBaseLoad => ("Điện nền ban đêm tăng", "Night base load up"),
             AlertRule::SilentMeter => ("Công tơ mất tín hiệu", "Silent meter"),
             AlertRule::Forecast => ("Dự báo vượt mục tiêu", "Forecast above target"),
             AlertRule::HeldReadings => ("Số liệu chờ xem xét quá lâu", "Held readings waiting too long"),
@@ -117,4 +122,7 @@ pub struct Condition {
     pub message_en: String,
     /// Raised at most once for its key (a forecast: once per period), even if it comes back.
     pub once: bool,
+    /// The night in question hour by hour in local time (a leak: litres per hour), drawn as
+    /// the chart its e-mail carries; empty for rules about no particular night.
+    pub night: Vec<(jiff::civil::DateTime, f64)>,
 }

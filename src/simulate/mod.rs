@@ -113,6 +113,9 @@ struct SimMeter {
     register_max: Option<f64>,
 }
 
+/// The demo leak's flow, m³ an hour.
+const DEMO_LEAK_PER_HOUR: f64 = 0.4;
+
 /// A leak: `per_hour` canonical units running from 22:00 to 05:00 on the nights that begin
 /// on the days of `[first, first + 7 days)`.
 #[derive(Debug, Clone, Copy)]
@@ -257,7 +260,24 @@ impl Model {
         }
         let building_water = self.meters.iter_mut().find(|m| m.resource == Resource::Water && m.served.common);
         if let Some(meter) = building_water {
-            meter.leak = Some(Leak { first: leak_from, per_hour: 0.4 });
+            meter.leak = Some(Leak { first: leak_from, per_hour: DEMO_LEAK_PER_HOUR });
+        }
+        self
+    }
+
+    /// From now on `meter`'s department leaves `share` of its working load running after hours
+    /// (air conditioning nobody switches off any more).
+    pub fn leave_on(&mut self, meter: &MeterId, share: f64) {
+        if let Some(meter) = self.meters.iter_mut().find(|m| m.id == *meter) {
+            meter.left_on = share;
+        }
+    }
+
+    /// The demo leak (400 L an hour, 22:00–05:00, for a week of nights from `first`) behind
+    /// `meter` instead (a department's sub-meter: its parent sees it too).
+    pub fn with_leak(mut self, meter: &MeterId, first: Date) -> Model {
+        if let Some(leaking) = self.meters.iter_mut().find(|m| m.id == *meter) {
+            leaking.leak = Some(Leak { first, per_hour: DEMO_LEAK_PER_HOUR });
         }
         self
     }

@@ -10,6 +10,7 @@ use jiff::{SignedDuration, Timestamp};
 use tempfile::TempDir;
 
 use xanh::alerts::Alerts;
+use xanh::alerts::dispatch::Dispatcher;
 use xanh::config::{BUILT_IN_DEFAULT, Config};
 use xanh::domain::period::local_midnight;
 use xanh::domain::{AlertRule, Incoming, Meter, MeterId, Origin, RejectReason, Rejection, Source};
@@ -26,9 +27,22 @@ fn demo_config(dir: &TempDir, extra: &str) -> Config {
         "{BUILT_IN_DEFAULT}\n[[tariffs]]\nresource = \"water\"\nfrom = \"2025-01-01\"\nprice_vnd = 15000.0\nper = \"m3\"\n\n{extra}\n"
     );
     let path = dir.path().join("xanh.db").display().to_string();
-    let env = move |name: &str| (name == "XANH_STORE_PATH").then(|| path.clone());
-    Config::parse("demo.toml", &text, &env).unwrap()
+    // The SMTP password only with a login to use it (Xanh refuses one unused).
+    let login = text.contains("\nusername = ");
+    let env = move |name: &str| match name {
+        "XANH_STORE_PATH" => Some(path.clone()),
+        "XANH_SMTP_PASSWORD" if !login => None,
+        _ => CHANNEL_SECRETS.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string()),
+    };
+    Config::parse("demo.toml", &text, &env).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// The webhook's signing secret (its name is "ok", the receiver's path).
+const WEBHOOK_SECRET: &str = "bí-mật-của-cầu-nối-zalo";
+
+/// The channels' secrets, as the environment gives them.
+const CHANNEL_SECRETS: [(&str, &str); 2] =
+    [("XANH_SMTP_PASSWORD", crate::common::SMTP_PASSWORD), ("XANH_WEBHOOK_SECRET_OK", WEBHOOK_SECRET)];
 
 /// A raise or a resolve, when the engine did it.
 #[derive(Debug, Clone)]
@@ -143,6 +157,13 @@ impl Scenario {
         ts.to_zoned(self.config.office.timezone.clone()).strftime("%Y-%m-%d %H:%M").to_string()
     }
 
+    /// The dispatcher with the channels `[notify]` configures, built as the service builds them.
+    fn dispatcher(&self) -> Dispatcher {
+        let channels =
+            xanh::notify::channels(&self.config.notify, &self.config.source).unwrap_or_else(|e| panic!("{e}"));
+        Dispatcher::new(Arc::clone(&self.book), channels, self.config.alerts.retry_after)
+    }
+
     fn active(&self) -> Vec<AlertRecord> {
         self.book.list(AlertState::Active, None, None, 1000).unwrap().0
     }
@@ -184,6 +205,34 @@ async fn electricity_left_on_after_hours_is_raised_each_evening_and_resolved_whe
     assert!(raised[0].alert.message.contains("ngoài giờ làm việc"), "{}", raised[0].alert.message);
     let resolved: Vec<String> = s.resolved(AlertRule::OffHours).iter().map(|r| s.local_time(r.at)).collect();
     assert_eq!(resolved, ["2026-11-16 08:00", "2026-11-17 08:00", "2026-11-18 08:00"]);
+    // Left on every night for weeks: that is its usual night, not a rise (off-hours says it).
+    assert!(s.raised(AlertRule::NightBaseLoad).is_empty(), "{:#?}", s.raised(AlertRule::NightBaseLoad));
+}
+
+#[tokio::test]
+async fn a_night_base_load_above_its_usual_level_is_raised_after_that_night_and_resolved_after_a_normal_one() {
+    let mut s = Scenario::new("2026-11-16", "", None).await;
+    let meter: MeterId = "dien-kinh-te".parse().unwrap();
+    s.advance_to(local(&s.config, "2026-11-17", 17), 15, Some(60), &[]).await;
+    // From Tuesday evening the department leaves its air conditioning on, for one night.
+    s.model.leave_on(&meter, 0.5);
+    s.advance_to(local(&s.config, "2026-11-18", 7), 15, Some(60), &[]).await;
+    s.model.leave_on(&meter, 0.0);
+    s.advance_to(local(&s.config, "2026-11-19", 12), 15, Some(60), &[]).await;
+
+    let raised = s.raised(AlertRule::NightBaseLoad);
+    assert_eq!(raised.len(), 1, "{raised:#?}");
+    let alert = &raised[0].alert;
+    assert_eq!(alert.meter.as_deref(), Some("dien-kinh-te"));
+    assert_eq!(s.local_time(raised[0].at), "2026-11-18 05:00", "raised as the night ends");
+    assert!(alert.message.contains("điện nền đêm 18/11/2026 là "), "{}", alert.message);
+    assert!(
+        alert.message.contains("so với mức thường") && alert.message.contains("trung vị 14 đêm trước"),
+        "{}",
+        alert.message
+    );
+    let resolved = s.resolved(AlertRule::NightBaseLoad);
+    assert_eq!(resolved.iter().map(|r| s.local_time(r.at)).collect::<Vec<_>>(), ["2026-11-19 05:00"]);
 }
 
 #[tokio::test]
@@ -192,7 +241,13 @@ async fn a_normal_week_and_a_holiday_raise_nothing() {
     // National Day holiday (1–2 September).
     let mut s = Scenario::new("2026-08-24", "", None).await;
     s.advance_to(local(&s.config, "2026-09-03", 12), 15, Some(60), &[]).await;
-    let data_rules = [AlertRule::NightLeak, AlertRule::OffHours, AlertRule::SilentMeter, AlertRule::HeldReadings];
+    let data_rules = [
+        AlertRule::NightLeak,
+        AlertRule::OffHours,
+        AlertRule::NightBaseLoad,
+        AlertRule::SilentMeter,
+        AlertRule::HeldReadings,
+    ];
     let raised: Vec<&Seen> = s.seen.iter().filter(|x| data_rules.contains(&x.alert.rule)).collect();
     assert!(raised.is_empty(), "{raised:#?}");
 }
@@ -239,9 +294,13 @@ email = "truongphong.kinhte@ubnd.example.gov.vn"
 
 #[tokio::test]
 async fn a_network_cut_silencing_every_meter_gives_one_message_per_recipient_not_hundreds() {
-    let mut s = Scenario::new("2026-11-16", RECIPIENTS, None).await;
+    let smtp = crate::common::SmtpServer::start("starttls");
+    let mut s = Scenario::new("2026-11-16", &(smtp.config("starttls") + RECIPIENTS), None).await;
+    let dispatcher = s.dispatcher();
     s.advance_to(local(&s.config, "2026-11-16", 9), 15, Some(15), &[]).await;
+    dispatcher.send_due(s.clock).await.unwrap();
     let before = s.book.due(s.clock, 1000).unwrap().len();
+    let mailed = smtp.received();
     let all: Vec<String> = s.config.meters.iter().map(|m| m.id.to_string()).collect();
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
     s.advance_to(local(&s.config, "2026-11-16", 12), 15, Some(15), &all).await;
@@ -259,10 +318,22 @@ async fn a_network_cut_silencing_every_meter_gives_one_message_per_recipient_not
     let raised = to_head.notification["event"]["raised"].as_array().unwrap();
     assert!(!raised.is_empty() && raised.iter().all(|a| a["department"] == "phong-kinh-te"), "{raised:#?}");
 
+    // Through the real mail server: one grouped e-mail each, in Vietnamese.
+    dispatcher.send_due(s.clock).await.unwrap();
+    let mail = smtp.messages().split_off(mailed);
+    assert_eq!(mail.len(), 2, "{mail:#?}");
+    let to_hcqt = mail.iter().find(|m| m["rcpt_tos"][0].as_str().unwrap().starts_with("hcqt@")).unwrap();
+    let subject = to_hcqt["subject"].as_str().unwrap();
+    assert!(
+        subject.starts_with(&format!("[Xanh] {counters} cảnh báo mới (Công tơ mất tín hiệu × {counters}")),
+        "{subject}"
+    );
+    assert_eq!(to_hcqt["text"].as_str().unwrap().matches("không gửi số liệu từ").count(), counters);
+
     // The network comes back: the alerts resolve, again one message each.
     s.advance_to(local(&s.config, "2026-11-16", 13), 15, Some(15), &[]).await;
     assert_eq!(s.resolved(AlertRule::SilentMeter).len(), counters);
-    assert_eq!(s.book.due(s.clock, 1000).unwrap().len(), before + 4);
+    assert_eq!(s.book.due(s.clock, 1000).unwrap().len(), before + 2, "the two sent, two more queued");
 }
 
 #[tokio::test]
@@ -454,6 +525,7 @@ async fn an_active_alert_is_retained_on_its_mqtt_topic_and_cleared_when_it_resol
             credentials: None,
             tls: None,
         },
+        s.config.office.timezone.clone(),
     );
     s.advance_to(s.clock + SignedDuration::from_hours(3), 15, Some(15), &["dien-kinh-te"]).await;
     let silent = s.raised(AlertRule::SilentMeter)[0].alert.clone();
@@ -464,6 +536,7 @@ async fn an_active_alert_is_retained_on_its_mqtt_topic_and_cleared_when_it_resol
     assert_eq!(retained[0].0, topic);
     let payload: serde_json::Value = serde_json::from_slice(&retained[0].1).unwrap();
     assert_eq!(payload["meter"], "dien-kinh-te");
+    assert!(payload["started"].as_str().unwrap().ends_with("+07:00"), "in the office's time, as the API: {payload}");
     let now = s.book.get(silent.id).unwrap().unwrap();
     assert_eq!(payload["message"], now.message.as_str(), "its message as it is when published");
     assert!(now.message.ends_with("(đã 3 giờ)"), "{}", now.message);
@@ -476,33 +549,25 @@ async fn an_active_alert_is_retained_on_its_mqtt_topic_and_cleared_when_it_resol
     app.stop().await;
 }
 
-/// A channel that is down (every attempt fails for now) and one that works.
-struct Down;
-struct Recorded(Arc<std::sync::Mutex<Vec<xanh::notify::Notification>>>);
-
-impl xanh::notify::Channel for Down {
-    fn accepts(&self, to: &xanh::notify::Address) -> bool {
-        matches!(to, xanh::notify::Address::Email(_))
-    }
-    fn send<'a>(&'a self, _: &'a xanh::notify::Notification) -> xanh::notify::SendFuture<'a> {
-        Box::pin(async { Err(xanh::notify::SendError::Retryable("connection refused".into())) })
-    }
-}
-
-impl xanh::notify::Channel for Recorded {
-    fn accepts(&self, to: &xanh::notify::Address) -> bool {
-        matches!(to, xanh::notify::Address::Webhook(_))
-    }
-    fn send<'a>(&'a self, n: &'a xanh::notify::Notification) -> xanh::notify::SendFuture<'a> {
-        self.0.lock().unwrap().push(n.clone());
-        Box::pin(async { Ok(()) })
-    }
-}
-
 #[tokio::test]
 async fn a_channel_that_is_down_delays_only_its_own_messages_which_are_kept_and_retried_with_backoff() {
-    use xanh::alerts::dispatch::Dispatcher;
-    let recipients = r#"
+    // The e-mail server's port is closed; the webhook's receiver is up.
+    let closed = crate::common::free_port();
+    let (port, received) = crate::common::webhook_receiver().await;
+    let recipients = format!(
+        r#"
+[notify.email]
+host = "127.0.0.1"
+port = {closed}
+security = "plain"
+from = "xanh@ubnd.example.gov.vn"
+timeout_seconds = 2
+
+[[notify.webhook]]
+name = "ok"
+url = "http://127.0.0.1:{port}/ok"
+timeout_seconds = 2
+
 [alerts]
 retry_after_s = 60
 
@@ -514,33 +579,199 @@ email = "hcqt@ubnd.example.gov.vn"
 [[alerts.recipients]]
 name = "Zalo OA"
 role = "hc_qt"
-webhook = "zalo"
-"#;
-    let mut s = Scenario::new("2026-11-16", recipients, None).await;
-    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let channels: Vec<Box<dyn xanh::notify::Channel>> = vec![Box::new(Down), Box::new(Recorded(Arc::clone(&sent)))];
-    let dispatcher = Dispatcher::new(Arc::clone(&s.book), channels, s.config.alerts.retry_after);
+webhook = "ok"
+"#
+    );
+    let mut s = Scenario::new("2026-11-16", &recipients, None).await;
+    let dispatcher = s.dispatcher();
     s.advance_to(s.clock + SignedDuration::from_hours(3), 15, Some(15), &["dien-kinh-te"]).await;
 
     let pass = dispatcher.send_due(s.clock).await.unwrap();
     assert_eq!((pass.sent, pass.failed), (1, 1));
-    assert_eq!(
-        sent.lock().unwrap()[0].subject,
-        format!("[Xanh] Cảnh báo: {}", s.raised(AlertRule::SilentMeter)[0].alert.message)
-    );
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "the receiver got the alert once");
+    let event: serde_json::Value = serde_json::from_slice(&got[0].1).unwrap();
+    assert_eq!(event["raised"][0]["message"], s.raised(AlertRule::SilentMeter)[0].alert.message.as_str());
     let failed = s.book.failures(10).unwrap();
     assert_eq!(failed.len(), 1);
-    assert!(
-        failed[0].recipient.contains("hcqt@")
-            && failed[0].last_error.as_deref().unwrap().contains("connection refused")
-    );
+    let error = failed[0].last_error.as_deref().unwrap();
+    assert!(failed[0].recipient.contains("hcqt@") && error.starts_with("tạm thời không gửi được"), "{error}");
     assert_eq!(failed[0].next_at, s.clock + SignedDuration::from_secs(60));
     // Not tried again before its time; then with a doubled wait. Nothing is lost meanwhile.
     assert_eq!(dispatcher.send_due(s.clock + SignedDuration::from_secs(59)).await.unwrap().failed, 0);
     assert_eq!(dispatcher.send_due(s.clock + SignedDuration::from_secs(60)).await.unwrap().failed, 1);
     let failed = s.book.failures(10).unwrap();
     assert_eq!((failed[0].attempts, failed[0].next_at), (2, s.clock + SignedDuration::from_secs(180)));
-    assert_eq!(sent.lock().unwrap().len(), 1, "the working channel sent its message once");
+    assert_eq!(received.lock().unwrap().len(), 1, "the working channel sent its message once");
+}
+
+/// HC-QT's mailbox, the head of the public service centre's mailbox and an office's webhook.
+fn leak_recipients(smtp: &crate::common::SmtpServer, webhook_port: u16) -> String {
+    format!(
+        r#"{}
+[[notify.webhook]]
+name = "ok"
+url = "http://127.0.0.1:{webhook_port}/ok"
+timeout_seconds = 2
+
+[[alerts.recipients]]
+name = "Phòng Hành chính – Quản trị"
+role = "hc_qt"
+email = "hcqt@ubnd.example.gov.vn"
+
+[[alerts.recipients]]
+name = "Giám đốc Trung tâm Phục vụ hành chính công"
+role = "department_head"
+department = "trung-tam-phuc-vu-hanh-chinh-cong"
+email = "giamdoc.hcc@ubnd.example.gov.vn"
+
+[[alerts.recipients]]
+name = "Cầu nối Zalo OA"
+role = "hc_qt"
+webhook = "ok"
+"#,
+        smtp.config("starttls")
+    )
+}
+
+/// The JSON example of what a webhook receives, from docs/notifications.md.
+fn documented_webhook_body() -> serde_json::Value {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/notifications.md")).unwrap();
+    let section = &docs[docs.find("### What is sent").expect("the docs say what is sent")..];
+    let start = section.find("```json\n").expect("with a JSON example") + "```json\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    serde_json::from_str(example).unwrap_or_else(|e| panic!("the documented example is JSON: {e}\n{example}"))
+}
+
+/// The keys of an object, sorted.
+fn keys(value: &serde_json::Value) -> Vec<String> {
+    let mut keys: Vec<String> =
+        value.as_object().unwrap_or_else(|| panic!("{value} is an object")).keys().cloned().collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn a_night_leak_reaches_hcqt_and_the_department_head_by_e_mail_with_the_nights_chart_and_the_webhook_once() {
+    use crate::common::{SmtpServer, signature_is_valid, webhook_receiver};
+    let smtp = SmtpServer::start("starttls");
+    let (port, received) = webhook_receiver().await;
+    let mut s = Scenario::new("2026-11-09", &leak_recipients(&smtp, port), None).await;
+    // The leak is behind the public service centre's sub-meter (the building's meter sees it too).
+    let sub_meter: MeterId = "nuoc-tt-phuc-vu-hcc".parse().unwrap();
+    let model = std::mem::replace(&mut s.model, Model::new(&s.config, 7));
+    s.model = model.with_leak(&sub_meter, "2026-11-09".parse().unwrap());
+    let dispatcher = s.dispatcher();
+
+    // Readings every 15 minutes, the rules every hour and the outbox after each round, until
+    // the next morning's work starts.
+    let mut sent = 0;
+    while s.clock < local(&s.config, "2026-11-10", 8) {
+        let next = s.clock + SignedDuration::from_hours(1);
+        s.advance_to(next, 15, Some(60), &[]).await;
+        let pass = dispatcher.send_due(s.clock).await.unwrap();
+        assert_eq!(pass.failed, 0);
+        sent += pass.sent;
+    }
+    let leaks = s.raised(AlertRule::NightLeak);
+    let meters: Vec<&str> = leaks.iter().filter_map(|l| l.alert.meter.as_deref()).collect();
+    assert_eq!(meters, ["nuoc-toa-nha", "nuoc-tt-phuc-vu-hcc"], "{leaks:#?}");
+    assert_eq!(sent, 3, "one e-mail each and one webhook call");
+
+    let mail = smtp.messages();
+    assert_eq!(mail.len(), 2, "{mail:#?}");
+    let to = |who: &str| mail.iter().find(|m| m["rcpt_tos"][0].as_str().unwrap().starts_with(who)).unwrap();
+    let head = to("giamdoc.hcc@");
+    let subject = head["subject"].as_str().unwrap();
+    assert!(
+        subject.starts_with(
+            "[Xanh] Cảnh báo: Đồng hồ nước Trung tâm Phục vụ hành chính công: nước chảy suốt đêm 10/11/2026"
+        ),
+        "{subject}"
+    );
+    assert!(subject.contains(" lít") && subject.contains(" đồng)"), "litres lost and their cost: {subject}");
+    let text = head["text"].as_str().unwrap();
+    assert!(text.starts_with("Kính gửi Giám đốc Trung tâm Phục vụ hành chính công,"), "{text}");
+    let hcqt = to("hcqt@");
+    assert_eq!(hcqt["subject"], "[Xanh] 2 cảnh báo mới (Rò rỉ nước ban đêm × 2)");
+    let text = hcqt["text"].as_str().unwrap();
+    assert_eq!(text.matches("[Rò rỉ nước ban đêm]").count(), 2, "{text}");
+    assert_eq!(text.matches(" đồng)").count(), 2, "{text}");
+
+    for (message, charts) in [(head, 1), (hcqt, 2)] {
+        let attachments = message["attachments"].as_array().unwrap();
+        assert_eq!(attachments.len(), charts, "a chart of the night per leak: {message}");
+        for attachment in attachments {
+            assert_eq!(attachment["file_name"], "dem-10-11-2026.png");
+            assert_eq!(attachment["content_type"], "image/png");
+            let png = image::load_from_memory_with_format(&smtp.attachment(attachment), image::ImageFormat::Png)
+                .expect("the attachment is a PNG");
+            assert_eq!((png.width(), png.height()), (xanh::charts::night::WIDTH, xanh::charts::night::HEIGHT));
+        }
+    }
+
+    let calls = received.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "one call for the round, not one per alert");
+    let (headers, body) = &calls[0];
+    let timestamp = headers["x-xanh-timestamp"].to_str().unwrap();
+    assert!(signature_is_valid(WEBHOOK_SECRET, timestamp, body, headers["x-xanh-signature"].to_str().unwrap()));
+    let event: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let documented = documented_webhook_body();
+    assert_eq!(keys(&event), keys(&documented), "the body has the documented fields: {event}");
+    let alert = &event["raised"][1];
+    assert_eq!(keys(alert), keys(&documented["raised"][0]), "each alert has the documented fields: {alert}");
+    assert_eq!(alert["rule"], "night_leak");
+    assert_eq!(alert["resource"], "water");
+    assert_eq!(alert["meter"], "nuoc-tt-phuc-vu-hcc");
+    assert_eq!(alert["department"], "trung-tam-phuc-vu-hanh-chinh-cong");
+    assert_eq!(alert["severity"], "critical");
+    assert_eq!(alert["started"], "2026-11-10T05:00:00+07:00");
+    assert!(alert["resolved"].is_null());
+    assert!(alert["last_value"].as_f64().unwrap() > 1000.0, "litres lost: {alert}");
+    assert_eq!(alert["id"], leaks[1].alert.id);
+    assert_eq!(alert["message"], leaks[1].alert.message.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_for_a_receiver_that_is_down_waits_in_the_store_and_goes_once_it_is_back_even_after_a_restart() {
+    let port = crate::common::free_port();
+    let recipients = format!(
+        "[[notify.webhook]]\nname = \"ok\"\nurl = \"http://127.0.0.1:{port}/ok\"\ntimeout_seconds = 2\n\n\
+         [[alerts.recipients]]\nname = \"Cầu nối Zalo OA\"\nrole = \"hc_qt\"\nwebhook = \"ok\"\n"
+    );
+    let mut s = Scenario::new("2026-11-16", &recipients, None).await;
+    s.advance_to(s.clock + SignedDuration::from_hours(3), 15, Some(15), &["dien-kinh-te"]).await;
+    let silent = s.raised(AlertRule::SilentMeter)[0].alert.clone();
+    let pass = s.dispatcher().send_due(s.clock).await.unwrap();
+    assert_eq!((pass.sent, pass.failed), (0, 1), "the receiver is down");
+    assert_eq!(s.book.failures(10).unwrap().len(), 1, "kept in the store's outbox");
+
+    // Xanh stops; the receiver comes back; a new Xanh on the same data directory sends it.
+    let dir = s._dir;
+    let received = crate::common::webhook_receiver_on(port).await;
+    let mut env: Vec<(&str, &str)> = CHANNEL_SECRETS.to_vec();
+    let store_path = dir.path().join("xanh.db").display().to_string();
+    env.extend([
+        ("XANH_STORE_PATH", store_path.as_str()),
+        ("XANH_WEB_LISTEN", "127.0.0.1:0"),
+        ("XANH_MQTT_LISTEN", "127.0.0.1:0"),
+    ]);
+    let app = crate::common::spawn_app_from_env(&format!("{BUILT_IN_DEFAULT}\n{recipients}"), dir, &env).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let delivered = loop {
+        let calls = received.lock().unwrap().clone();
+        let found = calls
+            .iter()
+            .map(|(_, body)| serde_json::from_slice::<serde_json::Value>(body).unwrap())
+            .find(|event| event["raised"].as_array().is_some_and(|raised| raised.iter().any(|a| a["id"] == silent.id)));
+        if found.is_some() || std::time::Instant::now() > deadline {
+            break found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let event = delivered.expect("the kept message arrived after the restart");
+    assert!(event["raised"][0]["message"].as_str().unwrap().contains("không gửi số liệu từ"), "{event}");
+    app.stop().await;
 }
 
 #[tokio::test]

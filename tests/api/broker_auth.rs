@@ -309,3 +309,56 @@ async fn a_flood_of_bad_logins_from_one_address_refuses_no_real_gateway() {
     app.wait_processed(14).await;
     app.stop().await;
 }
+
+/// What a subscriber logged in as `login` receives on `xanh/alerts/#` within a second: the
+/// retained alert topics.
+async fn retained_alerts_as(broker: &(String, u16), login: (&str, &str)) -> Vec<(String, serde_json::Value)> {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let mut options = MqttOptions::new(format!("{}-watcher", login.0), broker.0.clone(), broker.1);
+    options.set_credentials(login.0, login.1);
+    let (client, mut events) = AsyncClient::new(options, 10);
+    client.subscribe("xanh/alerts/#", QoS::AtLeastOnce).await.unwrap();
+    let mut seen = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), async {
+        while let Ok(event) = events.poll().await {
+            if let Event::Incoming(Packet::Publish(p)) = event {
+                seen.push((p.topic.clone(), serde_json::from_slice(&p.payload).unwrap_or_default()));
+            }
+        }
+    })
+    .await;
+    let _ = client.disconnect().await;
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_clients_configured_xanhs_alerts_still_reach_the_broker_and_no_client_can_take_their_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = office_config_text(FLOORS, &embedded_with_gateways(""), &dir.path().join("xanh.db"))
+        + "\n[alerts]\nrejected_per_hour = 3\n";
+    let app = spawn_app_from(&text, dir).await;
+    let broker = app.mqtt.clone();
+    // Gateway 1 sends three messages its meter's format cannot read: an alert.
+    for i in 0..3 {
+        let outcome = publish_once(&broker, Some(TANG_1), "gateways/tang-1/dien", format!("hỏng {i}")).await;
+        assert_eq!(outcome, PublishOutcome::Acked);
+    }
+    let mut retained = Vec::new();
+    for _ in 0..15 {
+        retained = retained_alerts_as(&broker, TANG_2).await;
+        if !retained.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(retained.len(), 1, "the alert is retained on its topic: {retained:?}");
+    let (topic, alert) = &retained[0];
+    assert!(topic.starts_with("xanh/alerts/rejected_input/"), "{topic}");
+    assert_eq!(alert["message"], "3 bản tin từ gateways/tang-1/dien bị từ chối trong một giờ qua");
+
+    // Nobody may log in with the alerts publisher's client id (which would end its session).
+    let outcome =
+        publish_once_as(&broker, "xanh-ingest-alerts", Some(TANG_1), "gateways/tang-1/dien", reading(1.0, "09:00"))
+            .await;
+    assert_eq!(outcome, PublishOutcome::RefusedAtConnect);
+    app.stop().await;
+}

@@ -1,11 +1,12 @@
 //! Test helpers, one file a kind: the app, MQTT publishing, certificates, Mosquitto,
-//! VictoriaMetrics, web sessions and the browser.
+//! VictoriaMetrics, SMTP and webhook servers, web sessions and the browser.
 #![allow(dead_code)] // each test binary uses its own subset of these helpers
 
 mod app;
 pub mod browser;
 mod mosquitto;
 mod mqtt;
+mod notify;
 mod pki;
 mod service;
 mod victoria;
@@ -18,6 +19,8 @@ pub use app::*;
 pub use mosquitto::*;
 #[allow(unused_imports)]
 pub use mqtt::*;
+#[allow(unused_imports)]
+pub use notify::*;
 #[allow(unused_imports)]
 pub use pki::*;
 #[allow(unused_imports)]

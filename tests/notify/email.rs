@@ -2,9 +2,6 @@
 //! STARTTLS or TLS with Xanh's login; a wrong password or a refused address is given up, a
 //! full mailbox or a server that is down is tried again later.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::civil::date;
@@ -13,74 +10,10 @@ use xanh::locale::Lang;
 use xanh::notify::{Address, Attachment, Notification, SendError};
 
 use super::{channel_for, channels};
-use crate::common::{TestPki, free_port, test_ca_and_certificate};
+use crate::common::{SMTP_LOGIN, SMTP_PASSWORD, SmtpServer, free_port, test_ca_and_certificate};
 
-const LOGIN: &str = "xanh@ubnd-tinh.gov.vn";
-const PASSWORD: &str = "mật-khẩu-smtp";
-
-/// aiosmtpd (tests/smtp_server.py) on a free port, storing what it receives in a folder.
-struct SmtpServer {
-    child: Child,
-    port: u16,
-    inbox: PathBuf,
-    pki: TestPki,
-    _dir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    fn start(mode: &str) -> SmtpServer {
-        let dir = tempfile::tempdir().unwrap();
-        let pki = test_ca_and_certificate(dir.path());
-        let inbox = dir.path().join("inbox");
-        std::fs::create_dir(&inbox).unwrap();
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py"))
-            .arg(&inbox)
-            .args([&pki.cert, &pki.key])
-            .args([LOGIN, PASSWORD, mode])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("/usr/bin/python3 runs (scripts/test installs python3-aiosmtpd)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("smtp_server.py did not start: {line:?}"));
-        SmtpServer { child, port, inbox, pki, _dir: dir }
-    }
-
-    /// `[notify.email]` for this server, with `security`.
-    fn config(&self, security: &str) -> String {
-        format!(
-            "[notify.email]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"{security}\"\nusername = \"{LOGIN}\"\nfrom = \"Xanh – Văn phòng UBND tỉnh <{LOGIN}>\"\nca_file = \"{}\"\ntimeout_seconds = 5\n",
-            self.port,
-            self.pki.ca.display()
-        )
-    }
-
-    /// The `n`th message received, as the server's e-mail parser read it back.
-    fn message(&self, n: usize) -> serde_json::Value {
-        let path = self.inbox.join(format!("{n}.json"));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !path.exists() {
-            assert!(Instant::now() < deadline, "message {n} did not arrive");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-    }
-
-    fn received(&self) -> usize {
-        std::fs::read_dir(&self.inbox)
-            .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().extension() == Some("json".as_ref()))
-            .count()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+const LOGIN: &str = SMTP_LOGIN;
+const PASSWORD: &str = SMTP_PASSWORD;
 
 fn leak_chart() -> Vec<u8> {
     let start = date(2026, 12, 5).at(22, 0, 0, 0);

@@ -2,51 +2,15 @@
 //! secret both sides know and the timestamp; a receiver that fails (5xx) or is slow is tried
 //! again later, one that refuses (4xx) or redirects is given up.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::post;
+use axum::http::{HeaderMap, header};
 use xanh::notify::{Address, Notification, SendError};
 
 use super::{channel_for, channels};
-use crate::common::free_port;
+use crate::common::{free_port, signature_is_valid, webhook_receiver};
 
 const SECRET: &str = "bí-mật-của-cầu-nối-zalo";
-
-type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
-
-/// A receiver on a free port: `/ok` keeps what it gets and answers 204, `/fail` 500, `/bad`
-/// 400, `/slow` answers after 5 s, `/moved` redirects to `/ok`.
-async fn receiver() -> (u16, Received) {
-    let received = Received::default();
-    let keep = received.clone();
-    let app = Router::new()
-        .route(
-            "/ok",
-            post(move |headers: HeaderMap, body: Bytes| async move {
-                keep.lock().unwrap().push((headers, body));
-                StatusCode::NO_CONTENT
-            }),
-        )
-        .route("/fail", post(|| async { StatusCode::INTERNAL_SERVER_ERROR }))
-        .route("/bad", post(|| async { StatusCode::BAD_REQUEST }))
-        .route(
-            "/slow",
-            post(|| async {
-                tokio::time::sleep(Duration::from_secs(5)).await;
-                StatusCode::NO_CONTENT
-            }),
-        )
-        .route("/moved", post(|| async { (StatusCode::FOUND, [(header::LOCATION, "/ok")]).into_response() }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (port, received)
-}
 
 /// A webhook per path of the receiver, named as the path, all with one secret; timeout 1 s.
 fn webhooks(port: u16, paths: &[&str]) -> Vec<Box<dyn xanh::notify::Channel>> {
@@ -79,21 +43,9 @@ fn alert_for(webhook: &str) -> Notification {
     }
 }
 
-/// What a receiver does (docs/notifications.md): HMAC-SHA256 of "<timestamp>.<body>".
-fn signature_is_valid(secret: &str, timestamp: &str, body: &[u8], signature: &str) -> bool {
-    let Some(hex) = signature.strip_prefix("sha256=") else { return false };
-    let Ok(tag) =
-        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16)).collect::<Result<Vec<u8>, _>>()
-    else {
-        return false;
-    };
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
-    ring::hmac::verify(&key, &[timestamp.as_bytes(), b".", body].concat(), &tag).is_ok()
-}
-
 #[tokio::test]
 async fn the_receiver_gets_the_event_as_json_signed_with_the_shared_secret_and_a_fresh_timestamp() {
-    let (port, received) = receiver().await;
+    let (port, received) = webhook_receiver().await;
     let channels = webhooks(port, &["ok"]);
     let alert = alert_for("ok");
 
@@ -115,7 +67,7 @@ async fn the_receiver_gets_the_event_as_json_signed_with_the_shared_secret_and_a
 
 #[tokio::test]
 async fn a_failing_receiver_is_tried_later_and_a_refusing_one_given_up() {
-    let (port, _) = receiver().await;
+    let (port, _) = webhook_receiver().await;
     let channels = webhooks(port, &["fail", "bad"]);
 
     let error = channel_for(&channels, &Address::Webhook("fail".into())).send(&alert_for("fail")).await.unwrap_err();
@@ -126,7 +78,7 @@ async fn a_failing_receiver_is_tried_later_and_a_refusing_one_given_up() {
 
 #[tokio::test]
 async fn a_slow_receiver_times_out_and_is_tried_later() {
-    let (port, _) = receiver().await;
+    let (port, _) = webhook_receiver().await;
     let channels = webhooks(port, &["slow"]);
     let started = Instant::now();
 
@@ -138,7 +90,7 @@ async fn a_slow_receiver_times_out_and_is_tried_later() {
 
 #[tokio::test]
 async fn a_redirect_is_not_followed() {
-    let (port, received) = receiver().await;
+    let (port, received) = webhook_receiver().await;
     let channels = webhooks(port, &["moved"]);
 
     let error = channel_for(&channels, &Address::Webhook("moved".into())).send(&alert_for("moved")).await.unwrap_err();
@@ -190,7 +142,7 @@ fn documented_check(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
 
 #[tokio::test]
 async fn the_python_check_in_the_docs_accepts_a_real_message_and_only_with_the_secret() {
-    let (port, received) = receiver().await;
+    let (port, received) = webhook_receiver().await;
     let channels = webhooks(port, &["ok"]);
     let alert = alert_for("ok");
 

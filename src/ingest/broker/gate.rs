@@ -47,8 +47,8 @@ pub struct Gate {
     /// rumqttd's listener on 127.0.0.1 and the password it takes from the gate only.
     pub backend: SocketAddr,
     pub backend_secret: String,
-    /// Xanh's own client id, which no client may take.
-    pub reserved_client_id: String,
+    /// Xanh's own clients' ids, which no client may take.
+    pub reserved_client_ids: Vec<String>,
     pub connect_timeout: Duration,
     pub shutdown: watch::Receiver<bool>,
 }
@@ -187,7 +187,7 @@ impl Gate {
         client_id: &str,
         login: Option<Login>,
     ) -> Result<Option<String>, ConnectReturnCode> {
-        if client_id == self.reserved_client_id {
+        if self.reserved_client_ids.iter().any(|own| own == client_id) {
             tracing::warn!(%peer, %client_id, "embedded broker: refused a client that used Xanh's own client id");
             return Err(ConnectReturnCode::ClientIdentifierNotValid);
         }

@@ -59,6 +59,22 @@ pub struct Started {
     pub addr: SocketAddr,
     pub tls_addr: Option<SocketAddr>,
     pub done: JoinHandle<()>,
+    /// Where Xanh's own clients (the alerts publisher) connect, past the gate: rumqttd on
+    /// 127.0.0.1, with this run's secret as their password. Neither leaves the process, so no
+    /// outside client can log in this way, and the gate refuses their client ids.
+    pub own_clients: OwnClients,
+}
+
+#[derive(Clone)]
+pub struct OwnClients {
+    pub addr: SocketAddr,
+    pub password: String,
+}
+
+impl std::fmt::Debug for OwnClients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnClients").field("addr", &self.addr).finish_non_exhaustive()
+    }
 }
 
 /// Descriptors one device connection holds: its socket, the gate's socket to rumqttd and
@@ -66,11 +82,11 @@ pub struct Started {
 pub const DESCRIPTORS_PER_CONNECTION: usize = 3;
 
 /// Start the broker (port 0 picks a free port). `config_file` names the config in errors;
-/// `reserved_client_id` is Xanh's own client id, which no client may take.
+/// `reserved_client_ids` are Xanh's own clients' ids, which no client may take.
 pub fn start(
     broker: &EmbeddedBroker,
     config_file: &str,
-    reserved_client_id: &str,
+    reserved_client_ids: &[String],
     ingest: Ingest,
 ) -> Result<Started, BrokerError> {
     let listener = bind("mqtt.listen (or XANH_MQTT_LISTEN)", broker.listen)?;
@@ -97,8 +113,8 @@ pub fn start(
         commits,
         status: Arc::clone(&ingest.status),
         backend,
-        backend_secret,
-        reserved_client_id: reserved_client_id.to_owned(),
+        backend_secret: backend_secret.clone(),
+        reserved_client_ids: reserved_client_ids.to_vec(),
         connect_timeout: broker.connect_timeout,
         shutdown: ingest.shutdown,
     });
@@ -112,7 +128,7 @@ pub fn start(
     }
     ingest.status.set_connected(true);
     tokio::spawn(warn_of_drops(gate.shutdown.clone()));
-    Ok(Started { addr, tls_addr, done })
+    Ok(Started { addr, tls_addr, done, own_clients: OwnClients { addr: backend, password: backend_secret } })
 }
 
 /// Log a WARN whenever rumqttd dropped messages for a lagging subscriber (its own WARN is
@@ -163,6 +179,7 @@ fn start_rumqttd(broker: &EmbeddedBroker, backend_secret: &str) -> Result<Socket
     // about 16 MiB behind loses messages. Xanh stores in the gate, so this concerns only other
     // subscribers, whose drops `drops` counts (docs/deployment.md says so).
     let router = RouterConfig {
+        // The gate's connections, and Xanh's own alerts publisher.
         max_connections: broker.max_connections + 1,
         max_outgoing_packet_count: 500,
         max_segment_size: 2 * 1024 * 1024,
