@@ -1,0 +1,36 @@
+//! The dashboard in a real browser (Debian's chromium through chromedriver): every page of
+//! dashboards/ loads against simulated readings, the figures it shows are the API's, every
+//! chart renders with its title and its PNG download decodes, nothing overflows a phone's
+//! width, and screenshots at desktop and phone sizes are kept in target/screenshots.
+
+mod common;
+
+mod alerts;
+mod council;
+mod dashboard;
+mod demo_office;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use common::browser::{A4, Browser, DESKTOP, PHONE, Screen, base64_decode};
+use common::{OFFICE, TestApp, embedded_mqtt, office_config_text, publish, spawn_app_from};
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use serde_json::{Value, json};
+use xanh::domain::Resource;
+use xanh::locale::{self, Lang};
+use xanh::simulate::Model;
+use xanh::web::{ChartKind, Dashboards};
+
+fn today() -> Date {
+    Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap()).date()
+}
+
+/// The text of the first element matching `selector`, or panics naming it.
+async fn text(browser: &Browser, selector: &str) -> String {
+    let found = browser
+        .script("const e = document.querySelector(arguments[0]); return e && e.textContent.trim();", json!([selector]))
+        .await;
+    found.as_str().unwrap_or_else(|| panic!("`{selector}` is not on the page")).to_owned()
+}
