@@ -104,7 +104,8 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// The periods whose reports are due on `today`: for each kind, the one just over, once the
-/// first working day of the next has come.
+/// first working day of the next has come (before it, nothing: the one before was made on
+/// its own day).
 fn due(office: &Office, kinds: &[ReportPeriodKind], today: Date) -> Vec<NamedPeriod> {
     kinds
         .iter()
@@ -196,7 +197,7 @@ mod tests {
         let office = office("\"2026-12-01\"");
         let month = [ReportPeriodKind::Month];
         assert_eq!(due(&office, &month, date(2026, 11, 30)), [NamedPeriod::Month(2026, 10)]);
-        assert_eq!(due(&office, &month, date(2026, 12, 1)), [NamedPeriod::Month(2026, 10)], "a holiday");
+        assert_eq!(due(&office, &month, date(2026, 12, 1)), [], "a holiday: November waits");
         assert_eq!(due(&office, &month, date(2026, 12, 2)), [NamedPeriod::Month(2026, 11)]);
         assert_eq!(due(&office, &month, date(2026, 12, 20)), [NamedPeriod::Month(2026, 11)], "caught up later");
     }
@@ -206,7 +207,8 @@ mod tests {
         let office = office("");
         let all = [ReportPeriodKind::Month, ReportPeriodKind::Quarter, ReportPeriodKind::Year];
         // 1 August 2026 is a Saturday.
-        assert_eq!(due(&office, &[ReportPeriodKind::Month], date(2026, 8, 2)), [NamedPeriod::Month(2026, 6)]);
+        assert_eq!(due(&office, &[ReportPeriodKind::Month], date(2026, 8, 1)), []);
+        assert_eq!(due(&office, &[ReportPeriodKind::Month], date(2026, 8, 2)), []);
         assert_eq!(
             due(&office, &all, date(2026, 8, 3)),
             [NamedPeriod::Month(2026, 7), NamedPeriod::Quarter(2026, 2), NamedPeriod::Year(2025)]
@@ -216,6 +218,6 @@ mod tests {
             due(&office, &all, date(2027, 1, 4)),
             [NamedPeriod::Month(2026, 12), NamedPeriod::Quarter(2026, 4), NamedPeriod::Year(2026)]
         );
-        assert_eq!(due(&office, &all, date(2027, 1, 1))[2], NamedPeriod::Year(2025));
+        assert_eq!(due(&office, &all, date(2027, 1, 1)), [], "New Year's Day: 2026 waits");
     }
 }
