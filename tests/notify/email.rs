@@ -15,40 +15,66 @@ use xanh::notify::{Address, Attachment, Notification, SendError};
 use super::{channel_for, channels};
 use crate::common::{TestPki, free_port, test_ca_and_certificate};
 
-const LOGIN: &str = "xanh@ubnd-tinh.gov.vn";
-const PASSWORD: &str = "mật-khẩu-smtp";
+pub(crate) const LOGIN: &str = "xanh@ubnd-tinh.gov.vn";
+pub(crate) const PASSWORD: &str = "mật-khẩu-smtp";
 
 /// aiosmtpd (tests/smtp_server.py) on a free port, storing what it receives in a folder.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
     port: u16,
+    mode: String,
     inbox: PathBuf,
     pki: TestPki,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+/// Start smtp_server.py on `port` (0: a free one); its process and the port it got.
+fn spawn_server(inbox: &Path, pki: &TestPki, mode: &str, port: u16) -> (Child, u16) {
+    let mut child = Command::new("/usr/bin/python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py"))
+        .arg(inbox)
+        .args([&pki.cert, &pki.key])
+        .args([LOGIN, PASSWORD, mode, &port.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("/usr/bin/python3 runs (scripts/test installs python3-aiosmtpd)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.trim().parse().unwrap_or_else(|_| panic!("smtp_server.py did not start: {line:?}"));
+    (child, port)
 }
 
 impl SmtpServer {
-    fn start(mode: &str) -> SmtpServer {
+    pub(crate) fn start(mode: &str) -> SmtpServer {
         let dir = tempfile::tempdir().unwrap();
         let pki = test_ca_and_certificate(dir.path());
         let inbox = dir.path().join("inbox");
         std::fs::create_dir(&inbox).unwrap();
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py"))
-            .arg(&inbox)
-            .args([&pki.cert, &pki.key])
-            .args([LOGIN, PASSWORD, mode])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("/usr/bin/python3 runs (scripts/test installs python3-aiosmtpd)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("smtp_server.py did not start: {line:?}"));
-        SmtpServer { child, port, inbox, pki, _dir: dir }
+        let (child, port) = spawn_server(&inbox, &pki, mode, 0);
+        SmtpServer { child, port, mode: mode.to_owned(), inbox, pki, dir }
+    }
+
+    /// The server goes down: its port refuses connections until [`SmtpServer::restart`].
+    pub(crate) fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The server comes back on the same port with the same certificate and an empty inbox.
+    pub(crate) fn restart(&mut self) {
+        let n = std::fs::read_dir(self.dir.path()).unwrap().count();
+        self.inbox = self.dir.path().join(format!("inbox-{n}"));
+        std::fs::create_dir(&self.inbox).unwrap();
+        (self.child, _) = spawn_server(&self.inbox, &self.pki, &self.mode, self.port);
+    }
+
+    /// The file the server stored as attachment `name` of a message (`1-0.bin`).
+    pub(crate) fn attachment(&self, name: &str) -> PathBuf {
+        self.inbox.join(name)
     }
 
     /// `[notify.email]` for this server, with `security`.
-    fn config(&self, security: &str) -> String {
+    pub(crate) fn config(&self, security: &str) -> String {
         format!(
             "[notify.email]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"{security}\"\nusername = \"{LOGIN}\"\nfrom = \"Xanh – Văn phòng UBND tỉnh <{LOGIN}>\"\nca_file = \"{}\"\ntimeout_seconds = 5\n",
             self.port,
@@ -57,7 +83,7 @@ impl SmtpServer {
     }
 
     /// The `n`th message received, as the server's e-mail parser read it back.
-    fn message(&self, n: usize) -> serde_json::Value {
+    pub(crate) fn message(&self, n: usize) -> serde_json::Value {
         let path = self.inbox.join(format!("{n}.json"));
         let deadline = Instant::now() + Duration::from_secs(10);
         while !path.exists() {
@@ -67,7 +93,7 @@ impl SmtpServer {
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }
 
-    fn received(&self) -> usize {
+    pub(crate) fn received(&self) -> usize {
         std::fs::read_dir(&self.inbox)
             .unwrap()
             .filter(|e| e.as_ref().unwrap().path().extension() == Some("json".as_ref()))
