@@ -56,7 +56,10 @@ pub struct ReportsConfig {
     pub recipients: ReportRecipients,
 }
 
-pub(super) fn resolve_reports(section: ReportsSection, problem: &mut impl FnMut(String, String, String)) -> ReportsConfig {
+pub(super) fn resolve_reports(
+    section: ReportsSection,
+    problem: &mut impl FnMut(String, String, String),
+) -> ReportsConfig {
     let mut periods = Vec::new();
     for word in &section.periods {
         match word.trim() {

@@ -122,7 +122,8 @@ async fn novembers_report_is_made_on_the_first_working_day_of_december_kept_list
 
     // 2 December: the first working day. November's report is made and listed.
     *moment.lock().unwrap() = hanoi("2026-12-02T07:30:00");
-    eventually("November's report is listed", async || app.reports_page().await.contains("data-kept=\"2026-11\"")).await;
+    eventually("November's report is listed", async || app.reports_page().await.contains("data-kept=\"2026-11\""))
+        .await;
     let page = app.reports_page().await;
     assert!(page.contains("tháng 11 năm 2026"), "{page}");
     assert!(page.contains("lập ngày 02/12/2026"), "{page}");
