@@ -1,8 +1,8 @@
 """A real SMTP server for tests/notify.rs (Debian's python3-aiosmtpd; run it with /usr/bin/python3).
 
-Usage: smtp_server.py FOLDER CERT KEY USERNAME PASSWORD starttls|tls
+Usage: smtp_server.py FOLDER CERT KEY USERNAME PASSWORD starttls|tls [PORT]
 
-Listens on 127.0.0.1 on a free port and prints the port on its first line. STARTTLS (required
+Listens on 127.0.0.1 on PORT (or a free port) and prints the port on its first line. STARTTLS (required
 before AUTH) or TLS from the first byte, with CERT and KEY; AUTH LOGIN or PLAIN accepts only
 USERNAME and PASSWORD; a recipient whose local part is "khong-ton-tai" is refused with 550, "hop-thu-day" with 452
 (try later).
@@ -25,6 +25,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 folder, cert, key, username, password, mode = sys.argv[1:7]
+port = int(sys.argv[7]) if len(sys.argv) > 7 else 0
 
 
 class Store:
@@ -98,7 +99,7 @@ async def main():
         )
 
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(protocol, "127.0.0.1", 0, ssl=context if mode == "tls" else None)
+    server = await loop.create_server(protocol, "127.0.0.1", port, ssl=context if mode == "tls" else None)
     print(server.sockets[0].getsockname()[1], flush=True)
     await server.serve_forever()
 

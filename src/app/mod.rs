@@ -3,7 +3,10 @@
 
 mod backup_schedule;
 pub mod fd_limit;
+mod report_schedule;
 mod retention;
+
+pub use report_schedule::Clock;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +25,7 @@ use crate::ingest::mqtt::tls::MqttTlsError;
 use crate::ingest::mqtt::{self, IngestStatus};
 use crate::ingest::{Pipeline, broker};
 use crate::notify;
-use crate::store::{self, Accounts, AlertBook, BackupStatus, StoreError, StoreReads};
+use crate::store::{self, Accounts, AlertBook, BackupStatus, ReportShelf, StoreError, StoreReads};
 use crate::web::Dashboards;
 use crate::web::{self, AppState, BrokerInfo};
 
@@ -80,6 +83,21 @@ impl Application {
     pub async fn build_with_channels(
         config: Config,
         channels: Vec<Box<dyn notify::Channel>>,
+    ) -> Result<Application, StartError> {
+        Self::build_with_channels_and_clock(config, channels, Arc::new(jiff::Timestamp::now)).await
+    }
+
+    /// As [`Application::build`], with the clock the report schedule reads the office's
+    /// date from (a test's, to make a month's report without waiting for the month to end).
+    pub async fn build_with_clock(config: Config, clock: Clock) -> Result<Application, StartError> {
+        let channels = notify::channels(&config.notify, &config.source)?;
+        Self::build_with_channels_and_clock(config, channels, clock).await
+    }
+
+    async fn build_with_channels_and_clock(
+        config: Config,
+        channels: Vec<Box<dyn notify::Channel>>,
+        clock: Clock,
     ) -> Result<Application, StartError> {
         let config = Arc::new(config);
         let fd_limit = fd_limit::raise();
@@ -174,6 +192,16 @@ impl Application {
             },
         };
         tokio::spawn(Publisher::new(book, alert_broker, config.office.timezone.clone()).run(shutdown_rx.clone()));
+        let report_shelf = Arc::new(ReportShelf::open(config.store.embedded_path())?);
+        if config.reports.scheduled {
+            let schedule = report_schedule::ReportSchedule {
+                config: Arc::clone(&config),
+                store: Arc::clone(&store) as Arc<dyn StoreReads>,
+                shelf: Arc::clone(&report_shelf),
+                clock,
+            };
+            tokio::spawn(schedule.run(shutdown_rx.clone()));
+        }
         let listener = TcpListener::bind(config.web_listen)
             .await
             .map_err(|e| StartError::WebBind { addr: config.web_listen, reason: e.to_string() })?;
@@ -215,6 +243,7 @@ impl Application {
             pipeline,
             auth,
             alerts,
+            report_shelf,
         };
         Ok(Application {
             listener,

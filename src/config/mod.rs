@@ -22,6 +22,7 @@ mod metrics;
 mod mqtt;
 mod notify;
 mod office;
+mod reports;
 mod rubric;
 mod saving_plan;
 mod store;
@@ -41,6 +42,7 @@ pub use mqtt::{
 pub use notify::{
     EmailConfig, NotifyConfig, SMTP_PASSWORD_VARIABLE, SmtpLogin, SmtpSecurity, WebhookConfig, webhook_secret_variable,
 };
+pub use reports::{ReportPeriodKind, ReportRecipients, ReportsConfig};
 pub use rubric::{Class, Criterion, CriterionRule, Rubric, default_rubric};
 pub use saving_plan::{Baselines, Basis, EmissionFactor, EnteredBaseline, Plan, StaffingChange, TargetRule, Tariff};
 pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
@@ -96,6 +98,8 @@ struct ConfigFile {
     scoring: Option<rubric::ScoringSection>,
     #[serde(default)]
     alerts: alerts::AlertsSection,
+    #[serde(default)]
+    reports: reports::ReportsSection,
 }
 
 // ---- the config as the program uses it -----------------------------------------------------
@@ -138,6 +142,8 @@ pub struct Config {
     pub rubric: Rubric,
     /// `[alerts]`: the alert rules' thresholds and recipients.
     pub alerts: AlertsConfig,
+    /// `[reports]`: the reports made by themselves each month, quarter and year.
+    pub reports: ReportsConfig,
 }
 
 impl Config {
@@ -234,6 +240,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     );
     let rubric = rubric::resolve_rubric(raw.scoring, &mut problem);
     let alerts = alerts::resolve_alerts(raw.alerts, &meters, &department_ids, &mut problem);
+    let reports = reports::resolve_reports(raw.reports, &mut problem);
 
     Some(Config {
         source: file.to_owned(),
@@ -257,6 +264,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         plan: plan?,
         rubric,
         alerts,
+        reports,
     })
 }
 

@@ -58,6 +58,35 @@ fn the_reports_letterhead_is_read_and_blank_keys_are_named() {
     }
 }
 
+#[test]
+fn the_scheduled_reports_are_read_and_mistakes_named_with_their_fix() {
+    use super::{ReportPeriodKind, ReportRecipients};
+    let config = parse("[office]\nname = \"X\"\n").unwrap();
+    assert!(!config.reports.scheduled, "off unless asked for");
+
+    let config = parse("[office]\nname = \"X\"\n[reports]\nscheduled = true\nrecipients = \"hc_qt\"\n").unwrap();
+    let all = [ReportPeriodKind::Month, ReportPeriodKind::Quarter, ReportPeriodKind::Year];
+    assert_eq!(
+        (config.reports.periods.as_slice(), &config.reports.recipients),
+        (&all[..], &ReportRecipients::AlertsHcQt)
+    );
+
+    let config =
+        parse("[office]\nname = \"X\"\n[reports]\nperiods = [\"year\", \"month\"]\nrecipients = [\"a@b.vn\"]\n")
+            .unwrap();
+    assert_eq!(config.reports.periods, [ReportPeriodKind::Month, ReportPeriodKind::Year]);
+    assert_eq!(config.reports.recipients, ReportRecipients::Addresses(vec!["a@b.vn".into()]));
+
+    let err = parse("[office]\nname = \"X\"\n[reports]\nperiods = [\"week\"]\nrecipients = [\"van thu\"]\n")
+        .unwrap_err()
+        .to_string();
+    for expected in ["office.toml", "reports.periods", "`week`", "reports.recipients", "name@example.gov.vn"] {
+        assert!(err.contains(expected), "{expected} missing from: {err}");
+    }
+    let err = parse("[office]\nname = \"X\"\n[reports]\nschedule = true\n").unwrap_err().to_string();
+    assert!(err.contains("schedule"), "{err}");
+}
+
 /// A hash of "tang-1-secret", made once with `xanh mqtt-password`.
 const TANG_1_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$Pruc6pFUGhO98sdlK8X87Q$aa7BBr4ha1gSuvzNrCxOjPeJhkB3qxIWs2jFtbRXh1E";

@@ -387,7 +387,7 @@ impl AlertBook {
 }
 
 /// Queue one notification; `false` when its dedup key was queued before.
-fn enqueue(conn: &Connection, now: Timestamp, queued: &Queued) -> Result<bool, rusqlite::Error> {
+pub(super) fn enqueue(conn: &Connection, now: Timestamp, queued: &Queued) -> Result<bool, rusqlite::Error> {
     let added = conn.execute(
         "INSERT INTO alert_outbox (created_at, recipient, notification, next_at, dedup) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (dedup) DO NOTHING",

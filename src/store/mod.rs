@@ -9,6 +9,7 @@ mod backup;
 pub mod disk;
 pub mod influx;
 mod lock;
+pub mod scheduled_reports;
 mod sqlite;
 
 pub use accounts::Accounts;
@@ -17,6 +18,7 @@ pub use audit::{Actor, AuditDetail, AuditLine};
 pub use backup::{BackupFailure, BackupStatus, Restored, StoreSummary, backup, check, restore};
 pub use influx::{Drainer, InfluxStore, OutboxStatus};
 pub use lock::ServiceLock;
+pub use scheduled_reports::{KeptReport, ReportShelf};
 pub use sqlite::{ChangeSink, Cursor, HistoryKind, HistoryPoint, SeriesChanges, SqliteStore, Thinned};
 
 use std::sync::Arc;

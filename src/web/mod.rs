@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(pages::audit_page))
         .route("/scores", get(pages::scores_page))
         .route("/reports", get(pages::reports_page))
+        .route("/reports/kept/{file}", get(pages::kept_report))
         .route("/offices", get(pages::offices_page))
         .route("/plan", get(pages::plan_page))
         .route("/plan/baseline", post(pages::baseline_form))

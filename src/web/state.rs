@@ -8,7 +8,7 @@ use crate::auth::Auth;
 use crate::config::Config;
 use crate::ingest::Pipeline;
 use crate::ingest::mqtt::IngestStatus;
-use crate::store::{BackupStatus, OutboxStatus, StoreReads};
+use crate::store::{BackupStatus, OutboxStatus, ReportShelf, StoreReads};
 use crate::web::auth::Writes;
 use crate::web::{Dashboards, HttpRequests};
 
@@ -42,4 +42,6 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The alerts: the engine's banner count, the kept alerts and acknowledgements.
     pub alerts: Arc<Alerts>,
+    /// The reports the schedule made (`[reports]`), for the Báo cáo page.
+    pub report_shelf: Arc<ReportShelf>,
 }

@@ -70,6 +70,7 @@ async fn every_route_lets_in_exactly_the_roles_it_should() {
         "/rejected",
         "/scores",
         "/reports",
+        "/reports/kept/xanh-bao-cao-2026-11.pdf",
         "/offices",
         "/plan",
         "/documents",

@@ -30,25 +30,6 @@ const NOVEMBERS: &str = r#"[
     {"meter": "nuoc-a-lit", "value": 35000.0, "ts": "2026-12-01T00:00:00+07:00"}
 ]"#;
 
-/// The cells of the CSV row whose department id and criterion are given.
-fn csv_row(csv: &str, id: &str, criterion: &str) -> Vec<String> {
-    csv.lines()
-        .map(|line| line.split(',').map(str::to_owned).collect::<Vec<_>>())
-        .find(|cells| {
-            cells.get(1).map(String::as_str) == Some(id) && cells.get(3).map(String::as_str) == Some(criterion)
-        })
-        .unwrap_or_else(|| panic!("no CSV row for {id}, {criterion}: {csv}"))
-}
-
-/// The XLSX row of a sheet whose first cell is `name`.
-fn xlsx_row(sheet: &calamine::Range<calamine::Data>, name: &str) -> Vec<calamine::Data> {
-    sheet
-        .rows()
-        .find(|row| row.first().is_some_and(|c| c.to_string().starts_with(name)))
-        .unwrap_or_else(|| panic!("no row {name}"))
-        .to_vec()
-}
-
 /// The dashboard, the API and both exports agree to the unit on the status, the explain, the
 /// departments (the common areas, a department without a meter) and the offices (issue 13).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

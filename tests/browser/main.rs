@@ -3,6 +3,7 @@
 //! chart renders with its title and its PNG download decodes, nothing overflows a phone's
 //! width, and screenshots at desktop and phone sizes are kept in target/screenshots.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 mod alerts;
@@ -33,4 +34,23 @@ async fn text(browser: &Browser, selector: &str) -> String {
         .script("const e = document.querySelector(arguments[0]); return e && e.textContent.trim();", json!([selector]))
         .await;
     found.as_str().unwrap_or_else(|| panic!("`{selector}` is not on the page")).to_owned()
+}
+
+/// The cells of the CSV row whose department id and criterion are given.
+fn csv_row(csv: &str, id: &str, criterion: &str) -> Vec<String> {
+    csv.lines()
+        .map(|line| line.split(',').map(str::to_owned).collect::<Vec<_>>())
+        .find(|cells| {
+            cells.get(1).map(String::as_str) == Some(id) && cells.get(3).map(String::as_str) == Some(criterion)
+        })
+        .unwrap_or_else(|| panic!("no CSV row for {id}, {criterion}: {csv}"))
+}
+
+/// The XLSX row of a sheet whose first cell is `name`.
+fn xlsx_row(sheet: &calamine::Range<calamine::Data>, name: &str) -> Vec<calamine::Data> {
+    sheet
+        .rows()
+        .find(|row| row.first().is_some_and(|c| c.to_string().starts_with(name)))
+        .unwrap_or_else(|| panic!("no row {name}"))
+        .to_vec()
 }

@@ -25,7 +25,24 @@ pub struct SmtpServer {
     pub port: u16,
     pub inbox: PathBuf,
     pub pki: TestPki,
-    _dir: tempfile::TempDir,
+    mode: String,
+    dir: tempfile::TempDir,
+}
+
+/// Start smtp_server.py on `port` (0: a free one); its process and the port it got.
+fn spawn_server(inbox: &Path, pki: &TestPki, mode: &str, port: u16) -> (Child, u16) {
+    let mut child = Command::new("/usr/bin/python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py"))
+        .arg(inbox)
+        .args([&pki.cert, &pki.key])
+        .args([SMTP_LOGIN, SMTP_PASSWORD, mode, &port.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("/usr/bin/python3 runs (scripts/test installs python3-aiosmtpd)");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.trim().parse().unwrap_or_else(|_| panic!("smtp_server.py did not start: {line:?}"));
+    (child, port)
 }
 
 impl SmtpServer {
@@ -35,18 +52,22 @@ impl SmtpServer {
         let pki = test_ca_and_certificate(dir.path());
         let inbox = dir.path().join("inbox");
         std::fs::create_dir(&inbox).unwrap();
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_server.py"))
-            .arg(&inbox)
-            .args([&pki.cert, &pki.key])
-            .args([SMTP_LOGIN, SMTP_PASSWORD, mode])
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("/usr/bin/python3 runs (scripts/test installs python3-aiosmtpd)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| panic!("smtp_server.py did not start: {line:?}"));
-        SmtpServer { child, port, inbox, pki, _dir: dir }
+        let (child, port) = spawn_server(&inbox, &pki, mode, 0);
+        SmtpServer { child, port, inbox, pki, mode: mode.to_owned(), dir }
+    }
+
+    /// The server goes down: its port refuses connections until [`SmtpServer::restart`].
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The server comes back on the same port with the same certificate and an empty inbox.
+    pub fn restart(&mut self) {
+        let n = std::fs::read_dir(self.dir.path()).unwrap().count();
+        self.inbox = self.dir.path().join(format!("inbox-{n}"));
+        std::fs::create_dir(&self.inbox).unwrap();
+        (self.child, _) = spawn_server(&self.inbox, &self.pki, &self.mode, self.port);
     }
 
     /// `[notify.email]` for this server, with `security`; the password is [`SMTP_PASSWORD`]

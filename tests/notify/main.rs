@@ -7,6 +7,7 @@ mod common;
 
 mod check_config;
 mod email;
+mod scheduled_reports;
 mod webhook;
 
 use xanh::config::Config;

@@ -164,6 +164,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX alert_outbox_due ON alert_outbox (next_at) WHERE sent_at IS NULL AND gave_up_at IS NULL;
 "#,
+    // The reports made by the schedule (docs/reports.md): one row per period, made once.
+    r#"
+    CREATE TABLE scheduled_reports (
+        period   TEXT    PRIMARY KEY,   -- 2026-11, 2026-Q4, 2026
+        issued   TEXT    NOT NULL,      -- the office's local date it was made for, YYYY-MM-DD
+        made_at  INTEGER NOT NULL,
+        pdf      BLOB    NOT NULL,
+        docx     BLOB    NOT NULL
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

@@ -23,7 +23,7 @@ pub use entry::{correct_form, entry, reading_form};
 pub use offices::offices_page;
 pub use plan::{baseline_form, plan_page, target_form};
 pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
-pub use reports::reports_page;
+pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
 
 use maud::{DOCTYPE, Markup, html};

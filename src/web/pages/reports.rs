@@ -1,13 +1,18 @@
 //! The Báo cáo page: the signed report of a period to download as PDF or DOCX, for the month,
-//! quarter and year just over, this year and the movement's phases, or any period typed in.
+//! quarter and year just over, this year and the movement's phases, or any period typed in;
+//! and the reports the schedule made (`[reports]`), as they were kept.
 
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout;
 use crate::domain::period::NamedPeriod;
 use crate::locale::Lang;
+use crate::reports::{self, ReportFormat, content::period_words};
+use crate::store::KeptReport;
 use crate::web::auth::Viewer;
 use crate::web::{ApiError, AppState};
 
@@ -67,6 +72,11 @@ pub async fn reports_page(
             ),
         },
     };
+    let shelf = std::sync::Arc::clone(&state.report_shelf);
+    let kept = tokio::task::spawn_blocking(move || shelf.list())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     let body = html! {
         main.reports {
             @if let Some(error) = &error { p.status.bad data-result="error" { (error) } }
@@ -82,6 +92,7 @@ pub async fn reports_page(
                     button type="submit" { (lang.pick("Chọn", "Choose")) }
                 }
                 p.downloads data-period=(chosen) { strong { (chosen) } ": " (links(&chosen, lang)) }
+                @if !kept.is_empty() { (kept_list(&kept, lang)) }
                 h3 { (lang.pick("Các kỳ thường dùng", "Usual periods")) }
                 ul {
                     @for period in &usual {
@@ -92,4 +103,53 @@ pub async fn reports_page(
         }
     };
     Ok(layout(&state, lang, "/reports", None, Some(&who), body))
+}
+
+/// The reports the schedule made, the latest first, each with the date it bears.
+fn kept_list(kept: &[KeptReport], lang: Lang) -> Markup {
+    html! {
+        h3 { (lang.pick("Báo cáo đã lập tự động", "Reports made by the schedule")) }
+        ul.kept {
+            @for report in kept {
+                @let period = NamedPeriod::parse(&report.period).ok();
+                li data-kept=(report.period) {
+                    strong { (period.as_ref().map(period_words).unwrap_or_else(|| report.period.clone())) }
+                    " (" (lang.pick("lập ngày ", "made on ")) (report.issued.strftime("%d/%m/%Y")) "): "
+                    @for (i, format) in [ReportFormat::Pdf, ReportFormat::Docx].into_iter().enumerate() {
+                        @if i > 0 { " · " }
+                        @if let Some(period) = &period {
+                            a href=(format!("/reports/kept/{}", reports::file_name(period, format))) download data-format=(format.extension()) {
+                                (format.extension().to_uppercase())
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /reports/kept/xanh-bao-cao-2026-11.pdf`: a report the schedule made, as it was kept.
+pub async fn kept_report(
+    State(state): State<AppState>,
+    _: Viewer,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let not_found = || ApiError::NotFound(format!("Không có báo cáo đã lập `{file}`."));
+    let format = ReportFormat::from_file_name(&file).map_err(|_| not_found())?;
+    let period = file
+        .strip_prefix("xanh-bao-cao-")
+        .and_then(|rest| rest.rsplit_once('.'))
+        .and_then(|(period, _)| NamedPeriod::parse(period).ok())
+        .ok_or_else(not_found)?;
+    let shelf = std::sync::Arc::clone(&state.report_shelf);
+    let key = period.to_string();
+    let bytes = tokio::task::spawn_blocking(move || shelf.file(&key, format == ReportFormat::Pdf))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?
+        .ok_or_else(not_found)?;
+    let disposition = format!("attachment; filename=\"{}\"", reports::file_name(&period, format));
+    Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+        .into_response())
 }
