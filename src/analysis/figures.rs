@@ -59,13 +59,13 @@ pub async fn consumption(
             vec![id.clone()]
         }
         None => {
-            if let Some(d) = &query.department {
-                if config.department(d).is_none() {
-                    return Err(FigureError::BadQuery(format!(
-                        "no department `{d}` is configured: use one of {}",
-                        config.departments.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")
-                    )));
-                }
+            if let Some(d) = &query.department
+                && config.department(d).is_none()
+            {
+                return Err(FigureError::BadQuery(format!(
+                    "no department `{d}` is configured: use one of {}",
+                    config.departments.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")
+                )));
             }
             select_meters(&config.meters, query.resource, query.department.as_ref())
         }

@@ -159,7 +159,7 @@ pub fn night_load(hourly: &Hourly, office: &Office) -> Option<NightLoad> {
     }
     night.sort_by(f64::total_cmp);
     let middle = night.len() / 2;
-    let median = if night.len() % 2 == 0 { (night[middle - 1] + night[middle]) / 2.0 } else { night[middle] };
+    let median = if night.len().is_multiple_of(2) { (night[middle - 1] + night[middle]) / 2.0 } else { night[middle] };
     Some(NightLoad {
         base_per_hour: median,
         working_per_hour: (working_hours > 0).then(|| working_sum / f64::from(working_hours)),

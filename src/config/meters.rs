@@ -140,14 +140,15 @@ pub(super) fn resolve_meters(
             },
         };
         let select = resolve_selector(entry, format, &key, problem);
-        if let (Some(format), Some(kind)) = (format, kind) {
-            if format != Format::Generic && kind != MeterKind::Counter {
-                problem(
-                    key("kind"),
-                    format!("format {} sends a cumulative register, not amounts per interval", format.config_name()),
-                    "set kind = \"counter\"".into(),
-                );
-            }
+        if let (Some(format), Some(kind)) = (format, kind)
+            && format != Format::Generic
+            && kind != MeterKind::Counter
+        {
+            problem(
+                key("kind"),
+                format!("format {} sends a cumulative register, not amounts per interval", format.config_name()),
+                "set kind = \"counter\"".into(),
+            );
         }
         if let (Some(Format::ShellyGen1), Some(topic)) = (format, &topic) {
             match Format::shelly_gen1_unit(topic) {

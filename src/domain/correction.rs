@@ -29,10 +29,10 @@ impl Correction {
         by: &str,
         reason: &str,
     ) -> Result<Correction, InvalidCorrection> {
-        if let Some(value) = new_value {
-            if !value.is_finite() || value < 0.0 {
-                return Err(InvalidCorrection(format!("the new value {value} must be a finite number, zero or more")));
-            }
+        if let Some(value) = new_value
+            && (!value.is_finite() || value < 0.0)
+        {
+            return Err(InvalidCorrection(format!("the new value {value} must be a finite number, zero or more")));
         }
         let by = by.trim();
         let reason = reason.trim();

@@ -252,10 +252,10 @@ fn hour_floor(ts: Timestamp) -> Timestamp {
 
 fn parse_instant(value: &str, name: &str, tz: &TimeZone) -> Result<Timestamp, PeriodError> {
     // jiff reads a date out of a full date-time too, so only a bare date counts as one.
-    if !value.contains(['T', 't', ' ']) {
-        if let Ok(date) = value.parse::<Date>() {
-            return local_midnight(date, tz);
-        }
+    if !value.contains(['T', 't', ' '])
+        && let Ok(date) = value.parse::<Date>()
+    {
+        return local_midnight(date, tz);
     }
     value.parse::<Timestamp>().map_err(|_| {
         PeriodError(format!(

@@ -61,10 +61,10 @@ pub async fn import_csv(
             entry.from_csv(&chunk_text).map_err(|e| ImportError::Format { path: shown.clone(), reason: e.0 })?;
         let report = store.write(items).await?;
         for (i, outcome) in report.outcomes.iter().enumerate() {
-            if let Outcome::Rejected { detail, .. } = outcome {
-                if summary.first_rejected.len() < 20 {
-                    summary.first_rejected.push((chunk_index * CHUNK + i + 1, detail.clone()));
-                }
+            if let Outcome::Rejected { detail, .. } = outcome
+                && summary.first_rejected.len() < 20
+            {
+                summary.first_rejected.push((chunk_index * CHUNK + i + 1, detail.clone()));
             }
         }
         summary.report.stored += report.stored;

@@ -96,7 +96,7 @@ impl Publisher {
                 .await
                 .context("publishing a simulated reading")?;
             let published = self.published.fetch_add(1, Ordering::Relaxed) + 1;
-            if published % 100 == 0 {
+            if published.is_multiple_of(100) {
                 let due = Duration::from_secs_f64(published as f64 / f64::from(self.rate));
                 if let Some(ahead) = due.checked_sub(self.started.elapsed()) {
                     tokio::time::sleep(ahead).await;

@@ -353,10 +353,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             crate::web::ApiError::BadRequest(format!("the form could not be read: {e}")).into_response()
         })?;
         let sent = fields.iter().position(|(k, _)| k == "csrf").map(|i| fields.remove(i).1);
-        if let Via::Session { csrf, .. } = &principal.via {
-            if !sent.is_some_and(|sent| crate::auth::secret::same(&sent, csrf)) {
-                return Err(AccessDenied::BadCsrf.into_response());
-            }
+        if let Via::Session { csrf, .. } = &principal.via
+            && !sent.is_some_and(|sent| crate::auth::secret::same(&sent, csrf))
+        {
+            return Err(AccessDenied::BadCsrf.into_response());
         }
         let rest = serde_urlencoded::to_string(&fields).unwrap_or_default();
         let form = serde_urlencoded::from_str::<T>(&rest).map_err(|e| {

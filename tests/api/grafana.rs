@@ -486,10 +486,10 @@ fn problems(files: &Files) -> Vec<String> {
     let mut uids = BTreeMap::new();
     for (file, d) in &files.dashboards {
         check_dashboard(file, d, default_bucket.as_deref(), &mut out);
-        if let Some(uid) = d["uid"].as_str() {
-            if let Some(other) = uids.insert(uid.to_string(), file.clone()) {
-                out.push(format!("{file}: uid `{uid}` is also {other}'s"));
-            }
+        if let Some(uid) = d["uid"].as_str()
+            && let Some(other) = uids.insert(uid.to_string(), file.clone())
+        {
+            out.push(format!("{file}: uid `{uid}` is also {other}'s"));
         }
     }
     let titles: BTreeSet<&str> = files.dashboards.iter().filter_map(|(_, d)| d["title"].as_str()).collect();

@@ -56,10 +56,11 @@ impl Limits {
     /// A place for one password check of `ip`, or `None` if its logins are refused for now.
     pub fn login_check(self: &Arc<Self>, ip: IpAddr) -> Option<Slot> {
         let mut state = self.state();
-        if let Some((since, count)) = state.failures.get(&ip) {
-            if since.elapsed() < FAILURE_WINDOW && *count >= MAX_FAILURES {
-                return None;
-            }
+        if let Some((since, count)) = state.failures.get(&ip)
+            && since.elapsed() < FAILURE_WINDOW
+            && *count >= MAX_FAILURES
+        {
+            return None;
         }
         let checks = state.checks.entry(ip).or_default();
         if *checks >= CHECKS_PER_ADDRESS {

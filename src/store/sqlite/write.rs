@@ -115,12 +115,12 @@ impl Inner {
                         }
                     }
                     if inserted {
-                        if let Some(tail) = latest.tails.get_mut(&reading.meter) {
-                            if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) {
-                                tail.push(sample);
-                                if tail.len() > GLITCH_LOOKAHEAD + 1 {
-                                    tail.remove(0);
-                                }
+                        if let Some(tail) = latest.tails.get_mut(&reading.meter)
+                            && tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms)
+                        {
+                            tail.push(sample);
+                            if tail.len() > GLITCH_LOOKAHEAD + 1 {
+                                tail.remove(0);
                             }
                         }
                         let entry = fresh.entry(reading.meter).or_insert((Vec::new(), i64::MIN));
@@ -205,10 +205,10 @@ impl Inner {
         }
         // A limit learned from a long history moves slowly: asked again once an hour, it
         // costs ingest nothing (the query reads every hour of the meter's history).
-        if let Some((limit, learned_at)) = lock(&self.learned_limits).get(meter) {
-            if learned_at.elapsed() < RELEARN_AFTER {
-                return Ok(*limit);
-            }
+        if let Some((limit, learned_at)) = lock(&self.learned_limits).get(meter)
+            && learned_at.elapsed() < RELEARN_AFTER
+        {
+            return Ok(*limit);
         }
         let (highest, hours): (Option<f64>, i64) = tx
             .prepare_cached("SELECT max(amount), count(*) FROM consumption_hourly WHERE meter = ?1")?

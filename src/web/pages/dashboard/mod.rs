@@ -209,10 +209,10 @@ fn controls(ctx: &Context<'_>, page: &Page, params: &DashboardParams) -> Markup 
     ] {
         periods.push((named.to_string(), named_label(named, lang)));
     }
-    if let Some(PeriodSpec::Named(named)) = ctx.period {
-        if !periods.iter().any(|(code, _)| *code == named.to_string()) {
-            periods.push((named.to_string(), named_label(named, lang)));
-        }
+    if let Some(PeriodSpec::Named(named)) = ctx.period
+        && !periods.iter().any(|(code, _)| *code == named.to_string())
+    {
+        periods.push((named.to_string(), named_label(named, lang)));
     }
     html! {
         form.controls method="get" action=(page.path) {

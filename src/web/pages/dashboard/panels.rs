@@ -383,13 +383,13 @@ async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<Pa
     let lang = ctx.lang;
     let (range, spec) = ctx.range(panel)?;
     let step = ctx.step(panel, &range);
-    if let Some(department) = &ctx.department {
-        if !common_area::has_own_meter(&ctx.state.config, resource, department) {
-            // No meter of its own: nothing measured, which is not a 0 to chart.
-            let title = format!("{} — {}", ctx.subject(resource), ctx.period_label(&range, spec));
-            let body = html! { p.empty.no-meter data-figure="total" { (lang.pick("Chưa có công tơ riêng cho tài nguyên này.", "No meter of its own for this resource.")) } };
-            return Ok(PanelView { title, resource: Some(resource), body, chart: None });
-        }
+    if let Some(department) = &ctx.department
+        && !common_area::has_own_meter(&ctx.state.config, resource, department)
+    {
+        // No meter of its own: nothing measured, which is not a 0 to chart.
+        let title = format!("{} — {}", ctx.subject(resource), ctx.period_label(&range, spec));
+        let body = html! { p.empty.no-meter data-figure="total" { (lang.pick("Chưa có công tơ riêng cho tài nguyên này.", "No meter of its own for this resource.")) } };
+        return Ok(PanelView { title, resource: Some(resource), body, chart: None });
     }
     let series = series(ctx, resource, range, step).await?;
     let labels = bucket_labels(&series, step, ctx.tz(), lang);
