@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use super::rules::{condition, date_error, en, for_meter, vi};
+use super::rules::{condition, date_error, en, for_meter, last_whole_night, vi};
 use crate::analysis::figures::FigureError;
 use crate::analysis::waste::{Hourly, NIGHT_HOURS, nights};
 use crate::config::Config;
@@ -38,9 +38,7 @@ pub async fn night_base_load(
     now: Timestamp,
 ) -> Result<Vec<Condition>, FigureError> {
     let tz = &config.office.timezone;
-    let local = now.to_zoned(tz.clone());
-    let last_night =
-        if local.hour() >= NIGHT_HOURS.end { local.date() } else { local.date().yesterday().map_err(date_error)? };
+    let last_night = last_whole_night(now, tz)?;
     let last_end = local_midnight(last_night, tz)?.as_millisecond() + i64::from(NIGHT_HOURS.end) * HOUR_MS;
     let first = local_midnight(last_night.checked_sub(jiff::Span::new().days(LEARN_NIGHTS)).map_err(date_error)?, tz)?;
     let range = TimeRange::new(first, Timestamp::from_millisecond(last_end).map_err(date_error)?)?;

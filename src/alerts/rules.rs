@@ -66,6 +66,12 @@ pub(super) fn for_meter(c: Condition, meter: &Meter, value: f64) -> Condition {
     }
 }
 
+/// The date of the last night whose hours (00:00–05:00) are all over at `now`.
+pub(super) fn last_whole_night(now: Timestamp, tz: &jiff::tz::TimeZone) -> Result<jiff::civil::Date, FigureError> {
+    let local = now.to_zoned(tz.clone());
+    if local.hour() >= NIGHT_HOURS.end { Ok(local.date()) } else { local.date().yesterday().map_err(date_error) }
+}
+
 pub(super) fn date_error(e: jiff::Error) -> FigureError {
     FigureError::BadQuery(format!("a date out of range: {e}"))
 }
@@ -82,9 +88,8 @@ pub async fn night_leak(
     now: Timestamp,
 ) -> Result<Vec<Condition>, FigureError> {
     let tz = &config.office.timezone;
-    let local = now.to_zoned(tz.clone());
-    let last_night =
-        if local.hour() >= NIGHT_HOURS.end { local.date() } else { local.date().yesterday().map_err(date_error)? };
+    let last_night = last_whole_night(now, tz)?;
+    let today = now.to_zoned(tz.clone()).date();
     let mut found = Vec::new();
     for meter in config.meters.iter().filter(|m| m.resource == Resource::Water) {
         let settings = config.alerts.settings_for(meter);
@@ -116,7 +121,7 @@ pub async fn night_leak(
         let hours = now.duration_since(since).as_secs_f64() / 3600.0;
         let lost_m3 = rate_m3 * hours;
         let litres = lost_m3 * 1000.0;
-        let price = config.plan.tariff(Resource::Water, local.date()).map(|t| t.price_vnd);
+        let price = config.plan.tariff(Resource::Water, today).map(|t| t.price_vnd);
         let (cost_vi, cost_en) = match price {
             Some(p) => (format!(" (≈ {} đồng)", vi(lost_m3 * p, 0)), format!(" (≈ {} VND)", en(lost_m3 * p, 0))),
             None => (String::new(), String::new()),

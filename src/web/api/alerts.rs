@@ -9,6 +9,7 @@ use jiff::tz::TimeZone;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::alerts::recipients::event_of;
 use crate::domain::AlertRule;
 use crate::domain::period::local_rfc3339;
 use crate::store::alerts::{AlertRecord, AlertState};
@@ -74,26 +75,13 @@ pub async fn alerts(
     Ok(Json(json!({ "total": total, "items": items, "next_before": next_before })))
 }
 
+/// The webhook's fields of an alert, and what only the API gives: when it was last updated and
+/// its English message.
 fn alert_json(alert: &AlertRecord, tz: &TimeZone) -> Value {
-    json!({
-        "id": alert.id,
-        "rule": alert.rule.code(),
-        "resource": alert.resource,
-        "meter": alert.meter,
-        "department": alert.department,
-        "severity": alert.severity.code(),
-        "started": local_rfc3339(alert.started, tz),
-        "updated": local_rfc3339(alert.updated, tz),
-        "resolved": alert.resolved.map(|t| local_rfc3339(t, tz)),
-        "last_value": alert.last_value,
-        "message": alert.message,
-        "message_en": alert.message_en,
-        "acknowledged": alert.ack.as_ref().map(|a| json!({
-            "by": a.by,
-            "at": local_rfc3339(a.at, tz),
-            "comment": a.comment,
-        })),
-    })
+    let mut json = event_of(alert, tz);
+    json["updated"] = json!(local_rfc3339(alert.updated, tz));
+    json["message_en"] = json!(alert.message_en);
+    json
 }
 
 #[derive(Deserialize)]
