@@ -15,6 +15,7 @@ pub mod progress;
 pub mod score_report;
 pub mod series;
 pub mod staffing;
+pub mod supplies;
 pub mod waste;
 
 pub use freshness::{Freshness, freshness};

@@ -23,6 +23,7 @@ mod mqtt;
 mod notify;
 mod office;
 mod reports;
+mod resources;
 mod rubric;
 mod saving_plan;
 mod store;
@@ -56,7 +57,7 @@ use self::mqtt::MqttSection;
 use self::office::{DepartmentEntry, OfficeSection, resolve_departments};
 use self::store::StoreSection;
 use self::web::WebSection;
-use crate::domain::{Department, DepartmentId, Letterhead, Meter, MeterId, Office};
+use crate::domain::{Department, DepartmentId, Letterhead, Meter, MeterId, Office, Supply};
 
 /// The config used when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/default.toml";
@@ -100,6 +101,8 @@ struct ConfigFile {
     alerts: alerts::AlertsSection,
     #[serde(default)]
     reports: reports::ReportsSection,
+    #[serde(default)]
+    resources: Vec<resources::ResourceEntry>,
 }
 
 // ---- the config as the program uses it -----------------------------------------------------
@@ -144,6 +147,9 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// `[reports]`: the reports made by themselves each month, quarter and year.
     pub reports: ReportsConfig,
+    /// `[[resources]]`: what the office issues beside electricity, water and paper
+    /// (stationery, toner, fuel), with their items and price lists.
+    pub supplies: Vec<Supply>,
 }
 
 impl Config {
@@ -199,6 +205,10 @@ impl Config {
     pub fn department(&self, id: &DepartmentId) -> Option<&Department> {
         self.departments.iter().find(|d| &d.id == id)
     }
+
+    pub fn supply(&self, id: &str) -> Option<&Supply> {
+        self.supplies.iter().find(|s| s.id.as_str() == id)
+    }
 }
 
 /// Check everything and build the typed config; problems are collected, not returned early.
@@ -241,6 +251,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let rubric = rubric::resolve_rubric(raw.scoring, &mut problem);
     let alerts = alerts::resolve_alerts(raw.alerts, &meters, &department_ids, &mut problem);
     let reports = reports::resolve_reports(raw.reports, &mut problem);
+    let supplies = resources::resolve_resources(raw.resources, &mut problem);
 
     Some(Config {
         source: file.to_owned(),
@@ -265,6 +276,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         rubric,
         alerts,
         reports,
+        supplies,
     })
 }
 

@@ -100,6 +100,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/plan/target", post(api::plan::post_target))
         .route("/api/v1/plan/edits", get(api::plan::edits))
         .route("/api/v1/documents", get(api::documents::get_documents).post(api::documents::post_documents))
+        .route("/api/v1/supplies", get(api::supplies::get_supplies))
+        .route("/api/v1/slips", post(api::supplies::post_slip))
         .route("/metrics", get(metrics::metrics))
         // Only requests that matched a route are counted, by its pattern.
         .route_layer(axum::middleware::from_fn_with_state(std::sync::Arc::clone(&state.http), metrics::count_requests))

@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use std::time::Duration;
 
+use jiff::civil::Date;
 use rusqlite::{Connection, OpenFlags, params, params_from_iter};
 
 use super::SqliteStore;
 use crate::domain::TimeRange;
 use crate::domain::{CorrectionRecord, MeterId, Month, Origin, RejectReason, Source};
 use crate::store::from_ms;
-use crate::store::{
+use crate::store::{IssuedLine, 
     DocumentRecord, MeterStatus, MeterTotal, PlanEditRecord, Resolution, RetryItem, StoreError, StoreReads,
     StoredReading, StoredRejection,
 };
@@ -192,6 +193,10 @@ impl StoreReads for SqliteStore {
 
     async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError> {
         self.blocking(move |inner| inner.documents(first, last_exclusive)).await
+    }
+
+    async fn issued(&self, first: Date, last_exclusive: Date) -> Result<Vec<IssuedLine>, StoreError> {
+        self.blocking(move |inner| inner.issued(first, last_exclusive)).await
     }
 
     async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError> {

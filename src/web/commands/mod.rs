@@ -6,6 +6,7 @@ pub mod corrections;
 pub mod documents;
 pub mod plan;
 pub mod review;
+pub mod slips;
 
 use serde_json::{Value, json};
 
