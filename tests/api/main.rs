@@ -33,3 +33,4 @@ mod scores;
 mod security;
 mod slow_clients;
 mod store_conformance;
+mod supplies;

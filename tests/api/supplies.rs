@@ -1,0 +1,148 @@
+//! The office's other resources (issue 20): a year of stationery slips for the demo office,
+//! priced from the shipped price list, summed per department, per person and for the office;
+//! a slip with an unknown resource or item refused in Vietnamese and kept among the rejected.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, approx, spawn_app_from};
+
+/// The demo office as shipped (config/default.toml), on free ports and its own store.
+async fn demo_office() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")).unwrap();
+    let text = shipped
+        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"")
+        .replace("listen = \"127.0.0.1:1883\"", "listen = \"127.0.0.1:0\"")
+        .replace("path = \"data/xanh.db\"", &format!("path = \"{}\"", dir.path().join("xanh.db").display()));
+    spawn_app_from(&text, dir).await
+}
+
+async fn post_slip(app: &TestApp, body: Value) -> (u16, Value) {
+    let response = app.http.post(app.url("/api/v1/slips")).json(&body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn slip(number: &str, department: &str, date: &str, lines: &[(&str, &str, f64)]) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(resource, item, quantity)| json!({"resource": resource, "item": item, "quantity": quantity}))
+        .collect();
+    json!({"number": number, "department": department, "date": date, "lines": lines})
+}
+
+/// 2025 as HC-QT issued it: Phòng Tổng hợp a slip each month, Phòng Kinh tế one a quarter;
+/// the shipped prices of pens and folders went up on 01/07/2025.
+async fn issue_a_year_of_stationery(app: &TestApp) {
+    for month in 1..=12 {
+        let mut lines = vec![("van-phong-pham", "but-bi", 20.0), ("van-phong-pham", "so-tay", 2.0)];
+        if month == 12 {
+            lines.push(("muc-in", "hp-85a", 2.0));
+        }
+        // The Vietnamese date in half of them.
+        let date = if month % 2 == 0 { format!("05/{month:02}/2025") } else { format!("2025-{month:02}-05") };
+        let (status, stored) = post_slip(app, slip(&format!("PX-TH-{month}"), "phong-tong-hop", &date, &lines)).await;
+        assert_eq!(status, 200, "{stored}");
+    }
+    for month in [1, 4, 7, 10] {
+        let lines = [("van-phong-pham", "bia-ho-so", 30.0), ("van-phong-pham", "ghim-bam", 5.0)];
+        let (status, stored) =
+            post_slip(app, slip(&format!("PX-KT-{month}"), "phong-kinh-te", &format!("2025-{month:02}-10"), &lines))
+                .await;
+        assert_eq!(status, 200, "{stored}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_of_stationery_slips_sums_per_department_per_person_and_for_the_office() {
+    let app = demo_office().await;
+    issue_a_year_of_stationery(&app).await;
+
+    let (status, year) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2025").await;
+    assert_eq!(status, 200, "{year}");
+    assert_eq!(year["unit"], "đồng");
+    assert_eq!(year["name_vi"], "Văn phòng phẩm");
+    let department = |id: &str| year["departments"].as_array().unwrap().iter().find(|d| d["department"] == id).unwrap();
+    // Tổng hợp: January–June 20 pens at 3 500 đ and 2 notebooks at 25 000 đ = 120 000 đ a
+    // month; July–December pens at 4 000 đ, 130 000 đ a month: 6 × 120 000 + 6 × 130 000.
+    let tong_hop = department("phong-tong-hop");
+    approx(&tong_hop["value_vnd"], 1_500_000.0);
+    approx(&tong_hop["amount"], 1_500_000.0);
+    approx(&tong_hop["quantity"], 12.0 * 22.0);
+    // 14 people all year.
+    approx(&tong_hop["headcount"], 14.0);
+    approx(&tong_hop["per_person"], 1_500_000.0 / 14.0);
+    // Kinh tế: 30 folders at 8 000 đ and 5 boxes of staples at 6 000 đ = 270 000 đ in January
+    // and April; folders at 9 000 đ from July, 300 000 đ in July and October.
+    let kinh_te = department("phong-kinh-te");
+    approx(&kinh_te["value_vnd"], 2.0 * 270_000.0 + 2.0 * 300_000.0);
+    approx(&kinh_te["per_person"], 1_140_000.0 / 12.0);
+    // A department that was issued nothing shows 0, not a gap.
+    approx(&department("ban-tiep-cong-dan")["value_vnd"], 0.0);
+    // The office: both, over its 101 people.
+    approx(&year["office"]["value_vnd"], 2_640_000.0);
+    approx(&year["office"]["headcount"], 101.0);
+    approx(&year["office"]["per_person"], 2_640_000.0 / 101.0);
+
+    // The toner counts cartridges (its measure is quantity): 2, worth 2 × 450 000 đ.
+    let (_, toner) = app.get("/api/v1/supplies?resource=muc-in&period=2025-Q4").await;
+    approx(&toner["office"]["amount"], 2.0);
+    approx(&toner["office"]["value_vnd"], 900_000.0);
+    // A quarter holds only its own slips: Q3 is July–September.
+    let (_, q3) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2025-Q3").await;
+    approx(&q3["office"]["value_vnd"], 3.0 * 130_000.0 + 300_000.0);
+
+    let (status, answer) = app.get("/api/v1/supplies?resource=xi-mang&period=2025").await;
+    assert_eq!(status, 400);
+    assert!(answer["error"].as_str().unwrap().contains("van-phong-pham, muc-in, nhien-lieu"), "{answer}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slip_with_an_unknown_item_is_refused_in_vietnamese_and_kept_among_the_rejected() {
+    let app = demo_office().await;
+    let body = slip(
+        "PX-99",
+        "phong-noi-chinh",
+        "2025-03-03",
+        &[("van-phong-pham", "but-bi", 5.0), ("van-phong-pham", "but-chi", 10.0), ("xi-mang", "bao", 1.0)],
+    );
+    let (status, answer) = post_slip(&app, body).await;
+    assert_eq!(status, 400, "{answer}");
+    let message = answer["error"].as_str().unwrap();
+    assert!(
+        message.contains("Dòng 2: không có mặt hàng \"but-chi\" trong \"Văn phòng phẩm\""),
+        "the unknown item is named: {message}"
+    );
+    assert!(message.contains("Dòng 3: không có nguồn lực \"xi-mang\""), "{message}");
+    // Nothing of the slip is stored, not even its good line.
+    let (_, year) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2025").await;
+    approx(&year["office"]["value_vnd"], 0.0);
+    // It waits among the rejected input, whole, with its reason.
+    let (status, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(status, 200, "{rejected}");
+    let items = rejected["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{rejected}");
+    assert_eq!(items[0]["reason"], "unknown_supply");
+    assert!(items[0]["detail"].as_str().unwrap().contains("PX-99"), "{rejected}");
+    assert!(items[0]["detail"].as_str().unwrap().contains("but-chi"), "{rejected}");
+    // Other mistakes are refused without being kept: they are the sender's to correct.
+    for (body, hint) in [
+        (slip("PX-1", "phong-z", "2025-03-03", &[("van-phong-pham", "but-bi", 1.0)]), "phong-tong-hop"),
+        (slip("PX-1", "phong-noi-chinh", "31/02/2025", &[("van-phong-pham", "but-bi", 1.0)]), "05/01/2026"),
+        (slip("PX-1", "phong-noi-chinh", "2024-12-31", &[("van-phong-pham", "but-bi", 1.0)]), "chưa có giá"),
+        (slip("PX-1", "phong-noi-chinh", "2025-03-03", &[("van-phong-pham", "but-bi", -1.0)]), "lớn hơn 0"),
+        (slip("PX-1", "phong-noi-chinh", "2025-03-03", &[]), "ít nhất một"),
+        (slip(" ", "phong-noi-chinh", "2025-03-03", &[("van-phong-pham", "but-bi", 1.0)]), "số phiếu"),
+    ] {
+        let (status, answer) = post_slip(&app, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.contains(hint), "{body}: `{message}` should mention `{hint}`");
+    }
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["items"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
