@@ -81,17 +81,6 @@ pub async fn all(
     Ok(figures)
 }
 
-/// One resource's figures over `period`; `None` when no resource has that id.
-pub async fn one(
-    store: &dyn StoreReads,
-    config: &Config,
-    plan: &Plan,
-    resource: &str,
-    period: &NamedPeriod,
-) -> Result<Option<SupplyFigures>, FigureError> {
-    Ok(all(store, config, plan, period).await?.into_iter().find(|f| f.resource.as_str() == resource))
-}
-
 fn use_of(supply: &Supply, department: Option<&DepartmentId>, lines: &[&IssuedLine], headcount: f64) -> SupplyUse {
     let mine: Vec<&&IssuedLine> = lines.iter().filter(|l| department.is_none_or(|d| &l.department == d)).collect();
     let quantity: f64 = mine.iter().map(|l| l.line.quantity).sum();

@@ -109,6 +109,10 @@ pub struct SlipProblem {
     pub message: String,
 }
 
+/// More than any office issues on one line: a mistyped quantity, refused before its value
+/// overflows.
+const MOST_ISSUED: f64 = 1e9;
+
 impl IssueSlip {
     /// Every line checked against the configured resources and priced on the slip's date;
     /// all problems at once, so one correction fixes the slip.
@@ -152,8 +156,8 @@ impl IssueSlip {
                 );
                 continue;
             };
-            if !line.quantity.is_finite() || line.quantity <= 0.0 {
-                problem(false, format!("số lượng {} không hợp lệ: ghi một số lớn hơn 0", line.quantity));
+            if !line.quantity.is_finite() || line.quantity <= 0.0 || line.quantity > MOST_ISSUED {
+                problem(false, format!("số lượng {} không hợp lệ: ghi một số lớn hơn 0 (tối đa 1.000.000.000)", line.quantity));
                 continue;
             }
             let Some(unit_price) = item.price_on(self.date) else {

@@ -60,8 +60,10 @@ async fn a_year_of_stationery_slips_sums_per_department_per_person_and_for_the_o
     let app = demo_office().await;
     issue_a_year_of_stationery(&app).await;
 
-    let (status, year) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2025").await;
-    assert_eq!(status, 200, "{year}");
+    let (status, answer) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2025").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["resources"].as_array().unwrap().len(), 1, "only the resource asked for");
+    let year = &answer["resources"][0];
     assert_eq!(year["unit"], "đồng");
     assert_eq!(year["name_vi"], "Văn phòng phẩm");
     let department = |id: &str| year["departments"].as_array().unwrap().iter().find(|d| d["department"] == id).unwrap();
@@ -87,12 +89,14 @@ async fn a_year_of_stationery_slips_sums_per_department_per_person_and_for_the_o
     approx(&year["office"]["per_person"], 2_640_000.0 / 101.0);
 
     // The toner counts cartridges (its measure is quantity): 2, worth 2 × 450 000 đ.
-    let (_, toner) = app.get("/api/v1/supplies?resource=muc-in&period=2025-Q4").await;
+    let (_, all) = app.get("/api/v1/supplies?period=2025-Q4").await;
+    let toner = &all["resources"][1];
+    assert_eq!(toner["resource"], "muc-in");
     approx(&toner["office"]["amount"], 2.0);
     approx(&toner["office"]["value_vnd"], 900_000.0);
     // A quarter holds only its own slips: Q3 is July–September.
     let (_, q3) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2025-Q3").await;
-    approx(&q3["office"]["value_vnd"], 3.0 * 130_000.0 + 300_000.0);
+    approx(&q3["resources"][0]["office"]["value_vnd"], 3.0 * 130_000.0 + 300_000.0);
 
     let (status, answer) = app.get("/api/v1/supplies?resource=xi-mang&period=2025").await;
     assert_eq!(status, 400);
@@ -119,7 +123,7 @@ async fn a_slip_with_an_unknown_item_is_refused_in_vietnamese_and_kept_among_the
     assert!(message.contains("Dòng 3: không có nguồn lực \"xi-mang\""), "{message}");
     // Nothing of the slip is stored, not even its good line.
     let (_, year) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2025").await;
-    approx(&year["office"]["value_vnd"], 0.0);
+    approx(&year["resources"][0]["office"]["value_vnd"], 0.0);
     // It waits among the rejected input, whole, with its reason.
     let (status, rejected) = app.get("/api/v1/rejected").await;
     assert_eq!(status, 200, "{rejected}");

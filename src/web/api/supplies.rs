@@ -1,4 +1,4 @@
-//! The configured resources over the API: `GET /api/v1/supplies?resource=…&period=…` (each
+//! The configured resources over the API: `GET /api/v1/supplies?period=…[&resource=…]` (each
 //! department's use, value and per-person figure) and `POST /api/v1/slips` (an issue slip).
 
 use axum::Json;
@@ -46,16 +46,21 @@ pub async fn get_supplies(
     State(state): State<AppState>,
     _: Viewer,
     ApiQuery(params): ApiQuery<SupplyParams>,
-) -> Result<Json<supplies::SupplyFigures>, ApiError> {
-    let resource = params
-        .resource
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| ApiError::BadRequest(format!("`resource` is missing: {QUERY_EXAMPLE}")))?;
+) -> Result<Json<Value>, ApiError> {
     let period = period_param(params.period, QUERY_EXAMPLE)?;
+    let resource = params.resource.filter(|r| !r.is_empty());
+    if let Some(resource) = &resource
+        && state.config.supply(resource).is_none()
+    {
+        let known: Vec<&str> = state.config.supplies.iter().map(|s| s.id.as_str()).collect();
+        return Err(ApiError::BadRequest(format!(
+            "`{resource}` is not a configured resource: use one of {}",
+            known.join(", ")
+        )));
+    }
     let store = state.store.as_ref();
     let plan = plan_in_force::in_force(store, &state.config).await?;
-    supplies::one(store, &state.config, &plan, &resource, &period).await?.map(Json).ok_or_else(|| {
-        let known: Vec<&str> = state.config.supplies.iter().map(|s| s.id.as_str()).collect();
-        ApiError::BadRequest(format!("`{resource}` is not a configured resource: use one of {}", known.join(", ")))
-    })
+    let mut figures = supplies::all(store, &state.config, &plan, &period).await?;
+    figures.retain(|f| resource.as_ref().is_none_or(|r| f.resource.as_str() == r));
+    Ok(Json(json!({ "period": period, "resources": figures })))
 }
