@@ -11,6 +11,7 @@ use super::figures::FigureError;
 use super::points::{self, CriterionScore, Standing};
 use super::progress::{Progress, ProgressQuery, progress_with};
 use super::series::select_meters;
+use super::supplies::{self, SupplyFigures};
 use crate::config::{Config, Criterion, Plan};
 use crate::domain::TimeRange;
 use crate::domain::consumption::floor_hour;
@@ -47,6 +48,8 @@ pub struct ScoreReport {
     /// Electricity, water, paper: what the building's main meters counted beyond the
     /// departments' own meters; a resource without a building meter is left out.
     pub common_areas: Vec<CommonArea>,
+    /// The configured resources (stationery, toner, fuel) issued over the period.
+    pub supplies: Vec<SupplyFigures>,
 }
 
 /// Score every department over `period` with the plan given.
@@ -131,6 +134,7 @@ pub async fn scores(
             common_areas.extend(common_area(store, config, resource, to_date).await?);
         }
     }
+    let supplies = supplies::all(store, config, plan, period).await?;
     let as_of = departments.first().and_then(|d| d.resources.first()).map(|p| p.as_of.clone()).unwrap_or_default();
     Ok(ScoreReport {
         period: *period,
@@ -140,6 +144,7 @@ pub async fn scores(
         max_points: rubric.max_points(),
         departments,
         common_areas,
+        supplies,
     })
 }
 

@@ -8,7 +8,7 @@ use super::figures::FigureError;
 use super::staffing::average_size;
 use crate::config::{Config, Plan};
 use crate::domain::period::NamedPeriod;
-use crate::domain::{DepartmentId, Measure, Supply, SupplyId};
+use crate::domain::{DepartmentId, Measure, Supply, SupplyId, TimeRange};
 use crate::store::{IssuedLine, StoreReads};
 
 /// A department's (or the office's) use of one configured resource over a period.
@@ -39,7 +39,6 @@ pub struct SupplyFigures {
     pub name_en: String,
     pub unit: String,
     pub measure: Measure,
-    pub period: NamedPeriod,
     pub departments: Vec<SupplyUse>,
     pub office: SupplyUse,
 }
@@ -51,12 +50,29 @@ pub async fn all(
     plan: &Plan,
     period: &NamedPeriod,
 ) -> Result<Vec<SupplyFigures>, FigureError> {
+    over(store, config, plan, period.range(&config.office.timezone)?).await
+}
+
+/// As [`all`], over any range: slips count by their date, so a range counts the local days it
+/// touches.
+pub async fn over(
+    store: &dyn StoreReads,
+    config: &Config,
+    plan: &Plan,
+    range: TimeRange,
+) -> Result<Vec<SupplyFigures>, FigureError> {
     if config.supplies.is_empty() {
         return Ok(Vec::new());
     }
-    let (first, last_exclusive) = period.days();
+    let tz = &config.office.timezone;
+    let first = range.from().to_zoned(tz.clone()).date();
+    let end = range.to().to_zoned(tz.clone());
+    let last_exclusive = if end.time() == jiff::civil::Time::midnight() {
+        end.date()
+    } else {
+        end.date().tomorrow().unwrap_or(end.date())
+    };
     let lines = store.issued(first, last_exclusive).await?;
-    let range = period.range(&config.office.timezone)?;
     let figures = config
         .supplies
         .iter()
@@ -72,7 +88,6 @@ pub async fn all(
                 name_en: supply.name_en.clone(),
                 unit: supply.unit.clone(),
                 measure: supply.measure,
-                period: *period,
                 departments: config.departments.iter().map(|d| used(Some(&d.id))).collect(),
                 office: used(None),
             }

@@ -6,14 +6,17 @@
 
 use crate::analysis::points::Standing;
 use crate::analysis::score_report::ScoreReport;
+use crate::analysis::supplies::{SupplyFigures, SupplyUse};
 use crate::config::Criterion;
-use crate::domain::Resource;
+use crate::domain::{Measure, Resource};
 use crate::locale::{self, Lang};
 
 pub const BOM: char = '\u{feff}';
 /// The rows of the common areas and of the whole office.
 pub const COMMON_AREA_ID: &str = crate::analysis::common_area::ID;
 pub const OFFICE_ID: &str = "ca-van-phong";
+/// The status of a figure the rubric does not score.
+pub const NOT_SCORED: &str = "không chấm điểm";
 /// The status of a resource a department has no meter of its own for.
 pub const NO_METER: &str = "chưa có công tơ riêng";
 
@@ -165,12 +168,23 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
             };
             push_row(&mut out, &row, dialect);
         }
+        for figures in &report.supplies {
+            if let Some(used) = figures.departments.iter().find(|u| u.department.as_ref() == Some(&d.department)) {
+                let row = supply_row(report, &d.department.to_string(), &d.name, figures, used, &number);
+                push_row(&mut out, &row, dialect);
+            }
+        }
+    }
+    // The configured resources' office totals.
+    for figures in &report.supplies {
+        let row = supply_row(report, OFFICE_ID, "Cả văn phòng", figures, &figures.office, &number);
+        push_row(&mut out, &row, dialect);
     }
     // The common areas and the office's total, beside the departments: not scored.
     for common in &report.common_areas {
         let (name, unit) = (locale::resource_name(common.resource, Lang::Vi), locale::unit(common.resource, Lang::Vi));
         for (id, label, amount, status) in [
-            (COMMON_AREA_ID, "Khu vực chung", common.amount, "không chấm điểm"),
+            (COMMON_AREA_ID, "Khu vực chung", common.amount, NOT_SCORED),
             (OFFICE_ID, "Cả văn phòng", common.office_total, ""),
         ] {
             let mut row = vec![String::new(); HEADER.len()];
@@ -185,6 +199,34 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
         }
     }
     out
+}
+
+/// A configured resource's use (stationery, toner, fuel): issued, per person, CO2e and value;
+/// not scored.
+fn supply_row(
+    report: &ScoreReport,
+    id: &str,
+    name: &str,
+    figures: &SupplyFigures,
+    used: &SupplyUse,
+    number: &dyn Fn(Option<f64>, usize) -> String,
+) -> Vec<String> {
+    let decimals = match figures.measure {
+        Measure::Value => MONEY,
+        Measure::Quantity => AMOUNT,
+    };
+    let mut row = vec![String::new(); HEADER.len()];
+    row[0] = report.period.to_string();
+    row[1] = id.to_owned();
+    row[2] = name.to_owned();
+    row[3] = figures.name_vi.clone();
+    row[4] = figures.unit.clone();
+    row[8] = number(Some(used.amount), decimals);
+    row[10] = number(used.per_person, decimals);
+    row[12] = number(used.co2e_kg, AMOUNT);
+    row[13] = number(Some(used.value_vnd), MONEY);
+    row[14] = NOT_SCORED.to_owned();
+    row
 }
 
 fn push_row(out: &mut String, row: &[String], dialect: Dialect) {

@@ -13,6 +13,7 @@ mod plan;
 mod rejected;
 mod reports;
 mod scores;
+mod supplies;
 
 pub use account::{login, login_page, logout, setup, setup_page};
 pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};

@@ -157,6 +157,7 @@ pub async fn scores_page(
                     }
                 }
             }
+            (super::supplies::score_sections(&report, lang))
         }
     };
     Ok(layout(&state, lang, "/scores", None, Some(&who), body))
