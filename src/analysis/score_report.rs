@@ -134,7 +134,7 @@ pub async fn scores(
             common_areas.extend(common_area(store, config, resource, to_date).await?);
         }
     }
-    let supplies = supplies::all(store, config, plan, period).await?;
+    let supplies = supplies::all(store, config, plan, period, now).await?;
     let as_of = departments.first().and_then(|d| d.resources.first()).map(|p| p.as_of.clone()).unwrap_or_default();
     Ok(ScoreReport {
         period: *period,

@@ -251,7 +251,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let rubric = rubric::resolve_rubric(raw.scoring, &mut problem);
     let alerts = alerts::resolve_alerts(raw.alerts, &meters, &department_ids, &mut problem);
     let reports = reports::resolve_reports(raw.reports, &mut problem);
-    let supplies = resources::resolve_resources(raw.resources, &mut problem);
+    let supplies = resources::resolve_resources(raw.resources, &department_ids, &mut problem);
 
     Some(Config {
         source: file.to_owned(),

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::domain::{ItemId, Measure, Price, Resource, Supply, SupplyId, SupplyItem};
+use crate::domain::{
+    DepartmentId, ItemId, Measure, Norm, NormBasis, NormEvery, Price, Resource, Supply, SupplyId, SupplyItem,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +22,21 @@ pub(super) struct ResourceEntry {
     co2e_kg_per_unit: Option<f64>,
     #[serde(default)]
     items: Vec<ItemEntry>,
+    #[serde(default)]
+    norms: Vec<NormEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NormEntry {
+    department: Option<String>,
+    from: String,
+    per: String,
+    every: String,
+    amount: f64,
+    measure: String,
+    regulation: String,
+    regulation_date: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +58,7 @@ struct PriceEntry {
 
 pub(super) fn resolve_resources(
     entries: Vec<ResourceEntry>,
+    departments: &HashSet<&DepartmentId>,
     problem: &mut impl FnMut(String, String, String),
 ) -> Vec<Supply> {
     let mut seen = HashSet::new();
@@ -106,6 +124,7 @@ pub(super) fn resolve_resources(
             problem(key("items"), "has no item".into(), "list what can be issued in [[resources.items]]".into());
         }
         let items = resolve_items(&entry.items, &key("items"), problem);
+        let norms = resolve_norms(&entry.norms, &key("norms"), departments, problem);
         supplies.push(Supply {
             id,
             name_vi: entry.name_vi,
@@ -114,6 +133,7 @@ pub(super) fn resolve_resources(
             measure,
             co2e_kg_per_unit: entry.co2e_kg_per_unit,
             items,
+            norms,
         });
     }
     supplies
@@ -165,4 +185,102 @@ fn resolve_items(
         items.push(SupplyItem { id, name: entry.name.clone(), unit: entry.unit.clone(), prices });
     }
     items
+}
+
+fn resolve_norms(
+    entries: &[NormEntry],
+    prefix: &str,
+    departments: &HashSet<&DepartmentId>,
+    problem: &mut impl FnMut(String, String, String),
+) -> Vec<Norm> {
+    let mut norms: Vec<Norm> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let key = |field: &str| format!("{prefix}[{i}].{field}");
+        let mut ok = true;
+        let mut bad = |field: &str, what: String, fix: &str| {
+            problem(key(field), what, fix.into());
+            ok = false;
+        };
+        let department = match entry.department.as_deref().map(str::parse::<DepartmentId>) {
+            None => None,
+            Some(Ok(d)) if departments.contains(&d) => Some(d),
+            Some(Ok(d)) => {
+                bad("department", format!("`{d}` is not a configured department"), "use an id from [[departments]]");
+                None
+            }
+            Some(Err(e)) => {
+                bad("department", e.to_string(), "use an id from [[departments]], or leave it out for every department");
+                None
+            }
+        };
+        let date = |field: &str, text: &str, bad: &mut dyn FnMut(&str, String, &str)| match text.parse::<Date>() {
+            Ok(day) => Some(day),
+            Err(_) => {
+                bad(field, format!("`{text}` is not a date"), "write it as 2025-01-01");
+                None
+            }
+        };
+        let from = date("from", &entry.from, &mut bad);
+        let regulation_date = date("regulation_date", &entry.regulation_date, &mut bad);
+        let basis = match entry.per.as_str() {
+            "person" => NormBasis::Person,
+            "department" => NormBasis::Department,
+            other => {
+                bad("per", format!("`{other}` is not whom a norm is for"), "write \"person\" or \"department\"");
+                NormBasis::Person
+            }
+        };
+        let every = match entry.every.as_str() {
+            "month" => NormEvery::Month,
+            "quarter" => NormEvery::Quarter,
+            "year" => NormEvery::Year,
+            other => {
+                bad("every", format!("`{other}` is not a norm's period"), "write \"month\", \"quarter\" or \"year\"");
+                NormEvery::Month
+            }
+        };
+        let measure = match entry.measure.as_str() {
+            "value" => Measure::Value,
+            "quantity" => Measure::Quantity,
+            other => {
+                bad(
+                    "measure",
+                    format!("`{other}` is not a measure"),
+                    "write \"value\" (an allowance in VND) or \"quantity\" (in the resource's unit)",
+                );
+                Measure::Value
+            }
+        };
+        if !(entry.amount.is_finite() && entry.amount > 0.0) {
+            bad("amount", format!("{} is not an allowance", entry.amount), "give the allowance, greater than 0");
+        }
+        if entry.regulation.trim().is_empty() {
+            bad("regulation", "is empty".into(), "name the regulation, such as \"Quyết định số 15/QĐ-VP\"");
+        }
+        let (Some(from), Some(regulation_date)) = (from, regulation_date) else { continue };
+        if regulation_date > from {
+            bad(
+                "regulation_date",
+                format!("the regulation ({regulation_date}) is dated after the norm takes effect ({from})"),
+                "check both dates: a norm takes effect on or after the regulation's date",
+            );
+        }
+        if norms.iter().any(|n| n.department == department && n.from == from) {
+            bad("from", format!("another norm for the same departments starts on {from}"), "give each revision its own date");
+        }
+        if ok {
+            norms.push(Norm {
+                department,
+                from,
+                basis,
+                every,
+                amount: entry.amount,
+                measure,
+                regulation: entry.regulation.trim().to_owned(),
+                regulation_date,
+            });
+        }
+    }
+    norms.sort_by_key(|n| n.from);
+    norms
 }

@@ -31,7 +31,9 @@ pub use period::{NamedPeriod, PeriodError, Phase, Step, TimeRange};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
 pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
-pub use supply::{IssueSlip, Measure, Price, PricedLine, SlipLine, SlipProblem, Supply, SupplyItem};
+pub use supply::{
+    IssueSlip, Measure, Norm, NormBasis, NormEvery, Price, PricedLine, SlipLine, SlipProblem, Supply, SupplyItem,
+};
 pub use topic::{InvalidShareGroup, InvalidTopic, PEER_TOPIC_ROOT, ShareGroup, Topic, TopicFilter};
 
 /// A department (phòng, ban, trung tâm).

@@ -41,6 +41,67 @@ impl SupplyItem {
     }
 }
 
+/// Whom a norm's allowance is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NormBasis {
+    /// Each person of the department.
+    Person,
+    /// The department as a whole.
+    Department,
+}
+
+/// How often a norm's allowance is given; a quarter's or a year's spreads evenly over its
+/// months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NormEvery {
+    Month,
+    Quarter,
+    Year,
+}
+
+impl NormEvery {
+    pub fn months(self) -> f64 {
+        match self {
+            NormEvery::Month => 1.0,
+            NormEvery::Quarter => 3.0,
+            NormEvery::Year => 12.0,
+        }
+    }
+
+    pub fn vietnamese(self) -> &'static str {
+        match self {
+            NormEvery::Month => "tháng",
+            NormEvery::Quarter => "quý",
+            NormEvery::Year => "năm",
+        }
+    }
+}
+
+/// An allowance from the internal spending regulation (quy chế chi tiêu nội bộ), in force
+/// from a day until the next revision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Norm {
+    /// `None`: every department.
+    pub department: Option<DepartmentId>,
+    pub from: Date,
+    pub basis: NormBasis,
+    pub every: NormEvery,
+    pub amount: f64,
+    /// In VND (value) or in the resource's unit (quantity).
+    pub measure: Measure,
+    /// The regulation's number and title: `Quyết định số 15/QĐ-VP`.
+    pub regulation: String,
+    pub regulation_date: Date,
+}
+
+impl Norm {
+    pub fn per_month(&self) -> f64 {
+        self.amount / self.every.months()
+    }
+}
+
 /// A configured resource issued in amounts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Supply {
@@ -53,11 +114,25 @@ pub struct Supply {
     /// kg CO2e per unit of quantity, where it applies (fuel).
     pub co2e_kg_per_unit: Option<f64>,
     pub items: Vec<SupplyItem>,
+    /// Oldest first; a department's own norm wins over the office's.
+    pub norms: Vec<Norm>,
 }
 
 impl Supply {
     pub fn item(&self, id: &str) -> Option<&SupplyItem> {
         self.items.iter().find(|i| i.id.as_str() == id)
+    }
+
+    /// The norm in force for `department` on `day`: its own latest, else the office's.
+    pub fn norm_on(&self, department: &DepartmentId, day: Date) -> Option<&Norm> {
+        let latest = |own: bool| {
+            self.norms
+                .iter()
+                .filter(|n| n.from <= day)
+                .filter(|n| if own { n.department.as_ref() == Some(department) } else { n.department.is_none() })
+                .max_by_key(|n| n.from)
+        };
+        latest(true).or_else(|| latest(false))
     }
 
     /// What a line's quantity and value come to in this resource's figure.
@@ -208,6 +283,7 @@ mod tests {
                     Price { from: date(2026, 7, 1), vnd: 4000.0 },
                 ],
             }],
+            norms: Vec::new(),
         }
     }
 

@@ -46,6 +46,10 @@ async fn issue_a_year_of_stationery(app: &TestApp) {
         let (status, stored) = post_slip(app, slip(&format!("PX-TH-{month}"), "phong-tong-hop", &date, &lines)).await;
         assert_eq!(status, 200, "{stored}");
     }
+    // Toner beyond the quarter's norm in November.
+    let toner = [("muc-in", "hp-85a", 3.0)];
+    let (status, stored) = post_slip(app, slip("PX-TH-MUC", "phong-tong-hop", "2025-11-20", &toner)).await;
+    assert_eq!(status, 200, "{stored}");
     for month in [1, 4, 7, 10] {
         let lines = [("van-phong-pham", "bia-ho-so", 30.0), ("van-phong-pham", "ghim-bam", 5.0)];
         let (status, stored) =
@@ -88,12 +92,47 @@ async fn a_year_of_stationery_slips_sums_per_department_per_person_and_for_the_o
     approx(&year["office"]["headcount"], 101.0);
     approx(&year["office"]["per_person"], 2_640_000.0 / 101.0);
 
-    // The toner counts cartridges (its measure is quantity): 2, worth 2 × 450 000 đ.
+    // Against the regulation's norm of 150 000 đ a person a month (Quyết định 15/QĐ-VP):
+    // 14 people × 12 months × 150 000 đ = 25 200 000 đ, of which 1 500 000 đ were used.
+    let norm = &tong_hop["norm"];
+    approx(&norm["allowance"], 25_200_000.0);
+    approx(&norm["used"], 1_500_000.0);
+    approx(&norm["percent"], 1_500_000.0 / 25_200_000.0 * 100.0);
+    assert_eq!(norm["over"], false);
+    assert_eq!(
+        norm["sources"],
+        json!(["Quy chế chi tiêu nội bộ ban hành kèm theo Quyết định số 15/QĐ-VP ngày 20/12/2024"])
+    );
+    let explain = norm["explain"].as_str().unwrap();
+    assert!(explain.contains("150.000 đ/người/tháng × 14 người × 12 tháng = 25.200.000 đ"), "{explain}");
+    assert!(explain.contains("trong định mức"), "{explain}");
+    // The office's: its 101 people's allowances together.
+    approx(&year["office"]["norm"]["allowance"], 150_000.0 * 101.0 * 12.0);
+    // The revision of 26/12/2025 lowers it to 120 000 đ from January 2026.
+    let (_, december) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2025-12").await;
+    approx(&december["resources"][0]["departments"][0]["norm"]["allowance"], 150_000.0 * 14.0);
+    let (_, january) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2026-01").await;
+    let january = &january["resources"][0]["departments"][0]["norm"];
+    approx(&january["allowance"], 120_000.0 * 14.0);
+    assert!(january["sources"][0].as_str().unwrap().starts_with("Quyết định số 02/QĐ-VP"), "{january}");
+
+    // The toner counts cartridges (its measure is quantity): 2 in December and 3 in November,
+    // worth 5 × 450 000 đ; its norm, 2 a department a quarter, is 2 for Q4: Tổng hợp is over
+    // it (250 %), Kinh tế within it, and over the year Tổng hợp's 5 are within its 8.
     let (_, all) = app.get("/api/v1/supplies?period=2025-Q4").await;
     let toner = &all["resources"][1];
     assert_eq!(toner["resource"], "muc-in");
-    approx(&toner["office"]["amount"], 2.0);
-    approx(&toner["office"]["value_vnd"], 900_000.0);
+    approx(&toner["office"]["amount"], 5.0);
+    approx(&toner["office"]["value_vnd"], 2_250_000.0);
+    let q4 = &toner["departments"][0]["norm"];
+    approx(&q4["allowance"], 2.0);
+    approx(&q4["percent"], 250.0);
+    assert_eq!(q4["over"], true);
+    assert_eq!(toner["departments"][1]["norm"]["over"], false);
+    let (_, all) = app.get("/api/v1/supplies?resource=muc-in&period=2025").await;
+    let year_toner = &all["resources"][0]["departments"][0]["norm"];
+    approx(&year_toner["allowance"], 8.0);
+    assert_eq!(year_toner["over"], false);
     // A quarter holds only its own slips: Q3 is July–September.
     let (_, q3) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2025-Q3").await;
     approx(&q3["resources"][0]["office"]["value_vnd"], 3.0 * 130_000.0 + 300_000.0);

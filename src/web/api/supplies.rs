@@ -60,7 +60,7 @@ pub async fn get_supplies(
     }
     let store = state.store.as_ref();
     let plan = plan_in_force::in_force(store, &state.config).await?;
-    let mut figures = supplies::all(store, &state.config, &plan, &period).await?;
+    let mut figures = supplies::all(store, &state.config, &plan, &period, jiff::Timestamp::now()).await?;
     figures.retain(|f| resource.as_ref().is_none_or(|r| f.resource.as_str() == r));
     Ok(Json(json!({ "period": period, "resources": figures })))
 }
