@@ -6,7 +6,7 @@
 
 use crate::analysis::points::Standing;
 use crate::analysis::score_report::ScoreReport;
-use crate::analysis::supplies::{SupplyFigures, SupplyUse};
+use crate::analysis::supplies::{NormUse, SupplyFigures, SupplyUse};
 use crate::config::Criterion;
 use crate::domain::{Measure, Resource};
 use crate::locale::{self, Lang};
@@ -225,8 +225,22 @@ fn supply_row(
     row[10] = number(used.per_person, decimals);
     row[12] = number(used.co2e_kg, AMOUNT);
     row[13] = number(Some(used.value_vnd), MONEY);
-    row[14] = NOT_SCORED.to_owned();
+    row[14] = match &used.norm {
+        None => NOT_SCORED.to_owned(),
+        Some(norm) => format!("{}; {NOT_SCORED}", norm_words(figures, norm)),
+    };
     row
+}
+
+/// "vượt định mức: 250,0 % của 2,0 hộp (theo Quyết định số 15/QĐ-VP ngày 20/12/2024)".
+pub fn norm_words(figures: &SupplyFigures, norm: &NormUse) -> String {
+    let verdict = if norm.over { "vượt định mức" } else { "trong định mức" };
+    let allowance = match norm.measure {
+        Measure::Value => format!("{} đ", locale::number(norm.allowance, 0, Lang::Vi)),
+        Measure::Quantity => format!("{} {}", locale::number(norm.allowance, 1, Lang::Vi), figures.unit),
+    };
+    let percent = norm.percent.map(|p| format!("{} % của ", locale::number(p, 1, Lang::Vi))).unwrap_or_default();
+    format!("{verdict}: {percent}{allowance} (theo {})", norm.sources.join("; "))
 }
 
 fn push_row(out: &mut String, row: &[String], dialect: Dialect) {

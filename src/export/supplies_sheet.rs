@@ -6,7 +6,8 @@ use rust_xlsxwriter::{Formula, Worksheet, XlsxError};
 
 use super::xlsx::{FIRST_DATA_ROW, Formats, NONE, column_formula, headers};
 use crate::analysis::score_report::ScoreReport;
-use crate::analysis::supplies::SupplyFigures;
+use crate::analysis::supplies::{SupplyFigures, SupplyUse};
+use crate::domain::Measure;
 
 /// Excel's limit on a sheet's name.
 const SHEET_NAME_CHARS: usize = 31;
@@ -51,6 +52,9 @@ pub(super) fn sheet(
         "Số người".to_owned(),
         format!("Theo đầu người ({unit}/người)"),
         "CO2e (kg)".to_owned(),
+        "Định mức cả kỳ".to_owned(),
+        "So với định mức".to_owned(),
+        "Căn cứ định mức".to_owned(),
         "Trạng thái".to_owned(),
     ];
     headers(sheet, &title, &titles.iter().map(String::as_str).collect::<Vec<_>>(), 15, f)?;
@@ -75,7 +79,7 @@ pub(super) fn sheet(
             Some(v) => sheet.write_number_with_format(row, 6, v, &f.amount)?,
             None => sheet.write_string(row, 6, NONE)?,
         };
-        sheet.write_string(row, 7, "không chấm điểm")?;
+        write_norm(sheet, row, used, f)?;
     }
     if rows == 0 {
         return Ok(());
@@ -103,6 +107,34 @@ pub(super) fn sheet(
     )?;
     if let Some(co2e) = o.co2e_kg {
         sheet.write_formula_with_format(row, 6, column_formula("SUM", 6, count, co2e), &f.amount)?;
+    }
+    write_norm(sheet, row, o, f)?;
+    Ok(())
+}
+
+/// The norm's allowance, use in percent of it, its source and the verdict; not scored.
+fn write_norm(sheet: &mut Worksheet, row: u32, used: &SupplyUse, f: &Formats) -> Result<(), XlsxError> {
+    match &used.norm {
+        Some(norm) => {
+            let format = match norm.measure {
+                Measure::Value => &f.money,
+                Measure::Quantity => &f.amount,
+            };
+            sheet.write_number_with_format(row, 7, norm.allowance, format)?;
+            match norm.percent {
+                Some(p) => sheet.write_number_with_format(row, 8, p / 100.0, &f.percent)?,
+                None => sheet.write_string(row, 8, NONE)?,
+            };
+            sheet.write_string(row, 9, norm.sources.join("; "))?;
+            let verdict = if norm.over { "vượt định mức" } else { "trong định mức" };
+            sheet.write_string(row, 10, format!("{verdict}; không chấm điểm"))?;
+        }
+        None => {
+            for col in 7..=9 {
+                sheet.write_string(row, col, NONE)?;
+            }
+            sheet.write_string(row, 10, "không chấm điểm")?;
+        }
     }
     Ok(())
 }

@@ -28,6 +28,30 @@ pub(crate) fn name<'a>(figures: &'a SupplyFigures, lang: Lang) -> &'a str {
     lang.pick(&figures.name_vi, &figures.name_en)
 }
 
+/// Use in percent of the norm, flagged when over it; "—" without a norm.
+pub(crate) fn norm_cell(used: &SupplyUse, lang: Lang) -> Markup {
+    html! {
+        @match &used.norm {
+            None => { "—" }
+            Some(norm) => {
+                (norm.percent.map(|p| format!("{} %", locale::number(p, 1, lang))).unwrap_or_else(|| "—".into()))
+                @if norm.over { " " span.badge.over data-over="true" { (lang.pick("vượt định mức", "over the norm")) } }
+            }
+        }
+    }
+}
+
+/// The norm's allowance over the period, in its measure.
+fn allowance(f: &SupplyFigures, used: &SupplyUse, lang: Lang) -> String {
+    match &used.norm {
+        None => "—".into(),
+        Some(norm) => match norm.measure {
+            Measure::Value => format!("{} đ", locale::number(norm.allowance, 0, lang)),
+            Measure::Quantity => format!("{} {}", locale::number(norm.allowance, 1, lang), f.unit),
+        },
+    }
+}
+
 /// A section per configured resource under the metered ones: each department's use, value
 /// and per person, then the office; not scored.
 pub(super) fn score_sections(report: &ScoreReport, lang: Lang) -> Markup {
@@ -39,7 +63,8 @@ pub(super) fn score_sections(report: &ScoreReport, lang: Lang) -> Markup {
                     thead { tr {
                         th { (lang.pick("Phòng, ban", "Department")) } th { (lang.pick("Đã dùng", "Used")) }
                         th { (lang.pick("Giá trị (đồng)", "Value (VND)")) } th { (lang.pick("Theo đầu người", "Per person")) }
-                        th { "CO2e (kg)" } th { (lang.pick("Trạng thái", "Status")) }
+                        th { "CO2e (kg)" } th { (lang.pick("Định mức cả kỳ", "Norm for the period")) }
+                        th { (lang.pick("So với định mức", "Against the norm")) } th { (lang.pick("Trạng thái", "Status")) }
                     } }
                     tbody {
                         @for d in &report.departments {
@@ -56,6 +81,14 @@ pub(super) fn score_sections(report: &ScoreReport, lang: Lang) -> Markup {
                         }
                     }
                 } }
+                @for d in &report.departments {
+                    @if let Some(norm) = f.departments.iter().find(|u| u.department.as_ref() == Some(&d.department)).and_then(|u| u.norm.as_ref()) {
+                        details.explain data-explain=(format!("{}-{}", d.department, f.resource)) {
+                            summary { (lang.pick("Định mức và căn cứ", "The norm and its source")) " — " (d.name) }
+                            p { (norm.explain) }
+                        }
+                    }
+                }
             }
         }
     }
@@ -67,6 +100,8 @@ fn cells(f: &SupplyFigures, used: &SupplyUse, lang: Lang) -> Markup {
         td.num data-figure="value" { (locale::number(used.value_vnd, 0, lang)) }
         td.num data-figure="per-person" { (per_person(f, used, lang)) }
         td.num data-figure="co2e" { (used.co2e_kg.map(|kg| locale::number(kg, 1, lang)).unwrap_or_else(|| "—".into())) }
+        td.num data-figure="norm" { (allowance(f, used, lang)) }
+        td.num data-figure="against-norm" { (norm_cell(used, lang)) }
         td data-figure="status" { (lang.pick("không chấm điểm", "not scored")) }
     }
 }

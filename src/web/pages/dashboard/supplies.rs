@@ -8,7 +8,7 @@ use super::spec::{Group, Panel};
 use crate::analysis::plan_in_force;
 use crate::analysis::supplies::{self, SupplyFigures, SupplyUse};
 use crate::locale;
-use crate::web::pages::supplies::{amount, name, per_person};
+use crate::web::pages::supplies::{amount, name, norm_cell, per_person};
 use crate::web::ApiError;
 
 pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView, ApiError> {
@@ -34,6 +34,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
                     th.num { (lang.pick("Đã dùng", "Used")) }
                     th.num { (lang.pick("Giá trị", "Value")) }
                     th.num { (lang.pick("Theo đầu người", "Per person")) }
+                    th.num { (lang.pick("So với định mức", "Against the norm")) }
                 } }
                 tbody { @for f in &figures { @if let Some(used) = mine(f) {
                     tr data-supply=(f.resource.as_str()) {
@@ -41,6 +42,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
                         td.num data-figure="amount" { (amount(f, used.amount, lang)) }
                         td.num data-figure="value" { (locale::number(used.value_vnd, 0, lang)) " đ" }
                         td.num data-figure="per-person" { (per_person(f, &used, lang)) }
+                        td.num data-figure="against-norm" { (norm_cell(&used, lang)) }
                     }
                 } } }
             } }
@@ -79,7 +81,10 @@ fn by_department(ctx: &Context<'_>, figures: &[SupplyFigures]) -> Markup {
                     tr data-row=(id) {
                         th { (department) }
                         @for (f, u) in figures.iter().zip(&used) {
-                            td.num data-figure=(format!("{}-amount", f.resource)) { (amount(f, u.amount, lang)) }
+                            td.num data-figure=(format!("{}-amount", f.resource)) {
+                                (amount(f, u.amount, lang))
+                                @if u.norm.as_ref().is_some_and(|n| n.over) { " " span.badge.over data-over="true" { (lang.pick("vượt định mức", "over the norm")) } }
+                            }
                             td.num data-figure=(format!("{}-per-person", f.resource)) { (per_person(f, u, lang)) }
                         }
                     }
