@@ -6,6 +6,7 @@ pub mod compare;
 pub mod documents;
 pub mod explain;
 pub mod figures;
+pub mod meetings;
 pub mod freshness;
 pub mod offices;
 pub mod period_report;

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::common_area::{CommonArea, common_area};
 use super::documents::{self, DocumentShare};
 use super::figures::FigureError;
+use super::meetings::{self, MeetingShare};
 use super::points::{self, CriterionScore, Standing};
 use super::progress::{Progress, ProgressQuery, progress_with};
 use super::series::select_meters;
@@ -34,6 +35,8 @@ pub struct DepartmentScore {
     /// Electricity, water, paper.
     pub resources: Vec<Progress>,
     pub documents: DocumentShare,
+    /// Paperless meetings: share, trend and target, shown beside the documents (not scored).
+    pub meetings: MeetingShare,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -75,8 +78,9 @@ pub async fn scores(
     let range = period.range(tz)?;
     let rubric = &config.rubric;
     let shares = documents::shares(store, config, period, now).await?;
+    let meeting_shares = meetings::shares(store, config, period, now).await?;
     let mut departments = Vec::new();
-    for (department, share) in config.departments.iter().zip(shares) {
+    for ((department, share), meetings) in config.departments.iter().zip(shares).zip(meeting_shares) {
         let mut resources = Vec::new();
         let mut criteria = Vec::new();
         for resource in Resource::ALL {
@@ -120,6 +124,7 @@ pub async fn scores(
             rank: 0,
             resources,
             documents: share,
+            meetings,
         });
     }
     let totals: Vec<f64> = departments.iter().map(|d| d.total).collect();

@@ -17,6 +17,7 @@ mod env;
 mod error;
 mod ingest;
 mod log;
+mod meetings;
 mod meters;
 mod metrics;
 mod mqtt;
@@ -103,6 +104,8 @@ struct ConfigFile {
     reports: reports::ReportsSection,
     #[serde(default)]
     resources: Vec<resources::ResourceEntry>,
+    #[serde(default)]
+    meetings: meetings::MeetingsSection,
 }
 
 // ---- the config as the program uses it -----------------------------------------------------
@@ -150,6 +153,8 @@ pub struct Config {
     /// `[[resources]]`: what the office issues beside electricity, water and paper
     /// (stationery, toner, fuel), with their items and price lists.
     pub supplies: Vec<Supply>,
+    /// `[meetings] target_percent`: the share of meetings to hold paperless (100 unless given).
+    pub meetings_target_percent: f64,
 }
 
 impl Config {
@@ -252,6 +257,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let alerts = alerts::resolve_alerts(raw.alerts, &meters, &department_ids, &mut problem);
     let reports = reports::resolve_reports(raw.reports, &mut problem);
     let supplies = resources::resolve_resources(raw.resources, &department_ids, &mut problem);
+    let meetings_target_percent = meetings::resolve_meetings(&raw.meetings, &mut problem);
 
     Some(Config {
         source: file.to_owned(),
@@ -277,6 +283,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         alerts,
         reports,
         supplies,
+        meetings_target_percent,
     })
 }
 

@@ -31,7 +31,7 @@ use crate::config::{Config, StoreConfig};
 use crate::domain::TimeRange;
 use crate::domain::period::NamedPeriod;
 use crate::domain::{
-    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, IssueSlip, MeterId, Month, Origin, PricedLine, RejectReason, Resource,
+    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, IssueSlip, MeetingCount, MeterId, Month, Origin, PricedLine, RejectReason, Resource,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +177,14 @@ pub struct DocumentRecord {
     pub entered_at: Timestamp,
 }
 
+/// A department's meeting counts for a month as stored, with who entered them and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeetingRecord {
+    pub count: MeetingCount,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// An issue slip as stored: its lines priced on its date, who entered it and when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlipRecord {
@@ -298,6 +306,9 @@ pub trait StoreReads: Send + Sync + 'static {
     /// Document counts of the months in `[first, last_exclusive)`, by month then department.
     async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError>;
 
+    /// Meeting counts of the months in `[first, last_exclusive)`, by month then department.
+    async fn meetings(&self, first: Month, last_exclusive: Month) -> Result<Vec<MeetingRecord>, StoreError>;
+
     /// The lines of the issue slips dated in `[first, last_exclusive)`, by date then slip.
     async fn issued(
         &self,
@@ -376,6 +387,14 @@ pub trait Store: StoreReads {
         by: String,
         audit: Option<AuditLine<DocumentRecord>>,
     ) -> Result<DocumentRecord, StoreError>;
+
+    /// Store a department's meeting counts for a month, replacing any it had.
+    async fn set_meetings(
+        &self,
+        count: MeetingCount,
+        by: String,
+        audit: Option<AuditLine<MeetingRecord>>,
+    ) -> Result<MeetingRecord, StoreError>;
 
     /// Store an issue slip with its priced lines, whole, in one transaction.
     async fn record_slip(

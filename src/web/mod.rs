@@ -61,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/plan/baseline", post(pages::baseline_form))
         .route("/plan/target", post(pages::target_form))
         .route("/documents", get(pages::documents_page).post(pages::documents_form))
+        .route("/meetings", post(pages::meetings_form))
         .route("/entry", get(pages::entry))
         .route("/entry/reading", post(pages::reading_form))
         .route("/entry/correct", post(pages::correct_form))
@@ -101,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/plan/edits", get(api::plan::edits))
         .route("/api/v1/documents", get(api::documents::get_documents).post(api::documents::post_documents))
         .route("/api/v1/supplies", get(api::supplies::get_supplies))
+        .route("/api/v1/meetings", get(api::meetings::get_meetings).post(api::meetings::post_meetings))
         .route("/api/v1/slips", post(api::supplies::post_slip))
         .route("/metrics", get(metrics::metrics))
         // Only requests that matched a route are counted, by its pattern.

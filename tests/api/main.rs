@@ -22,6 +22,7 @@ mod hardening;
 mod health;
 mod http;
 mod ingest;
+mod meetings;
 mod metrics;
 mod offices;
 mod plan;

@@ -25,13 +25,13 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use tokio::sync::Notify;
 
-use super::{IssuedLine, SlipRecord, 
+use super::{IssuedLine, MeetingRecord, SlipRecord, 
     AuditLine, DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review,
     Reviewed, SqliteStore, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
 };
 use crate::config::InfluxConfig;
 use crate::domain::TimeRange;
-use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, Meter, MeterId, Month, PricedLine};
+use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId, Month, PricedLine};
 use flux::FluxReader;
 use outbox::{Outbox, OutboxWriter};
 
@@ -238,6 +238,10 @@ impl StoreReads for InfluxStore {
         self.journal.documents(first, last_exclusive).await
     }
 
+    async fn meetings(&self, first: Month, last_exclusive: Month) -> Result<Vec<MeetingRecord>, StoreError> {
+        self.journal.meetings(first, last_exclusive).await
+    }
+
     async fn issued(&self, first: Date, last_exclusive: Date) -> Result<Vec<IssuedLine>, StoreError> {
         self.journal.issued(first, last_exclusive).await
     }
@@ -306,6 +310,15 @@ impl Store for InfluxStore {
         audit: Option<AuditLine<DocumentRecord>>,
     ) -> Result<DocumentRecord, StoreError> {
         self.journal.set_documents(count, by, audit).await
+    }
+
+    async fn set_meetings(
+        &self,
+        count: MeetingCount,
+        by: String,
+        audit: Option<AuditLine<MeetingRecord>>,
+    ) -> Result<MeetingRecord, StoreError> {
+        self.journal.set_meetings(count, by, audit).await
     }
 
     async fn record_slip(

@@ -3,6 +3,7 @@
 mod changes;
 mod corrections;
 mod history;
+mod meetings;
 mod plan_edits;
 mod reads;
 mod retention;
@@ -35,11 +36,11 @@ use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
 use super::{
-    AuditLine, DocumentRecord, PlanEdit, PlanEditRecord, Review, Reviewed, SlipRecord, Store, StoreError, WriteReport,
+    AuditLine, DocumentRecord, MeetingRecord, PlanEdit, PlanEditRecord, Review, Reviewed, SlipRecord, Store, StoreError, WriteReport,
 };
 use crate::domain::consumption::RateLimit;
 use crate::domain::{
-    Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, Meter, MeterId, MeterKind, PricedLine, Resource,
+    Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId, MeterKind, PricedLine, Resource,
 };
 
 /// How the store turns one meter's readings into consumption.
@@ -229,6 +230,15 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<DocumentRecord>>,
     ) -> Result<DocumentRecord, StoreError> {
         self.blocking(move |inner| inner.set_documents(count, by, audit)).await
+    }
+
+    async fn set_meetings(
+        &self,
+        count: MeetingCount,
+        by: String,
+        audit: Option<AuditLine<MeetingRecord>>,
+    ) -> Result<MeetingRecord, StoreError> {
+        self.blocking(move |inner| inner.set_meetings(count, by, audit)).await
     }
 
     async fn record_slip(

@@ -11,7 +11,7 @@ use super::SqliteStore;
 use crate::domain::TimeRange;
 use crate::domain::{CorrectionRecord, MeterId, Month, Origin, RejectReason, Source};
 use crate::store::from_ms;
-use crate::store::{IssuedLine, 
+use crate::store::{IssuedLine, MeetingRecord, 
     DocumentRecord, MeterStatus, MeterTotal, PlanEditRecord, Resolution, RetryItem, StoreError, StoreReads,
     StoredReading, StoredRejection,
 };
@@ -193,6 +193,10 @@ impl StoreReads for SqliteStore {
 
     async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError> {
         self.blocking(move |inner| inner.documents(first, last_exclusive)).await
+    }
+
+    async fn meetings(&self, first: Month, last_exclusive: Month) -> Result<Vec<MeetingRecord>, StoreError> {
+        self.blocking(move |inner| inner.meetings(first, last_exclusive)).await
     }
 
     async fn issued(&self, first: Date, last_exclusive: Date) -> Result<Vec<IssuedLine>, StoreError> {

@@ -197,6 +197,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (slip, line)
     ) WITHOUT ROWID;
 "#,
+    // Meetings a department held in a month (YYYY-MM) and how many of them were paperless.
+    r#"
+    CREATE TABLE meetings (
+        department TEXT    NOT NULL,
+        month      TEXT    NOT NULL,
+        held       INTEGER NOT NULL,
+        paperless  INTEGER NOT NULL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL,
+        PRIMARY KEY (month, department)
+    ) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

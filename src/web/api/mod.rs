@@ -8,6 +8,7 @@ pub mod corrections;
 pub mod departments;
 pub mod documents;
 pub mod health;
+pub mod meetings;
 pub mod meters;
 pub mod offices;
 pub mod openapi;

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod corrections;
 pub mod documents;
+pub mod meetings;
 pub mod plan;
 pub mod review;
 pub mod slips;

@@ -157,6 +157,7 @@ pub async fn scores_page(
                     }
                 }
             }
+            (super::meetings::score_section(&report, lang))
             (super::supplies::score_sections(&report, lang))
         }
     };
