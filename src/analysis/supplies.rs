@@ -222,7 +222,9 @@ fn department_norm(
             _ => String::new(),
         };
         let whom = match norm.basis {
-            NormBasis::Person => format!("/người/{} × {} người", norm.every.vietnamese(), locale::number(*people, 0, Lang::Vi)),
+            NormBasis::Person => {
+                format!("/người/{} × {} người", norm.every.vietnamese(), locale::number(*people, 0, Lang::Vi))
+            }
             NormBasis::Department => format!("/phòng/{}", norm.every.vietnamese()),
         };
         let spread = match norm.every {

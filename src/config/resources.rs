@@ -118,7 +118,11 @@ pub(super) fn resolve_resources(
         if let Some(factor) = entry.co2e_kg_per_unit
             && !(factor.is_finite() && factor >= 0.0)
         {
-            problem(key("co2e_kg_per_unit"), format!("{factor} is not a factor"), "give kg CO2e per unit, 0 or more".into());
+            problem(
+                key("co2e_kg_per_unit"),
+                format!("{factor} is not a factor"),
+                "give kg CO2e per unit, 0 or more".into(),
+            );
         }
         if entry.items.is_empty() {
             problem(key("items"), "has no item".into(), "list what can be issued in [[resources.items]]".into());
@@ -169,7 +173,11 @@ fn resolve_items(
                 continue;
             };
             if !(price.vnd.is_finite() && price.vnd >= 0.0) {
-                problem(price_key("vnd"), format!("{} is not a price", price.vnd), "give the price in VND, 0 or more".into());
+                problem(
+                    price_key("vnd"),
+                    format!("{} is not a price", price.vnd),
+                    "give the price in VND, 0 or more".into(),
+                );
                 continue;
             }
             if prices.last().is_some_and(|p| p.from >= from) {
@@ -209,7 +217,11 @@ fn resolve_norms(
                 None
             }
             Some(Err(e)) => {
-                bad("department", e.to_string(), "use an id from [[departments]], or leave it out for every department");
+                bad(
+                    "department",
+                    e.to_string(),
+                    "use an id from [[departments]], or leave it out for every department",
+                );
                 None
             }
         };
@@ -266,7 +278,11 @@ fn resolve_norms(
             );
         }
         if norms.iter().any(|n| n.department == department && n.from == from) {
-            bad("from", format!("another norm for the same departments starts on {from}"), "give each revision its own date");
+            bad(
+                "from",
+                format!("another norm for the same departments starts on {from}"),
+                "give each revision its own date",
+            );
         }
         if ok {
             norms.push(Norm {

@@ -13,7 +13,9 @@ pub struct MeetingCount {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{paperless} cuộc họp không giấy nhiều hơn {held} cuộc họp đã tổ chức: số họp không giấy không thể vượt tổng số")]
+#[error(
+    "{paperless} cuộc họp không giấy nhiều hơn {held} cuộc họp đã tổ chức: số họp không giấy không thể vượt tổng số"
+)]
 pub struct TooManyPaperless {
     pub held: u32,
     pub paperless: u32,

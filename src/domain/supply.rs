@@ -232,7 +232,10 @@ impl IssueSlip {
                 continue;
             };
             if !line.quantity.is_finite() || line.quantity <= 0.0 || line.quantity > MOST_ISSUED {
-                problem(false, format!("số lượng {} không hợp lệ: ghi một số lớn hơn 0 (tối đa 1.000.000.000)", line.quantity));
+                problem(
+                    false,
+                    format!("số lượng {} không hợp lệ: ghi một số lớn hơn 0 (tối đa 1.000.000.000)", line.quantity),
+                );
                 continue;
             }
             let Some(unit_price) = item.price_on(self.date) else {

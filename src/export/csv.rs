@@ -211,7 +211,11 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
 
 /// Paperless meetings beside the documents: the share against its target, the trend in the
 /// status; not scored.
-fn meetings_row(report: &ScoreReport, d: &DepartmentScore, number: &dyn Fn(Option<f64>, usize) -> String) -> Vec<String> {
+fn meetings_row(
+    report: &ScoreReport,
+    d: &DepartmentScore,
+    number: &dyn Fn(Option<f64>, usize) -> String,
+) -> Vec<String> {
     let m = &d.meetings;
     let mut row = vec![String::new(); HEADER.len()];
     row[0] = report.period.to_string();
@@ -222,7 +226,11 @@ fn meetings_row(report: &ScoreReport, d: &DepartmentScore, number: &dyn Fn(Optio
     row[7] = number(Some(m.target_percent), AMOUNT);
     row[8] = number(m.share_percent, AMOUNT);
     row[14] = match m.trend_points {
-        Some(t) => format!("xu hướng {}{} điểm % — {NOT_SCORED}", if t >= 0.0 { "+" } else { "" }, locale::number(t, 1, Lang::Vi)),
+        Some(t) => format!(
+            "xu hướng {}{} điểm % — {NOT_SCORED}",
+            if t >= 0.0 { "+" } else { "" },
+            locale::number(t, 1, Lang::Vi)
+        ),
         None => NOT_SCORED.to_owned(),
     };
     row

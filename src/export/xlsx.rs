@@ -108,7 +108,13 @@ fn print_setup(sheet: &mut Worksheet, report: &ScoreReport, office: &str, export
 }
 
 /// `width`: of the figures' columns, in characters (the names' column is 36).
-pub(super) fn headers(sheet: &mut Worksheet, title: &str, titles: &[&str], width: u16, f: &Formats) -> Result<(), XlsxError> {
+pub(super) fn headers(
+    sheet: &mut Worksheet,
+    title: &str,
+    titles: &[&str],
+    width: u16,
+    f: &Formats,
+) -> Result<(), XlsxError> {
     for (col, title) in titles.iter().enumerate() {
         sheet.write_string_with_format(FIRST_DATA_ROW - 1, col as u16, *title, &f.header)?;
         sheet.set_column_width(col as u16, if col == 0 { 36 } else { width })?;

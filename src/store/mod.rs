@@ -31,7 +31,8 @@ use crate::config::{Config, StoreConfig};
 use crate::domain::TimeRange;
 use crate::domain::period::NamedPeriod;
 use crate::domain::{
-    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, IssueSlip, MeetingCount, MeterId, Month, Origin, PricedLine, RejectReason, Resource,
+    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, IssueSlip, MeetingCount, MeterId, Month,
+    Origin, PricedLine, RejectReason, Resource,
 };
 
 #[derive(Debug, thiserror::Error)]

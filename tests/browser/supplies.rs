@@ -74,7 +74,9 @@ async fn issued_stationery_toner_and_fuel_show_on_every_page_and_in_both_exports
     browser.resize(DESKTOP).await;
 
     browser.open(&app, "/").await;
-    let overview = |supply: &str, figure: &str| format!("article[data-kind=supplies] tr[data-supply={supply}] td[data-figure={figure}]");
+    let overview = |supply: &str, figure: &str| {
+        format!("article[data-kind=supplies] tr[data-supply={supply}] td[data-figure={figure}]")
+    };
     assert_eq!(text(&browser, &overview("van-phong-pham", "amount")).await, "130.000 đ");
     assert_eq!(text(&browser, &overview("muc-in", "amount")).await, "9,0 hộp");
     assert_eq!(text(&browser, &overview("muc-in", "value")).await, "4.050.000 đ");

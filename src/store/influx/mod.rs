@@ -25,13 +25,16 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use tokio::sync::Notify;
 
-use super::{IssuedLine, MeetingRecord, SlipRecord, 
-    AuditLine, DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review,
-    Reviewed, SqliteStore, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
+use super::{
+    AuditLine, DocumentRecord, IssuedLine, MeetingRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord,
+    Resolution, RetryItem, Review, Reviewed, SlipRecord, SqliteStore, Store, StoreError, StoreReads, StoredReading,
+    StoredRejection, WriteReport,
 };
 use crate::config::InfluxConfig;
 use crate::domain::TimeRange;
-use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId, Month, PricedLine};
+use crate::domain::{
+    Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId, Month, PricedLine,
+};
 use flux::FluxReader;
 use outbox::{Outbox, OutboxWriter};
 

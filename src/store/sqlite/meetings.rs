@@ -23,7 +23,14 @@ impl Inner {
              ON CONFLICT (month, department) DO UPDATE SET
                  held = excluded.held, paperless = excluded.paperless,
                  entered_by = excluded.entered_by, entered_at = excluded.entered_at",
-            params![count.department().as_str(), count.month().to_string(), count.held(), count.paperless(), by, ms(at)],
+            params![
+                count.department().as_str(),
+                count.month().to_string(),
+                count.held(),
+                count.paperless(),
+                by,
+                ms(at)
+            ],
         )?;
         let record = MeetingRecord { count, entered_by: by, entered_at: at };
         audit_in(&tx, audit, &record)?;
@@ -44,10 +51,12 @@ impl Inner {
         })?;
         rows.into_iter()
             .map(|(department, month, held, paperless, entered_by, entered_at)| {
-                let corrupt = |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("meetings.{what}: {e}"));
+                let corrupt =
+                    |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("meetings.{what}: {e}"));
                 let department = department.parse().map_err(|e| corrupt("department", &e))?;
                 let month = Month::parse(&month).map_err(|e| corrupt("month", &e))?;
-                let count = MeetingCount::new(department, month, held, paperless).map_err(|e| corrupt("paperless", &e))?;
+                let count =
+                    MeetingCount::new(department, month, held, paperless).map_err(|e| corrupt("paperless", &e))?;
                 Ok(MeetingRecord { count, entered_by, entered_at: from_ms(entered_at) })
             })
             .collect()

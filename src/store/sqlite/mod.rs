@@ -36,11 +36,13 @@ use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
 use super::{
-    AuditLine, DocumentRecord, MeetingRecord, PlanEdit, PlanEditRecord, Review, Reviewed, SlipRecord, Store, StoreError, WriteReport,
+    AuditLine, DocumentRecord, MeetingRecord, PlanEdit, PlanEditRecord, Review, Reviewed, SlipRecord, Store,
+    StoreError, WriteReport,
 };
 use crate::domain::consumption::RateLimit;
 use crate::domain::{
-    Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId, MeterKind, PricedLine, Resource,
+    Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId, MeterKind,
+    PricedLine, Resource,
 };
 
 /// How the store turns one meter's readings into consumption.

@@ -11,9 +11,9 @@ use super::SqliteStore;
 use crate::domain::TimeRange;
 use crate::domain::{CorrectionRecord, MeterId, Month, Origin, RejectReason, Source};
 use crate::store::from_ms;
-use crate::store::{IssuedLine, MeetingRecord, 
-    DocumentRecord, MeterStatus, MeterTotal, PlanEditRecord, Resolution, RetryItem, StoreError, StoreReads,
-    StoredReading, StoredRejection,
+use crate::store::{
+    DocumentRecord, IssuedLine, MeetingRecord, MeterStatus, MeterTotal, PlanEditRecord, Resolution, RetryItem,
+    StoreError, StoreReads, StoredReading, StoredRejection,
 };
 
 /// How long the health check waits for the write lock: ingest's own writes hold it for

@@ -54,7 +54,8 @@ pub(crate) async fn apply(state: &AppState, writer: &Writer, body: MeetingBody) 
     }
     let held = count(&body.held, "held")?;
     let paperless = count(&body.paperless, "paperless")?;
-    let counts = MeetingCount::new(department, month, held, paperless).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let counts =
+        MeetingCount::new(department, month, held, paperless).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let line = audit_line(writer.principal(), "meetings.enter", |record: &MeetingRecord| AuditDetail {
         target: format!("{} {}", record.count.department(), record.count.month()),
         before: None,

@@ -113,7 +113,9 @@ pub(super) fn score_section(report: &ScoreReport, lang: Lang) -> Markup {
 
 fn trend(points: Option<f64>, lang: Lang) -> String {
     match points {
-        Some(t) => format!("{}{}{}", if t >= 0.0 { "+" } else { "" }, locale::number(t, 1, lang), lang.pick(" điểm %", " pts")),
+        Some(t) => {
+            format!("{}{}{}", if t >= 0.0 { "+" } else { "" }, locale::number(t, 1, lang), lang.pick(" điểm %", " pts"))
+        }
         None => "—".into(),
     }
 }

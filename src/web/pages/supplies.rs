@@ -24,7 +24,7 @@ pub(crate) fn per_person(figures: &SupplyFigures, used: &SupplyUse, lang: Lang) 
     }
 }
 
-pub(crate) fn name<'a>(figures: &'a SupplyFigures, lang: Lang) -> &'a str {
+pub(crate) fn name(figures: &SupplyFigures, lang: Lang) -> &str {
     lang.pick(&figures.name_vi, &figures.name_en)
 }
 

@@ -8,8 +8,8 @@ use super::spec::{Group, Panel};
 use crate::analysis::plan_in_force;
 use crate::analysis::supplies::{self, SupplyFigures, SupplyUse};
 use crate::locale;
-use crate::web::pages::supplies::{amount, name, norm_cell, per_person};
 use crate::web::ApiError;
+use crate::web::pages::supplies::{amount, name, norm_cell, per_person};
 
 pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView, ApiError> {
     let lang = ctx.lang;
