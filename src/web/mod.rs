@@ -62,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .route("/plan/target", post(pages::target_form))
         .route("/documents", get(pages::documents_page).post(pages::documents_form))
         .route("/meetings", post(pages::meetings_form))
+        .route("/slips", post(pages::slip_form))
+        .route("/slips/import", post(pages::slip_import_form))
         .route("/entry", get(pages::entry))
         .route("/entry/reading", post(pages::reading_form))
         .route("/entry/correct", post(pages::correct_form))

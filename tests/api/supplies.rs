@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, approx, spawn_app_from};
+use crate::common::{ADMIN, PASSWORD, TestApp, approx, spawn_app_from};
 
 /// The demo office as shipped (config/default.toml), on free ports and its own store.
 async fn demo_office() -> TestApp {
@@ -187,5 +187,55 @@ async fn a_slip_with_an_unknown_item_is_refused_in_vietnamese_and_kept_among_the
     }
     let (_, rejected) = app.get("/api/v1/rejected").await;
     assert_eq!(rejected["items"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slips_typed_on_the_entry_page_or_pasted_as_csv_are_stored_as_over_the_api() {
+    let app = demo_office().await;
+    let session = app.sign_in(ADMIN, PASSWORD).await.unwrap();
+    // One slip typed in: 10 pens and 1 notebook on 10/03/2025 (3 500 đ and 25 000 đ then).
+    let page = session
+        .submit(
+            "/entry",
+            "/slips",
+            &[
+                ("number", "PX-F1"),
+                ("department", "phong-noi-chinh"),
+                ("date", "10/03/2025"),
+                ("item0", "van-phong-pham/but-bi"),
+                ("quantity0", "10"),
+                ("item1", ""),
+                ("quantity1", ""),
+                ("item2", "van-phong-pham/so-tay"),
+                ("quantity2", "1"),
+            ],
+        )
+        .await;
+    assert!(page.contains("Đã lưu phiếu PX-F1: 2 dòng, 60.000 đ."), "{page}");
+    // Pasted CSV, the Vietnamese way: two slips stored, one refused for an unknown item (and
+    // kept among the rejected), each on its own.
+    let csv = "so_phieu;phong;ngay;nguon_luc;mat_hang;so_luong\n\
+               PX-C1;phong-noi-chinh;02/04/2025;van-phong-pham;bia-ho-so;4\n\
+               PX-C1;phong-noi-chinh;02/04/2025;nhien-lieu;dau-diesel;20,5\n\
+               PX-C2;phong-noi-chinh;03/04/2025;van-phong-pham;giay-khen;1\n\
+               PX-C3;ban-tiep-cong-dan;04/04/2025;van-phong-pham;ghim-bam;2\n";
+    let page = session.submit("/entry", "/slips/import", &[("csv", csv)]).await;
+    assert!(page.contains("Đã nhập 2 phiếu; 1 phiếu bị từ chối: PX-C2: Dòng 1: không có mặt hàng"), "{page}");
+
+    let (_, year) = app.get("/api/v1/supplies?period=2025").await;
+    let noi_chinh = |resource: usize| year["resources"][resource]["departments"][3].clone();
+    assert_eq!(noi_chinh(0)["department"], "phong-noi-chinh");
+    // 60 000 đ typed in, and 4 folders at 8 000 đ in April.
+    approx(&noi_chinh(0)["value_vnd"], 60_000.0 + 32_000.0);
+    approx(&noi_chinh(2)["quantity"], 20.5);
+    approx(&year["resources"][0]["departments"][5]["value_vnd"], 12_000.0);
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    let items = rejected["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{rejected}");
+    assert_eq!((items[0]["reason"].as_str(), items[0]["source"].as_str()), (Some("unknown_supply"), Some("import")));
+    // A malformed CSV stores nothing and names its rows.
+    let page = session.submit("/entry", "/slips/import", &[("csv", "so_phieu;phong\nPX-9;phong-a\n")]).await;
+    assert!(page.contains("dòng 1 phải là tên cột"), "{page}");
     app.stop().await;
 }

@@ -99,3 +99,74 @@ pub(crate) async fn apply(
     });
     Ok(writer.store(state).record_slip(slip, lines, writer.principal().name(), Some(line)).await?)
 }
+
+/// The columns of a CSV of slips, in order: one row a line; consecutive rows with the same
+/// number, department and date make one slip.
+pub const CSV_COLUMNS: [&str; 6] = ["so_phieu", "phong", "ngay", "nguon_luc", "mat_hang", "so_luong"];
+
+/// Slips from CSV text (`,` or `;` between fields, a header row of [`CSV_COLUMNS`]); every
+/// malformed row is named, and then nothing is taken.
+pub(crate) fn parse_csv(text: &str) -> Result<Vec<SlipBody>, String> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut rows = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let Some((_, header)) = rows.next() else {
+        return Err(format!("tệp trống: dòng đầu ghi tên cột {}", CSV_COLUMNS.join(";")));
+    };
+    let separator = if header.contains(';') { ';' } else { ',' };
+    let names: Vec<String> = header.split(separator).map(|c| c.trim().to_lowercase()).collect();
+    if names != CSV_COLUMNS {
+        return Err(format!("dòng 1 phải là tên cột: {}", CSV_COLUMNS.join(&separator.to_string())));
+    }
+    let mut slips: Vec<SlipBody> = Vec::new();
+    let mut problems = Vec::new();
+    for (index, row) in rows {
+        let n = index + 1;
+        let fields: Vec<&str> = row.split(separator).map(str::trim).collect();
+        let [number, department, date, resource, item, quantity] = fields.as_slice() else {
+            problems.push(format!("dòng {n}: cần {} cột, có {}", CSV_COLUMNS.len(), fields.len()));
+            continue;
+        };
+        let quantity = match crate::ingest::manual::parse_number(quantity) {
+            Ok(q) => q,
+            Err(e) => {
+                problems.push(format!("dòng {n}: {e}"));
+                continue;
+            }
+        };
+        let line = SlipLine { resource: (*resource).to_owned(), item: (*item).to_owned(), quantity };
+        match slips.last_mut() {
+            Some(slip) if slip.number == *number && slip.department == *department && slip.date == *date => {
+                slip.lines.push(line)
+            }
+            _ => slips.push(SlipBody {
+                number: (*number).to_owned(),
+                department: (*department).to_owned(),
+                date: (*date).to_owned(),
+                lines: vec![line],
+            }),
+        }
+    }
+    if problems.is_empty() { Ok(slips) } else { Err(problems.join("; ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_csv;
+
+    #[test]
+    fn consecutive_rows_of_one_slip_make_one_slip_and_a_bad_row_is_named() {
+        let text = "so_phieu;phong;ngay;nguon_luc;mat_hang;so_luong\n\
+                    PX-1;phong-a;05/01/2026;van-phong-pham;but-bi;20\n\
+                    PX-1;phong-a;05/01/2026;van-phong-pham;so-tay;2,5\n\
+                    PX-2;phong-b;2026-01-06;muc-in;hp-85a;1\n";
+        let slips = parse_csv(text).unwrap();
+        assert_eq!(slips.len(), 2);
+        assert_eq!(slips[0].lines.len(), 2);
+        assert_eq!(slips[0].lines[1].quantity, 2.5);
+        let err =
+            parse_csv("so_phieu,phong,ngay,nguon_luc,mat_hang,so_luong\nPX-1,phong-a,2026-01-05,x,y,nhiều\nPX-2,a\n")
+                .unwrap_err();
+        assert!(err.contains("dòng 2:") && err.contains("dòng 3: cần 6 cột, có 2"), "{err}");
+        assert!(parse_csv("a;b\n").unwrap_err().contains("so_phieu;phong;ngay"));
+    }
+}

@@ -14,6 +14,7 @@ mod plan;
 mod rejected;
 mod reports;
 mod scores;
+mod slips;
 mod supplies;
 
 pub use account::{login, login_page, logout, setup, setup_page};
@@ -28,6 +29,7 @@ pub use plan::{baseline_form, plan_page, target_form};
 pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
 pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
+pub use slips::{slip_form, slip_import_form};
 
 use maud::{DOCTYPE, Markup, html};
 
