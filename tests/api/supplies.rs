@@ -171,6 +171,11 @@ async fn a_slip_with_an_unknown_item_is_refused_in_vietnamese_and_kept_among_the
     assert_eq!(items[0]["reason"], "unknown_supply");
     assert!(items[0]["detail"].as_str().unwrap().contains("PX-99"), "{rejected}");
     assert!(items[0]["detail"].as_str().unwrap().contains("but-chi"), "{rejected}");
+    // "Xử lý lại" cannot store a slip as a reading: it stays among the rejected.
+    let response = app.http.post(app.url("/api/v1/rejected/reprocess")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, rejected) = app.get("/api/v1/rejected").await;
+    assert_eq!(rejected["items"].as_array().unwrap().len(), 1, "{rejected}");
     // Other mistakes are refused without being kept: they are the sender's to correct.
     for (body, hint) in [
         (slip("PX-1", "phong-z", "2025-03-03", &[("van-phong-pham", "but-bi", 1.0)]), "phong-tong-hop"),
