@@ -7,6 +7,7 @@ pub mod documents;
 pub mod explain;
 pub mod figures;
 pub mod freshness;
+pub mod meetings;
 pub mod offices;
 pub mod period_report;
 pub mod plan_in_force;
@@ -15,6 +16,7 @@ pub mod progress;
 pub mod score_report;
 pub mod series;
 pub mod staffing;
+pub mod supplies;
 pub mod waste;
 
 pub use freshness::{Freshness, freshness};

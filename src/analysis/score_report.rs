@@ -8,9 +8,11 @@ use serde::Serialize;
 use super::common_area::{CommonArea, common_area};
 use super::documents::{self, DocumentShare};
 use super::figures::FigureError;
+use super::meetings::{self, MeetingShare};
 use super::points::{self, CriterionScore, Standing};
 use super::progress::{Progress, ProgressQuery, progress_with};
 use super::series::select_meters;
+use super::supplies::{self, SupplyFigures};
 use crate::config::{Config, Criterion, Plan};
 use crate::domain::TimeRange;
 use crate::domain::consumption::floor_hour;
@@ -33,6 +35,8 @@ pub struct DepartmentScore {
     /// Electricity, water, paper.
     pub resources: Vec<Progress>,
     pub documents: DocumentShare,
+    /// Paperless meetings: share, trend and target, shown beside the documents (not scored).
+    pub meetings: MeetingShare,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,6 +51,8 @@ pub struct ScoreReport {
     /// Electricity, water, paper: what the building's main meters counted beyond the
     /// departments' own meters; a resource without a building meter is left out.
     pub common_areas: Vec<CommonArea>,
+    /// The configured resources (stationery, toner, fuel) issued over the period.
+    pub supplies: Vec<SupplyFigures>,
 }
 
 /// Score every department over `period` with the plan given.
@@ -72,8 +78,9 @@ pub async fn scores(
     let range = period.range(tz)?;
     let rubric = &config.rubric;
     let shares = documents::shares(store, config, period, now).await?;
+    let meeting_shares = meetings::shares(store, config, period, now).await?;
     let mut departments = Vec::new();
-    for (department, share) in config.departments.iter().zip(shares) {
+    for ((department, share), meetings) in config.departments.iter().zip(shares).zip(meeting_shares) {
         let mut resources = Vec::new();
         let mut criteria = Vec::new();
         for resource in Resource::ALL {
@@ -117,6 +124,7 @@ pub async fn scores(
             rank: 0,
             resources,
             documents: share,
+            meetings,
         });
     }
     let totals: Vec<f64> = departments.iter().map(|d| d.total).collect();
@@ -131,6 +139,7 @@ pub async fn scores(
             common_areas.extend(common_area(store, config, resource, to_date).await?);
         }
     }
+    let supplies = supplies::all(store, config, plan, period, now).await?;
     let as_of = departments.first().and_then(|d| d.resources.first()).map(|p| p.as_of.clone()).unwrap_or_default();
     Ok(ScoreReport {
         period: *period,
@@ -140,6 +149,7 @@ pub async fn scores(
         max_points: rubric.max_points(),
         departments,
         common_areas,
+        supplies,
     })
 }
 

@@ -17,12 +17,14 @@ mod env;
 mod error;
 mod ingest;
 mod log;
+mod meetings;
 mod meters;
 mod metrics;
 mod mqtt;
 mod notify;
 mod office;
 mod reports;
+mod resources;
 mod rubric;
 mod saving_plan;
 mod store;
@@ -56,7 +58,7 @@ use self::mqtt::MqttSection;
 use self::office::{DepartmentEntry, OfficeSection, resolve_departments};
 use self::store::StoreSection;
 use self::web::WebSection;
-use crate::domain::{Department, DepartmentId, Letterhead, Meter, MeterId, Office};
+use crate::domain::{Department, DepartmentId, Letterhead, Meter, MeterId, Office, Supply};
 
 /// The config used when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/default.toml";
@@ -100,6 +102,10 @@ struct ConfigFile {
     alerts: alerts::AlertsSection,
     #[serde(default)]
     reports: reports::ReportsSection,
+    #[serde(default)]
+    resources: Vec<resources::ResourceEntry>,
+    #[serde(default)]
+    meetings: meetings::MeetingsSection,
 }
 
 // ---- the config as the program uses it -----------------------------------------------------
@@ -144,6 +150,11 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// `[reports]`: the reports made by themselves each month, quarter and year.
     pub reports: ReportsConfig,
+    /// `[[resources]]`: what the office issues beside electricity, water and paper
+    /// (stationery, toner, fuel), with their items and price lists.
+    pub supplies: Vec<Supply>,
+    /// `[meetings] target_percent`: the share of meetings to hold paperless (100 unless given).
+    pub meetings_target_percent: f64,
 }
 
 impl Config {
@@ -199,6 +210,10 @@ impl Config {
     pub fn department(&self, id: &DepartmentId) -> Option<&Department> {
         self.departments.iter().find(|d| &d.id == id)
     }
+
+    pub fn supply(&self, id: &str) -> Option<&Supply> {
+        self.supplies.iter().find(|s| s.id.as_str() == id)
+    }
 }
 
 /// Check everything and build the typed config; problems are collected, not returned early.
@@ -241,6 +256,8 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let rubric = rubric::resolve_rubric(raw.scoring, &mut problem);
     let alerts = alerts::resolve_alerts(raw.alerts, &meters, &department_ids, &mut problem);
     let reports = reports::resolve_reports(raw.reports, &mut problem);
+    let supplies = resources::resolve_resources(raw.resources, &department_ids, &mut problem);
+    let meetings_target_percent = meetings::resolve_meetings(&raw.meetings, &mut problem);
 
     Some(Config {
         source: file.to_owned(),
@@ -265,6 +282,8 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         rubric,
         alerts,
         reports,
+        supplies,
+        meetings_target_percent,
     })
 }
 

@@ -482,3 +482,43 @@ fn raw_reading_retention_is_read_and_checked() {
         "{text}"
     );
 }
+
+#[test]
+fn configured_resources_their_items_and_norms_are_read_and_mistakes_named_with_their_fix() {
+    let config = parse(BUILT_IN_DEFAULT).unwrap();
+    let ids: Vec<&str> = config.supplies.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["van-phong-pham", "muc-in", "nhien-lieu"]);
+    let stationery = &config.supplies[0];
+    assert_eq!(stationery.norms.len(), 2, "the regulation and its revision");
+    let department: DepartmentId = "phong-tong-hop".parse().unwrap();
+    assert_eq!(stationery.norm_on(&department, jiff::civil::date(2026, 3, 1)).map(|n| n.amount), Some(120_000.0));
+    assert_eq!(config.meetings_target_percent, 100.0);
+
+    let office =
+        "[office]\nname = \"X\"\n[[departments]]\nid = \"phong-a\"\nname = \"A\"\nheadcount = 3\narea_m2 = 10.0\n";
+    let err = parse(&format!(
+        "{office}[meetings]\ntarget_percent = 120\n\
+         [[resources]]\nid = \"water\"\nname_vi = \"\"\nname_en = \"W\"\nkind = \"counter\"\nunit = \"m3\"\nmeasure = \"litres\"\n\
+         [[resources.items]]\nid = \"a\"\nname = \"A\"\nunit = \"c\"\nprices = [{{ from = \"2026-02-01\", vnd = 1 }}, {{ from = \"2026-01-01\", vnd = 2 }}]\n\
+         [[resources.norms]]\ndepartment = \"phong-z\"\nfrom = \"2026-01-01\"\nper = \"team\"\nevery = \"week\"\namount = 0\nmeasure = \"value\"\nregulation = \"QĐ 1\"\nregulation_date = \"2026-02-01\"\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    for expected in [
+        "office.toml: meetings.target_percent: 120 is not a share",
+        "resources[0].id: `water` is a metered resource",
+        "resources[0].name_vi: is empty",
+        "resources[0].kind: a configured resource cannot be a counter; fix: counters are meters",
+        "resources[0].measure: `litres` is not a measure",
+        "resources[0].items[0].prices[1].from: 2026-01-01 is not after the price before it",
+        "resources[0].norms[0].department: `phong-z` is not a configured department",
+        "resources[0].norms[0].per: `team`",
+        "resources[0].norms[0].every: `week`",
+        "resources[0].norms[0].amount: 0 is not an allowance",
+        "resources[0].norms[0].regulation_date: the regulation (2026-02-01) is dated after",
+    ] {
+        assert!(err.contains(expected), "{expected} missing from: {err}");
+    }
+    let unknown = parse(&format!("{office}[[resources]]\nid = \"x\"\nprice = 1\n")).unwrap_err().to_string();
+    assert!(unknown.contains("unknown field `price`") && unknown.contains("`norms`"), "{unknown}");
+}

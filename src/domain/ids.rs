@@ -78,6 +78,15 @@ slug_id!(
     /// several offices may share a bucket: `vp-ubnd-tinh`.
     OfficeId
 );
+slug_id!(
+    /// A configured resource other than the metered three (`[[resources]] id`):
+    /// `van-phong-pham`.
+    SupplyId
+);
+slug_id!(
+    /// An item of a configured resource (`[[resources.items]] id`): `but-bi`.
+    ItemId
+);
 
 #[cfg(test)]
 mod tests {

@@ -9,12 +9,14 @@ mod correction;
 mod digest;
 mod documents;
 mod ids;
+mod meetings;
 mod office;
 mod payload_format;
 pub mod period;
 mod reading;
 mod rejection;
 mod resource;
+mod supply;
 mod topic;
 
 pub use access::{InvalidUsername, Role, Sender, UnknownRole, User, Username};
@@ -23,13 +25,17 @@ pub use calendar::{Calendar, CalendarYear, YearStatus};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use digest::PasswordDigest;
 pub use documents::{DocumentCount, InvalidMonth, Month};
-pub use ids::{DepartmentId, InvalidId, MeterId, OfficeId};
+pub use ids::{DepartmentId, InvalidId, ItemId, MeterId, OfficeId, SupplyId};
+pub use meetings::{MeetingCount, TooManyPaperless};
 pub use office::{InvalidWorkingHours, Letterhead, Office, WorkingDays, WorkingHours};
 pub use payload_format::{Format, ValueSelector};
 pub use period::{NamedPeriod, PeriodError, Phase, Step, TimeRange};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
 pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
+pub use supply::{
+    IssueSlip, Measure, Norm, NormBasis, NormEvery, Price, PricedLine, SlipLine, SlipProblem, Supply, SupplyItem,
+};
 pub use topic::{InvalidShareGroup, InvalidTopic, PEER_TOPIC_ROOT, ShareGroup, Topic, TopicFilter};
 
 /// A department (phòng, ban, trung tâm).

@@ -44,6 +44,8 @@ pub enum RejectReason {
     /// An unlikely jump (a unit slip, a rate above the meter's maximum), kept out of the
     /// figures until a person accepts or rejects it.
     HeldForReview,
+    /// An issue slip names a resource or an item the config does not list.
+    UnknownSupply,
 }
 
 impl RejectReason {
@@ -58,6 +60,7 @@ impl RejectReason {
             RejectReason::TooOld => "too_old",
             RejectReason::ConflictingDuplicate => "conflicting_duplicate",
             RejectReason::HeldForReview => "held_for_review",
+            RejectReason::UnknownSupply => "unknown_supply",
         }
     }
 
@@ -72,6 +75,7 @@ impl RejectReason {
             RejectReason::TooOld,
             RejectReason::ConflictingDuplicate,
             RejectReason::HeldForReview,
+            RejectReason::UnknownSupply,
         ]
         .into_iter()
         .find(|r| r.code() == code)

@@ -5,15 +5,20 @@
 //! numbers rounded to what the page shows.
 
 use crate::analysis::points::Standing;
-use crate::analysis::score_report::ScoreReport;
+use crate::analysis::score_report::{DepartmentScore, ScoreReport};
+use crate::analysis::supplies::{NormUse, SupplyFigures, SupplyUse};
 use crate::config::Criterion;
-use crate::domain::Resource;
+use crate::domain::{Measure, Resource};
 use crate::locale::{self, Lang};
 
 pub const BOM: char = '\u{feff}';
 /// The rows of the common areas and of the whole office.
 pub const COMMON_AREA_ID: &str = crate::analysis::common_area::ID;
 pub const OFFICE_ID: &str = "ca-van-phong";
+/// The criterion column of the paperless meetings' rows.
+pub const MEETINGS: &str = "Họp không giấy";
+/// The status of a figure the rubric does not score.
+pub const NOT_SCORED: &str = "không chấm điểm";
 /// The status of a resource a department has no meter of its own for.
 pub const NO_METER: &str = "chưa có công tơ riêng";
 
@@ -95,6 +100,9 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
     let mut out = String::new();
     out.push(BOM);
     push_row(&mut out, &HEADER.map(str::to_owned), dialect);
+    // Meetings have rows once the office counts them: an office that does not is not shown
+    // empty rows.
+    let meetings_counted = report.departments.iter().any(|d| d.meetings.held > 0);
     for d in &report.departments {
         for c in &d.criteria {
             let resource = match c.criterion {
@@ -165,12 +173,26 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
             };
             push_row(&mut out, &row, dialect);
         }
+        if meetings_counted {
+            push_row(&mut out, &meetings_row(report, d, &number), dialect);
+        }
+        for figures in &report.supplies {
+            if let Some(used) = figures.departments.iter().find(|u| u.department.as_ref() == Some(&d.department)) {
+                let row = supply_row(report, &d.department.to_string(), &d.name, figures, used, &number);
+                push_row(&mut out, &row, dialect);
+            }
+        }
+    }
+    // The configured resources' office totals.
+    for figures in &report.supplies {
+        let row = supply_row(report, OFFICE_ID, "Cả văn phòng", figures, &figures.office, &number);
+        push_row(&mut out, &row, dialect);
     }
     // The common areas and the office's total, beside the departments: not scored.
     for common in &report.common_areas {
         let (name, unit) = (locale::resource_name(common.resource, Lang::Vi), locale::unit(common.resource, Lang::Vi));
         for (id, label, amount, status) in [
-            (COMMON_AREA_ID, "Khu vực chung", common.amount, "không chấm điểm"),
+            (COMMON_AREA_ID, "Khu vực chung", common.amount, NOT_SCORED),
             (OFFICE_ID, "Cả văn phòng", common.office_total, ""),
         ] {
             let mut row = vec![String::new(); HEADER.len()];
@@ -185,6 +207,75 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
         }
     }
     out
+}
+
+/// Paperless meetings beside the documents: the share against its target, the trend in the
+/// status; not scored.
+fn meetings_row(
+    report: &ScoreReport,
+    d: &DepartmentScore,
+    number: &dyn Fn(Option<f64>, usize) -> String,
+) -> Vec<String> {
+    let m = &d.meetings;
+    let mut row = vec![String::new(); HEADER.len()];
+    row[0] = report.period.to_string();
+    row[1] = d.department.to_string();
+    row[2] = d.name.clone();
+    row[3] = MEETINGS.to_owned();
+    row[4] = "%".to_owned();
+    row[7] = number(Some(m.target_percent), AMOUNT);
+    row[8] = number(m.share_percent, AMOUNT);
+    row[14] = match m.trend_points {
+        Some(t) => format!(
+            "xu hướng {}{} điểm % — {NOT_SCORED}",
+            if t >= 0.0 { "+" } else { "" },
+            locale::number(t, 1, Lang::Vi)
+        ),
+        None => NOT_SCORED.to_owned(),
+    };
+    row
+}
+
+/// A configured resource's use (stationery, toner, fuel): issued, per person, CO2e and value;
+/// not scored.
+fn supply_row(
+    report: &ScoreReport,
+    id: &str,
+    name: &str,
+    figures: &SupplyFigures,
+    used: &SupplyUse,
+    number: &dyn Fn(Option<f64>, usize) -> String,
+) -> Vec<String> {
+    let decimals = match figures.measure {
+        Measure::Value => MONEY,
+        Measure::Quantity => AMOUNT,
+    };
+    let mut row = vec![String::new(); HEADER.len()];
+    row[0] = report.period.to_string();
+    row[1] = id.to_owned();
+    row[2] = name.to_owned();
+    row[3] = figures.name_vi.clone();
+    row[4] = figures.unit.clone();
+    row[8] = number(Some(used.amount), decimals);
+    row[10] = number(used.per_person, decimals);
+    row[12] = number(used.co2e_kg, AMOUNT);
+    row[13] = number(Some(used.value_vnd), MONEY);
+    row[14] = match &used.norm {
+        None => NOT_SCORED.to_owned(),
+        Some(norm) => format!("{} — {NOT_SCORED}", norm_words(figures, norm)),
+    };
+    row
+}
+
+/// "vượt định mức: 250,0 % của 2,0 hộp (theo Quyết định số 15/QĐ-VP ngày 20/12/2024)".
+pub fn norm_words(figures: &SupplyFigures, norm: &NormUse) -> String {
+    let verdict = if norm.over { "vượt định mức" } else { "trong định mức" };
+    let allowance = match norm.measure {
+        Measure::Value => format!("{} đ", locale::number(norm.allowance, 0, Lang::Vi)),
+        Measure::Quantity => format!("{} {}", locale::number(norm.allowance, 1, Lang::Vi), figures.unit),
+    };
+    let percent = norm.percent.map(|p| format!("{} % của ", locale::number(p, 1, Lang::Vi))).unwrap_or_default();
+    format!("{verdict}: {percent}{allowance} (theo {})", norm.sources.join(" và "))
 }
 
 fn push_row(out: &mut String, row: &[String], dialect: Dialect) {

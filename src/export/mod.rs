@@ -1,4 +1,5 @@
-//! The council's table as files: XLSX (a summary sheet and one sheet per resource) and CSV
+//! The council's table as files: XLSX (a summary sheet and one sheet per resource, the
+//! configured ones after the metered) and CSV
 //! (UTF-8 with a BOM, one row per department and criterion; for scripts or for a Vietnamese
 //! Excel). Pure functions of a
 //! [`ScoreReport`], so a file shows exactly what the API and the page show.
@@ -6,6 +7,7 @@
 //! [`ScoreReport`]: crate::analysis::score_report::ScoreReport
 
 pub mod csv;
+mod supplies_sheet;
 pub mod xlsx;
 
 use crate::analysis::score_report::ScoreReport;

@@ -24,14 +24,14 @@ pub const NONE: &str = "—";
 /// Shown for a resource a department has no meter of its own for: not scored, not 0.
 pub const NO_METER: &str = "chưa có công tơ riêng";
 
-struct Formats {
+pub(super) struct Formats {
     title: Format,
-    header: Format,
-    amount: Format,
-    money: Format,
-    percent: Format,
+    pub(super) header: Format,
+    pub(super) amount: Format,
+    pub(super) money: Format,
+    pub(super) percent: Format,
     points: Format,
-    total_label: Format,
+    pub(super) total_label: Format,
 }
 
 impl Formats {
@@ -65,7 +65,7 @@ pub fn sheet_name(resource: Resource) -> &'static str {
 }
 
 /// 06/12/2026.
-fn vietnamese_date(date: Date) -> String {
+pub(super) fn vietnamese_date(date: Date) -> String {
     format!("{:02}/{:02}/{}", date.day(), date.month(), date.year())
 }
 
@@ -79,6 +79,15 @@ pub fn workbook(report: &ScoreReport, office: &str, exported: Date) -> Result<Ve
     for (index, resource) in Resource::ALL.into_iter().enumerate() {
         let sheet = workbook.add_worksheet();
         resource_sheet(sheet, report, index, resource, office, &f)?;
+        print_setup(sheet, report, office, exported)?;
+    }
+    let mut taken: Vec<String> = Resource::ALL.into_iter().map(|r| sheet_name(r).to_owned()).collect();
+    taken.push(SUMMARY_SHEET.to_owned());
+    for figures in &report.supplies {
+        let sheet = workbook.add_worksheet();
+        let name = super::supplies_sheet::sheet_name(&figures.name_vi, &taken);
+        taken.push(name.clone());
+        super::supplies_sheet::sheet(sheet, report, figures, &name, office, &f)?;
         print_setup(sheet, report, office, exported)?;
     }
     Ok(workbook.save_to_buffer()?)
@@ -99,7 +108,13 @@ fn print_setup(sheet: &mut Worksheet, report: &ScoreReport, office: &str, export
 }
 
 /// `width`: of the figures' columns, in characters (the names' column is 36).
-fn headers(sheet: &mut Worksheet, title: &str, titles: &[&str], width: u16, f: &Formats) -> Result<(), XlsxError> {
+pub(super) fn headers(
+    sheet: &mut Worksheet,
+    title: &str,
+    titles: &[&str],
+    width: u16,
+    f: &Formats,
+) -> Result<(), XlsxError> {
     for (col, title) in titles.iter().enumerate() {
         sheet.write_string_with_format(FIRST_DATA_ROW - 1, col as u16, *title, &f.header)?;
         sheet.set_column_width(col as u16, if col == 0 { 36 } else { width })?;
@@ -119,7 +134,7 @@ fn column(col: u16) -> char {
 }
 
 /// A formula over the data rows of `col`, with the value it comes to cached.
-fn column_formula(function: &str, col: u16, rows: usize, value: f64) -> Formula {
+pub(super) fn column_formula(function: &str, col: u16, rows: usize, value: f64) -> Formula {
     let (first, last) = (FIRST_DATA_ROW + 1, FIRST_DATA_ROW + rows as u32);
     Formula::new(format!("={function}({c}{first}:{c}{last})", c = column(col))).set_result(value.to_string())
 }

@@ -31,7 +31,8 @@ use crate::config::{Config, StoreConfig};
 use crate::domain::TimeRange;
 use crate::domain::period::NamedPeriod;
 use crate::domain::{
-    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, MeterId, Month, Origin, RejectReason, Resource,
+    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, IssueSlip, MeetingCount, MeterId, Month,
+    Origin, PricedLine, RejectReason, Resource,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -177,6 +178,33 @@ pub struct DocumentRecord {
     pub entered_at: Timestamp,
 }
 
+/// A department's meeting counts for a month as stored, with who entered them and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeetingRecord {
+    pub count: MeetingCount,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
+/// An issue slip as stored: its lines priced on its date, who entered it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlipRecord {
+    pub id: i64,
+    pub slip: IssueSlip,
+    pub lines: Vec<PricedLine>,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
+/// One stored slip line with its slip's department and date, for figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuedLine {
+    pub slip: i64,
+    pub department: DepartmentId,
+    pub date: jiff::civil::Date,
+    pub line: PricedLine,
+}
+
 /// A baseline or a target as the web app sets it.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -279,6 +307,16 @@ pub trait StoreReads: Send + Sync + 'static {
     /// Document counts of the months in `[first, last_exclusive)`, by month then department.
     async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError>;
 
+    /// Meeting counts of the months in `[first, last_exclusive)`, by month then department.
+    async fn meetings(&self, first: Month, last_exclusive: Month) -> Result<Vec<MeetingRecord>, StoreError>;
+
+    /// The lines of the issue slips dated in `[first, last_exclusive)`, by date then slip.
+    async fn issued(
+        &self,
+        first: jiff::civil::Date,
+        last_exclusive: jiff::civil::Date,
+    ) -> Result<Vec<IssuedLine>, StoreError>;
+
     /// Every plan edit, oldest first.
     async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError>;
 
@@ -350,6 +388,23 @@ pub trait Store: StoreReads {
         by: String,
         audit: Option<AuditLine<DocumentRecord>>,
     ) -> Result<DocumentRecord, StoreError>;
+
+    /// Store a department's meeting counts for a month, replacing any it had.
+    async fn set_meetings(
+        &self,
+        count: MeetingCount,
+        by: String,
+        audit: Option<AuditLine<MeetingRecord>>,
+    ) -> Result<MeetingRecord, StoreError>;
+
+    /// Store an issue slip with its priced lines, whole, in one transaction.
+    async fn record_slip(
+        &self,
+        slip: IssueSlip,
+        lines: Vec<PricedLine>,
+        by: String,
+        audit: Option<AuditLine<SlipRecord>>,
+    ) -> Result<SlipRecord, StoreError>;
 
     /// Keep a change to a baseline or a target.
     async fn record_plan_edit(

@@ -78,6 +78,8 @@ async fn the_openapi_description_lists_every_endpoint() {
         "/api/v1/scores"
         | "/api/v1/offices"
         | "/api/v1/documents"
+        | "/api/v1/supplies"
+        | "/api/v1/meetings"
         | "/api/v1/export/scores.xlsx"
         | "/api/v1/export/scores.csv"
         | "/api/v1/export/report.pdf"

@@ -109,7 +109,10 @@ async fn the_workbook_prints_landscape_one_page_a_sheet_with_headers_and_totals(
 
     // One landscape A4 page per sheet: the summary is not split, no sheet runs over.
     let pages: u32 = pdf_info(&pdf, 0, "Pages").parse().unwrap();
-    assert_eq!(pages, 4, "a summary and three resource sheets, one page each");
+    assert_eq!(
+        pages, 7,
+        "a summary, three metered resources' sheets and the demo's three configured ones, one page each"
+    );
     for page in 1..=pages {
         let size = pdf_info(&pdf, page, "size");
         assert!(size.starts_with("841.") && size.contains(" x 595."), "page {page} is not landscape A4: {size}");

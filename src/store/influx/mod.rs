@@ -21,16 +21,20 @@ use async_trait::async_trait;
 use influxdb2::api::write::TimestampPrecision;
 use influxdb2::models::WriteDataPoint;
 use influxdb2::{Client, RequestError};
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use tokio::sync::Notify;
 
 use super::{
-    AuditLine, DocumentRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord, Resolution, RetryItem, Review,
-    Reviewed, SqliteStore, Store, StoreError, StoreReads, StoredReading, StoredRejection, WriteReport,
+    AuditLine, DocumentRecord, IssuedLine, MeetingRecord, MeterStatus, MeterTotal, PlanEdit, PlanEditRecord,
+    Resolution, RetryItem, Review, Reviewed, SlipRecord, SqliteStore, Store, StoreError, StoreReads, StoredReading,
+    StoredRejection, WriteReport,
 };
 use crate::config::InfluxConfig;
 use crate::domain::TimeRange;
-use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, Month};
+use crate::domain::{
+    Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId, Month, PricedLine,
+};
 use flux::FluxReader;
 use outbox::{Outbox, OutboxWriter};
 
@@ -237,6 +241,14 @@ impl StoreReads for InfluxStore {
         self.journal.documents(first, last_exclusive).await
     }
 
+    async fn meetings(&self, first: Month, last_exclusive: Month) -> Result<Vec<MeetingRecord>, StoreError> {
+        self.journal.meetings(first, last_exclusive).await
+    }
+
+    async fn issued(&self, first: Date, last_exclusive: Date) -> Result<Vec<IssuedLine>, StoreError> {
+        self.journal.issued(first, last_exclusive).await
+    }
+
     async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError> {
         self.journal.plan_edits().await
     }
@@ -301,6 +313,25 @@ impl Store for InfluxStore {
         audit: Option<AuditLine<DocumentRecord>>,
     ) -> Result<DocumentRecord, StoreError> {
         self.journal.set_documents(count, by, audit).await
+    }
+
+    async fn set_meetings(
+        &self,
+        count: MeetingCount,
+        by: String,
+        audit: Option<AuditLine<MeetingRecord>>,
+    ) -> Result<MeetingRecord, StoreError> {
+        self.journal.set_meetings(count, by, audit).await
+    }
+
+    async fn record_slip(
+        &self,
+        slip: IssueSlip,
+        lines: Vec<PricedLine>,
+        by: String,
+        audit: Option<AuditLine<SlipRecord>>,
+    ) -> Result<SlipRecord, StoreError> {
+        self.journal.record_slip(slip, lines, by, audit).await
     }
 
     async fn record_plan_edit(

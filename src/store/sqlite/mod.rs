@@ -3,11 +3,13 @@
 mod changes;
 mod corrections;
 mod history;
+mod meetings;
 mod plan_edits;
 mod reads;
 mod retention;
 mod rollup;
 mod schema;
+mod slips;
 #[cfg(test)]
 mod upgrades;
 mod write;
@@ -33,9 +35,15 @@ use async_trait::async_trait;
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
-use super::{AuditLine, DocumentRecord, PlanEdit, PlanEditRecord, Review, Reviewed, Store, StoreError, WriteReport};
+use super::{
+    AuditLine, DocumentRecord, MeetingRecord, PlanEdit, PlanEditRecord, Review, Reviewed, SlipRecord, Store,
+    StoreError, WriteReport,
+};
 use crate::domain::consumption::RateLimit;
-use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind, Resource};
+use crate::domain::{
+    Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId, MeterKind,
+    PricedLine, Resource,
+};
 
 /// How the store turns one meter's readings into consumption.
 #[derive(Debug, Clone, Copy)]
@@ -224,6 +232,25 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<DocumentRecord>>,
     ) -> Result<DocumentRecord, StoreError> {
         self.blocking(move |inner| inner.set_documents(count, by, audit)).await
+    }
+
+    async fn set_meetings(
+        &self,
+        count: MeetingCount,
+        by: String,
+        audit: Option<AuditLine<MeetingRecord>>,
+    ) -> Result<MeetingRecord, StoreError> {
+        self.blocking(move |inner| inner.set_meetings(count, by, audit)).await
+    }
+
+    async fn record_slip(
+        &self,
+        slip: IssueSlip,
+        lines: Vec<PricedLine>,
+        by: String,
+        audit: Option<AuditLine<SlipRecord>>,
+    ) -> Result<SlipRecord, StoreError> {
+        self.blocking(move |inner| inner.record_slip(slip, lines, by, audit)).await
     }
 
     async fn record_plan_edit(

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use std::time::Duration;
 
+use jiff::civil::Date;
 use rusqlite::{Connection, OpenFlags, params, params_from_iter};
 
 use super::SqliteStore;
@@ -11,8 +12,8 @@ use crate::domain::TimeRange;
 use crate::domain::{CorrectionRecord, MeterId, Month, Origin, RejectReason, Source};
 use crate::store::from_ms;
 use crate::store::{
-    DocumentRecord, MeterStatus, MeterTotal, PlanEditRecord, Resolution, RetryItem, StoreError, StoreReads,
-    StoredReading, StoredRejection,
+    DocumentRecord, IssuedLine, MeetingRecord, MeterStatus, MeterTotal, PlanEditRecord, Resolution, RetryItem,
+    StoreError, StoreReads, StoredReading, StoredRejection,
 };
 
 /// How long the health check waits for the write lock: ingest's own writes hold it for
@@ -192,6 +193,14 @@ impl StoreReads for SqliteStore {
 
     async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError> {
         self.blocking(move |inner| inner.documents(first, last_exclusive)).await
+    }
+
+    async fn meetings(&self, first: Month, last_exclusive: Month) -> Result<Vec<MeetingRecord>, StoreError> {
+        self.blocking(move |inner| inner.meetings(first, last_exclusive)).await
+    }
+
+    async fn issued(&self, first: Date, last_exclusive: Date) -> Result<Vec<IssuedLine>, StoreError> {
+        self.blocking(move |inner| inner.issued(first, last_exclusive)).await
     }
 
     async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError> {

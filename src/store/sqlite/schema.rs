@@ -174,6 +174,41 @@ pub(super) const MIGRATIONS: &[&str] = &[
         docx     BLOB    NOT NULL
     );
 "#,
+    // Issue slips (phiếu xuất kho) of the configured resources (docs/resources.md): one slip
+    // for a department on a date, its lines priced on that date.
+    r#"
+    CREATE TABLE issue_slips (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        number     TEXT    NOT NULL,
+        department TEXT    NOT NULL,
+        day        TEXT    NOT NULL,    -- the office's local date, YYYY-MM-DD
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL
+    );
+    CREATE INDEX issue_slips_by_day ON issue_slips (day);
+    CREATE TABLE issue_lines (
+        slip           INTEGER NOT NULL REFERENCES issue_slips (id),
+        line           INTEGER NOT NULL,
+        resource       TEXT    NOT NULL,
+        item           TEXT    NOT NULL,
+        quantity       REAL    NOT NULL,
+        unit_price_vnd REAL    NOT NULL,
+        value_vnd      REAL    NOT NULL,
+        PRIMARY KEY (slip, line)
+    ) WITHOUT ROWID;
+"#,
+    // Meetings a department held in a month (YYYY-MM) and how many of them were paperless.
+    r#"
+    CREATE TABLE meetings (
+        department TEXT    NOT NULL,
+        month      TEXT    NOT NULL,
+        held       INTEGER NOT NULL,
+        paperless  INTEGER NOT NULL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL,
+        PRIMARY KEY (month, department)
+    ) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

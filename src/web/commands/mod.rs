@@ -4,8 +4,10 @@
 pub mod alerts;
 pub mod corrections;
 pub mod documents;
+pub mod meetings;
 pub mod plan;
 pub mod review;
+pub mod slips;
 
 use serde_json::{Value, json};
 

@@ -50,6 +50,7 @@ pub async fn documents_page(
         Some(id) => state.config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
         None => lang.pick("Toàn cơ quan", "Whole office").to_owned(),
     };
+    let meetings = super::meetings::section(&state, &who, lang, &period, now).await?;
     let body = html! {
         main.documents {
             @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
@@ -94,6 +95,7 @@ pub async fn documents_page(
                     }
                 } }
             }
+            (meetings)
         }
     };
     Ok(layout(&state, lang, "/documents", None, Some(&who), body))

@@ -60,6 +60,7 @@ pub async fn entry(
         Some(meter) => state.store.readings(meter.id.clone(), i64::MIN, i64::MAX, LISTED_FOR_CORRECTION).await?,
         None => Vec::new(),
     };
+    let slips = super::slips::section(&state, who, lang, &today);
     let body = html! {
         main.entry {
             @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
@@ -169,6 +170,7 @@ pub async fn entry(
                     } }
                 }
             }
+            (slips)
         }
     };
     Ok(layout(&state, lang, "/entry", None, Some(who), body))

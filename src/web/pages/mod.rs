@@ -8,11 +8,14 @@ pub mod dashboard;
 mod documents;
 mod entry;
 pub mod explain;
+mod meetings;
 mod offices;
 mod plan;
 mod rejected;
 mod reports;
 mod scores;
+mod slips;
+mod supplies;
 
 pub use account::{login, login_page, logout, setup, setup_page};
 pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
@@ -20,11 +23,13 @@ pub use alerts::{acknowledge_form, alerts_page};
 pub use dashboard::{chart_png, dashboard};
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
+pub use meetings::meetings_form;
 pub use offices::offices_page;
 pub use plan::{baseline_form, plan_page, target_form};
 pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
 pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
+pub use slips::{slip_form, slip_import_form};
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -47,6 +52,9 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
         RejectReason::TooOld => ("Thời điểm quá cũ", "Older than the office accepts"),
         RejectReason::ConflictingDuplicate => ("Trùng thời điểm nhưng khác giá trị", "Same time, different value"),
         RejectReason::HeldForReview => ("Tăng giảm bất thường, chờ xem xét", "Unlikely jump, held for review"),
+        RejectReason::UnknownSupply => {
+            ("Phiếu xuất kho có nguồn lực hoặc mặt hàng chưa khai báo", "Issue slip names an unknown resource or item")
+        }
     };
     lang.pick(vi, en)
 }

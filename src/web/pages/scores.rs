@@ -157,6 +157,8 @@ pub async fn scores_page(
                     }
                 }
             }
+            (super::meetings::score_section(&report, lang))
+            (super::supplies::score_sections(&report, lang))
         }
     };
     Ok(layout(&state, lang, "/scores", None, Some(&who), body))

@@ -3,6 +3,7 @@
 
 pub mod panels;
 pub mod spec;
+mod supplies;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, RawQuery, State};

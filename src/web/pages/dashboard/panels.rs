@@ -91,7 +91,7 @@ impl Context<'_> {
     }
 
     /// The range a panel shows, and the period it came from (none for explicit dates).
-    fn range(&self, panel: &Panel) -> Result<(TimeRange, Option<PeriodSpec>), ApiError> {
+    pub(super) fn range(&self, panel: &Panel) -> Result<(TimeRange, Option<PeriodSpec>), ApiError> {
         if let Some(range) = self.range {
             return Ok((range, None));
         }
@@ -211,6 +211,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
     let resource = ctx.resource.or(panel.resource);
     let mut view = match (panel.chart, resource) {
         (ChartKind::Meters, resource) => meters(ctx, resource),
+        (ChartKind::Supplies, _) => super::supplies::panel(ctx, panel).await?,
         (_, None) => return Err(ApiError::internal("a panel without a resource passed the dashboard check")),
         (ChartKind::Progress, Some(r)) => progress(ctx, r).await?,
         (ChartKind::Bars, Some(r)) => bars(ctx, panel, r).await?,

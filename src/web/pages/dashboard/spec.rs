@@ -92,16 +92,19 @@ pub enum ChartKind {
     Waste,
     /// Each meter's last reading and status.
     Meters,
+    /// The configured resources issued on slips (stationery, toner, fuel): a table.
+    Supplies,
 }
 
 impl ChartKind {
-    const ALL: [(&str, ChartKind); 6] = [
+    const ALL: [(&str, ChartKind); 7] = [
         ("progress", ChartKind::Progress),
         ("bars", ChartKind::Bars),
         ("ranking", ChartKind::Ranking),
         ("heatmap", ChartKind::Heatmap),
         ("waste", ChartKind::Waste),
         ("meters", ChartKind::Meters),
+        ("supplies", ChartKind::Supplies),
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -448,18 +451,26 @@ fn parse_panel(p: &PanelFile, at: &str, problem: &mut dyn FnMut(String, String, 
         problem(
             key("chart"),
             format!("`{}` is not a chart kind", p.chart),
-            "use progress, bars, ranking, heatmap, waste or meters".into(),
+            "use progress, bars, ranking, heatmap, waste, meters or supplies".into(),
         );
         return None;
     };
     let chart = *chart;
     let resource = match p.resource.as_deref().map(str::parse::<Resource>) {
+        Some(_) if chart == ChartKind::Supplies => {
+            problem(
+                key("resource"),
+                "a supplies panel shows every configured resource".into(),
+                "remove resource; the resources are listed in the config's [[resources]]".into(),
+            );
+            return None;
+        }
         Some(Ok(r)) => Some(r),
         Some(Err(e)) => {
             problem(key("resource"), e.to_string(), "use electricity, water or paper".into());
             return None;
         }
-        None if chart == ChartKind::Meters => None,
+        None if matches!(chart, ChartKind::Meters | ChartKind::Supplies) => None,
         None => {
             problem(
                 key("resource"),
@@ -472,6 +483,7 @@ fn parse_panel(p: &PanelFile, at: &str, problem: &mut dyn FnMut(String, String, 
     let group = match (chart, p.group.as_deref()) {
         (ChartKind::Ranking, None | Some("departments")) => Group::Departments,
         (ChartKind::Ranking, Some("meters")) => Group::Meters,
+        (ChartKind::Supplies, Some("departments")) => Group::Departments,
         (ChartKind::Ranking, Some(other)) => {
             problem(
                 key("group"),
