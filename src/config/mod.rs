@@ -35,7 +35,7 @@ pub use backup::BackupConfig;
 pub use error::{ConfigError, ConfigProblem};
 pub use ingest::IngestConfig;
 pub use log::LogFormat;
-pub use meters::{DEFAULT_COUNTER_INTERVAL, parse_interval};
+pub use meters::{DEFAULT_COUNTER_INTERVAL, MeterSpec, check_meters, parse_interval};
 pub use mqtt::{
     Broker, BrokerClient, BrokerTls, ClientAuth, ClientTls, EmbeddedBroker, ExternalBroker, INGEST_USERNAME, MqttConfig,
 };
@@ -51,7 +51,7 @@ pub use web::{WebAccess, WebLimits};
 use self::env::{Secrets, apply_env};
 use self::error::parse_toml;
 use self::ingest::IngestSection;
-use self::meters::{MeterEntry, resolve_meters};
+use self::meters::resolve_meters;
 use self::mqtt::MqttSection;
 use self::office::{DepartmentEntry, OfficeSection, resolve_departments};
 use self::store::StoreSection;
@@ -87,7 +87,7 @@ struct ConfigFile {
     #[serde(default)]
     departments: Vec<DepartmentEntry>,
     #[serde(default)]
-    meters: Vec<MeterEntry>,
+    meters: Vec<MeterSpec>,
     #[serde(default)]
     staffing: Vec<saving_plan::StaffingEntry>,
     #[serde(default)]
@@ -135,6 +135,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
+    /// The meters as the file wrote them: what seeds a new store's meter table.
+    pub meter_specs: Vec<MeterSpec>,
     /// Baselines, targets, emission factors and tariffs as the config gives them (the web
     /// app's edits are laid over them by `analysis::plan`).
     pub plan: Plan,
@@ -261,6 +263,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         notify,
         departments,
         meters,
+        meter_specs: raw.meters,
         plan: plan?,
         rubric,
         alerts,

@@ -44,6 +44,8 @@ pub enum RejectReason {
     /// An unlikely jump (a unit slip, a rate above the meter's maximum), kept out of the
     /// figures until a person accepts or rejects it.
     HeldForReview,
+    /// The meter was retired before the reading's time.
+    MeterRetired,
 }
 
 impl RejectReason {
@@ -58,6 +60,7 @@ impl RejectReason {
             RejectReason::TooOld => "too_old",
             RejectReason::ConflictingDuplicate => "conflicting_duplicate",
             RejectReason::HeldForReview => "held_for_review",
+            RejectReason::MeterRetired => "meter_retired",
         }
     }
 
@@ -72,6 +75,7 @@ impl RejectReason {
             RejectReason::TooOld,
             RejectReason::ConflictingDuplicate,
             RejectReason::HeldForReview,
+            RejectReason::MeterRetired,
         ]
         .into_iter()
         .find(|r| r.code() == code)

@@ -27,11 +27,12 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::config::{Config, StoreConfig};
+use crate::config::{Config, MeterSpec, StoreConfig};
 use crate::domain::TimeRange;
 use crate::domain::period::NamedPeriod;
 use crate::domain::{
-    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, MeterId, Month, Origin, RejectReason, Resource,
+    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, Meter, MeterId, Month, Origin, RejectReason,
+    Resource,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -216,6 +217,20 @@ pub struct PlanEditRecord {
     pub edit: PlanEdit,
 }
 
+/// A meter as the store keeps it: its keys as text, and the local date it was retired from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterRecord {
+    pub spec: MeterSpec,
+    pub retired_from: Option<jiff::civil::Date>,
+}
+
+/// A meter before and after a change made in the web app (`before`: `None` when added).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterChange {
+    pub before: Option<MeterRecord>,
+    pub after: MeterRecord,
+}
+
 /// One meter's consumption over a range, as a store that holds several offices tags it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeterTotal {
@@ -281,6 +296,9 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// Every plan edit, oldest first.
     async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError>;
+
+    /// The office's meters as the store keeps them, in the order they were added.
+    async fn meter_setup(&self) -> Result<Vec<MeterRecord>, StoreError>;
 
     /// Every meter's consumption over `range` in every office the store holds, or `None`
     /// when the store holds only this office (the embedded one).
@@ -357,6 +375,27 @@ pub trait Store: StoreReads {
         edit: PlanEdit,
         audit: Option<AuditLine<PlanEditRecord>>,
     ) -> Result<PlanEditRecord, StoreError>;
+
+    /// Copy the config file's meters into a store that never held any (`true`); a store that
+    /// holds them keeps its own (`false`).
+    async fn seed_meters(&self, specs: Vec<MeterSpec>) -> Result<bool, StoreError>;
+
+    /// Add a meter or change the one with its id; `meter` is `spec` as checked.
+    async fn put_meter(
+        &self,
+        spec: MeterSpec,
+        meter: Meter,
+        audit: Option<AuditLine<MeterChange>>,
+    ) -> Result<MeterChange, StoreError>;
+
+    /// Retire a meter from a local date, or put it back in use (`None`); `Ok(None)`: no such
+    /// meter.
+    async fn retire_meter(
+        &self,
+        id: MeterId,
+        from: Option<jiff::civil::Date>,
+        audit: Option<AuditLine<MeterChange>>,
+    ) -> Result<Option<MeterChange>, StoreError>;
 
     /// Retention: thin counters' raw readings older than `before` to what their hourly
     /// consumption needs (see `sqlite::retention`), a day of a meter per transaction. The

@@ -8,6 +8,7 @@ mod reads;
 mod retention;
 mod rollup;
 mod schema;
+mod setup;
 #[cfg(test)]
 mod upgrades;
 mod write;
@@ -33,7 +34,10 @@ use async_trait::async_trait;
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
-use super::{AuditLine, DocumentRecord, PlanEdit, PlanEditRecord, Review, Reviewed, Store, StoreError, WriteReport};
+use super::{
+    AuditLine, DocumentRecord, MeterChange, PlanEdit, PlanEditRecord, Review, Reviewed, Store, StoreError, WriteReport,
+};
+use crate::config::MeterSpec;
 use crate::domain::consumption::RateLimit;
 use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind, Resource};
 
@@ -59,7 +63,8 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     tz: TimeZone,
-    rules: HashMap<MeterId, MeterRule>,
+    /// How each meter's readings become consumption; a meter added in the web app joins it.
+    rules: std::sync::RwLock<HashMap<MeterId, MeterRule>>,
     sink: Option<Arc<dyn ChangeSink>>,
     /// Each meter's limit learned from its history, and when (see `write::rate_limit`).
     learned_limits: Mutex<HashMap<MeterId, (RateLimit, std::time::Instant)>>,
@@ -118,7 +123,7 @@ impl SqliteStore {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             tz: tz.clone(),
-            rules,
+            rules: std::sync::RwLock::new(rules),
             sink,
             learned_limits: Mutex::new(HashMap::new()),
         };
@@ -162,7 +167,7 @@ fn explain_open_failure(path: &Path, error: rusqlite::Error) -> String {
 
 impl Inner {
     fn rule(&self, meter: &MeterId) -> MeterRule {
-        self.rules.get(meter).copied().unwrap_or(MeterRule {
+        self.rules.read().unwrap_or_else(|p| p.into_inner()).get(meter).copied().unwrap_or(MeterRule {
             kind: MeterKind::Counter,
             resource: None,
             register_max: None,
@@ -232,6 +237,28 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<PlanEditRecord>>,
     ) -> Result<PlanEditRecord, StoreError> {
         self.blocking(move |inner| inner.record_plan_edit(edit, audit)).await
+    }
+
+    async fn seed_meters(&self, specs: Vec<MeterSpec>) -> Result<bool, StoreError> {
+        self.blocking(move |inner| inner.seed_meters(&specs)).await
+    }
+
+    async fn put_meter(
+        &self,
+        spec: MeterSpec,
+        meter: Meter,
+        audit: Option<AuditLine<MeterChange>>,
+    ) -> Result<MeterChange, StoreError> {
+        self.blocking(move |inner| inner.put_meter(spec, &meter, audit)).await
+    }
+
+    async fn retire_meter(
+        &self,
+        id: MeterId,
+        from: Option<jiff::civil::Date>,
+        audit: Option<AuditLine<MeterChange>>,
+    ) -> Result<Option<MeterChange>, StoreError> {
+        self.blocking(move |inner| inner.retire_meter(&id, from, audit)).await
     }
 
     async fn thin_readings(&self, before: jiff::Timestamp) -> Result<Thinned, StoreError> {

@@ -174,6 +174,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         docx     BLOB    NOT NULL
     );
 "#,
+    // The office's meters as the web app keeps them (docs/setup.md): seeded once from the
+    // config file, then changed in the browser; a meter with readings is retired, not deleted.
+    r#"
+    CREATE TABLE meters (
+        id           TEXT    PRIMARY KEY,
+        position     INTEGER NOT NULL,  -- the order they are listed in
+        spec         TEXT    NOT NULL,  -- JSON: the keys of a [[meters]] entry
+        retired_from TEXT               -- the office's local date, YYYY-MM-DD; NULL: in use
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

@@ -47,6 +47,7 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
         RejectReason::TooOld => ("Thời điểm quá cũ", "Older than the office accepts"),
         RejectReason::ConflictingDuplicate => ("Trùng thời điểm nhưng khác giá trị", "Same time, different value"),
         RejectReason::HeldForReview => ("Tăng giảm bất thường, chờ xem xét", "Unlikely jump, held for review"),
+        RejectReason::MeterRetired => ("Công tơ đã thôi dùng", "Meter retired"),
     };
     lang.pick(vi, en)
 }
