@@ -100,6 +100,11 @@ impl Pipeline {
         table.order.iter().map(|id| (table.meters[id].clone(), table.retired.get(id).copied())).collect()
     }
 
+    /// The meters not retired at `now`, in the setup's order.
+    pub fn meters_in_use(&self, now: Timestamp) -> Vec<Meter> {
+        self.meters().into_iter().filter(|(_, retired)| retired.is_none_or(|from| from > now)).map(|(m, _)| m).collect()
+    }
+
     /// Told each time the meters change.
     pub fn meter_changes(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()

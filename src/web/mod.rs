@@ -19,7 +19,7 @@ mod state;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 pub use error::ApiError;
 pub use metrics::HttpRequests;
@@ -77,7 +77,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(api::account::me))
         .route("/api/v1/audit", get(api::audit::audit))
         .route("/api/v1/export/audit.csv", get(api::audit::audit_csv))
-        .route("/api/v1/meters", get(api::meters::meters))
+        .route("/api/v1/meters", get(api::meters::meters).post(api::meters::add_meter))
+        .route("/api/v1/meters/{id}", put(api::meters::change_meter))
+        .route("/api/v1/meters/{id}/retire", post(api::meters::retire_meter))
         .route("/api/v1/consumption", get(api::consumption::consumption))
         .route("/api/v1/readings", post(api::readings::post_readings).get(api::readings::readings))
         .route("/api/v1/corrections", post(api::corrections::post_correction).get(api::corrections::list_corrections))

@@ -30,6 +30,7 @@ mod reports;
 mod retention;
 mod review;
 mod scores;
+mod setup_meters;
 mod security;
 mod slow_clients;
 mod store_conformance;

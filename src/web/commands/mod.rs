@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod corrections;
 pub mod documents;
+pub mod meters;
 pub mod plan;
 pub mod review;
 
@@ -29,8 +30,8 @@ pub async fn write_as(
             Incoming::Reading(reading, _) => Some(&reading.meter),
             Incoming::Rejected(rejection) => rejection.meter.as_ref(),
         };
-        if let Some(meter) = meter.and_then(|id| state.config.meter(id)) {
-            writer.check_meter(meter).map_err(|denied| match denied {
+        if let Some(meter) = meter.and_then(|id| state.pipeline.meter(id)) {
+            writer.check_meter(&meter).map_err(|denied| match denied {
                 AccessDenied::Forbidden { message, .. } => ApiError::Forbidden(message),
                 other => ApiError::internal(format!("{other:?}")),
             })?;
