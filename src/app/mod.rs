@@ -112,7 +112,8 @@ impl Application {
         tracing::info!("store open: {}", config.store);
         let pipeline = Pipeline::new(&[], config.ingest, config.office.timezone.clone());
         let mut config = config;
-        config.meters = live_setup(&config, store.as_ref(), &pipeline).await?;
+        let (meters, setup_differences) = live_setup(&config, store.as_ref(), &pipeline).await?;
+        config.meters = meters;
         let config = Arc::new(config);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared_group = match &config.mqtt.broker {
@@ -251,6 +252,7 @@ impl Application {
             auth,
             alerts,
             report_shelf,
+            setup_differences: Arc::new(setup_differences),
         };
         Ok(Application {
             listener,

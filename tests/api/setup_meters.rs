@@ -166,13 +166,22 @@ async fn meters_changed_in_the_app_are_still_there_after_a_restart() {
     let (status, _) = send(app.http.post(app.url("/api/v1/meters/nuoc-a-lit/retire")).json(&retire)).await;
     assert_eq!(status, 200);
 
-    // A new Application on the same data directory, from the same config file.
+    // A new Application on the same data directory. Its config file was edited meanwhile: a
+    // meter renamed there, and one added.
     let dir = app.dir_and_stop().await;
-    let text = config_text(&embedded_mqtt(), &dir.path().join("xanh.db"));
+    let text = config_text(&embedded_mqtt(), &dir.path().join("xanh.db"))
+        .replace("name = \"Đồng hồ nước tổng\"", "name = \"Đồng hồ tổng (sửa trong tệp)\"")
+        + "\n[[meters]]\nid = \"dien-moi\"\nname = \"Công tơ mới\"\nresource = \"electricity\"\nkind = \"counter\"\nunit = \"kWh\"\n";
     let app = spawn_app_from(&text, dir).await;
     let photo = app.meter("dien-photo").await;
     assert_eq!(photo["name"], "Máy photo phòng A", "{photo}");
     assert_eq!(app.meter("nuoc-a-lit").await["retired_from"], "2026-11-15");
+    // The store's name stays in force; the file's new meter is added; the two keys on which
+    // the file and the store disagree (the name, and the meter only the store has) are
+    // reported, not silently applied or ignored.
+    assert_eq!(app.meter("nuoc-tong").await["name"], "Đồng hồ nước tổng");
+    assert_eq!(app.meter("dien-moi").await["readings"], 0);
+    assert_eq!(app.health().await["setup"]["file_differences"], 2);
     let row = json!([{"meter": "dien-photo", "value": 10.0}]);
     let (_, report) = send(app.http.post(app.url("/api/v1/readings")).json(&row)).await;
     assert_eq!(report["stored"], 1, "{report}");
