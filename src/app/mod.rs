@@ -28,8 +28,8 @@ use crate::ingest::{Pipeline, broker};
 use crate::notify;
 use crate::store::{self, Accounts, AlertBook, BackupStatus, ReportShelf, StoreError, StoreReads};
 use crate::web::Dashboards;
-use setup::live_setup;
 use crate::web::{self, AppState, BrokerInfo};
+use setup::live_setup;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {

@@ -16,7 +16,8 @@ pub(super) async fn live_setup(
     store: &dyn Store,
     pipeline: &Pipeline,
 ) -> Result<(Vec<Meter>, Vec<SetupDifference>), StartError> {
-    let problem = |problems| StartError::Setup(ConfigError { file: format!("the meters kept in {}", config.store), problems });
+    let problem =
+        |problems| StartError::Setup(ConfigError { file: format!("the meters kept in {}", config.store), problems });
     let departments: Vec<DepartmentId> = config.departments.iter().map(|d| d.id.clone()).collect();
     if store.seed_meters(config.meter_specs.clone()).await? {
         tracing::info!(meters = config.meter_specs.len(), "setup: the new store took the config file's meters");

@@ -48,8 +48,9 @@ pub struct MeterSpec {
 pub fn check_meters(specs: &[MeterSpec], departments: &[DepartmentId]) -> Result<Vec<Meter>, Vec<ConfigProblem>> {
     let departments: HashSet<&DepartmentId> = departments.iter().collect();
     let mut problems = Vec::new();
-    let meters =
-        resolve_meters(specs, &departments, &mut |key, problem, fix| problems.push(ConfigProblem { key, problem, fix }));
+    let meters = resolve_meters(specs, &departments, &mut |key, problem, fix| {
+        problems.push(ConfigProblem { key, problem, fix })
+    });
     if problems.is_empty() { Ok(meters) } else { Err(problems) }
 }
 

@@ -9,9 +9,11 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
 use super::formats::{DecodeContext, RawValue, decoder_for};
-use crate::store::MeterRecord;
 use crate::config::{ConfigProblem, IngestConfig, MeterSpec, check_meters};
-use crate::domain::{DepartmentId, Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection, Topic};
+use crate::domain::{
+    DepartmentId, Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection, Topic,
+};
+use crate::store::MeterRecord;
 
 /// The largest payload decoded; meters send a few hundred bytes.
 const MAX_PAYLOAD: usize = 256 * 1024;

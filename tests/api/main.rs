@@ -30,7 +30,7 @@ mod reports;
 mod retention;
 mod review;
 mod scores;
-mod setup_meters;
 mod security;
+mod setup_meters;
 mod slow_clients;
 mod store_conformance;

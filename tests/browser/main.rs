@@ -10,6 +10,7 @@ mod alerts;
 mod council;
 mod dashboard;
 mod demo_office;
+mod setup;
 
 use std::collections::HashMap;
 use std::path::Path;

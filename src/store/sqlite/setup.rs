@@ -30,7 +30,10 @@ impl Inner {
                 params![spec.id, position as i64, to_json(spec)?],
             )?;
         }
-        tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![SEEDED, jiff::Timestamp::now().to_string()])?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+            params![SEEDED, jiff::Timestamp::now().to_string()],
+        )?;
         tx.commit()?;
         Ok(true)
     }

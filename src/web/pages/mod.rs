@@ -13,6 +13,7 @@ mod plan;
 mod rejected;
 mod reports;
 mod scores;
+mod setup;
 
 pub use account::{login, login_page, logout, setup, setup_page};
 pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
@@ -25,6 +26,7 @@ pub use plan::{baseline_form, plan_page, target_form};
 pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
 pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
+pub use setup::{add_meter_form, change_meter_form, meter_page, meters_page, retire_meter_form};
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -118,6 +120,7 @@ fn layout(
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         a href=(format!("/alerts?lang={code}")) aria-current=[(path == "/alerts").then_some("page")] { (lang.pick("Cảnh báo", "Alerts")) }
                         @if who.is_some_and(|p| p.role() == Role::Admin) {
+                            a href=(format!("/admin/meters?lang={code}")) { (lang.pick("Quản lý công tơ", "Manage meters")) }
                             a href=(format!("/admin/users?lang={code}")) { (match lang { Lang::Vi => "Người dùng", Lang::En => "Users" }) }
                             a href=(format!("/admin/audit?lang={code}")) { (match lang { Lang::Vi => "Nhật ký", Lang::En => "Audit log" }) }
                         }
