@@ -231,6 +231,15 @@ pub struct MeterChange {
     pub after: MeterRecord,
 }
 
+/// A headcount or floor area change as kept, with who entered it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffingRecord {
+    pub id: i64,
+    pub change: crate::config::StaffingChange,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// One meter's consumption over a range, as a store that holds several offices tags it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeterTotal {
@@ -299,6 +308,9 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// The office's meters as the store keeps them, in the order they were added.
     async fn meter_setup(&self) -> Result<Vec<MeterRecord>, StoreError>;
+
+    /// Headcount and floor area changes entered in the web app, oldest first.
+    async fn staffing_changes(&self) -> Result<Vec<StaffingRecord>, StoreError>;
 
     /// Every meter's consumption over `range` in every office the store holds, or `None`
     /// when the store holds only this office (the embedded one).
@@ -387,6 +399,14 @@ pub trait Store: StoreReads {
         meter: Meter,
         audit: Option<AuditLine<MeterChange>>,
     ) -> Result<MeterChange, StoreError>;
+
+    /// Keep a change of a department's headcount or floor area from a day on.
+    async fn record_staffing(
+        &self,
+        change: crate::config::StaffingChange,
+        by: String,
+        audit: Option<AuditLine<StaffingRecord>>,
+    ) -> Result<StaffingRecord, StoreError>;
 
     /// Retire a meter from a local date, or put it back in use (`None`); `Ok(None)`: no such
     /// meter.

@@ -32,5 +32,6 @@ mod review;
 mod scores;
 mod security;
 mod setup_meters;
+mod setup_staffing;
 mod slow_clients;
 mod store_conformance;

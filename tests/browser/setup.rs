@@ -139,3 +139,39 @@ async fn hc_qt_adds_changes_and_retires_a_meter_in_the_browser() {
     browser.quit().await;
     app.stop().await;
 }
+
+/// Issue 18: HC-QT changes Phòng A's headcount on the departments' admin page, and the
+/// departments page shows the water per person halve.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_headcount_changed_in_the_browser_changes_the_figures_per_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_from(&office_config_text(OFFICE, &embedded_mqtt(), &dir.path().join("xanh.db")), dir).await;
+    // Phòng A's water: 100 m³ in 2025, for its 10 people of the config.
+    let rows = json!([
+        {"meter": "nuoc-a-lit", "value": 0, "ts": "2025-01-01T00:00:00+07:00"},
+        {"meter": "nuoc-a-lit", "value": 100000, "ts": "2026-01-01T00:00:00+07:00"},
+    ]);
+    let response = app.http.post(app.url("/api/v1/readings")).json(&rows).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let browser = Browser::start().await;
+    browser.resize(PHONE).await;
+    let per_person = "article[data-kind=ranking][data-resource=water] tr[data-row=phong-a] td[data-figure=per-person]";
+    browser.open(&app, "/departments?period=2025").await;
+    assert_eq!(text(&browser, per_person).await, "10,00");
+
+    browser.open(&app, "/admin/departments").await;
+    assert_eq!(text(&browser, "tr[data-department=phong-a] td[data-figure=headcount]").await, "10");
+    choose(&browser, "form.staffing select[name=department]", "phong-a").await;
+    browser.script("document.querySelector('form.staffing input[name=from]').value = '2025-01-01'", json!([])).await;
+    browser.type_into("form.staffing input[name=headcount]", "20").await;
+    submit(&browser, "form.staffing button[type=submit]", "/admin/departments?lang=vi&ok=").await;
+    assert_eq!(text(&browser, "[data-result=ok]").await, "Đã lưu thay đổi của phong-a từ 01/01/2025.");
+    assert_eq!(text(&browser, "tr[data-department=phong-a] td[data-figure=headcount]").await, "20");
+    fits_a_phone(&browser, "/admin/departments").await;
+    browser.screenshot("setup-departments-phone.png").await;
+
+    browser.open(&app, "/departments?period=2025").await;
+    assert_eq!(text(&browser, per_person).await, "5,00");
+    browser.quit().await;
+    app.stop().await;
+}

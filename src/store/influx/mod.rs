@@ -245,6 +245,10 @@ impl StoreReads for InfluxStore {
         self.journal.meter_setup().await
     }
 
+    async fn staffing_changes(&self) -> Result<Vec<crate::store::StaffingRecord>, StoreError> {
+        self.journal.staffing_changes().await
+    }
+
     /// The embedded database must answer. InfluxDB is asked too, but its absence is no
     /// failure: the outbox holds its points, and the health report turns degraded when they
     /// have waited longer than `store.outbox_alert_s`.
@@ -326,6 +330,15 @@ impl Store for InfluxStore {
         audit: Option<AuditLine<crate::store::MeterChange>>,
     ) -> Result<crate::store::MeterChange, StoreError> {
         self.journal.put_meter(spec, meter, audit).await
+    }
+
+    async fn record_staffing(
+        &self,
+        change: crate::config::StaffingChange,
+        by: String,
+        audit: Option<AuditLine<crate::store::StaffingRecord>>,
+    ) -> Result<crate::store::StaffingRecord, StoreError> {
+        self.journal.record_staffing(change, by, audit).await
     }
 
     async fn retire_meter(

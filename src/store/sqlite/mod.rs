@@ -252,6 +252,15 @@ impl Store for SqliteStore {
         self.blocking(move |inner| inner.put_meter(spec, &meter, audit)).await
     }
 
+    async fn record_staffing(
+        &self,
+        change: crate::config::StaffingChange,
+        by: String,
+        audit: Option<AuditLine<crate::store::StaffingRecord>>,
+    ) -> Result<crate::store::StaffingRecord, StoreError> {
+        self.blocking(move |inner| inner.record_staffing(change, by, audit)).await
+    }
+
     async fn retire_meter(
         &self,
         id: MeterId,

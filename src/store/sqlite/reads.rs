@@ -202,6 +202,10 @@ impl StoreReads for SqliteStore {
         self.blocking(|inner| inner.meter_setup()).await
     }
 
+    async fn staffing_changes(&self) -> Result<Vec<crate::store::StaffingRecord>, StoreError> {
+        self.blocking(|inner| inner.staffing_changes()).await
+    }
+
     async fn meter_totals(&self, _range: TimeRange) -> Result<Option<Vec<MeterTotal>>, StoreError> {
         Ok(None)
     }

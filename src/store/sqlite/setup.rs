@@ -1,14 +1,14 @@
-//! The office's meters as the web app keeps them: seeded once from the config file, then
-//! changed only here, each change with its audit line in one transaction. A meter is retired
-//! from a date, never deleted, so its history stays readable.
+//! The office's setup as the web app keeps it, each change with its audit line in one
+//! transaction: the meters, seeded once from the config file (a meter is retired from a date,
+//! never deleted, so its history stays readable), and headcount and floor area over time.
 
 use jiff::civil::Date;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{Inner, MeterRule, audit_in, lock};
-use crate::config::MeterSpec;
+use crate::config::{MeterSpec, StaffingChange};
 use crate::domain::{Meter, MeterId};
-use crate::store::{AuditLine, MeterChange, MeterRecord, StoreError};
+use crate::store::{AuditLine, MeterChange, MeterRecord, StaffingRecord, StoreError, from_ms, ms};
 
 /// The `meta` key set once the config file's meters were copied into the store.
 const SEEDED: &str = "meters_seeded";
@@ -97,6 +97,53 @@ impl Inner {
         audit_in(&tx, audit, &change)?;
         tx.commit()?;
         Ok(Some(change))
+    }
+}
+
+impl Inner {
+    pub(super) fn record_staffing(
+        &self,
+        change: StaffingChange,
+        by: String,
+        audit: Option<AuditLine<StaffingRecord>>,
+    ) -> Result<StaffingRecord, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = jiff::Timestamp::now();
+        tx.execute(
+            "INSERT INTO staffing_changes (department, from_day, headcount, area_m2, entered_by, entered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![change.department.as_str(), change.from.to_string(), change.headcount, change.area_m2, by, ms(at)],
+        )?;
+        let record = StaffingRecord { id: tx.last_insert_rowid(), change, entered_by: by, entered_at: at };
+        audit_in(&tx, audit, &record)?;
+        tx.commit()?;
+        Ok(record)
+    }
+
+    pub(super) fn staffing_changes(&self) -> Result<Vec<StaffingRecord>, StoreError> {
+        type Raw = (i64, String, String, Option<u32>, Option<f64>, String, i64);
+        let rows: Vec<Raw> = self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, department, from_day, headcount, area_m2, entered_by, entered_at FROM staffing_changes ORDER BY id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?;
+            rows.collect()
+        })?;
+        let corrupt = |what: &str, e: String| StoreError::Corrupt(format!("staffing_changes.{what}: {e}"));
+        rows.into_iter()
+            .map(|(id, department, from, headcount, area_m2, entered_by, entered_at)| {
+                let department =
+                    department.parse().map_err(|e: crate::domain::InvalidId| corrupt("department", e.to_string()))?;
+                let from = from.parse::<Date>().map_err(|e| corrupt("from_day", e.to_string()))?;
+                Ok(StaffingRecord {
+                    id,
+                    change: StaffingChange { department, from, headcount, area_m2 },
+                    entered_by,
+                    entered_at: from_ms(entered_at),
+                })
+            })
+            .collect()
     }
 }
 

@@ -17,4 +17,5 @@ pub mod readings;
 pub mod rejected;
 pub mod report;
 pub mod scores;
+pub mod staffing;
 pub mod waste;

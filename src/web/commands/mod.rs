@@ -7,6 +7,7 @@ pub mod documents;
 pub mod meters;
 pub mod plan;
 pub mod review;
+pub mod staffing;
 
 use serde_json::{Value, json};
 

@@ -26,7 +26,9 @@ pub use plan::{baseline_form, plan_page, target_form};
 pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
 pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
-pub use setup::{add_meter_form, change_meter_form, meter_page, meters_page, retire_meter_form};
+pub use setup::{
+    add_meter_form, change_meter_form, departments_page, meter_page, meters_page, retire_meter_form, staffing_form,
+};
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -121,6 +123,7 @@ fn layout(
                         a href=(format!("/alerts?lang={code}")) aria-current=[(path == "/alerts").then_some("page")] { (lang.pick("Cảnh báo", "Alerts")) }
                         @if who.is_some_and(|p| p.role() == Role::Admin) {
                             a href=(format!("/admin/meters?lang={code}")) { (lang.pick("Quản lý công tơ", "Manage meters")) }
+                            a href=(format!("/admin/departments?lang={code}")) { (lang.pick("Quản lý phòng, ban", "Manage departments")) }
                             a href=(format!("/admin/users?lang={code}")) { (match lang { Lang::Vi => "Người dùng", Lang::En => "Users" }) }
                             a href=(format!("/admin/audit?lang={code}")) { (match lang { Lang::Vi => "Nhật ký", Lang::En => "Audit log" }) }
                         }
