@@ -187,3 +187,48 @@ async fn meters_changed_in_the_app_are_still_there_after_a_restart() {
     assert_eq!(report["stored"], 1, "{report}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_export_prints_the_stores_setup_as_a_config_that_check_config_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(&embedded_mqtt(), &dir.path().join("xanh.db"));
+    let file = dir.path().join("office.toml");
+    std::fs::write(&file, &text).unwrap();
+    let app = spawn_app_from(&text, dir).await;
+    let (status, _) = send(app.http.post(app.url("/api/v1/meters")).json(&photocopier())).await;
+    assert_eq!(status, 201);
+    let retire = json!({"from": "2026-11-15"});
+    let (status, _) = send(app.http.post(app.url("/api/v1/meters/nuoc-a-lit/retire")).json(&retire)).await;
+    assert_eq!(status, 200);
+    let staffing = json!({"from": "2026-03-01", "headcount": 12, "area_m2": "110,5"});
+    let (status, _) = send(app.http.post(app.url("/api/v1/departments/phong-a/staffing")).json(&staffing)).await;
+    assert_eq!(status, 200);
+    let dir = app.dir_and_stop().await;
+
+    let output = std::process::Command::new(crate::common::binary())
+        .args(["config", "export", "--config"])
+        .arg(&file)
+        .env_remove("XANH_CONFIG")
+        .output()
+        .unwrap();
+    let exported = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(exported.contains("id = \"dien-photo\"") && exported.contains("topic = \"tele/may-photo/SENSOR\""), "{exported}");
+    assert!(exported.contains("# Meter nuoc-a-lit is retired from 15/11/2026"), "{exported}");
+    assert!(exported.contains("headcount = 12") && exported.contains("area_m2 = 110.5"), "{exported}");
+
+    // The export is a config Xanh accepts, with the store's meters in it.
+    let copy = dir.path().join("exported.toml");
+    std::fs::write(&copy, &exported).unwrap();
+    let check = std::process::Command::new(crate::common::binary())
+        .args(["check-config", "--config"])
+        .arg(&copy)
+        .env_remove("XANH_CONFIG")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(check.status.code(), Some(0), "{said}{}", String::from_utf8_lossy(&check.stderr));
+    let parsed = xanh::config::Config::parse("exported.toml", &exported, &|_| None).unwrap();
+    assert!(parsed.meters.iter().any(|m| m.id.as_str() == "dien-photo"));
+    assert_eq!(parsed.meters.len(), 8);
+}
