@@ -213,7 +213,10 @@ async fn config_export_prints_the_stores_setup_as_a_config_that_check_config_acc
         .unwrap();
     let exported = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
-    assert!(exported.contains("id = \"dien-photo\"") && exported.contains("topic = \"tele/may-photo/SENSOR\""), "{exported}");
+    assert!(
+        exported.contains("id = \"dien-photo\"") && exported.contains("topic = \"tele/may-photo/SENSOR\""),
+        "{exported}"
+    );
     assert!(exported.contains("# Meter nuoc-a-lit is retired from 15/11/2026"), "{exported}");
     assert!(exported.contains("headcount = 12") && exported.contains("area_m2 = 110.5"), "{exported}");
 
