@@ -52,5 +52,6 @@ pub(super) async fn live_setup(
     }
     let records = store.meter_setup().await?;
     let meters = pipeline.set_setup(&records, &departments).map_err(problem)?;
+    store.use_meters(&meters);
     Ok((meters, differences))
 }

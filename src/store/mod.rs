@@ -388,6 +388,10 @@ pub trait Store: StoreReads {
         audit: Option<AuditLine<PlanEditRecord>>,
     ) -> Result<PlanEditRecord, StoreError>;
 
+    /// Count readings by these meters' rules (kind, wrap-around, plausible rate) from now on:
+    /// the setup in force once the store's own meters are read at start-up.
+    fn use_meters(&self, meters: &[Meter]);
+
     /// Copy the config file's meters into a store that never held any (`true`); a store that
     /// holds them keeps its own (`false`).
     async fn seed_meters(&self, specs: Vec<MeterSpec>) -> Result<bool, StoreError>;

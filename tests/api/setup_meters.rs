@@ -165,6 +165,9 @@ async fn meters_changed_in_the_app_are_still_there_after_a_restart() {
     let retire = json!({"from": "2026-11-15"});
     let (status, _) = send(app.http.post(app.url("/api/v1/meters/nuoc-a-lit/retire")).json(&retire)).await;
     assert_eq!(status, 200);
+    let paper = json!({"id": "giay-b", "name": "Giấy cấp phát Phòng B", "resource": "paper", "department": "phong-b", "kind": "delta", "unit": "ream"});
+    let (status, _) = send(app.http.post(app.url("/api/v1/meters")).json(&paper)).await;
+    assert_eq!(status, 201);
 
     // A new Application on the same data directory. Its config file was edited meanwhile: a
     // meter renamed there, and one added.
@@ -176,15 +179,25 @@ async fn meters_changed_in_the_app_are_still_there_after_a_restart() {
     let photo = app.meter("dien-photo").await;
     assert_eq!(photo["name"], "Máy photo phòng A", "{photo}");
     assert_eq!(app.meter("nuoc-a-lit").await["retired_from"], "2026-11-15");
-    // The store's name stays in force; the file's new meter is added; the two keys on which
-    // the file and the store disagree (the name, and the meter only the store has) are
+    // The store's name stays in force; the file's new meter is added; the three keys on which
+    // the file and the store disagree (the name, and the two meters only the store has) are
     // reported, not silently applied or ignored.
     assert_eq!(app.meter("nuoc-tong").await["name"], "Đồng hồ nước tổng");
     assert_eq!(app.meter("dien-moi").await["readings"], 0);
-    assert_eq!(app.health().await["setup"]["file_differences"], 2);
+    assert_eq!(app.health().await["setup"]["file_differences"], 3);
     let row = json!([{"meter": "dien-photo", "value": 10.0}]);
     let (_, report) = send(app.http.post(app.url("/api/v1/readings")).json(&row)).await;
     assert_eq!(report["stored"], 1, "{report}");
+    // The paper meter added before the restart is still counted as amounts, not a register:
+    // 2 reams and 3 reams are 2 500 sheets.
+    let rows = json!([
+        {"meter": "giay-b", "value": 2, "ts": "2026-11-02T09:00:00+07:00", "from": "2026-11-02T08:00:00+07:00"},
+        {"meter": "giay-b", "value": 3, "ts": "2026-11-02T11:00:00+07:00", "from": "2026-11-02T10:00:00+07:00"},
+    ]);
+    let (_, report) = send(app.http.post(app.url("/api/v1/readings")).json(&rows)).await;
+    assert_eq!(report["stored"], 2, "{report}");
+    let day = app.consumption("resource=paper&meter=giay-b&from=2026-11-02&to=2026-11-03&step=day").await;
+    crate::common::approx(&day["total"], 2500.0);
     app.stop().await;
 }
 

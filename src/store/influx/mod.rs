@@ -319,6 +319,11 @@ impl Store for InfluxStore {
         self.journal.record_plan_edit(edit, audit).await
     }
 
+    /// The journal's rules; InfluxDB's tags stay those of the config file's meters.
+    fn use_meters(&self, meters: &[crate::domain::Meter]) {
+        self.journal.use_meters(meters);
+    }
+
     async fn seed_meters(&self, specs: Vec<crate::config::MeterSpec>) -> Result<bool, StoreError> {
         self.journal.seed_meters(specs).await
     }

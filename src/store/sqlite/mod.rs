@@ -51,6 +51,17 @@ struct MeterRule {
     max_rate: Option<f64>,
 }
 
+impl MeterRule {
+    fn of(meter: &Meter) -> MeterRule {
+        MeterRule {
+            kind: meter.kind,
+            resource: Some(meter.resource),
+            register_max: meter.register_max,
+            max_rate: meter.max_rate,
+        }
+    }
+}
+
 /// The writer's page cache, in KiB (SQLite's default is 2 000).
 const WRITER_CACHE_KIB: i64 = 16 * 1024;
 
@@ -106,18 +117,7 @@ impl SqliteStore {
         if sink.is_some() {
             conn.execute_batch(CHANGE_TRACKING).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
         }
-        let rules = meters
-            .iter()
-            .map(|m| {
-                let rule = MeterRule {
-                    kind: m.kind,
-                    resource: Some(m.resource),
-                    register_max: m.register_max,
-                    max_rate: m.max_rate,
-                };
-                (m.id.clone(), rule)
-            })
-            .collect();
+        let rules = meters.iter().map(|m| (m.id.clone(), MeterRule::of(m))).collect();
         let inner = Inner {
             path: path.to_owned(),
             writer: Mutex::new(conn),
@@ -237,6 +237,11 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<PlanEditRecord>>,
     ) -> Result<PlanEditRecord, StoreError> {
         self.blocking(move |inner| inner.record_plan_edit(edit, audit)).await
+    }
+
+    fn use_meters(&self, meters: &[Meter]) {
+        let rules = meters.iter().map(|m| (m.id.clone(), MeterRule::of(m))).collect();
+        *self.inner.rules.write().unwrap_or_else(|p| p.into_inner()) = rules;
     }
 
     async fn seed_meters(&self, specs: Vec<MeterSpec>) -> Result<bool, StoreError> {

@@ -67,13 +67,7 @@ impl Inner {
         let change = MeterChange { before, after };
         audit_in(&tx, audit, &change)?;
         tx.commit()?;
-        let rule = MeterRule {
-            kind: meter.kind,
-            resource: Some(meter.resource),
-            register_max: meter.register_max,
-            max_rate: meter.max_rate,
-        };
-        self.rules.write().unwrap_or_else(|p| p.into_inner()).insert(meter.id.clone(), rule);
+        self.rules.write().unwrap_or_else(|p| p.into_inner()).insert(meter.id.clone(), MeterRule::of(meter));
         Ok(change)
     }
 
