@@ -201,3 +201,28 @@ async fn an_oversized_message_is_kept_as_rejected_and_ingest_goes_on() {
     assert!(kept["payload"].as_str().unwrap().starts_with("xxxx"), "the start of the payload is kept");
     app.stop().await;
 }
+
+/// Issue 18: a meter added over the API behind Mosquitto is subscribed to at once, without a
+/// restart: the device's retained reading, published before the meter existed, is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meter_added_over_the_api_is_subscribed_to_at_once() {
+    let broker = Mosquitto::start();
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(&external_mqtt(broker.port, "xanh-test-new-meter"), dir).await;
+    let status = Command::new("mosquitto_pub")
+        .args(["-h", "127.0.0.1", "-p", &broker.port.to_string(), "-q", "1", "-r", "-t", "tele/may-photo/SENSOR"])
+        .args(["-m", r#"{"Time":"2026-11-02T08:00:00","ENERGY":{"Total":812.4,"Today":0.3}}"#])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let meter = serde_json::json!({
+        "id": "dien-photo", "name": "Máy photo", "resource": "electricity", "kind": "counter",
+        "unit": "kWh", "format": "tasmota", "topic": "tele/may-photo/SENSOR"
+    });
+    let response = app.http.post(app.url("/api/v1/meters")).json(&meter).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 201, "{}", response.text().await.unwrap());
+    let stored = wait_for(Duration::from_secs(10), async || app.meter("dien-photo").await["readings"] == 1).await;
+    assert!(stored, "the new meter's retained reading was not stored");
+    approx(&app.meter("dien-photo").await["last_value"], 812.4);
+    app.stop().await;
+}

@@ -1,5 +1,6 @@
 //! Departments (or meters) compared over a period: in all, per person and per m².
 
+use super::staffing::average_size;
 use serde::Serialize;
 
 use super::common_area::{CommonArea, common_area, has_own_meter};
@@ -100,7 +101,10 @@ pub async fn departments(
     range: TimeRange,
 ) -> Result<Vec<Ranked>, FigureError> {
     let mut ranked = Vec::new();
+    // Per person and per m² over the range's average headcount and area, changes included.
+    let plan = super::plan_in_force::in_force(store, config).await?;
     for department in &config.departments {
+        let (headcount, area_m2) = average_size(config, &plan, Some(&department.id), range.from(), range.to());
         let query = ConsumptionQuery {
             resource,
             department: Some(department.id.clone()),
@@ -114,8 +118,8 @@ pub async fn departments(
             id: department.id.to_string(),
             name: department.name.clone(),
             total,
-            per_person: (has_meter && department.headcount > 0).then(|| total / f64::from(department.headcount)),
-            per_m2: (has_meter && department.area_m2 > 0.0).then(|| total / department.area_m2),
+            per_person: (has_meter && headcount > 0.0).then(|| total / headcount),
+            per_m2: (has_meter && area_m2 > 0.0).then(|| total / area_m2),
             has_meter,
         });
     }

@@ -6,9 +6,14 @@ use std::collections::BTreeMap;
 use crate::config::{Config, EnteredBaseline, Plan, TargetRule};
 use crate::store::{PlanEditRecord, PlanValue, StoreError, StoreReads};
 
-/// The config's plan with the stored edits over it.
+/// The config's plan with the stored edits over it, and the headcount and floor area
+/// changes entered in the app after the config's (on the same day, the app's win).
 pub async fn in_force(store: &dyn StoreReads, config: &Config) -> Result<Plan, StoreError> {
-    Ok(overlay(&config.plan, &store.plan_edits().await?))
+    let mut plan = overlay(&config.plan, &store.plan_edits().await?);
+    plan.staffing.extend(store.staffing_changes().await?.into_iter().map(|r| r.change));
+    // Stable: of two changes from one day the later one is in force.
+    plan.staffing.sort_by_key(|c| c.from);
+    Ok(plan)
 }
 
 /// `plan` with `edits` (oldest first) applied: an edit sets a baseline or a target, or (with

@@ -5,6 +5,7 @@ mod backup_schedule;
 pub mod fd_limit;
 mod report_schedule;
 mod retention;
+mod setup;
 
 pub use report_schedule::Clock;
 
@@ -28,6 +29,7 @@ use crate::notify;
 use crate::store::{self, Accounts, AlertBook, BackupStatus, ReportShelf, StoreError, StoreReads};
 use crate::web::Dashboards;
 use crate::web::{self, AppState, BrokerInfo};
+use setup::live_setup;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -40,6 +42,9 @@ pub enum StartError {
     /// A dashboard page file is wrong: the message names the file, the key and the fix.
     #[error(transparent)]
     Dashboards(#[from] ConfigError),
+    /// The meters kept in the store no longer fit the config (a department removed from it).
+    #[error("{0}")]
+    Setup(ConfigError),
     #[error("the web server cannot listen on {addr}: {reason}; set web.listen (or XANH_WEB_LISTEN) to a free address")]
     WebBind { addr: SocketAddr, reason: String },
     #[error("the metrics server cannot listen on {addr}: {reason}; set metrics.listen to a free address")]
@@ -99,13 +104,17 @@ impl Application {
         channels: Vec<Box<dyn notify::Channel>>,
         clock: Clock,
     ) -> Result<Application, StartError> {
-        let config = Arc::new(config);
         let fd_limit = fd_limit::raise();
         let web_limits = web_limits(config.web_limits, fd_limit);
         // Checked before anything starts, so a wrong page file stops nothing half-started.
         let dashboards = Arc::new(Dashboards::load(config.web_dashboards.as_deref())?);
         let store::OpenStore { store, outbox } = store::open(&config)?;
         tracing::info!("store open: {}", config.store);
+        let pipeline = Pipeline::new(&[], config.ingest, config.office.timezone.clone());
+        let mut config = config;
+        let (meters, setup_differences) = live_setup(&config, store.as_ref(), &pipeline).await?;
+        config.meters = meters;
+        let config = Arc::new(config);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared_group = match &config.mqtt.broker {
             Broker::External(external) => external.shared_group.clone(),
@@ -115,7 +124,6 @@ impl Application {
             Some(group) => IngestStatus::with_peers(group.peer_topic()),
             None => IngestStatus::default(),
         });
-        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
         let alerts_client_id = format!("{}-alerts", config.mqtt.client_id);
         let (host, port, own_clients, ingest) = match &config.mqtt.broker {
             Broker::Embedded(embedded) => {
@@ -244,6 +252,7 @@ impl Application {
             auth,
             alerts,
             report_shelf,
+            setup_differences: Arc::new(setup_differences),
         };
         Ok(Application {
             listener,

@@ -3,6 +3,7 @@
 
 mod backup;
 mod check_config;
+mod config_export;
 mod report;
 mod user;
 
@@ -62,6 +63,9 @@ enum Command {
     /// Check the config and the dashboard pages it names without starting anything: every
     /// problem is listed; the exit status is 0 when the config is valid, 2 when not.
     CheckConfig,
+    /// The office's setup: `xanh config export` prints the config file with the meters and
+    /// staffing the store holds, as TOML that check-config accepts.
+    Config(config_export::ConfigArgs),
     /// Copy the store (readings, users, tokens, audit log) to a new file while the service
     /// runs: a consistent copy of one instant.
     Backup(backup::BackupArgs),
@@ -214,6 +218,7 @@ pub fn main() -> ExitCode {
             Command::Migrate(args) => migrate(config, args).await,
             Command::Backup(args) => backup::backup(&config, args),
             Command::Restore(args) => backup::restore(&config, args),
+            Command::Config(args) => config_export::run(config, args).await,
             Command::MqttPassword | Command::CheckConfig => unreachable!("handled before the config is read"),
         }
     });

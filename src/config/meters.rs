@@ -4,31 +4,54 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::ConfigProblem;
 use crate::domain::{
     Conversion, DepartmentId, Format, Meter, MeterId, MeterKind, PEER_TOPIC_ROOT, Resource, Topic, Unit, ValueSelector,
 };
 
-#[derive(Debug, Deserialize)]
+/// A meter as the config file, the store and the admin form write it: text, checked into a
+/// [`Meter`] by [`check_meters`] (the same checks wherever it comes from).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct MeterEntry {
-    id: String,
-    name: String,
-    resource: String,
-    department: Option<String>,
-    parent: Option<String>,
-    kind: String,
-    unit: String,
+pub struct MeterSpec {
+    pub id: String,
+    pub name: String,
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    pub kind: String,
+    pub unit: String,
     #[serde(default = "default_format")]
-    format: String,
-    topic: Option<String>,
-    register_max: Option<f64>,
-    max_rate: Option<f64>,
-    expected_interval: Option<String>,
-    field: Option<String>,
-    channel: Option<i64>,
-    device_id: Option<String>,
+    pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register_max: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rate: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_interval: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+}
+
+/// Check meters written as text against each other and against the departments: the meters,
+/// or every problem found (its key names the meter by index and id).
+pub fn check_meters(specs: &[MeterSpec], departments: &[DepartmentId]) -> Result<Vec<Meter>, Vec<ConfigProblem>> {
+    let departments: HashSet<&DepartmentId> = departments.iter().collect();
+    let mut problems = Vec::new();
+    let meters = resolve_meters(specs, &departments, &mut |key, problem, fix| {
+        problems.push(ConfigProblem { key, problem, fix })
+    });
+    if problems.is_empty() { Ok(meters) } else { Err(problems) }
 }
 
 pub(super) fn default_format() -> String {
@@ -36,7 +59,7 @@ pub(super) fn default_format() -> String {
 }
 
 pub(super) fn resolve_meters(
-    entries: &[MeterEntry],
+    entries: &[MeterSpec],
     departments: &HashSet<&DepartmentId>,
     problem: &mut impl FnMut(String, String, String),
 ) -> Vec<Meter> {
@@ -314,7 +337,7 @@ pub(super) fn unit_names() -> String {
 
 /// `field`, `channel` and `device_id`: each checked against the format that gives it meaning.
 pub(super) fn resolve_selector(
-    entry: &MeterEntry,
+    entry: &MeterSpec,
     format: Option<Format>,
     key: &dyn Fn(&str) -> String,
     problem: &mut impl FnMut(String, String, String),

@@ -27,6 +27,7 @@ mod reports;
 mod resources;
 mod rubric;
 mod saving_plan;
+mod setup;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -37,7 +38,7 @@ pub use backup::BackupConfig;
 pub use error::{ConfigError, ConfigProblem};
 pub use ingest::IngestConfig;
 pub use log::LogFormat;
-pub use meters::{DEFAULT_COUNTER_INTERVAL, parse_interval};
+pub use meters::{DEFAULT_COUNTER_INTERVAL, MeterSpec, check_meters, parse_interval};
 pub use mqtt::{
     Broker, BrokerClient, BrokerTls, ClientAuth, ClientTls, EmbeddedBroker, ExternalBroker, INGEST_USERNAME, MqttConfig,
 };
@@ -47,13 +48,14 @@ pub use notify::{
 pub use reports::{ReportPeriodKind, ReportRecipients, ReportsConfig};
 pub use rubric::{Class, Criterion, CriterionRule, Rubric, default_rubric};
 pub use saving_plan::{Baselines, Basis, EmissionFactor, EnteredBaseline, Plan, StaffingChange, TargetRule, Tariff};
+pub use setup::{SetupDifference, compare_meters};
 pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
 pub use web::{WebAccess, WebLimits};
 
 use self::env::{Secrets, apply_env};
 use self::error::parse_toml;
 use self::ingest::IngestSection;
-use self::meters::{MeterEntry, resolve_meters};
+use self::meters::resolve_meters;
 use self::mqtt::MqttSection;
 use self::office::{DepartmentEntry, OfficeSection, resolve_departments};
 use self::store::StoreSection;
@@ -89,7 +91,7 @@ struct ConfigFile {
     #[serde(default)]
     departments: Vec<DepartmentEntry>,
     #[serde(default)]
-    meters: Vec<MeterEntry>,
+    meters: Vec<MeterSpec>,
     #[serde(default)]
     staffing: Vec<saving_plan::StaffingEntry>,
     #[serde(default)]
@@ -141,6 +143,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
+    /// The meters as the file wrote them: what seeds a new store's meter table.
+    pub meter_specs: Vec<MeterSpec>,
     /// Baselines, targets, emission factors and tariffs as the config gives them (the web
     /// app's edits are laid over them by `analysis::plan`).
     pub plan: Plan,
@@ -278,6 +282,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         notify,
         departments,
         meters,
+        meter_specs: raw.meters,
         plan: plan?,
         rubric,
         alerts,

@@ -46,6 +46,8 @@ pub enum RejectReason {
     HeldForReview,
     /// An issue slip names a resource or an item the config does not list.
     UnknownSupply,
+    /// The meter was retired before the reading's time.
+    MeterRetired,
 }
 
 impl RejectReason {
@@ -61,6 +63,7 @@ impl RejectReason {
             RejectReason::ConflictingDuplicate => "conflicting_duplicate",
             RejectReason::HeldForReview => "held_for_review",
             RejectReason::UnknownSupply => "unknown_supply",
+            RejectReason::MeterRetired => "meter_retired",
         }
     }
 
@@ -76,6 +79,7 @@ impl RejectReason {
             RejectReason::ConflictingDuplicate,
             RejectReason::HeldForReview,
             RejectReason::UnknownSupply,
+            RejectReason::MeterRetired,
         ]
         .into_iter()
         .find(|r| r.code() == code)

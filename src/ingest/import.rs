@@ -51,6 +51,20 @@ pub async fn import_csv(
     let header = lines.next().unwrap_or("");
     let rows: Vec<&str> = lines.collect();
     let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
+    // The meters the store holds, those added in the web app among them (docs/setup.md).
+    let kept = store.meter_setup().await?;
+    if !kept.is_empty() {
+        let departments: Vec<_> = config.departments.iter().map(|d| d.id.clone()).collect();
+        let meters = pipeline.set_setup(&kept, &departments).map_err(|problems| ImportError::Format {
+            path: shown.clone(),
+            reason: problems
+                .iter()
+                .map(|p| format!("the meters kept in the store: {}: {}; fix: {}", p.key, p.problem, p.fix))
+                .collect::<Vec<_>>()
+                .join("; "),
+        })?;
+        store.use_meters(&meters);
+    }
     // Whoever runs the command line holds the store itself: an admin's rights.
     let sender = entered_by.map(|name| Sender { name, role: Role::Admin, departments: Vec::new(), meters: None });
     let entry = Entry { config, pipeline: &pipeline, source: Source::Import, sender, received_at: Timestamp::now() };

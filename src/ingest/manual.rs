@@ -99,7 +99,7 @@ impl Entry<'_> {
                 format!("`{}` không phải mã công tơ; xem danh sách tại /api/v1/meters", row.meter),
             );
         };
-        let Some(meter) = self.config.meter(&id) else {
+        let Some(meter) = self.pipeline.meter(&id) else {
             return self.reject(
                 Some(id.clone()),
                 payload,
@@ -139,7 +139,7 @@ impl Entry<'_> {
             }
         };
         let origin = self.origin(payload);
-        match self.pipeline.validate(meter, RawValue { value, ts, period_start }, origin) {
+        match self.pipeline.validate(&meter, RawValue { value, ts, period_start }, origin) {
             Incoming::Reading(mut reading, origin) => {
                 reading.entered_by = row
                     .entered_by

@@ -2,26 +2,57 @@
 //! MQTT, the web form and the HTTP API all come through here.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use tokio::sync::watch;
 
 use super::formats::{DecodeContext, RawValue, decoder_for};
-use crate::config::IngestConfig;
-use crate::domain::{Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection, Topic};
+use crate::config::{ConfigProblem, IngestConfig, MeterSpec, check_meters};
+use crate::domain::{
+    DepartmentId, Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection, Topic,
+};
+use crate::store::MeterRecord;
 
 /// The largest payload decoded; meters send a few hundred bytes.
 const MAX_PAYLOAD: usize = 256 * 1024;
 /// The longest period one delta amount may cover.
 const MAX_PERIOD: SignedDuration = SignedDuration::from_hours(400 * 24);
 
-/// Turns messages into readings or rejections. Cheap to clone.
+/// The meters messages are read against, replaced whole when the office's setup changes.
+struct MeterTable {
+    /// In the order the setup lists them.
+    order: Vec<MeterId>,
+    meters: HashMap<MeterId, Meter>,
+    /// Several wmbusmeters meters may share a topic, told apart by their `device_id`.
+    by_topic: HashMap<String, Vec<MeterId>>,
+    /// Retired meters and the moment from which their readings are refused.
+    retired: HashMap<MeterId, Timestamp>,
+}
+
+impl MeterTable {
+    fn new(meters: &[Meter], retired: HashMap<MeterId, Timestamp>) -> MeterTable {
+        let mut by_topic: HashMap<String, Vec<MeterId>> = HashMap::new();
+        for meter in meters {
+            by_topic.entry(meter.topic.as_str().to_owned()).or_default().push(meter.id.clone());
+        }
+        MeterTable {
+            order: meters.iter().map(|m| m.id.clone()).collect(),
+            by_topic,
+            meters: meters.iter().map(|m| (m.id.clone(), m.clone())).collect(),
+            retired,
+        }
+    }
+}
+
+/// Turns messages into readings or rejections. Cheap to clone; the clones share one meter
+/// table, so a meter added in the web app is read by every ingest path at once.
 #[derive(Clone)]
 pub struct Pipeline {
-    meters: Arc<HashMap<MeterId, Meter>>,
-    /// Several wmbusmeters meters may share a topic, told apart by their `device_id`.
-    by_topic: Arc<HashMap<String, Vec<MeterId>>>,
+    table: Arc<RwLock<Arc<MeterTable>>>,
+    /// Counts the table's replacements, for the MQTT client to subscribe to new topics.
+    changes: Arc<watch::Sender<u64>>,
     limits: IngestConfig,
     /// The office's, for device times written without an offset.
     timezone: TimeZone,
@@ -29,22 +60,67 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(meters: &[Meter], limits: IngestConfig, timezone: TimeZone) -> Pipeline {
-        let mut by_topic: HashMap<String, Vec<MeterId>> = HashMap::new();
-        for meter in meters {
-            by_topic.entry(meter.topic.as_str().to_owned()).or_default().push(meter.id.clone());
-        }
         Pipeline {
-            by_topic: Arc::new(by_topic),
-            meters: Arc::new(meters.iter().map(|m| (m.id.clone(), m.clone())).collect()),
+            table: Arc::new(RwLock::new(Arc::new(MeterTable::new(meters, HashMap::new())))),
+            changes: Arc::new(watch::Sender::new(0)),
             limits,
             timezone,
         }
     }
 
+    /// Read against these meters from now on; a retired meter's readings from its moment on
+    /// are refused.
+    pub fn set_meters(&self, meters: &[Meter], retired: HashMap<MeterId, Timestamp>) {
+        let table = Arc::new(MeterTable::new(meters, retired));
+        *self.table.write().unwrap_or_else(|p| p.into_inner()) = table;
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// Check the store's meters against each other and the departments, then read against
+    /// them from now on; the meters, or what is wrong with them (nothing is replaced then).
+    pub fn set_setup(
+        &self,
+        records: &[MeterRecord],
+        departments: &[DepartmentId],
+    ) -> Result<Vec<Meter>, Vec<ConfigProblem>> {
+        let specs: Vec<MeterSpec> = records.iter().map(|r| r.spec.clone()).collect();
+        let meters = check_meters(&specs, departments)?;
+        let retired = records
+            .iter()
+            .filter_map(|r| {
+                let from = r.retired_from?.to_zoned(self.timezone.clone()).ok()?.timestamp();
+                Some((r.spec.id.parse().ok()?, from))
+            })
+            .collect();
+        self.set_meters(&meters, retired);
+        Ok(meters)
+    }
+
+    /// Every meter read now, in the setup's order, with the moment a retired one stopped.
+    pub fn meters(&self) -> Vec<(Meter, Option<Timestamp>)> {
+        let table = self.table();
+        table.order.iter().map(|id| (table.meters[id].clone(), table.retired.get(id).copied())).collect()
+    }
+
+    /// The meters not retired at `now`, in the setup's order.
+    pub fn meters_in_use(&self, now: Timestamp) -> Vec<Meter> {
+        self.meters().into_iter().filter(|(_, retired)| retired.is_none_or(|from| from > now)).map(|(m, _)| m).collect()
+    }
+
+    /// Told each time the meters change.
+    pub fn meter_changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn table(&self) -> Arc<MeterTable> {
+        Arc::clone(&self.table.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// The MQTT subscriptions that cover every configured meter.
     pub fn subscriptions(&self) -> Vec<String> {
+        let table = self.table();
         let mut filters = vec![Topic::GENERIC_FILTER.to_owned()];
-        let mut others: Vec<&String> = self
+        let mut others: Vec<&String> = table
             .by_topic
             .keys()
             .filter(|t| !Topic::try_from((*t).clone()).is_ok_and(|t| t.matches_filter(Topic::GENERIC_FILTER)))
@@ -56,12 +132,12 @@ impl Pipeline {
 
     /// Whether a message on `topic` is one of the meters' (what [`Self::subscriptions`] covers).
     pub fn ingests(&self, topic: &str) -> bool {
-        self.by_topic.contains_key(topic)
+        self.table().by_topic.contains_key(topic)
             || Topic::try_from(topic.to_owned()).is_ok_and(|t| t.matches_filter(Topic::GENERIC_FILTER))
     }
 
-    pub fn meter(&self, id: &MeterId) -> Option<&Meter> {
-        self.meters.get(id)
+    pub fn meter(&self, id: &MeterId) -> Option<Meter> {
+        self.table().meters.get(id).cloned()
     }
 
     /// Decode one MQTT message.
@@ -93,7 +169,8 @@ impl Pipeline {
             payload: payload.to_vec(),
             sender: None,
         };
-        let meter = match self.meter_for(topic, payload, &origin) {
+        let table = self.table();
+        let meter = match Self::meter_for(&table, topic, payload, &origin) {
             Ok(meter) => meter,
             Err(rejection) => return vec![Incoming::Rejected(*rejection)],
         };
@@ -117,11 +194,16 @@ impl Pipeline {
 
     /// The meter a message on `topic` belongs to: the topic's only meter, or, where radio
     /// meters share a topic, the one whose `device_id` the message names.
-    fn meter_for(&self, topic: &str, payload: &[u8], origin: &Origin) -> Result<&Meter, Box<Rejection>> {
+    fn meter_for<'t>(
+        table: &'t MeterTable,
+        topic: &str,
+        payload: &[u8],
+        origin: &Origin,
+    ) -> Result<&'t Meter, Box<Rejection>> {
         let reject =
             |reason, detail: String| Box::new(Rejection { origin: origin.clone(), meter: None, reason, detail });
-        let candidates: Vec<&Meter> = match self.by_topic.get(topic) {
-            Some(ids) => ids.iter().map(|id| &self.meters[id]).collect(),
+        let candidates: Vec<&Meter> = match table.by_topic.get(topic) {
+            Some(ids) => ids.iter().map(|id| &table.meters[id]).collect(),
             None => Vec::new(),
         };
         // Meters share a topic only with the same format: the config checks it.
@@ -210,6 +292,17 @@ impl Pipeline {
                     ),
                 );
             }
+        }
+        if let Some(retired) = self.table().retired.get(&meter.id).filter(|from| ts >= **from) {
+            return reject(
+                RejectReason::MeterRetired,
+                format!(
+                    "công tơ `{}` đã thôi dùng từ {}; số liệu lúc {} không được tính. Nếu thiết bị vẫn gửi, hãy gắn nó cho một công tơ mới",
+                    meter.id,
+                    self.local(*retired),
+                    self.local(ts)
+                ),
+            );
         }
         let period_start = match (meter.kind, raw.period_start) {
             (MeterKind::Delta, Some(start)) if start < ts && ts.duration_since(start) > MAX_PERIOD => {

@@ -76,7 +76,7 @@ pub async fn reprocess_rejected(
             // What a person sent is stored only where they may write: a row for a meter added
             // since, in another department, stays rejected.
             let allowed = |reading: &crate::domain::Reading| match &item.origin.sender {
-                Some(sender) => config.meter(&reading.meter).is_some_and(|meter| sender.may_write(meter)),
+                Some(sender) => pipeline.meter(&reading.meter).is_some_and(|meter| sender.may_write(&meter)),
                 None => true,
             };
             if !results.is_empty()

@@ -27,12 +27,12 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::config::{Config, StoreConfig};
+use crate::config::{Config, MeterSpec, StoreConfig};
 use crate::domain::TimeRange;
 use crate::domain::period::NamedPeriod;
 use crate::domain::{
-    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, IssueSlip, MeetingCount, MeterId, Month,
-    Origin, PricedLine, RejectReason, Resource,
+    Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId,
+    Month, Origin, PricedLine, RejectReason, Resource,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -244,6 +244,29 @@ pub struct PlanEditRecord {
     pub edit: PlanEdit,
 }
 
+/// A meter as the store keeps it: its keys as text, and the local date it was retired from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterRecord {
+    pub spec: MeterSpec,
+    pub retired_from: Option<jiff::civil::Date>,
+}
+
+/// A meter before and after a change made in the web app (`before`: `None` when added).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeterChange {
+    pub before: Option<MeterRecord>,
+    pub after: MeterRecord,
+}
+
+/// A headcount or floor area change as kept, with who entered it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StaffingRecord {
+    pub id: i64,
+    pub change: crate::config::StaffingChange,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// One meter's consumption over a range, as a store that holds several offices tags it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeterTotal {
@@ -319,6 +342,12 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// Every plan edit, oldest first.
     async fn plan_edits(&self) -> Result<Vec<PlanEditRecord>, StoreError>;
+
+    /// The office's meters as the store keeps them, in the order they were added.
+    async fn meter_setup(&self) -> Result<Vec<MeterRecord>, StoreError>;
+
+    /// Headcount and floor area changes entered in the web app, oldest first.
+    async fn staffing_changes(&self) -> Result<Vec<StaffingRecord>, StoreError>;
 
     /// Every meter's consumption over `range` in every office the store holds, or `None`
     /// when the store holds only this office (the embedded one).
@@ -412,6 +441,39 @@ pub trait Store: StoreReads {
         edit: PlanEdit,
         audit: Option<AuditLine<PlanEditRecord>>,
     ) -> Result<PlanEditRecord, StoreError>;
+
+    /// Count readings by these meters' rules (kind, wrap-around, plausible rate) from now on:
+    /// the setup in force once the store's own meters are read at start-up.
+    fn use_meters(&self, meters: &[Meter]);
+
+    /// Copy the config file's meters into a store that never held any (`true`); a store that
+    /// holds them keeps its own (`false`).
+    async fn seed_meters(&self, specs: Vec<MeterSpec>) -> Result<bool, StoreError>;
+
+    /// Add a meter or change the one with its id; `meter` is `spec` as checked.
+    async fn put_meter(
+        &self,
+        spec: MeterSpec,
+        meter: Meter,
+        audit: Option<AuditLine<MeterChange>>,
+    ) -> Result<MeterChange, StoreError>;
+
+    /// Keep a change of a department's headcount or floor area from a day on.
+    async fn record_staffing(
+        &self,
+        change: crate::config::StaffingChange,
+        by: String,
+        audit: Option<AuditLine<StaffingRecord>>,
+    ) -> Result<StaffingRecord, StoreError>;
+
+    /// Retire a meter from a local date, or put it back in use (`None`); `Ok(None)`: no such
+    /// meter.
+    async fn retire_meter(
+        &self,
+        id: MeterId,
+        from: Option<jiff::civil::Date>,
+        audit: Option<AuditLine<MeterChange>>,
+    ) -> Result<Option<MeterChange>, StoreError>;
 
     /// Retention: thin counters' raw readings older than `before` to what their hourly
     /// consumption needs (see `sqlite::retention`), a day of a meter per transaction. The

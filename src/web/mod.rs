@@ -19,7 +19,7 @@ mod state;
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 pub use error::ApiError;
 pub use metrics::HttpRequests;
@@ -53,6 +53,11 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/tokens", post(pages::create_token_form))
         .route("/admin/tokens/{id}/revoke", post(pages::revoke_token_form))
         .route("/admin/audit", get(pages::audit_page))
+        .route("/admin/departments", get(pages::departments_page))
+        .route("/admin/departments/staffing", post(pages::staffing_form))
+        .route("/admin/meters", get(pages::meters_page).post(pages::add_meter_form))
+        .route("/admin/meters/{id}", get(pages::meter_page).post(pages::change_meter_form))
+        .route("/admin/meters/{id}/retire", post(pages::retire_meter_form))
         .route("/scores", get(pages::scores_page))
         .route("/reports", get(pages::reports_page))
         .route("/reports/kept/{file}", get(pages::kept_report))
@@ -80,7 +85,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(api::account::me))
         .route("/api/v1/audit", get(api::audit::audit))
         .route("/api/v1/export/audit.csv", get(api::audit::audit_csv))
-        .route("/api/v1/meters", get(api::meters::meters))
+        .route("/api/v1/meters", get(api::meters::meters).post(api::meters::add_meter))
+        .route("/api/v1/meters/{id}", put(api::meters::change_meter))
+        .route("/api/v1/meters/{id}/retire", post(api::meters::retire_meter))
         .route("/api/v1/consumption", get(api::consumption::consumption))
         .route("/api/v1/readings", post(api::readings::post_readings).get(api::readings::readings))
         .route("/api/v1/corrections", post(api::corrections::post_correction).get(api::corrections::list_corrections))
@@ -99,6 +106,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/export/report.docx", get(api::report::report_docx))
         .route("/api/v1/offices", get(api::offices::offices))
         .route("/api/v1/departments", get(api::departments::departments))
+        .route("/api/v1/departments/{id}/staffing", post(api::staffing::post_staffing))
         .route("/api/v1/plan/baseline", post(api::plan::post_baseline))
         .route("/api/v1/plan/target", post(api::plan::post_target))
         .route("/api/v1/plan/edits", get(api::plan::edits))

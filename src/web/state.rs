@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::alerts::Alerts;
 use crate::auth::Auth;
-use crate::config::Config;
+use crate::config::{Config, SetupDifference};
 use crate::ingest::Pipeline;
 use crate::ingest::mqtt::IngestStatus;
 use crate::store::{BackupStatus, OutboxStatus, ReportShelf, StoreReads};
@@ -44,4 +44,7 @@ pub struct AppState {
     pub alerts: Arc<Alerts>,
     /// The reports the schedule made (`[reports]`), for the Báo cáo page.
     pub report_shelf: Arc<ReportShelf>,
+    /// Where the config file disagreed with the store's setup at start-up (the store's
+    /// values are in force), for the health report and the admin pages.
+    pub setup_differences: Arc<Vec<SetupDifference>>,
 }

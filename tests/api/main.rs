@@ -32,6 +32,8 @@ mod retention;
 mod review;
 mod scores;
 mod security;
+mod setup_meters;
+mod setup_staffing;
 mod slow_clients;
 mod store_conformance;
 mod supplies;

@@ -11,6 +11,7 @@ mod council;
 mod dashboard;
 mod demo_office;
 mod supplies;
+mod setup;
 
 use std::collections::HashMap;
 use std::path::Path;

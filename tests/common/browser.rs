@@ -137,9 +137,16 @@ impl Browser {
         found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("an element id").to_owned()
     }
 
-    async fn type_into(&self, selector: &str, text: &str) {
+    /// Type `text` into the field matching `selector`, key by key, as a person does.
+    pub async fn type_into(&self, selector: &str, text: &str) {
         let field = self.element(selector).await;
         self.command(reqwest::Method::POST, &format!("/element/{field}/value"), json!({ "text": text })).await;
+    }
+
+    /// Click the element matching `selector` (a form's button sends the form).
+    pub async fn click(&self, selector: &str) {
+        let element = self.element(selector).await;
+        self.command(reqwest::Method::POST, &format!("/element/{element}/click"), json!({})).await;
     }
 
     /// The page as the browser has built it.

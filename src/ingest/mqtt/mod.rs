@@ -18,7 +18,7 @@ pub mod tls;
 pub use status::{ErrorEvent, ErrorSource, IngestSnapshot, IngestStatus, PeerSnapshot};
 pub use tally::{Histogram, MeterTally, WRITE_SECONDS_BUCKETS, WriteTally};
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -60,8 +60,43 @@ pub struct Connection {
 
 /// What the ingestor subscribes to, and which of it is the peer topic (not a device's).
 struct Subscriptions {
-    filters: Vec<String>,
+    /// The meters' topics, read again at each connection and when the meters change.
+    pipeline: Pipeline,
+    shared_group: Option<ShareGroup>,
     peer_topic: Option<String>,
+}
+
+impl Subscriptions {
+    fn filters(&self) -> Vec<String> {
+        match &self.shared_group {
+            // Devices' messages split between the group; every peer batch reaches every instance.
+            Some(group) => {
+                self.pipeline.subscriptions().iter().map(|f| group.share(f)).chain([group.peer_topic()]).collect()
+            }
+            None => self.pipeline.subscriptions(),
+        }
+    }
+
+    /// Subscribe to the filters not in `done` (and note them there), from a task of its own:
+    /// it may wait for room behind queued acks, which only the poll loop's polling makes, and
+    /// it must not be dropped when full.
+    fn subscribe(&self, client: &AsyncClient, done: &mut HashSet<String>) {
+        let filters: Vec<SubscribeFilter> = self
+            .filters()
+            .into_iter()
+            .filter(|f| done.insert(f.clone()))
+            .map(|f| SubscribeFilter::new(f, QoS::AtLeastOnce))
+            .collect();
+        if filters.is_empty() {
+            return;
+        }
+        let client = client.clone();
+        tokio::spawn(async move {
+            if let Err(e) = client.subscribe_many(filters).await {
+                tracing::error!(error = %e, "ingest: cannot subscribe");
+            }
+        });
+    }
 }
 
 /// Where a group's instance sends what it stored, and the id that marks its own batches.
@@ -102,12 +137,11 @@ pub fn spawn(
         .shared_group
         .as_ref()
         .map(|group| PeerExchange { topic: group.peer_topic(), own_id: settings.client_id.clone() });
-    let filters = match &connection.shared_group {
-        // Devices' messages split between the group; every peer batch reaches every instance.
-        Some(group) => pipeline.subscriptions().iter().map(|f| group.share(f)).chain([group.peer_topic()]).collect(),
-        None => pipeline.subscriptions(),
+    let subscriptions = Subscriptions {
+        pipeline: pipeline.clone(),
+        shared_group: connection.shared_group.clone(),
+        peer_topic: exchange.as_ref().map(|e| e.topic.clone()),
     };
-    let subscriptions = Subscriptions { filters, peer_topic: exchange.as_ref().map(|e| e.topic.clone()) };
     let (client, eventloop) = AsyncClient::new(options, 10_000);
     let (queue_tx, queue_rx) = mpsc::channel(QUEUE);
     let storer =
@@ -128,6 +162,9 @@ async fn poll_loop(
     let mut backoff = Duration::from_millis(500);
     // A first connection has no session yet; a later one without its session lost messages.
     let mut connected_before = false;
+    let mut meter_changes = subscriptions.pipeline.meter_changes();
+    // The filters subscribed on this connection.
+    let mut subscribed: HashSet<String> = HashSet::new();
     loop {
         if queue.is_some() && *shutdown.borrow() {
             // Stop taking messages; the storing task finishes, acks and disconnects, and we
@@ -141,6 +178,13 @@ async fn poll_loop(
                     queue = None;
                 }
             }
+            // A meter added in the web app: its topic is subscribed at once; the others are
+            // left alone (a second SUBSCRIBE would send their retained messages again).
+            Ok(()) = meter_changes.changed() => {
+                if status.connected.load(Ordering::Relaxed) {
+                    subscriptions.subscribe(&client, &mut subscribed);
+                }
+            }
             event = eventloop.poll() => match event {
                 Ok(Event::Incoming(Packet::ConnAck(ack))) => {
                     status.connected.store(true, Ordering::Relaxed);
@@ -152,15 +196,7 @@ async fn poll_loop(
                         tracing::info!(session_present = ack.session_present, "ingest: connected to the MQTT broker");
                     }
                     backoff = Duration::from_millis(500);
-                    // From a task of its own: it may wait for room behind queued acks, which
-                    // only this loop's polling makes, and it must not be dropped when full.
-                    let filters: Vec<_> = subscriptions.filters.iter().map(|f| SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)).collect();
-                    let client = client.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = client.subscribe_many(filters).await {
-                            tracing::error!(error = %e, "ingest: cannot subscribe");
-                        }
-                    });
+                    subscriptions.subscribe(&client, &mut subscribed);
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
                     if subscriptions.peer_topic.as_deref() != Some(publish.topic.as_str()) {

@@ -253,6 +253,14 @@ impl StoreReads for InfluxStore {
         self.journal.plan_edits().await
     }
 
+    async fn meter_setup(&self) -> Result<Vec<crate::store::MeterRecord>, StoreError> {
+        self.journal.meter_setup().await
+    }
+
+    async fn staffing_changes(&self) -> Result<Vec<crate::store::StaffingRecord>, StoreError> {
+        self.journal.staffing_changes().await
+    }
+
     /// The embedded database must answer. InfluxDB is asked too, but its absence is no
     /// failure: the outbox holds its points, and the health report turns degraded when they
     /// have waited longer than `store.outbox_alert_s`.
@@ -340,6 +348,42 @@ impl Store for InfluxStore {
         audit: Option<AuditLine<PlanEditRecord>>,
     ) -> Result<PlanEditRecord, StoreError> {
         self.journal.record_plan_edit(edit, audit).await
+    }
+
+    /// The journal's rules; InfluxDB's tags stay those of the config file's meters.
+    fn use_meters(&self, meters: &[crate::domain::Meter]) {
+        self.journal.use_meters(meters);
+    }
+
+    async fn seed_meters(&self, specs: Vec<crate::config::MeterSpec>) -> Result<bool, StoreError> {
+        self.journal.seed_meters(specs).await
+    }
+
+    async fn put_meter(
+        &self,
+        spec: crate::config::MeterSpec,
+        meter: crate::domain::Meter,
+        audit: Option<AuditLine<crate::store::MeterChange>>,
+    ) -> Result<crate::store::MeterChange, StoreError> {
+        self.journal.put_meter(spec, meter, audit).await
+    }
+
+    async fn record_staffing(
+        &self,
+        change: crate::config::StaffingChange,
+        by: String,
+        audit: Option<AuditLine<crate::store::StaffingRecord>>,
+    ) -> Result<crate::store::StaffingRecord, StoreError> {
+        self.journal.record_staffing(change, by, audit).await
+    }
+
+    async fn retire_meter(
+        &self,
+        id: crate::domain::MeterId,
+        from: Option<jiff::civil::Date>,
+        audit: Option<AuditLine<crate::store::MeterChange>>,
+    ) -> Result<Option<crate::store::MeterChange>, StoreError> {
+        self.journal.retire_meter(id, from, audit).await
     }
 
     /// Thins the journal's copy only: the raw points in InfluxDB follow the bucket's own

@@ -9,6 +9,7 @@ mod reads;
 mod retention;
 mod rollup;
 mod schema;
+mod setup;
 mod slips;
 #[cfg(test)]
 mod upgrades;
@@ -36,9 +37,10 @@ use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
 use super::{
-    AuditLine, DocumentRecord, MeetingRecord, PlanEdit, PlanEditRecord, Review, Reviewed, SlipRecord, Store,
-    StoreError, WriteReport,
+    AuditLine, DocumentRecord, MeetingRecord, MeterChange, PlanEdit, PlanEditRecord, Review, Reviewed, SlipRecord,
+    Store, StoreError, WriteReport,
 };
+use crate::config::MeterSpec;
 use crate::domain::consumption::RateLimit;
 use crate::domain::{
     Correction, CorrectionRecord, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId, MeterKind,
@@ -55,6 +57,17 @@ struct MeterRule {
     max_rate: Option<f64>,
 }
 
+impl MeterRule {
+    fn of(meter: &Meter) -> MeterRule {
+        MeterRule {
+            kind: meter.kind,
+            resource: Some(meter.resource),
+            register_max: meter.register_max,
+            max_rate: meter.max_rate,
+        }
+    }
+}
+
 /// The writer's page cache, in KiB (SQLite's default is 2 000).
 const WRITER_CACHE_KIB: i64 = 16 * 1024;
 
@@ -67,7 +80,8 @@ struct Inner {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     tz: TimeZone,
-    rules: HashMap<MeterId, MeterRule>,
+    /// How each meter's readings become consumption; a meter added in the web app joins it.
+    rules: std::sync::RwLock<HashMap<MeterId, MeterRule>>,
     sink: Option<Arc<dyn ChangeSink>>,
     /// Each meter's limit learned from its history, and when (see `write::rate_limit`).
     learned_limits: Mutex<HashMap<MeterId, (RateLimit, std::time::Instant)>>,
@@ -109,24 +123,13 @@ impl SqliteStore {
         if sink.is_some() {
             conn.execute_batch(CHANGE_TRACKING).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
         }
-        let rules = meters
-            .iter()
-            .map(|m| {
-                let rule = MeterRule {
-                    kind: m.kind,
-                    resource: Some(m.resource),
-                    register_max: m.register_max,
-                    max_rate: m.max_rate,
-                };
-                (m.id.clone(), rule)
-            })
-            .collect();
+        let rules = meters.iter().map(|m| (m.id.clone(), MeterRule::of(m))).collect();
         let inner = Inner {
             path: path.to_owned(),
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
             tz: tz.clone(),
-            rules,
+            rules: std::sync::RwLock::new(rules),
             sink,
             learned_limits: Mutex::new(HashMap::new()),
         };
@@ -170,7 +173,7 @@ fn explain_open_failure(path: &Path, error: rusqlite::Error) -> String {
 
 impl Inner {
     fn rule(&self, meter: &MeterId) -> MeterRule {
-        self.rules.get(meter).copied().unwrap_or(MeterRule {
+        self.rules.read().unwrap_or_else(|p| p.into_inner()).get(meter).copied().unwrap_or(MeterRule {
             kind: MeterKind::Counter,
             resource: None,
             register_max: None,
@@ -259,6 +262,42 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<PlanEditRecord>>,
     ) -> Result<PlanEditRecord, StoreError> {
         self.blocking(move |inner| inner.record_plan_edit(edit, audit)).await
+    }
+
+    fn use_meters(&self, meters: &[Meter]) {
+        let rules = meters.iter().map(|m| (m.id.clone(), MeterRule::of(m))).collect();
+        *self.inner.rules.write().unwrap_or_else(|p| p.into_inner()) = rules;
+    }
+
+    async fn seed_meters(&self, specs: Vec<MeterSpec>) -> Result<bool, StoreError> {
+        self.blocking(move |inner| inner.seed_meters(&specs)).await
+    }
+
+    async fn put_meter(
+        &self,
+        spec: MeterSpec,
+        meter: Meter,
+        audit: Option<AuditLine<MeterChange>>,
+    ) -> Result<MeterChange, StoreError> {
+        self.blocking(move |inner| inner.put_meter(spec, &meter, audit)).await
+    }
+
+    async fn record_staffing(
+        &self,
+        change: crate::config::StaffingChange,
+        by: String,
+        audit: Option<AuditLine<crate::store::StaffingRecord>>,
+    ) -> Result<crate::store::StaffingRecord, StoreError> {
+        self.blocking(move |inner| inner.record_staffing(change, by, audit)).await
+    }
+
+    async fn retire_meter(
+        &self,
+        id: MeterId,
+        from: Option<jiff::civil::Date>,
+        audit: Option<AuditLine<MeterChange>>,
+    ) -> Result<Option<MeterChange>, StoreError> {
+        self.blocking(move |inner| inner.retire_meter(&id, from, audit)).await
     }
 
     async fn thin_readings(&self, before: jiff::Timestamp) -> Result<Thinned, StoreError> {

@@ -207,6 +207,14 @@ impl StoreReads for SqliteStore {
         self.blocking(|inner| inner.plan_edits()).await
     }
 
+    async fn meter_setup(&self) -> Result<Vec<crate::store::MeterRecord>, StoreError> {
+        self.blocking(|inner| inner.meter_setup()).await
+    }
+
+    async fn staffing_changes(&self) -> Result<Vec<crate::store::StaffingRecord>, StoreError> {
+        self.blocking(|inner| inner.staffing_changes()).await
+    }
+
     async fn meter_totals(&self, _range: TimeRange) -> Result<Option<Vec<MeterTotal>>, StoreError> {
         Ok(None)
     }

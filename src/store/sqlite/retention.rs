@@ -45,7 +45,7 @@ impl Inner {
             let mut rows = rows.query([])?;
             while let Some(row) = rows.next()? {
                 let Ok(meter) = MeterId::try_from(row.get::<_, String>(0)?) else { continue };
-                if self.rules.get(&meter).is_some_and(|rule| rule.kind == MeterKind::Counter) {
+                if self.rule(&meter).resource.is_some() && self.rule(&meter).kind == MeterKind::Counter {
                     meters.push((meter, row.get::<_, i64>(1)?));
                 }
             }

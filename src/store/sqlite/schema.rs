@@ -209,6 +209,28 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (month, department)
     ) WITHOUT ROWID;
 "#,
+    // The office's setup as the web app keeps it (docs/setup.md): the meters, seeded once from
+    // the config file, then changed in the browser (a meter with readings is retired, not
+    // deleted); and the departments' headcount and floor area over time.
+    r#"
+    CREATE TABLE meters (
+        id           TEXT    PRIMARY KEY,
+        position     INTEGER NOT NULL,  -- the order they are listed in
+        spec         TEXT    NOT NULL,  -- JSON: the keys of a [[meters]] entry
+        retired_from TEXT               -- the office's local date, YYYY-MM-DD; NULL: in use
+    );
+    -- Headcount and floor area changes entered in the web app, laid over the config's
+    -- [[staffing]]; each in force from its local day until the next.
+    CREATE TABLE staffing_changes (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        department TEXT    NOT NULL,
+        from_day   TEXT    NOT NULL,    -- YYYY-MM-DD
+        headcount  INTEGER,
+        area_m2    REAL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

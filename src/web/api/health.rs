@@ -124,6 +124,8 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "min_free_mb": min_free / MB,
             "outbox": outbox,
         },
+        // Only how many: the keys themselves (meters, topics) are on the admin's meters page.
+        "setup": { "file_differences": state.setup_differences.len() },
         "backup": {
             "scheduled": state.config.backup.is_some(),
             "failed_at": backup_failure.as_ref().map(|f| local_rfc3339(f.at, tz)),

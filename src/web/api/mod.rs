@@ -19,4 +19,5 @@ pub mod rejected;
 pub mod report;
 pub mod scores;
 pub mod supplies;
+pub mod staffing;
 pub mod waste;

@@ -88,7 +88,7 @@ pub async fn readings(
 ) -> Result<Json<Value>, ApiError> {
     let tz = &state.config.office.timezone;
     let meter = meter_id(params.meter.as_deref().unwrap_or_default())?;
-    if state.config.meter(&meter).is_none() {
+    if state.pipeline.meter(&meter).is_none() {
         return Err(ApiError::NotFound(format!("no meter `{meter}` is configured; see /api/v1/meters")));
     }
     let time = |value: Option<String>, default: i64| -> Result<i64, ApiError> {

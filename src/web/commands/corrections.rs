@@ -27,10 +27,10 @@ pub struct CorrectionBody {
 pub async fn apply(state: &AppState, writer: &Writer, body: CorrectionBody) -> Result<CorrectionRecord, ApiError> {
     let tz = &state.config.office.timezone;
     let meter = meter_id(&body.meter)?;
-    let Some(configured) = state.config.meter(&meter) else {
+    let Some(configured) = state.pipeline.meter(&meter) else {
         return Err(ApiError::NotFound(format!("no meter `{meter}` is configured; see /api/v1/meters")));
     };
-    writer.check_meter(configured).map_err(|denied| match denied {
+    writer.check_meter(&configured).map_err(|denied| match denied {
         AccessDenied::Forbidden { message, .. } => ApiError::Forbidden(message),
         other => ApiError::internal(format!("{other:?}")),
     })?;

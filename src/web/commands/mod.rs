@@ -5,9 +5,11 @@ pub mod alerts;
 pub mod corrections;
 pub mod documents;
 pub mod meetings;
+pub mod meters;
 pub mod plan;
 pub mod review;
 pub mod slips;
+pub mod staffing;
 
 use serde_json::{Value, json};
 
@@ -31,8 +33,8 @@ pub async fn write_as(
             Incoming::Reading(reading, _) => Some(&reading.meter),
             Incoming::Rejected(rejection) => rejection.meter.as_ref(),
         };
-        if let Some(meter) = meter.and_then(|id| state.config.meter(id)) {
-            writer.check_meter(meter).map_err(|denied| match denied {
+        if let Some(meter) = meter.and_then(|id| state.pipeline.meter(id)) {
+            writer.check_meter(&meter).map_err(|denied| match denied {
                 AccessDenied::Forbidden { message, .. } => ApiError::Forbidden(message),
                 other => ApiError::internal(format!("{other:?}")),
             })?;

@@ -51,7 +51,8 @@ pub async fn entry(
     let today = now.strftime("%d/%m/%Y").to_string();
     let time = now.strftime("%H:%M").to_string();
     // Only the meters this person may enter: a reporter sees their departments' meters.
-    let writable: Vec<&Meter> = state.config.meters.iter().filter(|m| who.may_write(m)).collect();
+    let in_use = state.pipeline.meters_in_use(Timestamp::now());
+    let writable: Vec<&Meter> = in_use.iter().filter(|m| who.may_write(m)).collect();
     let counters: Vec<&Meter> = writable.iter().copied().filter(|m| m.kind == MeterKind::Counter).collect();
     let deltas: Vec<&Meter> = writable.iter().copied().filter(|m| m.kind == MeterKind::Delta).collect();
     let recent = state.store.corrections(None, 50).await?;

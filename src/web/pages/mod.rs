@@ -14,6 +14,7 @@ mod plan;
 mod rejected;
 mod reports;
 mod scores;
+mod setup;
 mod slips;
 mod supplies;
 
@@ -30,6 +31,9 @@ pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
 pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
 pub use slips::{slip_form, slip_import_form};
+pub use setup::{
+    add_meter_form, change_meter_form, departments_page, meter_page, meters_page, retire_meter_form, staffing_form,
+};
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -55,6 +59,7 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
         RejectReason::UnknownSupply => {
             ("Phiếu xuất kho có nguồn lực hoặc mặt hàng chưa khai báo", "Issue slip names an unknown resource or item")
         }
+        RejectReason::MeterRetired => ("Công tơ đã thôi dùng", "Meter retired"),
     };
     lang.pick(vi, en)
 }
@@ -125,6 +130,8 @@ fn layout(
                         a href=(format!("/rejected?lang={code}")) { (rejected) }
                         a href=(format!("/alerts?lang={code}")) aria-current=[(path == "/alerts").then_some("page")] { (lang.pick("Cảnh báo", "Alerts")) }
                         @if who.is_some_and(|p| p.role() == Role::Admin) {
+                            a href=(format!("/admin/meters?lang={code}")) { (lang.pick("Quản lý công tơ", "Manage meters")) }
+                            a href=(format!("/admin/departments?lang={code}")) { (lang.pick("Quản lý phòng, ban", "Manage departments")) }
                             a href=(format!("/admin/users?lang={code}")) { (match lang { Lang::Vi => "Người dùng", Lang::En => "Users" }) }
                             a href=(format!("/admin/audit?lang={code}")) { (match lang { Lang::Vi => "Nhật ký", Lang::En => "Audit log" }) }
                         }

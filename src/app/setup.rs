@@ -1,0 +1,57 @@
+//! The office's meters at start-up (docs/setup.md): a new store takes the config file's; after
+//! that the store's are in force. A meter the file has and the store lacks is added (and
+//! audited as the config file's doing); a key on which they disagree is reported, the store's
+//! value kept.
+
+use crate::config::{Config, ConfigError, SetupDifference, check_meters, compare_meters};
+use crate::domain::{DepartmentId, Meter};
+use crate::ingest::Pipeline;
+use crate::store::{Actor, AuditDetail, AuditLine, MeterChange, Store};
+
+use super::StartError;
+
+/// The meters in force, and where the file disagrees with the store.
+pub(super) async fn live_setup(
+    config: &Config,
+    store: &dyn Store,
+    pipeline: &Pipeline,
+) -> Result<(Vec<Meter>, Vec<SetupDifference>), StartError> {
+    let problem =
+        |problems| StartError::Setup(ConfigError { file: format!("the meters kept in {}", config.store), problems });
+    let departments: Vec<DepartmentId> = config.departments.iter().map(|d| d.id.clone()).collect();
+    if store.seed_meters(config.meter_specs.clone()).await? {
+        tracing::info!(meters = config.meter_specs.len(), "setup: the new store took the config file's meters");
+    }
+    let kept: Vec<_> = store.meter_setup().await?.into_iter().map(|r| r.spec).collect();
+    let (new, differences) = compare_meters(&config.meter_specs, &kept);
+    if !new.is_empty() {
+        let mut specs = kept.clone();
+        specs.extend(new.iter().map(|s| (*s).clone()));
+        let checked = check_meters(&specs, &departments).map_err(problem)?;
+        for spec in new {
+            let Some(meter) = checked.iter().find(|m| m.id.as_str() == spec.id) else { continue };
+            tracing::info!(meter = %spec.id, "setup: added the config file's new meter to the store");
+            let actor = Actor { name: format!("config file {}", config.source), address: None };
+            let line = AuditLine::new(actor, "meters.add", |change: &MeterChange| AuditDetail {
+                target: change.after.spec.id.clone(),
+                before: None,
+                after: serde_json::to_value(&change.after.spec).ok(),
+            });
+            store.put_meter(spec.clone(), meter.clone(), Some(line)).await?;
+        }
+    }
+    for d in &differences {
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not there)".into());
+        tracing::warn!(
+            "setup: {}: {} says {}, the store keeps {}; the store's value is in force; fix: change it in the web app (Quản trị › Công tơ), or write the store's value into the file (`xanh config export`)",
+            d.key,
+            config.source,
+            shown(&d.file),
+            shown(&d.store)
+        );
+    }
+    let records = store.meter_setup().await?;
+    let meters = pipeline.set_setup(&records, &departments).map_err(problem)?;
+    store.use_meters(&meters);
+    Ok((meters, differences))
+}

@@ -1,0 +1,85 @@
+//! `xanh config export`: the config file with the office's setup as the store holds it (the
+//! meters, and the headcount and floor area changes), as TOML that `xanh check-config` accepts:
+//! for review, to bring the file in line with the store, or to set up another office.
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use toml::{Table, Value};
+
+use crate::config::Config;
+use crate::store::{SqliteStore, StoreReads};
+
+#[derive(Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    command: ConfigCommand,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the config file with the meters and staffing the store holds (docs/setup.md).
+    Export,
+}
+
+pub async fn run(config: Config, args: ConfigArgs) -> anyhow::Result<()> {
+    match args.command {
+        ConfigCommand::Export => export(&config).await,
+    }
+}
+
+async fn export(config: &Config) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&config.source)
+        .with_context(|| format!("cannot read the config file {}; give it with --config", config.source))?;
+    let mut doc: Table = toml::from_str(&text).with_context(|| format!("{} is not TOML", config.source))?;
+    let path = config.store.embedded_path();
+    if !path.exists() {
+        bail!(
+            "no store at {}: a new store takes the setup of {} as it is, so there is nothing else to export",
+            path.display(),
+            config.source
+        );
+    }
+    let tz = &config.office.timezone;
+    let store = SqliteStore::open(path, tz, &config.office.timezone_name, &config.meters)?;
+    let records = store.meter_setup().await?;
+    let mut header = format!(
+        "# {}, with the meters and staffing the store {} holds ({}).\n",
+        config.source,
+        path.display(),
+        jiff::Timestamp::now().to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M")
+    );
+    if !records.is_empty() {
+        let meters = records.iter().map(|r| Value::try_from(&r.spec)).collect::<Result<Vec<_>, _>>()?;
+        doc.insert("meters".into(), Value::Array(meters));
+        for r in records.iter().filter(|r| r.retired_from.is_some()) {
+            let day = r.retired_from.map(|d| d.strftime("%d/%m/%Y").to_string()).unwrap_or_default();
+            header.push_str(&format!(
+                "# Meter {} is retired from {day} in the store: its readings from that day on are refused.\n",
+                r.spec.id
+            ));
+        }
+    }
+    let changes = store.staffing_changes().await?;
+    if !changes.is_empty() {
+        let mut staffing = match doc.remove("staffing") {
+            Some(Value::Array(kept)) => kept,
+            _ => Vec::new(),
+        };
+        for record in changes {
+            let c = record.change;
+            let mut entry = Table::new();
+            entry.insert("department".into(), Value::String(c.department.to_string()));
+            entry.insert("from".into(), Value::String(c.from.to_string()));
+            if let Some(headcount) = c.headcount {
+                entry.insert("headcount".into(), Value::Integer(i64::from(headcount)));
+            }
+            if let Some(area) = c.area_m2 {
+                entry.insert("area_m2".into(), Value::Float(area));
+            }
+            staffing.push(Value::Table(entry));
+        }
+        doc.insert("staffing".into(), Value::Array(staffing));
+    }
+    print!("{header}\n{}", toml::to_string(&doc)?);
+    Ok(())
+}

@@ -1,0 +1,103 @@
+//! Where the config file and the store's setup disagree. After a store is seeded, the store
+//! holds the office's setup (docs/setup.md); a file edited afterwards is compared with it at
+//! start-up, key by key, so that no edit is silently applied or ignored.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::MeterSpec;
+
+/// One key on which the file and the store disagree; the store's value is in force.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetupDifference {
+    /// As the file would write it: `meters ("dien-a").topic`.
+    pub key: String,
+    /// The file's value as TOML text; `None`: the file does not have it.
+    pub file: Option<String>,
+    /// The store's value; `None`: the store does not have it.
+    pub store: Option<String>,
+}
+
+/// What the file has that the store lacks (to be added), and the keys of the meters both
+/// have that differ, with the meters only the store has.
+pub fn compare_meters<'f>(file: &'f [MeterSpec], store: &[MeterSpec]) -> (Vec<&'f MeterSpec>, Vec<SetupDifference>) {
+    let mut new = Vec::new();
+    let mut differences = Vec::new();
+    for spec in file {
+        match store.iter().find(|s| s.id == spec.id) {
+            None => new.push(spec),
+            Some(kept) => differences.extend(compare_keys(spec, kept)),
+        }
+    }
+    for kept in store.iter().filter(|s| !file.iter().any(|f| f.id == s.id)) {
+        differences.push(SetupDifference {
+            key: format!("meters (\"{}\")", kept.id),
+            file: None,
+            store: Some(kept.name.clone()),
+        });
+    }
+    (new, differences)
+}
+
+fn compare_keys(file: &MeterSpec, store: &MeterSpec) -> Vec<SetupDifference> {
+    let as_map = |spec: &MeterSpec| match serde_json::to_value(spec) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    let (file_keys, store_keys) = (as_map(file), as_map(store));
+    let mut keys: Vec<&String> = file_keys.keys().chain(store_keys.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|key| file_keys.get(*key) != store_keys.get(*key))
+        .map(|key| SetupDifference {
+            key: format!("meters (\"{}\").{key}", store.id),
+            file: file_keys.get(key).map(Value::to_string),
+            store: store_keys.get(key).map(Value::to_string),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(id: &str, topic: Option<&str>) -> MeterSpec {
+        MeterSpec {
+            id: id.into(),
+            name: format!("Công tơ {id}"),
+            resource: "electricity".into(),
+            department: None,
+            parent: None,
+            kind: "counter".into(),
+            unit: "kWh".into(),
+            format: "generic".into(),
+            topic: topic.map(Into::into),
+            register_max: None,
+            max_rate: None,
+            expected_interval: None,
+            field: None,
+            channel: None,
+            device_id: None,
+        }
+    }
+
+    #[test]
+    fn new_meters_are_added_and_changed_keys_are_named_one_by_one() {
+        let file = [spec("a", Some("x/a")), spec("b", None), spec("c", None)];
+        let store = [spec("a", Some("y/a")), spec("b", None), spec("d", None)];
+        let (new, differences) = compare_meters(&file, &store);
+        assert_eq!(new.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["c"]);
+        assert_eq!(
+            differences,
+            [
+                SetupDifference {
+                    key: "meters (\"a\").topic".into(),
+                    file: Some("\"x/a\"".into()),
+                    store: Some("\"y/a\"".into())
+                },
+                SetupDifference { key: "meters (\"d\")".into(), file: None, store: Some("Công tơ d".into()) },
+            ]
+        );
+    }
+}
