@@ -7,9 +7,11 @@
 mod common;
 
 mod alerts;
+mod audit_log;
 mod council;
 mod dashboard;
 mod demo_office;
+mod phone;
 
 use std::collections::HashMap;
 use std::path::Path;
