@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::domain::Resource;
+use crate::domain::period::{NamedPeriod, Phase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -153,6 +154,36 @@ pub fn month_label(month: i8, lang: Lang) -> String {
     }
 }
 
+/// A period as a heading says it: Năm 2026, Quý 3/2026, Tháng 11/2026, Giai đoạn 1
+/// (2026–06/2028); in English 2026, Q3 2026, 11/2026, Phase 1 (2026–06/2028).
+pub fn period_name(period: NamedPeriod, lang: Lang) -> String {
+    match (period, lang) {
+        (NamedPeriod::Year(y), Lang::Vi) => format!("Năm {y}"),
+        (NamedPeriod::Year(y), Lang::En) => y.to_string(),
+        (NamedPeriod::Quarter(y, q), Lang::Vi) => format!("Quý {q}/{y}"),
+        (NamedPeriod::Quarter(y, q), Lang::En) => format!("Q{q} {y}"),
+        (NamedPeriod::Month(y, m), Lang::Vi) => format!("Tháng {m:02}/{y}"),
+        (NamedPeriod::Month(y, m), Lang::En) => format!("{m:02}/{y}"),
+        (NamedPeriod::Phase(phase), _) => {
+            let n = match phase {
+                Phase::One => 1,
+                Phase::Two => 2,
+            };
+            // A phase starting on 1 January says its year; one ending on 31 December, its
+            // year; otherwise the month: 2026–06/2028, 07/2028–2030.
+            let (first, next) = period.days();
+            let last = next.yesterday().unwrap_or(next);
+            let start = if first.month() == 1 { first.year().to_string() } else { first.strftime("%m/%Y").to_string() };
+            let end = if next.month() == 1 && next.day() == 1 {
+                last.year().to_string()
+            } else {
+                last.strftime("%m/%Y").to_string()
+            };
+            format!("{} {n} ({start}–{end})", lang.pick("Giai đoạn", "Phase"))
+        }
+    }
+}
+
 /// An audit log action as people read it: "Hiệu chỉnh số liệu" for `reading.correct`; an
 /// action this list does not know yet is shown as its code.
 pub fn audit_action(code: &str, lang: Lang) -> &str {
@@ -246,6 +277,16 @@ mod tests {
         let ts: Timestamp = "2026-11-27T17:30:00Z".parse().unwrap();
         assert_eq!(date(ts, &tz), "28/11/2026");
         assert_eq!(date_time(ts, &tz, Lang::Vi), "00:30 28/11/2026");
+    }
+
+    #[test]
+    fn periods_read_as_headings_say_them() {
+        assert_eq!(period_name(NamedPeriod::Phase(Phase::One), Lang::Vi), "Giai đoạn 1 (2026–06/2028)");
+        assert_eq!(period_name(NamedPeriod::Phase(Phase::One), Lang::En), "Phase 1 (2026–06/2028)");
+        assert_eq!(period_name(NamedPeriod::Phase(Phase::Two), Lang::Vi), "Giai đoạn 2 (07/2028–2030)");
+        assert_eq!(period_name(NamedPeriod::Quarter(2026, 3), Lang::Vi), "Quý 3/2026");
+        assert_eq!(period_name(NamedPeriod::Month(2026, 11), Lang::Vi), "Tháng 11/2026");
+        assert_eq!(period_name(NamedPeriod::Year(2026), Lang::En), "2026");
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod audit_log;
 mod council;
 mod dashboard;
 mod demo_office;
+mod periods;
 mod phone;
 
 use std::collections::HashMap;

@@ -11,6 +11,7 @@ mod entry;
 pub mod explain;
 mod menu;
 mod offices;
+mod period_choice;
 mod plan;
 mod rejected;
 mod reports;
