@@ -52,15 +52,32 @@ fn offered(today: Date, lang: Lang) -> Vec<(NamedPeriod, String)> {
 /// The period list of a page's form (`name="period"`), `chosen` selected; a period from the
 /// address that the list does not hold (another month) joins it.
 pub(super) fn select(chosen: NamedPeriod, today: Date, lang: Lang) -> Markup {
+    list(lang.pick("Kỳ", "Period"), Some(chosen), None, today, lang)
+}
+
+/// A period list under `label` whose first choice, `none`, sends no period.
+pub(super) fn select_or_none(label: &str, none: &str, today: Date, lang: Lang) -> Markup {
+    list(label, None, Some(none), today, lang)
+}
+
+/// A period list under `label` with `chosen` selected.
+pub(super) fn select_labelled(label: &str, chosen: NamedPeriod, today: Date, lang: Lang) -> Markup {
+    list(label, Some(chosen), None, today, lang)
+}
+
+fn list(label: &str, chosen: Option<NamedPeriod>, none: Option<&str>, today: Date, lang: Lang) -> Markup {
     let mut periods = offered(today, lang);
-    if !periods.iter().any(|(p, _)| *p == chosen) {
+    if let Some(chosen) = chosen
+        && !periods.iter().any(|(p, _)| *p == chosen)
+    {
         periods.push((chosen, locale::period_name(chosen, lang)));
     }
     html! {
-        label { (lang.pick("Kỳ", "Period"))
+        label { (label)
             select name="period" {
+                @if let Some(none) = none { option value="" { (none) } }
                 @for (period, name) in &periods {
-                    option value=(period.to_string()) selected[*period == chosen] { (name) }
+                    option value=(period.to_string()) selected[Some(*period) == chosen] { (name) }
                 }
             }
         }
