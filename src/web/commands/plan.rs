@@ -6,11 +6,10 @@ use serde_json::{Value, json};
 use crate::analysis::plan_in_force::in_force;
 use crate::domain::{DepartmentId, NamedPeriod, Resource};
 use crate::ingest::manual::parse_number;
-use crate::locale::Lang;
-use crate::store::{AuditDetail, PlanEdit, PlanEditRecord, PlanValue, StoreError};
+use crate::store::{AuditDetail, PlanEdit, PlanEditRecord, PlanValue};
+use crate::web::AppState;
 use crate::web::auth::Admin;
-use crate::web::commands::audit_line;
-use crate::web::{ApiError, AppState};
+use crate::web::commands::{CommandError, audit_line, refused};
 
 /// A change to a baseline as sent: numbers may be JSON numbers or text (1.234,5).
 #[derive(Deserialize)]
@@ -42,65 +41,19 @@ pub struct TargetBody {
     pub reason: String,
 }
 
-/// Why a plan edit was not kept: refused in both languages (the API answers in English, the
-/// page in its own), or the store failed.
-#[derive(Debug)]
-pub enum PlanError {
-    Refused { en: String, vi: String },
-    Failed(ApiError),
-}
-
-impl PlanError {
-    /// The refusal in the page's language; a failure stays an `ApiError` (a logged 500).
-    pub fn refusal(self, lang: Lang) -> Result<String, ApiError> {
-        match self {
-            PlanError::Refused { en, vi } => Ok(match lang {
-                Lang::Vi => vi,
-                Lang::En => en,
-            }),
-            PlanError::Failed(e) => Err(e),
-        }
-    }
-}
-
-impl From<PlanError> for ApiError {
-    fn from(e: PlanError) -> ApiError {
-        match e {
-            PlanError::Refused { en, .. } => ApiError::BadRequest(en),
-            PlanError::Failed(e) => e,
-        }
-    }
-}
-
-impl From<ApiError> for PlanError {
-    fn from(e: ApiError) -> PlanError {
-        PlanError::Failed(e)
-    }
-}
-
-impl From<StoreError> for PlanError {
-    fn from(e: StoreError) -> PlanError {
-        PlanError::Failed(e.into())
-    }
-}
-
-fn bad(en: impl Into<String>, vi: impl Into<String>) -> PlanError {
-    PlanError::Refused { en: en.into(), vi: vi.into() }
-}
-
-fn resource(text: &str) -> Result<Resource, PlanError> {
+fn resource(text: &str) -> Result<Resource, CommandError> {
     text.trim()
         .parse()
-        .map_err(|e| bad(format!("{e}"), format!("“{text}” không phải tài nguyên: hãy chọn điện, nước hoặc giấy.")))
+        .map_err(|e| refused(format!("{e}"), format!("“{text}” không phải tài nguyên: hãy chọn điện, nước hoặc giấy.")))
 }
 
-fn department(state: &AppState, text: Option<&str>) -> Result<Option<DepartmentId>, PlanError> {
+fn department(state: &AppState, text: Option<&str>) -> Result<Option<DepartmentId>, CommandError> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
     let unknown = || format!("Không có phòng, ban “{text}”: hãy chọn trong danh sách (hoặc toàn cơ quan).");
-    let id: DepartmentId = text.parse().map_err(|e| bad(format!("department: {e}"), unknown()))?;
+    let id: DepartmentId = text.parse().map_err(|e| refused(format!("department: {e}"), unknown()))?;
     if state.config.department(&id).is_none() {
         let ids: Vec<&str> = state.config.departments.iter().map(|d| d.id.as_str()).collect();
-        return Err(bad(
+        return Err(refused(
             format!("no department `{id}` is configured: use one of {} (or none for the whole office)", ids.join(", ")),
             unknown(),
         ));
@@ -108,11 +61,11 @@ fn department(state: &AppState, text: Option<&str>) -> Result<Option<DepartmentI
     Ok(Some(id))
 }
 
-fn period(text: Option<&str>) -> Result<Option<NamedPeriod>, PlanError> {
+fn period(text: Option<&str>) -> Result<Option<NamedPeriod>, CommandError> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
     NamedPeriod::parse(text)
         .map(Some)
-        .map_err(|e| bad(e.0, format!("“{text}” không phải một kỳ: hãy chọn kỳ trong danh sách.")))
+        .map_err(|e| refused(e.0, format!("“{text}” không phải một kỳ: hãy chọn kỳ trong danh sách.")))
 }
 
 /// A field's name as the page's form says it.
@@ -125,7 +78,7 @@ fn field_vi(name: &str) -> &str {
     }
 }
 
-fn number(value: Option<&Value>, name: &str) -> Result<Option<f64>, PlanError> {
+fn number(value: Option<&Value>, name: &str) -> Result<Option<f64>, CommandError> {
     let parsed = match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
@@ -134,17 +87,17 @@ fn number(value: Option<&Value>, name: &str) -> Result<Option<f64>, PlanError> {
         Some(_) => None,
     };
     parsed.filter(|v| v.is_finite()).map(Some).ok_or_else(|| {
-        bad(
+        refused(
             format!("`{name}` is not a number: write it as 1.234,5 or 1234.5"),
             format!("{} không phải số: hãy viết như 1.234,5.", field_vi(name)),
         )
     })
 }
 
-fn who_and_why(admin: &Admin, reason: &str) -> Result<(String, String), PlanError> {
+fn who_and_why(admin: &Admin, reason: &str) -> Result<(String, String), CommandError> {
     let reason = reason.trim();
     if reason.chars().count() < 5 {
-        return Err(bad(
+        return Err(refused(
             "give the reason for the change (`reason`, at least a few words)",
             "Hãy ghi lý do thay đổi (ít nhất vài chữ).",
         ));
@@ -153,7 +106,7 @@ fn who_and_why(admin: &Admin, reason: &str) -> Result<(String, String), PlanErro
 }
 
 /// Keep a change to the plan and record it in the audit log.
-async fn record(state: &AppState, admin: &Admin, edit: PlanEdit) -> Result<PlanEditRecord, PlanError> {
+async fn record(state: &AppState, admin: &Admin, edit: PlanEdit) -> Result<PlanEditRecord, CommandError> {
     let action = if edit.target { "plan.target" } else { "plan.baseline" };
     let target = format!(
         "{} {} {}",
@@ -196,7 +149,7 @@ pub(crate) async fn apply_baseline(
     state: &AppState,
     admin: &Admin,
     body: BaselineBody,
-) -> Result<PlanEditRecord, PlanError> {
+) -> Result<PlanEditRecord, CommandError> {
     let resource = resource(&body.resource)?;
     let department = department(state, body.department.as_deref())?;
     let (by, reason) = who_and_why(admin, &body.reason)?;
@@ -206,7 +159,7 @@ pub(crate) async fn apply_baseline(
     let (period, new) = if body.reset {
         let edits = state.store.plan_edits().await?;
         if !changed_in_app(&edits, false, resource, &department, None) {
-            return Err(bad(
+            return Err(refused(
                 "this baseline was not changed in the app: there is nothing to reset",
                 "Mốc cơ sở này chưa được sửa trên trang: không có gì để trả về giá trị cấu hình.",
             ));
@@ -214,13 +167,13 @@ pub(crate) async fn apply_baseline(
         (current.map(|b| b.period), None)
     } else {
         let period = period(body.period.as_deref())?.ok_or_else(|| {
-            bad(
+            refused(
                 "`period` is missing: give the period the amount covers, such as 2025 or 2025-Q4",
                 "Hãy chọn kỳ của số liệu, ví dụ năm trước.",
             )
         })?;
         let amount = number(body.amount.as_ref(), "amount")?.filter(|a| *a > 0.0).ok_or_else(|| {
-            bad(
+            refused(
                 "`amount` must be the use over the period in kWh, m³ or sheets, greater than 0",
                 "Lượng dùng trong kỳ phải lớn hơn 0 (kWh, m³ hoặc tờ).",
             )
@@ -236,7 +189,7 @@ pub(crate) async fn apply_target(
     state: &AppState,
     admin: &Admin,
     body: TargetBody,
-) -> Result<PlanEditRecord, PlanError> {
+) -> Result<PlanEditRecord, CommandError> {
     let resource = resource(&body.resource)?;
     let department = department(state, body.department.as_deref())?;
     let period = period(body.period.as_deref())?;
@@ -250,7 +203,7 @@ pub(crate) async fn apply_target(
     let new = if body.reset {
         let edits = state.store.plan_edits().await?;
         if !changed_in_app(&edits, true, resource, &department, period) {
-            return Err(bad(
+            return Err(refused(
                 "this target was not changed in the app: there is nothing to reset",
                 "Mục tiêu này chưa được sửa trên trang: không có gì để trả về giá trị cấu hình.",
             ));
@@ -259,7 +212,7 @@ pub(crate) async fn apply_target(
     } else {
         let percent = |value: Option<f64>, name: &str| match value {
             Some(v) if (0.0..100.0).contains(&v) => Ok(Some(v)),
-            Some(v) => Err(bad(
+            Some(v) => Err(refused(
                 format!("`{name}` = {v} is not a saving in percent: give 0 to below 100, such as 2 for 2 %"),
                 format!(
                     "{} = {v} không phải mức tiết kiệm phần trăm: hãy nhập từ 0 đến dưới 100, ví dụ 2.",
@@ -270,14 +223,14 @@ pub(crate) async fn apply_target(
         };
         let saving =
             percent(number(body.saving_percent.as_ref(), "saving_percent")?, "saving_percent")?.ok_or_else(|| {
-                bad(
+                refused(
                     "`saving_percent` is missing: give the saving in percent of the baseline, such as 2",
                     "Hãy nhập mức tiết kiệm (%) so với mốc, ví dụ 2.",
                 )
             })?;
         let stretch = percent(number(body.stretch_percent.as_ref(), "stretch_percent")?, "stretch_percent")?;
         if stretch.is_some_and(|s| s < saving) {
-            return Err(bad(
+            return Err(refused(
                 "`stretch_percent` is below `saving_percent`: a stretch target saves more; raise it or leave it out",
                 "Mục tiêu phấn đấu thấp hơn mức tiết kiệm: mục tiêu phấn đấu phải tiết kiệm nhiều hơn; hãy nâng lên hoặc để trống.",
             ));

@@ -126,8 +126,7 @@ pub async fn documents_form(
                 }
             })
         }
-        Err(ApiError::BadRequest(m)) => Err(m),
-        Err(other) => return Err(other),
+        Err(e) => Err(e.refusal(lang)?),
     };
     Ok(back(lang, result))
 }

@@ -14,7 +14,8 @@ use crate::domain::{DepartmentId, Resource};
 use crate::locale::{self, Lang};
 use crate::store::PlanValue;
 use crate::web::auth::{Admin, CsrfForm, Viewer};
-use crate::web::commands::plan::{BaselineBody, PlanError, TargetBody, apply_baseline, apply_target};
+use crate::web::commands::CommandError;
+use crate::web::commands::plan::{BaselineBody, TargetBody, apply_baseline, apply_target};
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -200,7 +201,7 @@ pub struct TargetForm {
     reason: String,
 }
 
-fn saved(lang: Lang, result: Result<crate::store::PlanEditRecord, PlanError>) -> Result<Redirect, ApiError> {
+fn saved(lang: Lang, result: Result<crate::store::PlanEditRecord, CommandError>) -> Result<Redirect, ApiError> {
     let message = match result {
         Ok(record) => Ok(match (lang, record.edit.target) {
             (Lang::Vi, false) => "Đã lưu mốc cơ sở; lịch sử thay đổi ở cuối trang.".to_owned(),
