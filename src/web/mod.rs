@@ -54,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/tokens/{id}/revoke", post(pages::revoke_token_form))
         .route("/admin/audit", get(pages::audit_page))
         .route("/scores", get(pages::scores_page))
+        .route("/start", get(pages::start_page))
         .route("/reports", get(pages::reports_page))
         .route("/reports/kept/{file}", get(pages::kept_report))
         .route("/offices", get(pages::offices_page))

@@ -32,4 +32,5 @@ mod review;
 mod scores;
 mod security;
 mod slow_clients;
+mod start;
 mod store_conformance;

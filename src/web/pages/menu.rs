@@ -35,6 +35,7 @@ const MENU: &[MenuEntry] = &[
     everyone("/offices", "Các văn phòng", "Offices"),
     everyone("/rejected", "Số liệu bị từ chối", "Rejected readings"),
     everyone("/alerts", "Cảnh báo", "Alerts"),
+    everyone("/start", "Bắt đầu", "Getting started"),
     admins("/admin/users", "Người dùng", "Users"),
     admins("/admin/audit", "Nhật ký", "Audit log"),
 ];

@@ -16,6 +16,7 @@ mod plan;
 mod rejected;
 mod reports;
 mod scores;
+mod start;
 
 pub use account::{login, login_page, logout, setup, setup_page};
 pub use admin::{create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
@@ -29,6 +30,7 @@ pub use plan::{baseline_form, plan_page, target_form};
 pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
 pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
+pub use start::start_page;
 
 use maud::{DOCTYPE, Markup, html};
 
