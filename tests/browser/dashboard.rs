@@ -315,7 +315,11 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
     for meter in api_meters.as_array().unwrap() {
         let resource: Resource = meter["resource"].as_str().unwrap().parse().unwrap();
         let id = meter["id"].as_str().unwrap();
-        let value = meter["last_value"].as_f64().unwrap_or_else(|| panic!("{id} has a reading"));
+        // The paper meter issues a whole ream at a time: four seeded days may not fill one.
+        let Some(value) = meter["last_value"].as_f64() else {
+            assert_eq!(text(&browser, &format!("tr[data-meter={id}] td.empty")).await, "chưa có số liệu", "{id}");
+            continue;
+        };
         let shown = text(&browser, &format!("tr[data-meter={id}] [data-figure=last-value]")).await;
         assert!(shown.starts_with(&locale::quantity(resource, value, Lang::Vi)), "{id}: {shown}");
     }

@@ -48,7 +48,7 @@ async fn periods_are_chosen_by_name_and_headings_name_them() {
     let last_month = today.first_of_month().yesterday().unwrap();
     let quarter = (today.month() - 1) / 3 + 1;
 
-    for page in ["/scores", "/offices", "/documents"] {
+    for page in ["/scores", "/offices", "/documents", "/reports"] {
         browser.open(&app, page).await;
         let typed =
             browser.script("return document.querySelectorAll('main input[name=period]').length", json!([])).await;
