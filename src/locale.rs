@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::domain::Resource;
+use crate::domain::period::{NamedPeriod, Phase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -90,6 +91,12 @@ pub fn date(ts: Timestamp, tz: &TimeZone) -> String {
     ts.to_zoned(tz.clone()).strftime("%d/%m/%Y").to_string()
 }
 
+/// A day as people type it: 28/11/2026 (or 2026-11-28, as a date picker sends it).
+pub fn parse_date(text: &str) -> Option<jiff::civil::Date> {
+    let text = text.trim();
+    jiff::civil::Date::strptime("%d/%m/%Y", text).or_else(|_| text.parse()).ok()
+}
+
 /// 07:05 28/11/2026 (vi) or 28/11/2026 07:05 (en), in the office's time zone.
 pub fn date_time(ts: Timestamp, tz: &TimeZone, lang: Lang) -> String {
     let zoned = ts.to_zoned(tz.clone());
@@ -147,6 +154,98 @@ pub fn month_label(month: i8, lang: Lang) -> String {
     }
 }
 
+/// A period as a heading says it: Năm 2026, Quý 3/2026, Tháng 11/2026, Giai đoạn 1
+/// (2026–06/2028); in English 2026, Q3 2026, 11/2026, Phase 1 (2026–06/2028).
+pub fn period_name(period: NamedPeriod, lang: Lang) -> String {
+    match (period, lang) {
+        (NamedPeriod::Year(y), Lang::Vi) => format!("Năm {y}"),
+        (NamedPeriod::Year(y), Lang::En) => y.to_string(),
+        (NamedPeriod::Quarter(y, q), Lang::Vi) => format!("Quý {q}/{y}"),
+        (NamedPeriod::Quarter(y, q), Lang::En) => format!("Q{q} {y}"),
+        (NamedPeriod::Month(y, m), Lang::Vi) => format!("Tháng {m:02}/{y}"),
+        (NamedPeriod::Month(y, m), Lang::En) => format!("{m:02}/{y}"),
+        (NamedPeriod::Phase(phase), _) => {
+            let n = match phase {
+                Phase::One => 1,
+                Phase::Two => 2,
+            };
+            // A phase starting on 1 January says its year; one ending on 31 December, its
+            // year; otherwise the month: 2026–06/2028, 07/2028–2030.
+            let (first, next) = period.days();
+            let last = next.yesterday().unwrap_or(next);
+            let start = if first.month() == 1 { first.year().to_string() } else { first.strftime("%m/%Y").to_string() };
+            let end = if next.month() == 1 && next.day() == 1 {
+                last.year().to_string()
+            } else {
+                last.strftime("%m/%Y").to_string()
+            };
+            format!("{} {n} ({start}–{end})", lang.pick("Giai đoạn", "Phase"))
+        }
+    }
+}
+
+/// An audit log action as people read it: "Hiệu chỉnh số liệu" for `reading.correct`; an
+/// action this list does not know yet is shown as its code.
+pub fn audit_action(code: &str, lang: Lang) -> &str {
+    let (vi, en) = match code {
+        "reading.enter" => ("Nhập số liệu trên trang", "Reading entered on the page"),
+        "readings.submit" => ("Gửi số liệu qua API", "Readings sent through the API"),
+        "reading.correct" => ("Hiệu chỉnh số liệu", "Reading corrected"),
+        "documents.enter" => ("Nhập số văn bản", "Document counts entered"),
+        "plan.baseline" => ("Sửa mốc", "Baseline changed"),
+        "plan.target" => ("Sửa mục tiêu", "Target changed"),
+        "rejected.reprocess" => ("Xử lý lại số liệu bị từ chối", "Rejected readings reprocessed"),
+        "rejected.review" => ("Xem xét số liệu bị từ chối", "Rejected reading reviewed"),
+        "rejected.review_bulk" => ("Xem xét hàng loạt số liệu bị từ chối", "Rejected readings reviewed in bulk"),
+        "alert.acknowledge" => ("Xác nhận cảnh báo", "Alert acknowledged"),
+        "user.setup" => ("Tạo quản trị viên đầu tiên", "First admin created"),
+        "user.add" => ("Thêm người dùng", "User added"),
+        "user.disable" => ("Khoá người dùng", "User disabled"),
+        "user.enable" => ("Mở khoá người dùng", "User enabled"),
+        "user.reset" => ("Đặt lại mật khẩu", "Password reset"),
+        "token.create" => ("Tạo khoá API", "API token created"),
+        "token.revoke" => ("Thu hồi khoá API", "API token revoked"),
+        _ => return code,
+    };
+    lang.pick(vi, en)
+}
+
+/// A field of an audit line's before or after as people read it; a field this list does not
+/// know yet is shown as its key.
+pub fn audit_field(key: &str, lang: Lang) -> &str {
+    let (vi, en) = match key {
+        "value" => ("Giá trị", "Value"),
+        "reason" => ("Lý do", "Reason"),
+        "username" => ("Tên đăng nhập", "User name"),
+        "display_name" => ("Họ tên", "Name"),
+        "name" => ("Tên", "Name"),
+        "role" => ("Vai trò", "Role"),
+        "departments" => ("Phòng ban", "Departments"),
+        "meters" => ("Công tơ", "Meters"),
+        "meter" => ("Công tơ", "Meter"),
+        "id" => ("Mã", "Id"),
+        "ids" => ("Các mục", "Items"),
+        "ts" => ("Thời điểm", "Time"),
+        "entered_by" => ("Người nhập", "Entered by"),
+        "electronic" => ("Văn bản điện tử", "Electronic documents"),
+        "paper" => ("Văn bản giấy", "Paper documents"),
+        "stored" => ("Đã lưu", "Stored"),
+        "duplicates" => ("Trùng", "Duplicates"),
+        "rejected" => ("Bị từ chối", "Rejected"),
+        "readings" => ("Số liệu", "Readings"),
+        "decision" => ("Quyết định", "Decision"),
+        "decided" => ("Số mục đã xử lý", "Items decided"),
+        "filter" => ("Bộ lọc", "Filter"),
+        "amount" => ("Lượng", "Amount"),
+        "note" => ("Ghi chú", "Note"),
+        "kind" => ("Loại", "Kind"),
+        "saving_percent" => ("Mức tiết kiệm (%)", "Saving (%)"),
+        "stretch_percent" => ("Mức phấn đấu (%)", "Stretch (%)"),
+        _ => return key,
+    };
+    lang.pick(vi, en)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +277,24 @@ mod tests {
         let ts: Timestamp = "2026-11-27T17:30:00Z".parse().unwrap();
         assert_eq!(date(ts, &tz), "28/11/2026");
         assert_eq!(date_time(ts, &tz, Lang::Vi), "00:30 28/11/2026");
+    }
+
+    #[test]
+    fn periods_read_as_headings_say_them() {
+        assert_eq!(period_name(NamedPeriod::Phase(Phase::One), Lang::Vi), "Giai đoạn 1 (2026–06/2028)");
+        assert_eq!(period_name(NamedPeriod::Phase(Phase::One), Lang::En), "Phase 1 (2026–06/2028)");
+        assert_eq!(period_name(NamedPeriod::Phase(Phase::Two), Lang::Vi), "Giai đoạn 2 (07/2028–2030)");
+        assert_eq!(period_name(NamedPeriod::Quarter(2026, 3), Lang::Vi), "Quý 3/2026");
+        assert_eq!(period_name(NamedPeriod::Month(2026, 11), Lang::Vi), "Tháng 11/2026");
+        assert_eq!(period_name(NamedPeriod::Year(2026), Lang::En), "2026");
+    }
+
+    #[test]
+    fn typed_days_are_day_month_year_or_iso() {
+        let day = jiff::civil::date(2026, 11, 28);
+        assert_eq!(parse_date(" 28/11/2026 "), Some(day));
+        assert_eq!(parse_date("2026-11-28"), Some(day));
+        assert_eq!(parse_date("31/02/2026"), None);
+        assert_eq!(parse_date("hôm qua"), None);
     }
 }

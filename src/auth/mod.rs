@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::domain::{DepartmentId, Meter, MeterId, Role, Sender, User, Username};
-use crate::store::accounts::{AuditEntry, AuditRecord, NewUser, TokenRecord};
+use crate::store::accounts::{AuditChoices, AuditEntry, AuditFilter, AuditRecord, NewUser, TokenRecord};
 use crate::store::{Accounts, StoreError};
 use hashing::HashingPool;
 use limiter::LoginLimiter;
@@ -434,8 +434,17 @@ impl Auth {
         held.remove(secret_hash).filter(|(_, at)| at.elapsed() < NEW_SECRET_SHOWN_WITHIN).map(|(secret, _)| secret)
     }
 
-    pub async fn audit_log(&self, before_id: Option<i64>, limit: usize) -> Result<Vec<AuditRecord>, AuthError> {
-        self.blocking(move |a| Ok(a.audit_log(before_id, limit)?)).await
+    pub async fn audit_log(
+        &self,
+        filter: AuditFilter,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, AuthError> {
+        self.blocking(move |a| Ok(a.audit_log(&filter, before_id, limit)?)).await
+    }
+
+    pub async fn audit_choices(&self) -> Result<AuditChoices, AuthError> {
+        self.blocking(|a| Ok(a.audit_choices()?)).await
     }
 }
 

@@ -108,6 +108,23 @@ pub struct AuditRecord {
     pub after: Option<serde_json::Value>,
 }
 
+/// Which lines of the audit log to show: by whom, which action, from and until when (each
+/// `None`: any).
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}
+
+/// The people and actions the audit log holds.
+#[derive(Debug, Clone, Default)]
+pub struct AuditChoices {
+    pub actors: Vec<String>,
+    pub actions: Vec<String>,
+}
+
 /// What to add to the audit log.
 pub struct AuditEntry<'a> {
     pub actor: &'a str,
@@ -454,27 +471,57 @@ impl Accounts {
         self.with(|c| super::audit::insert(c, &actor, entry.action, detail))
     }
 
-    /// The newest `limit` lines before `before_id` (all when `None`), newest first.
-    pub fn audit_log(&self, before_id: Option<i64>, limit: usize) -> Result<Vec<AuditRecord>, StoreError> {
+    /// The newest `limit` lines the filter keeps before `before_id` (all when `None`), newest
+    /// first.
+    pub fn audit_log(
+        &self,
+        filter: &AuditFilter,
+        before_id: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
         self.with(|c| {
             let mut stmt = c.prepare(
                 "SELECT id, at, actor, address, action, target, before, after FROM audit
-                 WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+                 WHERE id < ?1 AND (?3 IS NULL OR actor = ?3) AND (?4 IS NULL OR action = ?4)
+                   AND (?5 IS NULL OR at >= ?5) AND (?6 IS NULL OR at < ?6)
+                 ORDER BY id DESC LIMIT ?2",
             )?;
             let json = |text: Option<String>| text.and_then(|t| serde_json::from_str(&t).ok());
-            let rows = stmt.query_map(params![before_id.unwrap_or(i64::MAX), limit as i64], |r| {
-                Ok(AuditRecord {
-                    id: r.get(0)?,
-                    at: from_ms(r.get(1)?),
-                    actor: r.get(2)?,
-                    address: r.get(3)?,
-                    action: r.get(4)?,
-                    target: r.get(5)?,
-                    before: json(r.get(6)?),
-                    after: json(r.get(7)?),
-                })
-            })?;
+            let rows = stmt.query_map(
+                params![
+                    before_id.unwrap_or(i64::MAX),
+                    limit as i64,
+                    filter.actor,
+                    filter.action,
+                    filter.from.map(ms),
+                    filter.until.map(ms)
+                ],
+                |r| {
+                    Ok(AuditRecord {
+                        id: r.get(0)?,
+                        at: from_ms(r.get(1)?),
+                        actor: r.get(2)?,
+                        address: r.get(3)?,
+                        action: r.get(4)?,
+                        target: r.get(5)?,
+                        before: json(r.get(6)?),
+                        after: json(r.get(7)?),
+                    })
+                },
+            )?;
             rows.collect()
+        })
+    }
+
+    /// Everyone who has a line in the audit log, and every action it holds, for a filter's
+    /// choices.
+    pub fn audit_choices(&self) -> Result<AuditChoices, StoreError> {
+        self.with(|c| {
+            let distinct = |column: &str| -> Result<Vec<String>, rusqlite::Error> {
+                let mut stmt = c.prepare(&format!("SELECT DISTINCT {column} FROM audit ORDER BY {column}"))?;
+                stmt.query_map([], |r| r.get(0))?.collect()
+            };
+            Ok(AuditChoices { actors: distinct("actor")?, actions: distinct("action")? })
         })
     }
 }

@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/meters/{id}", get(pages::meter_page).post(pages::change_meter_form))
         .route("/admin/meters/{id}/retire", post(pages::retire_meter_form))
         .route("/scores", get(pages::scores_page))
+        .route("/start", get(pages::start_page))
         .route("/reports", get(pages::reports_page))
         .route("/reports/kept/{file}", get(pages::kept_report))
         .route("/offices", get(pages::offices_page))

@@ -80,6 +80,16 @@ async fn wrong_counts_are_refused_with_what_to_send() {
         )
         .await;
     assert!(page.contains(r#"data-result="error""#), "{page}");
+    // …in the page's language.
+    assert!(page.contains("Số văn bản giấy “x” không phải số văn bản: hãy nhập số nguyên, từ 0 trở lên."), "{page}");
+    let page = session
+        .submit(
+            "/documents?lang=en",
+            "/documents?lang=en",
+            &[("department", "phong-a"), ("month", "13/2025"), ("electronic", "12"), ("paper", "3")],
+        )
+        .await;
+    assert!(!page.contains("không phải") && page.contains(r#"data-result="error""#), "{page}");
     let (_, shares) = app.get("/api/v1/documents?period=2025-10").await;
     assert!(shares["office"]["share_percent"].is_null(), "{shares}");
     let page = session

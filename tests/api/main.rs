@@ -35,5 +35,6 @@ mod security;
 mod setup_meters;
 mod setup_staffing;
 mod slow_clients;
+mod start;
 mod store_conformance;
 mod supplies;

@@ -134,7 +134,7 @@ async fn hc_qt_changes_targets_and_baselines_and_every_change_is_kept() {
 
     // The page lists the values in force and the history.
     let (_, page) = app.sign_in(ADMIN, PASSWORD).await.unwrap().get("/plan").await;
-    assert!(page.contains("1.800 kWh · 2025-Q1 · Hoá đơn EVN quý I/2025"), "{page}");
+    assert!(page.contains("1.800 kWh · Quý 1/2025 · Hoá đơn EVN quý I/2025"), "{page}");
     assert!(page.contains("−3,0 % (−12,0 %)"), "{page}");
     assert_eq!(page.matches("data-edit=").count(), 4);
     app.stop().await;
@@ -204,6 +204,16 @@ async fn wrong_plan_changes_say_what_to_send_and_the_form_keeps_nothing_wrong() 
     let session = app.sign_in(ADMIN, PASSWORD).await.unwrap();
     let page = session.submit("/plan", "/plan/target", &form("150")).await;
     assert!(page.contains(r#"data-result="error""#), "{page}");
+    // The form says why in the page's language; its periods are chosen, not typed.
+    assert!(page.contains("Tiết kiệm (%) = 150 không phải mức tiết kiệm phần trăm"), "{page}");
+    assert!(page.contains(r#"<option value="gd1">Giai đoạn 1 (2026–06/2028)</option>"#), "{page}");
+    assert!(!page.contains(r#"input name="period""#), "{page}");
+    let page = session.submit("/plan?lang=en", "/plan/target?lang=en", &form("150")).await;
+    assert!(page.contains("`saving_percent` = 150 is not a saving in percent"), "{page}");
+    let mut short_reason = form("2");
+    short_reason[5].1 = "vì";
+    let page = session.submit("/plan", "/plan/target", &short_reason).await;
+    assert!(page.contains("Hãy ghi lý do thay đổi (ít nhất vài chữ)."), "{page}");
     let (_, edits) = app.get("/api/v1/plan/edits").await;
     assert_eq!(edits, json!([]));
     // A right form, with a Vietnamese decimal comma, is kept.

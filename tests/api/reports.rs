@@ -337,7 +337,7 @@ async fn the_reports_page_links_both_formats_from_the_menu_and_the_command_line_
     let response = app.http.get(app.url("/reports?period=2026-Q3")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let html = response.text().await.unwrap();
-    assert!(html.contains(r#"href="/reports?lang=vi">Báo cáo</a>"#), "the menu links the page");
+    assert!(html.contains(r#"href="/reports?lang=vi" aria-current="page">Báo cáo</a>"#), "the menu links the page");
     for format in ["pdf", "docx"] {
         let link = format!(r#"href="/api/v1/export/report.{format}?period=2026-Q3""#);
         assert!(html.contains(&link), "{link} missing from the page");

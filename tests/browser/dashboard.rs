@@ -247,7 +247,7 @@ async fn every_dashboard_page_shows_the_api_figures_with_working_charts() {
         text(&browser, "article[data-kind=bars] [data-figure=total]").await,
         locale::quantity(Resource::Water, phase, Lang::Vi)
     );
-    assert!(text(&browser, "article[data-kind=bars] h3").await.contains("giai đoạn 1 (01/01/2026 – 11/06/2028)"));
+    assert!(text(&browser, "article[data-kind=bars] h3").await.contains("Giai đoạn 1 (2026–06/2028)"));
 
     // Departments compared: each department's year, in all and per person.
     browser.open(&app, "/departments").await;
@@ -405,7 +405,7 @@ async fn the_offices_page_compares_with_last_year_and_fits_a_phone() {
     for screen in [DESKTOP, PHONE] {
         browser.resize(screen).await;
         browser.open(&app, "/offices?period=2026-11").await;
-        assert_eq!(text(&browser, "main h2").await, "So sánh các văn phòng · 2026-11");
+        assert_eq!(text(&browser, "main h2").await, "So sánh các văn phòng · Tháng 11/2026");
         assert_eq!(text(&browser, "tr[data-office] td[data-figure=water-amount]").await, "15,5 m³");
         assert_eq!(text(&browser, "tr[data-office] td[data-figure=water-change]").await, "-22,5 %");
         let overflow = browser.script("return document.documentElement.scrollWidth", json!([])).await.as_u64().unwrap();

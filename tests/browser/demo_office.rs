@@ -6,7 +6,7 @@ use super::*;
 /// The demo office as a newcomer makes it: the shipped config with `xanh simulate
 /// --into-store` from 1 January 2025 (the baselines' year) to now, hourly, before the service
 /// starts on the same store.
-async fn demo_office() -> (TestApp, xanh::config::Config) {
+pub(super) async fn demo_office() -> (TestApp, xanh::config::Config) {
     let dir = tempfile::tempdir().unwrap();
     let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")).unwrap();
     let text = shipped

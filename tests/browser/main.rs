@@ -7,11 +7,14 @@
 mod common;
 
 mod alerts;
+mod audit_log;
 mod council;
 mod dashboard;
 mod demo_office;
 mod supplies;
 mod setup;
+mod periods;
+mod phone;
 
 use std::collections::HashMap;
 use std::path::Path;

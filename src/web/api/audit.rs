@@ -8,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::period::local_rfc3339;
+use crate::store::accounts::AuditFilter;
 use crate::web::auth::Admin;
 use crate::web::extract::ApiQuery;
 use crate::web::{ApiError, AppState};
@@ -28,7 +29,7 @@ pub async fn audit(
     if !(1..=10_000).contains(&limit) {
         return Err(ApiError::BadRequest("`limit` must be between 1 and 10000".into()));
     }
-    let records = state.auth.audit_log(params.before, limit).await?;
+    let records = state.auth.audit_log(AuditFilter::default(), params.before, limit).await?;
     let tz = &state.config.office.timezone;
     let items: Vec<Value> = records
         .iter()
@@ -46,7 +47,7 @@ pub async fn audit_csv(State(state): State<AppState>, _: Admin) -> Result<impl I
     let mut csv = String::from("\u{feff}id,at,actor,address,action,target,before,after\r\n");
     let mut before = None;
     loop {
-        let page = state.auth.audit_log(before, 5_000).await?;
+        let page = state.auth.audit_log(AuditFilter::default(), before, 5_000).await?;
         for r in &page {
             let json = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
             let fields = [

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Principal;
 use crate::domain::Incoming;
+use crate::locale::Lang;
 use crate::store::{Actor, AuditDetail, AuditLine, WriteReport};
 use crate::web::auth::{AccessDenied, Writer};
 use crate::web::{ApiError, AppState};
@@ -86,4 +87,51 @@ pub fn audit_line<R>(
     describe: impl FnOnce(&R) -> AuditDetail + Send + 'static,
 ) -> AuditLine<R> {
     AuditLine::new(actor(who), action, describe)
+}
+
+/// Why a change was not kept: refused in both languages (the API answers in English, the
+/// page in its own), or the store failed.
+#[derive(Debug)]
+pub enum CommandError {
+    Refused { en: String, vi: String },
+    Failed(ApiError),
+}
+
+impl CommandError {
+    /// The refusal in the page's language; a failure stays an `ApiError` (a logged 500).
+    pub fn refusal(self, lang: Lang) -> Result<String, ApiError> {
+        match self {
+            CommandError::Refused { en, vi } => Ok(match lang {
+                Lang::Vi => vi,
+                Lang::En => en,
+            }),
+            CommandError::Failed(e) => Err(e),
+        }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(e: CommandError) -> ApiError {
+        match e {
+            CommandError::Refused { en, .. } => ApiError::BadRequest(en),
+            CommandError::Failed(e) => e,
+        }
+    }
+}
+
+impl From<ApiError> for CommandError {
+    fn from(e: ApiError) -> CommandError {
+        CommandError::Failed(e)
+    }
+}
+
+impl From<crate::store::StoreError> for CommandError {
+    fn from(e: crate::store::StoreError) -> CommandError {
+        CommandError::Failed(e.into())
+    }
+}
+
+/// A change refused, said in English (the API's) and in Vietnamese (the pages').
+pub fn refused(en: impl Into<String>, vi: impl Into<String>) -> CommandError {
+    CommandError::Refused { en: en.into(), vi: vi.into() }
 }

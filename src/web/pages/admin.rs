@@ -1,5 +1,5 @@
 //! HC-QT's administration pages: users (add, disable, enable, reset a password), API tokens
-//! (create, shown once; revoke) and the audit log. Every change is written to the audit log.
+//! (create, shown once; revoke) and the audit log (see `audit`). Every change is written to the audit log.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -20,7 +20,6 @@ pub struct AdminParams {
     lang: Option<String>,
     ok: Option<String>,
     error: Option<String>,
-    before: Option<i64>,
 }
 
 fn back(path: &str, lang: Lang, result: Result<String, String>) -> Response {
@@ -293,41 +292,4 @@ pub async fn revoke_token_form(
         Err(e) => Err(user_error(e)?),
     };
     Ok(back("/admin/users", lang, result))
-}
-
-/// The audit log, newest first, a page at a time; CSV at /api/v1/export/audit.csv.
-pub async fn audit_page(
-    State(state): State<AppState>,
-    admin: Admin,
-    Query(params): Query<AdminParams>,
-) -> Result<Markup, ApiError> {
-    let who = admin.principal();
-    let lang = Lang::from_query(params.lang.as_deref());
-    let tz = &state.config.office.timezone;
-    const PAGE: usize = 200;
-    let records = state.auth.audit_log(params.before, PAGE).await?;
-    let body = html! {
-        main.admin {
-            h2 { (lang.pick("Nhật ký thao tác", "Audit log")) }
-            p { a href="/api/v1/export/audit.csv" download { (lang.pick("Tải về CSV", "Download CSV")) } }
-            section { div.table-wrap { table {
-                thead { tr { th { (lang.pick("Thời điểm", "When")) } th { (lang.pick("Người thực hiện", "Who")) } th { (lang.pick("Từ địa chỉ", "From")) } th { (lang.pick("Thao tác", "Action")) } th { (lang.pick("Đối tượng", "What")) } th { (lang.pick("Trước", "Before")) } th { (lang.pick("Sau", "After")) } } }
-                tbody { @for r in &records { tr {
-                    td { (locale::date_time(r.at, tz, lang)) }
-                    td { (r.actor) }
-                    td { (r.address.as_deref().unwrap_or("—")) }
-                    td { (r.action) }
-                    td { (r.target) }
-                    td { (r.before.as_ref().map(|v| v.to_string()).unwrap_or_default()) }
-                    td { (r.after.as_ref().map(|v| v.to_string()).unwrap_or_default()) }
-                } } }
-            } } }
-            @if records.len() == PAGE {
-                @if let Some(last) = records.last() {
-                    p { a href=(format!("/admin/audit?lang={}&before={}", lang.code(), last.id)) { (lang.pick("Cũ hơn →", "Older →")) } }
-                }
-            }
-        }
-    };
-    Ok(layout(&state, lang, "/admin/audit", None, Some(who), body))
 }

@@ -6,7 +6,7 @@ use axum::response::Redirect;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{back_to, csrf_field, layout};
+use super::{back_to, csrf_field, layout, period_choice};
 use crate::analysis::documents;
 use crate::domain::Month;
 use crate::domain::period::NamedPeriod;
@@ -35,13 +35,7 @@ pub async fn documents_page(
     let lang = Lang::from_query(params.lang.as_deref());
     let now = jiff::Timestamp::now();
     let today = now.to_zoned(state.config.office.timezone.clone()).date();
-    let (period, period_error) = match params.period.as_deref().filter(|p| !p.is_empty()) {
-        None => (NamedPeriod::Year(today.year()), None),
-        Some(text) => match NamedPeriod::parse(text) {
-            Ok(p) => (p, None),
-            Err(e) => (NamedPeriod::Year(today.year()), Some(e.0)),
-        },
-    };
+    let (period, period_error) = period_choice::chosen(params.period.as_deref(), NamedPeriod::Year(today.year()), lang);
     // The departments this person may enter counts for; none for a viewer.
     let writable: Vec<_> = state.config.departments.iter().filter(|d| who.may_write_department(&d.id)).collect();
     let shares = documents::shares(state.store.as_ref(), &state.config, &period, now).await?;
@@ -71,10 +65,10 @@ pub async fn documents_page(
                 } }
             }
             section {
-                h2 { (lang.pick("Tỷ lệ văn bản điện tử", "Share issued electronically")) " · " span data-figure="period" { (period) } }
+                h2 { (lang.pick("Tỷ lệ văn bản điện tử", "Share issued electronically")) " · " span data-figure="period" data-period=(period) { (locale::period_name(period, lang)) } }
                 form method="get" action="/documents" {
                     input type="hidden" name="lang" value=(lang.code());
-                    label { (lang.pick("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
+                    (period_choice::select(period, today, lang))
                     button type="submit" { (lang.pick("Xem", "Show")) }
                 }
                 div.table-wrap { table {
@@ -134,8 +128,7 @@ pub async fn documents_form(
                 }
             })
         }
-        Err(ApiError::BadRequest(m)) => Err(m),
-        Err(other) => return Err(other),
+        Err(e) => Err(e.refusal(lang)?),
     };
     Ok(back(lang, result))
 }

@@ -4,12 +4,15 @@
 mod account;
 mod admin;
 mod alerts;
+mod audit;
 pub mod dashboard;
 mod documents;
 mod entry;
 pub mod explain;
 mod meetings;
+mod menu;
 mod offices;
+mod period_choice;
 mod plan;
 mod rejected;
 mod reports;
@@ -17,10 +20,12 @@ mod scores;
 mod setup;
 mod slips;
 mod supplies;
+mod start;
 
 pub use account::{login, login_page, logout, setup, setup_page};
-pub use admin::{audit_page, create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
+pub use admin::{create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
 pub use alerts::{acknowledge_form, alerts_page};
+pub use audit::audit_page;
 pub use dashboard::{chart_png, dashboard};
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
@@ -34,6 +39,7 @@ pub use slips::{slip_form, slip_import_form};
 pub use setup::{
     add_meter_form, change_meter_form, departments_page, meter_page, meters_page, retire_meter_form, staffing_form,
 };
+pub use start::start_page;
 
 use maud::{DOCTYPE, Markup, html};
 
@@ -64,10 +70,9 @@ pub(crate) fn reason_text(code: &str, lang: Lang) -> &str {
     lang.pick(vi, en)
 }
 
-/// The page shell: title, header with navigation (the dashboard pages, then entry,
-/// documents, plan, scores and rejected input, and for admins users and the audit log), the
-/// signed-in person with a sign-out button, and the language switch, then `main`. `path` is
-/// the page's own path, for the language link; `refresh` reloads it every so many seconds.
+/// The page shell: title, header with the menu (see `menu`), the language switch and the
+/// signed-in person with a sign-out button, then `main`. `path` is the page's own path, for
+/// the menu and the language link; `refresh` reloads it every so many seconds.
 fn layout(
     state: &AppState,
     lang: Lang,
@@ -77,30 +82,11 @@ fn layout(
     main: Markup,
 ) -> Markup {
     let office = &state.config.office.name;
-    let (subtitle, entry, documents, plan, scores, rejected, other, other_code) = match lang {
-        Lang::Vi => (
-            "Theo dõi tiết kiệm điện, nước, giấy",
-            "Nhập số liệu",
-            "Văn bản điện tử",
-            "Mốc và mục tiêu",
-            "Chấm điểm",
-            "Số liệu bị từ chối",
-            "English",
-            "en",
-        ),
-        Lang::En => (
-            "Electricity, water and paper savings",
-            "Enter readings",
-            "Electronic documents",
-            "Baselines and targets",
-            "Scores",
-            "Rejected readings",
-            "Tiếng Việt",
-            "vi",
-        ),
-    };
     let code = lang.code();
-    let pages = state.dashboards.pages.iter().filter(|p| p.nav.is_some());
+    let (other, other_code) = match lang {
+        Lang::Vi => ("English", "en"),
+        Lang::En => ("Tiếng Việt", "vi"),
+    };
     html! {
         (DOCTYPE)
         html lang=(code) {
@@ -114,37 +100,17 @@ fn layout(
             body {
                 header {
                     h1 { "Xanh · " (office) }
-                    span { (subtitle) }
-                    nav {
-                        @for page in pages {
-                            a href=(format!("{}?lang={code}", page.path)) aria-current=[(page.path == path).then_some("page")] {
-                                (match lang { Lang::Vi => &page.title.vi, Lang::En => &page.title.en })
-                            }
-                        }
-                        a href=(format!("/entry?lang={code}")) { (entry) }
-                        a href=(format!("/documents?lang={code}")) { (documents) }
-                        a href=(format!("/plan?lang={code}")) { (plan) }
-                        a href=(format!("/scores?lang={code}")) { (scores) }
-                        a href=(format!("/reports?lang={code}")) { (match lang { Lang::Vi => "Báo cáo", Lang::En => "Reports" }) }
-                        a href=(format!("/offices?lang={code}")) { (match lang { Lang::Vi => "Các văn phòng", Lang::En => "Offices" }) }
-                        a href=(format!("/rejected?lang={code}")) { (rejected) }
-                        a href=(format!("/alerts?lang={code}")) aria-current=[(path == "/alerts").then_some("page")] { (lang.pick("Cảnh báo", "Alerts")) }
-                        @if who.is_some_and(|p| p.role() == Role::Admin) {
-                            a href=(format!("/admin/meters?lang={code}")) { (lang.pick("Quản lý công tơ", "Manage meters")) }
-                            a href=(format!("/admin/departments?lang={code}")) { (lang.pick("Quản lý phòng, ban", "Manage departments")) }
-                            a href=(format!("/admin/users?lang={code}")) { (match lang { Lang::Vi => "Người dùng", Lang::En => "Users" }) }
-                            a href=(format!("/admin/audit?lang={code}")) { (match lang { Lang::Vi => "Nhật ký", Lang::En => "Audit log" }) }
-                        }
-                        a href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }
-                    }
+                    span.subtitle { (lang.pick("Theo dõi tiết kiệm điện, nước, giấy", "Electricity, water and paper savings")) }
+                    (menu::menu(state, lang, path, who))
+                    a.language href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }
                     @if let Some(who) = who {
                         form.account method="post" action=(format!("/logout?lang={code}")) {
                             span { (who.user.display_name) " (" (role_name(who.role(), lang)) ")" }
                             input type="hidden" name="csrf" value=(auth::csrf_token(who));
-                            button type="submit" { (match lang { Lang::Vi => "Đăng xuất", Lang::En => "Sign out" }) }
+                            button type="submit" { (lang.pick("Đăng xuất", "Sign out")) }
                         }
                     } @else {
-                        a.account href=(format!("/login?lang={code}")) { (match lang { Lang::Vi => "Đăng nhập", Lang::En => "Sign in" }) }
+                        a.account href=(format!("/login?lang={code}")) { (lang.pick("Đăng nhập", "Sign in")) }
                     }
                 }
                 @if let Some(banner) = outbox_banner(state, lang) { (banner) }

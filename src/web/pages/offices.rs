@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout;
+use super::{layout, period_choice};
 use crate::analysis::offices::{self, OfficeFigures, ResourceFigure};
 use crate::domain::Resource;
 use crate::domain::period::NamedPeriod;
@@ -55,11 +55,7 @@ pub async fn offices_page(
     let lang = Lang::from_query(params.lang.as_deref());
     let now = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone());
     let this_month = NamedPeriod::Month(now.year(), now.month());
-    let (period, error) = match params.period.as_deref().filter(|p| !p.is_empty()).map(NamedPeriod::parse) {
-        None => (this_month, None),
-        Some(Ok(p)) => (p, None),
-        Some(Err(e)) => (this_month, Some(e.0)),
-    };
+    let (period, error) = period_choice::chosen(params.period.as_deref(), this_month, lang);
     let comparison = offices::compare(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
     let tz = &state.config.office.timezone;
     let local =
@@ -73,10 +69,10 @@ pub async fn offices_page(
         main.offices {
             @if let Some(error) = &error { p.status.bad data-result="error" { (error) } }
             section {
-                h2 { (lang.pick("So sánh các văn phòng", "Offices compared")) " · " span data-figure="period" { (period) } }
+                h2 { (lang.pick("So sánh các văn phòng", "Offices compared")) " · " span data-figure="period" data-period=(period) { (locale::period_name(period, lang)) } }
                 form method="get" action="/offices" {
                     input type="hidden" name="lang" value=(lang.code());
-                    label { (lang.pick("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
+                    (period_choice::select(period, now.date(), lang))
                     label { (lang.pick("Văn phòng", "Office"))
                         select name="office" {
                             @for office in &comparison.offices {

@@ -6,7 +6,7 @@ use axum::response::Redirect;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{back_to, csrf_field, layout};
+use super::{back_to, csrf_field, layout, period_choice};
 use crate::analysis::plan_in_force::in_force;
 use crate::domain::Role;
 use crate::domain::period::NamedPeriod;
@@ -14,6 +14,7 @@ use crate::domain::{DepartmentId, Resource};
 use crate::locale::{self, Lang};
 use crate::store::PlanValue;
 use crate::web::auth::{Admin, CsrfForm, Viewer};
+use crate::web::commands::CommandError;
 use crate::web::commands::plan::{BaselineBody, TargetBody, apply_baseline, apply_target};
 use crate::web::{ApiError, AppState};
 
@@ -57,7 +58,8 @@ pub async fn plan_page(
     let tz = &state.config.office.timezone;
     let plan = in_force(state.store.as_ref(), &state.config).await?;
     let edits = state.store.plan_edits().await?;
-    let year = NamedPeriod::Year(jiff::Timestamp::now().to_zoned(tz.clone()).year());
+    let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    let year = NamedPeriod::Year(today.year());
     let scopes: Vec<(Option<&DepartmentId>, String)> =
         std::iter::once((None, lang.pick("Toàn cơ quan", "Whole office").to_owned()))
             .chain(state.config.departments.iter().map(|d| (Some(&d.id), d.name.clone())))
@@ -98,7 +100,7 @@ pub async fn plan_page(
                                 @for r in resources {
                                     td data-figure=(format!("baseline-{}", r.as_str())) {
                                         @match plan.baselines.entered(r, *scope) {
-                                            Some(b) => { (locale::quantity(r, b.amount, lang)) " · " (b.period) @if !b.note.is_empty() { " · " (b.note) } }
+                                            Some(b) => { (locale::quantity(r, b.amount, lang)) " · " (locale::period_name(b.period, lang)) @if !b.note.is_empty() { " · " (b.note) } }
                                             None => { (lang.pick("tính từ số liệu ", "measured ")) (plan.baselines.reference) }
                                         }
                                     }
@@ -121,7 +123,7 @@ pub async fn plan_page(
                     (csrf_field(&who))
                     label { (lang.pick("Tài nguyên", "Resource")) (resource_select) }
                     label { (lang.pick("Phạm vi", "Scope")) (department_select) }
-                    label { (lang.pick("Kỳ của số liệu (2025, 2025-Q4…)", "Period it covers (2025, 2025-Q4…)")) input name="period" placeholder="2025"; }
+                    (period_choice::select_labelled(lang.pick("Kỳ của số liệu", "Period it covers"), NamedPeriod::Year(today.year() - 1), today, lang))
                     label { (lang.pick("Lượng dùng trong kỳ", "Use over the period")) input name="amount" inputmode="decimal" placeholder="21.900"; }
                     label { (lang.pick("Ghi chú (nguồn)", "Note (source)")) input name="note" placeholder="Hoá đơn EVN 2025"; }
                     label.check { input type="checkbox" name="reset" value="true"; (lang.pick("Trở về giá trị cấu hình", "Back to the config's value")) }
@@ -135,7 +137,7 @@ pub async fn plan_page(
                     (csrf_field(&who))
                     label { (lang.pick("Tài nguyên", "Resource")) (resource_select) }
                     label { (lang.pick("Phạm vi", "Scope")) (department_select) }
-                    label { (lang.pick("Kỳ (để trống: mọi kỳ)", "Period (empty: every period)")) input name="period" placeholder="2026, 2026-Q3, gd1"; }
+                    (period_choice::select_or_none(lang.pick("Kỳ", "Period"), lang.pick("Mọi kỳ", "Every period"), today, lang))
                     label { (lang.pick("Tiết kiệm (%)", "Saving (%)")) input name="saving_percent" inputmode="decimal" placeholder="2"; }
                     label { (lang.pick("Mục tiêu phấn đấu (%)", "Stretch (%)")) input name="stretch_percent" inputmode="decimal" placeholder="10"; }
                     label.check { input type="checkbox" name="reset" value="true"; (lang.pick("Trở về giá trị cấu hình", "Back to the config's value")) }
@@ -161,7 +163,7 @@ pub async fn plan_page(
                                     td { (r.edit.by) }
                                     td { (if r.edit.target { lang.pick("Mục tiêu", "Target") } else { lang.pick("Mốc cơ sở", "Baseline") }) " · " (locale::resource_name(r.edit.resource, lang)) }
                                     td { (name_of(r.edit.department.as_ref())) }
-                                    td { (r.edit.period.map(|p| p.to_string()).unwrap_or_else(|| lang.pick("mọi kỳ", "every period").to_owned())) }
+                                    td { (r.edit.period.map(|p| locale::period_name(p, lang)).unwrap_or_else(|| lang.pick("mọi kỳ", "every period").to_owned())) }
                                     td data-figure="old" { (value_text(&r.edit.old, r.edit.resource, lang)) }
                                     td data-figure="new" { (value_text(&r.edit.new, r.edit.resource, lang)) }
                                     td { (r.edit.reason) }
@@ -199,7 +201,7 @@ pub struct TargetForm {
     reason: String,
 }
 
-fn saved(lang: Lang, result: Result<crate::store::PlanEditRecord, ApiError>) -> Result<Redirect, ApiError> {
+fn saved(lang: Lang, result: Result<crate::store::PlanEditRecord, CommandError>) -> Result<Redirect, ApiError> {
     let message = match result {
         Ok(record) => Ok(match (lang, record.edit.target) {
             (Lang::Vi, false) => "Đã lưu mốc cơ sở; lịch sử thay đổi ở cuối trang.".to_owned(),
@@ -207,8 +209,7 @@ fn saved(lang: Lang, result: Result<crate::store::PlanEditRecord, ApiError>) -> 
             (Lang::En, false) => "Saved the baseline; the change is listed at the bottom.".to_owned(),
             (Lang::En, true) => "Saved the target; the change is listed at the bottom.".to_owned(),
         }),
-        Err(ApiError::BadRequest(m)) => Err(m),
-        Err(other) => return Err(other),
+        Err(e) => Err(e.refusal(lang)?),
     };
     Ok(back(lang, message))
 }

@@ -1,5 +1,5 @@
 //! The Báo cáo page: the signed report of a period to download as PDF or DOCX, for the month,
-//! quarter and year just over, this year and the movement's phases, or any period typed in;
+//! quarter and year just over, this year and the movement's phases, or any period chosen from the list;
 //! and the reports the schedule made (`[reports]`), as they were kept.
 
 use axum::extract::{Path, Query, State};
@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout;
+use super::{layout, period_choice};
 use crate::domain::period::NamedPeriod;
-use crate::locale::Lang;
+use crate::locale::{self, Lang};
 use crate::reports::{self, ReportFormat, content::period_words};
 use crate::store::KeptReport;
 use crate::web::auth::Viewer;
@@ -55,23 +55,7 @@ pub async fn reports_page(
     let lang = Lang::from_query(params.lang.as_deref());
     let today = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date();
     let usual = usual_periods(today);
-    let (chosen, error) = match params.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        None => (usual[0], None),
-        Some(text) => match NamedPeriod::parse(text) {
-            Ok(p) => (p, None),
-            Err(_) => (
-                usual[0],
-                Some(match lang {
-                    Lang::Vi => format!(
-                        "`{text}` không phải là một kỳ báo cáo: nhập năm (2026), quý (2026-Q3), tháng (2026-11) hoặc giai đoạn (gd1, gd2)."
-                    ),
-                    Lang::En => format!(
-                        "`{text}` is not a period: type a year (2026), a quarter (2026-Q3), a month (2026-11) or a phase (gd1, gd2)."
-                    ),
-                }),
-            ),
-        },
-    };
+    let (chosen, error) = period_choice::chosen(params.period.as_deref(), usual[0], lang);
     let shelf = std::sync::Arc::clone(&state.report_shelf);
     let kept = tokio::task::spawn_blocking(move || shelf.list())
         .await
@@ -88,15 +72,15 @@ pub async fn reports_page(
                 )) }
                 form method="get" action="/reports" {
                     input type="hidden" name="lang" value=(lang.code());
-                    label { (lang.pick("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(chosen); }
+                    (period_choice::select(chosen, today, lang))
                     button type="submit" { (lang.pick("Chọn", "Choose")) }
                 }
-                p.downloads data-period=(chosen) { strong { (chosen) } ": " (links(&chosen, lang)) }
+                p.downloads data-period=(chosen) { strong data-figure="period" { (locale::period_name(chosen, lang)) } ": " (links(&chosen, lang)) }
                 @if !kept.is_empty() { (kept_list(&kept, lang)) }
                 h3 { (lang.pick("Các kỳ thường dùng", "Usual periods")) }
                 ul {
                     @for period in &usual {
-                        li data-period=(period) { strong { (period) } ": " (links(period, lang)) }
+                        li data-period=(period) { strong { (locale::period_name(*period, lang)) } ": " (links(period, lang)) }
                     }
                 }
             }

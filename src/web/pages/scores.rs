@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::explain::{explain_details, status_badge};
-use super::layout;
+use super::{layout, period_choice};
 use crate::analysis::common_area;
 use crate::analysis::points::Standing;
 use crate::analysis::score_report::report_in_force;
@@ -32,12 +32,8 @@ pub async fn scores_page(
     Query(params): Query<ScorePageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let year = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).year();
-    let (period, error) = match params.period.as_deref().filter(|p| !p.is_empty()).map(NamedPeriod::parse) {
-        None => (NamedPeriod::Year(year), None),
-        Some(Ok(p)) => (p, None),
-        Some(Err(e)) => (NamedPeriod::Year(year), Some(e.0)),
-    };
+    let today = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date();
+    let (period, error) = period_choice::chosen(params.period.as_deref(), NamedPeriod::Year(today.year()), lang);
     let report = report_in_force(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
     let no_meter = lang.pick("chưa có công tơ riêng", "no meter of its own");
     let criteria = [
@@ -50,10 +46,10 @@ pub async fn scores_page(
         main.scores {
             @if let Some(error) = &error { p.status.bad data-result="error" { (error) } }
             section {
-                h2 { (lang.pick("Chấm điểm thi đua", "Emulation scores")) " · " span data-figure="period" { (period) } }
+                h2 { (lang.pick("Chấm điểm thi đua", "Emulation scores")) " · " span data-figure="period" data-period=(period) { (locale::period_name(period, lang)) } }
                 form method="get" action="/scores" {
                     input type="hidden" name="lang" value=(lang.code());
-                    label { (lang.pick("Kỳ (2026, 2026-Q3, 2026-11, gd1, gd2)", "Period (2026, 2026-Q3, 2026-11, gd1, gd2)")) input name="period" value=(period); }
+                    (period_choice::select(period, today, lang))
                     button type="submit" { (lang.pick("Xem", "Show")) }
                 }
                 p.downloads {

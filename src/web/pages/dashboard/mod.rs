@@ -71,7 +71,9 @@ async fn context<'a>(
     let (mut period, mut range) = (None, None);
     if page.has(Control::Period) {
         match (given(&params.from), given(&params.to)) {
-            (Some(from), Some(to)) => range = Some(TimeRange::parse(from, to, tz).map_err(|e| e.0)?),
+            (Some(from), Some(to)) => {
+                range = Some(TimeRange::parse(&typed_day(from), &typed_day(to), tz).map_err(|e| e.0)?)
+            }
             (None, None) => {}
             _ => return Err("give both `from` and `to` (local dates such as 2026-11-01), or neither".into()),
         }
@@ -202,7 +204,11 @@ fn controls(ctx: &Context<'_>, page: &Page, params: &DashboardParams) -> Markup 
         .iter()
         .map(|(code, spec)| (code.to_string(), relative_label(*spec, lang).to_owned()))
         .collect();
+    let today = ctx.now.to_zoned(config.office.timezone.clone()).date();
+    let last_month = today.first_of_month().yesterday().unwrap_or(today);
     for named in [
+        NamedPeriod::Month(last_month.year(), last_month.month()),
+        NamedPeriod::Quarter(today.year(), (today.month() - 1) / 3 + 1),
         NamedPeriod::Year(this_year - 1),
         NamedPeriod::Year(this_year),
         NamedPeriod::Phase(crate::domain::period::Phase::One),
@@ -241,8 +247,8 @@ fn controls(ctx: &Context<'_>, page: &Page, params: &DashboardParams) -> Markup 
                         @for (code, label) in &periods { option value=(code) selected[*code == chosen_period] { (label) } }
                     }
                 }
-                label { (lang.pick("hoặc từ ngày", "or from")) input type="date" name="from" value=(given(&params.from).unwrap_or("")); }
-                label { (lang.pick("đến trước ngày", "to (not included)")) input type="date" name="to" value=(given(&params.to).unwrap_or("")); }
+                label { (lang.pick("hoặc từ ngày", "or from")) input name="from" inputmode="numeric" placeholder="01/11/2026" value=(shown_day(given(&params.from))); }
+                label { (lang.pick("đến trước ngày", "to (not included)")) input name="to" inputmode="numeric" placeholder="01/12/2026" value=(shown_day(given(&params.to))); }
             }
             @if page.has(Control::Step) {
                 label { (lang.pick("Bước", "Step"))
@@ -257,6 +263,18 @@ fn controls(ctx: &Context<'_>, page: &Page, params: &DashboardParams) -> Markup 
             button type="submit" { (lang.pick("Xem", "Show")) }
         }
     }
+}
+
+/// A day typed as 28/11/2026 in the form, as the range wants it (2026-11-28); anything else
+/// (an ISO day or time from an address) as it is.
+fn typed_day(text: &str) -> String {
+    locale::parse_date(text).map(|d| d.to_string()).unwrap_or_else(|| text.to_owned())
+}
+
+/// A day of the address as the form shows it: 28/11/2026.
+fn shown_day(text: Option<&str>) -> String {
+    let text = text.unwrap_or("");
+    locale::parse_date(text).map(|d| d.strftime("%d/%m/%Y").to_string()).unwrap_or_else(|| text.to_owned())
 }
 
 fn relative_label(spec: PeriodSpec, lang: Lang) -> &'static str {

@@ -11,7 +11,7 @@ use crate::analysis::progress::{self, Progress, ProgressQuery};
 use crate::analysis::series::{Series, select_meters};
 use crate::analysis::{Freshness, common_area, compare, freshness, waste};
 use crate::config::Basis;
-use crate::domain::period::{NamedPeriod, Phase};
+use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, MeterKind, Resource};
 use crate::domain::{Step, TimeRange};
 use crate::locale::{self, Lang};
@@ -151,27 +151,14 @@ impl Context<'_> {
     }
 }
 
-/// năm 2026, quý 3/2026, tháng 11/2026, giai đoạn 1 (01/01/2026 – 11/06/2028).
+/// năm 2026, quý 3/2026, tháng 11/2026, Giai đoạn 1 (2026–06/2028).
 pub(super) fn named_label(named: NamedPeriod, lang: Lang) -> String {
-    let days = |n: NamedPeriod| {
-        let (first, next) = n.days();
-        let last = next.yesterday().unwrap_or(next);
-        format!("{} – {}", first.strftime("%d/%m/%Y"), last.strftime("%d/%m/%Y"))
-    };
     match (named, lang) {
         (NamedPeriod::Year(y), Lang::Vi) => format!("năm {y}"),
-        (NamedPeriod::Year(y), Lang::En) => y.to_string(),
         (NamedPeriod::Quarter(y, q), Lang::Vi) => format!("quý {q}/{y}"),
-        (NamedPeriod::Quarter(y, q), Lang::En) => format!("Q{q} {y}"),
         (NamedPeriod::Month(y, m), Lang::Vi) => format!("tháng {m:02}/{y}"),
-        (NamedPeriod::Month(y, m), Lang::En) => format!("{m:02}/{y}"),
-        (NamedPeriod::Phase(phase), _) => {
-            let n = match phase {
-                Phase::One => 1,
-                Phase::Two => 2,
-            };
-            format!("{} {n} ({})", lang.pick("giai đoạn", "phase"), days(named))
-        }
+        // A phase is a name: Giai đoạn 1 (2026–06/2028), Phase 1 (2026–06/2028).
+        _ => locale::period_name(named, lang),
     }
 }
 
