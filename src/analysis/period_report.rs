@@ -13,7 +13,7 @@ use super::score_report::{ScoreReport, scores};
 use super::waste::{self, NightLoad, TimeSplit};
 use crate::config::Config;
 use crate::domain::period::NamedPeriod;
-use crate::domain::{RejectReason, Resource, TimeRange};
+use crate::domain::{Resource, TimeRange};
 use crate::store::{Resolution, StoreReads};
 
 /// Use outside working time and at night, for one resource over the whole office.
@@ -49,16 +49,13 @@ pub struct PeriodReport {
     /// Electricity and water.
     pub quality: Vec<DataQuality>,
     /// Readings held for review (an unlikely jump) received in the period and not yet decided.
-    pub held_readings: usize,
+    pub held_readings: u64,
     /// Readings corrected by hand whose time falls in the period.
-    pub corrected_readings: usize,
+    pub corrected_readings: u64,
     /// The whole office's share.
     pub documents: DocumentShare,
     pub scores: ScoreReport,
 }
-
-/// The most held items and corrections looked through: far more than an office has.
-const LISTED: usize = 100_000;
 
 /// Gather the report's figures for `period` with the plan in force now.
 pub async fn period_report(
@@ -95,13 +92,8 @@ pub async fn period_report(
     for resource in [Resource::Electricity, Resource::Water] {
         quality.push(data_quality(store, config, resource, range, now).await?);
     }
-    let (rejected, _) = store.rejected(LISTED).await?;
-    let held_readings = rejected
-        .iter()
-        .filter(|r| r.reason == RejectReason::HeldForReview.code() && in_range(&range, r.received_at))
-        .count();
-    let corrections = store.corrections(None, LISTED).await?;
-    let corrected_readings = corrections.iter().filter(|c| in_range(&range, c.ts)).count();
+    let held_readings = store.held_count(range).await?;
+    let corrected_readings = store.corrections_count(range).await?;
     let documents = documents::shares(store, config, period, now)
         .await?
         .pop()
@@ -118,10 +110,6 @@ pub async fn period_report(
         documents,
         scores,
     })
-}
-
-fn in_range(range: &TimeRange, ts: Timestamp) -> bool {
-    range.from() <= ts && ts < range.to()
 }
 
 /// The meter-days without a figure, over the whole days of the period before today.

@@ -9,6 +9,7 @@ mod common;
 mod alerts;
 mod council;
 mod dashboard;
+mod recipients;
 mod demo_office;
 
 use std::collections::HashMap;

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod corrections;
 pub mod documents;
 pub mod plan;
+pub mod recipients;
 pub mod review;
 
 use serde_json::{Value, json};

@@ -10,6 +10,7 @@ mod entry;
 pub mod explain;
 mod offices;
 mod plan;
+mod recipients;
 mod rejected;
 mod reports;
 mod scores;
@@ -22,6 +23,7 @@ pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
 pub use offices::offices_page;
 pub use plan::{baseline_form, plan_page, target_form};
+pub use recipients::{add_recipient_form, recipient_action_form, recipients_page};
 pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
 pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
@@ -119,6 +121,7 @@ fn layout(
                         @if who.is_some_and(|p| p.role() == Role::Admin) {
                             a href=(format!("/admin/users?lang={code}")) { (match lang { Lang::Vi => "Người dùng", Lang::En => "Users" }) }
                             a href=(format!("/admin/audit?lang={code}")) { (match lang { Lang::Vi => "Nhật ký", Lang::En => "Audit log" }) }
+                            a href=(format!("/admin/recipients?lang={code}")) aria-current=[(path == "/admin/recipients").then_some("page")] { (lang.pick("Người nhận cảnh báo", "Alert recipients")) }
                         }
                         a href=(format!("{path}?lang={other_code}")) hreflang=(other_code) { (other) }
                     }
