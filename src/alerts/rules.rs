@@ -9,9 +9,9 @@ use crate::analysis::series::select_meters;
 use crate::analysis::waste::{Hourly, NIGHT_HOURS, is_working_hour};
 use crate::config::Config;
 use crate::domain::consumption::HOUR_MS;
-use crate::ingest::broker::drops::LastDrop;
 use crate::domain::period::local_midnight;
 use crate::domain::{AlertRule, Condition, Meter, MeterId, NamedPeriod, Resource, Severity, TimeRange};
+use crate::ingest::broker::drops::LastDrop;
 use crate::locale::{self, Lang};
 use crate::store::{OutboxStatus, Resolution, StoreReads};
 

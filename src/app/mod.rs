@@ -191,7 +191,9 @@ impl Application {
                 },
             },
         };
-        tokio::spawn(Publisher::new(Arc::clone(&book), alert_broker, config.office.timezone.clone()).run(shutdown_rx.clone()));
+        tokio::spawn(
+            Publisher::new(Arc::clone(&book), alert_broker, config.office.timezone.clone()).run(shutdown_rx.clone()),
+        );
         let report_shelf = Arc::new(ReportShelf::open(config.store.embedded_path())?);
         if config.reports.scheduled {
             let schedule = report_schedule::ReportSchedule {

@@ -140,8 +140,7 @@ impl AlertBook {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let Some(before) = by_id(&tx, id)? else { return Ok(None) };
             tx.execute("DELETE FROM alert_recipients WHERE id = ?1", [id])?;
-            let detail =
-                AuditDetail { target: format!("recipient {id}"), before: Some(as_json(&before)), after: None };
+            let detail = AuditDetail { target: format!("recipient {id}"), before: Some(as_json(&before)), after: None };
             audit::insert(&tx, actor, "alert_recipient.delete", detail)?;
             tx.commit()?;
             Ok(Some(before))

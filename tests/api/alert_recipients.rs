@@ -52,7 +52,8 @@ async fn an_admin_lists_adds_changes_and_removes_recipients_each_change_audited_
     let (viewer_http, _) = app.token_client(&viewer, Role::Viewer, None).await;
     let (status, _) = send(viewer_http.get(&url)).await;
     assert_eq!(status, 403);
-    let (status, _) = send(viewer_http.post(&url).json(&json!({"name": "X", "role": "hc_qt", "email": "x@y.vn"}))).await;
+    let (status, _) =
+        send(viewer_http.post(&url).json(&json!({"name": "X", "role": "hc_qt", "email": "x@y.vn"}))).await;
     assert_eq!(status, 403);
 
     // A department head needs their department, and one that exists.
@@ -64,7 +65,8 @@ async fn an_admin_lists_adds_changes_and_removes_recipients_each_change_audited_
     head["department"] = json!("phong-z");
     let (status, error) = send(app.http.post(&url).json(&head)).await;
     assert!(status == 400 && error.to_string().contains("`phong-z` is not a configured department"), "{error}");
-    let (status, error) = send(app.http.post(&url).json(&json!({"name": "A", "role": "hc_qt", "webhook": "zalo"}))).await;
+    let (status, error) =
+        send(app.http.post(&url).json(&json!({"name": "A", "role": "hc_qt", "webhook": "zalo"}))).await;
     assert!(status == 400 && error.to_string().contains("not a configured webhook"), "{error}");
     let (status, error) = send(app.http.post(&url).json(&json!({"name": "A", "role": "hc_qt", "phone": "1"}))).await;
     assert!(status == 400 && error.to_string().contains("phone"), "unknown fields are refused: {error}");

@@ -9,8 +9,8 @@ mod common;
 mod alerts;
 mod council;
 mod dashboard;
-mod recipients;
 mod demo_office;
+mod recipients;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -53,9 +53,7 @@ async fn an_admin_keeps_the_alert_recipients_on_their_page() {
     assert_eq!(text(&browser, "main h2").await, "Người nhận cảnh báo");
     let seeded = kept(&app).await[0]["id"].as_i64().unwrap();
     let hoa = format!("form[data-recipient=\"{seeded}\"]");
-    let name = browser
-        .script("return document.querySelector(arguments[0]).elements.name.value", json!([hoa]))
-        .await;
+    let name = browser.script("return document.querySelector(arguments[0]).elements.name.value", json!([hoa])).await;
     assert_eq!(name, "Chị Hoa, Chánh Văn phòng");
 
     // A department head without their department: the page says which field and how to fix it.
