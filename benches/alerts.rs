@@ -37,7 +37,8 @@ async fn main() {
         book,
         Arc::new(IngestStatus::default()),
         None,
-    );
+    )
+    .unwrap();
 
     // Four weeks up to a Thursday noon, the leak running its last week.
     let tz = config.office.timezone.clone();

@@ -1,8 +1,8 @@
 //! The embedded broker drops the oldest messages of a subscriber that falls too far behind
 //! (Home Assistant on a slow link, a paused dashboard). Xanh stores at the gate and loses
 //! nothing; the other subscriber does, and the operator must see it: counted in health (which
-//! says degraded, with the reason), in /metrics, and as a WARN in the log. A process of its
-//! own: rumqttd, and so the count, is one per process.
+//! says degraded, with the reason), in /metrics, as a WARN in the log and as the `broker_drops`
+//! alert. A process of its own: rumqttd, and so the count, is one per process.
 
 mod common;
 
@@ -16,13 +16,15 @@ const MESSAGES: usize = 64_000;
 const PAYLOAD: usize = 1024;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn messages_dropped_for_a_lagging_subscriber_show_in_health_metrics_and_the_log() {
+async fn messages_dropped_for_a_lagging_subscriber_show_in_health_metrics_alerts_and_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let (web_port, mqtt_port) = (free_port(), free_port());
     let config = dir.path().join("xanh.toml");
     let mqtt = format!("embedded = true\nlisten = \"127.0.0.1:{mqtt_port}\"");
+    // Alerts judged every second: the test need not wait a minute for the round.
     let text = config_text(&mqtt, &dir.path().join("xanh.db"))
-        .replace("[web]\nlisten = \"127.0.0.1:0\"", &format!("[web]\nlisten = \"127.0.0.1:{web_port}\""));
+        .replace("[web]\nlisten = \"127.0.0.1:0\"", &format!("[web]\nlisten = \"127.0.0.1:{web_port}\""))
+        + "\n[alerts]\nevaluate_every_s = 1\nafter_readings_s = 1\n";
     std::fs::write(&config, text).unwrap();
     let http = admin_client_by_command_line(&config);
     let log = dir.path().join("xanh.log");
@@ -87,6 +89,18 @@ async fn messages_dropped_for_a_lagging_subscriber_show_in_health_metrics_and_th
     let reasons = now["reasons"].to_string();
     assert!(reasons.contains(&format!("dropped {dropped} messages")), "{reasons}");
     assert!(reasons.contains("bulk/#") && reasons.contains("Mosquitto"), "{reasons}");
+
+    let alert = || async {
+        let active = get(&http, &format!("{base}/api/v1/alerts?state=active")).await.unwrap_or_default();
+        active["items"].as_array().and_then(|items| items.iter().find(|a| a["rule"] == "broker_drops").cloned())
+    };
+    // Raised at the first drop, and updated each round with the count so far.
+    let counted = async || alert().await.is_some_and(|a| a["last_value"].as_f64() == Some(dropped as f64));
+    assert!(wait_for(Duration::from_secs(10), counted).await, "no broker_drops alert: {:?}", alert().await);
+    let alert = alert().await.unwrap();
+    assert_eq!(alert["severity"], "warning", "{alert}");
+    let message = alert["message"].as_str().unwrap();
+    assert!(message.contains("bỏ") && message.contains("bulk/#"), "{message}");
 
     let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains(&format!("\nxanh_broker_dropped_messages_total {dropped}\n")), "{metrics}");

@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use tokio::sync::watch;
 
 use crate::analysis::figures::FigureError;
-use crate::config::Config;
+use crate::config::{Config, RecipientFields};
 use crate::domain::{AlertRule, Condition};
 use crate::ingest::mqtt::IngestStatus;
 use crate::store::alerts::{AlertChanges, AlertRecord, AlertState};
@@ -77,15 +77,24 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 impl Alerts {
+    /// The engine; the book's recipients are seeded from `[[alerts.recipients]]` if it has
+    /// never held any (from then on an admin keeps them).
     pub fn new(
         config: Arc<Config>,
         store: Arc<dyn StoreReads>,
         book: Arc<AlertBook>,
         ingest: Arc<IngestStatus>,
         outbox: Option<Arc<OutboxStatus>>,
-    ) -> Alerts {
+    ) -> Result<Alerts, StoreError> {
+        let from_config: Vec<RecipientFields> = config.alerts.recipients.iter().map(RecipientFields::from).collect();
+        if book.seed_recipients(&from_config)? > 0 {
+            tracing::info!(
+                count = from_config.len(),
+                "alert recipients kept from [[alerts.recipients]]: edit them on /admin/recipients from now on"
+            );
+        }
         let lost = ingest.snapshot().sessions_lost;
-        Alerts {
+        Ok(Alerts {
             config,
             store,
             book,
@@ -95,7 +104,7 @@ impl Alerts {
             attention: AtomicU64::new(0),
             unrecorded: Mutex::new(Vec::new()),
             round: tokio::sync::Mutex::new(()),
-        }
+        })
     }
 
     pub fn book(&self) -> Arc<AlertBook> {
@@ -106,10 +115,11 @@ impl Alerts {
     pub async fn evaluate(&self, now: Timestamp) -> Result<AlertChanges, AlertError> {
         let _one = self.round.lock().await;
         let (conditions, judged) = self.conditions(now).await;
-        let recipients = self.config.alerts.recipients.clone();
+        let config = Arc::clone(&self.config);
         let tz = self.config.office.timezone.clone();
         let found = conditions.clone();
         let recorded = blocking(&self.book, move |book| {
+            let recipients = recipients::in_force(book, &config)?;
             let changes = book.reconcile(now, &found, &judged, |changes| {
                 recipients::compose(&recipients, changes, &found, now, &tz)
             })?;
@@ -162,6 +172,9 @@ impl Alerts {
             *sessions
         };
         take(&[AlertRule::MqttSession], Ok(rules::mqtt_session(lost_at, lost, now)));
+        let last_drop = crate::ingest::broker::drops::last_drop();
+        let dropped = crate::ingest::broker::drops::dropped_messages();
+        take(&[AlertRule::BrokerDrops], Ok(rules::broker_drops(last_drop.as_ref(), dropped, now)));
         (conditions, judged)
     }
 

@@ -13,6 +13,24 @@ use crate::domain::{Condition, Severity};
 use crate::locale::Lang;
 use crate::notify::{Attachment, Notification};
 use crate::store::alerts::{AlertChanges, AlertRecord, Queued};
+use crate::store::{AlertBook, StoreError};
+
+/// The recipients as an admin keeps them now, checked against the configured departments. One
+/// that no longer checks (its department was removed from the config) is left out, with a
+/// WARN, until an admin fixes it on the page.
+pub fn in_force(book: &AlertBook, config: &crate::config::Config) -> Result<Vec<Recipient>, StoreError> {
+    let kept = book.recipients()?;
+    Ok(kept
+        .into_iter()
+        .filter_map(|r| match r.fields.resolve("recipient", &config.departments) {
+            Ok(recipient) => Some(recipient),
+            Err(problem) => {
+                tracing::warn!(id = r.id, %problem, "an alert recipient is left out: fix it on the recipients page");
+                None
+            }
+        })
+        .collect())
+}
 
 /// Whether `recipient` hears of `alert`.
 pub fn concerns(recipient: &Recipient, alert: &AlertRecord) -> bool {

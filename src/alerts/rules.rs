@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::domain::consumption::HOUR_MS;
 use crate::domain::period::local_midnight;
 use crate::domain::{AlertRule, Condition, Meter, MeterId, NamedPeriod, Resource, Severity, TimeRange};
+use crate::ingest::broker::drops::LastDrop;
 use crate::locale::{self, Lang};
 use crate::store::{OutboxStatus, Resolution, StoreReads};
 
@@ -25,6 +26,8 @@ const OFF_HOURS_MAX: usize = 24;
 pub const SILENT_GRACE: f64 = 1.5;
 /// How many rejected items the two rejected-input rules look through each round.
 const REJECTED_SCAN: usize = 5000;
+/// How long the embedded broker's dropping messages stays an alert after the last drop.
+const BROKER_DROPS_WINDOW: SignedDuration = SignedDuration::from_mins(15);
 
 pub(super) fn vi(value: f64, decimals: usize) -> String {
     locale::number(value, decimals, Lang::Vi)
@@ -472,5 +475,51 @@ pub fn mqtt_session(lost_at: Option<Timestamp>, lost: u64, now: Timestamp) -> Ve
             vec![c]
         }
         _ => Vec::new(),
+    }
+}
+
+/// The embedded broker dropped messages for a subscriber that fell behind (Home Assistant, a
+/// dashboard) within the last 15 minutes. Xanh's own readings are stored at the gate and not
+/// affected; the other subscriber missed them.
+pub fn broker_drops(last: Option<&LastDrop>, dropped: u64, now: Timestamp) -> Vec<Condition> {
+    match last {
+        Some(drop) if now.duration_since(drop.at) < BROKER_DROPS_WINDOW => {
+            let mut c = condition(
+                AlertRule::BrokerDrops,
+                "broker_drops".into(),
+                Severity::Warning,
+                format!(
+                    "Máy chủ MQTT nội bộ đã bỏ {} bản tin của một thiết bị nhận chậm (bộ lọc {}); số liệu của Xanh không bị mất. Nếu cần, dùng Mosquitto",
+                    vi(dropped as f64, 0),
+                    drop.filter
+                ),
+                format!(
+                    "The embedded MQTT broker dropped {} messages for a slow subscriber (filter {}); Xanh's readings are not affected. Use Mosquitto if that subscriber needs them all",
+                    en(dropped as f64, 0),
+                    drop.filter
+                ),
+            );
+            c.last_value = Some(dropped as f64);
+            vec![c]
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_drops_stay_an_alert_for_15_minutes_after_the_last_drop() {
+        let at: Timestamp = "2026-12-01T01:00:00Z".parse().unwrap();
+        let drop = LastDrop { at, filter: "bulk/#".into() };
+        let later = |minutes: i64| at + SignedDuration::from_mins(minutes);
+        let raised = broker_drops(Some(&drop), 5000, later(14));
+        assert_eq!(raised.len(), 1);
+        assert_eq!((raised[0].rule, raised[0].last_value), (AlertRule::BrokerDrops, Some(5000.0)));
+        assert!(raised[0].message.contains("5.000") && raised[0].message.contains("bulk/#"), "{}", raised[0].message);
+        assert!(broker_drops(Some(&drop), 5000, later(15)).is_empty(), "resolved 15 minutes after the last drop");
+        assert!(broker_drops(None, 0, later(0)).is_empty(), "no drop, no alert");
     }
 }

@@ -168,7 +168,7 @@ impl Application {
             Arc::clone(&book),
             Arc::clone(&status),
             outbox_status,
-        ));
+        )?);
         tokio::spawn(Arc::clone(&alerts).run(shutdown_rx.clone()));
         let dispatcher = Dispatcher::new(Arc::clone(&book), channels, config.alerts.retry_after);
         tokio::spawn(dispatcher.run(shutdown_rx.clone()));
@@ -199,13 +199,16 @@ impl Application {
                 },
             },
         };
-        tokio::spawn(Publisher::new(book, alert_broker, config.office.timezone.clone()).run(shutdown_rx.clone()));
+        tokio::spawn(
+            Publisher::new(Arc::clone(&book), alert_broker, config.office.timezone.clone()).run(shutdown_rx.clone()),
+        );
         let report_shelf = Arc::new(ReportShelf::open(config.store.embedded_path())?);
         if config.reports.scheduled {
             let schedule = report_schedule::ReportSchedule {
                 config: Arc::clone(&config),
                 store: Arc::clone(&store) as Arc<dyn StoreReads>,
                 shelf: Arc::clone(&report_shelf),
+                book: Arc::clone(&book),
                 clock,
             };
             tokio::spawn(schedule.run(shutdown_rx.clone()));

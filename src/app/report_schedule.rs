@@ -13,13 +13,13 @@ use tokio::sync::watch;
 
 use crate::analysis::figures::FigureError;
 use crate::analysis::period_report::period_report;
-use crate::config::{Config, RecipientRole, ReportPeriodKind, ReportRecipients};
+use crate::config::{Config, Recipient, RecipientRole, ReportPeriodKind, ReportRecipients};
 use crate::domain::Office;
 use crate::domain::period::NamedPeriod;
 use crate::notify::{Address, Attachment, Notification};
 use crate::reports::{self, ReportError, ReportFormat, content::period_words};
 use crate::store::alerts::Queued;
-use crate::store::{ReportShelf, StoreError, StoreReads};
+use crate::store::{AlertBook, ReportShelf, StoreError, StoreReads};
 
 /// What time it is: the system's clock, or a test's.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -41,6 +41,8 @@ pub(super) struct ReportSchedule {
     pub config: Arc<Config>,
     pub store: Arc<dyn StoreReads>,
     pub shelf: Arc<ReportShelf>,
+    /// The alert recipients an admin keeps: HC-QT's e-mails get the reports.
+    pub book: Arc<AlertBook>,
     pub clock: Clock,
 }
 
@@ -86,7 +88,9 @@ impl ReportSchedule {
             })
             .await
             .map_err(|e| StoreError::Worker(e.to_string()))??;
-            let mail = mail(&self.config, &period, &pdf);
+            let (book, config) = (Arc::clone(&self.book), Arc::clone(&self.config));
+            let recipients = blocking(move || crate::alerts::recipients::in_force(&book, &config)).await?;
+            let mail = mail(&self.config, &recipients, &period, &pdf);
             let (shelf, kept_key, recipients) = (Arc::clone(&self.shelf), key.clone(), mail.len());
             let kept = blocking(move || shelf.keep(&kept_key, today, now, &pdf, &docx, &mail)).await?;
             if kept {
@@ -138,13 +142,11 @@ fn first_working_day(office: &Office, from: Date) -> Date {
 
 /// The e-mails of `period`'s report, one per recipient, with the PDF attached; queued once
 /// per recipient and period.
-fn mail(config: &Config, period: &NamedPeriod, pdf: &[u8]) -> Vec<Queued> {
+fn mail(config: &Config, alert_recipients: &[Recipient], period: &NamedPeriod, pdf: &[u8]) -> Vec<Queued> {
     let addresses: Vec<String> = match &config.reports.recipients {
         ReportRecipients::Nobody => Vec::new(),
         ReportRecipients::Addresses(addresses) => addresses.clone(),
-        ReportRecipients::AlertsHcQt => config
-            .alerts
-            .recipients
+        ReportRecipients::AlertsHcQt => alert_recipients
             .iter()
             .filter(|r| r.role == RecipientRole::HcQt)
             .filter_map(|r| match &r.address {

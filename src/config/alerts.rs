@@ -22,7 +22,7 @@ pub(super) struct AlertsSection {
     rejected_per_hour: u64,
     retry_after_s: u64,
     overrides: Vec<OverrideEntry>,
-    recipients: Vec<RecipientEntry>,
+    recipients: Vec<RecipientFields>,
 }
 
 impl Default for AlertsSection {
@@ -55,16 +55,61 @@ struct OverrideEntry {
     silent_after_minutes: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A recipient as written: a `[[alerts.recipients]]` entry, a row of the store's list and the
+/// API's body. [`RecipientFields::resolve`] checks it into a [`Recipient`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-struct RecipientEntry {
-    name: String,
-    role: String,
-    department: Option<String>,
-    email: Option<String>,
-    webhook: Option<String>,
-    quiet_hours: Option<String>,
-    digest_at: Option<String>,
+pub struct RecipientFields {
+    pub name: String,
+    /// `hc_qt` or `department_head`.
+    pub role: String,
+    pub department: Option<String>,
+    pub email: Option<String>,
+    /// The name of a `[[notify.webhooks]]` entry.
+    pub webhook: Option<String>,
+    /// "21:00-06:30"
+    pub quiet_hours: Option<String>,
+    /// "07:00"
+    pub digest_at: Option<String>,
+}
+
+impl RecipientFields {
+    /// The recipient these fields describe for the departments of `departments`, or what is
+    /// wrong with them (each problem with its fix), their keys under `key`.
+    pub fn resolve(self, key: &str, departments: &[crate::domain::Department]) -> Result<Recipient, String> {
+        let ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
+        let mut problems = Vec::new();
+        let resolved = resolve_recipient(key, self, &ids, &mut |key, problem, fix| {
+            problems.push(format!("{key}: {problem}; fix: {fix}"))
+        });
+        match resolved {
+            Some(recipient) if problems.is_empty() => Ok(recipient),
+            _ => Err(problems.join("; ")),
+        }
+    }
+}
+
+impl From<&Recipient> for RecipientFields {
+    fn from(r: &Recipient) -> RecipientFields {
+        let (email, webhook) = match &r.address {
+            crate::notify::Address::Email(email) => (Some(email.clone()), None),
+            crate::notify::Address::Webhook(name) => (None, Some(name.clone())),
+        };
+        let (role, department) = match &r.role {
+            RecipientRole::HcQt => ("hc_qt", None),
+            RecipientRole::DepartmentHead(d) => ("department_head", Some(d.to_string())),
+        };
+        let time = |t: Time| t.strftime("%H:%M").to_string();
+        RecipientFields {
+            name: r.name.clone(),
+            role: role.into(),
+            department,
+            email,
+            webhook,
+            quiet_hours: r.quiet_hours.map(|q| format!("{}-{}", time(q.start), time(q.end))),
+            digest_at: r.digest_at.map(time),
+        }
+    }
 }
 
 /// The alert rules' settings as the program uses them.
@@ -278,7 +323,7 @@ pub(super) fn resolve_alerts(
         .recipients
         .into_iter()
         .enumerate()
-        .filter_map(|(i, entry)| resolve_recipient(i, entry, departments, problem))
+        .filter_map(|(i, entry)| resolve_recipient(&format!("alerts.recipients[{i}]"), entry, departments, problem))
         .collect();
     AlertsConfig {
         evaluate_every: Duration::from_secs(section.evaluate_every_s.clamp(1, 60)),
@@ -376,12 +421,11 @@ fn resolve_override(
 }
 
 fn resolve_recipient(
-    index: usize,
-    entry: RecipientEntry,
+    key: &str,
+    entry: RecipientFields,
     departments: &HashSet<&DepartmentId>,
     problem: &mut impl FnMut(String, String, String),
 ) -> Option<Recipient> {
-    let key = format!("alerts.recipients[{index}]");
     let role = match (entry.role.as_str(), &entry.department) {
         ("hc_qt", None) => Some(RecipientRole::HcQt),
         ("department_head", Some(department)) => match departments.iter().find(|d| d.as_str() == department) {
@@ -431,7 +475,7 @@ fn resolve_recipient(
         (None, Some(webhook)) if !webhook.trim().is_empty() => Some(crate::notify::Address::Webhook(webhook)),
         _ => {
             problem(
-                key.clone(),
+                key.to_owned(),
                 "needs exactly one of email or webhook".into(),
                 "give email = \"…\" or webhook = \"name\"".into(),
             );

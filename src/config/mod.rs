@@ -33,7 +33,9 @@ mod store;
 mod tests;
 mod web;
 
-pub use alerts::{AlertOverride, AlertSettings, AlertsConfig, QuietHours, Recipient, RecipientRole, Selector};
+pub use alerts::{
+    AlertOverride, AlertSettings, AlertsConfig, QuietHours, Recipient, RecipientFields, RecipientRole, Selector,
+};
 pub use backup::BackupConfig;
 pub use error::{ConfigError, ConfigProblem};
 pub use ingest::IngestConfig;

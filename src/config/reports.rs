@@ -41,7 +41,8 @@ pub enum ReportRecipients {
     /// Nobody: the reports are kept and listed only.
     #[default]
     Nobody,
-    /// The e-mail addresses of `[[alerts.recipients]]` whose role is HC-QT.
+    /// The e-mail addresses of the alert recipients (kept by an admin, seeded from
+    /// `[[alerts.recipients]]`) whose role is HC-QT.
     AlertsHcQt,
     /// These e-mail addresses.
     Addresses(Vec<String>),

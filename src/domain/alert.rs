@@ -29,10 +29,12 @@ pub enum AlertRule {
     InfluxOutbox,
     /// The external broker's session was lost (messages may have been dropped).
     MqttSession,
+    /// The embedded broker dropped messages for a subscriber that fell behind.
+    BrokerDrops,
 }
 
 impl AlertRule {
-    pub const ALL: [AlertRule; 10] = [
+    pub const ALL: [AlertRule; 11] = [
         AlertRule::NightLeak,
         AlertRule::OffHours,
         AlertRule::NightBaseLoad,
@@ -43,6 +45,7 @@ impl AlertRule {
         AlertRule::StoreUnwritable,
         AlertRule::InfluxOutbox,
         AlertRule::MqttSession,
+        AlertRule::BrokerDrops,
     ];
 
     pub fn code(self) -> &'static str {
@@ -57,6 +60,7 @@ impl AlertRule {
             AlertRule::StoreUnwritable => "store_unwritable",
             AlertRule::InfluxOutbox => "influx_outbox",
             AlertRule::MqttSession => "mqtt_session",
+            AlertRule::BrokerDrops => "broker_drops",
         }
     }
 
@@ -77,6 +81,7 @@ impl AlertRule {
             AlertRule::StoreUnwritable => ("Không ghi được dữ liệu", "Store not writable"),
             AlertRule::InfluxOutbox => ("InfluxDB chậm nhận dữ liệu", "InfluxDB outbox behind"),
             AlertRule::MqttSession => ("Mất phiên MQTT", "MQTT session lost"),
+            AlertRule::BrokerDrops => ("Máy chủ MQTT bỏ bản tin", "Broker dropping messages"),
         };
         if vietnamese { vi } else { en }
     }

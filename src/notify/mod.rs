@@ -41,7 +41,25 @@ pub enum Address {
 pub struct Attachment {
     pub file_name: String,
     pub content_type: String,
+    /// Base64 in the JSON kept in the outbox: an array of numbers took 3–4 bytes a byte.
+    #[serde(with = "base64_bytes")]
     pub bytes: Vec<u8>,
+}
+
+/// An attachment's bytes as one base64 string (standard alphabet, padded).
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Why a notification was not sent.

@@ -151,7 +151,10 @@ impl AlertBook {
         Ok(AlertBook { conn: Mutex::new(conn) })
     }
 
-    fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>) -> Result<T, StoreError> {
+    pub(super) fn with<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         Ok(work(&mut conn)?)
     }

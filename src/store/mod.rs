@@ -3,6 +3,7 @@
 //! pass the same conformance tests.
 
 pub mod accounts;
+pub mod alert_recipients;
 pub mod alerts;
 mod audit;
 mod backup;
@@ -317,6 +318,12 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// Corrections, newest first, of one meter or of all.
     async fn corrections(&self, meter: Option<MeterId>, limit: usize) -> Result<Vec<CorrectionRecord>, StoreError>;
+
+    /// How many readings held for review (not yet decided) were received within `range`.
+    async fn held_count(&self, range: TimeRange) -> Result<u64, StoreError>;
+
+    /// How many corrections are of readings whose time falls within `range`.
+    async fn corrections_count(&self, range: TimeRange) -> Result<u64, StoreError>;
 
     /// A meter's stored readings in `[from_ms, to_ms)`, newest first, at most `limit`.
     async fn readings(

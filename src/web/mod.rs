@@ -75,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/entry/correct", post(pages::correct_form))
         .route("/alerts", get(pages::alerts_page))
         .route("/alerts/{id}/acknowledge", post(pages::acknowledge_form))
+        .route("/admin/recipients", get(pages::recipients_page).post(pages::add_recipient_form))
+        .route("/admin/recipients/{id}", post(pages::recipient_action_form))
         .route("/rejected", get(pages::rejected))
         .route("/rejected/reprocess", post(pages::reprocess_form))
         .route("/rejected/review", post(pages::bulk_review_form))
@@ -93,6 +95,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/readings", post(api::readings::post_readings).get(api::readings::readings))
         .route("/api/v1/corrections", post(api::corrections::post_correction).get(api::corrections::list_corrections))
         .route("/api/v1/alerts", get(api::alerts::alerts))
+        .route("/api/v1/alerts/recipients", get(api::alert_recipients::list).post(api::alert_recipients::add))
+        .route(
+            "/api/v1/alerts/recipients/{id}",
+            axum::routing::put(api::alert_recipients::update).delete(api::alert_recipients::delete),
+        )
         .route("/api/v1/alerts/{id}/acknowledge", post(api::alerts::post_acknowledge))
         .route("/api/v1/rejected", get(api::rejected::rejected))
         .route("/api/v1/rejected/reprocess", post(api::rejected::post_reprocess))

@@ -84,7 +84,8 @@ impl Scenario {
             Arc::clone(&book),
             Arc::new(IngestStatus::default()),
             None,
-        );
+        )
+        .unwrap();
         let mut model = Model::new(&config, 7);
         if let Some(leak) = demo_leak_from {
             model = model.demo(leak.parse().unwrap());
@@ -410,7 +411,8 @@ async fn a_disk_nearly_full_is_raised_and_a_locked_store_shows_on_the_banner() {
     let config = Arc::new(Config { store_min_free_bytes: u64::MAX, ..full });
     let store = store::open(&config).unwrap().store;
     let book = Arc::new(AlertBook::open(config.store.embedded_path()).unwrap());
-    let alerts = Alerts::new(config, store as Arc<dyn StoreReads>, book, Arc::new(IngestStatus::default()), None);
+    let alerts =
+        Alerts::new(config, store as Arc<dyn StoreReads>, book, Arc::new(IngestStatus::default()), None).unwrap();
     let changes = alerts.evaluate(s.clock).await.unwrap();
     assert!(changes.raised.iter().any(|a| a.rule == AlertRule::StoreUnwritable && a.message.contains("sắp đầy")));
     assert_eq!(alerts.attention().0, changes.raised.len() as u64);

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod alert_recipients;
 mod alerts;
 mod broker_auth;
 mod broker_zero_loss;

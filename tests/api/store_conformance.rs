@@ -275,6 +275,11 @@ async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
     let corrections = h.store.corrections(Some("dien-a".parse().unwrap()), 10).await.unwrap();
     assert_eq!(corrections.len(), 2, "both corrections are kept");
     assert_eq!(corrections[0].new_value, None, "newest first");
+    let day = |from: &str, to: &str| TimeRange::new(local(from), local(to)).unwrap();
+    let count = h.store.corrections_count(day("2026-11-02 00:00", "2026-11-03 00:00")).await.unwrap();
+    assert_eq!(count, 2, "both corrected readings fall on 2 November");
+    let count = h.store.corrections_count(day("2026-11-02 08:00", "2026-11-03 00:00")).await.unwrap();
+    assert_eq!(count, 1, "only the reading at 08:30 falls after 08:00");
     let missing = Correction::new(
         "dien-a".parse().unwrap(),
         local("2026-11-02 09:00"),
@@ -311,6 +316,12 @@ async fn an_unlikely_jump_waits_for_review_and_counts_once_accepted(h: Harness) 
     assert_rows(hours, &[]);
     let (held, _) = h.store.rejected(10).await.unwrap();
     assert_eq!(held[0].reason, RejectReason::HeldForReview.code());
+    // Ranges are whole hours: the hour before now to the hour after it.
+    let hour = jiff::SignedDuration::from_hours(1);
+    let around_now = TimeRange::new(Timestamp::now() - hour, Timestamp::now() + hour).unwrap();
+    assert_eq!(h.store.held_count(around_now).await.unwrap(), 1, "received just now");
+    let day_before = TimeRange::new(around_now.from() - hour * 24, around_now.from()).unwrap();
+    assert_eq!(h.store.held_count(day_before).await.unwrap(), 0, "nothing was received the day before");
 
     let review = Review { accept: true, by: "Anh Minh".into(), reason: "rò rỉ đã kiểm tra".into() };
     let accepted = vec![reading("nuoc-tong", "2026-11-02 08:00", 160.0)];
@@ -322,6 +333,7 @@ async fn an_unlikely_jump_waits_for_review_and_counts_once_accepted(h: Harness) 
     assert_rows(hours, &[("2026-11-02 07:00", 60.0)]);
     let (waiting, total) = h.store.rejected(10).await.unwrap();
     assert_eq!((waiting.len(), total), (0, 0), "a decided item no longer waits");
+    assert_eq!(h.store.held_count(around_now).await.unwrap(), 0, "a decided item is no longer counted as held");
 }
 
 async fn refused_input_is_kept_with_its_reason_and_can_be_retried(h: Harness) {

@@ -15,6 +15,7 @@ mod supplies;
 mod setup;
 mod periods;
 mod phone;
+mod recipients;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,7 +1,8 @@
 //! The scheduled report (docs/reports.md): November's report is made on the first working
 //! day of December (not on the holiday before it), kept and listed on the Báo cáo page, and
-//! e-mailed with its PDF to a real aiosmtpd; a server that is down gets it later, once; a
-//! restart makes nothing twice. The office's date comes from a clock the test moves.
+//! e-mailed with its PDF (kept in the outbox as base64) to a real aiosmtpd; a server that is
+//! down gets it later, once; a restart makes nothing twice. The office's date comes from a
+//! clock the test moves.
 
 use std::process::Command;
 use std::sync::{Arc, Mutex};
@@ -136,6 +137,14 @@ async fn novembers_report_is_made_on_the_first_working_day_of_december_kept_list
     let book = AlertBook::open(&dir.path().join("xanh.db")).unwrap();
     eventually("the failed send is kept", async || !book.failures(10).unwrap().is_empty()).await;
     assert_eq!(smtp.received(), 0);
+    // Kept as base64 text, not an array of numbers: about 4/3 of the PDF's size.
+    let db = rusqlite::Connection::open(dir.path().join("xanh.db")).unwrap();
+    let kept: String = db.query_row("SELECT notification FROM alert_outbox", [], |r| r.get(0)).unwrap();
+    let queued: serde_json::Value = serde_json::from_str(&kept).unwrap();
+    let encoded = queued["attachments"][0]["bytes"].as_str().expect("the PDF is kept as base64 text");
+    let pdf_len = app.get("/reports/kept/xanh-bao-cao-2026-11.pdf").await.bytes().await.unwrap().len();
+    assert!(encoded.len() <= pdf_len.div_ceil(3) * 4, "{} bytes of base64 for {pdf_len} bytes", encoded.len());
+    assert!(kept.len() < pdf_len * 3 / 2, "{} bytes kept for a {pdf_len}-byte PDF", kept.len());
 
     // It comes back: the e-mail arrives, with the PDF attached.
     smtp.restart();
@@ -148,7 +157,9 @@ async fn novembers_report_is_made_on_the_first_working_day_of_december_kept_list
     let attachment = &message["attachments"][0];
     assert_eq!(attachment["file_name"], "xanh-bao-cao-2026-11.pdf");
     assert_eq!(attachment["content_type"], "application/pdf");
-    let pdf_text = pdftotext(&smtp.attachment(attachment));
+    let pdf = smtp.attachment(attachment);
+    assert!(pdfinfo_accepts(&pdf), "pdfinfo refuses the PDF that arrived");
+    let pdf_text = pdftotext(&pdf);
     assert!(pdf_text.contains("BÁO CÁO"), "{pdf_text}");
     assert!(pdf_text.contains("Kết quả sử dụng tiết kiệm điện, nước, giấy tháng 11 năm 2026"), "{pdf_text}");
 
@@ -161,6 +172,14 @@ async fn novembers_report_is_made_on_the_first_working_day_of_december_kept_list
     assert_eq!(page.matches("data-kept=").count(), 1, "{page}");
     assert_eq!(smtp.received(), 1, "the e-mail is sent once");
     app.stop().await;
+}
+
+fn pdfinfo_accepts(pdf: &[u8]) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = Command::new("pdfinfo").arg(&file).output().expect("pdfinfo runs");
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Page size:")
 }
 
 fn pdftotext(pdf: &[u8]) -> String {

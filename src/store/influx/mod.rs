@@ -227,6 +227,14 @@ impl StoreReads for InfluxStore {
         self.journal.corrections(meter, limit).await
     }
 
+    async fn held_count(&self, range: TimeRange) -> Result<u64, StoreError> {
+        self.journal.held_count(range).await
+    }
+
+    async fn corrections_count(&self, range: TimeRange) -> Result<u64, StoreError> {
+        self.journal.corrections_count(range).await
+    }
+
     async fn readings(
         &self,
         meter: MeterId,

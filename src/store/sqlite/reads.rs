@@ -161,6 +161,35 @@ impl StoreReads for SqliteStore {
         self.blocking(move |inner| inner.corrections(meter.as_ref(), limit)).await
     }
 
+    async fn held_count(&self, range: TimeRange) -> Result<u64, StoreError> {
+        self.blocking(move |inner| {
+            inner.read(|conn| {
+                conn.query_row(
+                    "SELECT count(*) FROM rejected WHERE reprocessed_at IS NULL AND review_decision IS NULL
+                     AND reason = ?1 AND received_at >= ?2 AND received_at < ?3",
+                    params![RejectReason::HeldForReview.code(), range.from_ms(), range.to_ms()],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+        })
+        .await
+        .map(|n| n.max(0) as u64)
+    }
+
+    async fn corrections_count(&self, range: TimeRange) -> Result<u64, StoreError> {
+        self.blocking(move |inner| {
+            inner.read(|conn| {
+                conn.query_row(
+                    "SELECT count(*) FROM corrections WHERE ts >= ?1 AND ts < ?2",
+                    params![range.from_ms(), range.to_ms()],
+                    |r| r.get::<_, i64>(0),
+                )
+            })
+        })
+        .await
+        .map(|n| n.max(0) as u64)
+    }
+
     async fn readings(
         &self,
         meter: MeterId,

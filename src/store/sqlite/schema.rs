@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many ran.
@@ -231,6 +232,26 @@ pub(super) const MIGRATIONS: &[&str] = &[
         entered_at INTEGER NOT NULL
     );
 "#,
+    // Queued notifications' attachments as base64 text, not JSON arrays of numbers (a 60 KiB
+    // PDF took about 200 KiB): see `attachments_as_base64`.
+    r#"
+    UPDATE alert_outbox SET notification = xanh_attachments_as_base64(notification)
+    WHERE json_array_length(notification, '$.attachments') > 0;
+"#,
+    // Who is told of alerts, edited by an admin (docs/alerts.md): seeded once from
+    // `[[alerts.recipients]]`, the fields as the config writes them.
+    r#"
+    CREATE TABLE alert_recipients (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        name        TEXT    NOT NULL,
+        role        TEXT    NOT NULL,   -- hc_qt, department_head
+        department  TEXT,
+        email       TEXT,
+        webhook     TEXT,
+        quiet_hours TEXT,               -- 21:00-06:30
+        digest_at   TEXT                -- 07:00
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.
@@ -272,7 +293,33 @@ pub(super) fn open_connection(path: &Path) -> Result<Connection, rusqlite::Error
     // The write path alone uses more statements than rusqlite's default cache of 16 holds:
     // a batch with late readings would otherwise parse its SQL again at every reading.
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.create_scalar_function(
+        "xanh_attachments_as_base64",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let text: String = ctx.get(0)?;
+            attachments_as_base64(&text).map_err(|e| rusqlite::Error::UserFunctionError(e.into()))
+        },
+    )?;
     Ok(conn)
+}
+
+/// A queued notification's JSON with each attachment's `bytes` as base64 text, as
+/// `notify::Attachment` now keeps them. Bytes already in base64 stay as they are, and so does
+/// an array that is not all bytes: the dispatcher then reports that notification unreadable.
+pub(super) fn attachments_as_base64(notification: &str) -> Result<String, serde_json::Error> {
+    use base64::Engine;
+    let mut json: serde_json::Value = serde_json::from_str(notification)?;
+    for attachment in json["attachments"].as_array_mut().into_iter().flatten() {
+        let bytes: Option<Vec<u8>> = attachment["bytes"]
+            .as_array()
+            .and_then(|numbers| numbers.iter().map(|n| n.as_u64().and_then(|n| u8::try_from(n).ok())).collect());
+        if let Some(bytes) = bytes {
+            attachment["bytes"] = base64::engine::general_purpose::STANDARD.encode(bytes).into();
+        }
+    }
+    Ok(json.to_string())
 }
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite::Error> {

@@ -88,3 +88,29 @@ fn users_written_by_a_newer_xanh_are_refused_too() {
     let error = Accounts::open(&path).err().expect("newer accounts are refused").to_string();
     assert!(error.contains("its users and tokens: it was written by a newer Xanh (schema version 99"), "{error}");
 }
+
+/// The outbox's attachments: a 4-byte "file" queued as a JSON array of numbers (what schema
+/// versions before the base64 one wrote) reads back, after the upgrade, as base64 text that
+/// gives the same bytes.
+#[test]
+fn queued_attachments_written_as_arrays_of_numbers_become_base64() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("xanh.db");
+    let base64_version = MIGRATIONS.iter().position(|sql| sql.contains("xanh_attachments_as_base64")).unwrap();
+    store_at_version(&path, base64_version);
+    let old = r#"{"to":{"channel":"email","to":"van.thu@ubnd-tinh.gov.vn"},"subject":"Báo cáo","text":"","event":{},"attachments":[{"file_name":"a.pdf","content_type":"application/pdf","bytes":[37,80,68,70]}]}"#;
+    Connection::open(&path)
+        .unwrap()
+        .execute(
+            "INSERT INTO alert_outbox (created_at, recipient, notification, next_at) VALUES (0, 'van.thu', ?1, 0)",
+            [old],
+        )
+        .unwrap();
+    drop(open(&path).unwrap());
+    let text: String =
+        Connection::open(&path).unwrap().query_row("SELECT notification FROM alert_outbox", [], |r| r.get(0)).unwrap();
+    let notification: crate::notify::Notification = serde_json::from_str(&text).unwrap();
+    assert_eq!(notification.attachments[0].bytes, b"%PDF", "{text}");
+    assert!(text.contains(r#""bytes":"JVBERg==""#), "{text}");
+    assert_eq!(notification.subject, "Báo cáo");
+}

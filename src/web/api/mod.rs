@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1: the same figures the pages show, one file per resource.
 
 pub mod account;
+pub mod alert_recipients;
 pub mod alerts;
 pub mod audit;
 pub mod consumption;

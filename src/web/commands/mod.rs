@@ -7,6 +7,7 @@ pub mod documents;
 pub mod meetings;
 pub mod meters;
 pub mod plan;
+pub mod recipients;
 pub mod review;
 pub mod slips;
 pub mod staffing;

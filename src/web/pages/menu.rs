@@ -40,6 +40,7 @@ const MENU: &[MenuEntry] = &[
     admins("/admin/departments", "Quản lý phòng, ban", "Manage departments"),
     admins("/admin/users", "Người dùng", "Users"),
     admins("/admin/audit", "Nhật ký", "Audit log"),
+    admins("/admin/recipients", "Người nhận cảnh báo", "Alert recipients"),
 ];
 
 /// The menu for the page at `path`, as `who` may see it.
