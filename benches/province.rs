@@ -96,7 +96,11 @@ async fn main() {
         );
         std::fs::write(&done, b"").unwrap();
     }
-    println!("  store on disk: {:.0} MiB ({:.2} MiB per meter-year)", disk_mib(&store), disk_mib(&store) / (meters as f64 * YEARS as f64));
+    println!(
+        "  store on disk: {:.0} MiB ({:.2} MiB per meter-year)",
+        disk_mib(&store),
+        disk_mib(&store) / (meters as f64 * YEARS as f64)
+    );
 
     let http = admin_client(&config, &[]);
     let xanh = start_xanh(&config, web_port, &[]);
@@ -105,7 +109,8 @@ async fn main() {
     // A slice through the normal write path: 10 readings of every meter, a minute apart, over
     // the last 10 minutes, each going on from the meter's last stored value by a plausible
     // step (a run adds them to the kept store, which grows by that much).
-    let listed: serde_json::Value = http.get(format!("{base}/api/v1/meters")).send().await.unwrap().json().await.unwrap();
+    let listed: serde_json::Value =
+        http.get(format!("{base}/api/v1/meters")).send().await.unwrap().json().await.unwrap();
     let listed = listed.get("meters").unwrap_or(&listed).as_array().cloned().unwrap_or_default();
     let last: std::collections::HashMap<String, f64> = listed
         .iter()

@@ -40,9 +40,7 @@ impl FigureKey {
     }
 
     fn touched_by(&self, change: &ChangedHours) -> bool {
-        self.meters
-            .iter()
-            .any(|m| change.get(m).is_some_and(|&(first, end)| first < self.to_ms && end > self.from_ms))
+        self.meters.iter().any(|m| change.get(m).is_some_and(|&(first, end)| first < self.to_ms && end > self.from_ms))
     }
 }
 
@@ -79,14 +77,8 @@ struct Kept {
 impl ChangeFeed {
     /// A feed for a store whose file counts `stored_version` series writes so far.
     pub fn new(stored_version: u64, foreign: ForeignCheck) -> ChangeFeed {
-        let state = State {
-            version: 0,
-            floor: 0,
-            stored_version,
-            log: VecDeque::new(),
-            kept: HashMap::new(),
-            buckets: 0,
-        };
+        let state =
+            State { version: 0, floor: 0, stored_version, log: VecDeque::new(), kept: HashMap::new(), buckets: 0 };
         ChangeFeed { state: Mutex::new(state), foreign }
     }
 

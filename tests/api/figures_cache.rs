@@ -68,7 +68,12 @@ async fn a_reading_written_after_a_page_was_served_shows_on_the_next_request() {
         .arg(&csv)
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let after_import = days(&app.consumption(PHONG_A_BY_DAY).await);
     assert!(
         after_import.iter().zip([0.0, 12.0, 8.0, 0.0]).all(|(got, want)| (got - want).abs() < 1e-9),

@@ -69,7 +69,6 @@ pub(super) fn stored_series_version(conn: &Connection) -> Result<u64, rusqlite::
     Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
 }
 
-
 /// How close, relative to the amount, an hour rebuilt from its readings must come to its amount
 /// before the transaction to count as unchanged (the sum of its parts may differ in the last
 /// bits); an unchanged hour is not sent again.
@@ -82,7 +81,8 @@ impl Inner {
     pub(super) fn report_changes(&self, tx: &Transaction<'_>) -> Result<Pending, rusqlite::Error> {
         let meter = |text: String| MeterId::try_from(text).ok();
         let mut hours = ChangedHours::new();
-        let mut spans = tx.prepare_cached("SELECT meter, min(hour), max(hour) FROM temp.changed_hours GROUP BY meter")?;
+        let mut spans =
+            tx.prepare_cached("SELECT meter, min(hour), max(hour) FROM temp.changed_hours GROUP BY meter")?;
         for row in spans.query_map([], |r| Ok((meter(r.get(0)?), r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
             if let (Some(m), first, last) = row? {
                 hours.insert(m, (first, last + 3_600_000));

@@ -12,8 +12,8 @@ mod schema;
 mod upgrades;
 mod write;
 
-use changes::{HOUR_TRACKING, READING_TRACKING};
 pub use changes::{ChangeSink, SeriesChanges};
+use changes::{HOUR_TRACKING, READING_TRACKING};
 pub use history::{Cursor, HistoryKind, HistoryPoint};
 pub use retention::Thinned;
 pub use schema::{SCHEMA_VERSION, newer_schema_message, schema_version};
@@ -33,7 +33,9 @@ use async_trait::async_trait;
 use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
-use super::{AuditLine, ChangeFeed, DocumentRecord, PlanEdit, PlanEditRecord, Review, Reviewed, Store, StoreError, WriteReport};
+use super::{
+    AuditLine, ChangeFeed, DocumentRecord, PlanEdit, PlanEditRecord, Review, Reviewed, Store, StoreError, WriteReport,
+};
 use crate::domain::consumption::RateLimit;
 use crate::domain::{Correction, CorrectionRecord, DocumentCount, Incoming, Meter, MeterId, MeterKind, Resource};
 

@@ -73,9 +73,8 @@ impl StoreReads for SqliteStore {
                 Resolution::Hour => ("consumption_hourly", "hour"),
                 Resolution::Day => ("consumption_daily", "day"),
             };
-            let sql = format!(
-                "SELECT amount FROM {table} WHERE meter = ?1 AND {key} >= ?2 AND {key} < ?3 ORDER BY {key}"
-            );
+            let sql =
+                format!("SELECT amount FROM {table} WHERE meter = ?1 AND {key} >= ?2 AND {key} < ?3 ORDER BY {key}");
             inner.read(|conn| {
                 let mut stmt = conn.prepare_cached(&sql)?;
                 let mut totals = Vec::with_capacity(meters.len());
