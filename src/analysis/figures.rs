@@ -96,7 +96,7 @@ async fn buckets(
     tz: &jiff::tz::TimeZone,
 ) -> Result<Vec<Bucket>, FigureError> {
     let feed = store.change_feed();
-    let key = FigureKey::new(meters, query.range, query.step, resolution);
+    let key = FigureKey::new("buckets", meters, query.range, query.step, resolution);
     if let Some(kept) = feed.and_then(|f| f.get::<Vec<Bucket>>(&key)) {
         return Ok(kept.as_ref().clone());
     }

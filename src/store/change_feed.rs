@@ -27,6 +27,8 @@ pub type ChangedHours = HashMap<MeterId, (i64, i64)>;
 /// What a kept figure is the answer to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct FigureKey {
+    /// Which kind of figure: the same meters and range can be asked for in more than one form.
+    pub figure: &'static str,
     pub meters: Vec<MeterId>,
     pub from_ms: i64,
     pub to_ms: i64,
@@ -35,8 +37,14 @@ pub struct FigureKey {
 }
 
 impl FigureKey {
-    pub fn new(meters: Vec<MeterId>, range: TimeRange, step: Step, resolution: Resolution) -> FigureKey {
-        FigureKey { meters, from_ms: range.from_ms(), to_ms: range.to_ms(), step, resolution }
+    pub fn new(
+        figure: &'static str,
+        meters: Vec<MeterId>,
+        range: TimeRange,
+        step: Step,
+        resolution: Resolution,
+    ) -> FigureKey {
+        FigureKey { figure, meters, from_ms: range.from_ms(), to_ms: range.to_ms(), step, resolution }
     }
 
     fn touched_by(&self, change: &ChangedHours) -> bool {
@@ -169,7 +177,14 @@ mod tests {
     use super::*;
 
     fn key(meter: &str, from_ms: i64, to_ms: i64) -> FigureKey {
-        FigureKey { meters: vec![meter.parse().unwrap()], from_ms, to_ms, step: Step::Day, resolution: Resolution::Day }
+        FigureKey {
+            figure: "test",
+            meters: vec![meter.parse().unwrap()],
+            from_ms,
+            to_ms,
+            step: Step::Day,
+            resolution: Resolution::Day,
+        }
     }
 
     fn change(meter: &str, first: i64, end: i64) -> ChangedHours {
