@@ -106,9 +106,11 @@ async fn main() {
     let xanh = start_xanh(&config, web_port, &[]);
     let base = format!("http://127.0.0.1:{web_port}");
 
-    // A slice through the normal write path: 10 readings of every meter, a minute apart, over
-    // the last 10 minutes, each going on from the meter's last stored value by a plausible
-    // step (a run adds them to the kept store, which grows by that much).
+    // Two slices through the normal write path, one after the other: 10 readings of every
+    // meter a minute apart over the last 20 minutes, each going on from the meter's last
+    // stored value by a plausible step (a run adds them to the kept store). The first
+    // slice meets a service that has just started (cold caches, the gap since the history's
+    // end to fill); the second one shows the steady rate.
     let listed: serde_json::Value =
         http.get(format!("{base}/api/v1/meters")).send().await.unwrap().json().await.unwrap();
     let listed = listed.get("meters").unwrap_or(&listed).as_array().cloned().unwrap_or_default();
@@ -116,27 +118,30 @@ async fn main() {
         .iter()
         .filter_map(|m| Some((m["id"].as_str()?.to_owned(), m["last_value"].as_f64().unwrap_or(0.0))))
         .collect();
-    let stored_before = ingest_counter(&http, web_port, "stored").await;
-    let mut slice = Vec::new();
-    for i in 0..10 {
-        let ts = now - jiff::SignedDuration::from_mins(10 - i);
-        for o in 0..offices {
-            for (id, _, _) in meters_of(o) {
-                let value = last.get(&id).copied().unwrap_or(0.0) + 0.01 * (i + 1) as f64;
-                let payload = format!(r#"{{"value": {value}, "ts": "{ts}"}}"#);
-                slice.push((format!("xanh/{id}/reading"), payload.into_bytes()));
+    for (slice_index, name) in ["first slice", "second slice"].iter().enumerate() {
+        let stored_before = ingest_counter(&http, web_port, "stored").await;
+        let mut slice = Vec::new();
+        for i in 0..10 {
+            let minute = slice_index as i64 * 10 + i;
+            let ts = now - jiff::SignedDuration::from_mins(20 - minute);
+            for o in 0..offices {
+                for (id, _, _) in meters_of(o) {
+                    let value = last.get(&id).copied().unwrap_or(0.0) + 0.01 * (minute + 1) as f64;
+                    let payload = format!(r#"{{"value": {value}, "ts": "{ts}"}}"#);
+                    slice.push((format!("xanh/{id}/reading"), payload.into_bytes()));
+                }
             }
         }
+        let total = slice.len() as u64;
+        let start = Instant::now();
+        publish_all(mqtt_port, &format!("province-{slice_index}"), slice).await;
+        let seconds = start.elapsed().as_secs_f64();
+        let stored = ingest_counter(&http, web_port, "stored").await - stored_before;
+        println!(
+            "  ingest, {name}, embedded broker (QoS 1, ack after commit): {total} readings in {seconds:.2} s ({:.0} readings/s), {stored} stored",
+            total as f64 / seconds
+        );
     }
-    let total = slice.len() as u64;
-    let start = Instant::now();
-    publish_all(mqtt_port, "province", slice).await;
-    let seconds = start.elapsed().as_secs_f64();
-    let stored = ingest_counter(&http, web_port, "stored").await - stored_before;
-    println!(
-        "  ingest through the embedded broker (QoS 1, ack after commit): {total} readings in {seconds:.2} s ({:.0} readings/s), {stored} stored",
-        total as f64 / seconds
-    );
 
     let month = today.first_of_month();
     let year_ago = month.checked_sub(jiff::Span::new().months(11)).unwrap();
