@@ -107,10 +107,10 @@ async fn main() {
     let base = format!("http://127.0.0.1:{web_port}");
 
     // Two slices through the normal write path, one after the other: 10 readings of every
-    // meter a minute apart over the last 20 minutes, each going on from the meter's last
-    // stored value by a plausible step (a run adds them to the kept store). The first
-    // slice meets a service that has just started (cold caches, the gap since the history's
-    // end to fill); the second one shows the steady rate.
+    // meter a second apart after the latest stored one, each going on from the meter's last
+    // stored value by a small step (a run adds them to the kept store). The first
+    // slice meets a service that has just started (cold caches; on the first run also the
+    // gap since the history's end to fill); the second one shows the steady rate.
     let listed: serde_json::Value =
         http.get(format!("{base}/api/v1/meters")).send().await.unwrap().json().await.unwrap();
     let listed = listed.get("meters").unwrap_or(&listed).as_array().cloned().unwrap_or_default();
@@ -118,15 +118,20 @@ async fn main() {
         .iter()
         .filter_map(|m| Some((m["id"].as_str()?.to_owned(), m["last_value"].as_f64().unwrap_or(0.0))))
         .collect();
+    let latest = listed
+        .iter()
+        .filter_map(|m| m["last_reading_at"].as_str()?.parse::<jiff::Timestamp>().ok())
+        .max()
+        .unwrap_or(now - jiff::SignedDuration::from_mins(30));
     for (slice_index, name) in ["first slice", "second slice"].iter().enumerate() {
         let stored_before = ingest_counter(&http, web_port, "stored").await;
         let mut slice = Vec::new();
         for i in 0..10 {
-            let minute = slice_index as i64 * 10 + i;
-            let ts = now - jiff::SignedDuration::from_mins(20 - minute);
+            let second = slice_index as i64 * 10 + i;
+            let ts = latest + jiff::SignedDuration::from_secs(second + 1);
             for o in 0..offices {
                 for (id, _, _) in meters_of(o) {
-                    let value = last.get(&id).copied().unwrap_or(0.0) + 0.01 * (minute + 1) as f64;
+                    let value = last.get(&id).copied().unwrap_or(0.0) + 0.0001 * (second + 1) as f64;
                     let payload = format!(r#"{{"value": {value}, "ts": "{ts}"}}"#);
                     slice.push((format!("xanh/{id}/reading"), payload.into_bytes()));
                 }
