@@ -23,6 +23,9 @@ async fn main() {
         format!("{base}/resource?department=phong-3&period=gd1&step=month"),
     ));
     cases.push(("page /resource, this month by hour".into(), format!("{base}/resource?period=this-month&step=hour")));
+    cases.push(("page /offices".into(), format!("{base}/offices")));
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap()).year();
+    cases.push((format!("page /offices, year {year}"), format!("{base}/offices?period={year}")));
     if let Some((page, index)) = dashboards
         .pages
         .iter()

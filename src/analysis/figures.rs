@@ -3,9 +3,9 @@
 
 use crate::config::Config;
 use crate::domain::{DepartmentId, MeterId, Resource};
-use crate::store::{Resolution, StoreError, StoreReads};
+use crate::store::{FigureKey, Resolution, StoreError, StoreReads};
 
-use super::series::{Series, into_buckets, select_meters};
+use super::series::{Bucket, Series, into_buckets, select_meters};
 use crate::domain::period::local_rfc3339;
 use crate::domain::period::{PeriodError, Step, TimeRange};
 
@@ -73,10 +73,7 @@ pub async fn consumption(
     // Daily rollups answer whole-day questions quickly; anything finer needs hours.
     let resolution =
         if query.step != Step::Hour && query.range.is_whole_days(tz) { Resolution::Day } else { Resolution::Hour };
-    // Check the bucket count before asking the store for rows.
-    query.range.buckets(query.step, tz)?;
-    let rows = store.consumption(meters, query.range, resolution).await?;
-    let series = into_buckets(&query.range, query.step, tz, &rows)?;
+    let series = buckets(store, meters, query, resolution, tz).await?;
     let total = series.iter().map(|b| b.value).sum();
     Ok(Series {
         resource: query.resource,
@@ -87,4 +84,29 @@ pub async fn consumption(
         total,
         series,
     })
+}
+
+/// The buckets of a query, kept between requests while no write touches their meters and
+/// range: a year of a department's days is read once, not at every page.
+async fn buckets(
+    store: &dyn StoreReads,
+    meters: Vec<MeterId>,
+    query: &ConsumptionQuery,
+    resolution: Resolution,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Vec<Bucket>, FigureError> {
+    let feed = store.change_feed();
+    let key = FigureKey::new("buckets", meters, query.range, query.step, resolution);
+    if let Some(kept) = feed.and_then(|f| f.get::<Vec<Bucket>>(&key)) {
+        return Ok(kept.as_ref().clone());
+    }
+    // Check the bucket count before asking the store for rows.
+    query.range.buckets(query.step, tz)?;
+    let version = feed.map(|f| f.version());
+    let rows = store.consumption(key.meters.clone(), query.range, resolution).await?;
+    let buckets = into_buckets(&query.range, query.step, tz, &rows)?;
+    if let (Some(feed), Some(version)) = (feed, version) {
+        feed.put(key, version, buckets.clone(), buckets.len());
+    }
+    Ok(buckets)
 }

@@ -167,16 +167,17 @@ async fn meter_totals(
     if let Some(totals) = store.meter_totals(range).await? {
         return Ok((totals, true));
     }
+    let ids = config.meters.iter().map(|m| m.id.clone()).collect();
+    let amounts = store.consumption_by_meter(ids, range, Resolution::Day).await?;
     let mut totals = Vec::with_capacity(config.meters.len());
-    for meter in &config.meters {
-        let rows = store.consumption(vec![meter.id.clone()], range, Resolution::Day).await?;
+    for (meter, (_, amount)) in config.meters.iter().zip(amounts) {
         totals.push(MeterTotal {
             office: this_office_id(config).to_owned(),
             meter: meter.id.as_str().to_owned(),
             resource: meter.resource,
             department: meter.department.as_ref().map(|d| d.as_str().to_owned()),
             parent: meter.parent.as_ref().map(|p| p.as_str().to_owned()),
-            amount: rows.iter().map(|(_, amount)| amount).sum(),
+            amount,
         });
     }
     Ok((totals, false))

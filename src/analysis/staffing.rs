@@ -6,7 +6,7 @@ use jiff::{Timestamp, ToSpan};
 
 use crate::config::{Basis, Config, Plan};
 use crate::domain::DepartmentId;
-use crate::domain::period::local_midnight;
+use crate::domain::period::{PeriodError, local_midnight};
 
 /// A department's headcount on `day`: the latest staffing change by then, else the config's.
 pub fn headcount(config: &Config, plan: &Plan, department: &DepartmentId, day: Date) -> f64 {
@@ -58,20 +58,31 @@ pub fn basis_weight(
     let tz = &config.office.timezone;
     let mut day = from.to_zoned(tz.clone()).date();
     let mut total = 0.0;
-    while let Ok(start) = local_midnight(day, tz) {
-        if start >= to {
-            break;
-        }
+    // Each day's end is the next day's start: placing a date in the time zone is most of the
+    // cost of a year of days, so each midnight is placed once.
+    let Ok(mut start) = local_midnight(day, tz) else { return total };
+    while start < to {
         let Ok(next_day) = day.checked_add(1.day()) else { break };
-        let Ok(end) = local_midnight(next_day, tz) else { break };
+        let Ok(end) = next_midnight(start, next_day, tz) else { break };
         let overlap = (end.min(to).as_millisecond() - start.max(from).as_millisecond()).max(0) as f64;
         let length = (end.as_millisecond() - start.as_millisecond()) as f64;
         if overlap > 0.0 {
             total += day_weight(config, plan, basis, department, day) * overlap / length;
         }
         day = next_day;
+        start = end;
     }
     total
+}
+
+/// The midnight that begins `next_day`, the day after the one that begins at `start`: 24 hours
+/// on when the offset is the same then (always in Asia/Ho_Chi_Minh), else placed in the zone.
+fn next_midnight(start: Timestamp, next_day: Date, tz: &jiff::tz::TimeZone) -> Result<Timestamp, PeriodError> {
+    let day_later = start.checked_add(jiff::SignedDuration::from_hours(24)).ok();
+    match day_later {
+        Some(later) if tz.to_offset(later) == tz.to_offset(start) => Ok(later),
+        _ => local_midnight(next_day, tz),
+    }
 }
 
 /// The average headcount and floor area over `[from, to)`, for per-person and per-m² figures.
@@ -90,4 +101,26 @@ pub fn average_size(
         basis_weight(config, plan, Basis::PerPerson, department, from, to) / days,
         basis_weight(config, plan, Basis::PerM2, department, from, to) / days,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_next_midnight_is_the_one_the_time_zone_places() {
+        for (zone, first) in
+            [("Asia/Ho_Chi_Minh", "2025-12-25"), ("Europe/Berlin", "2026-03-20"), ("Europe/Berlin", "2026-10-20")]
+        {
+            let tz = jiff::tz::TimeZone::get(zone).unwrap();
+            let mut day: Date = first.parse().unwrap();
+            let mut start = local_midnight(day, &tz).unwrap();
+            for _ in 0..20 {
+                let next_day = day.tomorrow().unwrap();
+                let end = next_midnight(start, next_day, &tz).unwrap();
+                assert_eq!(end, local_midnight(next_day, &tz).unwrap(), "{zone} {next_day}");
+                (day, start) = (next_day, end);
+            }
+        }
+    }
 }

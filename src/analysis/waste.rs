@@ -10,10 +10,10 @@ use serde::Serialize;
 use super::figures::FigureError;
 use super::series::select_meters;
 use crate::config::Config;
-use crate::domain::TimeRange;
 use crate::domain::consumption::HOUR_MS;
 use crate::domain::{DepartmentId, MeterId, Office, Resource};
-use crate::store::{Resolution, StoreReads};
+use crate::domain::{Step, TimeRange};
+use crate::store::{FigureKey, Resolution, StoreReads};
 
 /// Night, when an office should use nothing but its base load: 00:00 to 05:00 local time.
 pub const NIGHT_HOURS: std::ops::Range<i8> = 0..5;
@@ -241,8 +241,19 @@ pub async fn hourly(
         )));
     }
     let meters = select_meters(&config.meters, resource, department);
-    let rows = store.consumption(meters, range, Resolution::Hour).await?;
-    Ok(Hourly::from_rows(&range, &rows))
+    // Kept between requests like the consumption series (see `figures`).
+    let feed = store.change_feed();
+    let key = FigureKey::new("hours", meters, range, Step::Hour, Resolution::Hour);
+    if let Some(kept) = feed.and_then(|f| f.get::<Hourly>(&key)) {
+        return Ok(kept.as_ref().clone());
+    }
+    let version = feed.map(|f| f.version());
+    let rows = store.consumption(key.meters.clone(), range, Resolution::Hour).await?;
+    let hours = Hourly::from_rows(&range, &rows);
+    if let (Some(feed), Some(version)) = (feed, version) {
+        feed.put(key, version, hours.clone(), hours.values.len());
+    }
+    Ok(hours)
 }
 
 /// The waste figures; for water, each meter's last nights (up to a week) are checked for a

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::consumption::{HOUR_MS, floor_hour};
 
 /// How finely a series is cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Step {
     Hour,

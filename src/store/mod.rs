@@ -7,6 +7,7 @@ pub mod alert_recipients;
 pub mod alerts;
 mod audit;
 mod backup;
+mod change_feed;
 pub mod disk;
 pub mod influx;
 mod lock;
@@ -17,6 +18,7 @@ pub use accounts::Accounts;
 pub use alerts::AlertBook;
 pub use audit::{Actor, AuditDetail, AuditLine};
 pub use backup::{BackupFailure, BackupStatus, Restored, StoreSummary, backup, check, restore};
+pub use change_feed::{ChangeFeed, ChangedHours, FigureKey, ForeignCheck};
 pub use influx::{Drainer, InfluxStore, OutboxStatus};
 pub use lock::ServiceLock;
 pub use scheduled_reports::{KeptReport, ReportShelf};
@@ -108,7 +110,7 @@ pub enum Outcome {
 }
 
 /// The grain the store answers consumption queries at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Resolution {
     Hour,
     /// Local days in the office's time zone; only for ranges of whole local days.
@@ -296,6 +298,22 @@ pub trait StoreReads: Send + Sync + 'static {
         resolution: Resolution,
     ) -> Result<Vec<(i64, f64)>, StoreError>;
 
+    /// Each meter's total within `range` (as [`StoreReads::consumption`] summed meter by
+    /// meter, in the order of its rows), in the order of `meters`: one question for many meters.
+    async fn consumption_by_meter(
+        &self,
+        meters: Vec<MeterId>,
+        range: TimeRange,
+        resolution: Resolution,
+    ) -> Result<Vec<(MeterId, f64)>, StoreError> {
+        let mut totals = Vec::with_capacity(meters.len());
+        for meter in meters {
+            let rows = self.consumption(vec![meter.clone()], range, resolution).await?;
+            totals.push((meter, rows.iter().map(|(_, amount)| amount).sum()));
+        }
+        Ok(totals)
+    }
+
     /// The latest reading of every meter that has sent one.
     async fn meter_status(&self) -> Result<Vec<MeterStatus>, StoreError>;
 
@@ -362,6 +380,12 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// A cheap round trip that proves the store answers and could take a write now.
     async fn check(&self) -> Result<(), StoreError>;
+
+    /// What the store's writes change in the consumption series, for keeping figures between
+    /// requests; `None`: the store cannot tell (figures are then read afresh every time).
+    fn change_feed(&self) -> Option<&ChangeFeed> {
+        None
+    }
 }
 
 /// The store: what it can be asked, and the changes it makes durably. Each change can carry

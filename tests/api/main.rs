@@ -16,6 +16,7 @@ mod dashboards;
 mod data_quality;
 mod documents;
 mod entry;
+mod figures_cache;
 mod formats;
 mod gaps;
 mod grafana;

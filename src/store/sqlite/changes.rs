@@ -1,10 +1,11 @@
 //! What a transaction changed in the time series, told to a sink (the InfluxDB outbox) before it
 //! commits.
 
-use rusqlite::Transaction;
+use rusqlite::{Connection, OptionalExtension, Transaction};
 
 use super::Inner;
 use crate::domain::MeterId;
+use crate::store::ChangedHours;
 
 /// What one transaction changed in the time series: the stored readings it added or changed
 /// and the new amount of every consumption hour whose amount it changed (0: the hour lost all
@@ -24,16 +25,11 @@ pub trait ChangeSink: Send + Sync + 'static {
     fn record(&self, tx: &Transaction<'_>, changes: &SeriesChanges) -> Result<(), rusqlite::Error>;
 }
 
-/// Temporary triggers on the writer connection that note which readings and hours a
-/// transaction touches, whichever code path touched them, with each hour's amount before the
-/// transaction (NULL: it had none); installed only with a sink.
-pub(super) const CHANGE_TRACKING: &str = r#"
-    CREATE TEMP TABLE changed_readings (meter TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (meter, ts)) WITHOUT ROWID;
+/// Temporary triggers on the writer connection that note which hours a transaction touches,
+/// whichever code path touched them, with each hour's amount before the transaction (NULL: it
+/// had none): the change feed (always) and a sink (with its amounts) are told of them.
+pub(super) const HOUR_TRACKING: &str = r#"
     CREATE TEMP TABLE changed_hours (meter TEXT NOT NULL, hour INTEGER NOT NULL, old_amount REAL, PRIMARY KEY (meter, hour)) WITHOUT ROWID;
-    CREATE TEMP TRIGGER reading_inserted AFTER INSERT ON main.readings
-        BEGIN INSERT OR IGNORE INTO changed_readings VALUES (new.meter, new.ts); END;
-    CREATE TEMP TRIGGER reading_updated AFTER UPDATE OF value ON main.readings
-        BEGIN INSERT OR IGNORE INTO changed_readings VALUES (new.meter, new.ts); END;
     CREATE TEMP TRIGGER hour_inserted AFTER INSERT ON main.consumption_hourly
         BEGIN INSERT OR IGNORE INTO changed_hours VALUES (new.meter, new.hour, NULL); END;
     CREATE TEMP TRIGGER hour_updated AFTER UPDATE ON main.consumption_hourly
@@ -42,15 +38,79 @@ pub(super) const CHANGE_TRACKING: &str = r#"
         BEGIN INSERT OR IGNORE INTO changed_hours VALUES (old.meter, old.hour, old.amount); END;
 "#;
 
+/// As [`HOUR_TRACKING`], for the readings a transaction adds or changes; only with a sink.
+pub(super) const READING_TRACKING: &str = r#"
+    CREATE TEMP TABLE changed_readings (meter TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (meter, ts)) WITHOUT ROWID;
+    CREATE TEMP TRIGGER reading_inserted AFTER INSERT ON main.readings
+        BEGIN INSERT OR IGNORE INTO changed_readings VALUES (new.meter, new.ts); END;
+    CREATE TEMP TRIGGER reading_updated AFTER UPDATE OF value ON main.readings
+        BEGIN INSERT OR IGNORE INTO changed_readings VALUES (new.meter, new.ts); END;
+"#;
+
+/// The key in `meta` of the store's count of transactions that changed consumption hours,
+/// counted by every process that writes to the file: a process that finds it moved by
+/// another knows its kept figures may be out of date.
+pub(super) const SERIES_VERSION_KEY: &str = "series_version";
+
+/// What a transaction changed in the consumption hours, for the change feed once committed.
+#[must_use]
+pub(super) struct Pending {
+    hours: ChangedHours,
+    stored_version: u64,
+    foreign: bool,
+}
+
+/// The store's count of series writes as kept in the file.
+pub(super) fn stored_series_version(conn: &Connection) -> Result<u64, rusqlite::Error> {
+    let value: Option<String> = conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([SERIES_VERSION_KEY], |r| r.get(0))
+        .optional()?;
+    Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
 /// How close, relative to the amount, an hour rebuilt from its readings must come to its amount
 /// before the transaction to count as unchanged (the sum of its parts may differ in the last
 /// bits); an unchanged hour is not sent again.
 const SAME_AMOUNT: f64 = 1e-9;
 
 impl Inner {
-    /// Tell the sink, if any, what this transaction changed, and start the next one afresh.
-    pub(super) fn report_changes(&self, tx: &Transaction<'_>) -> Result<(), rusqlite::Error> {
-        let Some(sink) = &self.sink else { return Ok(()) };
+    /// Note what this transaction changed: tell the sink, if any, count the write in the
+    /// file, and start the next transaction afresh. What it returns goes to
+    /// [`Inner::committed`] once the transaction has committed.
+    pub(super) fn report_changes(&self, tx: &Transaction<'_>) -> Result<Pending, rusqlite::Error> {
+        let meter = |text: String| MeterId::try_from(text).ok();
+        let mut hours = ChangedHours::new();
+        let mut spans =
+            tx.prepare_cached("SELECT meter, min(hour), max(hour) FROM temp.changed_hours GROUP BY meter")?;
+        for row in spans.query_map([], |r| Ok((meter(r.get(0)?), r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))? {
+            if let (Some(m), first, last) = row? {
+                hours.insert(m, (first, last + 3_600_000));
+            }
+        }
+        drop(spans);
+        if let Some(sink) = &self.sink {
+            self.tell_sink(sink.as_ref(), tx)?;
+        }
+        tx.execute_batch("DELETE FROM temp.changed_hours;")?;
+        let own = self.feed.stored_version();
+        if hours.is_empty() {
+            return Ok(Pending { hours, stored_version: own, foreign: false });
+        }
+        let before = stored_series_version(tx)?;
+        tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?
+            .execute(rusqlite::params![SERIES_VERSION_KEY, (before + 1).to_string()])?;
+        Ok(Pending { hours, stored_version: before + 1, foreign: before != own })
+    }
+
+    /// Tell the change feed what a committed transaction changed.
+    pub(super) fn committed(&self, pending: Pending) {
+        if !pending.hours.is_empty() || pending.foreign {
+            self.feed.record(pending.hours, pending.stored_version, pending.foreign);
+        }
+    }
+
+    fn tell_sink(&self, sink: &dyn ChangeSink, tx: &Transaction<'_>) -> Result<(), rusqlite::Error> {
         let meter = |text: String| MeterId::try_from(text).ok();
         let readings = tx
             .prepare_cached(
@@ -71,7 +131,7 @@ impl Inner {
             .query_map([SAME_AMOUNT], |r| Ok((meter(r.get(0)?), r.get(1)?, r.get(2)?)))?
             .filter_map(|row| row.map(|(m, hour, amount)| m.map(|m| (m, hour, amount))).transpose())
             .collect::<Result<Vec<_>, _>>()?;
-        tx.execute_batch("DELETE FROM temp.changed_readings; DELETE FROM temp.changed_hours;")?;
+        tx.execute_batch("DELETE FROM temp.changed_readings;")?;
         if readings.is_empty() && hours.is_empty() {
             return Ok(());
         }

@@ -70,8 +70,9 @@ impl Inner {
             reason: correction.reason().to_owned(),
         };
         audit_in(&tx, audit, &record)?;
-        self.report_changes(&tx)?;
+        let changes = self.report_changes(&tx)?;
         tx.commit()?;
+        self.committed(changes);
         Ok(Some(record))
     }
 

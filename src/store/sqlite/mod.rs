@@ -15,8 +15,8 @@ mod slips;
 mod upgrades;
 mod write;
 
-use changes::CHANGE_TRACKING;
 pub use changes::{ChangeSink, SeriesChanges};
+use changes::{HOUR_TRACKING, READING_TRACKING};
 pub use history::{Cursor, HistoryKind, HistoryPoint};
 pub use retention::Thinned;
 pub use schema::{SCHEMA_VERSION, newer_schema_message, schema_version};
@@ -37,8 +37,8 @@ use jiff::tz::TimeZone;
 use rusqlite::Connection;
 
 use super::{
-    AuditLine, DocumentRecord, MeetingRecord, MeterChange, PlanEdit, PlanEditRecord, Review, Reviewed, SlipRecord,
-    Store, StoreError, WriteReport,
+    AuditLine, ChangeFeed, DocumentRecord, MeetingRecord, MeterChange, PlanEdit, PlanEditRecord, Review, Reviewed,
+    SlipRecord, Store, StoreError, WriteReport,
 };
 use crate::config::MeterSpec;
 use crate::domain::consumption::RateLimit;
@@ -83,6 +83,8 @@ struct Inner {
     /// How each meter's readings become consumption; a meter added in the web app joins it.
     rules: std::sync::RwLock<HashMap<MeterId, MeterRule>>,
     sink: Option<Arc<dyn ChangeSink>>,
+    /// Which hours each committed write changed, for the figures kept between requests.
+    feed: ChangeFeed,
     /// Each meter's limit learned from its history, and when (see `write::rate_limit`).
     learned_limits: Mutex<HashMap<MeterId, (RateLimit, std::time::Instant)>>,
 }
@@ -120,9 +122,11 @@ impl SqliteStore {
             .map_err(|e| open_error(format!("cannot size the page cache: {e}")))?;
         refuse_newer(&conn).map_err(open_error)?;
         migrate(&mut conn).map_err(|e| open_error(format!("schema migration failed: {e}")))?;
+        conn.execute_batch(HOUR_TRACKING).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
         if sink.is_some() {
-            conn.execute_batch(CHANGE_TRACKING).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
+            conn.execute_batch(READING_TRACKING).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
         }
+        let feed = change_feed(path, &conn).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
         let rules = meters.iter().map(|m| (m.id.clone(), MeterRule::of(m))).collect();
         let inner = Inner {
             path: path.to_owned(),
@@ -131,6 +135,7 @@ impl SqliteStore {
             tz: tz.clone(),
             rules: std::sync::RwLock::new(rules),
             sink,
+            feed,
             learned_limits: Mutex::new(HashMap::new()),
         };
         inner
@@ -150,6 +155,27 @@ impl SqliteStore {
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || work(&inner)).await.map_err(|e| StoreError::Worker(e.to_string()))?
     }
+}
+
+/// The feed of what this process's writes change, with a watch on the file for another
+/// process's: `PRAGMA data_version` on a connection of its own moves at every commit by any
+/// other connection, and then the count of series writes in `meta` tells whether one was not
+/// this process's.
+fn change_feed(path: &Path, writer: &Connection) -> Result<ChangeFeed, rusqlite::Error> {
+    let watch = Mutex::new((open_connection(path)?, None::<i64>));
+    let foreign: super::ForeignCheck = Box::new(move |own| {
+        let mut guard = lock(&watch);
+        let (conn, seen) = &mut *guard;
+        // Unable to tell: drop what is kept rather than risk showing old figures.
+        let Ok(now) = conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0)) else { return Some(own) };
+        if *seen == Some(now) {
+            return None;
+        }
+        let Ok(stored) = changes::stored_series_version(conn) else { return Some(own) };
+        *seen = Some(now);
+        (stored != own).then_some(stored)
+    });
+    Ok(ChangeFeed::new(changes::stored_series_version(writer)?, foreign))
 }
 
 /// SQLite says only "unable to open database file" when it cannot create the store or its

@@ -60,6 +60,37 @@ impl StoreReads for SqliteStore {
         .await
     }
 
+    async fn consumption_by_meter(
+        &self,
+        meters: Vec<MeterId>,
+        range: TimeRange,
+        resolution: Resolution,
+    ) -> Result<Vec<(MeterId, f64)>, StoreError> {
+        if meters.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.blocking(move |inner| {
+            let (table, key) = match resolution {
+                Resolution::Hour => ("consumption_hourly", "hour"),
+                Resolution::Day => ("consumption_daily", "day"),
+            };
+            let sql =
+                format!("SELECT amount FROM {table} WHERE meter = ?1 AND {key} >= ?2 AND {key} < ?3 ORDER BY {key}");
+            inner.read(|conn| {
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let mut totals = Vec::with_capacity(meters.len());
+                for meter in meters {
+                    let total = stmt
+                        .query_map(params![meter.as_str(), range.from_ms(), range.to_ms()], |r| r.get::<_, f64>(0))?
+                        .sum::<Result<f64, _>>()?;
+                    totals.push((meter, total));
+                }
+                Ok(totals)
+            })
+        })
+        .await
+    }
+
     async fn meter_status(&self) -> Result<Vec<MeterStatus>, StoreError> {
         self.blocking(|inner| {
             inner.read(|conn| {
@@ -257,5 +288,9 @@ impl StoreReads for SqliteStore {
             conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").map_err(|e| StoreError::Unwritable(e.to_string()))
         })
         .await
+    }
+
+    fn change_feed(&self) -> Option<&crate::store::ChangeFeed> {
+        Some(&self.inner.feed)
     }
 }

@@ -45,8 +45,9 @@ impl Inner {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let report = self.write_in(&tx, batch, Plausibility::Check)?;
         audit_in(&tx, audit, &report)?;
-        self.report_changes(&tx)?;
+        let changes = self.report_changes(&tx)?;
         tx.commit()?;
+        self.committed(changes);
         Ok(report)
     }
 
@@ -67,8 +68,9 @@ impl Inner {
         drop(mark);
         let report = self.write_in(&tx, batch, Plausibility::Check)?;
         audit_in(&tx, audit, &report)?;
-        self.report_changes(&tx)?;
+        let changes = self.report_changes(&tx)?;
         tx.commit()?;
+        self.committed(changes);
         Ok(report)
     }
 
@@ -296,8 +298,9 @@ impl Inner {
         };
         let reviewed = Reviewed { decided, report };
         audit_in(&tx, audit, &reviewed)?;
-        self.report_changes(&tx)?;
+        let changes = self.report_changes(&tx)?;
         tx.commit()?;
+        self.committed(changes);
         Ok(reviewed)
     }
 
