@@ -9,6 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
 use super::formats::{DecodeContext, RawValue, decoder_for};
+use super::found;
 use crate::config::{ConfigProblem, IngestConfig, MeterSpec, check_meters};
 use crate::domain::{
     DepartmentId, Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection, Topic,
@@ -127,6 +128,7 @@ impl Pipeline {
             .collect();
         others.sort();
         filters.extend(others.into_iter().cloned());
+        filters.extend(found::DEVICE_FILTERS.iter().map(|f| (*f).to_owned()));
         filters
     }
 
@@ -134,6 +136,7 @@ impl Pipeline {
     pub fn ingests(&self, topic: &str) -> bool {
         self.table().by_topic.contains_key(topic)
             || Topic::try_from(topic.to_owned()).is_ok_and(|t| t.matches_filter(Topic::GENERIC_FILTER))
+            || found::on_device_topic(topic)
     }
 
     pub fn meter(&self, id: &MeterId) -> Option<Meter> {
@@ -172,6 +175,15 @@ impl Pipeline {
         let table = self.table();
         let meter = match Self::meter_for(&table, topic, payload, &origin) {
             Ok(meter) => meter,
+            // On a topic watched for new devices, only what a format reads is a reading kept
+            // for adoption; a door sensor's or a bridge's chatter is not.
+            Err(rejection)
+                if rejection.reason == RejectReason::UnknownTopic
+                    && found::on_device_topic(topic)
+                    && found::recognise(topic, payload, &self.timezone, received_at).is_none() =>
+            {
+                return Vec::new();
+            }
             Err(rejection) => return vec![Incoming::Rejected(*rejection)],
         };
         let context = DecodeContext::for_meter(meter, &self.timezone, received_at);

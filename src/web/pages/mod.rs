@@ -39,7 +39,7 @@ pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
 pub use slips::{slip_form, slip_import_form};
 pub use setup::{
-    add_meter_form, change_meter_form, departments_page, meter_page, meters_page, retire_meter_form, staffing_form,
+    adopt_device_form, devices_page, add_meter_form, change_meter_form, departments_page, meter_page, meters_page, retire_meter_form, staffing_form,
 };
 pub use start::start_page;
 
