@@ -132,8 +132,8 @@ pub fn recognise(topic: &str, payload: &[u8], timezone: &TimeZone, received_at: 
         (Format::Generic, None, None),
     ];
     by_topic(topic).into_iter().chain(by_payload).find_map(|(format, field, unit)| {
-        let conversion = Conversion::new(unit.unwrap_or(Unit::KilowattHour), unit.unwrap_or(Unit::KilowattHour).resource())
-            .ok()?;
+        let conversion =
+            Conversion::new(unit.unwrap_or(Unit::KilowattHour), unit.unwrap_or(Unit::KilowattHour).resource()).ok()?;
         let context = DecodeContext { field: None, channel: 0, unit: conversion, timezone, received_at };
         let values = decoder_for(format).decode(payload, &context).ok()?;
         let value = values.last()?.value;
@@ -145,8 +145,12 @@ fn by_topic(topic: &str) -> Option<Guess> {
     let parts: Vec<&str> = topic.split('/').collect();
     match parts[..] {
         ["tele", _, "SENSOR"] => Some((Format::Tasmota, Some("ENERGY.Total"), Some(Unit::KilowattHour))),
-        ["zigbee2mqtt", name] if name != "bridge" => Some((Format::Zigbee2mqtt, Some("energy"), Some(Unit::KilowattHour))),
-        ["shellies", _, "emeter", _, "total" | "total_returned"] => Some((Format::ShellyGen1, None, Some(Unit::WattHour))),
+        ["zigbee2mqtt", name] if name != "bridge" => {
+            Some((Format::Zigbee2mqtt, Some("energy"), Some(Unit::KilowattHour)))
+        }
+        ["shellies", _, "emeter", _, "total" | "total_returned"] => {
+            Some((Format::ShellyGen1, None, Some(Unit::WattHour)))
+        }
         ["shellies", _, "emeter" | "relay", _, "energy"] => Some((Format::ShellyGen1, None, Some(Unit::WattMinute))),
         [.., "sensor", _, "state"] => Some((Format::Esphome, None, None)),
         _ => None,
@@ -222,7 +226,8 @@ mod tests {
 
     #[test]
     fn the_topics_devices_publish_on_are_watched_and_no_others() {
-        for topic in ["tele/may-in/SENSOR", "zigbee2mqtt/may lanh", "shellies/em3/emeter/0/total", "p2/status/switch:0"] {
+        for topic in ["tele/may-in/SENSOR", "zigbee2mqtt/may lanh", "shellies/em3/emeter/0/total", "p2/status/switch:0"]
+        {
             assert!(on_device_topic(topic), "{topic}");
         }
         for topic in ["zigbee2mqtt/bridge/devices", "tele/may-in/STATE", "office/temperature"] {
