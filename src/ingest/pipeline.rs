@@ -117,18 +117,16 @@ impl Pipeline {
         Arc::clone(&self.table.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// The MQTT subscriptions that cover every configured meter.
+    /// The MQTT subscriptions that cover every configured meter and the topics watched for
+    /// new devices; a meter's topic that a filter covers is not subscribed again (a broker may
+    /// deliver a message once for each subscription it matches).
     pub fn subscriptions(&self) -> Vec<String> {
         let table = self.table();
         let mut filters = vec![Topic::GENERIC_FILTER.to_owned()];
-        let mut others: Vec<&String> = table
-            .by_topic
-            .keys()
-            .filter(|t| !Topic::try_from((*t).clone()).is_ok_and(|t| t.matches_filter(Topic::GENERIC_FILTER)))
-            .collect();
+        filters.extend(found::DEVICE_FILTERS.iter().map(|f| (*f).to_owned()));
+        let mut others: Vec<&String> = table.by_topic.keys().filter(|t| !covered(t, &filters)).collect();
         others.sort();
         filters.extend(others.into_iter().cloned());
-        filters.extend(found::DEVICE_FILTERS.iter().map(|f| (*f).to_owned()));
         filters
     }
 
@@ -357,6 +355,10 @@ impl Pipeline {
     }
 }
 
+fn covered(topic: &str, filters: &[String]) -> bool {
+    Topic::try_from(topic.to_owned()).is_ok_and(|t| filters.iter().any(|f| t.matches_filter(f)))
+}
+
 fn unknown_topic(topic: &str, origin: Origin) -> Rejection {
     let generic_id =
         topic.strip_prefix("xanh/").and_then(|rest| rest.strip_suffix("/reading")).filter(|id| !id.contains('/'));
@@ -417,6 +419,27 @@ device_id = "11223344"
     fn pipeline() -> Pipeline {
         let config = Config::parse("test.toml", RADIO_METERS, &|_| None).expect("the test config is valid");
         Pipeline::new(&config.meters, config.ingest, config.office.timezone)
+    }
+
+    #[test]
+    fn device_topics_are_watched_and_a_meter_under_a_watched_filter_not_subscribed_twice() {
+        let text = format!(
+            "{RADIO_METERS}[[meters]]\nid = \"dien-in\"\nname = \"in\"\nresource = \"electricity\"\nkind = \"counter\"\nunit = \"kWh\"\nformat = \"tasmota\"\ntopic = \"tele/may-in/SENSOR\"\n"
+        );
+        let config = Config::parse("test.toml", &text, &|_| None).expect("the test config is valid");
+        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone);
+        let filters = pipeline.subscriptions();
+        assert!(
+            filters.contains(&"tele/+/SENSOR".to_owned()) && filters.contains(&"wmbus/water".to_owned()),
+            "{filters:?}"
+        );
+        assert!(!filters.contains(&"tele/may-in/SENSOR".to_owned()), "{filters:?}");
+
+        let at = "2026-11-28T00:00:00Z".parse().expect("a valid time");
+        let sensor = br#"{"ENERGY":{"Total":1.5}}"#;
+        let kept = pipeline.from_mqtt("tele/may-photo/SENSOR", sensor, at);
+        assert!(matches!(&kept[..], [Incoming::Rejected(r)] if r.reason == RejectReason::UnknownTopic), "{kept:?}");
+        assert!(pipeline.from_mqtt("zigbee2mqtt/cua", br#"{"contact":true}"#, at).is_empty());
     }
 
     fn decode(payload: &str) -> Incoming {
