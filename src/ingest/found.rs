@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use super::Pipeline;
 use super::formats::{DecodeContext, decoder_for};
 use crate::domain::{Conversion, Format, RejectReason, Source, Topic, Unit};
 use crate::store::{StoreError, StoreReads};
@@ -72,9 +73,10 @@ pub fn on_device_topic(topic: &str) -> bool {
     Topic::try_from(topic.to_owned()).is_ok_and(|t| DEVICE_FILTERS.iter().any(|f| t.matches_filter(f)))
 }
 
-/// Every topic among the rejected, not yet reprocessed, that no meter publishes on, with the
-/// latest message first read; the most recently seen first.
-pub async fn found_devices(store: &dyn StoreReads, timezone: &TimeZone) -> Result<Vec<FoundDevice>, StoreError> {
+/// Every topic among the rejected, not yet reprocessed, that no meter publishes on (a meter
+/// may have been added on it since), with the latest message read; the most recently seen
+/// first.
+pub async fn found_devices(store: &dyn StoreReads, pipeline: &Pipeline) -> Result<Vec<FoundDevice>, StoreError> {
     struct Seen {
         messages: u64,
         last_seen: Timestamp,
@@ -92,6 +94,9 @@ pub async fn found_devices(store: &dyn StoreReads, timezone: &TimeZone) -> Resul
             else {
                 continue;
             };
+            if pipeline.has_meter_on(&topic) {
+                continue;
+            }
             let seen = topics.entry(topic).or_insert(Seen {
                 messages: 0,
                 last_seen: item.origin.received_at,
@@ -106,7 +111,7 @@ pub async fn found_devices(store: &dyn StoreReads, timezone: &TimeZone) -> Resul
     let mut devices: Vec<FoundDevice> = topics
         .into_iter()
         .map(|(topic, seen)| FoundDevice {
-            recognised: recognise(&topic, &seen.last_payload, timezone, seen.last_seen),
+            recognised: recognise(&topic, &seen.last_payload, pipeline.timezone(), seen.last_seen),
             name: device_name(&topic),
             topic,
             messages: seen.messages,

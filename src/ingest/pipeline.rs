@@ -117,17 +117,33 @@ impl Pipeline {
         Arc::clone(&self.table.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// The MQTT subscriptions that cover every configured meter and the topics watched for
-    /// new devices; a meter's topic that a filter covers is not subscribed again (a broker may
-    /// deliver a message once for each subscription it matches).
+    /// The MQTT subscriptions that cover every configured meter, then the topics watched for
+    /// new devices. A meter's own topic stays subscribed even where a watched filter covers
+    /// it: subscribing to it when the meter is added brings the device's retained message
+    /// (a broker may then deliver a message once per matching subscription; the second copy
+    /// is stored as a duplicate, which changes nothing).
     pub fn subscriptions(&self) -> Vec<String> {
         let table = self.table();
         let mut filters = vec![Topic::GENERIC_FILTER.to_owned()];
-        filters.extend(found::DEVICE_FILTERS.iter().map(|f| (*f).to_owned()));
-        let mut others: Vec<&String> = table.by_topic.keys().filter(|t| !covered(t, &filters)).collect();
+        let mut others: Vec<&String> = table
+            .by_topic
+            .keys()
+            .filter(|t| !Topic::try_from((*t).clone()).is_ok_and(|t| t.matches_filter(Topic::GENERIC_FILTER)))
+            .collect();
         others.sort();
         filters.extend(others.into_iter().cloned());
+        filters.extend(found::DEVICE_FILTERS.iter().map(|f| (*f).to_owned()));
         filters
+    }
+
+    /// The office's time zone, for device times written without an offset.
+    pub fn timezone(&self) -> &TimeZone {
+        &self.timezone
+    }
+
+    /// Whether a meter publishes on exactly `topic`.
+    pub fn has_meter_on(&self, topic: &str) -> bool {
+        self.table().by_topic.contains_key(topic)
     }
 
     /// Whether a message on `topic` is one of the meters' (what [`Self::subscriptions`] covers).
@@ -355,10 +371,6 @@ impl Pipeline {
     }
 }
 
-fn covered(topic: &str, filters: &[String]) -> bool {
-    Topic::try_from(topic.to_owned()).is_ok_and(|t| filters.iter().any(|f| t.matches_filter(f)))
-}
-
 fn unknown_topic(topic: &str, origin: Origin) -> Rejection {
     let generic_id =
         topic.strip_prefix("xanh/").and_then(|rest| rest.strip_suffix("/reading")).filter(|id| !id.contains('/'));
@@ -422,7 +434,7 @@ device_id = "11223344"
     }
 
     #[test]
-    fn device_topics_are_watched_and_a_meter_under_a_watched_filter_not_subscribed_twice() {
+    fn device_topics_are_watched_and_only_what_a_format_reads_on_them_is_kept() {
         let text = format!(
             "{RADIO_METERS}[[meters]]\nid = \"dien-in\"\nname = \"in\"\nresource = \"electricity\"\nkind = \"counter\"\nunit = \"kWh\"\nformat = \"tasmota\"\ntopic = \"tele/may-in/SENSOR\"\n"
         );
@@ -433,7 +445,7 @@ device_id = "11223344"
             filters.contains(&"tele/+/SENSOR".to_owned()) && filters.contains(&"wmbus/water".to_owned()),
             "{filters:?}"
         );
-        assert!(!filters.contains(&"tele/may-in/SENSOR".to_owned()), "{filters:?}");
+        assert!(filters.contains(&"tele/may-in/SENSOR".to_owned()), "{filters:?}");
 
         let at = "2026-11-28T00:00:00Z".parse().expect("a valid time");
         let sensor = br#"{"ENERGY":{"Total":1.5}}"#;

@@ -123,9 +123,22 @@ async fn a_tasmota_and_a_zigbee2mqtt_device_are_found_and_one_adopted_with_its_h
     );
     assert_eq!(readings(&app, "may-lanh-p3").await, 1);
     assert!(found_topics(&app).await.is_empty());
+
+    // A device given a meter on the meters' page instead is no longer new either.
+    mosquitto_pub(port, "tele/may-chieu/SENSOR", r#"{"ENERGY":{"Total":3.5}}"#);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while found_topics(&app).await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the projector was not found");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let spec = json!({"id": "may-chieu", "name": "Máy chiếu", "resource": "electricity", "kind": "counter",
+                      "unit": "kWh", "format": "tasmota", "topic": "tele/may-chieu/SENSOR"});
+    let response = app.http.post(app.url("/api/v1/meters")).json(&spec).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    assert!(found_topics(&app).await.is_empty());
     let (_, audit) = app.get("/api/v1/audit").await;
     let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().filter_map(|l| l["action"].as_str()).collect();
-    assert_eq!(actions.iter().filter(|a| **a == "meters.add").count(), 2, "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| **a == "meters.add").count(), 3, "{actions:?}");
     assert_eq!(actions.iter().filter(|a| **a == "rejected.reprocess").count(), 2, "{actions:?}");
     browser.quit().await;
     app.stop().await;

@@ -19,7 +19,7 @@ const ADOPT_EXAMPLE: &str = r#"send the keys of a [[meters]] entry with the devi
 
 pub async fn devices(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<Value>>, ApiError> {
     let tz = &state.config.office.timezone;
-    let found = found_devices(state.store.as_ref(), tz).await?;
+    let found = found_devices(state.store.as_ref(), &state.pipeline).await?;
     let devices = found
         .iter()
         .map(|d| {

@@ -23,7 +23,7 @@ pub async fn devices_page(
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let tz = &state.config.office.timezone;
-    let devices = found_devices(state.store.as_ref(), tz).await?;
+    let devices = found_devices(state.store.as_ref(), &state.pipeline).await?;
     let code = lang.code();
     let body = html! {
         main.admin.setup.devices {
