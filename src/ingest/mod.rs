@@ -3,6 +3,7 @@
 
 pub mod broker;
 pub mod formats;
+pub mod found;
 pub mod import;
 pub mod manual;
 pub mod mqtt;

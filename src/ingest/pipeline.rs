@@ -9,6 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
 use super::formats::{DecodeContext, RawValue, decoder_for};
+use super::found;
 use crate::config::{ConfigProblem, IngestConfig, MeterSpec, check_meters};
 use crate::domain::{
     DepartmentId, Incoming, Meter, MeterId, MeterKind, Origin, Reading, RejectReason, Rejection, Topic,
@@ -116,7 +117,11 @@ impl Pipeline {
         Arc::clone(&self.table.read().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// The MQTT subscriptions that cover every configured meter.
+    /// The MQTT subscriptions that cover every configured meter, then the topics watched for
+    /// new devices. A meter's own topic stays subscribed even where a watched filter covers
+    /// it: subscribing to it when the meter is added brings the device's retained message
+    /// (a broker may then deliver a message once per matching subscription; the second copy
+    /// is stored as a duplicate, which changes nothing).
     pub fn subscriptions(&self) -> Vec<String> {
         let table = self.table();
         let mut filters = vec![Topic::GENERIC_FILTER.to_owned()];
@@ -127,13 +132,25 @@ impl Pipeline {
             .collect();
         others.sort();
         filters.extend(others.into_iter().cloned());
+        filters.extend(found::DEVICE_FILTERS.iter().map(|f| (*f).to_owned()));
         filters
+    }
+
+    /// The office's time zone, for device times written without an offset.
+    pub fn timezone(&self) -> &TimeZone {
+        &self.timezone
+    }
+
+    /// Whether a meter publishes on exactly `topic`.
+    pub fn has_meter_on(&self, topic: &str) -> bool {
+        self.table().by_topic.contains_key(topic)
     }
 
     /// Whether a message on `topic` is one of the meters' (what [`Self::subscriptions`] covers).
     pub fn ingests(&self, topic: &str) -> bool {
         self.table().by_topic.contains_key(topic)
             || Topic::try_from(topic.to_owned()).is_ok_and(|t| t.matches_filter(Topic::GENERIC_FILTER))
+            || found::on_device_topic(topic)
     }
 
     pub fn meter(&self, id: &MeterId) -> Option<Meter> {
@@ -172,6 +189,15 @@ impl Pipeline {
         let table = self.table();
         let meter = match Self::meter_for(&table, topic, payload, &origin) {
             Ok(meter) => meter,
+            // On a topic watched for new devices, only what a format reads is a reading kept
+            // for adoption; a door sensor's or a bridge's chatter is not.
+            Err(rejection)
+                if rejection.reason == RejectReason::UnknownTopic
+                    && found::on_device_topic(topic)
+                    && found::recognise(topic, payload, &self.timezone, received_at).is_none() =>
+            {
+                return Vec::new();
+            }
             Err(rejection) => return vec![Incoming::Rejected(*rejection)],
         };
         let context = DecodeContext::for_meter(meter, &self.timezone, received_at);
@@ -405,6 +431,27 @@ device_id = "11223344"
     fn pipeline() -> Pipeline {
         let config = Config::parse("test.toml", RADIO_METERS, &|_| None).expect("the test config is valid");
         Pipeline::new(&config.meters, config.ingest, config.office.timezone)
+    }
+
+    #[test]
+    fn device_topics_are_watched_and_only_what_a_format_reads_on_them_is_kept() {
+        let text = format!(
+            "{RADIO_METERS}[[meters]]\nid = \"dien-in\"\nname = \"in\"\nresource = \"electricity\"\nkind = \"counter\"\nunit = \"kWh\"\nformat = \"tasmota\"\ntopic = \"tele/may-in/SENSOR\"\n"
+        );
+        let config = Config::parse("test.toml", &text, &|_| None).expect("the test config is valid");
+        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone);
+        let filters = pipeline.subscriptions();
+        assert!(
+            filters.contains(&"tele/+/SENSOR".to_owned()) && filters.contains(&"wmbus/water".to_owned()),
+            "{filters:?}"
+        );
+        assert!(filters.contains(&"tele/may-in/SENSOR".to_owned()), "{filters:?}");
+
+        let at = "2026-11-28T00:00:00Z".parse().expect("a valid time");
+        let sensor = br#"{"ENERGY":{"Total":1.5}}"#;
+        let kept = pipeline.from_mqtt("tele/may-photo/SENSOR", sensor, at);
+        assert!(matches!(&kept[..], [Incoming::Rejected(r)] if r.reason == RejectReason::UnknownTopic), "{kept:?}");
+        assert!(pipeline.from_mqtt("zigbee2mqtt/cua", br#"{"contact":true}"#, at).is_empty());
     }
 
     fn decode(payload: &str) -> Incoming {

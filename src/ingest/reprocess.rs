@@ -57,6 +57,28 @@ pub async fn reprocess_rejected(
     config: &Config,
     by: Option<&Actor>,
 ) -> Result<RetrySummary, StoreError> {
+    reprocess_from(store, pipeline, config, by, None).await
+}
+
+/// [`reprocess_rejected`] for the messages that came on one MQTT topic only: the history of a
+/// device adopted as a meter.
+pub async fn reprocess_topic(
+    store: &dyn Store,
+    pipeline: &Pipeline,
+    config: &Config,
+    by: Option<&Actor>,
+    topic: &str,
+) -> Result<RetrySummary, StoreError> {
+    reprocess_from(store, pipeline, config, by, Some(topic)).await
+}
+
+async fn reprocess_from(
+    store: &dyn Store,
+    pipeline: &Pipeline,
+    config: &Config,
+    by: Option<&Actor>,
+    topic: Option<&str>,
+) -> Result<RetrySummary, StoreError> {
     let mut summary = RetrySummary::default();
     let Some(newest) = store.rejected(1).await?.0.first().map(|r| r.id) else {
         return Ok(summary);
@@ -67,7 +89,10 @@ pub async fn reprocess_rejected(
         let Some(last) = page.last() else { break };
         after = last.id;
         let mut retried = Vec::new();
-        for item in page.into_iter().filter(|item| item.id <= newest) {
+        let wanted = |item: &crate::store::RetryItem| {
+            item.id <= newest && topic.is_none_or(|topic| item.origin.topic.as_deref() == Some(topic))
+        };
+        for item in page.into_iter().filter(wanted) {
             if matches!(item.reason, Some(RejectReason::HeldForReview | RejectReason::ConflictingDuplicate)) {
                 summary.still_rejected += 1;
                 continue;

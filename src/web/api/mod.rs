@@ -7,6 +7,7 @@ pub mod audit;
 pub mod consumption;
 pub mod corrections;
 pub mod departments;
+pub mod devices;
 pub mod documents;
 pub mod health;
 pub mod meetings;

@@ -1,7 +1,7 @@
 //! The office's meters changed in the web app: add, change, retire. Each change is checked
 //! with the config file's own checks against every other meter, kept in the store with its
-//! audit line, and read by ingest at once. The API, the admin pages (and later the adoption of
-//! a device found on the broker) all come through here.
+//! audit line, and read by ingest at once. The API, the admin pages and the adoption of
+//! a device found on the broker (`commands::devices`) all come through here.
 
 use jiff::civil::Date;
 use serde_json::{Value, json};

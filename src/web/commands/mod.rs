@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod corrections;
+pub mod devices;
 pub mod documents;
 pub mod meetings;
 pub mod meters;

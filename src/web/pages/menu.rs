@@ -37,6 +37,7 @@ const MENU: &[MenuEntry] = &[
     everyone("/alerts", "Cảnh báo", "Alerts"),
     everyone("/start", "Bắt đầu", "Getting started"),
     admins("/admin/meters", "Quản lý công tơ", "Manage meters"),
+    admins("/admin/devices", "Thiết bị mới", "New devices"),
     admins("/admin/departments", "Quản lý phòng, ban", "Manage departments"),
     admins("/admin/users", "Người dùng", "Users"),
     admins("/admin/audit", "Nhật ký", "Audit log"),

@@ -21,7 +21,7 @@ use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
 pub struct PageParams {
-    lang: Option<String>,
+    pub(super) lang: Option<String>,
     ok: Option<String>,
     error: Option<String>,
 }
@@ -171,7 +171,7 @@ pub struct MeterForm {
 }
 
 impl MeterForm {
-    fn into_spec(self, lang: Lang) -> Result<MeterSpec, String> {
+    pub(super) fn into_spec(self, lang: Lang) -> Result<MeterSpec, String> {
         let text = |value: String| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
         let number = |value: &str, name: &str| -> Result<Option<f64>, String> {
             match value.trim() {
@@ -270,7 +270,7 @@ pub async fn retire_meter_form(
 
 /// A command's outcome for the page: what the person can fix is said on the page, the rest
 /// is the error page.
-fn said(outcome: Result<MeterRecord, ApiError>, lang: Lang) -> Result<Result<MeterRecord, String>, ApiError> {
+pub(super) fn said<T>(outcome: Result<T, ApiError>, lang: Lang) -> Result<Result<T, String>, ApiError> {
     let not_saved = lang.pick("Chưa lưu", "Not saved");
     match outcome {
         Ok(record) => Ok(Ok(record)),
@@ -303,14 +303,14 @@ fn state_text(record: &MeterRecord, lang: Lang) -> String {
     }
 }
 
-fn result(params: &PageParams) -> Markup {
+pub(super) fn result(params: &PageParams) -> Markup {
     html! {
         @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
         @if let Some(error) = &params.error { p.status.bad data-result="error" style="white-space: pre-line" { (error) } }
     }
 }
 
-fn resource_name(text: &str, lang: Lang) -> String {
+pub(super) fn resource_name(text: &str, lang: Lang) -> String {
     text.parse::<Resource>().map(|r| locale::resource_name(r, lang).to_owned()).unwrap_or_else(|_| text.to_owned())
 }
 
@@ -328,7 +328,7 @@ fn department_name(state: &AppState, id: Option<&str>, lang: Lang) -> String {
 }
 
 /// Every key of a meter but its id, filled from `spec` when changing one.
-fn meter_fields(state: &AppState, spec: Option<&MeterSpec>, lang: Lang) -> Markup {
+pub(super) fn meter_fields(state: &AppState, spec: Option<&MeterSpec>, lang: Lang) -> Markup {
     let value = |get: fn(&MeterSpec) -> Option<String>| spec.and_then(get).unwrap_or_default();
     let chosen = |get: fn(&MeterSpec) -> Option<String>, option: &str| spec.and_then(get).as_deref() == Some(option);
     let parents = state.pipeline.meters();

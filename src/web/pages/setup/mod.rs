@@ -1,7 +1,9 @@
 //! The office's setup in the browser (issue 18), for HC-QT: one file a page group.
 
 mod departments;
+mod devices;
 mod meters;
 
 pub use departments::{departments_page, staffing_form};
+pub use devices::{adopt_device_form, devices_page};
 pub use meters::{add_meter_form, change_meter_form, meter_page, meters_page, retire_meter_form};
