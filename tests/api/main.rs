@@ -21,6 +21,7 @@ mod formats;
 mod gaps;
 mod grafana;
 mod hardening;
+mod live_meters;
 mod health;
 mod http;
 mod ingest;

@@ -1,0 +1,102 @@
+//! A meter added over the API shows everywhere at once (issue 18): in the figures, on the
+//! dashboard's meters page, in the departments' table and the scores, with no restart; a
+//! retired meter's history stays in the figures.
+
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, Zoned};
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, publish, send, spawn_app};
+
+fn water_meter_of_phong_b() -> Value {
+    json!({
+        "id": "nuoc-b",
+        "name": "Đồng hồ nước Phòng B",
+        "resource": "water",
+        "department": "phong-b",
+        "kind": "counter",
+        "unit": "m3",
+        "topic": "xanh/nuoc-b/reading"
+    })
+}
+
+/// The start of the local hour `hours` before this one: whole hours, so that figures "to the
+/// current hour" (the scores) count both readings.
+fn hours_ago(hours: i64) -> Zoned {
+    let now = Timestamp::now().to_zoned(TimeZone::get("Asia/Ho_Chi_Minh").unwrap());
+    let this_hour = now.with().minute(0).second(0).subsec_nanosecond(0).build().unwrap();
+    this_hour - SignedDuration::from_hours(hours)
+}
+
+fn reading(value: f64, at: &Zoned) -> String {
+    json!({"value": value, "ts": at.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()}).to_string()
+}
+
+/// Phòng B's water from the day of `at` to today, as `/api/v1/consumption` answers it.
+async fn phong_b_water(app: &TestApp, at: &Zoned) -> f64 {
+    let (from, to) = (at.date(), hours_ago(0).date().tomorrow().unwrap());
+    let path = format!("/api/v1/consumption?resource=water&department=phong-b&from={from}&to={to}&step=day");
+    let (status, series) = app.get(&path).await;
+    assert_eq!(status, 200, "{series}");
+    series["total"].as_f64().unwrap_or_else(|| panic!("no total: {series}"))
+}
+
+async fn department_row(app: &TestApp, period: &str, id: &str) -> Value {
+    let (status, table) = app.get(&format!("/api/v1/departments?resource=water&period={period}")).await;
+    assert_eq!(status, 200, "{table}");
+    let rows = table["departments"].as_array().unwrap_or_else(|| panic!("no departments: {table}"));
+    rows.iter().find(|r| r["department"] == id).cloned().unwrap_or_else(|| panic!("no {id}: {table}"))
+}
+
+async fn page(app: &TestApp, path: &str) -> String {
+    let response = app.http.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meter_added_over_the_api_shows_in_every_figure_at_once_and_its_history_stays_when_retired() {
+    let app = spawn_app().await;
+    let (first, second) = (hours_ago(2), hours_ago(1));
+    let period = first.year().to_string();
+
+    // Asked before the meter exists, so that a kept answer would be there to go stale.
+    assert_eq!(phong_b_water(&app, &first).await, 0.0);
+    let before = department_row(&app, &period, "phong-b").await;
+    assert!(before["total"].is_null(), "Phòng B has no water meter yet: {before}");
+    assert!(!page(&app, "/meters").await.contains("Đồng hồ nước Phòng B"));
+
+    let (status, added) = send(app.http.post(app.url("/api/v1/meters")).json(&water_meter_of_phong_b())).await;
+    assert_eq!(status, 201, "{added}");
+    let topic = "xanh/nuoc-b/reading";
+    publish(&app.mqtt, &[(topic, reading(10.0, &first)), (topic, reading(13.0, &second))]).await;
+    for _ in 0..100 {
+        if app.meter("nuoc-b").await["readings"].as_u64() == Some(2) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.meter("nuoc-b").await["readings"], 2);
+
+    // No restart: the figures, the departments' table, the scores and the meters page have it.
+    assert_eq!(phong_b_water(&app, &first).await, 3.0);
+    let row = department_row(&app, &period, "phong-b").await;
+    assert_eq!(row["total"].as_f64(), Some(3.0), "{row}");
+    let (status, scores) = app.get(&format!("/api/v1/scores?period={period}")).await;
+    assert_eq!(status, 200, "{scores}");
+    let phong_b = scores["departments"].as_array().unwrap().iter().find(|d| d["department"] == "phong-b").unwrap();
+    let water = phong_b["resources"].as_array().unwrap().iter().find(|r| r["resource"] == "water");
+    let water = water.unwrap_or_else(|| panic!("no water for Phòng B: {phong_b}"));
+    assert_eq!(water["actual"].as_f64(), Some(3.0), "{water}");
+    let meters = page(&app, "/meters").await;
+    assert!(meters.contains("Đồng hồ nước Phòng B") && meters.contains("13"), "{meters}");
+
+    // Retired from today: refused from now on, but what it measured stays in the figures.
+    let retire = json!({"from": first.date().to_string()});
+    let (status, retired) = send(app.http.post(app.url("/api/v1/meters/nuoc-b/retire")).json(&retire)).await;
+    assert_eq!(status, 200, "{retired}");
+    assert_eq!(phong_b_water(&app, &first).await, 3.0);
+    let row = department_row(&app, &period, "phong-b").await;
+    assert_eq!(row["total"].as_f64(), Some(3.0), "{row}");
+    app.stop().await;
+}
