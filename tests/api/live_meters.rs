@@ -6,7 +6,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, Zoned};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, publish, send, spawn_app};
+use crate::common::{TestApp, binary, config_text, embedded_mqtt, publish, send, spawn_app, spawn_app_from};
 
 fn water_meter_of_phong_b() -> Value {
     json!({
@@ -99,4 +99,37 @@ async fn a_meter_added_over_the_api_shows_in_every_figure_at_once_and_its_histor
     let row = department_row(&app, &period, "phong-b").await;
     assert_eq!(row["total"].as_f64(), Some(3.0), "{row}");
     app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xanh_export_scores_a_meter_added_over_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(&embedded_mqtt(), &dir.path().join("xanh.db"));
+    let file = dir.path().join("office.toml");
+    std::fs::write(&file, &text).unwrap();
+    let app = spawn_app_from(&text, dir).await;
+    let (status, added) = send(app.http.post(app.url("/api/v1/meters")).json(&water_meter_of_phong_b())).await;
+    assert_eq!(status, 201, "{added}");
+    let rows = json!([
+        {"meter": "nuoc-b", "value": 10, "ts": "2026-11-02T08:00:00+07:00"},
+        {"meter": "nuoc-b", "value": 13, "ts": "2026-11-02T10:00:00+07:00"},
+    ]);
+    let (_, report) = send(app.http.post(app.url("/api/v1/readings")).json(&rows)).await;
+    assert_eq!(report["stored"], 2, "{report}");
+    let dir = app.dir_and_stop().await;
+
+    // The file still lists no water meter for Phòng B: the export scores the store's.
+    let out = dir.path().join("diem.csv");
+    let output = std::process::Command::new(binary())
+        .args(["--config", file.to_str().unwrap(), "export", "--period", "2026-11", "--format", "csv", "--out"])
+        .arg(&out)
+        .env_remove("XANH_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let row = csv.lines().find(|l| l.starts_with("2026-11,phong-b,Phòng B,Nước,"));
+    let row: Vec<&str> = row.unwrap_or_else(|| panic!("no water row for Phòng B: {csv}")).split(',').collect();
+    assert_ne!(row[14], "chưa có công tơ riêng", "{row:?}");
+    assert_eq!(row[8].parse::<f64>().ok(), Some(3.0), "Phòng B's water, as the added meter measured it: {row:?}");
 }
