@@ -88,7 +88,8 @@ impl Alerts {
         outbox: Option<Arc<OutboxStatus>>,
     ) -> Result<Alerts, StoreError> {
         let config = config.into();
-        let from_config: Vec<RecipientFields> = config.get().alerts.recipients.iter().map(RecipientFields::from).collect();
+        let from_config: Vec<RecipientFields> =
+            config.get().alerts.recipients.iter().map(RecipientFields::from).collect();
         if book.seed_recipients(&from_config)? > 0 {
             tracing::info!(
                 count = from_config.len(),

@@ -32,10 +32,12 @@ fn reading(value: f64, at: &Zoned) -> String {
     json!({"value": value, "ts": at.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()}).to_string()
 }
 
-/// Phòng B's water from the day of `at` to today, as `/api/v1/consumption` answers it.
-async fn phong_b_water(app: &TestApp, at: &Zoned) -> f64 {
+/// The water of Phòng B (or the office's) from the day of `at` to today, as
+/// `/api/v1/consumption` answers it.
+async fn water(app: &TestApp, department: Option<&str>, at: &Zoned) -> f64 {
     let (from, to) = (at.date(), hours_ago(0).date().tomorrow().unwrap());
-    let path = format!("/api/v1/consumption?resource=water&department=phong-b&from={from}&to={to}&step=day");
+    let of = department.map(|d| format!("&department={d}")).unwrap_or_default();
+    let path = format!("/api/v1/consumption?resource=water{of}&from={from}&to={to}&step=day");
     let (status, series) = app.get(&path).await;
     assert_eq!(status, 200, "{series}");
     series["total"].as_f64().unwrap_or_else(|| panic!("no total: {series}"))
@@ -61,7 +63,8 @@ async fn a_meter_added_over_the_api_shows_in_every_figure_at_once_and_its_histor
     let period = first.year().to_string();
 
     // Asked before the meter exists, so that a kept answer would be there to go stale.
-    assert_eq!(phong_b_water(&app, &first).await, 0.0);
+    assert_eq!(water(&app, Some("phong-b"), &first).await, 0.0);
+    assert_eq!(water(&app, None, &first).await, 0.0);
     let before = department_row(&app, &period, "phong-b").await;
     assert!(before["total"].is_null(), "Phòng B has no water meter yet: {before}");
     assert!(!page(&app, "/meters").await.contains("Đồng hồ nước Phòng B"));
@@ -79,15 +82,16 @@ async fn a_meter_added_over_the_api_shows_in_every_figure_at_once_and_its_histor
     assert_eq!(app.meter("nuoc-b").await["readings"], 2);
 
     // No restart: the figures, the departments' table, the scores and the meters page have it.
-    assert_eq!(phong_b_water(&app, &first).await, 3.0);
+    assert_eq!(water(&app, Some("phong-b"), &first).await, 3.0);
+    assert_eq!(water(&app, None, &first).await, 3.0, "the office's water counts the new meter");
     let row = department_row(&app, &period, "phong-b").await;
     assert_eq!(row["total"].as_f64(), Some(3.0), "{row}");
     let (status, scores) = app.get(&format!("/api/v1/scores?period={period}")).await;
     assert_eq!(status, 200, "{scores}");
     let phong_b = scores["departments"].as_array().unwrap().iter().find(|d| d["department"] == "phong-b").unwrap();
-    let water = phong_b["resources"].as_array().unwrap().iter().find(|r| r["resource"] == "water");
-    let water = water.unwrap_or_else(|| panic!("no water for Phòng B: {phong_b}"));
-    assert_eq!(water["actual"].as_f64(), Some(3.0), "{water}");
+    let scored = phong_b["resources"].as_array().unwrap().iter().find(|r| r["resource"] == "water");
+    let scored = scored.unwrap_or_else(|| panic!("no water for Phòng B: {phong_b}"));
+    assert_eq!(scored["actual"].as_f64(), Some(3.0), "{scored}");
     let meters = page(&app, "/meters").await;
     assert!(meters.contains("Đồng hồ nước Phòng B") && meters.contains("13"), "{meters}");
 
@@ -95,7 +99,7 @@ async fn a_meter_added_over_the_api_shows_in_every_figure_at_once_and_its_histor
     let retire = json!({"from": first.date().to_string()});
     let (status, retired) = send(app.http.post(app.url("/api/v1/meters/nuoc-b/retire")).json(&retire)).await;
     assert_eq!(status, 200, "{retired}");
-    assert_eq!(phong_b_water(&app, &first).await, 3.0);
+    assert_eq!(water(&app, Some("phong-b"), &first).await, 3.0);
     let row = department_row(&app, &period, "phong-b").await;
     assert_eq!(row["total"].as_f64(), Some(3.0), "{row}");
     app.stop().await;

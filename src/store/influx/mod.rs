@@ -130,7 +130,16 @@ impl InfluxStore {
         status.set_backlog(outbox.backlog()?);
         let client = connect(config)?;
         let flux = FluxReader::new(client.clone(), &config.bucket, config.office.as_str(), timezone_name);
-        Ok(InfluxStore { journal, sink, outbox, client, flux, config: config.clone(), status, wake: Arc::new(Notify::new()) })
+        Ok(InfluxStore {
+            journal,
+            sink,
+            outbox,
+            client,
+            flux,
+            config: config.clone(),
+            status,
+            wake: Arc::new(Notify::new()),
+        })
     }
 
     /// The outbox's status, kept current by the drainer.

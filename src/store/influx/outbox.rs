@@ -437,7 +437,10 @@ mod tests {
         let meter = check_meters(&specs, &["phong-a".parse().unwrap()]).unwrap().remove(1);
         store.put_meter(added, meter, None).await.unwrap();
         store
-            .write(vec![reading_of("dien-b", 1.0, "2026-11-02T00:00:00Z"), reading_of("dien-b", 2.0, "2026-11-02T01:00:00Z")])
+            .write(vec![
+                reading_of("dien-b", 1.0, "2026-11-02T00:00:00Z"),
+                reading_of("dien-b", 2.0, "2026-11-02T01:00:00Z"),
+            ])
             .await
             .unwrap();
         let sent = lines(&store);

@@ -19,6 +19,6 @@ pub mod readings;
 pub mod rejected;
 pub mod report;
 pub mod scores;
-pub mod supplies;
 pub mod staffing;
+pub mod supplies;
 pub mod waste;

@@ -80,8 +80,7 @@ impl Context<'_> {
             return Ok(hours);
         }
         let hours =
-            waste::hourly(self.state.store.as_ref(), &self.config, resource, self.department.as_ref(), range)
-                .await?;
+            waste::hourly(self.state.store.as_ref(), &self.config, resource, self.department.as_ref(), range).await?;
         if let Ok(mut cache) = self.hours.lock() {
             cache.insert((resource, range.from_ms(), range.to_ms()), hours.clone());
         }

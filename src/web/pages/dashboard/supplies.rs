@@ -58,7 +58,8 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
 /// Every department's use of every configured resource, and per person, then the office.
 fn by_department(ctx: &Context<'_>, figures: &[SupplyFigures]) -> Markup {
     let lang = ctx.lang;
-    let rows = ctx.config
+    let rows = ctx
+        .config
         .departments
         .iter()
         .enumerate()
