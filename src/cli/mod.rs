@@ -320,6 +320,12 @@ async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
             config.source
         );
     };
+    // The points of a meter added in the web app are sent with its tags, like the service's.
+    let journal =
+        SqliteStore::open(&influx.path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+    let influx = &influx.clone();
+    let config = with_stored_meters(config, &journal).await?;
+    drop(journal);
     eprintln!(
         "migrate: copying {} to {} (bucket {}, office {}); Ctrl-C stops after the batch in flight",
         influx.path.display(),
