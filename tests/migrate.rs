@@ -233,3 +233,34 @@ fn migrate_refuses_a_config_without_influxdb_and_says_what_to_set() {
         "{said}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meter_added_in_the_web_app_is_copied_with_its_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("xanh.db");
+    let text = common::office_config_text(&office(), &common::embedded_mqtt(), &db);
+    let app = common::spawn_app_from(&text, dir).await;
+    let meter = serde_json::json!({
+        "id": "nuoc-b", "name": "Đồng hồ nước Phòng B", "resource": "water", "department": "phong-b",
+        "kind": "counter", "unit": "m3"
+    });
+    let (status, added) = common::send(app.http.post(app.url("/api/v1/meters")).json(&meter)).await;
+    assert_eq!(status, 201, "{added}");
+    let rows = serde_json::json!([
+        {"meter": "nuoc-b", "value": 10, "ts": "2026-11-02T08:00:00+07:00"},
+        {"meter": "nuoc-b", "value": 13, "ts": "2026-11-02T10:00:00+07:00"},
+    ]);
+    let (_, report) = common::send(app.http.post(app.url("/api/v1/readings")).json(&rows)).await;
+    assert_eq!(report["stored"], 2, "{report}");
+    let dir = app.dir_and_stop().await;
+
+    let vm = VictoriaMetrics::start();
+    let influx = dir.path().join("influx.toml");
+    std::fs::write(&influx, influx_config(&db, &vm)).unwrap();
+    let out = migrate(&influx, &[]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stdout.contains("left behind"), "{stdout}");
+    let readings = settled(&vm, "reading_value", 2).await;
+    assert_eq!(readings["nuoc-b"].len(), 2, "{readings:?}");
+}

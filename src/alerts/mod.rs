@@ -18,8 +18,9 @@ use jiff::Timestamp;
 use tokio::sync::watch;
 
 use crate::analysis::figures::FigureError;
-use crate::config::{Config, RecipientFields};
+use crate::config::RecipientFields;
 use crate::domain::{AlertRule, Condition};
+use crate::ingest::ConfigInForce;
 use crate::ingest::mqtt::IngestStatus;
 use crate::store::alerts::{AlertChanges, AlertRecord, AlertState};
 use crate::store::{Actor, AlertBook, OutboxStatus, StoreError, StoreReads};
@@ -34,7 +35,7 @@ pub enum AlertError {
 
 /// The alert engine and the alerts as kept.
 pub struct Alerts {
-    config: Arc<Config>,
+    config: ConfigInForce,
     store: Arc<dyn StoreReads>,
     book: Arc<AlertBook>,
     ingest: Arc<IngestStatus>,
@@ -80,13 +81,15 @@ impl Alerts {
     /// The engine; the book's recipients are seeded from `[[alerts.recipients]]` if it has
     /// never held any (from then on an admin keeps them).
     pub fn new(
-        config: Arc<Config>,
+        config: impl Into<ConfigInForce>,
         store: Arc<dyn StoreReads>,
         book: Arc<AlertBook>,
         ingest: Arc<IngestStatus>,
         outbox: Option<Arc<OutboxStatus>>,
     ) -> Result<Alerts, StoreError> {
-        let from_config: Vec<RecipientFields> = config.alerts.recipients.iter().map(RecipientFields::from).collect();
+        let config = config.into();
+        let from_config: Vec<RecipientFields> =
+            config.get().alerts.recipients.iter().map(RecipientFields::from).collect();
         if book.seed_recipients(&from_config)? > 0 {
             tracing::info!(
                 count = from_config.len(),
@@ -115,8 +118,8 @@ impl Alerts {
     pub async fn evaluate(&self, now: Timestamp) -> Result<AlertChanges, AlertError> {
         let _one = self.round.lock().await;
         let (conditions, judged) = self.conditions(now).await;
-        let config = Arc::clone(&self.config);
-        let tz = self.config.office.timezone.clone();
+        let config = self.config.get();
+        let tz = config.office.timezone.clone();
         let found = conditions.clone();
         let recorded = blocking(&self.book, move |book| {
             let recipients = recipients::in_force(book, &config)?;
@@ -145,7 +148,8 @@ impl Alerts {
     /// failed leaves its alerts as they are).
     async fn conditions(&self, now: Timestamp) -> (Vec<Condition>, Vec<AlertRule>) {
         let store = self.store.as_ref();
-        let config = self.config.as_ref();
+        let in_force = self.config.get();
+        let config = in_force.as_ref();
         let mut conditions = Vec::new();
         let mut judged = Vec::new();
         let mut take = |rules: &[AlertRule], result: Result<Vec<Condition>, FigureError>| match result {
@@ -201,8 +205,10 @@ impl Alerts {
     /// Evaluate every `alerts.evaluate_every`, and soon after readings (or rejected input)
     /// arrive: at most once per `alerts.after_readings` while they stream in, until shutdown.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
-        let every = self.config.alerts.evaluate_every;
-        let after_readings = self.config.alerts.after_readings;
+        let (every, after_readings) = {
+            let config = self.config.get();
+            (config.alerts.evaluate_every, config.alerts.after_readings)
+        };
         let mut last_round = tokio::time::Instant::now() - every;
         let mut seen = (u64::MAX, u64::MAX);
         loop {

@@ -24,7 +24,7 @@ use crate::auth::{Auth, AuthError};
 use crate::config::{Broker, Config, ConfigError, EmbeddedBroker, WebLimits};
 use crate::ingest::mqtt::tls::MqttTlsError;
 use crate::ingest::mqtt::{self, IngestStatus};
-use crate::ingest::{Pipeline, broker};
+use crate::ingest::{ConfigInForce, Pipeline, broker};
 use crate::notify;
 use crate::store::{self, Accounts, AlertBook, BackupStatus, ReportShelf, StoreError, StoreReads};
 use crate::web::Dashboards;
@@ -111,10 +111,10 @@ impl Application {
         let store::OpenStore { store, outbox } = store::open(&config)?;
         tracing::info!("store open: {}", config.store);
         let pipeline = Pipeline::new(&[], config.ingest, config.office.timezone.clone());
-        let mut config = config;
-        let (meters, setup_differences) = live_setup(&config, store.as_ref(), &pipeline).await?;
-        config.meters = meters;
+        let setup_differences = live_setup(&config, store.as_ref(), &pipeline).await?;
         let config = Arc::new(config);
+        // Every reader of the meters from here on sees the table ingest reads.
+        let config_in_force = ConfigInForce::new(Arc::clone(&config), pipeline.clone());
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared_group = match &config.mqtt.broker {
             Broker::External(external) => external.shared_group.clone(),
@@ -163,7 +163,7 @@ impl Application {
         let book = Arc::new(AlertBook::open(config.store.embedded_path())?);
         let outbox_status = outbox.as_ref().map(|(status, _)| Arc::clone(status));
         let alerts = Arc::new(Alerts::new(
-            Arc::clone(&config),
+            config_in_force.clone(),
             Arc::clone(&store) as Arc<dyn StoreReads>,
             Arc::clone(&book),
             Arc::clone(&status),
@@ -205,7 +205,7 @@ impl Application {
         let report_shelf = Arc::new(ReportShelf::open(config.store.embedded_path())?);
         if config.reports.scheduled {
             let schedule = report_schedule::ReportSchedule {
-                config: Arc::clone(&config),
+                config: config_in_force.clone(),
                 store: Arc::clone(&store) as Arc<dyn StoreReads>,
                 shelf: Arc::clone(&report_shelf),
                 book: Arc::clone(&book),
@@ -242,7 +242,7 @@ impl Application {
             None => (None, None),
         };
         let state = AppState {
-            config,
+            config_in_force,
             dashboards,
             store: Arc::clone(&store) as Arc<dyn StoreReads>,
             writes: web::auth::Writes::new(store),

@@ -16,6 +16,7 @@ use crate::analysis::period_report::period_report;
 use crate::config::{Config, Recipient, RecipientRole, ReportPeriodKind, ReportRecipients};
 use crate::domain::Office;
 use crate::domain::period::NamedPeriod;
+use crate::ingest::ConfigInForce;
 use crate::notify::{Address, Attachment, Notification};
 use crate::reports::{self, ReportError, ReportFormat, content::period_words};
 use crate::store::alerts::Queued;
@@ -38,7 +39,7 @@ enum ScheduleError {
 }
 
 pub(super) struct ReportSchedule {
-    pub config: Arc<Config>,
+    pub config: ConfigInForce,
     pub store: Arc<dyn StoreReads>,
     pub shelf: Arc<ReportShelf>,
     /// The alert recipients an admin keeps: HC-QT's e-mails get the reports.
@@ -51,7 +52,7 @@ impl ReportSchedule {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut done_for: Option<Date> = None;
         loop {
-            let today = (self.clock)().to_zoned(self.config.office.timezone.clone()).date();
+            let today = (self.clock)().to_zoned(self.config.get().office.timezone.clone()).date();
             let mut wait = Duration::from_secs(1);
             if done_for != Some(today) {
                 match self.make_due(today).await {
@@ -71,7 +72,8 @@ impl ReportSchedule {
 
     /// Make and keep each report due on `today` that is not kept yet.
     async fn make_due(&self, today: Date) -> Result<(), ScheduleError> {
-        for period in due(&self.config.office, &self.config.reports.periods, today) {
+        let config = self.config.get();
+        for period in due(&config.office, &config.reports.periods, today) {
             let key = period.to_string();
             let shelf = Arc::clone(&self.shelf);
             let asked = key.clone();
@@ -79,8 +81,8 @@ impl ReportSchedule {
                 continue;
             }
             let now = (self.clock)();
-            let figures = period_report(self.store.as_ref(), &self.config, &period, now).await?;
-            let letterhead = self.config.letterhead.clone();
+            let figures = period_report(self.store.as_ref(), &config, &period, now).await?;
+            let letterhead = config.letterhead.clone();
             let (pdf, docx) = tokio::task::spawn_blocking(move || {
                 let pdf = reports::render(&figures, &letterhead, today, ReportFormat::Pdf)?;
                 let docx = reports::render(&figures, &letterhead, today, ReportFormat::Docx)?;
@@ -88,9 +90,9 @@ impl ReportSchedule {
             })
             .await
             .map_err(|e| StoreError::Worker(e.to_string()))??;
-            let (book, config) = (Arc::clone(&self.book), Arc::clone(&self.config));
-            let recipients = blocking(move || crate::alerts::recipients::in_force(&book, &config)).await?;
-            let mail = mail(&self.config, &recipients, &period, &pdf);
+            let (book, in_force) = (Arc::clone(&self.book), Arc::clone(&config));
+            let recipients = blocking(move || crate::alerts::recipients::in_force(&book, &in_force)).await?;
+            let mail = mail(&config, &recipients, &period, &pdf);
             let (shelf, kept_key, recipients) = (Arc::clone(&self.shelf), key.clone(), mail.len());
             let kept = blocking(move || shelf.keep(&kept_key, today, now, &pdf, &docx, &mail)).await?;
             if kept {

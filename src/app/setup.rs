@@ -4,18 +4,18 @@
 //! value kept.
 
 use crate::config::{Config, ConfigError, SetupDifference, check_meters, compare_meters};
-use crate::domain::{DepartmentId, Meter};
+use crate::domain::DepartmentId;
 use crate::ingest::Pipeline;
 use crate::store::{Actor, AuditDetail, AuditLine, MeterChange, Store};
 
 use super::StartError;
 
-/// The meters in force, and where the file disagrees with the store.
+/// Put the store's meters in force in `pipeline`; where the file disagrees with the store.
 pub(super) async fn live_setup(
     config: &Config,
     store: &dyn Store,
     pipeline: &Pipeline,
-) -> Result<(Vec<Meter>, Vec<SetupDifference>), StartError> {
+) -> Result<Vec<SetupDifference>, StartError> {
     let problem =
         |problems| StartError::Setup(ConfigError { file: format!("the meters kept in {}", config.store), problems });
     let departments: Vec<DepartmentId> = config.departments.iter().map(|d| d.id.clone()).collect();
@@ -53,5 +53,5 @@ pub(super) async fn live_setup(
     let records = store.meter_setup().await?;
     let meters = pipeline.set_setup(&records, &departments).map_err(problem)?;
     store.use_meters(&meters);
-    Ok((meters, differences))
+    Ok(differences)
 }

@@ -16,12 +16,13 @@ use jiff::civil::Date;
 
 use crate::app::Application;
 use crate::auth::password::Password;
-use crate::config::{Config, LogFormat, StoreConfig};
+use crate::config::{Config, ConfigError, LogFormat, MeterSpec, StoreConfig, check_meters};
+use crate::domain::DepartmentId;
 use crate::domain::period::NamedPeriod;
 use crate::export::ExportFormat;
 use crate::ingest::import::import_csv;
 use crate::simulate::{self, SimulateOptions, Target};
-use crate::store::SqliteStore;
+use crate::store::{SqliteStore, Store, StoreReads};
 
 #[derive(Parser)]
 #[command(
@@ -319,6 +320,12 @@ async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
             config.source
         );
     };
+    // The points of a meter added in the web app are sent with its tags, like the service's.
+    let journal =
+        SqliteStore::open(&influx.path, &config.office.timezone, &config.office.timezone_name, &config.meters)?;
+    let influx = &influx.clone();
+    let config = with_stored_meters(config, &journal).await?;
+    drop(journal);
     eprintln!(
         "migrate: copying {} to {} (bucket {}, office {}); Ctrl-C stops after the batch in flight",
         influx.path.display(),
@@ -362,6 +369,23 @@ async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `config` with the meters the store holds, as the service reads them (docs/setup.md): a
+/// meter added in the web app is in the export and the report. A store that never took any
+/// meters would take the file's.
+pub(crate) async fn with_stored_meters(mut config: Config, store: &SqliteStore) -> anyhow::Result<Config> {
+    let records = store.meter_setup().await?;
+    if records.is_empty() {
+        return Ok(config);
+    }
+    let specs: Vec<MeterSpec> = records.into_iter().map(|r| r.spec).collect();
+    let departments: Vec<DepartmentId> = config.departments.iter().map(|d| d.id.clone()).collect();
+    let meters = check_meters(&specs, &departments)
+        .map_err(|problems| ConfigError { file: format!("the meters kept in {}", config.store), problems })?;
+    store.use_meters(&meters);
+    config.meters = meters;
+    Ok(config)
+}
+
 async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
     let store = SqliteStore::open(
         config.store.embedded_path(),
@@ -369,6 +393,7 @@ async fn export(config: Config, args: ExportArgs) -> anyhow::Result<()> {
         &config.office.timezone_name,
         &config.meters,
     )?;
+    let config = with_stored_meters(config, &store).await?;
     let report =
         crate::analysis::score_report::report_in_force(&store, &config, &args.period, jiff::Timestamp::now()).await?;
     let today = jiff::Timestamp::now().to_zoned(config.office.timezone.clone()).date();

@@ -33,6 +33,7 @@ pub async fn report(config: Config, args: ReportArgs) -> anyhow::Result<()> {
         &config.office.timezone_name,
         &config.meters,
     )?;
+    let config = super::with_stored_meters(config, &store).await?;
     let now = jiff::Timestamp::now();
     let figures = crate::analysis::period_report::period_report(&store, &config, &args.period, now).await?;
     let issued = now.to_zoned(config.office.timezone.clone()).date();

@@ -2,6 +2,7 @@
 //! reading. Ingest never writes SQL: it hands [`crate::domain::Incoming`] to the store.
 
 pub mod broker;
+mod config_in_force;
 pub mod formats;
 pub mod found;
 pub mod import;
@@ -11,4 +12,5 @@ mod pem;
 mod pipeline;
 pub mod reprocess;
 
+pub use config_in_force::ConfigInForce;
 pub use pipeline::Pipeline;

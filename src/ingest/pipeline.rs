@@ -108,6 +108,11 @@ impl Pipeline {
         self.meters().into_iter().filter(|(_, retired)| retired.is_none_or(|from| from > now)).map(|(m, _)| m).collect()
     }
 
+    /// Counts the meter table's replacements: a new number, new meters.
+    pub fn meters_version(&self) -> u64 {
+        *self.changes.borrow()
+    }
+
     /// Told each time the meters change.
     pub fn meter_changes(&self) -> watch::Receiver<u64> {
         self.changes.subscribe()

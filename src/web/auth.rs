@@ -317,7 +317,7 @@ impl FromRequestParts<AppState> for OverviewReader {
     type Rejection = AccessDenied;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if state.config.web_access.public_overview {
+        if state.config().web_access.public_overview {
             return Ok(OverviewReader(principal(parts, state).await?));
         }
         Ok(OverviewReader(Some(signed_in(parts, state).await?)))

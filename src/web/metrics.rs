@@ -162,7 +162,7 @@ fn by_format(state: &AppState, tally: &WriteTally) -> BTreeMap<(&'static str, &'
     let format = |meter: Option<&str>| {
         meter
             .and_then(|m| MeterId::try_from(m.to_owned()).ok())
-            .and_then(|id| state.config.meter(&id).map(|m| m.format.config_name()))
+            .and_then(|id| state.config().meter(&id).map(|m| m.format.config_name()))
             .unwrap_or("none")
     };
     let mut sums = BTreeMap::new();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use crate::alerts::Alerts;
 use crate::auth::Auth;
 use crate::config::{Config, SetupDifference};
-use crate::ingest::Pipeline;
 use crate::ingest::mqtt::IngestStatus;
+use crate::ingest::{ConfigInForce, Pipeline};
 use crate::store::{BackupStatus, OutboxStatus, ReportShelf, StoreReads};
 use crate::web::auth::Writes;
 use crate::web::{Dashboards, HttpRequests};
@@ -22,7 +22,8 @@ pub struct BrokerInfo {
 /// What every handler may use.
 #[derive(Clone)]
 pub struct AppState {
-    pub config: Arc<Config>,
+    /// The config file's settings with the meters in force: read through [`AppState::config`].
+    pub config_in_force: ConfigInForce,
     /// The pages loaded from dashboards/ at start-up.
     pub dashboards: Arc<Dashboards>,
     /// The store, for reading; its changes go through `writes`.
@@ -47,4 +48,12 @@ pub struct AppState {
     /// Where the config file disagreed with the store's setup at start-up (the store's
     /// values are in force), for the health report and the admin pages.
     pub setup_differences: Arc<Vec<SetupDifference>>,
+}
+
+impl AppState {
+    /// The config now, with the meters ingest reads: one added or retired in the web app is
+    /// in the next figure, page and export.
+    pub fn config(&self) -> Arc<Config> {
+        self.config_in_force.get()
+    }
 }

@@ -24,6 +24,7 @@ mod hardening;
 mod health;
 mod http;
 mod ingest;
+mod live_meters;
 mod meetings;
 mod metrics;
 mod offices;

@@ -103,6 +103,8 @@ impl WriteDataPoint for Line {
 /// The InfluxDB store: the embedded journal for everything, with an outbox to InfluxDB.
 pub struct InfluxStore {
     journal: SqliteStore,
+    /// What tags the journal's changes on their way to the outbox.
+    sink: Arc<OutboxWriter>,
     outbox: Arc<Outbox>,
     client: Client,
     flux: FluxReader,
@@ -121,14 +123,23 @@ impl InfluxStore {
         timezone_name: &str,
         meters: &[Meter],
     ) -> Result<InfluxStore, StoreError> {
-        let sink = Arc::new(OutboxWriter { tags: line::tags_of(&config.office, meters) });
-        let journal = SqliteStore::open_with_sink(&config.path, tz, timezone_name, meters, Some(sink))?;
+        let sink = Arc::new(OutboxWriter::new(&config.office, meters));
+        let journal = SqliteStore::open_with_sink(&config.path, tz, timezone_name, meters, Some(sink.clone()))?;
         let outbox = Arc::new(Outbox::open(&config.path)?);
         let status = Arc::new(OutboxStatus::new(config.outbox_alert_after));
         status.set_backlog(outbox.backlog()?);
         let client = connect(config)?;
         let flux = FluxReader::new(client.clone(), &config.bucket, config.office.as_str(), timezone_name);
-        Ok(InfluxStore { journal, outbox, client, flux, config: config.clone(), status, wake: Arc::new(Notify::new()) })
+        Ok(InfluxStore {
+            journal,
+            sink,
+            outbox,
+            client,
+            flux,
+            config: config.clone(),
+            status,
+            wake: Arc::new(Notify::new()),
+        })
     }
 
     /// The outbox's status, kept current by the drainer.
@@ -358,9 +369,10 @@ impl Store for InfluxStore {
         self.journal.record_plan_edit(edit, audit).await
     }
 
-    /// The journal's rules; InfluxDB's tags stay those of the config file's meters.
+    /// The journal's rules, and the tags points are sent with.
     fn use_meters(&self, meters: &[crate::domain::Meter]) {
         self.journal.use_meters(meters);
+        self.sink.use_meters(meters);
     }
 
     async fn seed_meters(&self, specs: Vec<crate::config::MeterSpec>) -> Result<bool, StoreError> {
@@ -373,7 +385,9 @@ impl Store for InfluxStore {
         meter: crate::domain::Meter,
         audit: Option<AuditLine<crate::store::MeterChange>>,
     ) -> Result<crate::store::MeterChange, StoreError> {
-        self.journal.put_meter(spec, meter, audit).await
+        let change = self.journal.put_meter(spec, meter.clone(), audit).await?;
+        self.sink.use_meter(&meter);
+        Ok(change)
     }
 
     async fn record_staffing(

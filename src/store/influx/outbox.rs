@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -13,7 +13,7 @@ use tokio::sync::{Notify, watch};
 
 use super::line::{self, MeterTags};
 use super::{WriteFailure, write_lines};
-use crate::domain::MeterId;
+use crate::domain::{Meter, MeterId, OfficeId};
 use crate::store::{ChangeSink, SeriesChanges, StoreError};
 
 /// The first wait after a failed write; it doubles up to [`MAX_BACKOFF`].
@@ -24,21 +24,41 @@ const IDLE_POLL: Duration = Duration::from_secs(5);
 
 /// Turns what a transaction changed into outbox rows, inside that transaction.
 pub(super) struct OutboxWriter {
-    pub(super) tags: HashMap<MeterId, MeterTags>,
+    office: OfficeId,
+    /// Each meter's tags; a meter added or changed in the web app is sent with its own.
+    tags: RwLock<HashMap<MeterId, MeterTags>>,
+}
+
+impl OutboxWriter {
+    pub(super) fn new(office: &OfficeId, meters: &[Meter]) -> OutboxWriter {
+        OutboxWriter { office: office.clone(), tags: RwLock::new(line::tags_of(office, meters)) }
+    }
+
+    /// Tag points with these meters from now on.
+    pub(super) fn use_meters(&self, meters: &[Meter]) {
+        *self.tags.write().unwrap_or_else(|p| p.into_inner()) = line::tags_of(&self.office, meters);
+    }
+
+    /// Tag `meter`'s points with its keys as they are now.
+    pub(super) fn use_meter(&self, meter: &Meter) {
+        let tags = line::tags_of(&self.office, std::slice::from_ref(meter));
+        self.tags.write().unwrap_or_else(|p| p.into_inner()).extend(tags);
+    }
 }
 
 impl ChangeSink for OutboxWriter {
     fn record(&self, tx: &Transaction<'_>, changes: &SeriesChanges) -> Result<(), rusqlite::Error> {
         let now = Timestamp::now().as_millisecond();
         let mut insert = tx.prepare_cached("INSERT INTO influx_outbox (line, enqueued_at) VALUES (?1, ?2)")?;
+        let tags = self.tags.read().unwrap_or_else(|p| p.into_inner());
         let readings = changes
             .readings
             .iter()
-            .map(|(meter, ts, value)| (meter, self.tags.get(meter).map(|t| line::reading(t, *value, *ts))));
+            .map(|(meter, ts, value)| (meter, tags.get(meter).map(|t| line::reading(t, *value, *ts))));
         let hours = changes
             .hours
             .iter()
-            .map(|(meter, hour, amount)| (meter, self.tags.get(meter).map(|t| line::consumption(t, *amount, *hour))));
+            .map(|(meter, hour, amount)| (meter, tags.get(meter).map(|t| line::consumption(t, *amount, *hour))));
         for (meter, line) in readings.chain(hours) {
             match line {
                 Some(Some(line)) => {
@@ -359,7 +379,7 @@ impl Drainer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Config, StoreConfig};
+    use crate::config::{Config, MeterSpec, StoreConfig, check_meters};
     use crate::domain::{Correction, Incoming, Origin, Reading, Source};
     use crate::store::{InfluxStore, Resolution, Store, StoreReads};
 
@@ -382,10 +402,14 @@ mod tests {
     }
 
     fn reading(value: f64, at: &str) -> Incoming {
+        reading_of("dien-a", value, at)
+    }
+
+    fn reading_of(meter: &str, value: f64, at: &str) -> Incoming {
         let ts: Timestamp = at.parse().unwrap();
         Incoming::Reading(
             Reading {
-                meter: "dien-a".parse().unwrap(),
+                meter: meter.parse().unwrap(),
                 ts,
                 ts_assumed: false,
                 value,
@@ -403,6 +427,26 @@ mod tests {
     }
 
     const TAGS: &str = "department=phong-a,meter=dien-a,office=vp-thu,resource=electricity";
+
+    #[tokio::test]
+    async fn a_meter_added_after_opening_is_sent_with_its_tags() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, config) = open(&dir);
+        let added = MeterSpec { id: "dien-b".into(), topic: None, ..config.meter_specs[0].clone() };
+        let specs = [config.meter_specs[0].clone(), added.clone()];
+        let meter = check_meters(&specs, &["phong-a".parse().unwrap()]).unwrap().remove(1);
+        store.put_meter(added, meter, None).await.unwrap();
+        store
+            .write(vec![
+                reading_of("dien-b", 1.0, "2026-11-02T00:00:00Z"),
+                reading_of("dien-b", 2.0, "2026-11-02T01:00:00Z"),
+            ])
+            .await
+            .unwrap();
+        let sent = lines(&store);
+        let tags = "department=phong-a,meter=dien-b,office=vp-thu,resource=electricity";
+        assert!(!sent.is_empty() && sent.iter().all(|l| l.contains(tags)), "{sent:#?}");
+    }
 
     #[tokio::test]
     async fn a_write_commits_its_readings_and_changed_hours_to_the_outbox() {

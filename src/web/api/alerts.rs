@@ -70,7 +70,7 @@ pub async fn alerts(
     let book = state.alerts.book();
     let (items, total) = crate::alerts::blocking(&book, move |book| book.list(which, rule, before, limit)).await?;
     let next_before = items.last().filter(|_| items.len() == limit).map(|last| last.id);
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let items: Vec<Value> = items.iter().map(|a| alert_json(a, tz)).collect();
     Ok(Json(json!({ "total": total, "items": items, "next_before": next_before })))
 }
@@ -102,5 +102,5 @@ pub async fn post_acknowledge(
     let Json(body) =
         body.map_err(|e| ApiError::BadRequest(format!("{}; send {{\"comment\": \"…\"}}", e.body_text())))?;
     let acked = acknowledge(&state, writer.principal(), id, &body.comment).await?;
-    Ok(Json(alert_json(&acked, &state.config.office.timezone)))
+    Ok(Json(alert_json(&acked, &state.config().office.timezone)))
 }

@@ -30,7 +30,7 @@ pub async fn audit(
         return Err(ApiError::BadRequest("`limit` must be between 1 and 10000".into()));
     }
     let records = state.auth.audit_log(AuditFilter::default(), params.before, limit).await?;
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let items: Vec<Value> = records
         .iter()
         .map(|r| {
@@ -43,7 +43,7 @@ pub async fn audit(
 
 /// The whole audit log as CSV (UTF-8 with BOM, so Excel shows Vietnamese names), oldest last.
 pub async fn audit_csv(State(state): State<AppState>, _: Admin) -> Result<impl IntoResponse, ApiError> {
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let mut csv = String::from("\u{feff}id,at,actor,address,action,target,before,after\r\n");
     let mut before = None;
     loop {

@@ -40,12 +40,12 @@ pub async fn consumption(
     let from = required(params.from, "from")?;
     let to = required(params.to, "to")?;
     let step = Step::parse(&required(params.step, "step")?).map_err(|e| ApiError::BadRequest(e.0))?;
-    let range = TimeRange::parse(&from, &to, &state.config.office.timezone).map_err(|e| ApiError::BadRequest(e.0))?;
+    let range = TimeRange::parse(&from, &to, &state.config().office.timezone).map_err(|e| ApiError::BadRequest(e.0))?;
     let department = optional_id::<DepartmentId>(params.department, "department")?;
     let meter = optional_id::<MeterId>(params.meter, "meter")?;
     let series = figures::consumption(
         state.store.as_ref(),
-        &state.config,
+        &state.config(),
         &ConsumptionQuery { resource, department, meter, range, step },
     )
     .await?;

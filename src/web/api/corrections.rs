@@ -40,7 +40,7 @@ pub async fn post_correction(
     })?;
     let record = crate::web::commands::corrections::apply(&state, &writer, body).await?;
     tracing::info!(meter = %record.meter, by = %record.by, "reading corrected");
-    Ok(Json(record_json(&record, &state.config.office.timezone)))
+    Ok(Json(record_json(&record, &state.config().office.timezone)))
 }
 
 #[derive(Deserialize)]
@@ -60,6 +60,6 @@ pub async fn list_corrections(
         return Err(ApiError::BadRequest("`limit` must be between 1 and 10000".into()));
     }
     let records = state.store.corrections(meter, limit).await?;
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     Ok(Json(json!({ "items": records.iter().map(|r| record_json(r, tz)).collect::<Vec<_>>() })))
 }

@@ -26,6 +26,6 @@ pub async fn departments(
 ) -> Result<Json<DepartmentTable>, ApiError> {
     let resource = resource_param(params.resource, EXAMPLE)?;
     let period = period_param(params.period, EXAMPLE)?;
-    let range = period.range(&state.config.office.timezone).map_err(|e| ApiError::BadRequest(e.0))?;
-    Ok(Json(compare::department_table(state.store.as_ref(), &state.config, resource, range).await?))
+    let range = period.range(&state.config().office.timezone).map_err(|e| ApiError::BadRequest(e.0))?;
+    Ok(Json(compare::department_table(state.store.as_ref(), &state.config(), resource, range).await?))
 }

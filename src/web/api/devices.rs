@@ -18,7 +18,8 @@ use crate::web::{ApiError, AppState};
 const ADOPT_EXAMPLE: &str = r#"send the keys of a [[meters]] entry with the device's topic, such as {"id": "may-lanh-p2", "name": "Máy lạnh P2", "resource": "electricity", "kind": "counter", "unit": "kWh", "format": "zigbee2mqtt", "topic": "zigbee2mqtt/may-lanh-p2"}"#;
 
 pub async fn devices(State(state): State<AppState>, _: Admin) -> Result<Json<Vec<Value>>, ApiError> {
-    let tz = &state.config.office.timezone;
+    let config = state.config();
+    let tz = &config.office.timezone;
     let found = found_devices(state.store.as_ref(), &state.pipeline).await?;
     let devices = found
         .iter()

@@ -45,7 +45,7 @@ pub async fn get_documents(
 ) -> Result<Json<Value>, ApiError> {
     let period = period_param(params.period, "for example /api/v1/documents?period=2026")?;
     let mut departments =
-        documents::shares(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
+        documents::shares(state.store.as_ref(), &state.config(), &period, jiff::Timestamp::now()).await?;
     let office = departments.pop();
     Ok(Json(json!({ "period": period, "departments": departments, "office": office })))
 }

@@ -24,9 +24,10 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let now = jiff::Timestamp::now();
     let outbox = state.outbox.as_ref().map(|status| (status.snapshot(), status));
     let overdue = outbox.as_ref().is_some_and(|(snapshot, status)| status.overdue(snapshot, now));
-    let store_file = state.config.store.embedded_path();
+    let config = state.config();
+    let store_file = config.store.embedded_path();
     let free = disk::free_bytes(store_file);
-    let min_free = state.config.store_min_free_bytes;
+    let min_free = state.config().store_min_free_bytes;
 
     let mut reasons = Vec::new();
     if let Err(e) = &store {
@@ -54,7 +55,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     if overdue {
         reasons.push("outbox: points have waited longer than store.outbox_alert_s for InfluxDB".to_owned());
     }
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let (dropped, last_drop) = if state.broker.embedded {
         (Some(broker::drops::dropped_messages()), broker::drops::last_drop())
     } else {
@@ -108,7 +109,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "status": if healthy { "ok" } else { "degraded" },
         "reasons": reasons,
         "version": env!("CARGO_PKG_VERSION"),
-        "office": state.config.office.name,
+        "office": state.config().office.name,
         "broker": {
             "embedded": state.broker.embedded,
             "address": state.broker.address,
@@ -127,7 +128,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         // Only how many: the keys themselves (meters, topics) are on the admin's meters page.
         "setup": { "file_differences": state.setup_differences.len() },
         "backup": {
-            "scheduled": state.config.backup.is_some(),
+            "scheduled": state.config().backup.is_some(),
             "failed_at": backup_failure.as_ref().map(|f| local_rfc3339(f.at, tz)),
             "error": backup_failure.map(|f| f.error),
         },

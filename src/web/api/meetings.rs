@@ -44,7 +44,7 @@ pub async fn get_meetings(
 ) -> Result<Json<Value>, ApiError> {
     let period = period_param(params.period, "for example /api/v1/meetings?period=2026")?;
     let mut departments =
-        meetings::shares(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
+        meetings::shares(state.store.as_ref(), &state.config(), &period, jiff::Timestamp::now()).await?;
     let office = departments.pop();
     Ok(Json(json!({ "period": period, "departments": departments, "office": office })))
 }

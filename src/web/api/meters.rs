@@ -23,7 +23,7 @@ const METER_EXAMPLE: &str = r#"send the keys of a [[meters]] entry, such as {"id
 pub async fn meters(State(state): State<AppState>, _: Viewer) -> Result<Json<Vec<Value>>, ApiError> {
     let statuses = state.store.meter_status().await?;
     let by_id: HashMap<&MeterId, _> = statuses.iter().map(|s| (&s.meter, s)).collect();
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let now = jiff::Timestamp::now();
     let meters = state
         .pipeline

@@ -22,5 +22,5 @@ pub async fn offices(
 ) -> Result<Json<OfficeComparison>, ApiError> {
     let period =
         period_param(params.period, "for example /api/v1/offices?period=2026-11 (or 2026, 2026-Q3, gd1, gd2)")?;
-    Ok(Json(offices::compare(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?))
+    Ok(Json(offices::compare(state.store.as_ref(), &state.config(), &period, jiff::Timestamp::now()).await?))
 }

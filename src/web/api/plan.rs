@@ -40,7 +40,7 @@ pub async fn post_baseline(
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::BadRequest(format!("{}; {BASELINE_EXAMPLE}", e.body_text())))?;
     let record = apply_baseline(&state, &admin, body).await?;
-    Ok(Json(edit_json(&record, &state.config.office.timezone)))
+    Ok(Json(edit_json(&record, &state.config().office.timezone)))
 }
 
 pub async fn post_target(
@@ -50,11 +50,11 @@ pub async fn post_target(
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) = body.map_err(|e| ApiError::BadRequest(format!("{}; {TARGET_EXAMPLE}", e.body_text())))?;
     let record = apply_target(&state, &admin, body).await?;
-    Ok(Json(edit_json(&record, &state.config.office.timezone)))
+    Ok(Json(edit_json(&record, &state.config().office.timezone)))
 }
 
 /// Every change, newest first.
 pub async fn edits(State(state): State<AppState>, _: Viewer) -> Result<Json<Vec<Value>>, ApiError> {
     let edits = state.store.plan_edits().await?;
-    Ok(Json(edits.iter().rev().map(|r| edit_json(r, &state.config.office.timezone)).collect()))
+    Ok(Json(edits.iter().rev().map(|r| edit_json(r, &state.config().office.timezone)).collect()))
 }

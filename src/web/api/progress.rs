@@ -28,6 +28,6 @@ pub async fn progress(
     let department = crate::web::extract::optional_id::<DepartmentId>(params.department, "department")?;
     let period = period_param(params.period, EXAMPLE)?;
     let query = ProgressQuery { resource, department, period };
-    let figures = progress::progress(state.store.as_ref(), &state.config, &query, jiff::Timestamp::now()).await?;
+    let figures = progress::progress(state.store.as_ref(), &state.config(), &query, jiff::Timestamp::now()).await?;
     Ok(Json(figures))
 }

@@ -25,7 +25,7 @@ pub async fn post_readings(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let entry = Entry {
-        config: &state.config,
+        config: &state.config(),
         pipeline: &state.pipeline,
         source: Source::Api,
         sender: Some(writer.principal().sender()),
@@ -86,7 +86,7 @@ pub async fn readings(
     _: Viewer,
     ApiQuery(params): ApiQuery<ReadingsParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let meter = meter_id(params.meter.as_deref().unwrap_or_default())?;
     if state.pipeline.meter(&meter).is_none() {
         return Err(ApiError::NotFound(format!("no meter `{meter}` is configured; see /api/v1/meters")));

@@ -39,7 +39,7 @@ pub async fn rejected(
     let (items, total) = state.store.rejected_page(params.before, limit).await?;
     // A full page may have more after it.
     let next_before = items.last().filter(|_| items.len() == limit).map(|last| last.id);
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let items: Vec<Value> = items
         .into_iter()
         .map(|r| {

@@ -35,7 +35,7 @@ fn period_of(params: ReportParams, format: ReportFormat) -> Result<NamedPeriod, 
 async fn report(state: &AppState, params: ReportParams, format: ReportFormat) -> Result<Response, ApiError> {
     let period = period_of(params, format)?;
     let now = jiff::Timestamp::now();
-    let config = &state.config;
+    let config = &state.config();
     let figures = period_report(state.store.as_ref(), config, &period, now).await?;
     let issued = now.to_zoned(config.office.timezone.clone()).date();
     let bytes = reports::render(&figures, &config.letterhead, issued, format).map_err(ApiError::internal)?;

@@ -30,15 +30,15 @@ pub async fn scores(
     ApiQuery(params): ApiQuery<ScoreParams>,
 ) -> Result<Json<ScoreReport>, ApiError> {
     let period = period_of(params, "/api/v1/scores")?;
-    Ok(Json(report_in_force(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?))
+    Ok(Json(report_in_force(state.store.as_ref(), &state.config(), &period, jiff::Timestamp::now()).await?))
 }
 
 async fn export(state: &AppState, params: ScoreParams, format: ExportFormat) -> Result<Response, ApiError> {
     let path = format!("/api/v1/export/scores.{}", format.extension());
     let period = period_of(params, &path)?;
-    let report = report_in_force(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
-    let today = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date();
-    let bytes = export::render(&report, &state.config.office.name, today, format).map_err(ApiError::internal)?;
+    let report = report_in_force(state.store.as_ref(), &state.config(), &period, jiff::Timestamp::now()).await?;
+    let today = jiff::Timestamp::now().to_zoned(state.config().office.timezone.clone()).date();
+    let bytes = export::render(&report, &state.config().office.name, today, format).map_err(ApiError::internal)?;
     let disposition = format!("attachment; filename=\"{}\"", export::file_name(&period, format));
     Ok(([(header::CONTENT_TYPE, format.content_type().to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response())

@@ -50,17 +50,18 @@ pub async fn get_supplies(
     let period = period_param(params.period, QUERY_EXAMPLE)?;
     let resource = params.resource.filter(|r| !r.is_empty());
     if let Some(resource) = &resource
-        && state.config.supply(resource).is_none()
+        && state.config().supply(resource).is_none()
     {
-        let known: Vec<&str> = state.config.supplies.iter().map(|s| s.id.as_str()).collect();
+        let config = state.config();
+        let known: Vec<&str> = config.supplies.iter().map(|s| s.id.as_str()).collect();
         return Err(ApiError::BadRequest(format!(
             "`{resource}` is not a configured resource: use one of {}",
             known.join(", ")
         )));
     }
     let store = state.store.as_ref();
-    let plan = plan_in_force::in_force(store, &state.config).await?;
-    let mut figures = supplies::all(store, &state.config, &plan, &period, jiff::Timestamp::now()).await?;
+    let plan = plan_in_force::in_force(store, &state.config()).await?;
+    let mut figures = supplies::all(store, &state.config(), &plan, &period, jiff::Timestamp::now()).await?;
     figures.retain(|f| resource.as_ref().is_none_or(|r| f.resource.as_str() == r));
     Ok(Json(json!({ "period": period, "resources": figures })))
 }

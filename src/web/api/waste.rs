@@ -30,7 +30,7 @@ pub async fn waste(
     _: Viewer,
     ApiQuery(params): ApiQuery<WasteParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let config = &state.config;
+    let config = &state.config();
     let tz = &config.office.timezone;
     let resource = resource_param(params.resource, EXAMPLE)?;
     let department = match params.department.filter(|d| !d.is_empty()) {

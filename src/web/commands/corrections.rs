@@ -25,7 +25,7 @@ pub struct CorrectionBody {
 
 /// Check a correction as sent and apply it, if the writer may correct that meter.
 pub async fn apply(state: &AppState, writer: &Writer, body: CorrectionBody) -> Result<CorrectionRecord, ApiError> {
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let meter = meter_id(&body.meter)?;
     let Some(configured) = state.pipeline.meter(&meter) else {
         return Err(ApiError::NotFound(format!("no meter `{meter}` is configured; see /api/v1/meters")));

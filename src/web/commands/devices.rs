@@ -32,7 +32,7 @@ pub async fn adopt(state: &AppState, admin: &Admin, spec: MeterSpec) -> Result<A
     };
     let meter = meters::put(state, admin, spec, Put::Add).await?;
     let by = actor(admin.principal());
-    let history = reprocess_topic(admin.store(state), &state.pipeline, &state.config, Some(&by), &topic).await?;
+    let history = reprocess_topic(admin.store(state), &state.pipeline, &state.config(), Some(&by), &topic).await?;
     tracing::info!(meter = %meter.spec.id, %topic, ?history, by = %admin.principal().name(), "device adopted");
     Ok(Adopted { meter, history })
 }

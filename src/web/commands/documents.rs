@@ -52,8 +52,9 @@ pub(crate) async fn apply(
     let unknown = || format!("Không có phòng, ban “{}”: hãy chọn trong danh sách.", body.department.trim());
     let department: DepartmentId =
         body.department.trim().parse().map_err(|e| refused(format!("department: {e}"), unknown()))?;
-    if state.config.department(&department).is_none() {
-        let ids: Vec<&str> = state.config.departments.iter().map(|d| d.id.as_str()).collect();
+    if state.config().department(&department).is_none() {
+        let config = state.config();
+        let ids: Vec<&str> = config.departments.iter().map(|d| d.id.as_str()).collect();
         return Err(refused(
             format!("no department `{department}` is configured: use one of {}", ids.join(", ")),
             unknown(),
@@ -65,7 +66,7 @@ pub(crate) async fn apply(
     })?;
     let electronic = count(&body.electronic, "electronic")?;
     let paper = count(&body.paper, "paper")?;
-    let today = Month::of(jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date());
+    let today = Month::of(jiff::Timestamp::now().to_zoned(state.config().office.timezone.clone()).date());
     if month > today {
         return Err(refused(
             format!("{month} has not begun: enter the counts of a month once it has"),

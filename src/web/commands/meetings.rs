@@ -39,8 +39,9 @@ fn count(value: &Value, name: &str) -> Result<u32, ApiError> {
 pub(crate) async fn apply(state: &AppState, writer: &Writer, body: MeetingBody) -> Result<MeetingRecord, ApiError> {
     let department: DepartmentId =
         body.department.trim().parse().map_err(|e| ApiError::BadRequest(format!("department: {e}")))?;
-    if state.config.department(&department).is_none() {
-        let ids: Vec<&str> = state.config.departments.iter().map(|d| d.id.as_str()).collect();
+    if state.config().department(&department).is_none() {
+        let config = state.config();
+        let ids: Vec<&str> = config.departments.iter().map(|d| d.id.as_str()).collect();
         return Err(ApiError::BadRequest(format!(
             "no department `{department}` is configured: use one of {}",
             ids.join(", ")
@@ -48,7 +49,7 @@ pub(crate) async fn apply(state: &AppState, writer: &Writer, body: MeetingBody) 
     }
     writer.check_department(&department)?;
     let month = Month::parse(&body.month).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let today = Month::of(jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date());
+    let today = Month::of(jiff::Timestamp::now().to_zoned(state.config().office.timezone.clone()).date());
     if month > today {
         return Err(ApiError::BadRequest(format!("{month} has not begun: enter the meetings of a month once it has")));
     }

@@ -84,7 +84,7 @@ fn describe(change: &MeterChange) -> AuditDetail {
 /// The meter `id` of `specs` as checked, or every problem the change causes, each naming
 /// the key and the fix.
 fn checked(state: &AppState, specs: &[MeterSpec], id: &str) -> Result<Meter, ApiError> {
-    let departments: Vec<DepartmentId> = state.config.departments.iter().map(|d| d.id.clone()).collect();
+    let departments: Vec<DepartmentId> = state.config().departments.iter().map(|d| d.id.clone()).collect();
     let meters = check_meters(specs, &departments).map_err(|problems| ApiError::BadRequest(say(&problems)))?;
     meters
         .into_iter()
@@ -116,7 +116,7 @@ async fn refuse_new_meaning(state: &AppState, before: &MeterSpec, after: &MeterS
 /// Ingest reads the store's meters from now on.
 async fn reload(state: &AppState) -> Result<(), ApiError> {
     let records = state.store.meter_setup().await?;
-    let departments: Vec<DepartmentId> = state.config.departments.iter().map(|d| d.id.clone()).collect();
+    let departments: Vec<DepartmentId> = state.config().departments.iter().map(|d| d.id.clone()).collect();
     state
         .pipeline
         .set_setup(&records, &departments)

@@ -51,8 +51,9 @@ fn department(state: &AppState, text: Option<&str>) -> Result<Option<DepartmentI
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
     let unknown = || format!("Không có phòng, ban “{text}”: hãy chọn trong danh sách (hoặc toàn cơ quan).");
     let id: DepartmentId = text.parse().map_err(|e| refused(format!("department: {e}"), unknown()))?;
-    if state.config.department(&id).is_none() {
-        let ids: Vec<&str> = state.config.departments.iter().map(|d| d.id.as_str()).collect();
+    if state.config().department(&id).is_none() {
+        let config = state.config();
+        let ids: Vec<&str> = config.departments.iter().map(|d| d.id.as_str()).collect();
         return Err(refused(
             format!("no department `{id}` is configured: use one of {} (or none for the whole office)", ids.join(", ")),
             unknown(),
@@ -153,7 +154,7 @@ pub(crate) async fn apply_baseline(
     let resource = resource(&body.resource)?;
     let department = department(state, body.department.as_deref())?;
     let (by, reason) = who_and_why(admin, &body.reason)?;
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let plan = in_force(state.store.as_ref(), &state.config()).await?;
     let current = plan.baselines.entered(resource, department.as_ref());
     let old = current.map(|b| PlanValue::Baseline { amount: b.amount, note: b.note.clone() });
     let (period, new) = if body.reset {
@@ -194,7 +195,7 @@ pub(crate) async fn apply_target(
     let department = department(state, body.department.as_deref())?;
     let period = period(body.period.as_deref())?;
     let (by, reason) = who_and_why(admin, &body.reason)?;
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let plan = in_force(state.store.as_ref(), &state.config()).await?;
     let old = plan
         .targets
         .iter()

@@ -23,9 +23,9 @@ fn checked(state: &AppState, fields: RecipientFields) -> Result<RecipientFields,
     if fields.name.is_empty() {
         return Err(ApiError::BadRequest("`name` is empty: give the person's name and title".into()));
     }
-    let recipient = fields.resolve("recipient", &state.config.departments).map_err(ApiError::BadRequest)?;
+    let recipient = fields.resolve("recipient", &state.config().departments).map_err(ApiError::BadRequest)?;
     if let Address::Webhook(name) = &recipient.address
-        && !state.config.notify.webhooks.iter().any(|w| &w.name == name)
+        && !state.config().notify.webhooks.iter().any(|w| &w.name == name)
     {
         return Err(ApiError::BadRequest(format!(
             "recipient.webhook: `{name}` is not a configured webhook; fix: use the name of a [[notify.webhook]] entry"

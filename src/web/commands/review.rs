@@ -14,7 +14,7 @@ use crate::web::{ApiError, AppState};
 /// Decode every rejected item again with the current config (an admin's action).
 pub async fn reprocess(state: &AppState, admin: &Admin) -> Result<RetrySummary, ApiError> {
     let by = actor(admin.principal());
-    let summary = reprocess_rejected(admin.store(state), &state.pipeline, &state.config, Some(&by)).await?;
+    let summary = reprocess_rejected(admin.store(state), &state.pipeline, &state.config(), Some(&by)).await?;
     tracing::info!(?summary, by = %admin.principal().name(), "rejected input reprocessed");
     Ok(summary)
 }
@@ -117,7 +117,7 @@ impl ReviewFilter {
             Some(id) => Some(
                 id.parse::<MeterId>()
                     .ok()
-                    .filter(|id| state.config.meters.iter().any(|m| &m.id == id))
+                    .filter(|id| state.config().meters.iter().any(|m| &m.id == id))
                     .ok_or_else(|| ApiError::BadRequest(format!("không có công tơ `{id}`; xem GET /api/v1/meters")))?,
             ),
             None => None,
@@ -136,7 +136,7 @@ impl ReviewFilter {
         let period = match (&self.from, &self.to) {
             (None, None) => None,
             (Some(from), Some(to)) => Some(
-                TimeRange::parse(from, to, &state.config.office.timezone)
+                TimeRange::parse(from, to, &state.config().office.timezone)
                     .map_err(|e| ApiError::BadRequest(e.to_string()))?,
             ),
             _ => {
@@ -231,6 +231,6 @@ fn checked_reason(reason: &str) -> Result<&str, ApiError> {
 
 /// What a kept item decodes to now, if it decodes to readings only.
 fn accepted_readings(state: &AppState, item: &RetryItem) -> Option<Vec<Incoming>> {
-    let items = decode_again(&item.origin, &state.pipeline, &state.config);
+    let items = decode_again(&item.origin, &state.pipeline, &state.config());
     (!items.is_empty() && items.iter().all(|i| matches!(i, Incoming::Reading(..)))).then_some(items)
 }

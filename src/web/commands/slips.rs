@@ -46,8 +46,9 @@ pub(crate) async fn apply(
 ) -> Result<SlipRecord, ApiError> {
     let department: DepartmentId =
         body.department.trim().parse().map_err(|e| ApiError::BadRequest(format!("phòng, ban: {e}")))?;
-    if state.config.department(&department).is_none() {
-        let ids: Vec<&str> = state.config.departments.iter().map(|d| d.id.as_str()).collect();
+    if state.config().department(&department).is_none() {
+        let config = state.config();
+        let ids: Vec<&str> = config.departments.iter().map(|d| d.id.as_str()).collect();
         return Err(ApiError::BadRequest(format!(
             "không có phòng, ban \"{department}\" trong cấu hình: dùng một trong {}",
             ids.join(", ")
@@ -55,7 +56,7 @@ pub(crate) async fn apply(
     }
     writer.check_department(&department)?;
     let date = parse_day(&body.date).map_err(ApiError::BadRequest)?;
-    let today = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date();
+    let today = jiff::Timestamp::now().to_zoned(state.config().office.timezone.clone()).date();
     if date > today {
         return Err(ApiError::BadRequest(format!(
             "ngày {:02}/{:02}/{} chưa đến: chỉ nhập phiếu đã xuất",
@@ -69,7 +70,7 @@ pub(crate) async fn apply(
         return Err(ApiError::BadRequest("phiếu chưa có số: ghi số phiếu, ví dụ PX-2026-001".into()));
     }
     let slip = IssueSlip { number, department, date, lines: body.lines.clone() };
-    let lines = match slip.price(&state.config.supplies) {
+    let lines = match slip.price(&state.config().supplies) {
         Ok(lines) => lines,
         Err(problems) => {
             let message = problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; ");

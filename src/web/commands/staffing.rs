@@ -51,7 +51,7 @@ pub async fn record(
 ) -> Result<StaffingRecord, ApiError> {
     let department: DepartmentId =
         department.trim().parse().map_err(|e| ApiError::NotFound(format!("no department `{department}`: {e}")))?;
-    if state.config.department(&department).is_none() {
+    if state.config().department(&department).is_none() {
         return Err(ApiError::NotFound(format!("no department `{department}` is configured")));
     }
     let from = parse_day(&body.from)?;
@@ -69,10 +69,10 @@ pub async fn record(
         headcount: headcount_sent.map(|h| h as u32),
         area_m2: area,
     };
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let plan = in_force(state.store.as_ref(), &state.config()).await?;
     let before = json!({
-        "headcount": headcount(&state.config, &plan, &department, from),
-        "area_m2": area_m2(&state.config, &plan, &department, from),
+        "headcount": headcount(&state.config(), &plan, &department, from),
+        "area_m2": area_m2(&state.config(), &plan, &department, from),
     });
     let line = audit_line(admin.principal(), "staffing.change", move |record: &StaffingRecord| AuditDetail {
         target: format!("{} from {}", record.change.department, record.change.from),

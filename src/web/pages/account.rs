@@ -142,7 +142,7 @@ pub async fn login(
     match state.auth.login(username, field("password"), Some(peer.ip())).await {
         Ok((user, session)) => {
             let max_age = session.expires_at.duration_since(jiff::Timestamp::now()).as_secs();
-            let secure = state.config.web_access.secure_cookies || web_auth::came_over_https(&headers);
+            let secure = state.config().web_access.secure_cookies || web_auth::came_over_https(&headers);
             tracing::info!(user = %user.username, address = %peer.ip(), "signed in");
             let mut response = Redirect::to(&next).into_response();
             response.headers_mut().append(header::SET_COOKIE, session_cookie(&session.secret, max_age, secure));

@@ -48,11 +48,12 @@ pub async fn users_page(
 ) -> Result<Markup, ApiError> {
     let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let users = state.auth.users().await?;
     let tokens = state.auth.tokens().await?;
     let new_secret = state.auth.take_new_secret(who);
     let code = lang.code();
+    let config = state.config();
     let body = html! {
         main.admin {
             h2 { (lang.pick("Người dùng", "Users")) }
@@ -64,7 +65,7 @@ pub async fn users_page(
                         td { (user.username) }
                         td { (user.display_name) }
                         td { (role_name(user.role, lang)) }
-                        td { (user.departments.iter().map(|d| state.config.department(d).map(|d| d.name.as_str()).unwrap_or(d.as_str())).collect::<Vec<_>>().join(", ")) }
+                        td { (user.departments.iter().map(|d| config.department(d).map(|d| d.name.as_str()).unwrap_or(d.as_str())).collect::<Vec<_>>().join(", ")) }
                         td { @if user.disabled { (lang.pick("đã khoá", "disabled")) } @else { (lang.pick("hoạt động", "active")) } }
                         td {
                             form method="post" action=(format!("/admin/users/{}?lang={code}", user.username)) {
@@ -93,7 +94,7 @@ pub async fn users_page(
                         option value="admin" { (role_name(Role::Admin, lang)) }
                     } }
                     label { (lang.pick("Phòng ban (người nhập liệu)", "Departments (reporters)")) select name="departments" multiple {
-                        @for d in &state.config.departments { option value=(d.id) { (d.name) } }
+                        @for d in &state.config().departments { option value=(d.id) { (d.name) } }
                     } }
                     label { (lang.pick("Mật khẩu (ít nhất 10 ký tự)", "Password (at least 10 characters)")) input type="password" name="password" required minlength="10" autocomplete="new-password"; }
                     button type="submit" { (lang.pick("Thêm", "Add")) }
@@ -134,7 +135,7 @@ pub async fn users_page(
                         option value="admin" { (role_name(Role::Admin, lang)) }
                     } }
                     label { (lang.pick("Chỉ các công tơ (để trống: tất cả)", "Only these meters (none: all)")) select name="meters" multiple {
-                        @for m in &state.config.meters { option value=(m.id) { (m.name) " — " (m.id) } }
+                        @for m in &state.config().meters { option value=(m.id) { (m.name) " — " (m.id) } }
                     } }
                     button type="submit" { (lang.pick("Tạo mã", "Create")) }
                 }
@@ -149,7 +150,7 @@ fn department_ids(state: &AppState, ids: &[String]) -> Result<Vec<DepartmentId>,
         .map(|id| {
             let id: DepartmentId = id.parse().map_err(|e| format!("{e}"))?;
             state
-                .config
+                .config()
                 .department(&id)
                 .map(|_| id.clone())
                 .ok_or_else(|| format!("no department `{id}` is configured"))
@@ -253,7 +254,7 @@ pub async fn create_token_form(
         .iter()
         .map(|m| {
             let id: MeterId = m.parse().map_err(|e| format!("{e}"))?;
-            state.config.meter(&id).map(|_| id.clone()).ok_or_else(|| format!("no meter `{id}` is configured"))
+            state.config().meter(&id).map(|_| id.clone()).ok_or_else(|| format!("no meter `{id}` is configured"))
         })
         .collect();
     let meters = match meters {

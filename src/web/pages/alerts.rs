@@ -65,7 +65,7 @@ pub async fn alerts_page(
     })
     .await?;
     let may_ack = who.role() != Role::Viewer;
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let code = lang.code();
     let filter_query = |before: Option<i64>| {
         let mut pairs = vec![("lang", code.to_owned()), ("state", state_code(which).to_owned())];

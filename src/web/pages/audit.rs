@@ -43,7 +43,7 @@ pub async fn audit_page(
 ) -> Result<Markup, ApiError> {
     let who = admin.principal();
     let lang = Lang::from_query(params.lang.as_deref());
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let mut errors = Vec::new();
     let mut day = |field: &Option<String>, label: &str| {
         let text = chosen(field)?;
@@ -132,7 +132,7 @@ fn line(r: &AuditRecord, state: &AppState, lang: Lang) -> Markup {
     html! {
         li.audit-item data-action=(r.action) data-id=(r.id) {
             p.meta {
-                time { (locale::date_time(r.at, &state.config.office.timezone, lang)) }
+                time { (locale::date_time(r.at, &state.config().office.timezone, lang)) }
                 " · " span.actor { (r.actor) }
                 @if let Some(address) = &r.address { " · " span.address { (address) } }
             }

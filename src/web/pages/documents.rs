@@ -34,14 +34,15 @@ pub async fn documents_page(
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let now = jiff::Timestamp::now();
-    let today = now.to_zoned(state.config.office.timezone.clone()).date();
+    let today = now.to_zoned(state.config().office.timezone.clone()).date();
     let (period, period_error) = period_choice::chosen(params.period.as_deref(), NamedPeriod::Year(today.year()), lang);
     // The departments this person may enter counts for; none for a viewer.
-    let writable: Vec<_> = state.config.departments.iter().filter(|d| who.may_write_department(&d.id)).collect();
-    let shares = documents::shares(state.store.as_ref(), &state.config, &period, now).await?;
+    let config = state.config();
+    let writable: Vec<_> = config.departments.iter().filter(|d| who.may_write_department(&d.id)).collect();
+    let shares = documents::shares(state.store.as_ref(), &state.config(), &period, now).await?;
     let last_month = Month::of(today.first_of_month().yesterday().unwrap_or(today));
     let name = |id: Option<&crate::domain::DepartmentId>| match id {
-        Some(id) => state.config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
+        Some(id) => state.config().department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
         None => lang.pick("Toàn cơ quan", "Whole office").to_owned(),
     };
     let meetings = super::meetings::section(&state, &who, lang, &period, now).await?;

@@ -46,7 +46,7 @@ pub async fn entry(
 ) -> Result<Markup, ApiError> {
     let who = writer.principal();
     let lang = Lang::from_query(params.lang.as_deref());
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let now = Timestamp::now().to_zoned(tz.clone());
     let today = now.strftime("%d/%m/%Y").to_string();
     let time = now.strftime("%H:%M").to_string();
@@ -196,7 +196,7 @@ pub async fn reading_form(
     CsrfForm(form): CsrfForm<ReadingForm>,
 ) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let empty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
     let (ts, from) = match empty(&form.from) {
         // A period's last day is included: its amount runs to the next midnight.
@@ -209,7 +209,7 @@ pub async fn reading_form(
         None => (format!("{} {}", form.date.trim(), empty(&form.time).unwrap_or_else(|| "00:00".into())), None),
     };
     let entry = Entry {
-        config: &state.config,
+        config: &state.config(),
         pipeline: &state.pipeline,
         source: Source::Manual,
         sender: Some(writer.principal().sender()),
@@ -271,12 +271,12 @@ pub async fn correct_form(
             Lang::Vi => format!(
                 "Đã hiệu chỉnh số liệu của {} lúc {}.",
                 record.meter,
-                locale::date_time(record.ts, &state.config.office.timezone, lang)
+                locale::date_time(record.ts, &state.config().office.timezone, lang)
             ),
             Lang::En => format!(
                 "Corrected the reading of {} at {}.",
                 record.meter,
-                locale::date_time(record.ts, &state.config.office.timezone, lang)
+                locale::date_time(record.ts, &state.config().office.timezone, lang)
             ),
         }),
         Err(ApiError::BadRequest(m) | ApiError::NotFound(m)) => Err(m),

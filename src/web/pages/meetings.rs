@@ -29,12 +29,13 @@ pub(super) async fn section(
     period: &NamedPeriod,
     now: jiff::Timestamp,
 ) -> Result<Markup, ApiError> {
-    let today = now.to_zoned(state.config.office.timezone.clone()).date();
+    let today = now.to_zoned(state.config().office.timezone.clone()).date();
     let last_month = Month::of(today.first_of_month().yesterday().unwrap_or(today));
-    let writable: Vec<_> = state.config.departments.iter().filter(|d| who.may_write_department(&d.id)).collect();
-    let shares = meetings::shares(state.store.as_ref(), &state.config, period, now).await?;
+    let config = state.config();
+    let writable: Vec<_> = config.departments.iter().filter(|d| who.may_write_department(&d.id)).collect();
+    let shares = meetings::shares(state.store.as_ref(), &state.config(), period, now).await?;
     let name = |id: Option<&crate::domain::DepartmentId>| match id {
-        Some(id) => state.config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
+        Some(id) => state.config().department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
         None => lang.pick("Toàn cơ quan", "Whole office").to_owned(),
     };
     Ok(html! {

@@ -84,7 +84,7 @@ fn layout(
     who: Option<&Principal>,
     main: Markup,
 ) -> Markup {
-    let office = &state.config.office.name;
+    let office = &state.config().office.name;
     let code = lang.code();
     let (other, other_code) = match lang {
         Lang::Vi => ("English", "en"),

@@ -53,11 +53,11 @@ pub async fn offices_page(
     Query(params): Query<OfficesPageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let now = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone());
+    let now = jiff::Timestamp::now().to_zoned(state.config().office.timezone.clone());
     let this_month = NamedPeriod::Month(now.year(), now.month());
     let (period, error) = period_choice::chosen(params.period.as_deref(), this_month, lang);
-    let comparison = offices::compare(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
-    let tz = &state.config.office.timezone;
+    let comparison = offices::compare(state.store.as_ref(), &state.config(), &period, jiff::Timestamp::now()).await?;
+    let tz = &state.config().office.timezone;
     let local =
         |text: &str| text.parse::<jiff::Timestamp>().map(|ts| locale::date_time(ts, tz, lang)).unwrap_or_default();
     let chosen = params

@@ -55,24 +55,25 @@ pub async fn plan_page(
     Query(params): Query<PlanPageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let tz = &state.config.office.timezone;
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let config = state.config();
+    let tz = &config.office.timezone;
+    let plan = in_force(state.store.as_ref(), &config).await?;
     let edits = state.store.plan_edits().await?;
     let today = jiff::Timestamp::now().to_zoned(tz.clone()).date();
     let year = NamedPeriod::Year(today.year());
     let scopes: Vec<(Option<&DepartmentId>, String)> =
         std::iter::once((None, lang.pick("Toàn cơ quan", "Whole office").to_owned()))
-            .chain(state.config.departments.iter().map(|d| (Some(&d.id), d.name.clone())))
+            .chain(config.departments.iter().map(|d| (Some(&d.id), d.name.clone())))
             .collect();
     let name_of = |id: Option<&DepartmentId>| match id {
-        Some(id) => state.config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
+        Some(id) => config.department(id).map(|d| d.name.clone()).unwrap_or_else(|| id.to_string()),
         None => lang.pick("Toàn cơ quan", "Whole office").to_owned(),
     };
     let resources = Resource::ALL;
     let department_select = html! {
         select name="department" {
             option value="" { (lang.pick("Toàn cơ quan", "Whole office")) }
-            @for d in &state.config.departments { option value=(d.id.as_str()) { (d.name) } }
+            @for d in &config.departments { option value=(d.id.as_str()) { (d.name) } }
         }
     };
     let resource_select = html! {

@@ -87,7 +87,7 @@ fn fields(state: &AppState, lang: Lang, kept: Option<&KeptRecipient>) -> Markup 
         } }
         label { (lang.pick("Phòng ban (trưởng phòng)", "Department (heads)")) select name="department" {
             option value="" { "—" }
-            @for d in &state.config.departments {
+            @for d in &state.config().departments {
                 option value=(d.id) selected[department == d.id.as_str()] { (d.name) }
             }
         } }

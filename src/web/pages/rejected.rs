@@ -38,7 +38,7 @@ pub async fn rejected(
 ) -> Result<Markup, ApiError> {
     let admin = who.role() == Role::Admin;
     let lang = Lang::from_query(params.lang.as_deref());
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let (items, total) = state.store.rejected_page(params.before, SHOWN).await?;
     let next_before = items.last().filter(|_| items.len() == SHOWN).map(|last| last.id);
     let vi = lang == Lang::Vi;
@@ -178,7 +178,7 @@ fn bulk_form(state: &AppState, who: &crate::auth::Principal, lang: Lang) -> Mark
                 label { (if vi { "Công tơ" } else { "Meter" }) " "
                     select name="meter" {
                         option value="" { (if vi { "Tất cả" } else { "All" }) }
-                        @for meter in &state.config.meters { option value=(meter.id) { (meter.id) " — " (meter.name) } }
+                        @for meter in &state.config().meters { option value=(meter.id) { (meter.id) " — " (meter.name) } }
                     }
                 }
                 label { (if vi { "Loại" } else { "Kind" }) " "

@@ -53,7 +53,7 @@ pub async fn reports_page(
     Query(params): Query<ReportPageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let today = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date();
+    let today = jiff::Timestamp::now().to_zoned(state.config().office.timezone.clone()).date();
     let usual = usual_periods(today);
     let (chosen, error) = period_choice::chosen(params.period.as_deref(), usual[0], lang);
     let shelf = std::sync::Arc::clone(&state.report_shelf);

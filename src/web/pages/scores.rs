@@ -32,9 +32,9 @@ pub async fn scores_page(
     Query(params): Query<ScorePageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let today = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date();
+    let today = jiff::Timestamp::now().to_zoned(state.config().office.timezone.clone()).date();
     let (period, error) = period_choice::chosen(params.period.as_deref(), NamedPeriod::Year(today.year()), lang);
-    let report = report_in_force(state.store.as_ref(), &state.config, &period, jiff::Timestamp::now()).await?;
+    let report = report_in_force(state.store.as_ref(), &state.config(), &period, jiff::Timestamp::now()).await?;
     let no_meter = lang.pick("chưa có công tơ riêng", "no meter of its own");
     let criteria = [
         lang.pick("Điện", "Electricity"),

@@ -19,8 +19,9 @@ use crate::web::{ApiError, AppState};
 const FORM_LINES: usize = 8;
 
 pub(super) fn section(state: &AppState, who: &Principal, lang: Lang, today: &str) -> Markup {
-    let writable: Vec<_> = state.config.departments.iter().filter(|d| who.may_write_department(&d.id)).collect();
-    if state.config.supplies.is_empty() || writable.is_empty() {
+    let config = state.config();
+    let writable: Vec<_> = config.departments.iter().filter(|d| who.may_write_department(&d.id)).collect();
+    if state.config().supplies.is_empty() || writable.is_empty() {
         return html! {};
     }
     let code = lang.code();
@@ -41,7 +42,7 @@ pub(super) fn section(state: &AppState, who: &Principal, lang: Lang, today: &str
                     tbody { @for i in 0..FORM_LINES { tr {
                         td { select name=(format!("item{i}")) {
                             option value="" { "—" }
-                            @for supply in &state.config.supplies {
+                            @for supply in &state.config().supplies {
                                 optgroup label=(lang.pick(&supply.name_vi, &supply.name_en)) {
                                     @for item in &supply.items {
                                         option value=(format!("{}/{}", supply.id, item.id)) { (item.name) " (" (item.unit) ")" }

@@ -38,7 +38,7 @@ pub async fn start_page(
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let code = lang.code();
-    let config = &state.config;
+    let config = &state.config();
     let admins = state.auth.users().await?.iter().filter(|u| u.role == Role::Admin).count();
     let statuses = state.store.meter_status().await?;
     let readings: u64 = statuses.iter().map(|s| s.readings).sum();

@@ -48,7 +48,7 @@ async fn context<'a>(
     params: &DashboardParams,
     lang: Lang,
 ) -> Result<Context<'a>, String> {
-    let config = &state.config;
+    let config = &state.config();
     let tz = &config.office.timezone;
     let resource = match given(&params.resource).filter(|_| page.has(Control::Resource)) {
         Some(r) => Some(r.parse::<Resource>().map_err(|e| e.to_string())?),
@@ -87,6 +87,7 @@ async fn context<'a>(
         "the store did not answer: the details are in the server's log".to_owned()
     })?;
     Ok(Context {
+        config: state.config(),
         state,
         lang,
         now: Timestamp::now(),
@@ -145,7 +146,7 @@ pub async fn dashboard(
         Err(e) => return ApiError::from(e).into_response(),
     };
     let ingest = state.ingest.snapshot();
-    let tz = &state.config.office.timezone;
+    let tz = &state.config().office.timezone;
     let body = html! {
         main.dashboard data-page=(page.id) {
             p.status {
@@ -197,7 +198,7 @@ fn error_page(state: &AppState, page: &Page, lang: Lang, message: &str) -> Respo
 /// The form at the top of a page: a GET of the page itself, so its address can be shared.
 fn controls(ctx: &Context<'_>, page: &Page, params: &DashboardParams) -> Markup {
     let lang = ctx.lang;
-    let config = &ctx.state.config;
+    let config = &ctx.config;
     let this_year = ctx.now.to_zoned(config.office.timezone.clone()).year();
     let chosen_period = given(&params.period).unwrap_or("");
     let mut periods: Vec<(String, String)> = RELATIVE_PERIODS

@@ -24,6 +24,8 @@ use crate::web::{ApiError, AppState};
 /// What the page's controls (or its defaults) settled for every panel.
 pub(super) struct Context<'a> {
     pub state: &'a AppState,
+    /// The config as this request found it, one meter list for every panel.
+    pub config: std::sync::Arc<crate::config::Config>,
     pub lang: Lang,
     pub now: Timestamp,
     pub department: Option<DepartmentId>,
@@ -63,7 +65,7 @@ impl Context<'_> {
             return Ok(figures);
         }
         let query = ProgressQuery { resource, department: self.department.clone(), period };
-        let figures = progress::progress(self.state.store.as_ref(), &self.state.config, &query, self.now).await?;
+        let figures = progress::progress(self.state.store.as_ref(), &self.config, &query, self.now).await?;
         if let Ok(mut cache) = self.progress.lock() {
             cache.insert((resource, period), figures.clone());
         }
@@ -78,8 +80,7 @@ impl Context<'_> {
             return Ok(hours);
         }
         let hours =
-            waste::hourly(self.state.store.as_ref(), &self.state.config, resource, self.department.as_ref(), range)
-                .await?;
+            waste::hourly(self.state.store.as_ref(), &self.config, resource, self.department.as_ref(), range).await?;
         if let Ok(mut cache) = self.hours.lock() {
             cache.insert((resource, range.from_ms(), range.to_ms()), hours.clone());
         }
@@ -87,7 +88,7 @@ impl Context<'_> {
     }
 
     fn tz(&self) -> &jiff::tz::TimeZone {
-        &self.state.config.office.timezone
+        &self.config.office.timezone
     }
 
     /// The range a panel shows, and the period it came from (none for explicit dates).
@@ -109,7 +110,7 @@ impl Context<'_> {
 
     fn department_name(&self) -> Option<&str> {
         let id = self.department.as_ref()?;
-        self.state.config.department(id).map(|d| d.name.as_str())
+        self.config.department(id).map(|d| d.name.as_str())
     }
 
     /// "Điện", or "Điện — Phòng A" on a department's page.
@@ -237,7 +238,7 @@ fn describe(resource: Resource, values: &[f64], labels: &[String], lang: Lang) -
 
 async fn series(ctx: &Context<'_>, resource: Resource, range: TimeRange, step: Step) -> Result<Series, ApiError> {
     let query = ConsumptionQuery { resource, department: ctx.department.clone(), meter: None, range, step };
-    Ok(figures::consumption(ctx.state.store.as_ref(), &ctx.state.config, &query).await?)
+    Ok(figures::consumption(ctx.state.store.as_ref(), &ctx.config, &query).await?)
 }
 
 /// This month and this year against the plan: use to date, the same period last year, the
@@ -250,7 +251,7 @@ async fn progress(ctx: &Context<'_>, resource: Resource) -> Result<PanelView, Ap
         periods.push(ctx.progress(resource, period).await?);
     }
     let incomplete = incomplete_note(ctx, resource);
-    let has_meters = ctx.state.config.meters.iter().any(|m| m.resource == resource);
+    let has_meters = ctx.config.meters.iter().any(|m| m.resource == resource);
     let q = |v: f64| locale::quantity(resource, v, lang);
     let optional = |v: Option<f64>| v.map(q).unwrap_or_else(|| "—".to_owned());
     let co2e = |kg: f64| format!("{} kg CO2e", locale::amount(kg, lang));
@@ -322,7 +323,7 @@ fn named_period(ctx: &Context<'_>, spec: Option<PeriodSpec>) -> Option<NamedPeri
 /// Each bucket's share of the period's target: by working days when the baseline carries
 /// over by working days, else by calendar days.
 fn target_per_bucket(ctx: &Context<'_>, series: &Series, range: &TimeRange, target: f64, basis: Basis) -> Vec<f64> {
-    let office = &ctx.state.config.office;
+    let office = &ctx.config.office;
     let tz = ctx.tz();
     let date = |ts: Timestamp| ts.to_zoned(tz.clone()).date();
     let weight = |from: Timestamp, to: Timestamp| -> f64 {
@@ -344,7 +345,7 @@ fn target_per_bucket(ctx: &Context<'_>, series: &Series, range: &TimeRange, targ
 
 /// The meters counting towards a resource's figures that are late or never reported.
 fn incomplete_note(ctx: &Context<'_>, resource: Resource) -> Option<String> {
-    let config = &ctx.state.config;
+    let config = &ctx.config;
     let lang = ctx.lang;
     let seen: HashMap<_, _> = ctx.statuses.iter().map(|s| (&s.meter, s.last_seen)).collect();
     let gaps: Vec<String> = select_meters(&config.meters, resource, ctx.department.as_ref())
@@ -372,7 +373,7 @@ async fn bars(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result<Pa
     let (range, spec) = ctx.range(panel)?;
     let step = ctx.step(panel, &range);
     if let Some(department) = &ctx.department
-        && !common_area::has_own_meter(&ctx.state.config, resource, department)
+        && !common_area::has_own_meter(&ctx.config, resource, department)
     {
         // No meter of its own: nothing measured, which is not a 0 to chart.
         let title = format!("{} — {}", ctx.subject(resource), ctx.period_label(&range, spec));
@@ -428,7 +429,7 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     let lang = ctx.lang;
     let (range, spec) = ctx.range(panel)?;
     let store = ctx.state.store.as_ref();
-    let config = &ctx.state.config;
+    let config = &ctx.config;
     let unit = locale::unit(resource, lang);
     let (mut ranked, what) = match panel.group {
         Group::Meters => (
@@ -599,7 +600,7 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
     let lang = ctx.lang;
     let (range, spec) = ctx.range(panel)?;
     let store = ctx.state.store.as_ref();
-    let config = &ctx.state.config;
+    let config = &ctx.config;
     let hours = ctx.hourly(resource, range).await?;
     let figures = waste::waste(store, config, resource, ctx.department.as_ref(), range, &hours).await?;
     let split = figures.split;
@@ -684,7 +685,7 @@ async fn waste_panel(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Re
 
 fn meters(ctx: &Context<'_>, resource: Option<Resource>) -> PanelView {
     let lang = ctx.lang;
-    let config = &ctx.state.config;
+    let config = &ctx.config;
     let tz = ctx.tz();
     let status_of: HashMap<_, _> = ctx.statuses.iter().map(|s| (&s.meter, s)).collect();
     let departments: HashMap<_, _> = config.departments.iter().map(|d| (&d.id, d.name.as_str())).collect();

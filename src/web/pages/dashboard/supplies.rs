@@ -15,7 +15,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
     let lang = ctx.lang;
     let (range, spec) = ctx.range(panel)?;
     let store = ctx.state.store.as_ref();
-    let config = &ctx.state.config;
+    let config = &ctx.config;
     let plan = plan_in_force::in_force(store, config).await?;
     let figures = supplies::over(store, config, &plan, range, ctx.now).await?;
     let body = if figures.is_empty() {
@@ -59,7 +59,6 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
 fn by_department(ctx: &Context<'_>, figures: &[SupplyFigures]) -> Markup {
     let lang = ctx.lang;
     let rows = ctx
-        .state
         .config
         .departments
         .iter()

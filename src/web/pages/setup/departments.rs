@@ -28,7 +28,7 @@ pub async fn departments_page(
     Query(params): Query<PageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let config = &state.config;
+    let config = &state.config();
     let plan = in_force(state.store.as_ref(), config).await?;
     let today = jiff::Timestamp::now().to_zoned(config.office.timezone.clone()).date();
     let code = lang.code();

@@ -22,7 +22,8 @@ pub async fn devices_page(
     Query(params): Query<PageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let tz = &state.config.office.timezone;
+    let config = state.config();
+    let tz = &config.office.timezone;
     let devices = found_devices(state.store.as_ref(), &state.pipeline).await?;
     let code = lang.code();
     let body = html! {

@@ -105,7 +105,7 @@ pub async fn meter_page(
     let record =
         records.iter().find(|r| r.spec.id == id).ok_or_else(|| ApiError::NotFound(format!("no meter `{id}`")))?;
     let code = lang.code();
-    let tz = state.config.office.timezone.clone();
+    let tz = state.config().office.timezone.clone();
     let today = jiff::Timestamp::now().to_zoned(tz).date();
     let body = html! {
         main.admin.setup.meter {
@@ -318,7 +318,7 @@ fn department_name(state: &AppState, id: Option<&str>, lang: Lang) -> String {
     match id {
         None => lang.pick("Toàn cơ quan", "Whole office").to_owned(),
         Some(id) => state
-            .config
+            .config()
             .departments
             .iter()
             .find(|d| d.id.as_str() == id)
@@ -339,7 +339,7 @@ pub(super) fn meter_fields(state: &AppState, spec: Option<&MeterSpec>, lang: Lan
         } }
         label { (lang.pick("Phòng, ban", "Department")) select name="department" {
             option value="" { (lang.pick("Toàn cơ quan", "Whole office")) }
-            @for d in &state.config.departments { option value=(d.id.as_str()) selected[chosen(|s| s.department.clone(), d.id.as_str())] { (d.name) } }
+            @for d in &state.config().departments { option value=(d.id.as_str()) selected[chosen(|s| s.department.clone(), d.id.as_str())] { (d.name) } }
         } }
         label { (lang.pick("Công tơ cấp trên", "Parent meter")) select name="parent" {
             option value="" { (lang.pick("Không có", "None")) }
