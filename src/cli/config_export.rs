@@ -1,5 +1,5 @@
 //! `xanh config export`: the config file with the office's setup as the store holds it (the
-//! meters, and the headcount and floor area changes), as TOML that `xanh check-config` accepts:
+//! meters, the headcount and floor area changes, and the prices), as TOML that `xanh check-config` accepts:
 //! for review, to bring the file in line with the store, or to set up another office.
 
 use anyhow::{Context, bail};
@@ -17,7 +17,7 @@ pub struct ConfigArgs {
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// Print the config file with the meters and staffing the store holds (docs/setup.md).
+    /// Print the config file with the meters, staffing and prices the store holds (docs/setup.md).
     Export,
 }
 
@@ -43,7 +43,7 @@ async fn export(config: &Config) -> anyhow::Result<()> {
     let store = SqliteStore::open(path, tz, &config.office.timezone_name, &config.meters)?;
     let records = store.meter_setup().await?;
     let mut header = format!(
-        "# {}, with the meters and staffing the store {} holds ({}).\n",
+        "# {}, with the meters, staffing and prices the store {} holds ({}).\n",
         config.source,
         path.display(),
         jiff::Timestamp::now().to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M")
@@ -80,6 +80,29 @@ async fn export(config: &Config) -> anyhow::Result<()> {
         }
         doc.insert("staffing".into(), Value::Array(staffing));
     }
+    if !store.tariff_changes().await?.is_empty() {
+        // The prices in force: the file's (or the shipped ones) and the store's, one per
+        // resource and day, the one in force of a day's (the last) kept.
+        let mut tariffs = crate::analysis::plan_in_force::in_force(&store, config).await?.tariffs;
+        tariffs.reverse();
+        let mut seen = std::collections::HashSet::new();
+        tariffs.retain(|t| seen.insert((t.resource, t.from)));
+        tariffs.reverse();
+        doc.insert("tariffs".into(), Value::Array(tariffs.iter().map(tariff_entry).collect()));
+    }
     print!("{header}\n{}", toml::to_string(&doc)?);
     Ok(())
+}
+
+/// A `[[tariffs]]` entry as the config file writes it.
+fn tariff_entry(tariff: &crate::config::Tariff) -> Value {
+    let mut entry = Table::new();
+    entry.insert("resource".into(), Value::String(tariff.resource.to_string()));
+    entry.insert("from".into(), Value::String(tariff.from.to_string()));
+    entry.insert("price_vnd".into(), Value::Float(tariff.price_vnd));
+    entry.insert("per".into(), Value::String(tariff.per.clone()));
+    if !tariff.note.is_empty() {
+        entry.insert("note".into(), Value::String(tariff.note.clone()));
+    }
+    Value::Table(entry)
 }

@@ -242,6 +242,21 @@ pub struct Tariff {
     pub vnd_per_unit: f64,
 }
 
+impl Tariff {
+    /// A price of `price_vnd` per `per` (a unit of `resource`, as a config writes it: kWh,
+    /// m3, ream…) from `from` on; `Err` says which units `resource` takes.
+    pub fn new(resource: Resource, from: Date, price_vnd: f64, per: &str, note: &str) -> Result<Tariff, String> {
+        let unit: Option<Unit> = serde_json::from_value(serde_json::Value::String(per.to_owned())).ok();
+        let Some(unit) = unit.filter(|u| u.resource() == resource) else {
+            return Err(format!("use one of {}", Unit::names_for(resource)));
+        };
+        // A price per ream is a 500th of it per sheet; per Wh a thousand times it per kWh.
+        let vnd_per_unit =
+            price_vnd / crate::domain::Conversion::new(unit, resource).map(|c| c.to_canonical(1.0)).unwrap_or(1.0);
+        Ok(Tariff { resource, from, price_vnd, per: per.to_owned(), note: note.to_owned(), vnd_per_unit })
+    }
+}
+
 fn iso_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(date)
 }
@@ -619,14 +634,12 @@ fn resolve_tariffs(entries: &[TariffEntry], problem: Problem<'_>) -> Vec<Tariff>
             continue;
         }
         let (Some(resource), Some(from)) = (res, from) else { continue };
-        let unit: Option<Unit> = serde_json::from_value(serde_json::Value::String(e.per.clone())).ok();
-        let Some(unit) = unit.filter(|u| u.resource() == resource) else {
-            problem(
-                key("per"),
-                format!("`{}` is not a unit of {resource}", e.per),
-                format!("use one of {}", Unit::names_for(resource)),
-            );
-            continue;
+        let tariff = match Tariff::new(resource, from, e.price_vnd, &e.per, &e.note) {
+            Ok(tariff) => tariff,
+            Err(fix) => {
+                problem(key("per"), format!("`{}` is not a unit of {resource}", e.per), fix);
+                continue;
+            }
         };
         if tariffs.iter().any(|t| t.resource == resource && t.from == from) {
             problem(
@@ -636,17 +649,7 @@ fn resolve_tariffs(entries: &[TariffEntry], problem: Problem<'_>) -> Vec<Tariff>
             );
             continue;
         }
-        // A price per ream is a 500th of it per sheet; per Wh a thousand times it per kWh.
-        let vnd_per_unit =
-            e.price_vnd / crate::domain::Conversion::new(unit, resource).map(|c| c.to_canonical(1.0)).unwrap_or(1.0);
-        tariffs.push(Tariff {
-            resource,
-            from,
-            price_vnd: e.price_vnd,
-            per: e.per.clone(),
-            note: e.note.clone(),
-            vnd_per_unit,
-        });
+        tariffs.push(tariff);
     }
     tariffs
 }

@@ -36,6 +36,7 @@ mod scores;
 mod security;
 mod setup_meters;
 mod setup_staffing;
+mod setup_tariffs;
 mod slow_clients;
 mod start;
 mod store_conformance;

@@ -11,6 +11,7 @@ mod rollup;
 mod schema;
 mod setup;
 mod slips;
+mod tariffs;
 #[cfg(test)]
 mod upgrades;
 mod write;
@@ -315,6 +316,15 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<crate::store::StaffingRecord>>,
     ) -> Result<crate::store::StaffingRecord, StoreError> {
         self.blocking(move |inner| inner.record_staffing(change, by, audit)).await
+    }
+
+    async fn record_tariff(
+        &self,
+        tariff: crate::config::Tariff,
+        by: String,
+        audit: Option<AuditLine<crate::store::TariffRecord>>,
+    ) -> Result<crate::store::TariffRecord, StoreError> {
+        self.blocking(move |inner| inner.record_tariff(tariff, by, audit)).await
     }
 
     async fn retire_meter(

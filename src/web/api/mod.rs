@@ -21,4 +21,5 @@ pub mod report;
 pub mod scores;
 pub mod supplies;
 pub mod staffing;
+pub mod tariffs;
 pub mod waste;

@@ -11,6 +11,7 @@ pub mod recipients;
 pub mod review;
 pub mod slips;
 pub mod staffing;
+pub mod tariffs;
 
 use serde_json::{Value, json};
 

@@ -40,6 +40,7 @@ pub use scores::scores_page;
 pub use slips::{slip_form, slip_import_form};
 pub use setup::{
     add_meter_form, change_meter_form, departments_page, meter_page, meters_page, retire_meter_form, staffing_form,
+    tariff_form, tariffs_page,
 };
 pub use start::start_page;
 
