@@ -43,8 +43,11 @@ async fn a_water_price_set_over_the_api_prices_its_days_at_once_and_survives_a_r
     // 10 000 đồng/m³ from 01/01/2025, then 12.000 from 01/07/2025: 40 × 10 000 + 60 × 12 000.
     set_price(&app, json!({"resource": "water", "from": "2025-01-01", "price_vnd": 10000, "per": "m3"})).await;
     approx(&water_cost_2025(&app).await["actual_vnd"], 400_000.0 + 600_000.0);
-    set_price(&app, json!({"resource": "water", "from": "01/07/2025", "price_vnd": "12.000", "per": "m3", "note": "QĐ 12/2025"}))
-        .await;
+    set_price(
+        &app,
+        json!({"resource": "water", "from": "01/07/2025", "price_vnd": "12.000", "per": "m3", "note": "QĐ 12/2025"}),
+    )
+    .await;
     let cost = water_cost_2025(&app).await;
     approx(&cost["actual_vnd"], 400_000.0 + 720_000.0);
     assert_eq!(cost["tariffs"].as_array().map(Vec::len), Some(2), "{cost}");
@@ -57,7 +60,10 @@ async fn a_water_price_set_over_the_api_prices_its_days_at_once_and_survives_a_r
         audit["items"].as_array().unwrap().iter().filter(|l| l["action"] == "tariffs.change").collect();
     assert_eq!(lines.len(), 2, "{audit}");
     let second = lines.iter().find(|l| l["target"] == "water from 2025-07-01").unwrap();
-    assert_eq!((second["before"]["price_vnd"].as_f64(), second["after"]["price_vnd"].as_f64()), (Some(10000.0), Some(12000.0)));
+    assert_eq!(
+        (second["before"]["price_vnd"].as_f64(), second["after"]["price_vnd"].as_f64()),
+        (Some(10000.0), Some(12000.0))
+    );
     let first = lines.iter().find(|l| l["target"] == "water from 2025-01-01").unwrap();
     assert!(first["before"].is_null(), "{first}");
 

@@ -11,11 +11,12 @@ mod audit_log;
 mod council;
 mod dashboard;
 mod demo_office;
-mod supplies;
-mod setup;
 mod periods;
 mod phone;
 mod recipients;
+mod setup;
+mod setup_tariffs;
+mod supplies;
 
 use std::collections::HashMap;
 use std::path::Path;

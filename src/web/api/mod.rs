@@ -19,7 +19,7 @@ pub mod readings;
 pub mod rejected;
 pub mod report;
 pub mod scores;
-pub mod supplies;
 pub mod staffing;
+pub mod supplies;
 pub mod tariffs;
 pub mod waste;

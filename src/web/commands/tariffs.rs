@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 
 use crate::analysis::plan_in_force::in_force;
 use crate::config::Tariff;
-use crate::domain::Resource;
+use crate::domain::{Resource, Unit};
 use crate::ingest::manual::parse_number;
 use crate::store::{AuditDetail, TariffRecord};
 use crate::web::auth::Admin;
-use crate::web::commands::audit_line;
 use crate::web::commands::meters::parse_day;
+use crate::web::commands::{CommandError, audit_line, refused};
 use crate::web::{ApiError, AppState};
 
 /// The highest price taken, in VND per unit: above any office's electricity, water or ream.
@@ -33,7 +33,7 @@ pub struct TariffBody {
     pub note: String,
 }
 
-fn price(value: &Value) -> Result<f64, ApiError> {
+fn price(value: &Value) -> Result<f64, CommandError> {
     let parsed = match value {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => parse_number(s).ok(),
@@ -41,8 +41,9 @@ fn price(value: &Value) -> Result<f64, ApiError> {
     };
     match parsed {
         Some(v) if v.is_finite() && (0.0..=MAX_PRICE_VND).contains(&v) => Ok(v),
-        _ => Err(ApiError::BadRequest(
-            "`price_vnd` is not a price in VND from 0 to 100.000.000: write it as 12500 or 12.500".into(),
+        _ => Err(refused(
+            "`price_vnd` is not a price in VND from 0 to 100.000.000: write it as 12500 or 12.500",
+            "Giá phải là một số tiền từ 0 đến 100.000.000 đồng: hãy viết như 12500 hoặc 12.500",
         )),
     }
 }
@@ -59,14 +60,29 @@ pub fn tariff_json(tariff: &Tariff) -> Value {
 }
 
 /// Check and keep a price.
-pub async fn record(state: &AppState, admin: &Admin, body: TariffBody) -> Result<TariffRecord, ApiError> {
-    let resource: Resource = body.resource.trim().parse().map_err(|_| {
-        ApiError::BadRequest(format!("`{}` is not a resource: send electricity, water or paper", body.resource.trim()))
+pub async fn record(state: &AppState, admin: &Admin, body: TariffBody) -> Result<TariffRecord, CommandError> {
+    let sent = body.resource.trim();
+    let resource: Resource = sent.parse().map_err(|_| {
+        refused(
+            format!("`{sent}` is not a resource: send electricity, water or paper"),
+            format!("`{sent}` không phải là điện, nước hay giấy"),
+        )
     })?;
-    let from = parse_day(&body.from)?;
+    let from = parse_day(&body.from).map_err(|e| match e {
+        ApiError::BadRequest(en) => {
+            refused(en, format!("`{}` không phải là ngày: hãy viết như 15/11/2026", body.from.trim()))
+        }
+        other => CommandError::Failed(other),
+    })?;
     let price_vnd = price(&body.price_vnd)?;
-    let tariff = Tariff::new(resource, from, price_vnd, body.per.trim(), body.note.trim())
-        .map_err(|fix| ApiError::BadRequest(format!("`{}` is not a unit of {resource}: {fix}", body.per.trim())))?;
+    let per = body.per.trim();
+    let tariff = Tariff::new(resource, from, price_vnd, per, body.note.trim()).map_err(|fix| {
+        let units = Unit::names_for(resource);
+        refused(
+            format!("`{per}` is not a unit of {resource}: {fix}"),
+            format!("`{per}` không phải là đơn vị của {resource}: dùng {units}"),
+        )
+    })?;
     let plan = in_force(state.store.as_ref(), &state.config).await?;
     let before = plan.tariff(resource, from).map(tariff_json);
     let line = audit_line(admin.principal(), "tariffs.change", move |record: &TariffRecord| AuditDetail {

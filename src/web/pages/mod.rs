@@ -20,8 +20,8 @@ mod reports;
 mod scores;
 mod setup;
 mod slips;
-mod supplies;
 mod start;
+mod supplies;
 
 pub use account::{login, login_page, logout, setup, setup_page};
 pub use admin::{create_token_form, create_user_form, revoke_token_form, user_action_form, users_page};
@@ -37,11 +37,11 @@ pub use recipients::{add_recipient_form, recipient_action_form, recipients_page}
 pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
 pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
-pub use slips::{slip_form, slip_import_form};
 pub use setup::{
     add_meter_form, change_meter_form, departments_page, meter_page, meters_page, retire_meter_form, staffing_form,
     tariff_form, tariffs_page,
 };
+pub use slips::{slip_form, slip_import_form};
 pub use start::start_page;
 
 use maud::{DOCTYPE, Markup, html};

@@ -5,5 +5,5 @@ mod meters;
 mod tariffs;
 
 pub use departments::{departments_page, staffing_form};
-pub use tariffs::{tariff_form, tariffs_page};
 pub use meters::{add_meter_form, change_meter_form, meter_page, meters_page, retire_meter_form};
+pub use tariffs::{tariff_form, tariffs_page};

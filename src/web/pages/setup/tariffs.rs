@@ -29,6 +29,17 @@ const UNITS: &[(Resource, &str, &str, &str)] = &[
     (Resource::Paper, "ream", "đồng/ram (500 tờ)", "VND/ream (500 sheets)"),
 ];
 
+/// A unit as a config writes it, as a person reads it.
+fn per_label(per: &str, lang: Lang) -> &str {
+    match per {
+        "m3" => "m³",
+        "ream" => lang.pick("ram", "ream"),
+        "sheet" => lang.pick("tờ", "sheet"),
+        "L" => lang.pick("lít", "L"),
+        other => other,
+    }
+}
+
 fn resource_name(resource: Resource, lang: Lang) -> &'static str {
     match resource {
         Resource::Electricity => lang.pick("Điện", "Electricity"),
@@ -59,7 +70,7 @@ pub async fn tariffs_page(
                             td { (resource_name(resource, lang)) }
                             @if let Some(t) = plan.tariff(resource, today) {
                                 td.num data-figure="price" { (locale::number(t.price_vnd, 0, lang)) }
-                                td { (t.per) }
+                                td { (per_label(&t.per, lang)) }
                                 td { (t.from.strftime("%d/%m/%Y")) }
                             } @else {
                                 td.num data-figure="price" { "—" } td {} td {}
@@ -96,7 +107,7 @@ pub async fn tariffs_page(
                             td { (t.from.strftime("%d/%m/%Y")) }
                             td { (resource_name(t.resource, lang)) }
                             td.num { (locale::number(t.price_vnd, 0, lang)) }
-                            td { (t.per) }
+                            td { (per_label(&t.per, lang)) }
                             td { (t.note) }
                         }
                     } }
@@ -136,15 +147,13 @@ pub async fn tariff_form(
         Ok(r) => {
             let (name, day) = (resource_name(r.tariff.resource, lang), r.tariff.from.strftime("%d/%m/%Y").to_string());
             let price = locale::number(r.tariff.price_vnd, 0, lang);
+            let per = per_label(&r.tariff.per, lang);
             Ok(match lang {
-                Lang::Vi => format!("Đã lưu giá {} {price} đồng/{} từ {day}.", name.to_lowercase(), r.tariff.per),
-                Lang::En => format!("Saved the {} price {price} VND/{} from {day}.", name.to_lowercase(), r.tariff.per),
+                Lang::Vi => format!("Đã lưu giá {} {price} đồng/{per} từ {day}.", name.to_lowercase()),
+                Lang::En => format!("Saved the {} price {price} VND/{per} from {day}.", name.to_lowercase()),
             })
         }
-        Err(ApiError::BadRequest(m) | ApiError::NotFound(m)) => {
-            Err(format!("{}: {m}", lang.pick("Chưa lưu", "Not saved")))
-        }
-        Err(other) => return Err(other),
+        Err(e) => Err(format!("{}: {}", lang.pick("Chưa lưu", "Not saved"), e.refusal(lang)?)),
     };
     Ok(back_to("/admin/tariffs", lang, result))
 }
