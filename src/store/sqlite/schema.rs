@@ -238,20 +238,6 @@ pub(super) const MIGRATIONS: &[&str] = &[
     UPDATE alert_outbox SET notification = xanh_attachments_as_base64(notification)
     WHERE json_array_length(notification, '$.attachments') > 0;
 "#,
-    // Prices entered in the web app, laid over the config's [[tariffs]]; each in force from
-    // its local day until the next of its resource.
-    r#"
-    CREATE TABLE tariff_changes (
-        id         INTEGER PRIMARY KEY AUTOINCREMENT,
-        resource   TEXT    NOT NULL,
-        from_day   TEXT    NOT NULL,    -- YYYY-MM-DD
-        price_vnd  REAL    NOT NULL,
-        per        TEXT    NOT NULL,    -- the unit, as a config writes it: kWh, m3, ream
-        note       TEXT    NOT NULL,
-        entered_by TEXT    NOT NULL,
-        entered_at INTEGER NOT NULL
-    );
-"#,
     // Who is told of alerts, edited by an admin (docs/alerts.md): seeded once from
     // `[[alerts.recipients]]`, the fields as the config writes them.
     r#"
@@ -264,6 +250,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
         webhook     TEXT,
         quiet_hours TEXT,               -- 21:00-06:30
         digest_at   TEXT                -- 07:00
+    );
+"#,
+    // Prices entered in the web app, laid over the config's [[tariffs]]; each in force from
+    // its local day until the next of its resource.
+    r#"
+    CREATE TABLE tariff_changes (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        resource   TEXT    NOT NULL,
+        from_day   TEXT    NOT NULL,    -- YYYY-MM-DD
+        price_vnd  REAL    NOT NULL,
+        per        TEXT    NOT NULL,    -- the unit, as a config writes it: kWh, m3, ream
+        note       TEXT    NOT NULL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL
     );
 "#,
 ];
