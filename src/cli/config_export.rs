@@ -1,5 +1,5 @@
 //! `xanh config export`: the config file with the office's setup as the store holds it (the
-//! meters, the headcount and floor area changes, and the prices), as TOML that `xanh check-config` accepts:
+//! meters, the headcount and floor area changes, the prices and emission factors), as TOML that `xanh check-config` accepts:
 //! for review, to bring the file in line with the store, or to set up another office.
 
 use anyhow::{Context, bail};
@@ -17,7 +17,7 @@ pub struct ConfigArgs {
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// Print the config file with the meters, staffing and prices the store holds (docs/setup.md).
+    /// Print the config file with the meters, staffing, prices and emission factors the store holds (docs/setup.md).
     Export,
 }
 
@@ -43,7 +43,7 @@ async fn export(config: &Config) -> anyhow::Result<()> {
     let store = SqliteStore::open(path, tz, &config.office.timezone_name, &config.meters)?;
     let records = store.meter_setup().await?;
     let mut header = format!(
-        "# {}, with the meters, staffing and prices the store {} holds ({}).\n",
+        "# {}, with the meters, staffing, prices and emission factors the store {} holds ({}).\n",
         config.source,
         path.display(),
         jiff::Timestamp::now().to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M")
@@ -90,6 +90,15 @@ async fn export(config: &Config) -> anyhow::Result<()> {
         tariffs.reverse();
         doc.insert("tariffs".into(), Value::Array(tariffs.iter().map(tariff_entry).collect()));
     }
+    if !store.factor_changes().await?.is_empty() {
+        // As the prices: one factor per resource and year, the one in use kept.
+        let mut factors = crate::analysis::plan_in_force::in_force(&store, config).await?.emission_factors;
+        factors.reverse();
+        let mut seen = std::collections::HashSet::new();
+        factors.retain(|f| seen.insert((f.resource, f.year)));
+        factors.reverse();
+        doc.insert("emission_factors".into(), Value::Array(factors.iter().map(factor_entry).collect()));
+    }
     print!("{header}\n{}", toml::to_string(&doc)?);
     Ok(())
 }
@@ -103,6 +112,22 @@ fn tariff_entry(tariff: &crate::config::Tariff) -> Value {
     entry.insert("per".into(), Value::String(tariff.per.clone()));
     if !tariff.note.is_empty() {
         entry.insert("note".into(), Value::String(tariff.note.clone()));
+    }
+    Value::Table(entry)
+}
+
+/// An `[[emission_factors]]` entry as the config file writes it.
+fn factor_entry(factor: &crate::config::EmissionFactor) -> Value {
+    let mut entry = Table::new();
+    entry.insert("resource".into(), Value::String(factor.resource.to_string()));
+    entry.insert("year".into(), Value::Integer(i64::from(factor.year)));
+    entry.insert("value".into(), Value::Float(factor.value));
+    entry.insert("unit".into(), Value::String(factor.unit.clone()));
+    if let Some(kg) = factor.kg_per_ream {
+        entry.insert("kg_per_ream".into(), Value::Float(kg));
+    }
+    if !factor.source.is_empty() {
+        entry.insert("source".into(), Value::String(factor.source.clone()));
     }
     Value::Table(entry)
 }

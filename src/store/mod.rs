@@ -279,6 +279,15 @@ pub struct TariffRecord {
     pub entered_at: Timestamp,
 }
 
+/// An emission factor entered in the web app, with who entered it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactorRecord {
+    pub id: i64,
+    pub factor: crate::config::EmissionFactor,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// One meter's consumption over a range, as a store that holds several offices tags it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeterTotal {
@@ -385,6 +394,9 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// The prices entered in the web app, oldest first.
     async fn tariff_changes(&self) -> Result<Vec<TariffRecord>, StoreError>;
+
+    /// The emission factors entered in the web app, oldest first.
+    async fn factor_changes(&self) -> Result<Vec<FactorRecord>, StoreError>;
 
     /// Every meter's consumption over `range` in every office the store holds, or `None`
     /// when the store holds only this office (the embedded one).
@@ -516,6 +528,14 @@ pub trait Store: StoreReads {
         by: String,
         audit: Option<AuditLine<TariffRecord>>,
     ) -> Result<TariffRecord, StoreError>;
+
+    /// Keep an emission factor of a resource from a year on.
+    async fn record_factor(
+        &self,
+        factor: crate::config::EmissionFactor,
+        by: String,
+        audit: Option<AuditLine<FactorRecord>>,
+    ) -> Result<FactorRecord, StoreError>;
 
     /// Retire a meter from a local date, or put it back in use (`None`); `Ok(None)`: no such
     /// meter.

@@ -34,6 +34,7 @@ mod retention;
 mod review;
 mod scores;
 mod security;
+mod setup_emission_factors;
 mod setup_meters;
 mod setup_staffing;
 mod setup_tariffs;

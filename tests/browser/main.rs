@@ -15,6 +15,7 @@ mod periods;
 mod phone;
 mod recipients;
 mod setup;
+mod setup_emission_factors;
 mod setup_tariffs;
 mod supplies;
 

@@ -2,6 +2,7 @@
 
 mod changes;
 mod corrections;
+mod emission_factors;
 mod history;
 mod meetings;
 mod plan_edits;
@@ -325,6 +326,15 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<crate::store::TariffRecord>>,
     ) -> Result<crate::store::TariffRecord, StoreError> {
         self.blocking(move |inner| inner.record_tariff(tariff, by, audit)).await
+    }
+
+    async fn record_factor(
+        &self,
+        factor: crate::config::EmissionFactor,
+        by: String,
+        audit: Option<AuditLine<crate::store::FactorRecord>>,
+    ) -> Result<crate::store::FactorRecord, StoreError> {
+        self.blocking(move |inner| inner.record_factor(factor, by, audit)).await
     }
 
     async fn retire_meter(

@@ -266,6 +266,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
         entered_at INTEGER NOT NULL
     );
 "#,
+    // Emission factors entered in the web app, laid over the config's [[emission_factors]];
+    // each for its year and after, until a later one of its resource.
+    r#"
+    CREATE TABLE emission_factor_changes (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        resource    TEXT    NOT NULL,
+        year        INTEGER NOT NULL,
+        value       REAL    NOT NULL,
+        unit        TEXT    NOT NULL,    -- as a config writes it: tCO2/MWh, kgCO2e/m3, kgCO2e/kg
+        kg_per_ream REAL,
+        source      TEXT    NOT NULL,
+        entered_by  TEXT    NOT NULL,
+        entered_at  INTEGER NOT NULL
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

@@ -8,6 +8,7 @@ pub mod consumption;
 pub mod corrections;
 pub mod departments;
 pub mod documents;
+pub mod emission_factors;
 pub mod health;
 pub mod meetings;
 pub mod meters;

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod corrections;
 pub mod documents;
+pub mod emission_factors;
 pub mod meetings;
 pub mod meters;
 pub mod plan;

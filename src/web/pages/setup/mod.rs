@@ -1,9 +1,11 @@
 //! The office's setup in the browser (issue 18), for HC-QT: one file a page group.
 
 mod departments;
+mod emission_factors;
 mod meters;
 mod tariffs;
 
 pub use departments::{departments_page, staffing_form};
+pub use emission_factors::{factor_form, factors_page};
 pub use meters::{add_meter_form, change_meter_form, meter_page, meters_page, retire_meter_form};
 pub use tariffs::{tariff_form, tariffs_page};
