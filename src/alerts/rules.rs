@@ -124,7 +124,9 @@ pub async fn night_leak(
         let hours = now.duration_since(since).as_secs_f64() / 3600.0;
         let lost_m3 = rate_m3 * hours;
         let litres = lost_m3 * 1000.0;
-        let price = config.plan.tariff(Resource::Water, today).map(|t| t.price_vnd);
+        // The price in force, entered in the app or the config's, per m³ whatever unit it is given in.
+        let plan = crate::analysis::plan_in_force::in_force(store, config).await?;
+        let price = plan.tariff(Resource::Water, today).map(|t| t.vnd_per_unit);
         let (cost_vi, cost_en) = match price {
             Some(p) => (format!(" (≈ {} đồng)", vi(lost_m3 * p, 0)), format!(" (≈ {} VND)", en(lost_m3 * p, 0))),
             None => (String::new(), String::new()),

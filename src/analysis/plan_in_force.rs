@@ -7,12 +7,18 @@ use crate::config::{Config, EnteredBaseline, Plan, TargetRule};
 use crate::store::{PlanEditRecord, PlanValue, StoreError, StoreReads};
 
 /// The config's plan with the stored edits over it, and the headcount and floor area
-/// changes entered in the app after the config's (on the same day, the app's win).
+/// changes, prices and emission factors entered in the app after the config's (on the same day, the app's win).
 pub async fn in_force(store: &dyn StoreReads, config: &Config) -> Result<Plan, StoreError> {
     let mut plan = overlay(&config.plan, &store.plan_edits().await?);
     plan.staffing.extend(store.staffing_changes().await?.into_iter().map(|r| r.change));
     // Stable: of two changes from one day the later one is in force.
     plan.staffing.sort_by_key(|c| c.from);
+    plan.tariffs.extend(store.tariff_changes().await?.into_iter().map(|r| r.tariff));
+    // Stable, and `Plan::tariff` takes the last of a day's: the latest price entered wins.
+    plan.tariffs.sort_by_key(|t| (t.resource, t.from));
+    plan.emission_factors.extend(store.factor_changes().await?.into_iter().map(|r| r.factor));
+    // Stable, and `Plan::emission_factor` takes the last of a year's: the latest entered wins.
+    plan.emission_factors.sort_by_key(|f| (f.resource, f.year));
     Ok(plan)
 }
 

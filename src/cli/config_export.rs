@@ -1,5 +1,5 @@
 //! `xanh config export`: the config file with the office's setup as the store holds it (the
-//! meters, and the headcount and floor area changes), as TOML that `xanh check-config` accepts:
+//! meters, the headcount and floor area changes, the prices and emission factors), as TOML that `xanh check-config` accepts:
 //! for review, to bring the file in line with the store, or to set up another office.
 
 use anyhow::{Context, bail};
@@ -17,7 +17,7 @@ pub struct ConfigArgs {
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// Print the config file with the meters and staffing the store holds (docs/setup.md).
+    /// Print the config file with the meters, staffing, prices and emission factors the store holds (docs/setup.md).
     Export,
 }
 
@@ -43,7 +43,7 @@ async fn export(config: &Config) -> anyhow::Result<()> {
     let store = SqliteStore::open(path, tz, &config.office.timezone_name, &config.meters)?;
     let records = store.meter_setup().await?;
     let mut header = format!(
-        "# {}, with the meters and staffing the store {} holds ({}).\n",
+        "# {}, with the meters, staffing, prices and emission factors the store {} holds ({}).\n",
         config.source,
         path.display(),
         jiff::Timestamp::now().to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M")
@@ -80,6 +80,54 @@ async fn export(config: &Config) -> anyhow::Result<()> {
         }
         doc.insert("staffing".into(), Value::Array(staffing));
     }
+    if !store.tariff_changes().await?.is_empty() {
+        // The prices in force: the file's (or the shipped ones) and the store's, one per
+        // resource and day, the one in force of a day's (the last) kept.
+        let mut tariffs = crate::analysis::plan_in_force::in_force(&store, config).await?.tariffs;
+        tariffs.reverse();
+        let mut seen = std::collections::HashSet::new();
+        tariffs.retain(|t| seen.insert((t.resource, t.from)));
+        tariffs.reverse();
+        doc.insert("tariffs".into(), Value::Array(tariffs.iter().map(tariff_entry).collect()));
+    }
+    if !store.factor_changes().await?.is_empty() {
+        // As the prices: one factor per resource and year, the one in use kept.
+        let mut factors = crate::analysis::plan_in_force::in_force(&store, config).await?.emission_factors;
+        factors.reverse();
+        let mut seen = std::collections::HashSet::new();
+        factors.retain(|f| seen.insert((f.resource, f.year)));
+        factors.reverse();
+        doc.insert("emission_factors".into(), Value::Array(factors.iter().map(factor_entry).collect()));
+    }
     print!("{header}\n{}", toml::to_string(&doc)?);
     Ok(())
+}
+
+/// A `[[tariffs]]` entry as the config file writes it.
+fn tariff_entry(tariff: &crate::config::Tariff) -> Value {
+    let mut entry = Table::new();
+    entry.insert("resource".into(), Value::String(tariff.resource.to_string()));
+    entry.insert("from".into(), Value::String(tariff.from.to_string()));
+    entry.insert("price_vnd".into(), Value::Float(tariff.price_vnd));
+    entry.insert("per".into(), Value::String(tariff.per.clone()));
+    if !tariff.note.is_empty() {
+        entry.insert("note".into(), Value::String(tariff.note.clone()));
+    }
+    Value::Table(entry)
+}
+
+/// An `[[emission_factors]]` entry as the config file writes it.
+fn factor_entry(factor: &crate::config::EmissionFactor) -> Value {
+    let mut entry = Table::new();
+    entry.insert("resource".into(), Value::String(factor.resource.to_string()));
+    entry.insert("year".into(), Value::Integer(i64::from(factor.year)));
+    entry.insert("value".into(), Value::Float(factor.value));
+    entry.insert("unit".into(), Value::String(factor.unit.clone()));
+    if let Some(kg) = factor.kg_per_ream {
+        entry.insert("kg_per_ream".into(), Value::Float(kg));
+    }
+    if !factor.source.is_empty() {
+        entry.insert("source".into(), Value::String(factor.source.clone()));
+    }
+    Value::Table(entry)
 }

@@ -49,7 +49,9 @@ pub use notify::{
 };
 pub use reports::{ReportPeriodKind, ReportRecipients, ReportsConfig};
 pub use rubric::{Class, Criterion, CriterionRule, Rubric, default_rubric};
-pub use saving_plan::{Baselines, Basis, EmissionFactor, EnteredBaseline, Plan, StaffingChange, TargetRule, Tariff};
+pub use saving_plan::{
+    Baselines, Basis, EmissionFactor, EnteredBaseline, FactorProblem, Plan, StaffingChange, TargetRule, Tariff,
+};
 pub use setup::{SetupDifference, compare_meters};
 pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
 pub use web::{WebAccess, WebLimits};

@@ -227,6 +227,68 @@ pub struct EmissionFactor {
     pub kg_per_unit: f64,
 }
 
+/// What is wrong with an emission factor: the field, what it says, and how to fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactorProblem {
+    pub field: &'static str,
+    pub message: String,
+    pub fix: String,
+}
+
+impl EmissionFactor {
+    /// A factor of `value` in `unit` (tCO2/MWh or kgCO2e/kWh, kgCO2e/m3, kgCO2e/kg with the
+    /// ream's weight) for `resource` from `year` on.
+    pub fn new(
+        resource: Resource,
+        year: i16,
+        value: f64,
+        unit: &str,
+        kg_per_ream: Option<f64>,
+        source: &str,
+    ) -> Result<EmissionFactor, FactorProblem> {
+        let wrong = |field, message: String, fix: String| Err(FactorProblem { field, message, fix });
+        if !(value.is_finite() && value >= 0.0) {
+            return wrong("value", format!("{value} is not an emission factor"), "give a number of 0 or more".into());
+        }
+        let kg_per_unit = match (resource, unit) {
+            // 1 tCO2/MWh is 1 kg per kWh.
+            (Resource::Electricity, "tCO2/MWh" | "kgCO2e/kWh") => value,
+            (Resource::Water, "kgCO2e/m3") => value,
+            (Resource::Paper, "kgCO2e/kg") => match kg_per_ream {
+                Some(kg) if kg.is_finite() && kg > 0.0 => value * kg / crate::domain::SHEETS_PER_REAM,
+                _ => {
+                    return wrong(
+                        "kg_per_ream",
+                        "is missing or not a weight".into(),
+                        "give the weight of a ream of 500 sheets, such as kg_per_ream = 2.5".into(),
+                    );
+                }
+            },
+            (_, unit) => {
+                let want = match resource {
+                    Resource::Electricity => "\"tCO2/MWh\" (or \"kgCO2e/kWh\")",
+                    Resource::Water => "\"kgCO2e/m3\"",
+                    Resource::Paper => "\"kgCO2e/kg\" with kg_per_ream",
+                };
+                return wrong(
+                    "unit",
+                    format!("`{unit}` is not a unit for a {resource} factor"),
+                    format!("write unit = {want}"),
+                );
+            }
+        };
+        Ok(EmissionFactor {
+            resource,
+            year,
+            value,
+            unit: unit.to_owned(),
+            kg_per_ream,
+            source: source.to_owned(),
+            kg_per_unit,
+        })
+    }
+}
+
 /// A price in force from a date on (until a later one).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Tariff {
@@ -240,6 +302,21 @@ pub struct Tariff {
     /// VND per canonical unit (kWh, m³, sheet).
     #[serde(skip)]
     pub vnd_per_unit: f64,
+}
+
+impl Tariff {
+    /// A price of `price_vnd` per `per` (a unit of `resource`, as a config writes it: kWh,
+    /// m3, ream…) from `from` on; `Err` says which units `resource` takes.
+    pub fn new(resource: Resource, from: Date, price_vnd: f64, per: &str, note: &str) -> Result<Tariff, String> {
+        let unit: Option<Unit> = serde_json::from_value(serde_json::Value::String(per.to_owned())).ok();
+        let Some(unit) = unit.filter(|u| u.resource() == resource) else {
+            return Err(format!("use one of {}", Unit::names_for(resource)));
+        };
+        // A price per ream is a 500th of it per sheet; per Wh a thousand times it per kWh.
+        let vnd_per_unit =
+            price_vnd / crate::domain::Conversion::new(unit, resource).map(|c| c.to_canonical(1.0)).unwrap_or(1.0);
+        Ok(Tariff { resource, from, price_vnd, per: per.to_owned(), note: note.to_owned(), vnd_per_unit })
+    }
 }
 
 fn iso_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
@@ -546,40 +623,10 @@ fn resolve_factors(entries: &[EmissionFactorEntry], problem: Problem<'_>) -> Vec
     for (i, e) in entries.iter().enumerate() {
         let key = |f: &str| format!("emission_factors[{i}].{f}");
         let Some(res) = resource(&e.resource, &key("resource"), problem) else { continue };
-        if !(e.value.is_finite() && e.value >= 0.0) {
-            problem(
-                key("value"),
-                format!("{} is not an emission factor", e.value),
-                "give a number of 0 or more".into(),
-            );
-            continue;
-        }
-        let kg_per_unit = match (res, e.unit.as_str()) {
-            // 1 tCO2/MWh is 1 kg per kWh.
-            (Resource::Electricity, "tCO2/MWh" | "kgCO2e/kWh") => e.value,
-            (Resource::Water, "kgCO2e/m3") => e.value,
-            (Resource::Paper, "kgCO2e/kg") => match e.kg_per_ream {
-                Some(kg) if kg.is_finite() && kg > 0.0 => e.value * kg / crate::domain::SHEETS_PER_REAM,
-                _ => {
-                    problem(
-                        key("kg_per_ream"),
-                        "is missing or not a weight".into(),
-                        "give the weight of a ream of 500 sheets, such as kg_per_ream = 2.5".into(),
-                    );
-                    continue;
-                }
-            },
-            (_, unit) => {
-                let want = match res {
-                    Resource::Electricity => "\"tCO2/MWh\" (or \"kgCO2e/kWh\")",
-                    Resource::Water => "\"kgCO2e/m3\"",
-                    Resource::Paper => "\"kgCO2e/kg\" with kg_per_ream",
-                };
-                problem(
-                    key("unit"),
-                    format!("`{unit}` is not a unit for a {res} factor"),
-                    format!("write unit = {want}"),
-                );
+        let factor = match EmissionFactor::new(res, e.year, e.value, &e.unit, e.kg_per_ream, &e.source) {
+            Ok(factor) => factor,
+            Err(FactorProblem { field, message, fix }) => {
+                problem(key(field), message, fix);
                 continue;
             }
         };
@@ -591,15 +638,7 @@ fn resolve_factors(entries: &[EmissionFactorEntry], problem: Problem<'_>) -> Vec
             );
             continue;
         }
-        factors.push(EmissionFactor {
-            resource: res,
-            year: e.year,
-            value: e.value,
-            unit: e.unit.clone(),
-            kg_per_ream: e.kg_per_ream,
-            source: e.source.clone(),
-            kg_per_unit,
-        });
+        factors.push(factor);
     }
     factors
 }
@@ -619,14 +658,12 @@ fn resolve_tariffs(entries: &[TariffEntry], problem: Problem<'_>) -> Vec<Tariff>
             continue;
         }
         let (Some(resource), Some(from)) = (res, from) else { continue };
-        let unit: Option<Unit> = serde_json::from_value(serde_json::Value::String(e.per.clone())).ok();
-        let Some(unit) = unit.filter(|u| u.resource() == resource) else {
-            problem(
-                key("per"),
-                format!("`{}` is not a unit of {resource}", e.per),
-                format!("use one of {}", Unit::names_for(resource)),
-            );
-            continue;
+        let tariff = match Tariff::new(resource, from, e.price_vnd, &e.per, &e.note) {
+            Ok(tariff) => tariff,
+            Err(fix) => {
+                problem(key("per"), format!("`{}` is not a unit of {resource}", e.per), fix);
+                continue;
+            }
         };
         if tariffs.iter().any(|t| t.resource == resource && t.from == from) {
             problem(
@@ -636,17 +673,7 @@ fn resolve_tariffs(entries: &[TariffEntry], problem: Problem<'_>) -> Vec<Tariff>
             );
             continue;
         }
-        // A price per ream is a 500th of it per sheet; per Wh a thousand times it per kWh.
-        let vnd_per_unit =
-            e.price_vnd / crate::domain::Conversion::new(unit, resource).map(|c| c.to_canonical(1.0)).unwrap_or(1.0);
-        tariffs.push(Tariff {
-            resource,
-            from,
-            price_vnd: e.price_vnd,
-            per: e.per.clone(),
-            note: e.note.clone(),
-            vnd_per_unit,
-        });
+        tariffs.push(tariff);
     }
     tariffs
 }

@@ -270,6 +270,24 @@ pub struct StaffingRecord {
     pub entered_at: Timestamp,
 }
 
+/// A price entered in the web app, with who entered it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TariffRecord {
+    pub id: i64,
+    pub tariff: crate::config::Tariff,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
+/// An emission factor entered in the web app, with who entered it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactorRecord {
+    pub id: i64,
+    pub factor: crate::config::EmissionFactor,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// One meter's consumption over a range, as a store that holds several offices tags it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeterTotal {
@@ -373,6 +391,12 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// Headcount and floor area changes entered in the web app, oldest first.
     async fn staffing_changes(&self) -> Result<Vec<StaffingRecord>, StoreError>;
+
+    /// The prices entered in the web app, oldest first.
+    async fn tariff_changes(&self) -> Result<Vec<TariffRecord>, StoreError>;
+
+    /// The emission factors entered in the web app, oldest first.
+    async fn factor_changes(&self) -> Result<Vec<FactorRecord>, StoreError>;
 
     /// Every meter's consumption over `range` in every office the store holds, or `None`
     /// when the store holds only this office (the embedded one).
@@ -496,6 +520,22 @@ pub trait Store: StoreReads {
         by: String,
         audit: Option<AuditLine<StaffingRecord>>,
     ) -> Result<StaffingRecord, StoreError>;
+
+    /// Keep a price of a resource from a day on.
+    async fn record_tariff(
+        &self,
+        tariff: crate::config::Tariff,
+        by: String,
+        audit: Option<AuditLine<TariffRecord>>,
+    ) -> Result<TariffRecord, StoreError>;
+
+    /// Keep an emission factor of a resource from a year on.
+    async fn record_factor(
+        &self,
+        factor: crate::config::EmissionFactor,
+        by: String,
+        audit: Option<AuditLine<FactorRecord>>,
+    ) -> Result<FactorRecord, StoreError>;
 
     /// Retire a meter from a local date, or put it back in use (`None`); `Ok(None)`: no such
     /// meter.

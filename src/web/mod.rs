@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(pages::audit_page))
         .route("/admin/departments", get(pages::departments_page))
         .route("/admin/departments/staffing", post(pages::staffing_form))
+        .route("/admin/tariffs", get(pages::tariffs_page).post(pages::tariff_form))
+        .route("/admin/emission-factors", get(pages::factors_page).post(pages::factor_form))
         .route("/admin/meters", get(pages::meters_page).post(pages::add_meter_form))
         .route("/admin/meters/{id}", get(pages::meter_page).post(pages::change_meter_form))
         .route("/admin/meters/{id}/retire", post(pages::retire_meter_form))
@@ -118,6 +120,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/offices", get(api::offices::offices))
         .route("/api/v1/departments", get(api::departments::departments))
         .route("/api/v1/departments/{id}/staffing", post(api::staffing::post_staffing))
+        .route("/api/v1/tariffs", get(api::tariffs::get_tariffs).post(api::tariffs::post_tariff))
+        .route(
+            "/api/v1/emission-factors",
+            get(api::emission_factors::get_factors).post(api::emission_factors::post_factor),
+        )
         .route("/api/v1/plan/baseline", post(api::plan::post_baseline))
         .route("/api/v1/plan/target", post(api::plan::post_target))
         .route("/api/v1/plan/edits", get(api::plan::edits))

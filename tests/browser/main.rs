@@ -16,6 +16,8 @@ mod periods;
 mod phone;
 mod recipients;
 mod setup;
+mod setup_emission_factors;
+mod setup_tariffs;
 mod supplies;
 
 use std::collections::HashMap;

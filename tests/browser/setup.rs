@@ -6,7 +6,7 @@ use super::*;
 
 /// Click a form's button and wait until the page it leads to, whose address starts with
 /// `prefix`, has loaded (the old page is marked, so that its own address does not count).
-async fn submit(browser: &Browser, button: &str, prefix: &str) {
+pub(super) async fn submit(browser: &Browser, button: &str, prefix: &str) {
     browser.script("window.xanhOldPage = true", json!([])).await;
     browser.click(button).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -25,7 +25,7 @@ async fn submit(browser: &Browser, button: &str, prefix: &str) {
     }
 }
 
-async fn choose(browser: &Browser, select: &str, value: &str) {
+pub(super) async fn choose(browser: &Browser, select: &str, value: &str) {
     let chosen = browser
         .script(
             "const s = document.querySelector(arguments[0]); s.value = arguments[1]; return s.value;",
@@ -35,7 +35,7 @@ async fn choose(browser: &Browser, select: &str, value: &str) {
     assert_eq!(chosen, value, "{select} has no option {value}");
 }
 
-async fn fits_a_phone(browser: &Browser, page: &str) {
+pub(super) async fn fits_a_phone(browser: &Browser, page: &str) {
     let width = browser.script("return document.documentElement.scrollWidth", json!([])).await.as_u64().unwrap();
     assert!(width <= u64::from(PHONE.width), "{page} is {width} px wide on a phone");
 }

@@ -280,6 +280,14 @@ impl StoreReads for InfluxStore {
         self.journal.staffing_changes().await
     }
 
+    async fn tariff_changes(&self) -> Result<Vec<crate::store::TariffRecord>, StoreError> {
+        self.journal.tariff_changes().await
+    }
+
+    async fn factor_changes(&self) -> Result<Vec<crate::store::FactorRecord>, StoreError> {
+        self.journal.factor_changes().await
+    }
+
     /// The embedded database must answer. InfluxDB is asked too, but its absence is no
     /// failure: the outbox holds its points, and the health report turns degraded when they
     /// have waited longer than `store.outbox_alert_s`.
@@ -397,6 +405,24 @@ impl Store for InfluxStore {
         audit: Option<AuditLine<crate::store::StaffingRecord>>,
     ) -> Result<crate::store::StaffingRecord, StoreError> {
         self.journal.record_staffing(change, by, audit).await
+    }
+
+    async fn record_tariff(
+        &self,
+        tariff: crate::config::Tariff,
+        by: String,
+        audit: Option<AuditLine<crate::store::TariffRecord>>,
+    ) -> Result<crate::store::TariffRecord, StoreError> {
+        self.journal.record_tariff(tariff, by, audit).await
+    }
+
+    async fn record_factor(
+        &self,
+        factor: crate::config::EmissionFactor,
+        by: String,
+        audit: Option<AuditLine<crate::store::FactorRecord>>,
+    ) -> Result<crate::store::FactorRecord, StoreError> {
+        self.journal.record_factor(factor, by, audit).await
     }
 
     async fn retire_meter(

@@ -2,6 +2,7 @@
 
 mod changes;
 mod corrections;
+mod emission_factors;
 mod history;
 mod meetings;
 mod plan_edits;
@@ -11,6 +12,7 @@ mod rollup;
 mod schema;
 mod setup;
 mod slips;
+mod tariffs;
 #[cfg(test)]
 mod upgrades;
 mod write;
@@ -315,6 +317,24 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<crate::store::StaffingRecord>>,
     ) -> Result<crate::store::StaffingRecord, StoreError> {
         self.blocking(move |inner| inner.record_staffing(change, by, audit)).await
+    }
+
+    async fn record_tariff(
+        &self,
+        tariff: crate::config::Tariff,
+        by: String,
+        audit: Option<AuditLine<crate::store::TariffRecord>>,
+    ) -> Result<crate::store::TariffRecord, StoreError> {
+        self.blocking(move |inner| inner.record_tariff(tariff, by, audit)).await
+    }
+
+    async fn record_factor(
+        &self,
+        factor: crate::config::EmissionFactor,
+        by: String,
+        audit: Option<AuditLine<crate::store::FactorRecord>>,
+    ) -> Result<crate::store::FactorRecord, StoreError> {
+        self.blocking(move |inner| inner.record_factor(factor, by, audit)).await
     }
 
     async fn retire_meter(

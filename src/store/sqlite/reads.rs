@@ -275,6 +275,14 @@ impl StoreReads for SqliteStore {
         self.blocking(|inner| inner.staffing_changes()).await
     }
 
+    async fn tariff_changes(&self) -> Result<Vec<crate::store::TariffRecord>, StoreError> {
+        self.blocking(|inner| inner.tariff_changes()).await
+    }
+
+    async fn factor_changes(&self) -> Result<Vec<crate::store::FactorRecord>, StoreError> {
+        self.blocking(|inner| inner.factor_changes()).await
+    }
+
     async fn meter_totals(&self, _range: TimeRange) -> Result<Option<Vec<MeterTotal>>, StoreError> {
         Ok(None)
     }

@@ -252,6 +252,35 @@ pub(super) const MIGRATIONS: &[&str] = &[
         digest_at   TEXT                -- 07:00
     );
 "#,
+    // Prices entered in the web app, laid over the config's [[tariffs]]; each in force from
+    // its local day until the next of its resource.
+    r#"
+    CREATE TABLE tariff_changes (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        resource   TEXT    NOT NULL,
+        from_day   TEXT    NOT NULL,    -- YYYY-MM-DD
+        price_vnd  REAL    NOT NULL,
+        per        TEXT    NOT NULL,    -- the unit, as a config writes it: kWh, m3, ream
+        note       TEXT    NOT NULL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL
+    );
+"#,
+    // Emission factors entered in the web app, laid over the config's [[emission_factors]];
+    // each for its year and after, until a later one of its resource.
+    r#"
+    CREATE TABLE emission_factor_changes (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        resource    TEXT    NOT NULL,
+        year        INTEGER NOT NULL,
+        value       REAL    NOT NULL,
+        unit        TEXT    NOT NULL,    -- as a config writes it: tCO2/MWh, kgCO2e/m3, kgCO2e/kg
+        kg_per_ream REAL,
+        source      TEXT    NOT NULL,
+        entered_by  TEXT    NOT NULL,
+        entered_at  INTEGER NOT NULL
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

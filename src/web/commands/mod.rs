@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod corrections;
 pub mod devices;
 pub mod documents;
+pub mod emission_factors;
 pub mod meetings;
 pub mod meters;
 pub mod plan;
@@ -12,6 +13,7 @@ pub mod recipients;
 pub mod review;
 pub mod slips;
 pub mod staffing;
+pub mod tariffs;
 
 use serde_json::{Value, json};
 

@@ -39,6 +39,8 @@ const MENU: &[MenuEntry] = &[
     admins("/admin/meters", "Quản lý công tơ", "Manage meters"),
     admins("/admin/devices", "Thiết bị mới", "New devices"),
     admins("/admin/departments", "Quản lý phòng, ban", "Manage departments"),
+    admins("/admin/tariffs", "Giá điện, nước, giấy", "Prices"),
+    admins("/admin/emission-factors", "Hệ số phát thải", "Emission factors"),
     admins("/admin/users", "Người dùng", "Users"),
     admins("/admin/audit", "Nhật ký", "Audit log"),
     admins("/admin/recipients", "Người nhận cảnh báo", "Alert recipients"),
