@@ -265,6 +265,10 @@ pub async fn silent_meters(
     let tz = &config.office.timezone;
     let mut found = Vec::new();
     for meter in &config.meters {
+        // A retired meter has stopped for good: its silence is expected.
+        if config.retired_meters.get(&meter.id).is_some_and(|from| *from <= now) {
+            continue;
+        }
         let settings = config.alerts.settings_for(meter);
         // Half an interval's grace: a meter reporting hourly whose message comes a minute late
         // is not silent.

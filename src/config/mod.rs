@@ -4,10 +4,11 @@
 //! applied, and then everything is checked and turned into domain types. Every error names the
 //! file, the key and the fix.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use jiff::Timestamp;
 use serde::Deserialize;
 
 mod alerts;
@@ -147,6 +148,9 @@ pub struct Config {
     pub notify: NotifyConfig,
     pub departments: Vec<Department>,
     pub meters: Vec<Meter>,
+    /// Meters retired in the web app and the moment each stopped (docs/setup.md): still in
+    /// `meters`, so that their history stays in the figures, but no longer expected to report.
+    pub retired_meters: HashMap<MeterId, Timestamp>,
     /// The meters as the file wrote them: what seeds a new store's meter table.
     pub meter_specs: Vec<MeterSpec>,
     /// Baselines, targets, emission factors and tariffs as the config gives them (the web
@@ -286,6 +290,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         notify,
         departments,
         meters,
+        retired_meters: HashMap::new(),
         meter_specs: raw.meters,
         plan: plan?,
         rubric,

@@ -47,8 +47,10 @@ impl From<Arc<Config>> for ConfigInForce {
 }
 
 fn with_meters(file: &Config, pipeline: &Pipeline) -> Arc<Config> {
-    let meters = pipeline.meters().into_iter().map(|(meter, _)| meter).collect();
-    Arc::new(Config { meters, ..file.clone() })
+    let in_table = pipeline.meters();
+    let retired_meters = in_table.iter().filter_map(|(meter, from)| Some((meter.id.clone(), (*from)?))).collect();
+    let meters = in_table.into_iter().map(|(meter, _)| meter).collect();
+    Arc::new(Config { meters, retired_meters, ..file.clone() })
 }
 
 #[cfg(test)]

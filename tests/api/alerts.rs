@@ -14,9 +14,9 @@ use xanh::alerts::dispatch::Dispatcher;
 use xanh::config::{BUILT_IN_DEFAULT, Config};
 use xanh::domain::period::local_midnight;
 use xanh::domain::{AlertRule, Incoming, Meter, MeterId, Origin, RejectReason, Rejection, Source};
-use xanh::ingest::Pipeline;
 use xanh::ingest::formats::RawValue;
 use xanh::ingest::mqtt::IngestStatus;
+use xanh::ingest::{ConfigInForce, Pipeline};
 use xanh::simulate::Model;
 use xanh::store::alerts::{AlertRecord, AlertState};
 use xanh::store::{self, AlertBook, Store, StoreReads};
@@ -78,8 +78,11 @@ impl Scenario {
         let store = store::open(&config).unwrap().store;
         xanh::store::Accounts::open(config.store.embedded_path()).unwrap();
         let book = Arc::new(AlertBook::open(config.store.embedded_path()).unwrap());
+        // The alerts read the meters this pipeline holds, as in the service: a meter retired
+        // in the web app is retired for them too.
+        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
         let alerts = Alerts::new(
-            Arc::clone(&config),
+            ConfigInForce::new(Arc::clone(&config), pipeline.clone()),
             Arc::clone(&store) as Arc<dyn StoreReads>,
             Arc::clone(&book),
             Arc::new(IngestStatus::default()),
@@ -90,7 +93,6 @@ impl Scenario {
         if let Some(leak) = demo_leak_from {
             model = model.demo(leak.parse().unwrap());
         }
-        let pipeline = Pipeline::new(&config.meters, config.ingest, config.office.timezone.clone());
         let meters = config.meters.iter().map(|m| (m.id.clone(), m.clone())).collect();
         let clock = local(&config, start, 0) - SignedDuration::from_hours(14 * 24);
         let mut scenario =
@@ -278,6 +280,25 @@ async fn a_meter_reporting_hourly_a_little_late_is_not_silent_but_one_that_stops
     assert!(silent[0].alert.message.contains("không gửi số liệu từ"), "{}", silent[0].alert.message);
     s.advance_to(s.clock + SignedDuration::from_mins(30), 5, Some(5), &[]).await;
     assert_eq!(s.resolved(AlertRule::SilentMeter).len(), 1, "back again");
+}
+
+#[tokio::test]
+async fn a_meter_retired_in_the_web_app_is_not_reported_silent() {
+    let mut s = Scenario::new("2026-11-16", "", None).await;
+    // It stops reporting, and HC-QT retires it from the moment it stopped.
+    let stop = s.clock;
+    let retired = HashMap::from([("dien-kinh-te".parse::<MeterId>().unwrap(), stop)]);
+    let meters: Vec<Meter> = s.config.meters.clone();
+    s.pipeline.set_meters(&meters, retired);
+    s.advance_to(stop + SignedDuration::from_hours(6), 15, Some(15), &["dien-kinh-te"]).await;
+    let silent = s.raised(AlertRule::SilentMeter);
+    assert!(silent.is_empty(), "a retired meter is expected to be silent: {silent:#?}");
+
+    // The same silence from a meter still in use is an alert.
+    let stop = s.clock;
+    s.advance_to(stop + SignedDuration::from_hours(6), 15, Some(15), &["dien-tong-hop"]).await;
+    let silent = s.raised(AlertRule::SilentMeter);
+    assert_eq!(silent.iter().map(|a| a.alert.meter.as_deref()).collect::<Vec<_>>(), [Some("dien-tong-hop")]);
 }
 
 const RECIPIENTS: &str = r#"

@@ -15,7 +15,7 @@ const BODY_EXAMPLE: &str =
     r#"send {"resource": "electricity", "year": 2026, "value": 0.6592, "unit": "tCO2/MWh", "source": "MONRE"}"#;
 
 pub async fn get_factors(State(state): State<AppState>, _: Viewer) -> Result<Json<Value>, ApiError> {
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let plan = in_force(state.store.as_ref(), &state.config()).await?;
     Ok(Json(json!({ "items": plan.emission_factors.iter().map(factor_json).collect::<Vec<_>>() })))
 }
 

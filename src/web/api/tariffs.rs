@@ -14,7 +14,7 @@ use crate::web::{ApiError, AppState};
 const BODY_EXAMPLE: &str = r#"send {"resource": "water", "from": "2026-12-01", "price_vnd": 12500, "per": "m3"}"#;
 
 pub async fn get_tariffs(State(state): State<AppState>, _: Viewer) -> Result<Json<Value>, ApiError> {
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let plan = in_force(state.store.as_ref(), &state.config()).await?;
     Ok(Json(json!({ "items": plan.tariffs.iter().map(tariff_json).collect::<Vec<_>>() })))
 }
 

@@ -83,7 +83,7 @@ pub async fn record(state: &AppState, admin: &Admin, body: FactorBody) -> Result
         };
         refused(format!("`{}` {}: {}", p.field, p.message, p.fix), vi)
     })?;
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let plan = in_force(state.store.as_ref(), &state.config()).await?;
     let before = plan.emission_factor(resource, factor.year).map(factor_json);
     let line = audit_line(admin.principal(), "emission_factors.change", move |record: &FactorRecord| AuditDetail {
         target: format!("{} from {}", record.factor.resource, record.factor.year),

@@ -83,7 +83,7 @@ pub async fn record(state: &AppState, admin: &Admin, body: TariffBody) -> Result
             format!("`{per}` không phải là đơn vị của {resource}: dùng {units}"),
         )
     })?;
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
+    let plan = in_force(state.store.as_ref(), &state.config()).await?;
     let before = plan.tariff(resource, from).map(tariff_json);
     let line = audit_line(admin.principal(), "tariffs.change", move |record: &TariffRecord| AuditDetail {
         target: format!("{} from {}", record.tariff.resource, record.tariff.from),

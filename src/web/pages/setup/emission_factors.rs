@@ -44,8 +44,8 @@ pub async fn factors_page(
     Query(params): Query<PageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
-    let year = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date().year();
+    let plan = in_force(state.store.as_ref(), &state.config()).await?;
+    let year = jiff::Timestamp::now().to_zoned(state.config().office.timezone.clone()).date().year();
     let code = lang.code();
     let body = html! {
         main.admin.setup.factors {

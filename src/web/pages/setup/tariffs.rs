@@ -54,8 +54,8 @@ pub async fn tariffs_page(
     Query(params): Query<PageParams>,
 ) -> Result<Markup, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
-    let plan = in_force(state.store.as_ref(), &state.config).await?;
-    let today = jiff::Timestamp::now().to_zoned(state.config.office.timezone.clone()).date();
+    let plan = in_force(state.store.as_ref(), &state.config()).await?;
+    let today = jiff::Timestamp::now().to_zoned(state.config().office.timezone.clone()).date();
     let code = lang.code();
     let body = html! {
         main.admin.setup.tariffs {
