@@ -4,11 +4,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::{DepartmentId, DocumentCount, Month};
-use crate::ingest::manual::parse_number;
 use crate::store::{AuditDetail, DocumentRecord};
 use crate::web::AppState;
 use crate::web::auth::Writer;
-use crate::web::commands::{CommandError, audit_line, refused};
+use crate::web::commands::{CommandError, audit_line, refused, whole_count};
 
 /// A department's counts for a month as sent: counts may be JSON numbers or text (1.234).
 #[derive(Deserialize)]
@@ -21,14 +20,9 @@ pub struct DocumentBody {
 }
 
 fn count(value: &Value, name: &str) -> Result<u32, CommandError> {
-    let number = match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => parse_number(s).ok(),
-        _ => None,
-    };
-    match number {
-        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(n as u32),
-        _ => {
+    match whole_count(value) {
+        Some(n) => Ok(n),
+        None => {
             let field = match name {
                 "electronic" => "Số văn bản điện tử",
                 _ => "Số văn bản giấy",

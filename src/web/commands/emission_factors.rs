@@ -7,12 +7,11 @@ use serde_json::{Value, json};
 
 use crate::analysis::plan_in_force::in_force;
 use crate::config::EmissionFactor;
-use crate::domain::Resource;
 use crate::ingest::manual::parse_number;
 use crate::store::{AuditDetail, FactorRecord};
 use crate::web::AppState;
 use crate::web::auth::Admin;
-use crate::web::commands::{CommandError, audit_line, refused};
+use crate::web::commands::{CommandError, audit_line, refused, resource_sent};
 
 /// A factor as sent: numbers may be JSON numbers or text (0,6592).
 #[derive(Deserialize)]
@@ -54,13 +53,7 @@ pub fn factor_json(factor: &EmissionFactor) -> Value {
 
 /// Check and keep an emission factor.
 pub async fn record(state: &AppState, admin: &Admin, body: FactorBody) -> Result<FactorRecord, CommandError> {
-    let sent = body.resource.trim();
-    let resource: Resource = sent.parse().map_err(|_| {
-        refused(
-            format!("`{sent}` is not a resource: send electricity, water or paper"),
-            format!("`{sent}` không phải là điện, nước hay giấy"),
-        )
-    })?;
+    let resource = resource_sent(&body.resource)?;
     let year = number(&body.year).filter(|y| y.fract() == 0.0 && (2000.0..=2100.0).contains(y)).ok_or_else(|| {
         refused("`year` is a year from 2000 to 2100, such as 2026", "Năm phải từ 2000 đến 2100, như 2026")
     })?;

@@ -4,10 +4,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::domain::{DepartmentId, MeetingCount, Month};
-use crate::ingest::manual::parse_number;
 use crate::store::{AuditDetail, MeetingRecord};
 use crate::web::auth::Writer;
-use crate::web::commands::audit_line;
+use crate::web::commands::{audit_line, whole_count};
 use crate::web::{ApiError, AppState};
 
 /// A department's meetings for a month as sent: counts may be JSON numbers or text.
@@ -21,14 +20,9 @@ pub struct MeetingBody {
 }
 
 fn count(value: &Value, name: &str) -> Result<u32, ApiError> {
-    let number = match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => parse_number(s).ok(),
-        _ => None,
-    };
-    match number {
-        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(n as u32),
-        _ => Err(ApiError::BadRequest(format!(
+    match whole_count(value) {
+        Some(n) => Ok(n),
+        None => Err(ApiError::BadRequest(format!(
             "`{name}` = {value} không phải là số cuộc họp: ghi một số nguyên, từ 0 trở lên"
         ))),
     }

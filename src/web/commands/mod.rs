@@ -18,7 +18,7 @@ pub mod tariffs;
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
-use crate::domain::Incoming;
+use crate::domain::{Incoming, Resource};
 use crate::locale::Lang;
 use crate::store::{Actor, AuditDetail, AuditLine, WriteReport};
 use crate::web::auth::{AccessDenied, Writer};
@@ -138,4 +138,25 @@ impl From<crate::store::StoreError> for CommandError {
 /// A change refused, said in English (the API's) and in Vietnamese (the pages').
 pub fn refused(en: impl Into<String>, vi: impl Into<String>) -> CommandError {
     CommandError::Refused { en: en.into(), vi: vi.into() }
+}
+
+/// A count sent as a JSON number or as text (1.234): a whole number from 0, or `None`.
+pub fn whole_count(value: &Value) -> Option<u32> {
+    let number = match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => crate::ingest::manual::parse_number(s).ok(),
+        _ => None,
+    }?;
+    (number.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&number)).then_some(number as u32)
+}
+
+/// A metered resource as a form or the API sent it.
+pub fn resource_sent(sent: &str) -> Result<Resource, CommandError> {
+    let sent = sent.trim();
+    sent.parse().map_err(|_| {
+        refused(
+            format!("`{sent}` is not a resource: send electricity, water or paper"),
+            format!("`{sent}` không phải là điện, nước hay giấy"),
+        )
+    })
 }

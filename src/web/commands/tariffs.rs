@@ -7,12 +7,12 @@ use serde_json::{Value, json};
 
 use crate::analysis::plan_in_force::in_force;
 use crate::config::Tariff;
-use crate::domain::{Resource, Unit};
+use crate::domain::Unit;
 use crate::ingest::manual::parse_number;
 use crate::store::{AuditDetail, TariffRecord};
 use crate::web::auth::Admin;
 use crate::web::commands::meters::parse_day;
-use crate::web::commands::{CommandError, audit_line, refused};
+use crate::web::commands::{CommandError, audit_line, refused, resource_sent};
 use crate::web::{ApiError, AppState};
 
 /// The highest price taken, in VND per unit: above any office's electricity, water or ream.
@@ -61,13 +61,7 @@ pub fn tariff_json(tariff: &Tariff) -> Value {
 
 /// Check and keep a price.
 pub async fn record(state: &AppState, admin: &Admin, body: TariffBody) -> Result<TariffRecord, CommandError> {
-    let sent = body.resource.trim();
-    let resource: Resource = sent.parse().map_err(|_| {
-        refused(
-            format!("`{sent}` is not a resource: send electricity, water or paper"),
-            format!("`{sent}` không phải là điện, nước hay giấy"),
-        )
-    })?;
+    let resource = resource_sent(&body.resource)?;
     let from = parse_day(&body.from).map_err(|e| match e {
         ApiError::BadRequest(en) => {
             refused(en, format!("`{}` không phải là ngày: hãy viết như 15/11/2026", body.from.trim()))
