@@ -3,6 +3,7 @@
 pub mod account;
 pub mod alert_recipients;
 pub mod alerts;
+pub mod calendar;
 pub mod audit;
 pub mod consumption;
 pub mod corrections;
