@@ -116,7 +116,10 @@ fn export_calendar(doc: &mut Table, years: impl Iterator<Item = crate::domain::Y
     let latest: std::collections::BTreeMap<i16, crate::domain::YearDays> = years.map(|y| (y.year.year, y)).collect();
     let Some(Value::Table(office)) = doc.get_mut("office") else { return };
     let set_here = |text: &Value| {
-        text.as_str().and_then(|t| t.get(..4)).and_then(|y| y.parse::<i16>().ok()).is_some_and(|y| latest.contains_key(&y))
+        text.as_str()
+            .and_then(|t| t.get(..4))
+            .and_then(|y| y.parse::<i16>().ok())
+            .is_some_and(|y| latest.contains_key(&y))
     };
     for key in ["holidays", "make_up_days"] {
         if let Some(Value::Array(dates)) = office.get_mut(key) {
@@ -127,7 +130,9 @@ fn export_calendar(doc: &mut Table, years: impl Iterator<Item = crate::domain::Y
         Some(Value::Array(kept)) => kept,
         _ => Vec::new(),
     };
-    entries.retain(|e| e.get("year").and_then(Value::as_integer).is_none_or(|y| !latest.keys().any(|k| i64::from(*k) == y)));
+    entries.retain(|e| {
+        e.get("year").and_then(Value::as_integer).is_none_or(|y| !latest.keys().any(|k| i64::from(*k) == y))
+    });
     for set in latest.values() {
         let days = |kind| {
             let listed = set.days.iter().filter(|d| d.kind == kind).map(|d| {

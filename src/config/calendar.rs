@@ -57,7 +57,11 @@ pub(super) fn resolve_years(
             "official" => YearStatus::Official,
             "provisional" => YearStatus::Provisional,
             other => {
-                problem(key("status"), format!("`{other}` is not a status"), "write \"official\" or \"provisional\"".into());
+                problem(
+                    key("status"),
+                    format!("`{other}` is not a status"),
+                    "write \"official\" or \"provisional\"".into(),
+                );
                 continue;
             }
         };

@@ -84,7 +84,10 @@ pub fn compare_calendar(file: &FileCalendar, stored: &[YearDays]) -> Vec<SetupDi
                 }
             }
         }
-        let listed = [("office.holidays", &file.holidays, DayKind::Off), ("office.make_up_days", &file.make_up_days, DayKind::Worked)];
+        let listed = [
+            ("office.holidays", &file.holidays, DayKind::Off),
+            ("office.make_up_days", &file.make_up_days, DayKind::Worked),
+        ];
         for (key, dates, kind) in listed {
             for &date in dates.iter().filter(|d| d.year() == year) {
                 let in_store = kept_day(date);
@@ -155,7 +158,10 @@ mod tests {
             days: vec![day(date(2027, 2, 8), DayKind::Off, "Tết"), day(date(2027, 2, 9), DayKind::Off, "")],
         }];
         let file = FileCalendar {
-            years: vec![YearDays { year: year(YearStatus::Provisional), days: vec![day(date(2027, 2, 8), DayKind::Off, "Tết")] }],
+            years: vec![YearDays {
+                year: year(YearStatus::Provisional),
+                days: vec![day(date(2027, 2, 8), DayKind::Off, "Tết")],
+            }],
             holidays: vec![date(2027, 2, 12), date(2027, 2, 9), date(2028, 1, 3)],
             make_up_days: vec![],
         };

@@ -37,8 +37,12 @@ fn a_calendar_year_of_the_file_takes_the_place_of_the_shipped_one_and_a_wrong_on
     let config = parse(&format!("[office]\nname = \"X\"\nholidays = [\"2027-03-01\"]\n{year}")).unwrap();
     let office = &config.office;
     // Tết on 05/02 and 08–11/02 of the provisional year gave way; 01/03 of `holidays` is on top.
-    assert!(office.is_working_day(jiff::civil::date(2027, 2, 5)) && !office.is_working_day(jiff::civil::date(2027, 2, 12)));
-    assert!(office.is_working_day(jiff::civil::date(2027, 2, 20)) && !office.is_working_day(jiff::civil::date(2027, 3, 1)));
+    assert!(
+        office.is_working_day(jiff::civil::date(2027, 2, 5)) && !office.is_working_day(jiff::civil::date(2027, 2, 12))
+    );
+    assert!(
+        office.is_working_day(jiff::civil::date(2027, 2, 20)) && !office.is_working_day(jiff::civil::date(2027, 3, 1))
+    );
     assert_eq!(office.calendar.year(2027).map(|y| y.status), Some(crate::domain::YearStatus::Official));
     assert_eq!(config.file_calendar.years.len(), 1);
 

@@ -220,11 +220,11 @@ impl Calendar {
             .map(|d| CalendarDay { date: *d, kind: DayKind::Worked, reason: reason(d) })
             .collect();
         days.extend(
-            self.days_off
-                .iter()
-                .filter(in_year)
-                .filter(|d| !self.made_working.contains(d))
-                .map(|d| CalendarDay { date: *d, kind: DayKind::Off, reason: reason(d) }),
+            self.days_off.iter().filter(in_year).filter(|d| !self.made_working.contains(d)).map(|d| CalendarDay {
+                date: *d,
+                kind: DayKind::Off,
+                reason: reason(d),
+            }),
         );
         days.sort_by_key(|d| d.date);
         days

@@ -10,6 +10,9 @@ use crate::domain::YearDays;
 
 use super::Pipeline;
 
+/// The versions of the meter table and of the calendar's years a config was built with.
+type Versions = (u64, u64);
+
 /// Cheap to clone; the clones share one pipeline and one kept config.
 #[derive(Clone)]
 pub struct ConfigInForce {
@@ -20,7 +23,7 @@ pub struct ConfigInForce {
     calendar_years: Arc<Mutex<(u64, Arc<Vec<YearDays>>)>>,
     /// The config last built and the versions of the meter table and of the calendar years it
     /// holds, rebuilt only when either has changed since.
-    kept: Arc<Mutex<((u64, u64), Arc<Config>)>>,
+    kept: Arc<Mutex<(Versions, Arc<Config>)>>,
 }
 
 impl ConfigInForce {

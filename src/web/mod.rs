@@ -122,10 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/departments", get(api::departments::departments))
         .route("/api/v1/departments/{id}/staffing", post(api::staffing::post_staffing))
         .route("/api/v1/tariffs", get(api::tariffs::get_tariffs).post(api::tariffs::post_tariff))
-        .route(
-            "/api/v1/calendar/{year}",
-            get(api::calendar::get_calendar_year).post(api::calendar::post_calendar_year),
-        )
+        .route("/api/v1/calendar/{year}", get(api::calendar::get_calendar_year).post(api::calendar::post_calendar_year))
         .route(
             "/api/v1/emission-factors",
             get(api::emission_factors::get_factors).post(api::emission_factors::post_factor),

@@ -150,7 +150,10 @@ async fn a_year_is_announced_and_wrong_days_are_refused_saying_why() {
         // 15/02/2027 is a Monday.
         (add("2027-02-15", "worked"), "Saturday or Sunday"),
         (add("2027-02-12", "off"), "listed twice"),
-        (json!({"add": [{"date": "2027-03-01", "kind": "off"}, {"date": "01/03/2027", "kind": "off"}]}), "listed twice"),
+        (
+            json!({"add": [{"date": "2027-03-01", "kind": "off"}, {"date": "01/03/2027", "kind": "off"}]}),
+            "listed twice",
+        ),
         (add("2027-02-31", "off"), "2026-11-15"),
         (add("2027-03-01", "holiday"), "off"),
         (json!({"remove": ["2027-03-02"]}), "not listed"),

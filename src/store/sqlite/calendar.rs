@@ -12,10 +12,8 @@ use crate::store::{AuditLine, CalendarYearRecord, StoreError, from_ms, ms};
 
 /// A year's days as the `days` column keeps them.
 fn days_json(days: &[CalendarDay]) -> String {
-    let days: Vec<Value> = days
-        .iter()
-        .map(|d| json!({"date": d.date.to_string(), "kind": d.kind.as_str(), "reason": d.reason}))
-        .collect();
+    let days: Vec<Value> =
+        days.iter().map(|d| json!({"date": d.date.to_string(), "kind": d.kind.as_str(), "reason": d.reason})).collect();
     Value::Array(days).to_string()
 }
 
@@ -68,9 +66,8 @@ impl Inner {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, year, status, source, days, entered_by, entered_at FROM calendar_years ORDER BY id",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-            })?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?;
             rows.collect()
         })?;
         rows.into_iter()

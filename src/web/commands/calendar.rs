@@ -55,7 +55,9 @@ pub fn year_sent(text: &str) -> Result<i16, CommandError> {
 
 fn day_sent(text: &str) -> Result<Date, CommandError> {
     parse_day(text).map_err(|e| match e {
-        ApiError::BadRequest(en) => refused(en, format!("`{}` không phải là ngày: hãy viết như 08/02/2027", text.trim())),
+        ApiError::BadRequest(en) => {
+            refused(en, format!("`{}` không phải là ngày: hãy viết như 08/02/2027", text.trim()))
+        }
         other => CommandError::Failed(other),
     })
 }
@@ -113,7 +115,10 @@ pub async fn change(
     for sent in &body.add {
         let kind = DayKind::parse(&sent.kind).ok_or_else(|| {
             refused(
-                format!("`{}` is not a kind of day: send off (a day off) or worked (a weekend day worked instead)", sent.kind),
+                format!(
+                    "`{}` is not a kind of day: send off (a day off) or worked (a weekend day worked instead)",
+                    sent.kind
+                ),
                 format!("`{}` không phải là loại ngày: chọn ngày nghỉ hoặc ngày làm bù", sent.kind),
             )
         })?;

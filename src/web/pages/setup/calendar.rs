@@ -188,7 +188,13 @@ pub async fn calendar_form(
         _ => {
             let kind = DayKind::parse(&form.kind).map(|k| kind_name(k, lang).to_lowercase()).unwrap_or_default();
             let done = format!("{} {kind} {}.", lang.pick("Đã thêm", "Added"), shown_day(&form.date));
-            (CalendarBody { add: vec![DayBody { date: form.date, kind: form.kind, reason: form.reason }], ..CalendarBody::default() }, done)
+            (
+                CalendarBody {
+                    add: vec![DayBody { date: form.date, kind: form.kind, reason: form.reason }],
+                    ..CalendarBody::default()
+                },
+                done,
+            )
         }
     };
     let result = match year_sent(&year_text) {
@@ -203,7 +209,8 @@ pub async fn calendar_form(
         Ok(message) => ("ok", message),
         Err(message) => ("error", message),
     };
-    let query = serde_urlencoded::to_string([("lang", lang.code()), ("year", year_text.as_str()), (key, message.as_str())])
-        .unwrap_or_default();
+    let query =
+        serde_urlencoded::to_string([("lang", lang.code()), ("year", year_text.as_str()), (key, message.as_str())])
+            .unwrap_or_default();
     Ok(Redirect::to(&format!("/admin/calendar?{query}")))
 }
