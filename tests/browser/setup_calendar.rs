@@ -57,6 +57,13 @@ async fn a_day_off_set_in_the_browser_changes_the_working_days_at_once() {
     assert_eq!(text(&browser, "[data-result=ok]").await, "Đã bỏ ngày 05/01/2026");
     assert_eq!(text(&browser, "[data-figure=working-days]").await, "250");
 
+    // The audit log says what changed, in words.
+    browser.open(&app, "/admin/audit").await;
+    let action = "li[data-action=\"calendar.change\"] .action";
+    assert_eq!(text(&browser, action).await, "Sửa lịch làm việc");
+    let working = "li[data-action=\"calendar.change\"] li[data-field=working_days] .field";
+    assert_eq!(text(&browser, working).await, "Số ngày làm việc:");
+
     // Next year, announced.
     browser.open(&app, "/admin/calendar?year=2027").await;
     assert_eq!(text(&browser, "[data-figure=status]").await, "tạm tính, chưa có thông báo chính thức");
