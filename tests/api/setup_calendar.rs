@@ -103,6 +103,21 @@ async fn a_day_off_set_over_the_api_changes_the_working_day_figures_at_once_and_
     assert_eq!(working, 249, "{exported}");
     assert!(exported.contains("Nghỉ riêng của đơn vị"), "{exported}");
 
+    // `xanh export` counts with the store's calendar: Q1 2026's baseline by 57 working days.
+    let out = dir.path().join("diem.csv");
+    let output = std::process::Command::new(crate::common::binary())
+        .args(["--config", file.to_str().unwrap(), "export", "--period", "2026-Q1", "--format", "csv", "--out"])
+        .arg(&out)
+        .env_remove("XANH_CONFIG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let row = csv.lines().find(|l| l.starts_with("2026-Q1,phong-a,Phòng A,Điện,"));
+    let row: Vec<&str> = row.unwrap_or_else(|| panic!("no electricity row for Phòng A: {csv}")).split(',').collect();
+    let baseline: f64 = row[5].parse().unwrap_or_else(|_| panic!("{row:?}"));
+    assert!((baseline - 3650.0 * 57.0 / 250.0).abs() < 0.05, "{row:?}");
+
     // A file edited later to say another day off in 2026 is reported, not applied.
     let edited = text.replacen("[office]\n", "[office]\nholidays = [\"2026-01-06\"]\n", 1);
     let app = spawn_app_from(&edited, dir).await;
