@@ -205,6 +205,7 @@ pub fn audit_action(code: &str, lang: Lang) -> &str {
         "user.reset" => ("Đặt lại mật khẩu", "Password reset"),
         "token.create" => ("Tạo khoá API", "API token created"),
         "token.revoke" => ("Thu hồi khoá API", "API token revoked"),
+        "calendar.change" => ("Sửa lịch làm việc", "Working calendar changed"),
         _ => return code,
     };
     lang.pick(vi, en)
@@ -241,6 +242,11 @@ pub fn audit_field(key: &str, lang: Lang) -> &str {
         "kind" => ("Loại", "Kind"),
         "saving_percent" => ("Mức tiết kiệm (%)", "Saving (%)"),
         "stretch_percent" => ("Mức phấn đấu (%)", "Stretch (%)"),
+        "working_days" => ("Số ngày làm việc", "Working days"),
+        "status" => ("Trạng thái", "Status"),
+        "status_vi" => ("Trạng thái (diễn giải)", "Status (in words)"),
+        "source" => ("Căn cứ", "Source"),
+        "days" => ("Ngày nghỉ, ngày làm bù", "Days off and days worked"),
         _ => return key,
     };
     lang.pick(vi, en)

@@ -29,7 +29,7 @@ use crate::notify;
 use crate::store::{self, Accounts, AlertBook, BackupStatus, ReportShelf, StoreError, StoreReads};
 use crate::web::Dashboards;
 use crate::web::{self, AppState, BrokerInfo};
-use setup::live_setup;
+use setup::{live_calendar, live_setup};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -111,10 +111,12 @@ impl Application {
         let store::OpenStore { store, outbox } = store::open(&config)?;
         tracing::info!("store open: {}", config.store);
         let pipeline = Pipeline::new(&[], config.ingest, config.office.timezone.clone());
-        let setup_differences = live_setup(&config, store.as_ref(), &pipeline).await?;
+        let mut setup_differences = live_setup(&config, store.as_ref(), &pipeline).await?;
         let config = Arc::new(config);
-        // Every reader of the meters from here on sees the table ingest reads.
+        // Every reader of the meters from here on sees the table ingest reads, and the
+        // calendar's years kept in the store.
         let config_in_force = ConfigInForce::new(Arc::clone(&config), pipeline.clone());
+        setup_differences.extend(live_calendar(&config, store.as_ref(), &config_in_force).await?);
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let shared_group = match &config.mqtt.broker {
             Broker::External(external) => external.shared_group.clone(),

@@ -3,9 +3,11 @@
 //! audited as the config file's doing); a key on which they disagree is reported, the store's
 //! value kept.
 
-use crate::config::{Config, ConfigError, SetupDifference, check_meters, compare_meters};
-use crate::domain::DepartmentId;
-use crate::ingest::Pipeline;
+use std::collections::BTreeMap;
+
+use crate::config::{Config, ConfigError, SetupDifference, check_meters, compare_calendar, compare_meters};
+use crate::domain::{DepartmentId, YearDays};
+use crate::ingest::{ConfigInForce, Pipeline};
 use crate::store::{Actor, AuditDetail, AuditLine, MeterChange, Store};
 
 use super::StartError;
@@ -40,18 +42,38 @@ pub(super) async fn live_setup(
             store.put_meter(spec.clone(), meter.clone(), Some(line)).await?;
         }
     }
-    for d in &differences {
+    warn(config, &differences, "Quản lý công tơ");
+    let records = store.meter_setup().await?;
+    let meters = pipeline.set_setup(&records, &departments).map_err(problem)?;
+    store.use_meters(&meters);
+    Ok(differences)
+}
+
+/// Put the calendar's years kept in the store in force in `live`; where the file's calendar
+/// disagrees with them (docs/calendar.md).
+pub(super) async fn live_calendar(
+    config: &Config,
+    store: &dyn Store,
+    live: &ConfigInForce,
+) -> Result<Vec<SetupDifference>, StartError> {
+    let years: Vec<YearDays> = store.calendar_years().await?.into_iter().map(|r| r.days).collect();
+    let latest: BTreeMap<i16, &YearDays> = years.iter().map(|y| (y.year.year, y)).collect();
+    let latest: Vec<YearDays> = latest.into_values().cloned().collect();
+    let differences = compare_calendar(&config.file_calendar, &latest);
+    warn(config, &differences, "Lịch làm việc");
+    live.set_calendar_years(years);
+    Ok(differences)
+}
+
+fn warn(config: &Config, differences: &[SetupDifference], page: &str) {
+    for d in differences {
         let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not there)".into());
         tracing::warn!(
-            "setup: {}: {} says {}, the store keeps {}; the store's value is in force; fix: change it in the web app (Quản trị › Công tơ), or write the store's value into the file (`xanh config export`)",
+            "setup: {}: {} says {}, the store keeps {}; the store's value is in force; fix: change it in the web app (Quản trị › {page}), or write the store's value into the file (`xanh config export`)",
             d.key,
             config.source,
             shown(&d.file),
             shown(&d.store)
         );
     }
-    let records = store.meter_setup().await?;
-    let meters = pipeline.set_setup(&records, &departments).map_err(problem)?;
-    store.use_meters(&meters);
-    Ok(differences)
 }

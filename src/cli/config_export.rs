@@ -1,5 +1,6 @@
 //! `xanh config export`: the config file with the office's setup as the store holds it (the
-//! meters, the headcount and floor area changes, the prices and emission factors), as TOML that `xanh check-config` accepts:
+//! meters, the headcount and floor area changes, the prices and emission factors, the
+//! calendar's years), as TOML that `xanh check-config` accepts:
 //! for review, to bring the file in line with the store, or to set up another office.
 
 use anyhow::{Context, bail};
@@ -17,7 +18,7 @@ pub struct ConfigArgs {
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// Print the config file with the meters, staffing, prices and emission factors the store holds (docs/setup.md).
+    /// Print the config file with the meters, staffing, prices, emission factors and calendar years the store holds (docs/setup.md).
     Export,
 }
 
@@ -43,7 +44,7 @@ async fn export(config: &Config) -> anyhow::Result<()> {
     let store = SqliteStore::open(path, tz, &config.office.timezone_name, &config.meters)?;
     let records = store.meter_setup().await?;
     let mut header = format!(
-        "# {}, with the meters, staffing, prices and emission factors the store {} holds ({}).\n",
+        "# {}, with the meters, staffing, prices, emission factors and calendar years the store {} holds ({}).\n",
         config.source,
         path.display(),
         jiff::Timestamp::now().to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M")
@@ -99,8 +100,63 @@ async fn export(config: &Config) -> anyhow::Result<()> {
         factors.reverse();
         doc.insert("emission_factors".into(), Value::Array(factors.iter().map(factor_entry).collect()));
     }
+    let years = store.calendar_years().await?;
+    if !years.is_empty() {
+        export_calendar(&mut doc, years.into_iter().map(|r| r.days));
+    }
     print!("{header}\n{}", toml::to_string(&doc)?);
     Ok(())
+}
+
+/// The calendar's years set in the web app (`years`, oldest first) as `[[office.calendar]]`,
+/// in the place of the file's entries for those years; the file's `office.holidays` and
+/// `office.make_up_days` in those years are dropped, since each such year was set with them in
+/// force and holds them as the office left them.
+fn export_calendar(doc: &mut Table, years: impl Iterator<Item = crate::domain::YearDays>) {
+    let latest: std::collections::BTreeMap<i16, crate::domain::YearDays> = years.map(|y| (y.year.year, y)).collect();
+    let Some(Value::Table(office)) = doc.get_mut("office") else { return };
+    let set_here = |text: &Value| {
+        text.as_str()
+            .and_then(|t| t.get(..4))
+            .and_then(|y| y.parse::<i16>().ok())
+            .is_some_and(|y| latest.contains_key(&y))
+    };
+    for key in ["holidays", "make_up_days"] {
+        if let Some(Value::Array(dates)) = office.get_mut(key) {
+            dates.retain(|d| !set_here(d));
+        }
+    }
+    let mut entries = match office.remove("calendar") {
+        Some(Value::Array(kept)) => kept,
+        _ => Vec::new(),
+    };
+    entries.retain(|e| {
+        e.get("year").and_then(Value::as_integer).is_none_or(|y| !latest.keys().any(|k| i64::from(*k) == y))
+    });
+    for set in latest.values() {
+        let days = |kind| {
+            let listed = set.days.iter().filter(|d| d.kind == kind).map(|d| {
+                let mut day = Table::new();
+                day.insert("date".into(), Value::String(d.date.to_string()));
+                if !d.reason.is_empty() {
+                    day.insert("reason".into(), Value::String(d.reason.clone()));
+                }
+                Value::Table(day)
+            });
+            Value::Array(listed.collect())
+        };
+        let mut entry = Table::new();
+        entry.insert("year".into(), Value::Integer(i64::from(set.year.year)));
+        let status = if set.year.status == crate::domain::YearStatus::Official { "official" } else { "provisional" };
+        entry.insert("status".into(), Value::String(status.into()));
+        if !set.year.source.is_empty() {
+            entry.insert("source".into(), Value::String(set.year.source.clone()));
+        }
+        entry.insert("days_off".into(), days(crate::domain::DayKind::Off));
+        entry.insert("working_days".into(), days(crate::domain::DayKind::Worked));
+        entries.push(Value::Table(entry));
+    }
+    office.insert("calendar".into(), Value::Array(entries));
 }
 
 /// A `[[tariffs]]` entry as the config file writes it.

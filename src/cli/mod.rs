@@ -369,10 +369,13 @@ async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `config` with the meters the store holds, as the service reads them (docs/setup.md): a
-/// meter added in the web app is in the export and the report. A store that never took any
-/// meters would take the file's.
+/// `config` with the meters and the calendar's years the store holds, as the service reads
+/// them (docs/setup.md): a meter added or a day off set in the web app is in the export and
+/// the report. A store that never took any meters would take the file's.
 pub(crate) async fn with_stored_meters(mut config: Config, store: &SqliteStore) -> anyhow::Result<Config> {
+    for record in store.calendar_years().await? {
+        config.office.calendar.replace_year(&record.days);
+    }
     let records = store.meter_setup().await?;
     if records.is_empty() {
         return Ok(config);

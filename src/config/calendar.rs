@@ -1,11 +1,106 @@
 //! The days off of Vietnamese state offices that Xanh ships (assets/calendar/), 2025–2030:
-//! announced years as announced, later years provisional. The office's own `office.holidays`
-//! and `office.make_up_days` come on top.
+//! announced years as announced, later years provisional. A year of `[[office.calendar]]`
+//! takes the place of the shipped one; the office's own `office.holidays` and
+//! `office.make_up_days` come on top.
 
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use crate::domain::{Calendar, CalendarYear, YearStatus};
+use crate::domain::{Calendar, CalendarDay, CalendarYear, DayKind, WorkingDays, YearDays, YearStatus};
+
+/// A whole year as the office sets it (`[[office.calendar]]`), as `xanh config export` writes
+/// the years set in the web app.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CalendarEntry {
+    year: i16,
+    /// official or provisional.
+    status: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    days_off: Vec<DayEntry>,
+    #[serde(default)]
+    working_days: Vec<DayEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DayEntry {
+    date: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The calendar as the config file gives it, beside the shipped one: what the store's
+/// calendar is compared with at start-up (docs/calendar.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileCalendar {
+    /// `[[office.calendar]]`.
+    pub years: Vec<YearDays>,
+    /// `office.holidays`.
+    pub holidays: Vec<Date>,
+    /// `office.make_up_days`.
+    pub make_up_days: Vec<Date>,
+}
+
+/// `[[office.calendar]]`, each year checked against the office's working days of the week.
+pub(super) fn resolve_years(
+    entries: &[CalendarEntry],
+    working_days: &WorkingDays,
+    problem: &mut impl FnMut(String, String, String),
+) -> Vec<YearDays> {
+    let mut years: Vec<YearDays> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let key = |f: &str| format!("office.calendar[{i}].{f}");
+        let status = match entry.status.as_str() {
+            "official" => YearStatus::Official,
+            "provisional" => YearStatus::Provisional,
+            other => {
+                problem(
+                    key("status"),
+                    format!("`{other}` is not a status"),
+                    "write \"official\" or \"provisional\"".into(),
+                );
+                continue;
+            }
+        };
+        if years.iter().any(|y| y.year.year == entry.year) {
+            problem(key("year"), format!("{} is set twice", entry.year), "keep one entry per year".into());
+            continue;
+        }
+        let mut days = Vec::new();
+        let mut ok = true;
+        for (list, kind, name) in
+            [(&entry.days_off, DayKind::Off, "days_off"), (&entry.working_days, DayKind::Worked, "working_days")]
+        {
+            for (j, day) in list.iter().enumerate() {
+                match day.date.parse::<Date>() {
+                    Ok(date) if date.to_string() == day.date => {
+                        days.push(CalendarDay { date, kind, reason: day.reason.trim().to_owned() })
+                    }
+                    _ => {
+                        ok = false;
+                        problem(
+                            format!("{}[{j}].date", key(name)),
+                            format!("`{}` is not a date", day.date),
+                            "write it as YYYY-MM-DD, such as \"2027-02-08\"".into(),
+                        );
+                    }
+                }
+            }
+        }
+        if !ok {
+            continue;
+        }
+        let year = CalendarYear { year: entry.year, status, source: entry.source.trim().to_owned() };
+        match YearDays::new(year, days, working_days) {
+            Ok(set) => years.push(set),
+            Err(e) => problem(key("days_off"), e.to_string(), "correct or remove that day".into()),
+        }
+    }
+    years
+}
 
 const SHIPPED: &str = include_str!("../../assets/calendar/vn-state-offices.toml");
 

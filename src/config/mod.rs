@@ -38,6 +38,7 @@ pub use alerts::{
     AlertOverride, AlertSettings, AlertsConfig, QuietHours, Recipient, RecipientFields, RecipientRole, Selector,
 };
 pub use backup::BackupConfig;
+pub use calendar::FileCalendar;
 pub use error::{ConfigError, ConfigProblem};
 pub use ingest::IngestConfig;
 pub use log::LogFormat;
@@ -53,7 +54,7 @@ pub use rubric::{Class, Criterion, CriterionRule, Rubric, default_rubric};
 pub use saving_plan::{
     Baselines, Basis, EmissionFactor, EnteredBaseline, FactorProblem, Plan, StaffingChange, TargetRule, Tariff,
 };
-pub use setup::{SetupDifference, compare_meters};
+pub use setup::{SetupDifference, compare_calendar, compare_meters};
 pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
 pub use web::{WebAccess, WebLimits};
 
@@ -122,6 +123,9 @@ pub struct Config {
     /// Where the config came from, for messages.
     pub source: String,
     pub office: Office,
+    /// The calendar as the file gives it (the office's calendar holds it with the shipped
+    /// one): what the store's years are compared with at start-up.
+    pub file_calendar: FileCalendar,
     /// `[office]`'s letterhead keys: who issues and signs the report.
     pub letterhead: Letterhead,
     pub web_listen: SocketAddr,
@@ -235,7 +239,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let office_id_given = raw.office.id.is_some();
     let office_id = office::resolve_office_id(&raw.office, &mut problem);
     let letterhead = office::resolve_letterhead(&raw.office, &mut problem);
-    let office = office::resolve_office(raw.office, office_id.clone(), &mut problem);
+    let (office, file_calendar) = office::resolve_office(raw.office, office_id.clone(), &mut problem);
     let web_listen = parse_addr(&raw.web.listen, "web.listen", &mut problem);
     let web_access = web::resolve_access(&raw.web, &mut problem);
     let web_limits = web::resolve_limits(&raw.web, &mut problem);
@@ -274,6 +278,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     Some(Config {
         source: file.to_owned(),
         office: office?,
+        file_calendar,
         letterhead,
         web_listen: web_listen?,
         web_access,

@@ -7,6 +7,7 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+use super::calendar::{FileCalendar, resolve_years};
 use crate::domain::{Calendar, Department, DepartmentId, Letterhead, Office, OfficeId, WorkingDays, WorkingHours};
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +25,9 @@ pub(super) struct OfficeSection {
     /// Saturdays or Sundays worked instead of a day off (làm bù), beyond the shipped ones.
     #[serde(default)]
     pub(super) make_up_days: Vec<String>,
+    /// Whole years as the office sets them, in the place of the shipped ones.
+    #[serde(default)]
+    pub(super) calendar: Vec<super::calendar::CalendarEntry>,
     /// The signed report's letterhead (Nghị định 30/2020/NĐ-CP): the issuing body's superior,
     /// the issuing body, the place name in the date line, the signer's title and name.
     pub(super) superior: Option<String>,
@@ -49,12 +53,12 @@ pub(super) fn resolve_office_id(
     })
 }
 
-/// The office: its name, time zone and working calendar.
+/// The office: its name, time zone and working calendar; the calendar as the file gives it.
 pub(super) fn resolve_office(
     office: OfficeSection,
     id: Option<OfficeId>,
     problem: &mut impl FnMut(String, String, String),
-) -> Option<Office> {
+) -> (Option<Office>, FileCalendar) {
     let timezone = match TimeZone::get(&office.timezone) {
         Ok(tz) if !whole_hour_offsets(&tz) => {
             problem(
@@ -85,16 +89,19 @@ pub(super) fn resolve_office(
         );
     }
 
-    let (working_hours, working_days, calendar) = resolve_calendar(&office, problem);
-    Some(Office {
-        id,
-        name: office.name,
-        timezone: timezone?,
-        timezone_name: office.timezone,
-        working_hours: working_hours?,
-        working_days: working_days?,
-        calendar: calendar?,
-    })
+    let (working_hours, working_days, calendar, file_calendar) = resolve_calendar(&office, problem);
+    let office = (|| {
+        Some(Office {
+            id,
+            name: office.name,
+            timezone: timezone?,
+            timezone_name: office.timezone,
+            working_hours: working_hours?,
+            working_days: working_days?,
+            calendar: calendar?,
+        })
+    })();
+    (office, file_calendar)
 }
 
 /// The report's letterhead; each key left out leaves its line blank to fill in by hand, except
@@ -140,11 +147,11 @@ pub(super) fn whole_hour_offsets(tz: &TimeZone) -> bool {
 
 /// The office's working hours, working days and calendar; the defaults are a Vietnamese state
 /// office's: 07:30–17:00, Monday to Friday, the shipped days off (2025–2030) and the office's
-/// own `holidays` and `make_up_days` on top.
+/// own `holidays` and `make_up_days` on top (after the years of `[[office.calendar]]`).
 pub(super) fn resolve_calendar(
     office: &OfficeSection,
     problem: &mut impl FnMut(String, String, String),
-) -> (Option<WorkingHours>, Option<WorkingDays>, Option<Calendar>) {
+) -> (Option<WorkingHours>, Option<WorkingDays>, Option<Calendar>, FileCalendar) {
     let hours = match &office.working_hours {
         None => Some(WorkingHours::default()),
         Some(text) => WorkingHours::parse(text)
@@ -194,13 +201,22 @@ pub(super) fn resolve_calendar(
         "write each weekend day worked as YYYY-MM-DD, such as \"2026-01-10\"",
         problem,
     );
+    let years = days.map(|week| resolve_years(&office.calendar, &week, problem)).unwrap_or_default();
+    let file = FileCalendar {
+        years,
+        holidays: holidays.clone().unwrap_or_default(),
+        make_up_days: make_up.clone().unwrap_or_default(),
+    };
     let calendar = holidays.zip(make_up).map(|(holidays, make_up)| {
         let mut calendar = super::calendar::shipped();
+        for year in &file.years {
+            calendar.replace_year(year);
+        }
         calendar.add_days_off(holidays);
         calendar.add_worked_days(make_up);
         calendar
     });
-    (hours, days, calendar)
+    (hours, days, calendar, file)
 }
 
 fn dates(

@@ -5,7 +5,8 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::MeterSpec;
+use super::{FileCalendar, MeterSpec};
+use crate::domain::{CalendarDay, DayKind, YearDays, YearStatus};
 
 /// One key on which the file and the store disagree; the store's value is in force.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,6 +38,70 @@ pub fn compare_meters<'f>(file: &'f [MeterSpec], store: &[MeterSpec]) -> (Vec<&'
         });
     }
     (new, differences)
+}
+
+/// Where the file's calendar says otherwise than the years the store holds (`stored`: the
+/// latest of each year): a year of `[[office.calendar]]` key by key, and a day of
+/// `office.holidays` or `office.make_up_days` in such a year that the store has otherwise.
+/// Days the store has and the file does not list were set in the web app: not a difference.
+pub fn compare_calendar(file: &FileCalendar, stored: &[YearDays]) -> Vec<SetupDifference> {
+    let shown = |day: &CalendarDay| match (day.kind, day.reason.is_empty()) {
+        (kind, true) => kind.as_str().to_owned(),
+        (kind, false) => format!("{} ({})", kind.as_str(), day.reason),
+    };
+    let status = |s: YearStatus| match s {
+        YearStatus::Official => "official",
+        _ => "provisional",
+    };
+    let mut differences = Vec::new();
+    for kept in stored {
+        let year = kept.year.year;
+        let kept_day = |date| kept.days.iter().find(|d| d.date == date);
+        if let Some(set) = file.years.iter().find(|y| y.year.year == year) {
+            if set.year.status != kept.year.status {
+                differences.push(SetupDifference {
+                    key: format!("office.calendar ({year}).status"),
+                    file: Some(status(set.year.status).into()),
+                    store: Some(status(kept.year.status).into()),
+                });
+            }
+            let mut dates: Vec<_> = set.days.iter().chain(&kept.days).map(|d| d.date).collect();
+            dates.sort();
+            dates.dedup();
+            for date in dates {
+                let in_file = set.days.iter().find(|d| d.date == date);
+                let in_store = kept_day(date);
+                if in_file != in_store {
+                    let list = match in_file.or(in_store).map(|d| d.kind) {
+                        Some(DayKind::Worked) => "working_days",
+                        _ => "days_off",
+                    };
+                    differences.push(SetupDifference {
+                        key: format!("office.calendar ({year}).{list} (\"{date}\")"),
+                        file: in_file.map(shown),
+                        store: in_store.map(shown),
+                    });
+                }
+            }
+        }
+        let listed = [
+            ("office.holidays", &file.holidays, DayKind::Off),
+            ("office.make_up_days", &file.make_up_days, DayKind::Worked),
+        ];
+        for (key, dates, kind) in listed {
+            for &date in dates.iter().filter(|d| d.year() == year) {
+                let in_store = kept_day(date);
+                if in_store.map(|d| d.kind) != Some(kind) {
+                    differences.push(SetupDifference {
+                        key: format!("{key} (\"{date}\")"),
+                        file: Some(kind.as_str().into()),
+                        store: in_store.map(shown),
+                    });
+                }
+            }
+        }
+    }
+    differences
 }
 
 fn compare_keys(file: &MeterSpec, store: &MeterSpec) -> Vec<SetupDifference> {
@@ -80,6 +145,36 @@ mod tests {
             channel: None,
             device_id: None,
         }
+    }
+
+    #[test]
+    fn a_file_day_the_store_year_has_otherwise_is_named_and_the_store_own_days_are_not() {
+        use crate::domain::CalendarYear;
+        use jiff::civil::date;
+        let day = |d, kind, reason: &str| CalendarDay { date: d, kind, reason: reason.into() };
+        let year = |status| CalendarYear { year: 2027, status, source: String::new() };
+        let stored = [YearDays {
+            year: year(YearStatus::Official),
+            days: vec![day(date(2027, 2, 8), DayKind::Off, "Tết"), day(date(2027, 2, 9), DayKind::Off, "")],
+        }];
+        let file = FileCalendar {
+            years: vec![YearDays {
+                year: year(YearStatus::Provisional),
+                days: vec![day(date(2027, 2, 8), DayKind::Off, "Tết")],
+            }],
+            holidays: vec![date(2027, 2, 12), date(2027, 2, 9), date(2028, 1, 3)],
+            make_up_days: vec![],
+        };
+        let keys: Vec<(String, Option<String>)> =
+            compare_calendar(&file, &stored).into_iter().map(|d| (d.key, d.store)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("office.calendar (2027).status".to_owned(), Some("official".to_owned())),
+                ("office.calendar (2027).days_off (\"2027-02-09\")".to_owned(), Some("off".to_owned())),
+                ("office.holidays (\"2027-02-12\")".to_owned(), None),
+            ]
+        );
     }
 
     #[test]

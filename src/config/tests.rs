@@ -30,6 +30,39 @@ fn the_office_calendar_is_read_and_checked() {
 }
 
 #[test]
+fn a_calendar_year_of_the_file_takes_the_place_of_the_shipped_one_and_a_wrong_one_is_named() {
+    let year = "[[office.calendar]]\nyear = 2027\nstatus = \"official\"\n\
+                days_off = [{ date = \"2027-02-12\", reason = \"Tết\" }]\n\
+                working_days = [{ date = \"2027-02-20\" }]\n";
+    let config = parse(&format!("[office]\nname = \"X\"\nholidays = [\"2027-03-01\"]\n{year}")).unwrap();
+    let office = &config.office;
+    // Tết on 05/02 and 08–11/02 of the provisional year gave way; 01/03 of `holidays` is on top.
+    assert!(
+        office.is_working_day(jiff::civil::date(2027, 2, 5)) && !office.is_working_day(jiff::civil::date(2027, 2, 12))
+    );
+    assert!(
+        office.is_working_day(jiff::civil::date(2027, 2, 20)) && !office.is_working_day(jiff::civil::date(2027, 3, 1))
+    );
+    assert_eq!(office.calendar.year(2027).map(|y| y.status), Some(crate::domain::YearStatus::Official));
+    assert_eq!(config.file_calendar.years.len(), 1);
+
+    let wrong = "[office]\nname = \"X\"\n[[office.calendar]]\nyear = 2027\nstatus = \"final\"\n\
+                 [[office.calendar]]\nyear = 2028\nstatus = \"official\"\ndays_off = [{ date = \"2028-01-08\" }]\n\
+                 [[office.calendar]]\nyear = 2029\nstatus = \"official\"\ndays_off = [{ date = \"01/01/2029\" }]\n";
+    let err = parse(wrong).unwrap_err().to_string();
+    for expected in [
+        "office.calendar[0].status",
+        "\"official\" or \"provisional\"",
+        "office.calendar[1].days_off",
+        "2028-01-08",
+        "office.calendar[2].days_off[0].date",
+        "YYYY-MM-DD",
+    ] {
+        assert!(err.contains(expected), "{expected} missing from: {err}");
+    }
+}
+
+#[test]
 fn the_default_config_is_valid() {
     let config = parse(BUILT_IN_DEFAULT).unwrap();
     assert_eq!(config.office.name, "Văn phòng UBND tỉnh");

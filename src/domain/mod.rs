@@ -21,7 +21,7 @@ mod topic;
 
 pub use access::{InvalidUsername, Role, Sender, UnknownRole, User, Username};
 pub use alert::{AlertRule, Condition, Severity};
-pub use calendar::{Calendar, CalendarYear, YearStatus};
+pub use calendar::{Calendar, CalendarDay, CalendarDayError, CalendarYear, DayKind, YearDays, YearStatus};
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use digest::PasswordDigest;
 pub use documents::{DocumentCount, InvalidMonth, Month};

@@ -1,40 +1,60 @@
 //! The config as every reader of the meters sees it now: the file's settings with the meter
-//! table ingest reads (docs/setup.md). A meter added, changed or retired in the web app is in
-//! the next figure, alert, report and page without a restart.
+//! table ingest reads (docs/setup.md) and the calendar's years set in the web app
+//! (docs/calendar.md). A meter added, changed or retired, or a day off set, in the web app is
+//! in the next figure, alert, report and page without a restart.
 
 use std::sync::{Arc, Mutex};
 
 use crate::config::Config;
+use crate::domain::YearDays;
 
 use super::Pipeline;
+
+/// The versions of the meter table and of the calendar's years a config was built with.
+type Versions = (u64, u64);
 
 /// Cheap to clone; the clones share one pipeline and one kept config.
 #[derive(Clone)]
 pub struct ConfigInForce {
     file: Arc<Config>,
     pipeline: Pipeline,
-    /// The config last built and the version of the meter table it holds, rebuilt only when
-    /// the table has been replaced since.
-    kept: Arc<Mutex<(u64, Arc<Config>)>>,
+    /// The years of the calendar kept in the store (the latest of each year), and how many
+    /// times they were set.
+    calendar_years: Arc<Mutex<(u64, Arc<Vec<YearDays>>)>>,
+    /// The config last built and the versions of the meter table and of the calendar years it
+    /// holds, rebuilt only when either has changed since.
+    kept: Arc<Mutex<(Versions, Arc<Config>)>>,
 }
 
 impl ConfigInForce {
     /// `file`'s settings with `pipeline`'s meters, now and after each change to them.
     pub fn new(file: Arc<Config>, pipeline: Pipeline) -> ConfigInForce {
-        let kept = Arc::new(Mutex::new((pipeline.meters_version(), with_meters(&file, &pipeline))));
-        ConfigInForce { file, pipeline, kept }
+        let built = with_meters(&file, &pipeline, &[]);
+        let kept = Arc::new(Mutex::new(((pipeline.meters_version(), 0), built)));
+        ConfigInForce { file, pipeline, calendar_years: Arc::new(Mutex::new((0, Arc::new(Vec::new())))), kept }
     }
 
     /// The config now, its meters those ingest reads (retired ones too: their history stays
-    /// in the figures).
+    /// in the figures), its calendar with the store's years in place of the file's.
     pub fn get(&self) -> Arc<Config> {
-        // Read before the meters: a change in between is caught by the next call.
-        let version = self.pipeline.meters_version();
+        // Read before the meters and years: a change in between is caught by the next call.
+        let meters = self.pipeline.meters_version();
+        let (calendar, years) = {
+            let set = self.calendar_years.lock().unwrap_or_else(|p| p.into_inner());
+            (set.0, Arc::clone(&set.1))
+        };
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
-        if kept.0 != version {
-            *kept = (version, with_meters(&self.file, &self.pipeline));
+        if kept.0 != (meters, calendar) {
+            *kept = ((meters, calendar), with_meters(&self.file, &self.pipeline, &years));
         }
         Arc::clone(&kept.1)
+    }
+
+    /// Put the store's calendar years (oldest first; of a year, the latest is in force) in
+    /// the place of the file's: every figure after this call counts with them.
+    pub fn set_calendar_years(&self, years: Vec<YearDays>) {
+        let mut set = self.calendar_years.lock().unwrap_or_else(|p| p.into_inner());
+        *set = (set.0 + 1, Arc::new(years));
     }
 }
 
@@ -46,11 +66,15 @@ impl From<Arc<Config>> for ConfigInForce {
     }
 }
 
-fn with_meters(file: &Config, pipeline: &Pipeline) -> Arc<Config> {
+fn with_meters(file: &Config, pipeline: &Pipeline, calendar_years: &[YearDays]) -> Arc<Config> {
     let in_table = pipeline.meters();
     let retired_meters = in_table.iter().filter_map(|(meter, from)| Some((meter.id.clone(), (*from)?))).collect();
     let meters = in_table.into_iter().map(|(meter, _)| meter).collect();
-    Arc::new(Config { meters, retired_meters, ..file.clone() })
+    let mut office = file.office.clone();
+    for year in calendar_years {
+        office.calendar.replace_year(year);
+    }
+    Arc::new(Config { meters, retired_meters, office, ..file.clone() })
 }
 
 #[cfg(test)]
@@ -69,5 +93,21 @@ mod tests {
         assert!(Arc::ptr_eq(&first, &live.get()), "no change, no new config");
         pipeline.set_meters(&config.meters[..1], Default::default());
         assert_eq!(live.get().meters.len(), 1);
+    }
+
+    #[test]
+    fn a_calendar_year_set_is_in_the_next_config() {
+        use crate::domain::{CalendarDay, CalendarYear, DayKind, YearStatus};
+        let config = Arc::new(Config::parse("default.toml", BUILT_IN_DEFAULT, &|_| None).unwrap());
+        let live = ConfigInForce::from(Arc::clone(&config));
+        // Friday 12/02/2027 is a working day in the shipped (provisional) 2027.
+        let day = jiff::civil::date(2027, 2, 12);
+        assert!(live.get().office.is_working_day(day));
+        let year = CalendarYear { year: 2027, status: YearStatus::Official, source: "TB".into() };
+        let days = vec![CalendarDay { date: day, kind: DayKind::Off, reason: "Tết".into() }];
+        live.set_calendar_years(vec![YearDays { year, days }]);
+        assert!(!live.get().office.is_working_day(day));
+        // The shipped days of 2027 gave way to the year set.
+        assert!(live.get().office.is_working_day(jiff::civil::date(2027, 2, 5)));
     }
 }

@@ -270,6 +270,15 @@ pub struct StaffingRecord {
     pub entered_at: Timestamp,
 }
 
+/// A year of the working calendar set in the web app, with who set it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarYearRecord {
+    pub id: i64,
+    pub days: crate::domain::YearDays,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// A price entered in the web app, with who entered it and when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TariffRecord {
@@ -391,6 +400,9 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// Headcount and floor area changes entered in the web app, oldest first.
     async fn staffing_changes(&self) -> Result<Vec<StaffingRecord>, StoreError>;
+
+    /// The years of the working calendar set in the web app, oldest first.
+    async fn calendar_years(&self) -> Result<Vec<CalendarYearRecord>, StoreError>;
 
     /// The prices entered in the web app, oldest first.
     async fn tariff_changes(&self) -> Result<Vec<TariffRecord>, StoreError>;
@@ -520,6 +532,14 @@ pub trait Store: StoreReads {
         by: String,
         audit: Option<AuditLine<StaffingRecord>>,
     ) -> Result<StaffingRecord, StoreError>;
+
+    /// Keep a year of the working calendar, in the place of the year's days before.
+    async fn record_calendar_year(
+        &self,
+        days: crate::domain::YearDays,
+        by: String,
+        audit: Option<AuditLine<CalendarYearRecord>>,
+    ) -> Result<CalendarYearRecord, StoreError>;
 
     /// Keep a price of a resource from a day on.
     async fn record_tariff(

@@ -280,6 +280,10 @@ impl StoreReads for InfluxStore {
         self.journal.staffing_changes().await
     }
 
+    async fn calendar_years(&self) -> Result<Vec<crate::store::CalendarYearRecord>, StoreError> {
+        self.journal.calendar_years().await
+    }
+
     async fn tariff_changes(&self) -> Result<Vec<crate::store::TariffRecord>, StoreError> {
         self.journal.tariff_changes().await
     }
@@ -405,6 +409,15 @@ impl Store for InfluxStore {
         audit: Option<AuditLine<crate::store::StaffingRecord>>,
     ) -> Result<crate::store::StaffingRecord, StoreError> {
         self.journal.record_staffing(change, by, audit).await
+    }
+
+    async fn record_calendar_year(
+        &self,
+        days: crate::domain::YearDays,
+        by: String,
+        audit: Option<AuditLine<crate::store::CalendarYearRecord>>,
+    ) -> Result<crate::store::CalendarYearRecord, StoreError> {
+        self.journal.record_calendar_year(days, by, audit).await
     }
 
     async fn record_tariff(

@@ -1,5 +1,6 @@
 //! The embedded SQLite store (WAL, synchronous = FULL): one writer connection, a few readers.
 
+mod calendar;
 mod changes;
 mod corrections;
 mod emission_factors;
@@ -317,6 +318,15 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<crate::store::StaffingRecord>>,
     ) -> Result<crate::store::StaffingRecord, StoreError> {
         self.blocking(move |inner| inner.record_staffing(change, by, audit)).await
+    }
+
+    async fn record_calendar_year(
+        &self,
+        days: crate::domain::YearDays,
+        by: String,
+        audit: Option<AuditLine<crate::store::CalendarYearRecord>>,
+    ) -> Result<crate::store::CalendarYearRecord, StoreError> {
+        self.blocking(move |inner| inner.record_calendar_year(days, by, audit)).await
     }
 
     async fn record_tariff(

@@ -275,6 +275,10 @@ impl StoreReads for SqliteStore {
         self.blocking(|inner| inner.staffing_changes()).await
     }
 
+    async fn calendar_years(&self) -> Result<Vec<crate::store::CalendarYearRecord>, StoreError> {
+        self.blocking(|inner| inner.calendar_years()).await
+    }
+
     async fn tariff_changes(&self) -> Result<Vec<crate::store::TariffRecord>, StoreError> {
         self.blocking(|inner| inner.tariff_changes()).await
     }

@@ -281,6 +281,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
         entered_at  INTEGER NOT NULL
     );
 "#,
+    // Years of the working calendar set in the web app (issue 18): the latest row of a year
+    // takes the place of its shipped and configured days; `days` is a JSON array of
+    // {date: YYYY-MM-DD, kind: off|worked, reason}.
+    r#"
+    CREATE TABLE calendar_years (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        year       INTEGER NOT NULL,
+        status     TEXT    NOT NULL,    -- official or provisional
+        source     TEXT    NOT NULL,
+        days       TEXT    NOT NULL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

@@ -4,6 +4,7 @@ pub mod account;
 pub mod alert_recipients;
 pub mod alerts;
 pub mod audit;
+pub mod calendar;
 pub mod consumption;
 pub mod corrections;
 pub mod departments;

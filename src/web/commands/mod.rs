@@ -2,6 +2,7 @@
 //! writes with its audit line, which the store commits in the same transaction.
 
 pub mod alerts;
+pub mod calendar;
 pub mod corrections;
 pub mod devices;
 pub mod documents;

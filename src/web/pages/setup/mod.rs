@@ -1,11 +1,13 @@
 //! The office's setup in the browser (issue 18), for HC-QT: one file a page group.
 
+mod calendar;
 mod departments;
 mod devices;
 mod emission_factors;
 mod meters;
 mod tariffs;
 
+pub use calendar::{calendar_form, calendar_page};
 pub use departments::{departments_page, staffing_form};
 pub use devices::{adopt_device_form, devices_page};
 pub use emission_factors::{factor_form, factors_page};
