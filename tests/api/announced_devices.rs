@@ -154,3 +154,28 @@ async fn an_announced_device_that_sends_is_listed_once_with_its_last_value() {
     assert_eq!(announced(&app).await, Vec::<Value>::new());
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announcements_are_still_listed_after_a_restart_of_the_embedded_broker() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = office_config_text(OFFICE, &embedded_mqtt(), &dir.path().join("xanh.db"));
+    let app = spawn_app_from(&text, dir).await;
+    let port = app.mqtt.1;
+    mosquitto_pub_retained(port, HA_TOPIC, HA_CONFIG.as_bytes());
+    mosquitto_pub_retained(port, "zigbee2mqtt/bridge/devices", Z2M_DEVICES.as_bytes());
+    let before = wait_announced(&app, 2).await;
+    // The embedded broker keeps no retained message over a restart: Xanh keeps them.
+    let dir = app.dir_and_stop().await;
+    let app = spawn_app_from(&text, dir).await;
+    assert_eq!(announced(&app).await, before);
+    // What is withdrawn stays withdrawn.
+    mosquitto_pub_retained(app.mqtt.1, HA_TOPIC, b"");
+    wait_announced(&app, 1).await;
+    let dir = app.dir_and_stop().await;
+    let app = spawn_app_from(&text, dir).await;
+    assert_eq!(
+        announced(&app).await.iter().map(|d| d["topic"].clone()).collect::<Vec<_>>(),
+        [json!("zigbee2mqtt/may-lanh-p3")]
+    );
+    app.stop().await;
+}

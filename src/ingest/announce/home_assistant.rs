@@ -63,7 +63,7 @@ fn sensor(config: &Map<String, Value>, device: &Map<String, Value>) -> Result<Op
     };
     let device_name =
         device.get("device").or_else(|| device.get("dev")).and_then(|d| d.get("name")).and_then(Value::as_str);
-    let name = device_name.or_else(|| key("name", "name")).map(str::to_owned);
+    let name = device_name.or_else(|| config.get("name").and_then(Value::as_str)).map(str::to_owned);
     let kind = match key("state_class", "stat_cla") {
         Some("total_increasing") => Some(MeterKind::Counter),
         _ => None,

@@ -259,6 +259,8 @@ impl Announcements {
     /// announcement (how a retained one is cleared); a bad one is logged once per topic and
     /// withdraws what the topic said before.
     pub fn hear(&self, topic: &str, payload: &[u8], heard_at: Timestamp) {
+        // To the millisecond, as the store keeps it: the same after a restart.
+        let heard_at = Timestamp::from_millisecond(heard_at.as_millisecond()).unwrap_or(heard_at);
         let key = match key_for(topic, payload) {
             Ok(key) => key,
             Err(problem) => return self.refuse(topic, &problem),
@@ -348,7 +350,7 @@ fn read(key: &str, payload: &[u8], sensors: Option<&[u8]>, heard_at: Timestamp) 
         _ => AnnouncedBy::Shelly,
     };
     let announced_on =
-        if parts[..2] == ["shellies", "announce"] { "shellies/announce".to_owned() } else { key.to_owned() };
+        if key.starts_with("shellies/announce/") { "shellies/announce".to_owned() } else { key.to_owned() };
     Ok(Said::Devices(
         devices
             .into_iter()
