@@ -305,7 +305,7 @@ impl Announcements {
                 devices.extend(found);
             }
         }
-        devices.sort_by(|a, b| a.by.cmp(&b.by));
+        devices.sort_by_key(|d| d.by);
         let mut seen = HashSet::new();
         devices.retain(|d| d.topic.is_none() || seen.insert((d.topic.clone(), d.field.clone())));
         devices.sort_by(|a, b| (&a.name, &a.topic, &a.field).cmp(&(&b.name, &b.topic, &b.field)));
