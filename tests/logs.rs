@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{binary, config_text, embedded_mqtt};
+use common::{binary, config_text, embedded_mqtt, free_port, mosquitto_pub};
 
 /// Start `xanh serve` with this config, read its log until the dashboard is announced, then
 /// stop it; the lines read.
@@ -69,4 +69,53 @@ fn the_json_log_is_one_object_per_line() {
     let event: serde_json::Value = serde_json::from_str(started).unwrap();
     assert_eq!(event["level"], "INFO");
     assert!(event["fields"]["message"].as_str().unwrap().starts_with("dashboard on http://127.0.0.1:"), "{event}");
+}
+
+#[test]
+fn a_bad_announcement_is_logged_once_per_topic() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("xanh.toml");
+    let port = free_port();
+    let mqtt = format!("embedded = true\nlisten = \"127.0.0.1:{port}\"");
+    std::fs::write(&config, config_text(&mqtt, &dir.path().join("xanh.db"))).unwrap();
+    let mut child = Command::new(binary())
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xanh starts");
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(30)) {
+        if line.contains("dashboard on http://") {
+            break;
+        }
+    }
+    // A device that keeps sending the same broken config, and another broken one. The broker
+    // acknowledges each only after Xanh has read it.
+    for _ in 0..3 {
+        mosquitto_pub(port, "homeassistant/sensor/hong/config", "{\"state_topic\": ");
+    }
+    mosquitto_pub(port, "zigbee2mqtt/bridge/devices", "{\"devices\": []}");
+    let mut lines = Vec::new();
+    while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(2)) {
+        lines.push(line);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let logged = |topic: &str| {
+        lines.iter().filter(|l| l.contains("announcement that cannot be read") && l.contains(topic)).count()
+    };
+    assert_eq!(logged("homeassistant/sensor/hong/config"), 1, "{lines:#?}");
+    assert_eq!(logged("zigbee2mqtt/bridge/devices"), 1, "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains(" WARN ") && l.contains("not JSON")), "{lines:#?}");
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use common::{
     Mosquitto, PublishOutcome, Service, a_store_error_clears_when_the_store_recovers, approx, config_text,
-    external_mqtt, free_port, get, mosquitto_pub, publish, publish_once, reading, spawn_app_from_env, spawn_app_with,
-    wait_for,
+    external_mqtt, free_port, get, mosquitto_pub, mosquitto_pub_retained, publish, publish_once, reading,
+    spawn_app_from_env, spawn_app_with, wait_for,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,5 +224,21 @@ async fn a_meter_added_over_the_api_is_subscribed_to_at_once() {
     let stored = wait_for(Duration::from_secs(10), async || app.meter("dien-photo").await["readings"] == 1).await;
     assert!(stored, "the new meter's retained reading was not stored");
     approx(&app.meter("dien-photo").await["last_value"], 812.4);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn announcements_retained_on_mosquitto_reach_xanh_when_it_subscribes() {
+    let broker = Mosquitto::start();
+    // Published before Xanh runs, as a device does while Xanh is stopped.
+    let config = r#"{"name":"Điện năng","state_topic":"tele/may-in-p2/SENSOR","value_template":"{{ value_json.ENERGY.Total }}","unit_of_measurement":"kWh","device_class":"energy","state_class":"total_increasing","device":{"name":"Máy in P2"}}"#;
+    mosquitto_pub_retained(broker.port, "homeassistant/sensor/may-in-p2/energy/config", config.as_bytes());
+    mosquitto_pub_retained(broker.port, "shellyplus1pm-a8032ab12345/online", b"true");
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app_with(&external_mqtt(broker.port, "xanh-test-announce"), dir).await;
+    let announced = async || app.get("/api/v1/devices/announced").await.1.as_array().unwrap().clone();
+    assert!(wait_for(Duration::from_secs(10), async || announced().await.len() == 2).await, "{:?}", announced().await);
+    let topics: Vec<_> = announced().await.iter().map(|d| d["topic"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(topics, ["tele/may-in-p2/SENSOR", "shellyplus1pm-a8032ab12345/status/switch:0"]);
     app.stop().await;
 }

@@ -24,8 +24,9 @@ use crate::auth::{Auth, AuthError};
 use crate::config::{Broker, Config, ConfigError, EmbeddedBroker, WebLimits};
 use crate::ingest::mqtt::tls::MqttTlsError;
 use crate::ingest::mqtt::{self, IngestStatus};
-use crate::ingest::{ConfigInForce, Pipeline, broker};
+use crate::ingest::{ConfigInForce, Pipeline, announce, broker};
 use crate::notify;
+use crate::store::announcements::AnnouncementShelf;
 use crate::store::{self, Accounts, AlertBook, BackupStatus, ReportShelf, StoreError, StoreReads};
 use crate::web::Dashboards;
 use crate::web::{self, AppState, BrokerInfo};
@@ -70,6 +71,8 @@ pub struct Application {
     mqtt_addr: (String, u16),
     state: AppState,
     ingest: JoinHandle<()>,
+    /// Keeps the devices' announcements in the store; its last change is kept at shutdown.
+    announcements: JoinHandle<()>,
     /// The InfluxDB backend's outbox drainer.
     drainer: Option<JoinHandle<()>>,
     shutdown: Shutdown,
@@ -112,6 +115,9 @@ impl Application {
         tracing::info!("store open: {}", config.store);
         let pipeline = Pipeline::new(&[], config.ingest, config.office.timezone.clone());
         let mut setup_differences = live_setup(&config, store.as_ref(), &pipeline).await?;
+        // Devices' announcements heard before the restart, before any new one is heard.
+        let announcement_shelf = Arc::new(AnnouncementShelf::open(config.store.embedded_path())?);
+        pipeline.announcements().restore(announcement_shelf.all()?);
         let config = Arc::new(config);
         // Every reader of the meters from here on sees the table ingest reads, and the
         // calendar's years kept in the store.
@@ -159,6 +165,8 @@ impl Application {
                 (host, port, None, ingest)
             }
         };
+        let announcements =
+            tokio::spawn(announce::keep_in_store(pipeline.announcements(), announcement_shelf, shutdown_rx.clone()));
         let embedded = own_clients.is_some();
         let accounts = Accounts::open(config.store.embedded_path())?;
         let auth = Arc::new(Auth::new(accounts, config.web_access.session_ttl));
@@ -267,6 +275,7 @@ impl Application {
             mqtt_addr: (host, port),
             state,
             ingest,
+            announcements,
             drainer,
             shutdown: Shutdown(Arc::new(shutdown_tx)),
         })
@@ -323,6 +332,7 @@ impl Application {
         if tokio::time::timeout(Duration::from_secs(15), self.ingest).await.is_err() {
             tracing::warn!("ingest did not finish within 15 s; unacknowledged messages will be delivered again");
         }
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.announcements).await;
         // The drainer stops at once; what it had not sent stays in the outbox.
         if let Some(drainer) = self.drainer {
             let _ = tokio::time::timeout(Duration::from_secs(5), drainer).await;

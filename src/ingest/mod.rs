@@ -1,6 +1,7 @@
 //! Ingest: the embedded broker, the MQTT client and the path from a raw message to a stored
 //! reading. Ingest never writes SQL: it hands [`crate::domain::Incoming`] to the store.
 
+pub mod announce;
 pub mod broker;
 mod config_in_force;
 pub mod formats;

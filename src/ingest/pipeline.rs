@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
+use super::announce::{self, Announced, Announcements};
 use super::formats::{DecodeContext, RawValue, decoder_for};
 use super::found;
 use crate::config::{ConfigProblem, IngestConfig, MeterSpec, check_meters};
@@ -57,6 +58,8 @@ pub struct Pipeline {
     limits: IngestConfig,
     /// The office's, for device times written without an offset.
     timezone: TimeZone,
+    /// What devices announced about themselves.
+    announcements: Arc<Announcements>,
 }
 
 impl Pipeline {
@@ -66,6 +69,7 @@ impl Pipeline {
             changes: Arc::new(watch::Sender::new(0)),
             limits,
             timezone,
+            announcements: Arc::default(),
         }
     }
 
@@ -141,6 +145,25 @@ impl Pipeline {
         filters
     }
 
+    /// Where devices announce themselves: subscribed by every instance, never shared, for
+    /// their retained announcements come only to a plain subscription.
+    pub fn announcement_filters(&self) -> Vec<String> {
+        announce::FILTERS.iter().map(|f| (*f).to_owned()).collect()
+    }
+
+    /// What devices announced about themselves, as heard.
+    pub fn announcements(&self) -> Arc<Announcements> {
+        Arc::clone(&self.announcements)
+    }
+
+    /// The meters-to-be devices announced, but those a meter already reads.
+    pub fn announced(&self) -> Vec<Announced> {
+        let table = self.table();
+        let mut devices = self.announcements.devices();
+        devices.retain(|d| d.topic.as_ref().is_none_or(|t| !table.by_topic.contains_key(t)));
+        devices
+    }
+
     /// The office's time zone, for device times written without an offset.
     pub fn timezone(&self) -> &TimeZone {
         &self.timezone
@@ -156,14 +179,20 @@ impl Pipeline {
         self.table().by_topic.contains_key(topic)
             || Topic::try_from(topic.to_owned()).is_ok_and(|t| t.matches_filter(Topic::GENERIC_FILTER))
             || found::on_device_topic(topic)
+            || announce::is_announcement(topic)
     }
 
     pub fn meter(&self, id: &MeterId) -> Option<Meter> {
         self.table().meters.get(id).cloned()
     }
 
-    /// Decode one MQTT message.
+    /// Decode one MQTT message. A device's announcement of itself is kept for the new
+    /// devices' list and stores nothing.
     pub fn from_mqtt(&self, topic: &str, payload: &[u8], received_at: Timestamp) -> Vec<Incoming> {
+        if announce::is_announcement(topic) && !self.has_meter_on(topic) {
+            self.announcements.hear(topic, payload, received_at);
+            return Vec::new();
+        }
         if payload.len() > MAX_PAYLOAD {
             // Its start is kept, enough to tell which sender to fix.
             let origin = Origin {

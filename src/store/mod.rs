@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod alert_recipients;
 pub mod alerts;
+pub mod announcements;
 mod audit;
 mod backup;
 mod change_feed;

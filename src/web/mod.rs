@@ -96,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/meters/{id}", put(api::meters::change_meter))
         .route("/api/v1/meters/{id}/retire", post(api::meters::retire_meter))
         .route("/api/v1/devices", get(api::devices::devices))
+        .route("/api/v1/devices/announced", get(api::devices::announced_devices))
         .route("/api/v1/devices/adopt", post(api::devices::adopt_device))
         .route("/api/v1/consumption", get(api::consumption::consumption))
         .route("/api/v1/readings", post(api::readings::post_readings).get(api::readings::readings))

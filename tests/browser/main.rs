@@ -7,6 +7,7 @@
 mod common;
 
 mod alerts;
+mod announced_devices;
 mod audit_log;
 mod council;
 mod dashboard;

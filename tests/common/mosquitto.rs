@@ -158,6 +158,24 @@ pub fn mosquitto_pub(port: u16, topic: &str, payload: &str) {
     assert!(status.success(), "mosquitto_pub failed for {topic}");
 }
 
+/// `mosquitto_pub` once with the retain flag, the payload read from its standard input (a
+/// large one does not fit on a command line); an empty payload clears the retained message.
+pub fn mosquitto_pub_retained(port: u16, topic: &str, payload: &[u8]) {
+    let mut command = Command::new("mosquitto_pub");
+    command.args(["-h", "127.0.0.1", "-p", &port.to_string(), "-q", "1", "-r", "-t", topic]);
+    if payload.is_empty() {
+        command.arg("-n");
+    } else {
+        command.arg("-s");
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("mosquitto_pub is installed (scripts/test installs mosquitto-clients)");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), payload).unwrap();
+    assert!(child.wait().unwrap().success(), "mosquitto_pub -r failed for {topic}");
+}
+
 /// `mosquitto_pub` over TLS to `host`, trusting `ca`, logged in as `user`; whether the
 /// broker took it.
 pub fn mosquitto_pub_tls(host: &str, port: u16, ca: &Path, user: (&str, &str), topic: &str, payload: &str) -> bool {

@@ -70,10 +70,15 @@ impl Subscriptions {
     fn filters(&self) -> Vec<String> {
         match &self.shared_group {
             // Devices' messages split between the group; every peer batch reaches every instance.
-            Some(group) => {
-                self.pipeline.subscriptions().iter().map(|f| group.share(f)).chain([group.peer_topic()]).collect()
-            }
-            None => self.pipeline.subscriptions(),
+            Some(group) => self
+                .pipeline
+                .subscriptions()
+                .iter()
+                .map(|f| group.share(f))
+                .chain([group.peer_topic()])
+                .chain(self.pipeline.announcement_filters())
+                .collect(),
+            None => self.pipeline.subscriptions().into_iter().chain(self.pipeline.announcement_filters()).collect(),
         }
     }
 

@@ -295,6 +295,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         entered_at INTEGER NOT NULL
     );
 "#,
+    // The last announcement devices made of themselves on each topic (Home Assistant
+    // discovery, Tasmota, Shelly, Zigbee2MQTT), kept over a restart of the embedded broker,
+    // which keeps no retained message.
+    r#"
+    CREATE TABLE device_announcements (
+        key      TEXT    PRIMARY KEY,   -- the topic (a Shelly Gen1's: shellies/announce/<id>)
+        payload  BLOB    NOT NULL,
+        heard_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

@@ -8,9 +8,11 @@ use axum::response::Redirect;
 use maud::{Markup, html};
 
 use super::super::{back_to, csrf_field, layout};
+use super::announced::announced_section;
 use super::meters::{MeterForm, PageParams, meter_fields, result, said};
 use crate::config::MeterSpec;
-use crate::ingest::found::{FoundDevice, found_devices};
+use crate::ingest::announce::new_devices;
+use crate::ingest::found::FoundDevice;
 use crate::locale::{self, Lang};
 use crate::web::auth::{Admin, CsrfForm};
 use crate::web::commands::devices::{Adopted, adopt};
@@ -24,7 +26,8 @@ pub async fn devices_page(
     let lang = Lang::from_query(params.lang.as_deref());
     let config = state.config();
     let tz = &config.office.timezone;
-    let devices = found_devices(state.store.as_ref(), &state.pipeline).await?;
+    let new = new_devices(state.store.as_ref(), &state.pipeline).await?;
+    let devices = new.found;
     let code = lang.code();
     let body = html! {
         main.admin.setup.devices {
@@ -71,6 +74,7 @@ pub async fn devices_page(
                     }
                 }
             }
+            (announced_section(&state, &admin, &new.announced, lang))
         }
     };
     Ok(layout(&state, lang, "/admin/devices", None, Some(admin.principal()), body))

@@ -332,9 +332,13 @@ pub(super) fn meter_fields(state: &AppState, spec: Option<&MeterSpec>, lang: Lan
     let value = |get: fn(&MeterSpec) -> Option<String>| spec.and_then(get).unwrap_or_default();
     let chosen = |get: fn(&MeterSpec) -> Option<String>, option: &str| spec.and_then(get).as_deref() == Some(option);
     let parents = state.pipeline.meters();
+    // A device's announcement may leave a choice to the admin: nothing is chosen for them.
+    let choose = lang.pick("— chọn —", "— choose —");
+    let unsaid = |get: fn(&MeterSpec) -> &String| spec.is_some_and(|s| get(s).is_empty());
     html! {
         label { (lang.pick("Tên", "Name")) input name="name" required value=(value(|s| Some(s.name.clone()))) placeholder=(lang.pick("Máy photo tầng 2", "Photocopier, 2nd floor")); }
         label { (lang.pick("Loại tài nguyên", "Resource")) select name="resource" required {
+            @if unsaid(|s| &s.resource) { option value="" selected { (choose) } }
             @for r in Resource::ALL { option value=(r.as_str()) selected[chosen(|s| Some(s.resource.clone()), r.as_str())] { (locale::resource_name(r, lang)) } }
         } }
         label { (lang.pick("Phòng, ban", "Department")) select name="department" {
@@ -346,13 +350,16 @@ pub(super) fn meter_fields(state: &AppState, spec: Option<&MeterSpec>, lang: Lan
             @for (m, _) in &parents { option value=(m.id.as_str()) selected[chosen(|s| s.parent.clone(), m.id.as_str())] { (m.name) " — " (m.id) } }
         } }
         label { (lang.pick("Kiểu công tơ", "Kind")) select name="kind" required {
+            @if unsaid(|s| &s.kind) { option value="" selected { (choose) } }
             option value="counter" selected[chosen(|s| Some(s.kind.clone()), "counter")] { (lang.pick("chỉ số cộng dồn (counter)", "cumulative register (counter)")) }
             option value="delta" selected[chosen(|s| Some(s.kind.clone()), "delta")] { (lang.pick("lượng dùng mỗi lần (delta)", "amount per interval (delta)")) }
         } }
         label { (lang.pick("Đơn vị thiết bị gửi", "Unit the device sends")) select name="unit" required {
+            @if unsaid(|s| &s.unit) { option value="" selected { (choose) } }
             @for u in Unit::ALL { option value=(u.config_name()) selected[chosen(|s| Some(s.unit.clone()), u.config_name())] { (u.config_name()) } }
         } }
         label { (lang.pick("Định dạng bản tin", "Payload format")) select name="format" required {
+            @if unsaid(|s| &s.format) { option value="" selected { (choose) } }
             @for f in Format::ALL { option value=(f.config_name()) selected[chosen(|s| Some(s.format.clone()), f.config_name())] { (f.config_name()) } }
         } }
         label { (lang.pick("Chủ đề MQTT", "MQTT topic")) input name="topic" value=(value(|s| s.topic.clone())) placeholder="tele/may-photo/SENSOR"; }

@@ -1,5 +1,6 @@
 //! The office's setup in the browser (issue 18), for HC-QT: one file a page group.
 
+mod announced;
 mod calendar;
 mod departments;
 mod devices;
