@@ -100,7 +100,7 @@ impl Application {
     }
 
     async fn build_with_channels_and_clock(
-        config: Config,
+        mut config: Config,
         channels: Vec<Box<dyn notify::Channel>>,
         clock: Clock,
     ) -> Result<Application, StartError> {
@@ -111,7 +111,7 @@ impl Application {
         let store::OpenStore { store, outbox } = store::open(&config)?;
         tracing::info!("store open: {}", config.store);
         let pipeline = Pipeline::new(&[], config.ingest, config.office.timezone.clone());
-        let setup_differences = live_setup(&config, store.as_ref(), &pipeline).await?;
+        let setup_differences = live_setup(&mut config, store.as_ref(), &pipeline).await?;
         let config = Arc::new(config);
         // Every reader of the meters from here on sees the table ingest reads.
         let config_in_force = ConfigInForce::new(Arc::clone(&config), pipeline.clone());

@@ -1,21 +1,25 @@
-//! The office's meters at start-up (docs/setup.md): a new store takes the config file's; after
-//! that the store's are in force. A meter the file has and the store lacks is added (and
-//! audited as the config file's doing); a key on which they disagree is reported, the store's
-//! value kept.
+//! The office's departments and meters at start-up (docs/setup.md): a new store takes the
+//! config file's; after that the store's are in force. One the file has and the store lacks
+//! is added (and audited as the config file's doing); a key on which they disagree is
+//! reported, the store's value kept.
 
-use crate::config::{Config, ConfigError, SetupDifference, check_meters, compare_meters};
+use crate::config::{
+    Config, ConfigError, SetupDifference, check_departments, check_meters, compare_departments, compare_meters,
+};
 use crate::domain::DepartmentId;
 use crate::ingest::Pipeline;
-use crate::store::{Actor, AuditDetail, AuditLine, MeterChange, Store};
+use crate::store::{Actor, AuditDetail, AuditLine, DepartmentChange, MeterChange, Store};
 
 use super::StartError;
 
-/// Put the store's meters in force in `pipeline`; where the file disagrees with the store.
+/// Put the store's departments in `config` and its meters in force in `pipeline`; where the
+/// file disagrees with the store.
 pub(super) async fn live_setup(
-    config: &Config,
+    config: &mut Config,
     store: &dyn Store,
     pipeline: &Pipeline,
 ) -> Result<Vec<SetupDifference>, StartError> {
+    let mut differences = live_departments(config, store).await?;
     let problem =
         |problems| StartError::Setup(ConfigError { file: format!("the meters kept in {}", config.store), problems });
     let departments: Vec<DepartmentId> = config.departments.iter().map(|d| d.id.clone()).collect();
@@ -23,7 +27,8 @@ pub(super) async fn live_setup(
         tracing::info!(meters = config.meter_specs.len(), "setup: the new store took the config file's meters");
     }
     let kept: Vec<_> = store.meter_setup().await?.into_iter().map(|r| r.spec).collect();
-    let (new, differences) = compare_meters(&config.meter_specs, &kept);
+    let (new, meter_differences) = compare_meters(&config.meter_specs, &kept);
+    differences.extend(meter_differences);
     if !new.is_empty() {
         let mut specs = kept.clone();
         specs.extend(new.iter().map(|s| (*s).clone()));
@@ -41,9 +46,10 @@ pub(super) async fn live_setup(
         }
     }
     for d in &differences {
+        let fix = if d.key.starts_with("departments") { "Quản trị › Phòng, ban" } else { "Quản trị › Công tơ" };
         let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not there)".into());
         tracing::warn!(
-            "setup: {}: {} says {}, the store keeps {}; the store's value is in force; fix: change it in the web app (Quản trị › Công tơ), or write the store's value into the file (`xanh config export`)",
+            "setup: {}: {} says {}, the store keeps {}; the store's value is in force; fix: change it in the web app ({fix}), or write the store's value into the file (`xanh config export`)",
             d.key,
             config.source,
             shown(&d.file),
@@ -53,5 +59,29 @@ pub(super) async fn live_setup(
     let records = store.meter_setup().await?;
     let meters = pipeline.set_setup(&records, &departments).map_err(problem)?;
     store.use_meters(&meters);
+    Ok(differences)
+}
+
+/// Seed or compare the departments, add the file's new ones, and put the store's in `config`;
+/// where the file disagrees with the store.
+async fn live_departments(config: &mut Config, store: &dyn Store) -> Result<Vec<SetupDifference>, StartError> {
+    let problem =
+        |problems| StartError::Setup(ConfigError { file: format!("the departments kept in {}", config.store), problems });
+    if store.seed_departments(config.department_specs.clone()).await? {
+        tracing::info!(departments = config.department_specs.len(), "setup: the new store took the config file's departments");
+    }
+    let kept = store.department_setup().await?;
+    let (new, differences) = compare_departments(&config.department_specs, &kept);
+    for spec in new {
+        tracing::info!(department = %spec.id, "setup: added the config file's new department to the store");
+        let actor = Actor { name: format!("config file {}", config.source), address: None };
+        let line = AuditLine::new(actor, "departments.add", |change: &DepartmentChange| AuditDetail {
+            target: change.after.id.clone(),
+            before: None,
+            after: serde_json::to_value(&change.after).ok(),
+        });
+        store.put_department(None, spec.clone(), Some(line)).await?;
+    }
+    config.departments = check_departments(&store.department_setup().await?).map_err(problem)?;
     Ok(differences)
 }

@@ -55,6 +55,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(pages::audit_page))
         .route("/admin/departments", get(pages::departments_page))
         .route("/admin/departments/staffing", post(pages::staffing_form))
+        .route("/admin/departments/add", post(pages::add_department_form))
+        .route("/admin/departments/change", post(pages::change_department_form))
         .route("/admin/tariffs", get(pages::tariffs_page).post(pages::tariff_form))
         .route("/admin/emission-factors", get(pages::factors_page).post(pages::factor_form))
         .route("/admin/meters", get(pages::meters_page).post(pages::add_meter_form))
@@ -118,7 +120,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/export/report.pdf", get(api::report::report_pdf))
         .route("/api/v1/export/report.docx", get(api::report::report_docx))
         .route("/api/v1/offices", get(api::offices::offices))
-        .route("/api/v1/departments", get(api::departments::departments))
+        .route("/api/v1/departments", get(api::departments::departments).post(api::departments::add_department))
+        .route("/api/v1/departments/{id}", put(api::departments::change_department))
         .route("/api/v1/departments/{id}/staffing", post(api::staffing::post_staffing))
         .route("/api/v1/tariffs", get(api::tariffs::get_tariffs).post(api::tariffs::post_tariff))
         .route(

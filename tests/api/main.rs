@@ -35,6 +35,7 @@ mod retention;
 mod review;
 mod scores;
 mod security;
+mod setup_departments;
 mod setup_emission_factors;
 mod setup_meters;
 mod setup_staffing;

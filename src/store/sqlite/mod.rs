@@ -2,6 +2,7 @@
 
 mod changes;
 mod corrections;
+mod departments;
 mod emission_factors;
 mod history;
 mod meetings;
@@ -299,6 +300,19 @@ impl Store for SqliteStore {
 
     async fn seed_meters(&self, specs: Vec<MeterSpec>) -> Result<bool, StoreError> {
         self.blocking(move |inner| inner.seed_meters(&specs)).await
+    }
+
+    async fn seed_departments(&self, specs: Vec<crate::config::DepartmentSpec>) -> Result<bool, StoreError> {
+        self.blocking(move |inner| inner.seed_departments(&specs)).await
+    }
+
+    async fn put_department(
+        &self,
+        was: Option<String>,
+        spec: crate::config::DepartmentSpec,
+        audit: Option<AuditLine<crate::store::DepartmentChange>>,
+    ) -> Result<crate::store::DepartmentPut, StoreError> {
+        self.blocking(move |inner| inner.put_department(was, spec, audit)).await
     }
 
     async fn put_meter(
