@@ -16,6 +16,7 @@ mod periods;
 mod phone;
 mod recipients;
 mod setup;
+mod setup_departments;
 mod setup_emission_factors;
 mod setup_tariffs;
 mod supplies;
