@@ -500,6 +500,15 @@ pub trait Store: StoreReads {
         audit: Option<AuditLine<Reviewed>>,
     ) -> Result<Reviewed, StoreError>;
 
+    /// Store several departments' and months' document counts in one transaction, replacing
+    /// any counts they had: all of them or none.
+    async fn set_documents_grid(
+        &self,
+        counts: Vec<DocumentCount>,
+        by: String,
+        audit: Option<AuditLine<Vec<DocumentRecord>>>,
+    ) -> Result<Vec<DocumentRecord>, StoreError>;
+
     /// Store a department's document counts for a month, replacing any counts it had.
     async fn set_documents(
         &self,

@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/plan/baseline", post(pages::baseline_form))
         .route("/plan/target", post(pages::target_form))
         .route("/documents", get(pages::documents_page).post(pages::documents_form))
+        .route("/documents/grid", post(pages::document_grid_form))
         .route("/meetings", post(pages::meetings_form))
         .route("/slips", post(pages::slip_form))
         .route("/slips/import", post(pages::slip_import_form))

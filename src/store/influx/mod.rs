@@ -345,6 +345,15 @@ impl Store for InfluxStore {
         self.committed(result).await
     }
 
+    async fn set_documents_grid(
+        &self,
+        counts: Vec<DocumentCount>,
+        by: String,
+        audit: Option<AuditLine<Vec<DocumentRecord>>>,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.journal.set_documents_grid(counts, by, audit).await
+    }
+
     async fn set_documents(
         &self,
         count: DocumentCount,

@@ -266,6 +266,15 @@ impl Store for SqliteStore {
         self.blocking(move |inner| inner.set_documents(count, by, audit)).await
     }
 
+    async fn set_documents_grid(
+        &self,
+        counts: Vec<DocumentCount>,
+        by: String,
+        audit: Option<AuditLine<Vec<DocumentRecord>>>,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.blocking(move |inner| inner.set_documents_grid(counts, by, audit)).await
+    }
+
     async fn set_meetings(
         &self,
         count: MeetingCount,

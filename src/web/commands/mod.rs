@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod corrections;
 pub mod departments;
 pub mod devices;
+pub mod document_grid;
 pub mod documents;
 pub mod emission_factors;
 pub mod meetings;

@@ -6,6 +6,7 @@ mod admin;
 mod alerts;
 mod audit;
 pub mod dashboard;
+mod document_grid;
 mod documents;
 mod entry;
 pub mod explain;
@@ -28,6 +29,7 @@ pub use admin::{create_token_form, create_user_form, revoke_token_form, user_act
 pub use alerts::{acknowledge_form, alerts_page};
 pub use audit::audit_page;
 pub use dashboard::{chart_png, dashboard};
+pub use document_grid::grid_form as document_grid_form;
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
 pub use meetings::meetings_form;
