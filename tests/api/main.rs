@@ -32,6 +32,7 @@ mod plan;
 mod printing;
 mod reports;
 mod retention;
+mod retired_pickers;
 mod review;
 mod scores;
 mod security;

@@ -44,7 +44,9 @@ pub async fn start_page(
     let readings: u64 = statuses.iter().map(|s| s.readings).sum();
     let count = |n: usize| locale::number(n as f64, 0, lang);
     let is_admin = who.role() == Role::Admin;
-    let example = first_reading_meter(&config.meters);
+    // A retired meter's readings are refused: the example names one in service.
+    let in_service = state.pipeline.meters_in_use(jiff::Timestamp::now());
+    let example = first_reading_meter(&in_service);
     let body = html! {
         main.start {
             h2 { (lang.pick("Bắt đầu với Xanh", "Getting started")) }
