@@ -26,6 +26,7 @@ mod http;
 mod ingest;
 mod live_meters;
 mod meetings;
+mod meter_form_language;
 mod metrics;
 mod offices;
 mod plan;

@@ -9,6 +9,7 @@ pub mod document_grid;
 pub mod documents;
 pub mod emission_factors;
 pub mod meetings;
+pub mod meter_problems;
 pub mod meters;
 pub mod plan;
 pub mod recipients;
