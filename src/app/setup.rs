@@ -46,7 +46,11 @@ pub(super) async fn live_setup(
         }
     }
     for d in &differences {
-        let fix = if d.key.starts_with("departments") { "Quản trị › Phòng, ban" } else { "Quản trị › Công tơ" };
+        let fix = if d.key.starts_with("departments") {
+            "Quản trị › Phòng, ban"
+        } else {
+            "Quản trị › Công tơ"
+        };
         let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not there)".into());
         tracing::warn!(
             "setup: {}: {} says {}, the store keeps {}; the store's value is in force; fix: change it in the web app ({fix}), or write the store's value into the file (`xanh config export`)",
@@ -65,10 +69,14 @@ pub(super) async fn live_setup(
 /// Seed or compare the departments, add the file's new ones, and put the store's in `config`;
 /// where the file disagrees with the store.
 async fn live_departments(config: &mut Config, store: &dyn Store) -> Result<Vec<SetupDifference>, StartError> {
-    let problem =
-        |problems| StartError::Setup(ConfigError { file: format!("the departments kept in {}", config.store), problems });
+    let problem = |problems| {
+        StartError::Setup(ConfigError { file: format!("the departments kept in {}", config.store), problems })
+    };
     if store.seed_departments(config.department_specs.clone()).await? {
-        tracing::info!(departments = config.department_specs.len(), "setup: the new store took the config file's departments");
+        tracing::info!(
+            departments = config.department_specs.len(),
+            "setup: the new store took the config file's departments"
+        );
     }
     let kept = store.department_setup().await?;
     let (new, differences) = compare_departments(&config.department_specs, &kept);

@@ -48,12 +48,12 @@ pub use mqtt::{
 pub use notify::{
     EmailConfig, NotifyConfig, SMTP_PASSWORD_VARIABLE, SmtpLogin, SmtpSecurity, WebhookConfig, webhook_secret_variable,
 };
+pub use office::{DepartmentSpec, check_departments};
 pub use reports::{ReportPeriodKind, ReportRecipients, ReportsConfig};
 pub use rubric::{Class, Criterion, CriterionRule, Rubric, default_rubric};
 pub use saving_plan::{
     Baselines, Basis, EmissionFactor, EnteredBaseline, FactorProblem, Plan, StaffingChange, TargetRule, Tariff,
 };
-pub use office::{DepartmentSpec, check_departments};
 pub use setup::{SetupDifference, compare_departments, compare_meters};
 pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
 pub use web::{WebAccess, WebLimits};

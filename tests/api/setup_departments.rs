@@ -48,7 +48,10 @@ async fn a_department_added_over_the_api_is_in_the_figures_and_entries_at_once()
     // Audited with what it is after.
     let lines = audit_lines(&app, "departments.add").await;
     assert_eq!(lines.len(), 1, "{lines:?}");
-    assert_eq!((lines[0]["target"].as_str(), lines[0]["after"]["name"].as_str()), (Some("phong-luu-tru"), Some("Phòng Lưu trữ")));
+    assert_eq!(
+        (lines[0]["target"].as_str(), lines[0]["after"]["name"].as_str()),
+        (Some("phong-luu-tru"), Some("Phòng Lưu trữ"))
+    );
     assert!(lines[0]["before"].is_null(), "{:?}", lines[0]);
     app.stop().await;
 }
@@ -63,7 +66,10 @@ async fn a_department_is_renamed_and_its_id_changes_only_while_nothing_holds_it(
     let change = json!({"id": "phong-van-thu-luu-tru", "name": "Phòng Văn thư – Lưu trữ"});
     let (status, changed) = send(app.http.put(app.url("/api/v1/departments/phong-luu-tru")).json(&change)).await;
     assert_eq!(status, 200, "{changed}");
-    assert_eq!((changed["id"].as_str(), changed["name_en"].as_str()), (Some("phong-van-thu-luu-tru"), Some("Archives")));
+    assert_eq!(
+        (changed["id"].as_str(), changed["name_en"].as_str()),
+        (Some("phong-van-thu-luu-tru"), Some("Archives"))
+    );
     let line = &audit_lines(&app, "departments.change").await[0];
     assert_eq!(
         (line["before"]["id"].as_str(), line["after"]["id"].as_str(), line["after"]["name"].as_str()),
@@ -91,11 +97,17 @@ async fn a_department_is_renamed_and_its_id_changes_only_while_nothing_holds_it(
     let (status, refused) = send(app.http.put(&url).json(&json!({"id": "phong-a2"}))).await;
     assert_eq!(status, 409, "{refused}");
     assert!(refused["error"].as_str().unwrap().contains("the config file lists it"), "{refused}");
-    let (status, added) = send(app.http.post(app.url("/api/v1/departments")).json(&json!({"id": "phong-c", "name": "Phòng C", "headcount": 1, "area_m2": 10}))).await;
+    let (status, added) = send(
+        app.http
+            .post(app.url("/api/v1/departments"))
+            .json(&json!({"id": "phong-c", "name": "Phòng C", "headcount": 1, "area_m2": 10})),
+    )
+    .await;
     assert_eq!(status, 201, "{added}");
     let meter = json!({"id": "dien-c", "name": "Công tơ C", "resource": "electricity", "department": "phong-c", "kind": "counter", "unit": "kWh"});
     assert_eq!(send(app.http.post(app.url("/api/v1/meters")).json(&meter)).await.0, 201);
-    let (status, refused) = send(app.http.put(app.url("/api/v1/departments/phong-c")).json(&json!({"id": "phong-d"}))).await;
+    let (status, refused) =
+        send(app.http.put(app.url("/api/v1/departments/phong-c")).json(&json!({"id": "phong-d"}))).await;
     assert_eq!(status, 409, "{refused}");
     assert!(refused["error"].as_str().unwrap().contains("công tơ dien-c"), "{refused}");
     app.stop().await;
@@ -144,7 +156,8 @@ async fn departments_changed_in_the_app_stay_after_a_restart_and_the_file_is_com
     std::fs::write(&file, &text).unwrap();
     let app = spawn_app_from(&text, dir).await;
     assert_eq!(send(app.http.post(app.url("/api/v1/departments")).json(&archive())).await.0, 201);
-    let (status, _) = send(app.http.put(app.url("/api/v1/departments/phong-b")).json(&json!({"name": "Phòng B mới"}))).await;
+    let (status, _) =
+        send(app.http.put(app.url("/api/v1/departments/phong-b")).json(&json!({"name": "Phòng B mới"}))).await;
     assert_eq!(status, 200);
     let dir = app.dir_and_stop().await;
 

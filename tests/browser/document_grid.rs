@@ -74,8 +74,7 @@ async fn hc_qt_enters_a_quarter_of_counts_for_every_department_as_one_grid() {
     assert_eq!(counts(&app, "phong-b", "2025-02").await, (1200, 3));
     assert_eq!(value(&browser, &cell("e", "phong-b", "2025-02")).await, "1200");
     let (_, audit) = app.get("/api/v1/audit").await;
-    let lines: Vec<&Value> =
-        audit["items"].as_array().unwrap().iter().filter(|l| l["target"] == "3 ô").collect();
+    let lines: Vec<&Value> = audit["items"].as_array().unwrap().iter().filter(|l| l["target"] == "3 ô").collect();
     assert_eq!(lines.len(), 1, "{audit}");
     assert_eq!(lines[0]["before"][0]["electronic"], 90, "{}", lines[0]);
 

@@ -28,7 +28,10 @@ impl Inner {
                 params![spec.id, position as i64, to_json(spec)?],
             )?;
         }
-        tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![SEEDED, jiff::Timestamp::now().to_string()])?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+            params![SEEDED, jiff::Timestamp::now().to_string()],
+        )?;
         tx.commit()?;
         Ok(true)
     }
@@ -69,7 +72,10 @@ impl Inner {
                 if !uses.is_empty() {
                     return Ok(DepartmentPut::IdHeld(uses));
                 }
-                tx.execute("UPDATE departments SET id = ?2, spec = ?3 WHERE id = ?1", params![was, spec.id, to_json(&spec)?])?;
+                tx.execute(
+                    "UPDATE departments SET id = ?2, spec = ?3 WHERE id = ?1",
+                    params![was, spec.id, to_json(&spec)?],
+                )?;
             }
             Some(was) => {
                 tx.execute("UPDATE departments SET spec = ?2 WHERE id = ?1", params![was, to_json(&spec)?])?;
@@ -92,9 +98,8 @@ impl Inner {
 /// What the store holds under the department `id`.
 fn uses(conn: &rusqlite::Connection, id: &str) -> Result<Vec<DepartmentUse>, StoreError> {
     let mut uses = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT id FROM meters WHERE json_extract(spec, '$.department') = ?1 ORDER BY position, id",
-    )?;
+    let mut stmt =
+        conn.prepare("SELECT id FROM meters WHERE json_extract(spec, '$.department') = ?1 ORDER BY position, id")?;
     let meters: Vec<String> = stmt.query_map([id], |r| r.get(0))?.collect::<Result<_, _>>()?;
     if !meters.is_empty() {
         uses.push(DepartmentUse::Meters(meters));
@@ -109,7 +114,9 @@ fn uses(conn: &rusqlite::Connection, id: &str) -> Result<Vec<DepartmentUse>, Sto
     ];
     for (table, using) in tables {
         let held: bool =
-            conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE department = ?1)"), [id], |r| r.get(0))?;
+            conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE department = ?1)"), [id], |r| {
+                r.get(0)
+            })?;
         if held {
             uses.push(using);
         }

@@ -143,7 +143,9 @@ async fn reload(state: &AppState) -> Result<(), ApiError> {
 fn say_use(using: &DepartmentUse) -> (String, String) {
     let pair = |en: &str, vi: &str| (en.to_owned(), vi.to_owned());
     match using {
-        DepartmentUse::Meters(ids) => (format!("its meters ({})", ids.join(", ")), format!("công tơ {}", ids.join(", "))),
+        DepartmentUse::Meters(ids) => {
+            (format!("its meters ({})", ids.join(", ")), format!("công tơ {}", ids.join(", ")))
+        }
         DepartmentUse::Staffing => pair("its headcount and floor area changes", "số người, diện tích theo thời gian"),
         DepartmentUse::Documents => pair("its e-document counts", "số văn bản điện tử"),
         DepartmentUse::Meetings => pair("its meeting counts", "số cuộc họp không giấy"),

@@ -114,10 +114,7 @@ pub async fn save(
     }
     if !problems.is_empty() {
         let (en, vi): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
-        return Err(refused(
-            format!("nothing saved: {}", en.join("; ")),
-            format!("Chưa lưu ô nào. {}", vi.join(" ")),
-        ));
+        return Err(refused(format!("nothing saved: {}", en.join("; ")), format!("Chưa lưu ô nào. {}", vi.join(" "))));
     }
     if changed.is_empty() {
         return Ok(GridSaved { changed: 0 });
@@ -155,7 +152,10 @@ pub async fn stored_counts(
     let months: Vec<Month> = months.collect();
     let (Some(first), Some(last)) = (months.iter().min(), months.iter().max()) else { return Ok(HashMap::new()) };
     let records = state.store.documents(*first, last.next()).await?;
-    Ok(records.into_iter().map(|r| ((r.count.department, r.count.month), (r.count.electronic, r.count.paper))).collect())
+    Ok(records
+        .into_iter()
+        .map(|r| ((r.count.department, r.count.month), (r.count.electronic, r.count.paper)))
+        .collect())
 }
 
 fn count(typed: &str) -> Option<u32> {

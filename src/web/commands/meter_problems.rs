@@ -14,7 +14,9 @@ pub fn in_vietnamese(problem: &ConfigProblem) -> String {
         "id" if said.contains("used by another meter") => {
             ("mã này đã có công tơ khác dùng".into(), "đặt cho mỗi công tơ một mã riêng".into())
         }
-        "id" => ("mã không hợp lệ".into(), "viết chữ thường không dấu, nối bằng gạch ngang, ví dụ \"dien-tong-hop\"".into()),
+        "id" => {
+            ("mã không hợp lệ".into(), "viết chữ thường không dấu, nối bằng gạch ngang, ví dụ \"dien-tong-hop\"".into())
+        }
         "resource" => ("không phải loại tài nguyên Xanh theo dõi".into(), "chọn điện, nước hoặc giấy".into()),
         "department" => (
             format!("{quoted} không phải phòng, ban đã khai báo"),
@@ -24,11 +26,12 @@ pub fn in_vietnamese(problem: &ConfigProblem) -> String {
             "định dạng bản tin này gửi chỉ số cộng dồn, không phải lượng dùng mỗi lần".into(),
             "chọn kiểu chỉ số cộng dồn (counter)".into(),
         ),
-        "kind" => ("không phải kiểu công tơ".into(), "chọn chỉ số cộng dồn (counter) hoặc lượng dùng mỗi lần (delta)".into()),
-        "unit" if said.contains("Shelly Gen1") => (
-            "Shelly Gen1 gửi chủ đề này theo đơn vị khác".into(),
-            format!("chọn đơn vị {}", quoted_in(&problem.fix)),
-        ),
+        "kind" => {
+            ("không phải kiểu công tơ".into(), "chọn chỉ số cộng dồn (counter) hoặc lượng dùng mỗi lần (delta)".into())
+        }
+        "unit" if said.contains("Shelly Gen1") => {
+            ("Shelly Gen1 gửi chủ đề này theo đơn vị khác".into(), format!("chọn đơn vị {}", quoted_in(&problem.fix)))
+        }
         "unit" if said.contains("not a unit Xanh knows") => {
             ("Xanh không biết đơn vị này".into(), "chọn một đơn vị trong danh sách".into())
         }
@@ -72,13 +75,13 @@ pub fn in_vietnamese(problem: &ConfigProblem) -> String {
             "không phải một khoảng thời gian từ 1 giây đến 3660 ngày".into(),
             "viết như 15m, 1h hoặc 31d (s, m, h, d), hoặc none cho công tơ chỉ gửi khi có số liệu".into(),
         ),
-        "parent" if said.contains("not a configured meter") => {
-            (format!("{quoted} không phải công tơ đã khai báo"), "chọn công tơ cấp trên trong danh sách, hoặc Không có".into())
-        }
-        "parent" if said.contains("measures") => (
-            "công tơ cấp trên đo loại tài nguyên khác".into(),
-            "chọn công tơ cấp trên cùng loại tài nguyên".into(),
+        "parent" if said.contains("not a configured meter") => (
+            format!("{quoted} không phải công tơ đã khai báo"),
+            "chọn công tơ cấp trên trong danh sách, hoặc Không có".into(),
         ),
+        "parent" if said.contains("measures") => {
+            ("công tơ cấp trên đo loại tài nguyên khác".into(), "chọn công tơ cấp trên cùng loại tài nguyên".into())
+        }
         "parent" if said.contains("leads back") => {
             ("chuỗi công tơ cấp trên quay về chính công tơ này".into(), "chọn công tơ cấp trên khác".into())
         }
@@ -86,10 +89,9 @@ pub fn in_vietnamese(problem: &ConfigProblem) -> String {
         "field" | "channel" | "device_id" if said.contains("means nothing for format") => {
             ("định dạng bản tin đã chọn không dùng ô này".into(), "để trống ô này".into())
         }
-        "field" if said.contains("resets every day") => (
-            format!("trường {quoted} về 0 mỗi ngày, không phải chỉ số công tơ"),
-            "để trống để đọc ENERGY.Total".into(),
-        ),
+        "field" if said.contains("resets every day") => {
+            (format!("trường {quoted} về 0 mỗi ngày, không phải chỉ số công tơ"), "để trống để đọc ENERGY.Total".into())
+        }
         "channel" => ("không phải số kênh".into(), "đếm kênh từ 0: kênh 1 là kênh thứ hai của thiết bị".into()),
         "field" | "device_id" => ("đang để trống".into(), "nhập giá trị thiết bị gửi, hoặc bỏ trống cả ô".into()),
         _ => ("không hợp lệ".into(), "xem lại ô này".into()),

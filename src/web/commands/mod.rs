@@ -100,9 +100,15 @@ pub fn audit_line<R>(
 /// page in its own), or the store failed.
 #[derive(Debug)]
 pub enum CommandError {
-    Refused { en: String, vi: String },
+    Refused {
+        en: String,
+        vi: String,
+    },
     /// Well formed, but what the store holds does not allow it (a 409).
-    Conflict { en: String, vi: String },
+    Conflict {
+        en: String,
+        vi: String,
+    },
     Failed(ApiError),
 }
 

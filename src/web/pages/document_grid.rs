@@ -154,9 +154,7 @@ pub async fn grid_form(
 ) -> Result<Redirect, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
     let result = match save(&state, &writer, &fields).await {
-        Ok(saved) if saved.changed == 0 => {
-            Ok(lang.pick("Không có ô nào thay đổi.", "No cell changed.").to_owned())
-        }
+        Ok(saved) if saved.changed == 0 => Ok(lang.pick("Không có ô nào thay đổi.", "No cell changed.").to_owned()),
         Ok(saved) => Ok(match lang {
             Lang::Vi => format!("Đã lưu {} ô.", saved.changed),
             Lang::En => format!("Saved {} cells.", saved.changed),
