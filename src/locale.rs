@@ -205,6 +205,8 @@ pub fn audit_action(code: &str, lang: Lang) -> &str {
         "user.reset" => ("Đặt lại mật khẩu", "Password reset"),
         "token.create" => ("Tạo khoá API", "API token created"),
         "token.revoke" => ("Thu hồi khoá API", "API token revoked"),
+        "departments.add" => ("Thêm phòng, ban", "Department added"),
+        "departments.change" => ("Sửa phòng, ban", "Department changed"),
         _ => return code,
     };
     lang.pick(vi, en)
@@ -241,6 +243,9 @@ pub fn audit_field(key: &str, lang: Lang) -> &str {
         "kind" => ("Loại", "Kind"),
         "saving_percent" => ("Mức tiết kiệm (%)", "Saving (%)"),
         "stretch_percent" => ("Mức phấn đấu (%)", "Stretch (%)"),
+        "name_en" => ("Tên tiếng Anh", "English name"),
+        "headcount" => ("Số người", "Headcount"),
+        "area_m2" => ("Diện tích (m²)", "Floor area (m²)"),
         _ => return key,
     };
     lang.pick(vi, en)

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, config_text, embedded_mqtt, send, spawn_app, spawn_app_from};
+use crate::common::{ADMIN, PASSWORD, TestApp, config_text, embedded_mqtt, send, spawn_app, spawn_app_from};
 use xanh::domain::Role;
 
 fn archive() -> Value {
@@ -53,6 +53,9 @@ async fn a_department_added_over_the_api_is_in_the_figures_and_entries_at_once()
         (Some("phong-luu-tru"), Some("Phòng Lưu trữ"))
     );
     assert!(lines[0]["before"].is_null(), "{:?}", lines[0]);
+    // The audit page says it in words.
+    let (_, page) = app.sign_in(ADMIN, PASSWORD).await.unwrap().get("/admin/audit").await;
+    assert!(page.contains("Thêm phòng, ban") && page.contains("Tên tiếng Anh"), "{page}");
     app.stop().await;
 }
 

@@ -64,8 +64,9 @@ pub async fn start_page(
                     }
                 }))
                 (step(!config.departments.is_empty(), lang.pick("Khai báo phòng, ban", "Add the departments"), html! {
-                    p { (lang.pick("Mỗi phòng, ban một mục [[departments]] (mã, tên, số người, diện tích) trong tệp cấu hình, rồi khởi động lại dịch vụ; kiểm tra tệp bằng “xanh check-config”.",
-                                   "One [[departments]] entry each (id, name, headcount, floor area) in the config file, then restart the service; check the file with `xanh check-config`.")) }
+                    p { (lang.pick("Quản trị viên thêm từng phòng, ban (mã, tên, số người, diện tích) trên trang ", "An admin adds each department (id, name, headcount, floor area) on the page "))
+                        a href=(format!("/admin/departments?lang={code}")) { (lang.pick("Quản lý phòng, ban", "Manage departments")) }
+                        (lang.pick("; kho dữ liệu mới nhận sẵn các mục [[departments]] của tệp cấu hình.", "; a new store takes the config file's [[departments]] to begin with.")) }
                     @if !config.departments.is_empty() {
                         p.done { (count(config.departments.len())) " " (lang.pick("phòng, ban.", "departments.")) " "
                             a href=(format!("/departments?lang={code}")) { (lang.pick("So sánh phòng, ban", "Departments compared")) } }
