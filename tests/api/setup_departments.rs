@@ -188,3 +188,30 @@ async fn departments_changed_in_the_app_stay_after_a_restart_and_the_file_is_com
     assert_eq!(app.health().await["setup"]["file_differences"], 2);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xanh_import_reads_a_meter_of_a_department_added_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(&embedded_mqtt(), &dir.path().join("xanh.db"));
+    let file = dir.path().join("office.toml");
+    std::fs::write(&file, &text).unwrap();
+    let app = spawn_app_from(&text, dir).await;
+    assert_eq!(send(app.http.post(app.url("/api/v1/departments")).json(&archive())).await.0, 201);
+    let meter = json!({"id": "dien-luu-tru", "name": "Công tơ Lưu trữ", "resource": "electricity",
+        "department": "phong-luu-tru", "kind": "counter", "unit": "kWh"});
+    assert_eq!(send(app.http.post(app.url("/api/v1/meters")).json(&meter)).await.0, 201);
+    let dir = app.dir_and_stop().await;
+
+    let csv = dir.path().join("bills.csv");
+    std::fs::write(&csv, "meter,ts,value\ndien-luu-tru,01/10/2026,100\ndien-luu-tru,01/11/2026,160\n").unwrap();
+    let output = std::process::Command::new(crate::common::binary())
+        .args(["import", "--entered-by", "HC-QT", "--config"])
+        .arg(&file)
+        .arg(&csv)
+        .env_remove("XANH_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("2 rows: 2 stored"), "{stdout}");
+}
