@@ -10,11 +10,10 @@ use crate::config::{DepartmentSpec, check_departments};
 use crate::domain::DepartmentId;
 use crate::store::{AuditDetail, DepartmentChange, DepartmentPut, DepartmentUse};
 use crate::web::auth::Admin;
+use crate::web::commands::meters::CHANGES;
 use crate::web::commands::{CommandError, audit_line, refused, whole_count};
 use crate::web::{ApiError, AppState};
 
-/// One change to the departments at a time, so that each is checked against the one before.
-static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A department as sent: every key when it is added; when it is changed, the keys to change
 /// (one left out keeps its value). Numbers may be JSON numbers or text (1.234,5).
@@ -45,6 +44,7 @@ pub async fn add(state: &AppState, admin: &Admin, body: DepartmentBody) -> Resul
         headcount: checked_headcount(headcount)?,
         area_m2: checked_area(area_m2)?,
     };
+    let _one_at_a_time = CHANGES.lock().await;
     put(state, admin, None, spec).await
 }
 
@@ -55,6 +55,7 @@ pub async fn change(
     id: &str,
     body: DepartmentBody,
 ) -> Result<DepartmentSpec, CommandError> {
+    let _one_at_a_time = CHANGES.lock().await;
     let kept = state.store.department_setup().await?;
     let Some(before) = kept.into_iter().find(|d| d.id == id) else { return Err(not_found(id)) };
     let spec = DepartmentSpec {
@@ -80,13 +81,13 @@ pub async fn change(
     put(state, admin, Some(before.id), spec).await
 }
 
+/// Keep `spec` (the caller holds `CHANGES`) and put the departments in force.
 async fn put(
     state: &AppState,
     admin: &Admin,
     was: Option<String>,
     spec: DepartmentSpec,
 ) -> Result<DepartmentSpec, CommandError> {
-    let _one_at_a_time = CHANGES.lock().await;
     let action = if was.is_none() { "departments.add" } else { "departments.change" };
     let line = audit_line(admin.principal(), action, describe);
     let (was_id, id) = (was.clone().unwrap_or_default(), spec.id.clone());

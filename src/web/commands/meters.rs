@@ -14,8 +14,9 @@ use crate::web::commands::meter_problems::in_vietnamese;
 use crate::web::commands::{CommandError, audit_line, refused};
 use crate::web::{ApiError, AppState};
 
-/// One change to the meters at a time, so that each is checked against the one before.
-static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// One change to the meters (or the departments they name) at a time, so that each is
+/// checked against the one before.
+pub(super) static CHANGES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Whether a meter is added or an existing one changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
