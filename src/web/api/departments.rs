@@ -6,7 +6,7 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
@@ -51,7 +51,7 @@ fn body(sent: Result<Json<DepartmentBody>, JsonRejection>) -> Result<DepartmentB
 pub async fn add_department(
     State(state): State<AppState>,
     admin: Admin,
-    Query(params): Query<LangParams>,
+    ApiQuery(params): ApiQuery<LangParams>,
     sent: Result<Json<DepartmentBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
@@ -63,7 +63,7 @@ pub async fn change_department(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<String>,
-    Query(params): Query<LangParams>,
+    ApiQuery(params): ApiQuery<LangParams>,
     sent: Result<Json<DepartmentBody>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let lang = Lang::from_query(params.lang.as_deref());
