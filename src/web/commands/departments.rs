@@ -14,7 +14,6 @@ use crate::web::commands::meters::CHANGES;
 use crate::web::commands::{CommandError, audit_line, refused, whole_count};
 use crate::web::{ApiError, AppState};
 
-
 /// A department as sent: every key when it is added; when it is changed, the keys to change
 /// (one left out keeps its value). Numbers may be JSON numbers or text (1.234,5).
 #[derive(Debug, Default, Deserialize)]
