@@ -206,6 +206,8 @@ pub fn audit_action(code: &str, lang: Lang) -> &str {
         "token.create" => ("Tạo khoá API", "API token created"),
         "token.revoke" => ("Thu hồi khoá API", "API token revoked"),
         "calendar.change" => ("Sửa lịch làm việc", "Working calendar changed"),
+        "departments.add" => ("Thêm phòng, ban", "Department added"),
+        "departments.change" => ("Sửa phòng, ban", "Department changed"),
         _ => return code,
     };
     lang.pick(vi, en)
@@ -247,6 +249,9 @@ pub fn audit_field(key: &str, lang: Lang) -> &str {
         "status_vi" => ("Trạng thái (diễn giải)", "Status (in words)"),
         "source" => ("Căn cứ", "Source"),
         "days" => ("Ngày nghỉ, ngày làm bù", "Days off and days worked"),
+        "name_en" => ("Tên tiếng Anh", "English name"),
+        "headcount" => ("Số người", "Headcount"),
+        "area_m2" => ("Diện tích (m²)", "Floor area (m²)"),
         _ => return key,
     };
     lang.pick(vi, en)

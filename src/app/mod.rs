@@ -103,7 +103,7 @@ impl Application {
     }
 
     async fn build_with_channels_and_clock(
-        config: Config,
+        mut config: Config,
         channels: Vec<Box<dyn notify::Channel>>,
         clock: Clock,
     ) -> Result<Application, StartError> {
@@ -114,7 +114,7 @@ impl Application {
         let store::OpenStore { store, outbox } = store::open(&config)?;
         tracing::info!("store open: {}", config.store);
         let pipeline = Pipeline::new(&[], config.ingest, config.office.timezone.clone());
-        let mut setup_differences = live_setup(&config, store.as_ref(), &pipeline).await?;
+        let mut setup_differences = live_setup(&mut config, store.as_ref(), &pipeline).await?;
         // Devices' announcements heard before the restart, before any new one is heard.
         let announcement_shelf = Arc::new(AnnouncementShelf::open(config.store.embedded_path())?);
         pipeline.announcements().restore(announcement_shelf.all()?);

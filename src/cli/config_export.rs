@@ -1,6 +1,6 @@
 //! `xanh config export`: the config file with the office's setup as the store holds it (the
-//! meters, the headcount and floor area changes, the prices and emission factors, the
-//! calendar's years), as TOML that `xanh check-config` accepts:
+//! departments, the meters, the headcount and floor area changes, the prices and emission
+//! factors, the calendar's years), as TOML that `xanh check-config` accepts:
 //! for review, to bring the file in line with the store, or to set up another office.
 
 use anyhow::{Context, bail};
@@ -18,7 +18,7 @@ pub struct ConfigArgs {
 
 #[derive(Subcommand)]
 enum ConfigCommand {
-    /// Print the config file with the meters, staffing, prices, emission factors and calendar years the store holds (docs/setup.md).
+    /// Print the config file with the departments, meters, staffing, prices, emission factors and calendar years the store holds (docs/setup.md).
     Export,
 }
 
@@ -42,9 +42,14 @@ async fn export(config: &Config) -> anyhow::Result<()> {
     }
     let tz = &config.office.timezone;
     let store = SqliteStore::open(path, tz, &config.office.timezone_name, &config.meters)?;
+    let departments = store.department_setup().await?;
+    if !departments.is_empty() {
+        let departments = departments.iter().map(Value::try_from).collect::<Result<Vec<_>, _>>()?;
+        doc.insert("departments".into(), Value::Array(departments));
+    }
     let records = store.meter_setup().await?;
     let mut header = format!(
-        "# {}, with the meters, staffing, prices, emission factors and calendar years the store {} holds ({}).\n",
+        "# {}, with the departments, meters, staffing, prices, emission factors and calendar years the store {} holds ({}).\n",
         config.source,
         path.display(),
         jiff::Timestamp::now().to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M")

@@ -16,7 +16,7 @@ use jiff::civil::Date;
 
 use crate::app::Application;
 use crate::auth::password::Password;
-use crate::config::{Config, ConfigError, LogFormat, MeterSpec, StoreConfig, check_meters};
+use crate::config::{Config, ConfigError, LogFormat, MeterSpec, StoreConfig, check_departments, check_meters};
 use crate::domain::DepartmentId;
 use crate::domain::period::NamedPeriod;
 use crate::export::ExportFormat;
@@ -369,12 +369,17 @@ async fn migrate(config: Config, args: MigrateArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `config` with the meters and the calendar's years the store holds, as the service reads
-/// them (docs/setup.md): a meter added or a day off set in the web app is in the export and
-/// the report. A store that never took any meters would take the file's.
+/// `config` with the departments, meters and calendar years the store holds, as the service
+/// reads them (docs/setup.md): a department or meter added or a day off set in the web app is
+/// in the export and the report. A store that never took any would take the file's.
 pub(crate) async fn with_stored_meters(mut config: Config, store: &SqliteStore) -> anyhow::Result<Config> {
     for record in store.calendar_years().await? {
         config.office.calendar.replace_year(&record.days);
+    }
+    let kept_departments = store.department_setup().await?;
+    if !kept_departments.is_empty() {
+        config.departments = check_departments(&kept_departments)
+            .map_err(|problems| ConfigError { file: format!("the departments kept in {}", config.store), problems })?;
     }
     let records = store.meter_setup().await?;
     if records.is_empty() {

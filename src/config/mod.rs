@@ -49,12 +49,13 @@ pub use mqtt::{
 pub use notify::{
     EmailConfig, NotifyConfig, SMTP_PASSWORD_VARIABLE, SmtpLogin, SmtpSecurity, WebhookConfig, webhook_secret_variable,
 };
+pub use office::{DepartmentSpec, check_departments};
 pub use reports::{ReportPeriodKind, ReportRecipients, ReportsConfig};
 pub use rubric::{Class, Criterion, CriterionRule, Rubric, default_rubric};
 pub use saving_plan::{
     Baselines, Basis, EmissionFactor, EnteredBaseline, FactorProblem, Plan, StaffingChange, TargetRule, Tariff,
 };
-pub use setup::{SetupDifference, compare_calendar, compare_meters};
+pub use setup::{SetupDifference, compare_calendar, compare_departments, compare_meters};
 pub use store::{DEFAULT_INFLUX_BATCH, InfluxConfig, StoreConfig};
 pub use web::{WebAccess, WebLimits};
 
@@ -63,7 +64,7 @@ use self::error::parse_toml;
 use self::ingest::IngestSection;
 use self::meters::resolve_meters;
 use self::mqtt::MqttSection;
-use self::office::{DepartmentEntry, OfficeSection, resolve_departments};
+use self::office::{OfficeSection, resolve_departments};
 use self::store::StoreSection;
 use self::web::WebSection;
 use crate::domain::{Department, DepartmentId, Letterhead, Meter, MeterId, Office, Supply};
@@ -95,7 +96,7 @@ struct ConfigFile {
     #[serde(default)]
     notify: notify::NotifySection,
     #[serde(default)]
-    departments: Vec<DepartmentEntry>,
+    departments: Vec<DepartmentSpec>,
     #[serde(default)]
     meters: Vec<MeterSpec>,
     #[serde(default)]
@@ -150,7 +151,10 @@ pub struct Config {
     pub backup: Option<BackupConfig>,
     /// `[notify.email]` and `[[notify.webhook]]`: where alerts and reports are sent.
     pub notify: NotifyConfig,
+    /// The departments in force: the file's, or the store's once it holds them (docs/setup.md).
     pub departments: Vec<Department>,
+    /// The departments as the file wrote them: what seeds a new store's departments.
+    pub department_specs: Vec<DepartmentSpec>,
     pub meters: Vec<Meter>,
     /// Meters retired in the web app and the moment each stopped (docs/setup.md): still in
     /// `meters`, so that their history stays in the figures, but no longer expected to report.
@@ -294,6 +298,7 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
         backup,
         notify,
         departments,
+        department_specs: raw.departments,
         meters,
         retired_meters: HashMap::new(),
         meter_specs: raw.meters,

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::calendar::{FileCalendar, resolve_years};
 use crate::domain::{Calendar, Department, DepartmentId, Letterhead, Office, OfficeId, WorkingDays, WorkingHours};
@@ -252,17 +252,32 @@ pub(super) fn weekday(name: &str) -> Option<Weekday> {
     })
 }
 
-#[derive(Debug, Deserialize)]
+/// A `[[departments]]` entry as the file (or the store, which keeps it the same way) writes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct DepartmentEntry {
-    id: String,
-    name: String,
-    headcount: u32,
-    area_m2: f64,
+pub struct DepartmentSpec {
+    pub id: String,
+    /// The Vietnamese name.
+    pub name: String,
+    /// The English name, shown with `?lang=en` (the Vietnamese one when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_en: Option<String>,
+    pub headcount: u32,
+    pub area_m2: f64,
+}
+
+/// Check the departments of a file or of the store: every problem, each naming its key and
+/// its fix, or the departments.
+pub fn check_departments(specs: &[DepartmentSpec]) -> Result<Vec<Department>, Vec<super::ConfigProblem>> {
+    let mut problems = Vec::new();
+    let departments = resolve_departments(specs, &mut |key, problem, fix| {
+        problems.push(super::ConfigProblem { key, problem, fix });
+    });
+    if problems.is_empty() { Ok(departments) } else { Err(problems) }
 }
 
 pub(super) fn resolve_departments(
-    entries: &[DepartmentEntry],
+    entries: &[DepartmentSpec],
     problem: &mut impl FnMut(String, String, String),
 ) -> Vec<Department> {
     let mut seen = HashSet::new();
@@ -295,7 +310,8 @@ pub(super) fn resolve_departments(
         }
         departments.push(Department {
             id,
-            name: entry.name.clone(),
+            name: entry.name.trim().to_owned(),
+            name_en: entry.name_en.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned),
             headcount: entry.headcount,
             area_m2: entry.area_m2,
         });

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{FileCalendar, MeterSpec};
+use super::{DepartmentSpec, FileCalendar, MeterSpec};
 use crate::domain::{CalendarDay, DayKind, YearDays, YearStatus};
 
 /// One key on which the file and the store disagree; the store's value is in force.
@@ -22,19 +22,40 @@ pub struct SetupDifference {
 /// What the file has that the store lacks (to be added), and the keys of the meters both
 /// have that differ, with the meters only the store has.
 pub fn compare_meters<'f>(file: &'f [MeterSpec], store: &[MeterSpec]) -> (Vec<&'f MeterSpec>, Vec<SetupDifference>) {
+    compare("meters", file, store, |s| (&s.id, &s.name))
+}
+
+/// As [`compare_meters`], for the departments.
+pub fn compare_departments<'f>(
+    file: &'f [DepartmentSpec],
+    store: &[DepartmentSpec],
+) -> (Vec<&'f DepartmentSpec>, Vec<SetupDifference>) {
+    compare("departments", file, store, |s| (&s.id, &s.name))
+}
+
+/// `section`'s entries the file has and the store lacks, and the differences, each entry
+/// known by its id (`id_name` gives its id and name).
+fn compare<'f, T: Serialize>(
+    section: &str,
+    file: &'f [T],
+    store: &[T],
+    id_name: impl Fn(&T) -> (&String, &String),
+) -> (Vec<&'f T>, Vec<SetupDifference>) {
+    let id = |entry: &T| id_name(entry).0.clone();
     let mut new = Vec::new();
     let mut differences = Vec::new();
-    for spec in file {
-        match store.iter().find(|s| s.id == spec.id) {
-            None => new.push(spec),
-            Some(kept) => differences.extend(compare_keys(spec, kept)),
+    for entry in file {
+        match store.iter().find(|s| id(s) == id(entry)) {
+            None => new.push(entry),
+            Some(kept) => differences.extend(compare_keys(section, &id(kept), entry, kept)),
         }
     }
-    for kept in store.iter().filter(|s| !file.iter().any(|f| f.id == s.id)) {
+    for kept in store.iter().filter(|s| !file.iter().any(|f| id(f) == id(s))) {
+        let (kept_id, name) = id_name(kept);
         differences.push(SetupDifference {
-            key: format!("meters (\"{}\")", kept.id),
+            key: format!("{section} (\"{kept_id}\")"),
             file: None,
-            store: Some(kept.name.clone()),
+            store: Some(name.clone()),
         });
     }
     (new, differences)
@@ -104,8 +125,8 @@ pub fn compare_calendar(file: &FileCalendar, stored: &[YearDays]) -> Vec<SetupDi
     differences
 }
 
-fn compare_keys(file: &MeterSpec, store: &MeterSpec) -> Vec<SetupDifference> {
-    let as_map = |spec: &MeterSpec| match serde_json::to_value(spec) {
+fn compare_keys<T: Serialize>(section: &str, id: &str, file: &T, store: &T) -> Vec<SetupDifference> {
+    let as_map = |entry: &T| match serde_json::to_value(entry) {
         Ok(Value::Object(map)) => map,
         _ => serde_json::Map::new(),
     };
@@ -116,7 +137,7 @@ fn compare_keys(file: &MeterSpec, store: &MeterSpec) -> Vec<SetupDifference> {
     keys.into_iter()
         .filter(|key| file_keys.get(*key) != store_keys.get(*key))
         .map(|key| SetupDifference {
-            key: format!("meters (\"{}\").{key}", store.id),
+            key: format!("{section} (\"{id}\").{key}"),
             file: file_keys.get(key).map(Value::to_string),
             store: store_keys.get(key).map(Value::to_string),
         })

@@ -43,6 +43,8 @@ pub use topic::{InvalidShareGroup, InvalidTopic, PEER_TOPIC_ROOT, ShareGroup, To
 pub struct Department {
     pub id: DepartmentId,
     pub name: String,
+    /// The English name, when one was given.
+    pub name_en: Option<String>,
     pub headcount: u32,
     pub area_m2: f64,
 }

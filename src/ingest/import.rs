@@ -54,7 +54,13 @@ pub async fn import_csv(
     // The meters the store holds, those added in the web app among them (docs/setup.md).
     let kept = store.meter_setup().await?;
     if !kept.is_empty() {
-        let departments: Vec<_> = config.departments.iter().map(|d| d.id.clone()).collect();
+        // The store's departments, those added in the web app among them.
+        let kept_departments = store.department_setup().await?;
+        let departments: Vec<_> = if kept_departments.is_empty() {
+            config.departments.iter().map(|d| d.id.clone()).collect()
+        } else {
+            kept_departments.iter().filter_map(|d| d.id.parse().ok()).collect()
+        };
         let meters = pipeline.set_setup(&kept, &departments).map_err(|problems| ImportError::Format {
             path: shown.clone(),
             reason: problems

@@ -262,6 +262,38 @@ pub struct MeterChange {
     pub after: MeterRecord,
 }
 
+/// A department before and after a change made in the web app (`before`: `None` when added).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepartmentChange {
+    pub before: Option<crate::config::DepartmentSpec>,
+    pub after: crate::config::DepartmentSpec,
+}
+
+/// What the store did with a department sent to it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DepartmentPut {
+    Kept(DepartmentChange),
+    /// No department has the id of the one to change.
+    NotFound,
+    /// Another department has the id asked for.
+    Exists,
+    /// Its id stays: these hold it.
+    IdHeld(Vec<DepartmentUse>),
+}
+
+/// What holds a department's id in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DepartmentUse {
+    /// The meters of the department (their readings are its readings), by id.
+    Meters(Vec<String>),
+    Staffing,
+    Documents,
+    Meetings,
+    IssueSlips,
+    PlanEdits,
+    AlertRecipients,
+}
+
 /// A headcount or floor area change as kept, with who entered it and when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StaffingRecord {
@@ -399,6 +431,9 @@ pub trait StoreReads: Send + Sync + 'static {
     /// The office's meters as the store keeps them, in the order they were added.
     async fn meter_setup(&self) -> Result<Vec<MeterRecord>, StoreError>;
 
+    /// The office's departments as the store keeps them, in the order they were added.
+    async fn department_setup(&self) -> Result<Vec<crate::config::DepartmentSpec>, StoreError>;
+
     /// Headcount and floor area changes entered in the web app, oldest first.
     async fn staffing_changes(&self) -> Result<Vec<StaffingRecord>, StoreError>;
 
@@ -478,6 +513,15 @@ pub trait Store: StoreReads {
         audit: Option<AuditLine<Reviewed>>,
     ) -> Result<Reviewed, StoreError>;
 
+    /// Store several departments' and months' document counts in one transaction, replacing
+    /// any counts they had: all of them or none.
+    async fn set_documents_grid(
+        &self,
+        counts: Vec<DocumentCount>,
+        by: String,
+        audit: Option<AuditLine<Vec<DocumentRecord>>>,
+    ) -> Result<Vec<DocumentRecord>, StoreError>;
+
     /// Store a department's document counts for a month, replacing any counts it had.
     async fn set_documents(
         &self,
@@ -517,6 +561,19 @@ pub trait Store: StoreReads {
     /// Copy the config file's meters into a store that never held any (`true`); a store that
     /// holds them keeps its own (`false`).
     async fn seed_meters(&self, specs: Vec<MeterSpec>) -> Result<bool, StoreError>;
+
+    /// Copy the config file's departments into a store that never held any (`true`); a store
+    /// that holds them keeps its own (`false`).
+    async fn seed_departments(&self, specs: Vec<crate::config::DepartmentSpec>) -> Result<bool, StoreError>;
+
+    /// Add a department (`was`: `None`) or change the one with the id `was` (its id only while
+    /// nothing holds it), with its audit line in the same transaction.
+    async fn put_department(
+        &self,
+        was: Option<String>,
+        spec: crate::config::DepartmentSpec,
+        audit: Option<AuditLine<DepartmentChange>>,
+    ) -> Result<DepartmentPut, StoreError>;
 
     /// Add a meter or change the one with its id; `meter` is `spec` as checked.
     async fn put_meter(

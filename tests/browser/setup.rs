@@ -66,7 +66,7 @@ async fn hc_qt_adds_changes_and_retires_a_meter_in_the_browser() {
     browser.type_into(&format!("{form} input[name=topic]"), "tele/may-photo/SENSOR").await;
     submit(&browser, &format!("{form} button[type=submit]"), "/admin/meters?lang=vi&error=").await;
     let error = text(&browser, "[data-result=error]").await;
-    assert!(error.starts_with("Chưa lưu:") && error.contains("unit") && error.contains("kWh"), "{error}");
+    assert!(error.starts_with("Chưa lưu: Đơn vị thiết bị gửi:") && error.contains("kWh"), "{error}");
     assert_eq!(readings(&app, "dien-photo").await, 0);
 
     // Again, right, with a plausibility limit written the Vietnamese way.

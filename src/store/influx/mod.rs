@@ -276,6 +276,10 @@ impl StoreReads for InfluxStore {
         self.journal.meter_setup().await
     }
 
+    async fn department_setup(&self) -> Result<Vec<crate::config::DepartmentSpec>, StoreError> {
+        self.journal.department_setup().await
+    }
+
     async fn staffing_changes(&self) -> Result<Vec<crate::store::StaffingRecord>, StoreError> {
         self.journal.staffing_changes().await
     }
@@ -345,6 +349,15 @@ impl Store for InfluxStore {
         self.committed(result).await
     }
 
+    async fn set_documents_grid(
+        &self,
+        counts: Vec<DocumentCount>,
+        by: String,
+        audit: Option<AuditLine<Vec<DocumentRecord>>>,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.journal.set_documents_grid(counts, by, audit).await
+    }
+
     async fn set_documents(
         &self,
         count: DocumentCount,
@@ -389,6 +402,19 @@ impl Store for InfluxStore {
 
     async fn seed_meters(&self, specs: Vec<crate::config::MeterSpec>) -> Result<bool, StoreError> {
         self.journal.seed_meters(specs).await
+    }
+
+    async fn seed_departments(&self, specs: Vec<crate::config::DepartmentSpec>) -> Result<bool, StoreError> {
+        self.journal.seed_departments(specs).await
+    }
+
+    async fn put_department(
+        &self,
+        was: Option<String>,
+        spec: crate::config::DepartmentSpec,
+        audit: Option<AuditLine<crate::store::DepartmentChange>>,
+    ) -> Result<crate::store::DepartmentPut, StoreError> {
+        self.journal.put_department(was, spec, audit).await
     }
 
     async fn put_meter(

@@ -3,6 +3,7 @@
 mod calendar;
 mod changes;
 mod corrections;
+mod departments;
 mod emission_factors;
 mod history;
 mod meetings;
@@ -266,6 +267,15 @@ impl Store for SqliteStore {
         self.blocking(move |inner| inner.set_documents(count, by, audit)).await
     }
 
+    async fn set_documents_grid(
+        &self,
+        counts: Vec<DocumentCount>,
+        by: String,
+        audit: Option<AuditLine<Vec<DocumentRecord>>>,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        self.blocking(move |inner| inner.set_documents_grid(counts, by, audit)).await
+    }
+
     async fn set_meetings(
         &self,
         count: MeetingCount,
@@ -300,6 +310,19 @@ impl Store for SqliteStore {
 
     async fn seed_meters(&self, specs: Vec<MeterSpec>) -> Result<bool, StoreError> {
         self.blocking(move |inner| inner.seed_meters(&specs)).await
+    }
+
+    async fn seed_departments(&self, specs: Vec<crate::config::DepartmentSpec>) -> Result<bool, StoreError> {
+        self.blocking(move |inner| inner.seed_departments(&specs)).await
+    }
+
+    async fn put_department(
+        &self,
+        was: Option<String>,
+        spec: crate::config::DepartmentSpec,
+        audit: Option<AuditLine<crate::store::DepartmentChange>>,
+    ) -> Result<crate::store::DepartmentPut, StoreError> {
+        self.blocking(move |inner| inner.put_department(was, spec, audit)).await
     }
 
     async fn put_meter(

@@ -32,6 +32,34 @@ impl Inner {
         Ok(record)
     }
 
+    /// Store several departments' and months' counts in one transaction with one audit line:
+    /// all of them or none.
+    pub(super) fn set_documents_grid(
+        &self,
+        counts: Vec<DocumentCount>,
+        by: String,
+        audit: Option<AuditLine<Vec<DocumentRecord>>>,
+    ) -> Result<Vec<DocumentRecord>, StoreError> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let at = Timestamp::now();
+        let mut records = Vec::with_capacity(counts.len());
+        for count in counts {
+            tx.execute(
+                "INSERT INTO documents (department, month, electronic, paper, entered_by, entered_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (month, department) DO UPDATE SET
+                     electronic = excluded.electronic, paper = excluded.paper,
+                     entered_by = excluded.entered_by, entered_at = excluded.entered_at",
+                params![count.department.as_str(), count.month.to_string(), count.electronic, count.paper, by, ms(at)],
+            )?;
+            records.push(DocumentRecord { count, entered_by: by.clone(), entered_at: at });
+        }
+        audit_in(&tx, audit, &records)?;
+        tx.commit()?;
+        Ok(records)
+    }
+
     pub(super) fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError> {
         let rows: Vec<(String, String, u32, u32, String, i64)> = self.read(|conn| {
             let mut stmt = conn.prepare_cached(

@@ -271,6 +271,10 @@ impl StoreReads for SqliteStore {
         self.blocking(|inner| inner.meter_setup()).await
     }
 
+    async fn department_setup(&self) -> Result<Vec<crate::config::DepartmentSpec>, StoreError> {
+        self.blocking(|inner| inner.department_setup()).await
+    }
+
     async fn staffing_changes(&self) -> Result<Vec<crate::store::StaffingRecord>, StoreError> {
         self.blocking(|inner| inner.staffing_changes()).await
     }

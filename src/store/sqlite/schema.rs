@@ -305,6 +305,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
         heard_at INTEGER NOT NULL
     ) WITHOUT ROWID;
 "#,
+    // The departments as the web app keeps them (docs/setup.md): seeded once from the config
+    // file's [[departments]], then added and renamed in the browser, never deleted.
+    r#"
+    CREATE TABLE departments (
+        id       TEXT    PRIMARY KEY,
+        position INTEGER NOT NULL,     -- the order they are listed in
+        spec     TEXT    NOT NULL      -- JSON: the keys of a [[departments]] entry
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

@@ -4,10 +4,13 @@
 pub mod alerts;
 pub mod calendar;
 pub mod corrections;
+pub mod departments;
 pub mod devices;
+pub mod document_grid;
 pub mod documents;
 pub mod emission_factors;
 pub mod meetings;
+pub mod meter_problems;
 pub mod meters;
 pub mod plan;
 pub mod recipients;
@@ -98,7 +101,15 @@ pub fn audit_line<R>(
 /// page in its own), or the store failed.
 #[derive(Debug)]
 pub enum CommandError {
-    Refused { en: String, vi: String },
+    Refused {
+        en: String,
+        vi: String,
+    },
+    /// Well formed, but what the store holds does not allow it (a 409).
+    Conflict {
+        en: String,
+        vi: String,
+    },
     Failed(ApiError),
 }
 
@@ -106,11 +117,20 @@ impl CommandError {
     /// The refusal in the page's language; a failure stays an `ApiError` (a logged 500).
     pub fn refusal(self, lang: Lang) -> Result<String, ApiError> {
         match self {
-            CommandError::Refused { en, vi } => Ok(match lang {
+            CommandError::Refused { en, vi } | CommandError::Conflict { en, vi } => Ok(match lang {
                 Lang::Vi => vi,
                 Lang::En => en,
             }),
             CommandError::Failed(e) => Err(e),
+        }
+    }
+
+    /// As an API answer in `lang`: a refusal a 400, a conflict a 409.
+    pub fn in_lang(self, lang: Lang) -> ApiError {
+        match self {
+            CommandError::Refused { en, vi } => ApiError::BadRequest(lang.pick(&vi, &en).to_owned()),
+            CommandError::Conflict { en, vi } => ApiError::Conflict(lang.pick(&vi, &en).to_owned()),
+            CommandError::Failed(e) => e,
         }
     }
 }
@@ -119,6 +139,7 @@ impl From<CommandError> for ApiError {
     fn from(e: CommandError) -> ApiError {
         match e {
             CommandError::Refused { en, .. } => ApiError::BadRequest(en),
+            CommandError::Conflict { en, .. } => ApiError::Conflict(en),
             CommandError::Failed(e) => e,
         }
     }

@@ -135,7 +135,7 @@ pub async fn users_page(
                         option value="admin" { (role_name(Role::Admin, lang)) }
                     } }
                     label { (lang.pick("Chỉ các công tơ (để trống: tất cả)", "Only these meters (none: all)")) select name="meters" multiple {
-                        @for m in &state.config().meters { option value=(m.id) { (m.name) " — " (m.id) } }
+                        @for m in &state.pipeline.meters_in_use(jiff::Timestamp::now()) { option value=(m.id) { (m.name) " — " (m.id) } }
                     } }
                     button type="submit" { (lang.pick("Tạo mã", "Create")) }
                 }

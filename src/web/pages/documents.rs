@@ -19,6 +19,8 @@ use crate::web::{ApiError, AppState};
 pub struct DocumentPageParams {
     lang: Option<String>,
     period: Option<String>,
+    /// The year or quarter of the grid (2026, 2026-Q3).
+    grid: Option<String>,
     ok: Option<String>,
     error: Option<String>,
 }
@@ -46,6 +48,8 @@ pub async fn documents_page(
         None => lang.pick("Toàn cơ quan", "Whole office").to_owned(),
     };
     let meetings = super::meetings::section(&state, &who, lang, &period, now).await?;
+    let grid_span = super::document_grid::GridSpan::chosen(params.grid.as_deref(), today);
+    let grid = super::document_grid::section(&state, &who, lang, grid_span, today).await?;
     let body = html! {
         main.documents {
             @if let Some(ok) = &params.ok { p.status.ok data-result="ok" { (ok) } }
@@ -65,6 +69,7 @@ pub async fn documents_page(
                     button type="submit" { (lang.pick("Lưu", "Save")) }
                 } }
             }
+            (grid)
             section {
                 h2 { (lang.pick("Tỷ lệ văn bản điện tử", "Share issued electronically")) " · " span data-figure="period" data-period=(period) { (locale::period_name(period, lang)) } }
                 form method="get" action="/documents" {

@@ -6,6 +6,7 @@ mod admin;
 mod alerts;
 mod audit;
 pub mod dashboard;
+mod document_grid;
 mod documents;
 mod entry;
 pub mod explain;
@@ -28,6 +29,7 @@ pub use admin::{create_token_form, create_user_form, revoke_token_form, user_act
 pub use alerts::{acknowledge_form, alerts_page};
 pub use audit::audit_page;
 pub use dashboard::{chart_png, dashboard};
+pub use document_grid::grid_form as document_grid_form;
 pub use documents::{documents_form, documents_page};
 pub use entry::{correct_form, entry, reading_form};
 pub use meetings::meetings_form;
@@ -38,8 +40,9 @@ pub use rejected::{bulk_review_form, rejected, reprocess_form, review_form};
 pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
 pub use setup::{
-    add_meter_form, adopt_device_form, calendar_form, calendar_page, change_meter_form, departments_page, devices_page,
-    factor_form, factors_page, meter_page, meters_page, retire_meter_form, staffing_form, tariff_form, tariffs_page,
+    add_department_form, add_meter_form, adopt_device_form, calendar_form, calendar_page, change_department_form,
+    change_meter_form, departments_page, devices_page, factor_form, factors_page, meter_page, meters_page,
+    retire_meter_form, staffing_form, tariff_form, tariffs_page,
 };
 pub use slips::{slip_form, slip_import_form};
 pub use start::start_page;

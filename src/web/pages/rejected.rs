@@ -178,7 +178,7 @@ fn bulk_form(state: &AppState, who: &crate::auth::Principal, lang: Lang) -> Mark
                 label { (if vi { "Công tơ" } else { "Meter" }) " "
                     select name="meter" {
                         option value="" { (if vi { "Tất cả" } else { "All" }) }
-                        @for meter in &state.config().meters { option value=(meter.id) { (meter.id) " — " (meter.name) } }
+                        @for meter in &state.pipeline.meters_in_use(jiff::Timestamp::now()) { option value=(meter.id) { (meter.id) " — " (meter.name) } }
                     }
                 }
                 label { (if vi { "Loại" } else { "Kind" }) " "

@@ -44,7 +44,9 @@ pub async fn start_page(
     let readings: u64 = statuses.iter().map(|s| s.readings).sum();
     let count = |n: usize| locale::number(n as f64, 0, lang);
     let is_admin = who.role() == Role::Admin;
-    let example = first_reading_meter(&config.meters);
+    // A retired meter's readings are refused: the example names one in service.
+    let in_service = state.pipeline.meters_in_use(jiff::Timestamp::now());
+    let example = first_reading_meter(&in_service);
     let body = html! {
         main.start {
             h2 { (lang.pick("Bắt đầu với Xanh", "Getting started")) }
@@ -62,8 +64,9 @@ pub async fn start_page(
                     }
                 }))
                 (step(!config.departments.is_empty(), lang.pick("Khai báo phòng, ban", "Add the departments"), html! {
-                    p { (lang.pick("Mỗi phòng, ban một mục [[departments]] (mã, tên, số người, diện tích) trong tệp cấu hình, rồi khởi động lại dịch vụ; kiểm tra tệp bằng “xanh check-config”.",
-                                   "One [[departments]] entry each (id, name, headcount, floor area) in the config file, then restart the service; check the file with `xanh check-config`.")) }
+                    p { (lang.pick("Quản trị viên thêm từng phòng, ban (mã, tên, số người, diện tích) trên trang ", "An admin adds each department (id, name, headcount, floor area) on the page "))
+                        a href=(format!("/admin/departments?lang={code}")) { (lang.pick("Quản lý phòng, ban", "Manage departments")) }
+                        (lang.pick("; kho dữ liệu mới nhận sẵn các mục [[departments]] của tệp cấu hình.", "; a new store takes the config file's [[departments]] to begin with.")) }
                     @if !config.departments.is_empty() {
                         p.done { (count(config.departments.len())) " " (lang.pick("phòng, ban.", "departments.")) " "
                             a href=(format!("/departments?lang={code}")) { (lang.pick("So sánh phòng, ban", "Departments compared")) } }

@@ -17,6 +17,7 @@ use crate::locale::{self, Lang};
 use crate::store::MeterRecord;
 use crate::web::auth::{Admin, CsrfForm};
 use crate::web::commands::meters::{self, Put, parse_day};
+use crate::web::commands::{CommandError, refused};
 use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
@@ -218,9 +219,9 @@ pub async fn add_meter_form(
     let lang = Lang::from_query(params.lang.as_deref());
     let outcome = match form.into_spec(lang) {
         Ok(spec) => meters::put(&state, &admin, spec, Put::Add).await,
-        Err(message) => Err(ApiError::BadRequest(message)),
+        Err(message) => Err(refused(message.clone(), message)),
     };
-    Ok(match said(outcome, lang)? {
+    Ok(match said_command(outcome, lang)? {
         Ok(record) => back_to(&format!("/admin/meters/{}", record.spec.id), lang, Ok(saved(&record, lang))),
         Err(message) => back_to("/admin/meters", lang, Err(message)),
     })
@@ -236,10 +237,10 @@ pub async fn change_meter_form(
     let lang = Lang::from_query(params.lang.as_deref());
     let outcome = match form.into_spec(lang) {
         Ok(spec) => meters::put(&state, &admin, MeterSpec { id: id.clone(), ..spec }, Put::Change).await,
-        Err(message) => Err(ApiError::BadRequest(message)),
+        Err(message) => Err(refused(message.clone(), message)),
     };
     let page = format!("/admin/meters/{id}");
-    Ok(back_to(&page, lang, said(outcome, lang)?.map(|record| saved(&record, lang))))
+    Ok(back_to(&page, lang, said_command(outcome, lang)?.map(|record| saved(&record, lang))))
 }
 
 #[derive(Deserialize)]
@@ -261,11 +262,14 @@ pub async fn retire_meter_form(
         "reinstate" => meters::retire(&state, &admin, &id, None).await,
         _ => match parse_day(&form.from) {
             Ok(day) => meters::retire(&state, &admin, &id, Some(day)).await,
-            Err(e) => Err(e),
+            Err(_) => Err(refused(
+                format!("`{}` is not a day: write it as 15/11/2026", form.from.trim()),
+                format!("“{}” không phải một ngày: hãy viết như 15/11/2026", form.from.trim()),
+            )),
         },
     };
     let page = format!("/admin/meters/{id}");
-    Ok(back_to(&page, lang, said(outcome, lang)?.map(|record| state_text(&record, lang))))
+    Ok(back_to(&page, lang, said_command(outcome, lang)?.map(|record| state_text(&record, lang))))
 }
 
 /// A command's outcome for the page: what the person can fix is said on the page, the rest
@@ -278,6 +282,15 @@ pub(super) fn said<T>(outcome: Result<T, ApiError>, lang: Lang) -> Result<Result
             Ok(Err(format!("{not_saved}: {m}")))
         }
         Err(other) => Err(other),
+    }
+}
+
+/// As [`said`], for a command that words its refusals in both languages.
+fn said_command<T>(outcome: Result<T, CommandError>, lang: Lang) -> Result<Result<T, String>, ApiError> {
+    match outcome {
+        Ok(record) => Ok(Ok(record)),
+        Err(CommandError::Failed(e)) => said(Err(e), lang),
+        Err(refusal) => Ok(Err(format!("{}: {}", lang.pick("Chưa lưu", "Not saved"), refusal.refusal(lang)?))),
     }
 }
 

@@ -9,7 +9,7 @@ mod meters;
 mod tariffs;
 
 pub use calendar::{calendar_form, calendar_page};
-pub use departments::{departments_page, staffing_form};
+pub use departments::{add_department_form, change_department_form, departments_page, staffing_form};
 pub use devices::{adopt_device_form, devices_page};
 pub use emission_factors::{factor_form, factors_page};
 pub use meters::{add_meter_form, change_meter_form, meter_page, meters_page, retire_meter_form};
