@@ -43,3 +43,4 @@ mod slow_clients;
 mod start;
 mod store_conformance;
 mod supplies;
+mod supply_scores;

@@ -10,22 +10,28 @@ use crate::common::{ADMIN, PASSWORD, TestApp, approx, spawn_app_from};
 
 /// The demo office as shipped (config/default.toml), on free ports and its own store.
 async fn demo_office() -> TestApp {
+    demo_office_with("").await
+}
+
+/// The demo office with `more` appended to its config.
+pub(crate) async fn demo_office_with(more: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")).unwrap();
     let text = shipped
         .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"")
         .replace("listen = \"127.0.0.1:1883\"", "listen = \"127.0.0.1:0\"")
-        .replace("path = \"data/xanh.db\"", &format!("path = \"{}\"", dir.path().join("xanh.db").display()));
+        .replace("path = \"data/xanh.db\"", &format!("path = \"{}\"", dir.path().join("xanh.db").display()))
+        + more;
     spawn_app_from(&text, dir).await
 }
 
-async fn post_slip(app: &TestApp, body: Value) -> (u16, Value) {
+pub(crate) async fn post_slip(app: &TestApp, body: Value) -> (u16, Value) {
     let response = app.http.post(app.url("/api/v1/slips")).json(&body).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn slip(number: &str, department: &str, date: &str, lines: &[(&str, &str, f64)]) -> Value {
+pub(crate) fn slip(number: &str, department: &str, date: &str, lines: &[(&str, &str, f64)]) -> Value {
     let lines: Vec<Value> = lines
         .iter()
         .map(|(resource, item, quantity)| json!({"resource": resource, "item": item, "quantity": quantity}))
