@@ -1,5 +1,5 @@
 //! `xanh config export`: the config file with the office's setup as the store holds it (the
-//! meters, the headcount and floor area changes, the prices and emission factors), as TOML that `xanh check-config` accepts:
+//! meters, the headcount and floor area changes, the prices, the items' prices and emission factors), as TOML that `xanh check-config` accepts:
 //! for review, to bring the file in line with the store, or to set up another office.
 
 use anyhow::{Context, bail};
@@ -99,8 +99,39 @@ async fn export(config: &Config) -> anyhow::Result<()> {
         factors.reverse();
         doc.insert("emission_factors".into(), Value::Array(factors.iter().map(factor_entry).collect()));
     }
+    if !store.supply_price_changes().await?.is_empty() {
+        let supplies = crate::analysis::supplies_in_force::supplies_in_force(&store, config).await?;
+        item_prices(&mut doc, &supplies);
+    }
     print!("{header}\n{}", toml::to_string(&doc)?);
     Ok(())
+}
+
+/// The `prices` of each `[[resources.items]]` the file lists, as the store's prices leave them.
+fn item_prices(doc: &mut Table, supplies: &[crate::domain::Supply]) {
+    let Some(Value::Array(resources)) = doc.get_mut("resources") else { return };
+    for resource in resources.iter_mut().filter_map(Value::as_table_mut) {
+        let Some(supply) =
+            resource.get("id").and_then(Value::as_str).and_then(|id| supplies.iter().find(|s| s.id.as_str() == id))
+        else {
+            continue;
+        };
+        let Some(Value::Array(items)) = resource.get_mut("items") else { continue };
+        for entry in items.iter_mut().filter_map(Value::as_table_mut) {
+            let Some(item) = entry.get("id").and_then(Value::as_str).and_then(|id| supply.item(id)) else { continue };
+            let prices = item
+                .prices
+                .iter()
+                .map(|p| {
+                    let mut price = Table::new();
+                    price.insert("from".into(), Value::String(p.from.to_string()));
+                    price.insert("vnd".into(), Value::Float(p.vnd));
+                    Value::Table(price)
+                })
+                .collect();
+            entry.insert("prices".into(), Value::Array(prices));
+        }
+    }
 }
 
 /// A `[[tariffs]]` entry as the config file writes it.

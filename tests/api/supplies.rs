@@ -16,13 +16,17 @@ async fn demo_office() -> TestApp {
 /// The demo office with `more` appended to its config.
 pub(crate) async fn demo_office_with(more: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
+    let text = demo_text(dir.path()) + more;
+    spawn_app_from(&text, dir).await
+}
+
+/// The shipped config on free ports, its store in `dir`.
+pub(crate) fn demo_text(dir: &Path) -> String {
     let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")).unwrap();
-    let text = shipped
+    shipped
         .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"")
         .replace("listen = \"127.0.0.1:1883\"", "listen = \"127.0.0.1:0\"")
-        .replace("path = \"data/xanh.db\"", &format!("path = \"{}\"", dir.path().join("xanh.db").display()))
-        + more;
-    spawn_app_from(&text, dir).await
+        .replace("path = \"data/xanh.db\"", &format!("path = \"{}\"", dir.join("xanh.db").display()))
 }
 
 pub(crate) async fn post_slip(app: &TestApp, body: Value) -> (u16, Value) {

@@ -284,6 +284,10 @@ impl StoreReads for InfluxStore {
         self.journal.tariff_changes().await
     }
 
+    async fn supply_price_changes(&self) -> Result<Vec<crate::store::SupplyPriceRecord>, StoreError> {
+        self.journal.supply_price_changes().await
+    }
+
     async fn factor_changes(&self) -> Result<Vec<crate::store::FactorRecord>, StoreError> {
         self.journal.factor_changes().await
     }
@@ -405,6 +409,18 @@ impl Store for InfluxStore {
         audit: Option<AuditLine<crate::store::StaffingRecord>>,
     ) -> Result<crate::store::StaffingRecord, StoreError> {
         self.journal.record_staffing(change, by, audit).await
+    }
+
+    async fn record_supply_price(
+        &self,
+        resource: crate::domain::SupplyId,
+        item: crate::domain::ItemId,
+        price: crate::domain::Price,
+        note: String,
+        by: String,
+        audit: Option<AuditLine<crate::store::SupplyPriceRecord>>,
+    ) -> Result<crate::store::SupplyPriceRecord, StoreError> {
+        self.journal.record_supply_price(resource, item, price, note, by, audit).await
     }
 
     async fn record_tariff(

@@ -12,6 +12,7 @@ mod rollup;
 mod schema;
 mod setup;
 mod slips;
+mod supply_prices;
 mod tariffs;
 #[cfg(test)]
 mod upgrades;
@@ -317,6 +318,18 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<crate::store::StaffingRecord>>,
     ) -> Result<crate::store::StaffingRecord, StoreError> {
         self.blocking(move |inner| inner.record_staffing(change, by, audit)).await
+    }
+
+    async fn record_supply_price(
+        &self,
+        resource: crate::domain::SupplyId,
+        item: crate::domain::ItemId,
+        price: crate::domain::Price,
+        note: String,
+        by: String,
+        audit: Option<AuditLine<crate::store::SupplyPriceRecord>>,
+    ) -> Result<crate::store::SupplyPriceRecord, StoreError> {
+        self.blocking(move |inner| inner.record_supply_price(resource, item, price, note, by, audit)).await
     }
 
     async fn record_tariff(

@@ -281,6 +281,21 @@ pub(super) const MIGRATIONS: &[&str] = &[
         entered_at  INTEGER NOT NULL
     );
 "#,
+    // Item prices of the configured resources entered in the web app, laid over the config's
+    // price lists (`[[resources.items]] prices`); each in force from its day until a later one
+    // of its item.
+    r#"
+    CREATE TABLE supply_price_changes (
+        id         INTEGER PRIMARY KEY,
+        resource   TEXT    NOT NULL,
+        item       TEXT    NOT NULL,
+        from_day   TEXT    NOT NULL,
+        price_vnd  REAL    NOT NULL,
+        note       TEXT    NOT NULL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.
