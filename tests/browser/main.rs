@@ -17,6 +17,7 @@ mod phone;
 mod recipients;
 mod setup;
 mod setup_emission_factors;
+mod setup_supply_prices;
 mod setup_tariffs;
 mod supplies;
 

@@ -121,9 +121,13 @@ pub async fn supply_price_form(
     let result = match record(&state, &admin, body).await {
         Ok(r) => {
             let (day, price) = (r.price.from.strftime("%d/%m/%Y").to_string(), locale::number(r.price.vnd, 0, lang));
+            let config = state.config();
+            let name =
+                config.supply(r.resource.as_str()).and_then(|s| s.item(r.item.as_str())).map(|i| i.name.as_str());
+            let name = name.unwrap_or(r.item.as_str());
             Ok(match lang {
-                Lang::Vi => format!("Đã lưu giá {} {price} đồng từ {day}.", r.item),
-                Lang::En => format!("Saved the price of {} {price} VND from {day}.", r.item),
+                Lang::Vi => format!("Đã lưu giá {name} {price} đồng từ {day}."),
+                Lang::En => format!("Saved the price of {name} {price} VND from {day}."),
             })
         }
         Err(e) => Err(format!("{}: {}", lang.pick("Chưa lưu", "Not saved"), e.refusal(lang)?)),
