@@ -1,15 +1,28 @@
-//! The configured resources with the item prices entered in the web app laid over the
-//! config's price lists: what slips are priced with from the moment a price is saved. A price
-//! for a day the list already has replaces it; one for an item no longer configured is left
-//! aside (the item cannot be issued).
+//! The configured resources with the item prices and norms entered in the web app laid over
+//! the config's: what slips are priced with and use is compared with from the moment one is
+//! saved. A price for a day the list already has replaces it, as does a norm for the same
+//! departments and day; one for an item or resource no longer configured is left aside.
 
 use crate::config::Config;
 use crate::domain::{Price, Supply};
-use crate::store::{StoreError, StoreReads, SupplyPriceRecord};
+use crate::store::{StoreError, StoreReads, SupplyNormRecord, SupplyPriceRecord};
 
 pub async fn supplies_in_force(store: &dyn StoreReads, config: &Config) -> Result<Vec<Supply>, StoreError> {
-    let changes = store.supply_price_changes().await?;
-    Ok(with_prices(&config.supplies, &changes))
+    let prices = store.supply_price_changes().await?;
+    let norms = store.supply_norm_changes().await?;
+    Ok(with_norms(with_prices(&config.supplies, &prices), &norms))
+}
+
+pub fn with_norms(mut supplies: Vec<Supply>, changes: &[SupplyNormRecord]) -> Vec<Supply> {
+    for change in changes {
+        if let Some(supply) = supplies.iter_mut().find(|s| s.id == change.resource) {
+            let norm = &change.norm;
+            supply.norms.retain(|n| !(n.department == norm.department && n.from == norm.from));
+            supply.norms.push(norm.clone());
+            supply.norms.sort_by_key(|n| n.from);
+        }
+    }
+    supplies
 }
 
 pub fn with_prices(supplies: &[Supply], changes: &[SupplyPriceRecord]) -> Vec<Supply> {

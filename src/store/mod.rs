@@ -291,6 +291,17 @@ pub struct SupplyPriceRecord {
     pub entered_at: Timestamp,
 }
 
+/// A configured resource's norm from a day on, entered in the web app, with who entered it and
+/// when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupplyNormRecord {
+    pub id: i64,
+    pub resource: crate::domain::SupplyId,
+    pub norm: crate::domain::Norm,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// An emission factor entered in the web app, with who entered it and when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FactorRecord {
@@ -409,6 +420,9 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// The item prices of the configured resources entered in the web app, oldest first.
     async fn supply_price_changes(&self) -> Result<Vec<SupplyPriceRecord>, StoreError>;
+
+    /// The norms of the configured resources entered in the web app, oldest first.
+    async fn supply_norm_changes(&self) -> Result<Vec<SupplyNormRecord>, StoreError>;
 
     /// The emission factors entered in the web app, oldest first.
     async fn factor_changes(&self) -> Result<Vec<FactorRecord>, StoreError>;
@@ -554,6 +568,15 @@ pub trait Store: StoreReads {
         by: String,
         audit: Option<AuditLine<SupplyPriceRecord>>,
     ) -> Result<SupplyPriceRecord, StoreError>;
+
+    /// Keep a resource's norm from a day on.
+    async fn record_supply_norm(
+        &self,
+        resource: crate::domain::SupplyId,
+        norm: crate::domain::Norm,
+        by: String,
+        audit: Option<AuditLine<SupplyNormRecord>>,
+    ) -> Result<SupplyNormRecord, StoreError>;
 
     /// Keep an emission factor of a resource from a year on.
     async fn record_factor(

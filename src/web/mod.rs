@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/departments/staffing", post(pages::staffing_form))
         .route("/admin/tariffs", get(pages::tariffs_page).post(pages::tariff_form))
         .route("/admin/supply-prices", get(pages::supply_prices_page).post(pages::supply_price_form))
+        .route("/admin/supply-norms", post(pages::supply_norm_form))
         .route("/admin/emission-factors", get(pages::factors_page).post(pages::factor_form))
         .route("/admin/meters", get(pages::meters_page).post(pages::add_meter_form))
         .route("/admin/meters/{id}", get(pages::meter_page).post(pages::change_meter_form))
@@ -125,6 +126,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/v1/supply-prices",
             get(api::supply_prices::get_supply_prices).post(api::supply_prices::post_supply_price),
+        )
+        .route(
+            "/api/v1/supply-norms",
+            get(api::supply_prices::get_supply_norms).post(api::supply_prices::post_supply_norm),
         )
         .route(
             "/api/v1/emission-factors",

@@ -38,6 +38,7 @@ mod security;
 mod setup_emission_factors;
 mod setup_meters;
 mod setup_staffing;
+mod setup_supply_norms;
 mod setup_supply_prices;
 mod setup_tariffs;
 mod slow_clients;

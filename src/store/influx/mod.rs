@@ -284,6 +284,10 @@ impl StoreReads for InfluxStore {
         self.journal.tariff_changes().await
     }
 
+    async fn supply_norm_changes(&self) -> Result<Vec<crate::store::SupplyNormRecord>, StoreError> {
+        self.journal.supply_norm_changes().await
+    }
+
     async fn supply_price_changes(&self) -> Result<Vec<crate::store::SupplyPriceRecord>, StoreError> {
         self.journal.supply_price_changes().await
     }
@@ -409,6 +413,16 @@ impl Store for InfluxStore {
         audit: Option<AuditLine<crate::store::StaffingRecord>>,
     ) -> Result<crate::store::StaffingRecord, StoreError> {
         self.journal.record_staffing(change, by, audit).await
+    }
+
+    async fn record_supply_norm(
+        &self,
+        resource: crate::domain::SupplyId,
+        norm: crate::domain::Norm,
+        by: String,
+        audit: Option<AuditLine<crate::store::SupplyNormRecord>>,
+    ) -> Result<crate::store::SupplyNormRecord, StoreError> {
+        self.journal.record_supply_norm(resource, norm, by, audit).await
     }
 
     async fn record_supply_price(

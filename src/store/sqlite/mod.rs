@@ -320,6 +320,16 @@ impl Store for SqliteStore {
         self.blocking(move |inner| inner.record_staffing(change, by, audit)).await
     }
 
+    async fn record_supply_norm(
+        &self,
+        resource: crate::domain::SupplyId,
+        norm: crate::domain::Norm,
+        by: String,
+        audit: Option<AuditLine<crate::store::SupplyNormRecord>>,
+    ) -> Result<crate::store::SupplyNormRecord, StoreError> {
+        self.blocking(move |inner| inner.record_supply_norm(resource, norm, by, audit)).await
+    }
+
     async fn record_supply_price(
         &self,
         resource: crate::domain::SupplyId,

@@ -279,6 +279,10 @@ impl StoreReads for SqliteStore {
         self.blocking(|inner| inner.tariff_changes()).await
     }
 
+    async fn supply_norm_changes(&self) -> Result<Vec<crate::store::SupplyNormRecord>, StoreError> {
+        self.blocking(|inner| inner.supply_norm_changes()).await
+    }
+
     async fn supply_price_changes(&self) -> Result<Vec<crate::store::SupplyPriceRecord>, StoreError> {
         self.blocking(|inner| inner.supply_price_changes()).await
     }

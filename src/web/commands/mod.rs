@@ -13,6 +13,7 @@ pub mod recipients;
 pub mod review;
 pub mod slips;
 pub mod staffing;
+pub mod supply_norms;
 pub mod supply_prices;
 pub mod tariffs;
 

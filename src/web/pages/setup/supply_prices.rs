@@ -1,6 +1,7 @@
-//! Quản trị › Giá văn phòng phẩm, vật tư: each item of the configured resources with its price
+//! Quản trị › Giá và định mức vật tư: each item of the configured resources with its price
 //! today, its prices over time (the config's and those entered here), and a form for an item's
-//! price from a day on, which the next slip dated from that day is priced with.
+//! price from a day on, which the next slip dated from that day is priced with; then the
+//! resources' norms (`supply_norms`).
 
 use axum::extract::{Query, State};
 use axum::response::Redirect;
@@ -16,7 +17,7 @@ use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
 pub struct PageParams {
-    lang: Option<String>,
+    pub(super) lang: Option<String>,
     ok: Option<String>,
     error: Option<String>,
 }
@@ -75,6 +76,7 @@ pub async fn supply_prices_page(
                     button type="submit" { (lang.pick("Lưu", "Save")) }
                 }
             }
+            (super::supply_norms::section(&state.config(), &supplies, admin.principal(), lang))
             section {
                 h2 { (lang.pick("Các mức giá theo thời gian", "Prices over time")) }
                 div.table-wrap { table.history {
