@@ -1,6 +1,7 @@
-//! Issue 20: HC-QT enters a new pen price from a day on the items' prices admin page, through
-//! the real form; the next slip typed on the entry page from that day is priced with it, one of
-//! the day before with the old price.
+//! Issue 20: HC-QT enters a new pen price from a day on the prices' and norms' admin page,
+//! through the real form; the next slip typed on the entry page from that day is priced with
+//! it, one of the day before with the old price. A department's own norm entered there puts it
+//! over on the council's page at once.
 
 use super::setup::{choose, submit};
 use super::*;
@@ -59,6 +60,38 @@ async fn a_pen_price_set_in_the_browser_prices_the_next_slip_from_its_day() {
     // 10 pens on 31/03/2026: the old 4 000 đ; on 01/04/2026: the new 4 500 đ.
     assert_eq!(type_a_slip(&browser, &app, "PX-31", "31/03/2026").await, "Đã lưu phiếu PX-31: 1 dòng, 40.000 đ.");
     assert_eq!(type_a_slip(&browser, &app, "PX-32", "01/04/2026").await, "Đã lưu phiếu PX-32: 1 dòng, 45.000 đ.");
+
+    // Tổng hợp's own norm from 01/04/2026, 1 000 đ a person a month under Quyết định số
+    // 11/QĐ-VP: April's 45 000 đ is over its 14 000 đ, the stationery's points lost at once.
+    browser.open(&app, "/admin/supply-prices").await;
+    let form = "form.supply-norm";
+    choose(&browser, &format!("{form} select[name=resource]"), "van-phong-pham").await;
+    choose(&browser, &format!("{form} select[name=department]"), "phong-tong-hop").await;
+    for (field, value) in [("from", "2026-04-01"), ("regulation_date", "2026-03-25")] {
+        browser
+            .script(
+                "document.querySelector(arguments[0]).value = arguments[1]",
+                json!([format!("{form} input[name={field}]"), value]),
+            )
+            .await;
+    }
+    browser.type_into(&format!("{form} input[name=amount]"), "1.000").await;
+    browser.type_into(&format!("{form} input[name=regulation]"), "Quyết định số 11/QĐ-VP").await;
+    submit(&browser, &format!("{form} button[type=submit]"), "/admin/supply-prices?lang=vi&ok=").await;
+    assert_eq!(
+        text(&browser, "[data-result=ok]").await,
+        "Đã lưu định mức Văn phòng phẩm từ 01/04/2026 theo Quyết định số 11/QĐ-VP."
+    );
+    let row = "tr[data-norm='van-phong-pham/phong-tong-hop/2026-04-01']";
+    assert_eq!(text(&browser, &format!("{row} td[data-figure=allowance]")).await, "1.000 đ/người/tháng");
+    assert_eq!(
+        text(&browser, &format!("{row} td[data-figure=regulation]")).await,
+        "Quyết định số 11/QĐ-VP ngày 25/03/2026"
+    );
+    browser.open(&app, "/scores?period=2026-04").await;
+    assert_eq!(text(&browser, "tr[data-department=phong-tong-hop] td[data-criterion=van-phong-pham]").await, "0,00");
+    let source = text(&browser, "details[data-explain=phong-tong-hop-van-phong-pham] p").await;
+    assert!(source.contains("Quyết định số 11/QĐ-VP ngày 25/03/2026"), "{source}");
 
     // A wrong price is refused with the reason, in Vietnamese, and nothing is kept.
     browser.open(&app, "/admin/supply-prices").await;
