@@ -17,6 +17,8 @@ pub mod score_report;
 pub mod series;
 pub mod staffing;
 pub mod supplies;
+pub mod supplies_in_force;
+pub mod supply_series;
 pub mod waste;
 
 pub use freshness::{Freshness, freshness};

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::config::{Criterion, CriterionRule, Rubric};
+use crate::domain::SupplyId;
 use crate::locale::{Lang, number};
 
 /// Whether a criterion could be scored.
@@ -20,9 +21,13 @@ pub enum Standing {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CriterionScore {
     pub criterion: Criterion,
+    /// The configured resource a `supply` criterion scores.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supply: Option<SupplyId>,
     pub max_points: f64,
     pub standing: Standing,
-    /// The saving achieved (resources) or the electronic share (documents), in percent.
+    /// The saving achieved (resources), the electronic share (documents), the paperless share
+    /// (meetings) or the use in percent of the norm's allowance (supplies), in percent.
     pub achieved_percent: Option<f64>,
     pub target_percent: Option<f64>,
     pub points: f64,
@@ -66,12 +71,63 @@ pub fn score(
     let points = hundredths(points);
     CriterionScore {
         criterion,
+        supply: None,
         max_points: rule.points,
         standing,
         achieved_percent: achieved,
         target_percent: target,
         points,
         explain: rubric_line(rule, criterion, standing, achieved, target, points),
+    }
+}
+
+/// Score a configured resource against its norm: the rule's points within it; over it none,
+/// less `deduction_per_point` a percentage point over the allowance, up to `deduction_max`.
+/// `used_percent` is the use in percent of the allowance (`None`: an allowance of 0).
+/// Without a norm for the department the criterion does not apply.
+pub fn norm_score(rubric: &Rubric, supply: &SupplyId, used_percent: Option<f64>, over: Option<bool>) -> CriterionScore {
+    let rule = &rubric.supplies;
+    let n = |v: f64| number(v, 2, Lang::Vi);
+    let used = used_percent.map(|p| format!("Dùng {} % định mức", number(p, 1, Lang::Vi)));
+    let (standing, points, explain) = match over {
+        None => (
+            Standing::NotApplicable,
+            0.0,
+            "Chưa có định mức cho phòng: không chấm tiêu chí này; tổng điểm quy đổi về thang điểm đầy đủ".to_owned(),
+        ),
+        Some(false) => {
+            let points = hundredths(rule.points);
+            let used = used.unwrap_or_else(|| "Không dùng".to_owned());
+            (Standing::Scored, points, format!("{used}, trong định mức: {} điểm", n(points)))
+        }
+        Some(true) => {
+            let beyond = used_percent.map_or(f64::INFINITY, |p| p - 100.0);
+            let points = hundredths(-(rule.deduction_per_point * beyond).min(rule.deduction_max));
+            let used = used.unwrap_or_else(|| "Dùng khi định mức bằng 0".to_owned());
+            let explain = if rule.deduction_per_point > 0.0 {
+                format!(
+                    "{used}, vượt định mức: không được {} điểm; trừ {} × {}, tối đa {} = {} điểm",
+                    n(rule.points),
+                    n(rule.deduction_per_point),
+                    number(beyond, 1, Lang::Vi),
+                    n(rule.deduction_max),
+                    n(points)
+                )
+            } else {
+                format!("{used}, vượt định mức: không được {} điểm = {} điểm", n(rule.points), n(points))
+            };
+            (Standing::Scored, points, explain)
+        }
+    };
+    CriterionScore {
+        criterion: Criterion::Supply,
+        supply: Some(supply.clone()),
+        max_points: rule.points,
+        standing,
+        achieved_percent: used_percent,
+        target_percent: Some(100.0),
+        points,
+        explain,
     }
 }
 
@@ -86,7 +142,11 @@ fn rubric_line(
 ) -> String {
     let n = |v: f64| number(v, 2, Lang::Vi);
     let pct = |v: f64| format!("{} %", number(v, 1, Lang::Vi));
-    let what = if criterion == Criterion::Documents { "Tỉ lệ văn bản điện tử" } else { "Tiết kiệm" };
+    let what = match criterion {
+        Criterion::Documents => "Tỉ lệ văn bản điện tử",
+        Criterion::Meetings => "Tỉ lệ họp không giấy",
+        _ => "Tiết kiệm",
+    };
     match (standing, achieved, target) {
         (Standing::NotApplicable, _, _) => {
             "Chưa có công tơ riêng: không chấm tiêu chí này; tổng điểm quy đổi về thang điểm đầy đủ".to_owned()
@@ -203,6 +263,7 @@ mod tests {
         let rubric = default_rubric();
         let c = |criterion, points: f64| CriterionScore {
             criterion,
+            supply: None,
             max_points: rubric.rule(criterion).points,
             standing: Standing::Scored,
             achieved_percent: None,

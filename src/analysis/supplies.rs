@@ -85,7 +85,9 @@ pub async fn over(
     range: TimeRange,
     now: Timestamp,
 ) -> Result<Vec<SupplyFigures>, FigureError> {
-    if config.supplies.is_empty() {
+    // The config's resources with the prices and norms entered in the app.
+    let supplies = super::supplies_in_force::supplies_in_force(store, config).await?;
+    if supplies.is_empty() {
         return Ok(Vec::new());
     }
     let tz = &config.office.timezone;
@@ -105,8 +107,7 @@ pub async fn over(
         months.push(month);
         month = month.next();
     }
-    let figures = config
-        .supplies
+    let figures = supplies
         .iter()
         .map(|supply| {
             let mine: Vec<&IssuedLine> = lines.iter().filter(|l| l.line.resource == supply.id).collect();

@@ -1,6 +1,7 @@
 //! `xanh config export`: the config file with the office's setup as the store holds it (the
-//! departments, the meters, the headcount and floor area changes, the prices and emission
-//! factors, the calendar's years), as TOML that `xanh check-config` accepts:
+//! departments, the meters, the headcount and floor area changes, the prices, the items'
+//! prices and norms, the emission factors, the calendar's years), as TOML that
+//! `xanh check-config` accepts:
 //! for review, to bring the file in line with the store, or to set up another office.
 
 use anyhow::{Context, bail};
@@ -109,6 +110,17 @@ async fn export(config: &Config) -> anyhow::Result<()> {
     if !years.is_empty() {
         export_calendar(&mut doc, years.into_iter().map(|r| r.days));
     }
+    let prices_entered = !store.supply_price_changes().await?.is_empty();
+    let norms_entered = !store.supply_norm_changes().await?.is_empty();
+    if prices_entered || norms_entered {
+        let supplies = crate::analysis::supplies_in_force::supplies_in_force(&store, config).await?;
+        if prices_entered {
+            item_prices(&mut doc, &supplies);
+        }
+        if norms_entered {
+            norms(&mut doc, &supplies);
+        }
+    }
     print!("{header}\n{}", toml::to_string(&doc)?);
     Ok(())
 }
@@ -162,6 +174,64 @@ fn export_calendar(doc: &mut Table, years: impl Iterator<Item = crate::domain::Y
         entries.push(Value::Table(entry));
     }
     office.insert("calendar".into(), Value::Array(entries));
+}
+
+/// The `prices` of each `[[resources.items]]` the file lists, as the store's prices leave them.
+fn item_prices(doc: &mut Table, supplies: &[crate::domain::Supply]) {
+    let Some(Value::Array(resources)) = doc.get_mut("resources") else { return };
+    for resource in resources.iter_mut().filter_map(Value::as_table_mut) {
+        let Some(supply) =
+            resource.get("id").and_then(Value::as_str).and_then(|id| supplies.iter().find(|s| s.id.as_str() == id))
+        else {
+            continue;
+        };
+        let Some(Value::Array(items)) = resource.get_mut("items") else { continue };
+        for entry in items.iter_mut().filter_map(Value::as_table_mut) {
+            let Some(item) = entry.get("id").and_then(Value::as_str).and_then(|id| supply.item(id)) else { continue };
+            let prices = item
+                .prices
+                .iter()
+                .map(|p| {
+                    let mut price = Table::new();
+                    price.insert("from".into(), Value::String(p.from.to_string()));
+                    price.insert("vnd".into(), Value::Float(p.vnd));
+                    Value::Table(price)
+                })
+                .collect();
+            entry.insert("prices".into(), Value::Array(prices));
+        }
+    }
+}
+
+/// The `[[resources.norms]]` of each resource the file lists, as the store's norms leave them.
+fn norms(doc: &mut Table, supplies: &[crate::domain::Supply]) {
+    let Some(Value::Array(resources)) = doc.get_mut("resources") else { return };
+    for resource in resources.iter_mut().filter_map(Value::as_table_mut) {
+        let Some(supply) =
+            resource.get("id").and_then(Value::as_str).and_then(|id| supplies.iter().find(|s| s.id.as_str() == id))
+        else {
+            continue;
+        };
+        let entries = supply
+            .norms
+            .iter()
+            .map(|n| {
+                let mut entry = Table::new();
+                entry.insert("from".into(), Value::String(n.from.to_string()));
+                entry.insert("per".into(), Value::String(n.basis.as_str().into()));
+                entry.insert("every".into(), Value::String(n.every.as_str().into()));
+                entry.insert("amount".into(), Value::Float(n.amount));
+                entry.insert("measure".into(), Value::String(n.measure.as_str().into()));
+                entry.insert("regulation".into(), Value::String(n.regulation.clone()));
+                entry.insert("regulation_date".into(), Value::String(n.regulation_date.to_string()));
+                if let Some(d) = &n.department {
+                    entry.insert("department".into(), Value::String(d.to_string()));
+                }
+                Value::Table(entry)
+            })
+            .collect();
+        resource.insert("norms".into(), Value::Array(entries));
+    }
 }
 
 /// A `[[tariffs]]` entry as the config file writes it.

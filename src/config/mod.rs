@@ -67,7 +67,7 @@ use self::mqtt::MqttSection;
 use self::office::{OfficeSection, resolve_departments};
 use self::store::StoreSection;
 use self::web::WebSection;
-use crate::domain::{Department, DepartmentId, Letterhead, Meter, MeterId, Office, Supply};
+use crate::domain::{AnyResource, Department, DepartmentId, Letterhead, Meter, MeterId, Office, Resource, Supply};
 
 /// The config used when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/default.toml";
@@ -233,6 +233,29 @@ impl Config {
 
     pub fn supply(&self, id: &str) -> Option<&Supply> {
         self.supplies.iter().find(|s| s.id.as_str() == id)
+    }
+
+    /// A `resource=` the API was sent: a metered resource or a configured one, else a message
+    /// (Vietnamese, then English) naming every id known.
+    pub fn any_resource(&self, id: &str) -> Result<AnyResource, String> {
+        if let Ok(resource) = id.parse::<Resource>() {
+            return Ok(AnyResource::Metered(resource));
+        }
+        if let Some(supply) = self.supply(id) {
+            return Ok(AnyResource::Supply(supply.id.clone()));
+        }
+        let known: Vec<&str> =
+            Resource::ALL.iter().map(|r| r.as_str()).chain(self.supplies.iter().map(|s| s.id.as_str())).collect();
+        let list = |or: &str| match known.split_last() {
+            Some((last, [])) => (*last).to_owned(),
+            Some((last, rest)) => format!("{} {or} {last}", rest.join(", ")),
+            None => String::new(),
+        };
+        Err(format!(
+            "Không có nguồn lực \"{id}\": dùng {} (unknown resource \"{id}\": use {})",
+            list("hoặc"),
+            list("or")
+        ))
     }
 }
 

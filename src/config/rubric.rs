@@ -13,10 +13,17 @@ pub enum Criterion {
     Paper,
     /// The share of documents issued electronically.
     Documents,
+    /// The share of meetings held paperless, against `[meetings] target_percent`; scored once
+    /// the office counts its meetings in the period.
+    Meetings,
+    /// A configured resource (stationery, toner, fuel) against its norm; scored for each
+    /// resource with a norm in force (the score names which).
+    Supply,
 }
 
 impl Criterion {
-    pub const ALL: [Criterion; 4] = [Criterion::Electricity, Criterion::Water, Criterion::Paper, Criterion::Documents];
+    /// The criteria every office is scored on; their points make the rubric's scale.
+    pub const CORE: [Criterion; 4] = [Criterion::Electricity, Criterion::Water, Criterion::Paper, Criterion::Documents];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -24,6 +31,8 @@ impl Criterion {
             Criterion::Water => "water",
             Criterion::Paper => "paper",
             Criterion::Documents => "documents",
+            Criterion::Meetings => "meetings",
+            Criterion::Supply => "supply",
         }
     }
 }
@@ -61,6 +70,12 @@ pub struct Rubric {
     pub water: CriterionRule,
     pub paper: CriterionRule,
     pub documents: CriterionRule,
+    /// Paperless meetings, once counted: points for the share against its target (the target
+    /// is `[meetings] target_percent`).
+    pub meetings: CriterionRule,
+    /// Each configured resource with a norm: `points` while within it; over it, none, less
+    /// `deduction_per_point` a percentage point over the allowance, up to `deduction_max`.
+    pub supplies: CriterionRule,
     /// Highest first.
     pub classes: Vec<Class>,
     /// The classification of a department that reaches none of `classes`.
@@ -74,12 +89,16 @@ impl Rubric {
             Criterion::Water => &self.water,
             Criterion::Paper => &self.paper,
             Criterion::Documents => &self.documents,
+            Criterion::Meetings => &self.meetings,
+            Criterion::Supply => &self.supplies,
         }
     }
 
-    /// The most points a department can get without bonuses.
+    /// The scale of the totals: the core criteria's points (100 in the default). Meetings and
+    /// supplies, where scored, add to the points possible and the total is brought back to
+    /// this scale.
     pub fn max_points(&self) -> f64 {
-        Criterion::ALL.iter().map(|c| self.rule(*c).points).sum()
+        Criterion::CORE.iter().map(|c| self.rule(*c).points).sum()
     }
 }
 
@@ -92,6 +111,8 @@ pub(super) struct ScoringSection {
     water: RuleEntry,
     paper: RuleEntry,
     documents: RuleEntry,
+    meetings: Option<RuleEntry>,
+    supplies: Option<RuleEntry>,
     classes: Vec<ClassEntry>,
     unclassified: String,
 }
@@ -126,7 +147,9 @@ struct ClassEntry {
 /// 25; up to 2 bonus points per criterion at 0,5 a percentage point beyond the target; 1 point
 /// off per percentage point of use above the baseline, up to 5; 5 points off for a criterion
 /// without data; ≥ 90 hoàn thành xuất sắc (each criterion at least 70 % of its points),
-/// ≥ 80 tốt (50 %), ≥ 70 hoàn thành, else không hoàn thành.
+/// ≥ 80 tốt (50 %), ≥ 70 hoàn thành, else không hoàn thành. Where they are scored, paperless
+/// meetings carry 10 points (as the documents: no bonus, no deduction, 5 off without counts)
+/// and each resource with a norm 5 (none when over it), the total brought back to 100.
 pub fn default_rubric() -> Rubric {
     let rule = |points: f64, target_percent: Option<f64>| CriterionRule {
         points,
@@ -153,6 +176,8 @@ pub fn default_rubric() -> Rubric {
             deduction_max: 0.0,
             ..rule(25.0, Some(100.0))
         },
+        meetings: default_meetings(),
+        supplies: default_supplies(),
         classes: vec![
             class("Hoàn thành xuất sắc", 90.0, 70.0),
             class("Tốt", 80.0, 50.0),
@@ -162,11 +187,44 @@ pub fn default_rubric() -> Rubric {
     }
 }
 
+fn default_meetings() -> CriterionRule {
+    CriterionRule {
+        points: 10.0,
+        bonus_per_point: 0.0,
+        bonus_max: 0.0,
+        deduction_per_point: 0.0,
+        deduction_max: 0.0,
+        missing_data: 5.0,
+        target_percent: None,
+    }
+}
+
+fn default_supplies() -> CriterionRule {
+    CriterionRule {
+        points: 5.0,
+        bonus_per_point: 0.0,
+        bonus_max: 0.0,
+        deduction_per_point: 0.0,
+        deduction_max: 0.0,
+        missing_data: 0.0,
+        target_percent: None,
+    }
+}
+
+/// Which criterion a `[scoring.*]` entry is for: what its fields may say.
+#[derive(Clone, Copy, PartialEq)]
+enum Entry {
+    Resource,
+    Documents,
+    Meetings,
+    Supplies,
+}
+
 type Problem<'a> = &'a mut dyn FnMut(String, String, String);
 
 pub(super) fn resolve_rubric(raw: Option<ScoringSection>, problem: Problem<'_>) -> Rubric {
     let Some(raw) = raw else { return default_rubric() };
-    let mut rule = |entry: &RuleEntry, name: &str, documents: bool| {
+    let mut rule = |entry: &RuleEntry, name: &str, kind: Entry| {
         let key = |f: &str| format!("scoring.{name}.{f}");
         for (field, value) in [
             ("points", entry.points),
@@ -184,10 +242,26 @@ pub(super) fn resolve_rubric(raw: Option<ScoringSection>, problem: Problem<'_>) 
                 );
             }
         }
-        let target_percent = match (documents, entry.target_percent) {
-            (true, Some(t)) if t.is_finite() && t > 0.0 && t <= 100.0 => Some(t),
-            (true, None) => Some(100.0),
-            (true, Some(t)) => {
+        if kind == Entry::Supplies {
+            // Within a norm is all there is to reach, and slips have no months to miss.
+            for (field, value) in [
+                ("bonus_per_point", entry.bonus_per_point),
+                ("bonus_max", entry.bonus_max),
+                ("missing_data", entry.missing_data),
+            ] {
+                if value != 0.0 {
+                    problem(
+                        key(field),
+                        "does not apply to the resources scored against their norm".into(),
+                        "remove it: a resource within its norm gets `points`, over it `deduction_per_point` a percentage point over".into(),
+                    );
+                }
+            }
+        }
+        let target_percent = match (kind, entry.target_percent) {
+            (Entry::Documents, Some(t)) if t.is_finite() && t > 0.0 && t <= 100.0 => Some(t),
+            (Entry::Documents, None) => Some(100.0),
+            (Entry::Documents, Some(t)) => {
                 problem(
                     key("target_percent"),
                     format!("{t} is not a share"),
@@ -195,7 +269,23 @@ pub(super) fn resolve_rubric(raw: Option<ScoringSection>, problem: Problem<'_>) 
                 );
                 None
             }
-            (false, Some(_)) => {
+            (Entry::Meetings, Some(_)) => {
+                problem(
+                    key("target_percent"),
+                    "is not where the meetings' target is set".into(),
+                    "remove it: set the share of meetings to hold paperless in [meetings] target_percent".into(),
+                );
+                None
+            }
+            (Entry::Supplies, Some(_)) => {
+                problem(
+                    key("target_percent"),
+                    "does not apply to the resources scored against their norm".into(),
+                    "remove it: the norms are in [[resources.norms]]".into(),
+                );
+                None
+            }
+            (Entry::Resource, Some(_)) => {
                 problem(
                     key("target_percent"),
                     "applies only to documents".into(),
@@ -203,7 +293,7 @@ pub(super) fn resolve_rubric(raw: Option<ScoringSection>, problem: Problem<'_>) 
                 );
                 None
             }
-            (false, None) => None,
+            (_, None) => None,
         };
         CriterionRule {
             points: entry.points,
@@ -215,10 +305,12 @@ pub(super) fn resolve_rubric(raw: Option<ScoringSection>, problem: Problem<'_>) 
             target_percent,
         }
     };
-    let electricity = rule(&raw.electricity, "electricity", false);
-    let water = rule(&raw.water, "water", false);
-    let paper = rule(&raw.paper, "paper", false);
-    let documents = rule(&raw.documents, "documents", true);
+    let electricity = rule(&raw.electricity, "electricity", Entry::Resource);
+    let water = rule(&raw.water, "water", Entry::Resource);
+    let paper = rule(&raw.paper, "paper", Entry::Resource);
+    let documents = rule(&raw.documents, "documents", Entry::Documents);
+    let meetings = raw.meetings.as_ref().map_or_else(default_meetings, |e| rule(e, "meetings", Entry::Meetings));
+    let supplies = raw.supplies.as_ref().map_or_else(default_supplies, |e| rule(e, "supplies", Entry::Supplies));
     let mut classes: Vec<Class> = Vec::new();
     for (i, c) in raw.classes.iter().enumerate() {
         let key = |f: &str| format!("scoring.classes[{i}].{f}");
@@ -255,7 +347,16 @@ pub(super) fn resolve_rubric(raw: Option<ScoringSection>, problem: Problem<'_>) 
             "name the lowest classification, such as \"Không hoàn thành\"".into(),
         );
     }
-    Rubric { electricity, water, paper, documents, classes, unclassified: raw.unclassified.trim().to_owned() }
+    Rubric {
+        electricity,
+        water,
+        paper,
+        documents,
+        meetings,
+        supplies,
+        classes,
+        unclassified: raw.unclassified.trim().to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -293,7 +394,7 @@ mod tests {
             rule("water", "10"),
             rule("paper", "10"),
             rule("documents", "40")
-        );
+        ) + "[scoring.meetings]\npoints = 10\ntarget_percent = 90\n[scoring.supplies]\npoints = 5\nbonus_max = 2\ntarget_percent = 100\n";
         let err = Config::parse("office.toml", &text, &|_| None).unwrap_err();
         for (key, words) in [
             ("scoring.electricity.points", "0 or more"),
@@ -302,6 +403,9 @@ mod tests {
             ("scoring.classes[1].min_points", "highest down"),
             ("scoring.classes[1].min_share_percent", "0 to 100"),
             ("scoring.unclassified", "Không hoàn thành"),
+            ("scoring.meetings.target_percent", "[meetings] target_percent"),
+            ("scoring.supplies.bonus_max", "within its norm"),
+            ("scoring.supplies.target_percent", "[[resources.norms]]"),
         ] {
             assert!(
                 err.problems.iter().any(|p| p.key == key && format!("{} {}", p.problem, p.fix).contains(words)),

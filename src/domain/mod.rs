@@ -32,7 +32,7 @@ pub use payload_format::{Format, ValueSelector};
 pub use period::{NamedPeriod, PeriodError, Phase, Step, TimeRange};
 pub use reading::{Reading, Source};
 pub use rejection::{Incoming, Origin, RejectReason, Rejection};
-pub use resource::{Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
+pub use resource::{AnyResource, Conversion, Resource, SHEETS_PER_REAM, Unit, UnitMismatch, UnknownResource};
 pub use supply::{
     IssueSlip, Measure, Norm, NormBasis, NormEvery, Price, PricedLine, SlipLine, SlipProblem, Supply, SupplyItem,
 };

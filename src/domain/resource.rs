@@ -56,6 +56,15 @@ impl std::str::FromStr for Resource {
     }
 }
 
+/// A resource the API may be asked about: one of the three metered, or a configured one
+/// (stationery, toner, fuel) known by its id. Built by `Config::any_resource`, which checks the
+/// id against the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyResource {
+    Metered(Resource),
+    Supply(super::SupplyId),
+}
+
 /// A unit that meter values may arrive in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Unit {

@@ -17,6 +17,19 @@ pub enum Measure {
     Value,
 }
 
+impl Measure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Measure::Quantity => "quantity",
+            Measure::Value => "value",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Measure> {
+        [Measure::Quantity, Measure::Value].into_iter().find(|m| m.as_str() == text)
+    }
+}
+
 /// A price in force from a day on.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Price {
@@ -51,6 +64,19 @@ pub enum NormBasis {
     Department,
 }
 
+impl NormBasis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NormBasis::Person => "person",
+            NormBasis::Department => "department",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NormBasis> {
+        [NormBasis::Person, NormBasis::Department].into_iter().find(|b| b.as_str() == text)
+    }
+}
+
 /// How often a norm's allowance is given; a quarter's or a year's spreads evenly over its
 /// months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -62,6 +88,18 @@ pub enum NormEvery {
 }
 
 impl NormEvery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NormEvery::Month => "month",
+            NormEvery::Quarter => "quarter",
+            NormEvery::Year => "year",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NormEvery> {
+        [NormEvery::Month, NormEvery::Quarter, NormEvery::Year].into_iter().find(|e| e.as_str() == text)
+    }
+
     pub fn months(self) -> f64 {
         match self {
             NormEvery::Month => 1.0,

@@ -4,7 +4,7 @@
 //! Excel (whose list separator is `;` and decimal mark `,`), semicolons, decimal commas and
 //! numbers rounded to what the page shows.
 
-use crate::analysis::points::Standing;
+use crate::analysis::points::{CriterionScore, Standing};
 use crate::analysis::score_report::{DepartmentScore, ScoreReport};
 use crate::analysis::supplies::{NormUse, SupplyFigures, SupplyUse};
 use crate::config::Criterion;
@@ -110,6 +110,8 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
                 Criterion::Water => Some(Resource::Water),
                 Criterion::Paper => Some(Resource::Paper),
                 Criterion::Documents => None,
+                // Their rows follow, with their figures beside the points.
+                Criterion::Meetings | Criterion::Supply => continue,
             };
             let progress = resource.and_then(|r| d.resources.iter().find(|p| p.resource == r));
             let (name, unit) = match resource {
@@ -178,7 +180,12 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
         }
         for figures in &report.supplies {
             if let Some(used) = figures.departments.iter().find(|u| u.department.as_ref() == Some(&d.department)) {
-                let row = supply_row(report, &d.department.to_string(), &d.name, figures, used, &number);
+                let mut row = supply_row(report, &d.department.to_string(), &d.name, figures, used, &number);
+                let scored = d.criteria.iter().find(|c| c.supply.as_ref() == Some(&figures.resource));
+                if let (Some(c), Some(norm)) = (scored, &used.norm) {
+                    row[14] = norm_words(figures, norm);
+                    with_points(&mut row, d, c, &number);
+                }
                 push_row(&mut out, &row, dialect);
             }
         }
@@ -209,8 +216,24 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
     out
 }
 
+/// The points of a criterion scored on a row of its own (meetings, a configured resource), and
+/// the department's total, classification and rank.
+fn with_points(
+    row: &mut [String],
+    d: &DepartmentScore,
+    c: &CriterionScore,
+    number: &dyn Fn(Option<f64>, usize) -> String,
+) {
+    if c.standing != Standing::NotApplicable {
+        row[15] = number(Some(c.points), POINTS);
+    }
+    row[16] = number(Some(d.total), POINTS);
+    row[17] = d.classification.clone();
+    row[18] = d.rank.to_string();
+}
+
 /// Paperless meetings beside the documents: the share against its target, the trend in the
-/// status; not scored.
+/// status, the points once the office's meetings are scored.
 fn meetings_row(
     report: &ScoreReport,
     d: &DepartmentScore,
@@ -225,19 +248,23 @@ fn meetings_row(
     row[4] = "%".to_owned();
     row[7] = number(Some(m.target_percent), AMOUNT);
     row[8] = number(m.share_percent, AMOUNT);
-    row[14] = match m.trend_points {
-        Some(t) => format!(
-            "xu hướng {}{} điểm % — {NOT_SCORED}",
-            if t >= 0.0 { "+" } else { "" },
-            locale::number(t, 1, Lang::Vi)
-        ),
-        None => NOT_SCORED.to_owned(),
+    let scored = d.criteria.iter().find(|c| c.criterion == Criterion::Meetings);
+    let trend = m
+        .trend_points
+        .map(|t| format!("xu hướng {}{} điểm %", if t >= 0.0 { "+" } else { "" }, locale::number(t, 1, Lang::Vi)));
+    row[14] = match (trend, scored) {
+        (trend, Some(_)) => trend.unwrap_or_default(),
+        (Some(trend), None) => format!("{trend} — {NOT_SCORED}"),
+        (None, None) => NOT_SCORED.to_owned(),
     };
+    if let Some(c) = scored {
+        with_points(&mut row, d, c, number);
+    }
     row
 }
 
 /// A configured resource's use (stationery, toner, fuel): issued, per person, CO2e and value;
-/// not scored.
+/// against its norm, not scored (the caller adds the points of a scored one).
 fn supply_row(
     report: &ScoreReport,
     id: &str,

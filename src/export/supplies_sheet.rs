@@ -4,7 +4,8 @@
 
 use rust_xlsxwriter::{Formula, Worksheet, XlsxError};
 
-use super::xlsx::{FIRST_DATA_ROW, Formats, NONE, column_formula, headers};
+use super::xlsx::{FIRST_DATA_ROW, Formats, NONE, NOT_SCORED, column_formula, headers};
+use crate::analysis::points::Standing;
 use crate::analysis::score_report::ScoreReport;
 use crate::analysis::supplies::{SupplyFigures, SupplyUse};
 use crate::domain::Measure;
@@ -56,11 +57,12 @@ pub(super) fn sheet(
         "So với định mức".to_owned(),
         "Căn cứ định mức".to_owned(),
         "Trạng thái".to_owned(),
+        "Điểm".to_owned(),
     ];
     headers(sheet, &title, &titles.iter().map(String::as_str).collect::<Vec<_>>(), 15, f)?;
-    let names = report.departments.iter().map(|d| (&d.department, d.name.as_str()));
     let mut rows = 0;
-    for (department, department_name) in names {
+    for d in &report.departments {
+        let (department, department_name) = (&d.department, d.name.as_str());
         let Some(used) = figures.departments.iter().find(|u| u.department.as_ref() == Some(department)) else {
             continue;
         };
@@ -79,7 +81,15 @@ pub(super) fn sheet(
             Some(v) => sheet.write_number_with_format(row, 6, v, &f.amount)?,
             None => sheet.write_string(row, 6, NONE)?,
         };
-        write_norm(sheet, row, used, f)?;
+        let scored = d.criteria.iter().find(|c| c.supply.as_ref() == Some(&figures.resource));
+        write_norm(sheet, row, used, scored.is_some(), f)?;
+        match scored {
+            Some(c) if c.standing != Standing::NotApplicable => {
+                sheet.write_number_with_format(row, 11, c.points, &f.points)?
+            }
+            Some(_) => sheet.write_string(row, 11, NOT_SCORED)?,
+            None => sheet.write_string(row, 11, NONE)?,
+        };
     }
     if rows == 0 {
         return Ok(());
@@ -108,12 +118,13 @@ pub(super) fn sheet(
     if let Some(co2e) = o.co2e_kg {
         sheet.write_formula_with_format(row, 6, column_formula("SUM", 6, count, co2e), &f.amount)?;
     }
-    write_norm(sheet, row, o, f)?;
+    write_norm(sheet, row, o, true, f)?;
     Ok(())
 }
 
-/// The norm's allowance, use in percent of it, its source and the verdict; not scored.
-fn write_norm(sheet: &mut Worksheet, row: u32, used: &SupplyUse, f: &Formats) -> Result<(), XlsxError> {
+/// The norm's allowance, use in percent of it, its source and the verdict, said not to be
+/// scored where it is not.
+fn write_norm(sheet: &mut Worksheet, row: u32, used: &SupplyUse, scored: bool, f: &Formats) -> Result<(), XlsxError> {
     match &used.norm {
         Some(norm) => {
             let format = match norm.measure {
@@ -127,7 +138,10 @@ fn write_norm(sheet: &mut Worksheet, row: u32, used: &SupplyUse, f: &Formats) ->
             };
             sheet.write_string(row, 9, norm.sources.join("; "))?;
             let verdict = if norm.over { "vượt định mức" } else { "trong định mức" };
-            sheet.write_string(row, 10, format!("{verdict}; không chấm điểm"))?;
+            match scored {
+                true => sheet.write_string(row, 10, verdict)?,
+                false => sheet.write_string(row, 10, format!("{verdict}; không chấm điểm"))?,
+            };
         }
         None => {
             for col in 7..=9 {

@@ -11,6 +11,7 @@ use rust_xlsxwriter::{Format, Formula, Workbook, Worksheet, XlsxError};
 use crate::analysis::points::Standing;
 use crate::analysis::progress::Progress;
 use crate::analysis::score_report::ScoreReport;
+use crate::config::Criterion;
 use crate::domain::Resource;
 use crate::locale::{self, Lang};
 
@@ -23,6 +24,9 @@ pub const SUMMARY_SHEET: &str = "Tổng hợp";
 pub const NONE: &str = "—";
 /// Shown for a resource a department has no meter of its own for: not scored, not 0.
 pub const NO_METER: &str = "chưa có công tơ riêng";
+/// Shown for meetings or a resource's norm a department is not scored on (no meeting held, no
+/// norm of its own).
+pub const NOT_SCORED: &str = "không chấm";
 
 pub(super) struct Formats {
     title: Format,
@@ -30,7 +34,7 @@ pub(super) struct Formats {
     pub(super) amount: Format,
     pub(super) money: Format,
     pub(super) percent: Format,
-    points: Format,
+    pub(super) points: Format,
     pub(super) total_label: Format,
 }
 
@@ -146,52 +150,49 @@ fn summary(sheet: &mut Worksheet, report: &ScoreReport, office: &str, f: &Format
         report.period,
         locale::number(report.max_points, 0, Lang::Vi)
     );
-    headers(
-        sheet,
-        &title,
-        &[
-            "Phòng, ban",
-            "Điện (điểm)",
-            "Nước (điểm)",
-            "Giấy (điểm)",
-            "Văn bản điện tử (điểm)",
-            "Tổng điểm",
-            "Xếp loại",
-            "Xếp hạng",
-        ],
-        // Wide enough for "chưa có công tơ riêng".
-        21,
-        f,
-    )?;
+    // A column a criterion (the core four, then meetings and the resources where scored),
+    // then the total, classification and rank.
+    let names = report.criterion_names(Lang::Vi);
+    let criteria = names.len() as u16;
+    let (total_col, class_col, rank_col) = (criteria + 1, criteria + 2, criteria + 3);
+    let mut titles = vec!["Phòng, ban".to_owned()];
+    titles.extend(names.iter().map(|n| format!("{n} (điểm)")));
+    titles.extend(["Tổng điểm", "Xếp loại", "Xếp hạng"].map(str::to_owned));
+    // Wide enough for "chưa có công tơ riêng".
+    headers(sheet, &title, &titles.iter().map(String::as_str).collect::<Vec<_>>(), 21, f)?;
     for (i, d) in report.departments.iter().enumerate() {
         let row = FIRST_DATA_ROW + i as u32;
         sheet.write_string(row, 0, &d.name)?;
         for (col, c) in d.criteria.iter().enumerate() {
             let col = col as u16 + 1;
-            match c.standing {
-                Standing::NotApplicable => sheet.write_string(row, col, NO_METER)?,
+            match (c.standing, c.criterion) {
+                (Standing::NotApplicable, Criterion::Electricity | Criterion::Water | Criterion::Paper) => {
+                    sheet.write_string(row, col, NO_METER)?
+                }
+                (Standing::NotApplicable, _) => sheet.write_string(row, col, NOT_SCORED)?,
                 _ => sheet.write_number_with_format(row, col, c.points, &f.points)?,
             };
         }
-        sheet.write_number_with_format(row, 5, d.total, &f.points)?;
-        sheet.write_string(row, 6, &d.classification)?;
-        sheet.write_number(row, 7, d.rank as f64)?;
+        sheet.write_number_with_format(row, total_col, d.total, &f.points)?;
+        sheet.write_string(row, class_col, &d.classification)?;
+        sheet.write_number(row, rank_col, d.rank as f64)?;
     }
     let rows = report.departments.len();
     if rows > 0 {
         let row = FIRST_DATA_ROW + rows as u32;
         sheet.write_string_with_format(row, 0, "Trung bình", &f.total_label)?;
-        for col in 1..=5u16 {
+        for col in 1..=total_col {
             let values: Vec<f64> = report
                 .departments
                 .iter()
-                .filter_map(|d| match col {
-                    5 => Some(d.total),
-                    _ => d
-                        .criteria
+                .filter_map(|d| {
+                    if col == total_col {
+                        return Some(d.total);
+                    }
+                    d.criteria
                         .get(usize::from(col - 1))
                         .filter(|c| c.standing != Standing::NotApplicable)
-                        .map(|c| c.points),
+                        .map(|c| c.points)
                 })
                 .collect();
             let mean = if values.is_empty() { 0.0 } else { values.iter().sum::<f64>() / values.len() as f64 };

@@ -388,16 +388,16 @@ fn co2e_cost_part(report: &PeriodReport, blocks: &mut Vec<Block>) {
 fn scores_part(report: &PeriodReport, blocks: &mut Vec<Block>) {
     let s = &report.scores;
     blocks.push(Block::Section(format!("VII. BẢNG ĐIỂM THI ĐUA (thang {} điểm)", locale::number(s.max_points, 0, VI))));
-    let columns = [
-        ("Hạng", 0.6, true),
-        ("Phòng, ban", 2.2, false),
-        ("Điện", 0.8, true),
-        ("Nước", 0.8, true),
-        ("Giấy", 0.8, true),
-        ("Văn bản", 0.8, true),
-        ("Tổng", 0.8, true),
-        ("Xếp loại", 1.8, false),
-    ];
+    // The core criteria under their short names; meetings and the resources where scored
+    // after them, under theirs.
+    let names = s.criterion_names(VI);
+    let mut columns = vec![("Hạng".to_owned(), 0.6, true), ("Phòng, ban".to_owned(), 2.2, false)];
+    for (i, name) in names.into_iter().enumerate() {
+        let short = ["Điện", "Nước", "Giấy", "Văn bản"].get(i).map_or(name, |n| (*n).to_owned());
+        columns.push((short, 0.8, true));
+    }
+    columns.extend([("Tổng".to_owned(), 0.8, true), ("Xếp loại".to_owned(), 1.8, false)]);
+    let columns: Vec<(&str, f32, bool)> = columns.iter().map(|(t, w, n)| (t.as_str(), *w, *n)).collect();
     let mut ranked: Vec<_> = s.departments.iter().collect();
     ranked.sort_by_key(|d| d.rank);
     let rows = ranked

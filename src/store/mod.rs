@@ -321,6 +321,29 @@ pub struct TariffRecord {
     pub entered_at: Timestamp,
 }
 
+/// An item's price from a day on, entered in the web app, with who entered it and when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupplyPriceRecord {
+    pub id: i64,
+    pub resource: crate::domain::SupplyId,
+    pub item: crate::domain::ItemId,
+    pub price: crate::domain::Price,
+    pub note: String,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
+/// A configured resource's norm from a day on, entered in the web app, with who entered it and
+/// when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupplyNormRecord {
+    pub id: i64,
+    pub resource: crate::domain::SupplyId,
+    pub norm: crate::domain::Norm,
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
 /// An emission factor entered in the web app, with who entered it and when.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FactorRecord {
@@ -442,6 +465,12 @@ pub trait StoreReads: Send + Sync + 'static {
 
     /// The prices entered in the web app, oldest first.
     async fn tariff_changes(&self) -> Result<Vec<TariffRecord>, StoreError>;
+
+    /// The item prices of the configured resources entered in the web app, oldest first.
+    async fn supply_price_changes(&self) -> Result<Vec<SupplyPriceRecord>, StoreError>;
+
+    /// The norms of the configured resources entered in the web app, oldest first.
+    async fn supply_norm_changes(&self) -> Result<Vec<SupplyNormRecord>, StoreError>;
 
     /// The emission factors entered in the web app, oldest first.
     async fn factor_changes(&self) -> Result<Vec<FactorRecord>, StoreError>;
@@ -606,6 +635,26 @@ pub trait Store: StoreReads {
         by: String,
         audit: Option<AuditLine<TariffRecord>>,
     ) -> Result<TariffRecord, StoreError>;
+
+    /// Keep an item's price from a day on.
+    async fn record_supply_price(
+        &self,
+        resource: crate::domain::SupplyId,
+        item: crate::domain::ItemId,
+        price: crate::domain::Price,
+        note: String,
+        by: String,
+        audit: Option<AuditLine<SupplyPriceRecord>>,
+    ) -> Result<SupplyPriceRecord, StoreError>;
+
+    /// Keep a resource's norm from a day on.
+    async fn record_supply_norm(
+        &self,
+        resource: crate::domain::SupplyId,
+        norm: crate::domain::Norm,
+        by: String,
+        audit: Option<AuditLine<SupplyNormRecord>>,
+    ) -> Result<SupplyNormRecord, StoreError>;
 
     /// Keep an emission factor of a resource from a year on.
     async fn record_factor(

@@ -4,7 +4,8 @@ use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::domain::{MeterId, NamedPeriod, Resource};
+use crate::config::Config;
+use crate::domain::{AnyResource, MeterId, NamedPeriod, Resource};
 use crate::web::ApiError;
 
 /// The query string read as `T`, or a 400 that says what could not be read.
@@ -40,6 +41,19 @@ pub(crate) fn resource_param(value: Option<String>, example: &str) -> Result<Res
         .ok_or_else(|| ApiError::BadRequest(format!("`resource` is missing: {example}")))?
         .parse()
         .map_err(|e| ApiError::BadRequest(format!("{e}")))
+}
+
+/// The `resource` parameter where a configured resource (stationery, toner, fuel) is answered
+/// too.
+pub(crate) fn any_resource_param(
+    value: Option<String>,
+    config: &Config,
+    example: &str,
+) -> Result<AnyResource, ApiError> {
+    let value = value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::BadRequest(format!("`resource` is missing: {example}")))?;
+    config.any_resource(&value).map_err(ApiError::BadRequest)
 }
 
 /// The `period` parameter: a year, quarter, month or phase.

@@ -59,6 +59,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/departments/change", post(pages::change_department_form))
         .route("/admin/tariffs", get(pages::tariffs_page).post(pages::tariff_form))
         .route("/admin/calendar", get(pages::calendar_page).post(pages::calendar_form))
+        .route("/admin/supply-prices", get(pages::supply_prices_page).post(pages::supply_price_form))
+        .route("/admin/supply-norms", post(pages::supply_norm_form))
         .route("/admin/emission-factors", get(pages::factors_page).post(pages::factor_form))
         .route("/admin/meters", get(pages::meters_page).post(pages::add_meter_form))
         .route("/admin/meters/{id}", get(pages::meter_page).post(pages::change_meter_form))
@@ -128,6 +130,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/departments/{id}/staffing", post(api::staffing::post_staffing))
         .route("/api/v1/tariffs", get(api::tariffs::get_tariffs).post(api::tariffs::post_tariff))
         .route("/api/v1/calendar/{year}", get(api::calendar::get_calendar_year).post(api::calendar::post_calendar_year))
+        .route(
+            "/api/v1/supply-prices",
+            get(api::supply_prices::get_supply_prices).post(api::supply_prices::post_supply_price),
+        )
+        .route(
+            "/api/v1/supply-norms",
+            get(api::supply_prices::get_supply_norms).post(api::supply_prices::post_supply_norm),
+        )
         .route(
             "/api/v1/emission-factors",
             get(api::emission_factors::get_factors).post(api::emission_factors::post_factor),

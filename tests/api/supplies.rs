@@ -10,22 +10,32 @@ use crate::common::{ADMIN, PASSWORD, TestApp, approx, spawn_app_from};
 
 /// The demo office as shipped (config/default.toml), on free ports and its own store.
 async fn demo_office() -> TestApp {
+    demo_office_with("").await
+}
+
+/// The demo office with `more` appended to its config.
+pub(crate) async fn demo_office_with(more: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")).unwrap();
-    let text = shipped
-        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"")
-        .replace("listen = \"127.0.0.1:1883\"", "listen = \"127.0.0.1:0\"")
-        .replace("path = \"data/xanh.db\"", &format!("path = \"{}\"", dir.path().join("xanh.db").display()));
+    let text = demo_text(dir.path()) + more;
     spawn_app_from(&text, dir).await
 }
 
-async fn post_slip(app: &TestApp, body: Value) -> (u16, Value) {
+/// The shipped config on free ports, its store in `dir`.
+pub(crate) fn demo_text(dir: &Path) -> String {
+    let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")).unwrap();
+    shipped
+        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:0\"")
+        .replace("listen = \"127.0.0.1:1883\"", "listen = \"127.0.0.1:0\"")
+        .replace("path = \"data/xanh.db\"", &format!("path = \"{}\"", dir.join("xanh.db").display()))
+}
+
+pub(crate) async fn post_slip(app: &TestApp, body: Value) -> (u16, Value) {
     let response = app.http.post(app.url("/api/v1/slips")).json(&body).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn slip(number: &str, department: &str, date: &str, lines: &[(&str, &str, f64)]) -> Value {
+pub(crate) fn slip(number: &str, department: &str, date: &str, lines: &[(&str, &str, f64)]) -> Value {
     let lines: Vec<Value> = lines
         .iter()
         .map(|(resource, item, quantity)| json!({"resource": resource, "item": item, "quantity": quantity}))
@@ -242,5 +252,89 @@ async fn slips_typed_on_the_entry_page_or_pasted_as_csv_are_stored_as_over_the_a
     // A malformed CSV stores nothing and names its rows.
     let page = session.submit("/entry", "/slips/import", &[("csv", "so_phieu;phong\nPX-9;phong-a\n")]).await;
     assert!(page.contains("dòng 1 phải là tên cột"), "{page}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_resource_is_answered_by_id_on_consumption_progress_and_departments() {
+    let app = demo_office().await;
+    for (number, department, date, lines) in [
+        (
+            "PX-1",
+            "phong-tong-hop",
+            "2025-01-05",
+            vec![("van-phong-pham", "but-bi", 20.0), ("van-phong-pham", "so-tay", 2.0)],
+        ),
+        ("PX-2", "phong-tong-hop", "2025-03-10", vec![("van-phong-pham", "but-bi", 10.0)]),
+        ("PX-3", "phong-kinh-te", "2025-02-10", vec![("muc-in", "hp-85a", 1.0)]),
+    ] {
+        let (status, answer) = post_slip(&app, slip(number, department, date, &lines)).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    // Stationery by month: 20 pens at 3 500 đ and 2 notebooks at 25 000 đ in January
+    // (120 000 đ), nothing in February, 10 pens in March (35 000 đ).
+    let (status, months) =
+        app.get("/api/v1/consumption?resource=van-phong-pham&from=2025-01-01&to=2025-04-01&step=month").await;
+    assert_eq!(status, 200, "{months}");
+    assert_eq!((months["resource"].as_str(), months["unit"].as_str()), (Some("van-phong-pham"), Some("đồng")));
+    let values: Vec<f64> = months["series"].as_array().unwrap().iter().map(|b| b["value"].as_f64().unwrap()).collect();
+    assert_eq!(values, [120_000.0, 0.0, 35_000.0]);
+    assert_eq!(months["series"][1]["start"], "2025-02-01T00:00:00+07:00");
+    approx(&months["total"], 155_000.0);
+    let (_, kinh_te) = app
+        .get("/api/v1/consumption?resource=van-phong-pham&from=2025-01-01&to=2025-04-01&step=month&department=phong-kinh-te")
+        .await;
+    approx(&kinh_te["total"], 0.0);
+    // Toner counts cartridges: 1 on 10/02, worth 450 000 đ.
+    let (_, days) = app.get("/api/v1/consumption?resource=muc-in&from=2025-02-10&to=2025-02-12&step=day").await;
+    let values: Vec<f64> = days["series"].as_array().unwrap().iter().map(|b| b["value"].as_f64().unwrap()).collect();
+    assert_eq!(values, [1.0, 0.0]);
+    approx(&days["value_vnd"], 450_000.0);
+    let (status, answer) =
+        app.get("/api/v1/consumption?resource=muc-in&from=2025-02-10&to=2025-02-12&step=day&meter=dien-kinh-te").await;
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("not metered"), "{answer}");
+
+    // Progress: Tổng hợp's use in the first quarter against its norm, 150 000 đ × 14 people
+    // × 3 months = 6 300 000 đ.
+    let (status, progress) =
+        app.get("/api/v1/progress?resource=van-phong-pham&period=2025-Q1&department=phong-tong-hop").await;
+    assert_eq!(status, 200, "{progress}");
+    assert_eq!(progress["departments"].as_array().unwrap().len(), 1, "only the department asked for");
+    let tong_hop = &progress["departments"][0];
+    approx(&tong_hop["value_vnd"], 155_000.0);
+    approx(&tong_hop["norm"]["allowance"], 6_300_000.0);
+    assert_eq!(tong_hop["norm"]["over"], false);
+    // The departments compared: Kinh tế's one cartridge, the office's total.
+    let (status, table) = app.get("/api/v1/departments?resource=muc-in&period=2025-Q1").await;
+    assert_eq!(status, 200, "{table}");
+    let kinh_te = table["departments"].as_array().unwrap().iter().find(|d| d["department"] == "phong-kinh-te").unwrap();
+    approx(&kinh_te["amount"], 1.0);
+    approx(&table["office"]["amount"], 1.0);
+
+    // An unknown id: refused, in Vietnamese and English, with every id known.
+    for path in [
+        "/api/v1/consumption?resource=xi-mang&from=2025-01-01&to=2025-02-01&step=day",
+        "/api/v1/progress?resource=xi-mang&period=2025",
+        "/api/v1/departments?resource=xi-mang&period=2025",
+    ] {
+        let (status, answer) = app.get(path).await;
+        assert_eq!(status, 400, "{path}: {answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.starts_with("Không có nguồn lực \"xi-mang\""), "{message}");
+        assert!(
+            message.contains("dùng electricity, water, paper, van-phong-pham, muc-in hoặc nhien-lieu"),
+            "{message}"
+        );
+        assert!(
+            message.contains(
+                "unknown resource \"xi-mang\": use electricity, water, paper, van-phong-pham, muc-in or nhien-lieu"
+            ),
+            "{message}"
+        );
+    }
+    // The metered resources answer as before.
+    let (status, electricity) = app.get("/api/v1/departments?resource=electricity&period=2025-Q1").await;
+    assert_eq!((status, electricity["resource"].as_str()), (200, Some("electricity")), "{electricity}");
     app.stop().await;
 }

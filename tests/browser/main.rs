@@ -21,6 +21,7 @@ mod setup;
 mod setup_calendar;
 mod setup_departments;
 mod setup_emission_factors;
+mod setup_supply_prices;
 mod setup_tariffs;
 mod supplies;
 

@@ -115,6 +115,17 @@ async fn issued_stationery_toner_and_fuel_show_on_every_page_and_in_both_exports
     );
     let toner = "section[data-supply=muc-in] tr[data-department=phong-tong-hop] td[data-figure=against-norm]";
     assert!(text(&browser, toner).await.ends_with("% vượt định mức"), "{}", text(&browser, toner).await);
+    // Scored against the norms: the toner over it loses its 5 points, the stationery within
+    // it keeps them, in the table and in the resource's section.
+    let points = |criterion: &str| format!("tr[data-department=phong-tong-hop] td[data-criterion={criterion}]");
+    assert_eq!(text(&browser, &points("muc-in")).await, "0,00");
+    assert_eq!(text(&browser, &points("van-phong-pham")).await, "5,00");
+    assert_eq!(
+        text(&browser, "section[data-supply=muc-in] tr[data-department=phong-tong-hop] td[data-figure=points]").await,
+        "0,00"
+    );
+    let line = text(&browser, "details[data-explain=phong-tong-hop-points] li[data-line=muc-in]").await;
+    assert!(line.contains("vượt định mức: không được 5,00 điểm"), "{line}");
     let source = text(&browser, "details[data-explain=phong-tong-hop-van-phong-pham] p").await;
     assert!(source.contains("120.000 đ/người/tháng × 14 người"), "{source}");
     assert!(source.contains("Quyết định số 02/QĐ-VP sửa đổi quy chế chi tiêu nội bộ ngày 26/12/2025"), "{source}");

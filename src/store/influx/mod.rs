@@ -292,6 +292,14 @@ impl StoreReads for InfluxStore {
         self.journal.tariff_changes().await
     }
 
+    async fn supply_norm_changes(&self) -> Result<Vec<crate::store::SupplyNormRecord>, StoreError> {
+        self.journal.supply_norm_changes().await
+    }
+
+    async fn supply_price_changes(&self) -> Result<Vec<crate::store::SupplyPriceRecord>, StoreError> {
+        self.journal.supply_price_changes().await
+    }
+
     async fn factor_changes(&self) -> Result<Vec<crate::store::FactorRecord>, StoreError> {
         self.journal.factor_changes().await
     }
@@ -444,6 +452,28 @@ impl Store for InfluxStore {
         audit: Option<AuditLine<crate::store::CalendarYearRecord>>,
     ) -> Result<crate::store::CalendarYearRecord, StoreError> {
         self.journal.record_calendar_year(days, by, audit).await
+    }
+
+    async fn record_supply_norm(
+        &self,
+        resource: crate::domain::SupplyId,
+        norm: crate::domain::Norm,
+        by: String,
+        audit: Option<AuditLine<crate::store::SupplyNormRecord>>,
+    ) -> Result<crate::store::SupplyNormRecord, StoreError> {
+        self.journal.record_supply_norm(resource, norm, by, audit).await
+    }
+
+    async fn record_supply_price(
+        &self,
+        resource: crate::domain::SupplyId,
+        item: crate::domain::ItemId,
+        price: crate::domain::Price,
+        note: String,
+        by: String,
+        audit: Option<AuditLine<crate::store::SupplyPriceRecord>>,
+    ) -> Result<crate::store::SupplyPriceRecord, StoreError> {
+        self.journal.record_supply_price(resource, item, price, note, by, audit).await
     }
 
     async fn record_tariff(

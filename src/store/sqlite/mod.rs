@@ -14,6 +14,7 @@ mod rollup;
 mod schema;
 mod setup;
 mod slips;
+mod supply_prices;
 mod tariffs;
 #[cfg(test)]
 mod upgrades;
@@ -350,6 +351,28 @@ impl Store for SqliteStore {
         audit: Option<AuditLine<crate::store::CalendarYearRecord>>,
     ) -> Result<crate::store::CalendarYearRecord, StoreError> {
         self.blocking(move |inner| inner.record_calendar_year(days, by, audit)).await
+    }
+
+    async fn record_supply_norm(
+        &self,
+        resource: crate::domain::SupplyId,
+        norm: crate::domain::Norm,
+        by: String,
+        audit: Option<AuditLine<crate::store::SupplyNormRecord>>,
+    ) -> Result<crate::store::SupplyNormRecord, StoreError> {
+        self.blocking(move |inner| inner.record_supply_norm(resource, norm, by, audit)).await
+    }
+
+    async fn record_supply_price(
+        &self,
+        resource: crate::domain::SupplyId,
+        item: crate::domain::ItemId,
+        price: crate::domain::Price,
+        note: String,
+        by: String,
+        audit: Option<AuditLine<crate::store::SupplyPriceRecord>>,
+    ) -> Result<crate::store::SupplyPriceRecord, StoreError> {
+        self.blocking(move |inner| inner.record_supply_price(resource, item, price, note, by, audit)).await
     }
 
     async fn record_tariff(

@@ -287,6 +287,14 @@ impl StoreReads for SqliteStore {
         self.blocking(|inner| inner.tariff_changes()).await
     }
 
+    async fn supply_norm_changes(&self) -> Result<Vec<crate::store::SupplyNormRecord>, StoreError> {
+        self.blocking(|inner| inner.supply_norm_changes()).await
+    }
+
+    async fn supply_price_changes(&self) -> Result<Vec<crate::store::SupplyPriceRecord>, StoreError> {
+        self.blocking(|inner| inner.supply_price_changes()).await
+    }
+
     async fn factor_changes(&self) -> Result<Vec<crate::store::FactorRecord>, StoreError> {
         self.blocking(|inner| inner.factor_changes()).await
     }

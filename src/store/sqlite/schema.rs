@@ -314,6 +314,36 @@ pub(super) const MIGRATIONS: &[&str] = &[
         spec     TEXT    NOT NULL      -- JSON: the keys of a [[departments]] entry
     );
 "#,
+    // Item prices and norms of the configured resources entered in the web app, laid over the
+    // config's price lists (`[[resources.items]] prices`) and norms (`[[resources.norms]]`);
+    // each in force from its day until a later one of its item, or of its resource and
+    // department (NULL: every department).
+    r#"
+    CREATE TABLE supply_price_changes (
+        id         INTEGER PRIMARY KEY,
+        resource   TEXT    NOT NULL,
+        item       TEXT    NOT NULL,
+        from_day   TEXT    NOT NULL,
+        price_vnd  REAL    NOT NULL,
+        note       TEXT    NOT NULL,
+        entered_by TEXT    NOT NULL,
+        entered_at INTEGER NOT NULL
+    );
+    CREATE TABLE supply_norm_changes (
+        id              INTEGER PRIMARY KEY,
+        resource        TEXT    NOT NULL,
+        department      TEXT,
+        from_day        TEXT    NOT NULL,
+        per             TEXT    NOT NULL,
+        every           TEXT    NOT NULL,
+        amount          REAL    NOT NULL,
+        measure         TEXT    NOT NULL,
+        regulation      TEXT    NOT NULL,
+        regulation_date TEXT    NOT NULL,
+        entered_by      TEXT    NOT NULL,
+        entered_at      INTEGER NOT NULL
+    );
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

@@ -1,13 +1,14 @@
-//! `GET /api/v1/consumption`: a resource's use over a range, by hour, day or month.
+//! `GET /api/v1/consumption`: a resource's use over a range, by hour, day or month; for a
+//! configured resource (stationery, toner, fuel), what its slips issued.
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
-use crate::analysis::figures;
 use crate::analysis::figures::ConsumptionQuery;
-use crate::domain::{DepartmentId, MeterId, Resource, Step, TimeRange};
+use crate::analysis::{figures, supply_series};
+use crate::domain::{AnyResource, DepartmentId, MeterId, Step, TimeRange};
 use crate::web::auth::Viewer;
 use crate::web::extract::{ApiQuery, optional_id};
 use crate::web::{ApiError, AppState};
@@ -35,19 +36,31 @@ pub async fn consumption(
             .filter(|v| !v.is_empty())
             .ok_or_else(|| ApiError::BadRequest(format!("`{name}` is missing: {CONSUMPTION_EXAMPLE}")))
     };
-    let resource: Resource =
-        required(params.resource, "resource")?.parse().map_err(|e| ApiError::BadRequest(format!("{e}")))?;
+    let config = state.config();
+    let resource = config.any_resource(&required(params.resource, "resource")?).map_err(ApiError::BadRequest)?;
     let from = required(params.from, "from")?;
     let to = required(params.to, "to")?;
     let step = Step::parse(&required(params.step, "step")?).map_err(|e| ApiError::BadRequest(e.0))?;
-    let range = TimeRange::parse(&from, &to, &state.config().office.timezone).map_err(|e| ApiError::BadRequest(e.0))?;
+    let range = TimeRange::parse(&from, &to, &config.office.timezone).map_err(|e| ApiError::BadRequest(e.0))?;
     let department = optional_id::<DepartmentId>(params.department, "department")?;
     let meter = optional_id::<MeterId>(params.meter, "meter")?;
-    let series = figures::consumption(
-        state.store.as_ref(),
-        &state.config(),
-        &ConsumptionQuery { resource, department, meter, range, step },
-    )
-    .await?;
-    Ok(Json(series))
+    let store = state.store.as_ref();
+    match resource {
+        AnyResource::Metered(resource) => {
+            let query = ConsumptionQuery { resource, department, meter, range, step };
+            Ok(Json(figures::consumption(store, &config, &query).await?).into_response())
+        }
+        AnyResource::Supply(id) => {
+            if meter.is_some() {
+                return Err(ApiError::BadRequest(format!(
+                    "`{id}` is issued on slips, not metered: leave `meter` out (department optional)"
+                )));
+            }
+            let supply = config
+                .supply(id.as_str())
+                .ok_or_else(|| ApiError::BadRequest(format!("`{id}` is not a configured resource")))?;
+            let series = supply_series::series(store, &config, supply, department.as_ref(), range, step).await?;
+            Ok(Json(series).into_response())
+        }
+    }
 }

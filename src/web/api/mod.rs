@@ -24,5 +24,6 @@ pub mod report;
 pub mod scores;
 pub mod staffing;
 pub mod supplies;
+pub mod supply_prices;
 pub mod tariffs;
 pub mod waste;

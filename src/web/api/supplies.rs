@@ -7,8 +7,10 @@ use axum::extract::rejection::JsonRejection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::analysis::supplies::SupplyFigures;
 use crate::analysis::{plan_in_force, supplies};
-use crate::domain::Source;
+use crate::domain::period::NamedPeriod;
+use crate::domain::{DepartmentId, Source, SupplyId};
 use crate::web::auth::{Viewer, Writer};
 use crate::web::commands::slips::SlipBody;
 use crate::web::extract::{ApiQuery, period_param};
@@ -34,6 +36,37 @@ pub async fn post_slip(
         "value_vnd": total,
         "entered_by": record.entered_by,
     })))
+}
+
+/// One configured resource's figures over a period (its departments, then the office), for
+/// the endpoints asked about it by `resource=<id>`; `department` keeps only that department's.
+pub(super) async fn figures_of(
+    state: &AppState,
+    id: &SupplyId,
+    department: Option<&DepartmentId>,
+    period: &NamedPeriod,
+) -> Result<SupplyFigures, ApiError> {
+    let config = state.config();
+    if let Some(d) = department
+        && config.department(d).is_none()
+    {
+        let known: Vec<&str> = config.departments.iter().map(|d| d.id.as_str()).collect();
+        return Err(ApiError::BadRequest(format!(
+            "no department `{d}` is configured: use one of {}",
+            known.join(", ")
+        )));
+    }
+    let store = state.store.as_ref();
+    let plan = plan_in_force::in_force(store, &config).await?;
+    let figures = supplies::all(store, &config, &plan, period, jiff::Timestamp::now()).await?;
+    let mut figures = figures
+        .into_iter()
+        .find(|f| &f.resource == id)
+        .ok_or_else(|| ApiError::BadRequest(format!("`{id}` is not a configured resource")))?;
+    if let Some(d) = department {
+        figures.departments.retain(|u| u.department.as_ref() == Some(d));
+    }
+    Ok(figures)
 }
 
 #[derive(Deserialize)]

@@ -17,6 +17,8 @@ pub mod recipients;
 pub mod review;
 pub mod slips;
 pub mod staffing;
+pub mod supply_norms;
+pub mod supply_prices;
 pub mod tariffs;
 
 use serde_json::{Value, json};

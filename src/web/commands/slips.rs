@@ -2,6 +2,7 @@
 //! several lines, each priced on that date. A slip naming a resource or item the config does
 //! not know is refused with a Vietnamese message and kept among the rejected input.
 
+use crate::analysis::supplies_in_force::supplies_in_force;
 use jiff::civil::Date;
 use serde::Deserialize;
 use serde_json::json;
@@ -70,7 +71,9 @@ pub(crate) async fn apply(
         return Err(ApiError::BadRequest("phiếu chưa có số: ghi số phiếu, ví dụ PX-2026-001".into()));
     }
     let slip = IssueSlip { number, department, date, lines: body.lines.clone() };
-    let lines = match slip.price(&state.config().supplies) {
+    // Priced with the prices in force: the config's lists with those entered in the app.
+    let supplies = supplies_in_force(state.store.as_ref(), &state.config()).await?;
+    let lines = match slip.price(&supplies) {
         Ok(lines) => lines,
         Err(problems) => {
             let message = problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; ");

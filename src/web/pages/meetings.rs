@@ -8,8 +8,10 @@ use serde::Deserialize;
 
 use super::{back_to, csrf_field};
 use crate::analysis::meetings;
-use crate::analysis::score_report::ScoreReport;
+use crate::analysis::points::{CriterionScore, Standing};
+use crate::analysis::score_report::{DepartmentScore, ScoreReport};
 use crate::auth::Principal;
+use crate::config::Criterion;
 use crate::domain::Month;
 use crate::domain::period::NamedPeriod;
 use crate::locale::{self, Lang};
@@ -86,18 +88,24 @@ pub(super) async fn section(
 }
 
 /// Beside the documents on the council's page, once the office counts its meetings: each
-/// department's paperless share, its trend and the target (not scored).
+/// department's paperless share, its trend, the target and the points the rubric gives it.
 pub(super) fn score_section(report: &ScoreReport, lang: Lang) -> Markup {
     if !report.departments.iter().any(|d| d.meetings.held > 0) {
         return html! {};
     }
+    let scored = |d: &DepartmentScore| d.criteria.iter().find(|c| c.criterion == Criterion::Meetings).cloned();
+    let any_scored = report.departments.iter().any(|d| scored(d).is_some());
     html! {
         section data-criterion="meetings" {
-            h3 { (lang.pick("Họp không giấy (không chấm điểm)", "Paperless meetings (not scored)")) }
+            h3 {
+                (lang.pick("Họp không giấy", "Paperless meetings"))
+                @if !any_scored { (lang.pick(" (không chấm điểm)", " (not scored)")) }
+            }
             div.table-wrap { table {
                 thead { tr {
                     th { (lang.pick("Phòng, ban", "Department")) } th { (lang.pick("Tỷ lệ", "Share")) }
                     th { (lang.pick("Xu hướng", "Trend")) } th { (lang.pick("Mục tiêu", "Target")) }
+                    @if any_scored { th { (lang.pick("Điểm", "Points")) } }
                 } }
                 tbody { @for d in &report.departments {
                     tr data-department=(d.department.as_str()) {
@@ -105,10 +113,22 @@ pub(super) fn score_section(report: &ScoreReport, lang: Lang) -> Markup {
                         td.num data-figure="share" { (percent(d.meetings.share_percent, lang)) }
                         td.num data-figure="trend" { (trend(d.meetings.trend_points, lang)) }
                         td.num data-figure="target" { (percent(Some(d.meetings.target_percent), lang)) }
+                        @if let Some(c) = scored(d) {
+                            td.num data-figure="points" title=(c.explain) { (points_cell(&c, lang)) }
+                        }
                     }
                 } }
             } }
         }
+    }
+}
+
+/// A criterion's points as the council's table shows them, or why it is not scored.
+pub(super) fn points_cell(c: &CriterionScore, lang: Lang) -> String {
+    if c.standing == Standing::NotApplicable {
+        lang.pick("không chấm", "not scored").to_owned()
+    } else {
+        locale::number(c.points, 2, lang)
     }
 }
 

@@ -41,6 +41,7 @@ const MENU: &[MenuEntry] = &[
     admins("/admin/departments", "Quản lý phòng, ban", "Manage departments"),
     admins("/admin/tariffs", "Giá điện, nước, giấy", "Prices"),
     admins("/admin/calendar", "Lịch làm việc", "Working calendar"),
+    admins("/admin/supply-prices", "Giá và định mức vật tư", "Supply prices and norms"),
     admins("/admin/emission-factors", "Hệ số phát thải", "Emission factors"),
     admins("/admin/users", "Người dùng", "Users"),
     admins("/admin/audit", "Nhật ký", "Audit log"),

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::explain::{explain_details, status_badge};
 use super::{layout, period_choice};
 use crate::analysis::common_area;
-use crate::analysis::points::Standing;
+use crate::analysis::points::{CriterionScore, Standing};
 use crate::analysis::score_report::report_in_force;
 use crate::domain::Resource;
 use crate::domain::period::NamedPeriod;
@@ -26,6 +26,11 @@ fn optional(value: Option<f64>, decimals: usize, lang: Lang) -> String {
     value.map(|v| locale::number(v, decimals, lang)).unwrap_or_else(|| "—".to_owned())
 }
 
+/// A criterion's key in the page: its code, or the configured resource's id.
+fn criterion_key(c: &CriterionScore) -> &str {
+    c.supply.as_ref().map_or(c.criterion.code(), |id| id.as_str())
+}
+
 pub async fn scores_page(
     State(state): State<AppState>,
     Viewer(who): Viewer,
@@ -36,12 +41,7 @@ pub async fn scores_page(
     let (period, error) = period_choice::chosen(params.period.as_deref(), NamedPeriod::Year(today.year()), lang);
     let report = report_in_force(state.store.as_ref(), &state.config(), &period, jiff::Timestamp::now()).await?;
     let no_meter = lang.pick("chưa có công tơ riêng", "no meter of its own");
-    let criteria = [
-        lang.pick("Điện", "Electricity"),
-        lang.pick("Nước", "Water"),
-        lang.pick("Giấy", "Paper"),
-        lang.pick("Văn bản điện tử", "E-documents"),
-    ];
+    let criteria = report.criterion_names(lang);
     let body = html! {
         main.scores {
             @if let Some(error) = &error { p.status.bad data-result="error" { (error) } }
@@ -77,7 +77,7 @@ pub async fn scores_page(
                             tr data-department=(d.department.as_str()) {
                                 td { (d.name) }
                                 @for c in &d.criteria {
-                                    td.num data-criterion=(c.criterion.code()) {
+                                    td.num data-criterion=(criterion_key(c)) {
                                         @if c.standing == Standing::NotApplicable { span.no-meter { (no_meter) } } @else { (locale::number(c.points, 2, lang)) }
                                     }
                                 }
@@ -92,7 +92,7 @@ pub async fn scores_page(
                     details.explain data-explain=(format!("{}-points", d.department)) {
                         summary { (lang.pick("Cách tính điểm", "How the points are computed")) " — " (d.name) }
                         ol {
-                            @for c in &d.criteria { li data-line=(c.criterion.code()) { (c.explain) } }
+                            @for c in &d.criteria { li data-line=(criterion_key(c)) { (c.explain) } }
                             li data-line="total" { (d.total_explain) }
                         }
                     }

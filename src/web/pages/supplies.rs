@@ -53,7 +53,7 @@ fn allowance(f: &SupplyFigures, used: &SupplyUse, lang: Lang) -> String {
 }
 
 /// A section per configured resource under the metered ones: each department's use, value
-/// and per person, then the office; not scored.
+/// and per person against the norm with the points it gives, then the office.
 pub(super) fn score_sections(report: &ScoreReport, lang: Lang) -> Markup {
     html! {
         @for f in &report.supplies {
@@ -64,7 +64,7 @@ pub(super) fn score_sections(report: &ScoreReport, lang: Lang) -> Markup {
                         th { (lang.pick("Phòng, ban", "Department")) } th { (lang.pick("Đã dùng", "Used")) }
                         th { (lang.pick("Giá trị (đồng)", "Value (VND)")) } th { (lang.pick("Theo đầu người", "Per person")) }
                         th { "CO2e (kg)" } th { (lang.pick("Định mức cả kỳ", "Norm for the period")) }
-                        th { (lang.pick("So với định mức", "Against the norm")) } th { (lang.pick("Trạng thái", "Status")) }
+                        th { (lang.pick("So với định mức", "Against the norm")) } th { (lang.pick("Điểm", "Points")) }
                     } }
                     tbody {
                         @for d in &report.departments {
@@ -72,12 +72,17 @@ pub(super) fn score_sections(report: &ScoreReport, lang: Lang) -> Markup {
                                 tr data-department=(d.department.as_str()) {
                                     td { (d.name) }
                                     (cells(f, used, lang))
+                                    @match d.criteria.iter().find(|c| c.supply.as_ref() == Some(&f.resource)) {
+                                        Some(c) => td.num data-figure="points" title=(c.explain) { (super::meetings::points_cell(c, lang)) }
+                                        None => td data-figure="status" { (lang.pick("không chấm điểm", "not scored")) }
+                                    }
                                 }
                             }
                         }
                         tr.office-total data-department="ca-van-phong" {
                             th { (lang.pick("Cả văn phòng", "Whole office")) }
                             (cells(f, &f.office, lang))
+                            td {}
                         }
                     }
                 } }
@@ -102,6 +107,5 @@ fn cells(f: &SupplyFigures, used: &SupplyUse, lang: Lang) -> Markup {
         td.num data-figure="co2e" { (used.co2e_kg.map(|kg| locale::number(kg, 1, lang)).unwrap_or_else(|| "—".into())) }
         td.num data-figure="norm" { (allowance(f, used, lang)) }
         td.num data-figure="against-norm" { (norm_cell(used, lang)) }
-        td data-figure="status" { (lang.pick("không chấm điểm", "not scored")) }
     }
 }

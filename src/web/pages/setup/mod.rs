@@ -6,6 +6,8 @@ mod departments;
 mod devices;
 mod emission_factors;
 mod meters;
+mod supply_norms;
+mod supply_prices;
 mod tariffs;
 
 pub use calendar::{calendar_form, calendar_page};
@@ -13,4 +15,6 @@ pub use departments::{add_department_form, change_department_form, departments_p
 pub use devices::{adopt_device_form, devices_page};
 pub use emission_factors::{factor_form, factors_page};
 pub use meters::{add_meter_form, change_meter_form, meter_page, meters_page, retire_meter_form};
+pub use supply_norms::supply_norm_form;
+pub use supply_prices::{supply_price_form, supply_prices_page};
 pub use tariffs::{tariff_form, tariffs_page};
