@@ -212,7 +212,10 @@ impl Outbox {
                 tx.execute("DELETE FROM influx_outbox WHERE seq <= ?1", [seq])?;
             }
             if let Some((seq, rest, points)) = &batch.split {
-                tx.execute("UPDATE influx_outbox SET line = ?2, points = ?3 WHERE seq = ?1", params![seq, rest, points])?;
+                tx.execute(
+                    "UPDATE influx_outbox SET line = ?2, points = ?3 WHERE seq = ?1",
+                    params![seq, rest, points],
+                )?;
             }
             let mut sent = tx.prepare_cached(
                 "DELETE FROM influx_outbox_hours WHERE meter = ?1 AND hour = ?2

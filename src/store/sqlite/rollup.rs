@@ -180,7 +180,9 @@ impl Inner {
         hours: &BTreeMap<i64, f64>,
     ) -> Result<(), rusqlite::Error> {
         let stored: BTreeMap<i64, f64> = tx
-            .prepare_cached("SELECT hour, amount FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3")?
+            .prepare_cached(
+                "SELECT hour, amount FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3",
+            )?
             .query_map(params![meter, window_start, window_end], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         let mut days = BTreeSet::new();
