@@ -59,10 +59,23 @@ pub fn consumption(tags: &MeterTags, amount: f64, hour_ms: i64) -> Option<String
     point(CONSUMPTION, tags, CONSUMPTION_FIELD, amount, hour_ms)
 }
 
+/// The measurement and tags of a meter's consumption points: what [`consumption_at`] adds
+/// an hour's amount to when the hour is sent.
+pub fn consumption_series(tags: &MeterTags) -> String {
+    series(CONSUMPTION, tags)
+}
+
+/// The consumption point of `series` (from [`consumption_series`]) for the UTC hour starting
+/// at `hour_ms`; `None` for an amount line protocol cannot carry.
+pub fn consumption_at(series: &str, amount: f64, hour_ms: i64) -> Option<String> {
+    with_field(series.to_owned(), CONSUMPTION_FIELD, amount, hour_ms)
+}
+
 fn point(measurement: &str, tags: &MeterTags, field: &str, value: f64, ts_ms: i64) -> Option<String> {
-    if !value.is_finite() {
-        return None;
-    }
+    with_field(series(measurement, tags), field, value, ts_ms)
+}
+
+fn series(measurement: &str, tags: &MeterTags) -> String {
     let mut line = String::with_capacity(128);
     line.push_str(measurement);
     // Tags in key order, as InfluxDB recommends for write performance.
@@ -75,6 +88,13 @@ fn point(measurement: &str, tags: &MeterTags, field: &str, value: f64, ts_ms: i6
         push_tag(&mut line, "parent", parent.as_str());
     }
     push_tag(&mut line, "resource", tags.resource.as_str());
+    line
+}
+
+fn with_field(mut line: String, field: &str, value: f64, ts_ms: i64) -> Option<String> {
+    if !value.is_finite() {
+        return None;
+    }
     line.push(' ');
     line.push_str(field);
     line.push('=');

@@ -8,14 +8,14 @@ use crate::domain::MeterId;
 use crate::store::ChangedHours;
 
 /// What one transaction changed in the time series: the stored readings it added or changed
-/// and the new amount of every consumption hour whose amount it changed (0: the hour lost all
-/// its use).
+/// and every consumption hour whose amount it changed (the journal holds the new amount; none:
+/// the hour lost all its use).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeriesChanges {
     /// (meter, ts in ms, value in the canonical unit).
     pub readings: Vec<(MeterId, i64, f64)>,
-    /// (meter, start of the UTC hour in ms, amount).
-    pub hours: Vec<(MeterId, i64, f64)>,
+    /// (meter, start of the UTC hour in ms).
+    pub hours: Vec<(MeterId, i64)>,
 }
 
 /// Told, inside the transaction and before it commits, what a write changed in the time
@@ -122,14 +122,14 @@ impl Inner {
             .collect::<Result<Vec<_>, _>>()?;
         let hours = tx
             .prepare_cached(
-                "SELECT c.meter, c.hour, coalesce(h.amount, 0.0) FROM temp.changed_hours c
+                "SELECT c.meter, c.hour FROM temp.changed_hours c
                  LEFT JOIN consumption_hourly h ON h.meter = c.meter AND h.hour = c.hour
                  WHERE c.old_amount IS NULL
                     OR abs(coalesce(h.amount, 0.0) - c.old_amount) > ?1 * max(abs(c.old_amount), 1.0)
                  ORDER BY c.meter, c.hour",
             )?
-            .query_map([SAME_AMOUNT], |r| Ok((meter(r.get(0)?), r.get(1)?, r.get(2)?)))?
-            .filter_map(|row| row.map(|(m, hour, amount)| m.map(|m| (m, hour, amount))).transpose())
+            .query_map([SAME_AMOUNT], |r| Ok((meter(r.get(0)?), r.get(1)?)))?
+            .filter_map(|row| row.map(|(m, hour)| m.map(|m| (m, hour))).transpose())
             .collect::<Result<Vec<_>, _>>()?;
         tx.execute_batch("DELETE FROM temp.changed_readings;")?;
         if readings.is_empty() && hours.is_empty() {

@@ -13,6 +13,12 @@ use crate::domain::consumption::{
 use crate::domain::period::day_start;
 use crate::store::{from_ms, ms};
 
+/// Whether an hour rebuilt from its readings keeps its stored amount: the same sum taken in
+/// another order may differ in the last bits, far below anything a figure shows.
+fn same_amount(stored: f64, rebuilt: f64) -> bool {
+    (stored - rebuilt).abs() <= 1e-12 * stored.abs().max(1.0)
+}
+
 impl Inner {
     /// Up to `count` stored readings just before `ts`, oldest first.
     pub(super) fn readings_before(
@@ -162,7 +168,9 @@ impl Inner {
         self.replace_hours(tx, id, window_start, window_end, &hours)
     }
 
-    /// Put `hours` in place of a meter's hourly totals in the window and rebuild its days.
+    /// Put `hours` in place of a meter's hourly totals in the window and rebuild the days of
+    /// those that changed. An hour whose amount comes out the same is left as it is: a late
+    /// reading rebuilds a window of which most hours often keep their amounts.
     pub(super) fn replace_hours(
         &self,
         tx: &Transaction<'_>,
@@ -171,18 +179,28 @@ impl Inner {
         window_end: i64,
         hours: &BTreeMap<i64, f64>,
     ) -> Result<(), rusqlite::Error> {
-        tx.prepare_cached("DELETE FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3")?
-            .execute(params![meter, window_start, window_end])?;
-        let mut insert =
-            tx.prepare_cached("INSERT INTO consumption_hourly (meter, hour, amount) VALUES (?1, ?2, ?3)")?;
-        for (hour, amount) in hours {
-            insert.execute(params![meter, hour, amount])?;
-        }
+        let stored: BTreeMap<i64, f64> = tx
+            .prepare_cached(
+                "SELECT hour, amount FROM consumption_hourly WHERE meter = ?1 AND hour >= ?2 AND hour < ?3",
+            )?
+            .query_map(params![meter, window_start, window_end], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         let mut days = BTreeSet::new();
-        let mut hour = window_start;
-        while hour < window_end {
+        let mut remove = tx.prepare_cached("DELETE FROM consumption_hourly WHERE meter = ?1 AND hour = ?2")?;
+        for &hour in stored.keys().filter(|hour| !hours.contains_key(hour)) {
+            remove.execute(params![meter, hour])?;
             days.insert(self.day_of(hour));
-            hour += HOUR_MS;
+        }
+        let mut put = tx.prepare_cached(
+            "INSERT INTO consumption_hourly (meter, hour, amount) VALUES (?1, ?2, ?3)
+             ON CONFLICT (meter, hour) DO UPDATE SET amount = excluded.amount",
+        )?;
+        for (&hour, &amount) in hours {
+            if stored.get(&hour).is_some_and(|&was| same_amount(was, amount)) {
+                continue;
+            }
+            put.execute(params![meter, hour, amount])?;
+            days.insert(self.day_of(hour));
         }
         for day in days {
             self.rebuild_day(tx, meter, day)?;

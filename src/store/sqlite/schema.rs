@@ -344,6 +344,28 @@ pub(super) const MIGRATIONS: &[&str] = &[
         entered_at      INTEGER NOT NULL
     );
 "#,
+    // The InfluxDB outbox takes one row a transaction (its readings' lines, one a line, and a
+    // running count of points so the backlog is counted without reading the rows), and the
+    // consumption hours wait by (meter, hour): the drainer sends each hour's amount as the
+    // journal holds it then, so an hour rewritten by many transactions is sent once.
+    r#"
+    ALTER TABLE influx_outbox ADD COLUMN points INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE influx_outbox ADD COLUMN upto INTEGER;
+    UPDATE influx_outbox SET upto = seq;
+    CREATE TRIGGER influx_outbox_upto AFTER INSERT ON influx_outbox BEGIN
+        UPDATE influx_outbox
+        SET upto = new.points + coalesce((SELECT upto FROM influx_outbox WHERE seq < new.seq ORDER BY seq DESC LIMIT 1), 0)
+        WHERE seq = new.seq;
+    END;
+    ALTER TABLE influx_dead_letters ADD COLUMN points INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE influx_outbox_hours (
+        meter       TEXT    NOT NULL,
+        hour        INTEGER NOT NULL,    -- ms, start of a UTC hour
+        series      TEXT    NOT NULL,    -- the point's measurement and tags
+        enqueued_at INTEGER NOT NULL,    -- when the hour first changed since it was last sent
+        PRIMARY KEY (meter, hour)
+    ) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

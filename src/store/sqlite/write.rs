@@ -22,6 +22,47 @@ use crate::store::{AuditLine, Outcome, Review, Reviewed, StoreError, WriteReport
 pub(super) struct Latest {
     tails: HashMap<MeterId, Vec<Sample>>,
     limits: HashMap<MeterId, RateLimit>,
+    /// For a meter with late readings in the batch, the readings just before the last of them.
+    late: HashMap<MeterId, LateChain>,
+}
+
+/// The last few readings up to a late one (oldest first) and the time of the first stored
+/// reading after them (none: the batch's own readings only): a backlog replayed in order
+/// sends late readings one after the other, and each follows the one before without a query.
+struct LateChain {
+    chain: Vec<Sample>,
+    until: Option<i64>,
+}
+
+impl LateChain {
+    /// Whether a reading at `ts` comes right after the chain, no stored reading in between.
+    fn continued_by(&self, ts: i64) -> bool {
+        self.chain.last().is_some_and(|last| last.ts_ms < ts) && self.until.is_none_or(|until| ts < until)
+    }
+}
+
+impl Latest {
+    /// Keep the meter's last readings up to date with one just stored.
+    fn stored(&mut self, meter: &MeterId, sample: Sample) {
+        let keep = |chain: &mut Vec<Sample>| {
+            chain.push(sample);
+            if chain.len() > GLITCH_LOOKAHEAD + 1 {
+                chain.remove(0);
+            }
+        };
+        if let Some(tail) = self.tails.get_mut(meter)
+            && tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms)
+        {
+            keep(tail);
+        } else if let Some(late) = self.late.get_mut(meter) {
+            if late.continued_by(sample.ts_ms) {
+                keep(&mut late.chain);
+            } else {
+                // Stored among the readings the chain holds: ask the store again next time.
+                self.late.remove(meter);
+            }
+        }
+    }
 }
 
 /// How long a meter's learned limit is used before its history is asked again.
@@ -117,14 +158,7 @@ impl Inner {
                         }
                     }
                     if inserted {
-                        if let Some(tail) = latest.tails.get_mut(&reading.meter)
-                            && tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms)
-                        {
-                            tail.push(sample);
-                            if tail.len() > GLITCH_LOOKAHEAD + 1 {
-                                tail.remove(0);
-                            }
-                        }
+                        latest.stored(&reading.meter, sample);
                         let entry = fresh.entry(reading.meter).or_insert((Vec::new(), i64::MIN));
                         entry.0.push(sample);
                         entry.1 = entry.1.max(ms(origin.received_at));
@@ -238,9 +272,17 @@ impl Inner {
             let tail = self.readings_before(tx, meter, i64::MAX, context)?;
             latest.tails.insert(meter.clone(), tail);
         }
-        let mut chain = match latest.tails.get(meter) {
-            Some(tail) if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) => tail.clone(),
-            _ => self.readings_before(tx, meter, sample.ts_ms, context)?,
+        let mut chain = match (latest.tails.get(meter), latest.late.get(meter)) {
+            (Some(tail), _) if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) => tail.clone(),
+            (_, Some(late)) if late.continued_by(sample.ts_ms) => late.chain.clone(),
+            _ => {
+                let chain = self.readings_before(tx, meter, sample.ts_ms, context)?;
+                let until = tx
+                    .prepare_cached("SELECT min(ts) FROM readings WHERE meter = ?1 AND ts > ?2")?
+                    .query_row(params![meter.as_str(), sample.ts_ms], |r| r.get(0))?;
+                latest.late.insert(meter.clone(), LateChain { chain: chain.clone(), until });
+                chain
+            }
         };
         chain.push(sample);
         let kept = without_glitches(&chain);
