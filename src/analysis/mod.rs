@@ -17,6 +17,7 @@ pub mod score_report;
 pub mod series;
 pub mod staffing;
 pub mod supplies;
+pub mod tariff_cost;
 pub mod waste;
 
 pub use freshness::{Freshness, freshness};

@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::domain::period::NamedPeriod;
-use crate::domain::{DepartmentId, Resource, Unit};
+use crate::domain::{DepartmentId, PriceScheme, Resource, Unit};
 
 // ---- the file as written -------------------------------------------------------------------
 
@@ -96,8 +96,11 @@ pub(super) struct EmissionFactorEntry {
 pub(super) struct TariffEntry {
     resource: String,
     from: String,
-    price_vnd: f64,
+    /// One price; electricity may instead give `time_of_use` or `blocks`.
+    price_vnd: Option<f64>,
     per: String,
+    time_of_use: Option<crate::domain::electricity_price::TimeOfUseSpec>,
+    blocks: Option<Vec<crate::domain::electricity_price::Block>>,
     #[serde(default)]
     note: String,
 }
@@ -299,9 +302,13 @@ pub struct Tariff {
     /// The unit the price is for, as written (kWh, m3, ream…).
     pub per: String,
     pub note: String,
-    /// VND per canonical unit (kWh, m³, sheet).
+    /// VND per canonical unit (kWh, m³, sheet); for time-of-use prices or blocks, the
+    /// headline price (normal hours, the first block).
     #[serde(skip)]
     pub vnd_per_unit: f64,
+    /// Electricity's time-of-use prices or monthly blocks, if not one price.
+    #[serde(skip)]
+    pub scheme: PriceScheme,
 }
 
 impl Tariff {
@@ -315,7 +322,28 @@ impl Tariff {
         // A price per ream is a 500th of it per sheet; per Wh a thousand times it per kWh.
         let vnd_per_unit =
             price_vnd / crate::domain::Conversion::new(unit, resource).map(|c| c.to_canonical(1.0)).unwrap_or(1.0);
-        Ok(Tariff { resource, from, price_vnd, per: per.to_owned(), note: note.to_owned(), vnd_per_unit })
+        Ok(Tariff {
+            resource,
+            from,
+            price_vnd,
+            per: per.to_owned(),
+            note: note.to_owned(),
+            vnd_per_unit,
+            scheme: PriceScheme::Flat,
+        })
+    }
+
+    /// Electricity per kWh at time-of-use prices or in blocks (a flat scheme keeps the one
+    /// price); `Err` says what to fix, in English and Vietnamese.
+    pub fn priced_by(self, scheme: PriceScheme) -> Result<Tariff, (String, String)> {
+        let Some(headline) = scheme.headline_vnd() else { return Ok(Tariff { scheme, ..self }) };
+        if self.resource != Resource::Electricity || self.per != "kWh" {
+            return Err((
+                "time-of-use prices and blocks are for electricity per kWh: set resource = \"electricity\" and per = \"kWh\"".into(),
+                "Giá theo giờ và giá bậc thang chỉ dùng cho điện, tính theo kWh".into(),
+            ));
+        }
+        Ok(Tariff { price_vnd: headline, vnd_per_unit: headline, scheme, ..self })
     }
 }
 
@@ -414,6 +442,7 @@ fn default_tariffs() -> Vec<Tariff> {
         per: "kWh".into(),
         note: "Giá bán lẻ điện cho cơ quan hành chính sự nghiệp, cấp điện áp dưới 6 kV, chưa gồm VAT".into(),
         vnd_per_unit: 2226.0,
+        scheme: PriceScheme::Flat,
     }]
 }
 
@@ -649,19 +678,50 @@ fn resolve_tariffs(entries: &[TariffEntry], problem: Problem<'_>) -> Vec<Tariff>
         let key = |f: &str| format!("tariffs[{i}].{f}");
         let res = resource(&e.resource, &key("resource"), problem);
         let from = date(&e.from, &key("from"), problem);
-        if !(e.price_vnd.is_finite() && e.price_vnd >= 0.0) {
-            problem(
-                key("price_vnd"),
-                format!("{} is not a price", e.price_vnd),
-                "give the price in VND, 0 or more".into(),
-            );
+        let scheme_key = if e.blocks.is_some() { "blocks" } else { "time_of_use" };
+        let scheme = match PriceScheme::from_parts(e.time_of_use.clone(), e.blocks.clone()) {
+            Ok(scheme) => scheme,
+            Err(err) => {
+                problem(key(scheme_key), err.english(), "correct it as the bill or EVN's notice gives it".into());
+                continue;
+            }
+        };
+        let price_vnd = match (e.price_vnd, scheme.headline_vnd()) {
+            (Some(p), None) => p,
+            (None, Some(headline)) => headline,
+            (None, None) => {
+                problem(
+                    key("price_vnd"),
+                    "no price given".into(),
+                    "give price_vnd, or for electricity time_of_use or blocks".into(),
+                );
+                continue;
+            }
+            (Some(_), Some(_)) => {
+                problem(
+                    key("price_vnd"),
+                    format!("price_vnd given with {scheme_key}"),
+                    format!("leave out price_vnd: the prices are in {scheme_key}"),
+                );
+                continue;
+            }
+        };
+        if !(price_vnd.is_finite() && price_vnd >= 0.0) {
+            problem(key("price_vnd"), format!("{price_vnd} is not a price"), "give the price in VND, 0 or more".into());
             continue;
         }
         let (Some(resource), Some(from)) = (res, from) else { continue };
-        let tariff = match Tariff::new(resource, from, e.price_vnd, &e.per, &e.note) {
+        let tariff = match Tariff::new(resource, from, price_vnd, &e.per, &e.note) {
             Ok(tariff) => tariff,
             Err(fix) => {
                 problem(key("per"), format!("`{}` is not a unit of {resource}", e.per), fix);
+                continue;
+            }
+        };
+        let tariff = match tariff.priced_by(scheme) {
+            Ok(tariff) => tariff,
+            Err((fix, _)) => {
+                problem(key(scheme_key), format!("{scheme_key} given for {resource} per {}", e.per), fix);
                 continue;
             }
         };

@@ -142,6 +142,8 @@ pub async fn tariff_form(
         price_vnd: serde_json::Value::String(form.price_vnd),
         per: per.to_owned(),
         note: form.note,
+        time_of_use: None,
+        blocks: None,
     };
     let result = match record(&state, &admin, body).await {
         Ok(r) => {
