@@ -193,15 +193,18 @@ fn bands(windows: &[Window], group: DayGroup) -> Result<[Band; SLOTS], SchemeErr
     let mut day: [Option<Band>; SLOTS] = [None; SLOTS];
     for w in windows {
         let (from, to) = (slot(&w.from, group)?, slot(&w.to, group)?);
-        if from % SLOTS == to % SLOTS {
+        if from == to {
             return Err(SchemeError::EmptyWindow { group, at: slot_name(from) });
         }
-        let mut at = from % SLOTS;
-        while at != to % SLOTS {
+        // 00:00–24:00 is the whole day; 22:00–04:00 runs past midnight.
+        let length = match (to + SLOTS - from) % SLOTS {
+            0 => SLOTS,
+            n => n,
+        };
+        for at in (from..from + length).map(|i| i % SLOTS) {
             if day[at].replace(w.band).is_some() {
                 return Err(SchemeError::Overlap { group, at: slot_name(at) });
             }
-            at = (at + 1) % SLOTS;
         }
     }
     let mut out = [Band::Normal; SLOTS];

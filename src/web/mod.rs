@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/departments", get(pages::departments_page))
         .route("/admin/departments/staffing", post(pages::staffing_form))
         .route("/admin/tariffs", get(pages::tariffs_page).post(pages::tariff_form))
+        .route("/admin/tariffs/electricity", post(pages::tiers_form))
         .route("/admin/calendar", get(pages::calendar_page).post(pages::calendar_form))
         .route("/admin/emission-factors", get(pages::factors_page).post(pages::factor_form))
         .route("/admin/meters", get(pages::meters_page).post(pages::add_meter_form))

@@ -3,6 +3,7 @@
 mod calendar;
 mod departments;
 mod devices;
+mod electricity_tiers;
 mod emission_factors;
 mod meters;
 mod tariffs;
@@ -10,6 +11,7 @@ mod tariffs;
 pub use calendar::{calendar_form, calendar_page};
 pub use departments::{departments_page, staffing_form};
 pub use devices::{adopt_device_form, devices_page};
+pub use electricity_tiers::tiers_form;
 pub use emission_factors::{factor_form, factors_page};
 pub use meters::{add_meter_form, change_meter_form, meter_page, meters_page, retire_meter_form};
 pub use tariffs::{tariff_form, tariffs_page};
