@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::explain::{self, Explain};
 use super::figures::{self, ConsumptionQuery, FigureError};
 use super::staffing::{average_size, basis_weight};
-use super::tariff_cost::{self, SchemeUse};
+use super::tariff_cost::{self, Projected, SchemeUse};
 use crate::config::{Basis, Config, EmissionFactor, Plan, Tariff};
 use crate::domain::consumption::floor_hour;
 use crate::domain::period::local_rfc3339;
@@ -272,17 +272,10 @@ pub async fn progress_with(
     let last_day = local_date(if finished { range.to() } else { as_of }, tz)
         .checked_sub(if finished { 1.day() } else { 0.days() })
         .unwrap_or_else(|_| local_date(as_of, tz));
-    let used = scheme_use(store, config, plan, query, &range, as_of, now_hour, last_day).await?;
-    let cost = tariff_cost::cost(
-        plan,
-        query.resource,
-        &days,
-        &used,
-        last_day,
-        forecast.as_ref(),
-        baseline.as_ref(),
-        target.as_ref(),
-    );
+    let so_far = TimeRange::new(range.from(), as_of).ok();
+    let used = scheme_use(store, config, plan, query, so_far, (local_date(range.from(), tz), last_day), now_hour).await?;
+    let projected = Projected { forecast: forecast.as_ref(), baseline: baseline.as_ref(), target: target.as_ref() };
+    let cost = tariff_cost::cost(plan, query.resource, &days, &used, last_day, projected);
 
     let calendar = match (&baseline, plan.baselines.basis(query.resource)) {
         (Some(b), Basis::PerWorkingDay) => {
@@ -375,30 +368,29 @@ async fn daily_amounts(
 }
 
 /// The hours and the office's month totals that time-of-use prices and blocks in force over
-/// the period need (the months whole, as the bill counts them, up to now).
-#[allow(clippy::too_many_arguments)]
+/// the period's days (`so_far`: its hours to date) need; the months whole, as the bill counts
+/// them, up to now.
 async fn scheme_use(
     store: &dyn StoreReads,
     config: &Config,
     plan: &Plan,
     query: &ProgressQuery,
-    range: &TimeRange,
-    as_of: Timestamp,
+    so_far: Option<TimeRange>,
+    (first_day, last_day): (Date, Date),
     now_hour: Timestamp,
-    last_day: Date,
 ) -> Result<SchemeUse, FigureError> {
     let tz = &config.office.timezone;
-    let (hours, months) = tariff_cost::needs(plan, query.resource, local_date(range.from(), tz), last_day);
+    let (hours, months) = tariff_cost::needs(plan, query.resource, first_day, last_day);
     let mut used = SchemeUse::default();
-    if let (true, Ok(hours)) = (hours, TimeRange::new(range.from(), as_of)) {
+    if let (true, Some(so_far)) = (hours, so_far) {
         let query =
-            ConsumptionQuery { resource: query.resource, department: query.department.clone(), meter: None, range: hours, step: Step::Hour };
+            ConsumptionQuery { resource: query.resource, department: query.department.clone(), meter: None, range: so_far, step: Step::Hour };
         let series = figures::consumption(store, config, &query).await?;
         used = used.with_hours(series.series.into_iter().map(|b| (b.start, b.value)), tz);
     }
     let local_start = |day: Date| day.to_zoned(tz.clone()).map(|z| z.timestamp());
     let month_ends = last_day.last_of_month().tomorrow().ok().and_then(|d| local_start(d).ok());
-    if let (true, Ok(first), Some(next_month)) = (months, local_start(local_date(range.from(), tz).first_of_month()), month_ends) {
+    if let (true, Ok(first), Some(next_month)) = (months, local_start(first_day.first_of_month()), month_ends) {
         let office = ProgressQuery { department: None, ..query.clone() };
         used = used.with_months(&daily_amounts(store, config, &office, first, next_month.min(now_hour)).await?);
     }

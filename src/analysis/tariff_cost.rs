@@ -52,6 +52,13 @@ pub fn needs(plan: &Plan, resource: Resource, from: Date, to: Date) -> (bool, bo
     })
 }
 
+/// The figures priced at the projection's price.
+pub struct Projected<'a> {
+    pub forecast: Option<&'a Forecast>,
+    pub baseline: Option<&'a BaselineFigure>,
+    pub target: Option<&'a TargetFigure>,
+}
+
 /// A day's use at `tariff`.
 fn day_cost(tariff: &Tariff, day: Date, amount: f64, used: &SchemeUse) -> f64 {
     match &tariff.scheme {
@@ -79,10 +86,9 @@ pub fn cost(
     days: &[(Date, f64)],
     used: &SchemeUse,
     last_day: Date,
-    forecast: Option<&Forecast>,
-    baseline: Option<&BaselineFigure>,
-    target: Option<&TargetFigure>,
+    projected: Projected<'_>,
 ) -> Option<Cost> {
+    let Projected { forecast, baseline, target } = projected;
     let projection = plan.tariff(resource, last_day)?.clone();
     let mut tariffs: Vec<Tariff> = Vec::new();
     let (mut actual_vnd, mut priced, mut unpriced) = (0.0, 0.0, 0.0);

@@ -28,7 +28,7 @@ fn window(from: &str, to: &str, band: &str) -> Value {
 /// Made-up prices and hours shaped like a bill's: normal 2 000, peak 3 000, off-peak 1 000.
 fn time_of_use() -> Value {
     json!({
-        "resource": "electricity", "from": "2025-01-01", "per": "kWh", "note": "Giá kinh doanh theo giờ",
+        "resource": "electricity", "from": "2025-11-01", "per": "kWh", "note": "Giá kinh doanh theo giờ",
         "time_of_use": {
             "normal_vnd": 2000, "peak_vnd": 3000, "off_peak_vnd": 1000,
             "monday_saturday": [
@@ -48,9 +48,9 @@ async fn a_day_at_time_of_use_prices_costs_the_kwh_of_each_window_at_its_price()
     let file = dir.path().join("office.toml");
     std::fs::write(&file, &text).unwrap();
     let app = spawn_app_from(&text, dir).await;
-    // Phòng A's meter on Monday 03/03/2025, then Sunday 09/03/2025.
+    // Phòng A's meter on Monday 03/11/2025, then Sunday 09/11/2025.
     let at = |day: u8, hour: u8, value: f64| {
-        json!({"meter": "dien-a", "value": value, "ts": format!("2025-03-{day:02}T{hour:02}:00:00+07:00")})
+        json!({"meter": "dien-a", "value": value, "ts": format!("2025-11-{day:02}T{hour:02}:00:00+07:00")})
     };
     readings(
         &app,
@@ -68,18 +68,18 @@ async fn a_day_at_time_of_use_prices_costs_the_kwh_of_each_window_at_its_price()
         ]),
     )
     .await;
-    let march = "department=phong-a&period=2025-03";
+    let november = "department=phong-a&period=2025-11";
     // The shipped flat price: 57 kWh × 2 226.
-    approx(&cost(&app, march).await["actual_vnd"], 57.0 * 2226.0);
+    approx(&cost(&app, november).await["actual_vnd"], 57.0 * 2226.0);
 
     let (status, kept) = set_price(&app, &time_of_use()).await;
     assert_eq!(status, 200, "{kept}");
     let day_cost = 8_000.0 + 20_000.0 + 10_000.0 + 9_000.0 + 25_000.0 + 18_000.0 + 6_000.0;
-    let march_cost = cost(&app, march).await;
-    approx(&march_cost["actual_vnd"], day_cost + 16_000.0);
-    assert_eq!(march_cost["projection_tariff"]["price_vnd"], 2000.0, "{march_cost}");
+    let november_cost = cost(&app, november).await;
+    approx(&november_cost["actual_vnd"], day_cost + 16_000.0);
+    assert_eq!(november_cost["projection_tariff"]["price_vnd"], 2000.0, "{november_cost}");
     let (_, listed) = app.get("/api/v1/tariffs").await;
-    let listed = listed["items"].as_array().unwrap().iter().find(|t| t["from"] == "2025-01-01").unwrap().clone();
+    let listed = listed["items"].as_array().unwrap().iter().find(|t| t["from"] == "2025-11-01").unwrap().clone();
     assert_eq!(listed["time_of_use"], time_of_use()["time_of_use"], "{listed}");
     let dir = app.dir_and_stop().await;
 
@@ -93,7 +93,7 @@ async fn a_day_at_time_of_use_prices_costs_the_kwh_of_each_window_at_its_price()
     let exported = String::from_utf8_lossy(&output.stdout).to_string();
     assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
     let parsed = xanh::config::Config::parse("exported.toml", &exported, &|_| None).unwrap();
-    let tariff = parsed.plan.tariffs.iter().find(|t| t.from.to_string() == "2025-01-01").unwrap();
+    let tariff = parsed.plan.tariffs.iter().find(|t| t.from.to_string() == "2025-11-01").unwrap();
     assert_eq!(tariff.scheme.parts().0.map(|t| t.monday_saturday.len()), Some(6), "{exported}");
     drop(dir);
 }

@@ -11,6 +11,7 @@ mod audit_log;
 mod council;
 mod dashboard;
 mod demo_office;
+mod electricity_tiers;
 mod new_devices;
 mod periods;
 mod phone;
