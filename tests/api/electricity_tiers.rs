@@ -30,7 +30,7 @@ fn time_of_use() -> Value {
     json!({
         "resource": "electricity", "from": "2025-11-01", "per": "kWh", "note": "Giá kinh doanh theo giờ",
         "time_of_use": {
-            "normal_vnd": 2000, "peak_vnd": 3000, "off_peak_vnd": 1000,
+            "normal_vnd": 2000.0, "peak_vnd": 3000.0, "off_peak_vnd": 1000.0,
             "monday_saturday": [
                 window("22:00", "04:00", "off_peak"), window("04:00", "09:30", "normal"),
                 window("09:30", "11:30", "peak"), window("11:30", "17:00", "normal"),
