@@ -273,7 +273,8 @@ pub async fn progress_with(
         .checked_sub(if finished { 1.day() } else { 0.days() })
         .unwrap_or_else(|_| local_date(as_of, tz));
     let so_far = TimeRange::new(range.from(), as_of).ok();
-    let used = scheme_use(store, config, plan, query, so_far, (local_date(range.from(), tz), last_day), now_hour).await?;
+    let used =
+        scheme_use(store, config, plan, query, so_far, (local_date(range.from(), tz), last_day), now_hour).await?;
     let projected = Projected { forecast: forecast.as_ref(), baseline: baseline.as_ref(), target: target.as_ref() };
     let cost = tariff_cost::cost(plan, query.resource, &days, &used, last_day, projected);
 
@@ -383,8 +384,13 @@ async fn scheme_use(
     let (hours, months) = tariff_cost::needs(plan, query.resource, first_day, last_day);
     let mut used = SchemeUse::default();
     if let (true, Some(so_far)) = (hours, so_far) {
-        let query =
-            ConsumptionQuery { resource: query.resource, department: query.department.clone(), meter: None, range: so_far, step: Step::Hour };
+        let query = ConsumptionQuery {
+            resource: query.resource,
+            department: query.department.clone(),
+            meter: None,
+            range: so_far,
+            step: Step::Hour,
+        };
         let series = figures::consumption(store, config, &query).await?;
         used = used.with_hours(series.series.into_iter().map(|b| (b.start, b.value)), tz);
     }

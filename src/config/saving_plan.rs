@@ -10,9 +10,9 @@ use crate::domain::{DepartmentId, Resource};
 
 mod tariffs;
 
-use tariffs::{default_tariffs, resolve_tariffs};
-pub(super) use tariffs::TariffEntry;
 pub use tariffs::Tariff;
+pub(super) use tariffs::TariffEntry;
+use tariffs::{default_tariffs, resolve_tariffs};
 
 // ---- the file as written -------------------------------------------------------------------
 
@@ -666,5 +666,4 @@ pub(super) mod tests {
         said("staffing[0].headcount", "area_m2");
         assert!(err.to_string().starts_with("office.toml: "), "{err}");
     }
-
 }

@@ -89,22 +89,42 @@ impl DayGroup {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SchemeError {
     /// A price that is negative or not a number; names the price.
-    NotAPrice { en: &'static str, vi: &'static str, value: f64 },
+    NotAPrice {
+        en: &'static str,
+        vi: &'static str,
+        value: f64,
+    },
     /// A window time not on the hour or half hour.
-    NotATime { group: DayGroup, text: String },
+    NotATime {
+        group: DayGroup,
+        text: String,
+    },
     /// A window from a time to the same time.
-    EmptyWindow { group: DayGroup, at: String },
+    EmptyWindow {
+        group: DayGroup,
+        at: String,
+    },
     /// Two windows both cover the half hour starting at `at`.
-    Overlap { group: DayGroup, at: String },
+    Overlap {
+        group: DayGroup,
+        at: String,
+    },
     /// No window covers the half hour starting at `at`.
-    Gap { group: DayGroup, at: String },
+    Gap {
+        group: DayGroup,
+        at: String,
+    },
     NoBlocks,
     /// Both time-of-use prices and blocks were given.
     Both,
     /// Block `row` (from 1) has a bound not above the one before (or not a positive number).
-    NotIncreasing { row: usize },
+    NotIncreasing {
+        row: usize,
+    },
     /// A block before the last has no bound, or the last has one.
-    OpenEnd { row: usize },
+    OpenEnd {
+        row: usize,
+    },
 }
 
 impl SchemeError {
@@ -117,10 +137,9 @@ impl SchemeError {
             SchemeError::EmptyWindow { group, at } => {
                 format!("a {} window runs from {at} to {at}: give it an end", group.english())
             }
-            SchemeError::Overlap { group, at } => format!(
-                "two {} windows both cover {at}: each half hour belongs to one window",
-                group.english()
-            ),
+            SchemeError::Overlap { group, at } => {
+                format!("two {} windows both cover {at}: each half hour belongs to one window", group.english())
+            }
             SchemeError::Gap { group, at } => {
                 format!("no {} window covers {at}: the windows must cover 00:00–24:00", group.english())
             }
@@ -140,10 +159,9 @@ impl SchemeError {
             SchemeError::NotAPrice { vi, value, .. } => {
                 format!("{vi} {value} không phải là giá: hãy nhập số đồng từ 0 trở lên")
             }
-            SchemeError::NotATime { group, text } => format!(
-                "`{text}` ({}) không phải là giờ tròn hoặc rưỡi: hãy viết như 09:30",
-                group.vietnamese()
-            ),
+            SchemeError::NotATime { group, text } => {
+                format!("`{text}` ({}) không phải là giờ tròn hoặc rưỡi: hãy viết như 09:30", group.vietnamese())
+            }
             SchemeError::EmptyWindow { group, at } => {
                 format!("Khung giờ ({}) từ {at} đến {at} không có độ dài: hãy sửa giờ kết thúc", group.vietnamese())
             }
@@ -151,10 +169,9 @@ impl SchemeError {
                 "Các khung giờ ({}) chồng lên nhau lúc {at}: mỗi nửa giờ chỉ thuộc một khung",
                 group.vietnamese()
             ),
-            SchemeError::Gap { group, at } => format!(
-                "Các khung giờ ({}) bỏ trống lúc {at}: các khung phải phủ kín 00:00–24:00",
-                group.vietnamese()
-            ),
+            SchemeError::Gap { group, at } => {
+                format!("Các khung giờ ({}) bỏ trống lúc {at}: các khung phải phủ kín 00:00–24:00", group.vietnamese())
+            }
             SchemeError::NoBlocks => "Chưa có bậc nào: hãy nhập ít nhất một bậc, bậc cuối không có giới hạn".into(),
             SchemeError::Both => "Đã nhập cả giá theo giờ và giá bậc thang: một mức giá điện chỉ theo một cách".into(),
             SchemeError::NotIncreasing { row } => {
@@ -309,7 +326,10 @@ pub enum PriceScheme {
 
 impl PriceScheme {
     /// The scheme that the written parts give: neither is a flat price.
-    pub fn from_parts(time_of_use: Option<TimeOfUseSpec>, blocks: Option<Vec<Block>>) -> Result<PriceScheme, SchemeError> {
+    pub fn from_parts(
+        time_of_use: Option<TimeOfUseSpec>,
+        blocks: Option<Vec<Block>>,
+    ) -> Result<PriceScheme, SchemeError> {
         match (time_of_use, blocks) {
             (None, None) => Ok(PriceScheme::Flat),
             (Some(spec), None) => Ok(PriceScheme::TimeOfUse(TimeOfUse::new(spec)?)),
@@ -357,18 +377,14 @@ mod tests {
 
     #[test]
     fn windows_that_overlap_or_leave_a_gap_are_refused_in_vietnamese() {
-        let overlap = TimeOfUse::new(spec(vec![
-            w("22:00", "04:00", Band::OffPeak),
-            w("03:30", "22:00", Band::Normal),
-        ]))
-        .unwrap_err();
+        let overlap = TimeOfUse::new(spec(vec![w("22:00", "04:00", Band::OffPeak), w("03:30", "22:00", Band::Normal)]))
+            .unwrap_err();
         assert_eq!(
             overlap.vietnamese(),
             "Các khung giờ (thứ Hai–thứ Bảy) chồng lên nhau lúc 03:30: mỗi nửa giờ chỉ thuộc một khung"
         );
-        let gap =
-            TimeOfUse::new(spec(vec![w("22:00", "04:00", Band::OffPeak), w("04:00", "21:30", Band::Normal)]))
-                .unwrap_err();
+        let gap = TimeOfUse::new(spec(vec![w("22:00", "04:00", Band::OffPeak), w("04:00", "21:30", Band::Normal)]))
+            .unwrap_err();
         assert_eq!(
             gap.vietnamese(),
             "Các khung giờ (thứ Hai–thứ Bảy) bỏ trống lúc 21:30: các khung phải phủ kín 00:00–24:00"
@@ -387,10 +403,7 @@ mod tests {
     fn blocks_must_increase_and_end_open() {
         let b = |up_to_kwh: Option<f64>, price_vnd: f64| Block { up_to_kwh, price_vnd };
         let err = Blocks::new(vec![b(Some(100.0), 1.0), b(Some(100.0), 2.0), b(None, 3.0)]).unwrap_err();
-        assert_eq!(
-            err.vietnamese(),
-            "Giới hạn của bậc 2 không lớn hơn bậc trước: giới hạn các bậc phải tăng dần"
-        );
+        assert_eq!(err.vietnamese(), "Giới hạn của bậc 2 không lớn hơn bậc trước: giới hạn các bậc phải tăng dần");
         assert_eq!(Blocks::new(vec![b(Some(50.0), 1.0)]).unwrap_err(), SchemeError::OpenEnd { row: 1 });
         assert_eq!(
             Blocks::new(vec![b(Some(50.0), -5.0), b(None, 1.0)]).unwrap_err().vietnamese(),

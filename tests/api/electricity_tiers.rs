@@ -49,9 +49,7 @@ async fn a_day_at_time_of_use_prices_costs_the_kwh_of_each_window_at_its_price()
     std::fs::write(&file, &text).unwrap();
     let app = spawn_app_from(&text, dir).await;
     // Phòng A's meter on Monday 03/11/2025, then Sunday 09/11/2025.
-    let at = |day: u8, hour: u8, value: f64| {
-        json!({"meter": "dien-a", "value": value, "ts": format!("2025-11-{day:02}T{hour:02}:00:00+07:00")})
-    };
+    let at = |day: u8, hour: u8, value: f64| json!({"meter": "dien-a", "value": value, "ts": format!("2025-11-{day:02}T{hour:02}:00:00+07:00")});
     readings(
         &app,
         json!([

@@ -24,10 +24,23 @@ async fn time_of_use_prices_entered_in_the_form_price_each_window_at_once() {
     let app = spawn_app_from(&office_config_text(OFFICE, &embedded_mqtt(), &dir.path().join("xanh.db")), dir).await;
     // Phòng A on Monday 03/11/2025: 47 kWh, 8 off-peak, 10 + 2 normal, 2 + 3 + 1 peak…
     let at = |hour: u8, value: f64| {
-        let ts = if hour == 24 { "2025-11-04T00:00:00+07:00".to_owned() } else { format!("2025-11-03T{hour:02}:00:00+07:00") };
+        let ts = if hour == 24 {
+            "2025-11-04T00:00:00+07:00".to_owned()
+        } else {
+            format!("2025-11-03T{hour:02}:00:00+07:00")
+        };
         json!({"meter": "dien-a", "value": value, "ts": ts})
     };
-    let rows = json!([at(0, 0.0), at(4, 8.0), at(9, 18.0), at(10, 22.0), at(11, 25.0), at(17, 37.0), at(20, 43.0), at(24, 47.0)]);
+    let rows = json!([
+        at(0, 0.0),
+        at(4, 8.0),
+        at(9, 18.0),
+        at(10, 22.0),
+        at(11, 25.0),
+        at(17, 37.0),
+        at(20, 43.0),
+        at(24, 47.0)
+    ]);
     let response = app.http.post(app.url("/api/v1/readings")).json(&rows).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let cost = "section[data-resource=electricity] tr[data-department=phong-a] td[data-figure=cost]";
@@ -41,8 +54,10 @@ async fn time_of_use_prices_entered_in_the_form_price_each_window_at_once() {
     browser.open(&app, "/admin/tariffs").await;
     fits_a_phone(&browser, "/admin/tariffs").await;
     choose(&browser, "form.tiers select[name=kind]", "blocks").await;
-    for (row, (up_to, price)) in [("100", "1.000"), ("50", "1.500")].into_iter().enumerate() {
-        browser.type_into(&format!("form.tiers div.block[data-row='{row}'] input[name=b_up_to]"), up_to).await;
+    for (row, (up_to, price)) in [("100", "1.000"), ("50", "1.500"), ("", "2.000")].into_iter().enumerate() {
+        if !up_to.is_empty() {
+            browser.type_into(&format!("form.tiers div.block[data-row='{row}'] input[name=b_up_to]"), up_to).await;
+        }
         browser.type_into(&format!("form.tiers div.block[data-row='{row}'] input[name=b_price]"), price).await;
     }
     submit(&browser, "form.tiers button[type=submit]", "/admin/tariffs?lang=vi&error=").await;

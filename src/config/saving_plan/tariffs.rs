@@ -179,9 +179,11 @@ mod tests {
         let tariff = config.plan.tariff(Resource::Electricity, jiff::civil::date(2026, 1, 1)).unwrap();
         assert_eq!((tariff.price_vnd, tariff.scheme.parts().0.map(|t| t.sunday.len())), (2000.0, Some(1)));
 
-        let gap = format!("{OFFICE}{tou}sunday = [{{ from = \"00:00\", to = \"23:30\", band = \"normal\" }}]\n\
+        let gap = format!(
+            "{OFFICE}{tou}sunday = [{{ from = \"00:00\", to = \"23:30\", band = \"normal\" }}]\n\
              [[tariffs]]\nresource = \"electricity\"\nfrom = \"2027-01-01\"\nper = \"kWh\"\nprice_vnd = 1.0\n\
-             blocks = [{{ up_to_kwh = 50.0, price_vnd = 1.0 }}, {{ price_vnd = 2.0 }}]\n");
+             blocks = [{{ up_to_kwh = 50.0, price_vnd = 1.0 }}, {{ price_vnd = 2.0 }}]\n"
+        );
         let err = Config::parse("office.toml", &gap, &|_| None).unwrap_err();
         let said = |key: &str, words: &str| {
             assert!(

@@ -81,7 +81,8 @@ pub async fn record(state: &AppState, admin: &Admin, body: TariffBody) -> Result
         }
         other => CommandError::Failed(other),
     })?;
-    let scheme = PriceScheme::from_parts(body.time_of_use, body.blocks).map_err(|e| refused(e.english(), e.vietnamese()))?;
+    let scheme =
+        PriceScheme::from_parts(body.time_of_use, body.blocks).map_err(|e| refused(e.english(), e.vietnamese()))?;
     let price_vnd = match (scheme.headline_vnd(), body.price_vnd.is_null()) {
         (None, _) => price(&body.price_vnd)?,
         (Some(headline), true) => headline,

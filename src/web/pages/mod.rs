@@ -39,7 +39,8 @@ pub use reports::{kept_report, reports_page};
 pub use scores::scores_page;
 pub use setup::{
     add_meter_form, adopt_device_form, calendar_form, calendar_page, change_meter_form, departments_page, devices_page,
-    factor_form, factors_page, meter_page, meters_page, retire_meter_form, staffing_form, tariff_form, tariffs_page, tiers_form,
+    factor_form, factors_page, meter_page, meters_page, retire_meter_form, staffing_form, tariff_form, tariffs_page,
+    tiers_form,
 };
 pub use slips::{slip_form, slip_import_form};
 pub use start::start_page;

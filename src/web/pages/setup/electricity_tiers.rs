@@ -9,12 +9,12 @@ use maud::{Markup, html};
 
 use super::super::{back_to, csrf_field};
 use super::tariffs::PageParams;
+use crate::auth::Principal;
 use crate::config::Tariff;
 use crate::domain::PriceScheme;
 use crate::domain::electricity_price::{Band, Block, TimeOfUseSpec, Window};
 use crate::ingest::manual::parse_number;
 use crate::locale::{self, Lang};
-use crate::auth::Principal;
 use crate::web::auth::{Admin, CsrfForm};
 use crate::web::commands::tariffs::{TariffBody, record};
 use crate::web::{ApiError, AppState};
@@ -153,7 +153,8 @@ fn number(text: &str, what: &str, lang: Lang) -> Result<f64, String> {
 fn time_of_use(fields: &Fields, lang: Lang) -> Result<TimeOfUseSpec, String> {
     let price = |band: Band| number(fields.one(price_field(band)), band_name(band, lang), lang);
     let (mut monday_saturday, mut sunday) = (Vec::new(), Vec::new());
-    let (days, froms, tos, bands) = (fields.all("w_days"), fields.all("w_from"), fields.all("w_to"), fields.all("w_band"));
+    let (days, froms, tos, bands) =
+        (fields.all("w_days"), fields.all("w_from"), fields.all("w_to"), fields.all("w_band"));
     for (((days, from), to), band) in days.iter().zip(froms).zip(tos).zip(bands) {
         if from.is_empty() && to.is_empty() {
             continue;
