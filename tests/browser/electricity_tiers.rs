@@ -68,7 +68,8 @@ async fn time_of_use_prices_entered_in_the_form_price_each_window_at_once() {
 
     // The bill's prices and hours, row by row.
     choose(&browser, "form.tiers select[name=kind]", "time_of_use").await;
-    browser.script("document.querySelector('form.tiers input[name=from]').value = '2025-11-01'", json!([])).await;
+    browser.script("document.querySelector('form.tiers input[name=from]').value = ''", json!([])).await;
+    browser.type_into("form.tiers input[name=from]", "01/11/2025").await;
     for (name, price) in [("normal_vnd", "2.000"), ("peak_vnd", "3.000"), ("off_peak_vnd", "1.000")] {
         browser.type_into(&format!("form.tiers input[name={name}]"), price).await;
     }

@@ -76,7 +76,7 @@ pub fn tiers_section(principal: &Principal, lang: Lang, today: jiff::civil::Date
                     option value="time_of_use" { (lang.pick("Theo giờ (bình thường, cao điểm, thấp điểm)", "Time of use (normal, peak, off-peak)")) }
                     option value="blocks" { (lang.pick("Bậc thang theo tháng", "Monthly blocks")) }
                 } }
-                label { (lang.pick("Từ ngày", "From")) input type="date" name="from" required value=(today.to_string()); }
+                label { (lang.pick("Từ ngày", "From")) input name="from" required inputmode="numeric" placeholder="dd/mm/yyyy" value=(today.strftime("%d/%m/%Y")); }
                 fieldset.time-of-use {
                     legend { (lang.pick("Giá theo giờ (đồng/kWh)", "Time-of-use prices (VND/kWh)")) }
                     div.tier-row {

@@ -110,7 +110,7 @@ pub async fn tariffs_page(
                             td { (resource_name(t.resource, lang)) }
                             td.num { (locale::number(t.price_vnd, 0, lang)) }
                             td { (per_label(&t.per, lang)) }
-                            td { (describe(t, lang)) @if !t.note.is_empty() { " " (t.note) } }
+                            td { @let how = describe(t, lang); (how) @if !how.is_empty() && !t.note.is_empty() { ". " } (t.note) }
                         }
                     } }
                 } }
