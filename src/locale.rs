@@ -252,6 +252,15 @@ pub fn audit_field(key: &str, lang: Lang) -> &str {
         "name_en" => ("Tên tiếng Anh", "English name"),
         "headcount" => ("Số người", "Headcount"),
         "area_m2" => ("Diện tích (m²)", "Floor area (m²)"),
+        "time_of_use" => ("Giá điện theo giờ", "Time-of-use prices"),
+        "normal_vnd" => ("Giá giờ bình thường", "Normal-hours price"),
+        "peak_vnd" => ("Giá giờ cao điểm", "Peak price"),
+        "off_peak_vnd" => ("Giá giờ thấp điểm", "Off-peak price"),
+        "monday_saturday" => ("Khung giờ thứ Hai–thứ Bảy", "Monday–Saturday hours"),
+        "sunday" => ("Khung giờ Chủ nhật", "Sunday hours"),
+        "band" => ("Khung", "Band"),
+        "blocks" => ("Bậc thang", "Blocks"),
+        "up_to_kwh" => ("Đến (kWh)", "Up to (kWh)"),
         _ => return key,
     };
     lang.pick(vi, en)

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::explain::{self, Explain};
 use super::figures::{self, ConsumptionQuery, FigureError};
 use super::staffing::{average_size, basis_weight};
+use super::tariff_cost::{self, Projected, SchemeUse};
 use crate::config::{Basis, Config, EmissionFactor, Plan, Tariff};
 use crate::domain::consumption::floor_hour;
 use crate::domain::period::local_rfc3339;
@@ -271,7 +272,11 @@ pub async fn progress_with(
     let last_day = local_date(if finished { range.to() } else { as_of }, tz)
         .checked_sub(if finished { 1.day() } else { 0.days() })
         .unwrap_or_else(|_| local_date(as_of, tz));
-    let cost = cost(plan, query.resource, &days, last_day, forecast.as_ref(), baseline.as_ref(), target.as_ref());
+    let so_far = TimeRange::new(range.from(), as_of).ok();
+    let used =
+        scheme_use(store, config, plan, query, so_far, (local_date(range.from(), tz), last_day), now_hour).await?;
+    let projected = Projected { forecast: forecast.as_ref(), baseline: baseline.as_ref(), target: target.as_ref() };
+    let cost = tariff_cost::cost(plan, query.resource, &days, &used, last_day, projected);
 
     let calendar = match (&baseline, plan.baselines.basis(query.resource)) {
         (Some(b), Basis::PerWorkingDay) => {
@@ -361,6 +366,41 @@ async fn daily_amounts(
         out.extend(series.series.into_iter().map(|b| (local_date(b.start, tz), b.value)));
     }
     Ok(out)
+}
+
+/// The hours and the office's month totals that time-of-use prices and blocks in force over
+/// the period's days (`so_far`: its hours to date) need; the months whole, as the bill counts
+/// them, up to now.
+async fn scheme_use(
+    store: &dyn StoreReads,
+    config: &Config,
+    plan: &Plan,
+    query: &ProgressQuery,
+    so_far: Option<TimeRange>,
+    (first_day, last_day): (Date, Date),
+    now_hour: Timestamp,
+) -> Result<SchemeUse, FigureError> {
+    let tz = &config.office.timezone;
+    let (hours, months) = tariff_cost::needs(plan, query.resource, first_day, last_day);
+    let mut used = SchemeUse::default();
+    if let (true, Some(so_far)) = (hours, so_far) {
+        let query = ConsumptionQuery {
+            resource: query.resource,
+            department: query.department.clone(),
+            meter: None,
+            range: so_far,
+            step: Step::Hour,
+        };
+        let series = figures::consumption(store, config, &query).await?;
+        used = used.with_hours(series.series.into_iter().map(|b| (b.start, b.value)), tz);
+    }
+    let local_start = |day: Date| day.to_zoned(tz.clone()).map(|z| z.timestamp());
+    let month_ends = last_day.last_of_month().tomorrow().ok().and_then(|d| local_start(d).ok());
+    if let (true, Ok(first), Some(next_month)) = (months, local_start(first_day.first_of_month()), month_ends) {
+        let office = ProgressQuery { department: None, ..query.clone() };
+        used = used.with_months(&daily_amounts(store, config, &office, first, next_month.min(now_hour)).await?);
+    }
+    Ok(used)
 }
 
 async fn baseline(
@@ -458,45 +498,6 @@ fn forecast(
         day = next;
     }
     Some(Forecast { amount: actual + rest, method: ForecastMethod::Trend })
-}
-
-fn cost(
-    plan: &Plan,
-    resource: Resource,
-    days: &[(Date, f64)],
-    last_day: Date,
-    forecast: Option<&Forecast>,
-    baseline: Option<&BaselineFigure>,
-    target: Option<&TargetFigure>,
-) -> Option<Cost> {
-    let projection = plan.tariff(resource, last_day)?.clone();
-    let mut tariffs: Vec<Tariff> = Vec::new();
-    let (mut actual_vnd, mut unpriced) = (0.0, 0.0);
-    for (day, amount) in days {
-        match plan.tariff(resource, *day) {
-            Some(t) => {
-                actual_vnd += amount * t.vnd_per_unit;
-                if *amount > 0.0 && !tariffs.contains(t) {
-                    tariffs.push(t.clone());
-                }
-            }
-            None => unpriced += amount,
-        }
-    }
-    let price = |amount: f64| amount * projection.vnd_per_unit;
-    let forecast_vnd = forecast.map(|f| match f.method {
-        ForecastMethod::Final => actual_vnd,
-        _ => actual_vnd + price(f.amount - days.iter().map(|(_, a)| a).sum::<f64>()),
-    });
-    Some(Cost {
-        actual_vnd,
-        forecast_vnd,
-        baseline_vnd: baseline.map(|b| price(b.amount)),
-        target_vnd: target.map(|t| price(t.amount)),
-        tariffs,
-        projection_tariff: projection,
-        unpriced,
-    })
 }
 
 #[cfg(test)]

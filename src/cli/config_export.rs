@@ -239,8 +239,18 @@ fn tariff_entry(tariff: &crate::config::Tariff) -> Value {
     let mut entry = Table::new();
     entry.insert("resource".into(), Value::String(tariff.resource.to_string()));
     entry.insert("from".into(), Value::String(tariff.from.to_string()));
-    entry.insert("price_vnd".into(), Value::Float(tariff.price_vnd));
     entry.insert("per".into(), Value::String(tariff.per.clone()));
+    match tariff.scheme.parts() {
+        (Some(time_of_use), _) => {
+            entry.insert("time_of_use".into(), Value::try_from(time_of_use).expect("time-of-use prices are TOML"));
+        }
+        (_, Some(blocks)) => {
+            entry.insert("blocks".into(), Value::try_from(blocks).expect("blocks are TOML"));
+        }
+        (None, None) => {
+            entry.insert("price_vnd".into(), Value::Float(tariff.price_vnd));
+        }
+    }
     if !tariff.note.is_empty() {
         entry.insert("note".into(), Value::String(tariff.note.clone()));
     }

@@ -6,7 +6,13 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::domain::period::NamedPeriod;
-use crate::domain::{DepartmentId, Resource, Unit};
+use crate::domain::{DepartmentId, Resource};
+
+mod tariffs;
+
+pub use tariffs::Tariff;
+pub(super) use tariffs::TariffEntry;
+use tariffs::{default_tariffs, resolve_tariffs};
 
 // ---- the file as written -------------------------------------------------------------------
 
@@ -89,17 +95,6 @@ pub(super) struct EmissionFactorEntry {
     kg_per_ream: Option<f64>,
     #[serde(default)]
     source: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct TariffEntry {
-    resource: String,
-    from: String,
-    price_vnd: f64,
-    per: String,
-    #[serde(default)]
-    note: String,
 }
 
 /// The plan's sections as the file gives them; absent sections take the shipped defaults.
@@ -289,40 +284,6 @@ impl EmissionFactor {
     }
 }
 
-/// A price in force from a date on (until a later one).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Tariff {
-    pub resource: Resource,
-    #[serde(serialize_with = "iso_date")]
-    pub from: Date,
-    pub price_vnd: f64,
-    /// The unit the price is for, as written (kWh, m3, ream…).
-    pub per: String,
-    pub note: String,
-    /// VND per canonical unit (kWh, m³, sheet).
-    #[serde(skip)]
-    pub vnd_per_unit: f64,
-}
-
-impl Tariff {
-    /// A price of `price_vnd` per `per` (a unit of `resource`, as a config writes it: kWh,
-    /// m3, ream…) from `from` on; `Err` says which units `resource` takes.
-    pub fn new(resource: Resource, from: Date, price_vnd: f64, per: &str, note: &str) -> Result<Tariff, String> {
-        let unit: Option<Unit> = serde_json::from_value(serde_json::Value::String(per.to_owned())).ok();
-        let Some(unit) = unit.filter(|u| u.resource() == resource) else {
-            return Err(format!("use one of {}", Unit::names_for(resource)));
-        };
-        // A price per ream is a 500th of it per sheet; per Wh a thousand times it per kWh.
-        let vnd_per_unit =
-            price_vnd / crate::domain::Conversion::new(unit, resource).map(|c| c.to_canonical(1.0)).unwrap_or(1.0);
-        Ok(Tariff { resource, from, price_vnd, per: per.to_owned(), note: note.to_owned(), vnd_per_unit })
-    }
-}
-
-fn iso_date<S: serde::Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(date)
-}
-
 /// The office's saving plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -402,19 +363,6 @@ fn default_emission_factors() -> Vec<EmissionFactor> {
             kg_per_unit: 0.919 * 2.5 / crate::domain::SHEETS_PER_REAM,
         },
     ]
-}
-
-/// EVN's retail price for administrative offices below 6 kV from 10/05/2025, before VAT. The
-/// water price is the office's to set.
-fn default_tariffs() -> Vec<Tariff> {
-    vec![Tariff {
-        resource: Resource::Electricity,
-        from: jiff::civil::date(2025, 5, 10),
-        price_vnd: 2226.0,
-        per: "kWh".into(),
-        note: "Giá bán lẻ điện cho cơ quan hành chính sự nghiệp, cấp điện áp dưới 6 kV, chưa gồm VAT".into(),
-        vnd_per_unit: 2226.0,
-    }]
 }
 
 type Problem<'a> = &'a mut dyn FnMut(String, String, String);
@@ -643,47 +591,12 @@ fn resolve_factors(entries: &[EmissionFactorEntry], problem: Problem<'_>) -> Vec
     factors
 }
 
-fn resolve_tariffs(entries: &[TariffEntry], problem: Problem<'_>) -> Vec<Tariff> {
-    let mut tariffs: Vec<Tariff> = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        let key = |f: &str| format!("tariffs[{i}].{f}");
-        let res = resource(&e.resource, &key("resource"), problem);
-        let from = date(&e.from, &key("from"), problem);
-        if !(e.price_vnd.is_finite() && e.price_vnd >= 0.0) {
-            problem(
-                key("price_vnd"),
-                format!("{} is not a price", e.price_vnd),
-                "give the price in VND, 0 or more".into(),
-            );
-            continue;
-        }
-        let (Some(resource), Some(from)) = (res, from) else { continue };
-        let tariff = match Tariff::new(resource, from, e.price_vnd, &e.per, &e.note) {
-            Ok(tariff) => tariff,
-            Err(fix) => {
-                problem(key("per"), format!("`{}` is not a unit of {resource}", e.per), fix);
-                continue;
-            }
-        };
-        if tariffs.iter().any(|t| t.resource == resource && t.from == from) {
-            problem(
-                key("from"),
-                format!("another {resource} tariff starts on {from}"),
-                "keep one tariff per resource and start date".into(),
-            );
-            continue;
-        }
-        tariffs.push(tariff);
-    }
-    tariffs
-}
-
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use crate::config::{BUILT_IN_DEFAULT, Config};
     use crate::domain::Resource;
 
-    const OFFICE: &str =
+    pub(super) const OFFICE: &str =
         "[office]\nname = \"X\"\n[[departments]]\nid = \"phong-a\"\nname = \"A\"\nheadcount = 1\narea_m2 = 10.0\n";
 
     #[test]

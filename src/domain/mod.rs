@@ -8,6 +8,7 @@ pub mod consumption;
 mod correction;
 mod digest;
 mod documents;
+pub mod electricity_price;
 mod ids;
 mod meetings;
 mod office;
@@ -25,6 +26,7 @@ pub use calendar::{Calendar, CalendarDay, CalendarDayError, CalendarYear, DayKin
 pub use correction::{Correction, CorrectionRecord, InvalidCorrection};
 pub use digest::PasswordDigest;
 pub use documents::{DocumentCount, InvalidMonth, Month};
+pub use electricity_price::PriceScheme;
 pub use ids::{DepartmentId, InvalidId, ItemId, MeterId, OfficeId, SupplyId};
 pub use meetings::{MeetingCount, TooManyPaperless};
 pub use office::{InvalidWorkingHours, Letterhead, Office, WorkingDays, WorkingHours};

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/departments/add", post(pages::add_department_form))
         .route("/admin/departments/change", post(pages::change_department_form))
         .route("/admin/tariffs", get(pages::tariffs_page).post(pages::tariff_form))
+        .route("/admin/tariffs/electricity", post(pages::tiers_form))
         .route("/admin/calendar", get(pages::calendar_page).post(pages::calendar_form))
         .route("/admin/supply-prices", get(pages::supply_prices_page).post(pages::supply_price_form))
         .route("/admin/supply-norms", post(pages::supply_norm_form))

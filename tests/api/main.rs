@@ -16,6 +16,7 @@ mod corrections;
 mod dashboards;
 mod data_quality;
 mod documents;
+mod electricity_tiers;
 mod entry;
 mod figures_cache;
 mod formats;

@@ -13,6 +13,7 @@ mod council;
 mod dashboard;
 mod demo_office;
 mod document_grid;
+mod electricity_tiers;
 mod new_devices;
 mod periods;
 mod phone;

@@ -366,6 +366,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (meter, hour)
     ) WITHOUT ROWID;
 "#,
+    // Electricity's time-of-use prices or monthly blocks (issue 18), as JSON
+    // {"time_of_use": {...}} or {"blocks": [...]}; NULL: the row's one price.
+    r#"
+    ALTER TABLE tariff_changes ADD COLUMN scheme TEXT;
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::analysis::plan_in_force::in_force;
 use crate::config::Tariff;
-use crate::domain::Unit;
+use crate::domain::electricity_price::{Block, TimeOfUseSpec};
+use crate::domain::{PriceScheme, Unit};
 use crate::ingest::manual::parse_number;
 use crate::store::{AuditDetail, TariffRecord};
 use crate::web::auth::Admin;
@@ -26,11 +27,17 @@ pub struct TariffBody {
     pub resource: String,
     /// The first day it is in force: 2026-12-01 or 01/12/2026.
     pub from: String,
+    /// One price; electricity may instead send `time_of_use` or `blocks`.
+    #[serde(default)]
     pub price_vnd: Value,
     /// The unit the price is for: kWh, m3, ream…
     pub per: String,
     #[serde(default)]
     pub note: String,
+    #[serde(default)]
+    pub time_of_use: Option<TimeOfUseSpec>,
+    #[serde(default)]
+    pub blocks: Option<Vec<Block>>,
 }
 
 fn price(value: &Value) -> Result<f64, CommandError> {
@@ -50,13 +57,19 @@ fn price(value: &Value) -> Result<f64, CommandError> {
 
 /// What the audit log and the API show of a price.
 pub fn tariff_json(tariff: &Tariff) -> Value {
-    json!({
+    let mut json = json!({
         "resource": tariff.resource,
         "from": tariff.from.to_string(),
         "price_vnd": tariff.price_vnd,
         "per": tariff.per,
         "note": tariff.note,
-    })
+    });
+    match tariff.scheme.parts() {
+        (Some(time_of_use), _) => json["time_of_use"] = json!(time_of_use),
+        (_, Some(blocks)) => json["blocks"] = json!(blocks),
+        (None, None) => {}
+    }
+    json
 }
 
 /// Check and keep a price.
@@ -68,15 +81,29 @@ pub async fn record(state: &AppState, admin: &Admin, body: TariffBody) -> Result
         }
         other => CommandError::Failed(other),
     })?;
-    let price_vnd = price(&body.price_vnd)?;
+    let scheme =
+        PriceScheme::from_parts(body.time_of_use, body.blocks).map_err(|e| refused(e.english(), e.vietnamese()))?;
+    let price_vnd = match (scheme.headline_vnd(), body.price_vnd.is_null()) {
+        (None, _) => price(&body.price_vnd)?,
+        (Some(headline), true) => headline,
+        (Some(_), false) => {
+            return Err(refused(
+                "`price_vnd` sent with `time_of_use` or `blocks`: leave it out, the prices are in them",
+                "Đã nhập cả giá chung lẫn giá theo giờ hoặc bậc thang: chỉ nhập một cách",
+            ));
+        }
+    };
     let per = body.per.trim();
-    let tariff = Tariff::new(resource, from, price_vnd, per, body.note.trim()).map_err(|fix| {
-        let units = Unit::names_for(resource);
-        refused(
-            format!("`{per}` is not a unit of {resource}: {fix}"),
-            format!("`{per}` không phải là đơn vị của {resource}: dùng {units}"),
-        )
-    })?;
+    let tariff = Tariff::new(resource, from, price_vnd, per, body.note.trim())
+        .map_err(|fix| {
+            let units = Unit::names_for(resource);
+            refused(
+                format!("`{per}` is not a unit of {resource}: {fix}"),
+                format!("`{per}` không phải là đơn vị của {resource}: dùng {units}"),
+            )
+        })?
+        .priced_by(scheme)
+        .map_err(|(en, vi)| refused(en, vi))?;
     let plan = in_force(state.store.as_ref(), &state.config()).await?;
     let before = plan.tariff(resource, from).map(tariff_json);
     let line = audit_line(admin.principal(), "tariffs.change", move |record: &TariffRecord| AuditDetail {

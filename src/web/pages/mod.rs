@@ -43,7 +43,7 @@ pub use setup::{
     add_department_form, add_meter_form, adopt_device_form, calendar_form, calendar_page, change_department_form,
     change_meter_form, departments_page, devices_page, factor_form, factors_page, meter_page, meters_page,
     retire_meter_form, staffing_form, supply_norm_form, supply_price_form, supply_prices_page, tariff_form,
-    tariffs_page,
+    tariffs_page, tiers_form,
 };
 pub use slips::{slip_form, slip_import_form};
 pub use start::start_page;

@@ -8,6 +8,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::super::{back_to, csrf_field, layout};
+use super::electricity_tiers::{describe, tiers_section};
 use crate::analysis::plan_in_force::in_force;
 use crate::domain::Resource;
 use crate::locale::{self, Lang};
@@ -17,7 +18,7 @@ use crate::web::{ApiError, AppState};
 
 #[derive(Deserialize)]
 pub struct PageParams {
-    lang: Option<String>,
+    pub lang: Option<String>,
     ok: Option<String>,
     error: Option<String>,
 }
@@ -98,6 +99,7 @@ pub async fn tariffs_page(
                     button type="submit" { (lang.pick("Lưu", "Save")) }
                 }
             }
+            (tiers_section(admin.principal(), lang, today))
             section {
                 h2 { (lang.pick("Các mức giá theo thời gian", "Prices over time")) }
                 div.table-wrap { table.history {
@@ -108,7 +110,7 @@ pub async fn tariffs_page(
                             td { (resource_name(t.resource, lang)) }
                             td.num { (locale::number(t.price_vnd, 0, lang)) }
                             td { (per_label(&t.per, lang)) }
-                            td { (t.note) }
+                            td { @let how = describe(t, lang); (how) @if !how.is_empty() && !t.note.is_empty() { ". " } (t.note) }
                         }
                     } }
                 } }
@@ -142,6 +144,8 @@ pub async fn tariff_form(
         price_vnd: serde_json::Value::String(form.price_vnd),
         per: per.to_owned(),
         note: form.note,
+        time_of_use: None,
+        blocks: None,
     };
     let result = match record(&state, &admin, body).await {
         Ok(r) => {
