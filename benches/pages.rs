@@ -26,6 +26,7 @@ async fn main() {
     cases.push(("page /offices".into(), format!("{base}/offices")));
     let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap()).year();
     cases.push((format!("page /offices, year {year}"), format!("{base}/offices?period={year}")));
+    cases.push((format!("page /waste, year {year}"), format!("{base}/waste?period={year}")));
     if let Some((page, index)) = dashboards
         .pages
         .iter()
@@ -47,4 +48,25 @@ async fn main() {
         println!("  {name:<48} median {median:>7.1} ms   p95 {p95:>7.1} ms   {bytes:>8} bytes");
     }
     println!("  Xanh peak RSS during the run: {:.1} MiB", xanh.peak_rss_mib());
+    // Office-wide year-long waste figures none of which is kept yet (15 year-long ranges of
+    // electricity, each starting a day later): each reads a year of hours of 70 meters from the
+    // store, which must not leave memory behind.
+    let before = xanh.peak_rss_mib();
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap()).date();
+    let mut samples = Vec::new();
+    for shift in 0..15 {
+        let from = today.checked_sub(jiff::Span::new().days(365 - shift)).unwrap();
+        let to = from.checked_add(jiff::Span::new().days(365)).unwrap();
+        let url = format!("{base}/api/v1/waste?resource=electricity&from={from}&to={to}");
+        let start = std::time::Instant::now();
+        let response = http.get(&url).send().await.unwrap();
+        assert!(response.status().is_success(), "{url}: {}", response.status());
+        response.bytes().await.unwrap();
+        samples.push(start.elapsed());
+    }
+    let (median, p95) = percentiles(samples);
+    println!(
+        "  15 year-long /api/v1/waste, figures read from the store: median {median:.1} ms, p95 {p95:.1} ms; peak RSS {before:.1} → {:.1} MiB",
+        xanh.peak_rss_mib()
+    );
 }

@@ -10,8 +10,7 @@ use super::documents::{self, DocumentShare};
 use super::figures::FigureError;
 use super::progress::{Progress, ProgressQuery, progress_with};
 use super::score_report::{ScoreReport, scores};
-use super::series::select_meters;
-use super::waste::{self, Hourly, NightLoad, TimeSplit};
+use super::waste::{self, NightLoad, TimeSplit};
 use crate::config::Config;
 use crate::domain::period::NamedPeriod;
 use crate::domain::{Resource, TimeRange};
@@ -78,7 +77,7 @@ pub async fn period_report(
     let mut found = Vec::new();
     if range.to_ms() - range.from_ms() <= waste::MAX_DAYS * 24 * 3_600_000 {
         for resource in [Resource::Electricity, Resource::Water] {
-            let hours = office_hours(store, config, resource, range).await?;
+            let hours = waste::hourly(store, config, resource, None, range).await?;
             let figures = waste::waste(store, config, resource, None, range, &hours).await?;
             found.push(WasteFound {
                 resource,
@@ -111,31 +110,6 @@ pub async fn period_report(
         documents,
         scores,
     })
-}
-
-/// The office's hours of `resource` over `range` (at most [`waste::MAX_DAYS`]), as
-/// `waste::hourly` gives them, read a meter at a time. All meters at once is a year of hourly
-/// rows for every meter (600 000 rows, 10 MB, for 70 electricity meters), which stayed in the
-/// allocator's arena of whichever worker thread read it: repeated reports took the service
-/// past 100 MiB (docs/benchmarks.md). Summed in the meters' id order, as the store's one query
-/// returns them, so the figures are the waste page's to the last bit.
-async fn office_hours(
-    store: &dyn StoreReads,
-    config: &Config,
-    resource: Resource,
-    range: TimeRange,
-) -> Result<Hourly, FigureError> {
-    let mut meters = select_meters(&config.meters, resource, None);
-    meters.sort();
-    meters.dedup();
-    let mut office = Hourly::from_rows(&range, &[]);
-    for meter in meters {
-        let rows = store.consumption(vec![meter], range, Resolution::Hour).await?;
-        for (total, own) in office.values.iter_mut().zip(Hourly::from_rows(&range, &rows).values) {
-            *total += own;
-        }
-    }
-    Ok(office)
 }
 
 /// The meter-days without a figure, over the whole days of the period before today.

@@ -33,6 +33,7 @@ use serde::Serialize;
 
 use crate::config::{Config, MeterSpec, StoreConfig};
 use crate::domain::TimeRange;
+use crate::domain::consumption::HOUR_MS;
 use crate::domain::period::NamedPeriod;
 use crate::domain::{
     Correction, CorrectionRecord, DepartmentId, DocumentCount, Incoming, IssueSlip, MeetingCount, Meter, MeterId,
@@ -434,6 +435,24 @@ pub trait StoreReads: Send + Sync + 'static {
         to_ms: i64,
         limit: usize,
     ) -> Result<Vec<StoredReading>, StoreError>;
+
+    /// For each `(meter, start_ms, end_ms)`, whether the meter's readings show its use through
+    /// that span: a reading from an hour after the start to the end, one at or before the start
+    /// and one at or after the end (the waste page's test of a measured night). One question for
+    /// all spans: the default asks [`StoreReads::readings`] three times a span.
+    async fn measured_through(&self, spans: Vec<(MeterId, i64, i64)>) -> Result<Vec<bool>, StoreError> {
+        let mut measured = Vec::with_capacity(spans.len());
+        for (meter, start_ms, end_ms) in spans {
+            let mut found = true;
+            for (from_ms, to_ms) in [(start_ms + HOUR_MS, end_ms), (i64::MIN, start_ms + 1), (end_ms, i64::MAX)] {
+                if found {
+                    found = !self.readings(meter.clone(), from_ms, to_ms, 1).await?.is_empty();
+                }
+            }
+            measured.push(found);
+        }
+        Ok(measured)
+    }
 
     /// Document counts of the months in `[first, last_exclusive)`, by month then department.
     async fn documents(&self, first: Month, last_exclusive: Month) -> Result<Vec<DocumentRecord>, StoreError>;

@@ -397,6 +397,46 @@ async fn documents_and_plan_edits_are_kept(h: Harness) {
     h.store.check().await.expect("the store answers");
 }
 
+async fn a_night_is_measured_only_with_readings_inside_before_and_after(h: Harness) {
+    // The waste page's test of a night (00:00–05:00) a water meter's flow can be judged on: a
+    // reading from 01:00 to 05:00 (use spread over the night from readings days apart says
+    // nothing about it), one at or before 00:00 and one at or after 05:00.
+    h.write(vec![
+        reading("nuoc-tong", "2026-11-02 22:00", 1.0),
+        reading("nuoc-tong", "2026-11-03 02:00", 1.1),
+        reading("nuoc-tong", "2026-11-03 06:00", 1.2),
+        reading("nuoc-tong", "2026-11-04 00:00", 1.3),
+        reading("nuoc-tong", "2026-11-04 03:00", 1.35),
+        reading("nuoc-tong", "2026-11-04 05:00", 1.4),
+        reading("nuoc-tong", "2026-11-05 03:00", 1.5),
+        reading("nuoc-tong", "2026-11-06 00:30", 1.6),
+        reading("nuoc-tong", "2026-11-06 07:00", 1.7),
+        reading("nuoc-tong", "2026-11-07 02:00", 1.8),
+    ])
+    .await;
+    let night = |meter: &str, day: &str| {
+        let start = local(&format!("{day} 00:00"));
+        (meter.parse().unwrap(), start.as_millisecond(), local(&format!("{day} 05:00")).as_millisecond())
+    };
+    let days = ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-07"];
+    let mut spans: Vec<_> = days.iter().map(|day| night("nuoc-tong", day)).collect();
+    spans.push(night("dien-a", "2026-11-03"));
+    let measured = h.store.measured_through(spans).await.unwrap();
+    (h.settle)().await;
+    assert_eq!(
+        measured,
+        [
+            false, // 02/11: nothing before the night (the first reading is at 22:00)
+            true,  // 03/11: 22:00 the evening before, 02:00, 06:00
+            true,  // 04/11: at 00:00 itself, 03:00, at 05:00 itself
+            true,  // 05/11: 03:00, between 04/11 05:00 and 06/11 00:30
+            false, // 06/11: only 00:30 inside, the night's first hour, spread from the evening before
+            false, // 07/11: 02:00, but nothing after it yet: the night is not over for the meter
+            false, // a meter without readings
+        ]
+    );
+}
+
 /// One `#[tokio::test]` per scenario for a backend, each on a fresh store from `$harness`,
 /// with the attributes given (`#[ignore = …]` for a backend that needs a server).
 macro_rules! conformance {
@@ -413,6 +453,7 @@ macro_rules! conformance {
                 an_unlikely_jump_waits_for_review_and_counts_once_accepted,
                 refused_input_is_kept_with_its_reason_and_can_be_retried,
                 documents_and_plan_edits_are_kept,
+                a_night_is_measured_only_with_readings_inside_before_and_after,
             );
         }
     };

@@ -9,6 +9,7 @@ use rusqlite::{Connection, OpenFlags, params, params_from_iter};
 
 use super::SqliteStore;
 use crate::domain::TimeRange;
+use crate::domain::consumption::HOUR_MS;
 use crate::domain::{CorrectionRecord, MeterId, Month, Origin, RejectReason, Source};
 use crate::store::from_ms;
 use crate::store::{
@@ -19,6 +20,10 @@ use crate::store::{
 /// How long the health check waits for the write lock: ingest's own writes hold it for
 /// milliseconds, so longer means someone else holds it.
 const WRITE_PROBE_WAIT: Duration = Duration::from_secs(1);
+
+/// Spans asked in one statement by `measured_through`: four parameters each, well under
+/// SQLite's limit of bound parameters.
+const MEASURED_SPANS_A_QUERY: usize = 300;
 
 #[async_trait]
 impl StoreReads for SqliteStore {
@@ -246,6 +251,40 @@ impl StoreReads for SqliteStore {
                     })
                 })?;
                 rows.collect()
+            })
+        })
+        .await
+    }
+
+    async fn measured_through(&self, spans: Vec<(MeterId, i64, i64)>) -> Result<Vec<bool>, StoreError> {
+        self.blocking(move |inner| {
+            inner.read(|conn| {
+                let mut measured = Vec::with_capacity(spans.len());
+                for chunk in spans.chunks(MEASURED_SPANS_A_QUERY) {
+                    let values = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+                    // Three probes of the (meter, ts) key a span, in one round trip.
+                    let sql = format!(
+                        "WITH spans (i, meter, start_ms, end_ms) AS (VALUES {values})
+                         SELECT EXISTS (SELECT 1 FROM readings r WHERE r.meter = s.meter
+                                          AND r.ts >= s.start_ms + {HOUR_MS} AND r.ts < s.end_ms)
+                            AND EXISTS (SELECT 1 FROM readings r WHERE r.meter = s.meter AND r.ts <= s.start_ms)
+                            AND EXISTS (SELECT 1 FROM readings r WHERE r.meter = s.meter AND r.ts >= s.end_ms)
+                         FROM spans s ORDER BY s.i"
+                    );
+                    let mut stmt = conn.prepare_cached(&sql)?;
+                    let bind = chunk.iter().enumerate().flat_map(|(i, (meter, start_ms, end_ms))| {
+                        [
+                            rusqlite::types::Value::Integer(i as i64),
+                            rusqlite::types::Value::Text(meter.as_str().to_owned()),
+                            rusqlite::types::Value::Integer(*start_ms),
+                            rusqlite::types::Value::Integer(*end_ms),
+                        ]
+                    });
+                    for row in stmt.query_map(params_from_iter(bind), |r| r.get::<_, bool>(0))? {
+                        measured.push(row?);
+                    }
+                }
+                Ok(measured)
             })
         })
         .await
