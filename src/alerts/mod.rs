@@ -68,6 +68,12 @@ fn queue_digests(
     Ok(())
 }
 
+/// How many active alerts no one has acknowledged yet.
+fn unacknowledged(book: &AlertBook) -> Result<u64, StoreError> {
+    let (active, _) = book.list(AlertState::Active, None, None, 10_000)?;
+    Ok(active.iter().filter(|a| a.ack.is_none()).count() as u64)
+}
+
 /// Run `work` on the alert book off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
     book: &Arc<AlertBook>,
@@ -127,14 +133,16 @@ impl Alerts {
                 recipients::compose(&recipients, changes, &found, now, &tz)
             })?;
             queue_digests(book, &recipients, now, &tz)?;
-            Ok(changes)
+            // Counted in the same call, so the banner follows the alerts' list as closely as it
+            // can: a page asked right after the list showed an alert shows its banner too.
+            Ok((changes, unacknowledged(book)?))
         })
         .await;
         let unrecorded = |kept: Vec<Condition>| *self.unrecorded.lock().unwrap_or_else(|p| p.into_inner()) = kept;
         match recorded {
-            Ok(changes) => {
+            Ok((changes, attention)) => {
                 unrecorded(Vec::new());
-                self.refresh_attention().await?;
+                self.attention.store(attention, Ordering::Relaxed);
                 Ok(changes)
             }
             Err(e) => {
@@ -183,8 +191,8 @@ impl Alerts {
     }
 
     async fn refresh_attention(&self) -> Result<(), StoreError> {
-        let (active, _) = blocking(&self.book, |book| book.list(AlertState::Active, None, None, 10_000)).await?;
-        self.attention.store(active.iter().filter(|a| a.ack.is_none()).count() as u64, Ordering::Relaxed);
+        let attention = blocking(&self.book, unacknowledged).await?;
+        self.attention.store(attention, Ordering::Relaxed);
         Ok(())
     }
 
