@@ -82,14 +82,7 @@ async fn a_day_at_time_of_use_prices_costs_the_kwh_of_each_window_at_its_price()
     let dir = app.dir_and_stop().await;
 
     // `xanh config export` writes them as [tariffs.time_of_use], and the file reads back the same.
-    let output = std::process::Command::new(crate::common::binary())
-        .args(["config", "export", "--config"])
-        .arg(&file)
-        .env_remove("XANH_CONFIG")
-        .output()
-        .unwrap();
-    let exported = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    let exported = crate::common::config_export(&file);
     let parsed = xanh::config::Config::parse("exported.toml", &exported, &|_| None).unwrap();
     let tariff = parsed.plan.tariffs.iter().find(|t| t.from.to_string() == "2025-11-01").unwrap();
     assert_eq!(tariff.scheme.parts().0.map(|t| t.monday_saturday.len()), Some(6), "{exported}");

@@ -89,14 +89,7 @@ async fn a_day_off_set_over_the_api_changes_the_working_day_figures_at_once_and_
     let dir = app.dir_and_stop().await;
 
     // `xanh config export` prints the year as `[[office.calendar]]`, which Xanh reads back.
-    let output = std::process::Command::new(crate::common::binary())
-        .args(["config", "export", "--config"])
-        .arg(&file)
-        .env_remove("XANH_CONFIG")
-        .output()
-        .unwrap();
-    let exported = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    let exported = crate::common::config_export(&file);
     let parsed = xanh::config::Config::parse("exported.toml", &exported, &|_| None).unwrap();
     let office = &parsed.office;
     let working = office.working_days_between(jiff::civil::date(2026, 1, 1), jiff::civil::date(2027, 1, 1));

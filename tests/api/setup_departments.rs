@@ -165,14 +165,7 @@ async fn departments_changed_in_the_app_stay_after_a_restart_and_the_file_is_com
     let dir = app.dir_and_stop().await;
 
     // The export has the store's departments, and is a config Xanh accepts.
-    let output = std::process::Command::new(crate::common::binary())
-        .args(["config", "export", "--config"])
-        .arg(&file)
-        .env_remove("XANH_CONFIG")
-        .output()
-        .unwrap();
-    let exported = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    let exported = crate::common::config_export(&file);
     let parsed = xanh::config::Config::parse("exported.toml", &exported, &|_| None).unwrap();
     let names: Vec<(&str, &str)> = parsed.departments.iter().map(|d| (d.id.as_str(), d.name.as_str())).collect();
     assert_eq!(names, [("phong-a", "Phòng A"), ("phong-b", "Phòng B mới"), ("phong-luu-tru", "Phòng Lưu trữ")]);

@@ -61,14 +61,7 @@ async fn an_emission_factor_set_over_the_api_is_used_at_once_and_survives_a_rest
     approx(&co2e_2025(&app).await, 2555.0);
     let dir = app.dir_and_stop().await;
 
-    let output = std::process::Command::new(crate::common::binary())
-        .args(["config", "export", "--config"])
-        .arg(&file)
-        .env_remove("XANH_CONFIG")
-        .output()
-        .unwrap();
-    let exported = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    let exported = crate::common::config_export(&file);
     let parsed = xanh::config::Config::parse("exported.toml", &exported, &|_| None).unwrap();
     let factors: Vec<(String, i16, f64)> =
         parsed.plan.emission_factors.iter().map(|f| (f.resource.to_string(), f.year, f.value)).collect();

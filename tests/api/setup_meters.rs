@@ -218,14 +218,7 @@ async fn config_export_prints_the_stores_setup_as_a_config_that_check_config_acc
     assert_eq!(status, 200);
     let dir = app.dir_and_stop().await;
 
-    let output = std::process::Command::new(crate::common::binary())
-        .args(["config", "export", "--config"])
-        .arg(&file)
-        .env_remove("XANH_CONFIG")
-        .output()
-        .unwrap();
-    let exported = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    let exported = crate::common::config_export(&file);
     assert!(
         exported.contains("id = \"dien-photo\"") && exported.contains("topic = \"tele/may-photo/SENSOR\""),
         "{exported}"

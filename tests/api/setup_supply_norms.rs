@@ -75,14 +75,7 @@ async fn a_departments_own_norm_set_over_the_api_puts_it_over_at_once() {
     let app = spawn_app_from(&text, dir).await;
     assert_eq!(january(&app).await["norm"]["over"], true);
     let dir = app.dir_and_stop().await;
-    let output = std::process::Command::new(crate::common::binary())
-        .args(["config", "export", "--config"])
-        .arg(&file)
-        .env_remove("XANH_CONFIG")
-        .output()
-        .unwrap();
-    let exported = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    let exported = crate::common::config_export(&file);
     let parsed = xanh::config::Config::parse("exported.toml", &exported, &|_| None).unwrap();
     let norms = &parsed.supply("van-phong-pham").unwrap().norms;
     assert_eq!(norms.len(), 3, "{exported}");

@@ -67,14 +67,7 @@ async fn a_pen_price_from_a_day_prices_the_slips_from_that_day_and_survives_a_re
     let dir = app.dir_and_stop().await;
 
     // `xanh config export` prints the pen's list with it, as a config Xanh accepts.
-    let output = std::process::Command::new(crate::common::binary())
-        .args(["config", "export", "--config"])
-        .arg(&file)
-        .env_remove("XANH_CONFIG")
-        .output()
-        .unwrap();
-    let exported = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    let exported = crate::common::config_export(&file);
     let parsed = xanh::config::Config::parse("exported.toml", &exported, &|_| None).unwrap();
     let pen = parsed.supply("van-phong-pham").unwrap().item("but-bi").unwrap();
     let prices: Vec<(String, f64)> = pen.prices.iter().map(|p| (p.from.to_string(), p.vnd)).collect();

@@ -74,14 +74,7 @@ async fn a_water_price_set_over_the_api_prices_its_days_at_once_and_survives_a_r
     let dir = app.dir_and_stop().await;
 
     // `xanh config export` prints them, with the shipped electricity price, as a config Xanh accepts.
-    let output = std::process::Command::new(crate::common::binary())
-        .args(["config", "export", "--config"])
-        .arg(&file)
-        .env_remove("XANH_CONFIG")
-        .output()
-        .unwrap();
-    let exported = String::from_utf8_lossy(&output.stdout).to_string();
-    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    let exported = crate::common::config_export(&file);
     let parsed = xanh::config::Config::parse("exported.toml", &exported, &|_| None).unwrap();
     let prices: Vec<(String, String, f64)> =
         parsed.plan.tariffs.iter().map(|t| (t.resource.to_string(), t.from.to_string(), t.price_vnd)).collect();

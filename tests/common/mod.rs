@@ -43,6 +43,20 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_xanh"))
 }
 
+/// What `xanh config export` prints for the config file `file` (and the store it names),
+/// failing the test if the command fails.
+pub fn config_export(file: &std::path::Path) -> String {
+    let output = std::process::Command::new(binary())
+        .args(["config", "export", "--config"])
+        .arg(file)
+        .env_remove("XANH_CONFIG")
+        .output()
+        .unwrap();
+    let exported = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{exported}{}", String::from_utf8_lossy(&output.stderr));
+    exported
+}
+
 pub fn approx(actual: &Value, expected: f64) {
     let actual = actual.as_f64().unwrap_or_else(|| panic!("{actual} is not a number"));
     assert!((actual - expected).abs() < 1e-6, "expected {expected}, got {actual}");
