@@ -15,25 +15,9 @@ impl Inner {
     /// Copy the config file's departments into a store that never held any; `false` when the
     /// store already holds them (the file is then only compared with them).
     pub(super) fn seed_departments(&self, specs: &[DepartmentSpec]) -> Result<bool, StoreError> {
-        let mut conn = lock(&self.writer);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let seeded: Option<String> =
-            tx.query_row("SELECT value FROM meta WHERE key = ?1", [SEEDED], |r| r.get(0)).optional()?;
-        if seeded.is_some() {
-            return Ok(false);
-        }
-        for (position, spec) in specs.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO departments (id, position, spec) VALUES (?1, ?2, ?3)",
-                params![spec.id, position as i64, to_json(spec)?],
-            )?;
-        }
-        tx.execute(
-            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
-            params![SEEDED, jiff::Timestamp::now().to_string()],
-        )?;
-        tx.commit()?;
-        Ok(true)
+        let rows =
+            specs.iter().map(|spec| Ok((spec.id.as_str(), to_json(spec)?))).collect::<Result<Vec<_>, StoreError>>()?;
+        self.seed_once("departments", SEEDED, &rows)
     }
 
     pub(super) fn department_setup(&self) -> Result<Vec<DepartmentSpec>, StoreError> {

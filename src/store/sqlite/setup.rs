@@ -17,22 +17,30 @@ impl Inner {
     /// Copy the config file's meters into a store that never held any; `false` when the store
     /// already holds the setup (the file is then only compared with it).
     pub(super) fn seed_meters(&self, specs: &[MeterSpec]) -> Result<bool, StoreError> {
+        let rows =
+            specs.iter().map(|spec| Ok((spec.id.as_str(), to_json(spec)?))).collect::<Result<Vec<_>, StoreError>>()?;
+        self.seed_once("meters", SEEDED, &rows)
+    }
+
+    /// Fill `table` (id, position, spec) with the config file's `rows` (id, spec as JSON) unless
+    /// it was filled once before (`marker` in `meta`): what an admin removed later stays removed.
+    pub(super) fn seed_once(&self, table: &str, marker: &str, rows: &[(&str, String)]) -> Result<bool, StoreError> {
         let mut conn = lock(&self.writer);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let seeded: Option<String> =
-            tx.query_row("SELECT value FROM meta WHERE key = ?1", [SEEDED], |r| r.get(0)).optional()?;
+            tx.query_row("SELECT value FROM meta WHERE key = ?1", [marker], |r| r.get(0)).optional()?;
         if seeded.is_some() {
             return Ok(false);
         }
-        for (position, spec) in specs.iter().enumerate() {
+        for (position, (id, spec)) in rows.iter().enumerate() {
             tx.execute(
-                "INSERT INTO meters (id, position, spec) VALUES (?1, ?2, ?3)",
-                params![spec.id, position as i64, to_json(spec)?],
+                &format!("INSERT INTO {table} (id, position, spec) VALUES (?1, ?2, ?3)"),
+                params![id, position as i64, spec],
             )?;
         }
         tx.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)",
-            params![SEEDED, jiff::Timestamp::now().to_string()],
+            params![marker, jiff::Timestamp::now().to_string()],
         )?;
         tx.commit()?;
         Ok(true)
