@@ -5,21 +5,17 @@
 mod common;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{binary, config_text, embedded_mqtt, free_port, mosquitto_pub};
 
-/// Start `xanh serve` with this config, read its log until the dashboard is announced, then
-/// stop it; the lines read.
-fn log_until_serving(extra_config: &str) -> Vec<String> {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("xanh.toml");
-    std::fs::write(&config, config_text(&embedded_mqtt(), &dir.path().join("xanh.db")) + extra_config).unwrap();
+/// `xanh serve` with this config file, its standard error a pipe read line by line.
+fn serve(config: &std::path::Path) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(binary())
         .args(["serve", "--config"])
-        .arg(&config)
+        .arg(config)
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -34,6 +30,16 @@ fn log_until_serving(extra_config: &str) -> Vec<String> {
             }
         }
     });
+    (child, lines_rx)
+}
+
+/// Start `xanh serve` with this config, read its log until the dashboard is announced, then
+/// stop it; the lines read.
+fn log_until_serving(extra_config: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("xanh.toml");
+    std::fs::write(&config, config_text(&embedded_mqtt(), &dir.path().join("xanh.db")) + extra_config).unwrap();
+    let (mut child, lines_rx) = serve(&config);
     let mut lines = Vec::new();
     while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(30)) {
         let serving = line.contains("dashboard on http://");
@@ -78,23 +84,7 @@ fn a_bad_announcement_is_logged_once_per_topic() {
     let port = free_port();
     let mqtt = format!("embedded = true\nlisten = \"127.0.0.1:{port}\"");
     std::fs::write(&config, config_text(&mqtt, &dir.path().join("xanh.db"))).unwrap();
-    let mut child = Command::new(binary())
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("xanh starts");
-    let stderr = child.stderr.take().unwrap();
-    let (lines_tx, lines_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
+    let (mut child, lines_rx) = serve(&config);
     while let Ok(line) = lines_rx.recv_timeout(Duration::from_secs(30)) {
         if line.contains("dashboard on http://") {
             break;
