@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::domain::period::NamedPeriod;
-use crate::domain::{DepartmentId, Resource, Unit};
+use crate::domain::{DepartmentId, Resource, SupplyId, Unit};
 
 // ---- the file as written -------------------------------------------------------------------
 
@@ -212,6 +212,23 @@ impl TargetRule {
     }
 }
 
+/// A saving target for a configured resource (docs/resources.md): the same `[[targets]]`
+/// entry naming the resource's id, its baseline the reference period's issue slips. Stretch
+/// targets stay with the three metered resources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupplyTargetRule {
+    pub resource: SupplyId,
+    pub saving_percent: f64,
+    pub period: Option<NamedPeriod>,
+    pub department: Option<DepartmentId>,
+}
+
+impl SupplyTargetRule {
+    fn specificity(&self) -> u8 {
+        u8::from(self.department.is_some()) * 2 + u8::from(self.period.is_some())
+    }
+}
+
 /// Emissions per unit of a resource from a year on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EmissionFactor {
@@ -329,6 +346,7 @@ pub struct Plan {
     pub staffing: Vec<StaffingChange>,
     pub baselines: Baselines,
     pub targets: Vec<TargetRule>,
+    pub supply_targets: Vec<SupplyTargetRule>,
     pub emission_factors: Vec<EmissionFactor>,
     pub tariffs: Vec<Tariff>,
 }
@@ -346,6 +364,22 @@ impl Plan {
             .filter(|t| t.resource == resource)
             .filter(|t| t.department.is_none() || t.department.as_ref() == department)
             .filter(|t| t.period.is_none() || t.period.as_ref() == Some(period))
+            .max_by_key(|t| t.specificity())
+    }
+
+    /// The target rule for a configured resource, as [`Plan::target`] chooses; over a range
+    /// that is no named period (`None`), only rules for every period apply.
+    pub fn supply_target(
+        &self,
+        resource: &SupplyId,
+        department: Option<&DepartmentId>,
+        period: Option<&NamedPeriod>,
+    ) -> Option<&SupplyTargetRule> {
+        self.supply_targets
+            .iter()
+            .filter(|t| &t.resource == resource)
+            .filter(|t| t.department.is_none() || t.department.as_ref() == department)
+            .filter(|t| t.period.is_none() || t.period.as_ref() == period)
             .max_by_key(|t| t.specificity())
     }
 
@@ -419,12 +453,17 @@ fn default_tariffs() -> Vec<Tariff> {
 
 type Problem<'a> = &'a mut dyn FnMut(String, String, String);
 
-pub(super) fn resolve_plan(raw: PlanSections, departments: &[DepartmentId], problem: Problem<'_>) -> Option<Plan> {
+pub(super) fn resolve_plan(
+    raw: PlanSections,
+    departments: &[DepartmentId],
+    supplies: &[SupplyId],
+    problem: Problem<'_>,
+) -> Option<Plan> {
     let staffing = resolve_staffing(&raw.staffing, departments, problem);
     let baselines = resolve_baselines(&raw.baselines, departments, problem);
-    let targets = match &raw.targets {
-        None => default_targets(),
-        Some(entries) => resolve_targets(entries, departments, problem),
+    let (targets, supply_targets) = match &raw.targets {
+        None => (default_targets(), Vec::new()),
+        Some(entries) => resolve_targets(entries, departments, supplies, problem),
     };
     let emission_factors = match &raw.emission_factors {
         None => default_emission_factors(),
@@ -434,7 +473,7 @@ pub(super) fn resolve_plan(raw: PlanSections, departments: &[DepartmentId], prob
         None => default_tariffs(),
         Some(entries) => resolve_tariffs(entries, problem),
     };
-    Some(Plan { staffing, baselines: baselines?, targets, emission_factors, tariffs })
+    Some(Plan { staffing, baselines: baselines?, targets, supply_targets, emission_factors, tariffs })
 }
 
 fn resource(text: &str, key: &str, problem: Problem<'_>) -> Option<Resource> {
@@ -573,13 +612,30 @@ fn resolve_baselines(raw: &BaselinesSection, departments: &[DepartmentId], probl
     Some(Baselines { reference: reference?, electricity: electricity?, water: water?, paper: paper?, entered })
 }
 
-fn resolve_targets(entries: &[TargetEntry], departments: &[DepartmentId], problem: Problem<'_>) -> Vec<TargetRule> {
+fn resolve_targets(
+    entries: &[TargetEntry],
+    departments: &[DepartmentId],
+    supplies: &[SupplyId],
+    problem: Problem<'_>,
+) -> (Vec<TargetRule>, Vec<SupplyTargetRule>) {
     let mut rules: Vec<TargetRule> = Vec::new();
+    let mut supply_rules: Vec<SupplyTargetRule> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let key = |f: &str| format!("targets[{i}].{f}");
-        let res = resource(&e.resource, &key("resource"), problem);
+        let supply = supplies.iter().find(|s| s.as_str() == e.resource);
+        let res = match supply {
+            Some(_) => None,
+            None => target_resource(&e.resource, &key("resource"), supplies, problem),
+        };
         let saving_ok = percent(e.saving_percent, &key("saving_percent"), problem);
         let stretch_ok = e.stretch_percent.is_none_or(|s| percent(s, &key("stretch_percent"), problem));
+        if supply.is_some() && e.stretch_percent.is_some() {
+            problem(
+                key("stretch_percent"),
+                format!("a stretch target is kept for electricity, water and paper, not `{}`", e.resource),
+                "leave stretch_percent out".into(),
+            );
+        }
         if let Some(stretch) = e.stretch_percent.filter(|s| *s < e.saving_percent) {
             problem(
                 key("stretch_percent"),
@@ -595,11 +651,15 @@ fn resolve_targets(entries: &[TargetEntry], departments: &[DepartmentId], proble
             None => Some(None),
             Some(d) => department(d, &key("department"), departments, problem).map(Some),
         };
-        let (Some(resource), Some(period), Some(department), true, true) = (res, per, dept, saving_ok, stretch_ok)
-        else {
+        let (Some(period), Some(department), true, true) = (per, dept, saving_ok, stretch_ok) else {
             continue;
         };
-        if rules.iter().any(|r| r.resource == resource && r.period == period && r.department == department) {
+        let duplicate = match (supply, res) {
+            (Some(s), _) => supply_rules.iter().any(|r| &r.resource == s && r.period == period && r.department == department),
+            (None, Some(r)) => rules.iter().any(|t| t.resource == r && t.period == period && t.department == department),
+            (None, None) => continue,
+        };
+        if duplicate {
             problem(
                 key("resource"),
                 "another target has the same resource, period and department".into(),
@@ -607,15 +667,39 @@ fn resolve_targets(entries: &[TargetEntry], departments: &[DepartmentId], proble
             );
             continue;
         }
-        rules.push(TargetRule {
-            resource,
-            saving_percent: e.saving_percent,
-            stretch_percent: e.stretch_percent,
-            period,
-            department,
-        });
+        match (supply, res) {
+            (Some(s), _) if e.stretch_percent.is_none() => {
+                supply_rules.push(SupplyTargetRule {
+                    resource: s.clone(),
+                    saving_percent: e.saving_percent,
+                    period,
+                    department,
+                });
+            }
+            (None, Some(resource)) => rules.push(TargetRule {
+                resource,
+                saving_percent: e.saving_percent,
+                stretch_percent: e.stretch_percent,
+                period,
+                department,
+            }),
+            _ => {}
+        }
     }
-    rules
+    (rules, supply_rules)
+}
+
+/// A target's resource: electricity, water or paper; a configured resource is found before.
+fn target_resource(text: &str, key: &str, supplies: &[SupplyId], problem: Problem<'_>) -> Option<Resource> {
+    match text.parse() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let ids: Vec<&str> =
+                ["electricity", "water", "paper"].into_iter().chain(supplies.iter().map(SupplyId::as_str)).collect();
+            problem(key.into(), format!("{e}"), format!("write resource = one of {}", ids.join(", ")));
+            None
+        }
+    }
 }
 
 fn resolve_factors(entries: &[EmissionFactorEntry], problem: Problem<'_>) -> Vec<EmissionFactor> {

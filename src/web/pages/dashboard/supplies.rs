@@ -17,7 +17,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
     let store = ctx.state.store.as_ref();
     let config = &ctx.config;
     let plan = plan_in_force::in_force(store, config).await?;
-    let figures = supplies::over(store, config, &plan, range, ctx.now).await?;
+    let figures = supplies::over(store, config, &plan, range, None, ctx.now).await?;
     let body = if figures.is_empty() {
         html! { p.empty { (lang.pick("Chưa khai báo nguồn lực nào ngoài điện, nước, giấy ([[resources]]).", "No other resource is configured ([[resources]]).")) } }
     } else if panel.group == Group::Departments && ctx.department.is_none() {
