@@ -9,7 +9,7 @@ use crate::analysis::plan_in_force;
 use crate::analysis::supplies::{self, SupplyFigures, SupplyUse};
 use crate::locale;
 use crate::web::ApiError;
-use crate::web::pages::supplies::{amount, name, norm_cell, per_person};
+use crate::web::pages::supplies::{amount, name, norm_cell, per_person, target_cell};
 
 pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView, ApiError> {
     let lang = ctx.lang;
@@ -35,6 +35,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
                     th.num { (lang.pick("Giá trị", "Value")) }
                     th.num { (lang.pick("Theo đầu người", "Per person")) }
                     th.num { (lang.pick("So với định mức", "Against the norm")) }
+                    th.num { (lang.pick("Tiết kiệm so với năm gốc", "Saved against the baseline year")) }
                 } }
                 tbody { @for f in &figures { @if let Some(used) = mine(f) {
                     tr data-supply=(f.resource.as_str()) {
@@ -43,6 +44,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
                         td.num data-figure="value" { (locale::number(used.value_vnd, 0, lang)) " đ" }
                         td.num data-figure="per-person" { (per_person(f, &used, lang)) }
                         td.num data-figure="against-norm" { (norm_cell(&used, lang)) }
+                        td.num data-figure="against-target" { (target_cell(&used, lang)) }
                     }
                 } } }
             } }
