@@ -24,6 +24,7 @@ mod setup_emission_factors;
 mod setup_supply_prices;
 mod setup_tariffs;
 mod supplies;
+mod supply_targets;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 
 use super::panels::{Context, PanelView};
-use super::spec::{Group, Panel};
+use super::spec::{Group, Panel, PeriodSpec};
 use crate::analysis::plan_in_force;
 use crate::analysis::supplies::{self, SupplyFigures, SupplyUse};
 use crate::locale;
@@ -17,7 +17,12 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
     let store = ctx.state.store.as_ref();
     let config = &ctx.config;
     let plan = plan_in_force::in_force(store, config).await?;
-    let figures = supplies::over(store, config, &plan, range, None, ctx.now).await?;
+    // A period chosen by name (2026-Q3) takes the saving targets given for it too.
+    let named = match spec {
+        Some(PeriodSpec::Named(named)) => Some(named),
+        _ => None,
+    };
+    let figures = supplies::over(store, config, &plan, range, named.as_ref(), ctx.now).await?;
     let body = if figures.is_empty() {
         html! { p.empty { (lang.pick("Chưa khai báo nguồn lực nào ngoài điện, nước, giấy ([[resources]]).", "No other resource is configured ([[resources]]).")) } }
     } else if panel.group == Group::Departments && ctx.department.is_none() {
