@@ -129,8 +129,7 @@ pub async fn over(
                 use_of(supply, department, &mine, headcount)
             };
             let mut departments: Vec<SupplyUse> = config.departments.iter().map(|d| used(Some(&d.id))).collect();
-            let theirs: Vec<&IssuedLine> =
-                reference_lines.iter().filter(|l| l.line.resource == supply.id).collect();
+            let theirs: Vec<&IssuedLine> = reference_lines.iter().filter(|l| l.line.resource == supply.id).collect();
             let on_target = |use_: &mut SupplyUse| {
                 let department = use_.department.as_ref();
                 let before = use_of(supply, department, &theirs, 0.0);

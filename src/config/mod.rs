@@ -67,7 +67,9 @@ use self::mqtt::MqttSection;
 use self::office::{OfficeSection, resolve_departments};
 use self::store::StoreSection;
 use self::web::WebSection;
-use crate::domain::{AnyResource, Department, DepartmentId, Letterhead, Meter, MeterId, Office, Resource, Supply, SupplyId};
+use crate::domain::{
+    AnyResource, Department, DepartmentId, Letterhead, Meter, MeterId, Office, Resource, Supply, SupplyId,
+};
 
 /// The config used when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/default.toml";

@@ -15,9 +15,11 @@ use crate::supplies::{demo_office_with, issue_a_year_of_stationery, post_slip, s
 async fn issue_the_third_quarter_of_2026(app: &TestApp) {
     for month in 7..=9 {
         let lines = [("van-phong-pham", "but-bi", 20.0), ("van-phong-pham", "so-tay", 2.0)];
-        let (status, stored) =
-            post_slip(app, slip(&format!("PX-26-TH-{month}"), "phong-tong-hop", &format!("2026-{month:02}-06"), &lines))
-                .await;
+        let (status, stored) = post_slip(
+            app,
+            slip(&format!("PX-26-TH-{month}"), "phong-tong-hop", &format!("2026-{month:02}-06"), &lines),
+        )
+        .await;
         assert_eq!(status, 200, "{stored}");
     }
     let lines = [("van-phong-pham", "bia-ho-so", 20.0), ("van-phong-pham", "ghim-bam", 5.0)];
@@ -100,7 +102,9 @@ async fn stationery_is_measured_against_its_2025_baseline_and_a_5_percent_target
     let row = |id: &str| -> Vec<String> {
         csv.lines()
             .map(|l| l.split(';').map(str::to_owned).collect::<Vec<_>>())
-            .find(|r| r.get(1).map(String::as_str) == Some(id) && r.get(3).map(String::as_str) == Some("Văn phòng phẩm"))
+            .find(|r| {
+                r.get(1).map(String::as_str) == Some(id) && r.get(3).map(String::as_str) == Some("Văn phòng phẩm")
+            })
             .unwrap_or_else(|| panic!("no row {id}: {csv}"))
     };
     let tong_hop = row("phong-tong-hop");

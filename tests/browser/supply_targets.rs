@@ -39,7 +39,8 @@ async fn stationery_against_its_saving_target_shows_beside_the_norm_on_the_pages
     let saved = locale::number((baseline_to_date - used) / baseline_to_date * 100.0, 1, Lang::Vi);
     let verdict = if used <= baseline_to_date * 0.95 { "đạt mục tiêu" } else { "không đạt mục tiêu" };
     browser.open(&app, "/").await;
-    let panel = |supply: &str| format!("article[data-kind=supplies] tr[data-supply={supply}] td[data-figure=against-target]");
+    let panel =
+        |supply: &str| format!("article[data-kind=supplies] tr[data-supply={supply}] td[data-figure=against-target]");
     assert_eq!(text(&browser, &panel("van-phong-pham")).await, format!("{saved} % {verdict}"));
     assert_eq!(text(&browser, &panel("nhien-lieu")).await, "—", "fuel has no target");
     // A department's page over the quarter.
@@ -68,15 +69,8 @@ async fn stationery_against_its_saving_target_shows_beside_the_norm_on_the_pages
     browser.screenshot("supply-targets-scores-desktop.png").await;
     browser.quit().await;
 
-    let bytes = app
-        .http
-        .get(app.url("/api/v1/export/scores.xlsx?period=2026-Q3"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes =
+        app.http.get(app.url("/api/v1/export/scores.xlsx?period=2026-Q3")).send().await.unwrap().bytes().await.unwrap();
     let mut workbook: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let sheet = workbook.worksheet_range("Văn phòng phẩm").unwrap();
     let tong_hop = xlsx_row(&sheet, "Phòng Tổng hợp");
@@ -84,7 +78,10 @@ async fn stationery_against_its_saving_target_shows_beside_the_norm_on_the_pages
     assert!((tong_hop[12].as_f64().unwrap() - baseline * 0.95).abs() < 1e-6, "{tong_hop:?}");
     assert!((tong_hop[13].as_f64().unwrap() - (baseline - 40_000.0) / baseline).abs() < 1e-9, "{tong_hop:?}");
     assert_eq!(tong_hop[14].to_string(), "mục tiêu tiết kiệm 5,0 % so với năm gốc 2025: đạt");
-    assert_eq!(xlsx_row(&sheet, "Phòng Kinh tế")[14].to_string(), "mục tiêu tiết kiệm 5,0 % so với năm gốc 2025: chưa có số liệu năm gốc");
+    assert_eq!(
+        xlsx_row(&sheet, "Phòng Kinh tế")[14].to_string(),
+        "mục tiêu tiết kiệm 5,0 % so với năm gốc 2025: chưa có số liệu năm gốc"
+    );
     let office = xlsx_row(&sheet, "Cả văn phòng");
     assert!((office[13].as_f64().unwrap() - (baseline - 70_000.0) / baseline).abs() < 1e-9, "{office:?}");
     assert!(office[14].to_string().ends_with("không đạt"), "{office:?}");
