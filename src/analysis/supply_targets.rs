@@ -108,11 +108,16 @@ pub fn against_target(
     let kept = 1.0 - rule.saving_percent / 100.0;
     let (baseline, baseline_to_date) = (carried(span.period_days), carried(span.days));
     let (target, target_to_date) = (baseline * kept, baseline_to_date * kept);
-    let achieved = (baseline_to_date > 0.0).then(|| (baseline_to_date - used) / baseline_to_date * 100.0);
-    let on_track = used <= target_to_date;
-    let verdict = match achieved {
-        Some(a) => format!("tiết kiệm được {}", percent(a)),
-        None => "năm gốc không dùng".to_owned(),
+    // Before the period begins there is nothing to judge yet.
+    let begun = span.days > 0;
+    let achieved = (begun && baseline_to_date > 0.0).then(|| (baseline_to_date - used) / baseline_to_date * 100.0);
+    let on_track = begun.then_some(used <= target_to_date);
+    let verdict = match (achieved, on_track) {
+        (Some(a), Some(true)) => format!("tiết kiệm được {}: đạt mục tiêu", percent(a)),
+        (Some(a), _) => format!("tiết kiệm được {}: không đạt mục tiêu", percent(a)),
+        (None, Some(true)) => "đạt mục tiêu".to_owned(),
+        (None, Some(false)) => "không đạt mục tiêu".to_owned(),
+        (None, None) => "kỳ chưa bắt đầu".to_owned(),
     };
     Some(SupplyTarget {
         reference,
@@ -124,12 +129,12 @@ pub fn against_target(
         target_to_date: Some(target_to_date),
         used,
         saving_achieved_percent: achieved,
-        on_track: Some(on_track),
+        on_track,
         days: span.days,
         period_days: span.period_days,
         reference_days: span.reference_days,
         explain: format!(
-            "Năm gốc {reference}: {} × {}/{} ngày = {}; mục tiêu tiết kiệm {}: {} × {} = {}; đã dùng {}, {verdict}: {}.",
+            "Năm gốc {reference}: {} × {}/{} ngày = {}; mục tiêu tiết kiệm {}: {} × {} = {}; đã dùng {}, {verdict}.",
             unit(reference_amount),
             span.days,
             span.reference_days,
@@ -138,8 +143,7 @@ pub fn against_target(
             unit(baseline_to_date),
             percent(100.0 - rule.saving_percent),
             unit(target_to_date),
-            unit(used),
-            if on_track { "đạt mục tiêu" } else { "không đạt mục tiêu" }
+            unit(used)
         ),
     })
 }

@@ -310,18 +310,19 @@ fn with_target(status: String, used: &SupplyUse) -> String {
     }
 }
 
-/// "mục tiêu tiết kiệm 5,0 % so với năm gốc 2025: không đạt" or, without the baseline year's
-/// slips, "chưa có số liệu năm gốc".
+/// "mục tiêu tiết kiệm 5,0 % so với năm gốc 2025: không đạt"; without the baseline year's
+/// slips "chưa có số liệu năm gốc"; before the period begins "kỳ chưa bắt đầu".
 pub fn target_words(target: &SupplyTarget) -> String {
     let goal = format!(
         "mục tiêu tiết kiệm {} % so với năm gốc {}",
         locale::number(target.saving_percent, 1, Lang::Vi),
         target.reference
     );
-    match target.on_track {
-        None => format!("{goal}: chưa có số liệu năm gốc"),
-        Some(true) => format!("{goal}: đạt"),
-        Some(false) => format!("{goal}: không đạt"),
+    match (target.reference_amount, target.on_track) {
+        (None, _) => format!("{goal}: chưa có số liệu năm gốc"),
+        (Some(_), None) => format!("{goal}: kỳ chưa bắt đầu"),
+        (Some(_), Some(true)) => format!("{goal}: đạt"),
+        (Some(_), Some(false)) => format!("{goal}: không đạt"),
     }
 }
 

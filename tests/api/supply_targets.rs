@@ -82,6 +82,14 @@ async fn stationery_is_measured_against_its_2025_baseline_and_a_5_percent_target
     // The norm is still beside it: 120 000 đ a person a month from 2026.
     approx(&department(quarter, "phong-tong-hop")["norm"]["allowance"], 120_000.0 * 14.0 * 3.0);
 
+    // A period not begun has a baseline but no verdict yet.
+    let (_, later) = app.get("/api/v1/supplies?resource=van-phong-pham&period=2030").await;
+    let later = &later["resources"][0]["office"]["target"];
+    approx(&later["baseline"], 2_640_000.0);
+    approx(&later["baseline_to_date"], 0.0);
+    assert!(later["on_track"].is_null() && later["saving_achieved_percent"].is_null(), "{later}");
+    assert!(later["explain"].as_str().unwrap().contains("kỳ chưa bắt đầu"), "{later}");
+
     // The same figures for one department by resource=<id> on the progress endpoint.
     let (status, progress) =
         app.get("/api/v1/progress?resource=van-phong-pham&period=2026-Q3&department=phong-kinh-te").await;

@@ -43,13 +43,14 @@ pub(crate) fn norm_cell(used: &SupplyUse, lang: Lang) -> Markup {
 }
 
 /// The saving achieved against the baseline year, with the target's verdict; "chưa có số liệu
-/// năm gốc" without the baseline year's slips; "—" without a target.
+/// năm gốc" without the baseline year's slips; "—" without a target or before the period.
 pub(crate) fn target_cell(used: &SupplyUse, lang: Lang) -> Markup {
     html! {
         @match &used.target {
             None => { "—" }
             Some(target) => span title=(target.explain) {
                 @match (target.saving_achieved_percent, target.on_track) {
+                    _ if target.reference_amount.is_none() => { (lang.pick("chưa có số liệu năm gốc", "no baseline-year figures")) }
                     (Some(saved), Some(on_track)) => {
                         (format!("{} %", locale::number(saved, 1, lang))) " "
                         @if on_track {
@@ -58,7 +59,7 @@ pub(crate) fn target_cell(used: &SupplyUse, lang: Lang) -> Markup {
                             span.badge.over data-on-track="false" { (lang.pick("không đạt mục tiêu", "off target")) }
                         }
                     }
-                    _ => { (lang.pick("chưa có số liệu năm gốc", "no baseline-year figures")) }
+                    _ => { "—" }
                 }
             }
         }
