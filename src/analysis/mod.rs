@@ -19,6 +19,7 @@ pub mod staffing;
 pub mod supplies;
 pub mod supplies_in_force;
 pub mod supply_series;
+pub mod supply_targets;
 pub mod tariff_cost;
 pub mod waste;
 

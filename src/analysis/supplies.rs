@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::figures::FigureError;
 use super::staffing::{average_size, headcount};
+use super::supply_targets::{Span, SupplyTarget, against_target};
 use crate::config::{Config, Plan};
 use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, Measure, Month, Norm, NormBasis, NormEvery, Supply, SupplyId, TimeRange};
@@ -34,6 +35,8 @@ pub struct SupplyUse {
     pub lines: usize,
     /// Use against the internal spending regulation's norm, where one is in force.
     pub norm: Option<NormUse>,
+    /// Use against the saving target and its baseline year, where a target applies.
+    pub target: Option<SupplyTarget>,
 }
 
 /// Use against the norm over the months of the period that have begun.
@@ -73,16 +76,17 @@ pub async fn all(
     period: &NamedPeriod,
     now: Timestamp,
 ) -> Result<Vec<SupplyFigures>, FigureError> {
-    over(store, config, plan, period.range(&config.office.timezone)?, now).await
+    over(store, config, plan, period.range(&config.office.timezone)?, Some(period), now).await
 }
 
 /// As [`all`], over any range: slips count by their date, so a range counts the local days it
-/// touches.
+/// touches. Saving targets given for one period apply only when `period` names it.
 pub async fn over(
     store: &dyn StoreReads,
     config: &Config,
     plan: &Plan,
     range: TimeRange,
+    period: Option<&NamedPeriod>,
     now: Timestamp,
 ) -> Result<Vec<SupplyFigures>, FigureError> {
     // The config's resources with the prices and norms entered in the app.
@@ -99,6 +103,15 @@ pub async fn over(
         end.date().tomorrow().unwrap_or(end.date())
     };
     let lines = store.issued(first, last_exclusive).await?;
+    // The baseline year's slips, for the saving targets.
+    let reference = plan.baselines.reference;
+    let (reference_first, reference_last_exclusive) = reference.days();
+    let reference_lines = if plan.supply_targets.is_empty() {
+        Vec::new()
+    } else {
+        store.issued(reference_first, reference_last_exclusive).await?
+    };
+    let span = Span::new(first, last_exclusive, now.to_zoned(tz.clone()).date(), &reference);
     // Norms count whole months, those of the range that have begun.
     let this_month = Month::of(now.to_zoned(tz.clone()).date());
     let mut months = Vec::new();
@@ -116,13 +129,22 @@ pub async fn over(
                 use_of(supply, department, &mine, headcount)
             };
             let mut departments: Vec<SupplyUse> = config.departments.iter().map(|d| used(Some(&d.id))).collect();
+            let theirs: Vec<&IssuedLine> = reference_lines.iter().filter(|l| l.line.resource == supply.id).collect();
+            let on_target = |use_: &mut SupplyUse| {
+                let department = use_.department.as_ref();
+                let before = use_of(supply, department, &theirs, 0.0);
+                let reference_use = (before.lines > 0).then_some(before.amount);
+                use_.target = against_target(plan, supply, department, period, span, reference_use, use_.amount);
+            };
             for use_ in &mut departments {
                 if let Some(d) = use_.department.clone() {
                     use_.norm = department_norm(config, plan, supply, &d, &months, use_);
                 }
+                on_target(use_);
             }
             let mut office = used(None);
             office.norm = office_norm(&departments, &office);
+            on_target(&mut office);
             SupplyFigures {
                 resource: supply.id.clone(),
                 name_vi: supply.name_vi.clone(),
@@ -152,6 +174,7 @@ fn use_of(supply: &Supply, department: Option<&DepartmentId>, lines: &[&IssuedLi
         co2e_kg: supply.co2e_kg_per_unit.map(|factor| quantity * factor),
         lines: mine.len(),
         norm: None,
+        target: None,
     }
 }
 

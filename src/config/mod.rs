@@ -67,7 +67,9 @@ use self::mqtt::MqttSection;
 use self::office::{OfficeSection, resolve_departments};
 use self::store::StoreSection;
 use self::web::WebSection;
-use crate::domain::{AnyResource, Department, DepartmentId, Letterhead, Meter, MeterId, Office, Resource, Supply};
+use crate::domain::{
+    AnyResource, Department, DepartmentId, Letterhead, Meter, MeterId, Office, Resource, Supply, SupplyId,
+};
 
 /// The config used when no `--config` is given.
 pub const DEFAULT_PATH: &str = "config/default.toml";
@@ -285,6 +287,8 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
     let department_ids: HashSet<&DepartmentId> = departments.iter().map(|d| &d.id).collect();
     let meters = resolve_meters(&raw.meters, &department_ids, &mut problem);
     let department_list: Vec<DepartmentId> = departments.iter().map(|d| d.id.clone()).collect();
+    let supplies = resources::resolve_resources(raw.resources, &department_ids, &mut problem);
+    let supply_ids: Vec<SupplyId> = supplies.iter().map(|s| s.id.clone()).collect();
     let plan = saving_plan::resolve_plan(
         saving_plan::PlanSections {
             staffing: raw.staffing,
@@ -294,12 +298,12 @@ fn resolve(file: &str, raw: ConfigFile, secrets: Secrets, problems: &mut Vec<Con
             tariffs: raw.tariffs,
         },
         &department_list,
+        &supply_ids,
         &mut problem,
     );
     let rubric = rubric::resolve_rubric(raw.scoring, &mut problem);
     let alerts = alerts::resolve_alerts(raw.alerts, &meters, &department_ids, &mut problem);
     let reports = reports::resolve_reports(raw.reports, &mut problem);
-    let supplies = resources::resolve_resources(raw.resources, &department_ids, &mut problem);
     let meetings_target_percent = meetings::resolve_meetings(&raw.meetings, &mut problem);
 
     Some(Config {

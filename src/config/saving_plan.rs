@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use crate::domain::period::NamedPeriod;
-use crate::domain::{DepartmentId, Resource};
+use crate::domain::{DepartmentId, Resource, SupplyId};
 
 mod tariffs;
 
@@ -207,6 +207,23 @@ impl TargetRule {
     }
 }
 
+/// A saving target for a configured resource (docs/resources.md): the same `[[targets]]`
+/// entry naming the resource's id, its baseline the reference period's issue slips. Stretch
+/// targets stay with the three metered resources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupplyTargetRule {
+    pub resource: SupplyId,
+    pub saving_percent: f64,
+    pub period: Option<NamedPeriod>,
+    pub department: Option<DepartmentId>,
+}
+
+impl SupplyTargetRule {
+    fn specificity(&self) -> u8 {
+        u8::from(self.department.is_some()) * 2 + u8::from(self.period.is_some())
+    }
+}
+
 /// Emissions per unit of a resource from a year on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct EmissionFactor {
@@ -290,6 +307,7 @@ pub struct Plan {
     pub staffing: Vec<StaffingChange>,
     pub baselines: Baselines,
     pub targets: Vec<TargetRule>,
+    pub supply_targets: Vec<SupplyTargetRule>,
     pub emission_factors: Vec<EmissionFactor>,
     pub tariffs: Vec<Tariff>,
 }
@@ -307,6 +325,22 @@ impl Plan {
             .filter(|t| t.resource == resource)
             .filter(|t| t.department.is_none() || t.department.as_ref() == department)
             .filter(|t| t.period.is_none() || t.period.as_ref() == Some(period))
+            .max_by_key(|t| t.specificity())
+    }
+
+    /// The target rule for a configured resource, as [`Plan::target`] chooses; over a range
+    /// that is no named period (`None`), only rules for every period apply.
+    pub fn supply_target(
+        &self,
+        resource: &SupplyId,
+        department: Option<&DepartmentId>,
+        period: Option<&NamedPeriod>,
+    ) -> Option<&SupplyTargetRule> {
+        self.supply_targets
+            .iter()
+            .filter(|t| &t.resource == resource)
+            .filter(|t| t.department.is_none() || t.department.as_ref() == department)
+            .filter(|t| t.period.is_none() || t.period.as_ref() == period)
             .max_by_key(|t| t.specificity())
     }
 
@@ -367,12 +401,17 @@ fn default_emission_factors() -> Vec<EmissionFactor> {
 
 type Problem<'a> = &'a mut dyn FnMut(String, String, String);
 
-pub(super) fn resolve_plan(raw: PlanSections, departments: &[DepartmentId], problem: Problem<'_>) -> Option<Plan> {
+pub(super) fn resolve_plan(
+    raw: PlanSections,
+    departments: &[DepartmentId],
+    supplies: &[SupplyId],
+    problem: Problem<'_>,
+) -> Option<Plan> {
     let staffing = resolve_staffing(&raw.staffing, departments, problem);
     let baselines = resolve_baselines(&raw.baselines, departments, problem);
-    let targets = match &raw.targets {
-        None => default_targets(),
-        Some(entries) => resolve_targets(entries, departments, problem),
+    let (targets, supply_targets) = match &raw.targets {
+        None => (default_targets(), Vec::new()),
+        Some(entries) => resolve_targets(entries, departments, supplies, problem),
     };
     let emission_factors = match &raw.emission_factors {
         None => default_emission_factors(),
@@ -382,7 +421,7 @@ pub(super) fn resolve_plan(raw: PlanSections, departments: &[DepartmentId], prob
         None => default_tariffs(),
         Some(entries) => resolve_tariffs(entries, problem),
     };
-    Some(Plan { staffing, baselines: baselines?, targets, emission_factors, tariffs })
+    Some(Plan { staffing, baselines: baselines?, targets, supply_targets, emission_factors, tariffs })
 }
 
 fn resource(text: &str, key: &str, problem: Problem<'_>) -> Option<Resource> {
@@ -521,13 +560,36 @@ fn resolve_baselines(raw: &BaselinesSection, departments: &[DepartmentId], probl
     Some(Baselines { reference: reference?, electricity: electricity?, water: water?, paper: paper?, entered })
 }
 
-fn resolve_targets(entries: &[TargetEntry], departments: &[DepartmentId], problem: Problem<'_>) -> Vec<TargetRule> {
+/// What a `[[targets]]` entry is for: a metered resource or a configured one.
+enum TargetOf<'a> {
+    Metered(Resource),
+    Supply(&'a SupplyId),
+}
+
+fn resolve_targets(
+    entries: &[TargetEntry],
+    departments: &[DepartmentId],
+    supplies: &[SupplyId],
+    problem: Problem<'_>,
+) -> (Vec<TargetRule>, Vec<SupplyTargetRule>) {
     let mut rules: Vec<TargetRule> = Vec::new();
+    let mut supply_rules: Vec<SupplyTargetRule> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let key = |f: &str| format!("targets[{i}].{f}");
-        let res = resource(&e.resource, &key("resource"), problem);
+        let of = match supplies.iter().find(|s| s.as_str() == e.resource) {
+            Some(supply) => Some(TargetOf::Supply(supply)),
+            None => target_resource(&e.resource, &key("resource"), supplies, problem).map(TargetOf::Metered),
+        };
         let saving_ok = percent(e.saving_percent, &key("saving_percent"), problem);
-        let stretch_ok = e.stretch_percent.is_none_or(|s| percent(s, &key("stretch_percent"), problem));
+        let mut stretch_ok = e.stretch_percent.is_none_or(|s| percent(s, &key("stretch_percent"), problem));
+        if matches!(of, Some(TargetOf::Supply(_))) && e.stretch_percent.is_some() {
+            problem(
+                key("stretch_percent"),
+                format!("a stretch target is kept for electricity, water and paper, not `{}`", e.resource),
+                "leave stretch_percent out".into(),
+            );
+            stretch_ok = false;
+        }
         if let Some(stretch) = e.stretch_percent.filter(|s| *s < e.saving_percent) {
             problem(
                 key("stretch_percent"),
@@ -543,11 +605,18 @@ fn resolve_targets(entries: &[TargetEntry], departments: &[DepartmentId], proble
             None => Some(None),
             Some(d) => department(d, &key("department"), departments, problem).map(Some),
         };
-        let (Some(resource), Some(period), Some(department), true, true) = (res, per, dept, saving_ok, stretch_ok)
-        else {
+        let (Some(of), Some(period), Some(department), true, true) = (of, per, dept, saving_ok, stretch_ok) else {
             continue;
         };
-        if rules.iter().any(|r| r.resource == resource && r.period == period && r.department == department) {
+        let duplicate = match of {
+            TargetOf::Supply(s) => {
+                supply_rules.iter().any(|r| &r.resource == s && r.period == period && r.department == department)
+            }
+            TargetOf::Metered(r) => {
+                rules.iter().any(|t| t.resource == r && t.period == period && t.department == department)
+            }
+        };
+        if duplicate {
             problem(
                 key("resource"),
                 "another target has the same resource, period and department".into(),
@@ -555,15 +624,36 @@ fn resolve_targets(entries: &[TargetEntry], departments: &[DepartmentId], proble
             );
             continue;
         }
-        rules.push(TargetRule {
-            resource,
-            saving_percent: e.saving_percent,
-            stretch_percent: e.stretch_percent,
-            period,
-            department,
-        });
+        match of {
+            TargetOf::Supply(s) => supply_rules.push(SupplyTargetRule {
+                resource: s.clone(),
+                saving_percent: e.saving_percent,
+                period,
+                department,
+            }),
+            TargetOf::Metered(resource) => rules.push(TargetRule {
+                resource,
+                saving_percent: e.saving_percent,
+                stretch_percent: e.stretch_percent,
+                period,
+                department,
+            }),
+        }
     }
-    rules
+    (rules, supply_rules)
+}
+
+/// A target's resource: electricity, water or paper; a configured resource is found before.
+fn target_resource(text: &str, key: &str, supplies: &[SupplyId], problem: Problem<'_>) -> Option<Resource> {
+    match text.parse() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let ids: Vec<&str> =
+                ["electricity", "water", "paper"].into_iter().chain(supplies.iter().map(SupplyId::as_str)).collect();
+            problem(key.into(), format!("{e}"), format!("write resource = one of {}", ids.join(", ")));
+            None
+        }
+    }
 }
 
 fn resolve_factors(entries: &[EmissionFactorEntry], problem: Problem<'_>) -> Vec<EmissionFactor> {
@@ -592,78 +682,4 @@ fn resolve_factors(entries: &[EmissionFactorEntry], problem: Problem<'_>) -> Vec
 }
 
 #[cfg(test)]
-pub(super) mod tests {
-    use crate::config::{BUILT_IN_DEFAULT, Config};
-    use crate::domain::Resource;
-
-    pub(super) const OFFICE: &str =
-        "[office]\nname = \"X\"\n[[departments]]\nid = \"phong-a\"\nname = \"A\"\nheadcount = 1\narea_m2 = 10.0\n";
-
-    #[test]
-    fn the_shipped_plan_has_the_directive_targets_factor_and_tariff() {
-        let config = Config::parse("default.toml", BUILT_IN_DEFAULT, &|_| None).unwrap();
-        let plan = &config.plan;
-        let period = crate::domain::period::NamedPeriod::parse("2026").unwrap();
-        let electricity = plan.target(Resource::Electricity, None, &period).unwrap();
-        assert_eq!((electricity.saving_percent, electricity.stretch_percent), (2.0, Some(10.0)));
-        assert_eq!(plan.target(Resource::Water, None, &period).unwrap().saving_percent, 5.0);
-        assert_eq!(plan.target(Resource::Paper, None, &period).unwrap().saving_percent, 10.0);
-        assert_eq!(plan.emission_factor(Resource::Electricity, 2026).unwrap().kg_per_unit, 0.6592);
-        // 0,919 kg CO2e a kg × 2,5 kg a ream / 500 sheets.
-        assert!((plan.emission_factor(Resource::Paper, 2026).unwrap().kg_per_unit - 0.004595).abs() < 1e-12);
-        assert_eq!(plan.tariff(Resource::Electricity, jiff::civil::date(2026, 1, 1)).unwrap().price_vnd, 2226.0);
-        assert!(plan.tariff(Resource::Electricity, jiff::civil::date(2025, 5, 9)).is_none());
-        assert!(plan.tariff(Resource::Water, jiff::civil::date(2026, 1, 1)).is_none());
-    }
-
-    #[test]
-    fn the_most_specific_target_wins() {
-        let text = format!(
-            "{OFFICE}[[targets]]\nresource = \"water\"\nsaving_percent = 5.0\n\
-             [[targets]]\nresource = \"water\"\nsaving_percent = 7.0\nperiod = \"2026\"\n\
-             [[targets]]\nresource = \"water\"\nsaving_percent = 9.0\ndepartment = \"phong-a\"\n"
-        );
-        let config = Config::parse("office.toml", &text, &|_| None).unwrap();
-        let p = |s: &str| crate::domain::period::NamedPeriod::parse(s).unwrap();
-        let a: crate::domain::DepartmentId = "phong-a".parse().unwrap();
-        assert_eq!(config.plan.target(Resource::Water, None, &p("2027")).unwrap().saving_percent, 5.0);
-        assert_eq!(config.plan.target(Resource::Water, None, &p("2026")).unwrap().saving_percent, 7.0);
-        assert_eq!(config.plan.target(Resource::Water, Some(&a), &p("2026")).unwrap().saving_percent, 9.0);
-        // Paper has no rule once [[targets]] is written: the file replaces the defaults.
-        assert!(config.plan.target(Resource::Paper, None, &p("2026")).is_none());
-    }
-
-    #[test]
-    fn plan_mistakes_name_the_key_and_the_fix() {
-        let text = format!(
-            "{OFFICE}[baselines]\nreference = \"2025-13\"\nwater = \"per_head\"\n\
-             [[baselines.entered]]\nresource = \"water\"\nperiod = \"2025\"\namount = -3.0\n\
-             [[targets]]\nresource = \"electricity\"\nsaving_percent = 120.0\n\
-             [[targets]]\nresource = \"paper\"\nsaving_percent = 10.0\nstretch_percent = 5.0\ndepartment = \"phong-z\"\n\
-             [[emission_factors]]\nresource = \"paper\"\nyear = 2023\nvalue = 0.9\nunit = \"kgCO2e/kg\"\n\
-             [[emission_factors]]\nresource = \"water\"\nyear = 2023\nvalue = 0.2\nunit = \"tCO2/MWh\"\n\
-             [[tariffs]]\nresource = \"water\"\nfrom = \"01/01/2026\"\nprice_vnd = 15000.0\nper = \"m3\"\n\
-             [[tariffs]]\nresource = \"electricity\"\nfrom = \"2026-01-01\"\nprice_vnd = 2000.0\nper = \"m3\"\n\
-             [[staffing]]\ndepartment = \"phong-a\"\nfrom = \"2026-01-01\"\n"
-        );
-        let err = Config::parse("office.toml", &text, &|_| None).unwrap_err();
-        let said = |key: &str, words: &str| {
-            assert!(
-                err.problems.iter().any(|p| p.key == key && format!("{} {}", p.problem, p.fix).contains(words)),
-                "{key} should say {words:?}:\n{err}"
-            )
-        };
-        said("baselines.reference", "\"2026-Q3\"");
-        said("baselines.water", "\"per_person\"");
-        said("baselines.entered[0].amount", "greater than 0");
-        said("targets[0].saving_percent", "from 0 to below 100");
-        said("targets[1].stretch_percent", "below saving_percent");
-        said("targets[1].department", "phong-a");
-        said("emission_factors[0].kg_per_ream", "kg_per_ream = 2.5");
-        said("emission_factors[1].unit", "kgCO2e/m3");
-        said("tariffs[0].from", "\"2026-07-01\"");
-        said("tariffs[1].per", "kWh");
-        said("staffing[0].headcount", "area_m2");
-        assert!(err.to_string().starts_with("office.toml: "), "{err}");
-    }
-}
+pub(super) mod tests;

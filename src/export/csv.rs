@@ -7,6 +7,7 @@
 use crate::analysis::points::{CriterionScore, Standing};
 use crate::analysis::score_report::{DepartmentScore, ScoreReport};
 use crate::analysis::supplies::{NormUse, SupplyFigures, SupplyUse};
+use crate::analysis::supply_targets::SupplyTarget;
 use crate::config::Criterion;
 use crate::domain::{Measure, Resource};
 use crate::locale::{self, Lang};
@@ -183,7 +184,7 @@ pub fn table(report: &ScoreReport, dialect: Dialect) -> String {
                 let mut row = supply_row(report, &d.department.to_string(), &d.name, figures, used, &number);
                 let scored = d.criteria.iter().find(|c| c.supply.as_ref() == Some(&figures.resource));
                 if let (Some(c), Some(norm)) = (scored, &used.norm) {
-                    row[14] = norm_words(figures, norm);
+                    row[14] = with_target(norm_words(figures, norm), used);
                     with_points(&mut row, d, c, &number);
                 }
                 push_row(&mut out, &row, dialect);
@@ -287,11 +288,42 @@ fn supply_row(
     row[10] = number(used.per_person, decimals);
     row[12] = number(used.co2e_kg, AMOUNT);
     row[13] = number(Some(used.value_vnd), MONEY);
-    row[14] = match &used.norm {
+    if let Some(target) = &used.target {
+        row[5] = number(target.baseline, decimals);
+        row[6] = number(target.baseline_to_date, decimals);
+        row[7] = number(target.target, decimals);
+        row[9] = number(target.saving_achieved_percent, AMOUNT);
+    }
+    let status = match &used.norm {
         None => NOT_SCORED.to_owned(),
         Some(norm) => format!("{} — {NOT_SCORED}", norm_words(figures, norm)),
     };
+    row[14] = with_target(status, used);
     row
+}
+
+/// The status with the saving target's verdict after it, where the resource has a target.
+fn with_target(status: String, used: &SupplyUse) -> String {
+    match &used.target {
+        Some(target) => format!("{status} — {}", target_words(target)),
+        None => status,
+    }
+}
+
+/// "mục tiêu tiết kiệm 5,0 % so với năm gốc 2025: không đạt"; without the baseline year's
+/// slips "chưa có số liệu năm gốc"; before the period begins "kỳ chưa bắt đầu".
+pub fn target_words(target: &SupplyTarget) -> String {
+    let goal = format!(
+        "mục tiêu tiết kiệm {} % so với năm gốc {}",
+        locale::number(target.saving_percent, 1, Lang::Vi),
+        target.reference
+    );
+    match (target.reference_amount, target.on_track) {
+        (None, _) => format!("{goal}: chưa có số liệu năm gốc"),
+        (Some(_), None) => format!("{goal}: kỳ chưa bắt đầu"),
+        (Some(_), Some(true)) => format!("{goal}: đạt"),
+        (Some(_), Some(false)) => format!("{goal}: không đạt"),
+    }
 }
 
 /// "vượt định mức: 250,0 % của 2,0 hộp (theo Quyết định số 15/QĐ-VP ngày 20/12/2024)".

@@ -9,6 +9,7 @@ use crate::analysis::points::Standing;
 use crate::analysis::score_report::ScoreReport;
 use crate::analysis::supplies::{SupplyFigures, SupplyUse};
 use crate::domain::Measure;
+use crate::export::csv::target_words;
 
 /// Excel's limit on a sheet's name.
 const SHEET_NAME_CHARS: usize = 31;
@@ -58,6 +59,9 @@ pub(super) fn sheet(
         "Căn cứ định mức".to_owned(),
         "Trạng thái".to_owned(),
         "Điểm".to_owned(),
+        "Mục tiêu tiết kiệm".to_owned(),
+        "Tiết kiệm so với năm gốc".to_owned(),
+        "So với mục tiêu".to_owned(),
     ];
     headers(sheet, &title, &titles.iter().map(String::as_str).collect::<Vec<_>>(), 15, f)?;
     let mut rows = 0;
@@ -90,6 +94,7 @@ pub(super) fn sheet(
             Some(_) => sheet.write_string(row, 11, NOT_SCORED)?,
             None => sheet.write_string(row, 11, NONE)?,
         };
+        write_target(sheet, row, used, figures.measure, f)?;
     }
     if rows == 0 {
         return Ok(());
@@ -119,6 +124,40 @@ pub(super) fn sheet(
         sheet.write_formula_with_format(row, 6, column_formula("SUM", 6, count, co2e), &f.amount)?;
     }
     write_norm(sheet, row, o, true, f)?;
+    write_target(sheet, row, o, figures.measure, f)?;
+    Ok(())
+}
+
+/// The saving target over the period so far, the saving achieved against the baseline year
+/// and the verdict ("chưa có số liệu năm gốc" without the baseline year's slips).
+fn write_target(
+    sheet: &mut Worksheet,
+    row: u32,
+    used: &SupplyUse,
+    measure: Measure,
+    f: &Formats,
+) -> Result<(), XlsxError> {
+    let Some(target) = &used.target else {
+        for col in 12..=14 {
+            sheet.write_string(row, col, NONE)?;
+        }
+        return Ok(());
+    };
+    match target.target_to_date {
+        Some(amount) => {
+            let format = match measure {
+                Measure::Value => &f.money,
+                Measure::Quantity => &f.amount,
+            };
+            sheet.write_number_with_format(row, 12, amount, format)?
+        }
+        None => sheet.write_string(row, 12, NONE)?,
+    };
+    match target.saving_achieved_percent {
+        Some(p) => sheet.write_number_with_format(row, 13, p / 100.0, &f.percent)?,
+        None => sheet.write_string(row, 13, NONE)?,
+    };
+    sheet.write_string(row, 14, target_words(target))?;
     Ok(())
 }
 

@@ -52,3 +52,4 @@ mod start;
 mod store_conformance;
 mod supplies;
 mod supply_scores;
+mod supply_targets;

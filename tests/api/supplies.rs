@@ -45,7 +45,7 @@ pub(crate) fn slip(number: &str, department: &str, date: &str, lines: &[(&str, &
 
 /// 2025 as HC-QT issued it: Phòng Tổng hợp a slip each month, Phòng Kinh tế one a quarter;
 /// the shipped prices of pens and folders went up on 01/07/2025.
-async fn issue_a_year_of_stationery(app: &TestApp) {
+pub(crate) async fn issue_a_year_of_stationery(app: &TestApp) {
     for month in 1..=12 {
         let mut lines = vec![("van-phong-pham", "but-bi", 20.0), ("van-phong-pham", "so-tay", 2.0)];
         if month == 12 {

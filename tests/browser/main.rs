@@ -25,6 +25,7 @@ mod setup_emission_factors;
 mod setup_supply_prices;
 mod setup_tariffs;
 mod supplies;
+mod supply_targets;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -5,7 +5,7 @@
 use super::*;
 
 /// The demo office as shipped, with no readings: only its slips matter here.
-async fn demo_office() -> TestApp {
+pub(super) async fn demo_office() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let shipped = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/default.toml")).unwrap();
     let text = shipped
@@ -41,7 +41,7 @@ fn quoted_csv_row(csv: &str, id: &str, criterion: &str) -> Vec<String> {
         .unwrap_or_else(|| panic!("no CSV row for {id}, {criterion}: {csv}"))
 }
 
-async fn post_slip(app: &TestApp, body: Value) {
+pub(super) async fn post_slip(app: &TestApp, body: Value) {
     let response = app.http.post(app.url("/api/v1/slips")).json(&body).send().await.unwrap();
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 }

@@ -5,6 +5,7 @@ use maud::{Markup, html};
 
 use crate::analysis::score_report::ScoreReport;
 use crate::analysis::supplies::{SupplyFigures, SupplyUse};
+use crate::analysis::supply_targets::SupplyTarget;
 use crate::domain::Measure;
 use crate::locale::{self, Lang};
 
@@ -41,6 +42,38 @@ pub(crate) fn norm_cell(used: &SupplyUse, lang: Lang) -> Markup {
     }
 }
 
+/// The saving achieved against the baseline year, with the target's verdict; "chưa có số liệu
+/// năm gốc" without the baseline year's slips; "—" without a target or before the period.
+pub(crate) fn target_cell(used: &SupplyUse, lang: Lang) -> Markup {
+    html! {
+        @match &used.target {
+            None => { "—" }
+            Some(target) => span title=(target.explain) {
+                @match (target.saving_achieved_percent, target.on_track) {
+                    _ if target.reference_amount.is_none() => { (lang.pick("chưa có số liệu năm gốc", "no baseline-year figures")) }
+                    (Some(saved), Some(on_track)) => {
+                        (format!("{} %", locale::number(saved, 1, lang))) " "
+                        @if on_track {
+                            span.badge.ok data-on-track="true" { (lang.pick("đạt mục tiêu", "on target")) }
+                        } @else {
+                            span.badge.over data-on-track="false" { (lang.pick("không đạt mục tiêu", "off target")) }
+                        }
+                    }
+                    _ => { "—" }
+                }
+            }
+        }
+    }
+}
+
+/// The saving target over the period (the baseline less the saving), in the resource's unit.
+fn target_amount(f: &SupplyFigures, used: &SupplyUse, lang: Lang) -> String {
+    match used.target.as_ref().and_then(|t| t.target_to_date) {
+        Some(target) => amount(f, target, lang),
+        None => "—".into(),
+    }
+}
+
 /// The norm's allowance over the period, in its measure.
 fn allowance(f: &SupplyFigures, used: &SupplyUse, lang: Lang) -> String {
     match &used.norm {
@@ -64,7 +97,9 @@ pub(super) fn score_sections(report: &ScoreReport, lang: Lang) -> Markup {
                         th { (lang.pick("Phòng, ban", "Department")) } th { (lang.pick("Đã dùng", "Used")) }
                         th { (lang.pick("Giá trị (đồng)", "Value (VND)")) } th { (lang.pick("Theo đầu người", "Per person")) }
                         th { "CO2e (kg)" } th { (lang.pick("Định mức cả kỳ", "Norm for the period")) }
-                        th { (lang.pick("So với định mức", "Against the norm")) } th { (lang.pick("Điểm", "Points")) }
+                        th { (lang.pick("So với định mức", "Against the norm")) }
+                        th { (lang.pick("Mục tiêu tiết kiệm", "Saving target")) } th { (lang.pick("Tiết kiệm so với năm gốc", "Saved against the baseline year")) }
+                        th { (lang.pick("Điểm", "Points")) }
                     } }
                     tbody {
                         @for d in &report.departments {
@@ -94,9 +129,25 @@ pub(super) fn score_sections(report: &ScoreReport, lang: Lang) -> Markup {
                         }
                     }
                 }
+                @for (id, whom, target) in targets(report, f, lang) {
+                    details.explain data-explain=(format!("{id}-{}-target", f.resource)) {
+                        summary { (lang.pick("Mục tiêu tiết kiệm và năm gốc", "The saving target and its baseline year")) " — " (whom) }
+                        p { (target.explain) }
+                    }
+                }
             }
         }
     }
+}
+
+/// Each department's saving target of a resource, then the office's: (row id, name, target).
+fn targets<'a>(report: &'a ScoreReport, f: &'a SupplyFigures, lang: Lang) -> Vec<(&'a str, &'a str, &'a SupplyTarget)> {
+    let departments = report.departments.iter().filter_map(|d| {
+        let used = f.departments.iter().find(|u| u.department.as_ref() == Some(&d.department))?;
+        Some((d.department.as_str(), d.name.as_str(), used.target.as_ref()?))
+    });
+    let office = f.office.target.as_ref().map(|t| ("ca-van-phong", lang.pick("Cả văn phòng", "Whole office"), t));
+    departments.chain(office).collect()
 }
 
 fn cells(f: &SupplyFigures, used: &SupplyUse, lang: Lang) -> Markup {
@@ -107,5 +158,7 @@ fn cells(f: &SupplyFigures, used: &SupplyUse, lang: Lang) -> Markup {
         td.num data-figure="co2e" { (used.co2e_kg.map(|kg| locale::number(kg, 1, lang)).unwrap_or_else(|| "—".into())) }
         td.num data-figure="norm" { (allowance(f, used, lang)) }
         td.num data-figure="against-norm" { (norm_cell(used, lang)) }
+        td.num data-figure="target" { (target_amount(f, used, lang)) }
+        td.num data-figure="against-target" { (target_cell(used, lang)) }
     }
 }

@@ -4,12 +4,12 @@
 use maud::{Markup, html};
 
 use super::panels::{Context, PanelView};
-use super::spec::{Group, Panel};
+use super::spec::{Group, Panel, PeriodSpec};
 use crate::analysis::plan_in_force;
 use crate::analysis::supplies::{self, SupplyFigures, SupplyUse};
 use crate::locale;
 use crate::web::ApiError;
-use crate::web::pages::supplies::{amount, name, norm_cell, per_person};
+use crate::web::pages::supplies::{amount, name, norm_cell, per_person, target_cell};
 
 pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView, ApiError> {
     let lang = ctx.lang;
@@ -17,7 +17,12 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
     let store = ctx.state.store.as_ref();
     let config = &ctx.config;
     let plan = plan_in_force::in_force(store, config).await?;
-    let figures = supplies::over(store, config, &plan, range, ctx.now).await?;
+    // A period chosen by name (2026-Q3) takes the saving targets given for it too.
+    let named = match spec {
+        Some(PeriodSpec::Named(named)) => Some(named),
+        _ => None,
+    };
+    let figures = supplies::over(store, config, &plan, range, named.as_ref(), ctx.now).await?;
     let body = if figures.is_empty() {
         html! { p.empty { (lang.pick("Chưa khai báo nguồn lực nào ngoài điện, nước, giấy ([[resources]]).", "No other resource is configured ([[resources]]).")) } }
     } else if panel.group == Group::Departments && ctx.department.is_none() {
@@ -35,6 +40,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
                     th.num { (lang.pick("Giá trị", "Value")) }
                     th.num { (lang.pick("Theo đầu người", "Per person")) }
                     th.num { (lang.pick("So với định mức", "Against the norm")) }
+                    th.num { (lang.pick("Tiết kiệm so với năm gốc", "Saved against the baseline year")) }
                 } }
                 tbody { @for f in &figures { @if let Some(used) = mine(f) {
                     tr data-supply=(f.resource.as_str()) {
@@ -43,6 +49,7 @@ pub(super) async fn panel(ctx: &Context<'_>, panel: &Panel) -> Result<PanelView,
                         td.num data-figure="value" { (locale::number(used.value_vnd, 0, lang)) " đ" }
                         td.num data-figure="per-person" { (per_person(f, &used, lang)) }
                         td.num data-figure="against-norm" { (norm_cell(&used, lang)) }
+                        td.num data-figure="against-target" { (target_cell(&used, lang)) }
                     }
                 } } }
             } }
