@@ -208,6 +208,20 @@ pub fn audit_action(code: &str, lang: Lang) -> &str {
         "calendar.change" => ("Sửa lịch làm việc", "Working calendar changed"),
         "departments.add" => ("Thêm phòng, ban", "Department added"),
         "departments.change" => ("Sửa phòng, ban", "Department changed"),
+        "meters.add" => ("Thêm công tơ", "Meter added"),
+        "meters.change" => ("Sửa công tơ", "Meter changed"),
+        "meters.retire" => ("Ngừng sử dụng công tơ", "Meter retired"),
+        "meters.reinstate" => ("Dùng lại công tơ", "Meter back in service"),
+        "staffing.change" => ("Sửa số người, diện tích", "Headcount or floor area changed"),
+        "tariffs.change" => ("Sửa giá điện, nước, giấy", "Price changed"),
+        "emission_factors.change" => ("Sửa hệ số phát thải", "Emission factor changed"),
+        "slips.enter" => ("Nhập phiếu xuất kho", "Issue slip entered"),
+        "meetings.enter" => ("Nhập số cuộc họp", "Meeting counts entered"),
+        "supply_prices.change" => ("Sửa giá vật tư", "Supply price changed"),
+        "supply_norms.change" => ("Sửa định mức vật tư", "Supply norm changed"),
+        "alert_recipient.add" => ("Thêm người nhận cảnh báo", "Alert recipient added"),
+        "alert_recipient.update" => ("Sửa người nhận cảnh báo", "Alert recipient changed"),
+        "alert_recipient.delete" => ("Xoá người nhận cảnh báo", "Alert recipient removed"),
         _ => return code,
     };
     lang.pick(vi, en)
@@ -278,6 +292,43 @@ mod tests {
         assert_eq!(number(-1234.0, 0, Lang::Vi), "-1.234");
         assert_eq!(number(-0.001, 1, Lang::Vi), "0,0");
         assert_eq!(number(1234.5, 1, Lang::En), "1,234.5");
+    }
+
+    /// The audit log shows each action in words. Action codes are written where each change is
+    /// audited, so they are found in the source: an action added without words fails here.
+    #[test]
+    fn every_action_the_app_audits_is_shown_in_words() {
+        fn rust_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    rust_files(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("locale.rs") {
+                    found.push(path);
+                }
+            }
+        }
+        let is_code = |text: &str| {
+            text.split_once('.').is_some_and(|(subject, verb)| {
+                [subject, verb].iter().all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            })
+        };
+        let mut files = Vec::new();
+        rust_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+        let mut codes: Vec<String> = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let audited = text.lines().filter(|l| l.to_lowercase().contains("audit") || l.contains("action"));
+            for line in audited {
+                codes.extend(line.split('"').skip(1).step_by(2).filter(|t| is_code(t)).map(str::to_owned));
+            }
+        }
+        codes.sort();
+        codes.dedup();
+        assert!(codes.len() > 20, "the search found too few actions to mean anything: {codes:?}");
+        let without_words: Vec<&String> =
+            codes.iter().filter(|c| [Lang::Vi, Lang::En].iter().any(|&l| audit_action(c, l) == c.as_str())).collect();
+        assert!(without_words.is_empty(), "audited actions without words in locale::audit_action: {without_words:?}");
     }
 
     #[test]

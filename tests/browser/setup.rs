@@ -136,6 +136,12 @@ async fn hc_qt_adds_changes_and_retires_a_meter_in_the_browser() {
         (change["before"]["name"].as_str(), change["after"]["name"].as_str()),
         (Some("Máy photo tầng 2"), Some("Máy photo Phòng A"))
     );
+    // And the audit log's page says them in words.
+    browser.open(&app, "/admin/audit").await;
+    let log = text(&browser, "main").await;
+    for words in ["Thêm công tơ", "Sửa công tơ", "Ngừng sử dụng công tơ"] {
+        assert!(log.contains(words), "the audit log does not say {words:?}: {log}");
+    }
     browser.quit().await;
     app.stop().await;
 }
