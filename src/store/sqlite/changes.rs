@@ -27,24 +27,26 @@ pub trait ChangeSink: Send + Sync + 'static {
 
 /// Temporary triggers on the writer connection that note which hours a transaction touches,
 /// whichever code path touched them, with each hour's amount before the transaction (NULL: it
-/// had none): the change feed (always) and a sink (with its amounts) are told of them.
+/// had none): the change feed (always) and a sink (with its amounts) are told of them. Their
+/// inserts say `ON CONFLICT DO NOTHING`, not `OR IGNORE`: an outer upsert's conflict handling
+/// replaces a trigger's `OR` clause, and would fail on an hour already noted.
 pub(super) const HOUR_TRACKING: &str = r#"
     CREATE TEMP TABLE changed_hours (meter TEXT NOT NULL, hour INTEGER NOT NULL, old_amount REAL, PRIMARY KEY (meter, hour)) WITHOUT ROWID;
     CREATE TEMP TRIGGER hour_inserted AFTER INSERT ON main.consumption_hourly
-        BEGIN INSERT OR IGNORE INTO changed_hours VALUES (new.meter, new.hour, NULL); END;
+        BEGIN INSERT INTO changed_hours VALUES (new.meter, new.hour, NULL) ON CONFLICT DO NOTHING; END;
     CREATE TEMP TRIGGER hour_updated AFTER UPDATE ON main.consumption_hourly
-        BEGIN INSERT OR IGNORE INTO changed_hours VALUES (new.meter, new.hour, old.amount); END;
+        BEGIN INSERT INTO changed_hours VALUES (new.meter, new.hour, old.amount) ON CONFLICT DO NOTHING; END;
     CREATE TEMP TRIGGER hour_deleted AFTER DELETE ON main.consumption_hourly
-        BEGIN INSERT OR IGNORE INTO changed_hours VALUES (old.meter, old.hour, old.amount); END;
+        BEGIN INSERT INTO changed_hours VALUES (old.meter, old.hour, old.amount) ON CONFLICT DO NOTHING; END;
 "#;
 
 /// As [`HOUR_TRACKING`], for the readings a transaction adds or changes; only with a sink.
 pub(super) const READING_TRACKING: &str = r#"
     CREATE TEMP TABLE changed_readings (meter TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (meter, ts)) WITHOUT ROWID;
     CREATE TEMP TRIGGER reading_inserted AFTER INSERT ON main.readings
-        BEGIN INSERT OR IGNORE INTO changed_readings VALUES (new.meter, new.ts); END;
+        BEGIN INSERT INTO changed_readings VALUES (new.meter, new.ts) ON CONFLICT DO NOTHING; END;
     CREATE TEMP TRIGGER reading_updated AFTER UPDATE OF value ON main.readings
-        BEGIN INSERT OR IGNORE INTO changed_readings VALUES (new.meter, new.ts); END;
+        BEGIN INSERT INTO changed_readings VALUES (new.meter, new.ts) ON CONFLICT DO NOTHING; END;
 "#;
 
 /// The key in `meta` of the store's count of transactions that changed consumption hours,
@@ -136,5 +138,50 @@ impl Inner {
             return Ok(());
         }
         sink.record(tx, &SeriesChanges { readings, hours })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::{HOUR_TRACKING, READING_TRACKING};
+
+    /// An upsert that updates a row makes SQLite apply the upsert's conflict handling to the
+    /// trigger's insert too, so an `INSERT OR IGNORE` there failed on an hour noted earlier in
+    /// the same transaction ("UNIQUE constraint failed: changed_hours…"), and the write retried
+    /// for ever: a peer's batch late for a shared-subscription instance did that.
+    #[test]
+    fn an_hour_upserted_twice_in_a_transaction_is_noted_once_with_its_first_amount() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE consumption_hourly (meter TEXT NOT NULL, hour INTEGER NOT NULL, amount REAL NOT NULL,
+                 PRIMARY KEY (meter, hour)) WITHOUT ROWID;
+             CREATE TABLE readings (meter TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL,
+                 PRIMARY KEY (meter, ts)) WITHOUT ROWID;
+             INSERT INTO consumption_hourly VALUES ('dien-a', 0, 1.0);",
+        )
+        .unwrap();
+        conn.execute_batch(HOUR_TRACKING).unwrap();
+        conn.execute_batch(READING_TRACKING).unwrap();
+        let upsert = "INSERT INTO consumption_hourly (meter, hour, amount) VALUES ('dien-a', 0, ?1)
+                      ON CONFLICT (meter, hour) DO UPDATE SET amount = excluded.amount";
+        let reading = "INSERT INTO readings VALUES ('dien-a', 0, ?1) ON CONFLICT (meter, ts) DO UPDATE SET value = excluded.value";
+        conn.execute_batch("BEGIN").unwrap();
+        for amount in [2.0, 3.0] {
+            conn.execute(upsert, [amount]).unwrap();
+            conn.execute(reading, [amount]).unwrap();
+        }
+        conn.execute_batch("COMMIT").unwrap();
+        let noted: Vec<(i64, Option<f64>)> = conn
+            .prepare("SELECT hour, old_amount FROM temp.changed_hours")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(noted, [(0, Some(1.0))]);
+        let readings: i64 = conn.query_row("SELECT count(*) FROM temp.changed_readings", [], |r| r.get(0)).unwrap();
+        assert_eq!(readings, 1);
     }
 }
