@@ -150,6 +150,11 @@ async fn main() {
     println!("  {}", same_hours(dir.path(), "import-in-order", "import-interleaved"));
 
     let (_mosquitto, port) = start_mosquitto(dir.path());
+    println!(
+        "Mosquitto max_inflight_messages {}, Xanh ingest.batch_size {}",
+        broker_inflight(),
+        std::env::var("XANH_BENCH_BATCH_SIZE").unwrap_or_else(|_| "1000 (default)".into())
+    );
     let raw = raw_rate(port, READINGS_PER_METER, 1).await;
     let (ordered, ordered_rss) = xanh_rate(dir.path(), port, "in-order", vec![in_order.clone()]).await;
     let (mixed, mixed_rss) = xanh_rate(dir.path(), port, "interleaved", vec![interleaved(in_order.clone())]).await;

@@ -102,7 +102,7 @@ pub fn start_mosquitto(dir: &Path) -> (Process, u16) {
     let conf = dir.join("mosquitto.conf");
     std::fs::write(
         &conf,
-        format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages 1000\nmax_queued_messages 1000000\nmax_queued_bytes 0\n"),
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_inflight_messages {}\nmax_queued_messages 1000000\nmax_queued_bytes 0\n", broker_inflight()),
     )
     .unwrap();
     let child = Command::new("mosquitto")
@@ -114,6 +114,18 @@ pub fn start_mosquitto(dir: &Path) -> (Process, u16) {
         .expect("mosquitto is installed");
     wait_port(port);
     (Process(child), port)
+}
+
+/// Mosquitto's `max_inflight_messages` for Xanh: 2000, twice `ingest.batch_size`, as
+/// deployment.md advises (one batch arrives while the one before commits), or
+/// `XANH_BENCH_BROKER_INFLIGHT` to compare.
+pub fn broker_inflight() -> u32 {
+    std::env::var("XANH_BENCH_BROKER_INFLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+}
+
+/// `[ingest]` lines for Xanh: none (its default batch size), or `XANH_BENCH_BATCH_SIZE`.
+fn ingest_section() -> String {
+    std::env::var("XANH_BENCH_BATCH_SIZE").map(|size| format!("\n[ingest]\nbatch_size = {size}\n")).unwrap_or_default()
 }
 
 pub fn xanh_binary() -> PathBuf {
@@ -232,7 +244,8 @@ pub async fn start_xanh_with_store(
         format!("embedded = false\nhost = \"127.0.0.1\"\nport = {port}\nclient_id = \"xanh-{name}\"\ninflight = 1000");
     let text = office_config(&mqtt, web_port, &dir.join(format!("{name}.db")))
         .replacen("[office]\n", &format!("[office]\nid = \"{name}\"\n"), 1)
-        .replacen("[store]\n", &format!("[store]\n{store}"), 1);
+        .replacen("[store]\n", &format!("[store]\n{store}"), 1)
+        + &ingest_section();
     std::fs::write(&config, text).unwrap();
     let http = admin_client(&config, env);
     let xanh = start_xanh(&config, web_port, env);

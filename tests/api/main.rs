@@ -26,6 +26,7 @@ mod hardening;
 mod health;
 mod http;
 mod ingest;
+mod commit_path;
 mod live_meters;
 mod meetings;
 mod meter_form_language;

@@ -243,6 +243,81 @@ async fn poll_loop(
     let _ = storer.await;
 }
 
+/// Messages taken from the queue and decoded, waiting for the writer.
+#[derive(Default)]
+struct Gathered {
+    publishes: Vec<(Publish, Timestamp)>,
+    batch: Vec<Incoming>,
+    /// For each item of `batch`, whether it came from a device here (and so goes on to the peers).
+    from_device: Vec<bool>,
+}
+
+impl Gathered {
+    fn decode(
+        &mut self,
+        (publish, received_at): (Publish, Timestamp),
+        pipeline: &Pipeline,
+        exchange: Option<&PeerExchange>,
+        status: &IngestStatus,
+        returns: &mut ReturnWatch,
+    ) {
+        match exchange {
+            Some(exchange) if publish.topic == exchange.topic => {
+                match peers::receive(&publish.payload, &publish.topic, &exchange.own_id, pipeline, received_at) {
+                    Received::Own => {
+                        status.count_peer(|p| &p.returned);
+                        returns.returned(status);
+                    }
+                    Received::Peer(items) => {
+                        status.count_peer(|p| &p.received);
+                        self.from_device.extend(items.iter().map(|_| false));
+                        self.batch.extend(items);
+                    }
+                }
+            }
+            _ => {
+                let items = pipeline.from_mqtt(&publish.topic, &publish.payload, received_at);
+                self.from_device.extend(items.iter().map(|_| true));
+                self.batch.extend(items);
+            }
+        }
+        self.publishes.push((publish, received_at));
+    }
+}
+
+/// A batch handed to the store, with what its acknowledgement needs.
+struct Writing {
+    publishes: Vec<(Publish, Timestamp)>,
+    from_device: Vec<bool>,
+    /// The batch and what became of each item, once committed.
+    task: JoinHandle<(Vec<Incoming>, Vec<Outcome>)>,
+}
+
+/// Store a batch, trying again until the store takes it: not acknowledged, so not lost; the
+/// broker keeps the messages meanwhile.
+async fn write_batch(store: Arc<dyn Store>, batch: Vec<Incoming>, status: Arc<IngestStatus>) -> (Vec<Incoming>, Vec<Outcome>) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let started = Instant::now();
+        match store.write(batch.clone()).await {
+            Ok(report) => {
+                status.count_write(&batch, &report, started.elapsed());
+                status.recover(ErrorSource::Store);
+                return (batch, report.outcomes);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, retry_in = ?backoff, "ingest: cannot store a batch");
+                status.fail(ErrorSource::Store, format!("store: {e}"));
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// Takes messages from the queue, decodes them and writes them in batches, acknowledging each
+/// batch's messages once it is committed. While one batch is written the next is taken and
+/// decoded, and it goes to the store, as large as it grew, as soon as the store is free.
 async fn store_loop(
     mut queue: mpsc::Receiver<(Publish, Timestamp)>,
     client: AsyncClient,
@@ -254,87 +329,44 @@ async fn store_loop(
 ) {
     let mut pending: VecDeque<Request> = VecDeque::new();
     let mut returns = ReturnWatch::default();
-    loop {
+    let mut next = Gathered::default();
+    let mut writing: Option<Writing> = None;
+    let mut open = true;
+    while open || writing.is_some() || !next.publishes.is_empty() {
         let overdue = returns.deadline();
-        let first = tokio::select! {
-            message = queue.recv() => message,
+        tokio::select! {
+            message = queue.recv(), if open && next.publishes.len() < batch_size => match message {
+                Some(message) => {
+                    let mut taken = 1;
+                    next.decode(message, &pipeline, exchange.as_ref(), &status, &mut returns);
+                    while next.publishes.len() < batch_size {
+                        let Ok(message) = queue.try_recv() else { break };
+                        taken += 1;
+                        next.decode(message, &pipeline, exchange.as_ref(), &status, &mut returns);
+                    }
+                    status.dequeued(taken);
+                }
+                None => open = false,
+            },
+            written = async { (&mut writing.as_mut().expect("guarded by is_some").task).await }, if writing.is_some() => {
+                let done = writing.take().expect("guarded by is_some");
+                acknowledge(done, written, exchange.as_ref(), &mut pending);
+                send_pending(&client, &mut pending, &status, &mut returns);
+            }
             _ = tokio::time::sleep(Duration::from_millis(5)), if !pending.is_empty() => {
                 send_pending(&client, &mut pending, &status, &mut returns);
-                continue;
             }
             _ = tokio::time::sleep_until(overdue.unwrap_or_else(Instant::now)), if overdue.is_some() => {
                 if let Some(exchange) = &exchange {
                     returns.overdue(&status, &exchange.topic);
                 }
-                continue;
-            }
-        };
-        let Some(first) = first else { break };
-        let mut publishes = vec![first];
-        while publishes.len() < batch_size {
-            match queue.try_recv() {
-                Ok(publish) => publishes.push(publish),
-                Err(_) => break,
             }
         }
-        status.dequeued(publishes.len());
-        // Each item with whether it came from a device here (and so goes on to the peers).
-        let mut batch: Vec<Incoming> = Vec::new();
-        let mut from_device: Vec<bool> = Vec::new();
-        for (publish, received_at) in &publishes {
-            match &exchange {
-                Some(exchange) if publish.topic == exchange.topic => {
-                    match peers::receive(&publish.payload, &publish.topic, &exchange.own_id, &pipeline, *received_at) {
-                        Received::Own => {
-                            status.count_peer(|p| &p.returned);
-                            returns.returned(&status);
-                        }
-                        Received::Peer(items) => {
-                            status.count_peer(|p| &p.received);
-                            from_device.extend(items.iter().map(|_| false));
-                            batch.extend(items);
-                        }
-                    }
-                }
-                _ => {
-                    let items = pipeline.from_mqtt(&publish.topic, &publish.payload, *received_at);
-                    from_device.extend(items.iter().map(|_| true));
-                    batch.extend(items);
-                }
-            }
+        if writing.is_none() && !next.publishes.is_empty() {
+            let Gathered { publishes, batch, from_device } = std::mem::take(&mut next);
+            let task = tokio::spawn(write_batch(Arc::clone(&store), batch, Arc::clone(&status)));
+            writing = Some(Writing { publishes, from_device, task });
         }
-        let mut backoff = Duration::from_millis(200);
-        let outcomes = loop {
-            let started = Instant::now();
-            match store.write(batch.clone()).await {
-                Ok(report) => {
-                    status.count_write(&batch, &report, started.elapsed());
-                    status.recover(ErrorSource::Store);
-                    break report.outcomes;
-                }
-                Err(e) => {
-                    // Not acknowledged, so not lost: keep trying; the broker keeps the messages.
-                    tracing::error!(error = %e, retry_in = ?backoff, "ingest: cannot store a batch");
-                    status.fail(ErrorSource::Store, format!("store: {e}"));
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                }
-            }
-        };
-        // Queued before the acks: on one connection, in order, so the broker holds the
-        // peers' copy of every device message it has an acknowledgement for.
-        if let Some(exchange) = &exchange {
-            pending.extend(peer_batches(exchange, &batch, &from_device, &outcomes));
-        }
-        // An ack needs only the packet id and QoS: drop topics and payloads now, so that acks
-        // waiting for room in the event loop's request queue (full while a flood keeps the
-        // poll task waiting on ours) do not hold every stored payload in memory.
-        pending.extend(publishes.into_iter().map(|(mut publish, _)| {
-            publish.payload = Default::default();
-            publish.topic = String::new();
-            Request::Ack(publish)
-        }));
-        send_pending(&client, &mut pending, &status, &mut returns);
     }
     // Shutting down: the acks for what was stored must leave before we disconnect.
     for _ in 0..200 {
@@ -346,6 +378,37 @@ async fn store_loop(
     }
     // Queued behind the acks, so the poll task sends them all before it sees this.
     let _ = client.disconnect().await;
+}
+
+/// Queue what a committed batch owes the broker: its peers' copy, then its acknowledgements.
+/// A write task that panicked stored nothing for sure: its messages stay unacknowledged and
+/// the broker delivers them again to the next session.
+fn acknowledge(
+    done: Writing,
+    written: Result<(Vec<Incoming>, Vec<Outcome>), tokio::task::JoinError>,
+    exchange: Option<&PeerExchange>,
+    pending: &mut VecDeque<Request>,
+) {
+    let (batch, outcomes) = match written {
+        Ok(written) => written,
+        Err(e) => {
+            tracing::error!(error = %e, "ingest: a batch's write ended without an answer; its messages are left unacknowledged");
+            return;
+        }
+    };
+    // Queued before the acks: on one connection, in order, so the broker holds the
+    // peers' copy of every device message it has an acknowledgement for.
+    if let Some(exchange) = exchange {
+        pending.extend(peer_batches(exchange, &batch, &done.from_device, &outcomes));
+    }
+    // An ack needs only the packet id and QoS: drop topics and payloads now, so that acks
+    // waiting for room in the event loop's request queue (full while a flood keeps the
+    // poll task waiting on ours) do not hold every stored payload in memory.
+    pending.extend(done.publishes.into_iter().map(|(mut publish, _)| {
+        publish.payload = Default::default();
+        publish.topic = String::new();
+        Request::Ack(publish)
+    }));
 }
 
 /// What the storing task hands to the event loop, in this order.

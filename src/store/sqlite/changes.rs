@@ -107,6 +107,9 @@ impl Inner {
 
     /// Tell the change feed what a committed transaction changed.
     pub(super) fn committed(&self, pending: Pending) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.committed();
+        }
         if !pending.hours.is_empty() || pending.foreign {
             self.feed.record(pending.hours, pending.stored_version, pending.foreign);
         }

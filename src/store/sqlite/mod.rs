@@ -2,6 +2,7 @@
 
 mod calendar;
 mod changes;
+mod checkpoint;
 mod corrections;
 mod departments;
 mod emission_factors;
@@ -92,6 +93,8 @@ struct Inner {
     feed: ChangeFeed,
     /// Each meter's limit learned from its history, and when (see `write::rate_limit`).
     learned_limits: Mutex<HashMap<MeterId, (RateLimit, std::time::Instant)>>,
+    /// Copies the WAL back into the file off the commit path (none: the writer does).
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -132,6 +135,11 @@ impl SqliteStore {
             conn.execute_batch(READING_TRACKING).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
         }
         let feed = change_feed(path, &conn).map_err(|e| open_error(format!("cannot track changes: {e}")))?;
+        let checkpointer = checkpoint::Checkpointer::start(path);
+        if checkpointer.is_some() {
+            conn.pragma_update(None, "wal_autocheckpoint", checkpoint::WRITER_PAGES)
+                .map_err(|e| open_error(format!("cannot set the checkpoint threshold: {e}")))?;
+        }
         let rules = meters.iter().map(|m| (m.id.clone(), MeterRule::of(m))).collect();
         let inner = Inner {
             path: path.to_owned(),
@@ -142,6 +150,7 @@ impl SqliteStore {
             sink,
             feed,
             learned_limits: Mutex::new(HashMap::new()),
+            checkpointer,
         };
         inner
             .ensure_day_rollup_zone(timezone_name)

@@ -139,6 +139,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
             "duplicates": ingest.duplicates,
             "rejected": ingest.rejected,
             "sessions_lost": ingest.sessions_lost,
+            "queued": ingest.queued,
             "last_error": ingest.last_error,
             "last_error_at": ingest.last_error_at.map(|t| local_rfc3339(t, tz)),
             "recent_errors": errors,
