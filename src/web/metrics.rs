@@ -108,7 +108,7 @@ async fn exposition(state: &AppState) -> Result<impl IntoResponse + use<>, ApiEr
     out.family(
         "xanh_ingest_queue_depth",
         "gauge",
-        "Device messages waiting in ingest's queue for the store's writer (grows while the store is slow or locked).",
+        "Device messages waiting in ingest's queue, not yet taken into a batch (grows while the store is slow or locked).",
     );
     out.sample("xanh_ingest_queue_depth", &[], ingest.queued);
     let latency = &ingest.tally.write_seconds;

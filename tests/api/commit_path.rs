@@ -63,8 +63,11 @@ fn readings_in_file_alone(store: &std::path::Path) -> i64 {
 async fn what_is_committed_reaches_the_store_file_itself_soon_after_not_only_its_wal() {
     let app = spawn_app().await;
     let store = app.dir.path().join("xanh.db");
-    publish(&app.mqtt, &[("xanh/dien-a/reading", reading(100.0, "08:00")), ("xanh/dien-a/reading", reading(101.0, "09:00"))])
-        .await;
+    publish(
+        &app.mqtt,
+        &[("xanh/dien-a/reading", reading(100.0, "08:00")), ("xanh/dien-a/reading", reading(101.0, "09:00"))],
+    )
+    .await;
     app.wait_processed(2).await;
     // SQLite's own checkpoint would wait for 1 000 pages in the WAL, and then run inside the
     // commit of the batch that crossed them, holding its acknowledgements back.

@@ -295,7 +295,11 @@ struct Writing {
 
 /// Store a batch, trying again until the store takes it: not acknowledged, so not lost; the
 /// broker keeps the messages meanwhile.
-async fn write_batch(store: Arc<dyn Store>, batch: Vec<Incoming>, status: Arc<IngestStatus>) -> (Vec<Incoming>, Vec<Outcome>) {
+async fn write_batch(
+    store: Arc<dyn Store>,
+    batch: Vec<Incoming>,
+    status: Arc<IngestStatus>,
+) -> (Vec<Incoming>, Vec<Outcome>) {
     let mut backoff = Duration::from_millis(200);
     loop {
         let started = Instant::now();

@@ -67,7 +67,7 @@ pub struct IngestSnapshot {
     /// Connections the embedded broker refused over `mqtt.max_connections` or
     /// `mqtt.max_connections_per_address`.
     pub broker_refused: u64,
-    /// Device messages waiting in ingest's queue for the store's writer.
+    /// Device messages waiting in ingest's queue, not yet taken into a batch.
     pub queued: u64,
 }
 

@@ -38,8 +38,7 @@ impl Checkpointer {
             }
         };
         let (commits, received) = sync_channel(1);
-        let spawned =
-            std::thread::Builder::new().name("xanh-checkpoint".into()).spawn(move || run(&conn, &received));
+        let spawned = std::thread::Builder::new().name("xanh-checkpoint".into()).spawn(move || run(&conn, &received));
         match spawned {
             Ok(_) => Some(Checkpointer { commits }),
             Err(e) => {
