@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::{Notify, watch};
 
 use super::line::{self, MeterTags};
-use super::refs::{self, ReadingRefs};
+use super::refs::{self, MeterReadings, ReadingRefs};
 use super::{WriteFailure, write_lines};
 use crate::domain::{Meter, MeterId, OfficeId};
 use crate::store::{ChangeSink, SeriesChanges, StoreError};
@@ -62,11 +62,10 @@ impl ChangeSink for OutboxWriter {
         let mut points = 0_usize;
         for (meter, times) in &changes.readings {
             match tags.get(meter) {
-                Some(tags) if !times.is_empty() => {
+                Some(tags) => {
                     refs::encode_meter(&mut text, meter.as_str(), &line::reading_series(tags), times);
                     points += times.len();
                 }
-                Some(_) => {}
                 None => not_sent(meter),
             }
         }
@@ -111,6 +110,33 @@ struct Batch {
     hours: Vec<(String, i64, f64)>,
     /// When the oldest point sent was committed.
     enqueued_at: i64,
+}
+
+/// A transaction's readings of a meter closer together than this are read with one range
+/// query rather than one lookup each: they usually follow each other, with few readings of
+/// other transactions between them.
+const RUN_GAP_MS: i64 = 3_600_000;
+
+/// The lines of `meter`'s readings as the journal holds them now (`values`: a meter's
+/// readings in a time range); a reading deleted since it was written has none.
+fn push_readings(
+    values: &mut rusqlite::CachedStatement<'_>,
+    meter: &MeterReadings,
+    lines: &mut Vec<String>,
+) -> Result<(), rusqlite::Error> {
+    for run in meter.times.chunk_by(|a, b| b - a <= RUN_GAP_MS) {
+        let (Some(&first), Some(&last)) = (run.first(), run.last()) else { continue };
+        let mut wanted = run.iter().copied().peekable();
+        let mut rows = values.query(params![meter.meter, first, last])?;
+        while let Some(row) = rows.next()? {
+            let ts: i64 = row.get(0)?;
+            while wanted.next_if(|&t| t < ts).is_some() {}
+            if wanted.next_if_eq(&ts).is_some() {
+                lines.extend(line::reading_at(&meter.series, row.get(1)?, ts));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What a row sent in part keeps for the next batch.
@@ -177,7 +203,9 @@ impl Outbox {
             {
                 let mut rows =
                     tx.prepare_cached("SELECT seq, line, refs, enqueued_at FROM influx_outbox ORDER BY seq")?;
-                let mut value_of = tx.prepare_cached("SELECT value FROM readings WHERE meter = ?1 AND ts = ?2")?;
+                let mut values = tx.prepare_cached(
+                    "SELECT ts, value FROM readings WHERE meter = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts",
+                )?;
                 let mut rows = rows.query([])?;
                 while batch.taken < limit
                     && let Some(row) = rows.next()?
@@ -202,11 +230,7 @@ impl Outbox {
                             let rest = now.split_off(room);
                             batch.taken += now.points();
                             for meter in &now.0 {
-                                for &ts in &meter.times {
-                                    let value: Option<f64> =
-                                        value_of.query_row(params![meter.meter, ts], |r| r.get(0)).optional()?;
-                                    batch.lines.extend(value.and_then(|v| line::reading_at(&meter.series, v, ts)));
-                                }
+                                push_readings(&mut values, meter, &mut batch.lines)?;
                             }
                             (!rest.is_empty()).then(|| (Unsent::Refs(rest.encode()), rest.points()))
                         }

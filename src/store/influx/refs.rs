@@ -51,7 +51,11 @@ impl ReadingRefs {
             let mut at = 0_i64;
             for (i, step) in steps.split(' ').enumerate() {
                 let step: i64 = step.parse().map_err(|_| format!("meter {meter}: time {step:?} is not a number"))?;
-                at = if i == 0 { step } else { at.checked_add(step).ok_or_else(|| format!("meter {meter}: time overflows"))? };
+                at = if i == 0 {
+                    step
+                } else {
+                    at.checked_add(step).ok_or_else(|| format!("meter {meter}: time overflows"))?
+                };
                 times.push(at);
             }
             meters.push(MeterReadings { meter: meter.to_owned(), series: series.to_owned(), times });
@@ -130,12 +134,8 @@ mod tests {
             let mut first = refs();
             let rest = first.split_off(n);
             assert_eq!((first.points(), rest.points()), (n, 5 - n));
-            let joined: Vec<(String, i64)> = first
-                .0
-                .iter()
-                .chain(&rest.0)
-                .flat_map(|m| m.times.iter().map(|t| (m.meter.clone(), *t)))
-                .collect();
+            let joined: Vec<(String, i64)> =
+                first.0.iter().chain(&rest.0).flat_map(|m| m.times.iter().map(|t| (m.meter.clone(), *t))).collect();
             let all: Vec<(String, i64)> =
                 refs().0.iter().flat_map(|m| m.times.iter().map(|t| (m.meter.clone(), *t))).collect();
             assert_eq!(joined, all, "n = {n}");

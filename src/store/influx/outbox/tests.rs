@@ -186,8 +186,48 @@ async fn a_write_keeps_its_readings_in_the_outbox_by_reference_in_a_few_bytes_ea
     // And the drainer sends them all, with their values, then the 10 hours they fill.
     let sent = lines(&store);
     assert_eq!(sent.len(), 610, "{:#?}", &sent[..3]);
-    assert_eq!(sent[599], format!("reading,{TAGS} value=1149.75 {}", (start + jiff::SignedDuration::from_mins(599)).as_millisecond()));
+    assert_eq!(
+        sent[599],
+        format!("reading,{TAGS} value=1149.75 {}", (start + jiff::SignedDuration::from_mins(599)).as_millisecond())
+    );
     assert_eq!(store.outbox.backlog().unwrap().pending, 610);
+}
+
+#[tokio::test]
+async fn late_readings_between_stored_ones_send_only_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let stored = ["00:00", "00:10", "00:20", "00:30"];
+    store
+        .write(
+            stored
+                .iter()
+                .enumerate()
+                .map(|(i, m)| reading(100.0 + 10.0 * i as f64, &format!("2026-11-02T{m}:00Z")))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    send_all(&store);
+    // Two late readings with stored ones between them, and one far later, in one write.
+    store
+        .write(vec![
+            reading(105.0, "2026-11-02T00:05:00Z"),
+            reading(125.0, "2026-11-02T00:25:00Z"),
+            reading(180.0, "2026-11-02T05:00:00Z"),
+        ])
+        .await
+        .unwrap();
+    let at = |m: &str| format!("2026-11-02T{m}:00Z").parse::<Timestamp>().unwrap().as_millisecond();
+    let readings: Vec<String> = lines(&store).into_iter().filter(|l| l.starts_with("reading,")).collect();
+    assert_eq!(
+        readings,
+        vec![
+            format!("reading,{TAGS} value=105 {}", at("00:05")),
+            format!("reading,{TAGS} value=125 {}", at("00:25")),
+            format!("reading,{TAGS} value=180 {}", at("05:00")),
+        ]
+    );
 }
 
 #[tokio::test]
@@ -205,7 +245,10 @@ async fn a_reading_corrected_or_removed_before_it_is_sent_goes_as_the_journal_ho
     let meter: MeterId = "dien-a".parse().unwrap();
     let corrected: Timestamp = "2026-11-02T02:30:00Z".parse().unwrap();
     let removed: Timestamp = "2026-11-02T00:30:00Z".parse().unwrap();
-    store.correct(Correction::new(meter.clone(), corrected, Some(104.0), "Chị Lan", "đọc nhầm").unwrap(), None).await.unwrap();
+    store
+        .correct(Correction::new(meter.clone(), corrected, Some(104.0), "Chị Lan", "đọc nhầm").unwrap(), None)
+        .await
+        .unwrap();
     store.correct(Correction::new(meter, removed, None, "Chị Lan", "công tơ lắp nhầm").unwrap(), None).await.unwrap();
     let sent = lines(&store);
     let readings: Vec<&String> = sent.iter().filter(|l| l.starts_with("reading,")).collect();
@@ -222,11 +265,8 @@ async fn readings_thinned_by_the_retention_before_they_are_sent_are_not_sent_and
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open(&dir);
     let minutes = ["00:00", "00:10", "00:20", "00:30", "00:40", "00:50", "01:00", "01:10"];
-    let batch = minutes
-        .iter()
-        .enumerate()
-        .map(|(i, m)| reading(100.0 + i as f64, &format!("2026-11-02T{m}:00Z")))
-        .collect();
+    let batch =
+        minutes.iter().enumerate().map(|(i, m)| reading(100.0 + i as f64, &format!("2026-11-02T{m}:00Z"))).collect();
     store.write(batch).await.unwrap();
     let thinned = store.thin_readings("2026-11-02T01:00:00Z".parse().unwrap()).await.unwrap();
     assert!(thinned.removed > 0, "{thinned:?}");
@@ -249,7 +289,8 @@ async fn rows_of_lines_committed_before_the_upgrade_are_sent_first_as_they_are()
         })
         .unwrap();
     store.write(vec![reading(100.0, "2026-11-02T00:30:00Z")]).await.unwrap();
-    let new = format!("reading,{TAGS} value=100 {}", "2026-11-02T00:30:00Z".parse::<Timestamp>().unwrap().as_millisecond());
+    let new =
+        format!("reading,{TAGS} value=100 {}", "2026-11-02T00:30:00Z".parse::<Timestamp>().unwrap().as_millisecond());
     assert_eq!(lines(&store), vec![old[0].to_owned(), old[1].to_owned(), new.clone()]);
     assert_eq!(store.outbox.backlog().unwrap().pending, 3);
     // Sent in part, the old row keeps its second line for the next batch.
