@@ -19,6 +19,8 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use support::*;
 
 const READINGS_PER_METER: usize = 1_000;
+/// The pause before each measurement.
+const SETTLE: Duration = Duration::from_secs(3);
 
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -130,11 +132,20 @@ async fn influx_round(instance: &Instance, vm: u32, vm_port: u16, office: &str) 
     let (rate, total, started) = ingest_rate(&instance.http, instance.web, instance.mqtt, office).await;
     let xanh_cpu = cpu_seconds(instance.xanh.0.id()) - xanh_cpu;
     let vm_cpu = cpu_seconds(vm) - vm_cpu;
-    while outbox_pending(&instance.http, instance.web).await > 0 {
+    // In the server: the outbox empty and every reading there (the health report's count is
+    // refreshed after the fact, so it alone can say 0 a moment early), or 60 s gone.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut readings_held = 0;
+    while Instant::now() < deadline {
+        if outbox_pending(&instance.http, instance.web).await == 0 {
+            readings_held = points_held(vm_port, "reading_value", office).await;
+            if readings_held >= total {
+                break;
+            }
+        }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let through = total as f64 / started.elapsed().as_secs_f64();
-    let readings_held = points_held(vm_port, "reading_value", office).await;
     let hours_held = points_held(vm_port, "consumption_consumption", office).await;
     (InfluxRound { rate, through, readings_held, hours_held, xanh_cpu, vm_cpu }, total)
 }
@@ -176,8 +187,13 @@ async fn main() {
         let mut influx = None;
         let influx_first = round % 2 == 0;
         for influx_turn in [influx_first, !influx_first] {
+            // Let the server finish its own work on the points of the turn before (merging
+            // them), which would otherwise fall on whichever backend comes next.
+            tokio::time::sleep(SETTLE).await;
             if influx_turn {
                 let office = format!("influx-{round}");
+                // Only one Xanh runs at a time: stop the one kept from the round before.
+                drop(last_influx.take());
                 let instance = start(dir.path(), &office, &influx_store).await;
                 let (measured, readings) = influx_round(&instance, vm.0.id(), vm_port, &office).await;
                 total = readings;
