@@ -542,3 +542,23 @@ conformance!(
     super::influxdb,
     [#[ignore = "needs a real InfluxDB 2: set XANH_TEST_INFLUXDB_URL, _TOKEN, _ORG and _BUCKET and run with --include-ignored"]]
 );
+
+/// The InfluxDB backend with an InfluxDB that never answers: every write goes through its
+/// journal and outbox, and every read falls back to the journal, so the scenarios check that
+/// the outbox's change tracking leaves the journal's figures as the SQLite backend's.
+async fn influxdb_journal() -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}\n[store]\nbackend = \"influxdb\"\nurl = \"http://127.0.0.1:9\"\norg = \"xanh\"\nbucket = \"xanh\"\npath = \"{}\"\n",
+        OFFICE.replacen("[office]\n", "[office]\nid = \"conformance-journal\"\n", 1),
+        dir.path().join("xanh.db").display()
+    );
+    let config = Config::parse("conformance.toml", &text, &|name| (name == "XANH_INFLUXDB_TOKEN").then(|| "t".into()))
+        .expect("the InfluxDB conformance config is valid");
+    let xanh::config::StoreConfig::Influx(influx) = &config.store else { unreachable!("the config names InfluxDB") };
+    let store = InfluxStore::open(influx, &config.office.timezone, &config.office.timezone_name, &config.meters)
+        .expect("the InfluxDB store opens");
+    Harness { store: Arc::new(store), settle: Box::new(|| Box::pin(async {})), _dir: dir }
+}
+
+conformance!(influxdb_journal, super::influxdb_journal, []);

@@ -59,6 +59,18 @@ pub fn consumption(tags: &MeterTags, amount: f64, hour_ms: i64) -> Option<String
     point(CONSUMPTION, tags, CONSUMPTION_FIELD, amount, hour_ms)
 }
 
+/// The measurement and tags of a meter's reading points: what [`reading_at`] adds a
+/// reading's value to when the reading is sent.
+pub fn reading_series(tags: &MeterTags) -> String {
+    series(READING, tags)
+}
+
+/// The reading point of `series` (from [`reading_series`]) at `ts_ms`; `None` for a value
+/// line protocol cannot carry.
+pub fn reading_at(series: &str, value: f64, ts_ms: i64) -> Option<String> {
+    with_field(series.to_owned(), READING_FIELD, value, ts_ms)
+}
+
 /// The measurement and tags of a meter's consumption points: what [`consumption_at`] adds
 /// an hour's amount to when the hour is sent.
 pub fn consumption_series(tags: &MeterTags) -> String {

@@ -11,6 +11,7 @@ mod flux;
 pub mod line;
 pub mod migrate;
 mod outbox;
+mod refs;
 
 pub use outbox::{Drainer, OutboxSnapshot, OutboxStatus};
 

@@ -1,7 +1,8 @@
 //! The outbox: committed in the embedded database in the same transaction as the change it
-//! mirrors (one row of line protocol for a transaction's readings; the hours it changed marked
-//! as waiting, their amounts read from the journal when they are sent), and the task that
-//! sends it to InfluxDB oldest first, forgetting points only once InfluxDB took them.
+//! mirrors (one row for a transaction's readings, by reference: see [`super::refs`]; the
+//! hours it changed marked as waiting), and the task that sends it to InfluxDB oldest first,
+//! reading the readings' values and the hours' amounts from the journal as it sends them and
+//! forgetting points only once InfluxDB took them.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,6 +14,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior, params};
 use tokio::sync::{Notify, watch};
 
 use super::line::{self, MeterTags};
+use super::refs::{self, MeterReadings, ReadingRefs};
 use super::{WriteFailure, write_lines};
 use crate::domain::{Meter, MeterId, OfficeId};
 use crate::store::{ChangeSink, SeriesChanges, StoreError};
@@ -50,28 +52,26 @@ impl OutboxWriter {
 }
 
 impl ChangeSink for OutboxWriter {
-    /// One outbox row for the transaction's readings, and each changed hour marked as
-    /// waiting (once, however many transactions change it before it is sent).
+    /// One outbox row for the transaction's readings (their keys, not their lines), and each
+    /// changed hour marked as waiting (once, however many transactions change it before it
+    /// is sent).
     fn record(&self, tx: &Transaction<'_>, changes: &SeriesChanges) -> Result<(), rusqlite::Error> {
         let now = Timestamp::now().as_millisecond();
         let tags = self.tags.read().unwrap_or_else(|p| p.into_inner());
-        let mut lines = String::new();
-        let mut points = 0_i64;
-        for (meter, ts, value) in &changes.readings {
-            match tags.get(meter).and_then(|t| line::reading(t, *value, *ts)) {
-                Some(line) => {
-                    if points > 0 {
-                        lines.push('\n');
-                    }
-                    lines.push_str(&line);
-                    points += 1;
+        let mut text = String::new();
+        let mut points = 0_usize;
+        for (meter, times) in &changes.readings {
+            match tags.get(meter) {
+                Some(tags) => {
+                    refs::encode_meter(&mut text, meter.as_str(), &line::reading_series(tags), times);
+                    points += times.len();
                 }
                 None => not_sent(meter),
             }
         }
         if points > 0 {
-            tx.prepare_cached("INSERT INTO influx_outbox (line, points, enqueued_at) VALUES (?1, ?2, ?3)")?
-                .execute(params![lines, points, now])?;
+            tx.prepare_cached("INSERT INTO influx_outbox (line, refs, points, enqueued_at) VALUES ('', ?1, ?2, ?3)")?
+                .execute(params![text, points as i64, now])?;
         }
         let mut waiting = tx.prepare_cached(
             "INSERT INTO influx_outbox_hours (meter, hour, series, enqueued_at) VALUES (?1, ?2, ?3, ?4)
@@ -99,14 +99,60 @@ fn not_sent(meter: &MeterId) {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Batch {
     lines: Vec<String>,
+    /// The points taken from the outbox: its lines, but also readings deleted since they
+    /// were written (by a correction or the retention), which have no line left to send.
+    taken: usize,
     /// The last outbox row sent whole.
     whole_through: Option<i64>,
-    /// A row sent in part: its seq, and its lines not sent and how many.
-    split: Option<(i64, String, i64)>,
+    /// A row sent in part: its seq, what it has not sent, and how many points that is.
+    split: Option<(i64, Unsent, i64)>,
     /// The hours sent, each with the amount it was sent with.
     hours: Vec<(String, i64, f64)>,
     /// When the oldest point sent was committed.
     enqueued_at: i64,
+}
+
+/// A transaction's readings of a meter closer together than this are read with one range
+/// query rather than one lookup each: they usually follow each other, with few readings of
+/// other transactions between them.
+const RUN_GAP_MS: i64 = 3_600_000;
+
+/// The lines of `meter`'s readings as the journal holds them now (`values`: a meter's
+/// readings in a time range); a reading deleted since it was written has none.
+fn push_readings(
+    values: &mut rusqlite::CachedStatement<'_>,
+    meter: &MeterReadings,
+    lines: &mut Vec<String>,
+) -> Result<(), rusqlite::Error> {
+    for run in meter.times.chunk_by(|a, b| b - a <= RUN_GAP_MS) {
+        let (Some(&first), Some(&last)) = (run.first(), run.last()) else { continue };
+        let mut wanted = run.iter().copied().peekable();
+        let mut rows = values.query(params![meter.meter, first, last])?;
+        while let Some(row) = rows.next()? {
+            let ts: i64 = row.get(0)?;
+            while wanted.next_if(|&t| t < ts).is_some() {}
+            if wanted.next_if_eq(&ts).is_some() {
+                lines.extend(line::reading_at(&meter.series, row.get(1)?, ts));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What a row sent in part keeps for the next batch.
+#[derive(Debug, Clone, PartialEq)]
+enum Unsent {
+    /// Lines of a row committed before readings were kept by reference.
+    Lines(String),
+    /// Readings by reference ([`ReadingRefs::encode`]).
+    Refs(String),
+}
+
+impl Batch {
+    /// Whether it takes nothing from the outbox.
+    fn is_empty(&self) -> bool {
+        self.whole_through.is_none() && self.split.is_none() && self.hours.is_empty()
+    }
 }
 
 /// The outbox's rows as the drainer sees them, on its own connection to the embedded file.
@@ -146,33 +192,56 @@ impl Outbox {
         work(&mut conn)
     }
 
-    /// Up to `limit` points: the oldest readings in the order they were committed, then the
+    /// Up to `limit` points: the oldest readings in the order they were committed, each with
+    /// its value as the journal holds it now (a reading deleted since is not sent), then the
     /// hours that wait, each with its amount as the journal holds it now.
     fn next_batch(&self, limit: usize) -> Result<Batch, rusqlite::Error> {
         self.with(|conn| {
-            // One read transaction: the rows and the amounts as of one moment.
+            // One read transaction: the rows, values and amounts as of one moment.
             let tx = conn.transaction()?;
             let mut batch = Batch { enqueued_at: i64::MAX, ..Batch::default() };
             {
-                let mut rows = tx.prepare_cached("SELECT seq, line, enqueued_at FROM influx_outbox ORDER BY seq")?;
+                let mut rows =
+                    tx.prepare_cached("SELECT seq, line, refs, enqueued_at FROM influx_outbox ORDER BY seq")?;
+                let mut values = tx.prepare_cached(
+                    "SELECT ts, value FROM readings WHERE meter = ?1 AND ts BETWEEN ?2 AND ?3 ORDER BY ts",
+                )?;
                 let mut rows = rows.query([])?;
-                while batch.lines.len() < limit
+                while batch.taken < limit
                     && let Some(row) = rows.next()?
                 {
-                    let (seq, text, enqueued_at): (i64, String, i64) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                    let (seq, text, refs, enqueued_at): (i64, String, Option<String>, i64) =
+                        (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
                     batch.enqueued_at = batch.enqueued_at.min(enqueued_at);
-                    let mut lines = text.lines();
-                    let room = limit - batch.lines.len();
-                    batch.lines.extend(lines.by_ref().take(room).map(str::to_owned));
-                    let rest: Vec<&str> = lines.collect();
-                    if rest.is_empty() {
-                        batch.whole_through = Some(seq);
-                    } else {
-                        batch.split = Some((seq, rest.join("\n"), rest.len() as i64));
+                    let room = limit - batch.taken;
+                    let unsent = match refs {
+                        None => {
+                            let mut lines = text.lines();
+                            let sent: Vec<String> = lines.by_ref().take(room).map(str::to_owned).collect();
+                            batch.taken += sent.len();
+                            batch.lines.extend(sent);
+                            let rest: Vec<&str> = lines.collect();
+                            (!rest.is_empty()).then(|| (Unsent::Lines(rest.join("\n")), rest.len()))
+                        }
+                        Some(refs) => {
+                            let mut now = ReadingRefs::decode(&refs).map_err(|reason| {
+                                rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, reason.into())
+                            })?;
+                            let rest = now.split_off(room);
+                            batch.taken += now.points();
+                            for meter in &now.0 {
+                                push_readings(&mut values, meter, &mut batch.lines)?;
+                            }
+                            (!rest.is_empty()).then(|| (Unsent::Refs(rest.encode()), rest.points()))
+                        }
+                    };
+                    match unsent {
+                        None => batch.whole_through = Some(seq),
+                        Some((unsent, points)) => batch.split = Some((seq, unsent, points as i64)),
                     }
                 }
             }
-            let room = limit - batch.lines.len();
+            let room = limit - batch.taken;
             if room > 0 {
                 let mut hours = tx.prepare_cached(
                     "SELECT w.meter, w.hour, w.series, coalesce(h.amount, 0.0), w.enqueued_at FROM influx_outbox_hours w
@@ -184,6 +253,7 @@ impl Outbox {
                 })?;
                 for row in rows {
                     let (meter, hour, series, amount, enqueued_at): (String, i64, String, f64, i64) = row?;
+                    batch.taken += 1;
                     batch.lines.extend(line::consumption_at(&series, amount, hour));
                     batch.hours.push((meter, hour, amount));
                     batch.enqueued_at = batch.enqueued_at.min(enqueued_at);
@@ -211,11 +281,20 @@ impl Outbox {
             if let Some(seq) = batch.whole_through {
                 tx.execute("DELETE FROM influx_outbox WHERE seq <= ?1", [seq])?;
             }
-            if let Some((seq, rest, points)) = &batch.split {
-                tx.execute(
-                    "UPDATE influx_outbox SET line = ?2, points = ?3 WHERE seq = ?1",
-                    params![seq, rest, points],
-                )?;
+            match &batch.split {
+                Some((seq, Unsent::Lines(rest), points)) => {
+                    tx.execute(
+                        "UPDATE influx_outbox SET line = ?2, points = ?3 WHERE seq = ?1",
+                        params![seq, rest, points],
+                    )?;
+                }
+                Some((seq, Unsent::Refs(rest), points)) => {
+                    tx.execute(
+                        "UPDATE influx_outbox SET refs = ?2, points = ?3 WHERE seq = ?1",
+                        params![seq, rest, points],
+                    )?;
+                }
+                None => {}
             }
             let mut sent = tx.prepare_cached(
                 "DELETE FROM influx_outbox_hours WHERE meter = ?1 AND hour = ?2
@@ -380,14 +459,19 @@ impl Drainer {
                     continue;
                 }
             };
-            if batch.lines.is_empty() && batch.hours.is_empty() {
+            if batch.is_empty() {
                 if let Wait::Stop = self.pause(IDLE_POLL, true, &mut shutdown).await {
                     return;
                 }
                 continue;
             }
             let count = batch.lines.len();
-            let outcome = write_lines(&self.client, &self.bucket, batch.lines.clone(), self.timeout).await;
+            let outcome = if count == 0 {
+                // Only readings deleted since they were written: nothing to send, only to forget.
+                Ok(())
+            } else {
+                write_lines(&self.client, &self.bucket, batch.lines.clone(), self.timeout).await
+            };
             let batch = Arc::new(batch);
             let done = match outcome {
                 Ok(()) => {
@@ -421,7 +505,7 @@ impl Drainer {
                 tracing::error!(error = %e, "cannot update the InfluxDB outbox");
                 self.status.failed(format!("updating the outbox: {e}"));
             }
-            if count < self.batch_size {
+            if batch.taken < self.batch_size {
                 // Caught up: let the next writes gather for a moment, so that an hour that
                 // each of them rewrites goes once with its amount by then, not once a write.
                 if let Wait::Stop = self.pause(LINGER, false, &mut shutdown).await {

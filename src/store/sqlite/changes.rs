@@ -12,8 +12,9 @@ use crate::store::ChangedHours;
 /// the hour lost all its use).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SeriesChanges {
-    /// (meter, ts in ms, value in the canonical unit).
-    pub readings: Vec<(MeterId, i64, f64)>,
+    /// Each meter with the times (ms, ascending) of its readings added or changed; their
+    /// values are in the journal.
+    pub readings: Vec<(MeterId, Vec<i64>)>,
     /// (meter, start of the UTC hour in ms).
     pub hours: Vec<(MeterId, i64)>,
 }
@@ -48,6 +49,17 @@ pub(super) const READING_TRACKING: &str = r#"
     CREATE TEMP TRIGGER reading_updated AFTER UPDATE OF value ON main.readings
         BEGIN INSERT INTO changed_readings VALUES (new.meter, new.ts) ON CONFLICT DO NOTHING; END;
 "#;
+
+/// The readings a transaction added or changed, by key. Only the temporary table: a join to
+/// `readings` ordered by its key had SQLite scan the whole journal at every write.
+const CHANGED_READINGS: &str = "SELECT meter, ts FROM temp.changed_readings ORDER BY meter, ts";
+
+/// The hours a transaction changed whose amount moved (or that are new).
+const CHANGED_HOURS: &str = "SELECT c.meter, c.hour FROM temp.changed_hours c
+     LEFT JOIN consumption_hourly h ON h.meter = c.meter AND h.hour = c.hour
+     WHERE c.old_amount IS NULL
+        OR abs(coalesce(h.amount, 0.0) - c.old_amount) > ?1 * max(abs(c.old_amount), 1.0)
+     ORDER BY c.meter, c.hour";
 
 /// The key in `meta` of the store's count of transactions that changed consumption hours,
 /// counted by every process that writes to the file: a process that finds it moved by
@@ -117,22 +129,26 @@ impl Inner {
 
     fn tell_sink(&self, sink: &dyn ChangeSink, tx: &Transaction<'_>) -> Result<(), rusqlite::Error> {
         let meter = |text: String| MeterId::try_from(text).ok();
-        let readings = tx
-            .prepare_cached(
-                "SELECT r.meter, r.ts, r.value FROM temp.changed_readings c
-                 JOIN readings r ON r.meter = c.meter AND r.ts = c.ts ORDER BY r.meter, r.ts",
-            )?
-            .query_map([], |r| Ok((meter(r.get(0)?), r.get(1)?, r.get(2)?)))?
-            .filter_map(|row| row.map(|(m, ts, v)| m.map(|m| (m, ts, v))).transpose())
-            .collect::<Result<Vec<_>, _>>()?;
+        // The readings by key only: the sink keeps references, not values.
+        let mut readings: Vec<(MeterId, Vec<i64>)> = Vec::new();
+        let mut keys = tx.prepare_cached(CHANGED_READINGS)?;
+        let mut rows = keys.query([])?;
+        while let Some(row) = rows.next()? {
+            let ts: i64 = row.get(1)?;
+            let id = row.get_ref(0)?;
+            match readings.last_mut() {
+                Some((m, times)) if id.as_str().is_ok_and(|id| id == m.as_str()) => times.push(ts),
+                _ => {
+                    if let Some(m) = meter(row.get(0)?) {
+                        readings.push((m, vec![ts]));
+                    }
+                }
+            }
+        }
+        drop(rows);
+        drop(keys);
         let hours = tx
-            .prepare_cached(
-                "SELECT c.meter, c.hour FROM temp.changed_hours c
-                 LEFT JOIN consumption_hourly h ON h.meter = c.meter AND h.hour = c.hour
-                 WHERE c.old_amount IS NULL
-                    OR abs(coalesce(h.amount, 0.0) - c.old_amount) > ?1 * max(abs(c.old_amount), 1.0)
-                 ORDER BY c.meter, c.hour",
-            )?
+            .prepare_cached(CHANGED_HOURS)?
             .query_map([SAME_AMOUNT], |r| Ok((meter(r.get(0)?), r.get(1)?)))?
             .filter_map(|row| row.map(|(m, hour)| m.map(|m| (m, hour))).transpose())
             .collect::<Result<Vec<_>, _>>()?;
@@ -148,7 +164,7 @@ impl Inner {
 mod tests {
     use rusqlite::Connection;
 
-    use super::{HOUR_TRACKING, READING_TRACKING};
+    use super::{CHANGED_HOURS, CHANGED_READINGS, HOUR_TRACKING, READING_TRACKING, SAME_AMOUNT};
 
     /// An upsert that updates a row makes SQLite apply the upsert's conflict handling to the
     /// trigger's insert too, so an `INSERT OR IGNORE` there failed on an hour noted earlier in
@@ -186,5 +202,36 @@ mod tests {
         assert_eq!(noted, [(0, Some(1.0))]);
         let readings: i64 = conn.query_row("SELECT count(*) FROM temp.changed_readings", [], |r| r.get(0)).unwrap();
         assert_eq!(readings, 1);
+    }
+
+    /// What the sink asks at every write reads the transaction's own changes and seeks the
+    /// journal by key; it never walks the journal, which grows with every reading (the join
+    /// that fetched the readings' values did, at every write of the InfluxDB backend).
+    #[test]
+    fn the_sink_reads_what_the_transaction_changed_without_walking_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let mut conn = super::super::schema::open_connection(&path).unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        conn.execute_batch(HOUR_TRACKING).unwrap();
+        conn.execute_batch(READING_TRACKING).unwrap();
+        for (sql, parameters) in [(CHANGED_READINGS, 0), (CHANGED_HOURS, 1)] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map(rusqlite::params_from_iter(vec![SAME_AMOUNT; parameters]), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            let walks: Vec<&String> = plan
+                .iter()
+                .filter(|step| {
+                    let mut words = step.split_whitespace();
+                    words.next() == Some("SCAN")
+                        && !words.next().is_some_and(|table| ["c", "temp.changed_readings"].contains(&table))
+                })
+                .collect();
+            assert!(walks.is_empty(), "{sql}\n{plan:#?}");
+        }
     }
 }

@@ -371,6 +371,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE tariff_changes ADD COLUMN scheme TEXT;
 "#,
+    // The InfluxDB outbox keeps a transaction's readings by reference (issue 19): each
+    // meter's series and reading times, their values read from the journal when sent. Rows
+    // committed before keep their lines (refs NULL) and are sent as they are.
+    r#"
+    ALTER TABLE influx_outbox ADD COLUMN refs TEXT;
+"#,
 ];
 
 /// The schema version this binary writes: how many migrations it knows.

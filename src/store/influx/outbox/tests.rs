@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::config::{Config, MeterSpec, StoreConfig, check_meters};
-use crate::domain::{Correction, Incoming, Origin, Reading, Source};
+use crate::domain::{Correction, Incoming, MeterId, Origin, Reading, Source};
 use crate::store::{InfluxStore, Resolution, Store, StoreReads};
 
 /// An office with one electricity meter of a department and one building water meter,
@@ -143,6 +143,161 @@ async fn an_hour_rewritten_by_several_writes_waits_once_with_its_latest_amount()
     let hours: Vec<String> = lines(&store).into_iter().filter(|l| l.starts_with("consumption,")).collect();
     assert_eq!(hours, vec![format!("consumption,{TAGS} consumption=6 {h0}")]);
     assert_eq!(store.outbox.backlog().unwrap().pending, 5, "four readings and one hour");
+}
+
+/// Everything the outbox table holds, in bytes, whatever its columns.
+fn outbox_bytes(store: &InfluxStore) -> usize {
+    store
+        .outbox
+        .with(|c| {
+            let mut rows = c.prepare("SELECT * FROM influx_outbox")?;
+            let columns = rows.column_count();
+            let mut rows = rows.query([])?;
+            let mut bytes = 0;
+            while let Some(row) = rows.next()? {
+                for i in 0..columns {
+                    bytes += match row.get_ref(i)? {
+                        rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => t.len(),
+                        rusqlite::types::ValueRef::Null => 0,
+                        _ => 8,
+                    };
+                }
+            }
+            Ok(bytes)
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_write_keeps_its_readings_in_the_outbox_by_reference_in_a_few_bytes_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let start: Timestamp = "2026-11-02T00:00:00Z".parse().unwrap();
+    let batch: Vec<Incoming> = (0..600_i64)
+        .map(|i| {
+            let at = start + jiff::SignedDuration::from_mins(i);
+            reading(1000.0 + 0.25 * i as f64, &at.to_string())
+        })
+        .collect();
+    store.write(batch).await.unwrap();
+    // A line of line protocol is about 100 bytes; the ingest transaction commits a key.
+    let per_reading = outbox_bytes(&store) as f64 / 600.0;
+    assert!(per_reading < 12.0, "{per_reading:.1} bytes a reading in the outbox");
+    // And the drainer sends them all, with their values, then the 10 hours they fill.
+    let sent = lines(&store);
+    assert_eq!(sent.len(), 610, "{:#?}", &sent[..3]);
+    assert_eq!(
+        sent[599],
+        format!("reading,{TAGS} value=1149.75 {}", (start + jiff::SignedDuration::from_mins(599)).as_millisecond())
+    );
+    assert_eq!(store.outbox.backlog().unwrap().pending, 610);
+}
+
+#[tokio::test]
+async fn late_readings_between_stored_ones_send_only_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let stored = ["00:00", "00:10", "00:20", "00:30"];
+    store
+        .write(
+            stored
+                .iter()
+                .enumerate()
+                .map(|(i, m)| reading(100.0 + 10.0 * i as f64, &format!("2026-11-02T{m}:00Z")))
+                .collect(),
+        )
+        .await
+        .unwrap();
+    send_all(&store);
+    // Two late readings with stored ones between them, and one far later, in one write.
+    store
+        .write(vec![
+            reading(105.0, "2026-11-02T00:05:00Z"),
+            reading(125.0, "2026-11-02T00:25:00Z"),
+            reading(180.0, "2026-11-02T05:00:00Z"),
+        ])
+        .await
+        .unwrap();
+    let at = |m: &str| format!("2026-11-02T{m}:00Z").parse::<Timestamp>().unwrap().as_millisecond();
+    let readings: Vec<String> = lines(&store).into_iter().filter(|l| l.starts_with("reading,")).collect();
+    assert_eq!(
+        readings,
+        vec![
+            format!("reading,{TAGS} value=105 {}", at("00:05")),
+            format!("reading,{TAGS} value=125 {}", at("00:25")),
+            format!("reading,{TAGS} value=180 {}", at("05:00")),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_reading_corrected_or_removed_before_it_is_sent_goes_as_the_journal_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    store
+        .write(vec![
+            reading(100.0, "2026-11-02T00:30:00Z"),
+            reading(110.0, "2026-11-02T02:30:00Z"),
+            reading(111.0, "2026-11-02T03:30:00Z"),
+        ])
+        .await
+        .unwrap();
+    let meter: MeterId = "dien-a".parse().unwrap();
+    let corrected: Timestamp = "2026-11-02T02:30:00Z".parse().unwrap();
+    let removed: Timestamp = "2026-11-02T00:30:00Z".parse().unwrap();
+    store
+        .correct(Correction::new(meter.clone(), corrected, Some(104.0), "Chị Lan", "đọc nhầm").unwrap(), None)
+        .await
+        .unwrap();
+    store.correct(Correction::new(meter, removed, None, "Chị Lan", "công tơ lắp nhầm").unwrap(), None).await.unwrap();
+    let sent = lines(&store);
+    let readings: Vec<&String> = sent.iter().filter(|l| l.starts_with("reading,")).collect();
+    // InfluxDB never gets the wrong value nor the removed reading, only what the journal holds.
+    assert!(readings.iter().all(|l| !l.contains(" value=110 ") && !l.contains(" value=100 ")), "{readings:#?}");
+    assert!(readings.contains(&&format!("reading,{TAGS} value=104 {}", corrected.as_millisecond())), "{readings:#?}");
+    assert!(readings.iter().any(|l| l.contains(" value=111 ")), "{readings:#?}");
+    send_all(&store);
+    assert_eq!(store.outbox.backlog().unwrap().pending, 0);
+}
+
+#[tokio::test]
+async fn readings_thinned_by_the_retention_before_they_are_sent_are_not_sent_and_their_hours_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let minutes = ["00:00", "00:10", "00:20", "00:30", "00:40", "00:50", "01:00", "01:10"];
+    let batch =
+        minutes.iter().enumerate().map(|(i, m)| reading(100.0 + i as f64, &format!("2026-11-02T{m}:00Z"))).collect();
+    store.write(batch).await.unwrap();
+    let thinned = store.thin_readings("2026-11-02T01:00:00Z".parse().unwrap()).await.unwrap();
+    assert!(thinned.removed > 0, "{thinned:?}");
+    let sent = lines(&store);
+    let readings = sent.iter().filter(|l| l.starts_with("reading,")).count();
+    assert_eq!(readings as u64, minutes.len() as u64 - thinned.removed, "{sent:#?}");
+    let h0 = "2026-11-02T00:00:00Z".parse::<Timestamp>().unwrap().as_millisecond();
+    assert!(sent.contains(&format!("consumption,{TAGS} consumption=6 {h0}")), "{sent:#?}");
+}
+
+#[tokio::test]
+async fn rows_of_lines_committed_before_the_upgrade_are_sent_first_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let old = ["reading,meter=dien-a,office=vp-thu value=1 1000", "reading,meter=dien-a,office=vp-thu value=2 2000"];
+    store
+        .outbox
+        .with(|c| {
+            c.execute("INSERT INTO influx_outbox (line, points, enqueued_at) VALUES (?1, 2, 0)", [old.join("\n")])
+        })
+        .unwrap();
+    store.write(vec![reading(100.0, "2026-11-02T00:30:00Z")]).await.unwrap();
+    let new =
+        format!("reading,{TAGS} value=100 {}", "2026-11-02T00:30:00Z".parse::<Timestamp>().unwrap().as_millisecond());
+    assert_eq!(lines(&store), vec![old[0].to_owned(), old[1].to_owned(), new.clone()]);
+    assert_eq!(store.outbox.backlog().unwrap().pending, 3);
+    // Sent in part, the old row keeps its second line for the next batch.
+    let first = store.outbox.next_batch(1).unwrap();
+    store.outbox.forget(&first, None).unwrap();
+    assert_eq!(lines(&store), vec![old[1].to_owned(), new]);
+    assert_eq!(store.outbox.backlog().unwrap().pending, 2);
 }
 
 #[tokio::test]
@@ -350,6 +505,38 @@ async fn the_drainer_sends_in_order_retries_a_failure_and_sets_a_refused_batch_a
     let status = store.status().snapshot();
     assert_eq!((status.pending, status.dead_letters, status.last_error.as_deref()), (0, 2, None));
     assert!(status.last_written_at.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readings_removed_before_they_are_sent_leave_the_outbox_without_a_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let at: Timestamp = "2026-11-02T00:30:00Z".parse().unwrap();
+    store.write(vec![reading(100.0, "2026-11-02T00:30:00Z")]).await.unwrap();
+    let meter: MeterId = "dien-a".parse().unwrap();
+    store.correct(Correction::new(meter, at, None, "Chị Lan", "công tơ lắp nhầm").unwrap(), None).await.unwrap();
+    assert_eq!(store.outbox.backlog().unwrap().pending, 1);
+    let (url, requests) = write_endpoint(vec![]);
+    let drainer = Drainer {
+        outbox: Arc::clone(&store.outbox),
+        client: influxdb2::Client::new(url, "vp", "t"),
+        bucket: "xanh".into(),
+        batch_size: 10,
+        timeout: Duration::from_secs(5),
+        status: store.status(),
+        wake: Arc::new(Notify::new()),
+    };
+    let (stop, shutdown) = watch::channel(false);
+    let task = tokio::spawn(drainer.run(shutdown));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while store.outbox.backlog().unwrap().pending > 0 {
+        assert!(std::time::Instant::now() < deadline, "the outbox did not empty: {:?}", store.status().snapshot());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send_replace(true);
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("the drainer stops when asked").unwrap();
+    let seen: Vec<(u16, Vec<String>)> = requests.try_iter().collect();
+    assert_eq!(seen, vec![], "the removed reading was sent");
 }
 
 #[tokio::test]
