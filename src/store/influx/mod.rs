@@ -128,7 +128,7 @@ impl InfluxStore {
         let journal = SqliteStore::open_with_sink(&config.path, tz, timezone_name, meters, Some(sink.clone()))?;
         let outbox = Arc::new(Outbox::open(&config.path)?);
         let status = Arc::new(OutboxStatus::new(config.outbox_alert_after));
-        status.set_backlog(outbox.backlog()?);
+        outbox.show_backlog(&status)?;
         let client = connect(config)?;
         let flux = FluxReader::new(client.clone(), &config.bucket, config.office.as_str(), timezone_name);
         Ok(InfluxStore {
@@ -175,9 +175,9 @@ impl InfluxStore {
     /// empty outbox while the points of a committed write wait, and wake the drainer.
     async fn committed<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         if result.is_ok() {
-            let outbox = Arc::clone(&self.outbox);
-            match tokio::task::spawn_blocking(move || outbox.backlog()).await {
-                Ok(Ok(backlog)) => self.status.set_backlog(backlog),
+            let (outbox, status) = (Arc::clone(&self.outbox), Arc::clone(&self.status));
+            match tokio::task::spawn_blocking(move || outbox.show_backlog(&status)).await {
+                Ok(Ok(())) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "cannot count the InfluxDB outbox"),
                 Err(e) => tracing::warn!(error = %e, "cannot count the InfluxDB outbox"),
             }

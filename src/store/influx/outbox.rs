@@ -311,26 +311,40 @@ impl Outbox {
     /// The backlog, cheaply: rows leave only from the head and each carries the running count
     /// of points through it, so the readings waiting are the span between the first and the
     /// last; the hours waiting are few (one per meter and hour changed since the last send).
+    #[cfg(test)]
     pub(super) fn backlog(&self) -> Result<Backlog, rusqlite::Error> {
+        self.with(|conn| count_backlog(conn))
+    }
+
+    /// Count the backlog and show it in `status` while holding the outbox's connection, so
+    /// that counts are shown in the order they were taken: a write and the drainer each
+    /// count, and an older count shown after a newer one would say nothing waits while a
+    /// committed write's points do.
+    pub(super) fn show_backlog(&self, status: &OutboxStatus) -> Result<(), rusqlite::Error> {
         self.with(|conn| {
-            let (readings, hours, oldest_row, oldest_hour, dead): (Option<i64>, i64, Option<i64>, Option<i64>, i64) =
-                conn.prepare_cached(
-                    "SELECT (SELECT upto FROM influx_outbox ORDER BY seq DESC LIMIT 1)
-                              - (SELECT upto - points FROM influx_outbox ORDER BY seq LIMIT 1),
-                            (SELECT count(*) FROM influx_outbox_hours),
-                            (SELECT enqueued_at FROM influx_outbox ORDER BY seq LIMIT 1),
-                            (SELECT min(enqueued_at) FROM influx_outbox_hours),
-                            (SELECT coalesce(sum(points), 0) FROM influx_dead_letters)",
-                )?
-                .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            let oldest = oldest_row.into_iter().chain(oldest_hour).min();
-            Ok(Backlog {
-                pending: (readings.unwrap_or(0).max(0) + hours.max(0)) as u64,
-                oldest_enqueued_at: oldest,
-                dead_letters: dead.max(0) as u64,
-            })
+            status.set_backlog(count_backlog(conn)?);
+            Ok(())
         })
     }
+}
+
+fn count_backlog(conn: &Connection) -> Result<Backlog, rusqlite::Error> {
+    let (readings, hours, oldest_row, oldest_hour, dead): (Option<i64>, i64, Option<i64>, Option<i64>, i64) = conn
+        .prepare_cached(
+            "SELECT (SELECT upto FROM influx_outbox ORDER BY seq DESC LIMIT 1)
+                      - (SELECT upto - points FROM influx_outbox ORDER BY seq LIMIT 1),
+                    (SELECT count(*) FROM influx_outbox_hours),
+                    (SELECT enqueued_at FROM influx_outbox ORDER BY seq LIMIT 1),
+                    (SELECT min(enqueued_at) FROM influx_outbox_hours),
+                    (SELECT coalesce(sum(points), 0) FROM influx_dead_letters)",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let oldest = oldest_row.into_iter().chain(oldest_hour).min();
+    Ok(Backlog {
+        pending: (readings.unwrap_or(0).max(0) + hours.max(0)) as u64,
+        oldest_enqueued_at: oldest,
+        dead_letters: dead.max(0) as u64,
+    })
 }
 
 /// What the health report and the dashboard show of the outbox.
@@ -536,9 +550,9 @@ impl Drainer {
     }
 
     async fn refresh(&self) {
-        match self.db(|o| o.backlog()).await {
-            Ok(backlog) => self.status.set_backlog(backlog),
-            Err(e) => tracing::warn!(error = %e, "cannot count the InfluxDB outbox"),
+        let status = Arc::clone(&self.status);
+        if let Err(e) = self.db(move |o| o.show_backlog(&status)).await {
+            tracing::warn!(error = %e, "cannot count the InfluxDB outbox");
         }
     }
 

@@ -554,3 +554,32 @@ async fn the_sqlite_backend_fills_no_outbox() {
     plain.write(vec![reading(1.0, "2026-11-02T00:30:00Z"), reading(2.0, "2026-11-02T01:30:00Z")]).await.unwrap();
     assert_eq!(Outbox::open(config.store.embedded_path()).unwrap().backlog().unwrap().pending, 0);
 }
+
+/// The drainer counts the backlog while it waits, and each write counts it after committing;
+/// a count the drainer took before a write, shown after the write's, said that nothing waited
+/// while that write's points did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backlog_shown_after_a_write_is_never_an_older_count_than_the_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = open(&dir);
+    let drainer = Arc::new(store.drainer());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let counting = tokio::spawn({
+        let (drainer, stop) = (Arc::clone(&drainer), Arc::clone(&stop));
+        async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                drainer.refresh().await;
+            }
+        }
+    });
+    let start: Timestamp = "2026-11-02T00:00:00Z".parse().unwrap();
+    for minute in 0..400_i64 {
+        let at = start + jiff::SignedDuration::from_mins(minute);
+        store.write(vec![reading(100.0 + minute as f64, &at.to_string())]).await.unwrap();
+        let waiting = store.outbox.backlog().unwrap().pending;
+        let shown = store.status.snapshot().pending;
+        assert!(shown >= waiting, "after write {minute}: {waiting} points wait but the status shows {shown}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    counting.await.unwrap();
+}
