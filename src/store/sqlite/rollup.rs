@@ -80,28 +80,65 @@ impl Inner {
         tmax: i64,
     ) -> Result<(), rusqlite::Error> {
         let id = meter.as_str();
-        // The reading `count` places before (or after) `ts`, or the nearest one there is.
-        let nth = |sql: &str, ts: i64, count: i64| -> Result<Option<i64>, rusqlite::Error> {
-            tx.prepare_cached(sql)?.query_row(params![id, ts, count], |r| r.get(0))
-        };
-        let before =
-            "SELECT min(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3)";
-        let after = "SELECT max(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts > ?2 ORDER BY ts LIMIT ?3)";
         // A change can turn readings up to the lookahead on either side from glitch to reset
-        // or back, and so move where their intervals start and end.
-        let reach = GLITCH_LOOKAHEAD as i64 + 1;
-        let window_start = floor_hour(nth(before, tmin, reach)?.unwrap_or(tmin));
-        let window_end = ceil_hour(nth(after, tmax, reach)?.unwrap_or(tmax)).max(window_start + HOUR_MS);
-        // Hours at the window's edges also hold parts of intervals reaching outside it, and
-        // telling a glitch from a reset there needs as many readings again.
-        let fetch_from = nth(before, window_start + 1, 2 * reach)?.unwrap_or(window_start);
-        let fetch_to = nth(after, window_end - 1, 2 * reach)?.unwrap_or(window_end);
-        let samples = tx
-            .prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts")?
-            .query_map(params![id, fetch_from, fetch_to], |r| {
-                Ok(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: None })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        // or back, and so move where their intervals start and end: the window reaches the
+        // `reach`-th reading on either side. Hours at the window's edges also hold parts of
+        // intervals reaching outside it, and telling a glitch from a reset there needs
+        // `2 × reach` readings beyond each edge. The readings are read outwards from
+        // `[tmin, tmax]`, one statement each way, stopping once both are known.
+        let reach = GLITCH_LOOKAHEAD + 1;
+        let mut before = Vec::new();
+        let mut window_start = None;
+        let mut beyond_start = 0;
+        {
+            let mut statement =
+                tx.prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC")?;
+            let mut rows = statement.query(params![id, tmin])?;
+            while let Some(row) = rows.next()? {
+                let sample = Sample { ts_ms: row.get(0)?, value: row.get(1)?, period_start_ms: None };
+                before.push(sample);
+                if before.len() == reach {
+                    window_start = Some(floor_hour(sample.ts_ms));
+                }
+                if window_start.is_some_and(|start| sample.ts_ms <= start) {
+                    beyond_start += 1;
+                    if beyond_start == 2 * reach {
+                        break;
+                    }
+                }
+            }
+        }
+        // Fewer readings than the reach: the window starts at the oldest (or at `tmin`).
+        let window_start = window_start.unwrap_or_else(|| floor_hour(before.last().map_or(tmin, |s| s.ts_ms)));
+        let mut samples: Vec<Sample> = before.into_iter().rev().collect();
+        let end_at = |ts: i64| ceil_hour(ts).max(window_start + HOUR_MS);
+        let mut after = 0;
+        let mut window_end = None;
+        let mut beyond_end = 0;
+        {
+            let mut statement =
+                tx.prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 ORDER BY ts")?;
+            let mut rows = statement.query(params![id, tmin])?;
+            while let Some(row) = rows.next()? {
+                let sample = Sample { ts_ms: row.get(0)?, value: row.get(1)?, period_start_ms: None };
+                samples.push(sample);
+                if sample.ts_ms > tmax {
+                    after += 1;
+                    if after == reach {
+                        window_end = Some(end_at(sample.ts_ms));
+                    }
+                }
+                if window_end.is_some_and(|end| sample.ts_ms >= end) {
+                    beyond_end += 1;
+                    if beyond_end == 2 * reach {
+                        break;
+                    }
+                }
+            }
+        }
+        // Fewer readings than the reach after `tmax`: the window ends after the newest.
+        let newest_after = samples.last().map(|s| s.ts_ms).filter(|&ts| ts > tmax);
+        let window_end = window_end.unwrap_or_else(|| end_at(newest_after.unwrap_or(tmax)));
         let hours = spread_hourly(&counter_intervals(&samples, rule.register_max), window_start, window_end);
         self.replace_hours(tx, id, window_start, window_end, &hours)
     }
