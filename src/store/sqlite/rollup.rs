@@ -8,10 +8,17 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use super::{Inner, MeterRule, lock};
 use crate::domain::MeterId;
 use crate::domain::consumption::{
-    GLITCH_LOOKAHEAD, HOUR_MS, Sample, ceil_hour, counter_intervals, delta_interval, floor_hour, spread_hourly,
+    GLITCH_LOOKAHEAD, HOUR_MS, Interval, Sample, ceil_hour, counter_intervals, delta_interval, floor_hour,
+    spread_hourly,
 };
 use crate::domain::period::day_start;
 use crate::store::{from_ms, ms};
+
+/// Stored readings before a run of late ones that must not go down for the run to be added
+/// by difference: a drop up to this far back could be a glitch the run decides, or decide
+/// whether a reading after it is kept (a glitch is undone within the lookahead, so the
+/// readings a run could change are kept once a rising stretch this long precedes them).
+const LATE_CONTEXT_BEFORE: usize = 2 * (GLITCH_LOOKAHEAD + 1);
 
 /// Whether an hour rebuilt from its readings keeps its stored amount: the same sum taken in
 /// another order may differ in the last bits, far below anything a figure shows.
@@ -181,6 +188,106 @@ impl Inner {
             }
         }
         Ok(())
+    }
+
+    /// Add a counter's late samples (oldest first) to its hours where that can be done by
+    /// difference: a run of them that falls between two stored readings with no drop near it
+    /// (the run, [`LATE_CONTEXT_BEFORE`] stored readings before it and [`GLITCH_LOOKAHEAD`] + 1
+    /// after, never going down) changes no glitch decision, so it only splits the stored
+    /// interval it falls in. Its hours take the difference, one statement a run instead of a
+    /// rebuild of the hours around it. Returns the samples left to rebuild: runs near a drop,
+    /// near another of `batch`'s samples (the meter's newly stored ones, sorted), or splitting
+    /// an interval that used something into a piece that used nothing (its hours would drop
+    /// out of the totals, which only a rebuild does).
+    pub(super) fn add_late_by_difference(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        late: &[Sample],
+        batch: &[Sample],
+    ) -> Result<Vec<Sample>, rusqlite::Error> {
+        if late.is_empty() {
+            return Ok(Vec::new());
+        }
+        let after_run = GLITCH_LOOKAHEAD + 1;
+        let new = |ts: i64| batch.binary_search_by_key(&ts, |s| s.ts_ms).is_ok();
+        let mut statement = tx.prepare_cached(
+            "SELECT ts, value FROM (SELECT ts, value FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3)
+             UNION ALL
+             SELECT ts, value FROM (SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 ORDER BY ts)",
+        )?;
+        let mut rebuild = Vec::new();
+        // Each hour's difference, and how much of it the split intervals held.
+        let mut differences: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+        let mut first = 0;
+        while first < late.len() {
+            let start = late[first].ts_ms;
+            let (mut before, mut run, mut after) = (Vec::new(), first, Vec::new());
+            let mut near_new = false;
+            let mut rows = statement.query(params![meter.as_str(), start, LATE_CONTEXT_BEFORE as i64])?;
+            while let Some(row) = rows.next()? {
+                let sample = Sample { ts_ms: row.get(0)?, value: row.get(1)?, period_start_ms: None };
+                if sample.ts_ms < start {
+                    near_new |= new(sample.ts_ms);
+                    before.push(sample);
+                } else if after.is_empty() && late.get(run).is_some_and(|s| s.ts_ms == sample.ts_ms) {
+                    run += 1;
+                } else {
+                    near_new |= new(sample.ts_ms);
+                    after.push(sample);
+                    if after.len() == after_run {
+                        break;
+                    }
+                }
+            }
+            drop(rows);
+            let pieces = &late[first..run];
+            first = run;
+            before.reverse();
+            match (near_new, after.first()) {
+                (false, Some(&next)) => {
+                    let context: Vec<&Sample> = before.iter().chain(pieces).chain(&after).collect();
+                    let rising = context.windows(2).all(|pair| pair[0].value <= pair[1].value);
+                    let mut chain: Vec<Sample> = before.last().into_iter().copied().collect();
+                    chain.extend_from_slice(pieces);
+                    chain.push(next);
+                    let split = chain.windows(2).map(|pair| Interval {
+                        start_ms: pair[0].ts_ms,
+                        end_ms: pair[1].ts_ms,
+                        amount: pair[1].value - pair[0].value,
+                    });
+                    let split: Vec<Interval> = split.collect();
+                    let was = before.last().map(|previous| Interval {
+                        start_ms: previous.ts_ms,
+                        end_ms: next.ts_ms,
+                        amount: next.value - previous.value,
+                    });
+                    let used_before = was.is_some_and(|was| was.amount > 0.0);
+                    if rising && !(used_before && split.iter().any(|piece| piece.amount == 0.0)) {
+                        for (hour, amount) in spread_hourly(&split, i64::MIN / 2, i64::MAX / 2) {
+                            differences.entry(hour).or_insert((0.0, 0.0)).0 += amount;
+                        }
+                        for (hour, amount) in spread_hourly(&Vec::from_iter(was), i64::MIN / 2, i64::MAX / 2) {
+                            let (difference, replaced) = differences.entry(hour).or_insert((0.0, 0.0));
+                            *difference -= amount;
+                            *replaced += amount;
+                        }
+                        continue;
+                    }
+                    rebuild.extend_from_slice(pieces);
+                }
+                _ => rebuild.extend_from_slice(pieces),
+            }
+        }
+        drop(statement);
+        // As a rebuild leaves an hour whose amount comes out the same (see `same_amount`).
+        let differences: BTreeMap<i64, f64> = differences
+            .into_iter()
+            .filter(|(_, (difference, replaced))| difference.abs() > 1e-12 * replaced.max(1.0))
+            .map(|(hour, (difference, _))| (hour, difference))
+            .collect();
+        self.add_hours(tx, meter, &differences)?;
+        Ok(rebuild)
     }
 
     /// Recompute a delta meter's hours in `[window_start, window_end)` from every amount whose

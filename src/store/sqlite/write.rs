@@ -396,13 +396,16 @@ impl Inner {
                 self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
             }
             MeterKind::Counter => {
-                // Readings after the newest stored one add as in order; then the hours around
-                // the late ones are rebuilt from the readings, whatever the others added there.
+                // Late readings that only split a stored interval add their difference to
+                // the hours as they stand; readings after the newest stored one add as in
+                // order; then the hours around the other late ones are rebuilt from the
+                // readings, whatever the others added there.
                 let late = prior.map_or(0, |(last_ts, _)| samples.partition_point(|s| s.ts_ms < last_ts));
                 let (late, in_order) = samples.split_at(late);
+                let rebuild = self.add_late_by_difference(tx, meter, late, samples)?;
                 self.append_counter(tx, meter, rule, in_order)?;
-                if !late.is_empty() {
-                    self.recompute_counter_around(tx, meter, rule, late)?;
+                if !rebuild.is_empty() {
+                    self.recompute_counter_around(tx, meter, rule, &rebuild)?;
                 }
             }
         }
