@@ -125,7 +125,6 @@ async fn figures(batches: Vec<Vec<(i64, f64)>>) -> (Vec<(i64, f64)>, Vec<(i64, f
     .unwrap();
     let read = |resolution| {
         let store = &store;
-        let range = range.clone();
         async move {
             let mut rows = store.consumption(vec!["dien-a".parse().unwrap()], range, resolution).await.unwrap();
             rows.sort_by_key(|(start, _)| *start);
