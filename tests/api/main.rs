@@ -9,6 +9,7 @@ mod common;
 mod alert_recipients;
 mod alerts;
 mod announced_devices;
+mod arrival_order;
 mod broker_auth;
 mod broker_zero_loss;
 mod check_config;

@@ -234,6 +234,35 @@ async fn two_time_ranges_arriving_interleaved_give_the_figures_of_time_order(h: 
     assert_rows(days, &[("2026-11-02 00:00", 96.0), ("2026-11-03 00:00", 95.0)]);
 }
 
+async fn late_readings_of_one_meter_with_stored_readings_between_them_count_once(h: Harness) {
+    // The live end of the 2nd of November is stored first, with two readings missing (07:30
+    // and 02:30); then one batch brings them from a backlog, a restart's 0 among them (which
+    // the stored 05:15 undoes). A reading every 15 minutes, 1 kWh apart: every hour used 4.
+    let at = |k: i64| {
+        let civil = (local("2026-11-02 00:00") + jiff::SignedDuration::from_mins(15 * k))
+            .to_zoned(jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap())
+            .datetime();
+        civil.strftime("%Y-%m-%d %H:%M").to_string()
+    };
+    let live: Vec<_> =
+        (0..=40).filter(|k| ![10, 30].contains(k)).map(|k| reading("dien-a", &at(k), 1000.0 + k as f64)).collect();
+    assert_eq!(h.write(live).await.stored, 39);
+    let backlog = vec![
+        reading("dien-a", &at(10), 1010.0),
+        reading("dien-a", "2026-11-02 05:05", 0.0),
+        reading("dien-a", &at(30), 1030.0),
+    ];
+    let report = h.write(backlog).await;
+    assert_eq!((report.stored, report.rejected), (3, 0));
+
+    let hours = h.consumption("dien-a", "2026-11-02 00:00", "2026-11-03 00:00", Resolution::Hour).await;
+    let expected: Vec<(String, f64)> = (0..10).map(|hour| (at(4 * hour), 4.0)).collect();
+    let expected: Vec<(&str, f64)> = expected.iter().map(|(at, amount)| (at.as_str(), *amount)).collect();
+    assert_rows(hours, &expected);
+    let days = h.consumption("dien-a", "2026-11-01 00:00", "2026-11-04 00:00", Resolution::Day).await;
+    assert_rows(days, &[("2026-11-02 00:00", 40.0)]);
+}
+
 async fn a_correction_changes_the_hours_the_reading_touched(h: Harness) {
     h.write(vec![
         reading("dien-a", "2026-11-02 07:00", 100.0),
@@ -447,6 +476,7 @@ macro_rules! conformance {
                 days_begin_at_local_midnight,
                 a_reading_sent_twice_is_stored_once_and_a_different_value_is_rejected,
                 two_time_ranges_arriving_interleaved_give_the_figures_of_time_order,
+                late_readings_of_one_meter_with_stored_readings_between_them_count_once,
                 a_correction_changes_the_hours_the_reading_touched,
                 a_delta_amount_is_spread_over_its_period,
                 a_register_that_wraps_counts_across_the_wrap,

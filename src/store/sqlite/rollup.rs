@@ -8,10 +8,17 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use super::{Inner, MeterRule, lock};
 use crate::domain::MeterId;
 use crate::domain::consumption::{
-    GLITCH_LOOKAHEAD, HOUR_MS, Sample, ceil_hour, counter_intervals, delta_interval, floor_hour, spread_hourly,
+    GLITCH_LOOKAHEAD, HOUR_MS, Interval, Sample, ceil_hour, counter_intervals, delta_interval, floor_hour,
+    spread_hourly,
 };
 use crate::domain::period::day_start;
 use crate::store::{from_ms, ms};
+
+/// Stored readings before a run of late ones that must not go down for the run to be added
+/// by difference: a drop up to this far back could be a glitch the run decides, or decide
+/// whether a reading after it is kept (a glitch is undone within the lookahead, so the
+/// readings a run could change are kept once a rising stretch this long precedes them).
+const LATE_CONTEXT_BEFORE: usize = 2 * (GLITCH_LOOKAHEAD + 1);
 
 /// Whether an hour rebuilt from its readings keeps its stored amount: the same sum taken in
 /// another order may differ in the last bits, far below anything a figure shows.
@@ -80,28 +87,65 @@ impl Inner {
         tmax: i64,
     ) -> Result<(), rusqlite::Error> {
         let id = meter.as_str();
-        // The reading `count` places before (or after) `ts`, or the nearest one there is.
-        let nth = |sql: &str, ts: i64, count: i64| -> Result<Option<i64>, rusqlite::Error> {
-            tx.prepare_cached(sql)?.query_row(params![id, ts, count], |r| r.get(0))
-        };
-        let before =
-            "SELECT min(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3)";
-        let after = "SELECT max(ts) FROM (SELECT ts FROM readings WHERE meter = ?1 AND ts > ?2 ORDER BY ts LIMIT ?3)";
         // A change can turn readings up to the lookahead on either side from glitch to reset
-        // or back, and so move where their intervals start and end.
-        let reach = GLITCH_LOOKAHEAD as i64 + 1;
-        let window_start = floor_hour(nth(before, tmin, reach)?.unwrap_or(tmin));
-        let window_end = ceil_hour(nth(after, tmax, reach)?.unwrap_or(tmax)).max(window_start + HOUR_MS);
-        // Hours at the window's edges also hold parts of intervals reaching outside it, and
-        // telling a glitch from a reset there needs as many readings again.
-        let fetch_from = nth(before, window_start + 1, 2 * reach)?.unwrap_or(window_start);
-        let fetch_to = nth(after, window_end - 1, 2 * reach)?.unwrap_or(window_end);
-        let samples = tx
-            .prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts")?
-            .query_map(params![id, fetch_from, fetch_to], |r| {
-                Ok(Sample { ts_ms: r.get(0)?, value: r.get(1)?, period_start_ms: None })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        // or back, and so move where their intervals start and end: the window reaches the
+        // `reach`-th reading on either side. Hours at the window's edges also hold parts of
+        // intervals reaching outside it, and telling a glitch from a reset there needs
+        // `2 × reach` readings beyond each edge. The readings are read outwards from
+        // `[tmin, tmax]`, one statement each way, stopping once both are known.
+        let reach = GLITCH_LOOKAHEAD + 1;
+        let mut before = Vec::new();
+        let mut window_start = None;
+        let mut beyond_start = 0;
+        {
+            let mut statement =
+                tx.prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC")?;
+            let mut rows = statement.query(params![id, tmin])?;
+            while let Some(row) = rows.next()? {
+                let sample = Sample { ts_ms: row.get(0)?, value: row.get(1)?, period_start_ms: None };
+                before.push(sample);
+                if before.len() == reach {
+                    window_start = Some(floor_hour(sample.ts_ms));
+                }
+                if window_start.is_some_and(|start| sample.ts_ms <= start) {
+                    beyond_start += 1;
+                    if beyond_start == 2 * reach {
+                        break;
+                    }
+                }
+            }
+        }
+        // Fewer readings than the reach: the window starts at the oldest (or at `tmin`).
+        let window_start = window_start.unwrap_or_else(|| floor_hour(before.last().map_or(tmin, |s| s.ts_ms)));
+        let mut samples: Vec<Sample> = before.into_iter().rev().collect();
+        let end_at = |ts: i64| ceil_hour(ts).max(window_start + HOUR_MS);
+        let mut after = 0;
+        let mut window_end = None;
+        let mut beyond_end = 0;
+        {
+            let mut statement =
+                tx.prepare_cached("SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 ORDER BY ts")?;
+            let mut rows = statement.query(params![id, tmin])?;
+            while let Some(row) = rows.next()? {
+                let sample = Sample { ts_ms: row.get(0)?, value: row.get(1)?, period_start_ms: None };
+                samples.push(sample);
+                if sample.ts_ms > tmax {
+                    after += 1;
+                    if after == reach {
+                        window_end = Some(end_at(sample.ts_ms));
+                    }
+                }
+                if window_end.is_some_and(|end| sample.ts_ms >= end) {
+                    beyond_end += 1;
+                    if beyond_end == 2 * reach {
+                        break;
+                    }
+                }
+            }
+        }
+        // Fewer readings than the reach after `tmax`: the window ends after the newest.
+        let newest_after = samples.last().map(|s| s.ts_ms).filter(|&ts| ts > tmax);
+        let window_end = window_end.unwrap_or_else(|| end_at(newest_after.unwrap_or(tmax)));
         let hours = spread_hourly(&counter_intervals(&samples, rule.register_max), window_start, window_end);
         self.replace_hours(tx, id, window_start, window_end, &hours)
     }
@@ -144,6 +188,106 @@ impl Inner {
             }
         }
         Ok(())
+    }
+
+    /// Add a counter's late samples (oldest first) to its hours where that can be done by
+    /// difference: a run of them that falls between two stored readings with no drop near it
+    /// (the run, [`LATE_CONTEXT_BEFORE`] stored readings before it and [`GLITCH_LOOKAHEAD`] + 1
+    /// after, never going down) changes no glitch decision, so it only splits the stored
+    /// interval it falls in. Its hours take the difference, one statement a run instead of a
+    /// rebuild of the hours around it. Returns the samples left to rebuild: runs near a drop,
+    /// near another of `batch`'s samples (the meter's newly stored ones, sorted), or splitting
+    /// an interval that used something into a piece that used nothing (its hours would drop
+    /// out of the totals, which only a rebuild does).
+    pub(super) fn add_late_by_difference(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        late: &[Sample],
+        batch: &[Sample],
+    ) -> Result<Vec<Sample>, rusqlite::Error> {
+        if late.is_empty() {
+            return Ok(Vec::new());
+        }
+        let after_run = GLITCH_LOOKAHEAD + 1;
+        let new = |ts: i64| batch.binary_search_by_key(&ts, |s| s.ts_ms).is_ok();
+        let mut statement = tx.prepare_cached(
+            "SELECT ts, value FROM (SELECT ts, value FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3)
+             UNION ALL
+             SELECT ts, value FROM (SELECT ts, value FROM readings WHERE meter = ?1 AND ts >= ?2 ORDER BY ts)",
+        )?;
+        let mut rebuild = Vec::new();
+        // Each hour's difference, and how much of it the split intervals held.
+        let mut differences: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+        let mut first = 0;
+        while first < late.len() {
+            let start = late[first].ts_ms;
+            let (mut before, mut run, mut after) = (Vec::new(), first, Vec::new());
+            let mut near_new = false;
+            let mut rows = statement.query(params![meter.as_str(), start, LATE_CONTEXT_BEFORE as i64])?;
+            while let Some(row) = rows.next()? {
+                let sample = Sample { ts_ms: row.get(0)?, value: row.get(1)?, period_start_ms: None };
+                if sample.ts_ms < start {
+                    near_new |= new(sample.ts_ms);
+                    before.push(sample);
+                } else if after.is_empty() && late.get(run).is_some_and(|s| s.ts_ms == sample.ts_ms) {
+                    run += 1;
+                } else {
+                    near_new |= new(sample.ts_ms);
+                    after.push(sample);
+                    if after.len() == after_run {
+                        break;
+                    }
+                }
+            }
+            drop(rows);
+            let pieces = &late[first..run];
+            first = run;
+            before.reverse();
+            match (near_new, after.first()) {
+                (false, Some(&next)) => {
+                    let context: Vec<&Sample> = before.iter().chain(pieces).chain(&after).collect();
+                    let rising = context.windows(2).all(|pair| pair[0].value <= pair[1].value);
+                    let mut chain: Vec<Sample> = before.last().into_iter().copied().collect();
+                    chain.extend_from_slice(pieces);
+                    chain.push(next);
+                    let split = chain.windows(2).map(|pair| Interval {
+                        start_ms: pair[0].ts_ms,
+                        end_ms: pair[1].ts_ms,
+                        amount: pair[1].value - pair[0].value,
+                    });
+                    let split: Vec<Interval> = split.collect();
+                    let was = before.last().map(|previous| Interval {
+                        start_ms: previous.ts_ms,
+                        end_ms: next.ts_ms,
+                        amount: next.value - previous.value,
+                    });
+                    let used_before = was.is_some_and(|was| was.amount > 0.0);
+                    if rising && !(used_before && split.iter().any(|piece| piece.amount == 0.0)) {
+                        for (hour, amount) in spread_hourly(&split, i64::MIN / 2, i64::MAX / 2) {
+                            differences.entry(hour).or_insert((0.0, 0.0)).0 += amount;
+                        }
+                        for (hour, amount) in spread_hourly(&Vec::from_iter(was), i64::MIN / 2, i64::MAX / 2) {
+                            let (difference, replaced) = differences.entry(hour).or_insert((0.0, 0.0));
+                            *difference -= amount;
+                            *replaced += amount;
+                        }
+                        continue;
+                    }
+                    rebuild.extend_from_slice(pieces);
+                }
+                _ => rebuild.extend_from_slice(pieces),
+            }
+        }
+        drop(statement);
+        // As a rebuild leaves an hour whose amount comes out the same (see `same_amount`).
+        let differences: BTreeMap<i64, f64> = differences
+            .into_iter()
+            .filter(|(_, (difference, replaced))| difference.abs() > 1e-12 * replaced.max(1.0))
+            .map(|(hour, (difference, _))| (hour, difference))
+            .collect();
+        self.add_hours(tx, meter, &differences)?;
+        Ok(rebuild)
     }
 
     /// Recompute a delta meter's hours in `[window_start, window_end)` from every amount whose

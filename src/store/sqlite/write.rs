@@ -276,17 +276,44 @@ impl Inner {
             (Some(tail), _) if tail.last().is_none_or(|last| last.ts_ms < sample.ts_ms) => tail.clone(),
             (_, Some(late)) if late.continued_by(sample.ts_ms) => late.chain.clone(),
             _ => {
-                let chain = self.readings_before(tx, meter, sample.ts_ms, context)?;
-                let until = tx
-                    .prepare_cached("SELECT min(ts) FROM readings WHERE meter = ?1 AND ts > ?2")?
-                    .query_row(params![meter.as_str(), sample.ts_ms], |r| r.get(0))?;
-                latest.late.insert(meter.clone(), LateChain { chain: chain.clone(), until });
+                let late = self.late_chain(tx, meter, sample.ts_ms, context)?;
+                let chain = late.chain.clone();
+                latest.late.insert(meter.clone(), late);
                 chain
             }
         };
         chain.push(sample);
         let kept = without_glitches(&chain);
         Ok(kept.iter().rev().find(|s| s.ts_ms < sample.ts_ms).copied())
+    }
+
+    /// Up to `count` stored readings just before `ts` (oldest first) and the time of the first
+    /// one after it, in one statement: a late reading alone in its batch asks this once.
+    fn late_chain(
+        &self,
+        tx: &Transaction<'_>,
+        meter: &MeterId,
+        ts: i64,
+        count: usize,
+    ) -> Result<LateChain, rusqlite::Error> {
+        let mut chain = Vec::with_capacity(count);
+        let mut until = None;
+        let mut statement = tx.prepare_cached(
+            "SELECT ts, value FROM (SELECT ts, value FROM readings WHERE meter = ?1 AND ts < ?2 ORDER BY ts DESC LIMIT ?3)
+             UNION ALL
+             SELECT ts, value FROM (SELECT ts, value FROM readings WHERE meter = ?1 AND ts > ?2 ORDER BY ts LIMIT 1)",
+        )?;
+        let mut rows = statement.query(params![meter.as_str(), ts, count as i64])?;
+        while let Some(row) = rows.next()? {
+            let sample = Sample { ts_ms: row.get(0)?, value: row.get(1)?, period_start_ms: None };
+            if sample.ts_ms > ts {
+                until = Some(sample.ts_ms);
+            } else {
+                chain.push(sample);
+            }
+        }
+        chain.sort_by_key(|s| s.ts_ms);
+        Ok(LateChain { chain, until })
     }
 
     /// Record a person's decision on a held item; an accepted one is stored as it is.
@@ -369,13 +396,16 @@ impl Inner {
                 self.add_hours(tx, meter, &spread_hourly(&intervals, i64::MIN / 2, i64::MAX / 2))?;
             }
             MeterKind::Counter => {
-                // Readings after the newest stored one add as in order; then the hours around
-                // the late ones are rebuilt from the readings, whatever the others added there.
+                // Late readings that only split a stored interval add their difference to
+                // the hours as they stand; readings after the newest stored one add as in
+                // order; then the hours around the other late ones are rebuilt from the
+                // readings, whatever the others added there.
                 let late = prior.map_or(0, |(last_ts, _)| samples.partition_point(|s| s.ts_ms < last_ts));
                 let (late, in_order) = samples.split_at(late);
+                let rebuild = self.add_late_by_difference(tx, meter, late, samples)?;
                 self.append_counter(tx, meter, rule, in_order)?;
-                if !late.is_empty() {
-                    self.recompute_counter_around(tx, meter, rule, late)?;
+                if !rebuild.is_empty() {
+                    self.recompute_counter_around(tx, meter, rule, &rebuild)?;
                 }
             }
         }
