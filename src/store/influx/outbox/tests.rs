@@ -558,22 +558,25 @@ async fn the_sqlite_backend_fills_no_outbox() {
 /// The drainer counts the backlog while it waits, and each write counts it after committing;
 /// a count the drainer took before a write, shown after the write's, said that nothing waited
 /// while that write's points did.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_backlog_shown_after_a_write_is_never_an_older_count_than_the_writes() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = open(&dir);
     let drainer = Arc::new(store.drainer());
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let counting = tokio::spawn({
-        let (drainer, stop) = (Arc::clone(&drainer), Arc::clone(&stop));
-        async move {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                drainer.refresh().await;
-            }
-        }
-    });
+    // Several counters at once, as under load, so that counts often cross the writes'.
+    let counting: Vec<_> = (0..6)
+        .map(|_| {
+            let (drainer, stop) = (Arc::clone(&drainer), Arc::clone(&stop));
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    drainer.refresh().await;
+                }
+            })
+        })
+        .collect();
     let start: Timestamp = "2026-11-02T00:00:00Z".parse().unwrap();
-    for minute in 0..400_i64 {
+    for minute in 0..1000_i64 {
         let at = start + jiff::SignedDuration::from_mins(minute);
         store.write(vec![reading(100.0 + minute as f64, &at.to_string())]).await.unwrap();
         let waiting = store.outbox.backlog().unwrap().pending;
@@ -581,5 +584,7 @@ async fn the_backlog_shown_after_a_write_is_never_an_older_count_than_the_writes
         assert!(shown >= waiting, "after write {minute}: {waiting} points wait but the status shows {shown}");
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    counting.await.unwrap();
+    for counter in counting {
+        counter.await.unwrap();
+    }
 }
