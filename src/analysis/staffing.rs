@@ -58,16 +58,35 @@ pub fn basis_weight(
     let tz = &config.office.timezone;
     let mut day = from.to_zoned(tz.clone()).date();
     let mut total = 0.0;
+    // A headcount or an area changes only on a staffing change's day: the weight is worked
+    // out again on those days, not on each (for the whole office it sums every department).
+    let sized = matches!(basis, Basis::PerPerson | Basis::PerM2);
+    let mut changes: Vec<Date> = plan
+        .staffing
+        .iter()
+        .filter(|c| sized && c.from > day && department.is_none_or(|d| &c.department == d))
+        .map(|c| c.from)
+        .collect();
+    changes.sort_unstable();
+    changes.dedup();
+    let mut changes = changes.into_iter().peekable();
+    let mut weight = day_weight(config, plan, basis, department, day);
     // Each day's end is the next day's start: placing a date in the time zone is most of the
     // cost of a year of days, so each midnight is placed once.
     let Ok(mut start) = local_midnight(day, tz) else { return total };
     while start < to {
         let Ok(next_day) = day.checked_add(1.day()) else { break };
         let Ok(end) = next_midnight(start, next_day, tz) else { break };
+        if changes.next_if(|changed| *changed <= day).is_some() {
+            while changes.next_if(|changed| *changed <= day).is_some() {}
+            weight = day_weight(config, plan, basis, department, day);
+        } else if !sized {
+            weight = day_weight(config, plan, basis, department, day);
+        }
         let overlap = (end.min(to).as_millisecond() - start.max(from).as_millisecond()).max(0) as f64;
         let length = (end.as_millisecond() - start.as_millisecond()) as f64;
         if overlap > 0.0 {
-            total += day_weight(config, plan, basis, department, day) * overlap / length;
+            total += weight * overlap / length;
         }
         day = next_day;
         start = end;

@@ -25,6 +25,7 @@ mod grafana;
 mod hardening;
 mod health;
 mod http;
+mod kept_progress;
 mod ingest;
 mod live_meters;
 mod meetings;
