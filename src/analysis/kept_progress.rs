@@ -147,8 +147,13 @@ unit = "kWh"
             entered_by: None,
             cost_vnd: None,
         };
-        let origin =
-            Origin { source: Source::Import, received_at: Timestamp::now(), topic: None, payload: Vec::new(), sender: None };
+        let origin = Origin {
+            source: Source::Import,
+            received_at: Timestamp::now(),
+            topic: None,
+            payload: Vec::new(),
+            sender: None,
+        };
         Incoming::Reading(reading, origin)
     }
 
@@ -169,7 +174,8 @@ unit = "kWh"
         let config = Config::parse("test.toml", OFFICE, &|_| None).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let tz = &config.office.timezone;
-        let store = SqliteStore::open(&dir.path().join("x.db"), tz, &config.office.timezone_name, &config.meters).unwrap();
+        let store =
+            SqliteStore::open(&dir.path().join("x.db"), tz, &config.office.timezone_name, &config.meters).unwrap();
         let mut batch = Vec::new();
         for meter in ["dien-a", "dien-b"] {
             batch.push(reading(meter, "2025-01-01T00:00:00+07:00", 0.0));

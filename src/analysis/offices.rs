@@ -15,11 +15,11 @@ use serde::Serialize;
 use super::figures::FigureError;
 use super::progress::year_earlier;
 use crate::config::Config;
+use crate::domain::MeterId;
 use crate::domain::Resource;
 use crate::domain::consumption::floor_hour;
 use crate::domain::period::local_rfc3339;
 use crate::domain::period::{NamedPeriod, TimeRange};
-use crate::domain::MeterId;
 use crate::store::{FigureKey, MeterTotal, Resolution, StoreReads};
 
 /// One resource's consumption over the period and the same period a year earlier.
@@ -244,9 +244,10 @@ fn figure(resource: Resource, amount: f64, last_year: Option<f64>, metered: bool
 /// whole building, the office's total less its departments'.
 fn common_areas(current: &Counted, earlier: Option<&Counted>, departments: &[String]) -> Option<DepartmentFigures> {
     let building = |resource: Resource| {
-        [Some(current), earlier].into_iter().flatten().any(|counted| {
-            counted.building.iter().any(|t| t.resource == resource)
-        })
+        [Some(current), earlier]
+            .into_iter()
+            .flatten()
+            .any(|counted| counted.building.iter().any(|t| t.resource == resource))
     };
     if !Resource::ALL.into_iter().any(building) {
         return None;
@@ -309,12 +310,8 @@ impl<'a> Counted<'a> {
     /// The sum over the office's meters of a resource (of one department), leaving out a
     /// meter whose parent, or a parent's parent, is counted too.
     fn sum(&self, resource: Resource, department: Option<&str>) -> f64 {
-        let chosen: HashMap<&str, &MeterTotal> = self
-            .of(department)
-            .iter()
-            .filter(|t| t.resource == resource)
-            .map(|t| (t.meter.as_str(), *t))
-            .collect();
+        let chosen: HashMap<&str, &MeterTotal> =
+            self.of(department).iter().filter(|t| t.resource == resource).map(|t| (t.meter.as_str(), *t)).collect();
         counted_sum(&chosen, &self.parents)
     }
 }
