@@ -7,6 +7,7 @@ pub mod documents;
 pub mod explain;
 pub mod figures;
 pub mod freshness;
+mod kept_progress;
 pub mod meetings;
 pub mod offices;
 pub mod period_report;

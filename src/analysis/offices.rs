@@ -7,6 +7,7 @@
 //! counted again.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -14,11 +15,12 @@ use serde::Serialize;
 use super::figures::FigureError;
 use super::progress::year_earlier;
 use crate::config::Config;
+use crate::domain::MeterId;
 use crate::domain::Resource;
 use crate::domain::consumption::floor_hour;
 use crate::domain::period::local_rfc3339;
 use crate::domain::period::{NamedPeriod, TimeRange};
-use crate::store::{MeterTotal, Resolution, StoreReads};
+use crate::store::{FigureKey, MeterTotal, Resolution, StoreReads};
 
 /// One resource's consumption over the period and the same period a year earlier.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,9 +111,9 @@ pub async fn compare(
         .map(|office| {
             let of_office =
                 |totals: &[MeterTotal]| totals.iter().filter(|t| t.office == *office).cloned().collect::<Vec<_>>();
-            let current = of_office(&now);
-            let earlier = before.as_deref().map(of_office);
+            let (current, earlier) = (of_office(&now), before.as_deref().map(of_office));
             let names = departments_of(&current, earlier.as_deref());
+            let (current, earlier) = (Counted::new(&current), earlier.as_deref().map(Counted::new));
             let mut departments: Vec<DepartmentFigures> = names
                 .iter()
                 .map(|department| DepartmentFigures {
@@ -120,18 +122,18 @@ pub async fn compare(
                             config.departments.iter().find(|d| d.id.as_str() == department).map(|d| d.name.clone())
                         })
                         .flatten(),
-                    resources: resource_figures(&current, earlier.as_deref(), Some(department)),
+                    resources: resource_figures(&current, earlier.as_ref(), Some(department)),
                     department: department.clone(),
                 })
                 .collect();
-            if let Some(common) = common_areas(&current, earlier.as_deref(), &names) {
+            if let Some(common) = common_areas(&current, earlier.as_ref(), &names) {
                 departments.push(common);
             }
             OfficeFigures {
                 office: office.to_string(),
                 name: (*office == this_office).then(|| config.office.name.clone()),
                 this_office: *office == this_office,
-                resources: resource_figures(&current, earlier.as_deref(), None),
+                resources: resource_figures(&current, earlier.as_ref(), None),
                 departments,
             }
         })
@@ -167,20 +169,40 @@ async fn meter_totals(
     if let Some(totals) = store.meter_totals(range).await? {
         return Ok((totals, true));
     }
-    let ids = config.meters.iter().map(|m| m.id.clone()).collect();
-    let amounts = store.consumption_by_meter(ids, range, Resolution::Day).await?;
+    let amounts = by_meter(store, config, range).await?;
     let mut totals = Vec::with_capacity(config.meters.len());
-    for (meter, (_, amount)) in config.meters.iter().zip(amounts) {
+    for (meter, (_, amount)) in config.meters.iter().zip(amounts.iter()) {
         totals.push(MeterTotal {
             office: this_office_id(config).to_owned(),
             meter: meter.id.as_str().to_owned(),
             resource: meter.resource,
             department: meter.department.as_ref().map(|d| d.as_str().to_owned()),
             parent: meter.parent.as_ref().map(|p| p.as_str().to_owned()),
-            amount,
+            amount: *amount,
         });
     }
     Ok((totals, false))
+}
+
+/// Each of this office's meters' use over `range`, kept between requests until a write
+/// touches one of them within it.
+async fn by_meter(
+    store: &dyn StoreReads,
+    config: &Config,
+    range: TimeRange,
+) -> Result<Arc<Vec<(MeterId, f64)>>, FigureError> {
+    let ids: Vec<MeterId> = config.meters.iter().map(|m| m.id.clone()).collect();
+    let Some(feed) = store.change_feed() else {
+        return Ok(Arc::new(store.consumption_by_meter(ids, range, Resolution::Day).await?));
+    };
+    let key = FigureKey::answer("meter totals", String::new(), ids, range);
+    if let Some(kept) = feed.get(&key) {
+        return Ok(kept);
+    }
+    let version = feed.version();
+    let amounts = store.consumption_by_meter(key.meters.clone(), range, Resolution::Day).await?;
+    feed.put(key, version, amounts.clone(), amounts.len());
+    Ok(Arc::new(amounts))
 }
 
 fn departments_of(current: &[MeterTotal], earlier: Option<&[MeterTotal]>) -> Vec<String> {
@@ -191,20 +213,16 @@ fn departments_of(current: &[MeterTotal], earlier: Option<&[MeterTotal]>) -> Vec
     departments
 }
 
-fn resource_figures(
-    current: &[MeterTotal],
-    earlier: Option<&[MeterTotal]>,
-    department: Option<&str>,
-) -> Vec<ResourceFigure> {
+fn resource_figures(current: &Counted, earlier: Option<&Counted>, department: Option<&str>) -> Vec<ResourceFigure> {
     Resource::ALL
         .into_iter()
         .map(|resource| {
-            let amount = counted_sum(current, resource, department);
-            let last_year = earlier.map(|e| counted_sum(e, resource, department));
-            let metered = current
-                .iter()
-                .chain(earlier.into_iter().flatten())
-                .any(|t| t.resource == resource && (department.is_none() || t.department.as_deref() == department));
+            let amount = current.sum(resource, department);
+            let last_year = earlier.map(|e| e.sum(resource, department));
+            let metered = [Some(current), earlier]
+                .into_iter()
+                .flatten()
+                .any(|counted| counted.of(department).iter().any(|t| t.resource == resource));
             figure(resource, amount, last_year, metered)
         })
         .collect()
@@ -224,20 +242,18 @@ fn figure(resource: Resource, amount: f64, last_year: Option<f64>, metered: bool
 
 /// The common areas (Khu vực chung) of an office: for each resource with a meter for the
 /// whole building, the office's total less its departments'.
-fn common_areas(
-    current: &[MeterTotal],
-    earlier: Option<&[MeterTotal]>,
-    departments: &[String],
-) -> Option<DepartmentFigures> {
+fn common_areas(current: &Counted, earlier: Option<&Counted>, departments: &[String]) -> Option<DepartmentFigures> {
     let building = |resource: Resource| {
-        current.iter().chain(earlier.into_iter().flatten()).any(|t| t.resource == resource && t.department.is_none())
+        [Some(current), earlier]
+            .into_iter()
+            .flatten()
+            .any(|counted| counted.building.iter().any(|t| t.resource == resource))
     };
     if !Resource::ALL.into_iter().any(building) {
         return None;
     }
-    let rest = |totals: &[MeterTotal], resource: Resource| {
-        counted_sum(totals, resource, None)
-            - departments.iter().map(|d| counted_sum(totals, resource, Some(d))).sum::<f64>()
+    let rest = |totals: &Counted, resource: Resource| {
+        totals.sum(resource, None) - departments.iter().map(|d| totals.sum(resource, Some(d))).sum::<f64>()
     };
     let resources = Resource::ALL
         .into_iter()
@@ -255,15 +271,52 @@ fn common_areas(
     })
 }
 
-/// The sum over one office's meters of a resource (of one department), leaving out a meter
-/// whose parent, or a parent's parent, is counted too.
-fn counted_sum(totals: &[MeterTotal], resource: Resource, department: Option<&str>) -> f64 {
-    let chosen: HashMap<&str, &MeterTotal> = totals
-        .iter()
-        .filter(|t| t.resource == resource && (department.is_none() || t.department.as_deref() == department))
-        .map(|t| (t.meter.as_str(), t))
-        .collect();
-    let parents: HashMap<&str, Option<&str>> = totals.iter().map(|t| (t.meter.as_str(), t.parent.as_deref())).collect();
+/// One office's meter totals with each meter's parent and each department's meters found
+/// once: the table sums them for every department and resource, and a province's office has
+/// thousands of meters.
+struct Counted<'a> {
+    all: Vec<&'a MeterTotal>,
+    parents: HashMap<&'a str, Option<&'a str>>,
+    by_department: HashMap<&'a str, Vec<&'a MeterTotal>>,
+    /// The meters of no department (the whole building's).
+    building: Vec<&'a MeterTotal>,
+}
+
+impl<'a> Counted<'a> {
+    fn new(totals: &'a [MeterTotal]) -> Counted<'a> {
+        let (mut by_department, mut building): (HashMap<&str, Vec<&MeterTotal>>, _) = (HashMap::new(), Vec::new());
+        for total in totals {
+            match total.department.as_deref() {
+                Some(d) => by_department.entry(d).or_default().push(total),
+                None => building.push(total),
+            }
+        }
+        Counted {
+            all: totals.iter().collect(),
+            parents: totals.iter().map(|t| (t.meter.as_str(), t.parent.as_deref())).collect(),
+            by_department,
+            building,
+        }
+    }
+
+    /// The meters of a department, or (`None`) all of them.
+    fn of(&self, department: Option<&str>) -> &[&'a MeterTotal] {
+        match department {
+            None => &self.all,
+            Some(d) => self.by_department.get(d).map_or(&[], Vec::as_slice),
+        }
+    }
+
+    /// The sum over the office's meters of a resource (of one department), leaving out a
+    /// meter whose parent, or a parent's parent, is counted too.
+    fn sum(&self, resource: Resource, department: Option<&str>) -> f64 {
+        let chosen: HashMap<&str, &MeterTotal> =
+            self.of(department).iter().filter(|t| t.resource == resource).map(|t| (t.meter.as_str(), *t)).collect();
+        counted_sum(&chosen, &self.parents)
+    }
+}
+
+fn counted_sum(chosen: &HashMap<&str, &MeterTotal>, parents: &HashMap<&str, Option<&str>>) -> f64 {
     chosen
         .values()
         .filter(|t| {
@@ -312,12 +365,12 @@ mod tests {
             total("dien-b", Resource::Electricity, Some("phong-b"), Some("dien-tong"), 200.0),
             total("nuoc-tong", Resource::Water, None, None, 40.0),
         ];
-        assert_eq!(counted_sum(&totals, Resource::Electricity, None), 1000.0);
+        assert_eq!(Counted::new(&totals).sum(Resource::Electricity, None), 1000.0);
         // dien-a-tang2 is inside dien-a, which phong-a already counts.
-        assert_eq!(counted_sum(&totals, Resource::Electricity, Some("phong-a")), 300.0);
-        assert_eq!(counted_sum(&totals, Resource::Electricity, Some("phong-b")), 200.0);
-        assert_eq!(counted_sum(&totals, Resource::Water, None), 40.0);
-        assert_eq!(counted_sum(&totals, Resource::Paper, None), 0.0);
+        assert_eq!(Counted::new(&totals).sum(Resource::Electricity, Some("phong-a")), 300.0);
+        assert_eq!(Counted::new(&totals).sum(Resource::Electricity, Some("phong-b")), 200.0);
+        assert_eq!(Counted::new(&totals).sum(Resource::Water, None), 40.0);
+        assert_eq!(Counted::new(&totals).sum(Resource::Paper, None), 0.0);
     }
 
     #[test]
@@ -325,7 +378,7 @@ mod tests {
         let totals =
             [total("a", Resource::Water, None, Some("b"), 1.0), total("b", Resource::Water, None, Some("a"), 2.0)];
         // Each one's parent is counted, so neither is: the loop must not hang.
-        assert_eq!(counted_sum(&totals, Resource::Water, None), 0.0);
+        assert_eq!(Counted::new(&totals).sum(Resource::Water, None), 0.0);
     }
 
     #[test]
@@ -333,12 +386,13 @@ mod tests {
         let now = [total("nuoc-tong", Resource::Water, None, None, 90.0)];
         let before = [total("nuoc-tong", Resource::Water, None, None, 100.0)];
         let water = |figures: Vec<ResourceFigure>| figures.into_iter().find(|f| f.resource == Resource::Water).unwrap();
+        let (now, before) = (Counted::new(&now), Counted::new(&before));
         let compared = water(resource_figures(&now, Some(&before), None));
         assert_eq!((compared.amount, compared.last_year), (90.0, Some(100.0)));
         assert!((compared.change_percent.unwrap() - -10.0).abs() < 1e-9);
         let alone = water(resource_figures(&now, None, None));
         assert_eq!((alone.last_year, alone.change_percent), (None, None));
-        let from_zero = water(resource_figures(&now, Some(&[]), None));
+        let from_zero = water(resource_figures(&now, Some(&Counted::new(&[])), None));
         assert_eq!((from_zero.last_year, from_zero.change_percent), (Some(0.0), None));
     }
 

@@ -198,8 +198,20 @@ pub async fn progress(
     progress_with(store, config, &plan, query, now).await
 }
 
-/// Progress under a given plan, for callers that compute many figures with one plan.
+/// Progress under a given plan, for callers that compute many figures with one plan: kept
+/// between requests until a write touches its meters or the plan or config it used changes.
 pub async fn progress_with(
+    store: &dyn StoreReads,
+    config: &Config,
+    plan: &Plan,
+    query: &ProgressQuery,
+    now: Timestamp,
+) -> Result<Progress, FigureError> {
+    super::kept_progress::kept_or_worked_out(store, config, plan, query, now).await
+}
+
+/// Progress worked out from the store's figures, nothing of it kept.
+pub(super) async fn work_out(
     store: &dyn StoreReads,
     config: &Config,
     plan: &Plan,
@@ -219,11 +231,15 @@ pub async fn progress_with(
     let last_year = match query.period.previous_year() {
         Some(period) => {
             let ly = period.range(tz)?;
-            let total: f64 =
-                daily_amounts(store, config, query, ly.from(), ly.to()).await?.iter().map(|(_, a)| a).sum();
+            let ly_days = daily_amounts(store, config, query, ly.from(), ly.to()).await?;
+            let total: f64 = ly_days.iter().map(|(_, a)| a).sum();
             let ly_as_of = year_earlier(as_of, tz).clamp(ly.from(), ly.to());
-            let to_date: f64 =
-                daily_amounts(store, config, query, ly.from(), ly_as_of).await?.iter().map(|(_, a)| a).sum();
+            // Its whole days are those of the whole period's: only the part-day is read.
+            let midnight = day_start(ly_as_of, tz).max(ly.from());
+            let first_part_day = local_date(midnight, tz);
+            let whole_days = ly_days.iter().take_while(|(day, _)| *day < first_part_day);
+            let part_day = daily_amounts(store, config, query, midnight, ly_as_of).await?;
+            let to_date: f64 = whole_days.chain(&part_day).map(|(_, a)| a).sum();
             Some(LastYear { period, total, to_date })
         }
         None => None,

@@ -55,24 +55,59 @@ pub fn basis_weight(
     from: Timestamp,
     to: Timestamp,
 ) -> f64 {
+    let [weight] = basis_weights(config, plan, [basis], department, from, to);
+    weight
+}
+
+/// [`basis_weight`] of several bases over one pass of the span's days.
+fn basis_weights<const N: usize>(
+    config: &Config,
+    plan: &Plan,
+    bases: [Basis; N],
+    department: Option<&DepartmentId>,
+    from: Timestamp,
+    to: Timestamp,
+) -> [f64; N] {
     let tz = &config.office.timezone;
     let mut day = from.to_zoned(tz.clone()).date();
-    let mut total = 0.0;
+    let mut totals = [0.0; N];
+    // A headcount or an area changes only on a staffing change's day: the weight is worked
+    // out again on those days, not on each (for the whole office it sums every department).
+    let sized = bases.map(|basis| matches!(basis, Basis::PerPerson | Basis::PerM2));
+    let mut changes: Vec<Date> = plan
+        .staffing
+        .iter()
+        .filter(|c| sized.contains(&true) && c.from > day && department.is_none_or(|d| &c.department == d))
+        .map(|c| c.from)
+        .collect();
+    changes.sort_unstable();
+    changes.dedup();
+    let mut changes = changes.into_iter().peekable();
+    let mut weights = bases.map(|basis| day_weight(config, plan, basis, department, day));
     // Each day's end is the next day's start: placing a date in the time zone is most of the
     // cost of a year of days, so each midnight is placed once.
-    let Ok(mut start) = local_midnight(day, tz) else { return total };
+    let Ok(mut start) = local_midnight(day, tz) else { return totals };
     while start < to {
         let Ok(next_day) = day.checked_add(1.day()) else { break };
         let Ok(end) = next_midnight(start, next_day, tz) else { break };
+        let changed = changes.next_if(|changed| *changed <= day).is_some();
+        while changes.next_if(|changed| *changed <= day).is_some() {}
+        for ((weight, basis), sized) in weights.iter_mut().zip(bases).zip(sized) {
+            if changed || !sized {
+                *weight = day_weight(config, plan, basis, department, day);
+            }
+        }
         let overlap = (end.min(to).as_millisecond() - start.max(from).as_millisecond()).max(0) as f64;
         let length = (end.as_millisecond() - start.as_millisecond()) as f64;
         if overlap > 0.0 {
-            total += day_weight(config, plan, basis, department, day) * overlap / length;
+            for (total, weight) in totals.iter_mut().zip(weights) {
+                *total += weight * overlap / length;
+            }
         }
         day = next_day;
         start = end;
     }
-    total
+    totals
 }
 
 /// The midnight that begins `next_day`, the day after the one that begins at `start`: 24 hours
@@ -93,14 +128,12 @@ pub fn average_size(
     from: Timestamp,
     to: Timestamp,
 ) -> (f64, f64) {
-    let days = basis_weight(config, plan, Basis::Total, department, from, to);
+    let [days, person_days, m2_days] =
+        basis_weights(config, plan, [Basis::Total, Basis::PerPerson, Basis::PerM2], department, from, to);
     if days <= 0.0 {
         return (0.0, 0.0);
     }
-    (
-        basis_weight(config, plan, Basis::PerPerson, department, from, to) / days,
-        basis_weight(config, plan, Basis::PerM2, department, from, to) / days,
-    )
+    (person_days / days, m2_days / days)
 }
 
 #[cfg(test)]

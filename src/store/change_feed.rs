@@ -34,6 +34,9 @@ pub struct FigureKey {
     pub to_ms: i64,
     pub step: Step,
     pub resolution: Resolution,
+    /// What sets this figure apart from others over the same meters and range (a worked-out
+    /// answer's department, period and hour); empty for plain consumption figures.
+    pub question: String,
 }
 
 impl FigureKey {
@@ -44,7 +47,21 @@ impl FigureKey {
         step: Step,
         resolution: Resolution,
     ) -> FigureKey {
-        FigureKey { figure, meters, from_ms: range.from_ms(), to_ms: range.to_ms(), step, resolution }
+        FigureKey {
+            figure,
+            meters,
+            from_ms: range.from_ms(),
+            to_ms: range.to_ms(),
+            step,
+            resolution,
+            question: String::new(),
+        }
+    }
+
+    /// The key of an answer worked out from the use of `meters` over `range`: it is dropped
+    /// when a write touches them, like the figures it was made from.
+    pub fn answer(figure: &'static str, question: String, meters: Vec<MeterId>, range: TimeRange) -> FigureKey {
+        FigureKey { question, ..FigureKey::new(figure, meters, range, Step::Day, Resolution::Day) }
     }
 
     fn touched_by(&self, change: &ChangedHours) -> bool {
@@ -184,6 +201,7 @@ mod tests {
             to_ms,
             step: Step::Day,
             resolution: Resolution::Day,
+            question: String::new(),
         }
     }
 

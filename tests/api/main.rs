@@ -28,6 +28,7 @@ mod hardening;
 mod health;
 mod http;
 mod ingest;
+mod kept_progress;
 mod live_meters;
 mod meetings;
 mod meter_form_language;

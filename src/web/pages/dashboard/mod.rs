@@ -97,6 +97,7 @@ async fn context<'a>(
         range,
         step,
         statuses,
+        plan: Default::default(),
         progress: Default::default(),
         hours: Default::default(),
     })

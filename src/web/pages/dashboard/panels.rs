@@ -9,8 +9,8 @@ use maud::{Markup, html};
 use crate::analysis::figures::{self, ConsumptionQuery};
 use crate::analysis::progress::{self, Progress, ProgressQuery};
 use crate::analysis::series::{Series, select_meters};
-use crate::analysis::{Freshness, common_area, compare, freshness, waste};
-use crate::config::Basis;
+use crate::analysis::{Freshness, common_area, compare, freshness, plan_in_force, waste};
+use crate::config::{Basis, Plan};
 use crate::domain::period::NamedPeriod;
 use crate::domain::{DepartmentId, MeterKind, Resource};
 use crate::domain::{Step, TimeRange};
@@ -35,6 +35,8 @@ pub(super) struct Context<'a> {
     pub range: Option<TimeRange>,
     pub step: Option<Step>,
     pub statuses: Vec<MeterStatus>,
+    /// The plan in force, read once for the request's progress figures.
+    pub plan: tokio::sync::OnceCell<Plan>,
     /// Progress already worked out for this request: the overview asks for each twice.
     pub progress: std::sync::Mutex<HashMap<(Resource, NamedPeriod), Progress>>,
     /// Hourly use already read for this request: a heat map and a waste panel share it.
@@ -65,11 +67,18 @@ impl Context<'_> {
             return Ok(figures);
         }
         let query = ProgressQuery { resource, department: self.department.clone(), period };
-        let figures = progress::progress(self.state.store.as_ref(), &self.config, &query, self.now).await?;
+        let figures =
+            progress::progress_with(self.state.store.as_ref(), &self.config, self.plan().await?, &query, self.now)
+                .await?;
         if let Ok(mut cache) = self.progress.lock() {
             cache.insert((resource, period), figures.clone());
         }
         Ok(figures)
+    }
+
+    async fn plan(&self) -> Result<&Plan, ApiError> {
+        let store = self.state.store.as_ref();
+        Ok(self.plan.get_or_try_init(|| plan_in_force::in_force(store, &self.config)).await?)
     }
 
     /// The hourly use of a resource (for the page's department) over a range.
@@ -481,7 +490,7 @@ async fn ranking(ctx: &Context<'_>, panel: &Panel, resource: Resource) -> Result
     if let Some(period) = named_period(ctx, spec).filter(|_| departments) {
         for department in &config.departments {
             let query = ProgressQuery { resource, department: Some(department.id.clone()), period };
-            let figures = progress::progress(store, config, &query, ctx.now).await?;
+            let figures = progress::progress_with(store, config, ctx.plan().await?, &query, ctx.now).await?;
             against_baseline.insert(department.id.to_string(), figures.saving_percent.map(|saved| -saved));
         }
     }
