@@ -51,6 +51,7 @@ async fn main() {
     ] {
         cases.push((format!("page {path}"), format!("{base}{path}")));
     }
+    cases.push(("export audit.csv".into(), format!("{base}/api/v1/export/audit.csv")));
     // The PNG download of the first panel of each chart kind, and the year's heat map.
     let mut kinds_seen = Vec::new();
     for page in &dashboards.pages {
