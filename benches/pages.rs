@@ -81,7 +81,10 @@ async fn main() {
         let response = http.get(url).send().await.unwrap();
         assert!(response.status().is_success(), "{url}: {}", response.status());
     }
-    println!("server time over {REQUESTS} sequential requests each, 100 meters × 1 year of {} readings", year_interval());
+    println!(
+        "server time over {REQUESTS} sequential requests each, 100 meters × 1 year of {} readings",
+        year_interval()
+    );
     for (name, url) in &cases {
         let (median, p95, bytes) = measure(&http, url, REQUESTS).await;
         println!("  {name:<56} median {median:>7.1} ms   p95 {p95:>7.1} ms   {bytes:>8} bytes");

@@ -294,7 +294,9 @@ pub fn ensure_year_of_data(data: &Path, config_for_seed: &Path) {
     let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
     let today = jiff::Timestamp::now().to_zoned(tz).date();
     let from = today.checked_sub(jiff::Span::new().days(365)).unwrap();
-    eprintln!("generating 100 meters × 1 year of readings every {interval} ({from} → {today}); this takes a few minutes");
+    eprintln!(
+        "generating 100 meters × 1 year of readings every {interval} ({from} → {today}); this takes a few minutes"
+    );
     let start = Instant::now();
     let status = Command::new(xanh_binary())
         .args(["simulate", "--into-store", "--no-live", "--interval", &interval])
