@@ -40,7 +40,7 @@ async fn main() {
     for (_, url, _) in &cases {
         http.get(url).send().await.unwrap();
     }
-    println!("latency, 100 meters × 1 year of minute readings, 10 departments");
+    println!("latency, 100 meters × 1 year of {} readings, 10 departments", year_interval());
     for (name, url, requests) in &cases {
         let (median, p95, bytes) = measure(&http, url, *requests).await;
         println!("  {name:<36} median {median:>8.2} ms   p95 {p95:>8.2} ms   {bytes:>7} bytes   ({requests} requests)");

@@ -293,28 +293,42 @@ pub async fn ingest_counter(http: &reqwest::Client, web_port: u16, name: &str) -
     health["ingest"][name].as_u64().unwrap_or(0)
 }
 
-/// The 100 meters × 1 year of one-minute readings in the store the config at
-/// `config_for_seed` names, generated with `xanh simulate --into-store` unless `data` holds
-/// them already (delete `data/complete` to generate them again).
+/// The 100 meters × 1 year of readings in the store the config at `config_for_seed` names,
+/// generated with `xanh simulate --into-store` unless `data` holds them already (delete
+/// `data/complete` to generate them again). A reading a minute, or every
+/// `XANH_BENCH_INTERVAL` (`15m`: 2 minutes to generate instead of 30); `complete` records
+/// which, and a store already there is used whatever the variable says.
 pub fn ensure_year_of_data(data: &Path, config_for_seed: &Path) {
     let done = data.join("complete");
     if done.exists() {
         return;
     }
+    let interval = std::env::var("XANH_BENCH_INTERVAL").unwrap_or_else(|_| "1m".into());
     let tz = jiff::tz::TimeZone::get("Asia/Ho_Chi_Minh").unwrap();
     let today = jiff::Timestamp::now().to_zoned(tz).date();
     let from = today.checked_sub(jiff::Span::new().days(365)).unwrap();
-    eprintln!("generating 100 meters × 1 year of minute readings ({from} → {today}); this takes a few minutes");
+    eprintln!(
+        "generating 100 meters × 1 year of readings every {interval} ({from} → {today}); this takes a few minutes"
+    );
     let start = Instant::now();
     let status = Command::new(xanh_binary())
-        .args(["simulate", "--into-store", "--no-live", "--interval", "1m"])
+        .args(["simulate", "--into-store", "--no-live", "--interval", &interval])
         .args(["--from", &from.to_string(), "--to", &today.to_string(), "--config"])
         .arg(config_for_seed)
         .status()
         .unwrap();
     assert!(status.success());
     eprintln!("generated in {:.0} s", start.elapsed().as_secs_f64());
-    std::fs::write(done, b"").unwrap();
+    std::fs::write(done, interval).unwrap();
+}
+
+/// How far apart the year store's readings are ("1m", "15m"), as `complete` records it.
+pub fn year_interval() -> String {
+    let done = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/complete");
+    match std::fs::read_to_string(done).unwrap_or_default().trim() {
+        "" => "1m".into(),
+        interval => interval.into(),
+    }
 }
 
 /// Median and 95th percentile of durations, in milliseconds.

@@ -3,8 +3,9 @@
 //! stop at night (a likely leak). Pure functions of hourly consumption and the office's
 //! working hours; `figures` asks the store for the hours.
 
-use jiff::tz::TimeZone;
-use jiff::{Timestamp, Zoned};
+use jiff::civil::{Date, DateTime};
+use jiff::tz::{Offset, TimeZone};
+use jiff::{SignedDuration, Timestamp, Zoned};
 use serde::Serialize;
 
 use super::figures::FigureError;
@@ -54,13 +55,60 @@ impl Hourly {
         }
     }
 
-    /// Each hour with its local start time.
-    fn local_hours<'a>(&'a self, tz: &'a TimeZone) -> impl Iterator<Item = (Zoned, f64)> + 'a {
-        self.values.iter().enumerate().map(move |(i, value)| {
-            let start =
-                Timestamp::from_millisecond(self.from.as_millisecond() + i as i64 * HOUR_MS).unwrap_or(self.from);
-            (start.to_zoned(tz.clone()), *value)
-        })
+    /// Each hour placed in the time zone, in order. Placing each of a year's 8 784 hours with
+    /// a look-up in the zone, several times a page, was most of a year's waste page; the
+    /// offset is now looked up again only when a transition of the zone has passed (never in
+    /// Asia/Ho_Chi_Minh).
+    fn placed(&self, tz: &TimeZone) -> Vec<LocalHour> {
+        let mut clock = LocalClock::new(tz, self.from);
+        self.values
+            .iter()
+            .enumerate()
+            .map(|(i, value)| {
+                let start =
+                    Timestamp::from_millisecond(self.from.as_millisecond() + i as i64 * HOUR_MS).unwrap_or(self.from);
+                let middle = start.checked_add(SignedDuration::from_mins(30)).ok();
+                LocalHour { start: clock.place(start), middle: middle.map(|m| clock.place(m)), value: *value }
+            })
+            .collect()
+    }
+}
+
+/// An hour of a range in office time: its local start, and its middle, at which working hours
+/// are judged (see [`is_working_hour`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LocalHour {
+    start: DateTime,
+    middle: Option<DateTime>,
+    value: f64,
+}
+
+impl LocalHour {
+    fn is_working(&self, office: &Office) -> bool {
+        self.middle.is_some_and(|middle| office.is_working_at(middle))
+    }
+}
+
+/// Places times, given in increasing order, in a time zone: the offset found for one time
+/// holds until the zone's next transition, so it is looked up again only after one.
+struct LocalClock<'a> {
+    tz: &'a TimeZone,
+    offset: Offset,
+    since: Timestamp,
+    /// The zone's first transition after `since`, if it has one.
+    until: Option<Timestamp>,
+}
+
+impl<'a> LocalClock<'a> {
+    fn new(tz: &'a TimeZone, at: Timestamp) -> LocalClock<'a> {
+        LocalClock { tz, offset: tz.to_offset(at), since: at, until: tz.following(at).next().map(|t| t.timestamp()) }
+    }
+
+    fn place(&mut self, at: Timestamp) -> DateTime {
+        if at < self.since || self.until.is_some_and(|until| at >= until) {
+            *self = LocalClock::new(self.tz, at);
+        }
+        self.offset.to_datetime(at)
     }
 }
 
@@ -68,11 +116,11 @@ impl Hourly {
 pub fn hour_of_week(hourly: &Hourly, tz: &TimeZone) -> [[f64; 24]; 7] {
     let mut sums = [[0.0; 24]; 7];
     let mut counts = [[0u32; 24]; 7];
-    for (local, value) in hourly.local_hours(tz) {
-        let day = local.weekday().to_monday_zero_offset() as usize;
-        let hour = local.hour() as usize;
-        sums[day][hour] += value;
-        counts[day][hour] += 1;
+    for hour in hourly.placed(tz) {
+        let day = hour.start.weekday().to_monday_zero_offset() as usize;
+        let hour_of_day = hour.start.hour() as usize;
+        sums[day][hour_of_day] += hour.value;
+        counts[day][hour_of_day] += 1;
     }
     let mut average = [[0.0; 24]; 7];
     for day in 0..7 {
@@ -112,20 +160,24 @@ pub fn is_working_hour(office: &Office, start: &Zoned) -> bool {
 /// Split the use by the office's calendar; a holiday that falls on a weekend counts as a
 /// weekend.
 pub fn time_split(hourly: &Hourly, office: &Office) -> TimeSplit {
+    split_placed(&hourly.placed(&office.timezone), office)
+}
+
+fn split_placed(hours: &[LocalHour], office: &Office) -> TimeSplit {
     let mut split = TimeSplit::default();
-    for (local, value) in hourly.local_hours(&office.timezone) {
-        split.total += value;
-        let bucket = if !office.working_days.contains(local.weekday()) && !office.calendar.is_made_working(local.date())
-        {
+    for hour in hours {
+        let date = hour.start.date();
+        split.total += hour.value;
+        let bucket = if !office.working_days.contains(date.weekday()) && !office.calendar.is_made_working(date) {
             &mut split.weekends
-        } else if !office.is_working_day(local.date()) {
+        } else if !office.is_working_day(date) {
             &mut split.holidays
-        } else if is_working_hour(office, &local) {
+        } else if hour.is_working(office) {
             &mut split.working_hours
         } else {
             &mut split.outside_hours
         };
-        *bucket += value;
+        *bucket += hour.value;
     }
     split
 }
@@ -143,22 +195,22 @@ pub struct NightLoad {
 /// use is taken as a night without readings (a building always draws something), so that
 /// days before the meters were installed do not pull the base to zero.
 pub fn night_load(hourly: &Hourly, office: &Office) -> Option<NightLoad> {
-    let mut night: Vec<f64> = nights(hourly, &office.timezone)
+    night_load_placed(&hourly.placed(&office.timezone), office)
+}
+
+fn night_load_placed(hours: &[LocalHour], office: &Office) -> Option<NightLoad> {
+    let mut night: Vec<f64> = nights_placed(hours)
         .into_iter()
         .filter(|(_, values)| values.iter().any(|v| *v > 0.0))
         .flat_map(|(_, values)| values)
         .collect();
     // Working hours count only on days that used something, for the same reason.
-    let mut used_on = std::collections::BTreeSet::new();
-    for (local, value) in hourly.local_hours(&office.timezone) {
-        if value > 0.0 {
-            used_on.insert(local.date());
-        }
-    }
+    let used_on: std::collections::BTreeSet<Date> =
+        hours.iter().filter(|hour| hour.value > 0.0).map(|hour| hour.start.date()).collect();
     let (mut working_sum, mut working_hours) = (0.0, 0u32);
-    for (local, value) in hourly.local_hours(&office.timezone) {
-        if is_working_hour(office, &local) && used_on.contains(&local.date()) {
-            working_sum += value;
+    for hour in hours {
+        if hour.is_working(office) && used_on.contains(&hour.start.date()) {
+            working_sum += hour.value;
             working_hours += 1;
         }
     }
@@ -176,15 +228,20 @@ pub fn night_load(hourly: &Hourly, office: &Office) -> Option<NightLoad> {
 
 /// The night-time (00:00–05:00) hours of each local night in the range, as (the night's date,
 /// its hourly values); a night the range cuts short is left out.
-pub fn nights(hourly: &Hourly, tz: &TimeZone) -> Vec<(jiff::civil::Date, Vec<f64>)> {
-    let mut nights: Vec<(jiff::civil::Date, Vec<f64>)> = Vec::new();
-    for (local, value) in hourly.local_hours(tz) {
-        if !NIGHT_HOURS.contains(&local.hour()) {
+pub fn nights(hourly: &Hourly, tz: &TimeZone) -> Vec<(Date, Vec<f64>)> {
+    nights_placed(&hourly.placed(tz))
+}
+
+fn nights_placed(hours: &[LocalHour]) -> Vec<(Date, Vec<f64>)> {
+    let mut nights: Vec<(Date, Vec<f64>)> = Vec::new();
+    for hour in hours {
+        if !NIGHT_HOURS.contains(&hour.start.hour()) {
             continue;
         }
+        let night = hour.start.date();
         match nights.last_mut() {
-            Some((date, values)) if *date == local.date() => values.push(value),
-            _ => nights.push((local.date(), vec![value])),
+            Some((date, values)) if *date == night => values.push(hour.value),
+            _ => nights.push((night, vec![hour.value])),
         }
     }
     nights.retain(|(_, values)| values.len() == NIGHT_HOURS.len());
@@ -206,8 +263,8 @@ pub struct NeverStops {
 /// and says nothing about the night.
 pub fn never_stops(
     meter: &MeterId,
-    nights: &[(jiff::civil::Date, Vec<f64>)],
-    measured: &dyn Fn(jiff::civil::Date) -> bool,
+    nights: &[(Date, Vec<f64>)],
+    measured: &dyn Fn(Date) -> bool,
 ) -> Option<NeverStops> {
     let judged: Vec<f64> = nights
         .iter()
@@ -306,7 +363,9 @@ pub async fn waste(
             }
         }
     }
-    Ok(Waste { resource, split: time_split(hours, office), night: night_load(hours, office), never_stop })
+    // The split and the night load walk the same hours: placed in the zone once for both.
+    let placed = hours.placed(&office.timezone);
+    Ok(Waste { resource, split: split_placed(&placed, office), night: night_load_placed(&placed, office), never_stop })
 }
 
 /// The hours of `meters` summed, read a meter at a time. All meters at once is a year of hourly
@@ -350,6 +409,34 @@ mod tests {
             })
             .collect();
         Hourly { from, values }
+    }
+
+    /// Each hour's start and middle are where the zone places them: across Berlin's spring
+    /// and autumn changes, from a range that starts on one, and across Lord Howe's half-hour
+    /// change, which falls on the middles of hours starting on the hour in UTC.
+    #[test]
+    fn each_hour_is_placed_where_the_time_zone_places_it() {
+        for (zone, from) in [
+            ("Asia/Ho_Chi_Minh", "2025-12-25T00:00:00Z"),
+            ("Europe/Berlin", "2026-03-20T00:00:00Z"),
+            ("Europe/Berlin", "2026-03-29T01:00:00Z"),
+            ("Europe/Berlin", "2026-10-20T00:00:00Z"),
+            ("Australia/Lord_Howe", "2026-03-25T00:00:00Z"),
+            ("Australia/Lord_Howe", "2026-09-25T00:00:00Z"),
+        ] {
+            let tz = TimeZone::get(zone).unwrap();
+            let from: Timestamp = from.parse().unwrap();
+            let hourly = Hourly { from, values: (0..24 * 20).map(f64::from).collect() };
+            let placed = hourly.placed(&tz);
+            assert_eq!(placed.len(), 24 * 20);
+            for (i, hour) in placed.iter().enumerate() {
+                let start = from + SignedDuration::from_hours(i as i64);
+                let middle = start + SignedDuration::from_mins(30);
+                assert_eq!(hour.start, start.to_zoned(tz.clone()).datetime(), "{zone}: the start of {start}");
+                assert_eq!(hour.middle, Some(middle.to_zoned(tz.clone()).datetime()), "{zone}: the middle of {start}");
+                assert_eq!(hour.value, i as f64);
+            }
+        }
     }
 
     #[test]

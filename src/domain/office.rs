@@ -4,7 +4,7 @@
 use std::fmt;
 
 use jiff::Zoned;
-use jiff::civil::{Date, Time, Weekday};
+use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
 
 use super::OfficeId;
@@ -50,6 +50,12 @@ impl Office {
     /// Whether `local` falls in working hours on a working day. `local` is taken in its own
     /// zone: pass times already in the office's zone.
     pub fn is_working_time(&self, local: &Zoned) -> bool {
+        self.is_working_at(local.datetime())
+    }
+
+    /// As [`Office::is_working_time`], for a local date and time already placed in the
+    /// office's zone.
+    pub fn is_working_at(&self, local: DateTime) -> bool {
         self.is_working_day(local.date()) && self.working_hours.contains(local.time())
     }
 

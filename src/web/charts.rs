@@ -114,8 +114,12 @@ impl Chart {
             root.present().map_err(draw_error)?;
         }
         use image::ImageEncoder;
+        use image::codecs::png::{CompressionType, FilterType, PngEncoder};
         let mut png = Vec::new();
-        image::codecs::png::PngEncoder::new(&mut png)
+        // One filter, not the encoder's adaptive choice, which tries all five on every row: a
+        // third of a tall chart's time (70 meters ranked: 1120 × 3480 pixels). Paeth gave
+        // files of the same size in half the time; `Up` and `Sub` gave larger files.
+        PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::Paeth)
             .write_image(&pixels, w, h, image::ColorType::Rgb8)
             .map_err(draw_error)?;
         Ok(png)
