@@ -116,11 +116,11 @@ pub fn start_mosquitto(dir: &Path) -> (Process, u16) {
     (Process(child), port)
 }
 
-/// Mosquitto's `max_inflight_messages` for Xanh: 2000, twice `ingest.batch_size`, as
+/// Mosquitto's `max_inflight_messages` for Xanh: 4000, twice `ingest.batch_size`, as
 /// deployment.md advises (one batch arrives while the one before commits), or
 /// `XANH_BENCH_BROKER_INFLIGHT` to compare.
 pub fn broker_inflight() -> u32 {
-    std::env::var("XANH_BENCH_BROKER_INFLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+    std::env::var("XANH_BENCH_BROKER_INFLIGHT").ok().and_then(|v| v.parse().ok()).unwrap_or(4000)
 }
 
 /// `[ingest]` lines for Xanh: none (its default batch size), or `XANH_BENCH_BATCH_SIZE`.

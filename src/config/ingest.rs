@@ -15,13 +15,13 @@ pub(super) struct IngestSection {
 
 impl Default for IngestSection {
     fn default() -> Self {
-        Self { max_clock_skew_s: 600, max_age_days: 3660, batch_size: 1000 }
+        Self { max_clock_skew_s: 600, max_age_days: 3660, batch_size: 2000 }
     }
 }
 
 pub(super) fn resolve_ingest(ingest: &IngestSection, problem: &mut impl FnMut(String, String, String)) -> IngestConfig {
     if ingest.batch_size == 0 {
-        problem("ingest.batch_size".into(), "is 0".into(), "use a value such as 1000".into());
+        problem("ingest.batch_size".into(), "is 0".into(), "use a value such as 2000".into());
     }
     IngestConfig {
         max_clock_skew: Duration::from_secs(ingest.max_clock_skew_s),

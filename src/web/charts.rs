@@ -13,6 +13,12 @@ use crate::locale::{self, Lang};
 #[error("cannot draw the chart: {0}")]
 pub struct ChartError(String);
 
+/// The grid's lines, in the greys plotters' translucent defaults (black at 20 % and 10 %)
+/// give over the white background they are always drawn on: opaque, a line is filled rather
+/// than blended pixel by pixel (a fifth of a tall ranking's time, one blend a row a line).
+const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
+const GRID_LIGHT: RGBColor = RGBColor(231, 231, 231);
+
 /// The font is shared with the charts that leave the page (`crate::charts`).
 fn register_font() -> Result<(), ChartError> {
     if crate::charts::register_font() {
@@ -153,6 +159,8 @@ impl Chart {
                     .build_cartesian_2d((0..count).into_segmented(), 0.0..top)
                     .map_err(draw_error)?;
                 ctx.configure_mesh()
+                    .bold_line_style(GRID_BOLD)
+                    .light_line_style(GRID_LIGHT)
                     .disable_x_mesh()
                     .x_labels(count.min(16))
                     .x_label_formatter(&|v| segment_label(v, |i| labels.get(i).cloned()))
@@ -204,6 +212,8 @@ impl Chart {
                     .build_cartesian_2d(0.0..top, (0..count).into_segmented())
                     .map_err(draw_error)?;
                 ctx.configure_mesh()
+                    .bold_line_style(GRID_BOLD)
+                    .light_line_style(GRID_LIGHT)
                     .disable_y_mesh()
                     .y_labels(count)
                     // Row 0 is drawn at the bottom: the first (largest) goes on top.
@@ -327,6 +337,24 @@ fn xml_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each chart's grid runs one way only, so its lines never cross and blend twice.
+    #[test]
+    fn the_grid_greys_give_the_pixels_of_plotters_translucent_defaults_on_white() {
+        let line = |style: ShapeStyle| {
+            let mut pixels = vec![0u8; 4 * 4 * 3];
+            {
+                let root = BitMapBackend::with_buffer(&mut pixels, (4, 4)).into_drawing_area();
+                root.fill(&WHITE).unwrap();
+                root.draw(&PathElement::new(vec![(1, 0), (1, 3)], style)).unwrap();
+                root.present().unwrap();
+            }
+            pixels
+        };
+        for (grey, alpha) in [(GRID_BOLD, 0.2), (GRID_LIGHT, 0.1)] {
+            assert_eq!(line(grey.into()), line(BLACK.mix(alpha).into()), "{grey:?} for black at {alpha}");
+        }
+    }
 
     fn bars() -> Chart {
         Chart {
