@@ -166,7 +166,7 @@ async fn main() {
     println!(
         "Mosquitto max_inflight_messages {}, Xanh ingest.batch_size {}",
         broker_inflight(),
-        std::env::var("XANH_BENCH_BATCH_SIZE").unwrap_or_else(|_| "1000 (default)".into())
+        std::env::var("XANH_BENCH_BATCH_SIZE").unwrap_or_else(|_| "its default".into())
     );
     let raw = raw_rate(port, READINGS_PER_METER, 1).await;
     let ordered = xanh_rate(dir.path(), port, "in-order", vec![in_order.clone()]).await;

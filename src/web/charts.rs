@@ -14,8 +14,9 @@ use crate::locale::{self, Lang};
 pub struct ChartError(String);
 
 /// The grid's lines, in the greys plotters' translucent defaults (black at 20 % and 10 %)
-/// give over the white background they are always drawn on: opaque, a line is filled rather
-/// than blended pixel by pixel (a fifth of a tall ranking's time, one blend a row a line).
+/// give over the white background they are drawn on (where two lines meet they are no longer
+/// darker): opaque, a line is filled rather than blended pixel by pixel, which was a fifth of
+/// a tall ranking's time.
 const GRID_BOLD: RGBColor = RGBColor(205, 205, 205);
 const GRID_LIGHT: RGBColor = RGBColor(231, 231, 231);
 
