@@ -10,6 +10,7 @@
 
 use std::path::Path;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -21,9 +22,13 @@ const INTERVAL: Duration = Duration::from_millis(250);
 /// WAL pages after which the writer checkpoints in its commit anyway (about 40 MiB).
 pub(super) const WRITER_PAGES: i64 = 10_000;
 
-/// Tells the checkpoint thread that the writer committed; the thread ends when this drops.
+/// Tells the checkpoint thread that the writer committed. Dropping it ends the thread and
+/// waits for it, so that the store's closing stays synchronous: the last connection to close
+/// copies the WAL into the file, and a copy of the file made once the store is closed is
+/// whole.
 pub(super) struct Checkpointer {
-    commits: SyncSender<()>,
+    commits: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl Checkpointer {
@@ -40,7 +45,7 @@ impl Checkpointer {
         let (commits, received) = sync_channel(1);
         let spawned = std::thread::Builder::new().name("xanh-checkpoint".into()).spawn(move || run(&conn, &received));
         match spawned {
-            Ok(_) => Some(Checkpointer { commits }),
+            Ok(thread) => Some(Checkpointer { commits: Some(commits), thread: Some(thread) }),
             Err(e) => {
                 tracing::warn!(error = %e, "store: no background checkpoints; the writer checkpoints in its commits");
                 None
@@ -52,7 +57,19 @@ impl Checkpointer {
     pub(super) fn committed(&self) {
         // Full: the thread has a commit to look at already. Disconnected: the thread ended
         // (it only does by a panic, logged then); the writer's own threshold bounds the WAL.
-        let _ = self.commits.try_send(());
+        if let Some(commits) = &self.commits {
+            let _ = commits.try_send(());
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.commits.take();
+        if let Some(thread) = self.thread.take() {
+            // Err: the thread panicked, which the panic hook has logged.
+            let _ = thread.join();
+        }
     }
 }
 
@@ -78,6 +95,28 @@ fn run(conn: &Connection, commits: &Receiver<()>) {
         }
         if !committed {
             committed = commits.recv().is_ok();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SqliteStore;
+
+    /// The checkpoint thread's connection closed after the store's own, and by then a copy of
+    /// the file alone (a backup by `cp`, a test's copy) could have none of the tables.
+    #[test]
+    fn a_closed_store_is_whole_in_its_file_alone() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("xanh.db");
+            drop(SqliteStore::open(&path, &jiff::tz::TimeZone::UTC, "UTC", &[]).unwrap());
+            let copy = dir.path().join("copy.db");
+            std::fs::copy(&path, &copy).unwrap();
+            let conn = rusqlite::Connection::open(&copy).unwrap();
+            let tables: i64 =
+                conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'readings'", [], |r| r.get(0)).unwrap();
+            assert_eq!(tables, 1, "round {round}: the file alone has no readings table once the store is closed");
         }
     }
 }
