@@ -53,6 +53,28 @@ fn send_all(store: &InfluxStore) {
     store.outbox.forget(&store.outbox.next_batch(1000).unwrap(), None).unwrap();
 }
 
+/// Run a drainer sending to `url`, `batch_size` points a request, until the outbox is empty.
+async fn drain(store: &InfluxStore, url: String, batch_size: usize) {
+    let drainer = Drainer {
+        outbox: Arc::clone(&store.outbox),
+        client: influxdb2::Client::new(url, "vp", "t"),
+        bucket: "xanh".into(),
+        batch_size,
+        timeout: Duration::from_secs(5),
+        status: store.status(),
+        wake: Arc::new(Notify::new()),
+    };
+    let (stop, shutdown) = watch::channel(false);
+    let task = tokio::spawn(drainer.run(shutdown));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while store.outbox.backlog().unwrap().pending > 0 {
+        assert!(std::time::Instant::now() < deadline, "the outbox did not empty: {:?}", store.status().snapshot());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send_replace(true);
+    tokio::time::timeout(Duration::from_secs(5), task).await.expect("the drainer stops when asked").unwrap();
+}
+
 const TAGS: &str = "department=phong-a,meter=dien-a,office=vp-thu,resource=electricity";
 
 #[tokio::test]
@@ -470,24 +492,7 @@ async fn the_drainer_sends_in_order_retries_a_failure_and_sets_a_refused_batch_a
     assert_eq!(queued.len(), 6, "three readings, three hours: {queued:#?}");
     // Unavailable once, then taken; then a batch refused as bad; then taken.
     let (url, requests) = write_endpoint(vec![503, 204, 400, 204]);
-    let drainer = Drainer {
-        outbox: Arc::clone(&store.outbox),
-        client: influxdb2::Client::new(url, "vp", "t"),
-        bucket: "xanh".into(),
-        batch_size: 2,
-        timeout: Duration::from_secs(5),
-        status: store.status(),
-        wake: Arc::new(Notify::new()),
-    };
-    let (stop, shutdown) = watch::channel(false);
-    let task = tokio::spawn(drainer.run(shutdown));
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while store.outbox.backlog().unwrap().pending > 0 {
-        assert!(std::time::Instant::now() < deadline, "the outbox did not empty: {:?}", store.status().snapshot());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    stop.send_replace(true);
-    tokio::time::timeout(Duration::from_secs(5), task).await.expect("the drainer stops when asked").unwrap();
+    drain(&store, url, 2).await;
 
     let batch = |i: usize| queued[2 * i..2 * i + 2].to_vec();
     let seen: Vec<(u16, Vec<String>)> = requests.try_iter().collect();
@@ -517,24 +522,7 @@ async fn readings_removed_before_they_are_sent_leave_the_outbox_without_a_reques
     store.correct(Correction::new(meter, at, None, "Chị Lan", "công tơ lắp nhầm").unwrap(), None).await.unwrap();
     assert_eq!(store.outbox.backlog().unwrap().pending, 1);
     let (url, requests) = write_endpoint(vec![]);
-    let drainer = Drainer {
-        outbox: Arc::clone(&store.outbox),
-        client: influxdb2::Client::new(url, "vp", "t"),
-        bucket: "xanh".into(),
-        batch_size: 10,
-        timeout: Duration::from_secs(5),
-        status: store.status(),
-        wake: Arc::new(Notify::new()),
-    };
-    let (stop, shutdown) = watch::channel(false);
-    let task = tokio::spawn(drainer.run(shutdown));
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while store.outbox.backlog().unwrap().pending > 0 {
-        assert!(std::time::Instant::now() < deadline, "the outbox did not empty: {:?}", store.status().snapshot());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    stop.send_replace(true);
-    tokio::time::timeout(Duration::from_secs(5), task).await.expect("the drainer stops when asked").unwrap();
+    drain(&store, url, 10).await;
     let seen: Vec<(u16, Vec<String>)> = requests.try_iter().collect();
     assert_eq!(seen, vec![], "the removed reading was sent");
 }
